@@ -99,14 +99,13 @@ impl Rsa {
 
 /// A realistic `POST /v3/offlineface/authinfo` request.
 pub fn authinfo_request() -> authinfo::PostRequest {
-    authinfo::PostRequest {
+    authinfo::PostRequest::new(authinfo::PostRequestRequired {
         sp_appid: "wxd678efh567hg6787".into(),
-        sub_appid: None,
         sub_mchid: "1900000109".into(),
         device_id: "013467007045764".into(),
         raw_data: "MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6".into(),
         organization_id: "1234567".into(),
-    }
+    })
 }
 
 fn authinfo_json() -> String {
@@ -187,9 +186,11 @@ pub fn sequential(rt: &tokio::runtime::Runtime, base_url: &str, rounds: u32, n: 
     let (client, loopback) = rt.block_on(async { (keys::client(base_url), Loopback::new(base_url)) });
     let (client, loopback) = (std::sync::Arc::new(client), std::sync::Arc::new(loopback));
     let post_req = std::sync::Arc::new(authinfo_request());
-    let get_req = std::sync::Arc::new(by_transaction_id::GetRequest {
-        mchid: keys::MCHID.into(),
-    });
+    let get_req = std::sync::Arc::new(by_transaction_id::GetRequest::new(
+        by_transaction_id::GetRequestRequired {
+            mchid: keys::MCHID.into(),
+        },
+    ));
     // Warm up: connections open, lazy state initialised.
     run_on(rt, spawn, {
         let (c, l, p, g) = (client.clone(), loopback.clone(), post_req.clone(), get_req.clone());
@@ -546,9 +547,9 @@ pub fn profile(n: u32, what: Profiled, multi_thread: bool) {
         let client = keys::client(&base_url);
         let bare = Loopback::new(&base_url);
         let request = authinfo_request();
-        let get_request = by_transaction_id::GetRequest {
+        let get_request = by_transaction_id::GetRequest::new(by_transaction_id::GetRequestRequired {
             mchid: keys::MCHID.into(),
-        };
+        });
         let rsa = Rsa::new();
         for _ in 0..20 + n {
             match what {

@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use wechatpay::v3::offlineface::authinfo::PostRequest;
+use wechatpay::v3::offlineface::authinfo::{PostRequest, PostRequestRequired};
 
 const USAGE: &str =
     "usage: authinfo --device_id V --raw_data V --organization_id V --sp_appid V --sub_mchid V [--sub_appid V]";
@@ -52,14 +52,14 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<PostRequest, Strin
         *slot = Some(value);
     }
     let required = |v: Option<String>, name: &str| v.ok_or_else(|| format!("missing --{name}"));
-    Ok(PostRequest {
+    let request = PostRequest::new(PostRequestRequired {
         sp_appid: required(args.sp_appid, "sp_appid")?,
-        sub_appid: args.sub_appid,
         sub_mchid: required(args.sub_mchid, "sub_mchid")?,
         device_id: required(args.device_id, "device_id")?,
         raw_data: required(args.raw_data, "raw_data")?,
         organization_id: required(args.organization_id, "organization_id")?,
-    })
+    });
+    Ok(request.with(|r| r.sub_appid = args.sub_appid))
 }
 
 #[tokio::main]

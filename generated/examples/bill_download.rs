@@ -34,7 +34,9 @@ async fn run(date: &str, file: &str) -> Result<(), Box<dyn std::error::Error>> {
         .v3()
         .bill()
         .tradebill()
-        .get(&tradebill::GetRequest::new(date))
+        .get(&tradebill::GetRequest::new(tradebill::GetRequestRequired {
+            bill_date: date.into(),
+        }))
         .await?;
     let url = bill.download_url.ok_or("the answer has no download_url")?;
     let sha1 = bill.hash_value.ok_or("the answer has no hash_value")?;

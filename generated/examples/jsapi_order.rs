@@ -12,7 +12,10 @@
 
 use std::process::ExitCode;
 
-use wechatpay::v3::pay::transactions::jsapi::{PostRequest, PostRequestAmount, PostRequestPayer};
+use wechatpay::v3::pay::transactions::jsapi::{
+    PostRequest, PostRequestAmount, PostRequestAmountRequired, PostRequestPayer, PostRequestPayerRequired,
+    PostRequestRequired,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -39,27 +42,22 @@ async fn run(out_trade_no: &str, total: i64, openid: &str) -> Result<(), Box<dyn
     let appid = std::env::var("WECHATPAY_APPID").map_err(|_| "WECHATPAY_APPID is not set")?;
     let notify_url = std::env::var("WECHATPAY_NOTIFY_URL").map_err(|_| "WECHATPAY_NOTIFY_URL is not set")?;
     let client = wechatpay::Client::from_env()?;
-    // The required fields by position (in the order of the API description), the optional
-    // ones by name.
-    let order = PostRequest {
-        attach: Some("example".into()),
-        ..PostRequest::new(
-            appid.as_str(),
-            client.mchid(),
-            "Example goods",
-            out_trade_no,
-            PostRequestAmount {
-                currency: Some("CNY".into()),
-                ..PostRequestAmount::new(total)
-            },
-            notify_url,
-            PostRequestPayer::new(openid),
-        )
-    };
+    // Every field by name: the required ones in `PostRequestRequired` (leave one out and it
+    // does not compile), the optional ones set afterwards with `with`.
+    let order = PostRequest::new(PostRequestRequired {
+        appid,
+        mchid: client.mchid().into(),
+        description: "Example goods".into(),
+        out_trade_no: out_trade_no.into(),
+        notify_url,
+        amount: PostRequestAmount::new(PostRequestAmountRequired { total }).with(|a| a.currency = Some("CNY".into())),
+        payer: PostRequestPayer::new(PostRequestPayerRequired { openid: openid.into() }),
+    })
+    .with(|o| o.attach = Some("example".into()));
     let answer = client.v3().pay().transactions().jsapi().post(&order).await?;
     // `prepay_id` is the answer's one value: always there when the call succeeds.
     // What the front end needs: appId, timeStamp, nonceStr, package, signType, paySign.
-    let params = client.jsapi_pay_params(&appid, &answer.prepay_id)?;
+    let params = client.jsapi_pay_params(&order.appid, &answer.prepay_id)?;
     println!("{}", serde_json::to_string_pretty(&params)?);
     Ok(())
 }

@@ -17,7 +17,7 @@
 
 use std::process::ExitCode;
 
-use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequest;
+use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::{GetRequest, GetRequestRequired};
 use wechatpay::{Client, ClientBuilder, Error};
 
 #[tokio::main]
@@ -80,9 +80,9 @@ async fn run(out_trade_no: &str) -> Result<(), Box<dyn std::error::Error>> {
             .transactions()
             .out_trade_no()
             .out_trade_no(out_trade_no)
-            .get(&GetRequest {
+            .get(&GetRequest::new(GetRequestRequired {
                 mchid: client.mchid().into(),
-            })
+            }))
             .with_meta()
             .await;
         match answer {

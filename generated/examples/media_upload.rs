@@ -31,7 +31,9 @@ async fn main() -> ExitCode {
 
 async fn run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = wechatpay::Client::from_env()?;
-    let meta = upload::PostRequest::new(upload::PostRequestMeta::default());
+    let meta = upload::PostRequest::new(upload::PostRequestRequired {
+        meta: upload::PostRequestMeta::default(),
+    });
     let answer = client
         .v3()
         .merchant()

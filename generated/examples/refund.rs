@@ -40,11 +40,20 @@ async fn run(
     total: i64,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let client = wechatpay::Client::from_env()?;
-    let request = refunds::PostRequest {
-        out_trade_no: Some(out_trade_no.into()),
-        reason: Some("example refund".into()),
-        ..refunds::PostRequest::new(out_refund_no, refunds::PostRequestAmount::new(refund, total, "CNY"))
-    };
+    // Amounts by name: `refund` and `total` cannot be swapped unseen.
+    let amount = refunds::PostRequestAmount::new(refunds::PostRequestAmountRequired {
+        refund,
+        total,
+        currency: "CNY".into(),
+    });
+    let request = refunds::PostRequest::new(refunds::PostRequestRequired {
+        out_refund_no: out_refund_no.into(),
+        amount,
+    })
+    .with(|r| {
+        r.out_trade_no = Some(out_trade_no.into());
+        r.reason = Some("example refund".into());
+    });
     // Safe to retry: the same body again refunds once.
     let created = client
         .v3()

@@ -41,19 +41,17 @@ async fn run(out_trade_no: &str, total: i32, openid: &str) -> Result<(), Box<dyn
     let notify_url = std::env::var("WECHATPAY_NOTIFY_URL").map_err(|_| "WECHATPAY_NOTIFY_URL is not set")?;
     let client = wechatpay::ClientBuilder::from_env()?.build()?;
     let mch_id = client.mchid().to_owned();
-    let order = unifiedorder::PostRequest {
-        openid: Some(openid.into()),
-        ..unifiedorder::PostRequest::new(
-            appid.as_str(),
-            mch_id.as_str(),
-            "example order",
-            out_trade_no,
-            total,
-            "127.0.0.1",
-            notify_url,
-            "JSAPI",
-        )
-    };
+    let order = unifiedorder::PostRequest::new(unifiedorder::PostRequestRequired {
+        appid: appid.clone(),
+        mch_id: mch_id.clone(),
+        body: "example order".into(),
+        out_trade_no: out_trade_no.into(),
+        total_fee: total,
+        spbill_create_ip: "127.0.0.1".into(),
+        notify_url,
+        trade_type: "JSAPI".into(),
+    })
+    .with(|o| o.openid = Some(openid.into()));
     // Safe to retry: the same out_trade_no is one order.
     let placed = match client.v2().pay().unifiedorder().post(&order).retries(2).await {
         Ok(placed) => placed,
@@ -64,13 +62,11 @@ async fn run(out_trade_no: &str, total: i32, openid: &str) -> Result<(), Box<dyn
         Err(e) => return Err(e.into()),
     };
     let prepay_id = placed.prepay_id.ok_or("the answer has no prepay_id")?;
-    let params = client.jsapi_pay_params_v2(&appid, &prepay_id, SignType::Md5)?;
+    let params = client.jsapi_pay_params_v2(&order.appid, &prepay_id, SignType::Md5)?;
     println!("{}", serde_json::to_string(&params)?);
     // The outcome comes by notification (runtime::v2::payment_result) or by querying.
-    let query = orderquery::PostRequest {
-        out_trade_no: Some(out_trade_no.into()),
-        ..orderquery::PostRequest::new(appid.as_str(), mch_id.as_str())
-    };
+    let query = orderquery::PostRequest::new(orderquery::PostRequestRequired { appid, mch_id })
+        .with(|q| q.out_trade_no = Some(out_trade_no.into()));
     let state = client.v2().pay().orderquery().post(&query).await?;
     eprintln!("order {out_trade_no}: {:?}", state.trade_state);
     Ok(())

@@ -42,33 +42,57 @@
 //! `WECHATPAY_PUBLIC_KEY`, `WECHATPAY_PUBLIC_KEY_ID`, optional `WECHATPAY_BASE_URL`):
 //! [`Client::from_env`]. The [`guide`] goes through each topic in turn.
 //!
-//! # Building a request: required means required
+//! # Building a request: every field by name, required means required
 //!
-//! A generated struct with a required field has no `Default`, so a required field left out is
-//! a compile error, never an empty `""` sent to WeChat Pay. Build it with a struct literal, or
-//! with `new` (the required fields, in order) and struct update syntax for the optional ones;
-//! a struct whose fields are all optional derives `Default`:
+//! The required fields of a generated struct are the fields of its `…Required` struct, a plain
+//! struct literal that [`new`](v3::refund::domestic::refunds::PostRequestAmount::new) takes: each
+//! is given by its name, so two values of the same type cannot be swapped unseen, and a
+//! required field left out is a compile error, never an empty `""` sent to WeChat Pay. Optional
+//! fields start as `None` and are set by name afterwards (`with` in an expression, or an
+//! assignment). A struct whose fields are all optional derives `Default`.
 //!
 //! ```
-//! use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
+//! use wechatpay::v3::refund::domestic::refunds::{PostRequestAmount, PostRequestAmountRequired};
 //!
-//! let amount = PostRequestAmount { currency: Some("CNY".into()), ..PostRequestAmount::new(100) };
-//! assert_eq!(amount, PostRequestAmount { total: 100, currency: Some("CNY".into()) });
+//! let amount = PostRequestAmount::new(PostRequestAmountRequired {
+//!     refund: 50,
+//!     total: 100,
+//!     currency: "CNY".into(),
+//! });
+//! assert_eq!((amount.refund, amount.total), (50, 100));
+//! assert_eq!(serde_json::to_string(&amount).unwrap(), r#"{"refund":50,"total":100,"currency":"CNY"}"#);
+//!
+//! use wechatpay::v3::pay::transactions::codepay::{PostRequestAmount as CodepayAmount, PostRequestAmountRequired as CodepayAmountRequired};
+//! let amount = CodepayAmount::new(CodepayAmountRequired { total: 100 }).with(|a| a.currency = Some("CNY".into()));
 //! assert_eq!(serde_json::to_string(&amount).unwrap(), r#"{"total":100,"currency":"CNY"}"#);
 //! ```
 //!
-//! Leaving out the required `total` does not compile:
+//! Leaving out a required field does not compile:
 //!
 //! ```compile_fail,E0063
-//! use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
-//! let amount = PostRequestAmount { currency: Some("CNY".into()) };
+//! use wechatpay::v3::refund::domestic::refunds::PostRequestAmountRequired;
+//! let required = PostRequestAmountRequired { refund: 50, total: 100 };
 //! ```
 //!
-//! nor does filling it in with a default:
+//! nor does giving the required fields by position, where `refund` and `total` could be
+//! swapped unseen:
 //!
-//! ```compile_fail,E0277
-//! use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
-//! let amount = PostRequestAmount { currency: Some("CNY".into()), ..Default::default() };
+//! ```compile_fail,E0061
+//! use wechatpay::v3::refund::domestic::refunds::PostRequestAmount;
+//! let amount = PostRequestAmount::new(100, 50, "CNY");
+//! ```
+//!
+//! nor a literal of the struct itself (`#[non_exhaustive]`: an optional field WeChat Pay adds
+//! later does not break code that compiled before), nor a default in place of required fields:
+//!
+//! ```compile_fail,E0639
+//! use wechatpay::v3::refund::domestic::refunds::PostRequestAmount;
+//! let amount = PostRequestAmount { refund: 50, total: 100, currency: "CNY".into(), from: None };
+//! ```
+//!
+//! ```compile_fail,E0599
+//! use wechatpay::v3::refund::domestic::refunds::PostRequestAmount;
+//! let amount = PostRequestAmount::default();
 //! ```
 
 #![forbid(unsafe_code)]

@@ -121,6 +121,7 @@ fn take<T: DeserializeOwned, E: de::Error>(key: &'static str, value: Value) -> R
 #[macro_export]
 macro_rules! __json_object {
     ($name:ident {}) => {
+        $crate::__private::with!($name);
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 $crate::__private::Fields::new(serializer).end()
@@ -134,6 +135,7 @@ macro_rules! __json_object {
         }
     };
     ($name:ident { $($field:ident: $($place:ident)? $wire:literal $presence:ident),+ $(,)? }) => {
+        $crate::__private::with!($name);
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 let mut m = $crate::__private::Fields::new(serializer);
@@ -151,6 +153,28 @@ macro_rules! __json_object {
                     ($(::core::option::Option::Some($field),)+) => ::core::result::Result::Ok(Self { $($field),+ }),
                     _ => ::core::result::Result::Err(o.error()),
                 }
+            }
+        }
+    };
+}
+
+/// `with` of a generated struct: the value with `set` applied, so that a field is set by name in
+/// an expression (`Amount::new(AmountRequired { total: 100 }).with(|a| a.currency = Some("CNY".into()))`);
+/// generated structs are `#[non_exhaustive]`, which rules out struct literals and `..` updates.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with {
+    ($name:ident) => {
+        impl $name {
+            /// This value with `set` applied: sets fields by name in an expression,
+            /// `value.with(|v| v.field = Some(…))`.
+            #[inline]
+            #[must_use]
+            // Generated types are public; a private one (a test's) may leave it unused.
+            #[allow(dead_code)]
+            pub fn with(mut self, set: impl ::core::ops::FnOnce(&mut Self)) -> Self {
+                set(&mut self);
+                self
             }
         }
     };
@@ -430,6 +454,18 @@ mod tests {
         A = "A_VALUE",
         B = "B",
     });
+
+    #[test]
+    fn with_sets_fields_by_name() {
+        let s = S {
+            a: "x".into(),
+            b: None,
+            c: None,
+        }
+        .with(|s| s.b = Some(7));
+        assert_eq!(s.b, Some(7));
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"a":"x","b":7}"#);
+    }
 
     #[test]
     fn enums_keep_unknown_values() {

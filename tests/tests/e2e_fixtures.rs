@@ -24,7 +24,9 @@ async fn hazardous_names_reach_the_right_urls() {
         .v3()
         .danger()
         .try_()
-        .get(&hostile::v3::danger::try_::GetRequest { type_: "a b".into() })
+        .get(&hostile::v3::danger::try_::GetRequest::new(
+            hostile::v3::danger::try_::GetRequestRequired { type_: "a b".into() },
+        ))
         .await
         .expect("try");
     assert_eq!(server.last_request().target, "/v3/danger/try?type=a%20b");
@@ -68,7 +70,9 @@ async fn hazardous_names_reach_the_right_urls() {
         .danger()
         .coupons()
         .slash()
-        .post(&hostile::v3::danger::coupons::slash::PostRequest { name: "n".into() })
+        .post(&hostile::v3::danger::coupons::slash::PostRequest::new(
+            hostile::v3::danger::coupons::slash::PostRequestRequired { name: "n".into() },
+        ))
         .await
         .expect("trailing slash");
     let req = server.last_request();
@@ -85,17 +89,15 @@ async fn keyword_and_odd_field_names_use_their_wire_names() {
         "/v3/danger/return",
         Reply::json(200, json!({"value": {"type": "t", "self": "s"}, "String": "str"})),
     );
-    let request = hostile::v3::danger::return_::PostRequest {
-        type_: "T".into(),
-        self_: Some("S".into()),
-        ref_: Some(1),
-        payer_currency: Some("CNY".into()),
-        pay_auth_no: Some("P".into()),
-        med_refund_gov_fee: Some(5),
-        crate_: None,
-        sign_type: Some(hostile::types::SignType::HmacHyphenSha256),
-        option: None,
-    };
+    use hostile::v3::danger::return_::{PostRequest, PostRequestRequired};
+    let request = PostRequest::new(PostRequestRequired { type_: "T".into() }).with(|r| {
+        r.self_ = Some("S".into());
+        r.ref_ = Some(1);
+        r.payer_currency = Some("CNY".into());
+        r.pay_auth_no = Some("P".into());
+        r.med_refund_gov_fee = Some(5);
+        r.sign_type = Some(hostile::types::SignType::HmacHyphenSha256);
+    });
     let r = client.v3().danger().return_().post(&request).await.expect("return");
     assert_eq!(
         server.last_request().body_json(),
@@ -118,9 +120,11 @@ async fn integer_path_parameters_non_object_bodies_and_202() {
         .orders()
         .id()
         .id(u64::MAX)
-        .patch(&nested::v3::mall::orders::id::by_id::PatchRequest {
-            body: vec!["a".into(), "b".into()],
-        })
+        .patch(&nested::v3::mall::orders::id::by_id::PatchRequest::new(
+            nested::v3::mall::orders::id::by_id::PatchRequestRequired {
+                body: vec!["a".into(), "b".into()],
+            },
+        ))
         .await
         .expect("patch");
     let req = server.last_request();
@@ -138,12 +142,12 @@ async fn integer_path_parameters_non_object_bodies_and_202() {
         .orders()
         .out_order_no()
         .out_order_no("A1")
-        .get(&nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequest {
-            mchid: "m".into(),
-            state: Some(nested::types::OrderState::Paid),
-            limit: None,
-            detail: None,
-        })
+        .get(
+            &nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequest::new(
+                nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequestRequired { mchid: "m".into() },
+            )
+            .with(|r| r.state = Some(nested::types::OrderState::Paid)),
+        )
         .await
         .expect("get");
     assert_eq!(amount.total, 1);
@@ -166,7 +170,10 @@ async fn routes_that_differ_only_by_placeholder_name_are_both_reachable() {
         .applyment()
         .applyment_id(42)
         .cancel()
-        .post(&hostile::v3::danger::applyment::by_applyment_id::cancel::PostRequest { amount: Some(5) })
+        .post(
+            &hostile::v3::danger::applyment::by_applyment_id::cancel::PostRequest::default()
+                .with(|r| r.amount = Some(5)),
+        )
         .await
         .expect("by applyment_id");
     assert_eq!(server.last_request().body_json(), json!({"amount": 5}));
@@ -179,9 +186,11 @@ async fn routes_that_differ_only_by_placeholder_name_are_both_reachable() {
         .applyment()
         .business_code("B 42")
         .cancel()
-        .post(&cancel::PostRequest {
-            amount: Some(cancel::PostRequestAmount { total: 7 }),
-        })
+        .post(&cancel::PostRequest::default().with(|r| {
+            r.amount = Some(cancel::PostRequestAmount::new(cancel::PostRequestAmountRequired {
+                total: 7,
+            }))
+        }))
         .await
         .expect("by business_code");
     // The same field name is an integer on one route and an object on the other.
@@ -198,14 +207,12 @@ async fn a_shared_shape_has_a_neutral_name_and_works_like_its_own_type() {
         "/v3/mall/orders/out-order-no/A1",
         Reply::json(200, json!({"order_id": "o1", "state": "PAID", "items": [{"sku": "s"}]})),
     );
-    // Struct literals through the alias names, as for any other type.
-    let buyer = put::PutRequestBuyer {
-        openid: "oid".into(),
-        address: Some(put::PutRequestBuyerAddress {
-            city: None,
+    // Built through the alias names, as for any other type.
+    let buyer = put::PutRequestBuyer::new(put::PutRequestBuyerRequired { openid: "oid".into() }).with(|b| {
+        b.address = Some(put::PutRequestBuyerAddress::new(put::PutRequestBuyerAddressRequired {
             lines: vec!["l1".into()],
-        }),
-    };
+        }))
+    });
     // Both operations' names are aliases of one neutral type in the group's `models`, and that
     // is the name `Debug` (and rustdoc) shows, never another operation's.
     let same: &nested::v3::mall::orders::PostRequestBuyer = &buyer;
@@ -218,10 +225,7 @@ async fn a_shared_shape_has_a_neutral_name_and_works_like_its_own_type() {
         .orders()
         .out_order_no()
         .out_order_no("A1")
-        .put(&put::PutRequest {
-            buyer,
-            note: Some("n".into()),
-        })
+        .put(&put::PutRequest::new(put::PutRequestRequired { buyer }).with(|r| r.note = Some("n".into())))
         .await
         .expect("put");
     assert_eq!(
@@ -231,4 +235,49 @@ async fn a_shared_shape_has_a_neutral_name_and_works_like_its_own_type() {
     assert_eq!(r.order_id, "o1");
     assert_eq!(r.items[0].sku, "s");
     assert!(matches!(r.state, nested::types::OrderState::Paid));
+}
+
+/// The code a merchant wrote against `evolving_before`, compiled unchanged against
+/// `evolving_after`, where WeChat Pay added optional fields (to the request, to an object in
+/// it, to the response) and an enum value: generated structs are `#[non_exhaustive]` and built
+/// from their required fields by name, enums keep unknown values and are matched with a
+/// wildcard, so a spec update that adds optional things breaks no caller.
+macro_rules! caller_code {
+    ($api:path, $client:path) => {{
+        use $api as orders;
+        let request = orders::PostRequest::new(orders::PostRequestRequired {
+            appid: "wx8888888888888888".into(),
+            total: 100,
+            payer: orders::PostRequestPayer::new(orders::PostRequestPayerRequired { openid: "o".into() }),
+        })
+        .with(|r| r.attach = Some("a".into()));
+        let server = MockServer::start(MockConfig::default()).await;
+        server.on(
+            "POST",
+            "/v3/shop/orders",
+            Reply::json(200, json!({"order_id": "O1", "state": "REFUND", "success_time": "t"})),
+        );
+        let client = $client(wechatpay_tests::client(&server));
+        let answer = client.v3().shop().orders().post(&request).await.expect("decodes");
+        let state = match &answer.state {
+            Some(orders::PostResponseState::Notpay) => "not paid",
+            Some(orders::PostResponseState::Success) => "paid",
+            Some(_) => "other",
+            None => "none",
+        };
+        assert_eq!((answer.order_id.as_str(), state), ("O1", "other"));
+        assert_eq!(server.last_request().body_json(), json!({"appid": "wx8888888888888888", "total": 100, "payer": {"openid": "o"}, "attach": "a"}));
+    }};
+}
+
+#[tokio::test]
+async fn a_spec_update_that_adds_optional_fields_breaks_no_caller() {
+    caller_code!(
+        wechatpay_tests::fixtures::evolving_before::v3::shop::orders,
+        wechatpay_tests::fixtures::evolving_before::Client
+    );
+    caller_code!(
+        wechatpay_tests::fixtures::evolving_after::v3::shop::orders,
+        wechatpay_tests::fixtures::evolving_after::Client
+    );
 }

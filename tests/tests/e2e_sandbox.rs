@@ -249,10 +249,11 @@ async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let client = v2_client(&sandbox.base_url());
     // A typed call: its answer decodes, the fields the request named echoed.
-    let request = orderquery::PostRequest {
-        out_trade_no: Some("T-1".into()),
-        ..orderquery::PostRequest::new("wx8888888888888888", keys::MCHID)
-    };
+    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
+        appid: "wx8888888888888888".into(),
+        mch_id: keys::MCHID.into(),
+    })
+    .with(|r| r.out_trade_no = Some("T-1".into()));
     let answer = client.v2().pay().orderquery().post(&request).await.unwrap();
     assert_eq!(answer.out_trade_no.as_deref(), Some("T-1"));
     assert!(answer.total_fee.is_some());
@@ -337,14 +338,13 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .v3()
         .offlineface()
         .authinfo()
-        .post(&authinfo::PostRequest {
+        .post(&authinfo::PostRequest::new(authinfo::PostRequestRequired {
             sp_appid: "wx8888888888888888".into(),
-            sub_appid: None,
             sub_mchid: "1900000109".into(),
             device_id: "device-1".into(),
             raw_data: "raw".into(),
             organization_id: "org-1".into(),
-        })
+        }))
         .await
         .unwrap();
     assert!(answer.authinfo.is_some_and(|a| !a.is_empty()));
@@ -354,9 +354,9 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .transactions()
         .out_trade_no()
         .out_trade_no("T 1/2")
-        .get(&by_out_trade_no::GetRequest {
+        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
             mchid: keys::MCHID.into(),
-        })
+        }))
         .await
         .unwrap();
     assert!(!tx.out_trade_no.is_empty());
@@ -371,9 +371,11 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .out_trade_no()
         .out_trade_no("T1")
         .close()
-        .post(&by_out_trade_no::close::PostRequest {
-            mchid: keys::MCHID.into(),
-        })
+        .post(&by_out_trade_no::close::PostRequest::new(
+            by_out_trade_no::close::PostRequestRequired {
+                mchid: keys::MCHID.into(),
+            },
+        ))
         .await
         .unwrap();
     assert_eq!(sandbox.server().requests().len(), 3);

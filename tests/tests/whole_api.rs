@@ -167,11 +167,9 @@ fn no_amount_or_count_is_a_float() {
 /// On the wire an amount is `100`, never `100.0`, and a fraction is refused.
 #[test]
 fn an_amount_is_sent_and_read_as_an_integer() {
-    use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
-    let amount = PostRequestAmount {
-        total: 100,
-        currency: Some("CNY".into()),
-    };
+    use wechatpay::v3::pay::transactions::codepay::{PostRequestAmount, PostRequestAmountRequired};
+    let amount =
+        PostRequestAmount::new(PostRequestAmountRequired { total: 100 }).with(|a| a.currency = Some("CNY".into()));
     assert_eq!(
         serde_json::to_string(&amount).unwrap(),
         r#"{"total":100,"currency":"CNY"}"#

@@ -380,11 +380,23 @@ impl Emitter {
         let root = &self.root;
         let name = ident(&t.name);
         let doc = docs(t.description.as_deref().unwrap_or(&t.name));
-        let path = target.iter().map(|s| ident(s));
-        quote! {
+        let path: Vec<_> = target.iter().map(|s| ident(s)).collect();
+        let mut out = quote! {
             #doc
             pub type #name = #root #(::#path)*;
+        };
+        // Its required fields' struct under the matching name (see `types::constructor`).
+        if matches!(t.kind, crate::ir::TypeKind::Struct(_)) && !t.default {
+            let required = ident(&types::required_struct_name(&t.name));
+            let (last, parents) = path.split_last().expect("an alias has a target");
+            let target_required = ident(&types::required_struct_name(&last.to_string()));
+            let doc = docs(&format!("The required fields of [`{}`].", t.name));
+            out.extend(quote! {
+                #doc
+                pub type #required = #root #(::#parents)* :: #target_required;
+            });
         }
+        out
     }
 
     fn op(&self, node: &Node, op: &Op, scope: Scope) -> TokenStream {

@@ -113,6 +113,7 @@ impl Emitter {
             #doc
             #gate
             #[derive(Clone, Debug, PartialEq, #default)]
+            #[non_exhaustive]
             pub struct #name {
                 #(#fields,)*
             }
@@ -123,22 +124,24 @@ impl Emitter {
         }
     }
 
-    /// `new` of a struct with required fields (which has no `Default`): the required fields in
-    /// order (a `String` as anything `Into<String>`), every optional field `None`.
+    /// A struct with required fields has no `Default`: its required fields are given by name
+    /// in a struct of their own (`<Name>Required`, a plain literal: a missing one is a compile
+    /// error, and no two can be swapped unseen), which `new` takes; every optional field starts
+    /// `None` and is set by name afterwards (`with`, from the runtime's object macros).
     fn constructor(&self, t: &TypeDef, fields: &[Field], scope: Scope, gate: &TokenStream) -> TokenStream {
         let name = ident(&t.name);
+        let required_name = ident(&required_struct_name(&t.name));
         let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
-        let args = required.iter().map(|f| {
+        let decl = required.iter().map(|f| {
             let id = ident(&f.ident);
-            match f.ty {
-                Ty::String if scope.prelude => quote!(#id: impl Into<String>),
-                Ty::String => quote!(#id: impl ::core::convert::Into<::std::string::String>),
-                _ => {
-                    let ty = self.ty(&f.ty, scope);
-                    quote!(#id: #ty)
-                }
+            let ty = self.ty(&f.ty, scope);
+            let doc = docs(&field_doc(f, t.xml));
+            quote! {
+                #doc
+                pub #id: #ty
             }
         });
+        let taken = required.iter().map(|f| ident(&f.ident));
         let none = if scope.prelude {
             quote!(None)
         } else {
@@ -146,33 +149,47 @@ impl Emitter {
         };
         let inits = fields.iter().map(|f| {
             let id = ident(&f.ident);
-            match (f.required, &f.ty) {
-                (true, Ty::String) => quote!(#id: #id.into()),
-                (true, _) => quote!(#id),
-                (false, _) => quote!(#id: #none),
+            if f.required {
+                quote!(#id)
+            } else {
+                quote!(#id: #none)
             }
         });
         let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
-        let example_field = fields.iter().find(|f| !f.required).map(|f| f.ident.as_str());
-        let mut text = format!("A `{}` of its required fields ({}).", t.name, list.join(", "));
-        if let Some(opt) = example_field {
-            text = format!(
-                "A `{}` with its required fields ({}); every optional field is `None`. Set optional ones with struct update syntax: `{} {{ {opt}: Some(…), ..{}::new(…) }}`.",
-                t.name,
-                list.join(", "),
-                t.name,
-                t.name
-            );
+        let struct_doc = docs(&format!(
+            "The required fields of [`{}`], each given by name (all of them: a missing one does not compile); [`{}::new`] takes them.",
+            t.name, t.name
+        ));
+        let mut text = format!(
+            "A `{}` of its required fields ({}), given by name in a [`{}`].",
+            t.name,
+            list.join(", "),
+            required_struct_name(&t.name)
+        );
+        if let Some(opt) = fields.iter().find(|f| !f.required).map(|f| f.ident.as_str()) {
+            text.push_str(&format!(
+                " Every optional field is `None`; set one by name: `.with(|r| r.{opt} = Some(…))`."
+            ));
         }
         let doc = docs(&text);
-        let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+        let deprecated = required
+            .iter()
+            .any(|f| f.deprecated)
+            .then(|| quote!(#[allow(deprecated)]));
         quote! {
+            #struct_doc
+            #gate
+            pub struct #required_name {
+                #(#decl,)*
+            }
+
             #gate
             impl #name {
                 #doc
                 #[inline]
-                #many
-                pub fn new(#(#args),*) -> Self {
+                #deprecated
+                pub fn new(required: #required_name) -> Self {
+                    let #required_name { #(#taken),* } = required;
                     Self { #(#inits),* }
                 }
             }
@@ -259,6 +276,12 @@ fn xml_rows(fields: &[Field]) -> Vec<String> {
             format!("{}: {wire} {kind} {how},", ident(&f.ident))
         })
         .collect()
+}
+
+/// The struct of a type's required fields (`PostRequest` → `PostRequestRequired`); the IR keeps
+/// the name free (`ir::Builder::reserve_required_names`).
+pub(crate) fn required_struct_name(name: &str) -> String {
+    format!("{name}Required")
 }
 
 fn field_doc(f: &Field, xml: bool) -> String {

@@ -66,6 +66,7 @@ pub enum ComplaintActionType {
 /// Complaint
 #[cfg(feature = "merchant-service")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Complaint {
     /// 投诉单号
     pub complaint_id: Option<String>,
@@ -170,6 +171,7 @@ pub enum PartnerRefundAmountExchangeRateType {
 /// 汇率信息（境外商户）
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PartnerRefundAmountExchangeRate {
     /// 汇率类型
     pub type_: Option<PartnerRefundAmountExchangeRateType>,
@@ -184,6 +186,7 @@ pub struct PartnerRefundAmountExchangeRate {
 /// 金额信息
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PartnerRefundAmount {
     /// 订单金额，单位为分
     pub total: Option<i64>,
@@ -219,6 +222,7 @@ pub struct PartnerRefundAmount {
 /// PartnerRefund
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PartnerRefund {
     /// 服务商户号
     pub sp_mchid: Option<String>,
@@ -287,6 +291,7 @@ pub type PayscoreOrder = crate::v3::payscore::serviceorder::GetResponse;
 /// Event types: `PROFITSHARING`, `PROFITSHARING_RETURN`.
 #[cfg(feature = "profitsharing")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ProfitSharingReceiver {
     /// 分账接收方类型：MERCHANT_ID 商户号，PERSONAL_OPENID 个人openid
     pub type_: Option<String>,
@@ -307,6 +312,7 @@ pub struct ProfitSharingReceiver {
 /// ProfitSharing
 #[cfg(feature = "profitsharing")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ProfitSharing {
     /// 直连商户号
     pub mchid: Option<String>,
@@ -403,6 +409,7 @@ pub enum RefundAmountExchangeRateType {
 /// 汇率信息（境外商户）
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct RefundAmountExchangeRate {
     /// 汇率类型
     pub type_: Option<RefundAmountExchangeRateType>,
@@ -417,6 +424,7 @@ pub struct RefundAmountExchangeRate {
 /// 金额信息
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct RefundAmount {
     /// 订单金额，单位为分
     pub total: Option<i64>,
@@ -452,6 +460,7 @@ pub struct RefundAmount {
 /// Refund
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Refund {
     /// 直连商户号
     pub mchid: Option<String>,

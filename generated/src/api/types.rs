@@ -252,6 +252,7 @@ pub enum CouponCodeDisplayMode {
 /// 优惠功能
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Detail {
     /// 订单原价
     ///
@@ -273,6 +274,7 @@ pub struct Detail {
 /// DetailGoodsDetail
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DetailGoodsDetail {
     /// 商户侧商品编码
     ///
@@ -303,17 +305,30 @@ pub struct DetailGoodsDetail {
     quantity: "quantity" required,
     unit_price: "unit_price" required,
 });
+/// The required fields of [`DetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`DetailGoodsDetail::new`] takes them.
+#[cfg(feature = "pay")]
+pub struct DetailGoodsDetailRequired {
+    /// 商户侧商品编码
+    ///
+    /// Example: `商品编码`
+    pub merchant_goods_id: String,
+    /// 商品数量
+    ///
+    /// Example: `1`
+    pub quantity: i64,
+    /// 商品单价
+    ///
+    /// Example: `828800`
+    pub unit_price: i64,
+}
 #[cfg(feature = "pay")]
 impl DetailGoodsDetail {
-    /// A `DetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `DetailGoodsDetail { wechatpay_goods_id: Some(…), ..DetailGoodsDetail::new(…) }`.
+    /// A `DetailGoodsDetail` of its required fields (`merchant_goods_id`, `quantity`, `unit_price`), given by name in a [`DetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechatpay_goods_id = Some(…))`.
     #[inline]
-    pub fn new(
-        merchant_goods_id: impl Into<String>,
-        quantity: i64,
-        unit_price: i64,
-    ) -> Self {
+    pub fn new(required: DetailGoodsDetailRequired) -> Self {
+        let DetailGoodsDetailRequired { merchant_goods_id, quantity, unit_price } = required;
         Self {
-            merchant_goods_id: merchant_goods_id.into(),
+            merchant_goods_id,
             wechatpay_goods_id: None,
             goods_name: None,
             quantity,
@@ -607,6 +622,7 @@ pub enum GoldPlanAdvertisingIndustry {
 /// H5场景信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct H5Info {
     /// 场景类型
     ///
@@ -637,13 +653,22 @@ pub struct H5Info {
     bundle_id: "bundle_id" optional,
     package_name: "package_name" optional,
 });
+/// The required fields of [`H5Info`], each given by name (all of them: a missing one does not compile); [`H5Info::new`] takes them.
+#[cfg(feature = "pay")]
+pub struct H5InfoRequired {
+    /// 场景类型
+    ///
+    /// Example: `iOSAndroidWap`
+    pub type_: String,
+}
 #[cfg(feature = "pay")]
 impl H5Info {
-    /// A `H5Info` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `H5Info { app_name: Some(…), ..H5Info::new(…) }`.
+    /// A `H5Info` of its required fields (`type_`), given by name in a [`H5InfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_name = Some(…))`.
     #[inline]
-    pub fn new(type_: impl Into<String>) -> Self {
+    pub fn new(required: H5InfoRequired) -> Self {
+        let H5InfoRequired { type_ } = required;
         Self {
-            type_: type_.into(),
+            type_,
             app_name: None,
             app_url: None,
             bundle_id: None,
@@ -1171,6 +1196,7 @@ pub enum RefundStatus {
 /// 场景信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SceneInfo {
     /// 用户终端IP
     ///
@@ -1189,13 +1215,22 @@ pub struct SceneInfo {
     device_id: "device_id" optional,
     store_info: "store_info" optional,
 });
+/// The required fields of [`SceneInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfo::new`] takes them.
+#[cfg(feature = "pay")]
+pub struct SceneInfoRequired {
+    /// 用户终端IP
+    ///
+    /// Example: `14.23.150.211`
+    pub payer_client_ip: String,
+}
 #[cfg(feature = "pay")]
 impl SceneInfo {
-    /// A `SceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfo { device_id: Some(…), ..SceneInfo::new(…) }`.
+    /// A `SceneInfo` of its required fields (`payer_client_ip`), given by name in a [`SceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
     #[inline]
-    pub fn new(payer_client_ip: impl Into<String>) -> Self {
+    pub fn new(required: SceneInfoRequired) -> Self {
+        let SceneInfoRequired { payer_client_ip } = required;
         Self {
-            payer_client_ip: payer_client_ip.into(),
+            payer_client_ip,
             device_id: None,
             store_info: None,
         }
@@ -1204,6 +1239,7 @@ impl SceneInfo {
 /// 商户门店信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SceneInfoStoreInfo {
     /// 门店编号
     ///
@@ -1229,13 +1265,22 @@ pub struct SceneInfoStoreInfo {
     area_code: "area_code" optional,
     address: "address" optional,
 });
+/// The required fields of [`SceneInfoStoreInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfoStoreInfo::new`] takes them.
+#[cfg(feature = "pay")]
+pub struct SceneInfoStoreInfoRequired {
+    /// 门店编号
+    ///
+    /// Example: `0001`
+    pub id: String,
+}
 #[cfg(feature = "pay")]
 impl SceneInfoStoreInfo {
-    /// A `SceneInfoStoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfoStoreInfo { name: Some(…), ..SceneInfoStoreInfo::new(…) }`.
+    /// A `SceneInfoStoreInfo` of its required fields (`id`), given by name in a [`SceneInfoStoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
     #[inline]
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(required: SceneInfoStoreInfoRequired) -> Self {
+        let SceneInfoStoreInfoRequired { id } = required;
         Self {
-            id: id.into(),
+            id,
             name: None,
             area_code: None,
             address: None,
@@ -1245,6 +1290,7 @@ impl SceneInfoStoreInfo {
 /// 结算信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct SettleInfo {
     /// 是否指定分账
     pub profit_sharing: Option<bool>,

@@ -297,6 +297,7 @@ pub mod row {
 #[macro_export]
 macro_rules! __xml_object {
     ($name:ident { $($field:ident: $wire:literal $kind:ident $text:ident),* $(,)? }) => {
+        $crate::__private::with!($name);
         // A field the spec deprecates is still sent and read.
         #[allow(deprecated)]
         impl $crate::v2::XmlObject for $name {

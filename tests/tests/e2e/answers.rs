@@ -358,9 +358,9 @@ async fn unknown_enum_values_decode_to_unknown() {
         .transactions()
         .out_trade_no()
         .out_trade_no("T1")
-        .get(&by_out_trade_no::GetRequest {
+        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
             mchid: "1230000109".into(),
-        })
+        }))
         .await
         .expect("an unknown enum value is not a decode error");
     match tx.trade_state {
@@ -388,12 +388,15 @@ async fn query_enums_are_sent_as_their_wire_values() {
         .v3()
         .bill()
         .tradebill()
-        .get(&tradebill::GetRequest {
-            bill_date: "2019-06-11".into(),
-            sub_mchid: None,
-            bill_type: Some(tradebill::GetRequestBillType::RechargeRefund),
-            tar_type: Some(tradebill::GetRequestTarType::Gzip),
-        })
+        .get(
+            &tradebill::GetRequest::new(tradebill::GetRequestRequired {
+                bill_date: "2019-06-11".into(),
+            })
+            .with(|r| {
+                r.bill_type = Some(tradebill::GetRequestBillType::RechargeRefund);
+                r.tar_type = Some(tradebill::GetRequestTarType::Gzip);
+            }),
+        )
         .await
         .expect("tradebill");
     let req = server.last_request();

@@ -40,9 +40,11 @@ fn blocking_calls_work_from_plain_code() {
         .out_trade_no()
         .out_trade_no("B1")
         .close()
-        .post(&by_out_trade_no::close::PostRequest {
-            mchid: "1230000109".into(),
-        })
+        .post(&by_out_trade_no::close::PostRequest::new(
+            by_out_trade_no::close::PostRequestRequired {
+                mchid: "1230000109".into(),
+            },
+        ))
         .blocking()
         .expect("blocking close");
 
@@ -138,9 +140,9 @@ async fn a_dot_segment_path_parameter_is_refused_before_sending() {
             .transactions()
             .out_trade_no()
             .out_trade_no(bad)
-            .get(&by_out_trade_no::GetRequest {
+            .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
                 mchid: "1230000109".into(),
-            })
+            }))
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{bad:?}: {err:?}");
@@ -278,15 +280,19 @@ async fn a_202_in_progress_is_its_own_answer() {
         "/v3/pay/transactions/codepay",
         Reply::json(202, json!({"code": "USERPAYING", "message": "需要用户输入支付密码"})),
     );
-    let request = codepay::PostRequest::new(
-        "wxd678efh567hg6787",
-        "1230000109",
-        "Image形象店-深圳腾大-QQ公仔",
-        "1217752501201407033233368018",
-        codepay::PostRequestPayer::new("134567890123456789"),
-        codepay::PostRequestAmount::new(1),
-        codepay::PostRequestSceneInfo::new(Default::default()),
-    );
+    let request = codepay::PostRequest::new(codepay::PostRequestRequired {
+        appid: "wxd678efh567hg6787".into(),
+        mchid: "1230000109".into(),
+        description: "Image形象店-深圳腾大-QQ公仔".into(),
+        out_trade_no: "1217752501201407033233368018".into(),
+        payer: codepay::PostRequestPayer::new(codepay::PostRequestPayerRequired {
+            auth_code: "134567890123456789".into(),
+        }),
+        amount: codepay::PostRequestAmount::new(codepay::PostRequestAmountRequired { total: 1 }),
+        scene_info: codepay::PostRequestSceneInfo::new(codepay::PostRequestSceneInfoRequired {
+            store_info: Default::default(),
+        }),
+    });
     let e = client(&server)
         .v3()
         .pay()
@@ -320,23 +326,21 @@ async fn a_202_in_progress_is_its_own_answer() {
 #[tokio::test]
 async fn a_json_text_query_parameter_is_sent_as_its_json() {
     use wechatpay::runtime::JsonText;
-    use wechatpay::v3::marketing::partnerships::{GetRequest, GetRequestPartner};
+    use wechatpay::v3::marketing::partnerships::{GetRequest, GetRequestPartner, GetRequestPartnerRequired};
     let server = MockServer::start(MockConfig::default()).await;
     server.on(
         "GET",
         "/v3/marketing/partnerships",
         Reply::json(200, json!({"limit": 10, "offset": 0})),
     );
-    let partner = GetRequestPartner {
+    let partner = GetRequestPartner::new(GetRequestPartnerRequired {
         type_: wechatpay::v3::marketing::models::RequestType::Appid,
-        appid: Some("wx4e1916a585d1f4e9".into()),
-        merchant_id: None,
-    };
-    let request = GetRequest {
-        partner: Some(JsonText(partner)),
-        limit: Some(10),
-        ..Default::default()
-    };
+    })
+    .with(|p| p.appid = Some("wx4e1916a585d1f4e9".into()));
+    let request = GetRequest::default().with(|r| {
+        r.partner = Some(JsonText(partner));
+        r.limit = Some(10);
+    });
     let answer = client(&server)
         .v3()
         .marketing()

@@ -29,14 +29,13 @@ fn certificate_client(server: &MockServer) -> Client {
 }
 
 fn authinfo_request() -> authinfo::PostRequest {
-    authinfo::PostRequest {
+    authinfo::PostRequest::new(authinfo::PostRequestRequired {
         sp_appid: "wxd678efh567hg6787".into(),
-        sub_appid: None,
         sub_mchid: "1900000109".into(),
         device_id: "11001".into(),
         raw_data: "E7n3m9vT4sS+Y6kZ/1uR==".into(),
         organization_id: "12345678".into(),
-    }
+    })
 }
 
 fn transaction_json(trade_state: &str, trade_type: &str) -> serde_json::Value {

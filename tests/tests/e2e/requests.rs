@@ -120,9 +120,9 @@ async fn get_encodes_the_path_parameter_once_and_sends_the_query() {
         .transactions()
         .out_trade_no()
         .out_trade_no("1217752501201407033233368018")
-        .get(&by_out_trade_no::GetRequest {
+        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
             mchid: "1230000109".into(),
-        })
+        }))
         .await
         .expect("query by out_trade_no");
     assert_eq!(tx.out_trade_no, "1217752501201407033233368018");
@@ -145,9 +145,9 @@ async fn get_encodes_the_path_parameter_once_and_sends_the_query() {
         .transactions()
         .out_trade_no()
         .out_trade_no("a b/c%d+eé")
-        .get(&by_out_trade_no::GetRequest {
+        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
             mchid: "12 3&x=y".into(),
-        })
+        }))
         .await
         .expect("encoded id");
     let req = server.last_request();
@@ -168,9 +168,11 @@ async fn close_answers_204_and_returns_unit() {
         .out_trade_no()
         .out_trade_no("1217752501201407033233368018")
         .close()
-        .post(&by_out_trade_no::close::PostRequest {
-            mchid: "1230000109".into(),
-        })
+        .post(&by_out_trade_no::close::PostRequest::new(
+            by_out_trade_no::close::PostRequestRequired {
+                mchid: "1230000109".into(),
+            },
+        ))
         .await
         .expect("close");
     let req = server.last_request();
@@ -187,9 +189,11 @@ async fn close_answers_204_and_returns_unit() {
         .out_trade_no()
         .out_trade_no("1217752501201407033233368018")
         .close()
-        .post(&by_out_trade_no::close::PostRequest {
-            mchid: "1230000109".into(),
-        })
+        .post(&by_out_trade_no::close::PostRequest::new(
+            by_out_trade_no::close::PostRequestRequired {
+                mchid: "1230000109".into(),
+            },
+        ))
         .await
         .unwrap_err();
     assert!(

@@ -19,15 +19,13 @@ async fn a_receivers_name_is_sent_encrypted() {
         ),
     );
     let client = public_key_client(&server);
-    let request = add::PostRequest {
-        name: Some("张三".into()),
-        ..add::PostRequest::new(
-            "wx8888888888888888",
-            add::PostRequestType::PersonalOpenid,
-            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-            add::PostRequestRelationType::Store,
-        )
-    };
+    let request = add::PostRequest::new(add::PostRequestRequired {
+        appid: "wx8888888888888888".into(),
+        type_: add::PostRequestType::PersonalOpenid,
+        account: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        relation_type: add::PostRequestRelationType::Store,
+    })
+    .with(|r| r.name = Some("张三".into()));
     client
         .v3()
         .profitsharing()
@@ -92,7 +90,9 @@ async fn a_finished_profit_sharing_order_decodes_to_known_values() {
         .profitsharing()
         .orders()
         .out_order_no("P20150806125346")
-        .get(&by_out_order_no::GetRequest::new("4208450740201411110007820472"))
+        .get(&by_out_order_no::GetRequest::new(by_out_order_no::GetRequestRequired {
+            transaction_id: "4208450740201411110007820472".into(),
+        }))
         .await
         .expect("a real answer decodes");
     assert_eq!(order.state, Some(by_out_order_no::GetResponseState::Finished));
@@ -110,15 +110,17 @@ async fn an_order_answer_without_its_prepay_id_is_an_error_not_a_none() {
     let server = MockServer::start(MockConfig::default()).await;
     let target = "/v3/pay/transactions/jsapi";
     let client = public_key_client(&server);
-    let order = jsapi::PostRequest::new(
-        "wx8888888888888888",
-        "1230000109",
-        "Image形象店-深圳腾大-QQ公仔",
-        "1217752501201407033233368018",
-        jsapi::PostRequestAmount::new(100),
-        "https://www.weixin.qq.com/wxpay/pay.php",
-        jsapi::PostRequestPayer::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-    );
+    let order = jsapi::PostRequest::new(jsapi::PostRequestRequired {
+        appid: "wx8888888888888888".into(),
+        mchid: "1230000109".into(),
+        description: "Image形象店-深圳腾大-QQ公仔".into(),
+        out_trade_no: "1217752501201407033233368018".into(),
+        amount: jsapi::PostRequestAmount::new(jsapi::PostRequestAmountRequired { total: 100 }),
+        notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+        payer: jsapi::PostRequestPayer::new(jsapi::PostRequestPayerRequired {
+            openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        }),
+    });
     // The answer's one value is required (official-response-required, spec/README.md): a
     // String, not an Option the caller must unwrap.
     server.on(

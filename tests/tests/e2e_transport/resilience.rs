@@ -322,7 +322,14 @@ async fn response_bodies_are_capped() {
         .max_response_body(1 << 20)
         .build()
         .unwrap();
-    let request = wechatpay::v3::offlineface::authinfo::PostRequest::new("wx", "1900000109", "d", "r", "o");
+    use wechatpay::v3::offlineface::authinfo;
+    let request = authinfo::PostRequest::new(authinfo::PostRequestRequired {
+        sp_appid: "wx".into(),
+        sub_mchid: "1900000109".into(),
+        device_id: "d".into(),
+        raw_data: "r".into(),
+        organization_id: "o".into(),
+    });
     let e = limited.v3().offlineface().authinfo().post(&request).await.unwrap_err();
     assert!(matches!(e, Error::BodyTooLarge { limit } if limit == 1 << 20), "{e:?}");
     // The default (16 MiB) takes it.

@@ -57,7 +57,9 @@ async fn typed_upload_through_the_generated_api() {
         .media()
         .upload()
         .post(
-            &upload::PostRequest::new(Default::default()),
+            &upload::PostRequest::new(upload::PostRequestRequired {
+                meta: Default::default(),
+            }),
             Upload::from_bytes("photo.JPG", jpg.clone()),
         )
         .await

@@ -8,7 +8,9 @@ use std::path::Path;
 use tokio_rustls::rustls;
 
 use super::*;
-use wechatpay::v2::mmpaymkttransfers::sendredpack::PostRequest as RedPacket;
+use wechatpay::v2::mmpaymkttransfers::sendredpack::{
+    PostRequest as RedPacket, PostRequestRequired as RedPacketRequired,
+};
 use wechatpay::v2::pay::orderquery;
 
 /// A test CA, a server certificate for 127.0.0.1 and a merchant certificate for the test
@@ -159,19 +161,19 @@ async fn tls_server(dir: &Path) -> (String, Seen, Arc<Mutex<usize>>) {
 }
 
 fn red_packet() -> RedPacket {
-    RedPacket::new(
-        "10000098201411111234567891",
-        "1900000001",
-        "wx8888888888888888",
-        "天虹百货",
-        "oxTWIuGaIt6gTKsQRLau2M0yL16E",
-        100,
-        1,
-        "祝福",
-        "192.168.0.1",
-        "活动",
-        "备注",
-    )
+    RedPacket::new(RedPacketRequired {
+        mch_billno: "10000098201411111234567891".into(),
+        mch_id: "1900000001".into(),
+        wxappid: "wx8888888888888888".into(),
+        send_name: "天虹百货".into(),
+        re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+        total_amount: 100,
+        total_num: 1,
+        wishing: "祝福".into(),
+        client_ip: "192.168.0.1".into(),
+        act_name: "活动".into(),
+        remark: "备注".into(),
+    })
 }
 
 #[tokio::test]
@@ -198,10 +200,11 @@ async fn the_merchant_certificate_is_presented_where_the_operation_needs_it() {
 
     // An operation that does not need it uses connections without it: this server refuses
     // them in the handshake, before any request is read.
-    let request = orderquery::PostRequest {
-        out_trade_no: Some("T-1".into()),
-        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
-    };
+    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
+        appid: "wx2421b1c4370ec43b".into(),
+        mch_id: "1900000001".into(),
+    })
+    .with(|r| r.out_trade_no = Some("T-1".into()));
     let e = c.v2().pay().orderquery().post(&request).await.unwrap_err();
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
     assert_eq!(seen.lock().unwrap().len(), 1, "nothing more was read");

@@ -10,10 +10,11 @@ use wechatpay::v2::pay::{downloadbill, orderquery, profitsharingquery};
 async fn a_typed_query_is_signed_and_its_answer_typed_with_its_lists() {
     let (url, seen) = server().await;
     let c = client(&url);
-    let request = orderquery::PostRequest {
-        out_trade_no: Some("T-1".into()),
-        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
-    };
+    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
+        appid: "wx2421b1c4370ec43b".into(),
+        mch_id: "1900000001".into(),
+    })
+    .with(|r| r.out_trade_no = Some("T-1".into()));
     let answer = c.v2().pay().orderquery().post(&request).await.unwrap();
     assert_eq!(answer.trade_state, Some(orderquery::PostResponseTradeState::Success));
     assert_eq!(answer.total_fee, Some(101));
@@ -41,7 +42,11 @@ async fn a_typed_query_is_signed_and_its_answer_typed_with_its_lists() {
 async fn an_operation_that_allows_hmac_sha256_only_is_signed_so() {
     let (url, seen) = server().await;
     let c = client(&url);
-    let request = profitsharingquery::PostRequest::new("1900000001", "4208450740201411110007820472", "P20150806125346");
+    let request = profitsharingquery::PostRequest::new(profitsharingquery::PostRequestRequired {
+        mch_id: "1900000001".into(),
+        transaction_id: "4208450740201411110007820472".into(),
+        out_order_no: "P20150806125346".into(),
+    });
     c.v2().pay().profitsharingquery().post(&request).await.unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(v2::xml::field(&seen[0].1, "sign_type"), Some("HMAC-SHA256"));
@@ -53,10 +58,18 @@ async fn an_operation_that_allows_hmac_sha256_only_is_signed_so() {
 async fn a_bill_is_the_file_and_its_failure_the_xml() {
     let (url, _) = server().await;
     let c = client(&url);
-    let request = downloadbill::PostRequest::new("wx2421b1c4370ec43b", "1900000001", "20261130");
+    let request = downloadbill::PostRequest::new(downloadbill::PostRequestRequired {
+        appid: "wx2421b1c4370ec43b".into(),
+        mch_id: "1900000001".into(),
+        bill_date: "20261130".into(),
+    });
     let bill = c.v2().pay().downloadbill().post(&request).await.unwrap();
     assert_eq!(bill, BILL.as_bytes());
-    let none = downloadbill::PostRequest::new("wx2421b1c4370ec43b", "1900000001", "20990101");
+    let none = downloadbill::PostRequest::new(downloadbill::PostRequestRequired {
+        appid: "wx2421b1c4370ec43b".into(),
+        mch_id: "1900000001".into(),
+        bill_date: "20990101".into(),
+    });
     let e = c.v2().pay().downloadbill().post(&none).await.unwrap_err();
     assert!(
         matches!(&e, Error::ApiV2(ResultError::Communication { return_msg, .. }) if return_msg == "No Bill Exist"),
@@ -65,19 +78,19 @@ async fn a_bill_is_the_file_and_its_failure_the_xml() {
 }
 
 fn red_packet() -> sendredpack::PostRequest {
-    sendredpack::PostRequest::new(
-        "10000098201411111234567890",
-        "1900000001",
-        "wx8888888888888888",
-        "天虹百货",
-        "oxTWIuGaIt6gTKsQRLau2M0yL16E",
-        1000,
-        1,
-        "感谢您参加猜灯谜活动，祝您元宵节快乐！",
-        "192.168.0.1",
-        "猜灯谜抢红包活动",
-        "猜越多得越多，快来抢！",
-    )
+    sendredpack::PostRequest::new(sendredpack::PostRequestRequired {
+        mch_billno: "10000098201411111234567890".into(),
+        mch_id: "1900000001".into(),
+        wxappid: "wx8888888888888888".into(),
+        send_name: "天虹百货".into(),
+        re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
+        total_amount: 1000,
+        total_num: 1,
+        wishing: "感谢您参加猜灯谜活动，祝您元宵节快乐！".into(),
+        client_ip: "192.168.0.1".into(),
+        act_name: "猜灯谜抢红包活动".into(),
+        remark: "猜越多得越多，快来抢！".into(),
+    })
 }
 
 #[tokio::test]
@@ -131,10 +144,11 @@ fn a_typed_call_runs_blocking_too() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (url, _) = runtime.block_on(server());
     let c = client(&url);
-    let request = orderquery::PostRequest {
-        transaction_id: Some("4200000000000000".into()),
-        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
-    };
+    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
+        appid: "wx2421b1c4370ec43b".into(),
+        mch_id: "1900000001".into(),
+    })
+    .with(|r| r.transaction_id = Some("4200000000000000".into()));
     let answer = c.v2().pay().orderquery().post(&request).blocking().unwrap();
     assert_eq!(answer.total_fee, Some(101));
     // Inside a runtime it is refused, not a panic.
@@ -151,10 +165,11 @@ async fn a_client_for_apiv2_only_needs_no_apiv3_settings_and_sends_no_apiv3_call
         .base_url(&url)
         .build()
         .unwrap();
-    let request = orderquery::PostRequest {
-        out_trade_no: Some("T-2".into()),
-        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
-    };
+    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
+        appid: "wx2421b1c4370ec43b".into(),
+        mch_id: "1900000001".into(),
+    })
+    .with(|r| r.out_trade_no = Some("T-2".into()));
     let answer = c.v2().pay().orderquery().post(&request).await.unwrap();
     assert_eq!(answer.out_trade_no.as_deref(), Some("T-2"));
     // An APIv3 call is refused before it is signed: the server sees nothing of it.
@@ -185,7 +200,14 @@ async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signe
     );
     let pkcs1 = String::from_utf8(pkcs1).unwrap();
     assert!(pkcs1.contains("BEGIN RSA PUBLIC KEY"), "{pkcs1}");
-    let request = pay_bank::PostRequest::new("1900000001", "P-1", "6225880000000000", "张三", "1002", 100);
+    let request = pay_bank::PostRequest::new(pay_bank::PostRequestRequired {
+        mch_id: "1900000001".into(),
+        partner_trade_no: "P-1".into(),
+        enc_bank_no: "6225880000000000".into(),
+        enc_true_name: "张三".into(),
+        bank_code: "1002".into(),
+        amount: 100,
+    });
     // Without the key: refused, nothing sent.
     let without = builder(&url)
         .merchant_certificate_pem(keys::MERCHANT_CERT_PEM, keys::MERCHANT_KEY_PEM)

@@ -40,6 +40,7 @@ pub mod models {
     ///
     /// Used as `PostRequestBusiness` in `/hk/v3/merchants`, `PutRequestBusiness` in `/hk/v3/merchants`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Business {
         /// 业务类型
         ///
@@ -84,10 +85,18 @@ pub mod models {
         store_photos: "store_photos" optional,
         mcc: "mcc" optional,
     });
+    /// The required fields of [`Business`], each given by name (all of them: a missing one does not compile); [`Business::new`] takes them.
+    pub struct BusinessRequired {
+        /// 业务类型
+        ///
+        /// Example: `BOTH`
+        pub business_type: BusinessType,
+    }
     impl Business {
-        /// A `Business` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `Business { app_download: Some(…), ..Business::new(…) }`.
+        /// A `Business` of its required fields (`business_type`), given by name in a [`BusinessRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_download = Some(…))`.
         #[inline]
-        pub fn new(business_type: BusinessType) -> Self {
+        pub fn new(required: BusinessRequired) -> Self {
+            let BusinessRequired { business_type } = required;
             Self {
                 business_type,
                 app_download: None,
@@ -126,6 +135,7 @@ pub mod models {
     ///
     /// Used as `PostRequestContact` in `/hk/v3/merchants`, `PutRequestContact` in `/hk/v3/merchants`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Contact {
         /// 联系人名称
         ///
@@ -145,25 +155,34 @@ pub mod models {
         phone: "phone" required,
         email: "email" required,
     });
+    /// The required fields of [`Contact`], each given by name (all of them: a missing one does not compile); [`Contact::new`] takes them.
+    pub struct ContactRequired {
+        /// 联系人名称
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `李先生`
+        pub name: String,
+        /// 联系人电话
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `075586010000`
+        pub phone: String,
+        /// 联系人邮箱
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `test@test.com`
+        pub email: String,
+    }
     impl Contact {
-        /// A `Contact` of its required fields (`name`, `phone`, `email`).
+        /// A `Contact` of its required fields (`name`, `phone`, `email`), given by name in a [`ContactRequired`].
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            phone: impl Into<String>,
-            email: impl Into<String>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                phone: phone.into(),
-                email: email.into(),
-            }
+        pub fn new(required: ContactRequired) -> Self {
+            let ContactRequired { name, phone, email } = required;
+            Self { name, phone, email }
         }
     }
     /// 董事信息
     ///
     /// Used as `PostRequestDirector` in `/hk/v3/merchants`, `PutRequestDirector` in `/hk/v3/merchants`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Director {
         /// 董事姓名
         ///
@@ -201,6 +220,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPrincipal` in `/hk/v3/merchants`, `PutRequestPrincipal` in `/hk/v3/merchants`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Principal {
         /// 负责人姓名
         ///
@@ -219,6 +239,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAmount` in `/hk/v3/refunds`, `GetResponseAmount` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseAmount` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 退款金额
         ///
@@ -250,6 +271,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAmountExchangeRate` in `/hk/v3/refunds`, `PostResponseAmountExchangeRate` in `/hk/v3/refunds`, `GetResponseAmountExchangeRate` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseAmountExchangeRate` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ExchangeRate {
         /// 汇率类型
         ///
@@ -391,6 +413,7 @@ pub mod models {
     ///
     /// Used as `PostResponseDetail` in `/hk/v3/refunds`, `GetResponseDetail` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseDetail` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Detail {
         /// 券ID
         ///
@@ -427,6 +450,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/hk/v3/refunds/id/{refund_id}`, `GetRequest` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`, `GetRequest` in `/hk/v3/transactions/id/{transaction_id}`, `GetRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidRequest {
         /// 商户号
         ///
@@ -446,25 +470,34 @@ pub mod models {
         sub_mchid: query "sub_mchid" required,
         sp_mchid: query "sp_mchid" required,
     });
+    /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
+    pub struct MchidRequestRequired {
+        /// 商户号
+        ///
+        /// Query parameter `mchid`. Example: `1900000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `1900000100`
+        pub sp_mchid: String,
+    }
     impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`).
+        /// A `MchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`), given by name in a [`MchidRequestRequired`].
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-            }
+        pub fn new(required: MchidRequestRequired) -> Self {
+            let MchidRequestRequired { mchid, sub_mchid, sp_mchid } = required;
+            Self { mchid, sub_mchid, sp_mchid }
         }
     }
     /// 订单金额
     ///
     /// Used as `PostRequestAmount` in `/hk/v3/transactions/app`, `PostRequestAmount` in `/hk/v3/transactions/jsapi`, `PostRequestAmount` in `/hk/v3/transactions/micropay`, `PostRequestAmount` in `/hk/v3/transactions/mweb`, `PostRequestAmount` in `/hk/v3/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestAmount {
         /// 总金额
         ///
@@ -479,15 +512,24 @@ pub mod models {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`RequestAmount`], each given by name (all of them: a missing one does not compile); [`RequestAmount::new`] takes them.
+    pub struct RequestAmountRequired {
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+    }
     impl RequestAmount {
-        /// A `RequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `RequestAmount { currency: Some(…), ..RequestAmount::new(…) }`.
+        /// A `RequestAmount` of its required fields (`total`), given by name in a [`RequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
         #[inline]
-        pub fn new(total: i64) -> Self {
+        pub fn new(required: RequestAmountRequired) -> Self {
+            let RequestAmountRequired { total } = required;
             Self { total, currency: None }
         }
     }
     /// Used as `PostRequestDetail` in `/hk/v3/transactions/app`, `PostRequestDetail` in `/hk/v3/transactions/jsapi`, `PostRequestDetail` in `/hk/v3/transactions/mweb`, `PostRequestDetail` in `/hk/v3/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestDetail {
         /// 订单原价
         ///
@@ -507,6 +549,7 @@ pub mod models {
     });
     /// Used as `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/app`, `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/jsapi`, `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/mweb`, `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商品编码
         ///
@@ -536,12 +579,28 @@ pub mod models {
         quantity: "quantity" required,
         price: "price" required,
     });
+    /// The required fields of [`GoodsDetail`], each given by name (all of them: a missing one does not compile); [`GoodsDetail::new`] takes them.
+    pub struct GoodsDetailRequired {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
     impl GoodsDetail {
-        /// A `GoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `GoodsDetail { wxpay_goods_id: Some(…), ..GoodsDetail::new(…) }`.
+        /// A `GoodsDetail` of its required fields (`goods_id`, `quantity`, `price`), given by name in a [`GoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_goods_id = Some(…))`.
         #[inline]
-        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+        pub fn new(required: GoodsDetailRequired) -> Self {
+            let GoodsDetailRequired { goods_id, quantity, price } = required;
             Self {
-                goods_id: goods_id.into(),
+                goods_id,
                 wxpay_goods_id: None,
                 goods_name: None,
                 quantity,
@@ -553,6 +612,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPayer` in `/hk/v3/transactions/app`, `PostRequestPayer` in `/hk/v3/transactions/jsapi`, `PostResponsePayer` in `/hk/v3/transactions/micropay`, `PostRequestPayer` in `/hk/v3/transactions/mweb`, `PostRequestPayer` in `/hk/v3/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 用户标识
         ///
@@ -576,6 +636,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfo` in `/hk/v3/transactions/app`, `PostRequestSceneInfo` in `/hk/v3/transactions/jsapi`, `PostRequestSceneInfo` in `/hk/v3/transactions/micropay`, `PostRequestSceneInfo` in `/hk/v3/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 商户端设备号
         ///
@@ -607,6 +668,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/app`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/jsapi`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/micropay`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/mweb`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreInfo {
         /// 编号
         ///
@@ -626,19 +688,28 @@ pub mod models {
         name: "name" required,
         address: "address" required,
     });
+    /// The required fields of [`StoreInfo`], each given by name (all of them: a missing one does not compile); [`StoreInfo::new`] takes them.
+    pub struct StoreInfoRequired {
+        /// 名称
+        ///
+        /// Example: `腾讯大厦分店`
+        pub name: String,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: String,
+    }
     impl StoreInfo {
-        /// A `StoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `StoreInfo { id: Some(…), ..StoreInfo::new(…) }`.
+        /// A `StoreInfo` of its required fields (`name`, `address`), given by name in a [`StoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
-            Self {
-                id: None,
-                name: name.into(),
-                address: address.into(),
-            }
+        pub fn new(required: StoreInfoRequired) -> Self {
+            let StoreInfoRequired { name, address } = required;
+            Self { id: None, name, address }
         }
     }
     /// Used as `PostResponse` in `/hk/v3/transactions/app`, `PostResponse` in `/hk/v3/transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PrepayIdResponse {
         /// 预支付交易会话标识
         ///
@@ -652,6 +723,7 @@ pub mod models {
     ///
     /// Used as `GetResponseAmount` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponseAmount` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAmount {
         /// 订单金额
         ///
@@ -683,6 +755,7 @@ pub mod models {
     ///
     /// Used as `GetResponseAmountExchangeRate` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseAmountExchangeRate` in `/hk/v3/transactions/micropay`, `GetResponseAmountExchangeRate` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseExchangeRate {
         /// 汇率类型
         ///
@@ -701,6 +774,7 @@ pub mod models {
     ///
     /// Used as `GetResponsePayer` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponsePayer` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePayer {
         /// 用户标识
         ///
@@ -722,6 +796,7 @@ pub mod models {
     });
     /// Used as `GetResponsePromotionDetail` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -781,6 +856,7 @@ pub mod models {
     });
     /// Used as `GetResponsePromotionDetailGoodsDetail` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseGoodsDetail {
         /// 商品编码
         ///
@@ -874,6 +950,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/hk/v3/transactions/id/{transaction_id}/close`, `PostRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidSubMchidRequest {
         /// 直连商户号
         ///
@@ -893,12 +970,20 @@ pub mod models {
         sub_mchid: "sub_mchid" optional,
         sp_mchid: "sp_mchid" optional,
     });
+    /// The required fields of [`MchidSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidSubMchidRequest::new`] takes them.
+    pub struct MchidSubMchidRequestRequired {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+    }
     impl MchidSubMchidRequest {
-        /// A `MchidSubMchidRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `MchidSubMchidRequest { sub_mchid: Some(…), ..MchidSubMchidRequest::new(…) }`.
+        /// A `MchidSubMchidRequest` of its required fields (`mchid`), given by name in a [`MchidSubMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
+        pub fn new(required: MchidSubMchidRequestRequired) -> Self {
+            let MchidSubMchidRequestRequired { mchid } = required;
             Self {
-                mchid: mchid.into(),
+                mchid,
                 sub_mchid: None,
                 sp_mchid: None,
             }
@@ -906,6 +991,7 @@ pub mod models {
     }
     /// Used as `PostRequest` in `/hk/v3/transactions/id/{transaction_id}/reverse`, `PostRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidSpMchidRequest {
         /// 商户号
         ///
@@ -925,19 +1011,27 @@ pub mod models {
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
     });
+    /// The required fields of [`MchidSpMchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidSpMchidRequest::new`] takes them.
+    pub struct MchidSpMchidRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl MchidSpMchidRequest {
-        /// A `MchidSpMchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
+        /// A `MchidSpMchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`), given by name in a [`MchidSpMchidRequestRequired`].
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: MchidSpMchidRequestRequired) -> Self {
+            let MchidSpMchidRequestRequired { mchid, sp_mchid, sub_mchid } = required;
+            Self { mchid, sp_mchid, sub_mchid }
         }
     }
 }

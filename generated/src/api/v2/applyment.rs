@@ -50,6 +50,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(Version);
     /// Used as `PostResponse` in `/v2/applyment/micro/modifyarchives`, `PostResponse` in `/v2/applyment/micro/modifycontactinfo`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResultCodeResponse {
         /// 业务结果
         ///

@@ -90,6 +90,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetail` in `/v2/deposit/facepay`, `PostResponsePromotionDetail` in `/v2/deposit/micropay`, `PostResponsePromotionDetail` in `/v2/deposit/orderquery`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         pub promotion_id: Option<String>,
@@ -126,6 +127,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v2/deposit/facepay`, `PostResponsePromotionDetailGoodsDetail` in `/v2/deposit/micropay`, `PostResponsePromotionDetailGoodsDetail` in `/v2/deposit/orderquery`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商品编码
         ///
@@ -197,6 +199,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDetail` in `/v2/deposit/micropay`, `PostRequestDetail` in `/v2/deposit/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Detail {
         /// 订单原价
         ///
@@ -214,10 +217,16 @@ pub mod models {
         receipt_id: "receipt_id" optional,
         goods_detail: "goods_detail" required,
     });
+    /// The required fields of [`Detail`], each given by name (all of them: a missing one does not compile); [`Detail::new`] takes them.
+    pub struct DetailRequired {
+        /// 单品列表
+        pub goods_detail: Vec<RequestGoodsDetail>,
+    }
     impl Detail {
-        /// A `Detail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `Detail { cost_price: Some(…), ..Detail::new(…) }`.
+        /// A `Detail` of its required fields (`goods_detail`), given by name in a [`DetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cost_price = Some(…))`.
         #[inline]
-        pub fn new(goods_detail: Vec<RequestGoodsDetail>) -> Self {
+        pub fn new(required: DetailRequired) -> Self {
+            let DetailRequired { goods_detail } = required;
             Self {
                 cost_price: None,
                 receipt_id: None,
@@ -227,6 +236,7 @@ pub mod models {
     }
     /// Used as `PostRequestDetailGoodsDetail` in `/v2/deposit/micropay`, `PostRequestDetailGoodsDetail` in `/v2/deposit/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestGoodsDetail {
         /// 商品编码
         ///
@@ -256,10 +266,22 @@ pub mod models {
         quantity: "quantity" required,
         price: "price" required,
     });
+    /// The required fields of [`RequestGoodsDetail`], each given by name (all of them: a missing one does not compile); [`RequestGoodsDetail::new`] takes them.
+    pub struct RequestGoodsDetailRequired {
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
     impl RequestGoodsDetail {
-        /// A `RequestGoodsDetail` with its required fields (`quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoodsDetail { goods_id: Some(…), ..RequestGoodsDetail::new(…) }`.
+        /// A `RequestGoodsDetail` of its required fields (`quantity`, `price`), given by name in a [`RequestGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_id = Some(…))`.
         #[inline]
-        pub fn new(quantity: i64, price: i64) -> Self {
+        pub fn new(required: RequestGoodsDetailRequired) -> Self {
+            let RequestGoodsDetailRequired { quantity, price } = required;
             Self {
                 goods_id: None,
                 wxpay_goods_id: None,
@@ -271,6 +293,7 @@ pub mod models {
     }
     /// Used as `PostRequestSceneInfo` in `/v2/deposit/micropay`, `PostRequestSceneInfo` in `/v2/deposit/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 实际门店信息
         pub store_info: StoreInfo,
@@ -278,10 +301,16 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SceneInfo {
         store_info: "store_info" required,
     });
+    /// The required fields of [`SceneInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfo::new`] takes them.
+    pub struct SceneInfoRequired {
+        /// 实际门店信息
+        pub store_info: StoreInfo,
+    }
     impl SceneInfo {
-        /// A `SceneInfo` of its required fields (`store_info`).
+        /// A `SceneInfo` of its required fields (`store_info`), given by name in a [`SceneInfoRequired`].
         #[inline]
-        pub fn new(store_info: StoreInfo) -> Self {
+        pub fn new(required: SceneInfoRequired) -> Self {
+            let SceneInfoRequired { store_info } = required;
             Self { store_info }
         }
     }
@@ -289,6 +318,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v2/deposit/micropay`, `PostRequestSceneInfoStoreInfo` in `/v2/deposit/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreInfo {
         /// 门店id
         ///
@@ -313,12 +343,20 @@ pub mod models {
         area_code: "area_code" optional,
         address: "address" optional,
     });
+    /// The required fields of [`StoreInfo`], each given by name (all of them: a missing one does not compile); [`StoreInfo::new`] takes them.
+    pub struct StoreInfoRequired {
+        /// 门店id
+        ///
+        /// Example: `SZTX001`
+        pub id: String,
+    }
     impl StoreInfo {
-        /// A `StoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `StoreInfo { name: Some(…), ..StoreInfo::new(…) }`.
+        /// A `StoreInfo` of its required fields (`id`), given by name in a [`StoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(id: impl Into<String>) -> Self {
+        pub fn new(required: StoreInfoRequired) -> Self {
+            let StoreInfoRequired { id } = required;
             Self {
-                id: id.into(),
+                id,
                 name: None,
                 area_code: None,
                 address: None,

@@ -41,6 +41,7 @@ impl<'a> Mchrisk<'a> {
 pub mod models {
     /// Used as `PostResponse` in `/v2/mchrisk/bankquerymchauditinfo`, `PostResponse` in `/v2/mchrisk/channelquerymchauditinfo`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResultCodeResponse {
         /// 业务结果
         ///

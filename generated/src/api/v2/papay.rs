@@ -65,6 +65,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(ResultCode);
     /// Used as `PostRequest` in `/v2/papay/partner/preentrustweb`, `PostRequest` in `/v2/papay/preentrustweb`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 应用ID
         ///
@@ -127,33 +128,70 @@ pub mod models {
         timestamp: "timestamp" required text,
         return_app: "return_app" optional text,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1200009811`
+        pub mch_id: String,
+        /// 模板id
+        ///
+        /// Example: `12535`
+        pub plan_id: String,
+        /// 签约协议号
+        ///
+        /// Example: `100000`
+        pub contract_code: String,
+        /// 请求序列号
+        ///
+        /// Example: `1000`
+        pub request_serial: i64,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣`
+        pub contract_display_account: String,
+        /// 回调通知url
+        pub notify_url: String,
+        /// 版本号
+        ///
+        /// Example: `1.0`
+        pub version: Version,
+        /// 时间戳
+        ///
+        /// Example: `1414488825`
+        pub timestamp: String,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` with its required fields (`appid`, `mch_id`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `notify_url`, `version`, `timestamp`); every optional field is `None`. Set optional ones with struct update syntax: `AppidRequest { sub_appid: Some(…), ..AppidRequest::new(…) }`.
+        /// A `AppidRequest` of its required fields (`appid`, `mch_id`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `notify_url`, `version`, `timestamp`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            plan_id: impl Into<String>,
-            contract_code: impl Into<String>,
-            request_serial: i64,
-            contract_display_account: impl Into<String>,
-            notify_url: impl Into<String>,
-            version: Version,
-            timestamp: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired {
+                appid,
+                mch_id,
+                plan_id,
+                contract_code,
+                request_serial,
+                contract_display_account,
+                notify_url,
+                version,
+                timestamp,
+            } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 sub_appid: None,
                 sub_mch_id: None,
-                plan_id: plan_id.into(),
-                contract_code: contract_code.into(),
+                plan_id,
+                contract_code,
                 request_serial,
-                contract_display_account: contract_display_account.into(),
-                notify_url: notify_url.into(),
+                contract_display_account,
+                notify_url,
                 version,
-                timestamp: timestamp.into(),
+                timestamp,
                 return_app: None,
             }
         }

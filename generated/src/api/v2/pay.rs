@@ -238,6 +238,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetail` in `/v2/pay/facepay`, `PostResponsePromotionDetail` in `/v2/pay/facepayquery`, `PostResponsePromotionDetail` in `/v2/pay/orderquery`, `PostResponseSubOrderListOrderListPromotionDetail` in `/v2/pay/querycombinedorder`, `PostResponsePromotionDetail` in `/v2/pay/refundqueryv2`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         pub promotion_id: Option<String>,
@@ -274,6 +275,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v2/pay/facepay`, `PostResponsePromotionDetailGoodsDetail` in `/v2/pay/facepayquery`, `PostResponsePromotionDetailGoodsDetail` in `/v2/pay/orderquery`, `PostResponseSubOrderListOrderListPromotionDetailGoodsDetail` in `/v2/pay/querycombinedorder`, `PostResponsePromotionDetailGoodsDetail` in `/v2/pay/refundqueryv2`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商品编码
         ///
@@ -343,6 +345,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v2/pay/facepayquery`, `PostRequest` in `/v2/pay/orderquery`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct VersionRequest {
         /// 接口版本号
         ///
@@ -382,15 +385,27 @@ pub mod models {
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
     });
+    /// The required fields of [`VersionRequest`], each given by name (all of them: a missing one does not compile); [`VersionRequest::new`] takes them.
+    pub struct VersionRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+    }
     impl VersionRequest {
-        /// A `VersionRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `VersionRequest { version: Some(…), ..VersionRequest::new(…) }`.
+        /// A `VersionRequest` of its required fields (`appid`, `mch_id`), given by name in a [`VersionRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+        pub fn new(required: VersionRequestRequired) -> Self {
+            let VersionRequestRequired { appid, mch_id } = required;
             Self {
                 version: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
@@ -456,6 +471,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDetail` in `/v2/pay/micropay`, `PostRequestDetail` in `/v2/pay/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Detail {
         /// 订单原价
         ///
@@ -473,10 +489,16 @@ pub mod models {
         receipt_id: "receipt_id" optional,
         goods_detail: "goods_detail" required,
     });
+    /// The required fields of [`Detail`], each given by name (all of them: a missing one does not compile); [`Detail::new`] takes them.
+    pub struct DetailRequired {
+        /// 单品列表
+        pub goods_detail: Vec<RequestGoodsDetail>,
+    }
     impl Detail {
-        /// A `Detail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `Detail { cost_price: Some(…), ..Detail::new(…) }`.
+        /// A `Detail` of its required fields (`goods_detail`), given by name in a [`DetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cost_price = Some(…))`.
         #[inline]
-        pub fn new(goods_detail: Vec<RequestGoodsDetail>) -> Self {
+        pub fn new(required: DetailRequired) -> Self {
+            let DetailRequired { goods_detail } = required;
             Self {
                 cost_price: None,
                 receipt_id: None,
@@ -486,6 +508,7 @@ pub mod models {
     }
     /// Used as `PostRequestDetailGoodsDetail` in `/v2/pay/micropay`, `PostRequestDetailGoodsDetail` in `/v2/pay/unifiedorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestGoodsDetail {
         /// 商品编码
         ///
@@ -557,6 +580,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(ProfitSharing);
     /// Used as `PostRequestSceneInfo` in `/v2/pay/micropay`, `PostRequestSceneInfo` in `/v2/pay/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 实际门店信息
         pub store_info: StoreInfo,
@@ -564,10 +588,16 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SceneInfo {
         store_info: "store_info" required,
     });
+    /// The required fields of [`SceneInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfo::new`] takes them.
+    pub struct SceneInfoRequired {
+        /// 实际门店信息
+        pub store_info: StoreInfo,
+    }
     impl SceneInfo {
-        /// A `SceneInfo` of its required fields (`store_info`).
+        /// A `SceneInfo` of its required fields (`store_info`), given by name in a [`SceneInfoRequired`].
         #[inline]
-        pub fn new(store_info: StoreInfo) -> Self {
+        pub fn new(required: SceneInfoRequired) -> Self {
+            let SceneInfoRequired { store_info } = required;
             Self { store_info }
         }
     }
@@ -575,6 +605,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v2/pay/micropay`, `PostRequestSceneInfoStoreInfo` in `/v2/pay/unifiedorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreInfo {
         /// 门店id
         ///
@@ -599,12 +630,20 @@ pub mod models {
         area_code: "area_code" optional,
         address: "address" optional,
     });
+    /// The required fields of [`StoreInfo`], each given by name (all of them: a missing one does not compile); [`StoreInfo::new`] takes them.
+    pub struct StoreInfoRequired {
+        /// 门店id
+        ///
+        /// Example: `SZTX001`
+        pub id: String,
+    }
     impl StoreInfo {
-        /// A `StoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `StoreInfo { name: Some(…), ..StoreInfo::new(…) }`.
+        /// A `StoreInfo` of its required fields (`id`), given by name in a [`StoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(id: impl Into<String>) -> Self {
+        pub fn new(required: StoreInfoRequired) -> Self {
+            let StoreInfoRequired { id } = required;
             Self {
-                id: id.into(),
+                id,
                 name: None,
                 area_code: None,
                 address: None,
@@ -632,6 +671,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetail` in `/v2/pay/micropay`, `PostResponsePromotionDetail` in `/v2/pay/unifiedorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePromotionDetail {
         /// 券ID
         pub promotion_id: Option<String>,
@@ -668,6 +708,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v2/pay/micropay`, `PostResponsePromotionDetailGoodsDetail` in `/v2/pay/unifiedorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseGoodsDetail {
         /// 商品编码
         ///
@@ -731,6 +772,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v2/pay/refundquery`, `PostRequest` in `/v2/pay/refundqueryv2`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 公众账号ID
         ///
@@ -780,13 +822,25 @@ pub mod models {
         refund_id: "refund_id" optional text,
         offset: "offset" optional text,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `AppidRequest { sub_appid: Some(…), ..AppidRequest::new(…) }`.
+        /// A `AppidRequest` of its required fields (`appid`, `mch_id`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired { appid, mch_id } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 sub_appid: None,
                 sub_mch_id: None,
                 transaction_id: None,

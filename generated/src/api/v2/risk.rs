@@ -23,6 +23,7 @@ impl<'a> Risk<'a> {
 pub mod models {
     /// Used as `PostRequest` in `/v2/risk/getcertficates`, `PostRequest` in `/v2/risk/getpublickey`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchIdRequest {
         /// 商户号
         ///
@@ -32,11 +33,19 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_object!(MchIdRequest {
         mch_id: "mch_id" required text,
     });
+    /// The required fields of [`MchIdRequest`], each given by name (all of them: a missing one does not compile); [`MchIdRequest::new`] takes them.
+    pub struct MchIdRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+    }
     impl MchIdRequest {
-        /// A `MchIdRequest` of its required fields (`mch_id`).
+        /// A `MchIdRequest` of its required fields (`mch_id`), given by name in a [`MchIdRequestRequired`].
         #[inline]
-        pub fn new(mch_id: impl Into<String>) -> Self {
-            Self { mch_id: mch_id.into() }
+        pub fn new(required: MchIdRequestRequired) -> Self {
+            let MchIdRequestRequired { mch_id } = required;
+            Self { mch_id }
         }
     }
     /// 返回状态码

@@ -158,6 +158,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(VerificationStatus);
     /// Used as `PostResponse` in `/v2/secapi/mch/addsubdevconfig`, `PostResponse` in `/v2/secapi/mkt/addrecommendconf`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ErrCodeResponse {
         /// 错误代码
         ///
@@ -179,6 +180,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v2/secapi/pay/facepayreverse`, `PostRequest` in `/v2/secapi/pay/reverse`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 公众账号ID
         ///
@@ -213,26 +215,39 @@ pub mod models {
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" required text,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` with its required fields (`appid`, `mch_id`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `AppidRequest { sub_appid: Some(…), ..AppidRequest::new(…) }`.
+        /// A `AppidRequest` of its required fields (`appid`, `mch_id`, `out_trade_no`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired { appid, mch_id, out_trade_no } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 transaction_id: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
             }
         }
     }
     /// Used as `PostResponse` in `/v2/secapi/pay/facepayreverse`, `PostResponse` in `/v2/secapi/pay/reverse`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AppidResponse {
         /// 公众账号ID
         ///
@@ -299,6 +314,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(Recall);
     /// Used as `PostRequestReceivers` in `/v2/secapi/pay/multiprofitsharing`, `PostRequestReceivers` in `/v2/secapi/pay/profitsharing`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Receivers {
         /// 分账接收方类型
         pub type_: Type,
@@ -326,20 +342,33 @@ pub mod models {
         description: "description" required,
         name: "name" optional,
     });
+    /// The required fields of [`Receivers`], each given by name (all of them: a missing one does not compile); [`Receivers::new`] takes them.
+    pub struct ReceiversRequired {
+        /// 分账接收方类型
+        pub type_: Type,
+        /// 分账接收方账号
+        ///
+        /// Example: `190001001`
+        pub account: String,
+        /// 分账金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+        /// 分账描述
+        ///
+        /// Example: `分到商户`
+        pub description: String,
+    }
     impl Receivers {
-        /// A `Receivers` with its required fields (`type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `Receivers { name: Some(…), ..Receivers::new(…) }`.
+        /// A `Receivers` of its required fields (`type_`, `account`, `amount`, `description`), given by name in a [`ReceiversRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(
-            type_: Type,
-            account: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ReceiversRequired) -> Self {
+            let ReceiversRequired { type_, account, amount, description } = required;
             Self {
                 type_,
-                account: account.into(),
+                account,
                 amount,
-                description: description.into(),
+                description,
                 name: None,
             }
         }
@@ -368,6 +397,7 @@ pub mod models {
     });
     /// Used as `PostResponseReceivers` in `/v2/secapi/pay/multiprofitsharing`, `PostResponseReceivers` in `/v2/secapi/pay/profitsharing`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceivers {
         /// 分账接收方类型
         pub type_: Option<Type>,

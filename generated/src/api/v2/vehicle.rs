@@ -20,6 +20,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfo` in `/v2/vehicle/partnerpay/notification`, `PostRequestSceneInfo` in `/v2/vehicle/partnerpay/payapply`, `PostRequestSceneInfo` in `/v2/vehicle/pay/notification`, `PostRequestSceneInfo` in `/v2/vehicle/pay/payapply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// `scene_info`
         pub scene_info: ::serde_json::Value,
@@ -27,10 +28,16 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SceneInfo {
         scene_info: "scene_info" required,
     });
+    /// The required fields of [`SceneInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfo::new`] takes them.
+    pub struct SceneInfoRequired {
+        /// `scene_info`
+        pub scene_info: ::serde_json::Value,
+    }
     impl SceneInfo {
-        /// A `SceneInfo` of its required fields (`scene_info`).
+        /// A `SceneInfo` of its required fields (`scene_info`), given by name in a [`SceneInfoRequired`].
         #[inline]
-        pub fn new(scene_info: ::serde_json::Value) -> Self {
+        pub fn new(required: SceneInfoRequired) -> Self {
+            let SceneInfoRequired { scene_info } = required;
             Self { scene_info }
         }
     }

@@ -65,6 +65,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(Version);
     /// Used as `PostResponse` in `/v2/wxv/cancelbill`, `PostResponse` in `/v2/wxv/changerentmoney`, `PostResponse` in `/v2/wxv/finishhotelbill`, `PostResponse` in `/v2/wxv/finishrentbill`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResultCodeResponse {
         /// 业务结果
         ///
@@ -127,6 +128,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(ResultCode);
     /// Used as `PostResponse` in `/v2/wxv/createhotelbill`, `PostResponse` in `/v2/wxv/createrentbill`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResultCodeErrCodeResponse {
         /// 业务结果
         ///
@@ -201,6 +203,7 @@ pub mod models {
     ::wechatpay::runtime::__private::xml_enum!(ProfitSharing);
     /// Used as `PostRequest` in `/v2/wxv/queryhotelbill`, `PostRequest` in `/v2/wxv/queryrentbill`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct VersionRequest {
         /// 接口版本号
         ///
@@ -233,24 +236,50 @@ pub mod models {
         return_query_id: "return_query_id" required text,
         service_id: "service_id" required text,
     });
+    /// The required fields of [`VersionRequest`], each given by name (all of them: a missing one does not compile); [`VersionRequest::new`] takes them.
+    pub struct VersionRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `1.0`
+        pub version: Version,
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 回跳查询id
+        ///
+        /// Example: `微信侧回跳到商户前端时用于查单的单据查询id.`
+        pub return_query_id: String,
+        /// 服务ID
+        pub service_id: String,
+    }
     impl VersionRequest {
-        /// A `VersionRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `return_query_id`, `service_id`).
+        /// A `VersionRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `return_query_id`, `service_id`), given by name in a [`VersionRequestRequired`].
         #[inline]
-        pub fn new(
-            version: Version,
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            return_query_id: impl Into<String>,
-            service_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: VersionRequestRequired) -> Self {
+            let VersionRequestRequired {
+                version,
+                appid,
+                mch_id,
+                out_order_no,
+                return_query_id,
+                service_id,
+            } = required;
             Self {
                 version,
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                out_order_no: out_order_no.into(),
-                return_query_id: return_query_id.into(),
-                service_id: service_id.into(),
+                appid,
+                mch_id,
+                out_order_no,
+                return_query_id,
+                service_id,
             }
         }
     }

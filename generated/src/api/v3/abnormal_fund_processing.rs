@@ -15,6 +15,7 @@ pub mod models {
     ///
     /// Used as `GetResponseInstructionCommander` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseInstructionCommander` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Commander {
         /// 发起在途异常资金付款请求的角色
         pub operator: Option<Operator>,
@@ -85,6 +86,7 @@ pub mod models {
     ///
     /// Used as `GetResponseTransferAmount` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseTransferAmount` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferAmount {
         /// 总金额
         ///
@@ -117,6 +119,7 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiver` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, `PostResponseInstructionReceiver` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Receiver {
         /// 入账用户OpenID
         ///

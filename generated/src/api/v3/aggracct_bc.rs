@@ -13,6 +13,7 @@ impl<'a> AggracctBc<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/aggracct-bc/wb-channel/account/balance`, `GetRequest` in `/v3/aggracct-bc/wb-channel/account/mch_archives`, `GetRequest` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidRequest {
         /// 微信支付商户号
         ///
@@ -42,13 +43,25 @@ pub mod models {
         sgn_no: query "sgn_no" optional,
         req_scene: query "req_scene" optional,
     });
+    /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
+    pub struct MchidRequestRequired {
+        /// 微信支付商户号
+        ///
+        /// Query parameter `mchid`. Example: `1900016681`
+        pub mchid: String,
+        /// 额度台账号
+        ///
+        /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+        pub bal_account_no: String,
+    }
     impl MchidRequest {
-        /// A `MchidRequest` with its required fields (`mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `MchidRequest { card_no: Some(…), ..MchidRequest::new(…) }`.
+        /// A `MchidRequest` of its required fields (`mchid`, `bal_account_no`), given by name in a [`MchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_no = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>, bal_account_no: impl Into<String>) -> Self {
+        pub fn new(required: MchidRequestRequired) -> Self {
+            let MchidRequestRequired { mchid, bal_account_no } = required;
             Self {
-                mchid: mchid.into(),
-                bal_account_no: bal_account_no.into(),
+                mchid,
+                bal_account_no,
                 card_no: None,
                 sgn_no: None,
                 req_scene: None,
@@ -193,6 +206,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponse` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MchidResponse {
         /// 微信支付商户号
         ///

@@ -13,6 +13,7 @@ impl<'a> Applyment4sub<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`, `GetResponse` in `/v3/applyment4sub/applyment/business_code/{business_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BusinessCodeResponse {
         /// 业务申请编号
         ///
@@ -50,6 +51,7 @@ pub mod models {
     });
     /// Used as `GetResponseAuditDetail` in `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`, `GetResponseAuditDetail` in `/v3/applyment4sub/applyment/business_code/{business_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AuditDetail {
         /// 字段名
         ///

@@ -13,6 +13,7 @@ impl<'a> BankBatchTransfer<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/bank-batch-transfer/receipt/detail-receipts`, `PostResponse` in `/v3/bank-batch-transfer/receipt/detail-receipts`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutBatchNoResponse {
         /// 银行转账批次单号
         ///
@@ -52,16 +53,25 @@ pub mod models {
         hash_value: "hash_value" optional,
         download_url: "download_url" optional,
     });
+    /// The required fields of [`OutBatchNoResponse`], each given by name (all of them: a missing one does not compile); [`OutBatchNoResponse::new`] takes them.
+    pub struct OutBatchNoResponseRequired {
+        /// 银行转账批次单号
+        ///
+        /// Example: `GD2021011610162610BBdkkIwcu3`
+        pub out_batch_no: String,
+        /// 银行转账明细单号
+        ///
+        /// Example: `mx0911231610162610v4CNkO4HAf`
+        pub out_detail_no: String,
+    }
     impl OutBatchNoResponse {
-        /// A `OutBatchNoResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `OutBatchNoResponse { receipt_no: Some(…), ..OutBatchNoResponse::new(…) }`.
+        /// A `OutBatchNoResponse` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`OutBatchNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receipt_no = Some(…))`.
         #[inline]
-        pub fn new(
-            out_batch_no: impl Into<String>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: OutBatchNoResponseRequired) -> Self {
+            let OutBatchNoResponseRequired { out_batch_no, out_detail_no } = required;
             Self {
-                out_batch_no: out_batch_no.into(),
-                out_detail_no: out_detail_no.into(),
+                out_batch_no,
+                out_detail_no,
                 receipt_no: None,
                 receipt_state: None,
                 hash_type: None,
@@ -72,6 +82,7 @@ pub mod models {
     }
     /// Used as `GetResponse` in `/v3/bank-batch-transfer/receipt/summary-receipts`, `PostResponse` in `/v3/bank-batch-transfer/receipt/summary-receipts`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutBatchNoReceiptNoResponse {
         /// 银行转账批次单号
         ///
@@ -116,12 +127,20 @@ pub mod models {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`OutBatchNoReceiptNoResponse`], each given by name (all of them: a missing one does not compile); [`OutBatchNoReceiptNoResponse::new`] takes them.
+    pub struct OutBatchNoReceiptNoResponseRequired {
+        /// 银行转账批次单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_batch_no: String,
+    }
     impl OutBatchNoReceiptNoResponse {
-        /// A `OutBatchNoReceiptNoResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `OutBatchNoReceiptNoResponse { receipt_no: Some(…), ..OutBatchNoReceiptNoResponse::new(…) }`.
+        /// A `OutBatchNoReceiptNoResponse` of its required fields (`out_batch_no`), given by name in a [`OutBatchNoReceiptNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receipt_no = Some(…))`.
         #[inline]
-        pub fn new(out_batch_no: impl Into<String>) -> Self {
+        pub fn new(required: OutBatchNoReceiptNoResponseRequired) -> Self {
+            let OutBatchNoReceiptNoResponseRequired { out_batch_no } = required;
             Self {
-                out_batch_no: out_batch_no.into(),
+                out_batch_no,
                 receipt_no: None,
                 receipt_state: None,
                 hash_type: None,

@@ -13,6 +13,7 @@ impl<'a> BankTransfer<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetRequest` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct NeedQueryDetailRequest {
         /// 是否查询转账明细单
         ///
@@ -37,10 +38,18 @@ pub mod models {
         limit: query "limit" optional,
         detail_state: query "detail_state" optional,
     });
+    /// The required fields of [`NeedQueryDetailRequest`], each given by name (all of them: a missing one does not compile); [`NeedQueryDetailRequest::new`] takes them.
+    pub struct NeedQueryDetailRequestRequired {
+        /// 是否查询转账明细单
+        ///
+        /// Query parameter `need_query_detail`.
+        pub need_query_detail: bool,
+    }
     impl NeedQueryDetailRequest {
-        /// A `NeedQueryDetailRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `NeedQueryDetailRequest { offset: Some(…), ..NeedQueryDetailRequest::new(…) }`.
+        /// A `NeedQueryDetailRequest` of its required fields (`need_query_detail`), given by name in a [`NeedQueryDetailRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(need_query_detail: bool) -> Self {
+        pub fn new(required: NeedQueryDetailRequestRequired) -> Self {
+            let NeedQueryDetailRequestRequired { need_query_detail } = required;
             Self {
                 need_query_detail,
                 offset: None,
@@ -117,6 +126,7 @@ pub mod models {
     });
     /// Used as `GetResponseTransferDetailList` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferDetailList {
         /// 微信支付明细单号
         ///

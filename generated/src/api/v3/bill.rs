@@ -43,6 +43,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/bill/fundflowbill`, `GetResponse` in `/v3/bill/tradebill`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct HashTypeResponse {
         /// 哈希类型
         ///

@@ -73,6 +73,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/brand/card/card-configs`, `GetRequest` in `/v3/brand/card/card-configs/preview-url`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BusinessCodeRequest {
         /// 业务申请编号
         ///
@@ -92,14 +93,22 @@ pub mod models {
         applyment_id: query "applyment_id" optional,
         brand_id: query "brand_id" required,
     });
+    /// The required fields of [`BusinessCodeRequest`], each given by name (all of them: a missing one does not compile); [`BusinessCodeRequest::new`] takes them.
+    pub struct BusinessCodeRequestRequired {
+        /// 品牌ID
+        ///
+        /// Query parameter `brand_id`. Example: `120344`
+        pub brand_id: String,
+    }
     impl BusinessCodeRequest {
-        /// A `BusinessCodeRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `BusinessCodeRequest { business_code: Some(…), ..BusinessCodeRequest::new(…) }`.
+        /// A `BusinessCodeRequest` of its required fields (`brand_id`), given by name in a [`BusinessCodeRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_code = Some(…))`.
         #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
+        pub fn new(required: BusinessCodeRequestRequired) -> Self {
+            let BusinessCodeRequestRequired { brand_id } = required;
             Self {
                 business_code: None,
                 applyment_id: None,
-                brand_id: brand_id.into(),
+                brand_id,
             }
         }
     }
@@ -183,6 +192,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/brand/card/card-links`, `PostResponse` in `/v3/brand/card/card-links`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BusinessCodeBrandIdRequest {
         /// 业务申请编号
         ///
@@ -217,17 +227,33 @@ pub mod models {
         card_link_mchid: "card_link_mchid" optional,
         service_id: "service_id" optional,
     });
+    /// The required fields of [`BusinessCodeBrandIdRequest`], each given by name (all of them: a missing one does not compile); [`BusinessCodeBrandIdRequest::new`] takes them.
+    pub struct BusinessCodeBrandIdRequestRequired {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 交易场景类型
+        ///
+        /// Example: `MINI_PROGRAM`
+        pub payment_scene: PaymentScene,
+    }
     impl BusinessCodeBrandIdRequest {
-        /// A `BusinessCodeBrandIdRequest` with its required fields (`business_code`, `brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `BusinessCodeBrandIdRequest { appid: Some(…), ..BusinessCodeBrandIdRequest::new(…) }`.
+        /// A `BusinessCodeBrandIdRequest` of its required fields (`business_code`, `brand_id`, `payment_scene`), given by name in a [`BusinessCodeBrandIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            business_code: impl Into<String>,
-            brand_id: impl Into<String>,
-            payment_scene: PaymentScene,
-        ) -> Self {
+        pub fn new(required: BusinessCodeBrandIdRequestRequired) -> Self {
+            let BusinessCodeBrandIdRequestRequired {
+                business_code,
+                brand_id,
+                payment_scene,
+            } = required;
             Self {
-                business_code: business_code.into(),
-                brand_id: brand_id.into(),
+                business_code,
+                brand_id,
                 payment_scene,
                 appid: None,
                 card_link_mchid: None,
@@ -237,6 +263,7 @@ pub mod models {
     }
     /// Used as `PostRequest` in `/v3/brand/card/card-links/unbind-card-link`, `PostResponse` in `/v3/brand/card/card-links/unbind-card-link`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdRequest {
         /// 品牌ID
         ///
@@ -266,12 +293,24 @@ pub mod models {
         card_link_mchid: "card_link_mchid" optional,
         service_id: "service_id" optional,
     });
+    /// The required fields of [`BrandIdRequest`], each given by name (all of them: a missing one does not compile); [`BrandIdRequest::new`] takes them.
+    pub struct BrandIdRequestRequired {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 交易场景类型
+        ///
+        /// Example: `MINI_PROGRAM`
+        pub payment_scene: PaymentScene,
+    }
     impl BrandIdRequest {
-        /// A `BrandIdRequest` with its required fields (`brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `BrandIdRequest { appid: Some(…), ..BrandIdRequest::new(…) }`.
+        /// A `BrandIdRequest` of its required fields (`brand_id`, `payment_scene`), given by name in a [`BrandIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(brand_id: impl Into<String>, payment_scene: PaymentScene) -> Self {
+        pub fn new(required: BrandIdRequestRequired) -> Self {
+            let BrandIdRequestRequired { brand_id, payment_scene } = required;
             Self {
-                brand_id: brand_id.into(),
+                brand_id,
                 payment_scene,
                 appid: None,
                 card_link_mchid: None,
@@ -350,6 +389,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataBalanceInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestBalanceInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseBalanceInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BalanceInformation {
         /// 储值小程序AppID
         ///
@@ -390,6 +430,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCodeJumpInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestCodeJumpInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CodeJumpInformation {
         /// 会员码跳转AppID
         ///
@@ -455,6 +496,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPointsInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestPointsInformation` in `/v3/brand/partner/card-member/cards`, `PostResponsePointsInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestPointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PointsInformation {
         /// 积分跳转AppID
         ///
@@ -473,6 +515,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPurchaseInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestPurchaseInformation` in `/v3/brand/partner/card-member/cards`, `PostResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestPurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PurchaseInformation {
         /// 付费会员价格
         ///
@@ -496,6 +539,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataUserInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct UserInformation {
         /// 平台提供的通用开卡信息字段
         pub common_field_list: Option<Vec<CommonFieldList>>,
@@ -539,6 +583,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CustomFieldList {
         /// 商户自定义的开卡信息字段类型
         pub type_: Option<Type>,
@@ -577,6 +622,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataValidDateInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseValidDateInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, `GetResponseDataValidDateInformation` in `/v3/brand/partner/card-member/user-cards`, `GetResponseValidDateInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}` and 5 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ValidDateInformation {
         /// 有效期类型
         pub type_: Option<ResponseType>,
@@ -625,6 +671,7 @@ pub mod models {
     ///
     /// Used as `PostRequestValidDateInformation` in `/v3/brand/partner/card-member/cards`, `PatchRequestValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestValidDateInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestValidDateInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostRequestDateInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostRequestDateInformation` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestValidDateInformation {
         /// 有效期类型
         pub type_: ResponseType,
@@ -647,10 +694,16 @@ pub mod models {
         available_end_time: "available_end_time" optional,
         available_day_after_receive: "available_day_after_receive" optional,
     });
+    /// The required fields of [`RequestValidDateInformation`], each given by name (all of them: a missing one does not compile); [`RequestValidDateInformation::new`] takes them.
+    pub struct RequestValidDateInformationRequired {
+        /// 有效期类型
+        pub type_: ResponseType,
+    }
     impl RequestValidDateInformation {
-        /// A `RequestValidDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `RequestValidDateInformation { available_begin_time: Some(…), ..RequestValidDateInformation::new(…) }`.
+        /// A `RequestValidDateInformation` of its required fields (`type_`), given by name in a [`RequestValidDateInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_begin_time = Some(…))`.
         #[inline]
-        pub fn new(type_: ResponseType) -> Self {
+        pub fn new(required: RequestValidDateInformationRequired) -> Self {
+            let RequestValidDateInformationRequired { type_ } = required;
             Self {
                 type_,
                 available_begin_time: None,
@@ -661,6 +714,7 @@ pub mod models {
     }
     /// Used as `DeleteRequest` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetRequest` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetRequest` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdRequest2 {
         /// 品牌id
         ///
@@ -670,15 +724,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(BrandIdRequest2 {
         brand_id: query "brand_id" required,
     });
+    /// The required fields of [`BrandIdRequest2`], each given by name (all of them: a missing one does not compile); [`BrandIdRequest2::new`] takes them.
+    pub struct BrandIdRequest2Required {
+        /// 品牌id
+        ///
+        /// Query parameter `brand_id`. Example: `1004`
+        pub brand_id: String,
+    }
     impl BrandIdRequest2 {
-        /// A `BrandIdRequest2` of its required fields (`brand_id`).
+        /// A `BrandIdRequest2` of its required fields (`brand_id`), given by name in a [`BrandIdRequest2Required`].
         #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
-            Self { brand_id: brand_id.into() }
+        pub fn new(required: BrandIdRequest2Required) -> Self {
+            let BrandIdRequest2Required { brand_id } = required;
+            Self { brand_id }
         }
     }
     /// Used as `DeleteResponse` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponse` in `/v3/brand/partner/card-member/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CardIdResponse {
         /// 会员卡模板ID
         ///
@@ -784,13 +847,25 @@ pub mod models {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`CardIdResponse`], each given by name (all of them: a missing one does not compile); [`CardIdResponse::new`] takes them.
+    pub struct CardIdResponseRequired {
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+    }
     impl CardIdResponse {
-        /// A `CardIdResponse` with its required fields (`card_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `CardIdResponse { appid: Some(…), ..CardIdResponse::new(…) }`.
+        /// A `CardIdResponse` of its required fields (`card_id`, `brand_id`), given by name in a [`CardIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(card_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
+        pub fn new(required: CardIdResponseRequired) -> Self {
+            let CardIdResponseRequired { card_id, brand_id } = required;
             Self {
-                card_id: card_id.into(),
-                brand_id: brand_id.into(),
+                card_id,
+                brand_id,
                 appid: None,
                 card_type: None,
                 card_title: None,
@@ -860,6 +935,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities`, `PostResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities`, `GetResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PatchResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ProductCouponStockList {
         /// 商品券ID
         ///
@@ -876,6 +952,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponse` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutRequestNoResponse {
         /// 商户请求单号
         ///
@@ -953,13 +1030,25 @@ pub mod models {
         create_time: "create_time" optional,
         modify_time: "modify_time" optional,
     });
+    /// The required fields of [`OutRequestNoResponse`], each given by name (all of them: a missing one does not compile); [`OutRequestNoResponse::new`] takes them.
+    pub struct OutRequestNoResponseRequired {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 活动ID
+        ///
+        /// Example: `371067`
+        pub activity_id: String,
+    }
     impl OutRequestNoResponse {
-        /// A `OutRequestNoResponse` with its required fields (`brand_id`, `activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `OutRequestNoResponse { out_request_no: Some(…), ..OutRequestNoResponse::new(…) }`.
+        /// A `OutRequestNoResponse` of its required fields (`brand_id`, `activity_id`), given by name in a [`OutRequestNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
         #[inline]
-        pub fn new(brand_id: impl Into<String>, activity_id: impl Into<String>) -> Self {
+        pub fn new(required: OutRequestNoResponseRequired) -> Self {
+            let OutRequestNoResponseRequired { brand_id, activity_id } = required;
             Self {
                 out_request_no: None,
-                brand_id: brand_id.into(),
+                brand_id,
                 card_id: None,
                 activity_channel: None,
                 title: None,
@@ -969,7 +1058,7 @@ pub mod models {
                 apply_total: None,
                 apply_available: None,
                 product_coupon_stock_list: None,
-                activity_id: activity_id.into(),
+                activity_id,
                 activity_state: None,
                 create_time: None,
                 modify_time: None,
@@ -978,6 +1067,7 @@ pub mod models {
     }
     /// Used as `PostRequest` in `/v3/brand/partner/card-member/pay-view-tokens`, `PostRequest` in `/v3/brand/partner/card-member/pre-auth-tokens`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdCardIdRequest {
         /// 品牌ID
         ///
@@ -997,23 +1087,32 @@ pub mod models {
         card_id: "card_id" required,
         openid: "openid" required,
     });
+    /// The required fields of [`BrandIdCardIdRequest`], each given by name (all of them: a missing one does not compile); [`BrandIdCardIdRequest::new`] takes them.
+    pub struct BrandIdCardIdRequestRequired {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+    }
     impl BrandIdCardIdRequest {
-        /// A `BrandIdCardIdRequest` of its required fields (`brand_id`, `card_id`, `openid`).
+        /// A `BrandIdCardIdRequest` of its required fields (`brand_id`, `card_id`, `openid`), given by name in a [`BrandIdCardIdRequestRequired`].
         #[inline]
-        pub fn new(
-            brand_id: impl Into<String>,
-            card_id: impl Into<String>,
-            openid: impl Into<String>,
-        ) -> Self {
-            Self {
-                brand_id: brand_id.into(),
-                card_id: card_id.into(),
-                openid: openid.into(),
-            }
+        pub fn new(required: BrandIdCardIdRequestRequired) -> Self {
+            let BrandIdCardIdRequestRequired { brand_id, card_id, openid } = required;
+            Self { brand_id, card_id, openid }
         }
     }
     /// Used as `PostResponse` in `/v3/brand/partner/card-member/pay-view-tokens`, `PostResponse` in `/v3/brand/partner/card-member/pre-auth-tokens`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TokenResponse {
         /// 预授权token
         ///
@@ -1057,6 +1156,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataUserInformation` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseUserInformation {
         /// 平台提供的通用开卡信息字段
         pub common_field_list: Option<Vec<ResponseCommonFieldList>>,
@@ -1069,6 +1169,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCommonFieldList {
         /// 平台提供的通用开卡信息字段
         pub name: Option<CommonFieldList>,
@@ -1083,6 +1184,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid` and 3 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCustomFieldList {
         /// 字段名称
         ///
@@ -1097,6 +1199,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponse` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UserCardCodeResponse {
         /// 会员卡code
         ///
@@ -1173,22 +1276,42 @@ pub mod models {
         invalid_reason: "invalid_reason" optional,
         invalid_time: "invalid_time" optional,
     });
+    /// The required fields of [`UserCardCodeResponse`], each given by name (all of them: a missing one does not compile); [`UserCardCodeResponse::new`] takes them.
+    pub struct UserCardCodeResponseRequired {
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+    }
     impl UserCardCodeResponse {
-        /// A `UserCardCodeResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `UserCardCodeResponse { card_color: Some(…), ..UserCardCodeResponse::new(…) }`.
+        /// A `UserCardCodeResponse` of its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`), given by name in a [`UserCardCodeResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_color = Some(…))`.
         #[inline]
-        pub fn new(
-            user_card_code: impl Into<String>,
-            card_id: impl Into<String>,
-            openid: impl Into<String>,
-            brand_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: UserCardCodeResponseRequired) -> Self {
+            let UserCardCodeResponseRequired {
+                user_card_code,
+                card_id,
+                openid,
+                brand_id,
+            } = required;
             Self {
-                user_card_code: user_card_code.into(),
-                card_id: card_id.into(),
-                openid: openid.into(),
+                user_card_code,
+                card_id,
+                openid,
                 card_color: None,
                 card_picture_url: None,
-                brand_id: brand_id.into(),
+                brand_id,
                 card_type: None,
                 phone_number: None,
                 level: None,
@@ -1206,6 +1329,7 @@ pub mod models {
     ///
     /// Used as `PatchRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestUserInformation {
         /// 平台提供的通用开卡信息字段
         pub common_field_list: Option<Vec<RequestCommonFieldList>>,
@@ -1218,6 +1342,7 @@ pub mod models {
     });
     /// Used as `PatchRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestCommonFieldList {
         /// 平台提供的通用开卡信息字段
         pub name: Option<CommonFieldList>,
@@ -1232,6 +1357,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-feeds`, `PostResponse` in `/v3/brand/partner/card-member/user-feeds`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdCardIdUserCardCodeRequest {
         /// 品牌ID
         ///
@@ -1266,29 +1392,58 @@ pub mod models {
         out_request_no: "out_request_no" required,
         cell_message: "cell_message" required,
     });
+    /// The required fields of [`BrandIdCardIdUserCardCodeRequest`], each given by name (all of them: a missing one does not compile); [`BrandIdCardIdUserCardCodeRequest::new`] takes them.
+    pub struct BrandIdCardIdUserCardCodeRequestRequired {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 商家请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 会员动态内容
+        ///
+        /// Example: `15_1200_1`
+        pub cell_message: String,
+    }
     impl BrandIdCardIdUserCardCodeRequest {
-        /// A `BrandIdCardIdUserCardCodeRequest` of its required fields (`brand_id`, `card_id`, `user_card_code`, `openid`, `out_request_no`, `cell_message`).
+        /// A `BrandIdCardIdUserCardCodeRequest` of its required fields (`brand_id`, `card_id`, `user_card_code`, `openid`, `out_request_no`, `cell_message`), given by name in a [`BrandIdCardIdUserCardCodeRequestRequired`].
         #[inline]
-        pub fn new(
-            brand_id: impl Into<String>,
-            card_id: impl Into<String>,
-            user_card_code: impl Into<String>,
-            openid: impl Into<String>,
-            out_request_no: impl Into<String>,
-            cell_message: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: BrandIdCardIdUserCardCodeRequestRequired) -> Self {
+            let BrandIdCardIdUserCardCodeRequestRequired {
+                brand_id,
+                card_id,
+                user_card_code,
+                openid,
+                out_request_no,
+                cell_message,
+            } = required;
             Self {
-                brand_id: brand_id.into(),
-                card_id: card_id.into(),
-                user_card_code: user_card_code.into(),
-                openid: openid.into(),
-                out_request_no: out_request_no.into(),
-                cell_message: cell_message.into(),
+                brand_id,
+                card_id,
+                user_card_code,
+                openid,
+                out_request_no,
+                cell_message,
             }
         }
     }
     /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`, `PostResponse` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RecordIdRequest {
         /// 积分兑券ID
         ///
@@ -1338,25 +1493,57 @@ pub mod models {
         coupon_code: "coupon_code" optional,
         fail_reason: "fail_reason" optional,
     });
+    /// The required fields of [`RecordIdRequest`], each given by name (all of them: a missing one does not compile); [`RecordIdRequest::new`] takes them.
+    pub struct RecordIdRequestRequired {
+        /// 积分兑券ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub record_id: String,
+        /// 积分兑券模板ID
+        ///
+        /// Example: `0Flpo7FqTQ`
+        pub exchange_coupon_template_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 积分兑券状态
+        ///
+        /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
+        pub state: RequestState,
+    }
     impl RecordIdRequest {
-        /// A `RecordIdRequest` with its required fields (`record_id`, `exchange_coupon_template_id`, `brand_id`, `card_id`, `openid`, `user_card_code`, `state`); every optional field is `None`. Set optional ones with struct update syntax: `RecordIdRequest { coupon_code: Some(…), ..RecordIdRequest::new(…) }`.
+        /// A `RecordIdRequest` of its required fields (`record_id`, `exchange_coupon_template_id`, `brand_id`, `card_id`, `openid`, `user_card_code`, `state`), given by name in a [`RecordIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
         #[inline]
-        pub fn new(
-            record_id: impl Into<String>,
-            exchange_coupon_template_id: impl Into<String>,
-            brand_id: impl Into<String>,
-            card_id: impl Into<String>,
-            openid: impl Into<String>,
-            user_card_code: impl Into<String>,
-            state: RequestState,
-        ) -> Self {
+        pub fn new(required: RecordIdRequestRequired) -> Self {
+            let RecordIdRequestRequired {
+                record_id,
+                exchange_coupon_template_id,
+                brand_id,
+                card_id,
+                openid,
+                user_card_code,
+                state,
+            } = required;
             Self {
-                record_id: record_id.into(),
-                exchange_coupon_template_id: exchange_coupon_template_id.into(),
-                brand_id: brand_id.into(),
-                card_id: card_id.into(),
-                openid: openid.into(),
-                user_card_code: user_card_code.into(),
+                record_id,
+                exchange_coupon_template_id,
+                brand_id,
+                card_id,
+                openid,
+                user_card_code,
                 state,
                 coupon_code: None,
                 fail_reason: None,
@@ -1384,6 +1571,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-points/sync`, `PostResponse` in `/v3/brand/partner/card-member/user-points/sync`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutRequestNoRequest {
         /// 商家请求单号
         ///
@@ -1418,23 +1606,51 @@ pub mod models {
         user_card_code: "user_card_code" required,
         point_balance: "point_balance" required,
     });
+    /// The required fields of [`OutRequestNoRequest`], each given by name (all of them: a missing one does not compile); [`OutRequestNoRequest::new`] takes them.
+    pub struct OutRequestNoRequestRequired {
+        /// 商家请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 积分余额
+        ///
+        /// Example: `1000`
+        pub point_balance: i64,
+    }
     impl OutRequestNoRequest {
-        /// A `OutRequestNoRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `openid`, `user_card_code`, `point_balance`).
+        /// A `OutRequestNoRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `openid`, `user_card_code`, `point_balance`), given by name in a [`OutRequestNoRequestRequired`].
         #[inline]
-        pub fn new(
-            out_request_no: impl Into<String>,
-            brand_id: impl Into<String>,
-            card_id: impl Into<String>,
-            openid: impl Into<String>,
-            user_card_code: impl Into<String>,
-            point_balance: i64,
-        ) -> Self {
+        pub fn new(required: OutRequestNoRequestRequired) -> Self {
+            let OutRequestNoRequestRequired {
+                out_request_no,
+                brand_id,
+                card_id,
+                openid,
+                user_card_code,
+                point_balance,
+            } = required;
             Self {
-                out_request_no: out_request_no.into(),
-                brand_id: brand_id.into(),
-                card_id: card_id.into(),
-                openid: openid.into(),
-                user_card_code: user_card_code.into(),
+                out_request_no,
+                brand_id,
+                card_id,
+                openid,
+                user_card_code,
                 point_balance,
             }
         }
@@ -1487,6 +1703,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataStoreAddress` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreAddress` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreAddress` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreAddress` in `/v3/brand/partner/store/brandstores/{store_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreAddress {
         /// 门店省市编码
         ///
@@ -1520,6 +1737,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataStoreBasics` in `/v3/brand/partner/store/brandstores`, `PostRequestStoreBasics` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreBasics` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreBasics` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchRequestStoreBasics` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreBasics` in `/v3/brand/partner/store/brandstores/{store_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreBasics {
         /// 商家门店编号
         ///
@@ -1538,6 +1756,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataStoreBusiness` in `/v3/brand/partner/store/brandstores`, `PostRequestStoreBusiness` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreBusiness` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreBusiness` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchRequestStoreBusiness` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreBusiness` in `/v3/brand/partner/store/brandstores/{store_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreBusiness {
         /// 门店服务电话
         ///
@@ -1554,6 +1773,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataStoreRecipient` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreRecipient` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreRecipient` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreRecipient` in `/v3/brand/partner/store/brandstores/{store_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreRecipient {
         /// 门店收款商户号
         ///
@@ -1602,6 +1822,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStoreAddress` in `/v3/brand/partner/store/brandstores`, `PatchRequestStoreAddress` in `/v3/brand/partner/store/brandstores/{store_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestStoreAddress {
         /// 门店省市编码
         ///
@@ -1631,16 +1852,25 @@ pub mod models {
         longitude: "longitude" optional,
         latitude: "latitude" optional,
     });
+    /// The required fields of [`RequestStoreAddress`], each given by name (all of them: a missing one does not compile); [`RequestStoreAddress::new`] takes them.
+    pub struct RequestStoreAddressRequired {
+        /// 门店省市编码
+        ///
+        /// Example: `440305`
+        pub address_code: String,
+        /// 门店地址
+        ///
+        /// Example: `深南大道10000号腾讯大厦1楼`
+        pub address_detail: String,
+    }
     impl RequestStoreAddress {
-        /// A `RequestStoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `RequestStoreAddress { address_complements: Some(…), ..RequestStoreAddress::new(…) }`.
+        /// A `RequestStoreAddress` of its required fields (`address_code`, `address_detail`), given by name in a [`RequestStoreAddressRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.address_complements = Some(…))`.
         #[inline]
-        pub fn new(
-            address_code: impl Into<String>,
-            address_detail: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: RequestStoreAddressRequired) -> Self {
+            let RequestStoreAddressRequired { address_code, address_detail } = required;
             Self {
-                address_code: address_code.into(),
-                address_detail: address_detail.into(),
+                address_code,
+                address_detail,
                 address_complements: None,
                 longitude: None,
                 latitude: None,
@@ -1649,6 +1879,7 @@ pub mod models {
     }
     /// Used as `DeleteRequest` in `/v3/brand/partner/store/brandstores/{store_id}`, `PostRequest` in `/v3/brand/partner/store/brandstores/{store_id}/close`, `PostRequest` in `/v3/brand/partner/store/brandstores/{store_id}/resume`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdRequest3 {
         /// 品牌ID
         ///
@@ -1658,15 +1889,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(BrandIdRequest3 {
         brand_id: "brand_id" required,
     });
+    /// The required fields of [`BrandIdRequest3`], each given by name (all of them: a missing one does not compile); [`BrandIdRequest3::new`] takes them.
+    pub struct BrandIdRequest3Required {
+        /// 品牌ID
+        ///
+        /// Example: `123456789`
+        pub brand_id: String,
+    }
     impl BrandIdRequest3 {
-        /// A `BrandIdRequest3` of its required fields (`brand_id`).
+        /// A `BrandIdRequest3` of its required fields (`brand_id`), given by name in a [`BrandIdRequest3Required`].
         #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
-            Self { brand_id: brand_id.into() }
+        pub fn new(required: BrandIdRequest3Required) -> Self {
+            let BrandIdRequest3Required { brand_id } = required;
+            Self { brand_id }
         }
     }
     /// Used as `GetResponse` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponse` in `/v3/brand/partner/store/brandstores/{store_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdResponse {
         /// 品牌ID
         ///
@@ -1708,13 +1948,25 @@ pub mod models {
         store_business: "store_business" optional,
         store_recipient: "store_recipient" optional,
     });
+    /// The required fields of [`BrandIdResponse`], each given by name (all of them: a missing one does not compile); [`BrandIdResponse::new`] takes them.
+    pub struct BrandIdResponseRequired {
+        /// 品牌ID
+        ///
+        /// Example: `123456789`
+        pub brand_id: String,
+        /// 品牌门店ID
+        ///
+        /// Example: `20488000`
+        pub store_id: String,
+    }
     impl BrandIdResponse {
-        /// A `BrandIdResponse` with its required fields (`brand_id`, `store_id`); every optional field is `None`. Set optional ones with struct update syntax: `BrandIdResponse { store_state: Some(…), ..BrandIdResponse::new(…) }`.
+        /// A `BrandIdResponse` of its required fields (`brand_id`, `store_id`), given by name in a [`BrandIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_state = Some(…))`.
         #[inline]
-        pub fn new(brand_id: impl Into<String>, store_id: impl Into<String>) -> Self {
+        pub fn new(required: BrandIdResponseRequired) -> Self {
+            let BrandIdResponseRequired { brand_id, store_id } = required;
             Self {
-                brand_id: brand_id.into(),
-                store_id: store_id.into(),
+                brand_id,
+                store_id,
                 store_state: None,
                 audit_state: None,
                 review_reject_reason: None,
@@ -1727,6 +1979,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/brand/partner/store/brandstores/{store_id}/close`, `PostResponse` in `/v3/brand/partner/store/brandstores/{store_id}/resume`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdStoreIdResponse {
         /// 品牌ID
         ///
@@ -1746,12 +1999,20 @@ pub mod models {
         store_id: "store_id" optional,
         store_state: "store_state" optional,
     });
+    /// The required fields of [`BrandIdStoreIdResponse`], each given by name (all of them: a missing one does not compile); [`BrandIdStoreIdResponse::new`] takes them.
+    pub struct BrandIdStoreIdResponseRequired {
+        /// 品牌ID
+        ///
+        /// Example: `123456789`
+        pub brand_id: String,
+    }
     impl BrandIdStoreIdResponse {
-        /// A `BrandIdStoreIdResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `BrandIdStoreIdResponse { store_id: Some(…), ..BrandIdStoreIdResponse::new(…) }`.
+        /// A `BrandIdStoreIdResponse` of its required fields (`brand_id`), given by name in a [`BrandIdStoreIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_id = Some(…))`.
         #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
+        pub fn new(required: BrandIdStoreIdResponseRequired) -> Self {
+            let BrandIdStoreIdResponseRequired { brand_id } = required;
             Self {
-                brand_id: brand_id.into(),
+                brand_id,
                 store_id: None,
                 store_state: None,
             }
@@ -1837,6 +2098,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/brand/profitsharing/receivers/add`, `PostResponse` in `/v3/brand/profitsharing/receivers/delete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandMchidResponse {
         /// 品牌主商户号
         ///
@@ -1856,18 +2118,30 @@ pub mod models {
         type_: "type" required,
         account: "account" required,
     });
+    /// The required fields of [`BrandMchidResponse`], each given by name (all of them: a missing one does not compile); [`BrandMchidResponse::new`] takes them.
+    pub struct BrandMchidResponseRequired {
+        /// 品牌主商户号
+        ///
+        /// Example: `1900000108`
+        pub brand_mchid: String,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: ResponseReceiversType,
+        /// 分账接收方账号
+        ///
+        /// Example: `1900000109`
+        pub account: String,
+    }
     impl BrandMchidResponse {
-        /// A `BrandMchidResponse` of its required fields (`brand_mchid`, `type_`, `account`).
+        /// A `BrandMchidResponse` of its required fields (`brand_mchid`, `type_`, `account`), given by name in a [`BrandMchidResponseRequired`].
         #[inline]
-        pub fn new(
-            brand_mchid: impl Into<String>,
-            type_: ResponseReceiversType,
-            account: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: BrandMchidResponseRequired) -> Self {
+            let BrandMchidResponseRequired { brand_mchid, type_, account } = required;
             Self {
-                brand_mchid: brand_mchid.into(),
+                brand_mchid,
                 type_,
-                account: account.into(),
+                account,
             }
         }
     }

@@ -13,6 +13,7 @@ impl<'a> Capital<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/capital/capitallhh/banks/corporate-banking`, `GetRequest` in `/v3/capital/capitallhh/banks/personal-banking`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OffsetRequest {
         /// 本次查询偏移量
         ///
@@ -27,15 +28,24 @@ pub mod models {
         offset: query "offset" optional,
         limit: query "limit" required,
     });
+    /// The required fields of [`OffsetRequest`], each given by name (all of them: a missing one does not compile); [`OffsetRequest::new`] takes them.
+    pub struct OffsetRequestRequired {
+        /// 本次请求最大查询条数
+        ///
+        /// Query parameter `limit`. Example: `200`
+        pub limit: i64,
+    }
     impl OffsetRequest {
-        /// A `OffsetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `OffsetRequest { offset: Some(…), ..OffsetRequest::new(…) }`.
+        /// A `OffsetRequest` of its required fields (`limit`), given by name in a [`OffsetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(limit: i64) -> Self {
+        pub fn new(required: OffsetRequestRequired) -> Self {
+            let OffsetRequestRequired { limit } = required;
             Self { offset: None, limit }
         }
     }
     /// Used as `GetResponseData` in `/v3/capital/capitallhh/banks/corporate-banking`, `GetResponseData` in `/v3/capital/capitallhh/banks/personal-banking`, `GetResponseData` in `/v3/capital/capitallhh/banks/search-banks-by-bank-account`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Data {
         /// 银行别名
         ///

@@ -21,6 +21,7 @@ impl<'a> Certificates<'a> {
 }
 /// The request of `GET /v3/certificates` (获取平台证书列表).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 证书算法版本
     ///
@@ -52,6 +53,7 @@ pub enum GetRequestAlgorithmType {
 });
 /// The response of `GET /v3/certificates` (获取平台证书列表).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
@@ -61,6 +63,7 @@ pub struct GetResponse {
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// `serial_no`
     ///
@@ -85,6 +88,7 @@ pub struct GetResponseData {
 });
 /// GetResponseDataEncryptCertificate
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataEncryptCertificate {
     /// `algorithm`
     ///

@@ -45,6 +45,7 @@ pub mod models {
     ///
     /// Used as `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/app`, `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/h5`, `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/jsapi`, `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Identity {
         /// 证件类型
         pub type_: Type,
@@ -62,19 +63,25 @@ pub mod models {
         number: "number" required,
         name: "name" required,
     });
+    /// The required fields of [`Identity`], each given by name (all of them: a missing one does not compile); [`Identity::new`] takes them.
+    pub struct IdentityRequired {
+        /// 证件类型
+        pub type_: Type,
+        /// 加密后的证件号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub number: String,
+        /// 加密后的姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub name: String,
+    }
     impl Identity {
-        /// A `Identity` of its required fields (`type_`, `number`, `name`).
+        /// A `Identity` of its required fields (`type_`, `number`, `name`), given by name in a [`IdentityRequired`].
         #[inline]
-        pub fn new(
-            type_: Type,
-            number: impl Into<String>,
-            name: impl Into<String>,
-        ) -> Self {
-            Self {
-                type_,
-                number: number.into(),
-                name: name.into(),
-            }
+        pub fn new(required: IdentityRequired) -> Self {
+            let IdentityRequired { type_, number, name } = required;
+            Self { type_, number, name }
         }
     }
     /// 证件类型
@@ -135,6 +142,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfo` in `/v3/combine-transactions/app`, `PostRequestSceneInfo` in `/v3/combine-transactions/jsapi`, `PostRequestSceneInfo` in `/v3/combine-transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 商户端设备号
         ///
@@ -149,13 +157,21 @@ pub mod models {
         device_id: "device_id" optional,
         payer_client_ip: "payer_client_ip" required,
     });
+    /// The required fields of [`SceneInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfo::new`] takes them.
+    pub struct SceneInfoRequired {
+        /// 用户终端IP
+        ///
+        /// Example: `14.17.22.32`
+        pub payer_client_ip: String,
+    }
     impl SceneInfo {
-        /// A `SceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfo { device_id: Some(…), ..SceneInfo::new(…) }`.
+        /// A `SceneInfo` of its required fields (`payer_client_ip`), given by name in a [`SceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(payer_client_ip: impl Into<String>) -> Self {
+        pub fn new(required: SceneInfoRequired) -> Self {
+            let SceneInfoRequired { payer_client_ip } = required;
             Self {
                 device_id: None,
-                payer_client_ip: payer_client_ip.into(),
+                payer_client_ip,
             }
         }
     }
@@ -163,6 +179,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSubOrdersAmount` in `/v3/combine-transactions/app`, `PostRequestSubOrdersAmount` in `/v3/combine-transactions/h5`, `PostRequestSubOrdersAmount` in `/v3/combine-transactions/jsapi`, `PostRequestSubOrdersAmount` in `/v3/combine-transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 标价金额
         ///
@@ -177,20 +194,30 @@ pub mod models {
         total_amount: "total_amount" required,
         currency: "currency" required,
     });
+    /// The required fields of [`Amount`], each given by name (all of them: a missing one does not compile); [`Amount::new`] takes them.
+    pub struct AmountRequired {
+        /// 标价金额
+        ///
+        /// Example: `100`
+        pub total_amount: i64,
+        /// 标价币种
+        ///
+        /// Example: `CNY`
+        pub currency: String,
+    }
     impl Amount {
-        /// A `Amount` of its required fields (`total_amount`, `currency`).
+        /// A `Amount` of its required fields (`total_amount`, `currency`), given by name in a [`AmountRequired`].
         #[inline]
-        pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
-            Self {
-                total_amount,
-                currency: currency.into(),
-            }
+        pub fn new(required: AmountRequired) -> Self {
+            let AmountRequired { total_amount, currency } = required;
+            Self { total_amount, currency }
         }
     }
     /// 结算信息
     ///
     /// Used as `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/app`, `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/h5`, `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/jsapi`, `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SettleInfo {
         /// 是否指定分账
         pub profit_sharing: Option<bool>,
@@ -207,6 +234,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSubsidyInfo` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfo` in `/v3/combine-transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubsidyInfo {
         /// 贴息详情列表
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
@@ -216,6 +244,7 @@ pub mod models {
     });
     /// Used as `PostRequestSubsidyInfoSubsidyDetail` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/combine-transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubsidyDetail {
         /// 贴息方案类型
         ///
@@ -228,13 +257,20 @@ pub mod models {
         subsidy_period_type: "subsidy_period_type" required,
         subsidy_plan: "subsidy_plan" required,
     });
+    /// The required fields of [`SubsidyDetail`], each given by name (all of them: a missing one does not compile); [`SubsidyDetail::new`] takes them.
+    pub struct SubsidyDetailRequired {
+        /// 贴息方案类型
+        ///
+        /// Example: `PERIOD`
+        pub subsidy_period_type: SubsidyPeriodType,
+        /// 贴息方案列表
+        pub subsidy_plan: Vec<SubsidyPlan>,
+    }
     impl SubsidyDetail {
-        /// A `SubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
+        /// A `SubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`), given by name in a [`SubsidyDetailRequired`].
         #[inline]
-        pub fn new(
-            subsidy_period_type: SubsidyPeriodType,
-            subsidy_plan: Vec<SubsidyPlan>,
-        ) -> Self {
+        pub fn new(required: SubsidyDetailRequired) -> Self {
+            let SubsidyDetailRequired { subsidy_period_type, subsidy_plan } = required;
             Self {
                 subsidy_period_type,
                 subsidy_plan,
@@ -262,6 +298,7 @@ pub mod models {
     });
     /// Used as `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/combine-transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubsidyPlan {
         /// 贴息期数
         ///
@@ -286,10 +323,32 @@ pub mod models {
         subsidy_installment_num: "subsidy_installment_num" required,
         subsidy_percent: "subsidy_percent" required,
     });
+    /// The required fields of [`SubsidyPlan`], each given by name (all of them: a missing one does not compile); [`SubsidyPlan::new`] takes them.
+    pub struct SubsidyPlanRequired {
+        /// 贴息期数
+        ///
+        /// Example: `3`
+        ///
+        /// - `3`
+        ///
+        /// - `6`
+        ///
+        /// - `12`
+        pub subsidy_installment_num: i64,
+        /// 贴息比例
+        ///
+        /// Example: `100`
+        ///
+        /// - `0`
+        ///
+        /// - `100`
+        pub subsidy_percent: i64,
+    }
     impl SubsidyPlan {
-        /// A `SubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
+        /// A `SubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`), given by name in a [`SubsidyPlanRequired`].
         #[inline]
-        pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
+        pub fn new(required: SubsidyPlanRequired) -> Self {
+            let SubsidyPlanRequired { subsidy_installment_num, subsidy_percent } = required;
             Self {
                 subsidy_installment_num,
                 subsidy_percent,
@@ -316,6 +375,7 @@ pub mod models {
     ///
     /// Used as `PostRequestCombinePayerInfo` in `/v3/combine-transactions/h5`, `PostRequestCombinePayerInfo` in `/v3/combine-transactions/jsapi`, `PostRequestCombinePayerInfo` in `/v3/combine-transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CombinePayerInfo {
         /// 用户标识
         ///
@@ -335,6 +395,7 @@ pub mod models {
     });
     /// Used as `PostRequestSubOrders` in `/v3/combine-transactions/h5`, `PostRequestSubOrders` in `/v3/combine-transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubOrders {
         /// 子单商户号
         ///
@@ -380,25 +441,51 @@ pub mod models {
         settle_info: "settle_info" optional,
         sub_appid: "sub_appid" optional,
     });
+    /// The required fields of [`SubOrders`], each given by name (all of them: a missing one does not compile); [`SubOrders::new`] takes them.
+    pub struct SubOrdersRequired {
+        /// 子单商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 附加数据
+        ///
+        /// Example: `深圳分店`
+        pub attach: String,
+        /// 订单金额
+        pub amount: Amount,
+        /// 商品单商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `腾讯充值中心-QQ会员充值`
+        pub description: String,
+    }
     impl SubOrders {
-        /// A `SubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `SubOrders { goods_tag: Some(…), ..SubOrders::new(…) }`.
+        /// A `SubOrders` of its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`), given by name in a [`SubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_tag = Some(…))`.
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            attach: impl Into<String>,
-            amount: Amount,
-            out_trade_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                attach: attach.into(),
+        pub fn new(required: SubOrdersRequired) -> Self {
+            let SubOrdersRequired {
+                mchid,
+                attach,
                 amount,
-                out_trade_no: out_trade_no.into(),
-                sub_mchid: sub_mchid.into(),
+                out_trade_no,
+                sub_mchid,
+                description,
+            } = required;
+            Self {
+                mchid,
+                attach,
+                amount,
+                out_trade_no,
+                sub_mchid,
                 goods_tag: None,
-                description: description.into(),
+                description,
                 settle_info: None,
                 sub_appid: None,
             }
@@ -408,6 +495,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCombinePayerInfo` in `/v3/combine-transactions/id/{combine_transaction_id}`, `GetResponseCombinePayerInfo` in `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCombinePayerInfo {
         /// 用户标识
         ///
@@ -421,6 +509,7 @@ pub mod models {
     ///
     /// Used as `GetResponseSceneInfo` in `/v3/combine-transactions/id/{combine_transaction_id}`, `GetResponseSceneInfo` in `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseSceneInfo {
         /// 商户端设备号
         ///
@@ -432,6 +521,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/combine-transactions/jsapi`, `PostResponse` in `/v3/combine-transactions/miniprogram`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PrepayIdResponse {
         /// 预支付交易会话标识
         ///

@@ -15,6 +15,7 @@ pub mod models {
     ///
     /// Used as `PostRequestRealIdentity` in `/v3/credit-repayment/partner/contracts/app-presign`, `PostRequestRealIdentity` in `/v3/credit-repayment/partner/contracts/h5-presign`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RealIdentity {
         /// 实名验证类型
         ///
@@ -34,18 +35,30 @@ pub mod models {
         identity_id: "identity_id" required,
         real_name: "real_name" required,
     });
+    /// The required fields of [`RealIdentity`], each given by name (all of them: a missing one does not compile); [`RealIdentity::new`] takes them.
+    pub struct RealIdentityRequired {
+        /// 实名验证类型
+        ///
+        /// Example: `REAL_IDENTITY_TYPE_INVALID`
+        pub identity_type: IdentityType,
+        /// 自然人证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
+        pub identity_id: String,
+        /// 自然人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
+        pub real_name: String,
+    }
     impl RealIdentity {
-        /// A `RealIdentity` of its required fields (`identity_type`, `identity_id`, `real_name`).
+        /// A `RealIdentity` of its required fields (`identity_type`, `identity_id`, `real_name`), given by name in a [`RealIdentityRequired`].
         #[inline]
-        pub fn new(
-            identity_type: IdentityType,
-            identity_id: impl Into<String>,
-            real_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: RealIdentityRequired) -> Self {
+            let RealIdentityRequired { identity_type, identity_id, real_name } = required;
             Self {
                 identity_type,
-                identity_id: identity_id.into(),
-                real_name: real_name.into(),
+                identity_id,
+                real_name,
             }
         }
     }
@@ -72,6 +85,7 @@ pub mod models {
     ///
     /// Used as `PostRequestTradeInfo` in `/v3/credit-repayment/partner/contracts/app-presign`, `PostRequestTradeInfo` in `/v3/credit-repayment/partner/contracts/h5-presign`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TradeInfo {
         /// 商户侧交易单号
         ///
@@ -101,12 +115,24 @@ pub mod models {
         attach: "attach" optional,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`TradeInfo`], each given by name (all of them: a missing one does not compile); [`TradeInfo::new`] takes them.
+    pub struct TradeInfoRequired {
+        /// 商户侧交易单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 还款金额
+        ///
+        /// Example: `10000`
+        pub deduct_amount: i64,
+    }
     impl TradeInfo {
-        /// A `TradeInfo` with its required fields (`out_trade_no`, `deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `TradeInfo { description: Some(…), ..TradeInfo::new(…) }`.
+        /// A `TradeInfo` of its required fields (`out_trade_no`, `deduct_amount`), given by name in a [`TradeInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(out_trade_no: impl Into<String>, deduct_amount: i64) -> Self {
+        pub fn new(required: TradeInfoRequired) -> Self {
+            let TradeInfoRequired { out_trade_no, deduct_amount } = required;
             Self {
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 deduct_amount,
                 description: None,
                 attach: None,

@@ -18,6 +18,7 @@ impl<'a> DiscountCard<'a> {
 pub mod models {
     /// Used as `GetResponseObjectives` in `/v3/discount-card/orders/{out_order_no}`, `GetResponseObjectives` in `/v3/discount-card/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Objectives {
         /// 目标流水号
         ///
@@ -69,6 +70,7 @@ pub mod models {
     });
     /// Used as `GetResponseRewards` in `/v3/discount-card/orders/{out_order_no}`, `GetResponseRewards` in `/v3/discount-card/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Rewards {
         /// 奖励流水号
         ///

@@ -13,6 +13,7 @@ impl<'a> Ebike<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/ebike/charge/contracts/{contract_id}`, `GetRequest` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetRequest` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 特约商户号
         ///
@@ -26,6 +27,7 @@ pub mod models {
     ///
     /// Used as `GetResponseAmount` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 订单金额
         ///
@@ -52,6 +54,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDeviceInfo` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponseDeviceInfo` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DeviceInfo {
         /// 充电位设备号
         ///
@@ -70,6 +73,7 @@ pub mod models {
     ///
     /// Used as `GetResponsePayer` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 用户在服务商的标识
         ///
@@ -86,6 +90,7 @@ pub mod models {
     });
     /// Used as `GetResponsePromotionDetail` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///

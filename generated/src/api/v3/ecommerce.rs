@@ -84,6 +84,7 @@ pub mod models {
     });
     /// Used as `GetResponseAccountInfo` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountInfo` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AccountInfo {
         /// 二级商户号的出款子账户类型
         pub out_account_type: Option<OutAccountType>,
@@ -123,6 +124,7 @@ pub mod models {
     });
     /// Used as `GetResponseAccountWithdrawResult` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountWithdrawResult` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AccountWithdrawResult {
         /// 二级商户号的出款子账户类型
         ///
@@ -209,6 +211,7 @@ pub mod models {
     ///
     /// Used as `GetResponseConfirmCancel` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseConfirmCancel` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ConfirmCancel {
         /// 确认商户注销的页面url
         ///
@@ -266,6 +269,7 @@ pub mod models {
     ///
     /// Used as `GetResponseAccountValidation` in `/v3/ecommerce/applyments/{applyment_id}`, `GetResponseAccountValidation` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AccountValidation {
         /// 付款户名
         pub account_name: Option<String>,
@@ -315,6 +319,7 @@ pub mod models {
     });
     /// Used as `GetResponseAuditDetail` in `/v3/ecommerce/applyments/{applyment_id}`, `GetResponseAuditDetail` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AuditDetail {
         /// 参数名称
         ///
@@ -353,6 +358,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`, `PostResponse` in `/v3/ecommerce/applyments/`, `PostResponse` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ApplymentIdResponse {
         /// 微信支付申请单号
         ///
@@ -367,13 +373,21 @@ pub mod models {
         applyment_id: "applyment_id" optional,
         out_request_no: "out_request_no" required,
     });
+    /// The required fields of [`ApplymentIdResponse`], each given by name (all of them: a missing one does not compile); [`ApplymentIdResponse::new`] takes them.
+    pub struct ApplymentIdResponseRequired {
+        /// 业务申请编号
+        ///
+        /// Example: `APPLYMENT_00000000001`
+        pub out_request_no: String,
+    }
     impl ApplymentIdResponse {
-        /// A `ApplymentIdResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `ApplymentIdResponse { applyment_id: Some(…), ..ApplymentIdResponse::new(…) }`.
+        /// A `ApplymentIdResponse` of its required fields (`out_request_no`), given by name in a [`ApplymentIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
         #[inline]
-        pub fn new(out_request_no: impl Into<String>) -> Self {
+        pub fn new(required: ApplymentIdResponseRequired) -> Self {
+            let ApplymentIdResponseRequired { out_request_no } = required;
             Self {
                 applyment_id: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
             }
         }
     }
@@ -419,6 +433,7 @@ pub mod models {
     ///
     /// Used as `PostRequestFinanceInstitutionInfo` in `/v3/ecommerce/applyments/`, `PostRequestFinanceInstitutionInfo` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FinanceInstitutionInfo {
         /// `finance_type`
         pub finance_type: Option<crate::types::FinanceType>,
@@ -467,6 +482,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSalesSceneInfo` in `/v3/ecommerce/applyments/`, `PostRequestSalesSceneInfo` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SalesSceneInfo {
         /// 店铺名称
         ///
@@ -491,6 +507,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSettlementInfo` in `/v3/ecommerce/applyments/`, `PostRequestSettlementInfo` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SettlementInfo {
         /// 结算规则ID
         pub settlement_id: Option<String>,
@@ -505,6 +522,7 @@ pub mod models {
     ///
     /// Used as `PostResponseCombinePayerInfo` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseCombinePayerInfo` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CombinePayerInfo {
         /// 用户标识
         ///
@@ -516,6 +534,7 @@ pub mod models {
     });
     /// Used as `PostResponseSubOrders` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseSubOrders` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubOrders {
         /// 子单商户号
         ///
@@ -577,6 +596,7 @@ pub mod models {
     ///
     /// Used as `PostResponseSubOrdersAmount` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseSubOrdersAmount` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 标价金额
         ///
@@ -669,6 +689,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/ecommerce/fund/withdraw/{withdraw_id}`, `GetRequest` in `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`, `GetRequest` in `/v3/ecommerce/refunds/{refund_id}/return-advance`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 二级商户号
         ///
@@ -678,13 +699,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
+    pub struct SubMchidRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequestRequired) -> Self {
+            let SubMchidRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// 提现单状态
@@ -739,6 +766,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign/app`, `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`, `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PreEntrustwebIdResponse {
         /// 预签约id
         ///
@@ -766,6 +794,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest2 {
         /// 二级商户号
         ///
@@ -775,13 +804,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest2`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest2::new`] takes them.
+    pub struct SubMchidRequest2Required {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001121`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest2 {
-        /// A `SubMchidRequest2` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest2` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest2Required`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequest2Required) -> Self {
+            let SubMchidRequest2Required { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// 异常处理状态
@@ -827,6 +862,7 @@ pub mod models {
     });
     /// Used as `GetResponseFundsAbnormalReceivers` in `/v3/ecommerce/profitsharing/orders`, `PostResponseReceiversFundsAbnormalReceivers` in `/v3/ecommerce/profitsharing/orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FundsAbnormalReceivers {
         /// 平台接收异常资金商户号
         ///
@@ -838,6 +874,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/ecommerce/profitsharing/receivers/add`, `PostResponse` in `/v3/ecommerce/profitsharing/receivers/delete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TypeResponse {
         /// 接收方类型
         pub type_: crate::types::ProfitSharingReceiverType,
@@ -850,17 +887,21 @@ pub mod models {
         type_: "type" required,
         account: "account" required,
     });
+    /// The required fields of [`TypeResponse`], each given by name (all of them: a missing one does not compile); [`TypeResponse::new`] takes them.
+    pub struct TypeResponseRequired {
+        /// 接收方类型
+        pub type_: crate::types::ProfitSharingReceiverType,
+        /// 接收方账号
+        ///
+        /// Example: `190001001`
+        pub account: String,
+    }
     impl TypeResponse {
-        /// A `TypeResponse` of its required fields (`type_`, `account`).
+        /// A `TypeResponse` of its required fields (`type_`, `account`), given by name in a [`TypeResponseRequired`].
         #[inline]
-        pub fn new(
-            type_: crate::types::ProfitSharingReceiverType,
-            account: impl Into<String>,
-        ) -> Self {
-            Self {
-                type_,
-                account: account.into(),
-            }
+        pub fn new(required: TypeResponseRequired) -> Self {
+            let TypeResponseRequired { type_, account } = required;
+            Self { type_, account }
         }
     }
     /// 出资账户类型
@@ -903,6 +944,7 @@ pub mod models {
     });
     /// Used as `PostResponseAmountFrom` in `/v3/ecommerce/refunds/apply`, `PostResponseAmountFrom` in `/v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct From {
         /// 出资账户类型
         ///
@@ -919,6 +961,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetail` in `/v3/ecommerce/refunds/apply`, `GetResponsePromotionDetail` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponsePromotionDetail` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -946,6 +989,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/ecommerce/refunds/{refund_id}/return-advance`, `PostResponse` in `/v3/ecommerce/refunds/{refund_id}/return-advance`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RefundIdResponse {
         /// 微信退款单号
         ///
@@ -995,12 +1039,20 @@ pub mod models {
         result: "result" optional,
         success_time: "success_time" optional,
     });
+    /// The required fields of [`RefundIdResponse`], each given by name (all of them: a missing one does not compile); [`RefundIdResponse::new`] takes them.
+    pub struct RefundIdResponseRequired {
+        /// 微信退款单号
+        ///
+        /// Example: `50000000382019052709732678859`
+        pub refund_id: String,
+    }
     impl RefundIdResponse {
-        /// A `RefundIdResponse` with its required fields (`refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `RefundIdResponse { advance_return_id: Some(…), ..RefundIdResponse::new(…) }`.
+        /// A `RefundIdResponse` of its required fields (`refund_id`), given by name in a [`RefundIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.advance_return_id = Some(…))`.
         #[inline]
-        pub fn new(refund_id: impl Into<String>) -> Self {
+        pub fn new(required: RefundIdResponseRequired) -> Self {
+            let RefundIdResponseRequired { refund_id } = required;
             Self {
-                refund_id: refund_id.into(),
+                refund_id,
                 advance_return_id: None,
                 return_amount: None,
                 payer_mchid: None,
@@ -1014,6 +1066,7 @@ pub mod models {
     }
     /// Used as `GetRequest` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetRequest` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct IndividualAuthIdRequest {
         /// 商品单个人收款方受理授权ID
         ///
@@ -1032,6 +1085,7 @@ pub mod models {
     ///
     /// Used as `GetResponseAmount` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseAmount` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAmount {
         /// 退款金额
         ///
@@ -1066,6 +1120,7 @@ pub mod models {
     });
     /// Used as `GetResponseAmountFrom` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseAmountFrom` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseFrom {
         /// 出资账户类型
         ///

@@ -30,6 +30,7 @@ pub mod models {
     ///
     /// Used as `GetResponseContractInformation` in `/v3/edu-papay/contracts/id/{contract_id}`, `GetResponseDataContractInformation` in `/v3/edu-papay/user/{openid}/contracts`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ContractInformation {
         /// 签约协议号
         ///
@@ -51,6 +52,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 子商户号
         ///
@@ -64,6 +66,7 @@ pub mod models {
     ///
     /// Used as `GetResponseAmount` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 订单金额
         ///
@@ -92,6 +95,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDeviceInformation` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponseDeviceInformation` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DeviceInformation {
         /// 设备号
         ///
@@ -110,6 +114,7 @@ pub mod models {
     ///
     /// Used as `GetResponsePayer` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 服务商APPID下的用户标识
         ///
@@ -126,6 +131,7 @@ pub mod models {
     });
     /// Used as `GetResponsePromotionDetail` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///

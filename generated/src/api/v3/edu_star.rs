@@ -18,6 +18,7 @@ impl<'a> EduStar<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/edu-star/users/openid/{wechat_openid}`, `GetRequest` in `/v3/edu-star/users/qq/{qq}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 商户appid
         ///
@@ -27,11 +28,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(AppidRequest {
         appid: query "appid" required,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 商户appid
+        ///
+        /// Query parameter `appid`. Example: `wx998877665544wx`
+        pub appid: String,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`).
+        /// A `AppidRequest` of its required fields (`appid`), given by name in a [`AppidRequestRequired`].
         #[inline]
-        pub fn new(appid: impl Into<String>) -> Self {
-            Self { appid: appid.into() }
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired { appid } = required;
+            Self { appid }
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod models {
     ///
     /// Used as `PostResponseAmount` in `/v3/eduschoolpay/transactions`, `GetResponseAmount` in `/v3/eduschoolpay/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 订单金额
         ///
@@ -51,6 +52,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/eduschoolpay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 子商户号
         ///
@@ -64,6 +66,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDeviceInfo` in `/v3/eduschoolpay/transactions/id/{transaction_id}`, `GetResponseDeviceInfo` in `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DeviceInfo {
         /// 设备号
         ///
@@ -82,6 +85,7 @@ pub mod models {
     ///
     /// Used as `GetResponsePayer` in `/v3/eduschoolpay/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 商户appid下的用户标识
         ///
@@ -98,6 +102,7 @@ pub mod models {
     });
     /// Used as `GetResponsePromotionDetail` in `/v3/eduschoolpay/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///

@@ -46,6 +46,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetRequest` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct NeedQueryDetailRequest {
         /// 是否需要查询品牌红包明细单
         ///
@@ -103,6 +104,7 @@ pub mod models {
     });
     /// Used as `GetResponseDetailList` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetResponseDetailList` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DetailList {
         /// 微信支付品牌红包明细单号
         ///
@@ -225,6 +227,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no`, `PostResponse` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StateResponse {
         /// 申请单状态
         ///
@@ -241,6 +244,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, `GetResponse` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StateCreateTimeResponse {
         /// 申请单状态
         ///
@@ -389,6 +393,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/electronic-receipts`, `GetResponse` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidResponse {
         /// 二级商户号
         ///
@@ -433,16 +438,25 @@ pub mod models {
         hash_value: "hash_value" optional,
         download_url: "download_url" optional,
     });
+    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
+    pub struct SubMchidResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001121`
+        pub sub_mchid: String,
+        /// 商户转账单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+    }
     impl SubMchidResponse {
-        /// A `SubMchidResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { state: Some(…), ..SubMchidResponse::new(…) }`.
+        /// A `SubMchidResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_bill_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SubMchidResponseRequired) -> Self {
+            let SubMchidResponseRequired { sub_mchid, out_bill_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_bill_no: out_bill_no.into(),
+                sub_mchid,
+                out_bill_no,
                 state: None,
                 create_time: None,
                 update_time: None,
@@ -489,6 +503,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`, `GetRequest` in `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 二级商户号
         ///
@@ -498,13 +513,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
+    pub struct SubMchidRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001121`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequestRequired) -> Self {
+            let SubMchidRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// 授权申请单状态
@@ -571,6 +592,7 @@ pub mod models {
     });
     /// Used as `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/partner/transfer-bills`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-bills`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-bills/transfer`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TransferSceneReportInfos {
         /// 信息类型
         ///
@@ -585,21 +607,28 @@ pub mod models {
         info_type: "info_type" required,
         info_content: "info_content" required,
     });
+    /// The required fields of [`TransferSceneReportInfos`], each given by name (all of them: a missing one does not compile); [`TransferSceneReportInfos::new`] takes them.
+    pub struct TransferSceneReportInfosRequired {
+        /// 信息类型
+        ///
+        /// Example: `活动名称`
+        pub info_type: String,
+        /// 信息内容
+        ///
+        /// Example: `注册会员有礼`
+        pub info_content: String,
+    }
     impl TransferSceneReportInfos {
-        /// A `TransferSceneReportInfos` of its required fields (`info_type`, `info_content`).
+        /// A `TransferSceneReportInfos` of its required fields (`info_type`, `info_content`), given by name in a [`TransferSceneReportInfosRequired`].
         #[inline]
-        pub fn new(
-            info_type: impl Into<String>,
-            info_content: impl Into<String>,
-        ) -> Self {
-            Self {
-                info_type: info_type.into(),
-                info_content: info_content.into(),
-            }
+        pub fn new(required: TransferSceneReportInfosRequired) -> Self {
+            let TransferSceneReportInfosRequired { info_type, info_content } = required;
+            Self { info_type, info_content }
         }
     }
     /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/transfer-bills`, `PostResponse` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidOutBillNoResponse {
         /// 二级商户号
         ///
@@ -629,16 +658,25 @@ pub mod models {
         create_time: "create_time" optional,
         package_info: "package_info" optional,
     });
+    /// The required fields of [`SubMchidOutBillNoResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidOutBillNoResponse::new`] takes them.
+    pub struct SubMchidOutBillNoResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001121`
+        pub sub_mchid: String,
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+    }
     impl SubMchidOutBillNoResponse {
-        /// A `SubMchidOutBillNoResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidOutBillNoResponse { transfer_bill_no: Some(…), ..SubMchidOutBillNoResponse::new(…) }`.
+        /// A `SubMchidOutBillNoResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`SubMchidOutBillNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_bill_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SubMchidOutBillNoResponseRequired) -> Self {
+            let SubMchidOutBillNoResponseRequired { sub_mchid, out_bill_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_bill_no: out_bill_no.into(),
+                sub_mchid,
+                out_bill_no,
                 transfer_bill_no: None,
                 create_time: None,
                 package_info: None,
@@ -686,6 +724,7 @@ pub mod models {
     ///
     /// Used as `PostRequestAuthorizationInfo` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`, `PostRequestAuthorizationInfo` in `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AuthorizationInfo {
         /// 用户展示名称
         ///
@@ -705,23 +744,40 @@ pub mod models {
         out_authorization_no: "out_authorization_no" required,
         authorization_notify_url: "authorization_notify_url" required,
     });
+    /// The required fields of [`AuthorizationInfo`], each given by name (all of them: a missing one does not compile); [`AuthorizationInfo::new`] takes them.
+    pub struct AuthorizationInfoRequired {
+        /// 用户展示名称
+        ///
+        /// Example: `wx_123456`
+        pub user_display_name: String,
+        /// 商户侧授权单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_authorization_no: String,
+        /// 自动收款授权结果通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub authorization_notify_url: String,
+    }
     impl AuthorizationInfo {
-        /// A `AuthorizationInfo` of its required fields (`user_display_name`, `out_authorization_no`, `authorization_notify_url`).
+        /// A `AuthorizationInfo` of its required fields (`user_display_name`, `out_authorization_no`, `authorization_notify_url`), given by name in a [`AuthorizationInfoRequired`].
         #[inline]
-        pub fn new(
-            user_display_name: impl Into<String>,
-            out_authorization_no: impl Into<String>,
-            authorization_notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AuthorizationInfoRequired) -> Self {
+            let AuthorizationInfoRequired {
+                user_display_name,
+                out_authorization_no,
+                authorization_notify_url,
+            } = required;
             Self {
-                user_display_name: user_display_name.into(),
-                out_authorization_no: out_authorization_no.into(),
-                authorization_notify_url: authorization_notify_url.into(),
+                user_display_name,
+                out_authorization_no,
+                authorization_notify_url,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`, `PostResponse` in `/v3/fund-app/mch-transfer/user-confirm-authorization`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutAuthorizationNoResponse {
         /// 商户侧授权单号
         ///
@@ -746,12 +802,20 @@ pub mod models {
         create_time: "create_time" optional,
         package_info: "package_info" optional,
     });
+    /// The required fields of [`OutAuthorizationNoResponse`], each given by name (all of them: a missing one does not compile); [`OutAuthorizationNoResponse::new`] takes them.
+    pub struct OutAuthorizationNoResponseRequired {
+        /// 商户侧授权单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_authorization_no: String,
+    }
     impl OutAuthorizationNoResponse {
-        /// A `OutAuthorizationNoResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `OutAuthorizationNoResponse { state: Some(…), ..OutAuthorizationNoResponse::new(…) }`.
+        /// A `OutAuthorizationNoResponse` of its required fields (`out_authorization_no`), given by name in a [`OutAuthorizationNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(out_authorization_no: impl Into<String>) -> Self {
+        pub fn new(required: OutAuthorizationNoResponseRequired) -> Self {
+            let OutAuthorizationNoResponseRequired { out_authorization_no } = required;
             Self {
-                out_authorization_no: out_authorization_no.into(),
+                out_authorization_no,
                 state: None,
                 create_time: None,
                 package_info: None,
@@ -800,6 +864,7 @@ pub mod models {
     ///
     /// Used as `PostResponseCloseInfo` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, `PostResponseCloseInfo` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CloseInfo {
         /// 关闭时间
         ///

@@ -256,6 +256,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/global/merchant-service/complaint-notifications`, `PutRequest` in `/v3/global/merchant-service/complaint-notifications`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UrlRequest {
         /// 通知地址
         ///
@@ -265,15 +266,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(UrlRequest {
         url: "url" required,
     });
+    /// The required fields of [`UrlRequest`], each given by name (all of them: a missing one does not compile); [`UrlRequest::new`] takes them.
+    pub struct UrlRequestRequired {
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
     impl UrlRequest {
-        /// A `UrlRequest` of its required fields (`url`).
+        /// A `UrlRequest` of its required fields (`url`), given by name in a [`UrlRequestRequired`].
         #[inline]
-        pub fn new(url: impl Into<String>) -> Self {
-            Self { url: url.into() }
+        pub fn new(required: UrlRequestRequired) -> Self {
+            let UrlRequestRequired { url } = required;
+            Self { url }
         }
     }
     /// Used as `PostResponse` in `/v3/global/merchant-service/complaint-notifications`, `PutResponse` in `/v3/global/merchant-service/complaint-notifications`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidResponse {
         /// 商户号
         ///
@@ -288,14 +298,19 @@ pub mod models {
         mchid: "mchid" optional,
         url: "url" required,
     });
+    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
+    pub struct MchidResponseRequired {
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
     impl MchidResponse {
-        /// A `MchidResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        /// A `MchidResponse` of its required fields (`url`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(url: impl Into<String>) -> Self {
-            Self {
-                mchid: None,
-                url: url.into(),
-            }
+        pub fn new(required: MchidResponseRequired) -> Self {
+            let MchidResponseRequired { url } = required;
+            Self { mchid: None, url }
         }
     }
     /// 商户语言
@@ -352,6 +367,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataComplaintMediaList` in `/v3/global/merchant-service/complaints`, `GetResponseComplaintMediaList` in `/v3/global/merchant-service/complaints/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ComplaintMediaList {
         /// 媒体文件业务类型
         ///
@@ -385,6 +401,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataComplaintOrderInfo` in `/v3/global/merchant-service/complaints`, `GetResponseComplaintOrderInfo` in `/v3/global/merchant-service/complaints/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ComplaintOrderInfo {
         /// 微信订单号
         ///
@@ -477,6 +494,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataServiceOrderInfo` in `/v3/global/merchant-service/complaints`, `GetResponseServiceOrderInfo` in `/v3/global/merchant-service/complaints/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ServiceOrderInfo {
         /// 微信支付服务订单号
         ///
@@ -523,6 +541,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/global/merchant-service/images/upload`, `PostRequest` in `/v3/global/merchant-storage/file/upload`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MetaRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: Meta,
@@ -530,10 +549,16 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(MetaRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`MetaRequest`], each given by name (all of them: a missing one does not compile); [`MetaRequest::new`] takes them.
+    pub struct MetaRequestRequired {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: Meta,
+    }
     impl MetaRequest {
-        /// A `MetaRequest` of its required fields (`meta`).
+        /// A `MetaRequest` of its required fields (`meta`), given by name in a [`MetaRequestRequired`].
         #[inline]
-        pub fn new(meta: Meta) -> Self {
+        pub fn new(required: MetaRequestRequired) -> Self {
+            let MetaRequestRequired { meta } = required;
             Self { meta }
         }
     }
@@ -541,6 +566,7 @@ pub mod models {
     ///
     /// Used as `PostRequestMeta` in `/v3/global/merchant-service/images/upload`, `PostRequestMeta` in `/v3/global/merchant-storage/file/upload`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Meta {
         /// 文件名称
         pub filename: Option<String>,
@@ -577,6 +603,7 @@ pub mod models {
     ///
     /// Used as `PostRequestContact` in `/v3/global/merchants`, `PatchRequestContact` in `/v3/global/merchants/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Contact {
         /// 联系人名称
         ///
@@ -596,25 +623,34 @@ pub mod models {
         phone: "phone" required,
         email: "email" required,
     });
+    /// The required fields of [`Contact`], each given by name (all of them: a missing one does not compile); [`Contact::new`] takes them.
+    pub struct ContactRequired {
+        /// 联系人名称
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `李先生`
+        pub name: String,
+        /// 联系人电话
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `075586010000`
+        pub phone: String,
+        /// 联系人邮箱
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `test@test.com`
+        pub email: String,
+    }
     impl Contact {
-        /// A `Contact` of its required fields (`name`, `phone`, `email`).
+        /// A `Contact` of its required fields (`name`, `phone`, `email`), given by name in a [`ContactRequired`].
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            phone: impl Into<String>,
-            email: impl Into<String>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                phone: phone.into(),
-                email: email.into(),
-            }
+        pub fn new(required: ContactRequired) -> Self {
+            let ContactRequired { name, phone, email } = required;
+            Self { name, phone, email }
         }
     }
     /// 董事信息
     ///
     /// Used as `PostRequestDirector` in `/v3/global/merchants`, `PatchRequestDirector` in `/v3/global/merchants/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Director {
         /// 董事姓名
         ///
@@ -652,6 +688,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPrincipal` in `/v3/global/merchants`, `PatchRequestPrincipal` in `/v3/global/merchants/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Principal {
         /// 负责人姓名
         ///
@@ -699,6 +736,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/global/micropay/transactions/id/{transaction_id}/reverse`, `PostRequest` in `/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidRequest {
         /// 商户号
         ///
@@ -718,25 +756,34 @@ pub mod models {
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
     });
+    /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
+    pub struct MchidRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
+        /// A `MchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`), given by name in a [`MchidRequestRequired`].
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: MchidRequestRequired) -> Self {
+            let MchidRequestRequired { mchid, sp_mchid, sub_mchid } = required;
+            Self { mchid, sp_mchid, sub_mchid }
         }
     }
     /// 订单金额
     ///
     /// Used as `PostRequestAmount` in `/v3/global/micropay/transactions/pay`, `PostRequestAmount` in `/v3/global/papay/transactions`, `PostRequestAmount` in `/v3/global/transactions/app`, `PostRequestAmount` in `/v3/global/transactions/jsapi`, `PostRequestAmount` in `/v3/global/transactions/mweb`, `PostRequestAmount` in `/v3/global/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 总金额
         ///
@@ -751,10 +798,18 @@ pub mod models {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`Amount`], each given by name (all of them: a missing one does not compile); [`Amount::new`] takes them.
+    pub struct AmountRequired {
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+    }
     impl Amount {
-        /// A `Amount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `Amount { currency: Some(…), ..Amount::new(…) }`.
+        /// A `Amount` of its required fields (`total`), given by name in a [`AmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
         #[inline]
-        pub fn new(total: i64) -> Self {
+        pub fn new(required: AmountRequired) -> Self {
+            let AmountRequired { total } = required;
             Self { total, currency: None }
         }
     }
@@ -762,6 +817,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfo` in `/v3/global/micropay/transactions/pay`, `PostRequestSceneInfo` in `/v3/global/transactions/app`, `PostRequestSceneInfo` in `/v3/global/transactions/jsapi`, `PostRequestSceneInfo` in `/v3/global/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 商户端设备号
         ///
@@ -793,6 +849,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/global/micropay/transactions/pay`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/app`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/jsapi`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/mweb`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreInfo {
         /// 编号
         ///
@@ -812,21 +869,30 @@ pub mod models {
         name: "name" required,
         address: "address" required,
     });
+    /// The required fields of [`StoreInfo`], each given by name (all of them: a missing one does not compile); [`StoreInfo::new`] takes them.
+    pub struct StoreInfoRequired {
+        /// 名称
+        ///
+        /// Example: `腾讯大厦分店`
+        pub name: String,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: String,
+    }
     impl StoreInfo {
-        /// A `StoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `StoreInfo { id: Some(…), ..StoreInfo::new(…) }`.
+        /// A `StoreInfo` of its required fields (`name`, `address`), given by name in a [`StoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
-            Self {
-                id: None,
-                name: name.into(),
-                address: address.into(),
-            }
+        pub fn new(required: StoreInfoRequired) -> Self {
+            let StoreInfoRequired { name, address } = required;
+            Self { id: None, name, address }
         }
     }
     /// 汇率
     ///
     /// Used as `PostResponseAmountExchangeRate` in `/v3/global/micropay/transactions/pay`, `GetResponseAmountExchangeRate` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseAmountExchangeRate` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmountExchangeRate` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseAmountExchangeRate` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ExchangeRate {
         /// 汇率类型
         ///
@@ -899,6 +965,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePayer` in `/v3/global/micropay/transactions/pay`, `PostRequestPayer` in `/v3/global/transactions/app`, `PostRequestPayer` in `/v3/global/transactions/jsapi`, `PostRequestPayer` in `/v3/global/transactions/mweb`, `PostRequestPayer` in `/v3/global/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 用户标识
         ///
@@ -920,6 +987,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/global/papay/contracts/app-pre-entrust-sign`, `PostRequest` in `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 机构APPID
         ///
@@ -986,6 +1054,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/global/papay/contracts/app-pre-entrust-sign`, `PostResponse` in `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SessionIdResponse {
         /// 委托代扣签约会话id
         ///
@@ -997,6 +1066,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/global/papay/contracts/{contract_id}`, `GetResponse` in `/v3/global/papay/contracts/out-contract-code/{out_contract_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MchidAppidResponse {
         /// 商户号
         ///
@@ -1083,6 +1153,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/global/papay/contracts/h5-pre-entrust-sign`, `PostResponse` in `/v3/global/papay/contracts/jsapi-pre-entrust-sign`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SignUrlResponse {
         /// 签约跳转URL
         ///
@@ -1096,6 +1167,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePayer` in `/v3/global/papay/transactions`, `GetResponsePayer` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePayer` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponsePayer` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePayer {
         /// 用户标识
         ///
@@ -1117,6 +1189,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetail` in `/v3/global/papay/transactions`, `GetResponsePromotionDetail` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -1176,6 +1249,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v3/global/papay/transactions`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商品编码
         ///
@@ -1207,6 +1281,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/global/papay/transactions/{transaction_id}`, `GetRequest` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `PostRequest` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 子商户号
         ///
@@ -1216,19 +1291,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
+    pub struct SubMchidRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequestRequired) -> Self {
+            let SubMchidRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// 订单金额
     ///
     /// Used as `GetResponseAmount` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseAmount` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAmount {
         /// 订单金额
         ///
@@ -1286,6 +1368,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/global/profit-sharing/bill-download-url`, `GetRequest` in `/v3/global/profit-sharing/refunds/bill-download-url`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidBillDateRequest {
         /// 子商户号
         ///
@@ -1302,6 +1385,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/global/profit-sharing/bill-download-url`, `GetResponse` in `/v3/global/profit-sharing/refunds/bill-download-url`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DownloadUrlResponse {
         /// 下载地址
         ///
@@ -1335,6 +1419,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/global/profit-sharing/orders`, `GetResponse` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponse` in `/v3/global/profit-sharing/orders/unfreeze`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidResponse {
         /// 子商户号
         ///
@@ -1367,17 +1452,26 @@ pub mod models {
         state: "state" optional,
         receivers: "receivers" optional,
     });
+    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
+    pub struct SubMchidResponseRequired {
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl SubMchidResponse {
-        /// A `SubMchidResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { sub_mchid: Some(…), ..SubMchidResponse::new(…) }`.
+        /// A `SubMchidResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SubMchidResponseRequired) -> Self {
+            let SubMchidResponseRequired { transaction_id, out_order_no } = required;
             Self {
                 sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 state: None,
                 receivers: None,
@@ -1386,6 +1480,7 @@ pub mod models {
     }
     /// Used as `PostResponseReceivers` in `/v3/global/profit-sharing/orders`, `GetResponseReceivers` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponseReceivers` in `/v3/global/profit-sharing/orders/unfreeze`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Receivers {
         /// 分账币种
         ///
@@ -1485,6 +1580,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/amounts`, `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest2 {
         /// 子商户号
         ///
@@ -1496,6 +1592,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`, `GetResponse` in `/v3/global/refund/recharge-balance`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RemainingAmountResponse {
         /// 账户可用余额
         ///
@@ -1514,6 +1611,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAmount` in `/v3/global/refunds`, `GetResponseAmount` in `/v3/global/refunds/id/{refund_id}`, `GetResponseAmount` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDataAmount {
         /// 退款金额
         ///
@@ -1545,6 +1643,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAmountExchangeRate` in `/v3/global/refunds`, `PostResponseAmountExchangeRate` in `/v3/global/refunds`, `GetResponseAmountExchangeRate` in `/v3/global/refunds/id/{refund_id}`, `GetResponseAmountExchangeRate` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseExchangeRate {
         /// 汇率类型
         ///
@@ -1651,6 +1750,7 @@ pub mod models {
     ///
     /// Used as `PostResponseDetail` in `/v3/global/refunds`, `GetResponseDetail` in `/v3/global/refunds/id/{refund_id}`, `GetResponseDetail` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Detail {
         /// 券ID
         ///
@@ -1687,6 +1787,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/global/refunds/id/{refund_id}`, `GetRequest` in `/v3/global/refunds/out-refund-no/{out_refund_no}`, `GetRequest` in `/v3/global/transactions/id/{transaction_id}`, `GetRequest` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidSubMchidRequest {
         /// 商户号
         ///
@@ -1706,23 +1807,32 @@ pub mod models {
         sub_mchid: query "sub_mchid" required,
         sp_mchid: query "sp_mchid" required,
     });
+    /// The required fields of [`MchidSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidSubMchidRequest::new`] takes them.
+    pub struct MchidSubMchidRequestRequired {
+        /// 商户号
+        ///
+        /// Query parameter `mchid`. Example: `1900000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `1900000100`
+        pub sp_mchid: String,
+    }
     impl MchidSubMchidRequest {
-        /// A `MchidSubMchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`).
+        /// A `MchidSubMchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`), given by name in a [`MchidSubMchidRequestRequired`].
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-            }
+        pub fn new(required: MchidSubMchidRequestRequired) -> Self {
+            let MchidSubMchidRequestRequired { mchid, sub_mchid, sp_mchid } = required;
+            Self { mchid, sub_mchid, sp_mchid }
         }
     }
     /// Used as `PostRequestDetail` in `/v3/global/transactions/app`, `PostRequestDetail` in `/v3/global/transactions/jsapi`, `PostRequestDetail` in `/v3/global/transactions/mweb`, `PostRequestDetail` in `/v3/global/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestDetail {
         /// 订单原价
         ///
@@ -1742,6 +1852,7 @@ pub mod models {
     });
     /// Used as `PostRequestDetailGoodsDetail` in `/v3/global/transactions/app`, `PostRequestDetailGoodsDetail` in `/v3/global/transactions/jsapi`, `PostRequestDetailGoodsDetail` in `/v3/global/transactions/mweb`, `PostRequestDetailGoodsDetail` in `/v3/global/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestGoodsDetail {
         /// 商品编码
         ///
@@ -1771,12 +1882,28 @@ pub mod models {
         quantity: "quantity" required,
         price: "price" required,
     });
+    /// The required fields of [`RequestGoodsDetail`], each given by name (all of them: a missing one does not compile); [`RequestGoodsDetail::new`] takes them.
+    pub struct RequestGoodsDetailRequired {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
     impl RequestGoodsDetail {
-        /// A `RequestGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoodsDetail { wxpay_goods_id: Some(…), ..RequestGoodsDetail::new(…) }`.
+        /// A `RequestGoodsDetail` of its required fields (`goods_id`, `quantity`, `price`), given by name in a [`RequestGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_goods_id = Some(…))`.
         #[inline]
-        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+        pub fn new(required: RequestGoodsDetailRequired) -> Self {
+            let RequestGoodsDetailRequired { goods_id, quantity, price } = required;
             Self {
-                goods_id: goods_id.into(),
+                goods_id,
                 wxpay_goods_id: None,
                 goods_name: None,
                 quantity,
@@ -1786,6 +1913,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/global/transactions/app`, `PostResponse` in `/v3/global/transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PrepayIdResponse {
         /// 预支付交易会话标识
         ///
@@ -1797,6 +1925,7 @@ pub mod models {
     });
     /// Used as `GetResponsePromotionDetail` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePromotionDetail {
         /// 券ID
         ///
@@ -1856,6 +1985,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/global/transactions/id/{transaction_id}/close`, `PostRequest` in `/v3/global/transactions/out-trade-no/{out_trade_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidSubMchidSpMchidRequest {
         /// 直连商户号
         ///
@@ -1875,12 +2005,20 @@ pub mod models {
         sub_mchid: "sub_mchid" optional,
         sp_mchid: "sp_mchid" optional,
     });
+    /// The required fields of [`MchidSubMchidSpMchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidSubMchidSpMchidRequest::new`] takes them.
+    pub struct MchidSubMchidSpMchidRequestRequired {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+    }
     impl MchidSubMchidSpMchidRequest {
-        /// A `MchidSubMchidSpMchidRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `MchidSubMchidSpMchidRequest { sub_mchid: Some(…), ..MchidSubMchidSpMchidRequest::new(…) }`.
+        /// A `MchidSubMchidSpMchidRequest` of its required fields (`mchid`), given by name in a [`MchidSubMchidSpMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
+        pub fn new(required: MchidSubMchidSpMchidRequestRequired) -> Self {
+            let MchidSubMchidSpMchidRequestRequired { mchid } = required;
             Self {
-                mchid: mchid.into(),
+                mchid,
                 sub_mchid: None,
                 sp_mchid: None,
             }

@@ -13,6 +13,7 @@ impl<'a> Goldplan<'a> {
 pub mod models {
     /// Used as `PostRequest` in `/v3/goldplan/merchants/changecustompagestatus`, `PostResponse` in `/v3/goldplan/merchants/changecustompagestatus`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 子商户ID
         ///
@@ -25,17 +26,21 @@ pub mod models {
         sub_mchid: "sub_mchid" required,
         operation_type: "operation_type" required,
     });
+    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
+    pub struct SubMchidRequestRequired {
+        /// 子商户ID
+        ///
+        /// Example: `1234567890`
+        pub sub_mchid: String,
+        /// `operation_type`
+        pub operation_type: crate::types::OperationType,
+    }
     impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`, `operation_type`).
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`, `operation_type`), given by name in a [`SubMchidRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            operation_type: crate::types::OperationType,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                operation_type,
-            }
+        pub fn new(required: SubMchidRequestRequired) -> Self {
+            let SubMchidRequestRequired { sub_mchid, operation_type } = required;
+            Self { sub_mchid, operation_type }
         }
     }
 }

@@ -13,6 +13,7 @@ impl<'a> Gov<'a> {
 pub mod models {
     /// Used as `PostRequest` in `/v3/gov/subsidy/audit/cup/invalid`, `PostRequest` in `/v3/gov/subsidy/audit/cup/query`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OrgNoRequest {
         /// 分公司机构代码
         pub org_no: String,
@@ -26,23 +27,30 @@ pub mod models {
         mchnt_order_id: "mchnt_order_id" required,
         upload_time: "upload_time" required,
     });
+    /// The required fields of [`OrgNoRequest`], each given by name (all of them: a missing one does not compile); [`OrgNoRequest::new`] takes them.
+    pub struct OrgNoRequestRequired {
+        /// 分公司机构代码
+        pub org_no: String,
+        /// 商户订单号
+        pub mchnt_order_id: String,
+        /// 审核记录上传时间
+        pub upload_time: String,
+    }
     impl OrgNoRequest {
-        /// A `OrgNoRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`).
+        /// A `OrgNoRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`), given by name in a [`OrgNoRequestRequired`].
         #[inline]
-        pub fn new(
-            org_no: impl Into<String>,
-            mchnt_order_id: impl Into<String>,
-            upload_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: OrgNoRequestRequired) -> Self {
+            let OrgNoRequestRequired { org_no, mchnt_order_id, upload_time } = required;
             Self {
-                org_no: org_no.into(),
-                mchnt_order_id: mchnt_order_id.into(),
-                upload_time: upload_time.into(),
+                org_no,
+                mchnt_order_id,
+                upload_time,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/gov/subsidy/audit/cup/invalid`, `PostResponse` in `/v3/gov/subsidy/audit/cup/refund/sync`, `PostResponse` in `/v3/gov/subsidy/audit/cup/update`, `PostResponse` in `/v3/gov/subsidy/audit/cup/upload`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CodeResponse {
         /// 响应码
         ///
@@ -65,6 +73,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/gov/subsidy/audit/cup/update`, `PostRequest` in `/v3/gov/subsidy/audit/cup/upload`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OrgNoSubMchntCdRequest {
         /// 分公司机构代码
         pub org_no: String,
@@ -213,57 +222,100 @@ pub mod models {
         invoice_info: "invoice_info" required,
         track_info: "track_info" required,
     });
+    /// The required fields of [`OrgNoSubMchntCdRequest`], each given by name (all of them: a missing one does not compile); [`OrgNoSubMchntCdRequest::new`] takes them.
+    pub struct OrgNoSubMchntCdRequestRequired {
+        /// 分公司机构代码
+        pub org_no: String,
+        /// 店铺编码
+        pub sub_mchnt_cd: String,
+        /// 店铺名称
+        pub sub_mchnt_nm: String,
+        /// 线上平台订单号
+        pub online_no: String,
+        /// 商户订单号
+        pub mchnt_order_id: String,
+        /// 审核记录上传时间
+        pub upload_time: String,
+        /// 审核结果通知地址
+        pub notify_url: String,
+        /// 品类
+        pub prod_id: String,
+        /// 品牌
+        pub brand_nm: String,
+        /// 型号
+        pub prod_model: String,
+        /// 电商平台方
+        pub plat_form: String,
+        /// 支付方式类型
+        pub payer_tp: String,
+        /// 订单金额
+        pub sales_at: String,
+        /// 实付金额
+        pub actual_at: String,
+        /// 交易时间
+        pub trans_tm: String,
+        /// 商户编码
+        pub mchnt_cd: String,
+        /// 国补优惠金额
+        pub discount_at: String,
+        /// SN码
+        pub sn_code: String,
+        /// 发票信息
+        pub invoice_info: InvoiceInfo,
+        /// 物流信息
+        pub track_info: TrackInfo,
+    }
     impl OrgNoSubMchntCdRequest {
-        /// A `OrgNoSubMchntCdRequest` with its required fields (`org_no`, `sub_mchnt_cd`, `sub_mchnt_nm`, `online_no`, `mchnt_order_id`, `upload_time`, `notify_url`, `prod_id`, `brand_nm`, `prod_model`, `plat_form`, `payer_tp`, `sales_at`, `actual_at`, `trans_tm`, `mchnt_cd`, `discount_at`, `sn_code`, `invoice_info`, `track_info`); every optional field is `None`. Set optional ones with struct update syntax: `OrgNoSubMchntCdRequest { store_nm: Some(…), ..OrgNoSubMchntCdRequest::new(…) }`.
+        /// A `OrgNoSubMchntCdRequest` of its required fields (`org_no`, `sub_mchnt_cd`, `sub_mchnt_nm`, `online_no`, `mchnt_order_id`, `upload_time`, `notify_url`, `prod_id`, `brand_nm`, `prod_model`, `plat_form`, `payer_tp`, `sales_at`, `actual_at`, `trans_tm`, `mchnt_cd`, `discount_at`, `sn_code`, `invoice_info`, `track_info`), given by name in a [`OrgNoSubMchntCdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_nm = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            org_no: impl Into<String>,
-            sub_mchnt_cd: impl Into<String>,
-            sub_mchnt_nm: impl Into<String>,
-            online_no: impl Into<String>,
-            mchnt_order_id: impl Into<String>,
-            upload_time: impl Into<String>,
-            notify_url: impl Into<String>,
-            prod_id: impl Into<String>,
-            brand_nm: impl Into<String>,
-            prod_model: impl Into<String>,
-            plat_form: impl Into<String>,
-            payer_tp: impl Into<String>,
-            sales_at: impl Into<String>,
-            actual_at: impl Into<String>,
-            trans_tm: impl Into<String>,
-            mchnt_cd: impl Into<String>,
-            discount_at: impl Into<String>,
-            sn_code: impl Into<String>,
-            invoice_info: InvoiceInfo,
-            track_info: TrackInfo,
-        ) -> Self {
+        pub fn new(required: OrgNoSubMchntCdRequestRequired) -> Self {
+            let OrgNoSubMchntCdRequestRequired {
+                org_no,
+                sub_mchnt_cd,
+                sub_mchnt_nm,
+                online_no,
+                mchnt_order_id,
+                upload_time,
+                notify_url,
+                prod_id,
+                brand_nm,
+                prod_model,
+                plat_form,
+                payer_tp,
+                sales_at,
+                actual_at,
+                trans_tm,
+                mchnt_cd,
+                discount_at,
+                sn_code,
+                invoice_info,
+                track_info,
+            } = required;
             Self {
-                org_no: org_no.into(),
-                sub_mchnt_cd: sub_mchnt_cd.into(),
-                sub_mchnt_nm: sub_mchnt_nm.into(),
+                org_no,
+                sub_mchnt_cd,
+                sub_mchnt_nm,
                 store_nm: None,
-                online_no: online_no.into(),
-                mchnt_order_id: mchnt_order_id.into(),
-                upload_time: upload_time.into(),
-                notify_url: notify_url.into(),
-                prod_id: prod_id.into(),
+                online_no,
+                mchnt_order_id,
+                upload_time,
+                notify_url,
+                prod_id,
                 eng_grade: None,
-                brand_nm: brand_nm.into(),
-                prod_model: prod_model.into(),
+                brand_nm,
+                prod_model,
                 sales_chnl: None,
-                plat_form: plat_form.into(),
-                payer_tp: payer_tp.into(),
+                plat_form,
+                payer_tp,
                 trade_in_order_id: None,
                 trade_in_at: None,
                 is_trade_in: None,
-                sales_at: sales_at.into(),
-                actual_at: actual_at.into(),
-                trans_tm: trans_tm.into(),
-                mchnt_cd: mchnt_cd.into(),
+                sales_at,
+                actual_at,
+                trans_tm,
+                mchnt_cd,
                 mer_sub_at: None,
-                discount_at: discount_at.into(),
+                discount_at,
                 image01: None,
                 image02: None,
                 image03: None,
@@ -280,7 +332,7 @@ pub mod models {
                 device_photo_format: None,
                 pack_and_active_photo: None,
                 bar_code: None,
-                sn_code: sn_code.into(),
+                sn_code,
                 imei1: None,
                 imei2: None,
                 register_model: None,
@@ -295,6 +347,7 @@ pub mod models {
     ///
     /// Used as `PostRequestInvoiceInfo` in `/v3/gov/subsidy/audit/cup/update`, `PostRequestInvoiceInfo` in `/v3/gov/subsidy/audit/cup/upload`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct InvoiceInfo {
         /// 发票代码
         pub invoice_cd: Option<String>,
@@ -342,6 +395,7 @@ pub mod models {
     ///
     /// Used as `PostRequestTrackInfo` in `/v3/gov/subsidy/audit/cup/update`, `PostRequestTrackInfo` in `/v3/gov/subsidy/audit/cup/upload`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TrackInfo {
         /// 物流单号
         pub tracking_no: Option<String>,
@@ -441,6 +495,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/gov/subsidy/goods/upload`, `PostResponse` in `/v3/gov/subsidy/n-qualifications/sync`, `PostResponse` in `/v3/gov/subsidy/qualifications/passthrough/cancel`, `PostResponse` in `/v3/gov/subsidy/qualifications/passthrough/claim`, `PostResponse` in `/v3/gov/subsidy/qualifications/sync`, `PostResponse` in `/v3/gov/subsidy/sncode/lock`, `PostResponse` in `/v3/gov/subsidy/sncode/unlock`, `PostResponse` in `/v3/gov/subsidy/transactions/sync`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CodeMessageResponse {
         /// 响应码
         ///
@@ -561,6 +616,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/gov/subsidy/qualifications/passthrough/query`, `PostRequest` in `/v3/gov/subsidy/qualifications/query`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RealNameRequest {
         /// 自然人姓名
         ///
@@ -590,20 +646,44 @@ pub mod models {
         qualification_region_code: "qualification_region_code" required,
         identity_document_type: "identity_document_type" required,
     });
+    /// The required fields of [`RealNameRequest`], each given by name (all of them: a missing one does not compile); [`RealNameRequest::new`] takes them.
+    pub struct RealNameRequestRequired {
+        /// 自然人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+        pub real_name: String,
+        /// 自然人证件号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+        pub id_card_number: String,
+        /// 手机号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+        pub phone_number: String,
+        /// 使用的资格的地区编码
+        ///
+        /// Example: `310100`
+        pub qualification_region_code: i64,
+        /// 证件类型
+        ///
+        /// Example: `ID_DOC_TYPE_ID_CARD`
+        pub identity_document_type: IdentityDocumentType,
+    }
     impl RealNameRequest {
-        /// A `RealNameRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`).
+        /// A `RealNameRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`), given by name in a [`RealNameRequestRequired`].
         #[inline]
-        pub fn new(
-            real_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            phone_number: impl Into<String>,
-            qualification_region_code: i64,
-            identity_document_type: IdentityDocumentType,
-        ) -> Self {
+        pub fn new(required: RealNameRequestRequired) -> Self {
+            let RealNameRequestRequired {
+                real_name,
+                id_card_number,
+                phone_number,
+                qualification_region_code,
+                identity_document_type,
+            } = required;
             Self {
-                real_name: real_name.into(),
-                id_card_number: id_card_number.into(),
-                phone_number: phone_number.into(),
+                real_name,
+                id_card_number,
+                phone_number,
                 qualification_region_code,
                 identity_document_type,
             }
@@ -639,6 +719,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/cancel`, `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/commit`, `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/refund`, `PostResponse` in `/v3/gov/subsidy/zhejiang/n-qualifications/confirm`, `PostResponse` in `/v3/gov/subsidy/zhejiang/qualifications/claim`, `PostResponse` in `/v3/gov/subsidy/zhejiang/sncode/unlock`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RespCodeResponse {
         /// 响应码
         ///
@@ -702,6 +783,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/issue`, `PostResponse` in `/v3/gov/subsidy/zhejiang/qualifications/alter`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RespCodeRespDescResponse {
         /// 响应码
         ///

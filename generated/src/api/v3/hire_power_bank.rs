@@ -18,6 +18,7 @@ impl<'a> HirePowerBank<'a> {
 pub mod models {
     /// Used as `PostResponse` in `/v3/hire-power-bank/insurance-orders`, `GetResponse` in `/v3/hire-power-bank/insurance-orders/{out_order_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct OrderIdResponse {
         /// 租借充电宝隔夜归还保险订单号，唯一标识一笔保险订单
         ///

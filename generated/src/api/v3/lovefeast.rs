@@ -18,6 +18,7 @@ impl<'a> Lovefeast<'a> {
 pub mod models {
     /// Used as `GetResponseData` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponse` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Data {
         /// 捐赠订单号
         pub welfare_trade_id: Option<String>,
@@ -65,6 +66,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAmount` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponseAmount` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 总金额
         pub total: Option<i64>,
@@ -104,6 +106,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataMerchantOrder` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponseMerchantOrder` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MerchantOrder {
         /// `out_trade_no`
         pub out_trade_no: Option<String>,
@@ -124,6 +127,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPayer` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponsePayer` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 用户标识
         pub openid: Option<String>,

@@ -77,6 +77,7 @@ impl<'a> Marketing<'a> {
 pub mod models {
     /// Used as `PostRequest` in `/v3/marketing/busifavor/coupons/associate`, `PostRequest` in `/v3/marketing/busifavor/coupons/disassociate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StockIdRequest {
         /// 批次号
         pub stock_id: String,
@@ -93,25 +94,38 @@ pub mod models {
         out_trade_no: "out_trade_no" required,
         out_request_no: "out_request_no" required,
     });
+    /// The required fields of [`StockIdRequest`], each given by name (all of them: a missing one does not compile); [`StockIdRequest::new`] takes them.
+    pub struct StockIdRequestRequired {
+        /// 批次号
+        pub stock_id: String,
+        /// 券code
+        pub coupon_code: String,
+        /// 关联的商户订单号
+        pub out_trade_no: String,
+        /// 商户请求单号
+        pub out_request_no: String,
+    }
     impl StockIdRequest {
-        /// A `StockIdRequest` of its required fields (`stock_id`, `coupon_code`, `out_trade_no`, `out_request_no`).
+        /// A `StockIdRequest` of its required fields (`stock_id`, `coupon_code`, `out_trade_no`, `out_request_no`), given by name in a [`StockIdRequestRequired`].
         #[inline]
-        pub fn new(
-            stock_id: impl Into<String>,
-            coupon_code: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_request_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: StockIdRequestRequired) -> Self {
+            let StockIdRequestRequired {
+                stock_id,
+                coupon_code,
+                out_trade_no,
+                out_request_no,
+            } = required;
             Self {
-                stock_id: stock_id.into(),
-                coupon_code: coupon_code.into(),
-                out_trade_no: out_trade_no.into(),
-                out_request_no: out_request_no.into(),
+                stock_id,
+                coupon_code,
+                out_trade_no,
+                out_request_no,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/marketing/busifavor/product-coupons/pre-send`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TokenResponse {
         /// 预发券token
         ///
@@ -147,6 +161,7 @@ pub mod models {
     ///
     /// Used as `PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AvailableWeek {
         /// 可用星期数
         pub week_day: Option<Vec<i64>>,
@@ -159,6 +174,7 @@ pub mod models {
     });
     /// Used as `PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AvailableDayTime {
         /// 当天可用开始时间
         ///
@@ -175,6 +191,7 @@ pub mod models {
     });
     /// Used as `PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct IrregularyAvaliableTime {
         /// 开始时间
         ///
@@ -283,6 +300,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks`, `PatchRequestDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct FinderInfo {
         /// 视频号ID
         ///
@@ -302,18 +320,34 @@ pub mod models {
         finder_video_id: "finder_video_id" required,
         finder_video_cover_image_url: "finder_video_cover_image_url" required,
     });
+    /// The required fields of [`FinderInfo`], each given by name (all of them: a missing one does not compile); [`FinderInfo::new`] takes them.
+    pub struct FinderInfoRequired {
+        /// 视频号ID
+        ///
+        /// Example: `sph6Rngt2T4RlUf`
+        pub finder_id: String,
+        /// 视频号视频ID
+        ///
+        /// Example: `sph6Rngt2T4RlUf`
+        pub finder_video_id: String,
+        /// 视频号封面图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/xxx`
+        pub finder_video_cover_image_url: String,
+    }
     impl FinderInfo {
-        /// A `FinderInfo` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
+        /// A `FinderInfo` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`), given by name in a [`FinderInfoRequired`].
         #[inline]
-        pub fn new(
-            finder_id: impl Into<String>,
-            finder_video_id: impl Into<String>,
-            finder_video_cover_image_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: FinderInfoRequired) -> Self {
+            let FinderInfoRequired {
+                finder_id,
+                finder_video_id,
+                finder_video_cover_image_url,
+            } = required;
             Self {
-                finder_id: finder_id.into(),
-                finder_video_id: finder_video_id.into(),
-                finder_video_cover_image_url: finder_video_cover_image_url.into(),
+                finder_id,
+                finder_video_id,
+                finder_video_cover_image_url,
             }
         }
     }
@@ -321,6 +355,7 @@ pub mod models {
     ///
     /// Used as `PostRequestNotifyConfig` in `/v3/marketing/busifavor/stocks`, `GetResponseNotifyConfig` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestNotifyConfig` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PostRequestStockNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` and 19 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct NotifyConfig {
         /// 事件通知appid
         ///
@@ -356,6 +391,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCouponUseRule` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRule` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: Option<CouponAvailableTime>,
@@ -391,6 +427,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CouponAvailableTime {
         /// 开始时间
         ///
@@ -425,6 +462,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DiscountCoupon {
         /// 折扣比例
         ///
@@ -443,6 +481,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ExchangeCoupon {
         /// 单品换购价
         ///
@@ -461,6 +500,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FixedNormalCoupon {
         /// 优惠金额
         ///
@@ -479,6 +519,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCustomEntrance` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntrance` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CustomEntrance {
         /// 小程序入口
         pub mini_programs_info: Option<MiniProgramsInfo>,
@@ -510,6 +551,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MiniProgramsInfo {
         /// 商家小程序appid
         ///
@@ -538,6 +580,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `GetResponseDataDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseFinderInfo {
         /// 视频号ID
         ///
@@ -561,6 +604,7 @@ pub mod models {
     ///
     /// Used as `GetResponseData` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`, `GetResponseCodeInformation` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Data {
         /// 商户上传code
         pub code: Option<String>,
@@ -705,6 +749,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRule` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRule` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: Option<ResponseCouponAvailableTime>,
@@ -742,6 +787,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAvailableWeek {
         /// `week_day`
         pub week_day: Option<Vec<i64>>,
@@ -756,6 +802,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCouponAvailableTime {
         /// 开始时间
         pub available_begin_time: Option<String>,
@@ -784,6 +831,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek {
         /// `week_day`
         pub week_day: Option<Vec<i64>>,
@@ -796,6 +844,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAvailableDayTime {
         /// `begin_time`
         pub begin_time: Option<i64>,
@@ -808,6 +857,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseIrregularyAvaliableTime {
         /// `begin_time`
         pub begin_time: Option<String>,
@@ -822,6 +872,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDiscountCoupon {
         /// 折扣比例
         pub discount_percent: Option<i64>,
@@ -836,6 +887,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`, `PostRequestCouponUseRuleExchangeCoupon` in `/v3/marketing/favor/coupon-stocks`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseExchangeCoupon {
         /// 单品换购价
         pub exchange_price: Option<i64>,
@@ -850,6 +902,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseFixedNormalCoupon {
         /// 优惠金额
         pub discount_amount: Option<i64>,
@@ -864,6 +917,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDataCouponUseRuleIrregularyAvaliableTime {
         /// 开始时间
         pub begin_time: Option<String>,
@@ -878,6 +932,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCustomEntrance` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCustomEntrance` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCustomEntrance {
         /// 小程序入口
         pub mini_programs_info: Option<ResponseMiniProgramsInfo>,
@@ -901,6 +956,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseMiniProgramsInfo {
         /// 商家小程序appid
         pub mini_programs_appid: Option<String>,
@@ -921,6 +977,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataDisplayPatternInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDisplayPatternInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DisplayPatternInfo {
         /// 使用须知
         pub description: Option<String>,
@@ -945,6 +1002,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/marketing/favor/media/image-upload`, `PostRequest` in `/v3/marketing/partner/product-coupon/media/upload-image`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MetaRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: Meta,
@@ -952,10 +1010,16 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(MetaRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`MetaRequest`], each given by name (all of them: a missing one does not compile); [`MetaRequest::new`] takes them.
+    pub struct MetaRequestRequired {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: Meta,
+    }
     impl MetaRequest {
-        /// A `MetaRequest` of its required fields (`meta`).
+        /// A `MetaRequest` of its required fields (`meta`), given by name in a [`MetaRequestRequired`].
         #[inline]
-        pub fn new(meta: Meta) -> Self {
+        pub fn new(required: MetaRequestRequired) -> Self {
+            let MetaRequestRequired { meta } = required;
             Self { meta }
         }
     }
@@ -963,6 +1027,7 @@ pub mod models {
     ///
     /// Used as `PostRequestMeta` in `/v3/marketing/favor/media/image-upload`, `PostRequestMeta` in `/v3/marketing/partner/product-coupon/media/upload-image`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Meta {
         /// 文件名称
         pub filename: Option<String>,
@@ -975,6 +1040,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/marketing/favor/media/image-upload`, `PostResponse` in `/v3/marketing/partner/product-coupon/media/upload-image`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MediaUrlResponse {
         /// 媒体文件URL地址
         ///
@@ -986,6 +1052,7 @@ pub mod models {
     });
     /// Used as `GetResponseData` in `/v3/marketing/favor/stocks`, `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseData {
         /// 批次名称
         ///
@@ -1068,6 +1135,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataAvailableRegionList` in `/v3/marketing/favor/stocks`, `GetResponseAvailableRegionList` in `/v3/marketing/favor/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AvailableRegionList {
         /// 类型
         pub type_: Option<String>,
@@ -1107,6 +1175,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCutToMessage` in `/v3/marketing/favor/stocks`, `GetResponseCutToMessage` in `/v3/marketing/favor/stocks/{stock_id}`, `GetResponseDataCutToMessage` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseCutToMessage` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CutToMessage {
         /// 可用优惠的商品最高单价
         pub single_price_max: Option<i64>,
@@ -1121,6 +1190,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataStockUseRule` in `/v3/marketing/favor/stocks`, `GetResponseStockUseRule` in `/v3/marketing/favor/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StockUseRule {
         /// 发放总上限
         pub max_coupons: Option<i64>,
@@ -1162,6 +1232,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataStockUseRuleFixedNormalCoupon` in `/v3/marketing/favor/stocks`, `GetResponseStockUseRuleFixedNormalCoupon` in `/v3/marketing/favor/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDataStockUseRuleFixedNormalCoupon {
         /// `coupon_amount`
         pub coupon_amount: Option<i64>,
@@ -1203,6 +1274,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/pause`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/restart`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/start`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/stop`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StockCreatorMchidRequest {
         /// 创建批次的商户号
         ///
@@ -1212,17 +1284,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(StockCreatorMchidRequest {
         stock_creator_mchid: "stock_creator_mchid" required,
     });
+    /// The required fields of [`StockCreatorMchidRequest`], each given by name (all of them: a missing one does not compile); [`StockCreatorMchidRequest::new`] takes them.
+    pub struct StockCreatorMchidRequestRequired {
+        /// 创建批次的商户号
+        ///
+        /// Example: `8956000`
+        pub stock_creator_mchid: String,
+    }
     impl StockCreatorMchidRequest {
-        /// A `StockCreatorMchidRequest` of its required fields (`stock_creator_mchid`).
+        /// A `StockCreatorMchidRequest` of its required fields (`stock_creator_mchid`), given by name in a [`StockCreatorMchidRequestRequired`].
         #[inline]
-        pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
-            Self {
-                stock_creator_mchid: stock_creator_mchid.into(),
-            }
+        pub fn new(required: StockCreatorMchidRequestRequired) -> Self {
+            let StockCreatorMchidRequestRequired { stock_creator_mchid } = required;
+            Self { stock_creator_mchid }
         }
     }
     /// Used as `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}/refund-flow`, `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}/use-flow`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct UrlResponse {
         /// 下载链接
         ///
@@ -1244,6 +1323,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`, `GetRequest` in `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BillDateRequest {
         /// 账单日期
         ///
@@ -1253,17 +1333,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(BillDateRequest {
         bill_date: query "bill_date" required,
     });
+    /// The required fields of [`BillDateRequest`], each given by name (all of them: a missing one does not compile); [`BillDateRequest::new`] takes them.
+    pub struct BillDateRequestRequired {
+        /// 账单日期
+        ///
+        /// Query parameter `bill_date`. Example: `2025-08-09`
+        pub bill_date: String,
+    }
     impl BillDateRequest {
-        /// A `BillDateRequest` of its required fields (`bill_date`).
+        /// A `BillDateRequest` of its required fields (`bill_date`), given by name in a [`BillDateRequestRequired`].
         #[inline]
-        pub fn new(bill_date: impl Into<String>) -> Self {
-            Self {
-                bill_date: bill_date.into(),
-            }
+        pub fn new(required: BillDateRequestRequired) -> Self {
+            let BillDateRequestRequired { bill_date } = required;
+            Self { bill_date }
         }
     }
     /// Used as `GetResponseData` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponse` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseData2 {
         /// 创建批次的商户号
         pub stock_creator_mchid: Option<String>,
@@ -1345,6 +1432,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataConsumeInformation` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseConsumeInformation` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ConsumeInformation {
         /// 核销时间
         ///
@@ -1367,6 +1455,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataConsumeInformationGoodsDetail` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseConsumeInformationGoodsDetail` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商品编码
         ///
@@ -1395,6 +1484,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalCouponInformation` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseNormalCouponInformation` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct NormalCouponInformation {
         /// 面额
         pub coupon_amount: Option<i64>,
@@ -1407,6 +1497,7 @@ pub mod models {
     });
     /// Used as `PostResponseFailedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FailedApplyInfos {
         /// 门店信息
         pub store_info: Option<StoreInfo>,
@@ -1421,6 +1512,7 @@ pub mod models {
     ///
     /// Used as `PostResponseFailedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreInfo {
         /// 门店ID
         pub store_id: Option<String>,
@@ -1436,6 +1528,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostRequest` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OrderInformationRequest {
         /// 订单信息
         pub order_information: OrderInformation,
@@ -1446,10 +1539,16 @@ pub mod models {
         order_information: "order_information" required,
         qualification_ids: "qualification_ids" optional,
     });
+    /// The required fields of [`OrderInformationRequest`], each given by name (all of them: a missing one does not compile); [`OrderInformationRequest::new`] takes them.
+    pub struct OrderInformationRequestRequired {
+        /// 订单信息
+        pub order_information: OrderInformation,
+    }
     impl OrderInformationRequest {
-        /// A `OrderInformationRequest` with its required fields (`order_information`); every optional field is `None`. Set optional ones with struct update syntax: `OrderInformationRequest { qualification_ids: Some(…), ..OrderInformationRequest::new(…) }`.
+        /// A `OrderInformationRequest` of its required fields (`order_information`), given by name in a [`OrderInformationRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.qualification_ids = Some(…))`.
         #[inline]
-        pub fn new(order_information: OrderInformation) -> Self {
+        pub fn new(required: OrderInformationRequestRequired) -> Self {
+            let OrderInformationRequestRequired { order_information } = required;
             Self {
                 order_information,
                 qualification_ids: None,
@@ -1460,6 +1559,7 @@ pub mod models {
     ///
     /// Used as `PostRequestOrderInformation` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostRequestOrderInformation` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OrderInformation {
         /// 支付订单的微信用户OpenID
         pub payer_openid: String,
@@ -1479,27 +1579,42 @@ pub mod models {
         store_id: "store_id" required,
         store_merchant_id: "store_merchant_id" required,
     });
+    /// The required fields of [`OrderInformation`], each given by name (all of them: a missing one does not compile); [`OrderInformation::new`] takes them.
+    pub struct OrderInformationRequired {
+        /// 支付订单的微信用户OpenID
+        pub payer_openid: String,
+        /// 商户订单号
+        pub out_trade_no: String,
+        /// 订单总金额
+        pub total_fee: i64,
+        /// 门店ID
+        pub store_id: String,
+        /// 门店商户号
+        pub store_merchant_id: String,
+    }
     impl OrderInformation {
-        /// A `OrderInformation` of its required fields (`payer_openid`, `out_trade_no`, `total_fee`, `store_id`, `store_merchant_id`).
+        /// A `OrderInformation` of its required fields (`payer_openid`, `out_trade_no`, `total_fee`, `store_id`, `store_merchant_id`), given by name in a [`OrderInformationRequired`].
         #[inline]
-        pub fn new(
-            payer_openid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: i64,
-            store_id: impl Into<String>,
-            store_merchant_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                payer_openid: payer_openid.into(),
-                out_trade_no: out_trade_no.into(),
+        pub fn new(required: OrderInformationRequired) -> Self {
+            let OrderInformationRequired {
+                payer_openid,
+                out_trade_no,
                 total_fee,
-                store_id: store_id.into(),
-                store_merchant_id: store_merchant_id.into(),
+                store_id,
+                store_merchant_id,
+            } = required;
+            Self {
+                payer_openid,
+                out_trade_no,
+                total_fee,
+                store_id,
+                store_merchant_id,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostResponse` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ReturnMessageResponse {
         /// 返回结果文案
         pub return_message: Option<String>,
@@ -1515,6 +1630,7 @@ pub mod models {
     });
     /// Used as `DeleteRequestRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`, `PutRequestRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RepresentativeInfoList {
         /// 业务代理的OpenID
         ///
@@ -1524,15 +1640,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RepresentativeInfoList {
         openid: "openid" required,
     });
+    /// The required fields of [`RepresentativeInfoList`], each given by name (all of them: a missing one does not compile); [`RepresentativeInfoList::new`] takes them.
+    pub struct RepresentativeInfoListRequired {
+        /// 业务代理的OpenID
+        ///
+        /// Example: `oK7fFt8zzEZ909XH-LE2#`
+        pub openid: String,
+    }
     impl RepresentativeInfoList {
-        /// A `RepresentativeInfoList` of its required fields (`openid`).
+        /// A `RepresentativeInfoList` of its required fields (`openid`), given by name in a [`RepresentativeInfoListRequired`].
         #[inline]
-        pub fn new(openid: impl Into<String>) -> Self {
-            Self { openid: openid.into() }
+        pub fn new(required: RepresentativeInfoListRequired) -> Self {
+            let RepresentativeInfoListRequired { openid } = required;
+            Self { openid }
         }
     }
     /// Used as `DeleteResponseFailedRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`, `PutResponseFailedRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`, `GetResponseData` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FailedRepresentativeInfoList {
         /// 业务代理的OpenID
         ///
@@ -1544,6 +1669,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`, `GetRequest` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OffsetRequest {
         /// 分页页码
         ///
@@ -1558,15 +1684,28 @@ pub mod models {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    /// The required fields of [`OffsetRequest`], each given by name (all of them: a missing one does not compile); [`OffsetRequest::new`] takes them.
+    pub struct OffsetRequestRequired {
+        /// 分页页码
+        ///
+        /// Query parameter `offset`. Example: `0`
+        pub offset: i64,
+        /// 分页大小
+        ///
+        /// Query parameter `limit`. Example: `10`
+        pub limit: i64,
+    }
     impl OffsetRequest {
-        /// A `OffsetRequest` of its required fields (`offset`, `limit`).
+        /// A `OffsetRequest` of its required fields (`offset`, `limit`), given by name in a [`OffsetRequestRequired`].
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: OffsetRequestRequired) -> Self {
+            let OffsetRequestRequired { offset, limit } = required;
             Self { offset, limit }
         }
     }
     /// Used as `DeleteRequestStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `DeleteResponseFailedStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `GetResponseData` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `PostRequestStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `PostResponseFailedStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `GetResponse` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Stores {
         /// 门店编码
         ///
@@ -1608,6 +1747,7 @@ pub mod models {
     });
     /// Used as `GetResponseData` in `/v3/marketing/membercard-activity/activities`, `PostResponse` in `/v3/marketing/membercard-activity/activities`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseData3 {
         /// 活动ID
         ///
@@ -1678,6 +1818,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAwardSendPeriod` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriod` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriod` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AwardSendPeriod {
         /// 指定时间
         pub award_send_time: Option<Vec<AwardSendTime>>,
@@ -1690,6 +1831,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataAwardSendPeriodAwardSendDayTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendDayTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriodAwardSendDayTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AwardSendDayTime {
         /// 每日发放开始时间
         pub begin_day_time: Option<BeginDayTime>,
@@ -1704,6 +1846,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`, `GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BeginDayTime {
         /// 时
         ///
@@ -1725,6 +1868,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataAwardSendPeriodAwardSendTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriodAwardSendTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AwardSendTime {
         /// 发放开始时间
         ///
@@ -1743,6 +1887,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities`, `PostRequestMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities`, `PostResponseMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities`, `GetResponseMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MiniprogramActivitySetting {
         /// 指定领取渠道
         pub outer_str: Option<Vec<String>>,
@@ -1757,6 +1902,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities`, `PostRequestMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities`, `PostResponseMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities`, `GetResponseMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AwardJumpDeploy {
         /// 小程序AppID
         ///
@@ -1780,6 +1926,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPayActivitySetting` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySetting` in `/v3/marketing/membercard-activity/activities`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PayActivitySetting {
         /// 商户logo
         ///
@@ -1807,6 +1954,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPayActivitySettingActivateSetting` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingActivateSetting` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingActivateSetting` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ActivateSetting {
         /// 激活类型
         ///
@@ -1828,6 +1976,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingActivateSettingActivateMiniprogram` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingActivateSettingActivateMiniprogram` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ActivateMiniprogram {
         /// 跳转激活的appid
         ///
@@ -1846,6 +1995,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPayActivitySettingPaymentSetting` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingPaymentSetting` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingPaymentSetting` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PaymentSetting {
         /// 支付模式
         pub payment_mode: Option<PaymentMode>,
@@ -1867,6 +2017,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataPayActivitySettingPaymentSettingPaymentMode` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingPaymentSettingPaymentMode` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingPaymentSettingPaymentMode` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PaymentMode {
         /// 支付场景列表
         ///
@@ -1878,6 +2029,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataStockList` in `/v3/marketing/membercard-activity/activities`, `PostResponseStockList` in `/v3/marketing/membercard-activity/activities`, `GetResponseStockList` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StockList {
         /// 创建批次的商户号
         ///
@@ -1896,6 +2048,7 @@ pub mod models {
     ///
     /// Used as `PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities`, `PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestBeginDayTime {
         /// 时
         ///
@@ -1915,15 +2068,32 @@ pub mod models {
         minutes: "minutes" required,
         seconds: "seconds" required,
     });
+    /// The required fields of [`RequestBeginDayTime`], each given by name (all of them: a missing one does not compile); [`RequestBeginDayTime::new`] takes them.
+    pub struct RequestBeginDayTimeRequired {
+        /// 时
+        ///
+        /// Example: `9`
+        pub hours: i64,
+        /// 分
+        ///
+        /// Example: `34`
+        pub minutes: i64,
+        /// 秒
+        ///
+        /// Example: `6`
+        pub seconds: i64,
+    }
     impl RequestBeginDayTime {
-        /// A `RequestBeginDayTime` of its required fields (`hours`, `minutes`, `seconds`).
+        /// A `RequestBeginDayTime` of its required fields (`hours`, `minutes`, `seconds`), given by name in a [`RequestBeginDayTimeRequired`].
         #[inline]
-        pub fn new(hours: i64, minutes: i64, seconds: i64) -> Self {
+        pub fn new(required: RequestBeginDayTimeRequired) -> Self {
+            let RequestBeginDayTimeRequired { hours, minutes, seconds } = required;
             Self { hours, minutes, seconds }
         }
     }
     /// Used as `GetResponseUserInformationCommonFieldList` in `/v3/marketing/membercard-open/activate-informations/{activate_ticket}`, `GetResponseUserInformationCommonFieldList` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CommonFieldList {
         /// `name`
         pub name: Option<crate::types::MemberCardUserInformationCommonField>,
@@ -1938,6 +2108,7 @@ pub mod models {
     });
     /// Used as `PatchRequest` in `/v3/marketing/membercard-open/callback`, `PostRequest` in `/v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct NotifyUrlRequest {
         /// 通知url地址
         ///
@@ -1947,19 +2118,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(NotifyUrlRequest {
         notify_url: "notify_url" required,
     });
+    /// The required fields of [`NotifyUrlRequest`], each given by name (all of them: a missing one does not compile); [`NotifyUrlRequest::new`] takes them.
+    pub struct NotifyUrlRequestRequired {
+        /// 通知url地址
+        ///
+        /// Example: `https://pay.weixin.qq.com`
+        pub notify_url: String,
+    }
     impl NotifyUrlRequest {
-        /// A `NotifyUrlRequest` of its required fields (`notify_url`).
+        /// A `NotifyUrlRequest` of its required fields (`notify_url`), given by name in a [`NotifyUrlRequestRequired`].
         #[inline]
-        pub fn new(notify_url: impl Into<String>) -> Self {
-            Self {
-                notify_url: notify_url.into(),
-            }
+        pub fn new(required: NotifyUrlRequestRequired) -> Self {
+            let NotifyUrlRequestRequired { notify_url } = required;
+            Self { notify_url }
         }
     }
     /// 商户补充声明
     ///
     /// Used as `GetResponseDataAdditionalStatement` in `/v3/marketing/membercard-open/cards`, `PostRequestAdditionalStatement` in `/v3/marketing/membercard-open/cards`, `PostResponseAdditionalStatement` in `/v3/marketing/membercard-open/cards`, `GetResponseAdditionalStatement` in `/v3/marketing/membercard-open/cards/{card_id}`, `PatchRequestAdditionalStatement` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AdditionalStatement {
         /// 标题
         ///
@@ -1988,6 +2166,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataBalanceInformation` in `/v3/marketing/membercard-open/cards`, `PostRequestBalanceInformation` in `/v3/marketing/membercard-open/cards`, `PostResponseBalanceInformation` in `/v3/marketing/membercard-open/cards`, `GetResponseBalanceInformation` in `/v3/marketing/membercard-open/cards/{card_id}`, `PatchRequestBalanceInformation` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BalanceInformation {
         /// 是否支持储值
         pub need_balance: Option<bool>,
@@ -2014,6 +2193,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataBrand` in `/v3/marketing/membercard-open/cards`, `PostResponseBrand` in `/v3/marketing/membercard-open/cards`, `GetResponseBrand` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Brand {
         /// 品牌id
         ///
@@ -2032,6 +2212,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataDateInformation` in `/v3/marketing/membercard-open/cards`, `PostResponseDateInformation` in `/v3/marketing/membercard-open/cards`, `GetResponseDateInformation` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DateInformation {
         /// `type`
         pub type_: Option<crate::types::MemberCardDateInformationType>,
@@ -2058,6 +2239,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataUserInformationForm` in `/v3/marketing/membercard-open/cards`, `PostResponseUserInformationForm` in `/v3/marketing/membercard-open/cards`, `GetResponseUserInformationForm` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct UserInformationForm {
         /// 平台提供的通用开卡信息字段
         ///
@@ -2074,6 +2256,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards`, `PostResponseUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards`, `GetResponseUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CustomFieldList {
         /// `type`
         pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
@@ -2091,6 +2274,7 @@ pub mod models {
     });
     /// Used as `PostRequestUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards`, `PatchRequestUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards/{card_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestCustomFieldList {
         /// `type`
         pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
@@ -2108,6 +2292,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`, `PostRequest` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutTradeNoRequest {
         /// 商户订单号
         ///
@@ -2132,19 +2317,39 @@ pub mod models {
         sub_mchid: "sub_mchid" required,
         bonus_value: "bonus_value" required,
     });
+    /// The required fields of [`OutTradeNoRequest`], each given by name (all of them: a missing one does not compile); [`OutTradeNoRequest::new`] takes them.
+    pub struct OutTradeNoRequestRequired {
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 会员积分值
+        ///
+        /// Example: `30`
+        pub bonus_value: i64,
+    }
     impl OutTradeNoRequest {
-        /// A `OutTradeNoRequest` of its required fields (`out_trade_no`, `mchid`, `sub_mchid`, `bonus_value`).
+        /// A `OutTradeNoRequest` of its required fields (`out_trade_no`, `mchid`, `sub_mchid`, `bonus_value`), given by name in a [`OutTradeNoRequestRequired`].
         #[inline]
-        pub fn new(
-            out_trade_no: impl Into<String>,
-            mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            bonus_value: i64,
-        ) -> Self {
+        pub fn new(required: OutTradeNoRequestRequired) -> Self {
+            let OutTradeNoRequestRequired {
+                out_trade_no,
+                mchid,
+                sub_mchid,
+                bonus_value,
+            } = required;
             Self {
-                out_trade_no: out_trade_no.into(),
-                mchid: mchid.into(),
-                sub_mchid: sub_mchid.into(),
+                out_trade_no,
+                mchid,
+                sub_mchid,
                 bonus_value,
             }
         }
@@ -2153,6 +2358,7 @@ pub mod models {
     ///
     /// Used as `PatchRequestGuide` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`, `PatchRequestGuide` in `/v3/marketing/membercard-open/cards/{card_id}/rights`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Guide {
         /// 联系人名字
         ///
@@ -2186,6 +2392,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`, `PostRequestJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules`, `PatchRequestJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct JumpMiniprogram {
         /// 小程序appid
         ///
@@ -2200,18 +2407,28 @@ pub mod models {
         appid: "appid" required,
         path: "path" required,
     });
+    /// The required fields of [`JumpMiniprogram`], each given by name (all of them: a missing one does not compile); [`JumpMiniprogram::new`] takes them.
+    pub struct JumpMiniprogramRequired {
+        /// 小程序appid
+        ///
+        /// Example: `wx37178d097a6851d8`
+        pub appid: String,
+        /// 小程序path
+        ///
+        /// Example: `pages/index/index`
+        pub path: String,
+    }
     impl JumpMiniprogram {
-        /// A `JumpMiniprogram` of its required fields (`appid`, `path`).
+        /// A `JumpMiniprogram` of its required fields (`appid`, `path`), given by name in a [`JumpMiniprogramRequired`].
         #[inline]
-        pub fn new(appid: impl Into<String>, path: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                path: path.into(),
-            }
+        pub fn new(required: JumpMiniprogramRequired) -> Self {
+            let JumpMiniprogramRequired { appid, path } = required;
+            Self { appid, path }
         }
     }
     /// Used as `PostRequestStateSettingContentTemplateDataFieldList` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`, `PostRequestStateSettingMessageTemplateSettingFieldList` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct FieldList {
         /// 内容字段ID
         ///
@@ -2226,18 +2443,28 @@ pub mod models {
         field_id: "field_id" required,
         field_value: "field_value" required,
     });
+    /// The required fields of [`FieldList`], each given by name (all of them: a missing one does not compile); [`FieldList::new`] takes them.
+    pub struct FieldListRequired {
+        /// 内容字段ID
+        ///
+        /// Example: `hotel_name`
+        pub field_id: String,
+        /// 内容字段值
+        ///
+        /// Example: `深圳市南山区滨海路700号`
+        pub field_value: String,
+    }
     impl FieldList {
-        /// A `FieldList` of its required fields (`field_id`, `field_value`).
+        /// A `FieldList` of its required fields (`field_id`, `field_value`), given by name in a [`FieldListRequired`].
         #[inline]
-        pub fn new(field_id: impl Into<String>, field_value: impl Into<String>) -> Self {
-            Self {
-                field_id: field_id.into(),
-                field_value: field_value.into(),
-            }
+        pub fn new(required: FieldListRequired) -> Self {
+            let FieldListRequired { field_id, field_value } = required;
+            Self { field_id, field_value }
         }
     }
     /// Used as `PostResponse` in `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import`, `PostResponse` in `/v3/marketing/membercard-open/cards/{card_id}/users/import`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CodeResponse {
         /// 会员卡code
         ///
@@ -2247,15 +2474,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(CodeResponse {
         code: "code" required,
     });
+    /// The required fields of [`CodeResponse`], each given by name (all of them: a missing one does not compile); [`CodeResponse::new`] takes them.
+    pub struct CodeResponseRequired {
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub code: String,
+    }
     impl CodeResponse {
-        /// A `CodeResponse` of its required fields (`code`).
+        /// A `CodeResponse` of its required fields (`code`), given by name in a [`CodeResponseRequired`].
         #[inline]
-        pub fn new(code: impl Into<String>) -> Self {
-            Self { code: code.into() }
+        pub fn new(required: CodeResponseRequired) -> Self {
+            let CodeResponseRequired { code } = required;
+            Self { code }
         }
     }
     /// Used as `PostResponse` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules`, `PatchResponse` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CardIdResponse {
         /// 会员卡id
         ///
@@ -2273,17 +2509,31 @@ pub mod models {
         service_module_id: "service_module_id" required,
         jump_miniprogram: "jump_miniprogram" required,
     });
+    /// The required fields of [`CardIdResponse`], each given by name (all of them: a missing one does not compile); [`CardIdResponse::new`] takes them.
+    pub struct CardIdResponseRequired {
+        /// 会员卡id
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 会员服务项ID
+        ///
+        /// Example: `666`
+        pub service_module_id: String,
+        /// 跳转小程序
+        pub jump_miniprogram: ResponseJumpMiniprogram,
+    }
     impl CardIdResponse {
-        /// A `CardIdResponse` of its required fields (`card_id`, `service_module_id`, `jump_miniprogram`).
+        /// A `CardIdResponse` of its required fields (`card_id`, `service_module_id`, `jump_miniprogram`), given by name in a [`CardIdResponseRequired`].
         #[inline]
-        pub fn new(
-            card_id: impl Into<String>,
-            service_module_id: impl Into<String>,
-            jump_miniprogram: ResponseJumpMiniprogram,
-        ) -> Self {
+        pub fn new(required: CardIdResponseRequired) -> Self {
+            let CardIdResponseRequired {
+                card_id,
+                service_module_id,
+                jump_miniprogram,
+            } = required;
             Self {
-                card_id: card_id.into(),
-                service_module_id: service_module_id.into(),
+                card_id,
+                service_module_id,
                 jump_miniprogram,
             }
         }
@@ -2292,6 +2542,7 @@ pub mod models {
     ///
     /// Used as `PostResponseJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules`, `PatchResponseJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseJumpMiniprogram {
         /// 小程序appid
         ///
@@ -2327,6 +2578,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/marketing/partner/delivery-plan/delivery-plans`, `PatchResponse` in `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PlanResponse {
         /// 投放计划详情
         pub plan: Option<Plan>,
@@ -2338,6 +2590,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePlan` in `/v3/marketing/partner/delivery-plan/delivery-plans`, `GetResponsePlanList` in `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans`, `PatchResponsePlan` in `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Plan {
         /// 投放计划ID
         ///
@@ -2440,6 +2693,7 @@ pub mod models {
     ///
     /// Used as `PostRequestCombineImageDiscountCoupon` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSequentialUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestDiscountCoupon {
         /// 门槛金额
         ///
@@ -2454,10 +2708,22 @@ pub mod models {
         threshold: "threshold" required,
         percent_off: "percent_off" required,
     });
+    /// The required fields of [`RequestDiscountCoupon`], each given by name (all of them: a missing one does not compile); [`RequestDiscountCoupon::new`] takes them.
+    pub struct RequestDiscountCouponRequired {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: i64,
+        /// 固定减免百分比
+        ///
+        /// Example: `20`
+        pub percent_off: i64,
+    }
     impl RequestDiscountCoupon {
-        /// A `RequestDiscountCoupon` of its required fields (`threshold`, `percent_off`).
+        /// A `RequestDiscountCoupon` of its required fields (`threshold`, `percent_off`), given by name in a [`RequestDiscountCouponRequired`].
         #[inline]
-        pub fn new(threshold: i64, percent_off: i64) -> Self {
+        pub fn new(required: RequestDiscountCouponRequired) -> Self {
+            let RequestDiscountCouponRequired { threshold, percent_off } = required;
             Self { threshold, percent_off }
         }
     }
@@ -2465,6 +2731,7 @@ pub mod models {
     ///
     /// Used as `PostRequestCombineImageExchangeCoupon` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestStockSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestExchangeCoupon {
         /// 门槛金额
         ///
@@ -2479,10 +2746,22 @@ pub mod models {
         threshold: "threshold" required,
         exchange_price: "exchange_price" required,
     });
+    /// The required fields of [`RequestExchangeCoupon`], each given by name (all of them: a missing one does not compile); [`RequestExchangeCoupon::new`] takes them.
+    pub struct RequestExchangeCouponRequired {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: i64,
+        /// 固定兑换价格
+        ///
+        /// Example: `20`
+        pub exchange_price: i64,
+    }
     impl RequestExchangeCoupon {
-        /// A `RequestExchangeCoupon` of its required fields (`threshold`, `exchange_price`).
+        /// A `RequestExchangeCoupon` of its required fields (`threshold`, `exchange_price`), given by name in a [`RequestExchangeCouponRequired`].
         #[inline]
-        pub fn new(threshold: i64, exchange_price: i64) -> Self {
+        pub fn new(required: RequestExchangeCouponRequired) -> Self {
+            let RequestExchangeCouponRequired { threshold, exchange_price } = required;
             Self { threshold, exchange_price }
         }
     }
@@ -2490,6 +2769,7 @@ pub mod models {
     ///
     /// Used as `PostRequestCombineImageNormalCoupon` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSequentialUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct NormalCoupon {
         /// 门槛金额
         ///
@@ -2504,10 +2784,22 @@ pub mod models {
         threshold: "threshold" required,
         discount_amount: "discount_amount" required,
     });
+    /// The required fields of [`NormalCoupon`], each given by name (all of them: a missing one does not compile); [`NormalCoupon::new`] takes them.
+    pub struct NormalCouponRequired {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: i64,
+        /// 固定减免金额
+        ///
+        /// Example: `1`
+        pub discount_amount: i64,
+    }
     impl NormalCoupon {
-        /// A `NormalCoupon` of its required fields (`threshold`, `discount_amount`).
+        /// A `NormalCoupon` of its required fields (`threshold`, `discount_amount`), given by name in a [`NormalCouponRequired`].
         #[inline]
-        pub fn new(threshold: i64, discount_amount: i64) -> Self {
+        pub fn new(required: NormalCouponRequired) -> Self {
+            let NormalCouponRequired { threshold, discount_amount } = required;
             Self { threshold, discount_amount }
         }
     }
@@ -2556,6 +2848,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCombineImageResult` in `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`, `GetResponseCutOutResult` in `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CombineImageResult {
         /// 生成的图片URL
         ///
@@ -2569,6 +2862,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PatchRequestDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct DisplayInfo {
         /// 商品券名称
         ///
@@ -2599,18 +2893,30 @@ pub mod models {
         original_price: "original_price" optional,
         combo_package_list: "combo_package_list" optional,
     });
+    /// The required fields of [`DisplayInfo`], each given by name (all of them: a missing one does not compile); [`DisplayInfo::new`] takes them.
+    pub struct DisplayInfoRequired {
+        /// 商品券名称
+        ///
+        /// Example: `全场满100立打8折`
+        pub name: String,
+        /// 商品券图片
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub image_url: String,
+        /// 商品券背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub background_url: String,
+    }
     impl DisplayInfo {
-        /// A `DisplayInfo` with its required fields (`name`, `image_url`, `background_url`); every optional field is `None`. Set optional ones with struct update syntax: `DisplayInfo { detail_image_url_list: Some(…), ..DisplayInfo::new(…) }`.
+        /// A `DisplayInfo` of its required fields (`name`, `image_url`, `background_url`), given by name in a [`DisplayInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail_image_url_list = Some(…))`.
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            image_url: impl Into<String>,
-            background_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: DisplayInfoRequired) -> Self {
+            let DisplayInfoRequired { name, image_url, background_url } = required;
             Self {
-                name: name.into(),
-                image_url: image_url.into(),
-                background_url: background_url.into(),
+                name,
+                image_url,
+                background_url,
                 detail_image_url_list: None,
                 original_price: None,
                 combo_package_list: None,
@@ -2619,6 +2925,7 @@ pub mod models {
     }
     /// Used as `PostRequestDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PatchRequestDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ComboPackageList {
         /// 套餐名
         ///
@@ -2636,16 +2943,26 @@ pub mod models {
         pick_count: "pick_count" required,
         choice_list: "choice_list" required,
     });
+    /// The required fields of [`ComboPackageList`], each given by name (all of them: a missing one does not compile); [`ComboPackageList::new`] takes them.
+    pub struct ComboPackageListRequired {
+        /// 套餐名
+        ///
+        /// Example: `咖啡2选1`
+        pub name: String,
+        /// 可选单品数量
+        ///
+        /// Example: `3`
+        pub pick_count: i64,
+        /// 单品列表
+        pub choice_list: Vec<ChoiceList>,
+    }
     impl ComboPackageList {
-        /// A `ComboPackageList` of its required fields (`name`, `pick_count`, `choice_list`).
+        /// A `ComboPackageList` of its required fields (`name`, `pick_count`, `choice_list`), given by name in a [`ComboPackageListRequired`].
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            pick_count: i64,
-            choice_list: Vec<ChoiceList>,
-        ) -> Self {
+        pub fn new(required: ComboPackageListRequired) -> Self {
+            let ComboPackageListRequired { name, pick_count, choice_list } = required;
             Self {
-                name: name.into(),
+                name,
                 pick_count,
                 choice_list,
             }
@@ -2653,6 +2970,7 @@ pub mod models {
     }
     /// Used as `PostRequestDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PatchRequestDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ChoiceList {
         /// 单品名称
         ///
@@ -2687,12 +3005,28 @@ pub mod models {
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
     });
+    /// The required fields of [`ChoiceList`], each given by name (all of them: a missing one does not compile); [`ChoiceList::new`] takes them.
+    pub struct ChoiceListRequired {
+        /// 单品名称
+        ///
+        /// Example: `美式`
+        pub name: String,
+        /// 单品价格
+        ///
+        /// Example: `10000`
+        pub price: i64,
+        /// 单品数量
+        ///
+        /// Example: `2`
+        pub count: i64,
+    }
     impl ChoiceList {
-        /// A `ChoiceList` with its required fields (`name`, `price`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `ChoiceList { image_url: Some(…), ..ChoiceList::new(…) }`.
+        /// A `ChoiceList` of its required fields (`name`, `price`, `count`), given by name in a [`ChoiceListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.image_url = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, price: i64, count: i64) -> Self {
+        pub fn new(required: ChoiceListRequired) -> Self {
+            let ChoiceListRequired { name, price, count } = required;
             Self {
-                name: name.into(),
+                name,
                 price,
                 count,
                 image_url: None,
@@ -2768,6 +3102,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct EntranceFinder {
         /// 视频号ID
         ///
@@ -2787,18 +3122,34 @@ pub mod models {
         finder_video_id: "finder_video_id" required,
         finder_video_cover_image_url: "finder_video_cover_image_url" required,
     });
+    /// The required fields of [`EntranceFinder`], each given by name (all of them: a missing one does not compile); [`EntranceFinder::new`] takes them.
+    pub struct EntranceFinderRequired {
+        /// 视频号ID
+        ///
+        /// Example: `gh_12345678`
+        pub finder_id: String,
+        /// 视频号视频ID
+        ///
+        /// Example: `UDFsdf24df34dD456Hdf34`
+        pub finder_video_id: String,
+        /// 视频号封面图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub finder_video_cover_image_url: String,
+    }
     impl EntranceFinder {
-        /// A `EntranceFinder` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
+        /// A `EntranceFinder` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`), given by name in a [`EntranceFinderRequired`].
         #[inline]
-        pub fn new(
-            finder_id: impl Into<String>,
-            finder_video_id: impl Into<String>,
-            finder_video_cover_image_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: EntranceFinderRequired) -> Self {
+            let EntranceFinderRequired {
+                finder_id,
+                finder_video_id,
+                finder_video_cover_image_url,
+            } = required;
             Self {
-                finder_id: finder_id.into(),
-                finder_video_id: finder_video_id.into(),
-                finder_video_cover_image_url: finder_video_cover_image_url.into(),
+                finder_id,
+                finder_video_id,
+                finder_video_cover_image_url,
             }
         }
     }
@@ -2806,6 +3157,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct EntranceOfficialAccount {
         /// 公众号AppID
         ///
@@ -2815,15 +3167,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(EntranceOfficialAccount {
         appid: "appid" required,
     });
+    /// The required fields of [`EntranceOfficialAccount`], each given by name (all of them: a missing one does not compile); [`EntranceOfficialAccount::new`] takes them.
+    pub struct EntranceOfficialAccountRequired {
+        /// 公众号AppID
+        ///
+        /// Example: `wx1234567890`
+        pub appid: String,
+    }
     impl EntranceOfficialAccount {
-        /// A `EntranceOfficialAccount` of its required fields (`appid`).
+        /// A `EntranceOfficialAccount` of its required fields (`appid`), given by name in a [`EntranceOfficialAccountRequired`].
         #[inline]
-        pub fn new(appid: impl Into<String>) -> Self {
-            Self { appid: appid.into() }
+        pub fn new(required: EntranceOfficialAccountRequired) -> Self {
+            let EntranceOfficialAccountRequired { appid } = required;
+            Self { appid }
         }
     }
     /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct IrregularAvailablePeriodList {
         /// 开始时间
         ///
@@ -2838,20 +3199,30 @@ pub mod models {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
+    /// The required fields of [`IrregularAvailablePeriodList`], each given by name (all of them: a missing one does not compile); [`IrregularAvailablePeriodList::new`] takes them.
+    pub struct IrregularAvailablePeriodListRequired {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub begin_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub end_time: String,
+    }
     impl IrregularAvailablePeriodList {
-        /// A `IrregularAvailablePeriodList` of its required fields (`begin_time`, `end_time`).
+        /// A `IrregularAvailablePeriodList` of its required fields (`begin_time`, `end_time`), given by name in a [`IrregularAvailablePeriodListRequired`].
         #[inline]
-        pub fn new(begin_time: impl Into<String>, end_time: impl Into<String>) -> Self {
-            Self {
-                begin_time: begin_time.into(),
-                end_time: end_time.into(),
-            }
+        pub fn new(required: IrregularAvailablePeriodListRequired) -> Self {
+            let IrregularAvailablePeriodListRequired { begin_time, end_time } = required;
+            Self { begin_time, end_time }
         }
     }
     /// 每周固定可用时间
     ///
     /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct WeeklyAvailablePeriod {
         /// 每周可用星期数
         pub day_list: Option<Vec<DayList>>,
@@ -2896,6 +3267,7 @@ pub mod models {
     });
     /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct DayPeriodList {
         /// 当天可用开始时间
         ///
@@ -2910,10 +3282,22 @@ pub mod models {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
+    /// The required fields of [`DayPeriodList`], each given by name (all of them: a missing one does not compile); [`DayPeriodList::new`] takes them.
+    pub struct DayPeriodListRequired {
+        /// 当天可用开始时间
+        ///
+        /// Example: `60`
+        pub begin_time: i64,
+        /// 当天可用结束时间
+        ///
+        /// Example: `86399`
+        pub end_time: i64,
+    }
     impl DayPeriodList {
-        /// A `DayPeriodList` of its required fields (`begin_time`, `end_time`).
+        /// A `DayPeriodList` of its required fields (`begin_time`, `end_time`), given by name in a [`DayPeriodListRequired`].
         #[inline]
-        pub fn new(begin_time: i64, end_time: i64) -> Self {
+        pub fn new(required: DayPeriodListRequired) -> Self {
+            let DayPeriodListRequired { begin_time, end_time } = required;
             Self { begin_time, end_time }
         }
     }
@@ -2921,6 +3305,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SingleUsageRule {
         /// 券可核销时间
         pub coupon_available_period: CouponAvailablePeriod,
@@ -2937,10 +3322,16 @@ pub mod models {
         discount_coupon: "discount_coupon" optional,
         exchange_coupon: "exchange_coupon" optional,
     });
+    /// The required fields of [`SingleUsageRule`], each given by name (all of them: a missing one does not compile); [`SingleUsageRule::new`] takes them.
+    pub struct SingleUsageRuleRequired {
+        /// 券可核销时间
+        pub coupon_available_period: CouponAvailablePeriod,
+    }
     impl SingleUsageRule {
-        /// A `SingleUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `SingleUsageRule { normal_coupon: Some(…), ..SingleUsageRule::new(…) }`.
+        /// A `SingleUsageRule` of its required fields (`coupon_available_period`), given by name in a [`SingleUsageRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.normal_coupon = Some(…))`.
         #[inline]
-        pub fn new(coupon_available_period: CouponAvailablePeriod) -> Self {
+        pub fn new(required: SingleUsageRuleRequired) -> Self {
+            let SingleUsageRuleRequired { coupon_available_period } = required;
             Self {
                 coupon_available_period,
                 normal_coupon: None,
@@ -2953,6 +3344,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CouponAvailablePeriod {
         /// 开始时间
         ///
@@ -2986,16 +3378,28 @@ pub mod models {
         irregular_available_period_list: "irregular_available_period_list" optional,
         available_seconds: "available_seconds" optional,
     });
+    /// The required fields of [`CouponAvailablePeriod`], each given by name (all of them: a missing one does not compile); [`CouponAvailablePeriod::new`] takes them.
+    pub struct CouponAvailablePeriodRequired {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub available_begin_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub available_end_time: String,
+    }
     impl CouponAvailablePeriod {
-        /// A `CouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `CouponAvailablePeriod { available_days: Some(…), ..CouponAvailablePeriod::new(…) }`.
+        /// A `CouponAvailablePeriod` of its required fields (`available_begin_time`, `available_end_time`), given by name in a [`CouponAvailablePeriodRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_days = Some(…))`.
         #[inline]
-        pub fn new(
-            available_begin_time: impl Into<String>,
-            available_end_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: CouponAvailablePeriodRequired) -> Self {
+            let CouponAvailablePeriodRequired {
+                available_begin_time,
+                available_end_time,
+            } = required;
             Self {
-                available_begin_time: available_begin_time.into(),
-                available_end_time: available_end_time.into(),
+                available_begin_time,
+                available_end_time,
                 available_days: None,
                 wait_days_after_receive: None,
                 weekly_available_period: None,
@@ -3008,6 +3412,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StockSendRule {
         /// 发放次数总上限
         ///
@@ -3027,10 +3432,18 @@ pub mod models {
         max_count_per_day: "max_count_per_day" optional,
         max_count_per_user: "max_count_per_user" optional,
     });
+    /// The required fields of [`StockSendRule`], each given by name (all of them: a missing one does not compile); [`StockSendRule::new`] takes them.
+    pub struct StockSendRuleRequired {
+        /// 发放次数总上限
+        ///
+        /// Example: `100000`
+        pub max_count: i64,
+    }
     impl StockSendRule {
-        /// A `StockSendRule` with its required fields (`max_count`); every optional field is `None`. Set optional ones with struct update syntax: `StockSendRule { max_count_per_day: Some(…), ..StockSendRule::new(…) }`.
+        /// A `StockSendRule` of its required fields (`max_count`), given by name in a [`StockSendRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.max_count_per_day = Some(…))`.
         #[inline]
-        pub fn new(max_count: i64) -> Self {
+        pub fn new(required: StockSendRuleRequired) -> Self {
+            let StockSendRuleRequired { max_count } = required;
             Self {
                 max_count,
                 max_count_per_day: None,
@@ -3064,6 +3477,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UsageRuleDisplayInfo {
         /// 券使用方式列表
         pub coupon_usage_method_list: Vec<CouponUsageMethodList>,
@@ -3104,19 +3518,29 @@ pub mod models {
         app_jump_type: "app_jump_type" optional,
         passcode_link: "passcode_link" optional,
     });
+    /// The required fields of [`UsageRuleDisplayInfo`], each given by name (all of them: a missing one does not compile); [`UsageRuleDisplayInfo::new`] takes them.
+    pub struct UsageRuleDisplayInfoRequired {
+        /// 券使用方式列表
+        pub coupon_usage_method_list: Vec<CouponUsageMethodList>,
+        /// 券使用说明
+        ///
+        /// Example: `工作日可用`
+        pub usage_description: String,
+    }
     impl UsageRuleDisplayInfo {
-        /// A `UsageRuleDisplayInfo` with its required fields (`coupon_usage_method_list`, `usage_description`); every optional field is `None`. Set optional ones with struct update syntax: `UsageRuleDisplayInfo { mini_program_appid: Some(…), ..UsageRuleDisplayInfo::new(…) }`.
+        /// A `UsageRuleDisplayInfo` of its required fields (`coupon_usage_method_list`, `usage_description`), given by name in a [`UsageRuleDisplayInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mini_program_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            coupon_usage_method_list: Vec<CouponUsageMethodList>,
-            usage_description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: UsageRuleDisplayInfoRequired) -> Self {
+            let UsageRuleDisplayInfoRequired {
+                coupon_usage_method_list,
+                usage_description,
+            } = required;
             Self {
                 coupon_usage_method_list,
                 mini_program_appid: None,
                 mini_program_path: None,
                 app_path: None,
-                usage_description: usage_description.into(),
+                usage_description,
                 coupon_available_store_info: None,
                 app_jump_type: None,
                 passcode_link: None,
@@ -3149,6 +3573,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CouponAvailableStoreInfo {
         /// 券可用门店描述
         ///
@@ -3168,12 +3593,20 @@ pub mod models {
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
     });
+    /// The required fields of [`CouponAvailableStoreInfo`], each given by name (all of them: a missing one does not compile); [`CouponAvailableStoreInfo::new`] takes them.
+    pub struct CouponAvailableStoreInfoRequired {
+        /// 券可用门店描述
+        ///
+        /// Example: `所有门店可用，可使用小程序查看门店列表`
+        pub description: String,
+    }
     impl CouponAvailableStoreInfo {
-        /// A `CouponAvailableStoreInfo` with its required fields (`description`); every optional field is `None`. Set optional ones with struct update syntax: `CouponAvailableStoreInfo { mini_program_appid: Some(…), ..CouponAvailableStoreInfo::new(…) }`.
+        /// A `CouponAvailableStoreInfo` of its required fields (`description`), given by name in a [`CouponAvailableStoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mini_program_appid = Some(…))`.
         #[inline]
-        pub fn new(description: impl Into<String>) -> Self {
+        pub fn new(required: CouponAvailableStoreInfoRequired) -> Self {
+            let CouponAvailableStoreInfoRequired { description } = required;
             Self {
-                description: description.into(),
+                description,
                 mini_program_appid: None,
                 mini_program_path: None,
             }
@@ -3225,6 +3658,7 @@ pub mod models {
     ///
     /// Used as `PostResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDisplayInfo {
         /// 商品券名称
         ///
@@ -3257,6 +3691,7 @@ pub mod models {
     });
     /// Used as `PostResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseComboPackageList {
         /// 套餐名
         ///
@@ -3276,6 +3711,7 @@ pub mod models {
     });
     /// Used as `PostResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseChoiceList {
         /// 单品名称
         ///
@@ -3314,6 +3750,7 @@ pub mod models {
     ///
     /// Used as `PostResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `GetResponseUserCouponListProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` and 3 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SequentialUsageInfo {
         /// 多次优惠规则类型
         ///
@@ -3342,6 +3779,7 @@ pub mod models {
     ///
     /// Used as `PostResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SingleUsageInfo {
         /// 满减券使用规则
         pub normal_coupon: Option<ResponseNormalCoupon>,
@@ -3356,6 +3794,7 @@ pub mod models {
     ///
     /// Used as `PostResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSequentialUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` and 38 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseSingleUsageInfoDiscountCoupon {
         /// 门槛金额
         ///
@@ -3374,6 +3813,7 @@ pub mod models {
     ///
     /// Used as `PostResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSequentialUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseStockListProgressiveBundleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` and 38 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseNormalCoupon {
         /// 门槛金额
         ///
@@ -3414,6 +3854,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CouponDisplayInfo {
         /// 用户商品券Code展示模式
         ///
@@ -3441,6 +3882,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseEntranceFinder {
         /// 视频号ID
         ///
@@ -3464,6 +3906,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct EntranceMiniProgram {
         /// 小程序appid
         ///
@@ -3492,6 +3935,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseEntranceOfficialAccount {
         /// 公众号AppID
         ///
@@ -3505,6 +3949,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SentCountInfo {
         /// 已发放总次数
         ///
@@ -3523,6 +3968,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseStockListSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`, `PostResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`, `GetResponseStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SequentialUsageRule {
         /// 券可核销时间
         pub coupon_available_period: Option<ResponseCouponAvailablePeriod>,
@@ -3546,6 +3992,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`, `PostResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`, `GetResponseStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCouponAvailablePeriod {
         /// 开始时间
         ///
@@ -3575,6 +4022,7 @@ pub mod models {
     });
     /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseIrregularAvailablePeriodList {
         /// 开始时间
         ///
@@ -3593,6 +4041,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseWeeklyAvailablePeriod {
         /// 每周可用星期数
         pub day_list: Option<Vec<DayList>>,
@@ -3605,6 +4054,7 @@ pub mod models {
     });
     /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDayPeriodList {
         /// 当天可用开始时间
         ///
@@ -3621,6 +4071,7 @@ pub mod models {
     });
     /// Used as `PostResponseStockSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ExchangeCouponList {
         /// 门槛金额
         ///
@@ -3639,6 +4090,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 9 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseSingleUsageRule {
         /// 券可核销时间
         pub coupon_available_period: Option<
@@ -3661,6 +4113,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 9 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseStockSingleUsageRuleCouponAvailablePeriod {
         /// 开始时间
         ///
@@ -3725,6 +4178,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseStockSendRule {
         /// 发放次数总上限
         ///
@@ -3748,6 +4202,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` and 10 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseUsageRuleDisplayInfo {
         /// 券使用方式列表
         pub coupon_usage_method_list: Option<Vec<CouponUsageMethodList>>,
@@ -3792,6 +4247,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCouponAvailableStoreInfo {
         /// 券可用门店描述
         ///
@@ -3813,6 +4269,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `GetRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdRequest {
         /// 品牌ID
         ///
@@ -3822,15 +4279,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(BrandIdRequest {
         brand_id: query "brand_id" required,
     });
+    /// The required fields of [`BrandIdRequest`], each given by name (all of them: a missing one does not compile); [`BrandIdRequest::new`] takes them.
+    pub struct BrandIdRequestRequired {
+        /// 品牌ID
+        ///
+        /// Query parameter `brand_id`. Example: `120344`
+        pub brand_id: String,
+    }
     impl BrandIdRequest {
-        /// A `BrandIdRequest` of its required fields (`brand_id`).
+        /// A `BrandIdRequest` of its required fields (`brand_id`), given by name in a [`BrandIdRequestRequired`].
         #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
-            Self { brand_id: brand_id.into() }
+        pub fn new(required: BrandIdRequestRequired) -> Self {
+            let BrandIdRequestRequired { brand_id } = required;
+            Self { brand_id }
         }
     }
     /// Used as `GetResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ProductCouponIdResponse {
         /// 商品券ID
         ///
@@ -3888,17 +4354,26 @@ pub mod models {
         deactivate_time: "deactivate_time" optional,
         deactivate_reason: "deactivate_reason" optional,
     });
+    /// The required fields of [`ProductCouponIdResponse`], each given by name (all of them: a missing one does not compile); [`ProductCouponIdResponse::new`] takes them.
+    pub struct ProductCouponIdResponseRequired {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+    }
     impl ProductCouponIdResponse {
-        /// A `ProductCouponIdResponse` with its required fields (`product_coupon_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `ProductCouponIdResponse { state: Some(…), ..ProductCouponIdResponse::new(…) }`.
+        /// A `ProductCouponIdResponse` of its required fields (`product_coupon_id`, `brand_id`), given by name in a [`ProductCouponIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(
-            product_coupon_id: impl Into<String>,
-            brand_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ProductCouponIdResponseRequired) -> Self {
+            let ProductCouponIdResponseRequired { product_coupon_id, brand_id } = required;
             Self {
-                product_coupon_id: product_coupon_id.into(),
+                product_coupon_id,
                 state: None,
-                brand_id: brand_id.into(),
+                brand_id,
                 scope: None,
                 type_: None,
                 usage_mode: None,
@@ -3914,6 +4389,7 @@ pub mod models {
     }
     /// Used as `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdOutRequestNoRequest {
         /// 品牌ID
         ///
@@ -3933,18 +4409,34 @@ pub mod models {
         out_request_no: "out_request_no" required,
         deactivate_reason: "deactivate_reason" required,
     });
+    /// The required fields of [`BrandIdOutRequestNoRequest`], each given by name (all of them: a missing one does not compile); [`BrandIdOutRequestNoRequest::new`] takes them.
+    pub struct BrandIdOutRequestNoRequestRequired {
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+        /// 失效请求单号
+        ///
+        /// Example: `34657_20250101_123456`
+        pub out_request_no: String,
+        /// 失效原因
+        ///
+        /// Example: `批次信息有误，重新创建`
+        pub deactivate_reason: String,
+    }
     impl BrandIdOutRequestNoRequest {
-        /// A `BrandIdOutRequestNoRequest` of its required fields (`brand_id`, `out_request_no`, `deactivate_reason`).
+        /// A `BrandIdOutRequestNoRequest` of its required fields (`brand_id`, `out_request_no`, `deactivate_reason`), given by name in a [`BrandIdOutRequestNoRequestRequired`].
         #[inline]
-        pub fn new(
-            brand_id: impl Into<String>,
-            out_request_no: impl Into<String>,
-            deactivate_reason: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: BrandIdOutRequestNoRequestRequired) -> Self {
+            let BrandIdOutRequestNoRequestRequired {
+                brand_id,
+                out_request_no,
+                deactivate_reason,
+            } = required;
             Self {
-                brand_id: brand_id.into(),
-                out_request_no: out_request_no.into(),
-                deactivate_reason: deactivate_reason.into(),
+                brand_id,
+                out_request_no,
+                deactivate_reason,
             }
         }
     }
@@ -3971,6 +4463,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockBundleCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestCouponDisplayInfo {
         /// 用户商品券Code展示模式
         ///
@@ -3998,6 +4491,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestEntranceMiniProgram {
         /// 小程序appid
         ///
@@ -4022,25 +4516,46 @@ pub mod models {
         entrance_wording: "entrance_wording" required,
         guidance_wording: "guidance_wording" required,
     });
+    /// The required fields of [`RequestEntranceMiniProgram`], each given by name (all of them: a missing one does not compile); [`RequestEntranceMiniProgram::new`] takes them.
+    pub struct RequestEntranceMiniProgramRequired {
+        /// 小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub appid: String,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/path/index/index`
+        pub path: String,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_wording: String,
+        /// 引导文案
+        ///
+        /// Example: `获取更多优惠`
+        pub guidance_wording: String,
+    }
     impl RequestEntranceMiniProgram {
-        /// A `RequestEntranceMiniProgram` of its required fields (`appid`, `path`, `entrance_wording`, `guidance_wording`).
+        /// A `RequestEntranceMiniProgram` of its required fields (`appid`, `path`, `entrance_wording`, `guidance_wording`), given by name in a [`RequestEntranceMiniProgramRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            path: impl Into<String>,
-            entrance_wording: impl Into<String>,
-            guidance_wording: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: RequestEntranceMiniProgramRequired) -> Self {
+            let RequestEntranceMiniProgramRequired {
+                appid,
+                path,
+                entrance_wording,
+                guidance_wording,
+            } = required;
             Self {
-                appid: appid.into(),
-                path: path.into(),
-                entrance_wording: entrance_wording.into(),
-                guidance_wording: guidance_wording.into(),
+                appid,
+                path,
+                entrance_wording,
+                guidance_wording,
             }
         }
     }
     /// Used as `PostResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `PostResponseUserProductCouponListStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseStockList {
         /// 商品券ID
         ///
@@ -4115,6 +4630,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` and 10 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CouponCodeCountInfo {
         /// 已上传的Code总数
         ///
@@ -4133,6 +4649,7 @@ pub mod models {
     ///
     /// Used as `PostResponseStockListStockBundleInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListStockBundleInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListStockBundleInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `PostResponseUserProductCouponListStockStockBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListStockStockBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StockBundleInfo {
         /// 批次组ID
         ///
@@ -4149,6 +4666,7 @@ pub mod models {
     });
     /// Used as `PatchResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StockBundleIdResponse {
         /// 批次组ID
         ///
@@ -4161,18 +4679,27 @@ pub mod models {
         stock_bundle_id: "stock_bundle_id" required,
         stock_list: "stock_list" optional,
     });
+    /// The required fields of [`StockBundleIdResponse`], each given by name (all of them: a missing one does not compile); [`StockBundleIdResponse::new`] takes them.
+    pub struct StockBundleIdResponseRequired {
+        /// 批次组ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_bundle_id: String,
+    }
     impl StockBundleIdResponse {
-        /// A `StockBundleIdResponse` with its required fields (`stock_bundle_id`); every optional field is `None`. Set optional ones with struct update syntax: `StockBundleIdResponse { stock_list: Some(…), ..StockBundleIdResponse::new(…) }`.
+        /// A `StockBundleIdResponse` of its required fields (`stock_bundle_id`), given by name in a [`StockBundleIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_list = Some(…))`.
         #[inline]
-        pub fn new(stock_bundle_id: impl Into<String>) -> Self {
+        pub fn new(required: StockBundleIdResponseRequired) -> Self {
+            let StockBundleIdResponseRequired { stock_bundle_id } = required;
             Self {
-                stock_bundle_id: stock_bundle_id.into(),
+                stock_bundle_id,
                 stock_list: None,
             }
         }
     }
     /// Used as `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BrandIdStoreListRequest {
         /// 品牌ID
         ///
@@ -4185,18 +4712,26 @@ pub mod models {
         brand_id: "brand_id" required,
         store_list: "store_list" required,
     });
+    /// The required fields of [`BrandIdStoreListRequest`], each given by name (all of them: a missing one does not compile); [`BrandIdStoreListRequest::new`] takes them.
+    pub struct BrandIdStoreListRequestRequired {
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+        /// 门店列表
+        pub store_list: Vec<StoreList>,
+    }
     impl BrandIdStoreListRequest {
-        /// A `BrandIdStoreListRequest` of its required fields (`brand_id`, `store_list`).
+        /// A `BrandIdStoreListRequest` of its required fields (`brand_id`, `store_list`), given by name in a [`BrandIdStoreListRequestRequired`].
         #[inline]
-        pub fn new(brand_id: impl Into<String>, store_list: Vec<StoreList>) -> Self {
-            Self {
-                brand_id: brand_id.into(),
-                store_list,
-            }
+        pub fn new(required: BrandIdStoreListRequestRequired) -> Self {
+            let BrandIdStoreListRequestRequired { brand_id, store_list } = required;
+            Self { brand_id, store_list }
         }
     }
     /// Used as `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreList {
         /// 门店ID
         ///
@@ -4206,15 +4741,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(StoreList {
         store_id: "store_id" required,
     });
+    /// The required fields of [`StoreList`], each given by name (all of them: a missing one does not compile); [`StoreList::new`] takes them.
+    pub struct StoreListRequired {
+        /// 门店ID
+        ///
+        /// Example: `100000001`
+        pub store_id: String,
+    }
     impl StoreList {
-        /// A `StoreList` of its required fields (`store_id`).
+        /// A `StoreList` of its required fields (`store_id`), given by name in a [`StoreListRequired`].
         #[inline]
-        pub fn new(store_id: impl Into<String>) -> Self {
-            Self { store_id: store_id.into() }
+        pub fn new(required: StoreListRequired) -> Self {
+            let StoreListRequired { store_id } = required;
+            Self { store_id }
         }
     }
     /// Used as `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TotalCountResponse {
         /// 去重后门店总数
         ///
@@ -4232,6 +4776,7 @@ pub mod models {
     });
     /// Used as `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FailedStoreList {
         /// 门店ID
         ///
@@ -4249,6 +4794,7 @@ pub mod models {
     });
     /// Used as `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `GetResponseStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`, `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SuccessStoreList {
         /// 门店ID
         ///
@@ -4260,6 +4806,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TotalCountSuccessStoreListResponse {
         /// 去重后门店总数
         ///
@@ -4296,6 +4843,7 @@ pub mod models {
     });
     /// Used as `GetResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseStockList2 {
         /// 商品券ID
         ///
@@ -4368,6 +4916,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ProductCouponIdStockIdResponse {
         /// 商品券ID
         ///
@@ -4438,17 +4987,33 @@ pub mod models {
         deactivate_reason: "deactivate_reason" optional,
         brand_id: "brand_id" required,
     });
+    /// The required fields of [`ProductCouponIdStockIdResponse`], each given by name (all of them: a missing one does not compile); [`ProductCouponIdStockIdResponse::new`] takes them.
+    pub struct ProductCouponIdStockIdResponseRequired {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: String,
+        /// 批次ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+    }
     impl ProductCouponIdStockIdResponse {
-        /// A `ProductCouponIdStockIdResponse` with its required fields (`product_coupon_id`, `stock_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `ProductCouponIdStockIdResponse { remark: Some(…), ..ProductCouponIdStockIdResponse::new(…) }`.
+        /// A `ProductCouponIdStockIdResponse` of its required fields (`product_coupon_id`, `stock_id`, `brand_id`), given by name in a [`ProductCouponIdStockIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
         #[inline]
-        pub fn new(
-            product_coupon_id: impl Into<String>,
-            stock_id: impl Into<String>,
-            brand_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ProductCouponIdStockIdResponseRequired) -> Self {
+            let ProductCouponIdStockIdResponseRequired {
+                product_coupon_id,
+                stock_id,
+                brand_id,
+            } = required;
             Self {
-                product_coupon_id: product_coupon_id.into(),
-                stock_id: stock_id.into(),
+                product_coupon_id,
+                stock_id,
                 remark: None,
                 coupon_code_mode: None,
                 coupon_code_count_info: None,
@@ -4464,7 +5029,7 @@ pub mod models {
                 deactivate_request_no: None,
                 deactivate_time: None,
                 deactivate_reason: None,
-                brand_id: brand_id.into(),
+                brand_id,
             }
         }
     }
@@ -4506,6 +5071,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListCouponTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `PostRequestCouponTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CouponTagInfo {
         /// 用户商品券标签列表
         pub coupon_tag_list: Option<Vec<CouponTagList>>,
@@ -4534,6 +5100,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListCouponTagInfoMemberTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponTagInfoMemberTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `PostRequestCouponTagInfoMemberTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MemberTagInfo {
         /// 会员卡模板ID
         pub member_card_id: Option<String>,
@@ -4545,6 +5112,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ProductCoupon {
         /// 商品券ID
         ///
@@ -4606,6 +5174,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ProgressiveBundleUsageInfo {
         /// 可使用次数
         ///
@@ -4624,6 +5193,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListProgressiveBundleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProgressiveBundleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ProgressiveBundleUsageDetail {
         /// 券核销请求单号
         ///
@@ -4655,6 +5225,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseUserCouponListSingleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSingleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `GetResponseSingleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 9 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AssociatedOrderInfo {
         /// 微信支付单号
         ///
@@ -4714,6 +5285,7 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListUserProductCouponBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListUserProductCouponBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct UserProductCouponBundleInfo {
         /// 用户券组ID
         ///
@@ -4742,6 +5314,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseProductCoupon {
         /// 商品券ID
         ///
@@ -4803,6 +5376,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProgressiveBundleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SequentialUsageDetail {
         /// 总可使用次数
         ///
@@ -4822,6 +5396,7 @@ pub mod models {
     });
     /// Used as `GetResponseUserCouponListSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProgressiveBundleUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DetailItemList {
         /// 轮次使用详情状态
         ///
@@ -4904,6 +5479,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Stock {
         /// 商品券ID
         ///
@@ -4978,6 +5554,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseSequentialUsageRule {
         /// 券可核销时间
         pub coupon_available_period: Option<
@@ -5003,6 +5580,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
         /// 开始时间
         ///
@@ -5039,6 +5617,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseUserCouponListStockSingleUsageRule {
         /// 券可核销时间
         pub coupon_available_period: Option<
@@ -5061,6 +5640,7 @@ pub mod models {
     ///
     /// Used as `GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
         /// 开始时间
         ///
@@ -5100,6 +5680,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CouponCodeResponse {
         /// 用户商品券Code
         ///
@@ -5191,12 +5772,24 @@ pub mod models {
         channel_custom_info: "channel_custom_info" optional,
         brand_id: "brand_id" required,
     });
+    /// The required fields of [`CouponCodeResponse`], each given by name (all of them: a missing one does not compile); [`CouponCodeResponse::new`] takes them.
+    pub struct CouponCodeResponseRequired {
+        /// 用户商品券Code
+        ///
+        /// Example: `123446565767`
+        pub coupon_code: String,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+    }
     impl CouponCodeResponse {
-        /// A `CouponCodeResponse` with its required fields (`coupon_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `CouponCodeResponse { coupon_state: Some(…), ..CouponCodeResponse::new(…) }`.
+        /// A `CouponCodeResponse` of its required fields (`coupon_code`, `brand_id`), given by name in a [`CouponCodeResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_state = Some(…))`.
         #[inline]
-        pub fn new(coupon_code: impl Into<String>, brand_id: impl Into<String>) -> Self {
+        pub fn new(required: CouponCodeResponseRequired) -> Self {
+            let CouponCodeResponseRequired { coupon_code, brand_id } = required;
             Self {
-                coupon_code: coupon_code.into(),
+                coupon_code,
                 coupon_state: None,
                 valid_begin_time: None,
                 valid_end_time: None,
@@ -5214,7 +5807,7 @@ pub mod models {
                 stock: None,
                 attach: None,
                 channel_custom_info: None,
-                brand_id: brand_id.into(),
+                brand_id,
             }
         }
     }
@@ -5241,6 +5834,7 @@ pub mod models {
     ///
     /// Used as `GetRequestPartner` in `/v3/marketing/partnerships`, `PostRequestPartner` in `/v3/marketing/partnerships/build`, `PostRequestPartner` in `/v3/marketing/partnerships/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Partner {
         /// 合作方类别
         pub type_: RequestType,
@@ -5258,10 +5852,16 @@ pub mod models {
         appid: "appid" optional,
         merchant_id: "merchant_id" optional,
     });
+    /// The required fields of [`Partner`], each given by name (all of them: a missing one does not compile); [`Partner::new`] takes them.
+    pub struct PartnerRequired {
+        /// 合作方类别
+        pub type_: RequestType,
+    }
     impl Partner {
-        /// A `Partner` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `Partner { appid: Some(…), ..Partner::new(…) }`.
+        /// A `Partner` of its required fields (`type_`), given by name in a [`PartnerRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(type_: RequestType) -> Self {
+        pub fn new(required: PartnerRequired) -> Self {
+            let PartnerRequired { type_ } = required;
             Self {
                 type_,
                 appid: None,
@@ -5290,6 +5890,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/marketing/partnerships/build`, `PostRequest` in `/v3/marketing/partnerships/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct IdempotencyKeyRequest {
         /// 业务请求幂等值
         ///
@@ -5305,16 +5906,28 @@ pub mod models {
         partner: "partner" required,
         authorized_data: "authorized_data" required,
     });
+    /// The required fields of [`IdempotencyKeyRequest`], each given by name (all of them: a missing one does not compile); [`IdempotencyKeyRequest::new`] takes them.
+    pub struct IdempotencyKeyRequestRequired {
+        /// 业务请求幂等值
+        ///
+        /// Header `Idempotency-Key`. Example: `12345`
+        pub idempotency_key: String,
+        /// 合作方信息
+        pub partner: Partner,
+        /// 被授权数据
+        pub authorized_data: AuthorizedData,
+    }
     impl IdempotencyKeyRequest {
-        /// A `IdempotencyKeyRequest` of its required fields (`idempotency_key`, `partner`, `authorized_data`).
+        /// A `IdempotencyKeyRequest` of its required fields (`idempotency_key`, `partner`, `authorized_data`), given by name in a [`IdempotencyKeyRequestRequired`].
         #[inline]
-        pub fn new(
-            idempotency_key: impl Into<String>,
-            partner: Partner,
-            authorized_data: AuthorizedData,
-        ) -> Self {
+        pub fn new(required: IdempotencyKeyRequestRequired) -> Self {
+            let IdempotencyKeyRequestRequired {
+                idempotency_key,
+                partner,
+                authorized_data,
+            } = required;
             Self {
-                idempotency_key: idempotency_key.into(),
+                idempotency_key,
                 partner,
                 authorized_data,
             }
@@ -5324,6 +5937,7 @@ pub mod models {
     ///
     /// Used as `PostRequestAuthorizedData` in `/v3/marketing/partnerships/build`, `PostRequestAuthorizedData` in `/v3/marketing/partnerships/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AuthorizedData {
         /// 授权业务类别
         pub business_type: RequestBusinessType,
@@ -5336,10 +5950,16 @@ pub mod models {
         business_type: "business_type" required,
         stock_id: "stock_id" optional,
     });
+    /// The required fields of [`AuthorizedData`], each given by name (all of them: a missing one does not compile); [`AuthorizedData::new`] takes them.
+    pub struct AuthorizedDataRequired {
+        /// 授权业务类别
+        pub business_type: RequestBusinessType,
+    }
     impl AuthorizedData {
-        /// A `AuthorizedData` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `AuthorizedData { stock_id: Some(…), ..AuthorizedData::new(…) }`.
+        /// A `AuthorizedData` of its required fields (`business_type`), given by name in a [`AuthorizedDataRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_id = Some(…))`.
         #[inline]
-        pub fn new(business_type: RequestBusinessType) -> Self {
+        pub fn new(required: AuthorizedDataRequired) -> Self {
+            let AuthorizedDataRequired { business_type } = required;
             Self {
                 business_type,
                 stock_id: None,
@@ -5384,6 +6004,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataActivityBaseInfo` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfo` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ActivityBaseInfo {
         /// 活动名称
         pub activity_name: Option<String>,
@@ -5425,6 +6046,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AvailablePeriods {
         /// 可用时间
         pub available_time: Option<Vec<AvailableTime>>,
@@ -5439,6 +6061,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
         /// 每日可用开始时间
         pub begin_day_time: Option<String>,
@@ -5451,6 +6074,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AvailableTime {
         /// 可用开始时间
         pub begin_time: Option<String>,
@@ -5484,6 +6108,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdvancedSetting` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSetting` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AdvancedSetting {
         /// `delivery_user_category`
         pub delivery_user_category: Option<crate::types::AwardType>,
@@ -5507,6 +6132,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdvancedSettingPaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PaymentMethodInformation {
         /// `payment_method`
         pub payment_method: Option<PaymentMethod>,
@@ -5538,6 +6164,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePaymentMode {
         /// 支付场景列表
         pub payment_scene_list: Option<Vec<PaymentSceneList>>,
@@ -5552,6 +6179,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePaymentMethodInformation {
         /// 支付方式
         pub payment_method: Option<PaymentMethod>,
@@ -5593,6 +6221,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AwardList {
         /// 代金券批次Id
         pub stock_id: Option<String>,
@@ -5686,6 +6315,7 @@ pub mod models {
     ///
     /// Used as `PostRequestJumpLink` in `/v3/marketing/shopping-receipt/customentrances`, `PatchRequestJumpLink` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct JumpLink {
         /// 自定义入口的跳转小程序AppID
         ///
@@ -5700,21 +6330,31 @@ pub mod models {
         mini_programs_appid: "mini_programs_appid" required,
         mini_programs_path: "mini_programs_path" required,
     });
+    /// The required fields of [`JumpLink`], each given by name (all of them: a missing one does not compile); [`JumpLink::new`] takes them.
+    pub struct JumpLinkRequired {
+        /// 自定义入口的跳转小程序AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub mini_programs_appid: String,
+        /// 自定义入口跳转小程序的path
+        ///
+        /// Example: `/pages/bonus/bonus`
+        pub mini_programs_path: String,
+    }
     impl JumpLink {
-        /// A `JumpLink` of its required fields (`mini_programs_appid`, `mini_programs_path`).
+        /// A `JumpLink` of its required fields (`mini_programs_appid`, `mini_programs_path`), given by name in a [`JumpLinkRequired`].
         #[inline]
-        pub fn new(
-            mini_programs_appid: impl Into<String>,
-            mini_programs_path: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: JumpLinkRequired) -> Self {
+            let JumpLinkRequired { mini_programs_appid, mini_programs_path } = required;
             Self {
-                mini_programs_appid: mini_programs_appid.into(),
-                mini_programs_path: mini_programs_path.into(),
+                mini_programs_appid,
+                mini_programs_path,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/marketing/shopping-receipt/customentrances`, `PatchResponse` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CustomEntranceTypeResponse {
         /// 自定义入口种类
         ///
@@ -5772,31 +6412,64 @@ pub mod models {
         out_request_no: "out_request_no" required,
         jump_link: "jump_link" required,
     });
+    /// The required fields of [`CustomEntranceTypeResponse`], each given by name (all of them: a missing one does not compile); [`CustomEntranceTypeResponse::new`] takes them.
+    pub struct CustomEntranceTypeResponseRequired {
+        /// 自定义入口种类
+        ///
+        /// Example: `MERCHANT_ACTIVITY`
+        pub custom_entrance_type: CustomEntranceType,
+        /// 副标题，辅助描述商家活动或商家小程序信息
+        ///
+        /// Example: `双十一8折活动`
+        pub subtitle: String,
+        /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
+        ///
+        /// Example: `ONLINE`
+        pub custom_entrance_state: CustomEntranceState,
+        /// 自定义入口的开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub start_time: String,
+        /// 自定义入口的结束时间
+        ///
+        /// Example: `2019-12-31T13:29:35.120+08:00`
+        pub end_time: String,
+        /// 自定义入口的归属品牌ID
+        ///
+        /// Example: `1014`
+        pub brand_id: String,
+        /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 自定义入口跳转信息
+        pub jump_link: ResponseJumpLink,
+    }
     impl CustomEntranceTypeResponse {
-        /// A `CustomEntranceTypeResponse` with its required fields (`custom_entrance_type`, `subtitle`, `custom_entrance_state`, `start_time`, `end_time`, `brand_id`, `out_request_no`, `jump_link`); every optional field is `None`. Set optional ones with struct update syntax: `CustomEntranceTypeResponse { goods_thumbnail_url: Some(…), ..CustomEntranceTypeResponse::new(…) }`.
+        /// A `CustomEntranceTypeResponse` of its required fields (`custom_entrance_type`, `subtitle`, `custom_entrance_state`, `start_time`, `end_time`, `brand_id`, `out_request_no`, `jump_link`), given by name in a [`CustomEntranceTypeResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_thumbnail_url = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            custom_entrance_type: CustomEntranceType,
-            subtitle: impl Into<String>,
-            custom_entrance_state: CustomEntranceState,
-            start_time: impl Into<String>,
-            end_time: impl Into<String>,
-            brand_id: impl Into<String>,
-            out_request_no: impl Into<String>,
-            jump_link: ResponseJumpLink,
-        ) -> Self {
+        pub fn new(required: CustomEntranceTypeResponseRequired) -> Self {
+            let CustomEntranceTypeResponseRequired {
+                custom_entrance_type,
+                subtitle,
+                custom_entrance_state,
+                start_time,
+                end_time,
+                brand_id,
+                out_request_no,
+                jump_link,
+            } = required;
             Self {
                 custom_entrance_type,
-                subtitle: subtitle.into(),
+                subtitle,
                 goods_thumbnail_url: None,
                 custom_entrance_state,
-                start_time: start_time.into(),
-                end_time: end_time.into(),
-                brand_id: brand_id.into(),
+                start_time,
+                end_time,
+                brand_id,
                 create_time: None,
                 modify_time: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 jump_link,
             }
         }
@@ -5805,6 +6478,7 @@ pub mod models {
     ///
     /// Used as `PostResponseJumpLink` in `/v3/marketing/shopping-receipt/customentrances`, `GetResponseJumpLink` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, `PatchResponseJumpLink` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseJumpLink {
         /// 自定义入口的跳转小程序AppID
         ///
@@ -5821,6 +6495,7 @@ pub mod models {
     });
     /// Used as `GetResponseData` in `/v3/marketing/weekly-discount/activities`, `GetResponse` in `/v3/marketing/weekly-discount/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseData4 {
         /// 活动ID
         ///

@@ -18,6 +18,7 @@ impl<'a> MchManage<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseData` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidResponse {
         /// 子商户号
         ///
@@ -206,6 +207,7 @@ pub mod models {
     });
     /// Used as `GetResponseRequestedItemInfo` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitData` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfo` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestedItemInfo {
         /// 资料项集合
         pub record_fields: Vec<RecordFields>,
@@ -213,15 +215,22 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RequestedItemInfo {
         record_fields: "record_fields" required,
     });
+    /// The required fields of [`RequestedItemInfo`], each given by name (all of them: a missing one does not compile); [`RequestedItemInfo::new`] takes them.
+    pub struct RequestedItemInfoRequired {
+        /// 资料项集合
+        pub record_fields: Vec<RecordFields>,
+    }
     impl RequestedItemInfo {
-        /// A `RequestedItemInfo` of its required fields (`record_fields`).
+        /// A `RequestedItemInfo` of its required fields (`record_fields`), given by name in a [`RequestedItemInfoRequired`].
         #[inline]
-        pub fn new(record_fields: Vec<RecordFields>) -> Self {
+        pub fn new(required: RequestedItemInfoRequired) -> Self {
+            let RequestedItemInfoRequired { record_fields } = required;
             Self { record_fields }
         }
     }
     /// Used as `GetResponseRequestedItemInfoRecordFields` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFields` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFields` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RecordFields {
         /// 资料项ID
         pub item_id: Option<String>,
@@ -298,6 +307,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsEnumCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsEnumCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsEnumCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct EnumCheckRule {
         /// 最小列表长度
         pub min_list_length: Option<i64>,
@@ -315,6 +325,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsFileCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsFileCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `PostRequestSubmitDataRecordFieldsOrderIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsFileCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`, `GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FileCheckRule {
         /// 最小列表长度
         pub min_list_length: Option<i64>,
@@ -380,6 +391,7 @@ pub mod models {
     });
     /// Used as `GetResponseRequestedItemInfoRecordFieldsRelations` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsRelations` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsRelations` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Relations {
         /// 关联的资料项ID
         pub source_key: Option<i64>,
@@ -392,6 +404,7 @@ pub mod models {
     });
     /// Used as `GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsRepeatedFieldData` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RepeatedFieldData {
         /// 经度值
         pub longitude: Option<String>,
@@ -449,6 +462,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsStringCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsStringCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsStringCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StringCheckRule {
         /// 字符串最小长度
         pub min_string_length: Option<i64>,
@@ -494,6 +508,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsTimeIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsTimeIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsTimeIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TimeIntervalCheckRule {
         /// 最小列表长度
         ///

@@ -13,6 +13,7 @@ impl<'a> MchOperate<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`, `GetResponse` in `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct WithdrawlApplyResponse {
         /// 提现申请单信息
         pub withdrawl_apply: Option<WithdrawlApply>,
@@ -24,6 +25,7 @@ pub mod models {
     ///
     /// Used as `GetResponseWithdrawlApply` in `/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`, `GetResponseWithdrawlApply` in `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct WithdrawlApply {
         /// 微信支付提现申请单号
         ///

@@ -53,6 +53,7 @@ pub mod models {
     });
     /// Used as `GetResponseSubmissionData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubmissionData {
         /// 资料项集合
         pub record_fields: Vec<RecordFields>,
@@ -60,15 +61,22 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubmissionData {
         record_fields: "record_fields" required,
     });
+    /// The required fields of [`SubmissionData`], each given by name (all of them: a missing one does not compile); [`SubmissionData::new`] takes them.
+    pub struct SubmissionDataRequired {
+        /// 资料项集合
+        pub record_fields: Vec<RecordFields>,
+    }
     impl SubmissionData {
-        /// A `SubmissionData` of its required fields (`record_fields`).
+        /// A `SubmissionData` of its required fields (`record_fields`), given by name in a [`SubmissionDataRequired`].
         #[inline]
-        pub fn new(record_fields: Vec<RecordFields>) -> Self {
+        pub fn new(required: SubmissionDataRequired) -> Self {
+            let SubmissionDataRequired { record_fields } = required;
             Self { record_fields }
         }
     }
     /// Used as `GetResponseSubmissionDataRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RecordFields {
         /// 资料项ID
         pub item_id: Option<String>,
@@ -122,6 +130,7 @@ pub mod models {
     ///
     /// Used as `GetResponseSubmissionDataRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `GetResponseSubmissionTemplateRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionTemplateRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CheckRule {
         /// 字符串最小长度
         pub min_length: Option<i64>,
@@ -166,6 +175,7 @@ pub mod models {
     });
     /// Used as `GetResponseSubmissionDataRecordFieldsRelations` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFieldsRelations` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFieldsRelations` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Relations {
         /// 关联的资料项ID
         pub source_key: Option<i64>,
@@ -178,6 +188,7 @@ pub mod models {
     });
     /// Used as `GetResponseSubmissionTemplate` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostResponseSubmissionTemplate` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubmissionTemplate {
         /// 资料项集合
         pub record_fields: Vec<ResponseRecordFields>,
@@ -185,15 +196,22 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubmissionTemplate {
         record_fields: "record_fields" required,
     });
+    /// The required fields of [`SubmissionTemplate`], each given by name (all of them: a missing one does not compile); [`SubmissionTemplate::new`] takes them.
+    pub struct SubmissionTemplateRequired {
+        /// 资料项集合
+        pub record_fields: Vec<ResponseRecordFields>,
+    }
     impl SubmissionTemplate {
-        /// A `SubmissionTemplate` of its required fields (`record_fields`).
+        /// A `SubmissionTemplate` of its required fields (`record_fields`), given by name in a [`SubmissionTemplateRequired`].
         #[inline]
-        pub fn new(record_fields: Vec<ResponseRecordFields>) -> Self {
+        pub fn new(required: SubmissionTemplateRequired) -> Self {
+            let SubmissionTemplateRequired { record_fields } = required;
             Self { record_fields }
         }
     }
     /// Used as `GetResponseSubmissionTemplateRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostResponseSubmissionTemplateRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseRecordFields {
         /// 校验规则
         pub check_rule: Option<CheckRule>,

@@ -35,6 +35,7 @@ impl<'a> Mchalterapply<'a> {
 pub mod models {
     /// Used as `PostResponse` in `/v3/mchalterapply/mchcontactalterapplyment`, `PostResponse` in `/v3/mchalterapply/mchsubjectalterapplyment`, `PostResponse` in `/v3/mchalterapply/merchantnamealterapplyment`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ApplyIdResponse {
         /// 申请单号
         ///
@@ -46,6 +47,7 @@ pub mod models {
     });
     /// Used as `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AuditRejectDetail {
         /// 参数名称
         ///

@@ -145,6 +145,7 @@ pub mod models {
     });
     /// Used as `PostRequestPassthroughRequestContent` in `/v3/med-ins/orders`, `PostResponsePassthroughRequestContent` in `/v3/med-ins/orders`, `PostResponsePassthroughResponseContent` in `/v3/med-ins/orders`, `GetResponsePassthroughRequestContent` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponsePassthroughResponseContent` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponsePassthroughRequestContent` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`, `GetResponsePassthroughResponseContent` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PassthroughRequestContent {
         /// `payAuthNo`
         ///
@@ -168,6 +169,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPayer` in `/v3/med-ins/orders`, `PostRequestRelative` in `/v3/med-ins/orders`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 真实姓名
         ///
@@ -187,19 +189,27 @@ pub mod models {
         id_digest: "id_digest" required,
         card_type: "card_type" required,
     });
+    /// The required fields of [`Payer`], each given by name (all of them: a missing one does not compile); [`Payer::new`] takes them.
+    pub struct PayerRequired {
+        /// 真实姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub name: String,
+        /// 个人身份ID摘要
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub id_digest: String,
+        /// 证件类型
+        ///
+        /// Example: `ID_CARD`
+        pub card_type: CardType,
+    }
     impl Payer {
-        /// A `Payer` of its required fields (`name`, `id_digest`, `card_type`).
+        /// A `Payer` of its required fields (`name`, `id_digest`, `card_type`), given by name in a [`PayerRequired`].
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            id_digest: impl Into<String>,
-            card_type: CardType,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                id_digest: id_digest.into(),
-                card_type,
-            }
+        pub fn new(required: PayerRequired) -> Self {
+            let PayerRequired { name, id_digest, card_type } = required;
+            Self { name, id_digest, card_type }
         }
     }
     /// 证件类型
@@ -241,6 +251,7 @@ pub mod models {
     });
     /// Used as `PostResponseCashAddDetail` in `/v3/med-ins/orders`, `GetResponseCashAddDetail` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseCashAddDetail` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CashAddDetail {
         /// 现金补充金额
         ///
@@ -257,6 +268,7 @@ pub mod models {
     });
     /// Used as `PostResponseCashReduceDetail` in `/v3/med-ins/orders`, `GetResponseCashReduceDetail` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseCashReduceDetail` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CashReduceDetail {
         /// 现金减免金额
         ///
@@ -363,6 +375,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetRequest` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 医疗机构的商户号
         ///

@@ -18,6 +18,7 @@ impl<'a> Merchant<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/merchant/fund/balance/{account_type}`, `GetResponse` in `/v3/merchant/fund/dayendbalance/{account_type}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AvailableAmountResponse {
         /// 可用余额
         ///
@@ -87,6 +88,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/merchant/media/upload`, `PostRequest` in `/v3/merchant/media/video_upload`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MetaRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: Meta,
@@ -94,10 +96,16 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(MetaRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`MetaRequest`], each given by name (all of them: a missing one does not compile); [`MetaRequest::new`] takes them.
+    pub struct MetaRequestRequired {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: Meta,
+    }
     impl MetaRequest {
-        /// A `MetaRequest` of its required fields (`meta`).
+        /// A `MetaRequest` of its required fields (`meta`), given by name in a [`MetaRequestRequired`].
         #[inline]
-        pub fn new(meta: Meta) -> Self {
+        pub fn new(required: MetaRequestRequired) -> Self {
+            let MetaRequestRequired { meta } = required;
             Self { meta }
         }
     }
@@ -105,6 +113,7 @@ pub mod models {
     ///
     /// Used as `PostRequestMeta` in `/v3/merchant/media/upload`, `PostRequestMeta` in `/v3/merchant/media/video_upload`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Meta {
         /// 文件名称
         pub filename: Option<String>,
@@ -117,6 +126,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/merchant/media/upload`, `PostResponse` in `/v3/merchant/media/video_upload`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MediaIdResponse {
         /// 媒体文件标识Id
         ///

@@ -116,6 +116,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/merchant-risk-manage/violation-notifications`, `PostRequest` in `/v3/merchant-risk-manage/violation-notifications`, `PostResponse` in `/v3/merchant-risk-manage/violation-notifications`, `PutResponse` in `/v3/merchant-risk-manage/violation-notifications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct NotifyUrlResponse {
         /// 通知地址
         ///

@@ -37,6 +37,7 @@ impl<'a> MerchantService<'a> {
 pub mod models {
     /// Used as `PostRequest` in `/v3/merchant-service/complaint-notifications`, `PutRequest` in `/v3/merchant-service/complaint-notifications`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct UrlRequest {
         /// 通知地址
         ///
@@ -46,15 +47,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(UrlRequest {
         url: "url" required,
     });
+    /// The required fields of [`UrlRequest`], each given by name (all of them: a missing one does not compile); [`UrlRequest::new`] takes them.
+    pub struct UrlRequestRequired {
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
     impl UrlRequest {
-        /// A `UrlRequest` of its required fields (`url`).
+        /// A `UrlRequest` of its required fields (`url`), given by name in a [`UrlRequestRequired`].
         #[inline]
-        pub fn new(url: impl Into<String>) -> Self {
-            Self { url: url.into() }
+        pub fn new(required: UrlRequestRequired) -> Self {
+            let UrlRequestRequired { url } = required;
+            Self { url }
         }
     }
     /// Used as `PostResponse` in `/v3/merchant-service/complaint-notifications`, `PutResponse` in `/v3/merchant-service/complaint-notifications`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidResponse {
         /// 商户号
         ///
@@ -69,20 +79,26 @@ pub mod models {
         mchid: "mchid" optional,
         url: "url" required,
     });
+    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
+    pub struct MchidResponseRequired {
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
     impl MchidResponse {
-        /// A `MchidResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        /// A `MchidResponse` of its required fields (`url`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(url: impl Into<String>) -> Self {
-            Self {
-                mchid: None,
-                url: url.into(),
-            }
+        pub fn new(required: MchidResponseRequired) -> Self {
+            let MchidResponseRequired { url } = required;
+            Self { mchid: None, url }
         }
     }
     /// 补充信息
     ///
     /// Used as `GetResponseDataAdditionalInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AdditionalInfo {
         /// 补充信息类型
         ///
@@ -99,6 +115,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdditionalInfoSharePowerInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfoSharePowerInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SharePowerInfo {
         /// 归还时间
         ///
@@ -120,6 +137,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ReturnAddressInfo {
         /// 归还地点
         ///
@@ -157,6 +175,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataComplaintMediaList` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintMediaList` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ComplaintMediaList {
         /// 媒体文件业务类型
         ///
@@ -190,6 +209,7 @@ pub mod models {
     });
     /// Used as `GetResponseDataComplaintOrderInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintOrderInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ComplaintOrderInfo {
         /// 微信订单号
         ///
@@ -274,6 +294,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksButton` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtons` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLink` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Button {
         /// 文本
         ///
@@ -293,6 +314,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksButtonAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Action {
         /// 动作类型
         ///
@@ -344,6 +366,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksButtonActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MessageInfo {
         /// 回复的消息内容
         ///
@@ -362,6 +385,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MiniProgramJumpInfo {
         /// 跳转小程序APPID
         ///
@@ -407,6 +431,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksButtonGroupButtonsInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct InvalidInfo {
         /// 过期时间
         ///
@@ -423,6 +448,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksImage` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksImage` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Image {
         /// 媒体ID
         ///
@@ -460,6 +486,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksText` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksText` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Text {
         /// 文本
         ///
@@ -553,6 +580,7 @@ pub mod models {
     ///
     /// Used as `PostRequestMessageBlocksButton` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtons` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLink` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestButton {
         /// 文本
         ///
@@ -572,6 +600,7 @@ pub mod models {
     ///
     /// Used as `PostRequestMessageBlocksButtonAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestAction {
         /// 动作类型
         ///
@@ -601,6 +630,7 @@ pub mod models {
     ///
     /// Used as `PostRequestMessageBlocksButtonActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestMessageInfo {
         /// 回复的消息内容
         ///
@@ -615,20 +645,26 @@ pub mod models {
         content: "content" required,
         custom_data: "custom_data" optional,
     });
+    /// The required fields of [`RequestMessageInfo`], each given by name (all of them: a missing one does not compile); [`RequestMessageInfo::new`] takes them.
+    pub struct RequestMessageInfoRequired {
+        /// 回复的消息内容
+        ///
+        /// Example: `example_content`
+        pub content: String,
+    }
     impl RequestMessageInfo {
-        /// A `RequestMessageInfo` with its required fields (`content`); every optional field is `None`. Set optional ones with struct update syntax: `RequestMessageInfo { custom_data: Some(…), ..RequestMessageInfo::new(…) }`.
+        /// A `RequestMessageInfo` of its required fields (`content`), given by name in a [`RequestMessageInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.custom_data = Some(…))`.
         #[inline]
-        pub fn new(content: impl Into<String>) -> Self {
-            Self {
-                content: content.into(),
-                custom_data: None,
-            }
+        pub fn new(required: RequestMessageInfoRequired) -> Self {
+            let RequestMessageInfoRequired { content } = required;
+            Self { content, custom_data: None }
         }
     }
     /// 跳转小程序信息
     ///
     /// Used as `PostRequestMessageBlocksButtonActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestMiniProgramJumpInfo {
         /// 跳转小程序APPID
         ///
@@ -648,12 +684,20 @@ pub mod models {
         path: "path" optional,
         text: "text" optional,
     });
+    /// The required fields of [`RequestMiniProgramJumpInfo`], each given by name (all of them: a missing one does not compile); [`RequestMiniProgramJumpInfo::new`] takes them.
+    pub struct RequestMiniProgramJumpInfoRequired {
+        /// 跳转小程序APPID
+        ///
+        /// Example: `example_appid`
+        pub appid: String,
+    }
     impl RequestMiniProgramJumpInfo {
-        /// A `RequestMiniProgramJumpInfo` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `RequestMiniProgramJumpInfo { path: Some(…), ..RequestMiniProgramJumpInfo::new(…) }`.
+        /// A `RequestMiniProgramJumpInfo` of its required fields (`appid`), given by name in a [`RequestMiniProgramJumpInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.path = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>) -> Self {
+        pub fn new(required: RequestMiniProgramJumpInfoRequired) -> Self {
+            let RequestMiniProgramJumpInfoRequired { appid } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 path: None,
                 text: None,
             }

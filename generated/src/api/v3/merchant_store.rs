@@ -15,6 +15,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStoreAddress` in `/v3/merchant-store/stores`, `PatchRequestStoreAddress` in `/v3/merchant-store/stores/{store_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreAddress {
         /// 门店省市编码
         ///
@@ -44,16 +45,25 @@ pub mod models {
         longitude: "longitude" optional,
         latitude: "latitude" optional,
     });
+    /// The required fields of [`StoreAddress`], each given by name (all of them: a missing one does not compile); [`StoreAddress::new`] takes them.
+    pub struct StoreAddressRequired {
+        /// 门店省市编码
+        ///
+        /// Example: `440305`
+        pub address_code: String,
+        /// 门店地址
+        ///
+        /// Example: `深南大道10000号腾讯大厦1楼`
+        pub address_detail: String,
+    }
     impl StoreAddress {
-        /// A `StoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `StoreAddress { address_complements: Some(…), ..StoreAddress::new(…) }`.
+        /// A `StoreAddress` of its required fields (`address_code`, `address_detail`), given by name in a [`StoreAddressRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.address_complements = Some(…))`.
         #[inline]
-        pub fn new(
-            address_code: impl Into<String>,
-            address_detail: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: StoreAddressRequired) -> Self {
+            let StoreAddressRequired { address_code, address_detail } = required;
             Self {
-                address_code: address_code.into(),
-                address_detail: address_detail.into(),
+                address_code,
+                address_detail,
                 address_complements: None,
                 longitude: None,
                 latitude: None,
@@ -64,6 +74,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStoreBasics` in `/v3/merchant-store/stores`, `PatchRequestStoreBasics` in `/v3/merchant-store/stores/{store_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreBasics {
         /// 商家门店编号
         ///
@@ -93,14 +104,22 @@ pub mod models {
         branch_name: "branch_name" optional,
         brand_id: "brand_id" optional,
     });
+    /// The required fields of [`StoreBasics`], each given by name (all of them: a missing one does not compile); [`StoreBasics::new`] takes them.
+    pub struct StoreBasicsRequired {
+        /// 门店名称
+        ///
+        /// Example: `麦当劳`
+        pub store_name: String,
+    }
     impl StoreBasics {
-        /// A `StoreBasics` with its required fields (`store_name`); every optional field is `None`. Set optional ones with struct update syntax: `StoreBasics { store_reference_id: Some(…), ..StoreBasics::new(…) }`.
+        /// A `StoreBasics` of its required fields (`store_name`), given by name in a [`StoreBasicsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_reference_id = Some(…))`.
         #[inline]
-        pub fn new(store_name: impl Into<String>) -> Self {
+        pub fn new(required: StoreBasicsRequired) -> Self {
+            let StoreBasicsRequired { store_name } = required;
             Self {
                 store_reference_id: None,
                 brand_name: None,
-                store_name: store_name.into(),
+                store_name,
                 branch_name: None,
                 brand_id: None,
             }
@@ -110,6 +129,7 @@ pub mod models {
     ///
     /// Used as `PostRequestStoreBusiness` in `/v3/merchant-store/stores`, `GetResponseStoreBusiness` in `/v3/merchant-store/stores/{store_id}`, `PatchRequestStoreBusiness` in `/v3/merchant-store/stores/{store_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreBusiness {
         /// 门店服务电话
         ///
@@ -126,6 +146,7 @@ pub mod models {
     });
     /// Used as `PostRequestStoreRecipient` in `/v3/merchant-store/stores`, `PostRequestStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/bind`, `PostRequestStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/unbind`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct StoreRecipient {
         /// 门店收款商户号
         ///
@@ -140,18 +161,24 @@ pub mod models {
         mchid: "mchid" required,
         company_name: "company_name" optional,
     });
+    /// The required fields of [`StoreRecipient`], each given by name (all of them: a missing one does not compile); [`StoreRecipient::new`] takes them.
+    pub struct StoreRecipientRequired {
+        /// 门店收款商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+    }
     impl StoreRecipient {
-        /// A `StoreRecipient` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `StoreRecipient { company_name: Some(…), ..StoreRecipient::new(…) }`.
+        /// A `StoreRecipient` of its required fields (`mchid`), given by name in a [`StoreRecipientRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.company_name = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self {
-                mchid: mchid.into(),
-                company_name: None,
-            }
+        pub fn new(required: StoreRecipientRequired) -> Self {
+            let StoreRecipientRequired { mchid } = required;
+            Self { mchid, company_name: None }
         }
     }
     /// Used as `PostResponse` in `/v3/merchant-store/stores/{store_id}/recipients/bind`, `PostResponse` in `/v3/merchant-store/stores/{store_id}/recipients/unbind`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FailedStoreRecipientResponse {
         /// `failed_store_recipient`
         pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
@@ -163,6 +190,7 @@ pub mod models {
     ///
     /// Used as `PostResponseFailedStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/bind`, `PostResponseFailedStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/unbind`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FailedStoreRecipient {
         /// 门店收款商户号
         ///

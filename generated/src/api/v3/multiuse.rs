@@ -18,6 +18,7 @@ impl<'a> Multiuse<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/multiuse/stocks/{stock_id}/refund-flow`, `GetResponse` in `/v3/multiuse/stocks/{stock_id}/send-flow`, `GetResponse` in `/v3/multiuse/stocks/{stock_id}/use-flow`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct UrlResponse {
         /// 下载链接
         ///

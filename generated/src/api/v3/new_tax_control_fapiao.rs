@@ -35,6 +35,7 @@ pub mod models {
     ///
     /// Used as `GetResponseFapiaoInformationBlueFapiao` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseFapiaoInformationRedFapiao` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BlueFapiao {
         /// 发票代码
         ///
@@ -106,6 +107,7 @@ pub mod models {
     ///
     /// Used as `GetResponseFapiaoInformationExtraInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseExtraInformation` in `/v3/new-tax-control-fapiao/merchant/base-information`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ExtraInformation {
         /// 收款人
         ///
@@ -157,6 +159,7 @@ pub mod models {
     ///
     /// Used as `GetResponseFapiaoInformationSellerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseSellerInformation` in `/v3/new-tax-control-fapiao/merchant/base-information`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SellerInformation {
         /// 名称
         ///
@@ -245,6 +248,7 @@ pub mod models {
     ///
     /// Used as `PostRequestBuyerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestBuyerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestBuyerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct BuyerInformation {
         /// 购买方类型
         ///
@@ -314,13 +318,25 @@ pub mod models {
         fapiao_bill_type: "fapiao_bill_type" optional,
         user_apply_message: "user_apply_message" optional,
     });
+    /// The required fields of [`BuyerInformation`], each given by name (all of them: a missing one does not compile); [`BuyerInformation::new`] takes them.
+    pub struct BuyerInformationRequired {
+        /// 购买方类型
+        ///
+        /// Example: `ORGANIZATION`
+        pub type_: Type,
+        /// 名称
+        ///
+        /// Example: `深圳市南山区测试企业`
+        pub name: String,
+    }
     impl BuyerInformation {
-        /// A `BuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `BuyerInformation { taxpayer_id: Some(…), ..BuyerInformation::new(…) }`.
+        /// A `BuyerInformation` of its required fields (`type_`, `name`), given by name in a [`BuyerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.taxpayer_id = Some(…))`.
         #[inline]
-        pub fn new(type_: Type, name: impl Into<String>) -> Self {
+        pub fn new(required: BuyerInformationRequired) -> Self {
+            let BuyerInformationRequired { type_, name } = required;
             Self {
                 type_,
-                name: name.into(),
+                name,
                 taxpayer_id: None,
                 address: None,
                 telephone: None,
@@ -337,6 +353,7 @@ pub mod models {
     }
     /// Used as `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`, `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TransactionInformation {
         /// 支付渠道
         ///
@@ -361,17 +378,29 @@ pub mod models {
         out_trade_no: "out_trade_no" optional,
         amount: "amount" required,
     });
+    /// The required fields of [`TransactionInformation`], each given by name (all of them: a missing one does not compile); [`TransactionInformation::new`] takes them.
+    pub struct TransactionInformationRequired {
+        /// 支付渠道
+        ///
+        /// Example: `WECHAT_PAY`
+        pub pay_channel: PayChannel,
+        /// 支付订单号
+        ///
+        /// Example: `4200000008202508080512076713`
+        pub transaction_id: String,
+        /// 交易金额
+        ///
+        /// Example: `382895`
+        pub amount: i64,
+    }
     impl TransactionInformation {
-        /// A `TransactionInformation` with its required fields (`pay_channel`, `transaction_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `TransactionInformation { out_trade_no: Some(…), ..TransactionInformation::new(…) }`.
+        /// A `TransactionInformation` of its required fields (`pay_channel`, `transaction_id`, `amount`), given by name in a [`TransactionInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
         #[inline]
-        pub fn new(
-            pay_channel: PayChannel,
-            transaction_id: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: TransactionInformationRequired) -> Self {
+            let TransactionInformationRequired { pay_channel, transaction_id, amount } = required;
             Self {
                 pay_channel,
-                transaction_id: transaction_id.into(),
+                transaction_id,
                 out_trade_no: None,
                 amount,
             }
@@ -416,6 +445,7 @@ pub mod models {
     ///
     /// Used as `GetResponseLinks` in `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`, `GetResponseLinks` in `/v3/new-tax-control-fapiao/merchant/tax-codes`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Links {
         /// 下一页链接
         ///

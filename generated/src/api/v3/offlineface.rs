@@ -57,6 +57,7 @@ pub mod models {
     ///
     /// Used as `PostRequestFacepayUserIdentification` in `/v3/offlineface/contracts/presign`, `PostRequestLimitBankCardIdentification` in `/v3/offlineface/contracts/presign`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Identification {
         /// 证件类型
         pub identification_type: IdentificationType,
@@ -69,16 +70,23 @@ pub mod models {
         identification_type: "identification_type" required,
         identification_number: "identification_number" required,
     });
+    /// The required fields of [`Identification`], each given by name (all of them: a missing one does not compile); [`Identification::new`] takes them.
+    pub struct IdentificationRequired {
+        /// 证件类型
+        pub identification_type: IdentificationType,
+        /// 证件ID
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub identification_number: String,
+    }
     impl Identification {
-        /// A `Identification` of its required fields (`identification_type`, `identification_number`).
+        /// A `Identification` of its required fields (`identification_type`, `identification_number`), given by name in a [`IdentificationRequired`].
         #[inline]
-        pub fn new(
-            identification_type: IdentificationType,
-            identification_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: IdentificationRequired) -> Self {
+            let IdentificationRequired { identification_type, identification_number } = required;
             Self {
                 identification_type,
-                identification_number: identification_number.into(),
+                identification_number,
             }
         }
     }
@@ -140,6 +148,7 @@ pub mod models {
     ///
     /// Used as `PostResponseAmount` in `/v3/offlineface/transactions`, `GetResponseAmount` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 总金额
         pub total: Option<i64>,
@@ -154,6 +163,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePayer` in `/v3/offlineface/transactions`, `GetResponsePayer` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 公众下的openid
         pub sp_openid: Option<String>,
@@ -168,6 +178,7 @@ pub mod models {
     ///
     /// Used as `PostResponseSceneInfo` in `/v3/offlineface/transactions`, `GetResponseSceneInfo` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 设备IP
         pub device_ip: Option<String>,

@@ -20,6 +20,7 @@ pub mod models {
     ///
     /// Used as `GetResponseStaffInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestStaffInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StaffInfo {
         /// 职业
         pub occupation: Option<String>,
@@ -50,6 +51,7 @@ pub mod models {
     ///
     /// Used as `GetResponseStudentInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestStudentInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StudentInfo {
         /// 班级名
         pub class_name: Option<String>,

@@ -40,6 +40,7 @@ impl<'a> Papay<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`, `PostResponse` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PolicyPeriodIdResponse {
         /// 保单的扣费周期编号
         ///
@@ -75,10 +76,18 @@ pub mod models {
         deduct_amount: "deduct_amount" optional,
         deduct_date: "deduct_date" optional,
     });
+    /// The required fields of [`PolicyPeriodIdResponse`], each given by name (all of them: a missing one does not compile); [`PolicyPeriodIdResponse::new`] takes them.
+    pub struct PolicyPeriodIdResponseRequired {
+        /// 保单的扣费周期编号
+        ///
+        /// Example: `1`
+        pub policy_period_id: i64,
+    }
     impl PolicyPeriodIdResponse {
-        /// A `PolicyPeriodIdResponse` with its required fields (`policy_period_id`); every optional field is `None`. Set optional ones with struct update syntax: `PolicyPeriodIdResponse { policy_period_state: Some(…), ..PolicyPeriodIdResponse::new(…) }`.
+        /// A `PolicyPeriodIdResponse` of its required fields (`policy_period_id`), given by name in a [`PolicyPeriodIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.policy_period_state = Some(…))`.
         #[inline]
-        pub fn new(policy_period_id: i64) -> Self {
+        pub fn new(required: PolicyPeriodIdResponseRequired) -> Self {
+            let PolicyPeriodIdResponseRequired { policy_period_id } = required;
             Self {
                 policy_period_id,
                 policy_period_state: None,
@@ -94,6 +103,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDeductAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`, `GetResponseScheduledAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`, `PostResponseDeductAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, `PostResponseScheduledAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, `PostResponseAmount` in `/v3/papay/insurance-pay/transactions/apply`, `PostResponsePolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`, `GetResponseDataDeductAmount` in `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `GetResponseDataEstimatedDeductAmount` in `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` and 24 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DeductAmount {
         /// 金额
         ///
@@ -112,6 +122,7 @@ pub mod models {
     ///
     /// Used as `PostRequestScheduledAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, `PostRequestAmount` in `/v3/papay/insurance-pay/transactions/apply`, `PostRequestPolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`, `PostRequestAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestPolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` and 17 more.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ScheduledAmount {
         /// 金额
         ///
@@ -126,15 +137,24 @@ pub mod models {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`ScheduledAmount`], each given by name (all of them: a missing one does not compile); [`ScheduledAmount::new`] takes them.
+    pub struct ScheduledAmountRequired {
+        /// 金额
+        ///
+        /// Example: `1`
+        pub total: i64,
+    }
     impl ScheduledAmount {
-        /// A `ScheduledAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `ScheduledAmount { currency: Some(…), ..ScheduledAmount::new(…) }`.
+        /// A `ScheduledAmount` of its required fields (`total`), given by name in a [`ScheduledAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
         #[inline]
-        pub fn new(total: i64) -> Self {
+        pub fn new(required: ScheduledAmountRequired) -> Self {
+            let ScheduledAmountRequired { total } = required;
             Self { total, currency: None }
         }
     }
     /// Used as `PostResponse` in `/v3/papay/insurance-pay/transactions/apply`, `PostResponse` in `/v3/papay/pay/harmony/transactions/apply`, `PostResponse` in `/v3/papay/pay/partner/transactions/apply`, `PostResponse` in `/v3/papay/pay/transactions/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutTradeNoResponse {
         /// 商户订单号
         ///
@@ -147,18 +167,26 @@ pub mod models {
         out_trade_no: "out_trade_no" required,
         amount: "amount" required,
     });
+    /// The required fields of [`OutTradeNoResponse`], each given by name (all of them: a missing one does not compile); [`OutTradeNoResponse::new`] takes them.
+    pub struct OutTradeNoResponseRequired {
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 扣费金额信息
+        pub amount: DeductAmount,
+    }
     impl OutTradeNoResponse {
-        /// A `OutTradeNoResponse` of its required fields (`out_trade_no`, `amount`).
+        /// A `OutTradeNoResponse` of its required fields (`out_trade_no`, `amount`), given by name in a [`OutTradeNoResponseRequired`].
         #[inline]
-        pub fn new(out_trade_no: impl Into<String>, amount: DeductAmount) -> Self {
-            Self {
-                out_trade_no: out_trade_no.into(),
-                amount,
-            }
+        pub fn new(required: OutTradeNoResponseRequired) -> Self {
+            let OutTradeNoResponseRequired { out_trade_no, amount } = required;
+            Self { out_trade_no, amount }
         }
     }
     /// Used as `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PolicyPeriods {
         /// 保险扣费周期编号
         ///
@@ -176,17 +204,31 @@ pub mod models {
         estimated_deduct_date: "estimated_deduct_date" required,
         estimated_deduct_amount: "estimated_deduct_amount" required,
     });
+    /// The required fields of [`PolicyPeriods`], each given by name (all of them: a missing one does not compile); [`PolicyPeriods::new`] takes them.
+    pub struct PolicyPeriodsRequired {
+        /// 保险扣费周期编号
+        ///
+        /// Example: `1`
+        pub policy_period_id: i64,
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: String,
+        /// 预计扣费金额
+        pub estimated_deduct_amount: ScheduledAmount,
+    }
     impl PolicyPeriods {
-        /// A `PolicyPeriods` of its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`).
+        /// A `PolicyPeriods` of its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`), given by name in a [`PolicyPeriodsRequired`].
         #[inline]
-        pub fn new(
-            policy_period_id: i64,
-            estimated_deduct_date: impl Into<String>,
-            estimated_deduct_amount: ScheduledAmount,
-        ) -> Self {
+        pub fn new(required: PolicyPeriodsRequired) -> Self {
+            let PolicyPeriodsRequired {
+                policy_period_id,
+                estimated_deduct_date,
+                estimated_deduct_amount,
+            } = required;
             Self {
                 policy_period_id,
-                estimated_deduct_date: estimated_deduct_date.into(),
+                estimated_deduct_date,
                 estimated_deduct_amount,
             }
         }
@@ -223,6 +265,7 @@ pub mod models {
     ///
     /// Used as `GetResponseContractTerminateInfo` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfo` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ContractTerminateInfo {
         /// 协议解约方式
         ///
@@ -272,6 +315,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, `PostRequest` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ContractTerminationRemarkRequest {
         /// 解约备注
         ///
@@ -281,12 +325,22 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(ContractTerminationRemarkRequest {
         contract_termination_remark: "contract_termination_remark" required,
     });
+    /// The required fields of [`ContractTerminationRemarkRequest`], each given by name (all of them: a missing one does not compile); [`ContractTerminationRemarkRequest::new`] takes them.
+    pub struct ContractTerminationRemarkRequestRequired {
+        /// 解约备注
+        ///
+        /// Example: `用户解约`
+        pub contract_termination_remark: String,
+    }
     impl ContractTerminationRemarkRequest {
-        /// A `ContractTerminationRemarkRequest` of its required fields (`contract_termination_remark`).
+        /// A `ContractTerminationRemarkRequest` of its required fields (`contract_termination_remark`), given by name in a [`ContractTerminationRemarkRequestRequired`].
         #[inline]
-        pub fn new(contract_termination_remark: impl Into<String>) -> Self {
+        pub fn new(required: ContractTerminationRemarkRequestRequired) -> Self {
+            let ContractTerminationRemarkRequestRequired {
+                contract_termination_remark,
+            } = required;
             Self {
-                contract_termination_remark: contract_termination_remark.into(),
+                contract_termination_remark,
             }
         }
     }
@@ -294,6 +348,7 @@ pub mod models {
     ///
     /// Used as `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RealIdentity {
         /// 自然人姓名
         ///
@@ -313,16 +368,25 @@ pub mod models {
         id_card_number: "id_card_number" required,
         identity_type: "identity_type" optional,
     });
+    /// The required fields of [`RealIdentity`], each given by name (all of them: a missing one does not compile); [`RealIdentity::new`] takes them.
+    pub struct RealIdentityRequired {
+        /// 自然人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
+        pub real_name: String,
+        /// 自然人身份证号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
+        pub id_card_number: String,
+    }
     impl RealIdentity {
-        /// A `RealIdentity` with its required fields (`real_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `RealIdentity { identity_type: Some(…), ..RealIdentity::new(…) }`.
+        /// A `RealIdentity` of its required fields (`real_name`, `id_card_number`), given by name in a [`RealIdentityRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.identity_type = Some(…))`.
         #[inline]
-        pub fn new(
-            real_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: RealIdentityRequired) -> Self {
+            let RealIdentityRequired { real_name, id_card_number } = required;
             Self {
-                real_name: real_name.into(),
-                id_card_number: id_card_number.into(),
+                real_name,
+                id_card_number,
                 identity_type: None,
             }
         }
@@ -347,6 +411,7 @@ pub mod models {
     ///
     /// Used as `PostRequestJumpControl` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestJumpControl` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`, `PostRequestJumpControl` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct JumpControl {
         /// 跳转的应用AppID
         ///
@@ -358,6 +423,7 @@ pub mod models {
     });
     /// Used as `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPolicyPeriods {
         /// 保险扣费周期编号
         ///
@@ -378,17 +444,31 @@ pub mod models {
         estimated_deduct_amount: "estimated_deduct_amount" required,
         policy_coverage_detail: "policy_coverage_detail" optional,
     });
+    /// The required fields of [`RequestPolicyPeriods`], each given by name (all of them: a missing one does not compile); [`RequestPolicyPeriods::new`] takes them.
+    pub struct RequestPolicyPeriodsRequired {
+        /// 保险扣费周期编号
+        ///
+        /// Example: `1`
+        pub policy_period_id: i64,
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: String,
+        /// 预计扣费金额
+        pub estimated_deduct_amount: ScheduledAmount,
+    }
     impl RequestPolicyPeriods {
-        /// A `RequestPolicyPeriods` with its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPolicyPeriods { policy_coverage_detail: Some(…), ..RequestPolicyPeriods::new(…) }`.
+        /// A `RequestPolicyPeriods` of its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`), given by name in a [`RequestPolicyPeriodsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.policy_coverage_detail = Some(…))`.
         #[inline]
-        pub fn new(
-            policy_period_id: i64,
-            estimated_deduct_date: impl Into<String>,
-            estimated_deduct_amount: ScheduledAmount,
-        ) -> Self {
+        pub fn new(required: RequestPolicyPeriodsRequired) -> Self {
+            let RequestPolicyPeriodsRequired {
+                policy_period_id,
+                estimated_deduct_date,
+                estimated_deduct_amount,
+            } = required;
             Self {
                 policy_period_id,
-                estimated_deduct_date: estimated_deduct_date.into(),
+                estimated_deduct_date,
                 estimated_deduct_amount,
                 policy_coverage_detail: None,
             }
@@ -398,6 +478,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPolicyPeriodsPolicyCoverageDetail` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriodsPolicyCoverageDetail` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriodsPolicyCoverageDetail` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PolicyCoverageDetail {
         /// 保单额度
         ///
@@ -412,6 +493,7 @@ pub mod models {
     });
     /// Used as `PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PolicyClauses {
         /// 条款内容
         ///
@@ -428,6 +510,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RedirectUrlResponse {
         /// 拉起微信支付客户端的URL
         ///
@@ -439,6 +522,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 应用ID
         ///
@@ -537,29 +621,62 @@ pub mod models {
         real_identity: "real_identity" optional,
         combined_deduct_period_count: "combined_deduct_period_count" optional,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 被保人的展示名称
+        ///
+        /// Example: `*明`
+        pub insured_display_name: String,
+        /// 签约结果通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub contract_notify_url: String,
+        /// 保险保单的开始日期
+        ///
+        /// Example: `2019-11-22`
+        pub policy_start_date: String,
+        /// 保险保单的结束日期
+        ///
+        /// Example: `2020-11-22`
+        pub policy_end_date: String,
+        /// 保单的扣费周期列表
+        pub policy_periods: Vec<RequestPolicyPeriods>,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `AppidRequest { openid: Some(…), ..AppidRequest::new(…) }`.
+        /// A `AppidRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            plan_id: i64,
-            out_contract_code: impl Into<String>,
-            insured_display_name: impl Into<String>,
-            contract_notify_url: impl Into<String>,
-            policy_start_date: impl Into<String>,
-            policy_end_date: impl Into<String>,
-            policy_periods: Vec<RequestPolicyPeriods>,
-        ) -> Self {
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired {
+                appid,
+                plan_id,
+                out_contract_code,
+                insured_display_name,
+                contract_notify_url,
+                policy_start_date,
+                policy_end_date,
+                policy_periods,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 openid: None,
                 plan_id,
-                out_contract_code: out_contract_code.into(),
-                insured_display_name: insured_display_name.into(),
-                contract_notify_url: contract_notify_url.into(),
-                policy_start_date: policy_start_date.into(),
-                policy_end_date: policy_end_date.into(),
+                out_contract_code,
+                insured_display_name,
+                contract_notify_url,
+                policy_start_date,
+                policy_end_date,
                 policy_periods,
                 amount: None,
                 out_trade_no: None,
@@ -577,6 +694,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PreEntrustwebIdResponse {
         /// 预签约ID
         ///
@@ -598,6 +716,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/papay/pay/partner/schedules/contract-id/{contract_id}`, `GetRequest` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 子商户号商户号
         ///
@@ -607,17 +726,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
+    pub struct SubMchidRequestRequired {
+        /// 子商户号商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequestRequired) -> Self {
+            let SubMchidRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// Used as `GetResponse` in `/v3/papay/pay/partner/schedules/contract-id/{contract_id}`, `PostResponse` in `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`, `GetResponse` in `/v3/papay/pay/schedules/contract-id/{contract_id}`, `PostResponse` in `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ScheduleStateResponse {
         /// 扣费预约的状态
         ///
@@ -650,6 +776,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidOpenidRequest {
         /// 应用ID
         ///
@@ -692,23 +819,47 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
+    /// The required fields of [`AppidOpenidRequest`], each given by name (all of them: a missing one does not compile); [`AppidOpenidRequest::new`] takes them.
+    pub struct AppidOpenidRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 签约结果通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub contract_notify_url: String,
+    }
     impl AppidOpenidRequest {
-        /// A `AppidOpenidRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `AppidOpenidRequest { openid: Some(…), ..AppidOpenidRequest::new(…) }`.
+        /// A `AppidOpenidRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`AppidOpenidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            plan_id: i64,
-            out_contract_code: impl Into<String>,
-            contract_display_account: impl Into<String>,
-            contract_notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AppidOpenidRequestRequired) -> Self {
+            let AppidOpenidRequestRequired {
+                appid,
+                plan_id,
+                out_contract_code,
+                contract_display_account,
+                contract_notify_url,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 openid: None,
                 plan_id,
-                out_contract_code: out_contract_code.into(),
-                contract_display_account: contract_display_account.into(),
-                contract_notify_url: contract_notify_url.into(),
+                out_contract_code,
+                contract_display_account,
+                contract_notify_url,
                 out_user_code: None,
                 deduct_schedule: None,
             }
@@ -718,6 +869,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct DeductSchedule {
         /// 预计扣费的日期
         ///
@@ -735,23 +887,38 @@ pub mod models {
         estimated_deduct_amount: "estimated_deduct_amount" required,
         description: "description" required,
     });
+    /// The required fields of [`DeductSchedule`], each given by name (all of them: a missing one does not compile); [`DeductSchedule::new`] takes them.
+    pub struct DeductScheduleRequired {
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: String,
+        /// 预计的扣费金额
+        pub estimated_deduct_amount: ScheduledAmount,
+        /// 商品描述
+        ///
+        /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
+        pub description: String,
+    }
     impl DeductSchedule {
-        /// A `DeductSchedule` of its required fields (`estimated_deduct_date`, `estimated_deduct_amount`, `description`).
+        /// A `DeductSchedule` of its required fields (`estimated_deduct_date`, `estimated_deduct_amount`, `description`), given by name in a [`DeductScheduleRequired`].
         #[inline]
-        pub fn new(
-            estimated_deduct_date: impl Into<String>,
-            estimated_deduct_amount: ScheduledAmount,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                estimated_deduct_date: estimated_deduct_date.into(),
+        pub fn new(required: DeductScheduleRequired) -> Self {
+            let DeductScheduleRequired {
+                estimated_deduct_date,
                 estimated_deduct_amount,
-                description: description.into(),
+                description,
+            } = required;
+            Self {
+                estimated_deduct_date,
+                estimated_deduct_amount,
+                description,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PreEntrustwebIdMiniprogramUsernameResponse {
         /// 预签约ID
         ///
@@ -773,6 +940,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RedirectUrlResponse2 {
         /// 跳转签约流程的URL
         ///
@@ -784,6 +952,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpAppidRequest {
         /// 应用ID
         ///
@@ -841,27 +1010,55 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
+    /// The required fields of [`SpAppidRequest`], each given by name (all of them: a missing one does not compile); [`SpAppidRequest::new`] takes them.
+    pub struct SpAppidRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sp_appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 签约结果通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub contract_notify_url: String,
+    }
     impl SpAppidRequest {
-        /// A `SpAppidRequest` with its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `SpAppidRequest { sp_openid: Some(…), ..SpAppidRequest::new(…) }`.
+        /// A `SpAppidRequest` of its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`SpAppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            plan_id: i64,
-            out_contract_code: impl Into<String>,
-            contract_display_account: impl Into<String>,
-            contract_notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SpAppidRequestRequired) -> Self {
+            let SpAppidRequestRequired {
+                sp_appid,
+                sub_mchid,
+                plan_id,
+                out_contract_code,
+                contract_display_account,
+                contract_notify_url,
+            } = required;
             Self {
-                sp_appid: sp_appid.into(),
+                sp_appid,
                 sp_openid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sub_appid: None,
                 sub_openid: None,
                 plan_id,
-                out_contract_code: out_contract_code.into(),
-                contract_display_account: contract_display_account.into(),
-                contract_notify_url: contract_notify_url.into(),
+                out_contract_code,
+                contract_display_account,
+                contract_notify_url,
                 out_user_code: None,
                 deduct_schedule: None,
             }
@@ -869,6 +1066,7 @@ pub mod models {
     }
     /// Used as `GetResponse` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponse` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidResponse {
         /// 商户号
         ///
@@ -934,16 +1132,28 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
+    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
+    pub struct MchidResponseRequired {
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+    }
     impl MchidResponse {
-        /// A `MchidResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        /// A `MchidResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(plan_id: i64, out_contract_code: impl Into<String>) -> Self {
+        pub fn new(required: MchidResponseRequired) -> Self {
+            let MchidResponseRequired { plan_id, out_contract_code } = required;
             Self {
                 mchid: None,
                 contract_id: None,
                 appid: None,
                 plan_id,
-                out_contract_code: out_contract_code.into(),
+                out_contract_code,
                 contract_display_account: None,
                 contract_state: None,
                 contract_signed_time: None,
@@ -959,6 +1169,7 @@ pub mod models {
     ///
     /// Used as `GetResponseContractTerminateInfo` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfo` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, `GetResponseContractTerminateInfo` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfo` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseContractTerminateInfo {
         /// 协议解约方式
         ///
@@ -982,6 +1193,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDeductSchedule` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseDeductSchedule` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, `GetResponseDeductSchedule` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseDeductSchedule` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDeductSchedule {
         /// 预计扣费的日期
         ///
@@ -1012,6 +1224,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponse` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ContractIdResponse {
         /// 委托代扣协议ID
         ///
@@ -1092,22 +1305,34 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
+    /// The required fields of [`ContractIdResponse`], each given by name (all of them: a missing one does not compile); [`ContractIdResponse::new`] takes them.
+    pub struct ContractIdResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+    }
     impl ContractIdResponse {
-        /// A `ContractIdResponse` with its required fields (`sub_mchid`, `plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `ContractIdResponse { contract_id: Some(…), ..ContractIdResponse::new(…) }`.
+        /// A `ContractIdResponse` of its required fields (`sub_mchid`, `plan_id`, `out_contract_code`), given by name in a [`ContractIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            plan_id: i64,
-            out_contract_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ContractIdResponseRequired) -> Self {
+            let ContractIdResponseRequired { sub_mchid, plan_id, out_contract_code } = required;
             Self {
                 contract_id: None,
                 sp_mchid: None,
                 sp_appid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sub_appid: None,
                 plan_id,
-                out_contract_code: out_contract_code.into(),
+                out_contract_code,
                 contract_display_account: None,
                 contract_state: None,
                 contract_signed_time: None,

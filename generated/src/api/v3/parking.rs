@@ -385,6 +385,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplication` in `/v3/parking/reminders/application/query`, `GetResponseApplicationList` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Application {
         /// 停车场进件审核单号
         ///
@@ -412,6 +413,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationAuditComment` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListAuditComment` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AuditComment {
         /// `fields`
         pub fields: Option<Vec<Fields>>,
@@ -426,6 +428,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationAuditCommentFields` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListAuditCommentFields` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Fields {
         /// 字段名
         ///
@@ -470,6 +473,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationParkingLot` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLot` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ParkingLot {
         /// 停车场名称
         ///
@@ -544,6 +548,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationParkingLotChargingRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRule` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ChargingRule {
         /// 收费规则类型
         ///
@@ -604,6 +609,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationParkingLotChargingRuleDurationSegmentRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DurationSegmentRule {
         /// 日期类型
         ///
@@ -675,6 +681,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationParkingLotChargingRuleFixedIntervalRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FixedIntervalRule {
         /// 日期类型
         ///
@@ -756,6 +763,7 @@ pub mod models {
     });
     /// Used as `GetResponseApplicationParkingLotChargingRulePreEntryRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRulePreEntryRule` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PreEntryRule {
         /// 日期类型
         ///

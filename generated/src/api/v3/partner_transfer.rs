@@ -107,6 +107,7 @@ pub mod models {
     });
     /// Used as `GetResponseTransferDetailList` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferDetailList {
         /// 微信支付明细单号
         ///

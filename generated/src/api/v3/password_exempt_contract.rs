@@ -13,6 +13,7 @@ impl<'a> PasswordExemptContract<'a> {
 pub mod models {
     /// Used as `PostRequest` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`, `PostRequest` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 商户AppID
         ///
@@ -47,29 +48,58 @@ pub mod models {
         contract_display_account: "contract_display_account" required,
         openid: "openid" required,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 回调通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub notify_url: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `openid`).
+        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `openid`), given by name in a [`AppidRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            service_id: i64,
-            out_contract_code: impl Into<String>,
-            notify_url: impl Into<String>,
-            contract_display_account: impl Into<String>,
-            openid: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired {
+                appid,
                 service_id,
-                out_contract_code: out_contract_code.into(),
-                notify_url: notify_url.into(),
-                contract_display_account: contract_display_account.into(),
-                openid: openid.into(),
+                out_contract_code,
+                notify_url,
+                contract_display_account,
+                openid,
+            } = required;
+            Self {
+                appid,
+                service_id,
+                out_contract_code,
+                notify_url,
+                contract_display_account,
+                openid,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PreEntrustwebIdResponse {
         /// 预签约ID
         ///
@@ -104,15 +134,27 @@ pub mod models {
         sign_mp_appid: "sign_mp_appid" optional,
         sign_mp_path: "sign_mp_path" optional,
     });
+    /// The required fields of [`PreEntrustwebIdResponse`], each given by name (all of them: a missing one does not compile); [`PreEntrustwebIdResponse::new`] takes them.
+    pub struct PreEntrustwebIdResponseRequired {
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+    }
     impl PreEntrustwebIdResponse {
-        /// A `PreEntrustwebIdResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PreEntrustwebIdResponse { pre_entrustweb_id: Some(…), ..PreEntrustwebIdResponse::new(…) }`.
+        /// A `PreEntrustwebIdResponse` of its required fields (`service_id`, `out_contract_code`), given by name in a [`PreEntrustwebIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pre_entrustweb_id = Some(…))`.
         #[inline]
-        pub fn new(service_id: i64, out_contract_code: impl Into<String>) -> Self {
+        pub fn new(required: PreEntrustwebIdResponseRequired) -> Self {
+            let PreEntrustwebIdResponseRequired { service_id, out_contract_code } = required;
             Self {
                 pre_entrustweb_id: None,
                 mchid: None,
                 service_id,
-                out_contract_code: out_contract_code.into(),
+                out_contract_code,
                 sign_mp_appid: None,
                 sign_mp_path: None,
             }
@@ -120,6 +162,7 @@ pub mod models {
     }
     /// Used as `PostRequest` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`, `PostRequest` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidServiceIdRequest {
         /// 商户AppID
         ///
@@ -159,31 +202,64 @@ pub mod models {
         prepay_id: "prepay_id" required,
         openid: "openid" required,
     });
+    /// The required fields of [`AppidServiceIdRequest`], each given by name (all of them: a missing one does not compile); [`AppidServiceIdRequest::new`] takes them.
+    pub struct AppidServiceIdRequestRequired {
+        /// 商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 回调通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub notify_url: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: String,
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
     impl AppidServiceIdRequest {
-        /// A `AppidServiceIdRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`, `openid`).
+        /// A `AppidServiceIdRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`, `openid`), given by name in a [`AppidServiceIdRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            service_id: i64,
-            out_contract_code: impl Into<String>,
-            notify_url: impl Into<String>,
-            contract_display_account: impl Into<String>,
-            prepay_id: impl Into<String>,
-            openid: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
+        pub fn new(required: AppidServiceIdRequestRequired) -> Self {
+            let AppidServiceIdRequestRequired {
+                appid,
                 service_id,
-                out_contract_code: out_contract_code.into(),
-                notify_url: notify_url.into(),
-                contract_display_account: contract_display_account.into(),
-                prepay_id: prepay_id.into(),
-                openid: openid.into(),
+                out_contract_code,
+                notify_url,
+                contract_display_account,
+                prepay_id,
+                openid,
+            } = required;
+            Self {
+                appid,
+                service_id,
+                out_contract_code,
+                notify_url,
+                contract_display_account,
+                prepay_id,
+                openid,
             }
         }
     }
     /// Used as `PostResponse` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidResponse {
         /// 商户号
         ///
@@ -203,14 +279,26 @@ pub mod models {
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,
     });
+    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
+    pub struct MchidResponseRequired {
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+    }
     impl MchidResponse {
-        /// A `MchidResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        /// A `MchidResponse` of its required fields (`service_id`, `out_contract_code`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(service_id: i64, out_contract_code: impl Into<String>) -> Self {
+        pub fn new(required: MchidResponseRequired) -> Self {
+            let MchidResponseRequired { service_id, out_contract_code } = required;
             Self {
                 mchid: None,
                 service_id,
-                out_contract_code: out_contract_code.into(),
+                out_contract_code,
             }
         }
     }

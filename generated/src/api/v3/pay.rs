@@ -28,6 +28,7 @@ impl<'a> Pay<'a> {
 pub mod models {
     /// Used as `PostResponse` in `/v3/pay/acquiring-bank/transactions/exposure`, `PostResponse` in `/v3/pay/partner/transactions/exposure`, `PostResponse` in `/v3/pay/transactions/exposure`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FqfExposureResponse {
         /// 是否建议曝光微信分付
         pub fqf_exposure: Option<bool>,
@@ -70,6 +71,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/pay/instal/exposure`, `PostResponse` in `/v3/pay/instal/partner/exposure`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RecommendExposureResponse {
         /// 是否建议曝光微信分付
         pub recommend_exposure: Option<bool>,
@@ -81,6 +83,7 @@ pub mod models {
     ///
     /// Used as `PostRequestAmount` in `/v3/pay/partner/transactions/app`, `PostRequestAmount` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestAmount` in `/v3/pay/partner/transactions/codepay`, `PostRequestAmount` in `/v3/pay/partner/transactions/h5`, `PostRequestAmount` in `/v3/pay/partner/transactions/jsapi`, `PostRequestAmount` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestAmount` in `/v3/pay/partner/transactions/miniprogram`, `PostRequestAmount` in `/v3/pay/partner/transactions/native` and 7 more.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 总金额
         ///
@@ -95,10 +98,18 @@ pub mod models {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`Amount`], each given by name (all of them: a missing one does not compile); [`Amount::new`] takes them.
+    pub struct AmountRequired {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: i64,
+    }
     impl Amount {
-        /// A `Amount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `Amount { currency: Some(…), ..Amount::new(…) }`.
+        /// A `Amount` of its required fields (`total`), given by name in a [`AmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
         #[inline]
-        pub fn new(total: i64) -> Self {
+        pub fn new(required: AmountRequired) -> Self {
+            let AmountRequired { total } = required;
             Self { total, currency: None }
         }
     }
@@ -106,6 +117,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/app`, `PostRequestPayer` in `/v3/pay/partner/transactions/h5`, `PostRequestPayer` in `/v3/pay/partner/transactions/native`, `PostRequestPayer` in `/v3/pay/transactions/app`, `PostRequestPayer` in `/v3/pay/transactions/h5`, `PostRequestPayer` in `/v3/pay/transactions/native`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 实名支付(需单独申请权限)
         pub identity: Option<Identity>,
@@ -117,6 +129,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/app`, `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/h5`, `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/jsapi`, `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/native`, `PostRequestPayerIdentity` in `/v3/pay/transactions/app`, `PostRequestPayerIdentity` in `/v3/pay/transactions/h5`, `PostRequestPayerIdentity` in `/v3/pay/transactions/jsapi`, `PostRequestPayerIdentity` in `/v3/pay/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Identity {
         /// 证件类型
         pub type_: Type,
@@ -134,19 +147,25 @@ pub mod models {
         number: "number" required,
         name: "name" required,
     });
+    /// The required fields of [`Identity`], each given by name (all of them: a missing one does not compile); [`Identity::new`] takes them.
+    pub struct IdentityRequired {
+        /// 证件类型
+        pub type_: Type,
+        /// 加密后的证件号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub number: String,
+        /// 加密后的姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub name: String,
+    }
     impl Identity {
-        /// A `Identity` of its required fields (`type_`, `number`, `name`).
+        /// A `Identity` of its required fields (`type_`, `number`, `name`), given by name in a [`IdentityRequired`].
         #[inline]
-        pub fn new(
-            type_: Type,
-            number: impl Into<String>,
-            name: impl Into<String>,
-        ) -> Self {
-            Self {
-                type_,
-                number: number.into(),
-                name: name.into(),
-            }
+        pub fn new(required: IdentityRequired) -> Self {
+            let IdentityRequired { type_, number, name } = required;
+            Self { type_, number, name }
         }
     }
     /// 证件类型
@@ -187,6 +206,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSubsidyInfo` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfo` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfo` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfo` in `/v3/pay/transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubsidyInfo {
         /// 贴息详情列表
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
@@ -196,6 +216,7 @@ pub mod models {
     });
     /// Used as `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubsidyDetail {
         /// 贴息方案类型
         ///
@@ -208,13 +229,20 @@ pub mod models {
         subsidy_period_type: "subsidy_period_type" required,
         subsidy_plan: "subsidy_plan" required,
     });
+    /// The required fields of [`SubsidyDetail`], each given by name (all of them: a missing one does not compile); [`SubsidyDetail::new`] takes them.
+    pub struct SubsidyDetailRequired {
+        /// 贴息方案类型
+        ///
+        /// Example: `PERIOD`
+        pub subsidy_period_type: SubsidyPeriodType,
+        /// 贴息方案列表
+        pub subsidy_plan: Vec<SubsidyPlan>,
+    }
     impl SubsidyDetail {
-        /// A `SubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
+        /// A `SubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`), given by name in a [`SubsidyDetailRequired`].
         #[inline]
-        pub fn new(
-            subsidy_period_type: SubsidyPeriodType,
-            subsidy_plan: Vec<SubsidyPlan>,
-        ) -> Self {
+        pub fn new(required: SubsidyDetailRequired) -> Self {
+            let SubsidyDetailRequired { subsidy_period_type, subsidy_plan } = required;
             Self {
                 subsidy_period_type,
                 subsidy_plan,
@@ -242,6 +270,7 @@ pub mod models {
     });
     /// Used as `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubsidyPlan {
         /// 贴息期数
         ///
@@ -266,10 +295,32 @@ pub mod models {
         subsidy_installment_num: "subsidy_installment_num" required,
         subsidy_percent: "subsidy_percent" required,
     });
+    /// The required fields of [`SubsidyPlan`], each given by name (all of them: a missing one does not compile); [`SubsidyPlan::new`] takes them.
+    pub struct SubsidyPlanRequired {
+        /// 贴息期数
+        ///
+        /// Example: `3`
+        ///
+        /// - `3`
+        ///
+        /// - `6`
+        ///
+        /// - `12`
+        pub subsidy_installment_num: i64,
+        /// 贴息比例
+        ///
+        /// Example: `100`
+        ///
+        /// - `0`
+        ///
+        /// - `100`
+        pub subsidy_percent: i64,
+    }
     impl SubsidyPlan {
-        /// A `SubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
+        /// A `SubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`), given by name in a [`SubsidyPlanRequired`].
         #[inline]
-        pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
+        pub fn new(required: SubsidyPlanRequired) -> Self {
+            let SubsidyPlanRequired { subsidy_installment_num, subsidy_percent } = required;
             Self {
                 subsidy_installment_num,
                 subsidy_percent,
@@ -278,6 +329,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/app`, `PostResponse` in `/v3/pay/partner/transactions/jsapi`, `PostResponse` in `/v3/pay/transactions/app`, `PostResponse` in `/v3/pay/transactions/jsapi`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PrepayIdResponse {
         /// 预支付交易会话标识
         ///
@@ -287,19 +339,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(PrepayIdResponse {
         prepay_id: "prepay_id" required,
     });
+    /// The required fields of [`PrepayIdResponse`], each given by name (all of them: a missing one does not compile); [`PrepayIdResponse::new`] takes them.
+    pub struct PrepayIdResponseRequired {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: String,
+    }
     impl PrepayIdResponse {
-        /// A `PrepayIdResponse` of its required fields (`prepay_id`).
+        /// A `PrepayIdResponse` of its required fields (`prepay_id`), given by name in a [`PrepayIdResponseRequired`].
         #[inline]
-        pub fn new(prepay_id: impl Into<String>) -> Self {
-            Self {
-                prepay_id: prepay_id.into(),
-            }
+        pub fn new(required: PrepayIdResponseRequired) -> Self {
+            let PrepayIdResponseRequired { prepay_id } = required;
+            Self { prepay_id }
         }
     }
     /// 签约授权信息
     ///
     /// Used as `PostRequestContractInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestContractInfo` in `/v3/pay/transactions/app-with-contract`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ContractInfo {
         /// 模板ID
         ///
@@ -339,24 +398,52 @@ pub mod models {
         contract_display_account: "contract_display_account" required,
         contract_notify_url: "contract_notify_url" optional,
     });
+    /// The required fields of [`ContractInfo`], each given by name (all of them: a missing one does not compile); [`ContractInfo::new`] takes them.
+    pub struct ContractInfoRequired {
+        /// 模板ID
+        ///
+        /// Example: `3484306348`
+        pub plan_id: String,
+        /// 签约商户号
+        ///
+        /// Example: `1200009811`
+        pub contract_mchid: String,
+        /// 签约AppID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub contract_appid: String,
+        /// 签约协议号
+        ///
+        /// Example: `100001256`
+        pub contract_code: String,
+        /// 请求序列号
+        ///
+        /// Example: `1695`
+        pub request_serial: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `123456`
+        pub contract_display_account: String,
+    }
     impl ContractInfo {
-        /// A `ContractInfo` with its required fields (`plan_id`, `contract_mchid`, `contract_appid`, `contract_code`, `request_serial`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `ContractInfo { contract_notify_url: Some(…), ..ContractInfo::new(…) }`.
+        /// A `ContractInfo` of its required fields (`plan_id`, `contract_mchid`, `contract_appid`, `contract_code`, `request_serial`, `contract_display_account`), given by name in a [`ContractInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_notify_url = Some(…))`.
         #[inline]
-        pub fn new(
-            plan_id: impl Into<String>,
-            contract_mchid: impl Into<String>,
-            contract_appid: impl Into<String>,
-            contract_code: impl Into<String>,
-            request_serial: impl Into<String>,
-            contract_display_account: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ContractInfoRequired) -> Self {
+            let ContractInfoRequired {
+                plan_id,
+                contract_mchid,
+                contract_appid,
+                contract_code,
+                request_serial,
+                contract_display_account,
+            } = required;
             Self {
-                plan_id: plan_id.into(),
-                contract_mchid: contract_mchid.into(),
-                contract_appid: contract_appid.into(),
-                contract_code: contract_code.into(),
-                request_serial: request_serial.into(),
-                contract_display_account: contract_display_account.into(),
+                plan_id,
+                contract_mchid,
+                contract_appid,
+                contract_code,
+                request_serial,
+                contract_display_account,
                 contract_notify_url: None,
             }
         }
@@ -365,6 +452,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDetail` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestDetail` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestDetail` in `/v3/pay/transactions/app-with-contract`, `PostRequestDetail` in `/v3/pay/transactions/jsapi-with-contract`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Detail {
         /// 订单原价
         ///
@@ -382,10 +470,16 @@ pub mod models {
         invoice_id: "invoice_id" optional,
         goods_detail: "goods_detail" required,
     });
+    /// The required fields of [`Detail`], each given by name (all of them: a missing one does not compile); [`Detail::new`] takes them.
+    pub struct DetailRequired {
+        /// 单品列表
+        pub goods_detail: Vec<GoodsDetail>,
+    }
     impl Detail {
-        /// A `Detail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `Detail { cost_price: Some(…), ..Detail::new(…) }`.
+        /// A `Detail` of its required fields (`goods_detail`), given by name in a [`DetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cost_price = Some(…))`.
         #[inline]
-        pub fn new(goods_detail: Vec<GoodsDetail>) -> Self {
+        pub fn new(required: DetailRequired) -> Self {
+            let DetailRequired { goods_detail } = required;
             Self {
                 cost_price: None,
                 invoice_id: None,
@@ -395,6 +489,7 @@ pub mod models {
     }
     /// Used as `PostRequestDetailGoodsDetail` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestDetailGoodsDetail` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestDetailGoodsDetail` in `/v3/pay/transactions/app-with-contract`, `PostRequestDetailGoodsDetail` in `/v3/pay/transactions/jsapi-with-contract`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商户侧商品编码
         ///
@@ -424,16 +519,28 @@ pub mod models {
         quantity: "quantity" required,
         unit_price: "unit_price" required,
     });
+    /// The required fields of [`GoodsDetail`], each given by name (all of them: a missing one does not compile); [`GoodsDetail::new`] takes them.
+    pub struct GoodsDetailRequired {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: i64,
+    }
     impl GoodsDetail {
-        /// A `GoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `GoodsDetail { wechatpay_goods_id: Some(…), ..GoodsDetail::new(…) }`.
+        /// A `GoodsDetail` of its required fields (`merchant_goods_id`, `quantity`, `unit_price`), given by name in a [`GoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechatpay_goods_id = Some(…))`.
         #[inline]
-        pub fn new(
-            merchant_goods_id: impl Into<String>,
-            quantity: i64,
-            unit_price: i64,
-        ) -> Self {
+        pub fn new(required: GoodsDetailRequired) -> Self {
+            let GoodsDetailRequired { merchant_goods_id, quantity, unit_price } = required;
             Self {
-                merchant_goods_id: merchant_goods_id.into(),
+                merchant_goods_id,
                 wechatpay_goods_id: None,
                 goods_name: None,
                 quantity,
@@ -445,6 +552,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestSceneInfo` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestSceneInfo` in `/v3/pay/transactions/app-with-contract`, `PostRequestSceneInfo` in `/v3/pay/transactions/jsapi-with-contract`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SceneInfo {
         /// 用户终端IP
         ///
@@ -462,12 +570,20 @@ pub mod models {
         device_id: "device_id" optional,
         store_info: "store_info" optional,
     });
+    /// The required fields of [`SceneInfo`], each given by name (all of them: a missing one does not compile); [`SceneInfo::new`] takes them.
+    pub struct SceneInfoRequired {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: String,
+    }
     impl SceneInfo {
-        /// A `SceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfo { device_id: Some(…), ..SceneInfo::new(…) }`.
+        /// A `SceneInfo` of its required fields (`payer_client_ip`), given by name in a [`SceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(payer_client_ip: impl Into<String>) -> Self {
+        pub fn new(required: SceneInfoRequired) -> Self {
+            let SceneInfoRequired { payer_client_ip } = required;
             Self {
-                payer_client_ip: payer_client_ip.into(),
+                payer_client_ip,
                 device_id: None,
                 store_info: None,
             }
@@ -477,6 +593,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/app-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/partner/transactions/id/{transaction_id}`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/jsapi-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/app-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/transactions/id/{transaction_id}`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/jsapi-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StoreInfo {
         /// 门店编号
         ///
@@ -505,6 +622,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSettleInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestSettleInfo` in `/v3/pay/partner/transactions/jsapi-with-contract`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SettleInfo {
         /// 是否指定分账
         ///
@@ -516,6 +634,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/app-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/miniprogram`, `PostResponse` in `/v3/pay/partner/transactions/scannedpos`, `PostResponse` in `/v3/pay/transactions/app-with-contract`, `PostResponse` in `/v3/pay/transactions/jsapi-with-contract`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PrepayIdResponse2 {
         /// 预支付交易会话标识
         ///
@@ -529,6 +648,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDetail` in `/v3/pay/partner/transactions/codepay`, `PostRequestDetail` in `/v3/pay/transactions/codepay`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestDetail {
         /// 订单原价
         ///
@@ -546,10 +666,16 @@ pub mod models {
         invoice_id: "invoice_id" optional,
         goods_detail: "goods_detail" required,
     });
+    /// The required fields of [`RequestDetail`], each given by name (all of them: a missing one does not compile); [`RequestDetail::new`] takes them.
+    pub struct RequestDetailRequired {
+        /// 单品列表
+        pub goods_detail: Vec<RequestGoodsDetail>,
+    }
     impl RequestDetail {
-        /// A `RequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `RequestDetail { cost_price: Some(…), ..RequestDetail::new(…) }`.
+        /// A `RequestDetail` of its required fields (`goods_detail`), given by name in a [`RequestDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cost_price = Some(…))`.
         #[inline]
-        pub fn new(goods_detail: Vec<RequestGoodsDetail>) -> Self {
+        pub fn new(required: RequestDetailRequired) -> Self {
+            let RequestDetailRequired { goods_detail } = required;
             Self {
                 cost_price: None,
                 invoice_id: None,
@@ -559,6 +685,7 @@ pub mod models {
     }
     /// Used as `PostRequestDetailGoodsDetail` in `/v3/pay/partner/transactions/codepay`, `PostRequestDetailGoodsDetail` in `/v3/pay/transactions/codepay`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestGoodsDetail {
         /// 商品编码
         ///
@@ -588,16 +715,28 @@ pub mod models {
         quantity: "quantity" required,
         unit_price: "unit_price" required,
     });
+    /// The required fields of [`RequestGoodsDetail`], each given by name (all of them: a missing one does not compile); [`RequestGoodsDetail::new`] takes them.
+    pub struct RequestGoodsDetailRequired {
+        /// 商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: i64,
+    }
     impl RequestGoodsDetail {
-        /// A `RequestGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoodsDetail { wxpay_goods_id: Some(…), ..RequestGoodsDetail::new(…) }`.
+        /// A `RequestGoodsDetail` of its required fields (`merchant_goods_id`, `quantity`, `unit_price`), given by name in a [`RequestGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_goods_id = Some(…))`.
         #[inline]
-        pub fn new(
-            merchant_goods_id: impl Into<String>,
-            quantity: i64,
-            unit_price: i64,
-        ) -> Self {
+        pub fn new(required: RequestGoodsDetailRequired) -> Self {
+            let RequestGoodsDetailRequired { merchant_goods_id, quantity, unit_price } = required;
             Self {
-                merchant_goods_id: merchant_goods_id.into(),
+                merchant_goods_id,
                 wxpay_goods_id: None,
                 goods_name: None,
                 quantity,
@@ -609,6 +748,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/codepay`, `PostRequestPayer` in `/v3/pay/transactions/codepay`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPayer {
         /// 授权码
         ///
@@ -618,19 +758,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RequestPayer {
         auth_code: "auth_code" required,
     });
+    /// The required fields of [`RequestPayer`], each given by name (all of them: a missing one does not compile); [`RequestPayer::new`] takes them.
+    pub struct RequestPayerRequired {
+        /// 授权码
+        ///
+        /// Example: `130061098828009406`
+        pub auth_code: String,
+    }
     impl RequestPayer {
-        /// A `RequestPayer` of its required fields (`auth_code`).
+        /// A `RequestPayer` of its required fields (`auth_code`), given by name in a [`RequestPayerRequired`].
         #[inline]
-        pub fn new(auth_code: impl Into<String>) -> Self {
-            Self {
-                auth_code: auth_code.into(),
-            }
+        pub fn new(required: RequestPayerRequired) -> Self {
+            let RequestPayerRequired { auth_code } = required;
+            Self { auth_code }
         }
     }
     /// 场景信息
     ///
     /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/codepay`, `PostRequestSceneInfo` in `/v3/pay/transactions/codepay`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestSceneInfo {
         /// 商户端设备号
         ///
@@ -648,10 +795,16 @@ pub mod models {
         device_ip: "device_ip" optional,
         store_info: "store_info" required,
     });
+    /// The required fields of [`RequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`RequestSceneInfo::new`] takes them.
+    pub struct RequestSceneInfoRequired {
+        /// 商户门店信息
+        pub store_info: RequestStoreInfo,
+    }
     impl RequestSceneInfo {
-        /// A `RequestSceneInfo` with its required fields (`store_info`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfo { device_id: Some(…), ..RequestSceneInfo::new(…) }`.
+        /// A `RequestSceneInfo` of its required fields (`store_info`), given by name in a [`RequestSceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(store_info: RequestStoreInfo) -> Self {
+        pub fn new(required: RequestSceneInfoRequired) -> Self {
+            let RequestSceneInfoRequired { store_info } = required;
             Self {
                 device_id: None,
                 device_ip: None,
@@ -663,6 +816,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/codepay`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/codepay`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestStoreInfo {
         /// 门店编号
         ///
@@ -681,6 +835,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSettleInfo` in `/v3/pay/partner/transactions/codepay`, `PostRequestSettleInfo` in `/v3/pay/partner/transactions/scannedpos`, `PostRequestSettleInfo` in `/v3/pay/transactions/app`, `PostRequestSettleInfo` in `/v3/pay/transactions/app-with-contract`, `PostRequestSettleInfo` in `/v3/pay/transactions/codepay`, `PostRequestSettleInfo` in `/v3/pay/transactions/h5`, `PostRequestSettleInfo` in `/v3/pay/transactions/jsapi`, `PostRequestSettleInfo` in `/v3/pay/transactions/jsapi-with-contract` and 1 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestSettleInfo {
         /// 是否指定分账
         ///
@@ -694,6 +849,7 @@ pub mod models {
     ///
     /// Used as `PostResponseAmount` in `/v3/pay/partner/transactions/codepay`, `PostResponseAmount` in `/v3/pay/transactions/codepay`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAmount {
         /// 订单金额
         ///
@@ -720,6 +876,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetail` in `/v3/pay/partner/transactions/codepay`, `GetResponsePromotionDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `PostResponsePromotionDetail` in `/v3/pay/transactions/codepay`, `GetResponsePromotionDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -779,6 +936,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v3/pay/partner/transactions/codepay`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `PostResponsePromotionDetailGoodsDetail` in `/v3/pay/transactions/codepay`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseGoodsDetail {
         /// 商品编码
         ///
@@ -812,6 +970,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfo` in `/v3/pay/transactions/h5`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestSceneInfo2 {
         /// 用户终端IP
         ///
@@ -832,15 +991,22 @@ pub mod models {
         store_info: "store_info" optional,
         h5_info: "h5_info" required,
     });
+    /// The required fields of [`RequestSceneInfo2`], each given by name (all of them: a missing one does not compile); [`RequestSceneInfo2::new`] takes them.
+    pub struct RequestSceneInfo2Required {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: String,
+        /// `h5_info`
+        pub h5_info: crate::types::H5Info,
+    }
     impl RequestSceneInfo2 {
-        /// A `RequestSceneInfo2` with its required fields (`payer_client_ip`, `h5_info`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfo2 { device_id: Some(…), ..RequestSceneInfo2::new(…) }`.
+        /// A `RequestSceneInfo2` of its required fields (`payer_client_ip`, `h5_info`), given by name in a [`RequestSceneInfo2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(
-            payer_client_ip: impl Into<String>,
-            h5_info: crate::types::H5Info,
-        ) -> Self {
+        pub fn new(required: RequestSceneInfo2Required) -> Self {
+            let RequestSceneInfo2Required { payer_client_ip, h5_info } = required;
             Self {
-                payer_client_ip: payer_client_ip.into(),
+                payer_client_ip,
                 device_id: None,
                 store_info: None,
                 h5_info,
@@ -851,6 +1017,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/h5`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestSceneInfoStoreInfo {
         /// 门店编号
         ///
@@ -875,12 +1042,20 @@ pub mod models {
         area_code: "area_code" optional,
         address: "address" optional,
     });
+    /// The required fields of [`RequestSceneInfoStoreInfo`], each given by name (all of them: a missing one does not compile); [`RequestSceneInfoStoreInfo::new`] takes them.
+    pub struct RequestSceneInfoStoreInfoRequired {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        pub id: String,
+    }
     impl RequestSceneInfoStoreInfo {
-        /// A `RequestSceneInfoStoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfoStoreInfo { name: Some(…), ..RequestSceneInfoStoreInfo::new(…) }`.
+        /// A `RequestSceneInfoStoreInfo` of its required fields (`id`), given by name in a [`RequestSceneInfoStoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(id: impl Into<String>) -> Self {
+        pub fn new(required: RequestSceneInfoStoreInfoRequired) -> Self {
+            let RequestSceneInfoStoreInfoRequired { id } = required;
             Self {
-                id: id.into(),
+                id,
                 name: None,
                 area_code: None,
                 address: None,
@@ -889,6 +1064,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/h5`, `PostResponse` in `/v3/pay/transactions/h5`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct H5UrlResponse {
         /// 支付跳转链接
         ///
@@ -898,15 +1074,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(H5UrlResponse {
         h5_url: "h5_url" required,
     });
+    /// The required fields of [`H5UrlResponse`], each given by name (all of them: a missing one does not compile); [`H5UrlResponse::new`] takes them.
+    pub struct H5UrlResponseRequired {
+        /// 支付跳转链接
+        ///
+        /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
+        pub h5_url: String,
+    }
     impl H5UrlResponse {
-        /// A `H5UrlResponse` of its required fields (`h5_url`).
+        /// A `H5UrlResponse` of its required fields (`h5_url`), given by name in a [`H5UrlResponseRequired`].
         #[inline]
-        pub fn new(h5_url: impl Into<String>) -> Self {
-            Self { h5_url: h5_url.into() }
+        pub fn new(required: H5UrlResponseRequired) -> Self {
+            let H5UrlResponseRequired { h5_url } = required;
+            Self { h5_url }
         }
     }
     /// Used as `GetRequest` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidRequest {
         /// 服务商户号
         ///
@@ -921,20 +1106,30 @@ pub mod models {
         sp_mchid: query "sp_mchid" required,
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SpMchidRequest`], each given by name (all of them: a missing one does not compile); [`SpMchidRequest::new`] takes them.
+    pub struct SpMchidRequestRequired {
+        /// 服务商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `1230000109`
+        pub sp_mchid: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SpMchidRequest {
-        /// A `SpMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+        /// A `SpMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`SpMchidRequestRequired`].
         #[inline]
-        pub fn new(sp_mchid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SpMchidRequestRequired) -> Self {
+            let SpMchidRequestRequired { sp_mchid, sub_mchid } = required;
+            Self { sp_mchid, sub_mchid }
         }
     }
     /// 用户支付金额
     ///
     /// Used as `GetResponseAmount` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseAmount2 {
         /// 总金额
         ///
@@ -963,6 +1158,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDetail {
         /// 订单原价
         ///
@@ -982,6 +1178,7 @@ pub mod models {
     });
     /// Used as `GetResponseDetailGoodsDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseDetailGoodsDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseDetailGoodsDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseDetailGoodsDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseDetailGoodsDetail {
         /// 商户侧商品编码
         ///
@@ -1015,6 +1212,7 @@ pub mod models {
     ///
     /// Used as `GetResponsePayer` in `/v3/pay/partner/transactions/id/{transaction_id}`, `PostRequestPayer` in `/v3/pay/partner/transactions/jsapi-with-contract`, `GetResponsePayer` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePayer {
         /// 用户服务标识
         ///
@@ -1033,6 +1231,7 @@ pub mod models {
     ///
     /// Used as `GetResponseSceneInfo` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseSceneInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseSceneInfo` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseSceneInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseSceneInfo {
         /// 用户终端IP
         ///
@@ -1054,6 +1253,7 @@ pub mod models {
     ///
     /// Used as `GetResponseSettleInfo` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseSettleInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseSettleInfo {
         /// 是否指定分账
         pub profit_sharing: Option<bool>,
@@ -1070,6 +1270,7 @@ pub mod models {
     ///
     /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/miniprogram`, `PostRequestPayer` in `/v3/pay/partner/transactions/scannedpos`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestPayer2 {
         /// 用户标识
         ///
@@ -1086,6 +1287,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/native`, `PostResponse` in `/v3/pay/transactions/native`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct CodeUrlResponse {
         /// 二维码链接
         ///
@@ -1095,17 +1297,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(CodeUrlResponse {
         code_url: "code_url" required,
     });
+    /// The required fields of [`CodeUrlResponse`], each given by name (all of them: a missing one does not compile); [`CodeUrlResponse::new`] takes them.
+    pub struct CodeUrlResponseRequired {
+        /// 二维码链接
+        ///
+        /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
+        pub code_url: String,
+    }
     impl CodeUrlResponse {
-        /// A `CodeUrlResponse` of its required fields (`code_url`).
+        /// A `CodeUrlResponse` of its required fields (`code_url`), given by name in a [`CodeUrlResponseRequired`].
         #[inline]
-        pub fn new(code_url: impl Into<String>) -> Self {
-            Self { code_url: code_url.into() }
+        pub fn new(required: CodeUrlResponseRequired) -> Self {
+            let CodeUrlResponseRequired { code_url } = required;
+            Self { code_url }
         }
     }
     /// 使用的商户贴息信息(微信分付)
     ///
     /// Used as `GetResponseInstallmentInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct InstallmentInfo {
         /// 是否使用了商户贴息
         pub use_subsidy: Option<bool>,
@@ -1122,6 +1333,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePayer` in `/v3/pay/transactions/codepay`, `GetResponsePayer` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePayer2 {
         /// 用户标识
         ///
@@ -1133,6 +1345,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/pay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct MchidRequest {
         /// 直连商户号
         ///
@@ -1142,11 +1355,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(MchidRequest {
         mchid: query "mchid" required,
     });
+    /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
+    pub struct MchidRequestRequired {
+        /// 直连商户号
+        ///
+        /// Query parameter `mchid`. Example: `1230000109`
+        pub mchid: String,
+    }
     impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`mchid`).
+        /// A `MchidRequest` of its required fields (`mchid`), given by name in a [`MchidRequestRequired`].
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self { mchid: mchid.into() }
+        pub fn new(required: MchidRequestRequired) -> Self {
+            let MchidRequestRequired { mchid } = required;
+            Self { mchid }
         }
     }
 }

@@ -29,6 +29,7 @@ impl<'a> PayDevices<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/pay-devices/open-scenario-speaker/{device_sn}`, `PostResponse` in `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidResponse {
         /// 子商户
         ///
@@ -53,13 +54,21 @@ pub mod models {
         bind_state: "bind_state" optional,
         code_url: "code_url" optional,
     });
+    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
+    pub struct SubMchidResponseRequired {
+        /// 设备sn
+        ///
+        /// Example: `example_device_sn`
+        pub device_sn: String,
+    }
     impl SubMchidResponse {
-        /// A `SubMchidResponse` with its required fields (`device_sn`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { sub_mchid: Some(…), ..SubMchidResponse::new(…) }`.
+        /// A `SubMchidResponse` of its required fields (`device_sn`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(device_sn: impl Into<String>) -> Self {
+        pub fn new(required: SubMchidResponseRequired) -> Self {
+            let SubMchidResponseRequired { device_sn } = required;
             Self {
                 sub_mchid: None,
-                device_sn: device_sn.into(),
+                device_sn,
                 bind_state: None,
                 code_url: None,
             }
@@ -86,6 +95,7 @@ pub mod models {
     });
     /// Used as `PostRequestTableList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseTableList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TableList {
         /// Key字段
         pub key: Option<String>,
@@ -98,6 +108,7 @@ pub mod models {
     });
     /// Used as `PostRequestTableListRowList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseTableListRowList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RowList {
         /// 值列表
         pub cell_list: Option<Vec<String>>,
@@ -107,6 +118,7 @@ pub mod models {
     });
     /// Used as `PostRequestVariableList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseVariableList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct VariableList {
         /// Key字段
         pub key: Option<String>,

@@ -124,6 +124,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/payroll-card/authentications/pre-order`, `PostResponse` in `/v3/payroll-card/authentications/pre-order-with-auth`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AuthenticateNumberResponse {
         /// 商家核身单号
         ///
@@ -158,19 +159,35 @@ pub mod models {
         token: "token" optional,
         expires_in: "expires_in" optional,
     });
+    /// The required fields of [`AuthenticateNumberResponse`], each given by name (all of them: a missing one does not compile); [`AuthenticateNumberResponse::new`] takes them.
+    pub struct AuthenticateNumberResponseRequired {
+        /// 商家核身单号
+        ///
+        /// Example: `mcdhehfgisdhfjghed39384564i83`
+        pub authenticate_number: String,
+        /// 用户标识
+        ///
+        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
+        pub openid: String,
+        /// 子商户号
+        ///
+        /// Example: `1111111`
+        pub sub_mchid: String,
+    }
     impl AuthenticateNumberResponse {
-        /// A `AuthenticateNumberResponse` with its required fields (`authenticate_number`, `openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `AuthenticateNumberResponse { mchid: Some(…), ..AuthenticateNumberResponse::new(…) }`.
+        /// A `AuthenticateNumberResponse` of its required fields (`authenticate_number`, `openid`, `sub_mchid`), given by name in a [`AuthenticateNumberResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            authenticate_number: impl Into<String>,
-            openid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AuthenticateNumberResponseRequired) -> Self {
+            let AuthenticateNumberResponseRequired {
+                authenticate_number,
+                openid,
+                sub_mchid,
+            } = required;
             Self {
-                authenticate_number: authenticate_number.into(),
-                openid: openid.into(),
+                authenticate_number,
+                openid,
                 mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 token: None,
                 expires_in: None,
             }

@@ -77,6 +77,7 @@ impl<'a> Payscore<'a> {
 pub mod models {
     /// Used as `PostResponse` in `/v3/payscore/acquiringbank/permissions`, `PostResponse` in `/v3/payscore/partner/permissions`, `PostResponse` in `/v3/payscore/permissions`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ApplyPermissionsTokenResponse {
         /// 预授权token
         ///
@@ -88,6 +89,7 @@ pub mod models {
     });
     /// Used as `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商品编码
         ///
@@ -121,6 +123,7 @@ pub mod models {
     ///
     /// Used as `GetResponseLocation` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestLocation` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestLocation` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseLocation` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponseLocation` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestLocation` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `GetResponseLocation` in `/v3/payscore/partner/serviceorder`, `PostRequestLocation` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete` and 16 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Location {
         /// 服务开始地点
         ///
@@ -137,6 +140,7 @@ pub mod models {
     });
     /// Used as `GetResponsePostDiscounts` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponsePostDiscounts` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponsePostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponsePostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` and 12 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostDiscounts {
         /// 优惠名称
         ///
@@ -163,6 +167,7 @@ pub mod models {
     });
     /// Used as `GetResponsePostPayments` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponsePostPayments` in `/v3/payscore/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostPayments {
         /// 付费名称
         ///
@@ -191,6 +196,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRiskFund` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseRiskFund` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseRiskFund` in `/v3/payscore/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RiskFund {
         /// 风险金名称
         ///
@@ -214,6 +220,7 @@ pub mod models {
     ///
     /// Used as `GetResponseTimeRange` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseTimeRange` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseTimeRange` in `/v3/payscore/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestTimeRange` in `/v3/payscore/serviceorder/direct-complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/direct-complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TimeRange {
         /// 服务开始时间
         ///
@@ -242,6 +249,7 @@ pub mod models {
     ///
     /// Used as `PostRequestLocation` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponseLocation` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestLocation` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseLocation` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestLocation` in `/v3/payscore/partner/serviceorder`, `PostResponseLocation` in `/v3/payscore/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestLocation {
         /// 服务开始地点
         ///
@@ -258,6 +266,7 @@ pub mod models {
     });
     /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPostPayments {
         /// 付费项目名称
         ///
@@ -282,12 +291,20 @@ pub mod models {
         amount: "amount" optional,
         count: "count" optional,
     });
+    /// The required fields of [`RequestPostPayments`], each given by name (all of them: a missing one does not compile); [`RequestPostPayments::new`] takes them.
+    pub struct RequestPostPaymentsRequired {
+        /// 付费项目名称
+        ///
+        /// Example: `就餐费用`
+        pub name: String,
+    }
     impl RequestPostPayments {
-        /// A `RequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostPayments { description: Some(…), ..RequestPostPayments::new(…) }`.
+        /// A `RequestPostPayments` of its required fields (`name`), given by name in a [`RequestPostPaymentsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>) -> Self {
+        pub fn new(required: RequestPostPaymentsRequired) -> Self {
+            let RequestPostPaymentsRequired { name } = required;
             Self {
-                name: name.into(),
+                name,
                 description: None,
                 amount: None,
                 count: None,
@@ -296,6 +313,7 @@ pub mod models {
     }
     /// Used as `PostResponsePostDiscounts` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePostDiscounts {
         /// 优惠名称
         ///
@@ -317,6 +335,7 @@ pub mod models {
     });
     /// Used as `PostResponsePostPayments` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePostPayments {
         /// 付费项目名称
         ///
@@ -345,6 +364,7 @@ pub mod models {
     ///
     /// Used as `PostResponseTimeRange` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/partner/serviceorder`, `PostResponseTimeRange` in `/v3/payscore/partner/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseTimeRange {
         /// 服务开始时间
         ///
@@ -371,6 +391,7 @@ pub mod models {
     });
     /// Used as `PostRequestPostDiscounts` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestPostDiscounts` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`, `PostRequestPostDiscounts` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPostDiscounts {
         /// 优惠名称
         ///
@@ -395,17 +416,29 @@ pub mod models {
         amount: "amount" required,
         count: "count" optional,
     });
+    /// The required fields of [`RequestPostDiscounts`], each given by name (all of them: a missing one does not compile); [`RequestPostDiscounts::new`] takes them.
+    pub struct RequestPostDiscountsRequired {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: String,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+    }
     impl RequestPostDiscounts {
-        /// A `RequestPostDiscounts` with its required fields (`name`, `description`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostDiscounts { count: Some(…), ..RequestPostDiscounts::new(…) }`.
+        /// A `RequestPostDiscounts` of its required fields (`name`, `description`, `amount`), given by name in a [`RequestPostDiscountsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.count = Some(…))`.
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            description: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: RequestPostDiscountsRequired) -> Self {
+            let RequestPostDiscountsRequired { name, description, amount } = required;
             Self {
-                name: name.into(),
-                description: description.into(),
+                name,
+                description,
                 amount,
                 count: None,
             }
@@ -413,6 +446,7 @@ pub mod models {
     }
     /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`, `PostRequestPostPayments` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/direct-complete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPostPayments2 {
         /// 付费名称
         ///
@@ -437,12 +471,20 @@ pub mod models {
         amount: "amount" optional,
         count: "count" optional,
     });
+    /// The required fields of [`RequestPostPayments2`], each given by name (all of them: a missing one does not compile); [`RequestPostPayments2::new`] takes them.
+    pub struct RequestPostPayments2Required {
+        /// 付费名称
+        ///
+        /// Example: `就餐费用`
+        pub name: String,
+    }
     impl RequestPostPayments2 {
-        /// A `RequestPostPayments2` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostPayments2 { description: Some(…), ..RequestPostPayments2::new(…) }`.
+        /// A `RequestPostPayments2` of its required fields (`name`), given by name in a [`RequestPostPayments2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>) -> Self {
+        pub fn new(required: RequestPostPayments2Required) -> Self {
+            let RequestPostPayments2Required { name } = required;
             Self {
-                name: name.into(),
+                name,
                 description: None,
                 amount: None,
                 count: None,
@@ -453,6 +495,7 @@ pub mod models {
     ///
     /// Used as `PostRequestTimeRange` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestTimeRange` in `/v3/payscore/partner/serviceorder/direct-complete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestTimeRange {
         /// 服务开始时间
         ///
@@ -477,12 +520,20 @@ pub mod models {
         end_time: "end_time" optional,
         end_time_remark: "end_time_remark" optional,
     });
+    /// The required fields of [`RequestTimeRange`], each given by name (all of them: a missing one does not compile); [`RequestTimeRange::new`] takes them.
+    pub struct RequestTimeRangeRequired {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: String,
+    }
     impl RequestTimeRange {
-        /// A `RequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `RequestTimeRange { start_time_remark: Some(…), ..RequestTimeRange::new(…) }`.
+        /// A `RequestTimeRange` of its required fields (`start_time`), given by name in a [`RequestTimeRangeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_time_remark = Some(…))`.
         #[inline]
-        pub fn new(start_time: impl Into<String>) -> Self {
+        pub fn new(required: RequestTimeRangeRequired) -> Self {
+            let RequestTimeRangeRequired { start_time } = required;
             Self {
-                start_time: start_time.into(),
+                start_time,
                 start_time_remark: None,
                 end_time: None,
                 end_time_remark: None,
@@ -493,6 +544,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDetail` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`, `PostRequestDetail` in `/v3/payscore/serviceorder/{out_order_no}/sync`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct Detail {
         /// 收款成功时间
         ///
@@ -502,19 +554,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(Detail {
         paid_time: "paid_time" required,
     });
+    /// The required fields of [`Detail`], each given by name (all of them: a missing one does not compile); [`Detail::new`] takes them.
+    pub struct DetailRequired {
+        /// 收款成功时间
+        ///
+        /// Example: `20091225091210`
+        pub paid_time: String,
+    }
     impl Detail {
-        /// A `Detail` of its required fields (`paid_time`).
+        /// A `Detail` of its required fields (`paid_time`), given by name in a [`DetailRequired`].
         #[inline]
-        pub fn new(paid_time: impl Into<String>) -> Self {
-            Self {
-                paid_time: paid_time.into(),
-            }
+        pub fn new(required: DetailRequired) -> Self {
+            let DetailRequired { paid_time } = required;
+            Self { paid_time }
         }
     }
     /// 后付费项目
     ///
     /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestPostPayments` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/direct-complete`, `PostResponsePostPayments` in `/v3/payscore/serviceorder/direct-complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestPostPayments3 {
         /// 付费项目名称
         ///
@@ -568,6 +627,7 @@ pub mod models {
     ///
     /// Used as `PostRequestShoppingInfoJumpLink` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestShoppingInfoJumpLink` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestShoppingInfoJumpLink` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct JumpLink {
         /// 跳转链接类型
         pub jump_link_type: Option<JumpLinkType>,
@@ -601,6 +661,7 @@ pub mod models {
     ///
     /// Used as `PostRequestTimeRange` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestTimeRange` in `/v3/payscore/partner/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestTimeRange2 {
         /// 服务开始时间
         ///
@@ -627,6 +688,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponse` in `/v3/payscore/partner/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutOrderNoResponse {
         /// 商户订单号
         ///
@@ -714,25 +776,53 @@ pub mod models {
         package: "package" optional,
         shopping_info: "shopping_info" optional,
     });
+    /// The required fields of [`OutOrderNoResponse`], each given by name (all of them: a missing one does not compile); [`OutOrderNoResponse::new`] takes them.
+    pub struct OutOrderNoResponseRequired {
+        /// 商户订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务商商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 服务信息
+        ///
+        /// Example: `XX充电宝`
+        pub service_introduction: String,
+    }
     impl OutOrderNoResponse {
-        /// A `OutOrderNoResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `mchid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `OutOrderNoResponse { sub_appid: Some(…), ..OutOrderNoResponse::new(…) }`.
+        /// A `OutOrderNoResponse` of its required fields (`out_order_no`, `service_id`, `appid`, `mchid`, `sub_mchid`, `service_introduction`), given by name in a [`OutOrderNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            service_introduction: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: OutOrderNoResponseRequired) -> Self {
+            let OutOrderNoResponseRequired {
+                out_order_no,
+                service_id,
+                appid,
+                mchid,
+                sub_mchid,
+                service_introduction,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                appid: appid.into(),
-                mchid: mchid.into(),
+                out_order_no,
+                service_id,
+                appid,
+                mchid,
                 sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                service_introduction: service_introduction.into(),
+                sub_mchid,
+                service_introduction,
                 state: None,
                 state_description: None,
                 post_payments: None,
@@ -750,6 +840,7 @@ pub mod models {
     }
     /// Used as `PostResponsePostPayments` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponsePostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`, `PostResponsePostPayments` in `/v3/payscore/partner/servicepayondeliveryorder`, `GetResponsePostPayments` in `/v3/payscore/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/serviceorder` and 6 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePostPayments2 {
         /// 付费名称
         ///
@@ -778,6 +869,7 @@ pub mod models {
     ///
     /// Used as `PostResponseRiskFund` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseRiskFund` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/sync`, `PostResponseRiskFund` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseRiskFund {
         /// 风险名称
         ///
@@ -801,6 +893,7 @@ pub mod models {
     ///
     /// Used as `PostResponseShoppingInfo` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseShoppingInfo` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseShoppingInfo` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ShoppingInfo {
         /// 实际购物商家公众号ID
         ///
@@ -818,6 +911,7 @@ pub mod models {
     });
     /// Used as `PostResponseShoppingInfoGoods` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseShoppingInfoGoods` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseShoppingInfoGoods` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Goods {
         /// 商品名称
         ///
@@ -847,6 +941,7 @@ pub mod models {
     ///
     /// Used as `PostResponseShoppingInfoJumpLink` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseShoppingInfoJumpLink` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseShoppingInfoJumpLink` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseJumpLink {
         /// 跳转链接类型
         ///
@@ -870,6 +965,7 @@ pub mod models {
     ///
     /// Used as `PostResponseTimeRange` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseTimeRange` in `/v3/payscore/partner/servicepayondeliveryorder`, `GetResponseTimeRange` in `/v3/payscore/serviceorder`, `PostResponseTimeRange` in `/v3/payscore/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/modify`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/sync` and 3 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseTimeRange2 {
         /// 服务开始时间
         ///
@@ -1000,6 +1096,7 @@ pub mod models {
     });
     /// Used as `PostRequestPostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/direct-complete`, `PostRequestPostDiscounts` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPostDiscounts2 {
         /// 优惠名称
         ///
@@ -1024,13 +1121,25 @@ pub mod models {
         amount: "amount" optional,
         count: "count" optional,
     });
+    /// The required fields of [`RequestPostDiscounts2`], each given by name (all of them: a missing one does not compile); [`RequestPostDiscounts2::new`] takes them.
+    pub struct RequestPostDiscounts2Required {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: String,
+    }
     impl RequestPostDiscounts2 {
-        /// A `RequestPostDiscounts2` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostDiscounts2 { amount: Some(…), ..RequestPostDiscounts2::new(…) }`.
+        /// A `RequestPostDiscounts2` of its required fields (`name`, `description`), given by name in a [`RequestPostDiscounts2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        pub fn new(required: RequestPostDiscounts2Required) -> Self {
+            let RequestPostDiscounts2Required { name, description } = required;
             Self {
-                name: name.into(),
-                description: description.into(),
+                name,
+                description,
                 amount: None,
                 count: None,
             }
@@ -1038,6 +1147,7 @@ pub mod models {
     }
     /// Used as `PostRequestPostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPostPayments4 {
         /// 付费名称
         ///
@@ -1062,12 +1172,20 @@ pub mod models {
         description: "description" optional,
         count: "count" optional,
     });
+    /// The required fields of [`RequestPostPayments4`], each given by name (all of them: a missing one does not compile); [`RequestPostPayments4::new`] takes them.
+    pub struct RequestPostPayments4Required {
+        /// 付费名称
+        ///
+        /// Example: `就餐费用`
+        pub name: String,
+    }
     impl RequestPostPayments4 {
-        /// A `RequestPostPayments4` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostPayments4 { amount: Some(…), ..RequestPostPayments4::new(…) }`.
+        /// A `RequestPostPayments4` of its required fields (`name`), given by name in a [`RequestPostPayments4Required`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>) -> Self {
+        pub fn new(required: RequestPostPayments4Required) -> Self {
+            let RequestPostPayments4Required { name } = required;
             Self {
-                name: name.into(),
+                name,
                 amount: None,
                 description: None,
                 count: None,
@@ -1078,6 +1196,7 @@ pub mod models {
     ///
     /// Used as `PostRequestRiskFund` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestRiskFund` in `/v3/payscore/serviceorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestRiskFund {
         /// 风险名称
         ///
@@ -1097,12 +1216,24 @@ pub mod models {
         amount: "amount" required,
         description: "description" optional,
     });
+    /// The required fields of [`RequestRiskFund`], each given by name (all of them: a missing one does not compile); [`RequestRiskFund::new`] takes them.
+    pub struct RequestRiskFundRequired {
+        /// 风险名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: String,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+    }
     impl RequestRiskFund {
-        /// A `RequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestRiskFund { description: Some(…), ..RequestRiskFund::new(…) }`.
+        /// A `RequestRiskFund` of its required fields (`name`, `amount`), given by name in a [`RequestRiskFundRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, amount: i64) -> Self {
+        pub fn new(required: RequestRiskFundRequired) -> Self {
+            let RequestRiskFundRequired { name, amount } = required;
             Self {
-                name: name.into(),
+                name,
                 amount,
                 description: None,
             }
@@ -1112,6 +1243,7 @@ pub mod models {
     ///
     /// Used as `PostResponseTimeRange` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseTimeRange3 {
         /// 服务开始时间
         ///
@@ -1138,6 +1270,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/cancel`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ServiceIdRequest {
         /// 服务ID
         ///
@@ -1157,18 +1290,30 @@ pub mod models {
         sub_mchid: "sub_mchid" required,
         reason: "reason" required,
     });
+    /// The required fields of [`ServiceIdRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdRequest::new`] takes them.
+    pub struct ServiceIdRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 撤销原因
+        ///
+        /// Example: `用户投诉`
+        pub reason: String,
+    }
     impl ServiceIdRequest {
-        /// A `ServiceIdRequest` of its required fields (`service_id`, `sub_mchid`, `reason`).
+        /// A `ServiceIdRequest` of its required fields (`service_id`, `sub_mchid`, `reason`), given by name in a [`ServiceIdRequestRequired`].
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            reason: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ServiceIdRequestRequired) -> Self {
+            let ServiceIdRequestRequired { service_id, sub_mchid, reason } = required;
             Self {
-                service_id: service_id.into(),
-                sub_mchid: sub_mchid.into(),
-                reason: reason.into(),
+                service_id,
+                sub_mchid,
+                reason,
             }
         }
     }
@@ -1176,6 +1321,7 @@ pub mod models {
     ///
     /// Used as `PostRequestShoppingInfo` in `/v3/payscore/partner/permissions/assess-user-risk-level`, `PostRequestShoppingInfo` in `/v3/payscore/permissions/assess-user-risk-level`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestShoppingInfo {
         /// 商品列表
         pub goods: Vec<RequestGoods>,
@@ -1183,15 +1329,22 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RequestShoppingInfo {
         goods: "goods" required,
     });
+    /// The required fields of [`RequestShoppingInfo`], each given by name (all of them: a missing one does not compile); [`RequestShoppingInfo::new`] takes them.
+    pub struct RequestShoppingInfoRequired {
+        /// 商品列表
+        pub goods: Vec<RequestGoods>,
+    }
     impl RequestShoppingInfo {
-        /// A `RequestShoppingInfo` of its required fields (`goods`).
+        /// A `RequestShoppingInfo` of its required fields (`goods`), given by name in a [`RequestShoppingInfoRequired`].
         #[inline]
-        pub fn new(goods: Vec<RequestGoods>) -> Self {
+        pub fn new(required: RequestShoppingInfoRequired) -> Self {
+            let RequestShoppingInfoRequired { goods } = required;
             Self { goods }
         }
     }
     /// Used as `PostRequestShoppingInfoGoods` in `/v3/payscore/partner/permissions/assess-user-risk-level`, `PostRequestShoppingInfoGoods` in `/v3/payscore/permissions/assess-user-risk-level`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestGoods {
         /// 商品名称
         ///
@@ -1217,18 +1370,31 @@ pub mod models {
         count: "count" required,
         category_id: "category_id" optional,
     });
+    /// The required fields of [`RequestGoods`], each given by name (all of them: a missing one does not compile); [`RequestGoods::new`] takes them.
+    pub struct RequestGoodsRequired {
+        /// 商品名称
+        ///
+        /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
+        pub name: String,
+        /// 商品图片链接
+        pub picture: String,
+        /// 商品单价金额
+        ///
+        /// Example: `550`
+        pub amount: i64,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub count: i64,
+    }
     impl RequestGoods {
-        /// A `RequestGoods` with its required fields (`name`, `picture`, `amount`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoods { category_id: Some(…), ..RequestGoods::new(…) }`.
+        /// A `RequestGoods` of its required fields (`name`, `picture`, `amount`, `count`), given by name in a [`RequestGoodsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.category_id = Some(…))`.
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            picture: impl Into<String>,
-            amount: i64,
-            count: i64,
-        ) -> Self {
+        pub fn new(required: RequestGoodsRequired) -> Self {
+            let RequestGoodsRequired { name, picture, amount, count } = required;
             Self {
-                name: name.into(),
-                picture: picture.into(),
+                name,
+                picture,
                 amount,
                 count,
                 category_id: None,
@@ -1237,6 +1403,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/payscore/partner/permissions/assess-user-risk-level`, `PostResponse` in `/v3/payscore/permissions/assess-user-risk-level`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ServiceIdResponse {
         /// 服务ID
         ///
@@ -1321,13 +1488,25 @@ pub mod models {
         user_risk_level: "user_risk_level" optional,
         risk_level_version: "risk_level_version" optional,
     });
+    /// The required fields of [`ServiceIdResponse`], each given by name (all of them: a missing one does not compile); [`ServiceIdResponse::new`] takes them.
+    pub struct ServiceIdResponseRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+    }
     impl ServiceIdResponse {
-        /// A `ServiceIdResponse` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `ServiceIdResponse { mchid: Some(…), ..ServiceIdResponse::new(…) }`.
+        /// A `ServiceIdResponse` of its required fields (`service_id`, `appid`), given by name in a [`ServiceIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+        pub fn new(required: ServiceIdResponseRequired) -> Self {
+            let ServiceIdResponseRequired { service_id, appid } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
+                service_id,
+                appid,
                 mchid: None,
                 openid: None,
                 authorization_code: None,
@@ -1349,6 +1528,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCollection` in `/v3/payscore/partner/serviceorder`, `GetResponseCollection` in `/v3/payscore/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Collection {
         /// 收款状态
         ///
@@ -1383,6 +1563,7 @@ pub mod models {
     });
     /// Used as `GetResponseCollectionDetails` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetails` in `/v3/payscore/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Details {
         /// 收款序号
         ///
@@ -1417,6 +1598,7 @@ pub mod models {
     });
     /// Used as `GetResponseCollectionDetailsPromotionDetail` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetail` in `/v3/payscore/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -1525,6 +1707,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDevice` in `/v3/payscore/partner/serviceorder`, `PostRequestDevice` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestDevice` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestDevice` in `/v3/payscore/serviceorder`, `PostRequestDevice` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostRequestDevice` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Device {
         /// 服务开始的设备ID
         ///
@@ -1571,6 +1754,7 @@ pub mod models {
     });
     /// Used as `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestPostDiscounts` in `/v3/payscore/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestPostDiscounts3 {
         /// 优惠名称
         ///
@@ -1595,12 +1779,24 @@ pub mod models {
         amount: "amount" required,
         count: "count" optional,
     });
+    /// The required fields of [`RequestPostDiscounts3`], each given by name (all of them: a missing one does not compile); [`RequestPostDiscounts3::new`] takes them.
+    pub struct RequestPostDiscounts3Required {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+    }
     impl RequestPostDiscounts3 {
-        /// A `RequestPostDiscounts3` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostDiscounts3 { description: Some(…), ..RequestPostDiscounts3::new(…) }`.
+        /// A `RequestPostDiscounts3` of its required fields (`name`, `amount`), given by name in a [`RequestPostDiscounts3Required`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, amount: i64) -> Self {
+        pub fn new(required: RequestPostDiscounts3Required) -> Self {
+            let RequestPostDiscounts3Required { name, amount } = required;
             Self {
-                name: name.into(),
+                name,
                 description: None,
                 amount,
                 count: None,
@@ -1609,6 +1805,7 @@ pub mod models {
     }
     /// Used as `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ServiceIdSubMchidRequest {
         /// 服务ID
         ///
@@ -1639,23 +1836,45 @@ pub mod models {
         total_amount: "total_amount" required,
         prepaid_time: "prepaid_time" required,
     });
+    /// The required fields of [`ServiceIdSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdSubMchidRequest::new`] takes them.
+    pub struct ServiceIdSubMchidRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 后付费项目
+        pub post_payments: Vec<ResponsePostPayments2>,
+        /// 总金额
+        ///
+        /// Example: `50000`
+        pub total_amount: i64,
+        /// 预计扣费时间
+        ///
+        /// Example: `20231218`
+        pub prepaid_time: String,
+    }
     impl ServiceIdSubMchidRequest {
-        /// A `ServiceIdSubMchidRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `ServiceIdSubMchidRequest { post_discounts: Some(…), ..ServiceIdSubMchidRequest::new(…) }`.
+        /// A `ServiceIdSubMchidRequest` of its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`), given by name in a [`ServiceIdSubMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            post_payments: Vec<ResponsePostPayments2>,
-            total_amount: i64,
-            prepaid_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ServiceIdSubMchidRequestRequired) -> Self {
+            let ServiceIdSubMchidRequestRequired {
+                service_id,
+                sub_mchid,
+                post_payments,
+                total_amount,
+                prepaid_time,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                sub_mchid: sub_mchid.into(),
+                service_id,
+                sub_mchid,
                 post_payments,
                 post_discounts: None,
                 total_amount,
-                prepaid_time: prepaid_time.into(),
+                prepaid_time,
             }
         }
     }
@@ -1663,6 +1882,7 @@ pub mod models {
     ///
     /// Used as `PostRequestRiskFund` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestRiskFund` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestRiskFund2 {
         /// 风险金名称
         pub name: Name,
@@ -1680,10 +1900,20 @@ pub mod models {
         amount: "amount" required,
         description: "description" optional,
     });
+    /// The required fields of [`RequestRiskFund2`], each given by name (all of them: a missing one does not compile); [`RequestRiskFund2::new`] takes them.
+    pub struct RequestRiskFund2Required {
+        /// 风险金名称
+        pub name: Name,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+    }
     impl RequestRiskFund2 {
-        /// A `RequestRiskFund2` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestRiskFund2 { description: Some(…), ..RequestRiskFund2::new(…) }`.
+        /// A `RequestRiskFund2` of its required fields (`name`, `amount`), given by name in a [`RequestRiskFund2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: Name, amount: i64) -> Self {
+        pub fn new(required: RequestRiskFund2Required) -> Self {
+            let RequestRiskFund2Required { name, amount } = required;
             Self {
                 name,
                 amount,
@@ -1693,6 +1923,7 @@ pub mod models {
     }
     /// Used as `GetRequest` in `/v3/payscore/payafter-orders`, `GetRequest` in `/v3/payscore/smartretail-orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ServiceIdOutOrderNoRequest {
         /// 服务ID
         ///
@@ -1719,6 +1950,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/payscore/payafter-orders`, `GetResponse` in `/v3/payscore/smartretail-orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AppidResponse {
         /// 公众账号ID
         ///
@@ -1807,6 +2039,7 @@ pub mod models {
     });
     /// Used as `GetResponseDiscounts` in `/v3/payscore/payafter-orders`, `PostRequestDiscounts` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `GetResponseDiscounts` in `/v3/payscore/smartretail-orders`, `PostRequestDiscounts` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Discounts {
         /// 优惠名称
         ///
@@ -1826,6 +2059,7 @@ pub mod models {
     });
     /// Used as `GetResponseFees` in `/v3/payscore/payafter-orders`, `PostRequestFees` in `/v3/payscore/payafter-orders`, `PostRequestFees` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `GetResponseFees` in `/v3/payscore/smartretail-orders`, `PostRequestFees` in `/v3/payscore/smartretail-orders`, `PostRequestFees` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Fees {
         /// 付费项目名称
         pub fee_name: Option<String>,
@@ -1889,6 +2123,7 @@ pub mod models {
     });
     /// Used as `PostRequestDiscounts` in `/v3/payscore/payafter-orders`, `PostRequestDiscounts` in `/v3/payscore/smartretail-orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestDiscounts {
         /// 优惠名称
         ///
@@ -1905,6 +2140,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/payscore/payafter-orders`, `PostResponse` in `/v3/payscore/smartretail-orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AppidMchidResponse {
         /// 公众账号ID
         ///
@@ -1949,6 +2185,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/payscore/payafter-orders/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/smartretail-orders/{out_order_no}/cancel`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidRequest {
         /// 公众账号ID
         ///
@@ -1968,23 +2205,32 @@ pub mod models {
         service_id: "service_id" required,
         reason: "reason" required,
     });
+    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
+    pub struct AppidRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 取消原因
+        ///
+        /// Example: `用户投诉`
+        pub reason: String,
+    }
     impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `reason`).
+        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `reason`), given by name in a [`AppidRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            service_id: impl Into<String>,
-            reason: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                service_id: service_id.into(),
-                reason: reason.into(),
-            }
+        pub fn new(required: AppidRequestRequired) -> Self {
+            let AppidRequestRequired { appid, service_id, reason } = required;
+            Self { appid, service_id, reason }
         }
     }
     /// Used as `PostResponse` in `/v3/payscore/payafter-orders/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `PostResponse` in `/v3/payscore/serviceorder/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/serviceorder/{out_order_no}/pay`, `PostResponse` in `/v3/payscore/smartretail-orders/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidMchidOutOrderNoResponse {
         /// 公众账号ID
         ///
@@ -2014,25 +2260,42 @@ pub mod models {
         service_id: "service_id" required,
         order_id: "order_id" optional,
     });
+    /// The required fields of [`AppidMchidOutOrderNoResponse`], each given by name (all of them: a missing one does not compile); [`AppidMchidOutOrderNoResponse::new`] takes them.
+    pub struct AppidMchidOutOrderNoResponseRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户服务订单号
+        ///
+        /// Example: `2304203423948239423`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+    }
     impl AppidMchidOutOrderNoResponse {
-        /// A `AppidMchidOutOrderNoResponse` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `AppidMchidOutOrderNoResponse { mchid: Some(…), ..AppidMchidOutOrderNoResponse::new(…) }`.
+        /// A `AppidMchidOutOrderNoResponse` of its required fields (`appid`, `out_order_no`, `service_id`), given by name in a [`AppidMchidOutOrderNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AppidMchidOutOrderNoResponseRequired) -> Self {
+            let AppidMchidOutOrderNoResponseRequired {
+                appid,
+                out_order_no,
+                service_id,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 mchid: None,
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
+                out_order_no,
+                service_id,
                 order_id: None,
             }
         }
     }
     /// Used as `PostRequest` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `PostRequest` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AppidServiceIdRequest {
         /// 公众账号ID
         ///
@@ -2081,13 +2344,25 @@ pub mod models {
         finish_ticket: "finish_ticket" optional,
         profit_sharing: "profit_sharing" optional,
     });
+    /// The required fields of [`AppidServiceIdRequest`], each given by name (all of them: a missing one does not compile); [`AppidServiceIdRequest::new`] takes them.
+    pub struct AppidServiceIdRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+    }
     impl AppidServiceIdRequest {
-        /// A `AppidServiceIdRequest` with its required fields (`appid`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `AppidServiceIdRequest { finish_type: Some(…), ..AppidServiceIdRequest::new(…) }`.
+        /// A `AppidServiceIdRequest` of its required fields (`appid`, `service_id`), given by name in a [`AppidServiceIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.finish_type = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>, service_id: impl Into<String>) -> Self {
+        pub fn new(required: AppidServiceIdRequestRequired) -> Self {
+            let AppidServiceIdRequestRequired { appid, service_id } = required;
             Self {
-                appid: appid.into(),
-                service_id: service_id.into(),
+                appid,
+                service_id,
                 finish_type: None,
                 cancel_reason: None,
                 real_service_start_time: None,
@@ -2103,6 +2378,7 @@ pub mod models {
     }
     /// Used as `PostRequestPlanDetailList` in `/v3/payscore/plan/partner/payscore-plans`, `PostRequestPlanDetailList` in `/v3/payscore/plan/payscore-plans`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PlanDetailList {
         /// 计划明细原支付金额(单位分)
         ///
@@ -2127,24 +2403,41 @@ pub mod models {
         actual_price: "actual_price" required,
         plan_detail_name: "plan_detail_name" required,
     });
+    /// The required fields of [`PlanDetailList`], each given by name (all of them: a missing one does not compile); [`PlanDetailList::new`] takes them.
+    pub struct PlanDetailListRequired {
+        /// 计划明细原支付金额(单位分)
+        ///
+        /// Example: `15000`
+        pub original_price: i64,
+        /// 计划明细实际支付金额(单位分)
+        ///
+        /// Example: `14000`
+        pub actual_price: i64,
+        /// 计划明细名称
+        ///
+        /// Example: `第八节课`
+        pub plan_detail_name: String,
+    }
     impl PlanDetailList {
-        /// A `PlanDetailList` with its required fields (`original_price`, `actual_price`, `plan_detail_name`); every optional field is `None`. Set optional ones with struct update syntax: `PlanDetailList { plan_discount_description: Some(…), ..PlanDetailList::new(…) }`.
+        /// A `PlanDetailList` of its required fields (`original_price`, `actual_price`, `plan_detail_name`), given by name in a [`PlanDetailListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_discount_description = Some(…))`.
         #[inline]
-        pub fn new(
-            original_price: i64,
-            actual_price: i64,
-            plan_detail_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PlanDetailListRequired) -> Self {
+            let PlanDetailListRequired {
+                original_price,
+                actual_price,
+                plan_detail_name,
+            } = required;
             Self {
                 original_price,
                 plan_discount_description: None,
                 actual_price,
-                plan_detail_name: plan_detail_name.into(),
+                plan_detail_name,
             }
         }
     }
     /// Used as `PostResponsePlanDetailList` in `/v3/payscore/plan/partner/payscore-plans`, `GetResponsePlanDetailList` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponsePlanDetailList` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, `PostResponsePlanDetailList` in `/v3/payscore/plan/payscore-plans`, `GetResponsePlanDetailList` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponsePlanDetailList` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePlanDetailList {
         /// 计划明细序号
         ///
@@ -2176,6 +2469,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `GetRequest` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 子商户号
         ///
@@ -2185,17 +2479,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
+    pub struct SubMchidRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequestRequired) -> Self {
+            let SubMchidRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// Used as `GetResponse` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponse` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PlanIdResponse {
         /// 支付分计划ID
         ///
@@ -2278,21 +2579,30 @@ pub mod models {
         stop_mchid: "stop_mchid" optional,
         stop_time: "stop_time" optional,
     });
+    /// The required fields of [`PlanIdResponse`], each given by name (all of them: a missing one does not compile); [`PlanIdResponse::new`] takes them.
+    pub struct PlanIdResponseRequired {
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户侧计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_no: String,
+    }
     impl PlanIdResponse {
-        /// A `PlanIdResponse` with its required fields (`sub_mchid`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PlanIdResponse { plan_id: Some(…), ..PlanIdResponse::new(…) }`.
+        /// A `PlanIdResponse` of its required fields (`sub_mchid`, `merchant_plan_no`), given by name in a [`PlanIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            merchant_plan_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PlanIdResponseRequired) -> Self {
+            let PlanIdResponseRequired { sub_mchid, merchant_plan_no } = required;
             Self {
                 plan_id: None,
                 service_id: None,
                 mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 appid: None,
                 sub_appid: None,
-                merchant_plan_no: merchant_plan_no.into(),
+                merchant_plan_no,
                 plan_name: None,
                 plan_duration: None,
                 plan_state: None,
@@ -2307,6 +2617,7 @@ pub mod models {
     }
     /// Used as `GetResponse` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponse` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PlanIdServiceIdResponse {
         /// 支付分计划ID
         ///
@@ -2379,16 +2690,24 @@ pub mod models {
         stop_mchid: "stop_mchid" optional,
         stop_time: "stop_time" optional,
     });
+    /// The required fields of [`PlanIdServiceIdResponse`], each given by name (all of them: a missing one does not compile); [`PlanIdServiceIdResponse::new`] takes them.
+    pub struct PlanIdServiceIdResponseRequired {
+        /// 商户侧计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_no: String,
+    }
     impl PlanIdServiceIdResponse {
-        /// A `PlanIdServiceIdResponse` with its required fields (`merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PlanIdServiceIdResponse { plan_id: Some(…), ..PlanIdServiceIdResponse::new(…) }`.
+        /// A `PlanIdServiceIdResponse` of its required fields (`merchant_plan_no`), given by name in a [`PlanIdServiceIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_id = Some(…))`.
         #[inline]
-        pub fn new(merchant_plan_no: impl Into<String>) -> Self {
+        pub fn new(required: PlanIdServiceIdResponseRequired) -> Self {
+            let PlanIdServiceIdResponseRequired { merchant_plan_no } = required;
             Self {
                 plan_id: None,
                 service_id: None,
                 mchid: None,
                 appid: None,
-                merchant_plan_no: merchant_plan_no.into(),
+                merchant_plan_no,
                 plan_name: None,
                 plan_duration: None,
                 plan_state: None,
@@ -2405,6 +2724,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRiskFund` in `/v3/payscore/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseRiskFund2 {
         /// 风险名称
         ///
@@ -2428,6 +2748,7 @@ pub mod models {
     ///
     /// Used as `PostRequestTimeRange` in `/v3/payscore/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestTimeRange3 {
         /// 服务开始时间
         ///
@@ -2452,12 +2773,20 @@ pub mod models {
         start_time_remark: "start_time_remark" optional,
         end_time_remark: "end_time_remark" optional,
     });
+    /// The required fields of [`RequestTimeRange3`], each given by name (all of them: a missing one does not compile); [`RequestTimeRange3::new`] takes them.
+    pub struct RequestTimeRange3Required {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: String,
+    }
     impl RequestTimeRange3 {
-        /// A `RequestTimeRange3` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `RequestTimeRange3 { end_time: Some(…), ..RequestTimeRange3::new(…) }`.
+        /// A `RequestTimeRange3` of its required fields (`start_time`), given by name in a [`RequestTimeRange3Required`]. Every optional field is `None`; set one by name: `.with(|r| r.end_time = Some(…))`.
         #[inline]
-        pub fn new(start_time: impl Into<String>) -> Self {
+        pub fn new(required: RequestTimeRange3Required) -> Self {
+            let RequestTimeRange3Required { start_time } = required;
             Self {
-                start_time: start_time.into(),
+                start_time,
                 end_time: None,
                 start_time_remark: None,
                 end_time_remark: None,
@@ -2468,6 +2797,7 @@ pub mod models {
     ///
     /// Used as `PostRequestLocation` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseLocation` in `/v3/payscore/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestLocation2 {
         /// 服务结束地点
         ///
@@ -2479,6 +2809,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct ServiceIdPostPaymentsRequest {
         /// 服务ID
         ///
@@ -2504,26 +2835,45 @@ pub mod models {
         total_amount: "total_amount" required,
         prepaid_time: "prepaid_time" required,
     });
+    /// The required fields of [`ServiceIdPostPaymentsRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdPostPaymentsRequest::new`] takes them.
+    pub struct ServiceIdPostPaymentsRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 后付费项目
+        pub post_payments: Vec<ResponsePostPayments2>,
+        /// 总金额
+        ///
+        /// Example: `50000`
+        pub total_amount: i64,
+        /// 预计扣费时间
+        ///
+        /// Example: `20231218`
+        pub prepaid_time: String,
+    }
     impl ServiceIdPostPaymentsRequest {
-        /// A `ServiceIdPostPaymentsRequest` with its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `ServiceIdPostPaymentsRequest { post_discounts: Some(…), ..ServiceIdPostPaymentsRequest::new(…) }`.
+        /// A `ServiceIdPostPaymentsRequest` of its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`), given by name in a [`ServiceIdPostPaymentsRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            post_payments: Vec<ResponsePostPayments2>,
-            total_amount: i64,
-            prepaid_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: ServiceIdPostPaymentsRequestRequired) -> Self {
+            let ServiceIdPostPaymentsRequestRequired {
+                service_id,
+                post_payments,
+                total_amount,
+                prepaid_time,
+            } = required;
             Self {
-                service_id: service_id.into(),
+                service_id,
                 post_payments,
                 post_discounts: None,
                 total_amount,
-                prepaid_time: prepaid_time.into(),
+                prepaid_time,
             }
         }
     }
     /// Used as `PostResponsePostDiscounts` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePostDiscounts2 {
         /// 优惠名称
         ///
@@ -2540,6 +2890,7 @@ pub mod models {
     });
     /// Used as `PostResponsePostPayments` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePostPayments3 {
         /// 付费名称
         ///
@@ -2563,6 +2914,7 @@ pub mod models {
     ///
     /// Used as `PostResponseRiskFund` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseRiskFund3 {
         /// 风险金额
         ///
@@ -2574,6 +2926,7 @@ pub mod models {
     });
     /// Used as `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/partner/user-sign-plans`, `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/user-sign-plans`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SignPlanDetail {
         /// 计划明细序号
         ///
@@ -2588,21 +2941,31 @@ pub mod models {
         plan_detail_no: "plan_detail_no" required,
         merchant_plan_detail_no: "merchant_plan_detail_no" required,
     });
+    /// The required fields of [`SignPlanDetail`], each given by name (all of them: a missing one does not compile); [`SignPlanDetail::new`] takes them.
+    pub struct SignPlanDetailRequired {
+        /// 计划明细序号
+        ///
+        /// Example: `1`
+        pub plan_detail_no: i64,
+        /// 商户侧计划明细使用订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_detail_no: String,
+    }
     impl SignPlanDetail {
-        /// A `SignPlanDetail` of its required fields (`plan_detail_no`, `merchant_plan_detail_no`).
+        /// A `SignPlanDetail` of its required fields (`plan_detail_no`, `merchant_plan_detail_no`), given by name in a [`SignPlanDetailRequired`].
         #[inline]
-        pub fn new(
-            plan_detail_no: i64,
-            merchant_plan_detail_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SignPlanDetailRequired) -> Self {
+            let SignPlanDetailRequired { plan_detail_no, merchant_plan_detail_no } = required;
             Self {
                 plan_detail_no,
-                merchant_plan_detail_no: merchant_plan_detail_no.into(),
+                merchant_plan_detail_no,
             }
         }
     }
     /// Used as `PostResponseSignPlanSignedDetailList` in `/v3/payscore/sign-plan/partner/user-sign-plans`, `GetResponseSignedDetailList` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponseSignedDetailList` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`, `PostResponseSignPlanSignedDetailList` in `/v3/payscore/sign-plan/user-sign-plans`, `GetResponseSignedDetailList` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponseSignedDetailList` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SignedDetailList {
         /// 计划明细序号
         ///
@@ -2669,6 +3032,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponse` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SignPlanIdResponse {
         /// 计划签约ID
         ///
@@ -2786,23 +3150,32 @@ pub mod models {
         signed_detail_list: "signed_detail_list" optional,
         sign_time: "sign_time" optional,
     });
+    /// The required fields of [`SignPlanIdResponse`], each given by name (all of them: a missing one does not compile); [`SignPlanIdResponse::new`] takes them.
+    pub struct SignPlanIdResponseRequired {
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户侧签约计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_sign_plan_no: String,
+    }
     impl SignPlanIdResponse {
-        /// A `SignPlanIdResponse` with its required fields (`sub_mchid`, `merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `SignPlanIdResponse { sign_plan_id: Some(…), ..SignPlanIdResponse::new(…) }`.
+        /// A `SignPlanIdResponse` of its required fields (`sub_mchid`, `merchant_sign_plan_no`), given by name in a [`SignPlanIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sign_plan_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            merchant_sign_plan_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SignPlanIdResponseRequired) -> Self {
+            let SignPlanIdResponseRequired { sub_mchid, merchant_sign_plan_no } = required;
             Self {
                 sign_plan_id: None,
                 openid: None,
                 sub_openid: None,
                 service_id: None,
                 mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 appid: None,
                 sub_appid: None,
-                merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                merchant_sign_plan_no,
                 merchant_callback_url: None,
                 plan_id: None,
                 going_detail_no: None,
@@ -2822,6 +3195,7 @@ pub mod models {
     }
     /// Used as `GetResponse` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponse` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SignPlanIdOpenidResponse {
         /// 计划签约ID
         ///
@@ -2924,17 +3298,25 @@ pub mod models {
         signed_detail_list: "signed_detail_list" optional,
         sign_time: "sign_time" optional,
     });
+    /// The required fields of [`SignPlanIdOpenidResponse`], each given by name (all of them: a missing one does not compile); [`SignPlanIdOpenidResponse::new`] takes them.
+    pub struct SignPlanIdOpenidResponseRequired {
+        /// 商户侧签约计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_sign_plan_no: String,
+    }
     impl SignPlanIdOpenidResponse {
-        /// A `SignPlanIdOpenidResponse` with its required fields (`merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `SignPlanIdOpenidResponse { sign_plan_id: Some(…), ..SignPlanIdOpenidResponse::new(…) }`.
+        /// A `SignPlanIdOpenidResponse` of its required fields (`merchant_sign_plan_no`), given by name in a [`SignPlanIdOpenidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sign_plan_id = Some(…))`.
         #[inline]
-        pub fn new(merchant_sign_plan_no: impl Into<String>) -> Self {
+        pub fn new(required: SignPlanIdOpenidResponseRequired) -> Self {
+            let SignPlanIdOpenidResponseRequired { merchant_sign_plan_no } = required;
             Self {
                 sign_plan_id: None,
                 openid: None,
                 service_id: None,
                 mchid: None,
                 appid: None,
-                merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                merchant_sign_plan_no,
                 merchant_callback_url: None,
                 plan_id: None,
                 going_detail_no: None,

@@ -47,6 +47,7 @@ pub mod models {
     ///
     /// Used as `PostRequestRechargeAmount` in `/v3/platsolution/ecommerce/bank-transfer-recharges/apply`, `GetResponseRechargeAmount` in `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`, `PostRequestRechargeAmount` in `/v3/platsolution/ecommerce/recharges/apply`, `GetResponseRechargeAmount` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseRechargeAmount` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RechargeAmount {
         /// 总金额
         ///
@@ -85,6 +86,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/insurance-compensation-contracts`, `PostResponse` in `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidResponse {
         /// 二级商户号
         ///
@@ -104,12 +106,20 @@ pub mod models {
         opened: "opened" optional,
         success_time: "success_time" optional,
     });
+    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
+    pub struct SubMchidResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidResponse {
-        /// A `SubMchidResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { opened: Some(…), ..SubMchidResponse::new(…) }`.
+        /// A `SubMchidResponse` of its required fields (`sub_mchid`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.opened = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: SubMchidResponseRequired) -> Self {
+            let SubMchidResponseRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 opened: None,
                 success_time: None,
             }
@@ -119,6 +129,7 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Receiver {
         /// 转账接收方类型
         ///
@@ -135,6 +146,7 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TransactionInfo {
         /// 交易订单号
         ///
@@ -149,12 +161,20 @@ pub mod models {
         transaction_id: "transaction_id" required,
         type_: "type" optional,
     });
+    /// The required fields of [`TransactionInfo`], each given by name (all of them: a missing one does not compile); [`TransactionInfo::new`] takes them.
+    pub struct TransactionInfoRequired {
+        /// 交易订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: String,
+    }
     impl TransactionInfo {
-        /// A `TransactionInfo` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `TransactionInfo { type_: Some(…), ..TransactionInfo::new(…) }`.
+        /// A `TransactionInfo` of its required fields (`transaction_id`), given by name in a [`TransactionInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.type_ = Some(…))`.
         #[inline]
-        pub fn new(transaction_id: impl Into<String>) -> Self {
+        pub fn new(required: TransactionInfoRequired) -> Self {
+            let TransactionInfoRequired { transaction_id } = required;
             Self {
-                transaction_id: transaction_id.into(),
+                transaction_id,
                 type_: None,
             }
         }
@@ -198,6 +218,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ReceiverDetail {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiver>,
@@ -209,6 +230,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiver {
         /// 转账接收方类型
         ///
@@ -225,6 +247,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` and 3 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseTransactionInfo {
         /// 交易订单号
         ///
@@ -274,6 +297,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` and 1 more.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct CloseInfo {
         /// 关单时间
         ///
@@ -311,6 +335,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetail {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver>,
@@ -322,6 +347,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetailReceiver {
         /// 转账接收方类型
         ///
@@ -336,6 +362,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 二级商户号
         ///
@@ -349,6 +376,7 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `PostResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, `PostResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MchInfo {
         /// 商户号
         ///
@@ -378,6 +406,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetail2 {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver2>,
@@ -389,6 +418,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetailReceiver2 {
         /// 转账接收方类型
         ///
@@ -408,6 +438,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetailReceiverTransactionInfo {
         /// 交易订单号
         ///
@@ -421,6 +452,7 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverUserInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `PostResponseReceiverDetailReceiverUserInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiverUserInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct UserInfo {
         /// 转账接收方用户 openid
         ///
@@ -434,6 +466,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetail3 {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver3>,
@@ -445,6 +478,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetailReceiver3 {
         /// 转账接收方订单信息
         pub transaction_info: Option<ResponseTransactionInfo>,
@@ -459,6 +493,7 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RequestReceiver {
         /// 转账接收方类型
         ///
@@ -475,6 +510,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCloseInfo {
         /// 关单时间
         ///
@@ -493,6 +529,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetail4 {
         /// 赔付接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver4>,
@@ -504,6 +541,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetailReceiver4 {
         /// 赔付接收方类型
         ///
@@ -567,6 +605,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetail5 {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver5>,
@@ -578,6 +617,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseReceiverDetailReceiver5 {
         /// 转账接收方类型
         ///
@@ -594,6 +634,7 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseMchInfo {
         /// 商户号
         ///
@@ -605,6 +646,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BusinessTypeRequest {
         /// 业务类型
         ///
@@ -616,6 +658,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees`, `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidSpOpenidResponse {
         /// 二级商户号
         ///
@@ -643,12 +686,20 @@ pub mod models {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`SubMchidSpOpenidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidSpOpenidResponse::new`] takes them.
+    pub struct SubMchidSpOpenidResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidSpOpenidResponse {
-        /// A `SubMchidSpOpenidResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidSpOpenidResponse { sp_openid: Some(…), ..SubMchidSpOpenidResponse::new(…) }`.
+        /// A `SubMchidSpOpenidResponse` of its required fields (`sub_mchid`), given by name in a [`SubMchidSpOpenidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: SubMchidSpOpenidResponseRequired) -> Self {
+            let SubMchidSpOpenidResponseRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sp_openid: None,
                 state: None,
                 create_time: None,
@@ -735,6 +786,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostRequest` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest2 {
         /// 二级商户号
         ///
@@ -744,17 +796,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest2`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest2::new`] takes them.
+    pub struct SubMchidRequest2Required {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001121`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest2 {
-        /// A `SubMchidRequest2` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest2` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest2Required`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequest2Required) -> Self {
+            let SubMchidRequest2Required { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// Used as `GetResponse` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponse` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidResponse {
         /// 平台商户号
         ///
@@ -834,18 +893,27 @@ pub mod models {
         close_time: "close_time" optional,
         available_recharge_channels: "available_recharge_channels" optional,
     });
+    /// The required fields of [`SpMchidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidResponse::new`] takes them.
+    pub struct SpMchidResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001121`
+        pub sub_mchid: String,
+        /// 商户充值单号
+        ///
+        /// Example: `cz2020042013`
+        pub out_recharge_no: String,
+    }
     impl SpMchidResponse {
-        /// A `SpMchidResponse` with its required fields (`sub_mchid`, `out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidResponse { sp_mchid: Some(…), ..SpMchidResponse::new(…) }`.
+        /// A `SpMchidResponse` of its required fields (`sub_mchid`, `out_recharge_no`), given by name in a [`SpMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_recharge_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SpMchidResponseRequired) -> Self {
+            let SpMchidResponseRequired { sub_mchid, out_recharge_no } = required;
             Self {
                 sp_mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 recharge_id: None,
-                out_recharge_no: out_recharge_no.into(),
+                out_recharge_no,
                 recharge_channel: None,
                 account_type: None,
                 recharge_state: None,
@@ -866,6 +934,7 @@ pub mod models {
     ///
     /// Used as `GetResponseBankTransferInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseBankTransferInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BankTransferInfo {
         /// 转入的银行流水单号
         ///
@@ -909,6 +978,7 @@ pub mod models {
     ///
     /// Used as `GetResponseOnlineBankRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseOnlineBankRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct OnlineBankRechargeInfo {
         /// 银行交易订单号
         ///
@@ -971,6 +1041,7 @@ pub mod models {
     ///
     /// Used as `GetResponseQrRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseQrRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct QrRechargeInfo {
         /// 用户OpenID
         ///
@@ -1038,6 +1109,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidSubMchidResponse {
         /// 收付通平台商户号
         ///
@@ -1128,19 +1200,28 @@ pub mod models {
         account_bank: "account_bank" optional,
         bank_name: "bank_name" optional,
     });
+    /// The required fields of [`SpMchidSubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidResponse::new`] takes them.
+    pub struct SpMchidSubMchidResponseRequired {
+        /// 特约商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户提现单号
+        ///
+        /// Example: `20190611222222222200000000012122`
+        pub out_request_no: String,
+    }
     impl SpMchidSubMchidResponse {
-        /// A `SpMchidSubMchidResponse` with its required fields (`sub_mchid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidSubMchidResponse { sp_mchid: Some(…), ..SpMchidSubMchidResponse::new(…) }`.
+        /// A `SpMchidSubMchidResponse` of its required fields (`sub_mchid`, `out_request_no`), given by name in a [`SpMchidSubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_request_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SpMchidSubMchidResponseRequired) -> Self {
+            let SpMchidSubMchidResponseRequired { sub_mchid, out_request_no } = required;
             Self {
                 sp_mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 status: None,
                 withdraw_id: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 total_amount: None,
                 success_amount: None,
                 fail_amount: None,
@@ -1184,6 +1265,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` and 1 more.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest3 {
         /// 二级商户号
         ///
@@ -1193,17 +1275,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest3 {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest3`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest3::new`] takes them.
+    pub struct SubMchidRequest3Required {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest3 {
-        /// A `SubMchidRequest3` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest3` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest3Required`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequest3Required) -> Self {
+            let SubMchidRequest3Required { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidSpAppidRequest {
         /// 二级商户号
         ///
@@ -1261,39 +1350,81 @@ pub mod models {
         transfer_detail_list: "transfer_detail_list" required,
         notify_url: "notify_url" required,
     });
+    /// The required fields of [`SubMchidSpAppidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidSpAppidRequest::new`] takes them.
+    pub struct SubMchidSpAppidRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: String,
+        /// 商家批次单号
+        ///
+        /// Example: `sjzz20230223`
+        pub out_batch_no: String,
+        /// 批次名称
+        ///
+        /// Example: `2023年2月深圳分部报销单`
+        pub batch_name: String,
+        /// 批次备注
+        ///
+        /// Example: `2023年2月深圳分部报销单`
+        pub batch_remark: String,
+        /// 转账总金额
+        ///
+        /// Example: `4000000`
+        pub total_amount: i64,
+        /// 转账总笔数
+        ///
+        /// Example: `200`
+        pub total_num: i64,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: String,
+        /// 转账明细列表
+        pub transfer_detail_list: Vec<TransferDetailList>,
+        /// 商户回调地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+    }
     impl SubMchidSpAppidRequest {
-        /// A `SubMchidSpAppidRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidSpAppidRequest { sub_appid: Some(…), ..SubMchidSpAppidRequest::new(…) }`.
+        /// A `SubMchidSpAppidRequest` of its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`), given by name in a [`SubMchidSpAppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            out_batch_no: impl Into<String>,
-            batch_name: impl Into<String>,
-            batch_remark: impl Into<String>,
-            total_amount: i64,
-            total_num: i64,
-            transfer_scene_id: impl Into<String>,
-            transfer_detail_list: Vec<TransferDetailList>,
-            notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                sp_appid: sp_appid.into(),
-                sub_appid: None,
-                out_batch_no: out_batch_no.into(),
-                batch_name: batch_name.into(),
-                batch_remark: batch_remark.into(),
+        pub fn new(required: SubMchidSpAppidRequestRequired) -> Self {
+            let SubMchidSpAppidRequestRequired {
+                sub_mchid,
+                sp_appid,
+                out_batch_no,
+                batch_name,
+                batch_remark,
                 total_amount,
                 total_num,
-                transfer_scene_id: transfer_scene_id.into(),
+                transfer_scene_id,
                 transfer_detail_list,
-                notify_url: notify_url.into(),
+                notify_url,
+            } = required;
+            Self {
+                sub_mchid,
+                sp_appid,
+                sub_appid: None,
+                out_batch_no,
+                batch_name,
+                batch_remark,
+                total_amount,
+                total_num,
+                transfer_scene_id,
+                transfer_detail_list,
+                notify_url,
             }
         }
     }
     /// Used as `PostRequestTransferDetailList` in `/v3/platsolution/insurance/mch-transfer/batches/apply`, `PostRequestTransferDetailList` in `/v3/platsolution/mch-transfer/batches/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct TransferDetailList {
         /// 商家明细单号
         ///
@@ -1323,22 +1454,46 @@ pub mod models {
         reservation_id: "reservation_id" required,
         openid: "openid" required,
     });
+    /// The required fields of [`TransferDetailList`], each given by name (all of them: a missing one does not compile); [`TransferDetailList::new`] takes them.
+    pub struct TransferDetailListRequired {
+        /// 商家明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: String,
+        /// 转账金额
+        ///
+        /// Example: `200000`
+        pub transfer_amount: i64,
+        /// 转账备注
+        ///
+        /// Example: `2023年2月报销`
+        pub transfer_remark: String,
+        /// 微信转账预约单号
+        ///
+        /// Example: `1330000071100999991182020050700019480001`
+        pub reservation_id: String,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+    }
     impl TransferDetailList {
-        /// A `TransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `reservation_id`, `openid`).
+        /// A `TransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `reservation_id`, `openid`), given by name in a [`TransferDetailListRequired`].
         #[inline]
-        pub fn new(
-            out_detail_no: impl Into<String>,
-            transfer_amount: i64,
-            transfer_remark: impl Into<String>,
-            reservation_id: impl Into<String>,
-            openid: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_detail_no: out_detail_no.into(),
+        pub fn new(required: TransferDetailListRequired) -> Self {
+            let TransferDetailListRequired {
+                out_detail_no,
                 transfer_amount,
-                transfer_remark: transfer_remark.into(),
-                reservation_id: reservation_id.into(),
-                openid: openid.into(),
+                transfer_remark,
+                reservation_id,
+                openid,
+            } = required;
+            Self {
+                out_detail_no,
+                transfer_amount,
+                transfer_remark,
+                reservation_id,
+                openid,
             }
         }
     }
@@ -1369,6 +1524,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponse` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferBatchResponse {
         /// 转账批次单
         pub transfer_batch: Option<TransferBatch>,
@@ -1391,6 +1547,7 @@ pub mod models {
     });
     /// Used as `GetResponseData` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseData` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Data {
         /// 商家转账明细单号
         ///
@@ -1445,6 +1602,7 @@ pub mod models {
     ///
     /// Used as `GetResponseTransferBatch` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatch` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferBatch {
         /// 商家批次单号
         ///
@@ -1719,6 +1877,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest4 {
         /// 二级商户号
         ///
@@ -1728,17 +1887,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest4 {
         sub_mchid: "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest4`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest4::new`] takes them.
+    pub struct SubMchidRequest4Required {
+        /// 二级商户号
+        ///
+        /// Example: `1900102208`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest4 {
-        /// A `SubMchidRequest4` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest4` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest4Required`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequest4Required) -> Self {
+            let SubMchidRequest4Required { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// Used as `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidNeedQueryDetailRequest {
         /// 二级商户号
         ///
@@ -1768,12 +1934,27 @@ pub mod models {
         limit: query "limit" optional,
         detail_state: query "detail_state" optional,
     });
+    /// The required fields of [`SubMchidNeedQueryDetailRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidNeedQueryDetailRequest::new`] takes them.
+    pub struct SubMchidNeedQueryDetailRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900102208`
+        pub sub_mchid: String,
+        /// 是否查询转账明细单
+        ///
+        /// Query parameter `need_query_detail`.
+        pub need_query_detail: bool,
+    }
     impl SubMchidNeedQueryDetailRequest {
-        /// A `SubMchidNeedQueryDetailRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidNeedQueryDetailRequest { offset: Some(…), ..SubMchidNeedQueryDetailRequest::new(…) }`.
+        /// A `SubMchidNeedQueryDetailRequest` of its required fields (`sub_mchid`, `need_query_detail`), given by name in a [`SubMchidNeedQueryDetailRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>, need_query_detail: bool) -> Self {
+        pub fn new(required: SubMchidNeedQueryDetailRequestRequired) -> Self {
+            let SubMchidNeedQueryDetailRequestRequired {
+                sub_mchid,
+                need_query_detail,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 need_query_detail,
                 offset: None,
                 limit: None,
@@ -1811,6 +1992,7 @@ pub mod models {
     });
     /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/reservation/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidSpAppidSubAppidRequest {
         /// 二级商户号
         ///
@@ -1878,31 +2060,63 @@ pub mod models {
         notify_url: "notify_url" required,
         scene_report_data: "scene_report_data" optional,
     });
+    /// The required fields of [`SubMchidSpAppidSubAppidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidSpAppidSubAppidRequest::new`] takes them.
+    pub struct SubMchidSpAppidSubAppidRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: String,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: String,
+        /// 预计最晚转账日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_date: String,
+        /// 预约备注
+        ///
+        /// Example: `由于存在收益波动，实际到账资金可能不等于当前金额`
+        pub reserve_remark: String,
+        /// 商户回调地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+    }
     impl SubMchidSpAppidSubAppidRequest {
-        /// A `SubMchidSpAppidSubAppidRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidSpAppidSubAppidRequest { sub_appid: Some(…), ..SubMchidSpAppidSubAppidRequest::new(…) }`.
+        /// A `SubMchidSpAppidSubAppidRequest` of its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`), given by name in a [`SubMchidSpAppidSubAppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            out_reservation_no: impl Into<String>,
-            transfer_scene_id: impl Into<String>,
-            estimated_date: impl Into<String>,
-            reserve_remark: impl Into<String>,
-            notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SubMchidSpAppidSubAppidRequestRequired) -> Self {
+            let SubMchidSpAppidSubAppidRequestRequired {
+                sub_mchid,
+                sp_appid,
+                out_reservation_no,
+                transfer_scene_id,
+                estimated_date,
+                reserve_remark,
+                notify_url,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                sp_appid: sp_appid.into(),
+                sub_mchid,
+                sp_appid,
                 sub_appid: None,
-                out_reservation_no: out_reservation_no.into(),
-                transfer_scene_id: transfer_scene_id.into(),
-                estimated_date: estimated_date.into(),
+                out_reservation_no,
+                transfer_scene_id,
+                estimated_date,
                 estimated_max_amount: None,
                 exact_amount: None,
                 openid: None,
                 user_real_name: None,
-                reserve_remark: reserve_remark.into(),
-                notify_url: notify_url.into(),
+                reserve_remark,
+                notify_url,
                 scene_report_data: None,
             }
         }
@@ -1911,6 +2125,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneReportData` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequestSceneReportData` in `/v3/platsolution/mch-transfer/reservation/apply`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SceneReportData {
         /// 保险保单报备信息
         pub insurance_policy: Option<InsurancePolicy>,
@@ -1922,6 +2137,7 @@ pub mod models {
     ///
     /// Used as `PostRequestSceneReportDataInsurancePolicy` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequestSceneReportDataInsurancePolicy` in `/v3/platsolution/mch-transfer/reservation/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct InsurancePolicy {
         /// 保险产品备案编号
         ///
@@ -1951,18 +2167,30 @@ pub mod models {
         withdrawal_no: "withdrawal_no" optional,
         claim_no: "claim_no" optional,
     });
+    /// The required fields of [`InsurancePolicy`], each given by name (all of them: a missing one does not compile); [`InsurancePolicy::new`] takes them.
+    pub struct InsurancePolicyRequired {
+        /// 保险产品备案编号
+        ///
+        /// Example: `40058541257`
+        pub product_registration_no: String,
+        /// 保险单号
+        ///
+        /// Example: `202301011651`
+        pub policy_no: String,
+        /// 保险名称
+        ///
+        /// Example: `养老保险`
+        pub name: String,
+    }
     impl InsurancePolicy {
-        /// A `InsurancePolicy` with its required fields (`product_registration_no`, `policy_no`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `InsurancePolicy { withdrawal_no: Some(…), ..InsurancePolicy::new(…) }`.
+        /// A `InsurancePolicy` of its required fields (`product_registration_no`, `policy_no`, `name`), given by name in a [`InsurancePolicyRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.withdrawal_no = Some(…))`.
         #[inline]
-        pub fn new(
-            product_registration_no: impl Into<String>,
-            policy_no: impl Into<String>,
-            name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: InsurancePolicyRequired) -> Self {
+            let InsurancePolicyRequired { product_registration_no, policy_no, name } = required;
             Self {
-                product_registration_no: product_registration_no.into(),
-                policy_no: policy_no.into(),
-                name: name.into(),
+                product_registration_no,
+                policy_no,
+                name,
                 withdrawal_no: None,
                 claim_no: None,
             }
@@ -1970,6 +2198,7 @@ pub mod models {
     }
     /// Used as `PostResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostResponse` in `/v3/platsolution/mch-transfer/reservation/apply`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidOutReservationNoResponse {
         /// 二级商户号
         ///
@@ -2004,16 +2233,28 @@ pub mod models {
         state: "state" optional,
         package_info: "package_info" optional,
     });
+    /// The required fields of [`SubMchidOutReservationNoResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidOutReservationNoResponse::new`] takes them.
+    pub struct SubMchidOutReservationNoResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+    }
     impl SubMchidOutReservationNoResponse {
-        /// A `SubMchidOutReservationNoResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidOutReservationNoResponse { reservation_id: Some(…), ..SubMchidOutReservationNoResponse::new(…) }`.
+        /// A `SubMchidOutReservationNoResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`SubMchidOutReservationNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reservation_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_reservation_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SubMchidOutReservationNoResponseRequired) -> Self {
+            let SubMchidOutReservationNoResponseRequired {
+                sub_mchid,
+                out_reservation_no,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_reservation_no: out_reservation_no.into(),
+                sub_mchid,
+                out_reservation_no,
                 reservation_id: None,
                 accept_time: None,
                 state: None,
@@ -2045,6 +2286,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`, `GetRequest` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostRequest` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetRequest` in `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidRequest5 {
         /// 二级商户号
         ///
@@ -2054,17 +2296,24 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SubMchidRequest5 {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SubMchidRequest5`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest5::new`] takes them.
+    pub struct SubMchidRequest5Required {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001109`
+        pub sub_mchid: String,
+    }
     impl SubMchidRequest5 {
-        /// A `SubMchidRequest5` of its required fields (`sub_mchid`).
+        /// A `SubMchidRequest5` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest5Required`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SubMchidRequest5Required) -> Self {
+            let SubMchidRequest5Required { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// Used as `GetResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidSubMchidSpAppidResponse {
         /// 服务商商户号
         ///
@@ -2147,20 +2396,32 @@ pub mod models {
         reserve_time: "reserve_time" optional,
         close_info: "close_info" optional,
     });
+    /// The required fields of [`SpMchidSubMchidSpAppidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidSpAppidResponse::new`] takes them.
+    pub struct SpMchidSubMchidSpAppidResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+    }
     impl SpMchidSubMchidSpAppidResponse {
-        /// A `SpMchidSubMchidSpAppidResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidSubMchidSpAppidResponse { sp_mchid: Some(…), ..SpMchidSubMchidSpAppidResponse::new(…) }`.
+        /// A `SpMchidSubMchidSpAppidResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`SpMchidSubMchidSpAppidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_reservation_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SpMchidSubMchidSpAppidResponseRequired) -> Self {
+            let SpMchidSubMchidSpAppidResponseRequired {
+                sub_mchid,
+                out_reservation_no,
+            } = required;
             Self {
                 sp_mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sp_appid: None,
                 sub_appid: None,
                 reservation_id: None,
-                out_reservation_no: out_reservation_no.into(),
+                out_reservation_no,
                 transfer_scene_id: None,
                 estimated_date: None,
                 estimated_max_amount: None,
@@ -2178,6 +2439,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCloseInfo2 {
         /// 预约记录关闭的时间
         ///
@@ -2228,6 +2490,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`, `GetResponse` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferBatchDataResponse {
         /// 转账批次单
         pub transfer_batch: Option<ResponseTransferBatch>,
@@ -2250,6 +2513,7 @@ pub mod models {
     });
     /// Used as `GetResponseData` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseData` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseData {
         /// 商家转账明细单号
         ///
@@ -2273,6 +2537,7 @@ pub mod models {
     ///
     /// Used as `GetResponseTransferBatch` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatch` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseTransferBatch {
         /// 商家批次单号
         ///
@@ -2364,6 +2629,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponse` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidSubMchidSpAppidSubAppidResponse {
         /// 服务商商户号
         ///
@@ -2446,20 +2712,32 @@ pub mod models {
         reserve_time: "reserve_time" optional,
         close_info: "close_info" optional,
     });
+    /// The required fields of [`SpMchidSubMchidSpAppidSubAppidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidSpAppidSubAppidResponse::new`] takes them.
+    pub struct SpMchidSubMchidSpAppidSubAppidResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+    }
     impl SpMchidSubMchidSpAppidSubAppidResponse {
-        /// A `SpMchidSubMchidSpAppidSubAppidResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidSubMchidSpAppidSubAppidResponse { sp_mchid: Some(…), ..SpMchidSubMchidSpAppidSubAppidResponse::new(…) }`.
+        /// A `SpMchidSubMchidSpAppidSubAppidResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`SpMchidSubMchidSpAppidSubAppidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_reservation_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SpMchidSubMchidSpAppidSubAppidResponseRequired) -> Self {
+            let SpMchidSubMchidSpAppidSubAppidResponseRequired {
+                sub_mchid,
+                out_reservation_no,
+            } = required;
             Self {
                 sp_mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sp_appid: None,
                 sub_appid: None,
                 reservation_id: None,
-                out_reservation_no: out_reservation_no.into(),
+                out_reservation_no,
                 transfer_scene_id: None,
                 estimated_date: None,
                 estimated_max_amount: None,
@@ -2477,6 +2755,7 @@ pub mod models {
     ///
     /// Used as `GetResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponseCloseInfo3 {
         /// 预约记录关闭的时间
         ///

@@ -60,6 +60,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/profitsharing/orders`, `PostResponse` in `/v3/profitsharing/orders/unfreeze`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SubMchidResponse {
         /// 子商户号
         ///
@@ -92,17 +93,26 @@ pub mod models {
         state: "state" optional,
         receivers: "receivers" optional,
     });
+    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
+    pub struct SubMchidResponseRequired {
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl SubMchidResponse {
-        /// A `SubMchidResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { sub_mchid: Some(…), ..SubMchidResponse::new(…) }`.
+        /// A `SubMchidResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: SubMchidResponseRequired) -> Self {
+            let SubMchidResponseRequired { transaction_id, out_order_no } = required;
             Self {
                 sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 state: None,
                 receivers: None,
@@ -111,6 +121,7 @@ pub mod models {
     }
     /// Used as `PostResponseReceivers` in `/v3/profitsharing/orders`, `PostResponseReceivers` in `/v3/profitsharing/orders/unfreeze`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Receivers {
         /// 分账金额
         ///

@@ -37,6 +37,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/qrcode/transactions`, `GetResponse` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AppidResponse {
         /// 公众账号ID
         pub appid: Option<String>,
@@ -111,6 +112,7 @@ pub mod models {
     ///
     /// Used as `PostResponseAmount` in `/v3/qrcode/transactions`, `GetResponseAmount` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 订单金额
         pub total: Option<i64>,
@@ -128,6 +130,7 @@ pub mod models {
     ///
     /// Used as `PostResponseBusInfo` in `/v3/qrcode/transactions`, `GetResponseBusInfo` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BusInfo {
         /// 用户乘车时间（上车）
         pub start_time: Option<String>,
@@ -145,6 +148,7 @@ pub mod models {
     ///
     /// Used as `PostResponseMetroInfo` in `/v3/qrcode/transactions`, `GetResponseMetroInfo` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct MetroInfo {
         /// 用户乘车时间（上车）
         pub start_time: Option<String>,
@@ -165,6 +169,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetail` in `/v3/qrcode/transactions`, `GetResponsePromotionDetail` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         pub coupon_id: Option<String>,

@@ -15,6 +15,7 @@ pub mod models {
     ///
     /// Used as `PostRequestAdditionalInformation` in `/v3/rate-activity/applications`, `PatchRequestAdditionalInformation` in `/v3/rate-activity/applications/id/{application_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct AdditionalInformation {
         /// 补充说明
         ///

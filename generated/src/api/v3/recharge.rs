@@ -19,6 +19,7 @@ pub mod models {
     ///
     /// Used as `PostRequestRechargeAmount` in `/v3/recharge/bank-transfer-recharges/apply`, `GetResponseRechargeAmount` in `/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RechargeAmount {
         /// 总金额
         ///

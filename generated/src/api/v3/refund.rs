@@ -15,6 +15,7 @@ pub mod models {
     ///
     /// Used as `PostResponseAmount` in `/v3/refund/domestic/refunds`, `GetResponseAmount` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 订单金额
         ///
@@ -69,6 +70,7 @@ pub mod models {
     });
     /// Used as `PostResponseAmountFrom` in `/v3/refund/domestic/refunds`, `GetResponseAmountFrom` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct From {
         /// 出资账户类型
         ///
@@ -157,6 +159,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetail` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetail` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -191,6 +194,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetailGoodsDetail` in `/v3/refund/domestic/refunds/{out_refund_no}`, `PostResponsePromotionDetailGoodsDetail` in `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GoodsDetail {
         /// 商户侧商品编码
         ///

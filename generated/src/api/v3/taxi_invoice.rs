@@ -60,6 +60,7 @@ pub mod models {
     ///
     /// Used as `PostRequestDriverPhotoPhotoDigest` in `/v3/taxi-invoice/driver/update-driver`, `PostResponseDriverPhotoPhotoDigest` in `/v3/taxi-invoice/driver/update-driver`, `GetResponseDriverPhotoPhotoDigest` in `/v3/taxi-invoice/drivers/{driver_license}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PhotoDigest {
         /// 哈希类型
         ///
@@ -76,6 +77,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/taxi-invoice/drivers/{driver_license}`, `GetRequest` in `/v3/taxi-invoice/taxies/{plate_number}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RegionIdRequest {
         /// 行政区划代码
         ///
@@ -85,10 +87,18 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RegionIdRequest {
         region_id: query "region_id" required,
     });
+    /// The required fields of [`RegionIdRequest`], each given by name (all of them: a missing one does not compile); [`RegionIdRequest::new`] takes them.
+    pub struct RegionIdRequestRequired {
+        /// 行政区划代码
+        ///
+        /// Query parameter `region_id`. Example: `510100`
+        pub region_id: i64,
+    }
     impl RegionIdRequest {
-        /// A `RegionIdRequest` of its required fields (`region_id`).
+        /// A `RegionIdRequest` of its required fields (`region_id`), given by name in a [`RegionIdRequestRequired`].
         #[inline]
-        pub fn new(region_id: i64) -> Self {
+        pub fn new(required: RegionIdRequestRequired) -> Self {
+            let RegionIdRequestRequired { region_id } = required;
             Self { region_id }
         }
     }

@@ -26,6 +26,7 @@ impl<'a> TransactionBlock<'a> {
 pub mod models {
     /// Used as `GetResponse` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseData` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BlockRecordIdResponse {
         /// 交易拦截记录ID
         ///
@@ -105,6 +106,7 @@ pub mod models {
     });
     /// Used as `GetResponseRequestedItemInfo` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfo` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitData` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RequestedItemInfo {
         /// 资料项集合
         pub record_fields: Vec<RecordFields>,
@@ -112,15 +114,22 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RequestedItemInfo {
         record_fields: "record_fields" required,
     });
+    /// The required fields of [`RequestedItemInfo`], each given by name (all of them: a missing one does not compile); [`RequestedItemInfo::new`] takes them.
+    pub struct RequestedItemInfoRequired {
+        /// 资料项集合
+        pub record_fields: Vec<RecordFields>,
+    }
     impl RequestedItemInfo {
-        /// A `RequestedItemInfo` of its required fields (`record_fields`).
+        /// A `RequestedItemInfo` of its required fields (`record_fields`), given by name in a [`RequestedItemInfoRequired`].
         #[inline]
-        pub fn new(record_fields: Vec<RecordFields>) -> Self {
+        pub fn new(required: RequestedItemInfoRequired) -> Self {
+            let RequestedItemInfoRequired { record_fields } = required;
             Self { record_fields }
         }
     }
     /// Used as `GetResponseRequestedItemInfoRecordFields` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFields` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFields` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RecordFields {
         /// 资料项ID
         pub item_id: Option<String>,
@@ -197,6 +206,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsEnumCheckRule` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFieldsEnumCheckRule` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsEnumCheckRule` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct EnumCheckRule {
         /// 最小列表长度
         pub min_list_length: Option<i64>,
@@ -214,6 +224,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsFileCheckRule` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRule` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFieldsFileCheckRule` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRule` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsFileCheckRule` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsOrderIntervalCheckRule` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct FileCheckRule {
         /// 最小列表长度
         pub min_list_length: Option<i64>,
@@ -279,6 +290,7 @@ pub mod models {
     });
     /// Used as `GetResponseRequestedItemInfoRecordFieldsRelations` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFieldsRelations` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsRelations` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Relations {
         /// 关联的资料项ID
         pub source_key: Option<i64>,
@@ -291,6 +303,7 @@ pub mod models {
     });
     /// Used as `GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsRepeatedFieldData` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct RepeatedFieldData {
         /// 经度值
         pub longitude: Option<String>,
@@ -348,6 +361,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsStringCheckRule` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFieldsStringCheckRule` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsStringCheckRule` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct StringCheckRule {
         /// 字符串最小长度
         pub min_string_length: Option<i64>,
@@ -393,6 +407,7 @@ pub mod models {
     ///
     /// Used as `GetResponseRequestedItemInfoRecordFieldsTimeIntervalCheckRule` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfoRecordFieldsTimeIntervalCheckRule` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitDataRecordFieldsTimeIntervalCheckRule` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TimeIntervalCheckRule {
         /// 最小列表长度
         ///
@@ -409,6 +424,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/transaction-block/transaction-block-submissions/{block_submission_id}`, `PostResponse` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct BlockSubmissionIdResponse {
         /// 交易拦截申诉ID
         ///

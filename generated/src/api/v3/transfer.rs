@@ -20,6 +20,7 @@ pub mod models {
     ///
     /// Used as `GetResponseTransferBatch` in `/v3/transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatch` in `/v3/transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferBatch {
         /// 商户号
         ///
@@ -135,6 +136,7 @@ pub mod models {
     });
     /// Used as `GetResponseTransferDetailList` in `/v3/transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct TransferDetailList {
         /// 微信明细单号
         ///
@@ -247,6 +249,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/transfer/bill-receipt`, `GetResponse` in `/v3/transfer/bill-receipt/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct OutBatchNoResponse {
         /// 商家批次单号
         ///
@@ -291,12 +294,20 @@ pub mod models {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`OutBatchNoResponse`], each given by name (all of them: a missing one does not compile); [`OutBatchNoResponse::new`] takes them.
+    pub struct OutBatchNoResponseRequired {
+        /// 商家批次单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_batch_no: String,
+    }
     impl OutBatchNoResponse {
-        /// A `OutBatchNoResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `OutBatchNoResponse { signature_no: Some(…), ..OutBatchNoResponse::new(…) }`.
+        /// A `OutBatchNoResponse` of its required fields (`out_batch_no`), given by name in a [`OutBatchNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.signature_no = Some(…))`.
         #[inline]
-        pub fn new(out_batch_no: impl Into<String>) -> Self {
+        pub fn new(required: OutBatchNoResponseRequired) -> Self {
+            let OutBatchNoResponseRequired { out_batch_no } = required;
             Self {
-                out_batch_no: out_batch_no.into(),
+                out_batch_no,
                 signature_no: None,
                 signature_status: None,
                 hash_type: None,

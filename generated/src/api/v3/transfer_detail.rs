@@ -35,6 +35,7 @@ pub mod models {
     });
     /// Used as `GetResponse` in `/v3/transfer-detail/electronic-receipts`, `PostResponse` in `/v3/transfer-detail/electronic-receipts`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct AcceptTypeResponse {
         /// 受理类型
         ///
@@ -79,17 +80,26 @@ pub mod models {
         hash_value: "hash_value" optional,
         download_url: "download_url" optional,
     });
+    /// The required fields of [`AcceptTypeResponse`], each given by name (all of them: a missing one does not compile); [`AcceptTypeResponse::new`] takes them.
+    pub struct AcceptTypeResponseRequired {
+        /// 受理类型
+        ///
+        /// Example: `BATCH_TRANSFER`
+        pub accept_type: String,
+        /// 商家转账明细单号
+        ///
+        /// Example: `mx0911231610162610v4CNkO4HAf`
+        pub out_detail_no: String,
+    }
     impl AcceptTypeResponse {
-        /// A `AcceptTypeResponse` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `AcceptTypeResponse { out_batch_no: Some(…), ..AcceptTypeResponse::new(…) }`.
+        /// A `AcceptTypeResponse` of its required fields (`accept_type`, `out_detail_no`), given by name in a [`AcceptTypeResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_batch_no = Some(…))`.
         #[inline]
-        pub fn new(
-            accept_type: impl Into<String>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: AcceptTypeResponseRequired) -> Self {
+            let AcceptTypeResponseRequired { accept_type, out_detail_no } = required;
             Self {
-                accept_type: accept_type.into(),
+                accept_type,
                 out_batch_no: None,
-                out_detail_no: out_detail_no.into(),
+                out_detail_no,
                 signature_no: None,
                 signature_status: None,
                 hash_type: None,

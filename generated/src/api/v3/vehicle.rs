@@ -23,6 +23,7 @@ impl<'a> Vehicle<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/vehicle/etc/contracts/{contract_id}`, `GetRequest` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetRequest` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct SubMchidRequest {
         /// 特约商户号
         ///
@@ -36,6 +37,7 @@ pub mod models {
     ///
     /// Used as `PostResponseAmount` in `/v3/vehicle/etc/transactions/highway`, `GetResponseAmount` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Amount {
         /// 订单金额
         ///
@@ -64,6 +66,7 @@ pub mod models {
     ///
     /// Used as `PostResponseDeviceInfo` in `/v3/vehicle/etc/transactions/highway`, `GetResponseDeviceInfo` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponseDeviceInfo` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DeviceInfo {
         /// 商户端设备号
         ///
@@ -82,6 +85,7 @@ pub mod models {
     ///
     /// Used as `PostResponsePayer` in `/v3/vehicle/etc/transactions/highway`, `GetResponsePayer` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct Payer {
         /// 用户在服务商APP的标识
         ///
@@ -98,6 +102,7 @@ pub mod models {
     });
     /// Used as `PostResponsePromotionDetail` in `/v3/vehicle/etc/transactions/highway`, `GetResponsePromotionDetail` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PromotionDetail {
         /// 券ID
         ///
@@ -151,6 +156,7 @@ pub mod models {
     ///
     /// Used as `GetResponseParkingInfo` in `/v3/vehicle/transactions/out-trade-no/{out_trade_no}`, `PostResponseParkingInfo` in `/v3/vehicle/transactions/parking`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ParkingInfo {
         /// 停车入场id
         ///
@@ -197,6 +203,7 @@ pub mod models {
     ///
     /// Used as `GetResponsePayer` in `/v3/vehicle/transactions/out-trade-no/{out_trade_no}`, `PostResponsePayer` in `/v3/vehicle/transactions/parking`.
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct ResponsePayer {
         /// 用户在appid下的标识
         ///

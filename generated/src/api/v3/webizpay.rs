@@ -33,6 +33,7 @@ impl<'a> Webizpay<'a> {
 pub mod models {
     /// Used as `GetRequest` in `/v3/webizpay/avail-mch-ranges`, `GetRequest` in `/v3/webizpay/stores/entity-matches/{batch_id}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidRequest {
         /// 服务商商户号
         ///
@@ -42,11 +43,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(SpMchidRequest {
         sp_mchid: query "sp_mchid" required,
     });
+    /// The required fields of [`SpMchidRequest`], each given by name (all of them: a missing one does not compile); [`SpMchidRequest::new`] takes them.
+    pub struct SpMchidRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `12341234`
+        pub sp_mchid: String,
+    }
     impl SpMchidRequest {
-        /// A `SpMchidRequest` of its required fields (`sp_mchid`).
+        /// A `SpMchidRequest` of its required fields (`sp_mchid`), given by name in a [`SpMchidRequestRequired`].
         #[inline]
-        pub fn new(sp_mchid: impl Into<String>) -> Self {
-            Self { sp_mchid: sp_mchid.into() }
+        pub fn new(required: SpMchidRequestRequired) -> Self {
+            let SpMchidRequestRequired { sp_mchid } = required;
+            Self { sp_mchid }
         }
     }
     /// 商户标识类型
@@ -70,6 +79,7 @@ pub mod models {
     });
     /// Used as `PostResponse` in `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`, `DeleteResponse` in `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct RangeIdResponse {
         /// 可用商户范围id
         ///
@@ -79,11 +89,19 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(RangeIdResponse {
         range_id: "range_id" required,
     });
+    /// The required fields of [`RangeIdResponse`], each given by name (all of them: a missing one does not compile); [`RangeIdResponse::new`] takes them.
+    pub struct RangeIdResponseRequired {
+        /// 可用商户范围id
+        ///
+        /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
+        pub range_id: String,
+    }
     impl RangeIdResponse {
-        /// A `RangeIdResponse` of its required fields (`range_id`).
+        /// A `RangeIdResponse` of its required fields (`range_id`), given by name in a [`RangeIdResponseRequired`].
         #[inline]
-        pub fn new(range_id: impl Into<String>) -> Self {
-            Self { range_id: range_id.into() }
+        pub fn new(required: RangeIdResponseRequired) -> Self {
+            let RangeIdResponseRequired { range_id } = required;
+            Self { range_id }
         }
     }
     /// 账单类型
@@ -104,6 +122,7 @@ pub mod models {
     });
     /// Used as `GetRequest` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetRequest` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, `GetRequest` in `/v3/webizpay/users/{user_id}/authorization-state`.
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct SpMchidSubMchidRequest {
         /// 服务商商户号
         ///
@@ -118,14 +137,23 @@ pub mod models {
         sp_mchid: query "sp_mchid" required,
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`SpMchidSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidRequest::new`] takes them.
+    pub struct SpMchidSubMchidRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `12341234`
+        pub sp_mchid: String,
+        /// 出资子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `43214321`
+        pub sub_mchid: String,
+    }
     impl SpMchidSubMchidRequest {
-        /// A `SpMchidSubMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+        /// A `SpMchidSubMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`SpMchidSubMchidRequestRequired`].
         #[inline]
-        pub fn new(sp_mchid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: SpMchidSubMchidRequestRequired) -> Self {
+            let SpMchidSubMchidRequestRequired { sp_mchid, sub_mchid } = required;
+            Self { sp_mchid, sub_mchid }
         }
     }
     /// 使用规则

@@ -72,6 +72,7 @@ pub mod orders {
     }
     /// The request of `GET /global/v3/customs/orders` (报关查询API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 机构APPID
         ///
@@ -111,21 +112,39 @@ pub mod orders {
         offset: query "offset" optional,
         limit: query "limit" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 机构APPID
+        ///
+        /// Query parameter `appid`. Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Query parameter `mchid`. Example: `1230000109`
+        pub mchid: String,
+        /// 订单类型
+        ///
+        /// Query parameter `order_type`. Example: `out_trade_no`
+        pub order_type: GetRequestOrderType,
+        /// 订单号
+        ///
+        /// Query parameter `order_no`. Example: `20150806125346`
+        pub order_no: String,
+        /// 海关
+        ///
+        /// Query parameter `customs`. Example: `SHANGHAI_ZS`
+        pub customs: GetRequestCustoms,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`appid`, `mchid`, `order_type`, `order_no`, `customs`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`appid`, `mchid`, `order_type`, `order_no`, `customs`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            order_type: GetRequestOrderType,
-            order_no: impl Into<String>,
-            customs: GetRequestCustoms,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { appid, mchid, order_type, order_no, customs } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
+                appid,
+                mchid,
                 order_type,
-                order_no: order_no.into(),
+                order_no,
                 customs,
                 offset: None,
                 limit: None,
@@ -159,6 +178,7 @@ pub mod orders {
     });
     /// The response of `GET /global/v3/customs/orders` (报关查询API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 机构APPID
         ///
@@ -206,18 +226,33 @@ pub mod orders {
         total_count: "total_count" optional,
         data: "data" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 偏移量
+        ///
+        /// Example: `0`
+        pub offset: i64,
+        /// 请求最大记录条数
+        ///
+        /// Example: `20`
+        pub limit: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`appid`, `mchid`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { transaction_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`appid`, `mchid`, `offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            offset: i64,
-            limit: i64,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { appid, mchid, offset, limit } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
+                appid,
+                mchid,
                 transaction_id: None,
                 verify_department: None,
                 verify_department_trade_id: None,
@@ -230,6 +265,7 @@ pub mod orders {
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 商户子单号
         ///
@@ -302,6 +338,7 @@ pub mod orders {
     pub type GetResponseVerifyDepartment = crate::global::v3::models::VerifyDepartment;
     /// The request of `PATCH /global/v3/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 机构APPID
         ///
@@ -361,25 +398,53 @@ pub mod orders {
         transport_fee: "transport_fee" optional,
         product_fee: "product_fee" optional,
     });
+    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+    pub struct PatchRequestRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+        /// 海关编码
+        ///
+        /// Example: `SHANGHAI_ZS`
+        pub customs: PatchRequestCustoms,
+        /// 商户海关备案号
+        ///
+        /// Example: `123456`
+        pub merchant_customs_no: String,
+    }
     impl PatchRequest {
-        /// A `PatchRequest` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { sub_order_no: Some(…), ..PatchRequest::new(…) }`.
+        /// A `PatchRequest` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_order_no = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-            customs: PatchRequestCustoms,
-            merchant_customs_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PatchRequestRequired) -> Self {
+            let PatchRequestRequired {
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
+                customs,
+                merchant_customs_no,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
                 sub_order_no: None,
                 customs,
-                merchant_customs_no: merchant_customs_no.into(),
+                merchant_customs_no,
                 duty: None,
                 order_fee: None,
                 transport_fee: None,
@@ -391,6 +456,7 @@ pub mod orders {
     pub type PatchRequestCustoms = crate::global::v3::models::Customs;
     /// The response of `PATCH /global/v3/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchResponse {
         /// 机构APPID
         ///
@@ -445,21 +511,36 @@ pub mod orders {
         verify_department: "verify_department" optional,
         verify_department_trade_id: "verify_department_trade_id" optional,
     });
+    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+    pub struct PatchResponseRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+    }
     impl PatchResponse {
-        /// A `PatchResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { state: Some(…), ..PatchResponse::new(…) }`.
+        /// A `PatchResponse` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PatchResponseRequired) -> Self {
+            let PatchResponseRequired { appid, mchid, out_trade_no, transaction_id } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
+                appid,
+                mchid,
                 state: None,
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+                out_trade_no,
+                transaction_id,
                 sub_order_no: None,
                 sub_order_id: None,
                 modify_time: None,
@@ -474,6 +555,7 @@ pub mod orders {
     pub type PatchResponseVerifyDepartment = crate::global::v3::models::VerifyDepartment;
     /// The request of `POST /global/v3/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -538,24 +620,52 @@ pub mod orders {
         transport_fee: "transport_fee" optional,
         product_fee: "product_fee" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+        /// 海关
+        ///
+        /// Example: `SHANGHAI_ZS`
+        pub customs: PostRequestCustoms,
+        /// 商户海关备案号
+        ///
+        /// Example: `123456`
+        pub merchant_customs_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { duty: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.duty = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-            customs: PostRequestCustoms,
-            merchant_customs_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
                 customs,
-                merchant_customs_no: merchant_customs_no.into(),
+                merchant_customs_no,
+            } = required;
+            Self {
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
+                customs,
+                merchant_customs_no,
                 duty: None,
                 sub_order_no: None,
                 fee_type: None,
@@ -569,6 +679,7 @@ pub mod orders {
     pub type PostRequestCustoms = crate::global::v3::models::Customs;
     /// The response of `POST /global/v3/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -618,21 +729,36 @@ pub mod orders {
         verify_department: "verify_department" optional,
         verify_department_trade_id: "verify_department_trade_id" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { appid, mchid, out_trade_no, transaction_id } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
+                appid,
+                mchid,
                 state: None,
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+                out_trade_no,
+                transaction_id,
                 sub_order_no: None,
                 sub_order_id: None,
                 verify_department: None,
@@ -665,6 +791,7 @@ pub mod redeclare {
     }
     /// The request of `POST /global/v3/customs/redeclare` (报关重推API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -709,24 +836,39 @@ pub mod redeclare {
         customs: "customs" required,
         merchant_customs_no: "merchant_customs_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 海关编码
+        ///
+        /// Example: `SHANGHAI_ZS`
+        pub customs: PostRequestCustoms,
+        /// 商户海关备案号
+        ///
+        /// Example: `123456`
+        pub merchant_customs_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `customs`, `merchant_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `customs`, `merchant_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            customs: PostRequestCustoms,
-            merchant_customs_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mchid, customs, merchant_customs_no } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
+                appid,
+                mchid,
                 out_trade_no: None,
                 transaction_id: None,
                 sub_order_no: None,
                 sub_order_id: None,
                 customs,
-                merchant_customs_no: merchant_customs_no.into(),
+                merchant_customs_no,
             }
         }
     }
@@ -734,6 +876,7 @@ pub mod redeclare {
     pub type PostRequestCustoms = crate::global::v3::models::Customs;
     /// The response of `POST /global/v3/customs/redeclare` (报关重推API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -783,21 +926,36 @@ pub mod redeclare {
         modify_time: "modify_time" optional,
         explanation: "explanation" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { appid, mchid, out_trade_no, transaction_id } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
+                appid,
+                mchid,
                 state: None,
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+                out_trade_no,
+                transaction_id,
                 sub_order_no: None,
                 sub_order_id: None,
                 modify_time: None,
@@ -832,6 +990,7 @@ pub mod verify_certificate {
     }
     /// The request of `POST /global/v3/customs/verify-certificate` (身份信息校验API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -886,32 +1045,71 @@ pub mod verify_certificate {
         certificate_id: "certificate_id" required,
         certificate_name: "certificate_name" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+        /// 海关
+        ///
+        /// Example: `SHANGHAI_ZS`
+        pub customs: PostRequestCustoms,
+        /// 商户海关备案号
+        ///
+        /// Example: `123456`
+        pub merchant_customs_no: String,
+        /// 证件类型
+        ///
+        /// Example: `IDCARD`
+        pub certificate_type: PostRequestCertificateType,
+        /// 证件号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `330821198809085211`
+        pub certificate_id: String,
+        /// 证件姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `张三`
+        pub certificate_name: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`, `certificate_type`, `certificate_id`, `certificate_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_order_no: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`, `certificate_type`, `certificate_id`, `certificate_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_order_no = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-            customs: PostRequestCustoms,
-            merchant_customs_no: impl Into<String>,
-            certificate_type: PostRequestCertificateType,
-            certificate_id: impl Into<String>,
-            certificate_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
+                customs,
+                merchant_customs_no,
+                certificate_type,
+                certificate_id,
+                certificate_name,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
                 sub_order_no: None,
                 customs,
-                merchant_customs_no: merchant_customs_no.into(),
+                merchant_customs_no,
                 certificate_type,
-                certificate_id: certificate_id.into(),
-                certificate_name: certificate_name.into(),
+                certificate_id,
+                certificate_name,
             }
         }
     }
@@ -933,6 +1131,7 @@ pub mod verify_certificate {
     pub type PostRequestCustoms = crate::global::v3::models::Customs;
     /// The response of `POST /global/v3/customs/verify-certificate` (身份信息校验API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -962,20 +1161,35 @@ pub mod verify_certificate {
         transaction_id: "transaction_id" required,
         certificate_check_result: "certificate_check_result" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `1000320306201511078440737890`
+        pub transaction_id: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { certificate_check_result: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.certificate_check_result = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { appid, mchid, out_trade_no, transaction_id } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                out_trade_no: out_trade_no.into(),
-                transaction_id: transaction_id.into(),
+                appid,
+                mchid,
+                out_trade_no,
+                transaction_id,
                 certificate_check_result: None,
             }
         }

@@ -15,6 +15,7 @@ impl<'a> Certificates<'a> {
 }
 /// The response of `GET /hk/v3/certificates` (获取平台证书列表).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
@@ -24,6 +25,7 @@ pub struct GetResponse {
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// `serial_no`
     ///
@@ -48,6 +50,7 @@ pub struct GetResponseData {
 });
 /// GetResponseDataEncryptCertificate
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataEncryptCertificate {
     /// `algorithm`
     ///

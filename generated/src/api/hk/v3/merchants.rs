@@ -44,6 +44,7 @@ impl<'a> Merchants<'a> {
 }
 /// The request of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 由商户侧生成的唯一key，用来标识多次重试是否为同一请求
     ///
@@ -130,33 +131,72 @@ pub struct PostRequest {
     director: "director" optional,
     principal: "principal" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 机构appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub sp_appid: String,
+    /// 机构商户号
+    ///
+    /// Example: `3200000001`
+    pub sp_mchid: String,
+    /// 子商户全称
+    ///
+    /// Example: `Merchant name`
+    pub name: String,
+    /// 子商户简称
+    ///
+    /// Example: `Merchant shortname`
+    pub shortname: String,
+    /// 公司电话
+    ///
+    /// Example: `075586010000`
+    pub office_phone: String,
+    /// 联系人信息
+    pub contact: PostRequestContact,
+    /// 类目
+    ///
+    /// Example: `644`
+    pub business_category: i64,
+    /// 注册国家或区域
+    ///
+    /// Example: `344`
+    pub merchant_country_code: String,
+    /// 商户类型
+    ///
+    /// Example: `ENTERPRISE`
+    pub merchant_type: PostRequestMerchantType,
+    /// 业务信息
+    pub business: PostRequestBusiness,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { idempotency_key: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.idempotency_key = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        sp_appid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        name: impl Into<String>,
-        shortname: impl Into<String>,
-        office_phone: impl Into<String>,
-        contact: PostRequestContact,
-        business_category: i64,
-        merchant_country_code: impl Into<String>,
-        merchant_type: PostRequestMerchantType,
-        business: PostRequestBusiness,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            sp_appid,
+            sp_mchid,
+            name,
+            shortname,
+            office_phone,
+            contact,
+            business_category,
+            merchant_country_code,
+            merchant_type,
+            business,
+        } = required;
         Self {
             idempotency_key: None,
-            sp_appid: sp_appid.into(),
-            sp_mchid: sp_mchid.into(),
-            name: name.into(),
-            shortname: shortname.into(),
-            office_phone: office_phone.into(),
+            sp_appid,
+            sp_mchid,
+            name,
+            shortname,
+            office_phone,
             contact,
             business_category,
             channel_id: None,
-            merchant_country_code: merchant_country_code.into(),
+            merchant_country_code,
             merchant_type,
             registration_certificate_number: None,
             registration_certificate_date: None,
@@ -170,10 +210,14 @@ impl PostRequest {
 }
 /// 业务信息
 pub type PostRequestBusiness = crate::hk::v3::models::Business;
+/// The required fields of [`PostRequestBusiness`].
+pub type PostRequestBusinessRequired = crate::hk::v3::models::BusinessRequired;
 /// 业务类型
 pub type PostRequestBusinessBusinessType = crate::hk::v3::models::BusinessType;
 /// 联系人信息
 pub type PostRequestContact = crate::hk::v3::models::Contact;
+/// The required fields of [`PostRequestContact`].
+pub type PostRequestContactRequired = crate::hk::v3::models::ContactRequired;
 /// 董事信息
 pub type PostRequestDirector = crate::hk::v3::models::Director;
 /// 商户类型
@@ -182,6 +226,7 @@ pub type PostRequestMerchantType = crate::hk::v3::models::MerchantType;
 pub type PostRequestPrincipal = crate::hk::v3::models::Principal;
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -220,6 +265,7 @@ pub enum PostResponseVerificationStatus {
 });
 /// The request of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PutRequest {
     /// 机构appid
     ///
@@ -306,33 +352,74 @@ pub struct PutRequest {
     director: "director" optional,
     principal: "principal" optional,
 });
+/// The required fields of [`PutRequest`], each given by name (all of them: a missing one does not compile); [`PutRequest::new`] takes them.
+pub struct PutRequestRequired {
+    /// 机构appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub sp_appid: String,
+    /// 机构商户号
+    ///
+    /// Example: `3200000001`
+    pub sp_mchid: String,
+    /// 子商户号
+    ///
+    /// Example: `20000100`
+    pub sub_mchid: String,
+    /// 子商户全称
+    ///
+    /// Example: `Merchant name`
+    pub name: String,
+    /// 子商户简称
+    ///
+    /// Example: `Merchant shortname`
+    pub shortname: String,
+    /// 公司电话
+    ///
+    /// Example: `075586010000`
+    pub office_phone: String,
+    /// 类目
+    ///
+    /// Example: `644`
+    pub business_category: i64,
+    /// 注册国家或区域
+    ///
+    /// Example: `344`
+    pub merchant_country_code: String,
+    /// 商户类型
+    ///
+    /// Example: `ENTERPRISE`
+    pub merchant_type: PutRequestMerchantType,
+    /// 业务信息
+    pub business: PutRequestBusiness,
+}
 impl PutRequest {
-    /// A `PutRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `name`, `shortname`, `office_phone`, `business_category`, `merchant_country_code`, `merchant_type`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PutRequest { contact: Some(…), ..PutRequest::new(…) }`.
+    /// A `PutRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `name`, `shortname`, `office_phone`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PutRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        sp_appid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        name: impl Into<String>,
-        shortname: impl Into<String>,
-        office_phone: impl Into<String>,
-        business_category: i64,
-        merchant_country_code: impl Into<String>,
-        merchant_type: PutRequestMerchantType,
-        business: PutRequestBusiness,
-    ) -> Self {
+    pub fn new(required: PutRequestRequired) -> Self {
+        let PutRequestRequired {
+            sp_appid,
+            sp_mchid,
+            sub_mchid,
+            name,
+            shortname,
+            office_phone,
+            business_category,
+            merchant_country_code,
+            merchant_type,
+            business,
+        } = required;
         Self {
-            sp_appid: sp_appid.into(),
-            sp_mchid: sp_mchid.into(),
-            sub_mchid: sub_mchid.into(),
-            name: name.into(),
-            shortname: shortname.into(),
-            office_phone: office_phone.into(),
+            sp_appid,
+            sp_mchid,
+            sub_mchid,
+            name,
+            shortname,
+            office_phone,
             contact: None,
             business_category,
             channel_id: None,
-            merchant_country_code: merchant_country_code.into(),
+            merchant_country_code,
             merchant_type,
             registration_certificate_number: None,
             registration_certificate_date: None,
@@ -346,10 +433,14 @@ impl PutRequest {
 }
 /// 业务信息
 pub type PutRequestBusiness = crate::hk::v3::models::Business;
+/// The required fields of [`PutRequestBusiness`].
+pub type PutRequestBusinessRequired = crate::hk::v3::models::BusinessRequired;
 /// 业务类型
 pub type PutRequestBusinessBusinessType = crate::hk::v3::models::BusinessType;
 /// 联系人信息
 pub type PutRequestContact = crate::hk::v3::models::Contact;
+/// The required fields of [`PutRequestContact`].
+pub type PutRequestContactRequired = crate::hk::v3::models::ContactRequired;
 /// 董事信息
 pub type PutRequestDirector = crate::hk::v3::models::Director;
 /// 商户类型
@@ -358,6 +449,7 @@ pub type PutRequestMerchantType = crate::hk::v3::models::MerchantType;
 pub type PutRequestPrincipal = crate::hk::v3::models::Principal;
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PutResponse {
     /// 子商户号
     ///
@@ -367,13 +459,19 @@ pub struct PutResponse {
 ::wechatpay::runtime::__private::json_object!(PutResponse {
     sub_mchid: "sub_mchid" required,
 });
+/// The required fields of [`PutResponse`], each given by name (all of them: a missing one does not compile); [`PutResponse::new`] takes them.
+pub struct PutResponseRequired {
+    /// 子商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mchid: String,
+}
 impl PutResponse {
-    /// A `PutResponse` of its required fields (`sub_mchid`).
+    /// A `PutResponse` of its required fields (`sub_mchid`), given by name in a [`PutResponseRequired`].
     #[inline]
-    pub fn new(sub_mchid: impl Into<String>) -> Self {
-        Self {
-            sub_mchid: sub_mchid.into(),
-        }
+    pub fn new(required: PutResponseRequired) -> Self {
+        let PutResponseRequired { sub_mchid } = required;
+        Self { sub_mchid }
     }
 }
 /// `/hk/v3/merchants/{sub_mchid}`
@@ -400,6 +498,7 @@ pub mod by_sub_mchid {
     }
     /// The request of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 机构appid
         ///
@@ -414,18 +513,28 @@ pub mod by_sub_mchid {
         sp_appid: query "sp_appid" required,
         sp_mchid: query "sp_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 机构appid
+        ///
+        /// Query parameter `sp_appid`. Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 机构商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `3200000001`
+        pub sp_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`).
+        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sp_appid: impl Into<String>, sp_mchid: impl Into<String>) -> Self {
-            Self {
-                sp_appid: sp_appid.into(),
-                sp_mchid: sp_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sp_appid, sp_mchid } = required;
+            Self { sp_appid, sp_mchid }
         }
     }
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -492,12 +601,20 @@ pub mod by_sub_mchid {
         director: "director" optional,
         principal: "principal" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `20000100`
+        pub sub_mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { name: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 name: None,
                 shortname: None,
                 office_phone: None,
@@ -516,6 +633,7 @@ pub mod by_sub_mchid {
     }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseBusiness {
         /// 业务类型
         ///
@@ -559,6 +677,7 @@ pub mod by_sub_mchid {
     pub type GetResponseBusinessBusinessType = crate::hk::v3::models::BusinessType;
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseContact {
         /// 联系人名称
         ///
@@ -580,6 +699,7 @@ pub mod by_sub_mchid {
     });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDirector {
         /// 董事姓名
         ///
@@ -598,6 +718,7 @@ pub mod by_sub_mchid {
     pub type GetResponseMerchantType = crate::hk::v3::models::MerchantType;
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponsePrincipal {
         /// 负责人姓名
         ///

@@ -37,6 +37,7 @@ pub mod settlements {
     }
     /// The request of `GET /hk/v3/settle/settlements` (查询结算资金明细API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -71,14 +72,26 @@ pub mod settlements {
         limit: query "limit" required,
         offset: query "offset" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 结算状态
+        ///
+        /// Query parameter `settle_state`. Example: `SETTLED`
+        pub settle_state: GetRequestSettleState,
+        /// 最大记录条数
+        ///
+        /// Query parameter `limit`. Example: `5`
+        pub limit: i64,
+        /// 记录起始位置
+        ///
+        /// Query parameter `offset`. Example: `10`
+        pub offset: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`settle_state`, `limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`settle_state`, `limit`, `offset`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            settle_state: GetRequestSettleState,
-            limit: i64,
-            offset: i64,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { settle_state, limit, offset } = required;
             Self {
                 sub_mchid: None,
                 settle_state,
@@ -108,6 +121,7 @@ pub mod settlements {
     });
     /// The response of `GET /hk/v3/settle/settlements` (查询结算资金明细API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 结算信息列表
         pub data: Option<Vec<GetResponseData>>,
@@ -130,10 +144,22 @@ pub mod settlements {
         offset: "offset" required,
         limit: "limit" required,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 记录起始位置
+        ///
+        /// Example: `1`
+        pub offset: i64,
+        /// 本次返回条数
+        ///
+        /// Example: `20`
+        pub limit: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { offset, limit } = required;
             Self {
                 data: None,
                 total_count: None,
@@ -144,6 +170,7 @@ pub mod settlements {
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 付款批次号
         ///
@@ -178,6 +205,7 @@ pub mod settlements {
     });
     /// 金额
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataAmount {
         /// 已结算金额
         ///

@@ -24,6 +24,7 @@ impl<'a> Statements<'a> {
 }
 /// The request of `GET /hk/v3/statements` (下载对账单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -43,12 +44,20 @@ pub struct GetRequest {
     mchid: query "mchid" optional,
     accept_encoding: header "Accept-Encoding" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 账单日期
+    ///
+    /// Query parameter `date`. Example: `20180130`
+    pub date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
     #[inline]
-    pub fn new(date: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { date } = required;
         Self {
-            date: date.into(),
+            date,
             mchid: None,
             accept_encoding: None,
         }

@@ -59,6 +59,7 @@ pub mod app {
     }
     /// The request of `POST /hk/v3/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -153,40 +154,85 @@ pub mod app {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `APP`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -196,16 +242,22 @@ pub mod app {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::hk::v3::models::RequestAmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::hk::v3::models::GoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::hk::v3::models::StoreInfoRequired;
     /// The response of `POST /hk/v3/transactions/app` (APP支付下单).
     pub type PostResponse = crate::hk::v3::models::PrepayIdResponse;
 }
@@ -260,8 +312,11 @@ pub mod id {
         }
         /// The request of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::hk::v3::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::hk::v3::models::MchidRequestRequired;
         /// The response of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -345,19 +400,31 @@ pub mod id {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { mchid, sp_mchid, sub_mchid } = required;
                 Self {
-                    mchid: mchid.into(),
+                    mchid,
                     appid: None,
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     sp_appid: None,
                     sub_appid: None,
                     out_trade_no: None,
@@ -417,6 +484,8 @@ pub mod id {
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
             pub type PostRequest = crate::hk::v3::models::MchidSubMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::hk::v3::models::MchidSubMchidRequestRequired;
         }
         /// `/hk/v3/transactions/id/{transaction_id}/reverse`
         pub mod reverse {
@@ -441,6 +510,8 @@ pub mod id {
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
             pub type PostRequest = crate::hk::v3::models::MchidSpMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::hk::v3::models::MchidSpMchidRequestRequired;
         }
     }
 }
@@ -464,6 +535,7 @@ pub mod jsapi {
     }
     /// The request of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -558,40 +630,85 @@ pub mod jsapi {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `JSAPI`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -601,16 +718,22 @@ pub mod jsapi {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::hk::v3::models::RequestAmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::hk::v3::models::GoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::hk::v3::models::StoreInfoRequired;
     /// The response of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
     pub type PostResponse = crate::hk::v3::models::PrepayIdResponse;
 }
@@ -634,6 +757,7 @@ pub mod micropay {
     }
     /// The request of `POST /hk/v3/transactions/micropay` (提交付款码支付).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -715,36 +839,77 @@ pub mod micropay {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `MICROPAY`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -754,8 +919,11 @@ pub mod micropay {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::hk::v3::models::RequestAmountRequired;
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestDetail {
         /// 订单原价
         ///
@@ -775,6 +943,7 @@ pub mod micropay {
     });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -804,12 +973,28 @@ pub mod micropay {
         quantity: "quantity" required,
         price: "price" required,
     });
+    /// The required fields of [`PostRequestDetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailGoodsDetail::new`] takes them.
+    pub struct PostRequestDetailGoodsDetailRequired {
+        /// 商品编码
+        ///
+        /// Example: `商品编码`
+        pub goods_id: String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
     impl PostRequestDetailGoodsDetail {
-        /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+        /// A `PostRequestDetailGoodsDetail` of its required fields (`goods_id`, `quantity`, `price`), given by name in a [`PostRequestDetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_goods_id = Some(…))`.
         #[inline]
-        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+        pub fn new(required: PostRequestDetailGoodsDetailRequired) -> Self {
+            let PostRequestDetailGoodsDetailRequired { goods_id, quantity, price } = required;
             Self {
-                goods_id: goods_id.into(),
+                goods_id,
                 wxpay_goods_id: None,
                 goods_name: None,
                 quantity,
@@ -819,6 +1004,7 @@ pub mod micropay {
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayer {
         /// 授权码
         ///
@@ -828,21 +1014,30 @@ pub mod micropay {
     ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
         auth_code: "auth_code" required,
     });
+    /// The required fields of [`PostRequestPayer`], each given by name (all of them: a missing one does not compile); [`PostRequestPayer::new`] takes them.
+    pub struct PostRequestPayerRequired {
+        /// 授权码
+        ///
+        /// Example: `120061098828009406`
+        pub auth_code: String,
+    }
     impl PostRequestPayer {
-        /// A `PostRequestPayer` of its required fields (`auth_code`).
+        /// A `PostRequestPayer` of its required fields (`auth_code`), given by name in a [`PostRequestPayerRequired`].
         #[inline]
-        pub fn new(auth_code: impl Into<String>) -> Self {
-            Self {
-                auth_code: auth_code.into(),
-            }
+        pub fn new(required: PostRequestPayerRequired) -> Self {
+            let PostRequestPayerRequired { auth_code } = required;
+            Self { auth_code }
         }
     }
     /// 场景信息
     pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::hk::v3::models::StoreInfoRequired;
     /// The response of `POST /hk/v3/transactions/micropay` (提交付款码支付).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付订单号
         ///
@@ -926,29 +1121,62 @@ pub mod micropay {
         amount: "amount" required,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `MICROPAY`
+        pub trade_type: PostResponseTradeType,
+        /// 订单金额
+        pub amount: PostResponseAmount,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `out_trade_no`, `trade_type`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `out_trade_no`, `trade_type`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: PostResponseTradeType,
-            amount: PostResponseAmount,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                out_trade_no,
+                trade_type,
+                amount,
+            } = required;
             Self {
                 id: None,
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 trade_type,
                 trade_state: None,
                 trade_state_desc: None,
@@ -963,6 +1191,7 @@ pub mod micropay {
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
@@ -996,6 +1225,7 @@ pub mod micropay {
     pub type PostResponseAmountExchangeRateType = crate::hk::v3::models::Type;
     /// PostResponseDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseDetail {
         /// 券ID
         ///
@@ -1055,6 +1285,7 @@ pub mod micropay {
     });
     /// PostResponseDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1110,6 +1341,7 @@ pub mod mweb {
     }
     /// The request of `POST /hk/v3/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -1204,41 +1436,88 @@ pub mod mweb {
         scene_info: "scene_info" required,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `MWEB`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 场景信息
+        pub scene_info: PostRequestSceneInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-            scene_info: PostRequestSceneInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+                scene_info,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info,
@@ -1248,14 +1527,19 @@ pub mod mweb {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::hk::v3::models::RequestAmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::hk::v3::models::GoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
@@ -1283,17 +1567,24 @@ pub mod mweb {
         operator_id: "operator_id" optional,
         store_info: "store_info" required,
     });
+    /// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+    pub struct PostRequestSceneInfoRequired {
+        /// 用户终端IP
+        ///
+        /// Example: `128.0.0.1`
+        pub payer_client_ip: String,
+        /// 商户门店信息
+        pub store_info: PostRequestSceneInfoStoreInfo,
+    }
     impl PostRequestSceneInfo {
-        /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`, `store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+        /// A `PostRequestSceneInfo` of its required fields (`payer_client_ip`, `store_info`), given by name in a [`PostRequestSceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(
-            payer_client_ip: impl Into<String>,
-            store_info: PostRequestSceneInfoStoreInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+            let PostRequestSceneInfoRequired { payer_client_ip, store_info } = required;
             Self {
                 device_id: None,
                 device_ip: None,
-                payer_client_ip: payer_client_ip.into(),
+                payer_client_ip,
                 operator_id: None,
                 store_info,
             }
@@ -1301,8 +1592,11 @@ pub mod mweb {
     }
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::hk::v3::models::StoreInfoRequired;
     /// The response of `POST /hk/v3/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 支付跳转链接
         ///
@@ -1333,6 +1627,7 @@ pub mod native {
     }
     /// The request of `POST /hk/v3/transactions/native` (扫码支付下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -1427,40 +1722,85 @@ pub mod native {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `NATIVE`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -1470,18 +1810,25 @@ pub mod native {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::hk::v3::models::RequestAmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::hk::v3::models::GoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::hk::v3::models::StoreInfoRequired;
     /// The response of `POST /hk/v3/transactions/native` (扫码支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二维码链接
         ///
@@ -1543,8 +1890,11 @@ pub mod out_trade_no {
         }
         /// The request of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         pub type GetRequest = crate::hk::v3::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::hk::v3::models::MchidRequestRequired;
         /// The response of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1628,23 +1978,38 @@ pub mod out_trade_no {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { mchid, sp_mchid, sub_mchid, out_trade_no } = required;
                 Self {
-                    mchid: mchid.into(),
+                    mchid,
                     appid: None,
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     sp_appid: None,
                     sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     id: None,
                     attach: None,
                     trade_type: None,
@@ -1701,6 +2066,8 @@ pub mod out_trade_no {
             }
             /// The request of `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
             pub type PostRequest = crate::hk::v3::models::MchidSubMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::hk::v3::models::MchidSubMchidRequestRequired;
         }
         /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`
         pub mod reverse {
@@ -1725,6 +2092,8 @@ pub mod out_trade_no {
             }
             /// The request of `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
             pub type PostRequest = crate::hk::v3::models::MchidSpMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::hk::v3::models::MchidSpMchidRequestRequired;
         }
     }
 }

@@ -60,6 +60,7 @@ pub mod getstate {
     }
     /// The request of `POST /v2/applyment/micro/getstate` (查询申请状态).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -84,13 +85,25 @@ pub mod getstate {
         applyment_id: "applyment_id" optional text,
         business_code: "business_code" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `1.0`
+        pub version: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`version`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { applyment_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`version`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
         #[inline]
-        pub fn new(version: impl Into<String>, mch_id: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { version, mch_id } = required;
             Self {
-                version: version.into(),
-                mch_id: mch_id.into(),
+                version,
+                mch_id,
                 applyment_id: None,
                 business_code: None,
             }
@@ -98,6 +111,7 @@ pub mod getstate {
     }
     /// The response of `POST /v2/applyment/micro/getstate` (查询申请状态).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -184,6 +198,7 @@ pub mod getupgradestate {
     }
     /// The request of `POST /v2/applyment/micro/getupgradestate` (查询升级申请单状态).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -203,23 +218,36 @@ pub mod getupgradestate {
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `1.0`
+        pub version: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 小微商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `mch_id`, `sub_mch_id`).
+        /// A `PostRequest` of its required fields (`version`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            version: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { version, mch_id, sub_mch_id } = required;
             Self {
-                version: version.into(),
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
+                version,
+                mch_id,
+                sub_mch_id,
             }
         }
     }
     /// The response of `POST /v2/applyment/micro/getupgradestate` (查询升级申请单状态).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -346,6 +374,7 @@ pub mod modifyarchives {
     }
     /// The request of `POST /v2/applyment/micro/modifyarchives` (修改结算银行卡).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -388,25 +417,49 @@ pub mod modifyarchives {
         bank_address_code: "bank_address_code" required text,
         cert_sn: "cert_sn" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `1.0`
+        pub version: PostRequestVersion,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 小微商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mch_id: String,
+        /// 开户银行省市编码
+        ///
+        /// Example: `110000`
+        pub bank_address_code: String,
+        /// 平台证书序列号
+        ///
+        /// Example: `5430056GFRJK54YTFF653GDFH09HFGHF`
+        pub cert_sn: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`version`, `mch_id`, `sub_mch_id`, `bank_address_code`, `cert_sn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { account_number: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`version`, `mch_id`, `sub_mch_id`, `bank_address_code`, `cert_sn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.account_number = Some(…))`.
         #[inline]
-        pub fn new(
-            version: PostRequestVersion,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            bank_address_code: impl Into<String>,
-            cert_sn: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                version,
+                mch_id,
+                sub_mch_id,
+                bank_address_code,
+                cert_sn,
+            } = required;
             Self {
                 version,
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
+                mch_id,
+                sub_mch_id,
                 account_number: None,
                 bank_name: None,
                 account_bank: None,
-                bank_address_code: bank_address_code.into(),
-                cert_sn: cert_sn.into(),
+                bank_address_code,
+                cert_sn,
             }
         }
     }
@@ -443,6 +496,7 @@ pub mod modifycontactinfo {
     }
     /// The request of `POST /v2/applyment/micro/modifycontactinfo` (修改联系信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -482,22 +536,34 @@ pub mod modifycontactinfo {
         merchant_name: "merchant_name" optional text,
         cert_sn: "cert_sn" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `1.0`
+        pub version: PostRequestVersion,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 加密的平台证书序列号
+        ///
+        /// Example: `50062CE505775F070CAB06E697F1BBD1AD4F4D87`
+        pub cert_sn: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`version`, `mch_id`, `cert_sn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`version`, `mch_id`, `cert_sn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            version: PostRequestVersion,
-            mch_id: impl Into<String>,
-            cert_sn: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { version, mch_id, cert_sn } = required;
             Self {
                 version,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 mobile_phone: None,
                 email: None,
                 merchant_name: None,
-                cert_sn: cert_sn.into(),
+                cert_sn,
             }
         }
     }
@@ -534,6 +600,7 @@ pub mod submit {
     }
     /// The request of `POST /v2/applyment/micro/submit` (申请入驻).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -659,67 +726,138 @@ pub mod submit {
         contact_phone: "contact_phone" required text,
         contact_email: "contact_email" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `3.0`
+        pub version: PostRequestVersion,
+        /// 平台证书序列号
+        ///
+        /// Example: `5663476TEREGD45FH63GDFHFG657FCHBFG`
+        pub cert_sn: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 业务申请编号
+        ///
+        /// Example: `123456`
+        pub business_code: String,
+        /// 身份证人像面照片
+        pub id_card_copy: String,
+        /// 身份证国徽面照片
+        pub id_card_national: String,
+        /// 身份证姓名
+        ///
+        /// Example: `佑佑`
+        pub id_card_name: String,
+        /// 身份证号码
+        pub id_card_number: String,
+        /// 身份证有效期限`JSON`格式字符串
+        ///
+        /// Example: `["1970-01-01","长期"]`
+        pub id_card_valid_time: ::wechatpay::runtime::JsonText<Vec<String>>,
+        /// 开户名称
+        pub account_name: String,
+        /// 开户银行
+        ///
+        /// Example: `工商银行`
+        pub account_bank: String,
+        /// 开户银行省市编码
+        ///
+        /// Example: `110000`
+        pub bank_address_code: String,
+        /// 银行账号
+        pub account_number: String,
+        /// 门店名称
+        pub store_name: String,
+        /// 门店省市编码
+        ///
+        /// Example: `110000`
+        pub store_address_code: String,
+        /// 门店街道名称
+        pub store_street: String,
+        /// 门店门口照片
+        pub store_entrance_pic: String,
+        /// 店内环境照片
+        pub indoor_pic: String,
+        /// 商户简称
+        pub merchant_shortname: String,
+        /// 客服电话
+        pub service_phone: String,
+        /// 售卖商品/提供服务描述
+        pub product_desc: String,
+        /// 费率
+        ///
+        /// Example: `0.6%`
+        pub rate: String,
+        /// 超级管理员姓名
+        pub contact: String,
+        /// 手机号码
+        pub contact_phone: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`version`, `cert_sn`, `mch_id`, `business_code`, `id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time`, `account_name`, `account_bank`, `bank_address_code`, `account_number`, `store_name`, `store_address_code`, `store_street`, `store_entrance_pic`, `indoor_pic`, `merchant_shortname`, `service_phone`, `product_desc`, `rate`, `contact`, `contact_phone`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { bank_name: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`version`, `cert_sn`, `mch_id`, `business_code`, `id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time`, `account_name`, `account_bank`, `bank_address_code`, `account_number`, `store_name`, `store_address_code`, `store_street`, `store_entrance_pic`, `indoor_pic`, `merchant_shortname`, `service_phone`, `product_desc`, `rate`, `contact`, `contact_phone`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_name = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            version: PostRequestVersion,
-            cert_sn: impl Into<String>,
-            mch_id: impl Into<String>,
-            business_code: impl Into<String>,
-            id_card_copy: impl Into<String>,
-            id_card_national: impl Into<String>,
-            id_card_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            id_card_valid_time: ::wechatpay::runtime::JsonText<Vec<String>>,
-            account_name: impl Into<String>,
-            account_bank: impl Into<String>,
-            bank_address_code: impl Into<String>,
-            account_number: impl Into<String>,
-            store_name: impl Into<String>,
-            store_address_code: impl Into<String>,
-            store_street: impl Into<String>,
-            store_entrance_pic: impl Into<String>,
-            indoor_pic: impl Into<String>,
-            merchant_shortname: impl Into<String>,
-            service_phone: impl Into<String>,
-            product_desc: impl Into<String>,
-            rate: impl Into<String>,
-            contact: impl Into<String>,
-            contact_phone: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                version,
+                cert_sn,
+                mch_id,
+                business_code,
+                id_card_copy,
+                id_card_national,
+                id_card_name,
+                id_card_number,
+                id_card_valid_time,
+                account_name,
+                account_bank,
+                bank_address_code,
+                account_number,
+                store_name,
+                store_address_code,
+                store_street,
+                store_entrance_pic,
+                indoor_pic,
+                merchant_shortname,
+                service_phone,
+                product_desc,
+                rate,
+                contact,
+                contact_phone,
+            } = required;
             Self {
                 version,
-                cert_sn: cert_sn.into(),
-                mch_id: mch_id.into(),
-                business_code: business_code.into(),
-                id_card_copy: id_card_copy.into(),
-                id_card_national: id_card_national.into(),
-                id_card_name: id_card_name.into(),
-                id_card_number: id_card_number.into(),
+                cert_sn,
+                mch_id,
+                business_code,
+                id_card_copy,
+                id_card_national,
+                id_card_name,
+                id_card_number,
                 id_card_valid_time,
-                account_name: account_name.into(),
-                account_bank: account_bank.into(),
-                bank_address_code: bank_address_code.into(),
+                account_name,
+                account_bank,
+                bank_address_code,
                 bank_name: None,
-                account_number: account_number.into(),
-                store_name: store_name.into(),
-                store_address_code: store_address_code.into(),
-                store_street: store_street.into(),
+                account_number,
+                store_name,
+                store_address_code,
+                store_street,
                 store_longitude: None,
                 store_latitude: None,
-                store_entrance_pic: store_entrance_pic.into(),
-                indoor_pic: indoor_pic.into(),
+                store_entrance_pic,
+                indoor_pic,
                 address_certification: None,
-                merchant_shortname: merchant_shortname.into(),
-                service_phone: service_phone.into(),
-                product_desc: product_desc.into(),
-                rate: rate.into(),
+                merchant_shortname,
+                service_phone,
+                product_desc,
+                rate,
                 business_addition_desc: None,
                 business_addition_pics: None,
-                contact: contact.into(),
-                contact_phone: contact_phone.into(),
+                contact,
+                contact_phone,
                 contact_email: None,
             }
         }
@@ -741,6 +879,7 @@ pub mod submit {
     ::wechatpay::runtime::__private::xml_enum!(PostRequestVersion);
     /// The response of `POST /v2/applyment/micro/submit` (申请入驻).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -799,6 +938,7 @@ pub mod submitupgrade {
     }
     /// The request of `POST /v2/applyment/micro/submitupgrade` (提交升级申请单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -922,40 +1062,95 @@ pub mod submitupgrade {
         business_addition_pics: "business_addition_pics" optional text,
         contact_email: "contact_email" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 接口版本号
+        ///
+        /// Example: `1.0`
+        pub version: PostRequestVersion,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 平台证书序列号
+        ///
+        /// Example: `5663476TEREGD45FH63GDFHFG657FCHBFG`
+        pub cert_sn: String,
+        /// 小微商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mch_id: String,
+        /// 主体类型
+        ///
+        /// Example: `2`
+        pub organization_type: String,
+        /// 营业执照扫描件
+        pub business_license_copy: String,
+        /// 营业执照注册号
+        ///
+        /// Example: `123456789012345`
+        pub business_license_number: String,
+        /// 商户名称
+        ///
+        /// Example: `深圳腾讯科技有限公司`
+        pub merchant_name: String,
+        /// 注册地址
+        ///
+        /// Example: `深圳市腾讯大厦`
+        pub company_address: String,
+        /// 经营者姓名/法定代表人
+        pub legal_person: String,
+        /// 营业期限
+        ///
+        /// Example: `["1970-01-01","长期"]`
+        pub business_time: String,
+        /// 营业执照类型
+        ///
+        /// Example: `1762`
+        pub business_licence_type: String,
+        /// 商户简称
+        pub merchant_shortname: String,
+        /// 费率结算规则ID
+        pub business: String,
+        /// 经营场景
+        ///
+        /// Example: `[1721]`
+        pub business_scene: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`version`, `mch_id`, `cert_sn`, `sub_mch_id`, `organization_type`, `business_license_copy`, `business_license_number`, `merchant_name`, `company_address`, `legal_person`, `business_time`, `business_licence_type`, `merchant_shortname`, `business`, `business_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { organization_copy: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`version`, `mch_id`, `cert_sn`, `sub_mch_id`, `organization_type`, `business_license_copy`, `business_license_number`, `merchant_name`, `company_address`, `legal_person`, `business_time`, `business_licence_type`, `merchant_shortname`, `business`, `business_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.organization_copy = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            version: PostRequestVersion,
-            mch_id: impl Into<String>,
-            cert_sn: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            organization_type: impl Into<String>,
-            business_license_copy: impl Into<String>,
-            business_license_number: impl Into<String>,
-            merchant_name: impl Into<String>,
-            company_address: impl Into<String>,
-            legal_person: impl Into<String>,
-            business_time: impl Into<String>,
-            business_licence_type: impl Into<String>,
-            merchant_shortname: impl Into<String>,
-            business: impl Into<String>,
-            business_scene: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                version,
+                mch_id,
+                cert_sn,
+                sub_mch_id,
+                organization_type,
+                business_license_copy,
+                business_license_number,
+                merchant_name,
+                company_address,
+                legal_person,
+                business_time,
+                business_licence_type,
+                merchant_shortname,
+                business,
+                business_scene,
+            } = required;
             Self {
                 version,
-                mch_id: mch_id.into(),
-                cert_sn: cert_sn.into(),
-                sub_mch_id: sub_mch_id.into(),
-                organization_type: organization_type.into(),
-                business_license_copy: business_license_copy.into(),
-                business_license_number: business_license_number.into(),
-                merchant_name: merchant_name.into(),
-                company_address: company_address.into(),
-                legal_person: legal_person.into(),
-                business_time: business_time.into(),
-                business_licence_type: business_licence_type.into(),
+                mch_id,
+                cert_sn,
+                sub_mch_id,
+                organization_type,
+                business_license_copy,
+                business_license_number,
+                merchant_name,
+                company_address,
+                legal_person,
+                business_time,
+                business_licence_type,
                 organization_copy: None,
                 organization_number: None,
                 organization_time: None,
@@ -964,10 +1159,10 @@ pub mod submitupgrade {
                 bank_address_code: None,
                 bank_name: None,
                 account_number: None,
-                merchant_shortname: merchant_shortname.into(),
-                business: business.into(),
+                merchant_shortname,
+                business,
                 qualifications: None,
-                business_scene: business_scene.into(),
+                business_scene,
                 business_addition_desc: None,
                 business_addition_pics: None,
                 contact_email: None,
@@ -978,6 +1173,7 @@ pub mod submitupgrade {
     pub type PostRequestVersion = crate::v2::applyment::models::Version;
     /// The response of `POST /v2/applyment/micro/submitupgrade` (提交升级申请单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///

@@ -24,6 +24,7 @@ impl<'a> Batchquerycomment<'a> {
 }
 /// The request of `POST /v2/billcommentsp/batchquerycomment` (拉取订单评价数据).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -58,21 +59,39 @@ pub struct PostRequest {
     offset: "offset" required text,
     limit: "limit" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 开始时间
+    ///
+    /// Example: `20170724000000`
+    pub begin_time: String,
+    /// 结束时间
+    ///
+    /// Example: `20170725000000`
+    pub end_time: String,
+    /// 位移
+    ///
+    /// Example: `0`
+    pub offset: u64,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `begin_time`, `end_time`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { limit: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `begin_time`, `end_time`, `offset`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        begin_time: impl Into<String>,
-        end_time: impl Into<String>,
-        offset: u64,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, begin_time, end_time, offset } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            begin_time: begin_time.into(),
-            end_time: end_time.into(),
+            appid,
+            mch_id,
+            begin_time,
+            end_time,
             offset,
             limit: None,
         }
@@ -80,6 +99,7 @@ impl PostRequest {
 }
 /// The response of `POST /v2/billcommentsp/batchquerycomment` (拉取订单评价数据).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

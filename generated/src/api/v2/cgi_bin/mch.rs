@@ -50,6 +50,7 @@ pub mod customs {
         }
         /// The request of `POST /v2/cgi-bin/mch/customs/customdeclareorder` (订单附加信息提交接口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -132,22 +133,35 @@ pub mod customs {
             cert_id: "cert_id" optional text,
             name: "name" optional text,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户号
+            ///
+            /// Example: `1230000109`
+            pub mch_id: String,
+            /// 海关
+            pub customs: PostRequestCustoms,
+            /// 商户海关备案号
+            ///
+            /// Example: `123456`
+            pub mch_customs_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                mch_id: impl Into<String>,
-                customs: PostRequestCustoms,
-                mch_customs_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, mch_id, customs, mch_customs_no } = required;
                 Self {
-                    appid: appid.into(),
-                    mch_id: mch_id.into(),
+                    appid,
+                    mch_id,
                     out_trade_no: None,
                     transaction_id: None,
                     customs,
-                    mch_customs_no: mch_customs_no.into(),
+                    mch_customs_no,
                     duty: None,
                     action_type: None,
                     sub_order_no: None,
@@ -198,6 +212,7 @@ pub mod customs {
         pub type PostRequestCustoms = crate::v2::cgi_bin::models::Customs;
         /// The response of `POST /v2/cgi-bin/mch/customs/customdeclareorder` (订单附加信息提交接口).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 签名类型
             ///
@@ -308,6 +323,7 @@ pub mod customs {
         }
         /// The request of `POST /v2/cgi-bin/mch/customs/customdeclarequery` (订单附加信息查询接口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -345,23 +361,45 @@ pub mod customs {
             sub_order_id: "sub_order_id" required text,
             customs: "customs" required text,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户号
+            ///
+            /// Example: `1230000109`
+            pub mch_id: String,
+            /// 商户子订单号
+            ///
+            /// Example: `20150806125346`
+            pub sub_order_no: String,
+            /// 微信子订单号
+            ///
+            /// Example: `20150806125346`
+            pub sub_order_id: String,
+            /// 海关
+            pub customs: PostRequestCustoms,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_order_no`, `sub_order_id`, `customs`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_order_no`, `sub_order_id`, `customs`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                mch_id: impl Into<String>,
-                sub_order_no: impl Into<String>,
-                sub_order_id: impl Into<String>,
-                customs: PostRequestCustoms,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    mch_id,
+                    sub_order_no,
+                    sub_order_id,
+                    customs,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    mch_id: mch_id.into(),
+                    appid,
+                    mch_id,
                     out_trade_no: None,
                     transaction_id: None,
-                    sub_order_no: sub_order_no.into(),
-                    sub_order_id: sub_order_id.into(),
+                    sub_order_no,
+                    sub_order_id,
                     customs,
                 }
             }
@@ -370,6 +408,7 @@ pub mod customs {
         pub type PostRequestCustoms = crate::v2::cgi_bin::models::Customs;
         /// The response of `POST /v2/cgi-bin/mch/customs/customdeclarequery` (订单附加信息查询接口).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -573,6 +612,7 @@ pub mod newcustoms {
         }
         /// The request of `POST /v2/cgi-bin/mch/newcustoms/customdeclareredeclare` (订单附加信息重推接口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -615,24 +655,37 @@ pub mod newcustoms {
             customs: "customs" required text,
             mch_customs_no: "mch_customs_no" required text,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户号
+            ///
+            /// Example: `1230000109`
+            pub mch_id: String,
+            /// 海关
+            pub customs: PostRequestCustoms,
+            /// 商户海关备案号
+            ///
+            /// Example: `123456`
+            pub mch_customs_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                mch_id: impl Into<String>,
-                customs: PostRequestCustoms,
-                mch_customs_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, mch_id, customs, mch_customs_no } = required;
                 Self {
-                    appid: appid.into(),
-                    mch_id: mch_id.into(),
+                    appid,
+                    mch_id,
                     out_trade_no: None,
                     transaction_id: None,
                     sub_order_no: None,
                     sub_order_id: None,
                     customs,
-                    mch_customs_no: mch_customs_no.into(),
+                    mch_customs_no,
                 }
             }
         }
@@ -640,6 +693,7 @@ pub mod newcustoms {
         pub type PostRequestCustoms = crate::v2::cgi_bin::models::Customs;
         /// The response of `POST /v2/cgi-bin/mch/newcustoms/customdeclareredeclare` (订单附加信息重推接口).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 签名类型
             ///

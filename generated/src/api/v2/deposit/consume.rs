@@ -23,6 +23,7 @@ impl<'a> Consume<'a> {
 }
 /// The request of `POST /v2/deposit/consume` (消费押金).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -72,32 +73,61 @@ pub struct PostRequest {
     consume_fee: "consume_fee" required text,
     fee_type: "fee_type" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+    /// 子商户号
+    ///
+    /// Example: `1900000100`
+    pub sub_mch_id: String,
+    /// 押金总金额
+    ///
+    /// Example: `888`
+    pub total_fee: i32,
+    /// 消费金额
+    ///
+    /// Example: `888`
+    pub consume_fee: i32,
+    /// 货币类型
+    ///
+    /// Example: `CNY`
+    pub fee_type: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `total_fee`, `consume_fee`, `fee_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `total_fee`, `consume_fee`, `fee_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        sub_mch_id: impl Into<String>,
-        total_fee: i32,
-        consume_fee: i32,
-        fee_type: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            sub_mch_id,
+            total_fee,
+            consume_fee,
+            fee_type,
+        } = required;
         Self {
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
-            sub_mch_id: sub_mch_id.into(),
+            mch_id,
+            sub_mch_id,
             transaction_id: None,
             out_trade_no: None,
             total_fee,
             consume_fee,
-            fee_type: fee_type.into(),
+            fee_type,
         }
     }
 }
 /// The response of `POST /v2/deposit/consume` (消费押金).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

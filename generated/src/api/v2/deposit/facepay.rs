@@ -22,6 +22,7 @@ impl<'a> Facepay<'a> {
 }
 /// The request of `POST /v2/deposit/facepay` (支付押金（人脸支付）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 是否押金支付
     ///
@@ -119,40 +120,75 @@ pub struct PostRequest {
     openid: "openid" optional text,
     face_code: "face_code" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+    /// 商品描述
+    ///
+    /// Example: `image形象店-深圳腾大- QQ公仔`
+    pub body: String,
+    /// 商户订单号
+    ///
+    /// Example: `1217472501201407033233367018`
+    pub out_trade_no: String,
+    /// 总金额
+    ///
+    /// Example: `888`
+    pub total_fee: i32,
+    /// 货币类型
+    ///
+    /// Example: `CNY`
+    pub fee_type: String,
+    /// 终端IP
+    ///
+    /// Example: `8.8.8.8`
+    pub spbill_create_ip: String,
+    /// 授权码
+    ///
+    /// Example: `b713b5d2-666c-48`
+    pub face_code: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `face_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { deposit: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `face_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deposit = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        body: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        total_fee: i32,
-        fee_type: impl Into<String>,
-        spbill_create_ip: impl Into<String>,
-        face_code: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            body,
+            out_trade_no,
+            total_fee,
+            fee_type,
+            spbill_create_ip,
+            face_code,
+        } = required;
         Self {
             deposit: None,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             device_info: None,
-            body: body.into(),
+            body,
             detail: None,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             total_fee,
-            fee_type: fee_type.into(),
-            spbill_create_ip: spbill_create_ip.into(),
+            fee_type,
+            spbill_create_ip,
             goods_tag: None,
             limit_pay: None,
             time_start: None,
             time_expire: None,
             openid: None,
-            face_code: face_code.into(),
+            face_code,
         }
     }
 }
@@ -160,6 +196,7 @@ impl PostRequest {
 pub type PostRequestDeposit = crate::v2::deposit::models::Deposit;
 /// 商品详情信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestDetail {
     /// 单品列表
     pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
@@ -167,15 +204,22 @@ pub struct PostRequestDetail {
 ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
     goods_detail: "goods_detail" required,
 });
+/// The required fields of [`PostRequestDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetail::new`] takes them.
+pub struct PostRequestDetailRequired {
+    /// 单品列表
+    pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
+}
 impl PostRequestDetail {
-    /// A `PostRequestDetail` of its required fields (`goods_detail`).
+    /// A `PostRequestDetail` of its required fields (`goods_detail`), given by name in a [`PostRequestDetailRequired`].
     #[inline]
-    pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
+    pub fn new(required: PostRequestDetailRequired) -> Self {
+        let PostRequestDetailRequired { goods_detail } = required;
         Self { goods_detail }
     }
 }
 /// PostRequestDetailGoodsDetail
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestDetailGoodsDetail {
     /// 商品编码
     ///
@@ -215,19 +259,39 @@ pub struct PostRequestDetailGoodsDetail {
     goods_category: "goods_category" optional,
     body: "body" optional,
 });
+/// The required fields of [`PostRequestDetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailGoodsDetail::new`] takes them.
+pub struct PostRequestDetailGoodsDetailRequired {
+    /// 商品编码
+    ///
+    /// Example: `商品编码`
+    pub goods_id: String,
+    /// 商品名称
+    ///
+    /// Example: `iPhone6s 16G`
+    pub goods_name: String,
+    /// 商品数量
+    ///
+    /// Example: `1`
+    pub goods_num: i64,
+    /// 商品单价
+    ///
+    /// Example: `528800`
+    pub price: i64,
+}
 impl PostRequestDetailGoodsDetail {
-    /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `goods_name`, `goods_num`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+    /// A `PostRequestDetailGoodsDetail` of its required fields (`goods_id`, `goods_name`, `goods_num`, `price`), given by name in a [`PostRequestDetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_goods_id = Some(…))`.
     #[inline]
-    pub fn new(
-        goods_id: impl Into<String>,
-        goods_name: impl Into<String>,
-        goods_num: i64,
-        price: i64,
-    ) -> Self {
+    pub fn new(required: PostRequestDetailGoodsDetailRequired) -> Self {
+        let PostRequestDetailGoodsDetailRequired {
+            goods_id,
+            goods_name,
+            goods_num,
+            price,
+        } = required;
         Self {
-            goods_id: goods_id.into(),
+            goods_id,
             wxpay_goods_id: None,
-            goods_name: goods_name.into(),
+            goods_name,
             goods_num,
             price,
             goods_category: None,
@@ -237,6 +301,7 @@ impl PostRequestDetailGoodsDetail {
 }
 /// The response of `POST /v2/deposit/facepay` (支付押金（人脸支付）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

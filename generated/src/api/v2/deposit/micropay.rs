@@ -18,6 +18,7 @@ impl<'a> Micropay<'a> {
 }
 /// The request of `POST /v2/deposit/micropay` (支付押金（付款码支付）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -128,43 +129,82 @@ pub struct PostRequest {
     auth_code: "auth_code" required text,
     scene_info: "scene_info" optional cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 是否押金支付
+    ///
+    /// Example: `Y`
+    pub deposit: PostRequestDeposit,
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商品描述
+    ///
+    /// Example: `image形象店-深圳腾大- QQ公仔`
+    pub body: String,
+    /// 商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+    /// 订单金额
+    ///
+    /// Example: `888`
+    pub total_fee: i32,
+    /// 货币类型
+    ///
+    /// Example: `CNY`
+    pub fee_type: String,
+    /// 终端IP
+    ///
+    /// Example: `8.8.8.8`
+    pub spbill_create_ip: String,
+    /// 授权码
+    ///
+    /// Example: `120061098828009406`
+    pub auth_code: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`deposit`, `appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`deposit`, `appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        deposit: PostRequestDeposit,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        body: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        total_fee: i32,
-        fee_type: impl Into<String>,
-        spbill_create_ip: impl Into<String>,
-        auth_code: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            deposit,
+            appid,
+            mch_id,
+            body,
+            out_trade_no,
+            total_fee,
+            fee_type,
+            spbill_create_ip,
+            auth_code,
+        } = required;
         Self {
             version: None,
             profit_sharing: None,
             deposit,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             device_info: None,
-            body: body.into(),
+            body,
             detail: None,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             total_fee,
-            fee_type: fee_type.into(),
-            spbill_create_ip: spbill_create_ip.into(),
+            fee_type,
+            spbill_create_ip,
             goods_tag: None,
             limit_pay: None,
             time_start: None,
             time_expire: None,
             receipt: None,
-            auth_code: auth_code.into(),
+            auth_code,
             scene_info: None,
         }
     }
@@ -173,8 +213,12 @@ impl PostRequest {
 pub type PostRequestDeposit = crate::v2::deposit::models::Deposit;
 /// 单品优惠活动信息
 pub type PostRequestDetail = crate::v2::deposit::models::Detail;
+/// The required fields of [`PostRequestDetail`].
+pub type PostRequestDetailRequired = crate::v2::deposit::models::DetailRequired;
 /// PostRequestDetailGoodsDetail
 pub type PostRequestDetailGoodsDetail = crate::v2::deposit::models::RequestGoodsDetail;
+/// The required fields of [`PostRequestDetailGoodsDetail`].
+pub type PostRequestDetailGoodsDetailRequired = crate::v2::deposit::models::RequestGoodsDetailRequired;
 /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
 ///
 /// A value this client does not know yet is kept as [`PostRequestProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -195,10 +239,15 @@ pub enum PostRequestProfitSharing {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestProfitSharing);
 /// PostRequestSceneInfo
 pub type PostRequestSceneInfo = crate::v2::deposit::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v2::deposit::models::SceneInfoRequired;
 /// 实际门店信息
 pub type PostRequestSceneInfoStoreInfo = crate::v2::deposit::models::StoreInfo;
+/// The required fields of [`PostRequestSceneInfoStoreInfo`].
+pub type PostRequestSceneInfoStoreInfoRequired = crate::v2::deposit::models::StoreInfoRequired;
 /// The response of `POST /v2/deposit/micropay` (支付押金（付款码支付）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

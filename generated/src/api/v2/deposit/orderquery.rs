@@ -18,6 +18,7 @@ impl<'a> Orderquery<'a> {
 }
 /// The request of `POST /v2/deposit/orderquery` (查询订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -57,15 +58,27 @@ pub struct PostRequest {
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
     #[inline]
-    pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id } = required;
         Self {
             version: None,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             transaction_id: None,
             out_trade_no: None,
@@ -89,6 +102,7 @@ pub enum PostRequestVersion {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestVersion);
 /// The response of `POST /v2/deposit/orderquery` (查询订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

@@ -18,6 +18,7 @@ impl<'a> Refund<'a> {
 }
 /// The request of `POST /v2/deposit/refund` (申请退款（押金）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -87,24 +88,48 @@ pub struct PostRequest {
     refund_account: "refund_account" optional text,
     notify_url: "notify_url" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商户退款单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_refund_no: String,
+    /// 订单金额
+    ///
+    /// Example: `100`
+    pub total_fee: i32,
+    /// 退款金额
+    ///
+    /// Example: `100`
+    pub refund_fee: i32,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_refund_no: impl Into<String>,
-        total_fee: i32,
-        refund_fee: i32,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            out_refund_no,
+            total_fee,
+            refund_fee,
+        } = required;
         Self {
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             transaction_id: None,
             out_trade_no: None,
-            out_refund_no: out_refund_no.into(),
+            out_refund_no,
             total_fee,
             refund_fee,
             refund_fee_type: None,
@@ -116,6 +141,7 @@ impl PostRequest {
 }
 /// The response of `POST /v2/deposit/refund` (申请退款（押金）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

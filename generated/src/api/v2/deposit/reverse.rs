@@ -18,6 +18,7 @@ impl<'a> Reverse<'a> {
 }
 /// The request of `POST /v2/deposit/reverse` (撤销订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -52,26 +53,39 @@ pub struct PostRequest {
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, out_trade_no } = required;
         Self {
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             transaction_id: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
         }
     }
 }
 /// The response of `POST /v2/deposit/reverse` (撤销订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

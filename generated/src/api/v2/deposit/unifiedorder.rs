@@ -18,6 +18,7 @@ impl<'a> Unifiedorder<'a> {
 }
 /// The request of `POST /v2/deposit/unifiedorder` (支付押金（JSAPI/APP支付）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商应用ID
     ///
@@ -132,38 +133,81 @@ pub struct PostRequest {
     receipt: "receipt" optional text,
     scene_info: "scene_info" optional cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商应用ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 子商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mch_id: String,
+    /// 商品描述
+    ///
+    /// Example: `腾讯充值中心-QQ会员充值`
+    pub body: String,
+    /// 商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+    /// 货币类型
+    ///
+    /// Example: `CNY`
+    pub fee_type: String,
+    /// 总金额
+    ///
+    /// Example: `888`
+    pub total_fee: i32,
+    /// 终端IP
+    ///
+    /// Example: `123.12.12.123`
+    pub spbill_create_ip: String,
+    /// 通知地址
+    ///
+    /// Example: `http://www.weixin.qq.com/wxpay/pay.php`
+    pub notify_url: String,
+    /// 交易类型
+    ///
+    /// Example: `JSAPI`
+    pub trade_type: PostRequestTradeType,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `fee_type`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `fee_type`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        sub_mch_id: impl Into<String>,
-        body: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        fee_type: impl Into<String>,
-        total_fee: i32,
-        spbill_create_ip: impl Into<String>,
-        notify_url: impl Into<String>,
-        trade_type: PostRequestTradeType,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            sub_mch_id,
+            body,
+            out_trade_no,
+            fee_type,
+            total_fee,
+            spbill_create_ip,
+            notify_url,
+            trade_type,
+        } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             sub_appid: None,
-            sub_mch_id: sub_mch_id.into(),
+            sub_mch_id,
             device_info: None,
-            body: body.into(),
+            body,
             detail: None,
             attach: None,
-            out_trade_no: out_trade_no.into(),
-            fee_type: fee_type.into(),
+            out_trade_no,
+            fee_type,
             total_fee,
-            spbill_create_ip: spbill_create_ip.into(),
+            spbill_create_ip,
             time_start: None,
             time_expire: None,
-            notify_url: notify_url.into(),
+            notify_url,
             trade_type,
             product_id: None,
             limit_pay: None,
@@ -176,18 +220,27 @@ impl PostRequest {
 }
 /// 单品优惠活动信息
 pub type PostRequestDetail = crate::v2::deposit::models::Detail;
+/// The required fields of [`PostRequestDetail`].
+pub type PostRequestDetailRequired = crate::v2::deposit::models::DetailRequired;
 /// PostRequestDetailGoodsDetail
 pub type PostRequestDetailGoodsDetail = crate::v2::deposit::models::RequestGoodsDetail;
+/// The required fields of [`PostRequestDetailGoodsDetail`].
+pub type PostRequestDetailGoodsDetailRequired = crate::v2::deposit::models::RequestGoodsDetailRequired;
 /// 电子发票入口开放标识
 pub type PostRequestReceipt = crate::v2::deposit::models::Deposit;
 /// PostRequestSceneInfo
 pub type PostRequestSceneInfo = crate::v2::deposit::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v2::deposit::models::SceneInfoRequired;
 /// 实际门店信息
 pub type PostRequestSceneInfoStoreInfo = crate::v2::deposit::models::StoreInfo;
+/// The required fields of [`PostRequestSceneInfoStoreInfo`].
+pub type PostRequestSceneInfoStoreInfoRequired = crate::v2::deposit::models::StoreInfoRequired;
 /// 交易类型
 pub type PostRequestTradeType = crate::v2::deposit::models::TradeType;
 /// The response of `POST /v2/deposit/unifiedorder` (支付押金（JSAPI/APP支付）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 服务商应用ID
     ///

@@ -18,6 +18,7 @@ impl<'a> GetWxpayfaceAuthinfo<'a> {
 }
 /// The request of `POST /v2/face/get_wxpayface_authinfo` (人脸识别SDK-获取调用凭证).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 门店编号， 由商户定义， 各门店唯一。
     ///
@@ -75,28 +76,63 @@ pub struct PostRequest {
     now: "now" required text,
     version: "version" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 门店编号， 由商户定义， 各门店唯一。
+    ///
+    /// Example: `IMG001`
+    pub store_id: String,
+    /// 门店名称，由商户定义。（可用于展示）
+    ///
+    /// Example: `爱马哥南山店`
+    pub store_name: String,
+    /// 终端设备编号，由商户定义。
+    ///
+    /// Example: `DEV001`
+    pub device_id: String,
+    /// 初始化数据。由微信人脸SDK的接口返回。
+    ///
+    /// Example: `H0kvnUgGHKuqflNwtNqCdOVpbO4FPSowudTG`
+    pub rawdata: String,
+    /// 商户号绑定的公众号/小程序 appid
+    ///
+    /// Example: `wx31fdaErqR31`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `12345689`
+    pub mch_id: String,
+    /// 取当前时间，10位unix时间戳。
+    ///
+    /// Example: `1239878956`
+    pub now: i64,
+    /// 版本号。固定为1
+    ///
+    /// Example: `1`
+    pub version: PostRequestVersion,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`store_id`, `store_name`, `device_id`, `rawdata`, `appid`, `mch_id`, `now`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`store_id`, `store_name`, `device_id`, `rawdata`, `appid`, `mch_id`, `now`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        store_id: impl Into<String>,
-        store_name: impl Into<String>,
-        device_id: impl Into<String>,
-        rawdata: impl Into<String>,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        now: i64,
-        version: PostRequestVersion,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            store_id,
+            store_name,
+            device_id,
+            rawdata,
+            appid,
+            mch_id,
+            now,
+            version,
+        } = required;
         Self {
-            store_id: store_id.into(),
-            store_name: store_name.into(),
-            device_id: device_id.into(),
+            store_id,
+            store_name,
+            device_id,
             attach: None,
-            rawdata: rawdata.into(),
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            rawdata,
+            appid,
+            mch_id,
             sub_appid: None,
             sub_mch_id: None,
             now,
@@ -121,6 +157,7 @@ pub enum PostRequestVersion {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestVersion);
 /// The response of `POST /v2/face/get_wxpayface_authinfo` (人脸识别SDK-获取调用凭证).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// SDK调用凭证。用于调用SDK的人脸识别接口。
     pub authinfo: Option<String>,

@@ -24,6 +24,7 @@ impl<'a> Queryautowithdrawbydate<'a> {
 }
 /// The request of `POST /v2/fund/queryautowithdrawbydate` (查询提现状态).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -43,23 +44,32 @@ pub struct PostRequest {
     sub_mch_id: "sub_mch_id" required text,
     date: "date" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 小微商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mch_id: String,
+    /// 日期
+    ///
+    /// Example: `20180508`
+    pub date: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `date`).
+    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `date`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        sub_mch_id: impl Into<String>,
-        date: impl Into<String>,
-    ) -> Self {
-        Self {
-            mch_id: mch_id.into(),
-            sub_mch_id: sub_mch_id.into(),
-            date: date.into(),
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, sub_mch_id, date } = required;
+        Self { mch_id, sub_mch_id, date }
     }
 }
 /// The response of `POST /v2/fund/queryautowithdrawbydate` (查询提现状态).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -22,6 +22,7 @@ impl<'a> Channelquerymchauditinfo<'a> {
 }
 /// The request of `POST /v2/mchrisk/channelquerymchauditinfo` (渠道商查询商户审核信息).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 渠道商号
     ///
@@ -41,18 +42,30 @@ pub struct PostRequest {
     sub_mch_id: "sub_mch_id" required text,
     acquiring_bank_id: "acquiring_bank_id" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 渠道商号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 子商户号
+    ///
+    /// Example: `999990016`
+    pub sub_mch_id: String,
+    /// 服务商号
+    ///
+    /// Example: `999990017`
+    pub acquiring_bank_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `acquiring_bank_id`).
+    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `acquiring_bank_id`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        sub_mch_id: impl Into<String>,
-        acquiring_bank_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, sub_mch_id, acquiring_bank_id } = required;
         Self {
-            mch_id: mch_id.into(),
-            sub_mch_id: sub_mch_id.into(),
-            acquiring_bank_id: acquiring_bank_id.into(),
+            mch_id,
+            sub_mch_id,
+            acquiring_bank_id,
         }
     }
 }

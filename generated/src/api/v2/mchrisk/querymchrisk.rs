@@ -24,6 +24,7 @@ impl<'a> Querymchrisk<'a> {
 }
 /// The request of `POST /v2/mchrisk/querymchrisk` (事前-风险商户核查接口).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商号
     ///
@@ -88,12 +89,20 @@ pub struct PostRequest {
     store_longitude: "store_longitude" optional text,
     store_latitude: "store_latitude" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { cert_serial_number: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cert_serial_number = Some(…))`.
     #[inline]
-    pub fn new(mch_id: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id } = required;
         Self {
-            mch_id: mch_id.into(),
+            mch_id,
             cert_serial_number: None,
             certificates_number: None,
             certificates_name: None,
@@ -110,6 +119,7 @@ impl PostRequest {
 }
 /// The response of `POST /v2/mchrisk/querymchrisk` (事前-风险商户核查接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

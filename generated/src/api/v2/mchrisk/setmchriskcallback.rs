@@ -23,6 +23,7 @@ impl<'a> Setmchriskcallback<'a> {
 }
 /// The request of `POST /v2/mchrisk/setmchriskcallback` (设置风险通知回调链接).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商号
     ///
@@ -37,18 +38,28 @@ pub struct PostRequest {
     mch_id: "mch_id" required text,
     callback_url: "callback_url" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 回调链接
+    ///
+    /// Example: `https://pay.weixin.qq.com/wxpay/risk.action`
+    pub callback_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `callback_url`).
+    /// A `PostRequest` of its required fields (`mch_id`, `callback_url`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(mch_id: impl Into<String>, callback_url: impl Into<String>) -> Self {
-        Self {
-            mch_id: mch_id.into(),
-            callback_url: callback_url.into(),
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, callback_url } = required;
+        Self { mch_id, callback_url }
     }
 }
 /// The response of `POST /v2/mchrisk/setmchriskcallback` (设置风险通知回调链接).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 服务商号
     ///

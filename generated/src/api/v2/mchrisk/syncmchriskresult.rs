@@ -24,6 +24,7 @@ impl<'a> Syncmchriskresult<'a> {
 }
 /// The request of `POST /v2/mchrisk/syncmchriskresult` (事后-风险商户处理结果同步接口).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商号
     ///
@@ -103,20 +104,44 @@ pub struct PostRequest {
     risk_type: "risk_type" required text,
     punish_type: "punish_type" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商户ID
+    ///
+    /// Example: `1230000109`
+    pub sub_mch_id: String,
+    /// 事件单号
+    ///
+    /// Example: `123456123`
+    pub event_code: String,
+    /// 风险类型
+    ///
+    /// Example: `GAMBLING,SEXYCHEATTRANSACTION_DISPUTESONE_YUAN_BUYMULTILEVEL_DISTRIBUTION_REBATEOTHERNO_ABNORMALITIES`
+    pub risk_type: String,
+    /// 处罚方式
+    ///
+    /// Example: `CLOSE_PAY_PERMISSIONEXTEND_SETTLEMENT_CYCLECLOSE_WITHDRAW_CASHCLEAN_UPOTHER`
+    pub punish_type: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`, `sub_mch_id`, `event_code`, `risk_type`, `punish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { certificates_number: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `event_code`, `risk_type`, `punish_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.certificates_number = Some(…))`.
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        sub_mch_id: impl Into<String>,
-        event_code: impl Into<String>,
-        risk_type: impl Into<String>,
-        punish_type: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            mch_id,
+            sub_mch_id,
+            event_code,
+            risk_type,
+            punish_type,
+        } = required;
         Self {
-            mch_id: mch_id.into(),
-            sub_mch_id: sub_mch_id.into(),
-            event_code: event_code.into(),
+            mch_id,
+            sub_mch_id,
+            event_code,
             certificates_number: None,
             certificates_name: None,
             settlement_card_no: None,
@@ -127,13 +152,14 @@ impl PostRequest {
             store_address: None,
             store_longitude: None,
             store_latitude: None,
-            risk_type: risk_type.into(),
-            punish_type: punish_type.into(),
+            risk_type,
+            punish_type,
         }
     }
 }
 /// The response of `POST /v2/mchrisk/syncmchriskresult` (事后-风险商户处理结果同步接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -18,6 +18,7 @@ impl<'a> Gettransferinfo<'a> {
 }
 /// The request of `POST /v2/mmpaymkttransfers/gettransferinfo` (查询企业向微信用户个人付款).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户订单号
     ///
@@ -37,23 +38,36 @@ pub struct PostRequest {
     mch_id: "mch_id" required text,
     appid: "appid" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户订单号
+    ///
+    /// Example: `10000098201411111234567890`
+    pub partner_trade_no: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+    /// Appid
+    ///
+    /// Example: `wxe062425f740d30d8`
+    pub appid: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`partner_trade_no`, `mch_id`, `appid`).
+    /// A `PostRequest` of its required fields (`partner_trade_no`, `mch_id`, `appid`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        partner_trade_no: impl Into<String>,
-        mch_id: impl Into<String>,
-        appid: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { partner_trade_no, mch_id, appid } = required;
         Self {
-            partner_trade_no: partner_trade_no.into(),
-            mch_id: mch_id.into(),
-            appid: appid.into(),
+            partner_trade_no,
+            mch_id,
+            appid,
         }
     }
 }
 /// The response of `POST /v2/mmpaymkttransfers/gettransferinfo` (查询企业向微信用户个人付款).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

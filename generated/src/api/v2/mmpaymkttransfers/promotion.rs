@@ -43,6 +43,7 @@ pub mod paywwsptrans2pocket {
     }
     /// The request of `POST /v2/mmpaymkttransfers/promotion/paywwsptrans2pocket` (向员工付款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号appid
         ///
@@ -129,40 +130,91 @@ pub mod paywwsptrans2pocket {
         act_name: "act_name" required text,
         agentid: "agentid" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 商户订单号
+        ///
+        /// Example: `10000098201411111234567890`
+        pub partner_trade_no: String,
+        /// 用户openid
+        ///
+        /// Example: `oxTWIuGaIt6gTKsQRLau2M0yL16E`
+        pub openid: String,
+        /// 校验用户姓名选项
+        ///
+        /// Example: `FORCE_CHECK`
+        pub check_name: PostRequestCheckName,
+        /// 金额
+        ///
+        /// Example: `10099`
+        pub amount: i32,
+        /// 企业付款备注
+        ///
+        /// Example: `六月出差报销费用`
+        pub desc: String,
+        /// Ip地址
+        ///
+        /// Example: `192.168.0.1`
+        pub spbill_create_ip: String,
+        /// 企业微信签名
+        ///
+        /// Example: `C380BEC2BFD727A4B6845133519F3AD6`
+        pub workwx_sign: String,
+        /// 付款消息类型
+        ///
+        /// Example: `NORMAL_MSG`
+        pub ww_msg_type: PostRequestWwMsgType,
+        /// 审批单号
+        ///
+        /// Example: `201705160008`
+        pub approval_number: String,
+        /// 项目名称
+        ///
+        /// Example: `产品部门报销`
+        pub act_name: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `partner_trade_no`, `openid`, `check_name`, `amount`, `desc`, `spbill_create_ip`, `workwx_sign`, `ww_msg_type`, `approval_number`, `act_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { device_info: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `partner_trade_no`, `openid`, `check_name`, `amount`, `desc`, `spbill_create_ip`, `workwx_sign`, `ww_msg_type`, `approval_number`, `act_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_info = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            partner_trade_no: impl Into<String>,
-            openid: impl Into<String>,
-            check_name: PostRequestCheckName,
-            amount: i32,
-            desc: impl Into<String>,
-            spbill_create_ip: impl Into<String>,
-            workwx_sign: impl Into<String>,
-            ww_msg_type: PostRequestWwMsgType,
-            approval_number: impl Into<String>,
-            act_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                partner_trade_no,
+                openid,
+                check_name,
+                amount,
+                desc,
+                spbill_create_ip,
+                workwx_sign,
+                ww_msg_type,
+                approval_number,
+                act_name,
+            } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 device_info: None,
-                partner_trade_no: partner_trade_no.into(),
-                openid: openid.into(),
+                partner_trade_no,
+                openid,
                 check_name,
                 re_user_name: None,
                 amount,
-                desc: desc.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                workwx_sign: workwx_sign.into(),
+                desc,
+                spbill_create_ip,
+                workwx_sign,
                 ww_msg_type,
-                approval_number: approval_number.into(),
+                approval_number,
                 approval_type: None,
-                act_name: act_name.into(),
+                act_name,
                 agentid: None,
             }
         }
@@ -202,6 +254,7 @@ pub mod paywwsptrans2pocket {
     ::wechatpay::runtime::__private::xml_enum!(PostRequestWwMsgType);
     /// The response of `POST /v2/mmpaymkttransfers/promotion/paywwsptrans2pocket` (向员工付款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号appid
         ///
@@ -274,6 +327,7 @@ pub mod querywwsptrans2pocket {
     }
     /// The request of `POST /v2/mmpaymkttransfers/promotion/querywwsptrans2pocket` (查询付款记录).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户订单号
         ///
@@ -293,19 +347,32 @@ pub mod querywwsptrans2pocket {
         mch_id: "mch_id" required text,
         appid: "appid" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// Appid
+        ///
+        /// Example: `wxe062425f740d30d8`
+        pub appid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { partner_trade_no: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_id`, `appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.partner_trade_no = Some(…))`.
         #[inline]
-        pub fn new(mch_id: impl Into<String>, appid: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { mch_id, appid } = required;
             Self {
                 partner_trade_no: None,
-                mch_id: mch_id.into(),
-                appid: appid.into(),
+                mch_id,
+                appid,
             }
         }
     }
     /// The response of `POST /v2/mmpaymkttransfers/promotion/querywwsptrans2pocket` (查询付款记录).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -395,6 +462,7 @@ pub mod transfers {
     }
     /// The request of `POST /v2/mmpaymkttransfers/promotion/transfers` (向微信用户个人付款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户账号appid
         ///
@@ -464,31 +532,66 @@ pub mod transfers {
         brand_id: "brand_id" optional text,
         finder_template_id: "finder_template_id" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户账号appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub mch_appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `10000098201411111234567890`
+        pub partner_trade_no: String,
+        /// 用户openid
+        ///
+        /// Example: `oxTWIuGaIt6gTKsQRLau2M0yL16E`
+        pub openid: String,
+        /// 校验用户姓名选项
+        ///
+        /// Example: `FORCE_CHECK`
+        pub check_name: String,
+        /// 金额
+        ///
+        /// Example: `10099`
+        pub amount: i32,
+        /// 企业付款备注
+        ///
+        /// Example: `理赔`
+        pub desc: String,
+        /// Ip地址
+        ///
+        /// Example: `192.168.0.1`
+        pub spbill_create_ip: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_appid`, `mchid`, `partner_trade_no`, `openid`, `check_name`, `amount`, `desc`, `spbill_create_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { device_info: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_appid`, `mchid`, `partner_trade_no`, `openid`, `check_name`, `amount`, `desc`, `spbill_create_ip`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_info = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mch_appid: impl Into<String>,
-            mchid: impl Into<String>,
-            partner_trade_no: impl Into<String>,
-            openid: impl Into<String>,
-            check_name: impl Into<String>,
-            amount: i32,
-            desc: impl Into<String>,
-            spbill_create_ip: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mch_appid,
+                mchid,
+                partner_trade_no,
+                openid,
+                check_name,
+                amount,
+                desc,
+                spbill_create_ip,
+            } = required;
             Self {
-                mch_appid: mch_appid.into(),
-                mchid: mchid.into(),
+                mch_appid,
+                mchid,
                 device_info: None,
-                partner_trade_no: partner_trade_no.into(),
-                openid: openid.into(),
-                check_name: check_name.into(),
+                partner_trade_no,
+                openid,
+                check_name,
                 re_user_name: None,
                 amount,
-                desc: desc.into(),
-                spbill_create_ip: spbill_create_ip.into(),
+                desc,
+                spbill_create_ip,
                 scene: None,
                 brand_id: None,
                 finder_template_id: None,
@@ -497,6 +600,7 @@ pub mod transfers {
     }
     /// The response of `POST /v2/mmpaymkttransfers/promotion/transfers` (向微信用户个人付款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户appid
         ///

@@ -18,6 +18,7 @@ impl<'a> Querycouponsinfo<'a> {
 }
 /// The request of `POST /v2/mmpaymkttransfers/querycouponsinfo` (查询代金券信息).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 代金券id
     ///
@@ -67,22 +68,40 @@ pub struct PostRequest {
     version: "version" optional text,
     type_: "type" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 代金券id
+    ///
+    /// Example: `1565`
+    pub coupon_id: String,
+    /// 用户openid
+    ///
+    /// Example: `onqOjjrXT-776SpHnfexGm1_P7iE`
+    pub openid: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wx5edab3bdfba3dc1c`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+    /// 批次号
+    ///
+    /// Example: `58818`
+    pub stock_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`coupon_id`, `openid`, `appid`, `mch_id`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { op_user_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`coupon_id`, `openid`, `appid`, `mch_id`, `stock_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.op_user_id = Some(…))`.
     #[inline]
-    pub fn new(
-        coupon_id: impl Into<String>,
-        openid: impl Into<String>,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        stock_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { coupon_id, openid, appid, mch_id, stock_id } = required;
         Self {
-            coupon_id: coupon_id.into(),
-            openid: openid.into(),
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            stock_id: stock_id.into(),
+            coupon_id,
+            openid,
+            appid,
+            mch_id,
+            stock_id,
             op_user_id: None,
             device_info: None,
             version: None,
@@ -96,6 +115,7 @@ pub type PostRequestType = crate::v2::mmpaymkttransfers::models::Type;
 pub type PostRequestVersion = crate::v2::mmpaymkttransfers::models::Version;
 /// The response of `POST /v2/mmpaymkttransfers/querycouponsinfo` (查询代金券信息).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

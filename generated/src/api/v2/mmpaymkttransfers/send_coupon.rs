@@ -18,6 +18,7 @@ impl<'a> SendCoupon<'a> {
 }
 /// The request of `POST /v2/mmpaymkttransfers/send_coupon` (发放代金券).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 代金券批次id
     ///
@@ -70,24 +71,52 @@ pub struct PostRequest {
     version: "version" optional text,
     type_: "type" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 代金券批次id
+    ///
+    /// Example: `1757`
+    pub coupon_stock_id: String,
+    /// openid记录数
+    ///
+    /// Example: `1`
+    pub openid_count: i32,
+    /// 商户单据号
+    ///
+    /// Example: `1000009820141203515766`
+    pub partner_trade_no: String,
+    /// 用户openid
+    ///
+    /// Example: `onqOjjrXT-776SpHnfexGm1_P7iE`
+    pub openid: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wx5edab3bdfba3dc1c`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`coupon_stock_id`, `openid_count`, `partner_trade_no`, `openid`, `appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { op_user_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`coupon_stock_id`, `openid_count`, `partner_trade_no`, `openid`, `appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.op_user_id = Some(…))`.
     #[inline]
-    pub fn new(
-        coupon_stock_id: impl Into<String>,
-        openid_count: i32,
-        partner_trade_no: impl Into<String>,
-        openid: impl Into<String>,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            coupon_stock_id: coupon_stock_id.into(),
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            coupon_stock_id,
             openid_count,
-            partner_trade_no: partner_trade_no.into(),
-            openid: openid.into(),
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            partner_trade_no,
+            openid,
+            appid,
+            mch_id,
+        } = required;
+        Self {
+            coupon_stock_id,
+            openid_count,
+            partner_trade_no,
+            openid,
+            appid,
+            mch_id,
             op_user_id: None,
             device_info: None,
             version: None,
@@ -101,6 +130,7 @@ pub type PostRequestType = crate::v2::mmpaymkttransfers::models::Type;
 pub type PostRequestVersion = crate::v2::mmpaymkttransfers::models::Version;
 /// The response of `POST /v2/mmpaymkttransfers/send_coupon` (发放代金券).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

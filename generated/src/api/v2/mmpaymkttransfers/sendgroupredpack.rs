@@ -19,6 +19,7 @@ impl<'a> Sendgroupredpack<'a> {
 }
 /// The request of `POST /v2/mmpaymkttransfers/sendgroupredpack` (发放裂变红包).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户订单号
     ///
@@ -88,35 +89,82 @@ pub struct PostRequest {
     scene_id: "scene_id" optional text,
     risk_info: "risk_info" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户订单号
+    ///
+    /// Example: `10000098201411111234567890`
+    pub mch_billno: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+    /// 公众账号appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub wxappid: String,
+    /// 商户名称
+    ///
+    /// Example: `天虹百货`
+    pub send_name: String,
+    /// 用户openid
+    ///
+    /// Example: `oxTWIuGaIt6gTKsQRLau2M0yL16E`
+    pub re_openid: String,
+    /// 总金额
+    ///
+    /// Example: `1000`
+    pub total_amount: i32,
+    /// 红包发放总人数
+    ///
+    /// Example: `3`
+    pub total_num: i32,
+    /// 红包金额设置方式
+    ///
+    /// Example: `ALL_RAND`
+    pub amt_type: PostRequestAmtType,
+    /// 红包祝福语
+    ///
+    /// Example: `感谢您参加猜灯谜活动，祝您元宵节快乐！`
+    pub wishing: String,
+    /// 活动名称
+    ///
+    /// Example: `猜灯谜抢红包活动`
+    pub act_name: String,
+    /// 备注
+    ///
+    /// Example: `猜越多得越多，快来抢！`
+    pub remark: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_billno`, `mch_id`, `wxappid`, `send_name`, `re_openid`, `total_amount`, `total_num`, `amt_type`, `wishing`, `act_name`, `remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_billno`, `mch_id`, `wxappid`, `send_name`, `re_openid`, `total_amount`, `total_num`, `amt_type`, `wishing`, `act_name`, `remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scene_id = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        mch_billno: impl Into<String>,
-        mch_id: impl Into<String>,
-        wxappid: impl Into<String>,
-        send_name: impl Into<String>,
-        re_openid: impl Into<String>,
-        total_amount: i32,
-        total_num: i32,
-        amt_type: PostRequestAmtType,
-        wishing: impl Into<String>,
-        act_name: impl Into<String>,
-        remark: impl Into<String>,
-    ) -> Self {
-        Self {
-            mch_billno: mch_billno.into(),
-            mch_id: mch_id.into(),
-            wxappid: wxappid.into(),
-            send_name: send_name.into(),
-            re_openid: re_openid.into(),
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            mch_billno,
+            mch_id,
+            wxappid,
+            send_name,
+            re_openid,
             total_amount,
             total_num,
             amt_type,
-            wishing: wishing.into(),
-            act_name: act_name.into(),
-            remark: remark.into(),
+            wishing,
+            act_name,
+            remark,
+        } = required;
+        Self {
+            mch_billno,
+            mch_id,
+            wxappid,
+            send_name,
+            re_openid,
+            total_amount,
+            total_num,
+            amt_type,
+            wishing,
+            act_name,
+            remark,
             scene_id: None,
             risk_info: None,
         }
@@ -141,6 +189,7 @@ pub enum PostRequestAmtType {
 pub type PostRequestSceneId = crate::v2::mmpaymkttransfers::models::SceneId;
 /// The response of `POST /v2/mmpaymkttransfers/sendgroupredpack` (发放裂变红包).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

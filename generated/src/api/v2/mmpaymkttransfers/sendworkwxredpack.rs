@@ -18,6 +18,7 @@ impl<'a> Sendworkwxredpack<'a> {
 }
 /// The request of `POST /v2/mmpaymkttransfers/sendworkwxredpack` (发放企业红包).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户订单号
     ///
@@ -87,36 +88,79 @@ pub struct PostRequest {
     scene_id: "scene_id" optional text,
     workwx_sign: "workwx_sign" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户订单号
+    ///
+    /// Example: `10000098201411111234567890`
+    pub mch_billno: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+    /// 公众账号appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub wxappid: String,
+    /// 发送者名称
+    ///
+    /// Example: `XX活动`
+    pub sender_name: String,
+    /// 用户openid
+    ///
+    /// Example: `oxTWIuGaIt6gTKsQRLau2M0yL16E`
+    pub re_openid: String,
+    /// 付款金额
+    ///
+    /// Example: `1000`
+    pub total_amount: i32,
+    /// 红包祝福语
+    ///
+    /// Example: `感谢您参加猜灯谜活动，祝您元宵节快乐！`
+    pub wishing: String,
+    /// 活动名称
+    ///
+    /// Example: `猜灯谜抢红包活动`
+    pub act_name: String,
+    /// 备注
+    ///
+    /// Example: `猜越多得越多，快来抢！`
+    pub remark: String,
+    /// 企业微信签名
+    ///
+    /// Example: `C380BEC2BFD727A4B6845133519F3AD6`
+    pub workwx_sign: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_billno`, `mch_id`, `wxappid`, `sender_name`, `re_openid`, `total_amount`, `wishing`, `act_name`, `remark`, `workwx_sign`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { agentid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_billno`, `mch_id`, `wxappid`, `sender_name`, `re_openid`, `total_amount`, `wishing`, `act_name`, `remark`, `workwx_sign`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.agentid = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        mch_billno: impl Into<String>,
-        mch_id: impl Into<String>,
-        wxappid: impl Into<String>,
-        sender_name: impl Into<String>,
-        re_openid: impl Into<String>,
-        total_amount: i32,
-        wishing: impl Into<String>,
-        act_name: impl Into<String>,
-        remark: impl Into<String>,
-        workwx_sign: impl Into<String>,
-    ) -> Self {
-        Self {
-            mch_billno: mch_billno.into(),
-            mch_id: mch_id.into(),
-            wxappid: wxappid.into(),
-            agentid: None,
-            sender_name: sender_name.into(),
-            sender_header_media_id: None,
-            re_openid: re_openid.into(),
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            mch_billno,
+            mch_id,
+            wxappid,
+            sender_name,
+            re_openid,
             total_amount,
-            wishing: wishing.into(),
-            act_name: act_name.into(),
-            remark: remark.into(),
+            wishing,
+            act_name,
+            remark,
+            workwx_sign,
+        } = required;
+        Self {
+            mch_billno,
+            mch_id,
+            wxappid,
+            agentid: None,
+            sender_name,
+            sender_header_media_id: None,
+            re_openid,
+            total_amount,
+            wishing,
+            act_name,
+            remark,
             scene_id: None,
-            workwx_sign: workwx_sign.into(),
+            workwx_sign,
         }
     }
 }
@@ -158,6 +202,7 @@ pub enum PostRequestSceneId {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestSceneId);
 /// The response of `POST /v2/mmpaymkttransfers/sendworkwxredpack` (发放企业红包).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -23,6 +23,7 @@ impl<'a> PayBank<'a> {
 }
 /// The request of `POST /v2/mmpaysptrans/pay_bank` (企业付款到银行卡).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -62,23 +63,51 @@ pub struct PostRequest {
     amount: "amount" required text,
     desc: "desc" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商户企业付款单号
+    ///
+    /// Example: `1212121221227`
+    pub partner_trade_no: String,
+    /// 收款方银行卡号
+    ///
+    /// Sensitive: give it in plain text; it is sent RSA-encrypted with the key of `risk/getpublickey` (`ClientBuilder::apiv2_rsa_public_key_pem`).
+    pub enc_bank_no: String,
+    /// 收款方用户名
+    ///
+    /// Sensitive: give it in plain text; it is sent RSA-encrypted with the key of `risk/getpublickey` (`ClientBuilder::apiv2_rsa_public_key_pem`).
+    pub enc_true_name: String,
+    /// 收款方开户行
+    ///
+    /// Example: `1001`
+    pub bank_code: String,
+    /// 付款金额
+    ///
+    /// Example: `100000`
+    pub amount: i32,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`, `partner_trade_no`, `enc_bank_no`, `enc_true_name`, `bank_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { desc: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`, `partner_trade_no`, `enc_bank_no`, `enc_true_name`, `bank_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.desc = Some(…))`.
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        partner_trade_no: impl Into<String>,
-        enc_bank_no: impl Into<String>,
-        enc_true_name: impl Into<String>,
-        bank_code: impl Into<String>,
-        amount: i32,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            mch_id,
+            partner_trade_no,
+            enc_bank_no,
+            enc_true_name,
+            bank_code,
+            amount,
+        } = required;
         Self {
-            mch_id: mch_id.into(),
-            partner_trade_no: partner_trade_no.into(),
-            enc_bank_no: enc_bank_no.into(),
-            enc_true_name: enc_true_name.into(),
-            bank_code: bank_code.into(),
+            mch_id,
+            partner_trade_no,
+            enc_bank_no,
+            enc_true_name,
+            bank_code,
             amount,
             desc: None,
         }
@@ -86,6 +115,7 @@ impl PostRequest {
 }
 /// The response of `POST /v2/mmpaysptrans/pay_bank` (企业付款到银行卡).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     pub result_code: Option<PostResponseResultCode>,

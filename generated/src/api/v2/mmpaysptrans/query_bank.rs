@@ -18,6 +18,7 @@ impl<'a> QueryBank<'a> {
 }
 /// The request of `POST /v2/mmpaysptrans/query_bank` (查询企业付款银行卡).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -32,18 +33,28 @@ pub struct PostRequest {
     mch_id: "mch_id" required text,
     partner_trade_no: "partner_trade_no" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商户企业付款单号
+    ///
+    /// Example: `1212121221227`
+    pub partner_trade_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `partner_trade_no`).
+    /// A `PostRequest` of its required fields (`mch_id`, `partner_trade_no`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(mch_id: impl Into<String>, partner_trade_no: impl Into<String>) -> Self {
-        Self {
-            mch_id: mch_id.into(),
-            partner_trade_no: partner_trade_no.into(),
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, partner_trade_no } = required;
+        Self { mch_id, partner_trade_no }
     }
 }
 /// The response of `POST /v2/mmpaysptrans/query_bank` (查询企业付款银行卡).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     pub result_code: Option<PostResponseResultCode>,

@@ -18,6 +18,7 @@ impl<'a> Deletecontract<'a> {
 }
 /// The request of `POST /v2/papay/deletecontract` (申请解约).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 请求appid
     ///
@@ -63,22 +64,42 @@ pub struct PostRequest {
     sub_appid: "sub_appid" optional text,
     sub_mch_id: "sub_mch_id" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 请求appid
+    ///
+    /// Example: `wxcbda96de0b165486`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+    /// 解约备注
+    ///
+    /// Example: `解约原因`
+    pub contract_termination_remark: String,
+    /// 版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `contract_termination_remark`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plan_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `contract_termination_remark`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_id = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        contract_termination_remark: impl Into<String>,
-        version: PostRequestVersion,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            contract_termination_remark,
+            version,
+        } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             plan_id: None,
             contract_code: None,
             contract_id: None,
-            contract_termination_remark: contract_termination_remark.into(),
+            contract_termination_remark,
             version,
             sub_appid: None,
             sub_mch_id: None,
@@ -89,6 +110,7 @@ impl PostRequest {
 pub type PostRequestVersion = crate::v2::papay::models::Version;
 /// The response of `POST /v2/papay/deletecontract` (申请解约).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号id
     ///

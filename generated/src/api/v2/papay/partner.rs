@@ -39,6 +39,7 @@ pub mod deletecontract {
     }
     /// The request of `POST /v2/papay/partner/deletecontract` (申请解约).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 请求appid
         ///
@@ -88,25 +89,49 @@ pub mod deletecontract {
         contract_termination_remark: "contract_termination_remark" required text,
         version: "version" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 请求appid
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mch_id: String,
+        /// 解约备注
+        ///
+        /// Example: `解约原因`
+        pub contract_termination_remark: String,
+        /// 版本号
+        ///
+        /// Example: `1.0`
+        pub version: PostRequestVersion,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `contract_termination_remark`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `contract_termination_remark`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            contract_termination_remark: impl Into<String>,
-            version: PostRequestVersion,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                sub_mch_id,
+                contract_termination_remark,
+                version,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
+                mch_id,
+                sub_mch_id,
                 plan_id: None,
                 contract_code: None,
                 contract_id: None,
-                contract_termination_remark: contract_termination_remark.into(),
+                contract_termination_remark,
                 version,
             }
         }
@@ -115,6 +140,7 @@ pub mod deletecontract {
     pub type PostRequestVersion = crate::v2::papay::models::Version;
     /// The response of `POST /v2/papay/partner/deletecontract` (申请解约).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号id
         ///
@@ -192,12 +218,15 @@ pub mod preentrustweb {
     }
     /// The request of `POST /v2/papay/partner/preentrustweb` (APP纯签约).
     pub type PostRequest = crate::v2::papay::models::AppidRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v2::papay::models::AppidRequestRequired;
     /// 返回app
     pub type PostRequestReturnApp = crate::v2::papay::models::ReturnApp;
     /// 版本号
     pub type PostRequestVersion = crate::v2::papay::models::Version;
     /// The response of `POST /v2/papay/partner/preentrustweb` (APP纯签约).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -275,6 +304,7 @@ pub mod querycontract {
     }
     /// The request of `POST /v2/papay/partner/querycontract` (查询签约关系).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 应用ID
         ///
@@ -319,17 +349,29 @@ pub mod querycontract {
         contract_code: "contract_code" optional text,
         version: "version" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1200009811`
+        pub mch_id: String,
+        /// 版本号
+        ///
+        /// Example: `1.0`
+        pub version: PostRequestVersion,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            version: PostRequestVersion,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, version } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 sub_appid: None,
                 sub_mch_id: None,
                 contract_id: None,
@@ -343,6 +385,7 @@ pub mod querycontract {
     pub type PostRequestVersion = crate::v2::papay::models::Version;
     /// The response of `POST /v2/papay/partner/querycontract` (查询签约关系).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///

@@ -18,12 +18,15 @@ impl<'a> Preentrustweb<'a> {
 }
 /// The request of `POST /v2/papay/preentrustweb` (APP纯签约).
 pub type PostRequest = crate::v2::papay::models::AppidRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::papay::models::AppidRequestRequired;
 /// 返回app
 pub type PostRequestReturnApp = crate::v2::papay::models::ReturnApp;
 /// 版本号
 pub type PostRequestVersion = crate::v2::papay::models::Version;
 /// The response of `POST /v2/papay/preentrustweb` (APP纯签约).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -18,6 +18,7 @@ impl<'a> Querycontract<'a> {
 }
 /// The request of `POST /v2/papay/querycontract` (查询签约关系).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 请求appid
     ///
@@ -52,16 +53,28 @@ pub struct PostRequest {
     contract_code: "contract_code" optional text,
     version: "version" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 请求appid
+    ///
+    /// Example: `wxcbda96de0b165486`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: i32,
+    /// 版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { contract_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_id = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: i32,
-        version: PostRequestVersion,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, version } = required;
         Self {
-            appid: appid.into(),
+            appid,
             mch_id,
             contract_id: None,
             plan_id: None,
@@ -74,6 +87,7 @@ impl PostRequest {
 pub type PostRequestVersion = crate::v2::papay::models::Version;
 /// The response of `POST /v2/papay/querycontract` (查询签约关系).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -22,6 +22,7 @@ impl<'a> Closecombinedorder<'a> {
 }
 /// The request of `POST /v2/pay/closecombinedorder` (合单关单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单appid
     ///
@@ -46,25 +47,46 @@ pub struct PostRequest {
     combine_out_trade_no: "combine_out_trade_no" required text,
     sub_order_list: "sub_order_list" required cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mch_id: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub combine_out_trade_no: String,
+    /// 子单信息`JSON`格式字符串
+    ///
+    /// Example: `[{"mch_id": "1900009001","out_trade_no": "OD201708030001"}]`
+    pub sub_order_list: ::wechatpay::runtime::JsonText<Vec<PostRequestSubOrderList>>,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mch_id`, `combine_out_trade_no`, `sub_order_list`).
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mch_id`, `combine_out_trade_no`, `sub_order_list`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mch_id: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        sub_order_list: ::wechatpay::runtime::JsonText<Vec<PostRequestSubOrderList>>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mch_id,
+            combine_out_trade_no,
+            sub_order_list,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mch_id: combine_mch_id.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mch_id,
+            combine_out_trade_no,
             sub_order_list,
         }
     }
 }
 /// 子单信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrderList {
     /// 子单商户号
     ///
@@ -79,18 +101,28 @@ pub struct PostRequestSubOrderList {
     mchid: "mchid" required,
     out_trade_no: "out_trade_no" required,
 });
+/// The required fields of [`PostRequestSubOrderList`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrderList::new`] takes them.
+pub struct PostRequestSubOrderListRequired {
+    /// 子单商户号
+    ///
+    /// Example: `1900009001`
+    pub mchid: String,
+    /// 子单商户订单号
+    ///
+    /// Example: `OD201708030001`
+    pub out_trade_no: String,
+}
 impl PostRequestSubOrderList {
-    /// A `PostRequestSubOrderList` of its required fields (`mchid`, `out_trade_no`).
+    /// A `PostRequestSubOrderList` of its required fields (`mchid`, `out_trade_no`), given by name in a [`PostRequestSubOrderListRequired`].
     #[inline]
-    pub fn new(mchid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
-        Self {
-            mchid: mchid.into(),
-            out_trade_no: out_trade_no.into(),
-        }
+    pub fn new(required: PostRequestSubOrderListRequired) -> Self {
+        let PostRequestSubOrderListRequired { mchid, out_trade_no } = required;
+        Self { mchid, out_trade_no }
     }
 }
 /// The response of `POST /v2/pay/closecombinedorder` (合单关单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 合单appid
     ///

@@ -18,6 +18,7 @@ impl<'a> Closeorder<'a> {
 }
 /// The request of `POST /v2/pay/closeorder` (关闭订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -37,23 +38,36 @@ pub struct PostRequest {
     mch_id: "mch_id" required text,
     out_trade_no: "out_trade_no" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_trade_no`).
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_trade_no`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, out_trade_no } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_trade_no: out_trade_no.into(),
+            appid,
+            mch_id,
+            out_trade_no,
         }
     }
 }
 /// The response of `POST /v2/pay/closeorder` (关闭订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

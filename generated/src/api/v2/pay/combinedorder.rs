@@ -22,6 +22,7 @@ impl<'a> Combinedorder<'a> {
 }
 /// The request of `POST /v2/pay/combinedorder` (合单下单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单appid
     ///
@@ -89,30 +90,63 @@ pub struct PostRequest {
     scene_info: "scene_info" required cdata,
     sub_order_list: "sub_order_list" required cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mch_id: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub combine_out_trade_no: String,
+    /// 终端IP
+    ///
+    /// Example: `8.8.8.8`
+    pub spbill_create_ip: String,
+    /// 通知地址
+    ///
+    /// Example: `http://www.weixin.qq.com/wxpay/pay.php`
+    pub notify_url: String,
+    /// 交易类型
+    ///
+    /// Example: `JSAPI`
+    pub trade_type: String,
+    /// 场景信息`JSON`格式字符串
+    ///
+    /// Example: `{"h5_info": {"type":"IOS","app_name": "王者荣耀","bundle_id": "com.tencent.wzryIOS"}}`
+    pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
+    /// 子单信息`JSON`格式字符串
+    pub sub_order_list: ::wechatpay::runtime::JsonText<PostRequestSubOrderList>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mch_id`, `combine_out_trade_no`, `spbill_create_ip`, `notify_url`, `trade_type`, `scene_info`, `sub_order_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { device_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mch_id`, `combine_out_trade_no`, `spbill_create_ip`, `notify_url`, `trade_type`, `scene_info`, `sub_order_list`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_info = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mch_id: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        spbill_create_ip: impl Into<String>,
-        notify_url: impl Into<String>,
-        trade_type: impl Into<String>,
-        scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
-        sub_order_list: ::wechatpay::runtime::JsonText<PostRequestSubOrderList>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mch_id,
+            combine_out_trade_no,
+            spbill_create_ip,
+            notify_url,
+            trade_type,
+            scene_info,
+            sub_order_list,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mch_id: combine_mch_id.into(),
+            combine_appid,
+            combine_mch_id,
             device_info: None,
-            combine_out_trade_no: combine_out_trade_no.into(),
-            spbill_create_ip: spbill_create_ip.into(),
+            combine_out_trade_no,
+            spbill_create_ip,
             time_start: None,
             time_expire: None,
-            notify_url: notify_url.into(),
-            trade_type: trade_type.into(),
+            notify_url,
+            trade_type,
             product_id: None,
             combine_openid: None,
             scene_info,
@@ -122,6 +156,7 @@ impl PostRequest {
 }
 /// PostRequestSceneInfo
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
@@ -139,19 +174,28 @@ pub struct PostRequestSceneInfo {
     payer_client_ip: "payer_client_ip" required,
     h5_info: "h5_info" optional,
 });
+/// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+pub struct PostRequestSceneInfoRequired {
+    /// 用户终端IP
+    ///
+    /// Example: `14.17.22.32`
+    pub payer_client_ip: String,
+}
 impl PostRequestSceneInfo {
-    /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+    /// A `PostRequestSceneInfo` of its required fields (`payer_client_ip`), given by name in a [`PostRequestSceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
     #[inline]
-    pub fn new(payer_client_ip: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+        let PostRequestSceneInfoRequired { payer_client_ip } = required;
         Self {
             device_id: None,
-            payer_client_ip: payer_client_ip.into(),
+            payer_client_ip,
             h5_info: None,
         }
     }
 }
 /// H5场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfoH5Info {
     /// 场景类型
     pub type_: PostRequestSceneInfoH5InfoType,
@@ -175,10 +219,16 @@ pub struct PostRequestSceneInfoH5Info {
     bundle_id: "bundle_id" optional,
     package_name: "package_name" optional,
 });
+/// The required fields of [`PostRequestSceneInfoH5Info`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfoH5Info::new`] takes them.
+pub struct PostRequestSceneInfoH5InfoRequired {
+    /// 场景类型
+    pub type_: PostRequestSceneInfoH5InfoType,
+}
 impl PostRequestSceneInfoH5Info {
-    /// A `PostRequestSceneInfoH5Info` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoH5Info { app_name: Some(…), ..PostRequestSceneInfoH5Info::new(…) }`.
+    /// A `PostRequestSceneInfoH5Info` of its required fields (`type_`), given by name in a [`PostRequestSceneInfoH5InfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_name = Some(…))`.
     #[inline]
-    pub fn new(type_: PostRequestSceneInfoH5InfoType) -> Self {
+    pub fn new(required: PostRequestSceneInfoH5InfoRequired) -> Self {
+        let PostRequestSceneInfoH5InfoRequired { type_ } = required;
         Self {
             type_,
             app_name: None,
@@ -210,6 +260,7 @@ pub enum PostRequestSceneInfoH5InfoType {
 });
 /// PostRequestSubOrderList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrderList {
     /// 子订单数
     ///
@@ -222,18 +273,26 @@ pub struct PostRequestSubOrderList {
     order_num: "order_num" required,
     order_list: "order_list" required,
 });
+/// The required fields of [`PostRequestSubOrderList`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrderList::new`] takes them.
+pub struct PostRequestSubOrderListRequired {
+    /// 子订单数
+    ///
+    /// Example: `2`
+    pub order_num: i64,
+    /// 子订单信息
+    pub order_list: Vec<PostRequestSubOrderListOrderList>,
+}
 impl PostRequestSubOrderList {
-    /// A `PostRequestSubOrderList` of its required fields (`order_num`, `order_list`).
+    /// A `PostRequestSubOrderList` of its required fields (`order_num`, `order_list`), given by name in a [`PostRequestSubOrderListRequired`].
     #[inline]
-    pub fn new(
-        order_num: i64,
-        order_list: Vec<PostRequestSubOrderListOrderList>,
-    ) -> Self {
+    pub fn new(required: PostRequestSubOrderListRequired) -> Self {
+        let PostRequestSubOrderListRequired { order_num, order_list } = required;
         Self { order_num, order_list }
     }
 }
 /// PostRequestSubOrderListOrderList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrderListOrderList {
     /// 子单商户appid
     ///
@@ -288,26 +347,58 @@ pub struct PostRequestSubOrderListOrderList {
     sub_appid: "sub_appid" optional,
     sub_mch_id: "sub_mch_id" optional,
 });
+/// The required fields of [`PostRequestSubOrderListOrderList`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrderListOrderList::new`] takes them.
+pub struct PostRequestSubOrderListOrderListRequired {
+    /// 子单商户appid
+    ///
+    /// Example: `wxdace645e0bc2c424`
+    pub appid: String,
+    /// 子单商户号
+    ///
+    /// Example: `1900009001`
+    pub mch_id: String,
+    /// 商品描述
+    ///
+    /// Example: `子订单1`
+    pub body: String,
+    /// 附加数据
+    ///
+    /// Example: `深圳分店`
+    pub attach: String,
+    /// 子单商户订单号
+    ///
+    /// Example: `OD201708030001`
+    pub out_trade_no: String,
+    /// 标价币种
+    ///
+    /// Example: `CNY`
+    pub fee_type: String,
+    /// 子单金额，单位为分
+    ///
+    /// Example: `88`
+    pub total_fee: u32,
+}
 impl PostRequestSubOrderListOrderList {
-    /// A `PostRequestSubOrderListOrderList` with its required fields (`appid`, `mch_id`, `body`, `attach`, `out_trade_no`, `fee_type`, `total_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrderListOrderList { detail: Some(…), ..PostRequestSubOrderListOrderList::new(…) }`.
+    /// A `PostRequestSubOrderListOrderList` of its required fields (`appid`, `mch_id`, `body`, `attach`, `out_trade_no`, `fee_type`, `total_fee`), given by name in a [`PostRequestSubOrderListOrderListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        body: impl Into<String>,
-        attach: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        fee_type: impl Into<String>,
-        total_fee: u32,
-    ) -> Self {
+    pub fn new(required: PostRequestSubOrderListOrderListRequired) -> Self {
+        let PostRequestSubOrderListOrderListRequired {
+            appid,
+            mch_id,
+            body,
+            attach,
+            out_trade_no,
+            fee_type,
+            total_fee,
+        } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            body: body.into(),
+            appid,
+            mch_id,
+            body,
             detail: None,
-            attach: attach.into(),
-            out_trade_no: out_trade_no.into(),
-            fee_type: fee_type.into(),
+            attach,
+            out_trade_no,
+            fee_type,
             total_fee,
             sub_appid: None,
             sub_mch_id: None,
@@ -316,6 +407,7 @@ impl PostRequestSubOrderListOrderList {
 }
 /// The response of `POST /v2/pay/combinedorder` (合单下单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 合单appid
     ///

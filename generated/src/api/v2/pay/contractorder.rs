@@ -18,6 +18,7 @@ impl<'a> Contractorder<'a> {
 }
 /// The request of `POST /v2/pay/contractorder` (支付中签约).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 请求appid
     ///
@@ -157,42 +158,105 @@ pub struct PostRequest {
     contract_display_account: "contract_display_account" required text,
     contract_notify_url: "contract_notify_url" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 请求appid
+    ///
+    /// Example: `wxcbda96de0b165486`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1200009811`
+    pub mch_id: String,
+    /// 签约商户号
+    ///
+    /// Example: `1200009811`
+    pub contract_mchid: String,
+    /// 签约appid
+    ///
+    /// Example: `wxcbda96de0b165486`
+    pub contract_appid: String,
+    /// 商户订单号
+    ///
+    /// Example: `123456`
+    pub out_trade_no: String,
+    /// 商品描述
+    ///
+    /// Example: `Ipadmini16G白色`
+    pub body: String,
+    /// 回调通知url
+    ///
+    /// Example: `http://yoursite.com`
+    pub notify_url: String,
+    /// 总金额
+    ///
+    /// Example: `888`
+    pub total_fee: i32,
+    /// 终端IP
+    ///
+    /// Example: `123.12.12.123`
+    pub spbill_create_ip: String,
+    /// 交易类型
+    ///
+    /// Example: `JSAPI`
+    pub trade_type: PostRequestTradeType,
+    /// 模板id
+    ///
+    /// Example: `123`
+    pub plan_id: i32,
+    /// 签约协议号
+    ///
+    /// Example: `100001256`
+    pub contract_code: String,
+    /// 请求序列号
+    ///
+    /// Example: `1695`
+    pub request_serial: i64,
+    /// 用户账户展示名称
+    ///
+    /// Example: `123`
+    pub contract_display_account: String,
+    /// 签约信息通知url
+    ///
+    /// Example: `http://yoursite.com`
+    pub contract_notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `contract_mchid`, `contract_appid`, `out_trade_no`, `body`, `notify_url`, `total_fee`, `spbill_create_ip`, `trade_type`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `contract_mchid`, `contract_appid`, `out_trade_no`, `body`, `notify_url`, `total_fee`, `spbill_create_ip`, `trade_type`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `contract_notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        contract_mchid: impl Into<String>,
-        contract_appid: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        body: impl Into<String>,
-        notify_url: impl Into<String>,
-        total_fee: i32,
-        spbill_create_ip: impl Into<String>,
-        trade_type: PostRequestTradeType,
-        plan_id: i32,
-        contract_code: impl Into<String>,
-        request_serial: i64,
-        contract_display_account: impl Into<String>,
-        contract_notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            contract_mchid,
+            contract_appid,
+            out_trade_no,
+            body,
+            notify_url,
+            total_fee,
+            spbill_create_ip,
+            trade_type,
+            plan_id,
+            contract_code,
+            request_serial,
+            contract_display_account,
+            contract_notify_url,
+        } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             sub_mch_id: None,
             sub_appid: None,
-            contract_mchid: contract_mchid.into(),
-            contract_appid: contract_appid.into(),
-            out_trade_no: out_trade_no.into(),
+            contract_mchid,
+            contract_appid,
+            out_trade_no,
             device_info: None,
-            body: body.into(),
+            body,
             detail: None,
             attach: None,
-            notify_url: notify_url.into(),
+            notify_url,
             total_fee,
-            spbill_create_ip: spbill_create_ip.into(),
+            spbill_create_ip,
             time_start: None,
             time_expire: None,
             goods_tag: None,
@@ -202,10 +266,10 @@ impl PostRequest {
             openid: None,
             sub_openid: None,
             plan_id,
-            contract_code: contract_code.into(),
+            contract_code,
             request_serial,
-            contract_display_account: contract_display_account.into(),
-            contract_notify_url: contract_notify_url.into(),
+            contract_display_account,
+            contract_notify_url,
         }
     }
 }
@@ -213,6 +277,7 @@ impl PostRequest {
 pub type PostRequestTradeType = crate::v2::pay::models::TradeType;
 /// The response of `POST /v2/pay/contractorder` (支付中签约).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -18,6 +18,7 @@ impl<'a> Downloadbill<'a> {
 }
 /// The request of `POST /v2/pay/downloadbill` (下载对账单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -47,18 +48,30 @@ pub struct PostRequest {
     bill_type: "bill_type" optional text,
     tar_type: "tar_type" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 对账单日期
+    ///
+    /// Example: `20140603`
+    pub bill_date: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { bill_type: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `bill_date`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bill_type = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        bill_date: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, bill_date } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            bill_date: bill_date.into(),
+            appid,
+            mch_id,
+            bill_date,
             bill_type: None,
             tar_type: None,
         }

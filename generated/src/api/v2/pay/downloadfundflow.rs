@@ -23,6 +23,7 @@ impl<'a> Downloadfundflow<'a> {
 }
 /// The request of `POST /v2/pay/downloadfundflow` (下载资金账单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -52,19 +53,34 @@ pub struct PostRequest {
     account_type: "account_type" required text,
     tar_type: "tar_type" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 资金账单日期
+    ///
+    /// Example: `20140603`
+    pub bill_date: String,
+    /// 资金账户类型
+    ///
+    /// Example: `Basic`
+    pub account_type: PostRequestAccountType,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `bill_date`, `account_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { tar_type: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `bill_date`, `account_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tar_type = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        bill_date: impl Into<String>,
-        account_type: PostRequestAccountType,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, bill_date, account_type } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            bill_date: bill_date.into(),
+            appid,
+            mch_id,
+            bill_date,
             account_type,
             tar_type: None,
         }

@@ -18,6 +18,7 @@ impl<'a> Micropay<'a> {
 }
 /// The request of `POST /v2/pay/micropay` (提交付款码支付).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -128,40 +129,72 @@ pub struct PostRequest {
     auth_code: "auth_code" required text,
     scene_info: "scene_info" optional cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 商品描述
+    ///
+    /// Example: `image形象店-深圳腾大- QQ公仔`
+    pub body: String,
+    /// 商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+    /// 订单金额
+    ///
+    /// Example: `888`
+    pub total_fee: i32,
+    /// 终端IP
+    ///
+    /// Example: `8.8.8.8`
+    pub spbill_create_ip: String,
+    /// 授权码
+    ///
+    /// Example: `120061098828009406`
+    pub auth_code: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        body: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        total_fee: i32,
-        spbill_create_ip: impl Into<String>,
-        auth_code: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            body,
+            out_trade_no,
+            total_fee,
+            spbill_create_ip,
+            auth_code,
+        } = required;
         Self {
             version: None,
             profit_sharing: None,
             deposit: None,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             device_info: None,
-            body: body.into(),
+            body,
             detail: None,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             total_fee,
             fee_type: None,
-            spbill_create_ip: spbill_create_ip.into(),
+            spbill_create_ip,
             goods_tag: None,
             limit_pay: None,
             time_start: None,
             time_expire: None,
             receipt: None,
-            auth_code: auth_code.into(),
+            auth_code,
             scene_info: None,
         }
     }
@@ -170,16 +203,23 @@ impl PostRequest {
 pub type PostRequestDeposit = crate::v2::pay::models::Deposit;
 /// 单品优惠活动信息
 pub type PostRequestDetail = crate::v2::pay::models::Detail;
+/// The required fields of [`PostRequestDetail`].
+pub type PostRequestDetailRequired = crate::v2::pay::models::DetailRequired;
 /// PostRequestDetailGoodsDetail
 pub type PostRequestDetailGoodsDetail = crate::v2::pay::models::RequestGoodsDetail;
 /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
 pub type PostRequestProfitSharing = crate::v2::pay::models::ProfitSharing;
 /// PostRequestSceneInfo
 pub type PostRequestSceneInfo = crate::v2::pay::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v2::pay::models::SceneInfoRequired;
 /// 实际门店信息
 pub type PostRequestSceneInfoStoreInfo = crate::v2::pay::models::StoreInfo;
+/// The required fields of [`PostRequestSceneInfoStoreInfo`].
+pub type PostRequestSceneInfoStoreInfoRequired = crate::v2::pay::models::StoreInfoRequired;
 /// The response of `POST /v2/pay/micropay` (提交付款码支付).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

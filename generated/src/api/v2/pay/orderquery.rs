@@ -18,10 +18,13 @@ impl<'a> Orderquery<'a> {
 }
 /// The request of `POST /v2/pay/orderquery` (查询订单).
 pub type PostRequest = crate::v2::pay::models::VersionRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::pay::models::VersionRequestRequired;
 /// 接口版本号
 pub type PostRequestVersion = crate::v2::pay::models::Version;
 /// The response of `POST /v2/pay/orderquery` (查询订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

@@ -34,6 +34,7 @@ pub mod paporderquery {
     }
     /// The request of `POST /v2/pay/partner/paporderquery` (查询订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 请求appid
         ///
@@ -64,13 +65,25 @@ pub mod paporderquery {
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 请求appid
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 transaction_id: None,
                 out_trade_no: None,
                 sub_appid: None,
@@ -80,6 +93,7 @@ pub mod paporderquery {
     }
     /// The response of `POST /v2/pay/partner/paporderquery` (查询订单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 请求appid
         ///
@@ -241,6 +255,7 @@ pub mod pappayapply {
     }
     /// The request of `POST /v2/pay/partner/pappayapply` (申请扣款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户公众账号ID
         pub sub_appid: Option<String>,
@@ -321,43 +336,83 @@ pub mod pappayapply {
         contract_id: "contract_id" required text,
         receipt: "receipt" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 请求appid
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 商品描述
+        ///
+        /// Example: `水电代扣`
+        pub body: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total_fee: i32,
+        /// 终端IP
+        ///
+        /// Example: `8.8.8.8`
+        pub spbill_create_ip: String,
+        /// 回调通知url
+        ///
+        /// Example: `http://yoursite.com/wxpay.html`
+        pub notify_url: String,
+        /// 交易类型
+        ///
+        /// Example: `PAP`
+        pub trade_type: String,
+        /// 委托代扣协议id
+        ///
+        /// Example: `Wx15463511252015071056489715`
+        pub contract_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `contract_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: i32,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: impl Into<String>,
-            contract_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                body,
+                out_trade_no,
+                total_fee,
+                spbill_create_ip,
+                notify_url,
+                trade_type,
+                contract_id,
+            } = required;
             Self {
                 sub_appid: None,
                 sub_mch_id: None,
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                body: body.into(),
+                appid,
+                mch_id,
+                body,
                 detail: None,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 total_fee,
                 fee_type: None,
-                spbill_create_ip: spbill_create_ip.into(),
+                spbill_create_ip,
                 goods_tag: None,
-                notify_url: notify_url.into(),
-                trade_type: trade_type.into(),
-                contract_id: contract_id.into(),
+                notify_url,
+                trade_type,
+                contract_id,
                 receipt: None,
             }
         }
     }
     /// The response of `POST /v2/pay/partner/pappayapply` (申请扣款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户公众账号ID
         pub sub_appid: Option<String>,

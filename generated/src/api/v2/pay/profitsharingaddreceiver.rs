@@ -22,6 +22,7 @@ impl<'a> Profitsharingaddreceiver<'a> {
 }
 /// The request of `POST /v2/pay/profitsharingaddreceiver` (添加分账接收方).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -51,18 +52,30 @@ pub struct PostRequest {
     sub_appid: "sub_appid" optional text,
     receiver: "receiver" required cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 分账接收方`JSON`格式字符串
+    ///
+    /// Example: `{"type": "MERCHANT_ID","account": "190001001","name": "示例商户全称","relation_type": "STORE_OWNER"}`
+    pub receiver: ::wechatpay::runtime::JsonText<PostRequestReceiver>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`, `appid`, `receiver`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`, `appid`, `receiver`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        appid: impl Into<String>,
-        receiver: ::wechatpay::runtime::JsonText<PostRequestReceiver>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, appid, receiver } = required;
         Self {
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
             receiver,
         }
@@ -70,6 +83,7 @@ impl PostRequest {
 }
 /// PostRequestReceiver
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestReceiver {
     /// 分账接收方类型
     pub type_: PostRequestReceiverType,
@@ -95,13 +109,23 @@ pub struct PostRequestReceiver {
     relation_type: "relation_type" optional,
     custom_relation: "custom_relation" optional,
 });
+/// The required fields of [`PostRequestReceiver`], each given by name (all of them: a missing one does not compile); [`PostRequestReceiver::new`] takes them.
+pub struct PostRequestReceiverRequired {
+    /// 分账接收方类型
+    pub type_: PostRequestReceiverType,
+    /// 分账接收方账号
+    ///
+    /// Example: `190001001`
+    pub account: String,
+}
 impl PostRequestReceiver {
-    /// A `PostRequestReceiver` with its required fields (`type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceiver { name: Some(…), ..PostRequestReceiver::new(…) }`.
+    /// A `PostRequestReceiver` of its required fields (`type_`, `account`), given by name in a [`PostRequestReceiverRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
     #[inline]
-    pub fn new(type_: PostRequestReceiverType, account: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestReceiverRequired) -> Self {
+        let PostRequestReceiverRequired { type_, account } = required;
         Self {
             type_,
-            account: account.into(),
+            account,
             name: None,
             relation_type: None,
             custom_relation: None,
@@ -162,6 +186,7 @@ pub enum PostRequestReceiverRelationType {
 pub type PostRequestReceiverType = crate::v2::pay::models::RequestType;
 /// The response of `POST /v2/pay/profitsharingaddreceiver` (添加分账接收方).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 子商户公众账号ID
     pub sub_appid: Option<String>,
@@ -194,6 +219,7 @@ pub struct PostResponse {
 });
 /// PostResponseReceiver
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseReceiver {
     /// 分账接收方类型
     pub type_: Option<PostResponseReceiverType>,

@@ -24,6 +24,7 @@ impl<'a> Profitsharingmerchantratioquery<'a> {
 }
 /// The request of `POST /v2/pay/profitsharingmerchantratioquery` (查询最大分账比例API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -43,12 +44,20 @@ pub struct PostRequest {
     sub_mch_id: "sub_mch_id" optional text,
     brand_mch_id: "brand_mch_id" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
     #[inline]
-    pub fn new(mch_id: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id } = required;
         Self {
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
             brand_mch_id: None,
         }
@@ -56,6 +65,7 @@ impl PostRequest {
 }
 /// The response of `POST /v2/pay/profitsharingmerchantratioquery` (查询最大分账比例API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商户号
     ///

@@ -22,6 +22,7 @@ impl<'a> Profitsharingorderamountquery<'a> {
 }
 /// The request of `POST /v2/pay/profitsharingorderamountquery` (查询订单待分账金额).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -36,18 +37,28 @@ pub struct PostRequest {
     mch_id: "mch_id" required text,
     transaction_id: "transaction_id" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+    /// 微信订单号
+    ///
+    /// Example: `4208450740201411110007820472`
+    pub transaction_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `transaction_id`).
+    /// A `PostRequest` of its required fields (`mch_id`, `transaction_id`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(mch_id: impl Into<String>, transaction_id: impl Into<String>) -> Self {
-        Self {
-            mch_id: mch_id.into(),
-            transaction_id: transaction_id.into(),
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, transaction_id } = required;
+        Self { mch_id, transaction_id }
     }
 }
 /// The response of `POST /v2/pay/profitsharingorderamountquery` (查询订单待分账金额).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商户号
     ///

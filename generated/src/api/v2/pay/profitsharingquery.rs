@@ -22,6 +22,7 @@ impl<'a> Profitsharingquery<'a> {
 }
 /// The request of `POST /v2/pay/profitsharingquery` (查询分账结果).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -46,24 +47,37 @@ pub struct PostRequest {
     transaction_id: "transaction_id" required text,
     out_order_no: "out_order_no" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+    /// 微信订单号
+    ///
+    /// Example: `4208450740201411110007820472`
+    pub transaction_id: String,
+    /// 商户分账单号
+    ///
+    /// Example: `P20150806125346`
+    pub out_order_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`, `transaction_id`, `out_order_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        transaction_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, transaction_id, out_order_no } = required;
         Self {
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
-            transaction_id: transaction_id.into(),
-            out_order_no: out_order_no.into(),
+            transaction_id,
+            out_order_no,
         }
     }
 }
 /// The response of `POST /v2/pay/profitsharingquery` (查询分账结果).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 子商户公众账号ID
     pub sub_appid: Option<String>,
@@ -114,6 +128,7 @@ pub struct PostResponse {
 });
 /// PostResponseReceivers
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseReceivers {
     /// 分账接收方类型
     pub type_: Option<PostResponseReceiversType>,

@@ -22,6 +22,7 @@ impl<'a> Profitsharingreturnquery<'a> {
 }
 /// The request of `POST /v2/pay/profitsharingreturnquery` (回退结果查询).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -61,27 +62,40 @@ pub struct PostRequest {
     out_order_no: "out_order_no" optional text,
     out_return_no: "out_return_no" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000100`
+    pub mch_id: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户回退单号
+    ///
+    /// Example: `R20190516001`
+    pub out_return_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mch_id`, `appid`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mch_id`, `appid`, `out_return_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
     #[inline]
-    pub fn new(
-        mch_id: impl Into<String>,
-        appid: impl Into<String>,
-        out_return_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { mch_id, appid, out_return_no } = required;
         Self {
-            mch_id: mch_id.into(),
+            mch_id,
             sub_mch_id: None,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
             order_id: None,
             out_order_no: None,
-            out_return_no: out_return_no.into(),
+            out_return_no,
         }
     }
 }
 /// The response of `POST /v2/pay/profitsharingreturnquery` (回退结果查询).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

@@ -22,6 +22,7 @@ impl<'a> Querycombinedorder<'a> {
 }
 /// The request of `POST /v2/pay/querycombinedorder` (合单查单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单appid
     ///
@@ -41,23 +42,40 @@ pub struct PostRequest {
     combine_mch_id: "combine_mch_id" required text,
     combine_out_trade_no: "combine_out_trade_no" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mch_id: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub combine_out_trade_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mch_id`, `combine_out_trade_no`).
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mch_id`, `combine_out_trade_no`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mch_id: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mch_id,
+            combine_out_trade_no,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mch_id: combine_mch_id.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mch_id,
+            combine_out_trade_no,
         }
     }
 }
 /// The response of `POST /v2/pay/querycombinedorder` (合单查单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 合单appid
     ///
@@ -124,6 +142,7 @@ pub struct PostResponse {
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;
 /// PostResponseSubOrderList
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseSubOrderList {
     /// 子订单数
     pub order_num: Option<i64>,
@@ -136,6 +155,7 @@ pub struct PostResponseSubOrderList {
 });
 /// PostResponseSubOrderListOrderList
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseSubOrderListOrderList {
     /// 子单商户号
     pub mchid: Option<String>,
@@ -169,6 +189,7 @@ pub struct PostResponseSubOrderListOrderList {
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseSubOrderListOrderListAmount {
     /// 标价金额
     pub total_amount: Option<i64>,

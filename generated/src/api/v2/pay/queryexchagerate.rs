@@ -18,6 +18,7 @@ impl<'a> Queryexchagerate<'a> {
 }
 /// The request of `POST /v2/pay/queryexchagerate` (汇率查询API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -42,25 +43,41 @@ pub struct PostRequest {
     fee_type: "fee_type" required text,
     date: "date" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 币种
+    ///
+    /// Example: `USD`
+    pub fee_type: String,
+    /// 日期
+    ///
+    /// Example: `20150807`
+    pub date: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `fee_type`, `date`).
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `fee_type`, `date`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        fee_type: impl Into<String>,
-        date: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, fee_type, date } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            fee_type: fee_type.into(),
-            date: date.into(),
+            appid,
+            mch_id,
+            fee_type,
+            date,
         }
     }
 }
 /// The response of `POST /v2/pay/queryexchagerate` (汇率查询API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

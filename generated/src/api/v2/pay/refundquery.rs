@@ -18,8 +18,11 @@ impl<'a> Refundquery<'a> {
 }
 /// The request of `POST /v2/pay/refundquery` (查询退款).
 pub type PostRequest = crate::v2::pay::models::AppidRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::pay::models::AppidRequestRequired;
 /// The response of `POST /v2/pay/refundquery` (查询退款).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -18,8 +18,11 @@ impl<'a> Refundqueryv2<'a> {
 }
 /// The request of `POST /v2/pay/refundqueryv2` (查询退款（支持单品）).
 pub type PostRequest = crate::v2::pay::models::AppidRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::pay::models::AppidRequestRequired;
 /// The response of `POST /v2/pay/refundqueryv2` (查询退款（支持单品）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

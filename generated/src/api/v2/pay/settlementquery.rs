@@ -18,6 +18,7 @@ impl<'a> Settlementquery<'a> {
 }
 /// The request of `POST /v2/pay/settlementquery` (查询结算资金).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -71,33 +72,70 @@ pub struct PostRequest {
     date_end: "date_end" required text,
     query_split: "query_split" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mchid: String,
+    /// 结算状态
+    ///
+    /// Example: `1`
+    ///
+    /// - `1`
+    ///
+    /// - `2`
+    pub usetag: i32,
+    /// 偏移量
+    ///
+    /// Example: `0`
+    pub offset: i32,
+    /// 最大记录条数
+    ///
+    /// Example: `10`
+    pub limit: i32,
+    /// 开始日期
+    ///
+    /// Example: `20150807`
+    pub date_start: String,
+    /// 结束日期
+    ///
+    /// Example: `20150807`
+    pub date_end: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mchid`, `usetag`, `offset`, `limit`, `date_start`, `date_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mchid`, `usetag`, `offset`, `limit`, `date_start`, `date_end`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mchid: impl Into<String>,
-        usetag: i32,
-        offset: i32,
-        limit: i32,
-        date_start: impl Into<String>,
-        date_end: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mchid,
+            usetag,
+            offset,
+            limit,
+            date_start,
+            date_end,
+        } = required;
         Self {
-            appid: appid.into(),
-            mchid: mchid.into(),
+            appid,
+            mchid,
             sub_mch_id: None,
             usetag,
             offset,
             limit,
-            date_start: date_start.into(),
-            date_end: date_end.into(),
+            date_start,
+            date_end,
             query_split: None,
         }
     }
 }
 /// The response of `POST /v2/pay/settlementquery` (查询结算资金).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

@@ -18,6 +18,7 @@ impl<'a> Unifiedorder<'a> {
 }
 /// The request of `POST /v2/pay/unifiedorder` (统一下单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -143,38 +144,73 @@ pub struct PostRequest {
     user_creid: "user_creid" optional text,
     user_truename: "user_truename" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商品描述
+    ///
+    /// Example: `腾讯充值中心-QQ会员充值`
+    pub body: String,
+    /// 商户订单号
+    ///
+    /// Example: `20150806125346`
+    pub out_trade_no: String,
+    /// 标价金额
+    ///
+    /// Example: `88`
+    pub total_fee: i32,
+    /// 终端IP
+    ///
+    /// Example: `123.12.12.123`
+    pub spbill_create_ip: String,
+    /// 通知地址
+    ///
+    /// Example: `http://www.weixin.qq.com/wxpay/pay.php`
+    pub notify_url: String,
+    /// 交易类型
+    ///
+    /// Example: `JSAPI`
+    pub trade_type: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        body: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        total_fee: i32,
-        spbill_create_ip: impl Into<String>,
-        notify_url: impl Into<String>,
-        trade_type: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            mch_id,
+            body,
+            out_trade_no,
+            total_fee,
+            spbill_create_ip,
+            notify_url,
+            trade_type,
+        } = required;
         Self {
             version: None,
             profit_sharing: None,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             device_info: None,
-            body: body.into(),
+            body,
             detail: None,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             fee_type: None,
             total_fee,
-            spbill_create_ip: spbill_create_ip.into(),
+            spbill_create_ip,
             time_start: None,
             time_expire: None,
             goods_tag: None,
-            notify_url: notify_url.into(),
-            trade_type: trade_type.into(),
+            notify_url,
+            trade_type,
             product_id: None,
             limit_pay: None,
             openid: None,
@@ -188,6 +224,8 @@ impl PostRequest {
 }
 /// 单品优惠活动信息
 pub type PostRequestDetail = crate::v2::pay::models::Detail;
+/// The required fields of [`PostRequestDetail`].
+pub type PostRequestDetailRequired = crate::v2::pay::models::DetailRequired;
 /// PostRequestDetailGoodsDetail
 pub type PostRequestDetailGoodsDetail = crate::v2::pay::models::RequestGoodsDetail;
 /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
@@ -196,8 +234,12 @@ pub type PostRequestProfitSharing = crate::v2::pay::models::ProfitSharing;
 pub type PostRequestReceipt = crate::v2::pay::models::Deposit;
 /// PostRequestSceneInfo
 pub type PostRequestSceneInfo = crate::v2::pay::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v2::pay::models::SceneInfoRequired;
 /// 实际门店信息
 pub type PostRequestSceneInfoStoreInfo = crate::v2::pay::models::StoreInfo;
+/// The required fields of [`PostRequestSceneInfoStoreInfo`].
+pub type PostRequestSceneInfoStoreInfoRequired = crate::v2::pay::models::StoreInfoRequired;
 /// 证件类型(指定身份支付)
 ///
 /// A value this client does not know yet is kept as [`PostRequestUserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -232,6 +274,7 @@ pub enum PostRequestUserType {
 pub type PostRequestVersion = crate::v2::pay::models::Version;
 /// The response of `POST /v2/pay/unifiedorder` (统一下单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

@@ -18,6 +18,7 @@ impl<'a> Report<'a> {
 }
 /// The request of `POST /v2/payitil/report` (交易保障).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -50,28 +51,45 @@ pub struct PostRequest {
     user_ip: "user_ip" required text,
     trades: "trades" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 接口URL
+    ///
+    /// Example: `https://api.mch.weixin.qq.com/pay/batchreport/micropay/total`
+    pub interface_url: String,
+    /// 访问接口IP
+    ///
+    /// Example: `8.8.8.8`
+    pub user_ip: String,
+    /// 上报数据包`JSON`格式字符串
+    pub trades: ::wechatpay::runtime::JsonText<Vec<PostRequestTrades>>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `interface_url`, `user_ip`, `trades`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { device_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `interface_url`, `user_ip`, `trades`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_info = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        interface_url: impl Into<String>,
-        user_ip: impl Into<String>,
-        trades: ::wechatpay::runtime::JsonText<Vec<PostRequestTrades>>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, interface_url, user_ip, trades } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             device_info: None,
-            interface_url: interface_url.into(),
-            user_ip: user_ip.into(),
+            interface_url,
+            user_ip,
             trades,
         }
     }
 }
 /// 交易数据
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTrades {
     /// 商户订单号
     ///
@@ -101,19 +119,34 @@ pub struct PostRequestTrades {
     state: "state" required,
     err_msg: "err_msg" optional,
 });
+/// The required fields of [`PostRequestTrades`], each given by name (all of them: a missing one does not compile); [`PostRequestTrades::new`] takes them.
+pub struct PostRequestTradesRequired {
+    /// 商户订单号
+    ///
+    /// Example: `out_trade_no_test_1`
+    pub out_trade_no: String,
+    /// 交易开始时间（扫码时间）
+    ///
+    /// Example: `20160602203256`
+    pub begin_time: String,
+    /// 交易完成时间
+    ///
+    /// Example: `20160602203257`
+    pub end_time: String,
+    /// 交易结果
+    ///
+    /// Example: `OK`
+    pub state: PostRequestTradesState,
+}
 impl PostRequestTrades {
-    /// A `PostRequestTrades` with its required fields (`out_trade_no`, `begin_time`, `end_time`, `state`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrades { err_msg: Some(…), ..PostRequestTrades::new(…) }`.
+    /// A `PostRequestTrades` of its required fields (`out_trade_no`, `begin_time`, `end_time`, `state`), given by name in a [`PostRequestTradesRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.err_msg = Some(…))`.
     #[inline]
-    pub fn new(
-        out_trade_no: impl Into<String>,
-        begin_time: impl Into<String>,
-        end_time: impl Into<String>,
-        state: PostRequestTradesState,
-    ) -> Self {
+    pub fn new(required: PostRequestTradesRequired) -> Self {
+        let PostRequestTradesRequired { out_trade_no, begin_time, end_time, state } = required;
         Self {
-            out_trade_no: out_trade_no.into(),
-            begin_time: begin_time.into(),
-            end_time: end_time.into(),
+            out_trade_no,
+            begin_time,
+            end_time,
             state,
             err_msg: None,
         }
@@ -141,6 +174,7 @@ pub enum PostRequestTradesState {
 });
 /// The response of `POST /v2/payitil/report` (交易保障).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

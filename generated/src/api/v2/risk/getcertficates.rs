@@ -22,8 +22,11 @@ impl<'a> Getcertficates<'a> {
 }
 /// The request of `POST /v2/risk/getcertficates` (获取平台证书).
 pub type PostRequest = crate::v2::risk::models::MchIdRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::risk::models::MchIdRequestRequired;
 /// The response of `POST /v2/risk/getcertficates` (获取平台证书).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 错误码
     ///

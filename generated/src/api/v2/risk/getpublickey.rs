@@ -24,8 +24,11 @@ impl<'a> Getpublickey<'a> {
 }
 /// The request of `POST /v2/risk/getpublickey` (获取RSA加密公钥API).
 pub type PostRequest = crate::v2::risk::models::MchIdRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::risk::models::MchIdRequestRequired;
 /// The response of `POST /v2/risk/getpublickey` (获取RSA加密公钥API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 错误码
     ///

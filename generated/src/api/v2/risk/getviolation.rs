@@ -24,6 +24,7 @@ impl<'a> Getviolation<'a> {
 }
 /// The request of `POST /v2/risk/getviolation` (银行特约商户违规信息查询).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -78,6 +79,7 @@ pub enum PostRequestViolationRecordsFormat {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestViolationRecordsFormat);
 /// The response of `POST /v2/risk/getviolation` (银行特约商户违规信息查询).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 错误码
     ///
@@ -111,6 +113,7 @@ pub struct PostResponse {
 pub type PostResponseResultCode = crate::v2::risk::models::ResultCode;
 /// 违规数据`JSON`表达式
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseViolationRecords {
     /// 记录总数
     ///
@@ -125,6 +128,7 @@ pub struct PostResponseViolationRecords {
 });
 /// PostResponseViolationRecordsViolationRecords
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseViolationRecordsViolationRecords {
     /// 公司名称
     ///

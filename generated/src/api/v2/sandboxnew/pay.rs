@@ -60,6 +60,7 @@ pub mod downloadbill {
     }
     /// The request of `POST /v2/sandboxnew/pay/downloadbill` (下载对账单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -89,18 +90,30 @@ pub mod downloadbill {
         bill_type: "bill_type" optional text,
         tar_type: "tar_type" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 对账单日期
+        ///
+        /// Example: `20140603`
+        pub bill_date: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { bill_type: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `bill_date`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bill_type = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            bill_date: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, bill_date } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                bill_date: bill_date.into(),
+                appid,
+                mch_id,
+                bill_date,
                 bill_type: None,
                 tar_type: None,
             }
@@ -167,6 +180,7 @@ pub mod getsignkey {
     }
     /// The request of `POST /v2/sandboxnew/pay/getsignkey` (获取验签密钥API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -176,15 +190,24 @@ pub mod getsignkey {
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         mch_id: "mch_id" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`).
+        /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(mch_id: impl Into<String>) -> Self {
-            Self { mch_id: mch_id.into() }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { mch_id } = required;
+            Self { mch_id }
         }
     }
     /// The response of `POST /v2/sandboxnew/pay/getsignkey` (获取验签密钥API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -221,6 +244,7 @@ pub mod micropay {
     }
     /// The request of `POST /v2/sandboxnew/pay/micropay` (提交付款码支付).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -331,40 +355,72 @@ pub mod micropay {
         auth_code: "auth_code" required text,
         scene_info: "scene_info" optional cdata,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub body: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total_fee: i32,
+        /// 终端IP
+        ///
+        /// Example: `8.8.8.8`
+        pub spbill_create_ip: String,
+        /// 授权码
+        ///
+        /// Example: `120061098828009406`
+        pub auth_code: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: i32,
-            spbill_create_ip: impl Into<String>,
-            auth_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                body,
+                out_trade_no,
+                total_fee,
+                spbill_create_ip,
+                auth_code,
+            } = required;
             Self {
                 version: None,
                 profit_sharing: None,
                 deposit: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 device_info: None,
-                body: body.into(),
+                body,
                 detail: None,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 total_fee,
                 fee_type: None,
-                spbill_create_ip: spbill_create_ip.into(),
+                spbill_create_ip,
                 goods_tag: None,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
                 receipt: None,
-                auth_code: auth_code.into(),
+                auth_code,
                 scene_info: None,
             }
         }
@@ -373,16 +429,23 @@ pub mod micropay {
     pub type PostRequestDeposit = crate::v2::sandboxnew::models::Deposit;
     /// 单品优惠活动信息
     pub type PostRequestDetail = crate::v2::sandboxnew::models::Detail;
+    /// The required fields of [`PostRequestDetail`].
+    pub type PostRequestDetailRequired = crate::v2::sandboxnew::models::DetailRequired;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v2::sandboxnew::models::GoodsDetail;
     /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
     pub type PostRequestProfitSharing = crate::v2::sandboxnew::models::ProfitSharing;
     /// PostRequestSceneInfo
     pub type PostRequestSceneInfo = crate::v2::sandboxnew::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v2::sandboxnew::models::SceneInfoRequired;
     /// 实际门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v2::sandboxnew::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v2::sandboxnew::models::StoreInfoRequired;
     /// The response of `POST /v2/sandboxnew/pay/micropay` (提交付款码支付).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号ID
         ///
@@ -536,6 +599,7 @@ pub mod orderquery {
     }
     /// The request of `POST /v2/sandboxnew/pay/orderquery` (查询订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -575,15 +639,27 @@ pub mod orderquery {
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id } = required;
             Self {
                 version: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
@@ -594,6 +670,7 @@ pub mod orderquery {
     pub type PostRequestVersion = crate::v2::sandboxnew::models::Version;
     /// The response of `POST /v2/sandboxnew/pay/orderquery` (查询订单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号ID
         ///
@@ -758,6 +835,7 @@ pub mod orderquery {
     pub type PostResponseIsSubscribe = crate::v2::sandboxnew::models::Deposit;
     /// 营销详情`JSON`表达式
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         pub promotion_id: Option<String>,
@@ -794,6 +872,7 @@ pub mod orderquery {
     });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -889,6 +968,7 @@ pub mod refund {
     }
     /// The request of `POST /v2/sandboxnew/pay/refund` (申请退款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -958,24 +1038,48 @@ pub mod refund {
         refund_account: "refund_account" optional text,
         notify_url: "notify_url" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total_fee: i32,
+        /// 退款金额
+        ///
+        /// Example: `100`
+        pub refund_fee: i32,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            total_fee: i32,
-            refund_fee: i32,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                out_refund_no,
+                total_fee,
+                refund_fee,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
+                out_refund_no,
                 total_fee,
                 refund_fee,
                 refund_fee_type: None,
@@ -987,6 +1091,7 @@ pub mod refund {
     }
     /// The response of `POST /v2/sandboxnew/pay/refund` (申请退款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -1135,6 +1240,7 @@ pub mod refundquery {
     }
     /// The request of `POST /v2/sandboxnew/pay/refundquery` (查询退款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -1184,13 +1290,25 @@ pub mod refundquery {
         refund_id: "refund_id" optional text,
         offset: "offset" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 sub_appid: None,
                 sub_mch_id: None,
                 transaction_id: None,
@@ -1203,6 +1321,7 @@ pub mod refundquery {
     }
     /// The response of `POST /v2/sandboxnew/pay/refundquery` (查询退款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -1376,6 +1495,7 @@ pub mod unifiedorder {
     }
     /// The request of `POST /v2/sandboxnew/pay/unifiedorder` (统一下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
         ///
@@ -1501,38 +1621,73 @@ pub mod unifiedorder {
         user_creid: "user_creid" optional text,
         user_truename: "user_truename" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 商品描述
+        ///
+        /// Example: `腾讯充值中心-QQ会员充值`
+        pub body: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 标价金额
+        ///
+        /// Example: `88`
+        pub total_fee: i32,
+        /// 终端IP
+        ///
+        /// Example: `123.12.12.123`
+        pub spbill_create_ip: String,
+        /// 通知地址
+        ///
+        /// Example: `http://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 交易类型
+        ///
+        /// Example: `JSAPI`
+        pub trade_type: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: i32,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                body,
+                out_trade_no,
+                total_fee,
+                spbill_create_ip,
+                notify_url,
+                trade_type,
+            } = required;
             Self {
                 version: None,
                 profit_sharing: None,
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 device_info: None,
-                body: body.into(),
+                body,
                 detail: None,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 fee_type: None,
                 total_fee,
-                spbill_create_ip: spbill_create_ip.into(),
+                spbill_create_ip,
                 time_start: None,
                 time_expire: None,
                 goods_tag: None,
-                notify_url: notify_url.into(),
-                trade_type: trade_type.into(),
+                notify_url,
+                trade_type,
                 product_id: None,
                 limit_pay: None,
                 openid: None,
@@ -1546,6 +1701,8 @@ pub mod unifiedorder {
     }
     /// 单品优惠活动信息
     pub type PostRequestDetail = crate::v2::sandboxnew::models::Detail;
+    /// The required fields of [`PostRequestDetail`].
+    pub type PostRequestDetailRequired = crate::v2::sandboxnew::models::DetailRequired;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v2::sandboxnew::models::GoodsDetail;
     /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
@@ -1554,8 +1711,12 @@ pub mod unifiedorder {
     pub type PostRequestReceipt = crate::v2::sandboxnew::models::Deposit;
     /// PostRequestSceneInfo
     pub type PostRequestSceneInfo = crate::v2::sandboxnew::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v2::sandboxnew::models::SceneInfoRequired;
     /// 实际门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v2::sandboxnew::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v2::sandboxnew::models::StoreInfoRequired;
     /// 证件类型(指定身份支付)
     ///
     /// A value this client does not know yet is kept as [`PostRequestUserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1590,6 +1751,7 @@ pub mod unifiedorder {
     pub type PostRequestVersion = crate::v2::sandboxnew::models::Version;
     /// The response of `POST /v2/sandboxnew/pay/unifiedorder` (统一下单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号ID
         ///

@@ -61,6 +61,7 @@ pub mod add_institutionsub {
     }
     /// The request of `POST /v2/secapi/mch/addInstitutionsub` (进件子商户).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构appid
         ///
@@ -228,69 +229,178 @@ pub mod add_institutionsub {
         h5_domains: "h5_domains" optional cdata,
         attach: "attach" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 机构appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub app_id: String,
+        /// 机构商户号
+        ///
+        /// Example: `3200000001`
+        pub mch_id: String,
+        /// 子商户全称
+        ///
+        /// Example: `Merchantname`
+        pub merchant_name: String,
+        /// 子商户简称
+        ///
+        /// Example: `Merchantshortname`
+        pub merchant_shortname: String,
+        /// 子商户唯一标识
+        ///
+        /// Example: `ABC123456`
+        pub merchant_remark: String,
+        /// 注册国家或区域
+        ///
+        /// Example: `344`
+        pub merchant_country_code: String,
+        /// 商户类型
+        ///
+        /// Example: `ENTERPRISE`
+        pub merchant_type: PostRequestMerchantType,
+        /// 业务类目
+        ///
+        /// Example: `343`
+        pub business_category: String,
+        /// MCC码
+        ///
+        /// Example: `4214`
+        pub mcc: String,
+        /// 公司注册文件编号
+        ///
+        /// Example: `5555-8888`
+        pub registration_certificate_number: String,
+        /// 公司注册文件过期时间
+        ///
+        /// Example: `2020-10-16`
+        pub registration_certificate_date: String,
+        /// 业务类型
+        ///
+        /// Example: `BOTH`
+        pub business_type: PostRequestBusinessType,
+        /// APP下载链接
+        ///
+        /// Example: `https://download.qq.com`
+        pub app_download: String,
+        /// 业务网站
+        ///
+        /// Example: `https://www.qq.com`
+        pub business_website: String,
+        /// 公众号
+        ///
+        /// Example: `wx8888888888888888`
+        pub office_account: String,
+        /// 小程序
+        ///
+        /// Example: `wx8888888888888888`
+        pub mini_program: String,
+        /// 门店地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub store_address: String,
+        /// 门店照片
+        pub store_photos: ::wechatpay::runtime::JsonText<Vec<String>>,
+        /// 董事姓名
+        ///
+        /// Example: `BobZhang`
+        pub director_name: String,
+        /// 董事证件号码
+        ///
+        /// Example: `5555—8888`
+        pub director_id_number: String,
+        /// 负责人姓名
+        ///
+        /// Example: `BobZhang`
+        pub principal_name: String,
+        /// 负责人证件号
+        ///
+        /// Example: `5555—8888`
+        pub principal_id_number: String,
+        /// 公司电话
+        ///
+        /// Example: `075586010000`
+        pub office_phone: String,
+        /// 联系人姓名
+        ///
+        /// Example: `李先生`
+        pub contact_name: String,
+        /// 联系人电话
+        ///
+        /// Example: `075586010000`
+        pub contact_phone: String,
+        /// 联系人邮箱
+        ///
+        /// Example: `test@test.com`
+        pub contact_email: String,
+        /// 子商户结算银行账户
+        ///
+        /// Example: `555588889999`
+        pub settlement_bank_number: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`app_id`, `mch_id`, `merchant_name`, `merchant_shortname`, `merchant_remark`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `store_photos`, `director_name`, `director_id_number`, `principal_name`, `principal_id_number`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`, `settlement_bank_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `merchant_name`, `merchant_shortname`, `merchant_remark`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `store_photos`, `director_name`, `director_id_number`, `principal_name`, `principal_id_number`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`, `settlement_bank_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            app_id: impl Into<String>,
-            mch_id: impl Into<String>,
-            merchant_name: impl Into<String>,
-            merchant_shortname: impl Into<String>,
-            merchant_remark: impl Into<String>,
-            merchant_country_code: impl Into<String>,
-            merchant_type: PostRequestMerchantType,
-            business_category: impl Into<String>,
-            mcc: impl Into<String>,
-            registration_certificate_number: impl Into<String>,
-            registration_certificate_date: impl Into<String>,
-            business_type: PostRequestBusinessType,
-            app_download: impl Into<String>,
-            business_website: impl Into<String>,
-            office_account: impl Into<String>,
-            mini_program: impl Into<String>,
-            store_address: impl Into<String>,
-            store_photos: ::wechatpay::runtime::JsonText<Vec<String>>,
-            director_name: impl Into<String>,
-            director_id_number: impl Into<String>,
-            principal_name: impl Into<String>,
-            principal_id_number: impl Into<String>,
-            office_phone: impl Into<String>,
-            contact_name: impl Into<String>,
-            contact_phone: impl Into<String>,
-            contact_email: impl Into<String>,
-            settlement_bank_number: impl Into<String>,
-        ) -> Self {
-            Self {
-                app_id: app_id.into(),
-                mch_id: mch_id.into(),
-                channel_id: None,
-                merchant_name: merchant_name.into(),
-                merchant_shortname: merchant_shortname.into(),
-                merchant_remark: merchant_remark.into(),
-                merchant_country_code: merchant_country_code.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                app_id,
+                mch_id,
+                merchant_name,
+                merchant_shortname,
+                merchant_remark,
+                merchant_country_code,
                 merchant_type,
-                business_category: business_category.into(),
-                mcc: mcc.into(),
-                registration_certificate_number: registration_certificate_number.into(),
-                registration_certificate_date: registration_certificate_date.into(),
+                business_category,
+                mcc,
+                registration_certificate_number,
+                registration_certificate_date,
+                business_type,
+                app_download,
+                business_website,
+                office_account,
+                mini_program,
+                store_address,
+                store_photos,
+                director_name,
+                director_id_number,
+                principal_name,
+                principal_id_number,
+                office_phone,
+                contact_name,
+                contact_phone,
+                contact_email,
+                settlement_bank_number,
+            } = required;
+            Self {
+                app_id,
+                mch_id,
+                channel_id: None,
+                merchant_name,
+                merchant_shortname,
+                merchant_remark,
+                merchant_country_code,
+                merchant_type,
+                business_category,
+                mcc,
+                registration_certificate_number,
+                registration_certificate_date,
                 registration_certificate_copy: None,
                 business_type,
-                app_download: app_download.into(),
-                business_website: business_website.into(),
-                office_account: office_account.into(),
-                mini_program: mini_program.into(),
-                store_address: store_address.into(),
+                app_download,
+                business_website,
+                office_account,
+                mini_program,
+                store_address,
                 store_photos,
-                director_name: director_name.into(),
-                director_id_number: director_id_number.into(),
-                principal_name: principal_name.into(),
-                principal_id_number: principal_id_number.into(),
-                office_phone: office_phone.into(),
-                contact_name: contact_name.into(),
-                contact_phone: contact_phone.into(),
-                contact_email: contact_email.into(),
-                settlement_bank_number: settlement_bank_number.into(),
+                director_name,
+                director_id_number,
+                principal_name,
+                principal_id_number,
+                office_phone,
+                contact_name,
+                contact_phone,
+                contact_email,
+                settlement_bank_number,
                 apply_h5_payment: None,
                 h5_website_url: None,
                 h5_domains: None,
@@ -306,6 +416,7 @@ pub mod add_institutionsub {
     pub type PostRequestMerchantType = crate::v2::secapi::models::MerchantType;
     /// The response of `POST /v2/secapi/mch/addInstitutionsub` (进件子商户).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务返回码
         ///
@@ -372,6 +483,7 @@ pub mod addsubdevconfig {
     }
     /// The request of `POST /v2/secapi/mch/addsubdevconfig` (服务商子商户开发配置新增支付目录/新增对应APPID关联).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -401,21 +513,36 @@ pub mod addsubdevconfig {
         sub_appid: "sub_appid" optional text,
         jsapi_path: "jsapi_path" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000100`
+        pub sub_mch_id: String,
+        /// 授权目录
+        ///
+        /// Example: `http://www.qq.com/wechat/`
+        pub jsapi_path: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `jsapi_path`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `jsapi_path`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            jsapi_path: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, sub_mch_id, jsapi_path } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
+                appid,
+                mch_id,
+                sub_mch_id,
                 sub_appid: None,
-                jsapi_path: jsapi_path.into(),
+                jsapi_path,
             }
         }
     }
@@ -444,6 +571,7 @@ pub mod channelsetting {
     }
     /// The request of `POST /v2/secapi/mch/channelsetting` (银行服务商特约子商户指定渠道号API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -468,25 +596,41 @@ pub mod channelsetting {
         sub_mch_id: "sub_mch_id" required text,
         channel_id: "channel_id" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx931386123456789e`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1451234567`
+        pub mch_id: String,
+        /// 特约商户号
+        ///
+        /// Example: `10000101`
+        pub sub_mch_id: String,
+        /// 渠道商商户号
+        ///
+        /// Example: `10000102`
+        pub channel_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `channel_id`).
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `channel_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            channel_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, sub_mch_id, channel_id } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-                channel_id: channel_id.into(),
+                appid,
+                mch_id,
+                sub_mch_id,
+                channel_id,
             }
         }
     }
     /// The response of `POST /v2/secapi/mch/channelsetting` (银行服务商特约子商户指定渠道号API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -554,6 +698,7 @@ pub mod modify_institutionsub {
     }
     /// The request of `POST /v2/secapi/mch/modifyInstitutionsub` (修改子商户API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构appid
         ///
@@ -718,62 +863,149 @@ pub mod modify_institutionsub {
         h5_website_url: "h5_website_url" optional text,
         h5_domains: "h5_domains" optional cdata,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 机构appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub app_id: String,
+        /// 机构商户号
+        ///
+        /// Example: `3200000001`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `12345678`
+        pub sub_mch_id: String,
+        /// 子商户全称
+        ///
+        /// Example: `Merchantname`
+        pub merchant_name: String,
+        /// 子商户简称
+        ///
+        /// Example: `Merchantshortname`
+        pub merchant_shortname: String,
+        /// 注册国家或区域
+        ///
+        /// Example: `344`
+        pub merchant_country_code: String,
+        /// 商户类型
+        ///
+        /// Example: `ENTERPRISE`
+        pub merchant_type: PostRequestMerchantType,
+        /// 业务类目
+        ///
+        /// Example: `343`
+        pub business_category: String,
+        /// MCC码
+        ///
+        /// Example: `4214`
+        pub mcc: String,
+        /// 公司注册文件编号
+        ///
+        /// Example: `5555-8888`
+        pub registration_certificate_number: String,
+        /// 公司注册文件过期时间
+        ///
+        /// Example: `2020-10-16`
+        pub registration_certificate_date: String,
+        /// 业务类型
+        ///
+        /// Example: `BOTH`
+        pub business_type: PostRequestBusinessType,
+        /// APP下载链接
+        ///
+        /// Example: `https://download.qq.com`
+        pub app_download: String,
+        /// 业务网站
+        ///
+        /// Example: `https://www.qq.com`
+        pub business_website: String,
+        /// 公众号
+        ///
+        /// Example: `wx8888888888888888`
+        pub office_account: String,
+        /// 小程序
+        ///
+        /// Example: `wx8888888888888888`
+        pub mini_program: String,
+        /// 门店地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub store_address: String,
+        /// 公司电话
+        ///
+        /// Example: `075586010000`
+        pub office_phone: String,
+        /// 联系人姓名
+        ///
+        /// Example: `李先生`
+        pub contact_name: String,
+        /// 联系人电话
+        ///
+        /// Example: `075586010000`
+        pub contact_phone: String,
+        /// 联系人邮箱
+        ///
+        /// Example: `test@test.com`
+        pub contact_email: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`app_id`, `mch_id`, `sub_mch_id`, `merchant_name`, `merchant_shortname`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `sub_mch_id`, `merchant_name`, `merchant_shortname`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            app_id: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            merchant_name: impl Into<String>,
-            merchant_shortname: impl Into<String>,
-            merchant_country_code: impl Into<String>,
-            merchant_type: PostRequestMerchantType,
-            business_category: impl Into<String>,
-            mcc: impl Into<String>,
-            registration_certificate_number: impl Into<String>,
-            registration_certificate_date: impl Into<String>,
-            business_type: PostRequestBusinessType,
-            app_download: impl Into<String>,
-            business_website: impl Into<String>,
-            office_account: impl Into<String>,
-            mini_program: impl Into<String>,
-            store_address: impl Into<String>,
-            office_phone: impl Into<String>,
-            contact_name: impl Into<String>,
-            contact_phone: impl Into<String>,
-            contact_email: impl Into<String>,
-        ) -> Self {
-            Self {
-                app_id: app_id.into(),
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-                merchant_name: merchant_name.into(),
-                channel_id: None,
-                merchant_shortname: merchant_shortname.into(),
-                merchant_country_code: merchant_country_code.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                app_id,
+                mch_id,
+                sub_mch_id,
+                merchant_name,
+                merchant_shortname,
+                merchant_country_code,
                 merchant_type,
-                business_category: business_category.into(),
-                mcc: mcc.into(),
-                registration_certificate_number: registration_certificate_number.into(),
-                registration_certificate_date: registration_certificate_date.into(),
+                business_category,
+                mcc,
+                registration_certificate_number,
+                registration_certificate_date,
+                business_type,
+                app_download,
+                business_website,
+                office_account,
+                mini_program,
+                store_address,
+                office_phone,
+                contact_name,
+                contact_phone,
+                contact_email,
+            } = required;
+            Self {
+                app_id,
+                mch_id,
+                sub_mch_id,
+                merchant_name,
+                channel_id: None,
+                merchant_shortname,
+                merchant_country_code,
+                merchant_type,
+                business_category,
+                mcc,
+                registration_certificate_number,
+                registration_certificate_date,
                 registration_certificate_copy: None,
                 business_type,
-                app_download: app_download.into(),
-                business_website: business_website.into(),
-                office_account: office_account.into(),
-                mini_program: mini_program.into(),
-                store_address: store_address.into(),
+                app_download,
+                business_website,
+                office_account,
+                mini_program,
+                store_address,
                 store_photos: None,
                 director_name: None,
                 director_id_number: None,
                 principal_name: None,
                 principal_id_number: None,
-                office_phone: office_phone.into(),
-                contact_name: contact_name.into(),
-                contact_phone: contact_phone.into(),
-                contact_email: contact_email.into(),
+                office_phone,
+                contact_name,
+                contact_phone,
+                contact_email,
                 settlement_bank_number: None,
                 apply_h5_payment: None,
                 h5_website_url: None,
@@ -789,6 +1021,7 @@ pub mod modify_institutionsub {
     pub type PostRequestMerchantType = crate::v2::secapi::models::MerchantType;
     /// The response of `POST /v2/secapi/mch/modifyInstitutionsub` (修改子商户API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务返回码
         ///
@@ -850,6 +1083,7 @@ pub mod modifymchinfo {
     }
     /// The request of `POST /v2/secapi/mch/modifymchinfo` (银行特约商户信息修改).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -874,13 +1108,25 @@ pub mod modifymchinfo {
         merchant_shortname: "merchant_shortname" optional text,
         service_phone: "service_phone" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mch_id: String,
+        /// 商户识别码
+        ///
+        /// Example: `11111111`
+        pub sub_mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_id`, `sub_mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { merchant_shortname: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_shortname = Some(…))`.
         #[inline]
-        pub fn new(mch_id: impl Into<String>, sub_mch_id: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { mch_id, sub_mch_id } = required;
             Self {
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
+                mch_id,
+                sub_mch_id,
                 merchant_shortname: None,
                 service_phone: None,
             }
@@ -888,6 +1134,7 @@ pub mod modifymchinfo {
     }
     /// The response of `POST /v2/secapi/mch/modifymchinfo` (银行特约商户信息修改).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 处理结果
         ///
@@ -935,6 +1182,7 @@ pub mod query_institutionsub {
     }
     /// The request of `POST /v2/secapi/mch/queryInstitutionsub` (查询子商户).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构appid
         ///
@@ -954,23 +1202,32 @@ pub mod query_institutionsub {
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 机构appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub app_id: String,
+        /// 机构商户号
+        ///
+        /// Example: `3200000001`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `20000100`
+        pub sub_mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `sub_mch_id`).
+        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            app_id: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                app_id: app_id.into(),
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { app_id, mch_id, sub_mch_id } = required;
+            Self { app_id, mch_id, sub_mch_id }
         }
     }
     /// The response of `POST /v2/secapi/mch/queryInstitutionsub` (查询子商户).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务返回码
         ///
@@ -1152,6 +1409,7 @@ pub mod query_institutionsub {
     });
     /// PostResponseApplicationRejectDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseApplicationRejectDetail {
         /// 字段
         pub field: Option<String>,
@@ -1236,6 +1494,7 @@ pub mod querysubdevconfig {
     }
     /// The request of `POST /v2/secapi/mch/querysubdevconfig` (配置查询).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -1255,23 +1514,32 @@ pub mod querysubdevconfig {
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000100`
+        pub sub_mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`).
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, sub_mch_id } = required;
+            Self { appid, mch_id, sub_mch_id }
         }
     }
     /// The response of `POST /v2/secapi/mch/querysubdevconfig` (配置查询).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 错误代码
         ///
@@ -1305,6 +1573,7 @@ pub mod querysubdevconfig {
     });
     /// PostResponseAppidConfigList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAppidConfigList {
         /// 关联与关注APPID数组
         pub appid_config_list: Option<Vec<PostResponseAppidConfigListAppidConfigList>>,
@@ -1314,6 +1583,7 @@ pub mod querysubdevconfig {
     });
     /// APPID数组
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAppidConfigListAppidConfigList {
         /// 关注特约商户公众号的APPID
         pub subscribe_appid: Option<String>,
@@ -1326,6 +1596,7 @@ pub mod querysubdevconfig {
     });
     /// PostResponseJsapiPathList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseJsapiPathList {
         /// 支付目录URI数组
         pub jsapi_path_list: Option<Vec<String>>,

@@ -30,6 +30,7 @@ pub mod addrecommendconf {
     }
     /// The request of `POST /v2/secapi/mkt/addrecommendconf` (服务商特约商户关注功能配置).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -54,20 +55,35 @@ pub mod addrecommendconf {
         sub_appid: "sub_appid" required text,
         subscribe_appid: "subscribe_appid" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000100`
+        pub sub_mch_id: String,
+        /// 特约商户APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sub_appid: String,
+        /// 推荐关注APPID
+        ///
+        /// Example: `wx931386123456789e`
+        pub subscribe_appid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `sub_appid`, `subscribe_appid`).
+        /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `sub_appid`, `subscribe_appid`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            sub_appid: impl Into<String>,
-            subscribe_appid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { mch_id, sub_mch_id, sub_appid, subscribe_appid } = required;
             Self {
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-                sub_appid: sub_appid.into(),
-                subscribe_appid: subscribe_appid.into(),
+                mch_id,
+                sub_mch_id,
+                sub_appid,
+                subscribe_appid,
             }
         }
     }

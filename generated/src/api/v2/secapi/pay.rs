@@ -64,6 +64,8 @@ pub mod facepayreverse {
     }
     /// The request of `POST /v2/secapi/pay/facepayreverse` (撤销订单).
     pub type PostRequest = crate::v2::secapi::models::AppidRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v2::secapi::models::AppidRequestRequired;
     /// The response of `POST /v2/secapi/pay/facepayreverse` (撤销订单).
     pub type PostResponse = crate::v2::secapi::models::AppidResponse;
     /// 是否重调
@@ -96,6 +98,7 @@ pub mod multiprofitsharing {
     }
     /// The request of `POST /v2/secapi/pay/multiprofitsharing` (请求多次分账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -133,33 +136,58 @@ pub mod multiprofitsharing {
         out_order_no: "out_order_no" required text,
         receivers: "receivers" required cdata,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000100`
+        pub mch_id: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账接收方列表`JSON`格式字符串
+        pub receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `receivers`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            mch_id: impl Into<String>,
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mch_id,
+                appid,
+                transaction_id,
+                out_order_no,
+                receivers,
+            } = required;
             Self {
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 receivers,
             }
         }
     }
     /// PostRequestReceivers
     pub type PostRequestReceivers = crate::v2::secapi::models::Receivers;
+    /// The required fields of [`PostRequestReceivers`].
+    pub type PostRequestReceiversRequired = crate::v2::secapi::models::ReceiversRequired;
     /// 分账接收方类型
     pub type PostRequestReceiversType = crate::v2::secapi::models::Type;
     /// The response of `POST /v2/secapi/pay/multiprofitsharing` (请求多次分账).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户公众账号ID
         pub sub_appid: Option<String>,
@@ -239,6 +267,7 @@ pub mod profitsharing {
     }
     /// The request of `POST /v2/secapi/pay/profitsharing` (请求单次分账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -281,34 +310,59 @@ pub mod profitsharing {
         out_order_no: "out_order_no" required text,
         receivers: "receivers" required cdata,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000100`
+        pub mch_id: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账接收方列表`JSON`格式字符串
+        pub receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `receivers`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            mch_id: impl Into<String>,
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mch_id,
+                appid,
+                transaction_id,
+                out_order_no,
+                receivers,
+            } = required;
             Self {
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 brand_mch_id: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 receivers,
             }
         }
     }
     /// PostRequestReceivers
     pub type PostRequestReceivers = crate::v2::secapi::models::Receivers;
+    /// The required fields of [`PostRequestReceivers`].
+    pub type PostRequestReceiversRequired = crate::v2::secapi::models::ReceiversRequired;
     /// 分账接收方类型
     pub type PostRequestReceiversType = crate::v2::secapi::models::Type;
     /// The response of `POST /v2/secapi/pay/profitsharing` (请求单次分账).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户公众账号ID
         pub sub_appid: Option<String>,
@@ -416,6 +470,7 @@ pub mod profitsharingfinish {
     }
     /// The request of `POST /v2/secapi/pay/profitsharingfinish` (完结分账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -450,28 +505,53 @@ pub mod profitsharingfinish {
         out_order_no: "out_order_no" required text,
         description: "description" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000100`
+        pub mch_id: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账完结描述
+        ///
+        /// Example: `分账已完成`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            mch_id: impl Into<String>,
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mch_id,
+                appid,
+                transaction_id,
+                out_order_no,
+                description,
+            } = required;
             Self {
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
-                appid: appid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                description: description.into(),
+                appid,
+                transaction_id,
+                out_order_no,
+                description,
             }
         }
     }
     /// The response of `POST /v2/secapi/pay/profitsharingfinish` (完结分账).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户公众账号ID
         pub sub_appid: Option<String>,
@@ -540,6 +620,7 @@ pub mod profitsharingreturn {
     }
     /// The request of `POST /v2/secapi/pay/profitsharingreturn` (分账回退).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -599,30 +680,62 @@ pub mod profitsharingreturn {
         return_amount: "return_amount" required text,
         description: "description" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000100`
+        pub mch_id: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 回退方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub return_account_type: PostRequestReturnAccountType,
+        /// 回退方账号
+        ///
+        /// Example: `86693852`
+        pub return_account: String,
+        /// 回退金额
+        ///
+        /// Example: `888`
+        pub return_amount: i64,
+        /// 回退描述
+        ///
+        /// Example: `用户退款`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mch_id`, `appid`, `out_return_no`, `return_account_type`, `return_account`, `return_amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mch_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `out_return_no`, `return_account_type`, `return_account`, `return_amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            mch_id: impl Into<String>,
-            appid: impl Into<String>,
-            out_return_no: impl Into<String>,
-            return_account_type: PostRequestReturnAccountType,
-            return_account: impl Into<String>,
-            return_amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mch_id,
+                appid,
+                out_return_no,
+                return_account_type,
+                return_account,
+                return_amount,
+                description,
+            } = required;
             Self {
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
                 order_id: None,
                 out_order_no: None,
-                out_return_no: out_return_no.into(),
+                out_return_no,
                 return_account_type,
-                return_account: return_account.into(),
+                return_account,
                 return_amount,
-                description: description.into(),
+                description,
             }
         }
     }
@@ -630,6 +743,7 @@ pub mod profitsharingreturn {
     pub type PostRequestReturnAccountType = crate::v2::secapi::models::ReturnAccountType;
     /// The response of `POST /v2/secapi/pay/profitsharingreturn` (分账回退).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号ID
         ///
@@ -808,6 +922,7 @@ pub mod refund {
     }
     /// The request of `POST /v2/secapi/pay/refund` (申请退款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -877,24 +992,48 @@ pub mod refund {
         refund_account: "refund_account" optional text,
         notify_url: "notify_url" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total_fee: i32,
+        /// 退款金额
+        ///
+        /// Example: `100`
+        pub refund_fee: i32,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            total_fee: i32,
-            refund_fee: i32,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                out_refund_no,
+                total_fee,
+                refund_fee,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
+                out_refund_no,
                 total_fee,
                 refund_fee,
                 refund_fee_type: None,
@@ -906,6 +1045,7 @@ pub mod refund {
     }
     /// The response of `POST /v2/secapi/pay/refund` (申请退款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -1053,6 +1193,7 @@ pub mod refundv2 {
     }
     /// The request of `POST /v2/secapi/pay/refundv2` (申请退款（支持单品）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 退款包含的商品列表信息，全额退款可不传`JSON`格式字符串
         pub detail: Option<::wechatpay::runtime::JsonText<PostRequestDetail>>,
@@ -1125,25 +1266,49 @@ pub mod refundv2 {
         refund_account: "refund_account" optional text,
         notify_url: "notify_url" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mch_id: String,
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total_fee: i32,
+        /// 退款金额
+        ///
+        /// Example: `100`
+        pub refund_fee: i32,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { detail: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            total_fee: i32,
-            refund_fee: i32,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                out_refund_no,
+                total_fee,
+                refund_fee,
+            } = required;
             Self {
                 detail: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
+                mch_id,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
+                out_refund_no,
                 total_fee,
                 refund_fee,
                 refund_fee_type: None,
@@ -1155,6 +1320,7 @@ pub mod refundv2 {
     }
     /// 单品优惠活动信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDetail {
         /// 订单原价
         ///
@@ -1172,10 +1338,16 @@ pub mod refundv2 {
         receipt_id: "receipt_id" optional,
         goods_detail: "goods_detail" required,
     });
+    /// The required fields of [`PostRequestDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetail::new`] takes them.
+    pub struct PostRequestDetailRequired {
+        /// 单品列表
+        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
+    }
     impl PostRequestDetail {
-        /// A `PostRequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { cost_price: Some(…), ..PostRequestDetail::new(…) }`.
+        /// A `PostRequestDetail` of its required fields (`goods_detail`), given by name in a [`PostRequestDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cost_price = Some(…))`.
         #[inline]
-        pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
+        pub fn new(required: PostRequestDetailRequired) -> Self {
+            let PostRequestDetailRequired { goods_detail } = required;
             Self {
                 cost_price: None,
                 receipt_id: None,
@@ -1185,6 +1357,7 @@ pub mod refundv2 {
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1214,10 +1387,22 @@ pub mod refundv2 {
         quantity: "quantity" required,
         price: "price" required,
     });
+    /// The required fields of [`PostRequestDetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailGoodsDetail::new`] takes them.
+    pub struct PostRequestDetailGoodsDetailRequired {
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
     impl PostRequestDetailGoodsDetail {
-        /// A `PostRequestDetailGoodsDetail` with its required fields (`quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+        /// A `PostRequestDetailGoodsDetail` of its required fields (`quantity`, `price`), given by name in a [`PostRequestDetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_id = Some(…))`.
         #[inline]
-        pub fn new(quantity: i64, price: i64) -> Self {
+        pub fn new(required: PostRequestDetailGoodsDetailRequired) -> Self {
+            let PostRequestDetailGoodsDetailRequired { quantity, price } = required;
             Self {
                 goods_id: None,
                 wxpay_goods_id: None,
@@ -1229,6 +1414,7 @@ pub mod refundv2 {
     }
     /// The response of `POST /v2/secapi/pay/refundv2` (申请退款（支持单品）).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务结果
         ///
@@ -1360,6 +1546,7 @@ pub mod refundv2 {
     });
     /// 营销详情`JSON`表达式
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         pub promotion_id: Option<String>,
@@ -1396,6 +1583,7 @@ pub mod refundv2 {
     });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1482,6 +1670,8 @@ pub mod reverse {
     }
     /// The request of `POST /v2/secapi/pay/reverse` (撤销订单).
     pub type PostRequest = crate::v2::secapi::models::AppidRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v2::secapi::models::AppidRequestRequired;
     /// The response of `POST /v2/secapi/pay/reverse` (撤销订单).
     pub type PostResponse = crate::v2::secapi::models::AppidResponse;
     /// 是否重调

@@ -23,6 +23,7 @@ impl<'a> Getrealnameinfo<'a> {
 }
 /// The request of `POST /v2/secsvc/getrealnameinfo` (微信支付实名授权).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -72,24 +73,52 @@ pub struct PostRequest {
     cert_sign: "cert_sign" optional text,
     charset: "charset" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wx2421b1c4370ec43b`
+    pub appid: String,
+    /// 用户标识
+    ///
+    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+    pub openid: String,
+    /// 加密实名信息的证书序列号
+    ///
+    /// Example: `59303040AA42CB61E0C059E8E6156C9F0F2A1E5E`
+    pub cert_serialno: String,
+    /// 步骤2或步骤3获取到的access_token
+    ///
+    /// Example: `81_...`
+    pub access_token: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`version`, `mch_id`, `appid`, `openid`, `cert_serialno`, `access_token`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { timestamp: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`version`, `mch_id`, `appid`, `openid`, `cert_serialno`, `access_token`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.timestamp = Some(…))`.
     #[inline]
-    pub fn new(
-        version: PostRequestVersion,
-        mch_id: impl Into<String>,
-        appid: impl Into<String>,
-        openid: impl Into<String>,
-        cert_serialno: impl Into<String>,
-        access_token: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            mch_id,
+            appid,
+            openid,
+            cert_serialno,
+            access_token,
+        } = required;
         Self {
             version,
-            mch_id: mch_id.into(),
-            appid: appid.into(),
-            openid: openid.into(),
-            cert_serialno: cert_serialno.into(),
-            access_token: access_token.into(),
+            mch_id,
+            appid,
+            openid,
+            cert_serialno,
+            access_token,
             timestamp: None,
             cert_sign: None,
             charset: None,
@@ -134,6 +163,7 @@ pub enum PostRequestVersion {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestVersion);
 /// The response of `POST /v2/secsvc/getrealnameinfo` (微信支付实名授权).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 错误码
     ///

@@ -18,6 +18,7 @@ impl<'a> Realnameauth<'a> {
 }
 /// The request of `POST /v2/secsvc/realnameauth` (微信支付实名验证).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -76,29 +77,78 @@ pub struct PostRequest {
     cred_id: "cred_id" required text,
     access_token: "access_token" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wx2421b1c4370ec43b`
+    pub appid: String,
+    /// 用户标识
+    ///
+    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+    pub openid: String,
+    /// 真实姓名
+    ///
+    /// Example: `刘某某`
+    pub real_name: String,
+    /// 证件类型
+    ///
+    /// Example: `1`
+    ///
+    /// - `1`
+    ///
+    /// - `2`
+    ///
+    /// - `5`
+    ///
+    /// - `9`
+    ///
+    /// - `12`
+    ///
+    /// - `17`
+    ///
+    /// - `18`
+    pub cred_type: i64,
+    /// 证件号码
+    ///
+    /// Example: `440000000000000000`
+    pub cred_id: String,
+    /// 步骤2或步骤3获取到的access_token
+    ///
+    /// Example: `81_...`
+    pub access_token: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`version`, `mch_id`, `appid`, `openid`, `real_name`, `cred_type`, `cred_id`, `access_token`).
+    /// A `PostRequest` of its required fields (`version`, `mch_id`, `appid`, `openid`, `real_name`, `cred_type`, `cred_id`, `access_token`), given by name in a [`PostRequestRequired`].
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        version: PostRequestVersion,
-        mch_id: impl Into<String>,
-        appid: impl Into<String>,
-        openid: impl Into<String>,
-        real_name: impl Into<String>,
-        cred_type: i64,
-        cred_id: impl Into<String>,
-        access_token: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            mch_id,
+            appid,
+            openid,
+            real_name,
+            cred_type,
+            cred_id,
+            access_token,
+        } = required;
         Self {
             version,
-            mch_id: mch_id.into(),
-            appid: appid.into(),
-            openid: openid.into(),
-            real_name: real_name.into(),
+            mch_id,
+            appid,
+            openid,
+            real_name,
             cred_type,
-            cred_id: cred_id.into(),
-            access_token: access_token.into(),
+            cred_id,
+            access_token,
         }
     }
 }
@@ -122,6 +172,7 @@ pub enum PostRequestVersion {
 ::wechatpay::runtime::__private::xml_enum!(PostRequestVersion);
 /// The response of `POST /v2/secsvc/realnameauth` (微信支付实名验证).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 错误码
     ///

@@ -18,6 +18,7 @@ impl<'a> Authcodetoopenid<'a> {
 }
 /// The request of `POST /v2/tools/authcodetoopenid` (授权码查询openid).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     pub appid: String,
@@ -37,25 +38,32 @@ pub struct PostRequest {
     sub_mch_id: "sub_mch_id" optional text,
     auth_code: "auth_code" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    pub appid: String,
+    /// 商户号
+    pub mch_id: String,
+    /// 授权码
+    pub auth_code: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        auth_code: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, auth_code } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             sub_appid: None,
             sub_mch_id: None,
-            auth_code: auth_code.into(),
+            auth_code,
         }
     }
 }
 /// The response of `POST /v2/tools/authcodetoopenid` (授权码查询openid).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 子商户公众账号ID
     pub sub_appid: Option<String>,

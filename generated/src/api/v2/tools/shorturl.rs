@@ -18,6 +18,7 @@ impl<'a> Shorturl<'a> {
 }
 /// The request of `POST /v2/tools/shorturl` (转换短链接).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -37,23 +38,32 @@ pub struct PostRequest {
     mch_id: "mch_id" required text,
     long_url: "long_url" required cdata,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mch_id: String,
+    /// URL链接
+    ///
+    /// Example: `weixin：//wxpay/bizpayurl?sign=XXXXX&appid=XXXXX&mch_id=XXXXX&product_id=XXXXXX&time_stamp=XXXXXX&nonce_str=XXXXX`
+    pub long_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `long_url`).
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `long_url`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        long_url: impl Into<String>,
-    ) -> Self {
-        Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            long_url: long_url.into(),
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id, long_url } = required;
+        Self { appid, mch_id, long_url }
     }
 }
 /// The response of `POST /v2/tools/shorturl` (转换短链接).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///

@@ -43,6 +43,7 @@ pub mod payapply {
     }
     /// The request of `POST /v2/transit/partnerpay/payapply` (申请扣款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号id
         ///
@@ -175,38 +176,87 @@ pub mod payapply {
         outerid: "outerid" optional text,
         version: "version" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号id
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mch_id: String,
+        /// 商品描述
+        ///
+        /// Example: `公交代扣`
+        pub body: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total_fee: i32,
+        /// 终端IP
+        ///
+        /// Example: `8.8.8.8`
+        pub spbill_create_ip: String,
+        /// 回调通知url
+        ///
+        /// Example: `http://yoursite.com/wxpay.html`
+        pub notify_url: String,
+        /// 交易类型
+        ///
+        /// Example: `PAP`
+        pub trade_type: PostRequestTradeType,
+        /// 交易场景
+        ///
+        /// Example: `METRO`
+        pub trade_scene: PostRequestTradeScene,
+        /// 场景信息`JSON`格式字符串
+        pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
+        /// 版本号 此字段仅针对有垫资权限的商户有效。
+        ///
+        /// Example: `2.0`
+        pub version: PostRequestVersion,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `trade_scene`, `scene_info`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `trade_scene`, `scene_info`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: i32,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: PostRequestTradeType,
-            trade_scene: PostRequestTradeScene,
-            scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
-            version: PostRequestVersion,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                sub_mch_id,
+                body,
+                out_trade_no,
+                total_fee,
+                spbill_create_ip,
+                notify_url,
+                trade_type,
+                trade_scene,
+                scene_info,
+                version,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-                body: body.into(),
+                mch_id,
+                sub_mch_id,
+                body,
                 detail: None,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 total_fee,
                 fee_type: None,
-                spbill_create_ip: spbill_create_ip.into(),
+                spbill_create_ip,
                 goods_tag: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 trade_type,
                 contract_id: None,
                 trade_scene,
@@ -225,6 +275,8 @@ pub mod payapply {
     }
     /// 场景信息`JSON`表达式
     pub type PostRequestSceneInfo = crate::v2::transit::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v2::transit::models::SceneInfoRequired;
     /// 交易场景
     pub type PostRequestTradeScene = crate::v2::transit::models::TradeScene;
     /// 交易类型
@@ -233,6 +285,7 @@ pub mod payapply {
     pub type PostRequestVersion = crate::v2::transit::models::Version;
     /// The response of `POST /v2/transit/partnerpay/payapply` (申请扣款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号id
         ///
@@ -304,6 +357,7 @@ pub mod queryorder {
     }
     /// The request of `POST /v2/transit/partnerpay/queryorder` (查询订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 请求appid
         ///
@@ -338,19 +392,31 @@ pub mod queryorder {
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 请求appid
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, sub_mch_id } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
+                mch_id,
+                sub_mch_id,
                 transaction_id: None,
                 out_trade_no: None,
             }
@@ -358,6 +424,7 @@ pub mod queryorder {
     }
     /// The response of `POST /v2/transit/partnerpay/queryorder` (查询订单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 请求appid
         ///
@@ -540,6 +607,7 @@ pub mod querystate {
     }
     /// The request of `POST /v2/transit/partnerpay/querystate` (查询用户状态接口).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号id
         ///
@@ -574,28 +642,47 @@ pub mod querystate {
         contract_id: "contract_id" required text,
         openid: "openid" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号id
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mch_id: String,
+        /// 委托代扣协议id
+        ///
+        /// Example: `wx15463511252015071056489715`
+        pub contract_id: String,
+        /// 微信open ID
+        ///
+        /// Example: `oyobu0dmn6tdodznfwkoekqorbi8`
+        pub openid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `contract_id`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `contract_id`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            contract_id: impl Into<String>,
-            openid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, mch_id, sub_mch_id, contract_id, openid } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                mch_id: mch_id.into(),
-                sub_mch_id: sub_mch_id.into(),
-                contract_id: contract_id.into(),
-                openid: openid.into(),
+                mch_id,
+                sub_mch_id,
+                contract_id,
+                openid,
             }
         }
     }
     /// The response of `POST /v2/transit/partnerpay/querystate` (查询用户状态接口).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 请求appid
         ///

@@ -22,6 +22,7 @@ impl<'a> Queryorder<'a> {
 }
 /// The request of `POST /v2/transit/queryorder` (查询订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 请求appid
     ///
@@ -46,13 +47,25 @@ pub struct PostRequest {
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 请求appid
+    ///
+    /// Example: `wxcbda96de0b165486`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `10000098`
+    pub mch_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
     #[inline]
-    pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, mch_id } = required;
         Self {
-            appid: appid.into(),
-            mch_id: mch_id.into(),
+            appid,
+            mch_id,
             transaction_id: None,
             out_trade_no: None,
         }
@@ -60,6 +73,7 @@ impl PostRequest {
 }
 /// The response of `POST /v2/transit/queryorder` (查询订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 请求appid
     ///

@@ -43,6 +43,7 @@ pub mod notification {
     }
     /// The request of `POST /v2/vehicle/pay/notification` (用户入场通知api).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号id
         ///
@@ -70,20 +71,42 @@ pub mod notification {
         trade_scene: "trade_scene" required text,
         scene_info: "scene_info" required cdata,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号id
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 版本号
+        ///
+        /// Example: `3.0`
+        pub version: String,
+        /// 交易场景
+        ///
+        /// Example: `PARKING`
+        pub trade_scene: PostRequestTradeScene,
+        /// 场景信息`JSON`格式字符串
+        pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`, `trade_scene`, `scene_info`).
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            version: impl Into<String>,
-            trade_scene: PostRequestTradeScene,
-            scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                version,
+                trade_scene,
+                scene_info,
+            } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                version: version.into(),
+                appid,
+                mch_id,
+                version,
                 trade_scene,
                 scene_info,
             }
@@ -91,10 +114,13 @@ pub mod notification {
     }
     /// 场景信息`JSON`表达式
     pub type PostRequestSceneInfo = crate::v2::vehicle::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v2::vehicle::models::SceneInfoRequired;
     /// 交易场景
     pub type PostRequestTradeScene = crate::v2::vehicle::models::TradeScene;
     /// The response of `POST /v2/vehicle/pay/notification` (用户入场通知api).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号id
         ///
@@ -165,6 +191,7 @@ pub mod payapply {
     }
     /// The request of `POST /v2/vehicle/pay/payapply` (申请扣款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号id
         ///
@@ -252,35 +279,80 @@ pub mod payapply {
         profit_sharing: "profit_sharing" optional text,
         scene_info: "scene_info" required cdata,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号id
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 商品描述
+        ///
+        /// Example: `公交代扣`
+        pub body: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total_fee: i32,
+        /// 终端IP
+        ///
+        /// Example: `8.8.8.8`
+        pub spbill_create_ip: String,
+        /// 回调通知url
+        ///
+        /// Example: `http://yoursite.com/wxpay.html`
+        pub notify_url: String,
+        /// 交易类型
+        ///
+        /// Example: `PAP`
+        pub trade_type: PostRequestTradeType,
+        /// 版本号
+        ///
+        /// Example: `3.0`
+        pub version: PostRequestVersion,
+        /// 交易场景
+        ///
+        /// Example: `PARKING`
+        pub trade_scene: PostRequestTradeScene,
+        /// 场景信息`JSON`格式字符串
+        pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `version`, `trade_scene`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { detail: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: i32,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: PostRequestTradeType,
-            version: PostRequestVersion,
-            trade_scene: PostRequestTradeScene,
-            scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                body,
+                out_trade_no,
+                total_fee,
+                spbill_create_ip,
+                notify_url,
+                trade_type,
+                version,
+                trade_scene,
+                scene_info,
+            } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
-                body: body.into(),
+                appid,
+                mch_id,
+                body,
                 detail: None,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 total_fee,
                 fee_type: None,
-                spbill_create_ip: spbill_create_ip.into(),
+                spbill_create_ip,
                 goods_tag: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 trade_type,
                 version,
                 trade_scene,
@@ -294,6 +366,8 @@ pub mod payapply {
     pub type PostRequestProfitSharing = crate::v2::vehicle::models::ProfitSharing;
     /// 场景信息`JSON`表达式
     pub type PostRequestSceneInfo = crate::v2::vehicle::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v2::vehicle::models::SceneInfoRequired;
     /// 交易场景
     pub type PostRequestTradeScene = crate::v2::vehicle::models::RequestTradeScene;
     /// 交易类型
@@ -302,6 +376,7 @@ pub mod payapply {
     pub type PostRequestVersion = crate::v2::vehicle::models::Version;
     /// The response of `POST /v2/vehicle/pay/payapply` (申请扣款).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 公众账号id
         ///
@@ -363,6 +438,7 @@ pub mod querystate {
     }
     /// The request of `POST /v2/vehicle/pay/querystate` (用户状态查询).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号id
         ///
@@ -402,24 +478,52 @@ pub mod querystate {
         plate_number: "plate_number" required text,
         version: "version" required text,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众账号id
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mch_id: String,
+        /// 交易场景
+        ///
+        /// Example: `PARKING`
+        pub trade_scene: PostRequestTradeScene,
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+        /// 车牌号
+        ///
+        /// Example: `车牌号。仅包括省份+车牌，不包括特殊字符。openid和车牌号必须选传其中之一`
+        pub plate_number: String,
+        /// 版本号
+        ///
+        /// Example: `3.0`
+        pub version: PostRequestVersion,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `trade_scene`, `openid`, `plate_number`, `version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { jump_scene: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `trade_scene`, `openid`, `plate_number`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.jump_scene = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            trade_scene: PostRequestTradeScene,
-            openid: impl Into<String>,
-            plate_number: impl Into<String>,
-            version: PostRequestVersion,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mch_id,
+                trade_scene,
+                openid,
+                plate_number,
+                version,
+            } = required;
             Self {
-                appid: appid.into(),
-                mch_id: mch_id.into(),
+                appid,
+                mch_id,
                 trade_scene,
                 jump_scene: None,
-                openid: openid.into(),
-                plate_number: plate_number.into(),
+                openid,
+                plate_number,
                 version,
             }
         }
@@ -430,6 +534,7 @@ pub mod querystate {
     pub type PostRequestVersion = crate::v2::vehicle::models::Version;
     /// The response of `POST /v2/vehicle/pay/querystate` (用户状态查询).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 请求appid
         ///
@@ -490,6 +595,7 @@ pub mod querystate {
     pub type PostResponseDeductMode = crate::v2::vehicle::models::DeductMode;
     /// PostResponsePlateNumberInfo
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePlateNumberInfo {
         /// 车牌信息列表
         pub plate_number_info: Option<Vec<PostResponsePlateNumberInfoPlateNumberInfo>>,
@@ -499,6 +605,7 @@ pub mod querystate {
     });
     /// PostResponsePlateNumberInfoPlateNumberInfo
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePlateNumberInfoPlateNumberInfo {
         /// 车牌号
         ///

@@ -23,6 +23,7 @@ impl<'a> Cancelbill<'a> {
 }
 /// The request of `POST /v2/wxv/cancelbill` (撤销租借订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -55,24 +56,50 @@ pub struct PostRequest {
     reason: "reason" required text,
     service_id: "service_id" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 撤销原因
+    ///
+    /// Example: `用户投诉`
+    pub reason: String,
+    /// 服务ID
+    pub service_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `reason`, `service_id`).
+    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `reason`, `service_id`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        version: PostRequestVersion,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        reason: impl Into<String>,
-        service_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            appid,
+            mch_id,
+            out_order_no,
+            reason,
+            service_id,
+        } = required;
         Self {
             version,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_order_no: out_order_no.into(),
-            reason: reason.into(),
-            service_id: service_id.into(),
+            appid,
+            mch_id,
+            out_order_no,
+            reason,
+            service_id,
         }
     }
 }

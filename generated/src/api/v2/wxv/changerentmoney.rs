@@ -23,6 +23,7 @@ impl<'a> Changerentmoney<'a> {
 }
 /// The request of `POST /v2/wxv/changerentmoney` (修改租借订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -75,27 +76,60 @@ pub struct PostRequest {
     compensation_fee: "compensation_fee" required text,
     compensation_fee_desc: "compensation_fee_desc" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    pub service_id: String,
+    /// 总金额
+    ///
+    /// Example: `40000`
+    pub total_amount: i32,
+    /// 租金费用
+    ///
+    /// Example: `5800`
+    pub rent_fee: i32,
+    /// 赔偿金费用
+    ///
+    /// Example: `6000`
+    pub compensation_fee: i32,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `total_amount`, `rent_fee`, `compensation_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { reason: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `total_amount`, `rent_fee`, `compensation_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reason = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        version: PostRequestVersion,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        total_amount: i32,
-        rent_fee: i32,
-        compensation_fee: i32,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            total_amount,
+            rent_fee,
+            compensation_fee,
+        } = required;
         Self {
             version,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_order_no: out_order_no.into(),
+            appid,
+            mch_id,
+            out_order_no,
             reason: None,
-            service_id: service_id.into(),
+            service_id,
             total_amount,
             rent_fee,
             compensation_fee,

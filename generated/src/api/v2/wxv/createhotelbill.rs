@@ -23,6 +23,7 @@ impl<'a> Createhotelbill<'a> {
 }
 /// The request of `POST /v2/wxv/createhotelbill` (创建速住订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -116,43 +117,96 @@ pub struct PostRequest {
     userid: "userid" optional text,
     address: "address" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    pub service_id: String,
+    /// 房间
+    ///
+    /// Example: `几木双床房2间`
+    pub room: String,
+    /// 入住时间
+    ///
+    /// Example: `20091225091010`
+    pub start_time: String,
+    /// 预定离店时间
+    ///
+    /// Example: `20091225091010`
+    pub end_time: String,
+    /// 酒店
+    ///
+    /// Example: `北京亦庄亚朵酒店`
+    pub service_location: String,
+    /// 押金金额
+    ///
+    /// Example: `80000`
+    pub deposit_amount: i32,
+    /// 房费
+    ///
+    /// Example: `20000`
+    pub room_rate: i32,
+    /// 取消规则标签
+    pub cancel_rule: String,
+    /// 取消规则描述
+    pub cancel_rule_desc: String,
+    /// 平台证书序列号
+    ///
+    /// Example: `45233302`
+    pub cert_serial_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `room`, `start_time`, `end_time`, `service_location`, `deposit_amount`, `room_rate`, `cancel_rule`, `cancel_rule_desc`, `cert_serial_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { room_rate_desc: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `room`, `start_time`, `end_time`, `service_location`, `deposit_amount`, `room_rate`, `cancel_rule`, `cancel_rule_desc`, `cert_serial_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.room_rate_desc = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        version: PostRequestVersion,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        room: impl Into<String>,
-        start_time: impl Into<String>,
-        end_time: impl Into<String>,
-        service_location: impl Into<String>,
-        deposit_amount: i32,
-        room_rate: i32,
-        cancel_rule: impl Into<String>,
-        cancel_rule_desc: impl Into<String>,
-        cert_serial_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            room,
+            start_time,
+            end_time,
+            service_location,
+            deposit_amount,
+            room_rate,
+            cancel_rule,
+            cancel_rule_desc,
+            cert_serial_no,
+        } = required;
         Self {
             version,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
-            room: room.into(),
-            start_time: start_time.into(),
-            end_time: end_time.into(),
-            service_location: service_location.into(),
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            room,
+            start_time,
+            end_time,
+            service_location,
             deposit_amount,
             room_rate,
             room_rate_desc: None,
             attach: None,
-            cancel_rule: cancel_rule.into(),
-            cancel_rule_desc: cancel_rule_desc.into(),
-            cert_serial_no: cert_serial_no.into(),
+            cancel_rule,
+            cancel_rule_desc,
+            cert_serial_no,
             openid: None,
             name: None,
             phone: None,

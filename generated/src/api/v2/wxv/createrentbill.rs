@@ -23,6 +23,7 @@ impl<'a> Createrentbill<'a> {
 }
 /// The request of `POST /v2/wxv/createrentbill` (创建租借订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -113,38 +114,77 @@ pub struct PostRequest {
     userid: "userid" optional text,
     address: "address" optional text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    pub service_id: String,
+    /// 商品名称
+    ///
+    /// Example: `充电宝一个`
+    pub goods_name: String,
+    /// 押金总额
+    pub deposit_amount: i32,
+    /// 租金规则 计费单位
+    ///
+    /// Example: `FEN_1_HOUR`
+    pub rent_unit: String,
+    /// 租金规则 计费单价费用
+    ///
+    /// Example: `8000`
+    pub rent_unit_fee: i32,
+    /// 平台证书序列号
+    ///
+    /// Example: `45233302`
+    pub cert_serial_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `goods_name`, `deposit_amount`, `rent_unit`, `rent_unit_fee`, `cert_serial_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { start_time: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `goods_name`, `deposit_amount`, `rent_unit`, `rent_unit_fee`, `cert_serial_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_time = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        version: PostRequestVersion,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        goods_name: impl Into<String>,
-        deposit_amount: i32,
-        rent_unit: impl Into<String>,
-        rent_unit_fee: i32,
-        cert_serial_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            goods_name,
+            deposit_amount,
+            rent_unit,
+            rent_unit_fee,
+            cert_serial_no,
+        } = required;
         Self {
             version,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
-            goods_name: goods_name.into(),
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            goods_name,
             start_time: None,
             end_time: None,
             service_location: None,
             deposit_amount,
-            rent_unit: rent_unit.into(),
+            rent_unit,
             rent_unit_fee,
             rent_fee_desc: None,
             attach: None,
-            cert_serial_no: cert_serial_no.into(),
+            cert_serial_no,
             openid: None,
             name: None,
             phone: None,

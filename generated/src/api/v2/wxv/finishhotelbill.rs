@@ -23,6 +23,7 @@ impl<'a> Finishhotelbill<'a> {
 }
 /// The request of `POST /v2/wxv/finishhotelbill` (完结速住订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -113,45 +114,104 @@ pub struct PostRequest {
     finish_ticket: "finish_ticket" required text,
     profit_sharing: "profit_sharing" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    pub service_id: String,
+    /// 是否入住
+    ///
+    /// Example: `true`
+    pub checked_in: bool,
+    /// 其他费用金额
+    ///
+    /// Example: `10000`
+    pub other_fee: i32,
+    /// 其他费用说明
+    ///
+    /// Example: `支持200个字符，按照字符计算超过长度报错处理`
+    pub other_fee_desc: String,
+    /// 赔偿金费用
+    ///
+    /// Example: `6000`
+    pub compensation_fee: i32,
+    /// 赔偿金说明
+    ///
+    /// Example: `打破房间杯子一个`
+    pub compensation_fee_desc: String,
+    /// 延迟退房费用
+    ///
+    /// Example: `5000`
+    pub overdue_fine: i32,
+    /// 延迟退房说明
+    ///
+    /// Example: `延迟退房2小时，增加50元房费`
+    pub overdue_fine_desc: String,
+    /// 总金额
+    ///
+    /// Example: `40000`
+    pub total_amount: i32,
+    /// 完结凭证
+    pub finish_ticket: String,
+    /// 分账标识
+    ///
+    /// Example: `Y`
+    pub profit_sharing: PostRequestProfitSharing,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `checked_in`, `other_fee`, `other_fee_desc`, `compensation_fee`, `compensation_fee_desc`, `overdue_fine`, `overdue_fine_desc`, `total_amount`, `finish_ticket`, `profit_sharing`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { real_end_time: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `checked_in`, `other_fee`, `other_fee_desc`, `compensation_fee`, `compensation_fee_desc`, `overdue_fine`, `overdue_fine_desc`, `total_amount`, `finish_ticket`, `profit_sharing`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_end_time = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        version: PostRequestVersion,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        checked_in: bool,
-        other_fee: i32,
-        other_fee_desc: impl Into<String>,
-        compensation_fee: i32,
-        compensation_fee_desc: impl Into<String>,
-        overdue_fine: i32,
-        overdue_fine_desc: impl Into<String>,
-        total_amount: i32,
-        finish_ticket: impl Into<String>,
-        profit_sharing: PostRequestProfitSharing,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            checked_in,
+            other_fee,
+            other_fee_desc,
+            compensation_fee,
+            compensation_fee_desc,
+            overdue_fine,
+            overdue_fine_desc,
+            total_amount,
+            finish_ticket,
+            profit_sharing,
+        } = required;
         Self {
             version,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
             checked_in,
             real_end_time: None,
             other_fee,
-            other_fee_desc: other_fee_desc.into(),
+            other_fee_desc,
             cancel_fee: None,
             compensation_fee,
-            compensation_fee_desc: compensation_fee_desc.into(),
+            compensation_fee_desc,
             room_rate: None,
             overdue_fine,
-            overdue_fine_desc: overdue_fine_desc.into(),
+            overdue_fine_desc,
             total_amount,
-            finish_ticket: finish_ticket.into(),
+            finish_ticket,
             profit_sharing,
         }
     }

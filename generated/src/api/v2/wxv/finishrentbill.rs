@@ -23,6 +23,7 @@ impl<'a> Finishrentbill<'a> {
 }
 /// The request of `POST /v2/wxv/finishrentbill` (完结租借订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
     ///
@@ -91,38 +92,83 @@ pub struct PostRequest {
     finish_ticket: "finish_ticket" required text,
     profit_sharing: "profit_sharing" required text,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 接口版本号
+    ///
+    /// Example: `1.0`
+    pub version: PostRequestVersion,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mch_id: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    pub service_id: String,
+    /// 是否归还
+    ///
+    /// Example: `TRUE`
+    pub returned: String,
+    /// 总金额
+    ///
+    /// Example: `40000`
+    pub total_amount: i32,
+    /// 租金费用
+    ///
+    /// Example: `5800`
+    pub rent_fee: i32,
+    /// 赔偿金费用
+    pub compensation_fee: String,
+    /// 赔偿金费用说明
+    ///
+    /// Example: `充电宝有轻微损坏，赔偿30%押金`
+    pub compensation_fee_desc: String,
+    /// 完结凭证
+    pub finish_ticket: String,
+    /// 分账标识
+    ///
+    /// Example: `Y`
+    pub profit_sharing: PostRequestProfitSharing,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `returned`, `total_amount`, `rent_fee`, `compensation_fee`, `compensation_fee_desc`, `finish_ticket`, `profit_sharing`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { real_end_time: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `returned`, `total_amount`, `rent_fee`, `compensation_fee`, `compensation_fee_desc`, `finish_ticket`, `profit_sharing`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_end_time = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        version: PostRequestVersion,
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        returned: impl Into<String>,
-        total_amount: i32,
-        rent_fee: i32,
-        compensation_fee: impl Into<String>,
-        compensation_fee_desc: impl Into<String>,
-        finish_ticket: impl Into<String>,
-        profit_sharing: PostRequestProfitSharing,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            version,
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            returned,
+            total_amount,
+            rent_fee,
+            compensation_fee,
+            compensation_fee_desc,
+            finish_ticket,
+            profit_sharing,
+        } = required;
         Self {
             version,
-            appid: appid.into(),
-            mch_id: mch_id.into(),
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
-            returned: returned.into(),
+            appid,
+            mch_id,
+            out_order_no,
+            service_id,
+            returned,
             real_end_time: None,
             service_end_location: None,
             total_amount,
             rent_fee,
-            compensation_fee: compensation_fee.into(),
-            compensation_fee_desc: compensation_fee_desc.into(),
-            finish_ticket: finish_ticket.into(),
+            compensation_fee,
+            compensation_fee_desc,
+            finish_ticket,
             profit_sharing,
         }
     }

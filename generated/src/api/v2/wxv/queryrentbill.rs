@@ -23,10 +23,13 @@ impl<'a> Queryrentbill<'a> {
 }
 /// The request of `POST /v2/wxv/queryrentbill` (查询租借订单).
 pub type PostRequest = crate::v2::wxv::models::VersionRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v2::wxv::models::VersionRequestRequired;
 /// 接口版本号
 pub type PostRequestVersion = crate::v2::wxv::models::Version;
 /// The response of `POST /v2/wxv/queryrentbill` (查询租借订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 业务结果
     ///

@@ -40,6 +40,7 @@ pub mod sign {
         }
         /// The request of `POST /v2/xdc/apiv2getsignkey/sign/getsignkey` (获取验签密钥API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户号
             ///
@@ -49,15 +50,24 @@ pub mod sign {
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
             mch_id: "mch_id" required text,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mch_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`mch_id`).
+            /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(mch_id: impl Into<String>) -> Self {
-                Self { mch_id: mch_id.into() }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { mch_id } = required;
+                Self { mch_id }
             }
         }
         /// The response of `POST /v2/xdc/apiv2getsignkey/sign/getsignkey` (获取验签密钥API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户号
             ///

@@ -45,6 +45,7 @@ pub mod pay {
         }
         /// The request of `POST /v2/xdc/apiv2sandbox/pay/micropay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 接口版本号
             ///
@@ -155,40 +156,72 @@ pub mod pay {
             auth_code: "auth_code" required text,
             scene_info: "scene_info" optional cdata,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mch_id: String,
+            /// 商品描述
+            ///
+            /// Example: `image形象店-深圳腾大- QQ公仔`
+            pub body: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            ///
+            /// Example: `888`
+            pub total_fee: i32,
+            /// 终端IP
+            ///
+            /// Example: `8.8.8.8`
+            pub spbill_create_ip: String,
+            /// 授权码
+            ///
+            /// Example: `120061098828009406`
+            pub auth_code: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                mch_id: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: i32,
-                spbill_create_ip: impl Into<String>,
-                auth_code: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    mch_id,
+                    body,
+                    out_trade_no,
+                    total_fee,
+                    spbill_create_ip,
+                    auth_code,
+                } = required;
                 Self {
                     version: None,
                     profit_sharing: None,
                     deposit: None,
-                    appid: appid.into(),
+                    appid,
                     sub_appid: None,
-                    mch_id: mch_id.into(),
+                    mch_id,
                     sub_mch_id: None,
                     device_info: None,
-                    body: body.into(),
+                    body,
                     detail: None,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     total_fee,
                     fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
+                    spbill_create_ip,
                     goods_tag: None,
                     limit_pay: None,
                     time_start: None,
                     time_expire: None,
                     receipt: None,
-                    auth_code: auth_code.into(),
+                    auth_code,
                     scene_info: None,
                 }
             }
@@ -197,6 +230,7 @@ pub mod pay {
         pub type PostRequestDeposit = crate::v2::xdc::models::Deposit;
         /// 单品优惠活动信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
@@ -214,10 +248,16 @@ pub mod pay {
             receipt_id: "receipt_id" optional,
             goods_detail: "goods_detail" required,
         });
+        /// The required fields of [`PostRequestDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetail::new`] takes them.
+        pub struct PostRequestDetailRequired {
+            /// 单品列表
+            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
+        }
         impl PostRequestDetail {
-            /// A `PostRequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { cost_price: Some(…), ..PostRequestDetail::new(…) }`.
+            /// A `PostRequestDetail` of its required fields (`goods_detail`), given by name in a [`PostRequestDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cost_price = Some(…))`.
             #[inline]
-            pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
+            pub fn new(required: PostRequestDetailRequired) -> Self {
+                let PostRequestDetailRequired { goods_detail } = required;
                 Self {
                     cost_price: None,
                     receipt_id: None,
@@ -227,6 +267,7 @@ pub mod pay {
         }
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -296,6 +337,7 @@ pub mod pay {
         ::wechatpay::runtime::__private::xml_enum!(PostRequestProfitSharing);
         /// PostRequestSceneInfo
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSceneInfo {
             /// 实际门店信息
             pub store_info: PostRequestSceneInfoStoreInfo,
@@ -303,15 +345,22 @@ pub mod pay {
         ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
             store_info: "store_info" required,
         });
+        /// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+        pub struct PostRequestSceneInfoRequired {
+            /// 实际门店信息
+            pub store_info: PostRequestSceneInfoStoreInfo,
+        }
         impl PostRequestSceneInfo {
-            /// A `PostRequestSceneInfo` of its required fields (`store_info`).
+            /// A `PostRequestSceneInfo` of its required fields (`store_info`), given by name in a [`PostRequestSceneInfoRequired`].
             #[inline]
-            pub fn new(store_info: PostRequestSceneInfoStoreInfo) -> Self {
+            pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+                let PostRequestSceneInfoRequired { store_info } = required;
                 Self { store_info }
             }
         }
         /// 实际门店信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店id
             ///
@@ -336,12 +385,20 @@ pub mod pay {
             area_code: "area_code" optional,
             address: "address" optional,
         });
+        /// The required fields of [`PostRequestSceneInfoStoreInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfoStoreInfo::new`] takes them.
+        pub struct PostRequestSceneInfoStoreInfoRequired {
+            /// 门店id
+            ///
+            /// Example: `SZTX001`
+            pub id: String,
+        }
         impl PostRequestSceneInfoStoreInfo {
-            /// A `PostRequestSceneInfoStoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { name: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
+            /// A `PostRequestSceneInfoStoreInfo` of its required fields (`id`), given by name in a [`PostRequestSceneInfoStoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
             #[inline]
-            pub fn new(id: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestSceneInfoStoreInfoRequired) -> Self {
+                let PostRequestSceneInfoStoreInfoRequired { id } = required;
                 Self {
-                    id: id.into(),
+                    id,
                     name: None,
                     area_code: None,
                     address: None,
@@ -350,6 +407,7 @@ pub mod pay {
         }
         /// The response of `POST /v2/xdc/apiv2sandbox/pay/micropay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -473,6 +531,7 @@ pub mod pay {
         pub type PostResponseIsSubscribe = crate::v2::xdc::models::Deposit;
         /// 营销详情`JSON`表达式
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             pub promotion_id: Option<String>,
@@ -509,6 +568,7 @@ pub mod pay {
         });
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePromotionDetailGoodsDetail {
             /// 商品编码
             ///
@@ -575,6 +635,7 @@ pub mod pay {
         }
         /// The request of `POST /v2/xdc/apiv2sandbox/pay/orderquery` (查询订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 接口版本号
             ///
@@ -614,15 +675,27 @@ pub mod pay {
             transaction_id: "transaction_id" optional text,
             out_trade_no: "out_trade_no" optional text,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户号
+            ///
+            /// Example: `1230000109`
+            pub mch_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, mch_id } = required;
                 Self {
                     version: None,
-                    appid: appid.into(),
+                    appid,
                     sub_appid: None,
-                    mch_id: mch_id.into(),
+                    mch_id,
                     sub_mch_id: None,
                     transaction_id: None,
                     out_trade_no: None,
@@ -646,6 +719,7 @@ pub mod pay {
         ::wechatpay::runtime::__private::xml_enum!(PostRequestVersion);
         /// The response of `POST /v2/xdc/apiv2sandbox/pay/orderquery` (查询订单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -810,6 +884,7 @@ pub mod pay {
         pub type PostResponseIsSubscribe = crate::v2::xdc::models::Deposit;
         /// 营销详情`JSON`表达式
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             pub promotion_id: Option<String>,
@@ -846,6 +921,7 @@ pub mod pay {
         });
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePromotionDetailGoodsDetail {
             /// 商品编码
             ///

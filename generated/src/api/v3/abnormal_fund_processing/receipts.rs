@@ -35,6 +35,7 @@ pub mod by_receipt_id {
     }
     /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` (查询在途异常资金付款结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 产品名称
         ///
@@ -68,13 +69,21 @@ pub mod by_receipt_id {
         last_update_time: "last_update_time" optional,
         instruction: "instruction" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 微信支付在途异常资金付款单号
+        ///
+        /// Example: `0100011742874700562078230000`
+        pub receipt_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`receipt_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { product_name: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`receipt_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.product_name = Some(…))`.
         #[inline]
-        pub fn new(receipt_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { receipt_id } = required;
             Self {
                 product_name: None,
-                receipt_id: receipt_id.into(),
+                receipt_id,
                 transfer_amount: None,
                 receipt_state: None,
                 create_time: None,
@@ -85,6 +94,7 @@ pub mod by_receipt_id {
     }
     /// 在途异常资金付款指令信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseInstruction {
         /// 商户侧指令编号
         ///
@@ -172,6 +182,7 @@ pub mod by_receipt_id {
         }
         /// The request of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户侧指令编号
             ///
@@ -192,15 +203,22 @@ pub mod by_receipt_id {
             receiver: "receiver" optional,
             notify_url: "notify_url" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户侧指令编号
+            ///
+            /// Example: `1200002`
+            pub out_instruction_no: String,
+            /// 付款方式
+            pub transfer_mode: PostRequestTransferMode,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_instruction_no`, `transfer_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { receiver: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_instruction_no`, `transfer_mode`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receiver = Some(…))`.
             #[inline]
-            pub fn new(
-                out_instruction_no: impl Into<String>,
-                transfer_mode: PostRequestTransferMode,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { out_instruction_no, transfer_mode } = required;
                 Self {
-                    out_instruction_no: out_instruction_no.into(),
+                    out_instruction_no,
                     transfer_mode,
                     receiver: None,
                     notify_url: None,
@@ -213,6 +231,7 @@ pub mod by_receipt_id {
         pub type PostRequestTransferMode = crate::v3::abnormal_fund_processing::models::TransferMode;
         /// The response of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 产品名称
             ///
@@ -246,13 +265,21 @@ pub mod by_receipt_id {
             last_update_time: "last_update_time" optional,
             instruction: "instruction" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 微信支付在途异常资金付款单号
+            ///
+            /// Example: `0100011742874700562078230000`
+            pub receipt_id: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`receipt_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { product_name: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`receipt_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.product_name = Some(…))`.
             #[inline]
-            pub fn new(receipt_id: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { receipt_id } = required;
                 Self {
                     product_name: None,
-                    receipt_id: receipt_id.into(),
+                    receipt_id,
                     transfer_amount: None,
                     receipt_state: None,
                     create_time: None,
@@ -263,6 +290,7 @@ pub mod by_receipt_id {
         }
         /// 在途异常资金付款指令信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseInstruction {
             /// 商户侧指令编号
             ///
@@ -336,6 +364,7 @@ pub mod by_receipt_id {
             }
             /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` (查询在途异常资金付款指令执行结果).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户侧指令编号
                 ///
@@ -384,12 +413,20 @@ pub mod by_receipt_id {
                 notify_url: "notify_url" optional,
                 instruction_instance_id: "instruction_instance_id" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户侧指令编号
+                ///
+                /// Example: `1200002`
+                pub out_instruction_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_instruction_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { commander: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_instruction_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.commander = Some(…))`.
                 #[inline]
-                pub fn new(out_instruction_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_instruction_no } = required;
                     Self {
-                        out_instruction_no: out_instruction_no.into(),
+                        out_instruction_no,
                         commander: None,
                         transfer_mode: None,
                         receiver: None,
@@ -404,6 +441,7 @@ pub mod by_receipt_id {
             }
             /// 在途异常资金付款指令的发起方
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseCommander {
                 /// 发起在途异常资金付款请求的角色
                 ///
@@ -424,6 +462,7 @@ pub mod by_receipt_id {
             pub type GetResponseInstructionState = crate::v3::abnormal_fund_processing::models::InstructionState;
             /// 收款方
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseReceiver {
                 /// 入账账户类型
                 ///

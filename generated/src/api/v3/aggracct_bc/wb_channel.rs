@@ -72,10 +72,13 @@ pub mod account {
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
         pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::aggracct_bc::models::MchidRequestRequired;
         /// 请求场景
         pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 是否存在在途减额指令
             pub in_transit_reduction_exist: Option<bool>,
@@ -116,10 +119,13 @@ pub mod account {
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
         pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::aggracct_bc::models::MchidRequestRequired;
         /// 请求场景
         pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付商户号
             ///
@@ -197,6 +203,7 @@ pub mod account {
         });
         /// GetResponseBeneficialOwner
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseBeneficialOwner {
             /// 受益所有人编号
             ///
@@ -252,6 +259,7 @@ pub mod account {
         pub type GetResponseBeneficialOwnerBeneficialOwnerIdType = crate::v3::aggracct_bc::models::BeneficialOwnerIdType;
         /// 法定代表人信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseLegalRepresentative {
             /// 法定代表人证件类型
             ///
@@ -372,6 +380,7 @@ pub mod account {
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_media` (查询商户影像件资料).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 微信支付商户号
             ///
@@ -401,10 +410,18 @@ pub mod account {
             mch_media_type: query "mch_media_type" optional,
             media_id: query "media_id" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 业务场景
+            ///
+            /// Query parameter `business_scene`. Example: `SJT_MICRO_PLUS_OPEN_ACCOUNT`
+            pub business_scene: GetRequestBusinessScene,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`business_scene`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { mchid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`business_scene`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(business_scene: GetRequestBusinessScene) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { business_scene } = required;
                 Self {
                     mchid: None,
                     platform_trx_id: None,
@@ -459,6 +476,7 @@ pub mod account {
         });
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_media` (查询商户影像件资料).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 文件内容
             pub media_content: Option<String>,
@@ -548,6 +566,7 @@ pub mod bank_channel_account {
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 渠道结算银行账户更名外部系统单号
             ///
@@ -577,19 +596,39 @@ pub mod bank_channel_account {
             change_scene: "change_scene" required,
             req_scene: "req_scene" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 渠道结算银行账户更名外部系统单号
+            ///
+            /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
+            pub out_request_no: String,
+            /// 目标商户号
+            ///
+            /// Example: `1900016681`
+            pub mchid: String,
+            /// 台账ID
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+            pub bal_account_no: String,
+            /// 变更类型
+            ///
+            /// Example: `SUBJECT_INFO_RENAME`
+            pub change_scene: PostRequestChangeScene,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_request_no`, `mchid`, `bal_account_no`, `change_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { req_scene: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `mchid`, `bal_account_no`, `change_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.req_scene = Some(…))`.
             #[inline]
-            pub fn new(
-                out_request_no: impl Into<String>,
-                mchid: impl Into<String>,
-                bal_account_no: impl Into<String>,
-                change_scene: PostRequestChangeScene,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_request_no,
+                    mchid,
+                    bal_account_no,
+                    change_scene,
+                } = required;
                 Self {
-                    out_request_no: out_request_no.into(),
-                    mchid: mchid.into(),
-                    bal_account_no: bal_account_no.into(),
+                    out_request_no,
+                    mchid,
+                    bal_account_no,
                     change_scene,
                     req_scene: None,
                 }
@@ -601,6 +640,7 @@ pub mod bank_channel_account {
         pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 变更类型
             ///
@@ -655,21 +695,41 @@ pub mod bank_channel_account {
             fail_code: "fail_code" optional,
             fail_msg: "fail_msg" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 变更类型
+            ///
+            /// Example: `SUBJECT_INFO_RENAME`
+            pub change_scene: PostResponseChangeScene,
+            /// 渠道结算银行账户更名外部系统单号
+            ///
+            /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
+            pub out_request_no: String,
+            /// 目标商户号
+            ///
+            /// Example: `1900016681`
+            pub mchid: String,
+            /// 台账ID
+            ///
+            /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+            pub bal_account_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`change_scene`, `out_request_no`, `mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { application_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`change_scene`, `out_request_no`, `mchid`, `bal_account_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.application_id = Some(…))`.
             #[inline]
-            pub fn new(
-                change_scene: PostResponseChangeScene,
-                out_request_no: impl Into<String>,
-                mchid: impl Into<String>,
-                bal_account_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    change_scene,
+                    out_request_no,
+                    mchid,
+                    bal_account_no,
+                } = required;
                 Self {
                     change_scene,
                     application_id: None,
-                    out_request_no: out_request_no.into(),
-                    mchid: mchid.into(),
-                    bal_account_no: bal_account_no.into(),
+                    out_request_no,
+                    mchid,
+                    bal_account_no,
                     new_account_name: None,
                     application_state: None,
                     finish_time: None,
@@ -706,6 +766,7 @@ pub mod bank_channel_account {
             }
             /// The request of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 目标商户号
                 ///
@@ -720,21 +781,28 @@ pub mod bank_channel_account {
                 mchid: query "mchid" required,
                 bal_account_no: query "bal_account_no" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 目标商户号
+                ///
+                /// Query parameter `mchid`. Example: `1900016681`
+                pub mchid: String,
+                /// 台账ID
+                ///
+                /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+                pub bal_account_no: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`mchid`, `bal_account_no`).
+                /// A `GetRequest` of its required fields (`mchid`, `bal_account_no`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    bal_account_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { mchid, bal_account_no } = required;
+                    Self { mchid, bal_account_no }
                 }
             }
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 变更类型
                 ///
@@ -789,20 +857,32 @@ pub mod bank_channel_account {
                 fail_code: "fail_code" optional,
                 fail_msg: "fail_msg" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信支付更名受理返回的申请单号
+                ///
+                /// Example: `11117742499090086455469010028373`
+                pub application_id: String,
+                /// 目标商户号
+                ///
+                /// Example: `1900016681`
+                pub mchid: String,
+                /// 台账ID
+                ///
+                /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+                pub bal_account_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`application_id`, `mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { change_scene: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`application_id`, `mchid`, `bal_account_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.change_scene = Some(…))`.
                 #[inline]
-                pub fn new(
-                    application_id: impl Into<String>,
-                    mchid: impl Into<String>,
-                    bal_account_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { application_id, mchid, bal_account_no } = required;
                     Self {
                         change_scene: None,
-                        application_id: application_id.into(),
+                        application_id,
                         out_request_no: None,
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
+                        mchid,
+                        bal_account_no,
                         new_account_name: None,
                         application_state: None,
                         finish_time: None,
@@ -873,6 +953,7 @@ pub mod control_orders {
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 控制单类型
             ///
@@ -887,23 +968,30 @@ pub mod control_orders {
             control_type: query "control_type" required,
             mchid: query "mchid" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 控制单类型
+            ///
+            /// Query parameter `control_type`. Example: `PUNISH`
+            pub control_type: GetRequestControlType,
+            /// 微信支付商户号
+            ///
+            /// Query parameter `mchid`. Example: `1900016681`
+            pub mchid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`control_type`, `mchid`).
+            /// A `GetRequest` of its required fields (`control_type`, `mchid`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(
-                control_type: GetRequestControlType,
-                mchid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    control_type,
-                    mchid: mchid.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { control_type, mchid } = required;
+                Self { control_type, mchid }
             }
         }
         /// 控制单类型
         pub type GetRequestControlType = crate::v3::aggracct_bc::models::ControlType;
         /// The response of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 控制场景
             ///
@@ -923,6 +1011,7 @@ pub mod control_orders {
         pub type GetResponseControlScene = crate::v3::aggracct_bc::models::ControlType;
         /// 管控单
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponsePunishOrder {
             /// 微信管控单号
             ///
@@ -1047,6 +1136,7 @@ pub mod control_orders {
         pub type GetResponsePunishOrderPunishState = crate::v3::aggracct_bc::models::PunishState;
         /// 解管单
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseRecoverOrder {
             /// 微信支付解管单号
             ///
@@ -1170,6 +1260,7 @@ pub mod control_orders {
                     }
                     /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` (资料更新请求审核结果回调通知).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 资料更新请求单号
                         ///
@@ -1212,16 +1303,25 @@ pub mod control_orders {
                         fail_msg: "fail_msg" optional,
                         scene: "scene" optional,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 资料更新请求单号
+                        ///
+                        /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
+                        pub out_request_no: String,
+                        /// 商户号
+                        ///
+                        /// Example: `1900016681`
+                        pub mchid: String,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` with its required fields (`out_request_no`, `mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { audit_result: Some(…), ..PostRequest::new(…) }`.
+                        /// A `PostRequest` of its required fields (`out_request_no`, `mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.audit_result = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            out_request_no: impl Into<String>,
-                            mchid: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired { out_request_no, mchid } = required;
                             Self {
-                                out_request_no: out_request_no.into(),
-                                mchid: mchid.into(),
+                                out_request_no,
+                                mchid,
                                 audit_result: None,
                                 audit_finish_time: None,
                                 attach_info: None,
@@ -1270,6 +1370,7 @@ pub mod control_orders {
                     });
                     /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` (资料更新请求审核结果回调通知).
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct PostResponse {
                         /// 接口返回信息
                         ///
@@ -1307,6 +1408,7 @@ pub mod control_orders {
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 微众管控单号
             ///
@@ -1361,19 +1463,39 @@ pub mod control_orders {
             req_scene: "req_scene" optional,
             fund_repatriation_strategy: "fund_repatriation_strategy" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 微众管控单号
+            ///
+            /// Example: `example_out_request_no`
+            pub out_request_no: String,
+            /// 目标下管商户号
+            ///
+            /// Example: `example_mchid`
+            pub mchid: String,
+            /// 目标下管台账ID
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
+            pub bal_account_no: String,
+            /// 管控场景
+            ///
+            /// Example: `1`
+            pub punish_scene: i64,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_request_no`, `mchid`, `bal_account_no`, `punish_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { punish_reason: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `mchid`, `bal_account_no`, `punish_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.punish_reason = Some(…))`.
             #[inline]
-            pub fn new(
-                out_request_no: impl Into<String>,
-                mchid: impl Into<String>,
-                bal_account_no: impl Into<String>,
-                punish_scene: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_request_no,
+                    mchid,
+                    bal_account_no,
+                    punish_scene,
+                } = required;
                 Self {
-                    out_request_no: out_request_no.into(),
-                    mchid: mchid.into(),
-                    bal_account_no: bal_account_no.into(),
+                    out_request_no,
+                    mchid,
+                    bal_account_no,
                     punish_scene,
                     punish_reason: None,
                     punish_end_time: None,
@@ -1405,6 +1527,7 @@ pub mod control_orders {
         pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付管控单号
             ///
@@ -1419,13 +1542,21 @@ pub mod control_orders {
             wxpay_punish_no: "wxpay_punish_no" optional,
             out_request_no: "out_request_no" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 微众管控单号
+            ///
+            /// Example: `example_out_request_no`
+            pub out_request_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { wxpay_punish_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_request_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_punish_no = Some(…))`.
             #[inline]
-            pub fn new(out_request_no: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_request_no } = required;
                 Self {
                     wxpay_punish_no: None,
-                    out_request_no: out_request_no.into(),
+                    out_request_no,
                 }
             }
         }
@@ -1454,6 +1585,7 @@ pub mod control_orders {
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 微众解管单号
             ///
@@ -1503,24 +1635,52 @@ pub mod control_orders {
             sgn_no: "sgn_no" optional,
             req_scene: "req_scene" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 微众解管单号
+            ///
+            /// Example: `example_out_request_no`
+            pub out_request_no: String,
+            /// 关联微众管控单号
+            ///
+            /// Example: `example_related_webank_punish_no`
+            pub related_webank_punish_no: String,
+            /// 关联微信支付管控单号
+            ///
+            /// Example: `example_related_wxpay_punish_no`
+            pub related_wxpay_punish_no: String,
+            /// 目标解管商户号
+            ///
+            /// Example: `example_mchid`
+            pub mchid: String,
+            /// 目标解管台账ID
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
+            pub bal_account_no: String,
+            /// 解管原因描述
+            ///
+            /// Example: `example_recover_reason`
+            pub recover_reason: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_request_no`, `related_webank_punish_no`, `related_wxpay_punish_no`, `mchid`, `bal_account_no`, `recover_reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { card_no: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `related_webank_punish_no`, `related_wxpay_punish_no`, `mchid`, `bal_account_no`, `recover_reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_no = Some(…))`.
             #[inline]
-            pub fn new(
-                out_request_no: impl Into<String>,
-                related_webank_punish_no: impl Into<String>,
-                related_wxpay_punish_no: impl Into<String>,
-                mchid: impl Into<String>,
-                bal_account_no: impl Into<String>,
-                recover_reason: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_request_no,
+                    related_webank_punish_no,
+                    related_wxpay_punish_no,
+                    mchid,
+                    bal_account_no,
+                    recover_reason,
+                } = required;
                 Self {
-                    out_request_no: out_request_no.into(),
-                    related_webank_punish_no: related_webank_punish_no.into(),
-                    related_wxpay_punish_no: related_wxpay_punish_no.into(),
-                    mchid: mchid.into(),
-                    bal_account_no: bal_account_no.into(),
-                    recover_reason: recover_reason.into(),
+                    out_request_no,
+                    related_webank_punish_no,
+                    related_wxpay_punish_no,
+                    mchid,
+                    bal_account_no,
+                    recover_reason,
                     card_no: None,
                     sgn_no: None,
                     req_scene: None,
@@ -1531,6 +1691,7 @@ pub mod control_orders {
         pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付解管单号
             ///
@@ -1545,13 +1706,21 @@ pub mod control_orders {
             wxpay_recover_no: "wxpay_recover_no" optional,
             out_request_no: "out_request_no" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 微众解管单号
+            ///
+            /// Example: `example_out_request_no`
+            pub out_request_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { wxpay_recover_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_request_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_recover_no = Some(…))`.
             #[inline]
-            pub fn new(out_request_no: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_request_no } = required;
                 Self {
                     wxpay_recover_no: None,
-                    out_request_no: out_request_no.into(),
+                    out_request_no,
                 }
             }
         }
@@ -1591,6 +1760,7 @@ pub mod special_reduction {
     }
     /// The request of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 微信支付商户号
         ///
@@ -1640,20 +1810,44 @@ pub mod special_reduction {
         sgn_no: "sgn_no" optional,
         req_scene: "req_scene" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 微信支付商户号
+        ///
+        /// Example: `1900016681`
+        pub mchid: String,
+        /// 额度台账号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+        pub bal_account_no: String,
+        /// 特殊减额单号
+        ///
+        /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
+        pub out_request_no: String,
+        /// 特殊减额类型
+        ///
+        /// Example: `JUDICIAL_DEDUCTION`
+        pub reduction_type: PostRequestReductionType,
+        /// 减额金额
+        ///
+        /// Example: `1`
+        pub amount: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `bal_account_no`, `out_request_no`, `reduction_type`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { reason: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `bal_account_no`, `out_request_no`, `reduction_type`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reason = Some(…))`.
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            bal_account_no: impl Into<String>,
-            out_request_no: impl Into<String>,
-            reduction_type: PostRequestReductionType,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                bal_account_no,
+                out_request_no,
+                reduction_type,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                bal_account_no: bal_account_no.into(),
-                out_request_no: out_request_no.into(),
+                mchid,
+                bal_account_no,
+                out_request_no,
                 reduction_type,
                 amount,
                 reason: None,
@@ -1702,6 +1896,8 @@ pub mod special_reduction {
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
         pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::aggracct_bc::models::MchidRequestRequired;
         /// 请求场景
         pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).

@@ -72,6 +72,7 @@ pub mod by_sub_mchid {
             }
             /// The request of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` (查询结算账户修改申请状态).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 银行账号展示规则
                 ///
@@ -100,6 +101,7 @@ pub mod by_sub_mchid {
             });
             /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` (查询结算账户修改申请状态).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 开户名称
                 ///
@@ -197,6 +199,7 @@ pub mod by_sub_mchid {
         }
         /// The request of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 修改模式
             ///
@@ -241,23 +244,43 @@ pub mod by_sub_mchid {
             account_number: "account_number" required,
             account_name: "account_name" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 账户类型
+            ///
+            /// Example: `ACCOUNT_TYPE_BUSINESS`
+            pub account_type: PostRequestAccountType,
+            /// 开户银行
+            ///
+            /// Example: `工商银行`
+            pub account_bank: String,
+            /// 开户银行省市编码
+            ///
+            /// Example: `110000`
+            pub bank_address_code: String,
+            /// 银行账号
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
+            pub account_number: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`account_type`, `account_bank`, `bank_address_code`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { modify_mode: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`account_type`, `account_bank`, `bank_address_code`, `account_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.modify_mode = Some(…))`.
             #[inline]
-            pub fn new(
-                account_type: PostRequestAccountType,
-                account_bank: impl Into<String>,
-                bank_address_code: impl Into<String>,
-                account_number: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    account_type,
+                    account_bank,
+                    bank_address_code,
+                    account_number,
+                } = required;
                 Self {
                     modify_mode: None,
                     account_type,
-                    account_bank: account_bank.into(),
-                    bank_address_code: bank_address_code.into(),
+                    account_bank,
+                    bank_address_code,
                     bank_name: None,
                     bank_branch_id: None,
-                    account_number: account_number.into(),
+                    account_number,
                     account_name: None,
                 }
             }
@@ -280,6 +303,7 @@ pub mod by_sub_mchid {
         });
         /// The response of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 修改结算账户申请单号
             ///
@@ -307,6 +331,7 @@ pub mod by_sub_mchid {
         }
         /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement` (查询结算账户API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 账户类型
             ///

@@ -71,6 +71,7 @@ impl<'a> Applyment<'a> {
 }
 /// The request of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 申请单编号
     ///
@@ -87,6 +88,7 @@ pub struct GetRequest {
 });
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// `applyment_state`
     pub applyment_state: Option<crate::types::ApplymentState>,
@@ -111,6 +113,7 @@ pub struct GetResponse {
 });
 /// The request of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 渠道商户号
     ///
@@ -138,18 +141,30 @@ pub struct PostRequest {
     ubo_info_list: "ubo_info_list" optional,
     addition_info: "addition_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 业务申请编号
+    pub business_code: String,
+    /// 联系人信息
+    pub contact_info: PostRequestContactInfo,
+    /// 主体信息
+    pub subject_info: PostRequestSubjectInfo,
+    /// 法人身份信息
+    pub identification_info: PostRequestIdentificationInfo,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`business_code`, `contact_info`, `subject_info`, `identification_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`business_code`, `contact_info`, `subject_info`, `identification_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
     #[inline]
-    pub fn new(
-        business_code: impl Into<String>,
-        contact_info: PostRequestContactInfo,
-        subject_info: PostRequestSubjectInfo,
-        identification_info: PostRequestIdentificationInfo,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            business_code,
+            contact_info,
+            subject_info,
+            identification_info,
+        } = required;
         Self {
             channel_id: None,
-            business_code: business_code.into(),
+            business_code,
             contact_info,
             subject_info,
             identification_info,
@@ -160,6 +175,7 @@ impl PostRequest {
 }
 /// 补充材料
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestAdditionInfo {
     /// 待确认商户号列表
     pub confirm_mchid_list: Option<Vec<String>>,
@@ -169,6 +185,7 @@ pub struct PostRequestAdditionInfo {
 });
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestContactInfo {
     /// `contact_type`
     pub contact_type: Option<crate::types::ContactType>,
@@ -209,30 +226,43 @@ pub struct PostRequestContactInfo {
     business_authorization_letter: "business_authorization_letter" optional,
     mobile: "mobile" required,
 });
+/// The required fields of [`PostRequestContactInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestContactInfo::new`] takes them.
+pub struct PostRequestContactInfoRequired {
+    /// 联系人姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub name: String,
+    /// 联系人身份证号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub id_card_number: String,
+    /// 联系人手机号
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub mobile: String,
+}
 impl PostRequestContactInfo {
-    /// A `PostRequestContactInfo` with its required fields (`name`, `id_card_number`, `mobile`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_type: Some(…), ..PostRequestContactInfo::new(…) }`.
+    /// A `PostRequestContactInfo` of its required fields (`name`, `id_card_number`, `mobile`), given by name in a [`PostRequestContactInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact_type = Some(…))`.
     #[inline]
-    pub fn new(
-        name: impl Into<String>,
-        id_card_number: impl Into<String>,
-        mobile: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestContactInfoRequired) -> Self {
+        let PostRequestContactInfoRequired { name, id_card_number, mobile } = required;
         Self {
             contact_type: None,
-            name: name.into(),
+            name,
             contact_id_doc_type: None,
-            id_card_number: id_card_number.into(),
+            id_card_number,
             contact_id_doc_copy: None,
             contact_id_doc_copy_back: None,
             contact_period_begin: None,
             contact_period_end: None,
             business_authorization_letter: None,
-            mobile: mobile.into(),
+            mobile,
         }
     }
 }
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestIdentificationInfo {
     /// `id_holder_type`
     pub id_holder_type: Option<crate::types::ContactType>,
@@ -275,25 +305,45 @@ pub struct PostRequestIdentificationInfo {
     identification_back_copy: "identification_back_copy" optional,
     owner: "owner" optional,
 });
+/// The required fields of [`PostRequestIdentificationInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestIdentificationInfo::new`] takes them.
+pub struct PostRequestIdentificationInfoRequired {
+    /// `identification_type`
+    pub identification_type: crate::types::IdType,
+    /// 证件姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub identification_name: String,
+    /// 证件号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub identification_number: String,
+    /// 证件有效日期`JSON`格式字符串
+    ///
+    /// Example: `["1970-01-01","forever"]`
+    pub identification_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
+    /// 证件正面照片
+    pub identification_front_copy: String,
+}
 impl PostRequestIdentificationInfo {
-    /// A `PostRequestIdentificationInfo` with its required fields (`identification_type`, `identification_name`, `identification_number`, `identification_valid_date`, `identification_front_copy`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestIdentificationInfo { id_holder_type: Some(…), ..PostRequestIdentificationInfo::new(…) }`.
+    /// A `PostRequestIdentificationInfo` of its required fields (`identification_type`, `identification_name`, `identification_number`, `identification_valid_date`, `identification_front_copy`), given by name in a [`PostRequestIdentificationInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_holder_type = Some(…))`.
     #[inline]
-    pub fn new(
-        identification_type: crate::types::IdType,
-        identification_name: impl Into<String>,
-        identification_number: impl Into<String>,
-        identification_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
-        identification_front_copy: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestIdentificationInfoRequired) -> Self {
+        let PostRequestIdentificationInfoRequired {
+            identification_type,
+            identification_name,
+            identification_number,
+            identification_valid_date,
+            identification_front_copy,
+        } = required;
         Self {
             id_holder_type: None,
             identification_type,
             authorize_letter_copy: None,
-            identification_name: identification_name.into(),
-            identification_number: identification_number.into(),
+            identification_name,
+            identification_number,
             identification_valid_date,
             identification_address: None,
-            identification_front_copy: identification_front_copy.into(),
+            identification_front_copy,
             identification_back_copy: None,
             owner: None,
         }
@@ -301,6 +351,7 @@ impl PostRequestIdentificationInfo {
 }
 /// 主体信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfo {
     /// `subject_type`
     pub subject_type: crate::types::SubjectType,
@@ -329,13 +380,18 @@ pub struct PostRequestSubjectInfo {
     special_operation_info: "special_operation_info" optional,
     finance_institution_info: "finance_institution_info" optional,
 });
+/// The required fields of [`PostRequestSubjectInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfo::new`] takes them.
+pub struct PostRequestSubjectInfoRequired {
+    /// `subject_type`
+    pub subject_type: crate::types::SubjectType,
+    /// 营业执照
+    pub business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
+}
 impl PostRequestSubjectInfo {
-    /// A `PostRequestSubjectInfo` with its required fields (`subject_type`, `business_license_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfo { is_finance_institution: Some(…), ..PostRequestSubjectInfo::new(…) }`.
+    /// A `PostRequestSubjectInfo` of its required fields (`subject_type`, `business_license_info`), given by name in a [`PostRequestSubjectInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.is_finance_institution = Some(…))`.
     #[inline]
-    pub fn new(
-        subject_type: crate::types::SubjectType,
-        business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
-    ) -> Self {
+    pub fn new(required: PostRequestSubjectInfoRequired) -> Self {
+        let PostRequestSubjectInfoRequired { subject_type, business_license_info } = required;
         Self {
             subject_type,
             is_finance_institution: None,
@@ -350,6 +406,7 @@ impl PostRequestSubjectInfo {
 }
 /// 辅助证明材料信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfoAssistProveInfo {
     /// 小微经营类型
     ///
@@ -374,23 +431,39 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     store_header_copy: "store_header_copy" required,
     store_indoor_copy: "store_indoor_copy" required,
 });
+/// The required fields of [`PostRequestSubjectInfoAssistProveInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoAssistProveInfo::new`] takes them.
+pub struct PostRequestSubjectInfoAssistProveInfoRequired {
+    /// 小微经营类型
+    ///
+    /// Example: `MICRO_TYPE_STORE`
+    pub micro_biz_type: PostRequestSubjectInfoAssistProveInfoMicroBizType,
+    /// 门店名称
+    pub store_name: String,
+    /// 门店地址
+    pub store_address: String,
+    /// 门店门头照片
+    pub store_header_copy: String,
+    /// 店内环境照片
+    pub store_indoor_copy: String,
+}
 impl PostRequestSubjectInfoAssistProveInfo {
-    /// A `PostRequestSubjectInfoAssistProveInfo` with its required fields (`micro_biz_type`, `store_name`, `store_address`, `store_header_copy`, `store_indoor_copy`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoAssistProveInfo { store_address_code: Some(…), ..PostRequestSubjectInfoAssistProveInfo::new(…) }`.
+    /// A `PostRequestSubjectInfoAssistProveInfo` of its required fields (`micro_biz_type`, `store_name`, `store_address`, `store_header_copy`, `store_indoor_copy`), given by name in a [`PostRequestSubjectInfoAssistProveInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_address_code = Some(…))`.
     #[inline]
-    pub fn new(
-        micro_biz_type: PostRequestSubjectInfoAssistProveInfoMicroBizType,
-        store_name: impl Into<String>,
-        store_address: impl Into<String>,
-        store_header_copy: impl Into<String>,
-        store_indoor_copy: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestSubjectInfoAssistProveInfoRequired) -> Self {
+        let PostRequestSubjectInfoAssistProveInfoRequired {
+            micro_biz_type,
+            store_name,
+            store_address,
+            store_header_copy,
+            store_indoor_copy,
+        } = required;
         Self {
             micro_biz_type,
-            store_name: store_name.into(),
+            store_name,
             store_address_code: None,
-            store_address: store_address.into(),
-            store_header_copy: store_header_copy.into(),
-            store_indoor_copy: store_indoor_copy.into(),
+            store_address,
+            store_header_copy,
+            store_indoor_copy,
         }
     }
 }
@@ -416,6 +489,7 @@ pub enum PostRequestSubjectInfoAssistProveInfoMicroBizType {
 });
 /// 营业执照
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// 营业执照注册号
     pub licence_number: String,
@@ -440,29 +514,48 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     company_address: "company_address" required,
     licence_valid_date: "licence_valid_date" required,
 });
+/// The required fields of [`PostRequestSubjectInfoBusinessLicenseInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoBusinessLicenseInfo::new`] takes them.
+pub struct PostRequestSubjectInfoBusinessLicenseInfoRequired {
+    /// 营业执照注册号
+    pub licence_number: String,
+    /// 营业执照照片
+    pub licence_copy: String,
+    /// 商户名称
+    pub merchant_name: String,
+    /// 法人姓名
+    pub legal_person: String,
+    /// 注册地址
+    pub company_address: String,
+    /// 营业执照有效日期`JSON`格式字符串
+    ///
+    /// Example: `["1970-01-01","forever"]`
+    pub licence_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
+}
 impl PostRequestSubjectInfoBusinessLicenseInfo {
-    /// A `PostRequestSubjectInfoBusinessLicenseInfo` of its required fields (`licence_number`, `licence_copy`, `merchant_name`, `legal_person`, `company_address`, `licence_valid_date`).
+    /// A `PostRequestSubjectInfoBusinessLicenseInfo` of its required fields (`licence_number`, `licence_copy`, `merchant_name`, `legal_person`, `company_address`, `licence_valid_date`), given by name in a [`PostRequestSubjectInfoBusinessLicenseInfoRequired`].
     #[inline]
-    pub fn new(
-        licence_number: impl Into<String>,
-        licence_copy: impl Into<String>,
-        merchant_name: impl Into<String>,
-        legal_person: impl Into<String>,
-        company_address: impl Into<String>,
-        licence_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
-    ) -> Self {
+    pub fn new(required: PostRequestSubjectInfoBusinessLicenseInfoRequired) -> Self {
+        let PostRequestSubjectInfoBusinessLicenseInfoRequired {
+            licence_number,
+            licence_copy,
+            merchant_name,
+            legal_person,
+            company_address,
+            licence_valid_date,
+        } = required;
         Self {
-            licence_number: licence_number.into(),
-            licence_copy: licence_copy.into(),
-            merchant_name: merchant_name.into(),
-            legal_person: legal_person.into(),
-            company_address: company_address.into(),
+            licence_number,
+            licence_copy,
+            merchant_name,
+            legal_person,
+            company_address,
             licence_valid_date,
         }
     }
 }
 /// 登记证书
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfoCertificateInfo {
     /// `cert_type`
     pub cert_type: crate::types::CertType,
@@ -490,31 +583,52 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     company_address: "company_address" required,
     cert_valid_date: "cert_valid_date" required,
 });
+/// The required fields of [`PostRequestSubjectInfoCertificateInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoCertificateInfo::new`] takes them.
+pub struct PostRequestSubjectInfoCertificateInfoRequired {
+    /// `cert_type`
+    pub cert_type: crate::types::CertType,
+    /// 证书编号
+    pub cert_number: String,
+    /// 登记证书照片
+    pub cert_copy: String,
+    /// 商户名称
+    pub merchant_name: String,
+    /// 法人姓名
+    pub legal_person: String,
+    /// 注册地址
+    pub company_address: String,
+    /// 营业执照有效日期`JSON`格式字符串
+    ///
+    /// Example: `["1970-01-01","forever"]`
+    pub cert_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
+}
 impl PostRequestSubjectInfoCertificateInfo {
-    /// A `PostRequestSubjectInfoCertificateInfo` of its required fields (`cert_type`, `cert_number`, `cert_copy`, `merchant_name`, `legal_person`, `company_address`, `cert_valid_date`).
+    /// A `PostRequestSubjectInfoCertificateInfo` of its required fields (`cert_type`, `cert_number`, `cert_copy`, `merchant_name`, `legal_person`, `company_address`, `cert_valid_date`), given by name in a [`PostRequestSubjectInfoCertificateInfoRequired`].
     #[inline]
-    pub fn new(
-        cert_type: crate::types::CertType,
-        cert_number: impl Into<String>,
-        cert_copy: impl Into<String>,
-        merchant_name: impl Into<String>,
-        legal_person: impl Into<String>,
-        company_address: impl Into<String>,
-        cert_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
-    ) -> Self {
+    pub fn new(required: PostRequestSubjectInfoCertificateInfoRequired) -> Self {
+        let PostRequestSubjectInfoCertificateInfoRequired {
+            cert_type,
+            cert_number,
+            cert_copy,
+            merchant_name,
+            legal_person,
+            company_address,
+            cert_valid_date,
+        } = required;
         Self {
             cert_type,
-            cert_number: cert_number.into(),
-            cert_copy: cert_copy.into(),
-            merchant_name: merchant_name.into(),
-            legal_person: legal_person.into(),
-            company_address: company_address.into(),
+            cert_number,
+            cert_copy,
+            merchant_name,
+            legal_person,
+            company_address,
             cert_valid_date,
         }
     }
 }
 /// 金融机构许可证信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     /// `finance_type`
     pub finance_type: Option<crate::types::FinanceType>,
@@ -527,6 +641,7 @@ pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
 });
 /// 经营许可证信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfoSpecialOperationInfo {
     /// 行业ID
     ///
@@ -563,10 +678,42 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     category_id: "category_id" required,
     store_indoor_copy: "store_indoor_copy" optional,
 });
+/// The required fields of [`PostRequestSubjectInfoSpecialOperationInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoSpecialOperationInfo::new`] takes them.
+pub struct PostRequestSubjectInfoSpecialOperationInfoRequired {
+    /// 行业ID
+    ///
+    /// - `44`
+    ///
+    /// - `33`
+    ///
+    /// - `22`
+    ///
+    /// - `41`
+    ///
+    /// - `42`
+    ///
+    /// - `49`
+    ///
+    /// - `50`
+    ///
+    /// - `51`
+    ///
+    /// - `36`
+    ///
+    /// - `54`
+    ///
+    /// - `55`
+    ///
+    /// - `32`
+    ///
+    /// - `52`
+    pub category_id: i64,
+}
 impl PostRequestSubjectInfoSpecialOperationInfo {
-    /// A `PostRequestSubjectInfoSpecialOperationInfo` with its required fields (`category_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoSpecialOperationInfo { store_indoor_copy: Some(…), ..PostRequestSubjectInfoSpecialOperationInfo::new(…) }`.
+    /// A `PostRequestSubjectInfoSpecialOperationInfo` of its required fields (`category_id`), given by name in a [`PostRequestSubjectInfoSpecialOperationInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_indoor_copy = Some(…))`.
     #[inline]
-    pub fn new(category_id: i64) -> Self {
+    pub fn new(required: PostRequestSubjectInfoSpecialOperationInfoRequired) -> Self {
+        let PostRequestSubjectInfoSpecialOperationInfoRequired { category_id } = required;
         Self {
             category_id,
             store_indoor_copy: None,
@@ -575,6 +722,7 @@ impl PostRequestSubjectInfoSpecialOperationInfo {
 }
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestUboInfoList {
     /// `ubo_id_doc_type`
     pub ubo_id_doc_type: crate::types::IdType,
@@ -609,34 +757,60 @@ pub struct PostRequestUboInfoList {
     ubo_period_begin: "ubo_period_begin" required,
     ubo_period_end: "ubo_period_end" required,
 });
+/// The required fields of [`PostRequestUboInfoList`], each given by name (all of them: a missing one does not compile); [`PostRequestUboInfoList::new`] takes them.
+pub struct PostRequestUboInfoListRequired {
+    /// `ubo_id_doc_type`
+    pub ubo_id_doc_type: crate::types::IdType,
+    /// 证件正面照片
+    pub ubo_id_doc_copy: String,
+    /// 证件反面照片
+    pub ubo_id_doc_copy_back: String,
+    /// 证件姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub ubo_id_doc_name: String,
+    /// 证件号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub ubo_id_doc_number: String,
+    /// 证件居住地址
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub ubo_id_doc_address: String,
+    /// 证件有效期开始时间
+    pub ubo_period_begin: String,
+    /// 证件有效期结束时间
+    pub ubo_period_end: String,
+}
 impl PostRequestUboInfoList {
-    /// A `PostRequestUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`).
+    /// A `PostRequestUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`), given by name in a [`PostRequestUboInfoListRequired`].
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        ubo_id_doc_type: crate::types::IdType,
-        ubo_id_doc_copy: impl Into<String>,
-        ubo_id_doc_copy_back: impl Into<String>,
-        ubo_id_doc_name: impl Into<String>,
-        ubo_id_doc_number: impl Into<String>,
-        ubo_id_doc_address: impl Into<String>,
-        ubo_period_begin: impl Into<String>,
-        ubo_period_end: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestUboInfoListRequired) -> Self {
+        let PostRequestUboInfoListRequired {
+            ubo_id_doc_type,
+            ubo_id_doc_copy,
+            ubo_id_doc_copy_back,
+            ubo_id_doc_name,
+            ubo_id_doc_number,
+            ubo_id_doc_address,
+            ubo_period_begin,
+            ubo_period_end,
+        } = required;
         Self {
             ubo_id_doc_type,
-            ubo_id_doc_copy: ubo_id_doc_copy.into(),
-            ubo_id_doc_copy_back: ubo_id_doc_copy_back.into(),
-            ubo_id_doc_name: ubo_id_doc_name.into(),
-            ubo_id_doc_number: ubo_id_doc_number.into(),
-            ubo_id_doc_address: ubo_id_doc_address.into(),
-            ubo_period_begin: ubo_period_begin.into(),
-            ubo_period_end: ubo_period_end.into(),
+            ubo_id_doc_copy,
+            ubo_id_doc_copy_back,
+            ubo_id_doc_name,
+            ubo_id_doc_number,
+            ubo_id_doc_address,
+            ubo_period_begin,
+            ubo_period_end,
         }
     }
 }
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 微信支付申请单号
     ///
@@ -741,6 +915,7 @@ pub mod merchants {
             }
             /// The response of `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state` (获取商户开户意愿确认状态API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 授权状态
                 ///

@@ -136,6 +136,7 @@ pub mod slash {
     }
     /// The request of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 业务申请编号
         pub business_code: String,
@@ -161,19 +162,35 @@ pub mod slash {
         bank_account_info: "bank_account_info" required,
         addition_info: "addition_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 业务申请编号
+        pub business_code: String,
+        /// 超级管理员信息
+        pub contact_info: PostRequestContactInfo,
+        /// 主体资料
+        pub subject_info: PostRequestSubjectInfo,
+        /// 经营资料
+        pub business_info: PostRequestBusinessInfo,
+        /// 结算规则
+        pub settlement_info: PostRequestSettlementInfo,
+        /// 结算银行账户
+        pub bank_account_info: PostRequestBankAccountInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`business_code`, `contact_info`, `subject_info`, `business_info`, `settlement_info`, `bank_account_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { addition_info: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`business_code`, `contact_info`, `subject_info`, `business_info`, `settlement_info`, `bank_account_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.addition_info = Some(…))`.
         #[inline]
-        pub fn new(
-            business_code: impl Into<String>,
-            contact_info: PostRequestContactInfo,
-            subject_info: PostRequestSubjectInfo,
-            business_info: PostRequestBusinessInfo,
-            settlement_info: PostRequestSettlementInfo,
-            bank_account_info: PostRequestBankAccountInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                business_code,
+                contact_info,
+                subject_info,
+                business_info,
+                settlement_info,
+                bank_account_info,
+            } = required;
             Self {
-                business_code: business_code.into(),
+                business_code,
                 contact_info,
                 subject_info,
                 business_info,
@@ -185,6 +202,7 @@ pub mod slash {
     }
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestAdditionInfo {
         /// 法人开户承诺函
         pub legal_person_commitment: Option<String>,
@@ -203,6 +221,7 @@ pub mod slash {
     });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBankAccountInfo {
         /// 账户类型
         pub bank_account_type: PostRequestBankAccountInfoBankAccountType,
@@ -238,20 +257,36 @@ pub mod slash {
         bank_branch_id: "bank_branch_id" optional,
         account_number: "account_number" optional,
     });
+    /// The required fields of [`PostRequestBankAccountInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBankAccountInfo::new`] takes them.
+    pub struct PostRequestBankAccountInfoRequired {
+        /// 账户类型
+        pub bank_account_type: PostRequestBankAccountInfoBankAccountType,
+        /// 开户名称
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub account_name: String,
+        /// 开户银行
+        ///
+        /// Example: `工商银行`
+        pub account_bank: String,
+        /// 开户银行省市编码
+        pub bank_address_code: String,
+    }
     impl PostRequestBankAccountInfo {
-        /// A `PostRequestBankAccountInfo` with its required fields (`bank_account_type`, `account_name`, `account_bank`, `bank_address_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBankAccountInfo { bank_name: Some(…), ..PostRequestBankAccountInfo::new(…) }`.
+        /// A `PostRequestBankAccountInfo` of its required fields (`bank_account_type`, `account_name`, `account_bank`, `bank_address_code`), given by name in a [`PostRequestBankAccountInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_name = Some(…))`.
         #[inline]
-        pub fn new(
-            bank_account_type: PostRequestBankAccountInfoBankAccountType,
-            account_name: impl Into<String>,
-            account_bank: impl Into<String>,
-            bank_address_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestBankAccountInfoRequired) -> Self {
+            let PostRequestBankAccountInfoRequired {
+                bank_account_type,
+                account_name,
+                account_bank,
+                bank_address_code,
+            } = required;
             Self {
                 bank_account_type,
-                account_name: account_name.into(),
-                account_bank: account_bank.into(),
-                bank_address_code: bank_address_code.into(),
+                account_name,
+                account_bank,
+                bank_address_code,
                 bank_name: None,
                 bank_branch_id: None,
                 account_number: None,
@@ -277,6 +312,7 @@ pub mod slash {
     });
     /// 经营资料
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfo {
         /// 商户简称
         pub merchant_shortname: String,
@@ -290,23 +326,34 @@ pub mod slash {
         service_phone: "service_phone" required,
         sales_info: "sales_info" required,
     });
+    /// The required fields of [`PostRequestBusinessInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBusinessInfo::new`] takes them.
+    pub struct PostRequestBusinessInfoRequired {
+        /// 商户简称
+        pub merchant_shortname: String,
+        /// 客服电话
+        pub service_phone: String,
+        /// 经营场景
+        pub sales_info: PostRequestBusinessInfoSalesInfo,
+    }
     impl PostRequestBusinessInfo {
-        /// A `PostRequestBusinessInfo` of its required fields (`merchant_shortname`, `service_phone`, `sales_info`).
+        /// A `PostRequestBusinessInfo` of its required fields (`merchant_shortname`, `service_phone`, `sales_info`), given by name in a [`PostRequestBusinessInfoRequired`].
         #[inline]
-        pub fn new(
-            merchant_shortname: impl Into<String>,
-            service_phone: impl Into<String>,
-            sales_info: PostRequestBusinessInfoSalesInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestBusinessInfoRequired) -> Self {
+            let PostRequestBusinessInfoRequired {
+                merchant_shortname,
+                service_phone,
+                sales_info,
+            } = required;
             Self {
-                merchant_shortname: merchant_shortname.into(),
-                service_phone: service_phone.into(),
+                merchant_shortname,
+                service_phone,
                 sales_info,
             }
         }
     }
     /// 经营场景
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfo {
         /// `sales_scenes_type`
         pub sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
@@ -332,12 +379,16 @@ pub mod slash {
         web_info: "web_info" optional,
         wework_info: "wework_info" optional,
     });
+    /// The required fields of [`PostRequestBusinessInfoSalesInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBusinessInfoSalesInfo::new`] takes them.
+    pub struct PostRequestBusinessInfoSalesInfoRequired {
+        /// `sales_scenes_type`
+        pub sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
+    }
     impl PostRequestBusinessInfoSalesInfo {
-        /// A `PostRequestBusinessInfoSalesInfo` with its required fields (`sales_scenes_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusinessInfoSalesInfo { biz_store_info: Some(…), ..PostRequestBusinessInfoSalesInfo::new(…) }`.
+        /// A `PostRequestBusinessInfoSalesInfo` of its required fields (`sales_scenes_type`), given by name in a [`PostRequestBusinessInfoSalesInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.biz_store_info = Some(…))`.
         #[inline]
-        pub fn new(
-            sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
-        ) -> Self {
+        pub fn new(required: PostRequestBusinessInfoSalesInfoRequired) -> Self {
+            let PostRequestBusinessInfoSalesInfoRequired { sales_scenes_type } = required;
             Self {
                 sales_scenes_type,
                 biz_store_info: None,
@@ -351,6 +402,7 @@ pub mod slash {
     }
     /// App场景
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfoAppInfo {
         /// 服务商应用APPID
         pub app_appid: Option<String>,
@@ -366,6 +418,7 @@ pub mod slash {
     });
     /// 线下场所场景
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfoBizStoreInfo {
         /// 线下场所名称
         pub biz_store_name: String,
@@ -388,20 +441,36 @@ pub mod slash {
         indoor_pic: "indoor_pic" required,
         biz_sub_appid: "biz_sub_appid" optional,
     });
+    /// The required fields of [`PostRequestBusinessInfoSalesInfoBizStoreInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBusinessInfoSalesInfoBizStoreInfo::new`] takes them.
+    pub struct PostRequestBusinessInfoSalesInfoBizStoreInfoRequired {
+        /// 线下场所名称
+        pub biz_store_name: String,
+        /// 线下场所省市编码
+        pub biz_address_code: String,
+        /// 线下场所地址
+        pub biz_store_address: String,
+        /// `store_entrance_pic`
+        pub store_entrance_pic: Vec<String>,
+        /// `indoor_pic`
+        pub indoor_pic: Vec<String>,
+    }
     impl PostRequestBusinessInfoSalesInfoBizStoreInfo {
-        /// A `PostRequestBusinessInfoSalesInfoBizStoreInfo` with its required fields (`biz_store_name`, `biz_address_code`, `biz_store_address`, `store_entrance_pic`, `indoor_pic`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusinessInfoSalesInfoBizStoreInfo { biz_sub_appid: Some(…), ..PostRequestBusinessInfoSalesInfoBizStoreInfo::new(…) }`.
+        /// A `PostRequestBusinessInfoSalesInfoBizStoreInfo` of its required fields (`biz_store_name`, `biz_address_code`, `biz_store_address`, `store_entrance_pic`, `indoor_pic`), given by name in a [`PostRequestBusinessInfoSalesInfoBizStoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.biz_sub_appid = Some(…))`.
         #[inline]
         pub fn new(
-            biz_store_name: impl Into<String>,
-            biz_address_code: impl Into<String>,
-            biz_store_address: impl Into<String>,
-            store_entrance_pic: Vec<String>,
-            indoor_pic: Vec<String>,
+            required: PostRequestBusinessInfoSalesInfoBizStoreInfoRequired,
         ) -> Self {
+            let PostRequestBusinessInfoSalesInfoBizStoreInfoRequired {
+                biz_store_name,
+                biz_address_code,
+                biz_store_address,
+                store_entrance_pic,
+                indoor_pic,
+            } = required;
             Self {
-                biz_store_name: biz_store_name.into(),
-                biz_address_code: biz_address_code.into(),
-                biz_store_address: biz_store_address.into(),
+                biz_store_name,
+                biz_address_code,
+                biz_store_address,
                 store_entrance_pic,
                 indoor_pic,
                 biz_sub_appid: None,
@@ -410,6 +479,7 @@ pub mod slash {
     }
     /// 小程序场景
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfoMiniProgramInfo {
         /// 服务商小程序APPID
         pub mini_program_appid: Option<String>,
@@ -425,6 +495,7 @@ pub mod slash {
     });
     /// 公众号场景
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfoMpInfo {
         /// 服务商公众号AppID
         pub mp_appid: Option<String>,
@@ -469,6 +540,7 @@ pub mod slash {
     });
     /// 互联网网站场景
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfoWebInfo {
         /// 互联网网站域名
         pub domain: Option<String>,
@@ -484,6 +556,7 @@ pub mod slash {
     });
     /// 企业微信场景
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessInfoSalesInfoWeworkInfo {
         /// 商家企业微信CorpID
         pub sub_corp_id: Option<String>,
@@ -496,6 +569,7 @@ pub mod slash {
     });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestContactInfo {
         /// `contact_type`
         pub contact_type: crate::types::ContactType,
@@ -546,18 +620,36 @@ pub mod slash {
         mobile_phone: "mobile_phone" required,
         contact_email: "contact_email" required,
     });
+    /// The required fields of [`PostRequestContactInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestContactInfo::new`] takes them.
+    pub struct PostRequestContactInfoRequired {
+        /// `contact_type`
+        pub contact_type: crate::types::ContactType,
+        /// 超级管理员姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub contact_name: String,
+        /// 联系手机
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub mobile_phone: String,
+        /// 联系邮箱
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub contact_email: String,
+    }
     impl PostRequestContactInfo {
-        /// A `PostRequestContactInfo` with its required fields (`contact_type`, `contact_name`, `mobile_phone`, `contact_email`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_id_doc_type: Some(…), ..PostRequestContactInfo::new(…) }`.
+        /// A `PostRequestContactInfo` of its required fields (`contact_type`, `contact_name`, `mobile_phone`, `contact_email`), given by name in a [`PostRequestContactInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact_id_doc_type = Some(…))`.
         #[inline]
-        pub fn new(
-            contact_type: crate::types::ContactType,
-            contact_name: impl Into<String>,
-            mobile_phone: impl Into<String>,
-            contact_email: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestContactInfoRequired) -> Self {
+            let PostRequestContactInfoRequired {
+                contact_type,
+                contact_name,
+                mobile_phone,
+                contact_email,
+            } = required;
             Self {
                 contact_type,
-                contact_name: contact_name.into(),
+                contact_name,
                 contact_id_doc_type: None,
                 contact_id_number: None,
                 contact_id_doc_copy: None,
@@ -566,13 +658,14 @@ pub mod slash {
                 contact_period_end: None,
                 business_authorization_letter: None,
                 openid: None,
-                mobile_phone: mobile_phone.into(),
-                contact_email: contact_email.into(),
+                mobile_phone,
+                contact_email,
             }
         }
     }
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestSettlementInfo {
         /// 入驻结算规则ID
         pub settlement_id: Option<String>,
@@ -603,6 +696,7 @@ pub mod slash {
     });
     /// 主体资料
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfo {
         /// `subject_type`
         pub subject_type: crate::types::SubjectType,
@@ -639,15 +733,27 @@ pub mod slash {
         identity_info: "identity_info" required,
         ubo_info_list: "ubo_info_list" optional,
     });
+    /// The required fields of [`PostRequestSubjectInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoRequired {
+        /// `subject_type`
+        pub subject_type: crate::types::SubjectType,
+        /// 营业执照
+        pub business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
+        /// 登记证书
+        pub certificate_info: PostRequestSubjectInfoCertificateInfo,
+        /// 经营者/法人身份证件
+        pub identity_info: PostRequestSubjectInfoIdentityInfo,
+    }
     impl PostRequestSubjectInfo {
-        /// A `PostRequestSubjectInfo` with its required fields (`subject_type`, `business_license_info`, `certificate_info`, `identity_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfo { finance_institution: Some(…), ..PostRequestSubjectInfo::new(…) }`.
+        /// A `PostRequestSubjectInfo` of its required fields (`subject_type`, `business_license_info`, `certificate_info`, `identity_info`), given by name in a [`PostRequestSubjectInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.finance_institution = Some(…))`.
         #[inline]
-        pub fn new(
-            subject_type: crate::types::SubjectType,
-            business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
-            certificate_info: PostRequestSubjectInfoCertificateInfo,
-            identity_info: PostRequestSubjectInfoIdentityInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestSubjectInfoRequired) -> Self {
+            let PostRequestSubjectInfoRequired {
+                subject_type,
+                business_license_info,
+                certificate_info,
+                identity_info,
+            } = required;
             Self {
                 subject_type,
                 finance_institution: None,
@@ -664,6 +770,7 @@ pub mod slash {
     }
     /// 营业执照
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoBusinessLicenseInfo {
         /// 营业执照照片
         pub license_copy: String,
@@ -689,20 +796,32 @@ pub mod slash {
         period_begin: "period_begin" optional,
         period_end: "period_end" optional,
     });
+    /// The required fields of [`PostRequestSubjectInfoBusinessLicenseInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoBusinessLicenseInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoBusinessLicenseInfoRequired {
+        /// 营业执照照片
+        pub license_copy: String,
+        /// 注册号/统一社会信用代码
+        pub license_number: String,
+        /// 商户名称
+        pub merchant_name: String,
+        /// 个体户经营者/法人姓名
+        pub legal_person: String,
+    }
     impl PostRequestSubjectInfoBusinessLicenseInfo {
-        /// A `PostRequestSubjectInfoBusinessLicenseInfo` with its required fields (`license_copy`, `license_number`, `merchant_name`, `legal_person`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoBusinessLicenseInfo { license_address: Some(…), ..PostRequestSubjectInfoBusinessLicenseInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoBusinessLicenseInfo` of its required fields (`license_copy`, `license_number`, `merchant_name`, `legal_person`), given by name in a [`PostRequestSubjectInfoBusinessLicenseInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.license_address = Some(…))`.
         #[inline]
-        pub fn new(
-            license_copy: impl Into<String>,
-            license_number: impl Into<String>,
-            merchant_name: impl Into<String>,
-            legal_person: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestSubjectInfoBusinessLicenseInfoRequired) -> Self {
+            let PostRequestSubjectInfoBusinessLicenseInfoRequired {
+                license_copy,
+                license_number,
+                merchant_name,
+                legal_person,
+            } = required;
             Self {
-                license_copy: license_copy.into(),
-                license_number: license_number.into(),
-                merchant_name: merchant_name.into(),
-                legal_person: legal_person.into(),
+                license_copy,
+                license_number,
+                merchant_name,
+                legal_person,
                 license_address: None,
                 period_begin: None,
                 period_end: None,
@@ -711,6 +830,7 @@ pub mod slash {
     }
     /// 登记证书
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoCertificateInfo {
         /// 登记证书照片
         pub cert_copy: String,
@@ -739,34 +859,54 @@ pub mod slash {
         period_begin: "period_begin" required,
         period_end: "period_end" required,
     });
+    /// The required fields of [`PostRequestSubjectInfoCertificateInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoCertificateInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoCertificateInfoRequired {
+        /// 登记证书照片
+        pub cert_copy: String,
+        /// `cert_type`
+        pub cert_type: crate::types::CertType,
+        /// 证书号
+        pub cert_number: String,
+        /// 商户名称
+        pub merchant_name: String,
+        /// 注册地址
+        pub company_address: String,
+        /// 法人姓名
+        pub legal_person: String,
+        /// 有效期限开始日期
+        pub period_begin: String,
+        /// 有效期限结束日期
+        pub period_end: String,
+    }
     impl PostRequestSubjectInfoCertificateInfo {
-        /// A `PostRequestSubjectInfoCertificateInfo` of its required fields (`cert_copy`, `cert_type`, `cert_number`, `merchant_name`, `company_address`, `legal_person`, `period_begin`, `period_end`).
+        /// A `PostRequestSubjectInfoCertificateInfo` of its required fields (`cert_copy`, `cert_type`, `cert_number`, `merchant_name`, `company_address`, `legal_person`, `period_begin`, `period_end`), given by name in a [`PostRequestSubjectInfoCertificateInfoRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            cert_copy: impl Into<String>,
-            cert_type: crate::types::CertType,
-            cert_number: impl Into<String>,
-            merchant_name: impl Into<String>,
-            company_address: impl Into<String>,
-            legal_person: impl Into<String>,
-            period_begin: impl Into<String>,
-            period_end: impl Into<String>,
-        ) -> Self {
-            Self {
-                cert_copy: cert_copy.into(),
+        pub fn new(required: PostRequestSubjectInfoCertificateInfoRequired) -> Self {
+            let PostRequestSubjectInfoCertificateInfoRequired {
+                cert_copy,
                 cert_type,
-                cert_number: cert_number.into(),
-                merchant_name: merchant_name.into(),
-                company_address: company_address.into(),
-                legal_person: legal_person.into(),
-                period_begin: period_begin.into(),
-                period_end: period_end.into(),
+                cert_number,
+                merchant_name,
+                company_address,
+                legal_person,
+                period_begin,
+                period_end,
+            } = required;
+            Self {
+                cert_copy,
+                cert_type,
+                cert_number,
+                merchant_name,
+                company_address,
+                legal_person,
+                period_begin,
+                period_end,
             }
         }
     }
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
         /// `finance_type`
         pub finance_type: Option<crate::types::FinanceType>,
@@ -779,6 +919,7 @@ pub mod slash {
     });
     /// 经营者/法人身份证件
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoIdentityInfo {
         /// `id_holder_type`
         pub id_holder_type: Option<crate::types::ContactType>,
@@ -801,10 +942,16 @@ pub mod slash {
         id_doc_info: "id_doc_info" optional,
         owner: "owner" optional,
     });
+    /// The required fields of [`PostRequestSubjectInfoIdentityInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoIdentityInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoIdentityInfoRequired {
+        /// `id_doc_type`
+        pub id_doc_type: crate::types::IdType,
+    }
     impl PostRequestSubjectInfoIdentityInfo {
-        /// A `PostRequestSubjectInfoIdentityInfo` with its required fields (`id_doc_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoIdentityInfo { id_holder_type: Some(…), ..PostRequestSubjectInfoIdentityInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoIdentityInfo` of its required fields (`id_doc_type`), given by name in a [`PostRequestSubjectInfoIdentityInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_holder_type = Some(…))`.
         #[inline]
-        pub fn new(id_doc_type: crate::types::IdType) -> Self {
+        pub fn new(required: PostRequestSubjectInfoIdentityInfoRequired) -> Self {
+            let PostRequestSubjectInfoIdentityInfoRequired { id_doc_type } = required;
             Self {
                 id_holder_type: None,
                 id_doc_type,
@@ -817,6 +964,7 @@ pub mod slash {
     }
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoIdentityInfoIdCardInfo {
         /// 身份证人像面照片
         pub id_card_copy: String,
@@ -848,30 +996,53 @@ pub mod slash {
         card_period_begin: "card_period_begin" required,
         card_period_end: "card_period_end" required,
     });
+    /// The required fields of [`PostRequestSubjectInfoIdentityInfoIdCardInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoIdentityInfoIdCardInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoIdentityInfoIdCardInfoRequired {
+        /// 身份证人像面照片
+        pub id_card_copy: String,
+        /// 身份证国徽面照片
+        pub id_card_national: String,
+        /// 身份证姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub id_card_name: String,
+        /// 身份证号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub id_card_number: String,
+        /// 身份证有效期开始时间
+        pub card_period_begin: String,
+        /// 身份证有效期结束时间
+        pub card_period_end: String,
+    }
     impl PostRequestSubjectInfoIdentityInfoIdCardInfo {
-        /// A `PostRequestSubjectInfoIdentityInfoIdCardInfo` with its required fields (`id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `card_period_begin`, `card_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoIdentityInfoIdCardInfo { id_card_address: Some(…), ..PostRequestSubjectInfoIdentityInfoIdCardInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoIdentityInfoIdCardInfo` of its required fields (`id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `card_period_begin`, `card_period_end`), given by name in a [`PostRequestSubjectInfoIdentityInfoIdCardInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_card_address = Some(…))`.
         #[inline]
         pub fn new(
-            id_card_copy: impl Into<String>,
-            id_card_national: impl Into<String>,
-            id_card_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            card_period_begin: impl Into<String>,
-            card_period_end: impl Into<String>,
+            required: PostRequestSubjectInfoIdentityInfoIdCardInfoRequired,
         ) -> Self {
+            let PostRequestSubjectInfoIdentityInfoIdCardInfoRequired {
+                id_card_copy,
+                id_card_national,
+                id_card_name,
+                id_card_number,
+                card_period_begin,
+                card_period_end,
+            } = required;
             Self {
-                id_card_copy: id_card_copy.into(),
-                id_card_national: id_card_national.into(),
-                id_card_name: id_card_name.into(),
-                id_card_number: id_card_number.into(),
+                id_card_copy,
+                id_card_national,
+                id_card_name,
+                id_card_number,
                 id_card_address: None,
-                card_period_begin: card_period_begin.into(),
-                card_period_end: card_period_end.into(),
+                card_period_begin,
+                card_period_end,
             }
         }
     }
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoIdentityInfoIdDocInfo {
         /// 证件正面照片
         pub id_doc_copy: String,
@@ -903,29 +1074,50 @@ pub mod slash {
         doc_period_begin: "doc_period_begin" required,
         doc_period_end: "doc_period_end" required,
     });
+    /// The required fields of [`PostRequestSubjectInfoIdentityInfoIdDocInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoIdentityInfoIdDocInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoIdentityInfoIdDocInfoRequired {
+        /// 证件正面照片
+        pub id_doc_copy: String,
+        /// 证件姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub id_doc_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub id_doc_number: String,
+        /// 证件有效期开始时间
+        pub doc_period_begin: String,
+        /// 证件有效期结束时间
+        pub doc_period_end: String,
+    }
     impl PostRequestSubjectInfoIdentityInfoIdDocInfo {
-        /// A `PostRequestSubjectInfoIdentityInfoIdDocInfo` with its required fields (`id_doc_copy`, `id_doc_name`, `id_doc_number`, `doc_period_begin`, `doc_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoIdentityInfoIdDocInfo { id_doc_copy_back: Some(…), ..PostRequestSubjectInfoIdentityInfoIdDocInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoIdentityInfoIdDocInfo` of its required fields (`id_doc_copy`, `id_doc_name`, `id_doc_number`, `doc_period_begin`, `doc_period_end`), given by name in a [`PostRequestSubjectInfoIdentityInfoIdDocInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_doc_copy_back = Some(…))`.
         #[inline]
         pub fn new(
-            id_doc_copy: impl Into<String>,
-            id_doc_name: impl Into<String>,
-            id_doc_number: impl Into<String>,
-            doc_period_begin: impl Into<String>,
-            doc_period_end: impl Into<String>,
+            required: PostRequestSubjectInfoIdentityInfoIdDocInfoRequired,
         ) -> Self {
+            let PostRequestSubjectInfoIdentityInfoIdDocInfoRequired {
+                id_doc_copy,
+                id_doc_name,
+                id_doc_number,
+                doc_period_begin,
+                doc_period_end,
+            } = required;
             Self {
-                id_doc_copy: id_doc_copy.into(),
+                id_doc_copy,
                 id_doc_copy_back: None,
-                id_doc_name: id_doc_name.into(),
-                id_doc_number: id_doc_number.into(),
+                id_doc_name,
+                id_doc_number,
                 id_doc_address: None,
-                doc_period_begin: doc_period_begin.into(),
-                doc_period_end: doc_period_end.into(),
+                doc_period_begin,
+                doc_period_end,
             }
         }
     }
     /// 小微辅助证明材料
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoMicroBizInfo {
         /// 小微经营类型
         pub micro_biz_type: PostRequestSubjectInfoMicroBizInfoMicroBizType,
@@ -942,12 +1134,16 @@ pub mod slash {
         micro_mobile_info: "micro_mobile_info" optional,
         micro_online_info: "micro_online_info" optional,
     });
+    /// The required fields of [`PostRequestSubjectInfoMicroBizInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoMicroBizInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoMicroBizInfoRequired {
+        /// 小微经营类型
+        pub micro_biz_type: PostRequestSubjectInfoMicroBizInfoMicroBizType,
+    }
     impl PostRequestSubjectInfoMicroBizInfo {
-        /// A `PostRequestSubjectInfoMicroBizInfo` with its required fields (`micro_biz_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoMicroBizInfo { micro_store_info: Some(…), ..PostRequestSubjectInfoMicroBizInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoMicroBizInfo` of its required fields (`micro_biz_type`), given by name in a [`PostRequestSubjectInfoMicroBizInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.micro_store_info = Some(…))`.
         #[inline]
-        pub fn new(
-            micro_biz_type: PostRequestSubjectInfoMicroBizInfoMicroBizType,
-        ) -> Self {
+        pub fn new(required: PostRequestSubjectInfoMicroBizInfoRequired) -> Self {
+            let PostRequestSubjectInfoMicroBizInfoRequired { micro_biz_type } = required;
             Self {
                 micro_biz_type,
                 micro_store_info: None,
@@ -978,6 +1174,7 @@ pub mod slash {
     });
     /// 流动经营/便民服务
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
         /// 经营/服务名称
         pub micro_mobile_name: String,
@@ -994,25 +1191,40 @@ pub mod slash {
         micro_mobile_address: "micro_mobile_address" required,
         micro_mobile_pics: "micro_mobile_pics" required,
     });
+    /// The required fields of [`PostRequestSubjectInfoMicroBizInfoMicroMobileInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoMicroBizInfoMicroMobileInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoMicroBizInfoMicroMobileInfoRequired {
+        /// 经营/服务名称
+        pub micro_mobile_name: String,
+        /// 经营/服务所在地省市
+        pub micro_mobile_city: String,
+        /// 经营/服务所在地（不含省市）
+        pub micro_mobile_address: String,
+        /// 经营/服务现场照片
+        pub micro_mobile_pics: Vec<String>,
+    }
     impl PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
-        /// A `PostRequestSubjectInfoMicroBizInfoMicroMobileInfo` of its required fields (`micro_mobile_name`, `micro_mobile_city`, `micro_mobile_address`, `micro_mobile_pics`).
+        /// A `PostRequestSubjectInfoMicroBizInfoMicroMobileInfo` of its required fields (`micro_mobile_name`, `micro_mobile_city`, `micro_mobile_address`, `micro_mobile_pics`), given by name in a [`PostRequestSubjectInfoMicroBizInfoMicroMobileInfoRequired`].
         #[inline]
         pub fn new(
-            micro_mobile_name: impl Into<String>,
-            micro_mobile_city: impl Into<String>,
-            micro_mobile_address: impl Into<String>,
-            micro_mobile_pics: Vec<String>,
+            required: PostRequestSubjectInfoMicroBizInfoMicroMobileInfoRequired,
         ) -> Self {
+            let PostRequestSubjectInfoMicroBizInfoMicroMobileInfoRequired {
+                micro_mobile_name,
+                micro_mobile_city,
+                micro_mobile_address,
+                micro_mobile_pics,
+            } = required;
             Self {
-                micro_mobile_name: micro_mobile_name.into(),
-                micro_mobile_city: micro_mobile_city.into(),
-                micro_mobile_address: micro_mobile_address.into(),
+                micro_mobile_name,
+                micro_mobile_city,
+                micro_mobile_address,
                 micro_mobile_pics,
             }
         }
     }
     /// 线上商品/服务交易
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
         /// 线上店铺名称
         pub micro_online_store: String,
@@ -1029,16 +1241,26 @@ pub mod slash {
         micro_qrcode: "micro_qrcode" optional,
         micro_link: "micro_link" optional,
     });
+    /// The required fields of [`PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoMicroBizInfoMicroOnlineInfoRequired {
+        /// 线上店铺名称
+        pub micro_online_store: String,
+        /// 电商平台名称
+        pub micro_ec_name: String,
+    }
     impl PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
-        /// A `PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo` with its required fields (`micro_online_store`, `micro_ec_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo { micro_qrcode: Some(…), ..PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo` of its required fields (`micro_online_store`, `micro_ec_name`), given by name in a [`PostRequestSubjectInfoMicroBizInfoMicroOnlineInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.micro_qrcode = Some(…))`.
         #[inline]
         pub fn new(
-            micro_online_store: impl Into<String>,
-            micro_ec_name: impl Into<String>,
+            required: PostRequestSubjectInfoMicroBizInfoMicroOnlineInfoRequired,
         ) -> Self {
+            let PostRequestSubjectInfoMicroBizInfoMicroOnlineInfoRequired {
+                micro_online_store,
+                micro_ec_name,
+            } = required;
             Self {
-                micro_online_store: micro_online_store.into(),
-                micro_ec_name: micro_ec_name.into(),
+                micro_online_store,
+                micro_ec_name,
                 micro_qrcode: None,
                 micro_link: None,
             }
@@ -1046,6 +1268,7 @@ pub mod slash {
     }
     /// 门店场所
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
         /// 门店名称
         pub micro_name: String,
@@ -1071,22 +1294,38 @@ pub mod slash {
         store_longitude: "store_longitude" optional,
         store_latitude: "store_latitude" optional,
     });
+    /// The required fields of [`PostRequestSubjectInfoMicroBizInfoMicroStoreInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoMicroBizInfoMicroStoreInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoMicroBizInfoMicroStoreInfoRequired {
+        /// 门店名称
+        pub micro_name: String,
+        /// 门店省市编码
+        pub micro_address_code: String,
+        /// 门店地址
+        pub micro_address: String,
+        /// 门店门头照片
+        pub store_entrance_pic: String,
+        /// 店内环境照片
+        pub micro_indoor_copy: String,
+    }
     impl PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
-        /// A `PostRequestSubjectInfoMicroBizInfoMicroStoreInfo` with its required fields (`micro_name`, `micro_address_code`, `micro_address`, `store_entrance_pic`, `micro_indoor_copy`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoMicroBizInfoMicroStoreInfo { store_longitude: Some(…), ..PostRequestSubjectInfoMicroBizInfoMicroStoreInfo::new(…) }`.
+        /// A `PostRequestSubjectInfoMicroBizInfoMicroStoreInfo` of its required fields (`micro_name`, `micro_address_code`, `micro_address`, `store_entrance_pic`, `micro_indoor_copy`), given by name in a [`PostRequestSubjectInfoMicroBizInfoMicroStoreInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_longitude = Some(…))`.
         #[inline]
         pub fn new(
-            micro_name: impl Into<String>,
-            micro_address_code: impl Into<String>,
-            micro_address: impl Into<String>,
-            store_entrance_pic: impl Into<String>,
-            micro_indoor_copy: impl Into<String>,
+            required: PostRequestSubjectInfoMicroBizInfoMicroStoreInfoRequired,
         ) -> Self {
+            let PostRequestSubjectInfoMicroBizInfoMicroStoreInfoRequired {
+                micro_name,
+                micro_address_code,
+                micro_address,
+                store_entrance_pic,
+                micro_indoor_copy,
+            } = required;
             Self {
-                micro_name: micro_name.into(),
-                micro_address_code: micro_address_code.into(),
-                micro_address: micro_address.into(),
-                store_entrance_pic: store_entrance_pic.into(),
-                micro_indoor_copy: micro_indoor_copy.into(),
+                micro_name,
+                micro_address_code,
+                micro_address,
+                store_entrance_pic,
+                micro_indoor_copy,
                 store_longitude: None,
                 store_latitude: None,
             }
@@ -1094,6 +1333,7 @@ pub mod slash {
     }
     /// 组织机构代码证信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoOrganizationInfo {
         /// 组织机构代码证照片
         pub organization_copy: String,
@@ -1110,25 +1350,38 @@ pub mod slash {
         org_period_begin: "org_period_begin" required,
         org_period_end: "org_period_end" required,
     });
+    /// The required fields of [`PostRequestSubjectInfoOrganizationInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoOrganizationInfo::new`] takes them.
+    pub struct PostRequestSubjectInfoOrganizationInfoRequired {
+        /// 组织机构代码证照片
+        pub organization_copy: String,
+        /// 组织机构代码
+        pub organization_code: String,
+        /// 组织机构代码证有效期开始日期
+        pub org_period_begin: String,
+        /// 组织机构代码证有效期结束日期
+        pub org_period_end: String,
+    }
     impl PostRequestSubjectInfoOrganizationInfo {
-        /// A `PostRequestSubjectInfoOrganizationInfo` of its required fields (`organization_copy`, `organization_code`, `org_period_begin`, `org_period_end`).
+        /// A `PostRequestSubjectInfoOrganizationInfo` of its required fields (`organization_copy`, `organization_code`, `org_period_begin`, `org_period_end`), given by name in a [`PostRequestSubjectInfoOrganizationInfoRequired`].
         #[inline]
-        pub fn new(
-            organization_copy: impl Into<String>,
-            organization_code: impl Into<String>,
-            org_period_begin: impl Into<String>,
-            org_period_end: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestSubjectInfoOrganizationInfoRequired) -> Self {
+            let PostRequestSubjectInfoOrganizationInfoRequired {
+                organization_copy,
+                organization_code,
+                org_period_begin,
+                org_period_end,
+            } = required;
             Self {
-                organization_copy: organization_copy.into(),
-                organization_code: organization_code.into(),
-                org_period_begin: org_period_begin.into(),
-                org_period_end: org_period_end.into(),
+                organization_copy,
+                organization_code,
+                org_period_begin,
+                org_period_end,
             }
         }
     }
     /// PostRequestSubjectInfoUboInfoList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubjectInfoUboInfoList {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: crate::types::IdType,
@@ -1163,34 +1416,60 @@ pub mod slash {
         ubo_period_begin: "ubo_period_begin" required,
         ubo_period_end: "ubo_period_end" required,
     });
+    /// The required fields of [`PostRequestSubjectInfoUboInfoList`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfoUboInfoList::new`] takes them.
+    pub struct PostRequestSubjectInfoUboInfoListRequired {
+        /// `ubo_id_doc_type`
+        pub ubo_id_doc_type: crate::types::IdType,
+        /// 身份证人像面照片
+        pub ubo_id_doc_copy: String,
+        /// 身份证国徽面照片
+        pub ubo_id_doc_copy_back: String,
+        /// 受益人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub ubo_id_doc_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub ubo_id_doc_number: String,
+        /// 证件居住地址
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub ubo_id_doc_address: String,
+        /// 证件有效期开始时间
+        pub ubo_period_begin: String,
+        /// 证件有效期结束时间
+        pub ubo_period_end: String,
+    }
     impl PostRequestSubjectInfoUboInfoList {
-        /// A `PostRequestSubjectInfoUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`).
+        /// A `PostRequestSubjectInfoUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`), given by name in a [`PostRequestSubjectInfoUboInfoListRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            ubo_id_doc_type: crate::types::IdType,
-            ubo_id_doc_copy: impl Into<String>,
-            ubo_id_doc_copy_back: impl Into<String>,
-            ubo_id_doc_name: impl Into<String>,
-            ubo_id_doc_number: impl Into<String>,
-            ubo_id_doc_address: impl Into<String>,
-            ubo_period_begin: impl Into<String>,
-            ubo_period_end: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestSubjectInfoUboInfoListRequired) -> Self {
+            let PostRequestSubjectInfoUboInfoListRequired {
+                ubo_id_doc_type,
+                ubo_id_doc_copy,
+                ubo_id_doc_copy_back,
+                ubo_id_doc_name,
+                ubo_id_doc_number,
+                ubo_id_doc_address,
+                ubo_period_begin,
+                ubo_period_end,
+            } = required;
             Self {
                 ubo_id_doc_type,
-                ubo_id_doc_copy: ubo_id_doc_copy.into(),
-                ubo_id_doc_copy_back: ubo_id_doc_copy_back.into(),
-                ubo_id_doc_name: ubo_id_doc_name.into(),
-                ubo_id_doc_number: ubo_id_doc_number.into(),
-                ubo_id_doc_address: ubo_id_doc_address.into(),
-                ubo_period_begin: ubo_period_begin.into(),
-                ubo_period_end: ubo_period_end.into(),
+                ubo_id_doc_copy,
+                ubo_id_doc_copy_back,
+                ubo_id_doc_name,
+                ubo_id_doc_number,
+                ubo_id_doc_address,
+                ubo_period_begin,
+                ubo_period_end,
             }
         }
     }
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///

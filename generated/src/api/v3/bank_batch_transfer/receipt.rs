@@ -50,6 +50,7 @@ pub mod detail_receipts {
     }
     /// The request of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
@@ -64,23 +65,35 @@ pub mod detail_receipts {
         out_batch_no: query "out_batch_no" required,
         out_detail_no: query "out_detail_no" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 银行转账批次单号
+        ///
+        /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
+        pub out_batch_no: String,
+        /// 银行转账明细单号
+        ///
+        /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
+        pub out_detail_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`out_batch_no`, `out_detail_no`).
+        /// A `GetRequest` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(
-            out_batch_no: impl Into<String>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { out_batch_no, out_detail_no } = required;
             Self {
-                out_batch_no: out_batch_no.into(),
-                out_detail_no: out_detail_no.into(),
+                out_batch_no,
+                out_detail_no,
             }
         }
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
     pub type GetResponse = crate::v3::bank_batch_transfer::models::OutBatchNoResponse;
+    /// The required fields of [`GetResponse`].
+    pub type GetResponseRequired = crate::v3::bank_batch_transfer::models::OutBatchNoResponseRequired;
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 银行转账批次单号
         ///
@@ -95,21 +108,32 @@ pub mod detail_receipts {
         out_batch_no: "out_batch_no" required,
         out_detail_no: "out_detail_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 银行转账批次单号
+        ///
+        /// Example: `GD2021011610162610BBdkkIwcu3`
+        pub out_batch_no: String,
+        /// 银行转账明细单号
+        ///
+        /// Example: `mx0911231610162610v4CNkO4HAf`
+        pub out_detail_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`out_batch_no`, `out_detail_no`).
+        /// A `PostRequest` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            out_batch_no: impl Into<String>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_batch_no, out_detail_no } = required;
             Self {
-                out_batch_no: out_batch_no.into(),
-                out_detail_no: out_detail_no.into(),
+                out_batch_no,
+                out_detail_no,
             }
         }
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     pub type PostResponse = crate::v3::bank_batch_transfer::models::OutBatchNoResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::bank_batch_transfer::models::OutBatchNoResponseRequired;
 }
 /// `/v3/bank-batch-transfer/receipt/summary-receipts`
 pub mod summary_receipts {
@@ -146,6 +170,7 @@ pub mod summary_receipts {
     }
     /// The request of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
@@ -155,19 +180,28 @@ pub mod summary_receipts {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         out_batch_no: query "out_batch_no" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 银行转账批次单号
+        ///
+        /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
+        pub out_batch_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`out_batch_no`).
+        /// A `GetRequest` of its required fields (`out_batch_no`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(out_batch_no: impl Into<String>) -> Self {
-            Self {
-                out_batch_no: out_batch_no.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { out_batch_no } = required;
+            Self { out_batch_no }
         }
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
     pub type GetResponse = crate::v3::bank_batch_transfer::models::OutBatchNoReceiptNoResponse;
+    /// The required fields of [`GetResponse`].
+    pub type GetResponseRequired = crate::v3::bank_batch_transfer::models::OutBatchNoReceiptNoResponseRequired;
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 银行转账批次单号
         ///
@@ -177,15 +211,23 @@ pub mod summary_receipts {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_batch_no: "out_batch_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 银行转账批次单号
+        ///
+        /// Example: `GD2021011610162610BBdkkIwcu3`
+        pub out_batch_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`out_batch_no`).
+        /// A `PostRequest` of its required fields (`out_batch_no`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(out_batch_no: impl Into<String>) -> Self {
-            Self {
-                out_batch_no: out_batch_no.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_batch_no } = required;
+            Self { out_batch_no }
         }
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     pub type PostResponse = crate::v3::bank_batch_transfer::models::OutBatchNoReceiptNoResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::bank_batch_transfer::models::OutBatchNoReceiptNoResponseRequired;
 }

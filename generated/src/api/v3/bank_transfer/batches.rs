@@ -37,6 +37,7 @@ impl<'a> Batches<'a> {
 }
 /// The request of `POST /v3/bank-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务平台商户号
     ///
@@ -109,44 +110,96 @@ pub struct PostRequest {
     transfer_purpose: "transfer_purpose" required,
     transfer_detail_list: "transfer_detail_list" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务平台商户号
+    ///
+    /// Example: `1900001109`
+    pub platform_mchid: String,
+    /// 付款企业商户号
+    ///
+    /// Example: `1900001109`
+    pub specialized_payment_mchid: String,
+    /// 实际出资商户号
+    ///
+    /// Example: `1900001109`
+    pub sponsor_mchid: String,
+    /// 用户授权商户号
+    ///
+    /// Example: `1900001109`
+    pub user_authorized_mchid: String,
+    /// 用户授权appid
+    ///
+    /// Example: `wxaffdakkk11112e3`
+    pub user_authorized_appid: String,
+    /// 银行批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+    /// 批次名称
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_name: String,
+    /// 批次备注
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_remark: String,
+    /// 转账总金额
+    ///
+    /// Example: `4000000`
+    pub total_amount: i64,
+    /// 转账总笔数
+    ///
+    /// Example: `200`
+    pub total_count: i64,
+    /// 转账场景
+    ///
+    /// Example: `ORDINARY_TRANSFER`
+    pub transfer_scene: String,
+    /// 批量转账用途
+    ///
+    /// Example: `COMMISSION`
+    pub transfer_purpose: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`platform_mchid`, `specialized_payment_mchid`, `sponsor_mchid`, `user_authorized_mchid`, `user_authorized_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_count`, `transfer_scene`, `transfer_purpose`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach_remark: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`platform_mchid`, `specialized_payment_mchid`, `sponsor_mchid`, `user_authorized_mchid`, `user_authorized_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_count`, `transfer_scene`, `transfer_purpose`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach_remark = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        platform_mchid: impl Into<String>,
-        specialized_payment_mchid: impl Into<String>,
-        sponsor_mchid: impl Into<String>,
-        user_authorized_mchid: impl Into<String>,
-        user_authorized_appid: impl Into<String>,
-        out_batch_no: impl Into<String>,
-        batch_name: impl Into<String>,
-        batch_remark: impl Into<String>,
-        total_amount: i64,
-        total_count: i64,
-        transfer_scene: impl Into<String>,
-        transfer_purpose: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            platform_mchid,
+            specialized_payment_mchid,
+            sponsor_mchid,
+            user_authorized_mchid,
+            user_authorized_appid,
+            out_batch_no,
+            batch_name,
+            batch_remark,
+            total_amount,
+            total_count,
+            transfer_scene,
+            transfer_purpose,
+        } = required;
         Self {
-            platform_mchid: platform_mchid.into(),
-            specialized_payment_mchid: specialized_payment_mchid.into(),
-            sponsor_mchid: sponsor_mchid.into(),
-            user_authorized_mchid: user_authorized_mchid.into(),
-            user_authorized_appid: user_authorized_appid.into(),
-            out_batch_no: out_batch_no.into(),
-            batch_name: batch_name.into(),
-            batch_remark: batch_remark.into(),
+            platform_mchid,
+            specialized_payment_mchid,
+            sponsor_mchid,
+            user_authorized_mchid,
+            user_authorized_appid,
+            out_batch_no,
+            batch_name,
+            batch_remark,
             attach_remark: None,
             total_amount,
             total_count,
-            transfer_scene: transfer_scene.into(),
-            transfer_purpose: transfer_purpose.into(),
+            transfer_scene,
+            transfer_purpose,
             transfer_detail_list: None,
         }
     }
 }
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTransferDetailList {
     /// 银行明细单号
     ///
@@ -181,28 +234,53 @@ pub struct PostRequestTransferDetailList {
     user_name: "user_name" required,
     user_id_card: "user_id_card" optional,
 });
+/// The required fields of [`PostRequestTransferDetailList`], each given by name (all of them: a missing one does not compile); [`PostRequestTransferDetailList::new`] takes them.
+pub struct PostRequestTransferDetailListRequired {
+    /// 银行明细单号
+    ///
+    /// Example: `x23zy545Bd5436`
+    pub out_detail_no: String,
+    /// 转账金额
+    ///
+    /// Example: `200000`
+    pub transfer_amount: i64,
+    /// 转账备注
+    ///
+    /// Example: `2020年4月报销`
+    pub transfer_remark: String,
+    /// 收款用户openid
+    ///
+    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+    pub openid: String,
+    /// 收款用户姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+    pub user_name: String,
+}
 impl PostRequestTransferDetailList {
-    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_id_card: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`), given by name in a [`PostRequestTransferDetailListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_id_card = Some(…))`.
     #[inline]
-    pub fn new(
-        out_detail_no: impl Into<String>,
-        transfer_amount: i64,
-        transfer_remark: impl Into<String>,
-        openid: impl Into<String>,
-        user_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            out_detail_no: out_detail_no.into(),
+    pub fn new(required: PostRequestTransferDetailListRequired) -> Self {
+        let PostRequestTransferDetailListRequired {
+            out_detail_no,
             transfer_amount,
-            transfer_remark: transfer_remark.into(),
-            openid: openid.into(),
-            user_name: user_name.into(),
+            transfer_remark,
+            openid,
+            user_name,
+        } = required;
+        Self {
+            out_detail_no,
+            transfer_amount,
+            transfer_remark,
+            openid,
+            user_name,
             user_id_card: None,
         }
     }
 }
 /// The response of `POST /v3/bank-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 银行批次单号
     ///
@@ -222,12 +300,20 @@ pub struct PostResponse {
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 银行批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
     #[inline]
-    pub fn new(out_batch_no: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { out_batch_no } = required;
         Self {
-            out_batch_no: out_batch_no.into(),
+            out_batch_no,
             batch_id: None,
             create_time: None,
         }
@@ -275,10 +361,13 @@ pub mod batch_id {
         }
         /// The request of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         pub type GetRequest = crate::v3::bank_transfer::models::NeedQueryDetailRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::bank_transfer::models::NeedQueryDetailRequestRequired;
         /// 明细状态
         pub type GetRequestDetailState = crate::v3::bank_transfer::models::DetailState;
         /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 银行服务商号
             ///
@@ -401,10 +490,18 @@ pub mod batch_id {
             fail_count: "fail_count" optional,
             transfer_detail_list: "transfer_detail_list" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付批次单号
+            ///
+            /// Example: `1130000071100999991182020050700019480001`
+            pub batch_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`batch_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(batch_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { batch_id } = required;
                 Self {
                     bank_sp_mchid: None,
                     platform_mchid: None,
@@ -413,7 +510,7 @@ pub mod batch_id {
                     user_authorized_mchid: None,
                     user_authorized_appid: None,
                     out_batch_no: None,
-                    batch_id: batch_id.into(),
+                    batch_id,
                     transfer_scene: None,
                     batch_name: None,
                     batch_remark: None,
@@ -493,6 +590,7 @@ pub mod batch_id {
                     }
                     /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
@@ -607,13 +705,22 @@ pub mod batch_id {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 微信支付批次单号
+                        ///
+                        /// Example: `1130000071100999991182020050700019480001`
+                        pub batch_id: String,
+                        /// 微信支付明细单号
+                        ///
+                        /// Example: `1140000071100999991182020050700019500100`
+                        pub detail_id: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`batch_id`, `detail_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`batch_id`, `detail_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_sp_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            batch_id: impl Into<String>,
-                            detail_id: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { batch_id, detail_id } = required;
                             Self {
                                 bank_sp_mchid: None,
                                 platform_mchid: None,
@@ -622,10 +729,10 @@ pub mod batch_id {
                                 user_authorized_mchid: None,
                                 user_authorized_appid: None,
                                 out_batch_no: None,
-                                batch_id: batch_id.into(),
+                                batch_id,
                                 transfer_scene: None,
                                 out_detail_no: None,
-                                detail_id: detail_id.into(),
+                                detail_id,
                                 openid: None,
                                 username: None,
                                 transfer_amount: None,
@@ -700,10 +807,13 @@ pub mod out_batch_no {
         }
         /// The request of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
         pub type GetRequest = crate::v3::bank_transfer::models::NeedQueryDetailRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::bank_transfer::models::NeedQueryDetailRequestRequired;
         /// 明细状态
         pub type GetRequestDetailState = crate::v3::bank_transfer::models::DetailState;
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 银行服务商号
             ///
@@ -826,10 +936,18 @@ pub mod out_batch_no {
             fail_count: "fail_count" optional,
             transfer_detail_list: "transfer_detail_list" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 银行批次单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_batch_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_batch_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(out_batch_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_batch_no } = required;
                 Self {
                     bank_sp_mchid: None,
                     platform_mchid: None,
@@ -837,7 +955,7 @@ pub mod out_batch_no {
                     sponsor_mchid: None,
                     user_authorized_mchid: None,
                     user_authorized_appid: None,
-                    out_batch_no: out_batch_no.into(),
+                    out_batch_no,
                     batch_id: None,
                     transfer_scene: None,
                     batch_name: None,
@@ -918,6 +1036,7 @@ pub mod out_batch_no {
                     }
                     /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (银行明细单号查询明细单API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
@@ -1032,13 +1151,22 @@ pub mod out_batch_no {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 银行批次单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_batch_no: String,
+                        /// 银行明细单号
+                        ///
+                        /// Example: `x23zy545Bd5436`
+                        pub out_detail_no: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_sp_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            out_batch_no: impl Into<String>,
-                            out_detail_no: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { out_batch_no, out_detail_no } = required;
                             Self {
                                 bank_sp_mchid: None,
                                 platform_mchid: None,
@@ -1046,10 +1174,10 @@ pub mod out_batch_no {
                                 sponsor_mchid: None,
                                 user_authorized_mchid: None,
                                 user_authorized_appid: None,
-                                out_batch_no: out_batch_no.into(),
+                                out_batch_no,
                                 batch_id: None,
                                 transfer_scene: None,
-                                out_detail_no: out_detail_no.into(),
+                                out_detail_no,
                                 detail_id: None,
                                 openid: None,
                                 username: None,

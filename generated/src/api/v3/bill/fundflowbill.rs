@@ -24,6 +24,7 @@ impl<'a> Fundflowbill<'a> {
 }
 /// The request of `GET /v3/bill/fundflowbill` (申请资金账单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -48,12 +49,20 @@ pub struct GetRequest {
     account_type: query "account_type" optional,
     tar_type: query "tar_type" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 账单日期
+    ///
+    /// Query parameter `bill_date`. Example: `2019-06-11`
+    pub bill_date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`bill_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(bill_date: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { bill_date } = required;
         Self {
-            bill_date: bill_date.into(),
+            bill_date,
             sub_mchid: None,
             account_type: None,
             tar_type: None,

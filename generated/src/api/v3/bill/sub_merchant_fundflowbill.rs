@@ -25,6 +25,7 @@ impl<'a> SubMerchantFundflowbill<'a> {
 }
 /// The request of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 子商户号
     ///
@@ -54,18 +55,33 @@ pub struct GetRequest {
     algorithm: query "algorithm" required,
     account_type: query "account_type" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 子商户号
+    ///
+    /// Query parameter `sub_mchid`. Example: `19000000001`
+    pub sub_mchid: String,
+    /// 账单日期
+    ///
+    /// Query parameter `bill_date`. Example: `2019-06-11`
+    pub bill_date: String,
+    /// 加密算法
+    ///
+    /// Query parameter `algorithm`.
+    pub algorithm: GetRequestAlgorithm,
+    /// 资金账户类型
+    ///
+    /// Query parameter `account_type`.
+    pub account_type: GetRequestAccountType,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`sub_mchid`, `bill_date`, `algorithm`, `account_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`sub_mchid`, `bill_date`, `algorithm`, `account_type`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tar_type = Some(…))`.
     #[inline]
-    pub fn new(
-        sub_mchid: impl Into<String>,
-        bill_date: impl Into<String>,
-        algorithm: GetRequestAlgorithm,
-        account_type: GetRequestAccountType,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { sub_mchid, bill_date, algorithm, account_type } = required;
         Self {
-            sub_mchid: sub_mchid.into(),
-            bill_date: bill_date.into(),
+            sub_mchid,
+            bill_date,
             tar_type: None,
             algorithm,
             account_type,
@@ -116,6 +132,7 @@ pub enum GetRequestAlgorithm {
 pub type GetRequestTarType = crate::v3::bill::models::TarType;
 /// The response of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 下载信息总数
     ///
@@ -130,6 +147,7 @@ pub struct GetResponse {
 });
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDownloadBillList {
     /// 账单文件序号
     ///

@@ -23,6 +23,7 @@ impl<'a> File<'a> {
 }
 /// The request of `GET /v3/billdownload/file` (下载账单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// `token`
     ///
@@ -37,13 +38,18 @@ pub struct GetRequest {
     token: query "token" required,
     tartype: query "tartype" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// `token`
+    ///
+    /// Query parameter `token`.
+    pub token: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`token`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tartype: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`token`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tartype = Some(…))`.
     #[inline]
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            tartype: None,
-        }
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { token } = required;
+        Self { token, tartype: None }
     }
 }

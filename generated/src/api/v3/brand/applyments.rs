@@ -37,6 +37,7 @@ impl<'a> Applyments<'a> {
 }
 /// The request of `POST /v3/brand/applyments` (提交入驻申请).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 业务申请编号
     ///
@@ -58,18 +59,34 @@ pub struct PostRequest {
     brand_basic_info: "brand_basic_info" required,
     trademark: "trademark" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 业务申请编号
+    ///
+    /// Example: `1900013511_10000`
+    pub business_code: String,
+    /// 管理员信息
+    pub admin_info: PostRequestAdminInfo,
+    /// 主体资料
+    pub subject_info: PostRequestSubjectInfo,
+    /// 品牌基础信息
+    pub brand_basic_info: PostRequestBrandBasicInfo,
+    /// 品牌商标资料
+    pub trademark: PostRequestTrademark,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`business_code`, `admin_info`, `subject_info`, `brand_basic_info`, `trademark`).
+    /// A `PostRequest` of its required fields (`business_code`, `admin_info`, `subject_info`, `brand_basic_info`, `trademark`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        business_code: impl Into<String>,
-        admin_info: PostRequestAdminInfo,
-        subject_info: PostRequestSubjectInfo,
-        brand_basic_info: PostRequestBrandBasicInfo,
-        trademark: PostRequestTrademark,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            business_code,
+            admin_info,
+            subject_info,
+            brand_basic_info,
+            trademark,
+        } = required;
         Self {
-            business_code: business_code.into(),
+            business_code,
             admin_info,
             subject_info,
             brand_basic_info,
@@ -79,6 +96,7 @@ impl PostRequest {
 }
 /// 管理员信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestAdminInfo {
     /// 管理员姓名
     ///
@@ -96,18 +114,28 @@ pub struct PostRequestAdminInfo {
     id_doc_type: "id_doc_type" required,
     id_card_number: "id_card_number" required,
 });
+/// The required fields of [`PostRequestAdminInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestAdminInfo::new`] takes them.
+pub struct PostRequestAdminInfoRequired {
+    /// 管理员姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY`
+    pub admin_name: String,
+    /// 管理员证件类型
+    pub id_doc_type: PostRequestAdminInfoIdDocType,
+    /// 管理员证件号
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
+    pub id_card_number: String,
+}
 impl PostRequestAdminInfo {
-    /// A `PostRequestAdminInfo` of its required fields (`admin_name`, `id_doc_type`, `id_card_number`).
+    /// A `PostRequestAdminInfo` of its required fields (`admin_name`, `id_doc_type`, `id_card_number`), given by name in a [`PostRequestAdminInfoRequired`].
     #[inline]
-    pub fn new(
-        admin_name: impl Into<String>,
-        id_doc_type: PostRequestAdminInfoIdDocType,
-        id_card_number: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestAdminInfoRequired) -> Self {
+        let PostRequestAdminInfoRequired { admin_name, id_doc_type, id_card_number } = required;
         Self {
-            admin_name: admin_name.into(),
+            admin_name,
             id_doc_type,
-            id_card_number: id_card_number.into(),
+            id_card_number,
         }
     }
 }
@@ -142,6 +170,7 @@ pub enum PostRequestAdminInfoIdDocType {
 });
 /// 品牌基础信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestBrandBasicInfo {
     /// 品牌名称
     ///
@@ -156,18 +185,28 @@ pub struct PostRequestBrandBasicInfo {
     brand_name: "brand_name" required,
     brand_logo: "brand_logo" required,
 });
+/// The required fields of [`PostRequestBrandBasicInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBrandBasicInfo::new`] takes them.
+pub struct PostRequestBrandBasicInfoRequired {
+    /// 品牌名称
+    ///
+    /// Example: `爱马哥`
+    pub brand_name: String,
+    /// 品牌Logo
+    ///
+    /// Example: `U2FsdGVkX1+8n2qLk9jP4vRtY6Wx`
+    pub brand_logo: String,
+}
 impl PostRequestBrandBasicInfo {
-    /// A `PostRequestBrandBasicInfo` of its required fields (`brand_name`, `brand_logo`).
+    /// A `PostRequestBrandBasicInfo` of its required fields (`brand_name`, `brand_logo`), given by name in a [`PostRequestBrandBasicInfoRequired`].
     #[inline]
-    pub fn new(brand_name: impl Into<String>, brand_logo: impl Into<String>) -> Self {
-        Self {
-            brand_name: brand_name.into(),
-            brand_logo: brand_logo.into(),
-        }
+    pub fn new(required: PostRequestBrandBasicInfoRequired) -> Self {
+        let PostRequestBrandBasicInfoRequired { brand_name, brand_logo } = required;
+        Self { brand_name, brand_logo }
     }
 }
 /// 主体资料
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubjectInfo {
     /// 主体类型
     ///
@@ -187,18 +226,34 @@ pub struct PostRequestSubjectInfo {
     subject_name: "subject_name" required,
     unified_social_credit_code: "unified_social_credit_code" required,
 });
+/// The required fields of [`PostRequestSubjectInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSubjectInfo::new`] takes them.
+pub struct PostRequestSubjectInfoRequired {
+    /// 主体类型
+    ///
+    /// Example: `SUBJECT_TYPE_ENTERPRISE`
+    pub subject_type: PostRequestSubjectInfoSubjectType,
+    /// 主体名称
+    ///
+    /// Example: `xx有限公司`
+    pub subject_name: String,
+    /// 统一社会信用代码
+    ///
+    /// Example: `91310101MA1FPX1234`
+    pub unified_social_credit_code: String,
+}
 impl PostRequestSubjectInfo {
-    /// A `PostRequestSubjectInfo` of its required fields (`subject_type`, `subject_name`, `unified_social_credit_code`).
+    /// A `PostRequestSubjectInfo` of its required fields (`subject_type`, `subject_name`, `unified_social_credit_code`), given by name in a [`PostRequestSubjectInfoRequired`].
     #[inline]
-    pub fn new(
-        subject_type: PostRequestSubjectInfoSubjectType,
-        subject_name: impl Into<String>,
-        unified_social_credit_code: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestSubjectInfoRequired) -> Self {
+        let PostRequestSubjectInfoRequired {
+            subject_type,
+            subject_name,
+            unified_social_credit_code,
+        } = required;
         Self {
             subject_type,
-            subject_name: subject_name.into(),
-            unified_social_credit_code: unified_social_credit_code.into(),
+            subject_name,
+            unified_social_credit_code,
         }
     }
 }
@@ -221,6 +276,7 @@ pub enum PostRequestSubjectInfoSubjectType {
 });
 /// 品牌商标资料
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTrademark {
     /// 有无商标
     ///
@@ -248,10 +304,18 @@ pub struct PostRequestTrademark {
     no_trademark_addition_prove: "no_trademark_addition_prove" optional,
     no_trademark_addition_prove_list: "no_trademark_addition_prove_list" optional,
 });
+/// The required fields of [`PostRequestTrademark`], each given by name (all of them: a missing one does not compile); [`PostRequestTrademark::new`] takes them.
+pub struct PostRequestTrademarkRequired {
+    /// 有无商标
+    ///
+    /// Example: `TRADEMARK_NONE`
+    pub trademark_exists: PostRequestTrademarkTrademarkExists,
+}
 impl PostRequestTrademark {
-    /// A `PostRequestTrademark` with its required fields (`trademark_exists`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrademark { trademark_registration_certificate: Some(…), ..PostRequestTrademark::new(…) }`.
+    /// A `PostRequestTrademark` of its required fields (`trademark_exists`), given by name in a [`PostRequestTrademarkRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.trademark_registration_certificate = Some(…))`.
     #[inline]
-    pub fn new(trademark_exists: PostRequestTrademarkTrademarkExists) -> Self {
+    pub fn new(required: PostRequestTrademarkRequired) -> Self {
+        let PostRequestTrademarkRequired { trademark_exists } = required;
         Self {
             trademark_exists,
             trademark_registration_certificate: None,
@@ -263,6 +327,7 @@ impl PostRequestTrademark {
 }
 /// Logo商标注册证
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     /// Logo商标注册证
     ///
@@ -323,25 +388,55 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     certificate_list: "certificate_list" optional,
     license_list: "license_list" optional,
 });
+/// The required fields of [`PostRequestTrademarkLogoTrademarkRegistrationCertificate`], each given by name (all of them: a missing one does not compile); [`PostRequestTrademarkLogoTrademarkRegistrationCertificate::new`] takes them.
+pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificateRequired {
+    /// Logo商标名称
+    ///
+    /// Example: `爱马哥`
+    pub name: String,
+    /// Logo商标注册号
+    ///
+    /// Example: `21312344`
+    pub number: String,
+    /// Logo商标有效期开始时间
+    ///
+    /// Example: `2025-09-08`
+    pub valid_begin_time: String,
+    /// Logo商标有效期结束时间
+    ///
+    /// Example: `2035-09-08`
+    pub valid_end_time: String,
+    /// Logo商标国际分类
+    ///
+    /// Example: `25`
+    pub international_class: String,
+    /// Logo商标注册人
+    ///
+    /// Example: `腾讯科技有限公司`
+    pub holder: String,
+}
 impl PostRequestTrademarkLogoTrademarkRegistrationCertificate {
-    /// A `PostRequestTrademarkLogoTrademarkRegistrationCertificate` with its required fields (`name`, `number`, `valid_begin_time`, `valid_end_time`, `international_class`, `holder`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrademarkLogoTrademarkRegistrationCertificate { certificate: Some(…), ..PostRequestTrademarkLogoTrademarkRegistrationCertificate::new(…) }`.
+    /// A `PostRequestTrademarkLogoTrademarkRegistrationCertificate` of its required fields (`name`, `number`, `valid_begin_time`, `valid_end_time`, `international_class`, `holder`), given by name in a [`PostRequestTrademarkLogoTrademarkRegistrationCertificateRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.certificate = Some(…))`.
     #[inline]
     pub fn new(
-        name: impl Into<String>,
-        number: impl Into<String>,
-        valid_begin_time: impl Into<String>,
-        valid_end_time: impl Into<String>,
-        international_class: impl Into<String>,
-        holder: impl Into<String>,
+        required: PostRequestTrademarkLogoTrademarkRegistrationCertificateRequired,
     ) -> Self {
+        let PostRequestTrademarkLogoTrademarkRegistrationCertificateRequired {
+            name,
+            number,
+            valid_begin_time,
+            valid_end_time,
+            international_class,
+            holder,
+        } = required;
         Self {
             certificate: None,
-            name: name.into(),
-            number: number.into(),
-            valid_begin_time: valid_begin_time.into(),
-            valid_end_time: valid_end_time.into(),
-            international_class: international_class.into(),
-            holder: holder.into(),
+            name,
+            number,
+            valid_begin_time,
+            valid_end_time,
+            international_class,
+            holder,
             license: None,
             authorization_begin_time: None,
             authorization_end_time: None,
@@ -369,6 +464,7 @@ pub enum PostRequestTrademarkTrademarkExists {
 });
 /// 商标注册证
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     /// 商标注册证
     ///
@@ -429,25 +525,55 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     certificate_list: "certificate_list" optional,
     license_list: "license_list" optional,
 });
+/// The required fields of [`PostRequestTrademarkTrademarkRegistrationCertificate`], each given by name (all of them: a missing one does not compile); [`PostRequestTrademarkTrademarkRegistrationCertificate::new`] takes them.
+pub struct PostRequestTrademarkTrademarkRegistrationCertificateRequired {
+    /// 商标名称
+    ///
+    /// Example: `爱马哥`
+    pub name: String,
+    /// 商标注册号
+    ///
+    /// Example: `12345678`
+    pub number: String,
+    /// 商标有效期开始时间
+    ///
+    /// Example: `2025-09-08`
+    pub valid_begin_time: String,
+    /// 商标有效期结束时间
+    ///
+    /// Example: `2035-09-08`
+    pub valid_end_time: String,
+    /// 商标国际分类
+    ///
+    /// Example: `25`
+    pub international_class: String,
+    /// 商标注册人
+    ///
+    /// Example: `腾讯科技有限公司`
+    pub holder: String,
+}
 impl PostRequestTrademarkTrademarkRegistrationCertificate {
-    /// A `PostRequestTrademarkTrademarkRegistrationCertificate` with its required fields (`name`, `number`, `valid_begin_time`, `valid_end_time`, `international_class`, `holder`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrademarkTrademarkRegistrationCertificate { certificate: Some(…), ..PostRequestTrademarkTrademarkRegistrationCertificate::new(…) }`.
+    /// A `PostRequestTrademarkTrademarkRegistrationCertificate` of its required fields (`name`, `number`, `valid_begin_time`, `valid_end_time`, `international_class`, `holder`), given by name in a [`PostRequestTrademarkTrademarkRegistrationCertificateRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.certificate = Some(…))`.
     #[inline]
     pub fn new(
-        name: impl Into<String>,
-        number: impl Into<String>,
-        valid_begin_time: impl Into<String>,
-        valid_end_time: impl Into<String>,
-        international_class: impl Into<String>,
-        holder: impl Into<String>,
+        required: PostRequestTrademarkTrademarkRegistrationCertificateRequired,
     ) -> Self {
+        let PostRequestTrademarkTrademarkRegistrationCertificateRequired {
+            name,
+            number,
+            valid_begin_time,
+            valid_end_time,
+            international_class,
+            holder,
+        } = required;
         Self {
             certificate: None,
-            name: name.into(),
-            number: number.into(),
-            valid_begin_time: valid_begin_time.into(),
-            valid_end_time: valid_end_time.into(),
-            international_class: international_class.into(),
-            holder: holder.into(),
+            name,
+            number,
+            valid_begin_time,
+            valid_end_time,
+            international_class,
+            holder,
             license: None,
             authorization_begin_time: None,
             authorization_end_time: None,
@@ -458,6 +584,7 @@ impl PostRequestTrademarkTrademarkRegistrationCertificate {
 }
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 微信支付申请单号
     ///
@@ -472,13 +599,21 @@ pub struct PostResponse {
     applyment_id: "applyment_id" optional,
     business_code: "business_code" required,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 业务申请编号
+    ///
+    /// Example: `1900013511_10000`
+    pub business_code: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`business_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`business_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
     #[inline]
-    pub fn new(business_code: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { business_code } = required;
         Self {
             applyment_id: None,
-            business_code: business_code.into(),
+            business_code,
         }
     }
 }
@@ -515,6 +650,7 @@ pub mod applyment_id {
         }
         /// The response of `GET /v3/brand/applyments/applyment-id/{applyment_id}` (根据申请单ID查询申请状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -552,12 +688,20 @@ pub mod applyment_id {
             reject_reason: "reject_reason" optional,
             brand_id: "brand_id" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付申请单号
+            ///
+            /// Example: `2000002124775691`
+            pub applyment_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { business_code: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`applyment_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_code = Some(…))`.
             #[inline]
-            pub fn new(applyment_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { applyment_id } = required;
                 Self {
-                    applyment_id: applyment_id.into(),
+                    applyment_id,
                     business_code: None,
                     applyment_state: None,
                     applyment_state_desc: None,
@@ -604,6 +748,7 @@ pub mod business_code {
         }
         /// The response of `GET /v3/brand/applyments/business-code/{business_code}` (根据业务申请编号查询申请状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -641,13 +786,21 @@ pub mod business_code {
             reject_reason: "reject_reason" optional,
             brand_id: "brand_id" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`business_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`business_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
             #[inline]
-            pub fn new(business_code: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { business_code } = required;
                 Self {
                     applyment_id: None,
-                    business_code: business_code.into(),
+                    business_code,
                     applyment_state: None,
                     applyment_state_desc: None,
                     authorization_confirmation_qr_code: None,
@@ -680,6 +833,7 @@ pub mod cancel_applyment {
     }
     /// The request of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 微信支付申请单号
         ///
@@ -696,6 +850,7 @@ pub mod cancel_applyment {
     });
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -710,16 +865,25 @@ pub mod cancel_applyment {
         applyment_id: "applyment_id" required,
         business_code: "business_code" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 微信支付申请单号
+        ///
+        /// Example: `2000002124775691`
+        pub applyment_id: String,
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` of its required fields (`applyment_id`, `business_code`).
+        /// A `PostResponse` of its required fields (`applyment_id`, `business_code`), given by name in a [`PostResponseRequired`].
         #[inline]
-        pub fn new(
-            applyment_id: impl Into<String>,
-            business_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { applyment_id, business_code } = required;
             Self {
-                applyment_id: applyment_id.into(),
-                business_code: business_code.into(),
+                applyment_id,
+                business_code,
             }
         }
     }

@@ -66,8 +66,11 @@ pub mod card_configs {
     }
     /// The request of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
     pub type GetRequest = crate::v3::brand::models::BusinessCodeRequest;
+    /// The required fields of [`GetRequest`].
+    pub type GetRequestRequired = crate::v3::brand::models::BusinessCodeRequestRequired;
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 业务申请编号
         ///
@@ -107,18 +110,30 @@ pub mod card_configs {
         reject_reason: "reject_reason" optional,
         actual_publish_time: "actual_publish_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+        /// 微信支付申请单号
+        ///
+        /// Example: `1111111111`
+        pub applyment_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_state: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`business_code`, `applyment_id`, `brand_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_state = Some(…))`.
         #[inline]
-        pub fn new(
-            business_code: impl Into<String>,
-            applyment_id: impl Into<String>,
-            brand_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { business_code, applyment_id, brand_id } = required;
             Self {
-                business_code: business_code.into(),
-                applyment_id: applyment_id.into(),
-                brand_id: brand_id.into(),
+                business_code,
+                applyment_id,
+                brand_id,
                 applyment_state: None,
                 scheduled_publish_time: None,
                 reject_reason: None,
@@ -130,6 +145,7 @@ pub mod card_configs {
     pub type GetResponseApplymentState = crate::v3::brand::models::ResponseApplymentState;
     /// The request of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 业务申请编号
         ///
@@ -153,17 +169,31 @@ pub mod card_configs {
         brand_customer_service: "brand_customer_service" required,
         service_list: "service_list" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 品牌客服信息
+        pub brand_customer_service: PostRequestBrandCustomerService,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`business_code`, `brand_id`, `brand_customer_service`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { brand_mini_program_info: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`business_code`, `brand_id`, `brand_customer_service`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_mini_program_info = Some(…))`.
         #[inline]
-        pub fn new(
-            business_code: impl Into<String>,
-            brand_id: impl Into<String>,
-            brand_customer_service: PostRequestBrandCustomerService,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                business_code,
+                brand_id,
+                brand_customer_service,
+            } = required;
             Self {
-                business_code: business_code.into(),
-                brand_id: brand_id.into(),
+                business_code,
+                brand_id,
                 brand_mini_program_info: None,
                 brand_customer_service,
                 service_list: None,
@@ -172,6 +202,7 @@ pub mod card_configs {
     }
     /// 品牌客服信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBrandCustomerService {
         /// 客服类型
         ///
@@ -196,12 +227,18 @@ pub mod card_configs {
         customer_service_path: "customer_service_path" optional,
         appid: "appid" optional,
     });
+    /// The required fields of [`PostRequestBrandCustomerService`], each given by name (all of them: a missing one does not compile); [`PostRequestBrandCustomerService::new`] takes them.
+    pub struct PostRequestBrandCustomerServiceRequired {
+        /// 客服类型
+        ///
+        /// Example: `MINI_PROGRAM`
+        pub customer_service_type: PostRequestBrandCustomerServiceCustomerServiceType,
+    }
     impl PostRequestBrandCustomerService {
-        /// A `PostRequestBrandCustomerService` with its required fields (`customer_service_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBrandCustomerService { customer_service_phone: Some(…), ..PostRequestBrandCustomerService::new(…) }`.
+        /// A `PostRequestBrandCustomerService` of its required fields (`customer_service_type`), given by name in a [`PostRequestBrandCustomerServiceRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.customer_service_phone = Some(…))`.
         #[inline]
-        pub fn new(
-            customer_service_type: PostRequestBrandCustomerServiceCustomerServiceType,
-        ) -> Self {
+        pub fn new(required: PostRequestBrandCustomerServiceRequired) -> Self {
+            let PostRequestBrandCustomerServiceRequired { customer_service_type } = required;
             Self {
                 customer_service_type,
                 customer_service_phone: None,
@@ -235,6 +272,7 @@ pub mod card_configs {
     });
     /// 品牌小程序信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBrandMiniProgramInfo {
         /// 公众账号ID
         ///
@@ -249,18 +287,27 @@ pub mod card_configs {
         appid: "appid" required,
         default_jump_path: "default_jump_path" optional,
     });
+    /// The required fields of [`PostRequestBrandMiniProgramInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBrandMiniProgramInfo::new`] takes them.
+    pub struct PostRequestBrandMiniProgramInfoRequired {
+        /// 公众账号ID
+        ///
+        /// Example: `wx1234567890abcdef`
+        pub appid: String,
+    }
     impl PostRequestBrandMiniProgramInfo {
-        /// A `PostRequestBrandMiniProgramInfo` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBrandMiniProgramInfo { default_jump_path: Some(…), ..PostRequestBrandMiniProgramInfo::new(…) }`.
+        /// A `PostRequestBrandMiniProgramInfo` of its required fields (`appid`), given by name in a [`PostRequestBrandMiniProgramInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.default_jump_path = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestBrandMiniProgramInfoRequired) -> Self {
+            let PostRequestBrandMiniProgramInfoRequired { appid } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 default_jump_path: None,
             }
         }
     }
     /// PostRequestServiceList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestServiceList {
         /// 服务分类名称
         ///
@@ -290,18 +337,30 @@ pub mod card_configs {
         service_jump_path: "service_jump_path" required,
         appid: "appid" optional,
     });
+    /// The required fields of [`PostRequestServiceList`], each given by name (all of them: a missing one does not compile); [`PostRequestServiceList::new`] takes them.
+    pub struct PostRequestServiceListRequired {
+        /// 服务跳转类型
+        ///
+        /// Example: `JUMP_MINI_PROGRAM`
+        pub service_jump_type: PostRequestServiceListServiceJumpType,
+        /// 服务跳转路径
+        ///
+        /// Example: `pages/shop/index`
+        pub service_jump_path: String,
+    }
     impl PostRequestServiceList {
-        /// A `PostRequestServiceList` with its required fields (`service_jump_type`, `service_jump_path`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestServiceList { service_classify_name: Some(…), ..PostRequestServiceList::new(…) }`.
+        /// A `PostRequestServiceList` of its required fields (`service_jump_type`, `service_jump_path`), given by name in a [`PostRequestServiceListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_classify_name = Some(…))`.
         #[inline]
-        pub fn new(
-            service_jump_type: PostRequestServiceListServiceJumpType,
-            service_jump_path: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestServiceListRequired) -> Self {
+            let PostRequestServiceListRequired {
+                service_jump_type,
+                service_jump_path,
+            } = required;
             Self {
                 service_classify_name: None,
                 service_name: None,
                 service_jump_type,
-                service_jump_path: service_jump_path.into(),
+                service_jump_path,
                 appid: None,
             }
         }
@@ -325,6 +384,7 @@ pub mod card_configs {
     });
     /// The response of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 业务申请编号
         ///
@@ -349,16 +409,25 @@ pub mod card_configs {
         applyment_id: "applyment_id" optional,
         card_preview_url: "card_preview_url" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`business_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`business_code`, `brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
         #[inline]
-        pub fn new(
-            business_code: impl Into<String>,
-            brand_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { business_code, brand_id } = required;
             Self {
-                business_code: business_code.into(),
-                brand_id: brand_id.into(),
+                business_code,
+                brand_id,
                 applyment_id: None,
                 card_preview_url: None,
             }
@@ -387,6 +456,7 @@ pub mod card_configs {
         }
         /// The request of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 业务申请编号
             ///
@@ -406,19 +476,28 @@ pub mod card_configs {
             applyment_id: "applyment_id" optional,
             brand_id: "brand_id" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { business_code: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_code = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { brand_id } = required;
                 Self {
                     business_code: None,
                     applyment_id: None,
-                    brand_id: brand_id.into(),
+                    brand_id,
                 }
             }
         }
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -443,18 +522,30 @@ pub mod card_configs {
             brand_id: "brand_id" required,
             applyment_state: "applyment_state" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+            /// 微信支付申请单号
+            ///
+            /// Example: `1111111111`
+            pub applyment_id: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_state: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`business_code`, `applyment_id`, `brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_state = Some(…))`.
             #[inline]
-            pub fn new(
-                business_code: impl Into<String>,
-                applyment_id: impl Into<String>,
-                brand_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { business_code, applyment_id, brand_id } = required;
                 Self {
-                    business_code: business_code.into(),
-                    applyment_id: applyment_id.into(),
-                    brand_id: brand_id.into(),
+                    business_code,
+                    applyment_id,
+                    brand_id,
                     applyment_state: None,
                 }
             }
@@ -487,8 +578,11 @@ pub mod card_configs {
         }
         /// The request of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         pub type GetRequest = crate::v3::brand::models::BusinessCodeRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::brand::models::BusinessCodeRequestRequired;
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 业务申请编号
             ///
@@ -518,18 +612,30 @@ pub mod card_configs {
             card_preview_url: "card_preview_url" optional,
             url_expired_time: "url_expired_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+            /// 微信支付申请单号
+            ///
+            /// Example: `1111111111`
+            pub applyment_id: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_preview_url: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`business_code`, `applyment_id`, `brand_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_preview_url = Some(…))`.
             #[inline]
-            pub fn new(
-                business_code: impl Into<String>,
-                applyment_id: impl Into<String>,
-                brand_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { business_code, applyment_id, brand_id } = required;
                 Self {
-                    business_code: business_code.into(),
-                    applyment_id: applyment_id.into(),
-                    brand_id: brand_id.into(),
+                    business_code,
+                    applyment_id,
+                    brand_id,
                     card_preview_url: None,
                     url_expired_time: None,
                 }
@@ -559,6 +665,7 @@ pub mod card_configs {
         }
         /// The request of `POST /v3/brand/card/card-configs/publish` (发布商家名片配置).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 业务申请编号
             ///
@@ -588,17 +695,26 @@ pub mod card_configs {
             publish_type: "publish_type" required,
             scheduled_publish_time: "scheduled_publish_time" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 发布方式
+            ///
+            /// Example: `SCHEDULED_PUBLISH`
+            pub publish_type: PostRequestPublishType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`, `publish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { business_code: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_id`, `publish_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_code = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                publish_type: PostRequestPublishType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { brand_id, publish_type } = required;
                 Self {
                     business_code: None,
                     applyment_id: None,
-                    brand_id: brand_id.into(),
+                    brand_id,
                     publish_type,
                     scheduled_publish_time: None,
                 }
@@ -608,6 +724,7 @@ pub mod card_configs {
         pub type PostRequestPublishType = crate::v3::brand::models::PublishType;
         /// The response of `POST /v3/brand/card/card-configs/publish` (发布商家名片配置).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -637,19 +754,39 @@ pub mod card_configs {
             publish_type: "publish_type" required,
             scheduled_publish_time: "scheduled_publish_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+            /// 微信支付申请单号
+            ///
+            /// Example: `1111111111`
+            pub applyment_id: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 发布方式
+            ///
+            /// Example: `SCHEDULED_PUBLISH`
+            pub publish_type: PostResponsePublishType,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`, `publish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { scheduled_publish_time: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`business_code`, `applyment_id`, `brand_id`, `publish_type`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scheduled_publish_time = Some(…))`.
             #[inline]
-            pub fn new(
-                business_code: impl Into<String>,
-                applyment_id: impl Into<String>,
-                brand_id: impl Into<String>,
-                publish_type: PostResponsePublishType,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    business_code,
+                    applyment_id,
+                    brand_id,
+                    publish_type,
+                } = required;
                 Self {
-                    business_code: business_code.into(),
-                    applyment_id: applyment_id.into(),
-                    brand_id: brand_id.into(),
+                    business_code,
+                    applyment_id,
+                    brand_id,
                     publish_type,
                     scheduled_publish_time: None,
                 }
@@ -712,6 +849,7 @@ pub mod card_links {
     }
     /// The request of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 品牌ID
         ///
@@ -736,12 +874,20 @@ pub mod card_links {
         page_index: query "page_index" optional,
         page_size: query "page_size" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 品牌ID
+        ///
+        /// Query parameter `brand_id`. Example: `120344`
+        pub brand_id: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { payment_scene: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payment_scene = Some(…))`.
         #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { brand_id } = required;
             Self {
-                brand_id: brand_id.into(),
+                brand_id,
                 payment_scene: None,
                 page_index: None,
                 page_size: None,
@@ -752,6 +898,7 @@ pub mod card_links {
     pub type GetRequestPaymentScene = crate::v3::brand::models::PaymentScene;
     /// The response of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 品牌ID
         ///
@@ -775,6 +922,7 @@ pub mod card_links {
     });
     /// GetResponseActiveLinkList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseActiveLinkList {
         /// 交易场景类型
         ///
@@ -801,10 +949,14 @@ pub mod card_links {
     pub type GetResponseActiveLinkListPaymentScene = crate::v3::brand::models::PaymentScene;
     /// The request of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
     pub type PostRequest = crate::v3::brand::models::BusinessCodeBrandIdRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::brand::models::BusinessCodeBrandIdRequestRequired;
     /// 交易场景类型
     pub type PostRequestPaymentScene = crate::v3::brand::models::PaymentScene;
     /// The response of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
     pub type PostResponse = crate::v3::brand::models::BusinessCodeBrandIdRequest;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::brand::models::BusinessCodeBrandIdRequestRequired;
     /// 交易场景类型
     pub type PostResponsePaymentScene = crate::v3::brand::models::PaymentScene;
     /// `/v3/brand/card/card-links/business-code`
@@ -846,6 +998,7 @@ pub mod card_links {
             }
             /// The request of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
@@ -855,15 +1008,24 @@ pub mod card_links {
             ::wechatpay::runtime::__private::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 品牌ID
+                ///
+                /// Query parameter `brand_id`. Example: `120344`
+                pub brand_id: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`brand_id`).
+                /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self { brand_id: brand_id.into() }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { brand_id } = required;
+                    Self { brand_id }
                 }
             }
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 业务申请编号
                 ///
@@ -908,16 +1070,25 @@ pub mod card_links {
                 configuration_state: "configuration_state" optional,
                 reject_reason: "reject_reason" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 业务申请编号
+                ///
+                /// Example: `1900013511_10000`
+                pub business_code: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`business_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { payment_scene: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`business_code`, `brand_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payment_scene = Some(…))`.
                 #[inline]
-                pub fn new(
-                    business_code: impl Into<String>,
-                    brand_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { business_code, brand_id } = required;
                     Self {
-                        business_code: business_code.into(),
-                        brand_id: brand_id.into(),
+                        business_code,
+                        brand_id,
                         payment_scene: None,
                         appid: None,
                         card_link_mchid: None,
@@ -980,6 +1151,7 @@ pub mod card_links {
         }
         /// The request of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 业务申请编号
             ///
@@ -994,21 +1166,28 @@ pub mod card_links {
             business_code: "business_code" required,
             brand_id: "brand_id" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`business_code`, `brand_id`).
+            /// A `PostRequest` of its required fields (`business_code`, `brand_id`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                business_code: impl Into<String>,
-                brand_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    business_code: business_code.into(),
-                    brand_id: brand_id.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { business_code, brand_id } = required;
+                Self { business_code, brand_id }
             }
         }
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -1018,13 +1197,19 @@ pub mod card_links {
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             business_code: "business_code" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`business_code`).
+            /// A `PostResponse` of its required fields (`business_code`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(business_code: impl Into<String>) -> Self {
-                Self {
-                    business_code: business_code.into(),
-                }
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { business_code } = required;
+                Self { business_code }
             }
         }
     }
@@ -1051,10 +1236,14 @@ pub mod card_links {
         }
         /// The request of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
         pub type PostRequest = crate::v3::brand::models::BrandIdRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::brand::models::BrandIdRequestRequired;
         /// 交易场景类型
         pub type PostRequestPaymentScene = crate::v3::brand::models::PaymentScene;
         /// The response of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
         pub type PostResponse = crate::v3::brand::models::BrandIdRequest;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::brand::models::BrandIdRequestRequired;
         /// 交易场景类型
         pub type PostResponsePaymentScene = crate::v3::brand::models::PaymentScene;
     }

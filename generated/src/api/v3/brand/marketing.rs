@@ -47,6 +47,7 @@ pub mod shake_activities {
         }
         /// The request of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 品牌ID
             ///
@@ -76,12 +77,28 @@ pub mod shake_activities {
             activity_state: query "activity_state" optional,
             audit_state: query "audit_state" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 品牌ID
+            ///
+            /// Query parameter `brand_id`. Example: `120344`
+            pub brand_id: String,
+            /// 分页大小
+            ///
+            /// Query parameter `limit`. Example: `5`
+            pub limit: i64,
+            /// 分页页码
+            ///
+            /// Query parameter `offset`. Example: `10`
+            pub offset: i64,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`brand_id`, `limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { activity_state: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`brand_id`, `limit`, `offset`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.activity_state = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>, limit: i64, offset: i64) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { brand_id, limit, offset } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     limit,
                     offset,
                     activity_state: None,
@@ -95,6 +112,7 @@ pub mod shake_activities {
         pub type GetRequestAuditState = crate::v3::brand::models::AuditState;
         /// The response of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 分页页码
             pub offset: i64,
@@ -111,10 +129,18 @@ pub mod shake_activities {
             total_count: "total_count" optional,
             data: "data" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分页页码
+            pub offset: i64,
+            /// 分页大小
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     offset,
                     limit,
@@ -125,6 +151,7 @@ pub mod shake_activities {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 活动id
             pub id: Option<String>,
@@ -187,6 +214,7 @@ pub mod shake_activities {
         });
         /// 商品券
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataProductCoupon {
             /// 商品券ID
             ///
@@ -201,6 +229,7 @@ pub mod shake_activities {
         });
         /// GetResponseDataProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataProductCouponStockList {
             /// 批次ID
             ///
@@ -212,6 +241,7 @@ pub mod shake_activities {
         });
         /// 投放时间范围
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataTimeRange {
             /// 开始时间
             ///

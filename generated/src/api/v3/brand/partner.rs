@@ -105,6 +105,7 @@ pub mod card_member {
         }
         /// The request of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 品牌id
             ///
@@ -129,12 +130,20 @@ pub mod card_member {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 品牌id
+            ///
+            /// Query parameter `brand_id`. Example: `1004`
+            pub brand_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { state: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { brand_id } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     state: None,
                     offset: None,
                     limit: None,
@@ -145,6 +154,7 @@ pub mod card_member {
         pub type GetRequestState = crate::v3::brand::models::State;
         /// The response of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 总数量
             ///
@@ -167,10 +177,22 @@ pub mod card_member {
             limit: "limit" required,
             data: "data" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分页页码
+            ///
+            /// Example: `1`
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Example: `20`
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     total_count: None,
                     offset,
@@ -181,6 +203,7 @@ pub mod card_member {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 会员卡模板ID
             ///
@@ -316,6 +339,7 @@ pub mod card_member {
         pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::ResponseType;
         /// The request of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -403,35 +427,74 @@ pub mod card_member {
             purchase_information: "purchase_information" optional,
             user_information: "user_information" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 商户AppId
+            ///
+            /// Example: `wxea9c30890f48d5ae`
+            pub appid: String,
+            /// 会员卡类型
+            pub card_type: PostRequestCardType,
+            /// 卡名称
+            ///
+            /// Example: `测试卡`
+            pub card_title: String,
+            /// 卡背景颜色
+            ///
+            /// Example: `#FFFF00`
+            pub card_color: String,
+            /// 卡背景图URL
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+            pub card_picture_url: String,
+            /// 会员卡code分配类型
+            pub code_mode: PostRequestCodeMode,
+            /// 会员码型
+            pub code_type: PostRequestCodeType,
+            /// 会员权益
+            ///
+            /// Example: `会员折扣、专属价`
+            pub benefits: String,
+            /// 回调地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+            pub notify_url: String,
+            /// 会员卡有效期
+            pub valid_date_information: PostRequestValidDateInformation,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`, `appid`, `card_type`, `card_title`, `card_color`, `card_picture_url`, `code_mode`, `code_type`, `benefits`, `notify_url`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { code_jump_information: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_id`, `appid`, `card_type`, `card_title`, `card_color`, `card_picture_url`, `code_mode`, `code_type`, `benefits`, `notify_url`, `valid_date_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.code_jump_information = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                brand_id: impl Into<String>,
-                appid: impl Into<String>,
-                card_type: PostRequestCardType,
-                card_title: impl Into<String>,
-                card_color: impl Into<String>,
-                card_picture_url: impl Into<String>,
-                code_mode: PostRequestCodeMode,
-                code_type: PostRequestCodeType,
-                benefits: impl Into<String>,
-                notify_url: impl Into<String>,
-                valid_date_information: PostRequestValidDateInformation,
-            ) -> Self {
-                Self {
-                    brand_id: brand_id.into(),
-                    appid: appid.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    brand_id,
+                    appid,
                     card_type,
-                    card_title: card_title.into(),
-                    card_color: card_color.into(),
-                    card_picture_url: card_picture_url.into(),
+                    card_title,
+                    card_color,
+                    card_picture_url,
+                    code_mode,
+                    code_type,
+                    benefits,
+                    notify_url,
+                    valid_date_information,
+                } = required;
+                Self {
+                    brand_id,
+                    appid,
+                    card_type,
+                    card_title,
+                    card_color,
+                    card_picture_url,
                     code_mode,
                     code_type,
                     code_jump_information: None,
-                    benefits: benefits.into(),
-                    notify_url: notify_url.into(),
+                    benefits,
+                    notify_url,
                     need_pinned: None,
                     need_display_level: None,
                     init_level: None,
@@ -469,10 +532,13 @@ pub mod card_member {
         pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::models::Type;
         /// 会员卡有效期
         pub type PostRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
+        /// The required fields of [`PostRequestValidDateInformation`].
+        pub type PostRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
         /// 有效期类型
         pub type PostRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 会员卡模板ID
             ///
@@ -578,36 +644,75 @@ pub mod card_member {
             create_time: "create_time" optional,
             update_time: "update_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 商户AppId
+            ///
+            /// Example: `wxea9c30890f48d5ae`
+            pub appid: String,
+            /// 会员卡类型
+            pub card_type: PostResponseCardType,
+            /// 卡名称
+            ///
+            /// Example: `测试卡`
+            pub card_title: String,
+            /// 卡背景颜色
+            ///
+            /// Example: `#FFFF00`
+            pub card_color: String,
+            /// 卡背景图URL
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+            pub card_picture_url: String,
+            /// 会员卡code分配类型
+            pub code_mode: PostResponseCodeMode,
+            /// 会员码型
+            pub code_type: PostResponseCodeType,
+            /// 会员权益
+            ///
+            /// Example: `会员折扣、专属价`
+            pub benefits: String,
+            /// 回调地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+            pub notify_url: String,
+            /// 会员卡有效期
+            pub valid_date_information: PostResponseValidDateInformation,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`brand_id`, `appid`, `card_type`, `card_title`, `card_color`, `card_picture_url`, `code_mode`, `code_type`, `benefits`, `notify_url`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`brand_id`, `appid`, `card_type`, `card_title`, `card_color`, `card_picture_url`, `code_mode`, `code_type`, `benefits`, `notify_url`, `valid_date_information`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_id = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                brand_id: impl Into<String>,
-                appid: impl Into<String>,
-                card_type: PostResponseCardType,
-                card_title: impl Into<String>,
-                card_color: impl Into<String>,
-                card_picture_url: impl Into<String>,
-                code_mode: PostResponseCodeMode,
-                code_type: PostResponseCodeType,
-                benefits: impl Into<String>,
-                notify_url: impl Into<String>,
-                valid_date_information: PostResponseValidDateInformation,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    brand_id,
+                    appid,
+                    card_type,
+                    card_title,
+                    card_color,
+                    card_picture_url,
+                    code_mode,
+                    code_type,
+                    benefits,
+                    notify_url,
+                    valid_date_information,
+                } = required;
                 Self {
                     card_id: None,
-                    brand_id: brand_id.into(),
-                    appid: appid.into(),
+                    brand_id,
+                    appid,
                     card_type,
-                    card_title: card_title.into(),
-                    card_color: card_color.into(),
-                    card_picture_url: card_picture_url.into(),
+                    card_title,
+                    card_color,
+                    card_picture_url,
                     code_mode,
                     code_type,
                     code_jump_information: None,
-                    benefits: benefits.into(),
-                    notify_url: notify_url.into(),
+                    benefits,
+                    notify_url,
                     need_pinned: None,
                     need_display_level: None,
                     init_level: None,
@@ -710,8 +815,12 @@ pub mod card_member {
             }
             /// The request of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
             pub type DeleteRequest = crate::v3::brand::models::BrandIdRequest2;
+            /// The required fields of [`DeleteRequest`].
+            pub type DeleteRequestRequired = crate::v3::brand::models::BrandIdRequest2Required;
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
             pub type DeleteResponse = crate::v3::brand::models::CardIdResponse;
+            /// The required fields of [`DeleteResponse`].
+            pub type DeleteResponseRequired = crate::v3::brand::models::CardIdResponseRequired;
             /// 储值信息
             pub type DeleteResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
             /// 会员卡类型
@@ -742,8 +851,12 @@ pub mod card_member {
             pub type DeleteResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             pub type GetRequest = crate::v3::brand::models::BrandIdRequest2;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::brand::models::BrandIdRequest2Required;
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             pub type GetResponse = crate::v3::brand::models::CardIdResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::brand::models::CardIdResponseRequired;
             /// 储值信息
             pub type GetResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
             /// 会员卡类型
@@ -774,6 +887,7 @@ pub mod card_member {
             pub type GetResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -847,12 +961,20 @@ pub mod card_member {
                 purchase_information: "purchase_information" optional,
                 user_information: "user_information" optional,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { card_title: Some(…), ..PatchRequest::new(…) }`.
+                /// A `PatchRequest` of its required fields (`brand_id`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_title = Some(…))`.
                 #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired { brand_id } = required;
                     Self {
-                        brand_id: brand_id.into(),
+                        brand_id,
                         card_title: None,
                         card_color: None,
                         card_picture_url: None,
@@ -890,10 +1012,13 @@ pub mod card_member {
             pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::models::Type;
             /// 会员卡有效期
             pub type PatchRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
+            /// The required fields of [`PatchRequestValidDateInformation`].
+            pub type PatchRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
             pub type PatchRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchResponse {
                 /// 会员卡模板ID
                 ///
@@ -999,33 +1124,66 @@ pub mod card_member {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+            pub struct PatchResponseRequired {
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 卡名称
+                ///
+                /// Example: `测试卡`
+                pub card_title: String,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: String,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: String,
+                /// 会员权益
+                ///
+                /// Example: `会员折扣、专属价`
+                pub benefits: String,
+                /// 回调地址
+                ///
+                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+                pub notify_url: String,
+                /// 会员卡有效期
+                pub valid_date_information: PatchResponseValidDateInformation,
+            }
             impl PatchResponse {
-                /// A `PatchResponse` with its required fields (`card_id`, `brand_id`, `card_title`, `card_color`, `card_picture_url`, `benefits`, `notify_url`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { appid: Some(…), ..PatchResponse::new(…) }`.
+                /// A `PatchResponse` of its required fields (`card_id`, `brand_id`, `card_title`, `card_color`, `card_picture_url`, `benefits`, `notify_url`, `valid_date_information`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    card_id: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    card_title: impl Into<String>,
-                    card_color: impl Into<String>,
-                    card_picture_url: impl Into<String>,
-                    benefits: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    valid_date_information: PatchResponseValidDateInformation,
-                ) -> Self {
+                pub fn new(required: PatchResponseRequired) -> Self {
+                    let PatchResponseRequired {
+                        card_id,
+                        brand_id,
+                        card_title,
+                        card_color,
+                        card_picture_url,
+                        benefits,
+                        notify_url,
+                        valid_date_information,
+                    } = required;
                     Self {
-                        card_id: card_id.into(),
-                        brand_id: brand_id.into(),
+                        card_id,
+                        brand_id,
                         appid: None,
                         card_type: None,
-                        card_title: card_title.into(),
-                        card_color: card_color.into(),
-                        card_picture_url: card_picture_url.into(),
+                        card_title,
+                        card_color,
+                        card_picture_url,
                         code_mode: None,
                         code_type: None,
                         code_jump_information: None,
-                        benefits: benefits.into(),
-                        notify_url: notify_url.into(),
+                        benefits,
+                        notify_url,
                         need_pinned: None,
                         need_display_level: None,
                         init_level: None,
@@ -1093,6 +1251,7 @@ pub mod card_member {
                 }
                 /// The request of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌id
                     ///
@@ -1102,15 +1261,24 @@ pub mod card_member {
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌id
+                    ///
+                    /// Example: `1004`
+                    pub brand_id: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`).
+                    /// A `PostRequest` of its required fields (`brand_id`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(brand_id: impl Into<String>) -> Self {
-                        Self { brand_id: brand_id.into() }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { brand_id } = required;
+                        Self { brand_id }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商家请求单号
                     ///
@@ -1224,17 +1392,26 @@ pub mod card_member {
                     create_time: "create_time" optional,
                     update_time: "update_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 会员卡模板ID
+                    ///
+                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    pub card_id: String,
+                    /// 品牌ID
+                    ///
+                    /// Example: `1004`
+                    pub brand_id: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`card_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_request_no: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`card_id`, `brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        card_id: impl Into<String>,
-                        brand_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { card_id, brand_id } = required;
                         Self {
                             out_request_no: None,
-                            card_id: card_id.into(),
-                            brand_id: brand_id.into(),
+                            card_id,
+                            brand_id,
                             appid: None,
                             card_type: None,
                             card_title: None,
@@ -1274,6 +1451,7 @@ pub mod card_member {
                 pub type PostResponseCodeType = crate::v3::brand::models::CodeType;
                 /// 会员中心信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponseMemberInformation {
                     /// 会员中心跳转AppID
                     ///
@@ -1361,6 +1539,7 @@ pub mod card_member {
         }
         /// The request of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 品牌id
             ///
@@ -1390,12 +1569,28 @@ pub mod card_member {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 品牌id
+            ///
+            /// Query parameter `brand_id`. Example: `1004`
+            pub brand_id: String,
+            /// 请求资源起始位置
+            ///
+            /// Query parameter `offset`. Example: `10`
+            pub offset: i64,
+            /// 最大资源条数
+            ///
+            /// Query parameter `limit`. Example: `5`
+            pub limit: i64,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`brand_id`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { card_id: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`brand_id`, `offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_id = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>, offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { brand_id, offset, limit } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     card_id: None,
                     activity_state: None,
                     offset,
@@ -1407,6 +1602,7 @@ pub mod card_member {
         pub type GetRequestActivityState = crate::v3::brand::models::RequestActivityState;
         /// The response of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 活动列表
             pub data: Option<Vec<GetResponseData>>,
@@ -1429,10 +1625,22 @@ pub mod card_member {
             limit: "limit" required,
             total_count: "total_count" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 请求资源起始位置
+            ///
+            /// Example: `10`
+            pub offset: i64,
+            /// 最大资源条数
+            ///
+            /// Example: `5`
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     data: None,
                     offset,
@@ -1443,6 +1651,7 @@ pub mod card_member {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 商户请求单号
             ///
@@ -1530,6 +1739,7 @@ pub mod card_member {
         pub type GetResponseDataProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户请求单号
             ///
@@ -1582,31 +1792,72 @@ pub mod card_member {
             apply_total: "apply_total" required,
             product_coupon_stock_list: "product_coupon_stock_list" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户请求单号
+            ///
+            /// Example: `100002322019090134234sfdf`
+            pub out_request_no: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 会员卡ID
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+            /// 活动渠道
+            ///
+            /// Example: `MECHANT_APP_COMPONENT`
+            pub activity_channel: PostRequestActivityChannel,
+            /// 活动主标题
+            ///
+            /// Example: `入会享券`
+            pub title: String,
+            /// 活动主标题
+            ///
+            /// Example: `5张满减券`
+            pub sub_title: String,
+            /// 活动开始时间
+            ///
+            /// Example: `2020-01-20T13:29:35.120+08:00`
+            pub begin_time: String,
+            /// 活动结束时间
+            ///
+            /// Example: `2020-01-29T13:29:35.120+08:00`
+            pub end_time: String,
+            /// 活动总库存
+            ///
+            /// Example: `1000`
+            pub apply_total: i64,
+            /// 商品券批次列表
+            pub product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `activity_channel`, `title`, `sub_title`, `begin_time`, `end_time`, `apply_total`, `product_coupon_stock_list`).
+            /// A `PostRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `activity_channel`, `title`, `sub_title`, `begin_time`, `end_time`, `apply_total`, `product_coupon_stock_list`), given by name in a [`PostRequestRequired`].
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_request_no: impl Into<String>,
-                brand_id: impl Into<String>,
-                card_id: impl Into<String>,
-                activity_channel: PostRequestActivityChannel,
-                title: impl Into<String>,
-                sub_title: impl Into<String>,
-                begin_time: impl Into<String>,
-                end_time: impl Into<String>,
-                apply_total: i64,
-                product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
-            ) -> Self {
-                Self {
-                    out_request_no: out_request_no.into(),
-                    brand_id: brand_id.into(),
-                    card_id: card_id.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_request_no,
+                    brand_id,
+                    card_id,
                     activity_channel,
-                    title: title.into(),
-                    sub_title: sub_title.into(),
-                    begin_time: begin_time.into(),
-                    end_time: end_time.into(),
+                    title,
+                    sub_title,
+                    begin_time,
+                    end_time,
+                    apply_total,
+                    product_coupon_stock_list,
+                } = required;
+                Self {
+                    out_request_no,
+                    brand_id,
+                    card_id,
+                    activity_channel,
+                    title,
+                    sub_title,
+                    begin_time,
+                    end_time,
                     apply_total,
                     product_coupon_stock_list,
                 }
@@ -1616,6 +1867,7 @@ pub mod card_member {
         pub type PostRequestActivityChannel = crate::v3::brand::models::ActivityChannel;
         /// PostRequestProductCouponStockList
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestProductCouponStockList {
             /// 商品券ID
             ///
@@ -1630,21 +1882,34 @@ pub mod card_member {
             product_coupon_id: "product_coupon_id" required,
             stock_id: "stock_id" required,
         });
+        /// The required fields of [`PostRequestProductCouponStockList`], each given by name (all of them: a missing one does not compile); [`PostRequestProductCouponStockList::new`] takes them.
+        pub struct PostRequestProductCouponStockListRequired {
+            /// 商品券ID
+            ///
+            /// Example: `701138812971763025610907319729`
+            pub product_coupon_id: String,
+            /// 批次ID
+            ///
+            /// Example: `98065001`
+            pub stock_id: String,
+        }
         impl PostRequestProductCouponStockList {
-            /// A `PostRequestProductCouponStockList` of its required fields (`product_coupon_id`, `stock_id`).
+            /// A `PostRequestProductCouponStockList` of its required fields (`product_coupon_id`, `stock_id`), given by name in a [`PostRequestProductCouponStockListRequired`].
             #[inline]
-            pub fn new(
-                product_coupon_id: impl Into<String>,
-                stock_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestProductCouponStockListRequired) -> Self {
+                let PostRequestProductCouponStockListRequired {
+                    product_coupon_id,
+                    stock_id,
+                } = required;
                 Self {
-                    product_coupon_id: product_coupon_id.into(),
-                    stock_id: stock_id.into(),
+                    product_coupon_id,
+                    stock_id,
                 }
             }
         }
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户请求单号
             ///
@@ -1722,31 +1987,72 @@ pub mod card_member {
             create_time: "create_time" optional,
             modify_time: "modify_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户请求单号
+            ///
+            /// Example: `100002322019090134234sfdf`
+            pub out_request_no: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 会员卡ID
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+            /// 活动渠道
+            ///
+            /// Example: `MECHANT_APP_COMPONENT`
+            pub activity_channel: PostResponseActivityChannel,
+            /// 活动主标题
+            ///
+            /// Example: `入会享券`
+            pub title: String,
+            /// 活动主标题
+            ///
+            /// Example: `5张满减券`
+            pub sub_title: String,
+            /// 活动开始时间
+            ///
+            /// Example: `2020-01-20T13:29:35.120+08:00`
+            pub begin_time: String,
+            /// 活动结束时间
+            ///
+            /// Example: `2020-01-29T13:29:35.120+08:00`
+            pub end_time: String,
+            /// 活动总库存
+            ///
+            /// Example: `1000`
+            pub apply_total: i64,
+            /// 商品券批次列表
+            pub product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_request_no`, `brand_id`, `card_id`, `activity_channel`, `title`, `sub_title`, `begin_time`, `end_time`, `apply_total`, `product_coupon_stock_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { apply_available: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_request_no`, `brand_id`, `card_id`, `activity_channel`, `title`, `sub_title`, `begin_time`, `end_time`, `apply_total`, `product_coupon_stock_list`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.apply_available = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_request_no: impl Into<String>,
-                brand_id: impl Into<String>,
-                card_id: impl Into<String>,
-                activity_channel: PostResponseActivityChannel,
-                title: impl Into<String>,
-                sub_title: impl Into<String>,
-                begin_time: impl Into<String>,
-                end_time: impl Into<String>,
-                apply_total: i64,
-                product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
-            ) -> Self {
-                Self {
-                    out_request_no: out_request_no.into(),
-                    brand_id: brand_id.into(),
-                    card_id: card_id.into(),
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_request_no,
+                    brand_id,
+                    card_id,
                     activity_channel,
-                    title: title.into(),
-                    sub_title: sub_title.into(),
-                    begin_time: begin_time.into(),
-                    end_time: end_time.into(),
+                    title,
+                    sub_title,
+                    begin_time,
+                    end_time,
+                    apply_total,
+                    product_coupon_stock_list,
+                } = required;
+                Self {
+                    out_request_no,
+                    brand_id,
+                    card_id,
+                    activity_channel,
+                    title,
+                    sub_title,
+                    begin_time,
+                    end_time,
                     apply_total,
                     apply_available: None,
                     product_coupon_stock_list,
@@ -1806,8 +2112,12 @@ pub mod card_member {
             }
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             pub type GetRequest = crate::v3::brand::models::BrandIdRequest2;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::brand::models::BrandIdRequest2Required;
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             pub type GetResponse = crate::v3::brand::models::OutRequestNoResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::brand::models::OutRequestNoResponseRequired;
             /// 活动渠道
             pub type GetResponseActivityChannel = crate::v3::brand::models::ActivityChannel;
             /// 活动状态
@@ -1816,6 +2126,7 @@ pub mod card_member {
             pub type GetResponseProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -1845,27 +2156,52 @@ pub mod card_member {
                 begin_time: "begin_time" required,
                 end_time: "end_time" required,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 活动主标题
+                ///
+                /// Example: `入会享券`
+                pub title: String,
+                /// 活动主标题
+                ///
+                /// Example: `5张满减券`
+                pub sub_title: String,
+                /// 活动开始时间
+                ///
+                /// Example: `2020-01-20T13:29:35.120+08:00`
+                pub begin_time: String,
+                /// 活动结束时间
+                ///
+                /// Example: `2020-01-29T13:29:35.120+08:00`
+                pub end_time: String,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` of its required fields (`brand_id`, `title`, `sub_title`, `begin_time`, `end_time`).
+                /// A `PatchRequest` of its required fields (`brand_id`, `title`, `sub_title`, `begin_time`, `end_time`), given by name in a [`PatchRequestRequired`].
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    title: impl Into<String>,
-                    sub_title: impl Into<String>,
-                    begin_time: impl Into<String>,
-                    end_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired {
+                        brand_id,
+                        title,
+                        sub_title,
+                        begin_time,
+                        end_time,
+                    } = required;
                     Self {
-                        brand_id: brand_id.into(),
-                        title: title.into(),
-                        sub_title: sub_title.into(),
-                        begin_time: begin_time.into(),
-                        end_time: end_time.into(),
+                        brand_id,
+                        title,
+                        sub_title,
+                        begin_time,
+                        end_time,
                     }
                 }
             }
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchResponse {
                 /// 商户请求单号
                 ///
@@ -1945,30 +2281,58 @@ pub mod card_member {
                 create_time: "create_time" optional,
                 modify_time: "modify_time" optional,
             });
+            /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+            pub struct PatchResponseRequired {
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 活动主标题
+                ///
+                /// Example: `入会享券`
+                pub title: String,
+                /// 活动主标题
+                ///
+                /// Example: `5张满减券`
+                pub sub_title: String,
+                /// 活动开始时间
+                ///
+                /// Example: `2020-01-20T13:29:35.120+08:00`
+                pub begin_time: String,
+                /// 活动结束时间
+                ///
+                /// Example: `2020-01-29T13:29:35.120+08:00`
+                pub end_time: String,
+                /// 活动ID
+                ///
+                /// Example: `371067`
+                pub activity_id: String,
+            }
             impl PatchResponse {
-                /// A `PatchResponse` with its required fields (`brand_id`, `title`, `sub_title`, `begin_time`, `end_time`, `activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { out_request_no: Some(…), ..PatchResponse::new(…) }`.
+                /// A `PatchResponse` of its required fields (`brand_id`, `title`, `sub_title`, `begin_time`, `end_time`, `activity_id`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    title: impl Into<String>,
-                    sub_title: impl Into<String>,
-                    begin_time: impl Into<String>,
-                    end_time: impl Into<String>,
-                    activity_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PatchResponseRequired) -> Self {
+                    let PatchResponseRequired {
+                        brand_id,
+                        title,
+                        sub_title,
+                        begin_time,
+                        end_time,
+                        activity_id,
+                    } = required;
                     Self {
                         out_request_no: None,
-                        brand_id: brand_id.into(),
+                        brand_id,
                         card_id: None,
                         activity_channel: None,
-                        title: title.into(),
-                        sub_title: sub_title.into(),
-                        begin_time: begin_time.into(),
-                        end_time: end_time.into(),
+                        title,
+                        sub_title,
+                        begin_time,
+                        end_time,
                         apply_total: None,
                         apply_available: None,
                         product_coupon_stock_list: None,
-                        activity_id: activity_id.into(),
+                        activity_id,
                         activity_state: None,
                         create_time: None,
                         modify_time: None,
@@ -2004,6 +2368,7 @@ pub mod card_member {
                 }
                 /// The request of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -2013,15 +2378,25 @@ pub mod card_member {
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `1004`
+                    pub brand_id: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`).
+                    /// A `PostRequest` of its required fields (`brand_id`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(brand_id: impl Into<String>) -> Self {
-                        Self { brand_id: brand_id.into() }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { brand_id } = required;
+                        Self { brand_id }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
                 pub type PostResponse = crate::v3::brand::models::OutRequestNoResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::brand::models::OutRequestNoResponseRequired;
                 /// 活动渠道
                 pub type PostResponseActivityChannel = crate::v3::brand::models::ActivityChannel;
                 /// 活动状态
@@ -2054,6 +2429,8 @@ pub mod card_member {
         }
         /// The request of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
         pub type PostRequest = crate::v3::brand::models::BrandIdCardIdRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::brand::models::BrandIdCardIdRequestRequired;
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
         pub type PostResponse = crate::v3::brand::models::TokenResponse;
     }
@@ -2080,6 +2457,8 @@ pub mod card_member {
         }
         /// The request of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
         pub type PostRequest = crate::v3::brand::models::BrandIdCardIdRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::brand::models::BrandIdCardIdRequestRequired;
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
         pub type PostResponse = crate::v3::brand::models::TokenResponse;
     }
@@ -2130,6 +2509,7 @@ pub mod card_member {
         }
         /// The request of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 品牌id
             ///
@@ -2159,18 +2539,33 @@ pub mod card_member {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 品牌id
+            ///
+            /// Query parameter `brand_id`. Example: `1004`
+            pub brand_id: String,
+            /// 用户标识
+            ///
+            /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+            pub openid: String,
+            /// 分页页码
+            ///
+            /// Query parameter `offset`.
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Query parameter `limit`. Example: `20`
+            pub limit: i64,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`brand_id`, `openid`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { user_card_state: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`brand_id`, `openid`, `offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_card_state = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                openid: impl Into<String>,
-                offset: i64,
-                limit: i64,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { brand_id, openid, offset, limit } = required;
                 Self {
-                    brand_id: brand_id.into(),
-                    openid: openid.into(),
+                    brand_id,
+                    openid,
                     user_card_state: None,
                     offset,
                     limit,
@@ -2181,6 +2576,7 @@ pub mod card_member {
         pub type GetRequestUserCardState = crate::v3::brand::models::UserCardState;
         /// The response of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 总数量
             ///
@@ -2203,10 +2599,22 @@ pub mod card_member {
             limit: "limit" required,
             data: "data" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分页页码
+            ///
+            /// Example: `1`
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Example: `20`
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     total_count: None,
                     offset,
@@ -2217,6 +2625,7 @@ pub mod card_member {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 会员卡code
             ///
@@ -2367,6 +2776,7 @@ pub mod card_member {
             }
             /// The request of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 品牌id
                 ///
@@ -2386,23 +2796,33 @@ pub mod card_member {
                 card_id: query "card_id" required,
                 openid: query "openid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 品牌id
+                ///
+                /// Query parameter `brand_id`. Example: `1004`
+                pub brand_id: String,
+                /// 会员卡模版ID
+                ///
+                /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`brand_id`, `card_id`, `openid`).
+                /// A `GetRequest` of its required fields (`brand_id`, `card_id`, `openid`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    card_id: impl Into<String>,
-                    openid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        card_id: card_id.into(),
-                        openid: openid.into(),
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { brand_id, card_id, openid } = required;
+                    Self { brand_id, card_id, openid }
                 }
             }
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
             pub type GetResponse = crate::v3::brand::models::UserCardCodeResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::brand::models::UserCardCodeResponseRequired;
             /// 会员卡类型
             pub type GetResponseCardType = crate::v3::brand::models::CardType;
             /// 用户会员卡状态
@@ -2421,6 +2841,7 @@ pub mod card_member {
             pub type GetResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 会员卡模板ID
                 ///
@@ -2476,12 +2897,20 @@ pub mod card_member {
                 user_information: "user_information" optional,
                 attach: "attach" optional,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 会员卡模板ID
+                ///
+                /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` with its required fields (`card_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { brand_id: Some(…), ..PatchRequest::new(…) }`.
+                /// A `PatchRequest` of its required fields (`card_id`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_id = Some(…))`.
                 #[inline]
-                pub fn new(card_id: impl Into<String>) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired { card_id } = required;
                     Self {
-                        card_id: card_id.into(),
+                        card_id,
                         brand_id: None,
                         openid: None,
                         card_color: None,
@@ -2505,10 +2934,13 @@ pub mod card_member {
             pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// 会员卡有效期
             pub type PatchRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
+            /// The required fields of [`PatchRequestValidDateInformation`].
+            pub type PatchRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
             pub type PatchRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchResponse {
                 /// 会员卡code
                 ///
@@ -2585,29 +3017,55 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+            pub struct PatchResponseRequired {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡有效期
+                pub valid_date_information: PatchResponseValidDateInformation,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+            }
             impl PatchResponse {
-                /// A `PatchResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `valid_date_information`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { card_color: Some(…), ..PatchResponse::new(…) }`.
+                /// A `PatchResponse` of its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `valid_date_information`, `pickup_time`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_color = Some(…))`.
                 #[inline]
-                pub fn new(
-                    user_card_code: impl Into<String>,
-                    card_id: impl Into<String>,
-                    openid: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    valid_date_information: PatchResponseValidDateInformation,
-                    pickup_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PatchResponseRequired) -> Self {
+                    let PatchResponseRequired {
+                        user_card_code,
+                        card_id,
+                        openid,
+                        brand_id,
+                        valid_date_information,
+                        pickup_time,
+                    } = required;
                     Self {
-                        user_card_code: user_card_code.into(),
-                        card_id: card_id.into(),
-                        openid: openid.into(),
+                        user_card_code,
+                        card_id,
+                        openid,
                         card_color: None,
                         card_picture_url: None,
-                        brand_id: brand_id.into(),
+                        brand_id,
                         card_type: None,
                         phone_number: None,
                         level: None,
                         valid_date_information,
-                        pickup_time: pickup_time.into(),
+                        pickup_time,
                         user_information: None,
                         attach: None,
                         user_card_state: None,
@@ -2663,6 +3121,7 @@ pub mod card_member {
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 会员卡模版ID
                     ///
@@ -2716,19 +3175,37 @@ pub mod card_member {
                     attach: "attach" optional,
                     user_card_confirm_state: "user_card_confirm_state" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 会员卡模版ID
+                    ///
+                    /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    pub card_id: String,
+                    /// 品牌ID
+                    ///
+                    /// Example: `1004`
+                    pub brand_id: String,
+                    /// 用户标识
+                    ///
+                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                    pub openid: String,
+                    /// 会员开卡状态
+                    pub user_card_confirm_state: PostRequestUserCardConfirmState,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`card_id`, `brand_id`, `openid`, `user_card_confirm_state`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { card_color: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`card_id`, `brand_id`, `openid`, `user_card_confirm_state`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_color = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        card_id: impl Into<String>,
-                        brand_id: impl Into<String>,
-                        openid: impl Into<String>,
-                        user_card_confirm_state: PostRequestUserCardConfirmState,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            card_id,
+                            brand_id,
+                            openid,
+                            user_card_confirm_state,
+                        } = required;
                         Self {
-                            card_id: card_id.into(),
-                            brand_id: brand_id.into(),
-                            openid: openid.into(),
+                            card_id,
+                            brand_id,
+                            openid,
                             card_color: None,
                             card_picture_url: None,
                             phone_number: None,
@@ -2767,10 +3244,13 @@ pub mod card_member {
                 pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
                 /// 会员卡有效期
                 pub type PostRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
+                /// The required fields of [`PostRequestValidDateInformation`].
+                pub type PostRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
                 /// 有效期类型
                 pub type PostRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
@@ -2847,23 +3327,45 @@ pub mod card_member {
                     invalid_reason: "invalid_reason" optional,
                     invalid_time: "invalid_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 会员卡code
+                    ///
+                    /// Example: `478515832665`
+                    pub user_card_code: String,
+                    /// 会员卡模板ID
+                    ///
+                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    pub card_id: String,
+                    /// 用户标识
+                    ///
+                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                    pub openid: String,
+                    /// 品牌ID
+                    ///
+                    /// Example: `1004`
+                    pub brand_id: String,
+                    /// 会员卡有效期
+                    pub valid_date_information: PostResponseValidDateInformation,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_color: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `valid_date_information`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_color = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        user_card_code: impl Into<String>,
-                        card_id: impl Into<String>,
-                        openid: impl Into<String>,
-                        brand_id: impl Into<String>,
-                        valid_date_information: PostResponseValidDateInformation,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            user_card_code,
+                            card_id,
+                            openid,
+                            brand_id,
+                            valid_date_information,
+                        } = required;
                         Self {
-                            user_card_code: user_card_code.into(),
-                            card_id: card_id.into(),
-                            openid: openid.into(),
+                            user_card_code,
+                            card_id,
+                            openid,
                             card_color: None,
                             card_picture_url: None,
-                            brand_id: brand_id.into(),
+                            brand_id,
                             card_type: None,
                             phone_number: None,
                             level: None,
@@ -2919,6 +3421,7 @@ pub mod card_member {
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌id
                     ///
@@ -2943,24 +3446,38 @@ pub mod card_member {
                     openid: "openid" required,
                     invalid_reason: "invalid_reason" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌id
+                    ///
+                    /// Query parameter `brand_id`. Example: `1004`
+                    pub brand_id: String,
+                    /// 会员卡模版ID
+                    ///
+                    /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    pub card_id: String,
+                    /// 用户标识
+                    ///
+                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                    pub openid: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`brand_id`, `card_id`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { invalid_reason: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.invalid_reason = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        card_id: impl Into<String>,
-                        openid: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { brand_id, card_id, openid } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            card_id: card_id.into(),
-                            openid: openid.into(),
+                            brand_id,
+                            card_id,
+                            openid,
                             invalid_reason: None,
                         }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
                 pub type PostResponse = crate::v3::brand::models::UserCardCodeResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::brand::models::UserCardCodeResponseRequired;
                 /// 会员卡类型
                 pub type PostResponseCardType = crate::v3::brand::models::CardType;
                 /// 用户会员卡状态
@@ -3009,6 +3526,7 @@ pub mod card_member {
             }
             /// The request of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品牌ID
                 ///
@@ -3049,31 +3567,59 @@ pub mod card_member {
                 date_information: "date_information" required,
                 pickup_time: "pickup_time" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡有效期
+                pub date_information: PostRequestDateInformation,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`brand_id`, `card_id`, `openid`, `user_card_code`, `date_information`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { phone_number: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `openid`, `user_card_code`, `date_information`, `pickup_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.phone_number = Some(…))`.
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    card_id: impl Into<String>,
-                    openid: impl Into<String>,
-                    user_card_code: impl Into<String>,
-                    date_information: PostRequestDateInformation,
-                    pickup_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        brand_id,
+                        card_id,
+                        openid,
+                        user_card_code,
+                        date_information,
+                        pickup_time,
+                    } = required;
                     Self {
-                        brand_id: brand_id.into(),
-                        card_id: card_id.into(),
-                        openid: openid.into(),
-                        user_card_code: user_card_code.into(),
+                        brand_id,
+                        card_id,
+                        openid,
+                        user_card_code,
                         phone_number: None,
                         user_information: None,
                         date_information,
-                        pickup_time: pickup_time.into(),
+                        pickup_time,
                     }
                 }
             }
             /// 会员卡有效期
             pub type PostRequestDateInformation = crate::v3::brand::models::RequestValidDateInformation;
+            /// The required fields of [`PostRequestDateInformation`].
+            pub type PostRequestDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
             pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
             /// 用户开卡时填写的个人信息
@@ -3086,6 +3632,7 @@ pub mod card_member {
             pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 会员卡code
                 ///
@@ -3162,28 +3709,52 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_color: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `pickup_time`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_color = Some(…))`.
                 #[inline]
-                pub fn new(
-                    user_card_code: impl Into<String>,
-                    card_id: impl Into<String>,
-                    openid: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    pickup_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired {
+                        user_card_code,
+                        card_id,
+                        openid,
+                        brand_id,
+                        pickup_time,
+                    } = required;
                     Self {
-                        user_card_code: user_card_code.into(),
-                        card_id: card_id.into(),
-                        openid: openid.into(),
+                        user_card_code,
+                        card_id,
+                        openid,
                         card_color: None,
                         card_picture_url: None,
-                        brand_id: brand_id.into(),
+                        brand_id,
                         card_type: None,
                         phone_number: None,
                         level: None,
                         valid_date_information: None,
-                        pickup_time: pickup_time.into(),
+                        pickup_time,
                         user_information: None,
                         attach: None,
                         user_card_state: None,
@@ -3239,6 +3810,7 @@ pub mod card_member {
             }
             /// The request of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品牌ID
                 ///
@@ -3274,30 +3846,58 @@ pub mod card_member {
                 date_information: "date_information" required,
                 pickup_time: "pickup_time" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 加密的手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                pub phone_number: String,
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡有效期
+                pub date_information: PostRequestDateInformation,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`brand_id`, `card_id`, `phone_number`, `user_card_code`, `date_information`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_information: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `phone_number`, `user_card_code`, `date_information`, `pickup_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_information = Some(…))`.
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    card_id: impl Into<String>,
-                    phone_number: impl Into<String>,
-                    user_card_code: impl Into<String>,
-                    date_information: PostRequestDateInformation,
-                    pickup_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        brand_id,
+                        card_id,
+                        phone_number,
+                        user_card_code,
+                        date_information,
+                        pickup_time,
+                    } = required;
                     Self {
-                        brand_id: brand_id.into(),
-                        card_id: card_id.into(),
-                        phone_number: phone_number.into(),
-                        user_card_code: user_card_code.into(),
+                        brand_id,
+                        card_id,
+                        phone_number,
+                        user_card_code,
                         user_information: None,
                         date_information,
-                        pickup_time: pickup_time.into(),
+                        pickup_time,
                     }
                 }
             }
             /// 会员卡有效期
             pub type PostRequestDateInformation = crate::v3::brand::models::RequestValidDateInformation;
+            /// The required fields of [`PostRequestDateInformation`].
+            pub type PostRequestDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
             pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
             /// 用户开卡时填写的个人信息
@@ -3310,6 +3910,7 @@ pub mod card_member {
             pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 会员卡code
                 ///
@@ -3386,27 +3987,47 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`user_card_code`, `card_id`, `brand_id`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { openid: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`user_card_code`, `card_id`, `brand_id`, `pickup_time`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    user_card_code: impl Into<String>,
-                    card_id: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    pickup_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired {
+                        user_card_code,
+                        card_id,
+                        brand_id,
+                        pickup_time,
+                    } = required;
                     Self {
-                        user_card_code: user_card_code.into(),
-                        card_id: card_id.into(),
+                        user_card_code,
+                        card_id,
                         openid: None,
                         card_color: None,
                         card_picture_url: None,
-                        brand_id: brand_id.into(),
+                        brand_id,
                         card_type: None,
                         phone_number: None,
                         level: None,
                         valid_date_information: None,
-                        pickup_time: pickup_time.into(),
+                        pickup_time,
                         user_information: None,
                         attach: None,
                         user_card_state: None,
@@ -3456,8 +4077,12 @@ pub mod card_member {
         }
         /// The request of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
         pub type PostRequest = crate::v3::brand::models::BrandIdCardIdUserCardCodeRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::brand::models::BrandIdCardIdUserCardCodeRequestRequired;
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
         pub type PostResponse = crate::v3::brand::models::BrandIdCardIdUserCardCodeRequest;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::brand::models::BrandIdCardIdUserCardCodeRequestRequired;
     }
     /// `/v3/brand/partner/card-member/user-points`
     pub mod user_points {
@@ -3509,10 +4134,14 @@ pub mod card_member {
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
                 pub type PostRequest = crate::v3::brand::models::RecordIdRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::brand::models::RecordIdRequestRequired;
                 /// 积分兑券状态
                 pub type PostRequestState = crate::v3::brand::models::RequestState;
                 /// The response of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
                 pub type PostResponse = crate::v3::brand::models::RecordIdRequest;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::brand::models::RecordIdRequestRequired;
                 /// 积分兑券状态
                 pub type PostResponseState = crate::v3::brand::models::RequestState;
             }
@@ -3540,8 +4169,12 @@ pub mod card_member {
             }
             /// The request of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
             pub type PostRequest = crate::v3::brand::models::OutRequestNoRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::brand::models::OutRequestNoRequestRequired;
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
             pub type PostResponse = crate::v3::brand::models::OutRequestNoRequest;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::brand::models::OutRequestNoRequestRequired;
         }
     }
 }
@@ -3602,6 +4235,7 @@ pub mod store {
         }
         /// The request of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 品牌ID
             ///
@@ -3626,12 +4260,20 @@ pub mod store {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 品牌ID
+            ///
+            /// Query parameter `brand_id`. Example: `120344`
+            pub brand_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { store_state: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_state = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { brand_id } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     store_state: None,
                     offset: None,
                     limit: None,
@@ -3642,6 +4284,7 @@ pub mod store {
         pub type GetRequestStoreState = crate::v3::brand::models::StoreState;
         /// The response of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 品牌ID
             ///
@@ -3663,12 +4306,20 @@ pub mod store {
             total_count: "total_count" optional,
             data: "data" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { offset: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`brand_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { brand_id } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     offset: None,
                     limit: None,
                     total_count: None,
@@ -3678,6 +4329,7 @@ pub mod store {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 品牌ID
             ///
@@ -3735,6 +4387,7 @@ pub mod store {
         pub type GetResponseDataStoreState = crate::v3::brand::models::StoreState;
         /// The request of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -3753,15 +4406,22 @@ pub mod store {
             store_address: "store_address" required,
             store_business: "store_business" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌ID
+            ///
+            /// Example: `123456789`
+            pub brand_id: String,
+            /// 门店地址信息
+            pub store_address: PostRequestStoreAddress,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`, `store_address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { store_basics: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_id`, `store_address`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_basics = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                store_address: PostRequestStoreAddress,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { brand_id, store_address } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     store_basics: None,
                     store_address,
                     store_business: None,
@@ -3770,12 +4430,15 @@ pub mod store {
         }
         /// 门店地址信息
         pub type PostRequestStoreAddress = crate::v3::brand::models::RequestStoreAddress;
+        /// The required fields of [`PostRequestStoreAddress`].
+        pub type PostRequestStoreAddressRequired = crate::v3::brand::models::RequestStoreAddressRequired;
         /// 门店基础信息
         pub type PostRequestStoreBasics = crate::v3::brand::models::StoreBasics;
         /// 门店经营信息
         pub type PostRequestStoreBusiness = crate::v3::brand::models::StoreBusiness;
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 品牌ID
             ///
@@ -3817,12 +4480,20 @@ pub mod store {
             store_business: "store_business" optional,
             store_recipient: "store_recipient" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 品牌ID
+            ///
+            /// Example: `123456789`
+            pub brand_id: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { store_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_id = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { brand_id } = required;
                 Self {
-                    brand_id: brand_id.into(),
+                    brand_id,
                     store_id: None,
                     store_state: None,
                     audit_state: None,
@@ -3921,8 +4592,11 @@ pub mod store {
             }
             /// The request of `DELETE /v3/brand/partner/store/brandstores/{store_id}` (删除品牌门店).
             pub type DeleteRequest = crate::v3::brand::models::BrandIdRequest3;
+            /// The required fields of [`DeleteRequest`].
+            pub type DeleteRequestRequired = crate::v3::brand::models::BrandIdRequest3Required;
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
@@ -3932,15 +4606,25 @@ pub mod store {
             ::wechatpay::runtime::__private::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 品牌ID
+                ///
+                /// Query parameter `brand_id`. Example: `123456789`
+                pub brand_id: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`brand_id`).
+                /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self { brand_id: brand_id.into() }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { brand_id } = required;
+                    Self { brand_id }
                 }
             }
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             pub type GetResponse = crate::v3::brand::models::BrandIdResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::brand::models::BrandIdResponseRequired;
             /// 审核状态
             pub type GetResponseAuditState = crate::v3::brand::models::ResponseAuditState;
             /// 门店地址信息
@@ -3957,6 +4641,7 @@ pub mod store {
             pub type GetResponseStoreState = crate::v3::brand::models::StoreState;
             /// The request of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -3975,12 +4660,20 @@ pub mod store {
                 store_address: "store_address" optional,
                 store_business: "store_business" optional,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 品牌ID
+                ///
+                /// Example: `123456789`
+                pub brand_id: String,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { store_basics: Some(…), ..PatchRequest::new(…) }`.
+                /// A `PatchRequest` of its required fields (`brand_id`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_basics = Some(…))`.
                 #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired { brand_id } = required;
                     Self {
-                        brand_id: brand_id.into(),
+                        brand_id,
                         store_basics: None,
                         store_address: None,
                         store_business: None,
@@ -3989,12 +4682,16 @@ pub mod store {
             }
             /// 门店地址信息
             pub type PatchRequestStoreAddress = crate::v3::brand::models::RequestStoreAddress;
+            /// The required fields of [`PatchRequestStoreAddress`].
+            pub type PatchRequestStoreAddressRequired = crate::v3::brand::models::RequestStoreAddressRequired;
             /// 门店基础信息
             pub type PatchRequestStoreBasics = crate::v3::brand::models::StoreBasics;
             /// 门店经营信息
             pub type PatchRequestStoreBusiness = crate::v3::brand::models::StoreBusiness;
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             pub type PatchResponse = crate::v3::brand::models::BrandIdResponse;
+            /// The required fields of [`PatchResponse`].
+            pub type PatchResponseRequired = crate::v3::brand::models::BrandIdResponseRequired;
             /// 审核状态
             pub type PatchResponseAuditState = crate::v3::brand::models::ResponseAuditState;
             /// 门店地址信息
@@ -4032,6 +4729,7 @@ pub mod store {
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -4051,23 +4749,36 @@ pub mod store {
                     mchid: "mchid" required,
                     company_name: "company_name" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `123456789`
+                    pub brand_id: String,
+                    /// 门店收款商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub mchid: String,
+                    /// 门店收款主体
+                    ///
+                    /// Example: `腾讯科技（深圳）有限公司`
+                    pub company_name: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`, `company_name`).
+                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`, `company_name`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        mchid: impl Into<String>,
-                        company_name: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { brand_id, mchid, company_name } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            mchid: mchid.into(),
-                            company_name: company_name.into(),
+                            brand_id,
+                            mchid,
+                            company_name,
                         }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 品牌ID
                     ///
@@ -4123,8 +4834,12 @@ pub mod store {
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 pub type PostRequest = crate::v3::brand::models::BrandIdRequest3;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::brand::models::BrandIdRequest3Required;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 pub type PostResponse = crate::v3::brand::models::BrandIdStoreIdResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::brand::models::BrandIdStoreIdResponseRequired;
                 /// 门店状态
                 pub type PostResponseStoreState = crate::v3::brand::models::StoreState;
             }
@@ -4151,8 +4866,12 @@ pub mod store {
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
                 pub type PostRequest = crate::v3::brand::models::BrandIdRequest3;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::brand::models::BrandIdRequest3Required;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
                 pub type PostResponse = crate::v3::brand::models::BrandIdStoreIdResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::brand::models::BrandIdStoreIdResponseRequired;
                 /// 门店状态
                 pub type PostResponseStoreState = crate::v3::brand::models::StoreState;
             }
@@ -4181,6 +4900,7 @@ pub mod store {
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -4195,21 +4915,28 @@ pub mod store {
                     brand_id: "brand_id" required,
                     mchid: "mchid" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `123456789`
+                    pub brand_id: String,
+                    /// 门店收款商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub mchid: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`).
+                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            brand_id: brand_id.into(),
-                            mchid: mchid.into(),
-                        }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { brand_id, mchid } = required;
+                        Self { brand_id, mchid }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 解绑失败原因
                     ///

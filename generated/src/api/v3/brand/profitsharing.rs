@@ -57,6 +57,7 @@ pub mod brand_configs {
         }
         /// The response of `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` (查询最大分账比例API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -71,12 +72,20 @@ pub mod brand_configs {
             brand_mchid: "brand_mchid" required,
             max_ratio: "max_ratio" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 品牌主商户号
+            ///
+            /// Example: `1900000109`
+            pub brand_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`brand_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { max_ratio: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`brand_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.max_ratio = Some(…))`.
             #[inline]
-            pub fn new(brand_mchid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { brand_mchid } = required;
                 Self {
-                    brand_mchid: brand_mchid.into(),
+                    brand_mchid,
                     max_ratio: None,
                 }
             }
@@ -103,6 +112,7 @@ pub mod finish_order {
     }
     /// The request of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -127,25 +137,46 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         description: "description" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分帐单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账描述
+        ///
+        /// Example: `分账完结`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `description`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+                description,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                description: description.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+                description,
             }
         }
     }
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -170,18 +201,30 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分帐单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid, transaction_id, out_order_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 order_id: None,
             }
         }
@@ -238,6 +281,7 @@ pub mod orders {
     }
     /// The request of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -257,23 +301,36 @@ pub mod orders {
         transaction_id: query "transaction_id" required,
         out_order_no: query "out_order_no" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Query parameter `out_order_no`. Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`).
+        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid, transaction_id, out_order_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
             }
         }
     }
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -316,18 +373,30 @@ pub mod orders {
         finish_amount: "finish_amount" optional,
         finish_description: "finish_description" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { order_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid, transaction_id, out_order_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 status: None,
                 receivers: None,
@@ -338,6 +407,7 @@ pub mod orders {
     }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseReceivers {
         /// 分账接收方类型
         ///
@@ -413,6 +483,7 @@ pub mod orders {
     pub type GetResponseStatus = crate::v3::brand::models::Status;
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 品牌主商户号
         ///
@@ -453,25 +524,53 @@ pub mod orders {
         receivers: "receivers" required,
         finish: "finish" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 品牌主商户号
+        ///
+        /// Example: `1900000108`
+        pub brand_mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账接收方列表
+        pub receivers: Vec<PostRequestReceivers>,
+        /// 是否分账完成
+        pub finish: bool,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`brand_mchid`, `sub_mchid`, `appid`, `transaction_id`, `out_order_no`, `receivers`, `finish`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`brand_mchid`, `sub_mchid`, `appid`, `transaction_id`, `out_order_no`, `receivers`, `finish`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            brand_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            receivers: Vec<PostRequestReceivers>,
-            finish: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                brand_mchid,
+                sub_mchid,
+                appid,
+                transaction_id,
+                out_order_no,
+                receivers,
+                finish,
+            } = required;
             Self {
-                brand_mchid: brand_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                appid: appid.into(),
+                brand_mchid,
+                sub_mchid,
+                appid,
                 sub_appid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 receivers,
                 finish,
             }
@@ -479,6 +578,7 @@ pub mod orders {
     }
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestReceivers {
         /// 分账接收方类型
         ///
@@ -508,20 +608,35 @@ pub mod orders {
         description: "description" required,
         name: "name" optional,
     });
+    /// The required fields of [`PostRequestReceivers`], each given by name (all of them: a missing one does not compile); [`PostRequestReceivers::new`] takes them.
+    pub struct PostRequestReceiversRequired {
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostRequestReceiversType,
+        /// 分账接收方账号
+        ///
+        /// Example: `1900000109`
+        pub account: String,
+        /// 分账金额
+        ///
+        /// Example: `190`
+        pub amount: i64,
+        /// 分账描述
+        ///
+        /// Example: `1900000109分给商户1900000110`
+        pub description: String,
+    }
     impl PostRequestReceivers {
-        /// A `PostRequestReceivers` with its required fields (`type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { name: Some(…), ..PostRequestReceivers::new(…) }`.
+        /// A `PostRequestReceivers` of its required fields (`type_`, `account`, `amount`, `description`), given by name in a [`PostRequestReceiversRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(
-            type_: PostRequestReceiversType,
-            account: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestReceiversRequired) -> Self {
+            let PostRequestReceiversRequired { type_, account, amount, description } = required;
             Self {
                 type_,
-                account: account.into(),
+                account,
                 amount,
-                description: description.into(),
+                description,
                 name: None,
             }
         }
@@ -530,6 +645,7 @@ pub mod orders {
     pub type PostRequestReceiversType = crate::v3::brand::models::ResponseReceiversType;
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 品牌主商户号
         ///
@@ -567,20 +683,40 @@ pub mod orders {
         receivers: "receivers" optional,
         status: "status" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 品牌主商户号
+        ///
+        /// Example: `1900000108`
+        pub brand_mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`brand_mchid`, `sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`brand_mchid`, `sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            brand_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                brand_mchid,
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+            } = required;
             Self {
-                brand_mchid: brand_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                brand_mchid,
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 receivers: None,
                 status: None,
@@ -589,6 +725,7 @@ pub mod orders {
     }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseReceivers {
         /// 接收方类型
         ///
@@ -687,6 +824,7 @@ pub mod orders {
             }
             /// The response of `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` (查询订单剩余待分金额API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -701,12 +839,20 @@ pub mod orders {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信订单号
+                ///
+                /// Example: `4208450740201411110007820472`
+                pub transaction_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.unsplit_amount = Some(…))`.
                 #[inline]
-                pub fn new(transaction_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { transaction_id } = required;
                     Self {
-                        transaction_id: transaction_id.into(),
+                        transaction_id,
                         unsplit_amount: None,
                     }
                 }
@@ -753,6 +899,7 @@ pub mod receivers {
         }
         /// The request of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 品牌主商户号
             ///
@@ -792,22 +939,46 @@ pub mod receivers {
             name: "name" optional,
             relation_type: "relation_type" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌主商户号
+            ///
+            /// Example: `1900000108`
+            pub brand_mchid: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 分账接收方类型
+            ///
+            /// Example: `MERCHANT_ID`
+            pub type_: PostRequestType,
+            /// 分账接收方账号
+            ///
+            /// Example: `1900000109`
+            pub account: String,
+            /// 与品牌主商户的的关系类型
+            ///
+            /// Example: `SUPPLIER`
+            pub relation_type: PostRequestRelationType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_mchid`, `appid`, `type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_mchid`, `appid`, `type_`, `account`, `relation_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_mchid: impl Into<String>,
-                appid: impl Into<String>,
-                type_: PostRequestType,
-                account: impl Into<String>,
-                relation_type: PostRequestRelationType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    brand_mchid,
+                    appid,
+                    type_,
+                    account,
+                    relation_type,
+                } = required;
                 Self {
-                    brand_mchid: brand_mchid.into(),
-                    appid: appid.into(),
+                    brand_mchid,
+                    appid,
                     sub_appid: None,
                     type_,
-                    account: account.into(),
+                    account,
                     name: None,
                     relation_type,
                 }
@@ -846,6 +1017,8 @@ pub mod receivers {
         pub type PostRequestType = crate::v3::brand::models::ResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
         pub type PostResponse = crate::v3::brand::models::BrandMchidResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::brand::models::BrandMchidResponseRequired;
         /// 分账接收方类型
         pub type PostResponseType = crate::v3::brand::models::ResponseReceiversType;
     }
@@ -872,6 +1045,7 @@ pub mod receivers {
         }
         /// The request of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 品牌主商户号
             ///
@@ -901,21 +1075,36 @@ pub mod receivers {
             type_: "type" required,
             account: "account" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌主商户号
+            ///
+            /// Example: `1900000108`
+            pub brand_mchid: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 分账接收方类型
+            ///
+            /// Example: `MERCHANT_ID`
+            pub type_: PostRequestType,
+            /// 分账接收方账号
+            ///
+            /// Example: `1900000109`
+            pub account: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_mchid`, `appid`, `type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_mchid`, `appid`, `type_`, `account`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_mchid: impl Into<String>,
-                appid: impl Into<String>,
-                type_: PostRequestType,
-                account: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { brand_mchid, appid, type_, account } = required;
                 Self {
-                    brand_mchid: brand_mchid.into(),
-                    appid: appid.into(),
+                    brand_mchid,
+                    appid,
                     sub_appid: None,
                     type_,
-                    account: account.into(),
+                    account,
                 }
             }
         }
@@ -923,6 +1112,8 @@ pub mod receivers {
         pub type PostRequestType = crate::v3::brand::models::ResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
         pub type PostResponse = crate::v3::brand::models::BrandMchidResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::brand::models::BrandMchidResponseRequired;
         /// 分账接收方类型
         pub type PostResponseType = crate::v3::brand::models::ResponseReceiversType;
     }
@@ -965,6 +1156,7 @@ pub mod returnorders {
     }
     /// The request of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -989,16 +1181,25 @@ pub mod returnorders {
         order_id: query "order_id" optional,
         out_order_no: query "out_order_no" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户回退单号
+        ///
+        /// Query parameter `out_return_no`. Example: `R20190516001`
+        pub out_return_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`sub_mchid`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { order_id: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`sub_mchid`, `out_return_no`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_return_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid, out_return_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_return_no: out_return_no.into(),
+                sub_mchid,
+                out_return_no,
                 order_id: None,
                 out_order_no: None,
             }
@@ -1006,6 +1207,7 @@ pub mod returnorders {
     }
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -1060,20 +1262,40 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `p86691234`
+        pub out_return_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { return_mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            order_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            out_return_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired {
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                order_id: order_id.into(),
-                out_order_no: out_order_no.into(),
-                out_return_no: out_return_no.into(),
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
                 return_mchid: None,
                 return_no: None,
                 amount: None,
@@ -1110,6 +1332,7 @@ pub mod returnorders {
     pub type GetResponseResult = crate::v3::brand::models::Result;
     /// The request of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -1149,29 +1372,54 @@ pub mod returnorders {
         amount: "amount" required,
         description: "description" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 回退商户号
+        ///
+        /// Example: `86693852`
+        pub return_mchid: String,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 回退描述
+        ///
+        /// Example: `分账回退`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { order_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_return_no`, `return_mchid`, `amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_return_no: impl Into<String>,
-            return_mchid: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                out_return_no,
+                return_mchid,
+                amount,
+                description,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 order_id: None,
                 out_order_no: None,
-                out_return_no: out_return_no.into(),
-                return_mchid: return_mchid.into(),
+                out_return_no,
+                return_mchid,
                 amount,
-                description: description.into(),
+                description,
             }
         }
     }
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -1226,23 +1474,51 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 回退商户号
+        ///
+        /// Example: `86693852`
+        pub return_mchid: String,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { return_no: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_no = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            order_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            out_return_no: impl Into<String>,
-            return_mchid: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
+                return_mchid,
+                amount,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                order_id: order_id.into(),
-                out_order_no: out_order_no.into(),
-                out_return_no: out_return_no.into(),
-                return_mchid: return_mchid.into(),
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
+                return_mchid,
                 amount,
                 return_no: None,
                 result: None,

@@ -54,6 +54,7 @@ pub mod brands {
             }
             /// The response of `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` (获得品牌已授权且在生效中的产品权限信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -76,12 +77,20 @@ pub mod brands {
                 authorization_product: "authorization_product" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 品牌ID
+                ///
+                /// Example: `123456789`
+                pub brand_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorization_type: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`brand_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorization_type = Some(…))`.
                 #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { brand_id } = required;
                     Self {
-                        brand_id: brand_id.into(),
+                        brand_id,
                         authorization_type: None,
                         authorization_product: None,
                         update_time: None,

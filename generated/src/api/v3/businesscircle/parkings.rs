@@ -15,6 +15,7 @@ impl<'a> Parkings<'a> {
 }
 /// The request of `POST /v3/businesscircle/parkings` (商圈会员停车状态同步).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商圈商户ID
     ///
@@ -54,25 +55,46 @@ pub struct PostRequest {
     state: "state" required,
     time: "time" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 品牌ID
+    ///
+    /// Example: `1000`
+    pub brandid: i64,
+    /// 应用ID
+    ///
+    /// Example: `wx931386123456789e`
+    pub appid: String,
+    /// 用户标识
+    ///
+    /// Example: `oUpF8uMuAJOM2pxb1Q`
+    pub openid: String,
+    /// 车牌号
+    ///
+    /// Example: `粤B888888`
+    pub plate_number: String,
+    /// 状态
+    ///
+    /// Example: `IN`
+    pub state: String,
+    /// 时间
+    ///
+    /// Example: `2022-06-01T10:43:39+08:00`
+    pub time: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`brandid`, `appid`, `openid`, `plate_number`, `state`, `time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`brandid`, `appid`, `openid`, `plate_number`, `state`, `time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        brandid: i64,
-        appid: impl Into<String>,
-        openid: impl Into<String>,
-        plate_number: impl Into<String>,
-        state: impl Into<String>,
-        time: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { brandid, appid, openid, plate_number, state, time } = required;
         Self {
             sub_mchid: None,
             brandid,
-            appid: appid.into(),
-            openid: openid.into(),
-            plate_number: plate_number.into(),
-            state: state.into(),
-            time: time.into(),
+            appid,
+            openid,
+            plate_number,
+            state,
+            time,
         }
     }
 }

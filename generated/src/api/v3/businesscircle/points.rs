@@ -26,6 +26,7 @@ pub mod notify {
     }
     /// The request of `POST /v3/businesscircle/points/notify` (商圈会员积分同步).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商圈商户ID
         ///
@@ -73,25 +74,51 @@ pub mod notify {
         no_points_remarks: "no_points_remarks" optional,
         total_points: "total_points" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 微信订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: String,
+        /// 小程序appid
+        ///
+        /// Example: `wx1234567890abcdef`
+        pub appid: String,
+        /// 顾客openid
+        ///
+        /// Example: `oWmnN4xxxxxxxxxxe92NHIGf1xd8`
+        pub openid: String,
+        /// 是否获得积分
+        pub earn_points: bool,
+        /// 订单新增积分值
+        ///
+        /// Example: `100`
+        pub increased_points: i64,
+        /// 积分更新时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub points_update_time: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`transaction_id`, `appid`, `openid`, `earn_points`, `increased_points`, `points_update_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`transaction_id`, `appid`, `openid`, `earn_points`, `increased_points`, `points_update_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            earn_points: bool,
-            increased_points: i64,
-            points_update_time: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                appid: appid.into(),
-                openid: openid.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                transaction_id,
+                appid,
+                openid,
                 earn_points,
                 increased_points,
-                points_update_time: points_update_time.into(),
+                points_update_time,
+            } = required;
+            Self {
+                sub_mchid: None,
+                transaction_id,
+                appid,
+                openid,
+                earn_points,
+                increased_points,
+                points_update_time,
                 no_points_remarks: None,
                 total_points: None,
             }

@@ -33,6 +33,7 @@ pub mod by_openid {
     }
     /// The request of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 商圈商户ID
         ///
@@ -47,18 +48,24 @@ pub mod by_openid {
         sub_mchid: query "sub_mchid" optional,
         appid: query "appid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 小程序appid
+        ///
+        /// Query parameter `appid`. Example: `wx1234567890abcdef`
+        pub appid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(appid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: None,
-                appid: appid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { appid } = required;
+            Self { sub_mchid: None, appid }
         }
     }
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 顾客openid
         ///
@@ -83,12 +90,20 @@ pub mod by_openid {
         authorize_time: "authorize_time" optional,
         deauthorize_time: "deauthorize_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 顾客openid
+        ///
+        /// Example: `oWmnN4xxxxxxxxxxe92NHIGf1xd8`
+        pub openid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorize_state: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`openid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorize_state = Some(…))`.
         #[inline]
-        pub fn new(openid: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { openid } = required;
             Self {
-                openid: openid.into(),
+                openid,
                 authorize_state: None,
                 authorize_time: None,
                 deauthorize_time: None,

@@ -56,6 +56,7 @@ pub mod by_openid {
             }
             /// The request of `GET /v3/businesscircle/users/{openid}/points/commit_status` (商圈会员待积分状态查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 商圈商户ID
                 ///
@@ -75,14 +76,26 @@ pub mod by_openid {
                 brandid: query "brandid" required,
                 appid: query "appid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 品牌ID
+                ///
+                /// Query parameter `brandid`. Example: `1000`
+                pub brandid: i64,
+                /// 应用ID
+                ///
+                /// Query parameter `appid`. Example: `wx931386123456789e`
+                pub appid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`brandid`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`brandid`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(brandid: i64, appid: impl Into<String>) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { brandid, appid } = required;
                     Self {
                         sub_mchid: None,
                         brandid,
-                        appid: appid.into(),
+                        appid,
                     }
                 }
             }

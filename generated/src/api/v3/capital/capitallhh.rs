@@ -52,6 +52,7 @@ pub mod areas {
         }
         /// The response of `GET /v3/capital/capitallhh/areas/provinces` (查询省份列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 省份列表
             pub data: Option<Vec<GetResponseData>>,
@@ -66,6 +67,7 @@ pub mod areas {
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 省份名称
             ///
@@ -108,6 +110,7 @@ pub mod areas {
                 }
                 /// The response of `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities` (查询城市列表API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 城市列表
                     pub data: Option<Vec<GetResponseData>>,
@@ -122,6 +125,7 @@ pub mod areas {
                 });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseData {
                     /// 城市名称
                     ///
@@ -211,6 +215,7 @@ pub mod banks {
             }
             /// The request of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 城市编码
                 ///
@@ -230,10 +235,22 @@ pub mod banks {
                 offset: query "offset" optional,
                 limit: query "limit" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 城市编码
+                ///
+                /// Query parameter `city_code`. Example: `536`
+                pub city_code: i64,
+                /// 本次请求最大查询条数
+                ///
+                /// Query parameter `limit`. Example: `200`
+                pub limit: i64,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`city_code`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`city_code`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
                 #[inline]
-                pub fn new(city_code: i64, limit: i64) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { city_code, limit } = required;
                     Self {
                         city_code,
                         offset: None,
@@ -243,6 +260,7 @@ pub mod banks {
             }
             /// The response of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 查询数据总条数
                 ///
@@ -288,10 +306,22 @@ pub mod banks {
                 bank_alias: "bank_alias" optional,
                 bank_alias_code: "bank_alias_code" required,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 本次查询偏移量
+                ///
+                /// Example: `0`
+                pub offset: i64,
+                /// 银行别名编码
+                ///
+                /// Example: `1000006247`
+                pub bank_alias_code: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `bank_alias_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `bank_alias_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(offset: i64, bank_alias_code: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, bank_alias_code } = required;
                     Self {
                         total_count: None,
                         count: None,
@@ -301,12 +331,13 @@ pub mod banks {
                         account_bank: None,
                         account_bank_code: None,
                         bank_alias: None,
-                        bank_alias_code: bank_alias_code.into(),
+                        bank_alias_code,
                     }
                 }
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 开户银行支行名称
                 ///
@@ -323,6 +354,7 @@ pub mod banks {
             });
             /// 分页链接
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseLinks {
                 /// 下一页链接
                 ///
@@ -368,8 +400,11 @@ pub mod banks {
         }
         /// The request of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
         pub type GetRequest = crate::v3::capital::models::OffsetRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::capital::models::OffsetRequestRequired;
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
@@ -395,10 +430,18 @@ pub mod banks {
             offset: "offset" required,
             links: "links" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 本次查询偏移量
+            ///
+            /// Example: `0`
+            pub offset: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
             #[inline]
-            pub fn new(offset: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset } = required;
                 Self {
                     total_count: None,
                     count: None,
@@ -412,6 +455,7 @@ pub mod banks {
         pub type GetResponseData = crate::v3::capital::models::Data;
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseLinks {
             /// 下一页链接
             ///
@@ -456,8 +500,11 @@ pub mod banks {
         }
         /// The request of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
         pub type GetRequest = crate::v3::capital::models::OffsetRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::capital::models::OffsetRequestRequired;
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
@@ -483,10 +530,18 @@ pub mod banks {
             offset: "offset" required,
             links: "links" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 本次查询偏移量
+            ///
+            /// Example: `0`
+            pub offset: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
             #[inline]
-            pub fn new(offset: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset } = required;
                 Self {
                     total_count: None,
                     count: None,
@@ -500,6 +555,7 @@ pub mod banks {
         pub type GetResponseData = crate::v3::capital::models::Data;
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseLinks {
             /// 下一页链接
             ///
@@ -545,6 +601,7 @@ pub mod banks {
         }
         /// The request of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 银行卡号
             ///
@@ -554,17 +611,24 @@ pub mod banks {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             account_number: query "account_number" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 银行卡号
+            ///
+            /// Query parameter `account_number`. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+            pub account_number: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`account_number`).
+            /// A `GetRequest` of its required fields (`account_number`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(account_number: impl Into<String>) -> Self {
-                Self {
-                    account_number: account_number.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { account_number } = required;
+                Self { account_number }
             }
         }
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 查询数据总条数
             ///

@@ -26,6 +26,7 @@ pub mod sync_status {
     }
     /// The request of `POST /v3/catering/orders/sync-status` (点餐订单信息同步（渠道商/服务商）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 微信支付分配的服务商商户号
         ///
@@ -133,45 +134,102 @@ pub mod sync_status {
         people_count: "people_count" optional,
         dish_list: "dish_list" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 微信支付分配的渠道商商户号
+        ///
+        /// Example: `1900000109`
+        pub channel_id: String,
+        /// 微信支付分配子商户商户号
+        ///
+        /// Example: `1900000100`
+        pub sub_mchid: String,
+        /// 子商户在微信公众平台申请服务号对应的APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sub_appid: String,
+        /// 商户旗下门店的唯一编号
+        ///
+        /// Example: `6895`
+        pub out_shop_no: String,
+        /// 用户子标识，用户在子商户appid下的openid
+        ///
+        /// Example: `oYobu0Dmn6TdodZnFWKOEkqoRbI8`
+        pub sub_openid: String,
+        /// 微信用户登录接口返回的登录票据。公众号，填写页面授权access_token，详细参考；小程序，填写session_key，详细参考。
+        ///
+        /// Example: `071oYFSN19sCH31AyNSN15QDSN1oYFSA`
+        pub login_token: String,
+        /// 点餐入口，公众号：点餐页面完整URL；小程序：点餐页面path路径
+        ///
+        /// Example: `http://www.example.com`
+        pub order_entry: String,
+        /// 总价，单位为分
+        ///
+        /// Example: `1000`
+        pub total_amount: i64,
+        /// 优惠金额，单位为分
+        ///
+        /// Example: `100`
+        pub discount_amount: i64,
+        /// 实际支付金额，单位为分
+        ///
+        /// Example: `900`
+        pub user_amount: i64,
+        /// 订单状态，取值如下：CREATE_DEAL—用户下单；PAY_SUCCESS—支付完成，结账成功；
+        ///
+        /// Example: `CREATE_DEAL`
+        pub status: PostRequestStatus,
+        /// 状态发生变化的时间，格式为rfc3339格式，如2018-06-08T10:34:56+08:00 代表北京时间2018年06月08日10时34分56秒
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub action_time: String,
+        /// 渠道商系统内部订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_order_no: String,
+        /// 商户菜品信息列表
+        pub dish_list: Vec<PostRequestDishList>,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`channel_id`, `sub_mchid`, `sub_appid`, `out_shop_no`, `sub_openid`, `login_token`, `order_entry`, `total_amount`, `discount_amount`, `user_amount`, `status`, `action_time`, `out_order_no`, `dish_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`channel_id`, `sub_mchid`, `sub_appid`, `out_shop_no`, `sub_openid`, `login_token`, `order_entry`, `total_amount`, `discount_amount`, `user_amount`, `status`, `action_time`, `out_order_no`, `dish_list`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            channel_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sub_appid: impl Into<String>,
-            out_shop_no: impl Into<String>,
-            sub_openid: impl Into<String>,
-            login_token: impl Into<String>,
-            order_entry: impl Into<String>,
-            total_amount: i64,
-            discount_amount: i64,
-            user_amount: i64,
-            status: PostRequestStatus,
-            action_time: impl Into<String>,
-            out_order_no: impl Into<String>,
-            dish_list: Vec<PostRequestDishList>,
-        ) -> Self {
-            Self {
-                sp_mchid: None,
-                sp_appid: None,
-                channel_id: channel_id.into(),
-                sub_mchid: sub_mchid.into(),
-                sub_appid: sub_appid.into(),
-                out_shop_no: out_shop_no.into(),
-                sub_openid: sub_openid.into(),
-                login_token: login_token.into(),
-                order_entry: order_entry.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                channel_id,
+                sub_mchid,
+                sub_appid,
+                out_shop_no,
+                sub_openid,
+                login_token,
+                order_entry,
                 total_amount,
                 discount_amount,
                 user_amount,
                 status,
-                action_time: action_time.into(),
+                action_time,
+                out_order_no,
+                dish_list,
+            } = required;
+            Self {
+                sp_mchid: None,
+                sp_appid: None,
+                channel_id,
+                sub_mchid,
+                sub_appid,
+                out_shop_no,
+                sub_openid,
+                login_token,
+                order_entry,
+                total_amount,
+                discount_amount,
+                user_amount,
+                status,
+                action_time,
                 pay_time: None,
                 transaction_id: None,
                 out_trade_no: None,
-                out_order_no: out_order_no.into(),
+                out_order_no,
                 out_table_no: None,
                 people_count: None,
                 dish_list,
@@ -180,6 +238,7 @@ pub mod sync_status {
     }
     /// 商户菜品信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDishList {
         /// 商户菜品ID
         ///
@@ -227,19 +286,37 @@ pub mod sync_status {
         priority: "priority" optional,
         properties: "properties" optional,
     });
+    /// The required fields of [`PostRequestDishList`], each given by name (all of them: a missing one does not compile); [`PostRequestDishList::new`] takes them.
+    pub struct PostRequestDishListRequired {
+        /// 商户菜品ID
+        ///
+        /// Example: `1`
+        pub out_dish_no: String,
+        /// 菜品名称
+        ///
+        /// Example: `清汤锅底`
+        pub name: String,
+        /// 菜品单价，单位为分
+        ///
+        /// Example: `1`
+        pub price: i64,
+        /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量
+        ///
+        /// Example: `BY_SHARE`
+        pub unit: PostRequestDishListUnit,
+        /// 菜品数量，保留小数点后2位有效数字
+        ///
+        /// Example: `1.5`
+        pub count: f64,
+    }
     impl PostRequestDishList {
-        /// A `PostRequestDishList` with its required fields (`out_dish_no`, `name`, `price`, `unit`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDishList { discount: Some(…), ..PostRequestDishList::new(…) }`.
+        /// A `PostRequestDishList` of its required fields (`out_dish_no`, `name`, `price`, `unit`, `count`), given by name in a [`PostRequestDishListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.discount = Some(…))`.
         #[inline]
-        pub fn new(
-            out_dish_no: impl Into<String>,
-            name: impl Into<String>,
-            price: i64,
-            unit: PostRequestDishListUnit,
-            count: f64,
-        ) -> Self {
+        pub fn new(required: PostRequestDishListRequired) -> Self {
+            let PostRequestDishListRequired { out_dish_no, name, price, unit, count } = required;
             Self {
-                out_dish_no: out_dish_no.into(),
-                name: name.into(),
+                out_dish_no,
+                name,
                 price,
                 unit,
                 count,
@@ -252,6 +329,7 @@ pub mod sync_status {
     }
     /// 菜品属性
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDishListProperties {
         /// 口味
         ///
@@ -281,20 +359,40 @@ pub mod sync_status {
         ingredients: "ingredients" required,
         others: "others" optional,
     });
+    /// The required fields of [`PostRequestDishListProperties`], each given by name (all of them: a missing one does not compile); [`PostRequestDishListProperties::new`] takes them.
+    pub struct PostRequestDishListPropertiesRequired {
+        /// 口味
+        ///
+        /// Example: `辣`
+        pub taste: String,
+        /// 做法
+        ///
+        /// Example: `炒`
+        pub cuisine: String,
+        /// 主料
+        ///
+        /// Example: `猪肝`
+        pub main_material: String,
+        /// 配料
+        ///
+        /// Example: `青椒 | 辣椒 | 葱 | 八角`
+        pub ingredients: String,
+    }
     impl PostRequestDishListProperties {
-        /// A `PostRequestDishListProperties` with its required fields (`taste`, `cuisine`, `main_material`, `ingredients`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDishListProperties { others: Some(…), ..PostRequestDishListProperties::new(…) }`.
+        /// A `PostRequestDishListProperties` of its required fields (`taste`, `cuisine`, `main_material`, `ingredients`), given by name in a [`PostRequestDishListPropertiesRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.others = Some(…))`.
         #[inline]
-        pub fn new(
-            taste: impl Into<String>,
-            cuisine: impl Into<String>,
-            main_material: impl Into<String>,
-            ingredients: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestDishListPropertiesRequired) -> Self {
+            let PostRequestDishListPropertiesRequired {
+                taste,
+                cuisine,
+                main_material,
+                ingredients,
+            } = required;
             Self {
-                taste: taste.into(),
-                cuisine: cuisine.into(),
-                main_material: main_material.into(),
-                ingredients: ingredients.into(),
+                taste,
+                cuisine,
+                main_material,
+                ingredients,
                 others: None,
             }
         }

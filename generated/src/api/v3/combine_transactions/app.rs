@@ -27,6 +27,7 @@ impl<'a> App<'a> {
 }
 /// The request of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -89,27 +90,49 @@ pub struct PostRequest {
     contract_info: "contract_info" optional,
     subsidy_info: "subsidy_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单商户appid
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mchid: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `P20150806125346`
+    pub combine_out_trade_no: String,
+    /// 商品单信息
+    pub sub_orders: Vec<PostRequestSubOrders>,
+    /// 通知地址
+    ///
+    /// Example: `https://yourapp.com/notify`
+    pub notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scene_info = Some(…))`.
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mchid: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        sub_orders: Vec<PostRequestSubOrders>,
-        notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
+            sub_orders,
+            notify_url,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mchid: combine_mchid.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
             scene_info: None,
             sub_orders,
             combine_payer_info: None,
             time_start: None,
             time_expire: None,
             prepay_id: None,
-            notify_url: notify_url.into(),
+            notify_url,
             trade_scenario: None,
             limit_pay: None,
             contract_info: None,
@@ -119,6 +142,7 @@ impl PostRequest {
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestCombinePayerInfo {
     /// 实名支付(需单独申请权限)
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
@@ -128,10 +152,13 @@ pub struct PostRequestCombinePayerInfo {
 });
 /// 实名支付(需单独申请权限)
 pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
+/// The required fields of [`PostRequestCombinePayerInfoIdentity`].
+pub type PostRequestCombinePayerInfoIdentityRequired = crate::v3::combine_transactions::models::IdentityRequired;
 /// 证件类型
 pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// 预签约信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestContractInfo {
     /// 签约商户号
     ///
@@ -166,24 +193,52 @@ pub struct PostRequestContractInfo {
     contract_display_account: "contract_display_account" required,
     notify_url: "notify_url" required,
 });
+/// The required fields of [`PostRequestContractInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestContractInfo::new`] takes them.
+pub struct PostRequestContractInfoRequired {
+    /// 签约商户号
+    ///
+    /// Example: `1900000109`
+    pub mchid: String,
+    /// 签约商户AppID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 签约商户协议号
+    ///
+    /// Example: `wxwtdk20200910100000`
+    pub out_contract_code: String,
+    /// 委托代扣协议模板ID
+    ///
+    /// Example: `12535`
+    pub plan_id: i64,
+    /// 用户账户展示名称
+    ///
+    /// Example: `微信代扣用户A`
+    pub contract_display_account: String,
+    /// 回调通知地址
+    ///
+    /// Example: `https://yourapp.com/notify`
+    pub notify_url: String,
+}
 impl PostRequestContractInfo {
-    /// A `PostRequestContractInfo` of its required fields (`mchid`, `appid`, `out_contract_code`, `plan_id`, `contract_display_account`, `notify_url`).
+    /// A `PostRequestContractInfo` of its required fields (`mchid`, `appid`, `out_contract_code`, `plan_id`, `contract_display_account`, `notify_url`), given by name in a [`PostRequestContractInfoRequired`].
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        appid: impl Into<String>,
-        out_contract_code: impl Into<String>,
-        plan_id: i64,
-        contract_display_account: impl Into<String>,
-        notify_url: impl Into<String>,
-    ) -> Self {
-        Self {
-            mchid: mchid.into(),
-            appid: appid.into(),
-            out_contract_code: out_contract_code.into(),
+    pub fn new(required: PostRequestContractInfoRequired) -> Self {
+        let PostRequestContractInfoRequired {
+            mchid,
+            appid,
+            out_contract_code,
             plan_id,
-            contract_display_account: contract_display_account.into(),
-            notify_url: notify_url.into(),
+            contract_display_account,
+            notify_url,
+        } = required;
+        Self {
+            mchid,
+            appid,
+            out_contract_code,
+            plan_id,
+            contract_display_account,
+            notify_url,
         }
     }
 }
@@ -191,8 +246,11 @@ impl PostRequestContractInfo {
 pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
 pub type PostRequestSceneInfo = crate::v3::combine_transactions::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v3::combine_transactions::models::SceneInfoRequired;
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -256,27 +314,49 @@ pub struct PostRequestSubOrders {
     sub_appid: "sub_appid" optional,
     profit_sharing: "profit_sharing" optional,
 });
+/// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+pub struct PostRequestSubOrdersRequired {
+    /// 子单商户号
+    ///
+    /// Example: `1900000109`
+    pub mchid: String,
+    /// 附加数据
+    ///
+    /// Example: `深圳分店`
+    pub attach: String,
+    /// 订单金额
+    pub amount: PostRequestSubOrdersAmount,
+    /// 商品单商户订单号
+    ///
+    /// Example: `20150806125346`
+    pub out_trade_no: String,
+    /// 商品描述
+    ///
+    /// Example: `腾讯充值中心-QQ会员充值`
+    pub description: String,
+}
 impl PostRequestSubOrders {
-    /// A `PostRequestSubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { individual_auth_id: Some(…), ..PostRequestSubOrders::new(…) }`.
+    /// A `PostRequestSubOrders` of its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `description`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.individual_auth_id = Some(…))`.
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        attach: impl Into<String>,
-        amount: PostRequestSubOrdersAmount,
-        out_trade_no: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+        let PostRequestSubOrdersRequired {
+            mchid,
+            attach,
+            amount,
+            out_trade_no,
+            description,
+        } = required;
         Self {
-            mchid: mchid.into(),
+            mchid,
             individual_auth_id: None,
             individual_name: None,
-            attach: attach.into(),
+            attach,
             amount,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             sub_mchid: None,
             detail: None,
             goods_tag: None,
-            description: description.into(),
+            description,
             settle_info: None,
             sub_appid: None,
             profit_sharing: None,
@@ -285,20 +365,27 @@ impl PostRequestSubOrders {
 }
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
+/// The required fields of [`PostRequestSubOrdersAmount`].
+pub type PostRequestSubOrdersAmountRequired = crate::v3::combine_transactions::models::AmountRequired;
 /// 结算信息
 pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// 贴息信息(微信分付)
 pub type PostRequestSubsidyInfo = crate::v3::combine_transactions::models::SubsidyInfo;
 /// PostRequestSubsidyInfoSubsidyDetail
 pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::combine_transactions::models::SubsidyDetail;
+/// The required fields of [`PostRequestSubsidyInfoSubsidyDetail`].
+pub type PostRequestSubsidyInfoSubsidyDetailRequired = crate::v3::combine_transactions::models::SubsidyDetailRequired;
 /// 贴息方案类型
 pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::combine_transactions::models::SubsidyPeriodType;
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
 pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::combine_transactions::models::SubsidyPlan;
+/// The required fields of [`PostRequestSubsidyInfoSubsidyDetailSubsidyPlan`].
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlanRequired = crate::v3::combine_transactions::models::SubsidyPlanRequired;
 /// 交易场景
 pub type PostRequestTradeScenario = crate::v3::combine_transactions::models::TradeScenario;
 /// The response of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 预支付交易会话标识
     ///
@@ -311,18 +398,27 @@ pub struct PostResponse {
     prepay_id: "prepay_id" required,
     contract_result: "contract_result" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 预支付交易会话标识
+    ///
+    /// Example: `wx201410272009395522657a690389285100`
+    pub prepay_id: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`prepay_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { contract_result: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`prepay_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_result = Some(…))`.
     #[inline]
-    pub fn new(prepay_id: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { prepay_id } = required;
         Self {
-            prepay_id: prepay_id.into(),
+            prepay_id,
             contract_result: None,
         }
     }
 }
 /// 预签约结果
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseContractResult {
     /// 签约结果码
     ///

@@ -27,6 +27,7 @@ impl<'a> H5<'a> {
 }
 /// The request of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -73,26 +74,50 @@ pub struct PostRequest {
     limit_pay: "limit_pay" optional,
     combine_payer_info: "combine_payer_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单商户appid
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mchid: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `P20150806125346`
+    pub combine_out_trade_no: String,
+    /// 场景信息
+    pub scene_info: PostRequestSceneInfo,
+    /// 商品单信息
+    pub sub_orders: Vec<PostRequestSubOrders>,
+    /// 通知地址
+    ///
+    /// Example: `https://yourapp.com/notify`
+    pub notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `scene_info`, `sub_orders`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_start: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `scene_info`, `sub_orders`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.time_start = Some(…))`.
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mchid: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        scene_info: PostRequestSceneInfo,
-        sub_orders: Vec<PostRequestSubOrders>,
-        notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
+            scene_info,
+            sub_orders,
+            notify_url,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mchid: combine_mchid.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
             scene_info,
             sub_orders,
             time_start: None,
             time_expire: None,
-            notify_url: notify_url.into(),
+            notify_url,
             limit_pay: None,
             combine_payer_info: None,
         }
@@ -102,12 +127,15 @@ impl PostRequest {
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::models::CombinePayerInfo;
 /// 实名支付(需单独申请权限)
 pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
+/// The required fields of [`PostRequestCombinePayerInfoIdentity`].
+pub type PostRequestCombinePayerInfoIdentityRequired = crate::v3::combine_transactions::models::IdentityRequired;
 /// 证件类型
 pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// PostRequestLimitPay
 pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
@@ -125,23 +153,34 @@ pub struct PostRequestSceneInfo {
     payer_client_ip: "payer_client_ip" required,
     h5_info: "h5_info" required,
 });
+/// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+pub struct PostRequestSceneInfoRequired {
+    /// 商户端设备号
+    ///
+    /// Example: `POS1:1`
+    pub device_id: String,
+    /// 用户终端IP
+    ///
+    /// Example: `14.17.22.32`
+    pub payer_client_ip: String,
+    /// H5场景信息
+    pub h5_info: PostRequestSceneInfoH5Info,
+}
 impl PostRequestSceneInfo {
-    /// A `PostRequestSceneInfo` of its required fields (`device_id`, `payer_client_ip`, `h5_info`).
+    /// A `PostRequestSceneInfo` of its required fields (`device_id`, `payer_client_ip`, `h5_info`), given by name in a [`PostRequestSceneInfoRequired`].
     #[inline]
-    pub fn new(
-        device_id: impl Into<String>,
-        payer_client_ip: impl Into<String>,
-        h5_info: PostRequestSceneInfoH5Info,
-    ) -> Self {
+    pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+        let PostRequestSceneInfoRequired { device_id, payer_client_ip, h5_info } = required;
         Self {
-            device_id: device_id.into(),
-            payer_client_ip: payer_client_ip.into(),
+            device_id,
+            payer_client_ip,
             h5_info,
         }
     }
 }
 /// H5场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfoH5Info {
     /// 场景类型
     ///
@@ -171,12 +210,20 @@ pub struct PostRequestSceneInfoH5Info {
     bundle_id: "bundle_id" optional,
     package_name: "package_name" optional,
 });
+/// The required fields of [`PostRequestSceneInfoH5Info`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfoH5Info::new`] takes them.
+pub struct PostRequestSceneInfoH5InfoRequired {
+    /// 场景类型
+    ///
+    /// Example: `iOS`
+    pub type_: String,
+}
 impl PostRequestSceneInfoH5Info {
-    /// A `PostRequestSceneInfoH5Info` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoH5Info { app_name: Some(…), ..PostRequestSceneInfoH5Info::new(…) }`.
+    /// A `PostRequestSceneInfoH5Info` of its required fields (`type_`), given by name in a [`PostRequestSceneInfoH5InfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_name = Some(…))`.
     #[inline]
-    pub fn new(type_: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestSceneInfoH5InfoRequired) -> Self {
+        let PostRequestSceneInfoH5InfoRequired { type_ } = required;
         Self {
-            type_: type_.into(),
+            type_,
             app_name: None,
             app_url: None,
             bundle_id: None,
@@ -186,12 +233,17 @@ impl PostRequestSceneInfoH5Info {
 }
 /// PostRequestSubOrders
 pub type PostRequestSubOrders = crate::v3::combine_transactions::models::SubOrders;
+/// The required fields of [`PostRequestSubOrders`].
+pub type PostRequestSubOrdersRequired = crate::v3::combine_transactions::models::SubOrdersRequired;
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
+/// The required fields of [`PostRequestSubOrdersAmount`].
+pub type PostRequestSubOrdersAmountRequired = crate::v3::combine_transactions::models::AmountRequired;
 /// 结算信息
 pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// The response of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 支付跳转链接
     ///

@@ -31,6 +31,7 @@ pub mod by_combine_transaction_id {
     }
     /// The response of `GET /v3/combine-transactions/id/{combine_transaction_id}` (个人收款交易通过微信支付订单号查单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 平台商户应用ID
         ///
@@ -69,15 +70,23 @@ pub mod by_combine_transaction_id {
         sub_orders: "sub_orders" optional,
         trade_scenario: "trade_scenario" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 交易单微信支付订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub combine_transaction_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`combine_transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`combine_transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.combine_appid = Some(…))`.
         #[inline]
-        pub fn new(combine_transaction_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { combine_transaction_id } = required;
             Self {
                 combine_appid: None,
                 combine_mchid: None,
                 combine_out_trade_no: None,
-                combine_transaction_id: combine_transaction_id.into(),
+                combine_transaction_id,
                 combine_payer_info: None,
                 scene_info: None,
                 sub_orders: None,
@@ -91,6 +100,7 @@ pub mod by_combine_transaction_id {
     pub type GetResponseSceneInfo = crate::v3::combine_transactions::models::ResponseSceneInfo;
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubOrders {
         /// 商品单发起商户号
         ///
@@ -150,6 +160,7 @@ pub mod by_combine_transaction_id {
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubOrdersAmount {
         /// 标价金额
         ///

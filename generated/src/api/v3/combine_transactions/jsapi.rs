@@ -27,6 +27,7 @@ impl<'a> Jsapi<'a> {
 }
 /// The request of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -76,27 +77,51 @@ pub struct PostRequest {
     limit_pay: "limit_pay" optional,
     subsidy_info: "subsidy_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单商户appid
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mchid: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `P20150806125346`
+    pub combine_out_trade_no: String,
+    /// 商品单信息
+    pub sub_orders: Vec<PostRequestSubOrders>,
+    /// 支付者
+    pub combine_payer_info: PostRequestCombinePayerInfo,
+    /// 通知地址
+    ///
+    /// Example: `https://yourapp.com/notify`
+    pub notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `combine_payer_info`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `combine_payer_info`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scene_info = Some(…))`.
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mchid: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        sub_orders: Vec<PostRequestSubOrders>,
-        combine_payer_info: PostRequestCombinePayerInfo,
-        notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
+            sub_orders,
+            combine_payer_info,
+            notify_url,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mchid: combine_mchid.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
             scene_info: None,
             sub_orders,
             combine_payer_info,
             time_start: None,
             time_expire: None,
-            notify_url: notify_url.into(),
+            notify_url,
             limit_pay: None,
             subsidy_info: None,
         }
@@ -106,14 +131,19 @@ impl PostRequest {
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::models::CombinePayerInfo;
 /// 实名支付(需单独申请权限)
 pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
+/// The required fields of [`PostRequestCombinePayerInfoIdentity`].
+pub type PostRequestCombinePayerInfoIdentityRequired = crate::v3::combine_transactions::models::IdentityRequired;
 /// 证件类型
 pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// PostRequestLimitPay
 pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
 pub type PostRequestSceneInfo = crate::v3::combine_transactions::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v3::combine_transactions::models::SceneInfoRequired;
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -167,26 +197,52 @@ pub struct PostRequestSubOrders {
     sub_appid: "sub_appid" optional,
     profit_sharing: "profit_sharing" optional,
 });
+/// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+pub struct PostRequestSubOrdersRequired {
+    /// 子单商户号
+    ///
+    /// Example: `1900000109`
+    pub mchid: String,
+    /// 附加数据
+    ///
+    /// Example: `深圳分店`
+    pub attach: String,
+    /// 订单金额
+    pub amount: PostRequestSubOrdersAmount,
+    /// 商品单商户订单号
+    ///
+    /// Example: `20150806125346`
+    pub out_trade_no: String,
+    /// 二级商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mchid: String,
+    /// 商品描述
+    ///
+    /// Example: `腾讯充值中心-QQ会员充值`
+    pub description: String,
+}
 impl PostRequestSubOrders {
-    /// A `PostRequestSubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { detail: Some(…), ..PostRequestSubOrders::new(…) }`.
+    /// A `PostRequestSubOrders` of its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        attach: impl Into<String>,
-        amount: PostRequestSubOrdersAmount,
-        out_trade_no: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
-        Self {
-            mchid: mchid.into(),
-            attach: attach.into(),
+    pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+        let PostRequestSubOrdersRequired {
+            mchid,
+            attach,
             amount,
-            out_trade_no: out_trade_no.into(),
-            sub_mchid: sub_mchid.into(),
+            out_trade_no,
+            sub_mchid,
+            description,
+        } = required;
+        Self {
+            mchid,
+            attach,
+            amount,
+            out_trade_no,
+            sub_mchid,
             detail: None,
             goods_tag: None,
-            description: description.into(),
+            description,
             settle_info: None,
             sub_appid: None,
             profit_sharing: None,
@@ -195,15 +251,21 @@ impl PostRequestSubOrders {
 }
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
+/// The required fields of [`PostRequestSubOrdersAmount`].
+pub type PostRequestSubOrdersAmountRequired = crate::v3::combine_transactions::models::AmountRequired;
 /// 结算信息
 pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// 贴息信息(微信分付)
 pub type PostRequestSubsidyInfo = crate::v3::combine_transactions::models::SubsidyInfo;
 /// PostRequestSubsidyInfoSubsidyDetail
 pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::combine_transactions::models::SubsidyDetail;
+/// The required fields of [`PostRequestSubsidyInfoSubsidyDetail`].
+pub type PostRequestSubsidyInfoSubsidyDetailRequired = crate::v3::combine_transactions::models::SubsidyDetailRequired;
 /// 贴息方案类型
 pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::combine_transactions::models::SubsidyPeriodType;
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
 pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::combine_transactions::models::SubsidyPlan;
+/// The required fields of [`PostRequestSubsidyInfoSubsidyDetailSubsidyPlan`].
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlanRequired = crate::v3::combine_transactions::models::SubsidyPlanRequired;
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
 pub type PostResponse = crate::v3::combine_transactions::models::PrepayIdResponse;

@@ -18,6 +18,7 @@ impl<'a> Miniprogram<'a> {
 }
 /// The request of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 平台商户应用ID
     ///
@@ -61,20 +62,40 @@ pub struct PostRequest {
     notify_url: "notify_url" optional,
     trade_scenario: "trade_scenario" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 平台商户应用ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub combine_appid: String,
+    /// 平台商户号
+    ///
+    /// Example: `1230000109`
+    pub combine_mchid: String,
+    /// 交易单订单号
+    ///
+    /// Example: `P20150806125346`
+    pub combine_out_trade_no: String,
+    /// 支付者
+    pub combine_payer_info: PostRequestCombinePayerInfo,
+    /// 商品单信息
+    pub sub_orders: Vec<PostRequestSubOrders>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `combine_payer_info`, `sub_orders`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `combine_payer_info`, `sub_orders`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scene_info = Some(…))`.
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mchid: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        combine_payer_info: PostRequestCombinePayerInfo,
-        sub_orders: Vec<PostRequestSubOrders>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
+            combine_payer_info,
+            sub_orders,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mchid: combine_mchid.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
             combine_payer_info,
             scene_info: None,
             sub_orders,
@@ -86,6 +107,7 @@ impl PostRequest {
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCombinePayerInfo {
     /// 用户标识
     ///
@@ -95,15 +117,24 @@ pub struct PostRequestCombinePayerInfo {
 ::wechatpay::runtime::__private::json_object!(PostRequestCombinePayerInfo {
     openid: "openid" required,
 });
+/// The required fields of [`PostRequestCombinePayerInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestCombinePayerInfo::new`] takes them.
+pub struct PostRequestCombinePayerInfoRequired {
+    /// 用户标识
+    ///
+    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+    pub openid: String,
+}
 impl PostRequestCombinePayerInfo {
-    /// A `PostRequestCombinePayerInfo` of its required fields (`openid`).
+    /// A `PostRequestCombinePayerInfo` of its required fields (`openid`), given by name in a [`PostRequestCombinePayerInfoRequired`].
     #[inline]
-    pub fn new(openid: impl Into<String>) -> Self {
-        Self { openid: openid.into() }
+    pub fn new(required: PostRequestCombinePayerInfoRequired) -> Self {
+        let PostRequestCombinePayerInfoRequired { openid } = required;
+        Self { openid }
     }
 }
 /// 场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
@@ -118,18 +149,27 @@ pub struct PostRequestSceneInfo {
     device_id: "device_id" optional,
     payer_client_ip: "payer_client_ip" required,
 });
+/// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+pub struct PostRequestSceneInfoRequired {
+    /// 用户终端IP
+    ///
+    /// Example: `127.0.0.1`
+    pub payer_client_ip: String,
+}
 impl PostRequestSceneInfo {
-    /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+    /// A `PostRequestSceneInfo` of its required fields (`payer_client_ip`), given by name in a [`PostRequestSceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
     #[inline]
-    pub fn new(payer_client_ip: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+        let PostRequestSceneInfoRequired { payer_client_ip } = required;
         Self {
             device_id: None,
-            payer_client_ip: payer_client_ip.into(),
+            payer_client_ip,
         }
     }
 }
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrders {
     /// 商品单发起商户号
     ///
@@ -170,31 +210,58 @@ pub struct PostRequestSubOrders {
     attach: "attach" required,
     description: "description" required,
 });
+/// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+pub struct PostRequestSubOrdersRequired {
+    /// 商品单发起商户号
+    ///
+    /// Example: `1230000109`
+    pub mchid: String,
+    /// 商品单个人收款方受理授权ID
+    ///
+    /// Example: `1900000109`
+    pub individual_auth_id: String,
+    /// 商品单商户订单号
+    ///
+    /// Example: `20150806125346`
+    pub out_trade_no: String,
+    /// 商品单金额
+    pub amount: PostRequestSubOrdersAmount,
+    /// 附加数据
+    ///
+    /// Example: `深圳分店`
+    pub attach: String,
+    /// 商品描述
+    ///
+    /// Example: `Image形象店-深圳腾大-QQ公仔`
+    pub description: String,
+}
 impl PostRequestSubOrders {
-    /// A `PostRequestSubOrders` with its required fields (`mchid`, `individual_auth_id`, `out_trade_no`, `amount`, `attach`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { order_service_type: Some(…), ..PostRequestSubOrders::new(…) }`.
+    /// A `PostRequestSubOrders` of its required fields (`mchid`, `individual_auth_id`, `out_trade_no`, `amount`, `attach`, `description`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_service_type = Some(…))`.
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        individual_auth_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        amount: PostRequestSubOrdersAmount,
-        attach: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
-        Self {
-            mchid: mchid.into(),
-            order_service_type: None,
-            individual_auth_id: individual_auth_id.into(),
-            individual_name: None,
-            out_trade_no: out_trade_no.into(),
+    pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+        let PostRequestSubOrdersRequired {
+            mchid,
+            individual_auth_id,
+            out_trade_no,
             amount,
-            attach: attach.into(),
-            description: description.into(),
+            attach,
+            description,
+        } = required;
+        Self {
+            mchid,
+            order_service_type: None,
+            individual_auth_id,
+            individual_name: None,
+            out_trade_no,
+            amount,
+            attach,
+            description,
         }
     }
 }
 /// 商品单金额
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -209,14 +276,23 @@ pub struct PostRequestSubOrdersAmount {
     total_amount: "total_amount" required,
     currency: "currency" required,
 });
+/// The required fields of [`PostRequestSubOrdersAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrdersAmount::new`] takes them.
+pub struct PostRequestSubOrdersAmountRequired {
+    /// 标价金额
+    ///
+    /// Example: `10`
+    pub total_amount: i64,
+    /// 标价币种
+    ///
+    /// Example: `CNY`
+    pub currency: String,
+}
 impl PostRequestSubOrdersAmount {
-    /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+    /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`), given by name in a [`PostRequestSubOrdersAmountRequired`].
     #[inline]
-    pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
-        Self {
-            total_amount,
-            currency: currency.into(),
-        }
+    pub fn new(required: PostRequestSubOrdersAmountRequired) -> Self {
+        let PostRequestSubOrdersAmountRequired { total_amount, currency } = required;
+        Self { total_amount, currency }
     }
 }
 /// 商品服务类型

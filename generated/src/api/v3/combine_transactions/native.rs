@@ -27,6 +27,7 @@ impl<'a> Native<'a> {
 }
 /// The request of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -73,25 +74,47 @@ pub struct PostRequest {
     limit_pay: "limit_pay" optional,
     combine_payer_info: "combine_payer_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 合单商户appid
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub combine_appid: String,
+    /// 合单商户号
+    ///
+    /// Example: `1900000109`
+    pub combine_mchid: String,
+    /// 合单商户订单号
+    ///
+    /// Example: `P20150806125346`
+    pub combine_out_trade_no: String,
+    /// 商品单信息
+    pub sub_orders: Vec<PostRequestSubOrders>,
+    /// 通知地址
+    ///
+    /// Example: `https://yourapp.com/notify`
+    pub notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scene_info = Some(…))`.
     #[inline]
-    pub fn new(
-        combine_appid: impl Into<String>,
-        combine_mchid: impl Into<String>,
-        combine_out_trade_no: impl Into<String>,
-        sub_orders: Vec<PostRequestSubOrders>,
-        notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
+            sub_orders,
+            notify_url,
+        } = required;
         Self {
-            combine_appid: combine_appid.into(),
-            combine_mchid: combine_mchid.into(),
-            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_appid,
+            combine_mchid,
+            combine_out_trade_no,
             scene_info: None,
             sub_orders,
             time_start: None,
             time_expire: None,
-            notify_url: notify_url.into(),
+            notify_url,
             limit_pay: None,
             combine_payer_info: None,
         }
@@ -101,20 +124,29 @@ impl PostRequest {
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::models::CombinePayerInfo;
 /// 实名支付(需单独申请权限)
 pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
+/// The required fields of [`PostRequestCombinePayerInfoIdentity`].
+pub type PostRequestCombinePayerInfoIdentityRequired = crate::v3::combine_transactions::models::IdentityRequired;
 /// 证件类型
 pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// PostRequestLimitPay
 pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
 pub type PostRequestSceneInfo = crate::v3::combine_transactions::models::SceneInfo;
+/// The required fields of [`PostRequestSceneInfo`].
+pub type PostRequestSceneInfoRequired = crate::v3::combine_transactions::models::SceneInfoRequired;
 /// PostRequestSubOrders
 pub type PostRequestSubOrders = crate::v3::combine_transactions::models::SubOrders;
+/// The required fields of [`PostRequestSubOrders`].
+pub type PostRequestSubOrdersRequired = crate::v3::combine_transactions::models::SubOrdersRequired;
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
+/// The required fields of [`PostRequestSubOrdersAmount`].
+pub type PostRequestSubOrdersAmountRequired = crate::v3::combine_transactions::models::AmountRequired;
 /// 结算信息
 pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// The response of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 二维码链接
     ///

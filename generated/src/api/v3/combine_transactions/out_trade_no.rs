@@ -36,6 +36,7 @@ pub mod by_combine_out_trade_no {
     }
     /// The response of `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` (合单查询订单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 合单商户appid
         ///
@@ -77,14 +78,22 @@ pub mod by_combine_out_trade_no {
         trade_scenario: "trade_scenario" optional,
         installment_info: "installment_info" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 合单商户订单号
+        ///
+        /// Example: `P20150806125346`
+        pub combine_out_trade_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`combine_out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.combine_appid = Some(…))`.
         #[inline]
-        pub fn new(combine_out_trade_no: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { combine_out_trade_no } = required;
             Self {
                 combine_appid: None,
                 combine_mchid: None,
-                combine_out_trade_no: combine_out_trade_no.into(),
+                combine_out_trade_no,
                 combine_transaction_id: None,
                 scene_info: None,
                 sub_orders: None,
@@ -98,6 +107,7 @@ pub mod by_combine_out_trade_no {
     pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::models::ResponseCombinePayerInfo;
     /// 使用的商户贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseInstallmentInfo {
         /// 是否使用了商户贴息
         pub use_subsidy: Option<bool>,
@@ -114,6 +124,7 @@ pub mod by_combine_out_trade_no {
     pub type GetResponseSceneInfo = crate::v3::combine_transactions::models::ResponseSceneInfo;
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubOrders {
         /// 子单商户号
         ///
@@ -191,6 +202,7 @@ pub mod by_combine_out_trade_no {
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubOrdersAmount {
         /// 标价金额
         ///
@@ -222,6 +234,7 @@ pub mod by_combine_out_trade_no {
     });
     /// GetResponseSubOrdersPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubOrdersPromotionDetail {
         /// 券ID
         pub coupon_id: Option<String>,
@@ -263,6 +276,7 @@ pub mod by_combine_out_trade_no {
     });
     /// GetResponseSubOrdersPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubOrdersPromotionDetailGoodsDetail {
         /// 商品编码
         ///
@@ -400,6 +414,7 @@ pub mod by_combine_out_trade_no {
         }
         /// The request of `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close` (合单关闭订单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 合单商户appid
             ///
@@ -412,21 +427,26 @@ pub mod by_combine_out_trade_no {
             combine_appid: "combine_appid" required,
             sub_orders: "sub_orders" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 合单商户appid
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub combine_appid: String,
+            /// 商品单信息
+            pub sub_orders: Vec<PostRequestSubOrders>,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`combine_appid`, `sub_orders`).
+            /// A `PostRequest` of its required fields (`combine_appid`, `sub_orders`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                combine_appid: impl Into<String>,
-                sub_orders: Vec<PostRequestSubOrders>,
-            ) -> Self {
-                Self {
-                    combine_appid: combine_appid.into(),
-                    sub_orders,
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { combine_appid, sub_orders } = required;
+                Self { combine_appid, sub_orders }
             }
         }
         /// PostRequestSubOrders
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSubOrders {
             /// 子单商户号
             ///
@@ -456,16 +476,25 @@ pub mod by_combine_out_trade_no {
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
         });
+        /// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+        pub struct PostRequestSubOrdersRequired {
+            /// 子单商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// 商品单商户订单号
+            ///
+            /// Example: `20150806125346`
+            pub out_trade_no: String,
+        }
         impl PostRequestSubOrders {
-            /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { individual_auth_id: Some(…), ..PostRequestSubOrders::new(…) }`.
+            /// A `PostRequestSubOrders` of its required fields (`mchid`, `out_trade_no`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.individual_auth_id = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+                let PostRequestSubOrdersRequired { mchid, out_trade_no } = required;
                 Self {
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
+                    mchid,
+                    out_trade_no,
                     individual_auth_id: None,
                     sub_mchid: None,
                     sub_appid: None,

@@ -36,6 +36,7 @@ pub mod merchants {
     }
     /// The request of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -45,17 +46,24 @@ pub mod merchants {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 特约商户号
+        ///
+        /// Example: `1900009231`
+        pub sub_mchid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`).
+        /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 核实单号
         ///
@@ -111,6 +119,7 @@ pub mod merchants {
                 }
                 /// The response of `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` (查询不活跃商户身份核实结果).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 特约商户号
                     ///
@@ -141,16 +150,25 @@ pub mod merchants {
                     create_time: "create_time" optional,
                     finish_time: "finish_time" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 特约商户号
+                    ///
+                    /// Example: `1900009231`
+                    pub sub_mchid: String,
+                    /// 核实单号
+                    ///
+                    /// Example: `28011678863778000000123124312`
+                    pub verification_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`sub_mchid`, `verification_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { state: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`sub_mchid`, `verification_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        verification_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { sub_mchid, verification_id } = required;
                         Self {
-                            sub_mchid: sub_mchid.into(),
-                            verification_id: verification_id.into(),
+                            sub_mchid,
+                            verification_id,
                             state: None,
                             fail_reason: None,
                             create_time: None,

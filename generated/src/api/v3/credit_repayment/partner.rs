@@ -76,6 +76,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户AppID
             ///
@@ -131,28 +132,61 @@ pub mod contracts {
             real_identity: "real_identity" required,
             trade_info: "trade_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 模板ID
+            ///
+            /// Example: `123`
+            pub plan_id: String,
+            /// 服务商签约协议号
+            ///
+            /// Example: `100001256`
+            pub out_contract_code: String,
+            /// 用户展示名称
+            ///
+            /// Example: `*明`
+            pub display_name: String,
+            /// 签约结果通知地址
+            ///
+            /// Example: `https://pay.weixin.qq.com`
+            pub contract_notify_url: String,
+            /// 还款日
+            ///
+            /// Example: `1`
+            pub repayment_day: i64,
+            /// 还款金额上限
+            ///
+            /// Example: `10000`
+            pub repayment_amount_limit: String,
+            /// 用户实名信息
+            pub real_identity: PostRequestRealIdentity,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `display_name`, `contract_notify_url`, `repayment_day`, `repayment_amount_limit`, `real_identity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `display_name`, `contract_notify_url`, `repayment_day`, `repayment_amount_limit`, `real_identity`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                plan_id: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                display_name: impl Into<String>,
-                contract_notify_url: impl Into<String>,
-                repayment_day: i64,
-                repayment_amount_limit: impl Into<String>,
-                real_identity: PostRequestRealIdentity,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    plan_id: plan_id.into(),
-                    out_contract_code: out_contract_code.into(),
-                    display_name: display_name.into(),
-                    contract_notify_url: contract_notify_url.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    plan_id,
+                    out_contract_code,
+                    display_name,
+                    contract_notify_url,
                     repayment_day,
-                    repayment_amount_limit: repayment_amount_limit.into(),
+                    repayment_amount_limit,
+                    real_identity,
+                } = required;
+                Self {
+                    appid,
+                    plan_id,
+                    out_contract_code,
+                    display_name,
+                    contract_notify_url,
+                    repayment_day,
+                    repayment_amount_limit,
                     sub_mchid: None,
                     sub_appid: None,
                     real_identity,
@@ -162,12 +196,17 @@ pub mod contracts {
         }
         /// 用户实名信息
         pub type PostRequestRealIdentity = crate::v3::credit_repayment::models::RealIdentity;
+        /// The required fields of [`PostRequestRealIdentity`].
+        pub type PostRequestRealIdentityRequired = crate::v3::credit_repayment::models::RealIdentityRequired;
         /// 实名验证类型
         pub type PostRequestRealIdentityIdentityType = crate::v3::credit_repayment::models::IdentityType;
         /// 交易信息
         pub type PostRequestTradeInfo = crate::v3::credit_repayment::models::TradeInfo;
+        /// The required fields of [`PostRequestTradeInfo`].
+        pub type PostRequestTradeInfoRequired = crate::v3::credit_repayment::models::TradeInfoRequired;
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 预签约码
             ///
@@ -200,6 +239,7 @@ pub mod contracts {
         }
         /// The response of `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` (查询自动还款协议).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 协议ID
             ///
@@ -269,14 +309,22 @@ pub mod contracts {
             appid: "appid" optional,
             repayment_amount_limit: "repayment_amount_limit" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务商签约协议号
+            ///
+            /// Example: `100001256`
+            pub out_contract_code: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { contract_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_contract_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_id = Some(…))`.
             #[inline]
-            pub fn new(out_contract_code: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_contract_code } = required;
                 Self {
                     contract_id: None,
                     plan_id: None,
-                    out_contract_code: out_contract_code.into(),
+                    out_contract_code,
                     display_name: None,
                     contract_state: None,
                     contract_signed_time: None,
@@ -321,6 +369,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户AppID
             ///
@@ -379,28 +428,61 @@ pub mod contracts {
             trade_info: "trade_info" optional,
             jump_info: "jump_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 模板ID
+            ///
+            /// Example: `123`
+            pub plan_id: String,
+            /// 服务商签约协议号
+            ///
+            /// Example: `100001256`
+            pub out_contract_code: String,
+            /// 用户展示名称
+            ///
+            /// Example: `*明`
+            pub display_name: String,
+            /// 签约结果通知地址
+            ///
+            /// Example: `https://pay.weixin.qq.com`
+            pub contract_notify_url: String,
+            /// 还款日
+            ///
+            /// Example: `1`
+            pub repayment_day: i64,
+            /// 还款金额上限
+            ///
+            /// Example: `10000`
+            pub repayment_amount_limit: String,
+            /// 用户实名信息
+            pub real_identity: PostRequestRealIdentity,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `display_name`, `contract_notify_url`, `repayment_day`, `repayment_amount_limit`, `real_identity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `display_name`, `contract_notify_url`, `repayment_day`, `repayment_amount_limit`, `real_identity`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                plan_id: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                display_name: impl Into<String>,
-                contract_notify_url: impl Into<String>,
-                repayment_day: i64,
-                repayment_amount_limit: impl Into<String>,
-                real_identity: PostRequestRealIdentity,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    plan_id: plan_id.into(),
-                    out_contract_code: out_contract_code.into(),
-                    display_name: display_name.into(),
-                    contract_notify_url: contract_notify_url.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    plan_id,
+                    out_contract_code,
+                    display_name,
+                    contract_notify_url,
                     repayment_day,
-                    repayment_amount_limit: repayment_amount_limit.into(),
+                    repayment_amount_limit,
+                    real_identity,
+                } = required;
+                Self {
+                    appid,
+                    plan_id,
+                    out_contract_code,
+                    display_name,
+                    contract_notify_url,
+                    repayment_day,
+                    repayment_amount_limit,
                     sub_mchid: None,
                     sub_appid: None,
                     real_identity,
@@ -411,6 +493,7 @@ pub mod contracts {
         }
         /// 跳转控制信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestJumpInfo {
             /// 签约完后要跳转到的应用AppID
             ///
@@ -422,12 +505,17 @@ pub mod contracts {
         });
         /// 用户实名信息
         pub type PostRequestRealIdentity = crate::v3::credit_repayment::models::RealIdentity;
+        /// The required fields of [`PostRequestRealIdentity`].
+        pub type PostRequestRealIdentityRequired = crate::v3::credit_repayment::models::RealIdentityRequired;
         /// 实名验证类型
         pub type PostRequestRealIdentityIdentityType = crate::v3::credit_repayment::models::IdentityType;
         /// 交易信息
         pub type PostRequestTradeInfo = crate::v3::credit_repayment::models::TradeInfo;
+        /// The required fields of [`PostRequestTradeInfo`].
+        pub type PostRequestTradeInfoRequired = crate::v3::credit_repayment::models::TradeInfoRequired;
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 拉起微信支付签约页的URL
             ///
@@ -461,6 +549,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商签约协议号
             ///
@@ -475,21 +564,34 @@ pub mod contracts {
             out_contract_code: "out_contract_code" required,
             contract_termination_remark: "contract_termination_remark" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商签约协议号
+            ///
+            /// Example: `100001256`
+            pub out_contract_code: String,
+            /// 协议解约备注
+            ///
+            /// Example: `example_contract_termination_remark`
+            pub contract_termination_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_contract_code`, `contract_termination_remark`).
+            /// A `PostRequest` of its required fields (`out_contract_code`, `contract_termination_remark`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                out_contract_code: impl Into<String>,
-                contract_termination_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_contract_code,
+                    contract_termination_remark,
+                } = required;
                 Self {
-                    out_contract_code: out_contract_code.into(),
-                    contract_termination_remark: contract_termination_remark.into(),
+                    out_contract_code,
+                    contract_termination_remark,
                 }
             }
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 协议信息
             pub contract_info: Option<PostResponseContractInfo>,
@@ -499,6 +601,7 @@ pub mod contracts {
         });
         /// 协议信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseContractInfo {
             /// 协议ID
             ///
@@ -606,6 +709,7 @@ pub mod deduct_orders {
     }
     /// The request of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 还款协议ID
         ///
@@ -645,30 +749,59 @@ pub mod deduct_orders {
         description: "description" required,
         attach: "attach" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 还款协议ID
+        ///
+        /// Example: `20251105000000123456789`
+        pub contract_id: String,
+        /// 商户侧交易单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 商户侧预约还款单号
+        ///
+        /// Example: `1234567abcde`
+        pub out_record_id: String,
+        /// 还款金额
+        ///
+        /// Example: `10000`
+        pub deduct_amount: String,
+        /// 商户回调地址
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub notify_url: String,
+        /// 产品描述
+        ///
+        /// Example: `信贷还款`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`contract_id`, `out_trade_no`, `out_record_id`, `deduct_amount`, `notify_url`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`contract_id`, `out_trade_no`, `out_record_id`, `deduct_amount`, `notify_url`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            contract_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_record_id: impl Into<String>,
-            deduct_amount: impl Into<String>,
-            notify_url: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                contract_id,
+                out_trade_no,
+                out_record_id,
+                deduct_amount,
+                notify_url,
+                description,
+            } = required;
             Self {
-                contract_id: contract_id.into(),
-                out_trade_no: out_trade_no.into(),
-                out_record_id: out_record_id.into(),
-                deduct_amount: deduct_amount.into(),
-                notify_url: notify_url.into(),
-                description: description.into(),
+                contract_id,
+                out_trade_no,
+                out_record_id,
+                deduct_amount,
+                notify_url,
+                description,
                 attach: None,
             }
         }
     }
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户侧交易单号
         ///
@@ -733,27 +866,51 @@ pub mod deduct_orders {
         attach: "attach" optional,
         transaction_id: "transaction_id" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户侧交易单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 商户侧预约还款单号
+        ///
+        /// Example: `123456abcde`
+        pub out_record_id: String,
+        /// 还款协议ID
+        ///
+        /// Example: `20251105000000123456789`
+        pub contract_id: String,
+        /// 还款金额
+        ///
+        /// Example: `10000`
+        pub deduct_amount: String,
+        /// 产品描述
+        ///
+        /// Example: `信贷还款`
+        pub description: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_trade_no`, `out_record_id`, `contract_id`, `deduct_amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_trade_no`, `out_record_id`, `contract_id`, `deduct_amount`, `description`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_trade_no: impl Into<String>,
-            out_record_id: impl Into<String>,
-            contract_id: impl Into<String>,
-            deduct_amount: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_trade_no,
+                out_record_id,
+                contract_id,
+                deduct_amount,
+                description,
+            } = required;
             Self {
-                out_trade_no: out_trade_no.into(),
-                out_record_id: out_record_id.into(),
+                out_trade_no,
+                out_record_id,
                 appid: None,
                 sub_appid: None,
                 openid: None,
-                contract_id: contract_id.into(),
+                contract_id,
                 order_state: None,
-                deduct_amount: deduct_amount.into(),
+                deduct_amount,
                 pay_success_amount: None,
-                description: description.into(),
+                description,
                 attach: None,
                 transaction_id: None,
             }
@@ -778,6 +935,7 @@ pub mod deduct_orders {
         }
         /// The response of `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` (查询还款单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户侧交易单号
             ///
@@ -842,12 +1000,20 @@ pub mod deduct_orders {
             attach: "attach" optional,
             transaction_id: "transaction_id" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户侧交易单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_record_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_record_id = Some(…))`.
             #[inline]
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_trade_no } = required;
                 Self {
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     out_record_id: None,
                     appid: None,
                     sub_appid: None,
@@ -910,6 +1076,7 @@ pub mod schedule_records {
         }
         /// The request of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 还款协议ID
             ///
@@ -932,25 +1099,39 @@ pub mod schedule_records {
             openid: "openid" required,
             schedule_items: "schedule_items" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 还款协议ID
+            ///
+            /// Example: `20251105000000123456789`
+            pub contract_id: String,
+            /// 商户AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: String,
+            /// 预约还款项列表
+            pub schedule_items: Vec<PostRequestScheduleItems>,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`contract_id`, `appid`, `openid`, `schedule_items`).
+            /// A `PostRequest` of its required fields (`contract_id`, `appid`, `openid`, `schedule_items`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                contract_id: impl Into<String>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                schedule_items: Vec<PostRequestScheduleItems>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { contract_id, appid, openid, schedule_items } = required;
                 Self {
-                    contract_id: contract_id.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
+                    contract_id,
+                    appid,
+                    openid,
                     schedule_items,
                 }
             }
         }
         /// PostRequestScheduleItems
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestScheduleItems {
             /// 商户侧预约还款单号
             ///
@@ -985,27 +1166,48 @@ pub mod schedule_records {
             min_repayment_amount: "min_repayment_amount" optional,
             repayment_date: "repayment_date" required,
         });
+        /// The required fields of [`PostRequestScheduleItems`], each given by name (all of them: a missing one does not compile); [`PostRequestScheduleItems::new`] takes them.
+        pub struct PostRequestScheduleItemsRequired {
+            /// 商户侧预约还款单号
+            ///
+            /// Example: `1234567abcde`
+            pub out_record_id: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 应还款金额
+            ///
+            /// Example: `10000`
+            pub repayment_amount: String,
+            /// 还款日期
+            ///
+            /// Example: `2025-11-18`
+            pub repayment_date: String,
+        }
         impl PostRequestScheduleItems {
-            /// A `PostRequestScheduleItems` with its required fields (`out_record_id`, `sub_mchid`, `repayment_amount`, `repayment_date`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestScheduleItems { sub_appid: Some(…), ..PostRequestScheduleItems::new(…) }`.
+            /// A `PostRequestScheduleItems` of its required fields (`out_record_id`, `sub_mchid`, `repayment_amount`, `repayment_date`), given by name in a [`PostRequestScheduleItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_record_id: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                repayment_amount: impl Into<String>,
-                repayment_date: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestScheduleItemsRequired) -> Self {
+                let PostRequestScheduleItemsRequired {
+                    out_record_id,
+                    sub_mchid,
+                    repayment_amount,
+                    repayment_date,
+                } = required;
                 Self {
-                    out_record_id: out_record_id.into(),
-                    sub_mchid: sub_mchid.into(),
+                    out_record_id,
+                    sub_mchid,
                     sub_appid: None,
-                    repayment_amount: repayment_amount.into(),
+                    repayment_amount,
                     min_repayment_amount: None,
-                    repayment_date: repayment_date.into(),
+                    repayment_date,
                 }
             }
         }
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 预约还款记录列表
             pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
@@ -1015,6 +1217,7 @@ pub mod schedule_records {
         });
         /// PostResponseScheduleRecords
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseScheduleRecords {
             /// 商户侧预约还款单号
             ///
@@ -1083,6 +1286,7 @@ pub mod schedule_records {
         }
         /// The request of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 还款协议ID
             ///
@@ -1092,17 +1296,24 @@ pub mod schedule_records {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             contract_id: query "contract_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 还款协议ID
+            ///
+            /// Query parameter `contract_id`. Example: `20251105000000123456789`
+            pub contract_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`contract_id`).
+            /// A `GetRequest` of its required fields (`contract_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(contract_id: impl Into<String>) -> Self {
-                Self {
-                    contract_id: contract_id.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { contract_id } = required;
+                Self { contract_id }
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户侧预约还款单号
             ///
@@ -1147,12 +1358,20 @@ pub mod schedule_records {
             repayment_date: "repayment_date" optional,
             openid: "openid" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户侧预约还款单号
+            ///
+            /// Example: `1234567abcde`
+            pub out_record_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_record_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_record_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(out_record_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_record_id } = required;
                 Self {
-                    out_record_id: out_record_id.into(),
+                    out_record_id,
                     appid: None,
                     sub_appid: None,
                     contract_id: None,

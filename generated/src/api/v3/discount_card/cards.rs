@@ -28,6 +28,7 @@ impl<'a> Cards<'a> {
 }
 /// The request of `POST /v3/discount-card/cards` (预受理领卡请求API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户领卡号
     ///
@@ -52,25 +53,41 @@ pub struct PostRequest {
     appid: "appid" required,
     notify_url: "notify_url" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户领卡号
+    ///
+    /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
+    pub out_card_code: String,
+    /// 卡模板ID
+    ///
+    /// Example: `87789b2f25177433bcbf407e8e471f95`
+    pub card_template_id: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 通知商户URL
+    ///
+    /// Example: `https://api.test.com`
+    pub notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`out_card_code`, `card_template_id`, `appid`, `notify_url`).
+    /// A `PostRequest` of its required fields (`out_card_code`, `card_template_id`, `appid`, `notify_url`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        out_card_code: impl Into<String>,
-        card_template_id: impl Into<String>,
-        appid: impl Into<String>,
-        notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { out_card_code, card_template_id, appid, notify_url } = required;
         Self {
-            out_card_code: out_card_code.into(),
-            card_template_id: card_template_id.into(),
-            appid: appid.into(),
-            notify_url: notify_url.into(),
+            out_card_code,
+            card_template_id,
+            appid,
+            notify_url,
         }
     }
 }
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 预领卡请求token
     ///
@@ -102,6 +119,7 @@ pub mod by_out_card_code {
     }
     /// The response of `GET /v3/discount-card/cards/{out_card_code}` (查询先享卡订单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 先享卡ID
         ///
@@ -173,15 +191,23 @@ pub mod by_out_card_code {
         rewards: "rewards" optional,
         sharer_openid: "sharer_openid" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户领卡号
+        ///
+        /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
+        pub out_card_code: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_card_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`out_card_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_id = Some(…))`.
         #[inline]
-        pub fn new(out_card_code: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { out_card_code } = required;
             Self {
                 card_id: None,
                 card_template_id: None,
                 openid: None,
-                out_card_code: out_card_code.into(),
+                out_card_code,
                 appid: None,
                 mchid: None,
                 time_range: None,
@@ -198,6 +224,7 @@ pub mod by_out_card_code {
     }
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseObjectives {
         /// 目标ID
         ///
@@ -234,6 +261,7 @@ pub mod by_out_card_code {
     });
     /// GetResponseObjectivesObjectiveCompletionRecords
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseObjectivesObjectiveCompletionRecords {
         /// 目标完成流水号
         ///
@@ -275,6 +303,7 @@ pub mod by_out_card_code {
     });
     /// 用户退回优惠的付款信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponsePayInformation {
         /// 付款金额
         ///
@@ -301,6 +330,7 @@ pub mod by_out_card_code {
     });
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseRewards {
         /// 优惠ID
         ///
@@ -345,6 +375,7 @@ pub mod by_out_card_code {
     });
     /// GetResponseRewardsRewardUsageRecords
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseRewardsRewardUsageRecords {
         /// 优惠使用记录流水号
         ///
@@ -391,6 +422,7 @@ pub mod by_out_card_code {
     });
     /// 约定时间期限
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseTimeRange {
         /// 约定开始时间
         ///
@@ -428,6 +460,7 @@ pub mod by_out_card_code {
         }
         /// The request of `POST /v3/discount-card/cards/{out_card_code}/add-user-records` (增加用户记录API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 卡模板ID
             ///
@@ -445,12 +478,20 @@ pub mod by_out_card_code {
             objective_completion_records: "objective_completion_records" optional,
             reward_usage_records: "reward_usage_records" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 卡模板ID
+            ///
+            /// Example: `87789b2f25177433bcbf407e8e471f95`
+            pub card_template_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`card_template_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { objective_completion_records: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`card_template_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.objective_completion_records = Some(…))`.
             #[inline]
-            pub fn new(card_template_id: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { card_template_id } = required;
                 Self {
-                    card_template_id: card_template_id.into(),
+                    card_template_id,
                     objective_completion_records: None,
                     reward_usage_records: None,
                 }
@@ -458,6 +499,7 @@ pub mod by_out_card_code {
         }
         /// PostRequestObjectiveCompletionRecords
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestObjectiveCompletionRecords {
             /// 目标完成流水号
             ///
@@ -497,24 +539,51 @@ pub mod by_out_card_code {
             completion_count: "completion_count" required,
             remark: "remark" optional,
         });
+        /// The required fields of [`PostRequestObjectiveCompletionRecords`], each given by name (all of them: a missing one does not compile); [`PostRequestObjectiveCompletionRecords::new`] takes them.
+        pub struct PostRequestObjectiveCompletionRecordsRequired {
+            /// 目标完成流水号
+            ///
+            /// Example: `578354545`
+            pub objective_completion_serial_no: String,
+            /// 目标ID
+            ///
+            /// Example: `123456`
+            pub objective_id: String,
+            /// 目标完成时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub completion_time: String,
+            /// 目标完成类型
+            ///
+            /// Example: `INCREASE`
+            pub completion_type: String,
+            /// 目标完成描述
+            ///
+            /// Example: `购买商品`
+            pub description: String,
+            /// 目标完成数量
+            ///
+            /// Example: `1`
+            pub completion_count: i64,
+        }
         impl PostRequestObjectiveCompletionRecords {
-            /// A `PostRequestObjectiveCompletionRecords` with its required fields (`objective_completion_serial_no`, `objective_id`, `completion_time`, `completion_type`, `description`, `completion_count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestObjectiveCompletionRecords { remark: Some(…), ..PostRequestObjectiveCompletionRecords::new(…) }`.
+            /// A `PostRequestObjectiveCompletionRecords` of its required fields (`objective_completion_serial_no`, `objective_id`, `completion_time`, `completion_type`, `description`, `completion_count`), given by name in a [`PostRequestObjectiveCompletionRecordsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
             #[inline]
-            pub fn new(
-                objective_completion_serial_no: impl Into<String>,
-                objective_id: impl Into<String>,
-                completion_time: impl Into<String>,
-                completion_type: impl Into<String>,
-                description: impl Into<String>,
-                completion_count: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestObjectiveCompletionRecordsRequired) -> Self {
+                let PostRequestObjectiveCompletionRecordsRequired {
+                    objective_completion_serial_no,
+                    objective_id,
+                    completion_time,
+                    completion_type,
+                    description,
+                    completion_count,
+                } = required;
                 Self {
-                    objective_completion_serial_no: objective_completion_serial_no
-                        .into(),
-                    objective_id: objective_id.into(),
-                    completion_time: completion_time.into(),
-                    completion_type: completion_type.into(),
-                    description: description.into(),
+                    objective_completion_serial_no,
+                    objective_id,
+                    completion_time,
+                    completion_type,
+                    description,
                     completion_count,
                     remark: None,
                 }
@@ -522,6 +591,7 @@ pub mod by_out_card_code {
         }
         /// PostRequestRewardUsageRecords
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestRewardUsageRecords {
             /// 优惠使用记录流水号
             ///
@@ -566,24 +636,56 @@ pub mod by_out_card_code {
             amount: "amount" required,
             remark: "remark" optional,
         });
+        /// The required fields of [`PostRequestRewardUsageRecords`], each given by name (all of them: a missing one does not compile); [`PostRequestRewardUsageRecords::new`] takes them.
+        pub struct PostRequestRewardUsageRecordsRequired {
+            /// 优惠使用记录流水号
+            ///
+            /// Example: `578354`
+            pub reward_usage_serial_no: String,
+            /// 优惠ID
+            ///
+            /// Example: `123456`
+            pub reward_id: String,
+            /// 优惠使用时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub usage_time: String,
+            /// 优惠使用类型
+            ///
+            /// Example: `INCREASE`
+            pub usage_type: String,
+            /// 优惠使用描述
+            ///
+            /// Example: `购买商品`
+            pub description: String,
+            /// 数量
+            ///
+            /// Example: `1`
+            pub usage_count: i64,
+            /// 金额
+            ///
+            /// Example: `100`
+            pub amount: i64,
+        }
         impl PostRequestRewardUsageRecords {
-            /// A `PostRequestRewardUsageRecords` with its required fields (`reward_usage_serial_no`, `reward_id`, `usage_time`, `usage_type`, `description`, `usage_count`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRewardUsageRecords { remark: Some(…), ..PostRequestRewardUsageRecords::new(…) }`.
+            /// A `PostRequestRewardUsageRecords` of its required fields (`reward_usage_serial_no`, `reward_id`, `usage_time`, `usage_type`, `description`, `usage_count`, `amount`), given by name in a [`PostRequestRewardUsageRecordsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
             #[inline]
-            pub fn new(
-                reward_usage_serial_no: impl Into<String>,
-                reward_id: impl Into<String>,
-                usage_time: impl Into<String>,
-                usage_type: impl Into<String>,
-                description: impl Into<String>,
-                usage_count: i64,
-                amount: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestRewardUsageRecordsRequired) -> Self {
+                let PostRequestRewardUsageRecordsRequired {
+                    reward_usage_serial_no,
+                    reward_id,
+                    usage_time,
+                    usage_type,
+                    description,
+                    usage_count,
+                    amount,
+                } = required;
                 Self {
-                    reward_usage_serial_no: reward_usage_serial_no.into(),
-                    reward_id: reward_id.into(),
-                    usage_time: usage_time.into(),
-                    usage_type: usage_type.into(),
-                    description: description.into(),
+                    reward_usage_serial_no,
+                    reward_id,
+                    usage_time,
+                    usage_type,
+                    description,
                     usage_count,
                     amount,
                     remark: None,

@@ -45,6 +45,7 @@ pub mod by_out_order_no {
     }
     /// The response of `GET /v3/discount-card/orders/{out_order_no}` (通过先享卡订单号查询订单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 先享卡订单号
         ///
@@ -163,12 +164,20 @@ pub mod by_out_order_no {
         objectives: "objectives" optional,
         rewards: "rewards" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 先享卡订单号
+        ///
+        /// Example: `233bcbf407e87789b8e471f251774f95`
+        pub out_order_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { discount_card_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`out_order_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.discount_card_id = Some(…))`.
         #[inline]
-        pub fn new(out_order_no: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { out_order_no } = required;
             Self {
-                out_order_no: out_order_no.into(),
+                out_order_no,
                 discount_card_id: None,
                 out_trade_no: None,
                 appid: None,
@@ -201,6 +210,7 @@ pub mod by_out_order_no {
     pub type GetResponseRewards = crate::v3::discount_card::models::Rewards;
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 目标达成明细列表
         pub objectives: Option<Vec<PatchRequestObjectives>>,
@@ -213,6 +223,7 @@ pub mod by_out_order_no {
     });
     /// PatchRequestObjectives
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchRequestObjectives {
         /// 目标流水号
         ///
@@ -250,30 +261,57 @@ pub mod by_out_order_no {
         performance_time: "performance_time" required,
         remark: "remark" optional,
     });
+    /// The required fields of [`PatchRequestObjectives`], each given by name (all of them: a missing one does not compile); [`PatchRequestObjectives::new`] takes them.
+    pub struct PatchRequestObjectivesRequired {
+        /// 目标流水号
+        ///
+        /// Example: `578354545`
+        pub objective_serial_no: String,
+        /// 先享卡目标ID
+        ///
+        /// Example: `123456`
+        pub objective_id: i64,
+        /// 履约描述
+        ///
+        /// Example: `购买商品`
+        pub performance_description: String,
+        /// 履约类型
+        pub performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
+        /// 目标数量
+        ///
+        /// Example: `1`
+        pub count: i64,
+        /// 履约时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub performance_time: String,
+    }
     impl PatchRequestObjectives {
-        /// A `PatchRequestObjectives` with its required fields (`objective_serial_no`, `objective_id`, `performance_description`, `performance_type`, `count`, `performance_time`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestObjectives { remark: Some(…), ..PatchRequestObjectives::new(…) }`.
+        /// A `PatchRequestObjectives` of its required fields (`objective_serial_no`, `objective_id`, `performance_description`, `performance_type`, `count`, `performance_time`), given by name in a [`PatchRequestObjectivesRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
         #[inline]
-        pub fn new(
-            objective_serial_no: impl Into<String>,
-            objective_id: i64,
-            performance_description: impl Into<String>,
-            performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
-            count: i64,
-            performance_time: impl Into<String>,
-        ) -> Self {
-            Self {
-                objective_serial_no: objective_serial_no.into(),
+        pub fn new(required: PatchRequestObjectivesRequired) -> Self {
+            let PatchRequestObjectivesRequired {
+                objective_serial_no,
                 objective_id,
-                performance_description: performance_description.into(),
+                performance_description,
                 performance_type,
                 count,
-                performance_time: performance_time.into(),
+                performance_time,
+            } = required;
+            Self {
+                objective_serial_no,
+                objective_id,
+                performance_description,
+                performance_type,
+                count,
+                performance_time,
                 remark: None,
             }
         }
     }
     /// PatchRequestRewards
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchRequestRewards {
         /// 奖励流水号
         ///
@@ -316,32 +354,63 @@ pub mod by_out_order_no {
         reward_time: "reward_time" required,
         remark: "remark" optional,
     });
+    /// The required fields of [`PatchRequestRewards`], each given by name (all of them: a missing one does not compile); [`PatchRequestRewards::new`] takes them.
+    pub struct PatchRequestRewardsRequired {
+        /// 奖励流水号
+        ///
+        /// Example: `578354`
+        pub reward_serial_no: String,
+        /// 先享卡奖励ID
+        ///
+        /// Example: `123456`
+        pub reward_id: i64,
+        /// 奖励描述
+        ///
+        /// Example: `购买商品`
+        pub description: String,
+        /// 奖励类型
+        pub reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
+        /// 奖励数量
+        ///
+        /// Example: `1`
+        pub count: i64,
+        /// 奖励金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+        /// 奖励时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub reward_time: String,
+    }
     impl PatchRequestRewards {
-        /// A `PatchRequestRewards` with its required fields (`reward_serial_no`, `reward_id`, `description`, `reward_type`, `count`, `amount`, `reward_time`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestRewards { remark: Some(…), ..PatchRequestRewards::new(…) }`.
+        /// A `PatchRequestRewards` of its required fields (`reward_serial_no`, `reward_id`, `description`, `reward_type`, `count`, `amount`, `reward_time`), given by name in a [`PatchRequestRewardsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
         #[inline]
-        pub fn new(
-            reward_serial_no: impl Into<String>,
-            reward_id: i64,
-            description: impl Into<String>,
-            reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
-            count: i64,
-            amount: i64,
-            reward_time: impl Into<String>,
-        ) -> Self {
-            Self {
-                reward_serial_no: reward_serial_no.into(),
+        pub fn new(required: PatchRequestRewardsRequired) -> Self {
+            let PatchRequestRewardsRequired {
+                reward_serial_no,
                 reward_id,
-                description: description.into(),
+                description,
                 reward_type,
                 count,
                 amount,
-                reward_time: reward_time.into(),
+                reward_time,
+            } = required;
+            Self {
+                reward_serial_no,
+                reward_id,
+                description,
+                reward_type,
+                count,
+                amount,
+                reward_time,
                 remark: None,
             }
         }
     }
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchResponse {
         /// 先享卡订单号
         ///
@@ -356,12 +425,20 @@ pub mod by_out_order_no {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
+    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+    pub struct PatchResponseRequired {
+        /// 先享卡订单号
+        ///
+        /// Example: `233bcbf407e87789b8e471f251774f95`
+        pub out_order_no: String,
+    }
     impl PatchResponse {
-        /// A `PatchResponse` with its required fields (`out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { order_id: Some(…), ..PatchResponse::new(…) }`.
+        /// A `PatchResponse` of its required fields (`out_order_no`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(out_order_no: impl Into<String>) -> Self {
+        pub fn new(required: PatchResponseRequired) -> Self {
+            let PatchResponseRequired { out_order_no } = required;
             Self {
-                out_order_no: out_order_no.into(),
+                out_order_no,
                 order_id: None,
             }
         }
@@ -401,6 +478,7 @@ pub mod out_trade_no {
         }
         /// The response of `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` (通过先享卡订单号查询订单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 先享卡订单号
             ///
@@ -519,14 +597,22 @@ pub mod out_trade_no {
             objectives: "objectives" optional,
             rewards: "rewards" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户订单号
+            ///
+            /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_order_no: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
             #[inline]
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_trade_no } = required;
                 Self {
                     out_order_no: None,
                     discount_card_id: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     appid: None,
                     service_id: None,
                     order_id: None,

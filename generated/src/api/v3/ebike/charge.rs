@@ -66,6 +66,7 @@ pub mod contracts {
         pub type GetRequest = crate::v3::ebike::models::SubMchidRequest;
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -119,6 +120,7 @@ pub mod contracts {
             }
             /// The request of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 特约商户号
                 ///
@@ -141,16 +143,23 @@ pub mod contracts {
                 sub_appid: "sub_appid" optional,
                 charge_info: "charge_info" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务商公众号ID
+                ///
+                /// Example: `wx47c677487ce3ac47`
+                pub appid: String,
+                /// 充电场景信息
+                pub charge_info: PostRequestChargeInfo,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `charge_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `charge_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    charge_info: PostRequestChargeInfo,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { appid, charge_info } = required;
                     Self {
                         sub_mchid: None,
-                        appid: appid.into(),
+                        appid,
                         sub_appid: None,
                         charge_info,
                     }
@@ -158,6 +167,7 @@ pub mod contracts {
             }
             /// 充电场景信息
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestChargeInfo {
                 /// 开始时间
                 ///
@@ -182,25 +192,46 @@ pub mod contracts {
                 charging_gun_number: "charging_gun_number" required,
                 device_id: "device_id" required,
             });
+            /// The required fields of [`PostRequestChargeInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestChargeInfo::new`] takes them.
+            pub struct PostRequestChargeInfoRequired {
+                /// 开始时间
+                ///
+                /// Example: `2017-08-26T09:43:39+08:00`
+                pub start_time: String,
+                /// 充电站名称
+                ///
+                /// Example: `xxx充电站`
+                pub charging_station_name: String,
+                /// 充电枪编号
+                ///
+                /// Example: `6555`
+                pub charging_gun_number: String,
+                /// 充电位设备号
+                ///
+                /// Example: `12343232`
+                pub device_id: String,
+            }
             impl PostRequestChargeInfo {
-                /// A `PostRequestChargeInfo` of its required fields (`start_time`, `charging_station_name`, `charging_gun_number`, `device_id`).
+                /// A `PostRequestChargeInfo` of its required fields (`start_time`, `charging_station_name`, `charging_gun_number`, `device_id`), given by name in a [`PostRequestChargeInfoRequired`].
                 #[inline]
-                pub fn new(
-                    start_time: impl Into<String>,
-                    charging_station_name: impl Into<String>,
-                    charging_gun_number: impl Into<String>,
-                    device_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestChargeInfoRequired) -> Self {
+                    let PostRequestChargeInfoRequired {
+                        start_time,
+                        charging_station_name,
+                        charging_gun_number,
+                        device_id,
+                    } = required;
                     Self {
-                        start_time: start_time.into(),
-                        charging_station_name: charging_station_name.into(),
-                        charging_gun_number: charging_gun_number.into(),
-                        device_id: device_id.into(),
+                        start_time,
+                        charging_station_name,
+                        charging_gun_number,
+                        device_id,
                     }
                 }
             }
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 用户充电代扣凭证
                 ///
@@ -236,6 +267,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 特约商户号
             ///
@@ -265,25 +297,38 @@ pub mod contracts {
             trade_scene: "trade_scene" required,
             openid: "openid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商公众号ID
+            ///
+            /// Example: `wx47c677487ce3ac47`
+            pub appid: String,
+            /// 交易场景
+            ///
+            /// Example: `CHARGE`
+            pub trade_scene: String,
+            /// 用户标识
+            ///
+            /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
+            pub openid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `trade_scene`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `trade_scene`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                trade_scene: impl Into<String>,
-                openid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, trade_scene, openid } = required;
                 Self {
                     sub_mchid: None,
-                    appid: appid.into(),
+                    appid,
                     sub_appid: None,
-                    trade_scene: trade_scene.into(),
-                    openid: openid.into(),
+                    trade_scene,
+                    openid,
                 }
             }
         }
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 预开通ID
             ///
@@ -326,6 +371,7 @@ pub mod transactions {
     }
     /// The request of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -384,30 +430,59 @@ pub mod transactions {
         charge_info: "charge_info" required,
         device_info: "device_info" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商公众号ID
+        ///
+        /// Example: `wxd678efh567hg678`
+        pub appid: String,
+        /// 商户订单号
+        ///
+        /// Example: `121775250124070332`
+        pub out_trade_no: String,
+        /// 通知url
+        ///
+        /// Example: `http://1111:111/metro-spt-api/callback`
+        pub notify_url: String,
+        /// 商品描述
+        ///
+        /// Example: `商品信息`
+        pub description: String,
+        /// 用户充电代扣凭证
+        ///
+        /// Example: `sdjf23kdsHJfdk`
+        pub charging_token: String,
+        /// 订单金额信息
+        pub amount: PostRequestAmount,
+        /// 充电自行车场景信息
+        pub charge_info: PostRequestChargeInfo,
+        /// 设备信息
+        pub device_info: PostRequestDeviceInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `notify_url`, `description`, `charging_token`, `amount`, `charge_info`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `out_trade_no`, `notify_url`, `description`, `charging_token`, `amount`, `charge_info`, `device_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            notify_url: impl Into<String>,
-            description: impl Into<String>,
-            charging_token: impl Into<String>,
-            amount: PostRequestAmount,
-            charge_info: PostRequestChargeInfo,
-            device_info: PostRequestDeviceInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                out_trade_no,
+                notify_url,
+                description,
+                charging_token,
+                amount,
+                charge_info,
+                device_info,
+            } = required;
             Self {
                 sub_mchid: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 attach: None,
                 goods_tag: None,
-                notify_url: notify_url.into(),
-                description: description.into(),
-                charging_token: charging_token.into(),
+                notify_url,
+                description,
+                charging_token,
                 amount,
                 charge_info,
                 device_info,
@@ -416,6 +491,7 @@ pub mod transactions {
     }
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAmount {
         /// 订单总金额
         ///
@@ -430,15 +506,24 @@ pub mod transactions {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+    pub struct PostRequestAmountRequired {
+        /// 订单总金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+    }
     impl PostRequestAmount {
-        /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+        /// A `PostRequestAmount` of its required fields (`total`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
         #[inline]
-        pub fn new(total: i64) -> Self {
+        pub fn new(required: PostRequestAmountRequired) -> Self {
+            let PostRequestAmountRequired { total } = required;
             Self { total, currency: None }
         }
     }
     /// 充电自行车场景信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestChargeInfo {
         /// 开始时间
         ///
@@ -478,21 +563,45 @@ pub mod transactions {
         park_duration: "park_duration" optional,
         park_fee: "park_fee" optional,
     });
+    /// The required fields of [`PostRequestChargeInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestChargeInfo::new`] takes them.
+    pub struct PostRequestChargeInfoRequired {
+        /// 开始时间
+        ///
+        /// Example: `2017-08-26T09:43:39+08:00`
+        pub start_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2017-08-26T09:43:39+08:00`
+        pub end_time: String,
+        /// 充电站名称
+        ///
+        /// Example: `xxx充电站`
+        pub charging_station_name: String,
+        /// 充电枪编号
+        ///
+        /// Example: `6555`
+        pub charging_gun_number: String,
+        /// 已充电量
+        ///
+        /// Example: `10`
+        pub charged_capacity: i64,
+    }
     impl PostRequestChargeInfo {
-        /// A `PostRequestChargeInfo` with its required fields (`start_time`, `end_time`, `charging_station_name`, `charging_gun_number`, `charged_capacity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestChargeInfo { park_duration: Some(…), ..PostRequestChargeInfo::new(…) }`.
+        /// A `PostRequestChargeInfo` of its required fields (`start_time`, `end_time`, `charging_station_name`, `charging_gun_number`, `charged_capacity`), given by name in a [`PostRequestChargeInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.park_duration = Some(…))`.
         #[inline]
-        pub fn new(
-            start_time: impl Into<String>,
-            end_time: impl Into<String>,
-            charging_station_name: impl Into<String>,
-            charging_gun_number: impl Into<String>,
-            charged_capacity: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestChargeInfoRequired) -> Self {
+            let PostRequestChargeInfoRequired {
+                start_time,
+                end_time,
+                charging_station_name,
+                charging_gun_number,
+                charged_capacity,
+            } = required;
             Self {
-                start_time: start_time.into(),
-                end_time: end_time.into(),
-                charging_station_name: charging_station_name.into(),
-                charging_gun_number: charging_gun_number.into(),
+                start_time,
+                end_time,
+                charging_station_name,
+                charging_gun_number,
                 charged_capacity,
                 park_duration: None,
                 park_fee: None,
@@ -501,6 +610,7 @@ pub mod transactions {
     }
     /// 设备信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDeviceInfo {
         /// 充电位设备号
         ///
@@ -515,18 +625,28 @@ pub mod transactions {
         device_id: "device_id" required,
         device_ip: "device_ip" required,
     });
+    /// The required fields of [`PostRequestDeviceInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestDeviceInfo::new`] takes them.
+    pub struct PostRequestDeviceInfoRequired {
+        /// 充电位设备号
+        ///
+        /// Example: `12343232`
+        pub device_id: String,
+        /// 商户端设备ip
+        ///
+        /// Example: `123.12.12.123`
+        pub device_ip: String,
+    }
     impl PostRequestDeviceInfo {
-        /// A `PostRequestDeviceInfo` of its required fields (`device_id`, `device_ip`).
+        /// A `PostRequestDeviceInfo` of its required fields (`device_id`, `device_ip`), given by name in a [`PostRequestDeviceInfoRequired`].
         #[inline]
-        pub fn new(device_id: impl Into<String>, device_ip: impl Into<String>) -> Self {
-            Self {
-                device_id: device_id.into(),
-                device_ip: device_ip.into(),
-            }
+        pub fn new(required: PostRequestDeviceInfoRequired) -> Self {
+            let PostRequestDeviceInfoRequired { device_id, device_ip } = required;
+            Self { device_id, device_ip }
         }
     }
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 受理状态
         ///
@@ -583,6 +703,7 @@ pub mod transactions {
             pub type GetRequest = crate::v3::ebike::models::SubMchidRequest;
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -716,6 +837,7 @@ pub mod transactions {
             pub type GetRequest = crate::v3::ebike::models::SubMchidRequest;
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -797,16 +919,24 @@ pub mod transactions {
                 device_info: "device_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户订单号
+                ///
+                /// Example: `201407033233368018`
+                pub out_trade_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_trade_no } = required;
                     Self {
                         mchid: None,
                         sub_mchid: None,
                         appid: None,
                         sub_appid: None,
-                        out_trade_no: out_trade_no.into(),
+                        out_trade_no,
                         transaction_id: None,
                         attach: None,
                         trade_type: None,
@@ -880,6 +1010,7 @@ pub mod users {
             }
             /// The request of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
@@ -894,18 +1025,27 @@ pub mod users {
                 sub_mchid: query "sub_mchid" optional,
                 trade_scene: query "trade_scene" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 交易场景
+                ///
+                /// Query parameter `trade_scene`. Example: `CHARGE`
+                pub trade_scene: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`trade_scene`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`trade_scene`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(trade_scene: impl Into<String>) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { trade_scene } = required;
                     Self {
                         sub_mchid: None,
-                        trade_scene: trade_scene.into(),
+                        trade_scene,
                     }
                 }
             }
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -935,13 +1075,21 @@ pub mod users {
                 contract_id: "contract_id" optional,
                 contract_state: "contract_state" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 用户标识
+                ///
+                /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
+                pub openid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`openid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(openid: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { openid } = required;
                     Self {
                         mchid: None,
-                        openid: openid.into(),
+                        openid,
                         sub_mchid: None,
                         contract_id: None,
                         contract_state: None,

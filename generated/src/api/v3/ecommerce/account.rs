@@ -67,6 +67,7 @@ pub mod apply_cancel_withdraw {
     }
     /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -100,17 +101,27 @@ pub mod apply_cancel_withdraw {
         additional_materials: "additional_materials" optional,
         remark: "remark" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户注销申请单号
+        ///
+        /// Example: `P202410241010125346`
+        pub out_request_no: String,
+        /// 收款账号信息
+        pub payee_info: PostRequestPayeeInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `out_request_no`, `payee_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { withdraw: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_request_no`, `payee_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.withdraw = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_request_no: impl Into<String>,
-            payee_info: PostRequestPayeeInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, out_request_no, payee_info } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_request_no: out_request_no.into(),
+                sub_mchid,
+                out_request_no,
                 withdraw: None,
                 payee_info,
                 proof_medias: None,
@@ -121,6 +132,7 @@ pub mod apply_cancel_withdraw {
     }
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayeeInfo {
         /// 账户类型
         ///
@@ -136,13 +148,20 @@ pub mod apply_cancel_withdraw {
         bank_account_info: "bank_account_info" required,
         identity_info: "identity_info" optional,
     });
+    /// The required fields of [`PostRequestPayeeInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfo::new`] takes them.
+    pub struct PostRequestPayeeInfoRequired {
+        /// 账户类型
+        ///
+        /// Example: `ACCOUNT_TYPE_CORPORATE`
+        pub account_type: PostRequestPayeeInfoAccountType,
+        /// 银行账户
+        pub bank_account_info: PostRequestPayeeInfoBankAccountInfo,
+    }
     impl PostRequestPayeeInfo {
-        /// A `PostRequestPayeeInfo` with its required fields (`account_type`, `bank_account_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfo { identity_info: Some(…), ..PostRequestPayeeInfo::new(…) }`.
+        /// A `PostRequestPayeeInfo` of its required fields (`account_type`, `bank_account_info`), given by name in a [`PostRequestPayeeInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.identity_info = Some(…))`.
         #[inline]
-        pub fn new(
-            account_type: PostRequestPayeeInfoAccountType,
-            bank_account_info: PostRequestPayeeInfoBankAccountInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestPayeeInfoRequired) -> Self {
+            let PostRequestPayeeInfoRequired { account_type, bank_account_info } = required;
             Self {
                 account_type,
                 bank_account_info,
@@ -169,6 +188,7 @@ pub mod apply_cancel_withdraw {
     });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
@@ -201,26 +221,43 @@ pub mod apply_cancel_withdraw {
         bank_name: "bank_name" optional,
         account_number: "account_number" required,
     });
+    /// The required fields of [`PostRequestPayeeInfoBankAccountInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfoBankAccountInfo::new`] takes them.
+    pub struct PostRequestPayeeInfoBankAccountInfoRequired {
+        /// 开户名称
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69b0zZXkw==`
+        pub account_name: String,
+        /// 开户银行
+        ///
+        /// Example: `工商银行`
+        pub account_bank: String,
+        /// 银行账号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHeorwC+w==`
+        pub account_number: String,
+    }
     impl PostRequestPayeeInfoBankAccountInfo {
-        /// A `PostRequestPayeeInfoBankAccountInfo` with its required fields (`account_name`, `account_bank`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoBankAccountInfo { bank_branch_id: Some(…), ..PostRequestPayeeInfoBankAccountInfo::new(…) }`.
+        /// A `PostRequestPayeeInfoBankAccountInfo` of its required fields (`account_name`, `account_bank`, `account_number`), given by name in a [`PostRequestPayeeInfoBankAccountInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_branch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            account_name: impl Into<String>,
-            account_bank: impl Into<String>,
-            account_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestPayeeInfoBankAccountInfoRequired) -> Self {
+            let PostRequestPayeeInfoBankAccountInfoRequired {
+                account_name,
+                account_bank,
+                account_number,
+            } = required;
             Self {
-                account_name: account_name.into(),
-                account_bank: account_bank.into(),
+                account_name,
+                account_bank,
                 bank_branch_id: None,
                 bank_branch_name: None,
                 bank_name: None,
-                account_number: account_number.into(),
+                account_number,
             }
         }
     }
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayeeInfoIdentityInfo {
         /// 证件类型
         ///
@@ -240,17 +277,29 @@ pub mod apply_cancel_withdraw {
         identification_name: "identification_name" required,
         identification_no: "identification_no" required,
     });
+    /// The required fields of [`PostRequestPayeeInfoIdentityInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfoIdentityInfo::new`] takes them.
+    pub struct PostRequestPayeeInfoIdentityInfoRequired {
+        /// 证件姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzfg==`
+        pub identification_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69bkw==`
+        pub identification_no: String,
+    }
     impl PostRequestPayeeInfoIdentityInfo {
-        /// A `PostRequestPayeeInfoIdentityInfo` with its required fields (`identification_name`, `identification_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoIdentityInfo { id_doc_type: Some(…), ..PostRequestPayeeInfoIdentityInfo::new(…) }`.
+        /// A `PostRequestPayeeInfoIdentityInfo` of its required fields (`identification_name`, `identification_no`), given by name in a [`PostRequestPayeeInfoIdentityInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_doc_type = Some(…))`.
         #[inline]
-        pub fn new(
-            identification_name: impl Into<String>,
-            identification_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestPayeeInfoIdentityInfoRequired) -> Self {
+            let PostRequestPayeeInfoIdentityInfoRequired {
+                identification_name,
+                identification_no,
+            } = required;
             Self {
                 id_doc_type: None,
-                identification_name: identification_name.into(),
-                identification_no: identification_no.into(),
+                identification_name,
+                identification_no,
             }
         }
     }
@@ -291,6 +340,7 @@ pub mod apply_cancel_withdraw {
     });
     /// PostRequestProofMedias
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestProofMedias {
         /// 申请证明材料类型
         ///
@@ -305,16 +355,25 @@ pub mod apply_cancel_withdraw {
         proof_media_type: "proof_media_type" required,
         proof_media: "proof_media" required,
     });
+    /// The required fields of [`PostRequestProofMedias`], each given by name (all of them: a missing one does not compile); [`PostRequestProofMedias::new`] takes them.
+    pub struct PostRequestProofMediasRequired {
+        /// 申请证明材料类型
+        ///
+        /// Example: `WITHDRAWAL_APPLICATION`
+        pub proof_media_type: PostRequestProofMediasProofMediaType,
+        /// 证明材料照片
+        ///
+        /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
+        pub proof_media: String,
+    }
     impl PostRequestProofMedias {
-        /// A `PostRequestProofMedias` of its required fields (`proof_media_type`, `proof_media`).
+        /// A `PostRequestProofMedias` of its required fields (`proof_media_type`, `proof_media`), given by name in a [`PostRequestProofMediasRequired`].
         #[inline]
-        pub fn new(
-            proof_media_type: PostRequestProofMediasProofMediaType,
-            proof_media: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestProofMediasRequired) -> Self {
+            let PostRequestProofMediasRequired { proof_media_type, proof_media } = required;
             Self {
                 proof_media_type,
-                proof_media: proof_media.into(),
+                proof_media,
             }
         }
     }
@@ -336,6 +395,7 @@ pub mod apply_cancel_withdraw {
     pub type PostRequestWithdraw = crate::v3::ecommerce::models::Withdraw;
     /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付注销提现申请单号
         ///
@@ -383,6 +443,7 @@ pub mod apply_cancel_withdraw {
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` (微信支付注销提现申请单号查询申请单状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -443,12 +504,20 @@ pub mod apply_cancel_withdraw {
                 account_info: "account_info" optional,
                 confirm_cancel: "confirm_cancel" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信支付注销提现申请单号
+                ///
+                /// Example: `X202410241010125346`
+                pub applyment_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`applyment_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
                 #[inline]
-                pub fn new(applyment_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { applyment_id } = required;
                     Self {
-                        applyment_id: applyment_id.into(),
+                        applyment_id,
                         out_request_no: None,
                         cancel_state: None,
                         cancel_state_description: None,
@@ -506,6 +575,7 @@ pub mod apply_cancel_withdraw {
         }
         /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 微信支付注销单号
             ///
@@ -540,27 +610,48 @@ pub mod apply_cancel_withdraw {
             confirm_time: "confirm_time" required,
             cancel_contract_version: "cancel_contract_version" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 平台确认操作人标识
+            ///
+            /// Example: `id1102`
+            pub operator_identification: String,
+            /// 注销确认时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub confirm_time: String,
+            /// 注销协议版本号
+            ///
+            /// Example: `V20241213`
+            pub cancel_contract_version: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sub_mchid`, `operator_identification`, `confirm_time`, `cancel_contract_version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { applyment_id: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `operator_identification`, `confirm_time`, `cancel_contract_version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                operator_identification: impl Into<String>,
-                confirm_time: impl Into<String>,
-                cancel_contract_version: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sub_mchid,
+                    operator_identification,
+                    confirm_time,
+                    cancel_contract_version,
+                } = required;
                 Self {
                     applyment_id: None,
                     out_request_no: None,
-                    sub_mchid: sub_mchid.into(),
-                    operator_identification: operator_identification.into(),
-                    confirm_time: confirm_time.into(),
-                    cancel_contract_version: cancel_contract_version.into(),
+                    sub_mchid,
+                    operator_identification,
+                    confirm_time,
+                    cancel_contract_version,
                 }
             }
         }
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付注销单号
             ///
@@ -614,6 +705,7 @@ pub mod apply_cancel_withdraw {
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` (商户注销提现申请单号查询申请单状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -674,13 +766,21 @@ pub mod apply_cancel_withdraw {
                 account_info: "account_info" optional,
                 confirm_cancel: "confirm_cancel" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户注销提现申请单号
+                ///
+                /// Example: `P202410241010125346`
+                pub out_request_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_id: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_request_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
                 #[inline]
-                pub fn new(out_request_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_request_no } = required;
                     Self {
                         applyment_id: None,
-                        out_request_no: out_request_no.into(),
+                        out_request_no,
                         cancel_state: None,
                         cancel_state_description: None,
                         withdraw: None,
@@ -742,6 +842,7 @@ pub mod apply_cancel_withdraw {
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` (商户注销资格校验).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 注销检查的二级商户号
                 ///
@@ -767,12 +868,20 @@ pub mod apply_cancel_withdraw {
                 account_info: "account_info" optional,
                 block_reasons: "block_reasons" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 注销检查的二级商户号
+                ///
+                /// Example: `P202410241010125346`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { merchant_state: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_state = Some(…))`.
                 #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         merchant_state: None,
                         validate_result: None,
                         account_info: None,
@@ -782,6 +891,7 @@ pub mod apply_cancel_withdraw {
             }
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseAccountInfo {
                 /// 商户资金账户余额
                 pub out_account_type: Option<GetResponseAccountInfoOutAccountType>,
@@ -798,6 +908,7 @@ pub mod apply_cancel_withdraw {
             pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::models::OutAccountType;
             /// GetResponseBlockReasons
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseBlockReasons {
                 /// 二级商户号的出款子账户类型
                 ///
@@ -902,6 +1013,7 @@ pub mod cancel_applications {
     }
     /// The request of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -919,23 +1031,34 @@ pub mod cancel_applications {
         out_apply_no: "out_apply_no" required,
         application_info: "application_info" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户注销申请单号
+        ///
+        /// Example: `2019061122222222122`
+        pub out_apply_no: String,
+        /// 注销申请材料
+        pub application_info: Vec<PostRequestApplicationInfo>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `out_apply_no`, `application_info`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_apply_no`, `application_info`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_apply_no: impl Into<String>,
-            application_info: Vec<PostRequestApplicationInfo>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, out_apply_no, application_info } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_apply_no: out_apply_no.into(),
+                sub_mchid,
+                out_apply_no,
                 application_info,
             }
         }
     }
     /// PostRequestApplicationInfo
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestApplicationInfo {
         /// 注销申请材料类型
         pub application_type: Option<PostRequestApplicationInfoApplicationType>,
@@ -965,6 +1088,7 @@ pub mod cancel_applications {
     });
     /// The response of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户注销申请单号
         ///
@@ -992,16 +1116,25 @@ pub mod cancel_applications {
         cancel_state: "cancel_state" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户注销申请单号
+        ///
+        /// Example: `2019061122222222122`
+        pub out_apply_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_apply_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { reject_reason: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_apply_no`, `sub_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reject_reason = Some(…))`.
         #[inline]
-        pub fn new(
-            out_apply_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_apply_no, sub_mchid } = required;
             Self {
-                out_apply_no: out_apply_no.into(),
-                sub_mchid: sub_mchid.into(),
+                out_apply_no,
+                sub_mchid,
                 reject_reason: None,
                 cancel_state: None,
                 update_time: None,
@@ -1034,6 +1167,7 @@ pub mod cancel_applications {
         }
         /// The request of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
@@ -1041,15 +1175,22 @@ pub mod cancel_applications {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             meta: "meta" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 媒体文件元信息`JSON`格式字符串
+            pub meta: PostRequestMeta,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`meta`).
+            /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(meta: PostRequestMeta) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { meta } = required;
                 Self { meta }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMeta {
             /// 文件摘要
             pub file_digest: Option<String>,
@@ -1062,6 +1203,7 @@ pub mod cancel_applications {
         });
         /// The response of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 媒体文件标识Id
             ///
@@ -1105,6 +1247,7 @@ pub mod cancel_applications {
             }
             /// The response of `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` (查询注销单状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户注销申请单号
                 ///
@@ -1132,12 +1275,20 @@ pub mod cancel_applications {
                 cancel_state: "cancel_state" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户注销申请单号
+                ///
+                /// Example: `2019061122222222122`
+                pub out_apply_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_apply_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_apply_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_apply_no } = required;
                     Self {
-                        out_apply_no: out_apply_no.into(),
+                        out_apply_no,
                         sub_mchid: None,
                         reject_reason: None,
                         cancel_state: None,

@@ -59,6 +59,7 @@ pub mod by_applyment_id {
     }
     /// The response of `GET /v3/ecommerce/applyments/{applyment_id}` (通过申请单ID查询申请状态).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 申请状态
         pub applyment_state: Option<crate::types::EcommerceApplymentState>,
@@ -107,10 +108,18 @@ pub mod by_applyment_id {
         applyment_id: "applyment_id" required,
         sign_state: "sign_state" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 微信支付申请单号
+        ///
+        /// Example: `2000002124775691`
+        pub applyment_id: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_state: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`applyment_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_state = Some(…))`.
         #[inline]
-        pub fn new(applyment_id: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { applyment_id } = required;
             Self {
                 applyment_state: None,
                 applyment_state_desc: None,
@@ -148,6 +157,7 @@ pub mod by_applyment_id {
         }
         /// The response of `POST /v3/ecommerce/applyments/{applyment_id}/revoke` (撤销申请单-使用申请单号).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付申请单号
             ///
@@ -162,10 +172,18 @@ pub mod by_applyment_id {
             applyment_id: "applyment_id" required,
             out_request_no: "out_request_no" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 微信支付申请单号
+            ///
+            /// Example: `2000002124775691`
+            pub applyment_id: i64,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_request_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`applyment_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
             #[inline]
-            pub fn new(applyment_id: i64) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { applyment_id } = required;
                 Self {
                     applyment_id,
                     out_request_no: None,
@@ -212,6 +230,7 @@ pub mod out_request_no {
         }
         /// The response of `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` (通过业务申请编号查询申请状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 申请状态
             pub applyment_state: Option<crate::types::EcommerceApplymentState>,
@@ -260,10 +279,18 @@ pub mod out_request_no {
             applyment_id: "applyment_id" optional,
             sign_state: "sign_state" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 业务申请编号
+            ///
+            /// Example: `APPLYMENT_00000000001`
+            pub out_request_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_state: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_request_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_state = Some(…))`.
             #[inline]
-            pub fn new(out_request_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_request_no } = required;
                 Self {
                     applyment_state: None,
                     applyment_state_desc: None,
@@ -272,7 +299,7 @@ pub mod out_request_no {
                     account_validation: None,
                     audit_detail: None,
                     legal_validation_url: None,
-                    out_request_no: out_request_no.into(),
+                    out_request_no,
                     applyment_id: None,
                     sign_state: None,
                 }
@@ -301,6 +328,8 @@ pub mod out_request_no {
             }
             /// The response of `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` (撤销申请单-使用业务申请编号).
             pub type PostResponse = crate::v3::ecommerce::models::ApplymentIdResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::ecommerce::models::ApplymentIdResponseRequired;
         }
     }
 }
@@ -343,6 +372,7 @@ pub mod slash {
     }
     /// The request of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 业务申请编号
         pub out_request_no: String,
@@ -407,19 +437,35 @@ pub mod slash {
         business_addition_pics: "business_addition_pics" optional,
         business_addition_desc: "business_addition_desc" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 业务申请编号
+        pub out_request_no: String,
+        /// 主体类型
+        pub organization_type: PostRequestOrganizationType,
+        /// 结算银行账户
+        pub account_info: PostRequestAccountInfo,
+        /// 超级管理员信息
+        pub contact_info: PostRequestContactInfo,
+        /// 店铺信息
+        pub sales_scene_info: PostRequestSalesSceneInfo,
+        /// 商户简称
+        pub merchant_shortname: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_request_no`, `organization_type`, `account_info`, `contact_info`, `sales_scene_info`, `merchant_shortname`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { finance_institution: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_request_no`, `organization_type`, `account_info`, `contact_info`, `sales_scene_info`, `merchant_shortname`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.finance_institution = Some(…))`.
         #[inline]
-        pub fn new(
-            out_request_no: impl Into<String>,
-            organization_type: PostRequestOrganizationType,
-            account_info: PostRequestAccountInfo,
-            contact_info: PostRequestContactInfo,
-            sales_scene_info: PostRequestSalesSceneInfo,
-            merchant_shortname: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_request_no,
+                organization_type,
+                account_info,
+                contact_info,
+                sales_scene_info,
+                merchant_shortname,
+            } = required;
             Self {
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 organization_type,
                 finance_institution: None,
                 business_license_info: None,
@@ -435,7 +481,7 @@ pub mod slash {
                 contact_info,
                 sales_scene_info,
                 settlement_info: None,
-                merchant_shortname: merchant_shortname.into(),
+                merchant_shortname,
                 qualifications: None,
                 business_addition_pics: None,
                 business_addition_desc: None,
@@ -444,6 +490,7 @@ pub mod slash {
     }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestAccountInfo {
         /// 账户类型
         ///
@@ -487,6 +534,7 @@ pub mod slash {
     pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::models::BankAccountType;
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessLicenseInfo {
         /// `cert_type`
         pub cert_type: Option<crate::types::CertType>,
@@ -526,6 +574,7 @@ pub mod slash {
     });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestContactInfo {
         /// 超级管理员类型
         ///
@@ -574,6 +623,7 @@ pub mod slash {
     pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::models::FinanceInstitutionInfo;
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestIdCardInfo {
         /// 身份证人像面照片
         ///
@@ -606,6 +656,7 @@ pub mod slash {
     });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
@@ -648,6 +699,7 @@ pub mod slash {
     pub type PostRequestSettlementInfo = crate::v3::ecommerce::models::SettlementInfo;
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestUboInfoList {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: crate::types::IdType,
@@ -682,34 +734,61 @@ pub mod slash {
         ubo_period_begin: "ubo_period_begin" required,
         ubo_period_end: "ubo_period_end" required,
     });
+    /// The required fields of [`PostRequestUboInfoList`], each given by name (all of them: a missing one does not compile); [`PostRequestUboInfoList::new`] takes them.
+    pub struct PostRequestUboInfoListRequired {
+        /// `ubo_id_doc_type`
+        pub ubo_id_doc_type: crate::types::IdType,
+        /// 证件正面照片
+        pub ubo_id_doc_copy: String,
+        /// 证件反面照片
+        pub ubo_id_doc_copy_back: String,
+        /// 受益人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub ubo_id_doc_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub ubo_id_doc_number: String,
+        /// 证件居住地址
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
+        pub ubo_id_doc_address: String,
+        /// 证件有效期开始时间
+        pub ubo_period_begin: String,
+        /// 证件有效期结束时间
+        pub ubo_period_end: String,
+    }
     impl PostRequestUboInfoList {
-        /// A `PostRequestUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`).
+        /// A `PostRequestUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`), given by name in a [`PostRequestUboInfoListRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            ubo_id_doc_type: crate::types::IdType,
-            ubo_id_doc_copy: impl Into<String>,
-            ubo_id_doc_copy_back: impl Into<String>,
-            ubo_id_doc_name: impl Into<String>,
-            ubo_id_doc_number: impl Into<String>,
-            ubo_id_doc_address: impl Into<String>,
-            ubo_period_begin: impl Into<String>,
-            ubo_period_end: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestUboInfoListRequired) -> Self {
+            let PostRequestUboInfoListRequired {
+                ubo_id_doc_type,
+                ubo_id_doc_copy,
+                ubo_id_doc_copy_back,
+                ubo_id_doc_name,
+                ubo_id_doc_number,
+                ubo_id_doc_address,
+                ubo_period_begin,
+                ubo_period_end,
+            } = required;
             Self {
                 ubo_id_doc_type,
-                ubo_id_doc_copy: ubo_id_doc_copy.into(),
-                ubo_id_doc_copy_back: ubo_id_doc_copy_back.into(),
-                ubo_id_doc_name: ubo_id_doc_name.into(),
-                ubo_id_doc_number: ubo_id_doc_number.into(),
-                ubo_id_doc_address: ubo_id_doc_address.into(),
-                ubo_period_begin: ubo_period_begin.into(),
-                ubo_period_end: ubo_period_end.into(),
+                ubo_id_doc_copy,
+                ubo_id_doc_copy_back,
+                ubo_id_doc_name,
+                ubo_id_doc_number,
+                ubo_id_doc_address,
+                ubo_period_begin,
+                ubo_period_end,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     pub type PostResponse = crate::v3::ecommerce::models::ApplymentIdResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::ecommerce::models::ApplymentIdResponseRequired;
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
 pub mod submit_account_hosting_applyment {
@@ -752,6 +831,7 @@ pub mod submit_account_hosting_applyment {
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 业务申请编号
         pub out_request_no: String,
@@ -819,19 +899,35 @@ pub mod submit_account_hosting_applyment {
         proxy_sign_verify_mode: "proxy_sign_verify_mode" optional,
         id_card_complete_statement: "id_card_complete_statement" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 业务申请编号
+        pub out_request_no: String,
+        /// 主体类型
+        pub organization_type: PostRequestOrganizationType,
+        /// 结算银行账户
+        pub account_info: PostRequestAccountInfo,
+        /// 超级管理员信息
+        pub contact_info: PostRequestContactInfo,
+        /// 店铺信息
+        pub sales_scene_info: PostRequestSalesSceneInfo,
+        /// 商户简称
+        pub merchant_shortname: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_request_no`, `organization_type`, `account_info`, `contact_info`, `sales_scene_info`, `merchant_shortname`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { finance_institution: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_request_no`, `organization_type`, `account_info`, `contact_info`, `sales_scene_info`, `merchant_shortname`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.finance_institution = Some(…))`.
         #[inline]
-        pub fn new(
-            out_request_no: impl Into<String>,
-            organization_type: PostRequestOrganizationType,
-            account_info: PostRequestAccountInfo,
-            contact_info: PostRequestContactInfo,
-            sales_scene_info: PostRequestSalesSceneInfo,
-            merchant_shortname: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_request_no,
+                organization_type,
+                account_info,
+                contact_info,
+                sales_scene_info,
+                merchant_shortname,
+            } = required;
             Self {
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 organization_type,
                 finance_institution: None,
                 business_license_info: None,
@@ -846,7 +942,7 @@ pub mod submit_account_hosting_applyment {
                 contact_info,
                 sales_scene_info,
                 settlement_info: None,
-                merchant_shortname: merchant_shortname.into(),
+                merchant_shortname,
                 qualifications: None,
                 business_addition_pics: None,
                 business_addition_desc: None,
@@ -857,6 +953,7 @@ pub mod submit_account_hosting_applyment {
     }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAccountInfo {
         /// 账户类型
         ///
@@ -891,22 +988,42 @@ pub mod submit_account_hosting_applyment {
         bank_name: "bank_name" optional,
         account_number: "account_number" required,
     });
+    /// The required fields of [`PostRequestAccountInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestAccountInfo::new`] takes them.
+    pub struct PostRequestAccountInfoRequired {
+        /// 账户类型
+        ///
+        /// Example: `75`
+        pub bank_account_type: PostRequestAccountInfoBankAccountType,
+        /// 开户银行
+        ///
+        /// Example: `工商银行`
+        pub account_bank: String,
+        /// 开户名称
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
+        pub account_name: String,
+        /// 银行帐号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+        pub account_number: String,
+    }
     impl PostRequestAccountInfo {
-        /// A `PostRequestAccountInfo` with its required fields (`bank_account_type`, `account_bank`, `account_name`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAccountInfo { bank_branch_id: Some(…), ..PostRequestAccountInfo::new(…) }`.
+        /// A `PostRequestAccountInfo` of its required fields (`bank_account_type`, `account_bank`, `account_name`, `account_number`), given by name in a [`PostRequestAccountInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_branch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            bank_account_type: PostRequestAccountInfoBankAccountType,
-            account_bank: impl Into<String>,
-            account_name: impl Into<String>,
-            account_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestAccountInfoRequired) -> Self {
+            let PostRequestAccountInfoRequired {
+                bank_account_type,
+                account_bank,
+                account_name,
+                account_number,
+            } = required;
             Self {
                 bank_account_type,
-                account_bank: account_bank.into(),
-                account_name: account_name.into(),
+                account_bank,
+                account_name,
                 bank_branch_id: None,
                 bank_name: None,
-                account_number: account_number.into(),
+                account_number,
             }
         }
     }
@@ -914,6 +1031,7 @@ pub mod submit_account_hosting_applyment {
     pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::models::BankAccountType;
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestBusinessLicenseInfo {
         /// `cert_type`
         pub cert_type: Option<crate::types::CertType>,
@@ -953,6 +1071,7 @@ pub mod submit_account_hosting_applyment {
     });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestContactInfo {
         /// 超级管理员类型
         ///
@@ -1005,16 +1124,25 @@ pub mod submit_account_hosting_applyment {
         contact_id_doc_period_end: "contact_id_doc_period_end" optional,
         mobile_phone: "mobile_phone" optional,
     });
+    /// The required fields of [`PostRequestContactInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestContactInfo::new`] takes them.
+    pub struct PostRequestContactInfoRequired {
+        /// 超级管理员类型
+        ///
+        /// Example: `65`
+        pub contact_type: PostRequestContactInfoContactType,
+        /// 超级管理员姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        pub contact_name: String,
+    }
     impl PostRequestContactInfo {
-        /// A `PostRequestContactInfo` with its required fields (`contact_type`, `contact_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_id_doc_type: Some(…), ..PostRequestContactInfo::new(…) }`.
+        /// A `PostRequestContactInfo` of its required fields (`contact_type`, `contact_name`), given by name in a [`PostRequestContactInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact_id_doc_type = Some(…))`.
         #[inline]
-        pub fn new(
-            contact_type: PostRequestContactInfoContactType,
-            contact_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestContactInfoRequired) -> Self {
+            let PostRequestContactInfoRequired { contact_type, contact_name } = required;
             Self {
                 contact_type,
-                contact_name: contact_name.into(),
+                contact_name,
                 contact_id_doc_type: None,
                 contact_id_card_number: None,
                 contact_id_doc_copy: None,
@@ -1034,6 +1162,7 @@ pub mod submit_account_hosting_applyment {
     pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::models::FinanceInstitutionInfo;
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestIdCardInfo {
         /// 身份证人像面照片
         ///
@@ -1064,29 +1193,54 @@ pub mod submit_account_hosting_applyment {
         id_card_valid_time_begin: "id_card_valid_time_begin" required,
         id_card_valid_time: "id_card_valid_time" required,
     });
+    /// The required fields of [`PostRequestIdCardInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestIdCardInfo::new`] takes them.
+    pub struct PostRequestIdCardInfoRequired {
+        /// 身份证人像面照片
+        ///
+        /// Example: `xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        pub id_card_copy: String,
+        /// 身份证国徽面照片
+        ///
+        /// Example: `vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
+        pub id_card_national: String,
+        /// 身份证姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        pub id_card_name: String,
+        /// 身份证号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
+        pub id_card_number: String,
+        /// 身份证有效期开始时间
+        pub id_card_valid_time_begin: String,
+        /// 身份证有效期结束时间
+        pub id_card_valid_time: String,
+    }
     impl PostRequestIdCardInfo {
-        /// A `PostRequestIdCardInfo` of its required fields (`id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time_begin`, `id_card_valid_time`).
+        /// A `PostRequestIdCardInfo` of its required fields (`id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time_begin`, `id_card_valid_time`), given by name in a [`PostRequestIdCardInfoRequired`].
         #[inline]
-        pub fn new(
-            id_card_copy: impl Into<String>,
-            id_card_national: impl Into<String>,
-            id_card_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            id_card_valid_time_begin: impl Into<String>,
-            id_card_valid_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestIdCardInfoRequired) -> Self {
+            let PostRequestIdCardInfoRequired {
+                id_card_copy,
+                id_card_national,
+                id_card_name,
+                id_card_number,
+                id_card_valid_time_begin,
+                id_card_valid_time,
+            } = required;
             Self {
-                id_card_copy: id_card_copy.into(),
-                id_card_national: id_card_national.into(),
-                id_card_name: id_card_name.into(),
-                id_card_number: id_card_number.into(),
-                id_card_valid_time_begin: id_card_valid_time_begin.into(),
-                id_card_valid_time: id_card_valid_time.into(),
+                id_card_copy,
+                id_card_national,
+                id_card_name,
+                id_card_number,
+                id_card_valid_time_begin,
+                id_card_valid_time,
             }
         }
     }
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
@@ -1121,23 +1275,47 @@ pub mod submit_account_hosting_applyment {
         doc_period_begin: "doc_period_begin" required,
         doc_period_end: "doc_period_end" required,
     });
+    /// The required fields of [`PostRequestIdDocInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestIdDocInfo::new`] takes them.
+    pub struct PostRequestIdDocInfoRequired {
+        /// 证件姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        pub id_doc_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        pub id_doc_number: String,
+        /// 证件正面照片
+        ///
+        /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
+        pub id_doc_copy: String,
+        /// 证件有效期开始时间
+        ///
+        /// Example: `2020-01-02`
+        pub doc_period_begin: String,
+        /// 证件有效期结束时间
+        ///
+        /// Example: `2020-01-02`
+        pub doc_period_end: String,
+    }
     impl PostRequestIdDocInfo {
-        /// A `PostRequestIdDocInfo` with its required fields (`id_doc_name`, `id_doc_number`, `id_doc_copy`, `doc_period_begin`, `doc_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestIdDocInfo { id_doc_copy_back: Some(…), ..PostRequestIdDocInfo::new(…) }`.
+        /// A `PostRequestIdDocInfo` of its required fields (`id_doc_name`, `id_doc_number`, `id_doc_copy`, `doc_period_begin`, `doc_period_end`), given by name in a [`PostRequestIdDocInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_doc_copy_back = Some(…))`.
         #[inline]
-        pub fn new(
-            id_doc_name: impl Into<String>,
-            id_doc_number: impl Into<String>,
-            id_doc_copy: impl Into<String>,
-            doc_period_begin: impl Into<String>,
-            doc_period_end: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestIdDocInfoRequired) -> Self {
+            let PostRequestIdDocInfoRequired {
+                id_doc_name,
+                id_doc_number,
+                id_doc_copy,
+                doc_period_begin,
+                doc_period_end,
+            } = required;
             Self {
-                id_doc_name: id_doc_name.into(),
-                id_doc_number: id_doc_number.into(),
-                id_doc_copy: id_doc_copy.into(),
+                id_doc_name,
+                id_doc_number,
+                id_doc_copy,
                 id_doc_copy_back: None,
-                doc_period_begin: doc_period_begin.into(),
-                doc_period_end: doc_period_end.into(),
+                doc_period_begin,
+                doc_period_end,
             }
         }
     }
@@ -1149,6 +1327,7 @@ pub mod submit_account_hosting_applyment {
     pub type PostRequestSettlementInfo = crate::v3::ecommerce::models::SettlementInfo;
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestUboInfoList {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: Option<crate::types::IdType>,
@@ -1191,6 +1370,8 @@ pub mod submit_account_hosting_applyment {
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
     pub type PostResponse = crate::v3::ecommerce::models::ApplymentIdResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::ecommerce::models::ApplymentIdResponseRequired;
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
 pub mod submit_sign_verify_info {
@@ -1212,6 +1393,7 @@ pub mod submit_sign_verify_info {
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 业务申请编号
         ///
@@ -1234,12 +1416,20 @@ pub mod submit_sign_verify_info {
         pre_sign_time: "pre_sign_time" optional,
         proxy_verify_identity_info: "proxy_verify_identity_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub out_request_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { applyment_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
         #[inline]
-        pub fn new(out_request_no: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_request_no } = required;
             Self {
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 applyment_id: None,
                 pre_sign_time: None,
                 proxy_verify_identity_info: None,
@@ -1248,6 +1438,7 @@ pub mod submit_sign_verify_info {
     }
     /// 平台代理核身信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestProxyVerifyIdentityInfo {
         /// 核身方式
         ///
@@ -1260,13 +1451,23 @@ pub mod submit_sign_verify_info {
         verify_identity_type: "verify_identity_type" required,
         verify_identity_result: "verify_identity_result" required,
     });
+    /// The required fields of [`PostRequestProxyVerifyIdentityInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestProxyVerifyIdentityInfo::new`] takes them.
+    pub struct PostRequestProxyVerifyIdentityInfoRequired {
+        /// 核身方式
+        ///
+        /// Example: `VERIFY_IDENTITY_TYPE_FACE_TO_FACE`
+        pub verify_identity_type: PostRequestProxyVerifyIdentityInfoVerifyIdentityType,
+        /// 核身结果
+        pub verify_identity_result: bool,
+    }
     impl PostRequestProxyVerifyIdentityInfo {
-        /// A `PostRequestProxyVerifyIdentityInfo` of its required fields (`verify_identity_type`, `verify_identity_result`).
+        /// A `PostRequestProxyVerifyIdentityInfo` of its required fields (`verify_identity_type`, `verify_identity_result`), given by name in a [`PostRequestProxyVerifyIdentityInfoRequired`].
         #[inline]
-        pub fn new(
-            verify_identity_type: PostRequestProxyVerifyIdentityInfoVerifyIdentityType,
-            verify_identity_result: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestProxyVerifyIdentityInfoRequired) -> Self {
+            let PostRequestProxyVerifyIdentityInfoRequired {
+                verify_identity_type,
+                verify_identity_result,
+            } = required;
             Self {
                 verify_identity_type,
                 verify_identity_result,
@@ -1292,6 +1493,7 @@ pub mod submit_sign_verify_info {
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -1301,10 +1503,18 @@ pub mod submit_sign_verify_info {
     ::wechatpay::runtime::__private::json_object!(PostResponse {
         applyment_id: "applyment_id" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 微信支付申请单号
+        ///
+        /// Example: `2000002124775691`
+        pub applyment_id: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` of its required fields (`applyment_id`).
+        /// A `PostResponse` of its required fields (`applyment_id`), given by name in a [`PostResponseRequired`].
         #[inline]
-        pub fn new(applyment_id: i64) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { applyment_id } = required;
             Self { applyment_id }
         }
     }

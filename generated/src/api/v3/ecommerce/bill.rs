@@ -35,6 +35,7 @@ pub mod fundflowbill {
     }
     /// The request of `GET /v3/ecommerce/bill/fundflowbill` (申请二级商户资金账单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 账单日期
         ///
@@ -59,16 +60,28 @@ pub mod fundflowbill {
         tar_type: query "tar_type" optional,
         algorithm: query "algorithm" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 账单日期
+        ///
+        /// Query parameter `bill_date`. Example: `2019-06-11`
+        pub bill_date: String,
+        /// 资金账户类型
+        ///
+        /// Query parameter `account_type`. Example: `ALL`
+        pub account_type: GetRequestAccountType,
+        /// 加密算法
+        ///
+        /// Query parameter `algorithm`.
+        pub algorithm: GetRequestAlgorithm,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`bill_date`, `account_type`, `algorithm`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`bill_date`, `account_type`, `algorithm`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tar_type = Some(…))`.
         #[inline]
-        pub fn new(
-            bill_date: impl Into<String>,
-            account_type: GetRequestAccountType,
-            algorithm: GetRequestAlgorithm,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { bill_date, account_type, algorithm } = required;
             Self {
-                bill_date: bill_date.into(),
+                bill_date,
                 account_type,
                 tar_type: None,
                 algorithm,
@@ -122,6 +135,7 @@ pub mod fundflowbill {
     });
     /// The response of `GET /v3/ecommerce/bill/fundflowbill` (申请二级商户资金账单API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 下载信息总数
         ///
@@ -136,6 +150,7 @@ pub mod fundflowbill {
     });
     /// GetResponseDownloadBillList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDownloadBillList {
         /// 账单文件序号
         ///

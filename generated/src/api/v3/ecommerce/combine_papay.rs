@@ -96,6 +96,7 @@ pub mod contracts {
                     }
                     /// The response of `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询协议API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -155,19 +156,28 @@ pub mod contracts {
                         contract_terminate_info: "contract_terminate_info" optional,
                         openid: "openid" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 委托代扣协议模板Id
+                        ///
+                        /// Example: `12535`
+                        pub plan_id: i64,
+                        /// 商户签约协议号
+                        ///
+                        /// Example: `wxwtdk20200910100000`
+                        pub out_contract_code: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            plan_id: i64,
-                            out_contract_code: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { plan_id, out_contract_code } = required;
                             Self {
                                 mchid: None,
                                 contract_id: None,
                                 appid: None,
                                 plan_id,
-                                out_contract_code: out_contract_code.into(),
+                                out_contract_code,
                                 contract_display_account: None,
                                 contract_state: None,
                                 contract_signed_time: None,
@@ -179,6 +189,7 @@ pub mod contracts {
                     }
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
@@ -223,6 +234,7 @@ pub mod contracts {
                         }
                         /// The request of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 解约备注
                             ///
@@ -232,20 +244,26 @@ pub mod contracts {
                         ::wechatpay::runtime::__private::json_object!(PostRequest {
                             contract_termination_remark: "contract_termination_remark" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 解约备注
+                            ///
+                            /// Example: `用户解约`
+                            pub contract_termination_remark: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`contract_termination_remark`).
+                            /// A `PostRequest` of its required fields (`contract_termination_remark`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                contract_termination_remark: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired { contract_termination_remark } = required;
                                 Self {
-                                    contract_termination_remark: contract_termination_remark
-                                        .into(),
+                                    contract_termination_remark,
                                 }
                             }
                         }
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -265,17 +283,26 @@ pub mod contracts {
                             plan_id: "plan_id" required,
                             out_contract_code: "out_contract_code" required,
                         });
+                        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                        pub struct PostResponseRequired {
+                            /// 委托代扣协议模板Id
+                            ///
+                            /// Example: `12535`
+                            pub plan_id: i64,
+                            /// 商户签约协议号
+                            ///
+                            /// Example: `wxwtdk20200910100000`
+                            pub out_contract_code: String,
+                        }
                         impl PostResponse {
-                            /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                            /// A `PostResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                plan_id: i64,
-                                out_contract_code: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostResponseRequired) -> Self {
+                                let PostResponseRequired { plan_id, out_contract_code } = required;
                                 Self {
                                     mchid: None,
                                     plan_id,
-                                    out_contract_code: out_contract_code.into(),
+                                    out_contract_code,
                                 }
                             }
                         }
@@ -312,6 +339,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户APPID
             ///
@@ -349,22 +377,46 @@ pub mod contracts {
             return_app: "return_app" optional,
             attach: "attach" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户APPID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 委托代扣协议模板Id
+            ///
+            /// Example: `12535`
+            pub plan_id: i64,
+            /// 商户签约协议号
+            ///
+            /// Example: `wxwtdk20200910100000`
+            pub out_contract_code: String,
+            /// 用户账户展示名称
+            ///
+            /// Example: `微信代扣用户A`
+            pub contract_display_account: String,
+            /// 回调通知地址
+            ///
+            /// Example: `https://yourapp.com/notify`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { return_app: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_app = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                plan_id: i64,
-                out_contract_code: impl Into<String>,
-                contract_display_account: impl Into<String>,
-                notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
                     plan_id,
-                    out_contract_code: out_contract_code.into(),
-                    contract_display_account: contract_display_account.into(),
-                    notify_url: notify_url.into(),
+                    out_contract_code,
+                    contract_display_account,
+                    notify_url,
+                } = required;
+                Self {
+                    appid,
+                    plan_id,
+                    out_contract_code,
+                    contract_display_account,
+                    notify_url,
                     return_app: None,
                     attach: None,
                 }
@@ -372,6 +424,7 @@ pub mod contracts {
         }
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 预签约Id
             ///
@@ -396,15 +449,27 @@ pub mod contracts {
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 委托代扣协议模板Id
+            ///
+            /// Example: `12535`
+            pub plan_id: i64,
+            /// 商户签约协议号
+            ///
+            /// Example: `wxwtdk20200910100000`
+            pub out_contract_code: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pre_entrustweb_id = Some(…))`.
             #[inline]
-            pub fn new(plan_id: i64, out_contract_code: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { plan_id, out_contract_code } = required;
                 Self {
                     pre_entrustweb_id: None,
                     mchid: None,
                     plan_id,
-                    out_contract_code: out_contract_code.into(),
+                    out_contract_code,
                 }
             }
         }
@@ -431,6 +496,7 @@ pub mod contracts {
             }
             /// The request of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商户APPID
                 ///
@@ -460,27 +526,52 @@ pub mod contracts {
                 contract_display_account: "contract_display_account" required,
                 notify_url: "notify_url" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商户APPID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 委托代扣协议模板ID
+                ///
+                /// Example: `12535`
+                pub plan_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 用户账户展示名称
+                ///
+                /// Example: `微信代扣用户A`
+                pub contract_display_account: String,
+                /// 回调通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub notify_url: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `notify_url`).
+                /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `notify_url`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: i64,
-                    out_contract_code: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
                         plan_id,
-                        out_contract_code: out_contract_code.into(),
-                        contract_display_account: contract_display_account.into(),
-                        notify_url: notify_url.into(),
+                        out_contract_code,
+                        contract_display_account,
+                        notify_url,
+                    } = required;
+                    Self {
+                        appid,
+                        plan_id,
+                        out_contract_code,
+                        contract_display_account,
+                        notify_url,
                     }
                 }
             }
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -505,15 +596,27 @@ pub mod contracts {
                 plan_id: "plan_id" required,
                 out_contract_code: "out_contract_code" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 委托代扣协议模板ID
+                ///
+                /// Example: `12535`
+                pub plan_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pre_entrustweb_id = Some(…))`.
                 #[inline]
-                pub fn new(plan_id: i64, out_contract_code: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { plan_id, out_contract_code } = required;
                     Self {
                         pre_entrustweb_id: None,
                         mchid: None,
                         plan_id,
-                        out_contract_code: out_contract_code.into(),
+                        out_contract_code,
                     }
                 }
             }
@@ -550,6 +653,7 @@ pub mod transactions {
     }
     /// The request of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 合单商户appid
         ///
@@ -582,20 +686,40 @@ pub mod transactions {
         sub_orders: "sub_orders" optional,
         risk_info: "risk_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 合单商户appid
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub combine_appid: String,
+        /// 合单商户号
+        ///
+        /// Example: `1900000109`
+        pub combine_mchid: String,
+        /// 合单商户订单号
+        ///
+        /// Example: `P20150806125346`
+        pub combine_out_trade_no: String,
+        /// 委托代扣协议ID
+        ///
+        /// Example: `123124412412423431`
+        pub contract_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_orders: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `contract_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_orders = Some(…))`.
         #[inline]
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            contract_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                combine_appid,
+                combine_mchid,
+                combine_out_trade_no,
+                contract_id,
+            } = required;
             Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
-                contract_id: contract_id.into(),
+                combine_appid,
+                combine_mchid,
+                combine_out_trade_no,
+                contract_id,
                 sub_orders: None,
                 risk_info: None,
             }
@@ -603,6 +727,7 @@ pub mod transactions {
     }
     /// PostRequestSubOrders
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubOrders {
         /// 子单商户号
         ///
@@ -648,24 +773,46 @@ pub mod transactions {
         settle_info: "settle_info" optional,
         sub_risk_info: "sub_risk_info" optional,
     });
+    /// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+    pub struct PostRequestSubOrdersRequired {
+        /// 子单商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 订单金额
+        pub amount: PostRequestSubOrdersAmount,
+        /// 子单商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `腾讯充值中心-QQ会员充值`
+        pub description: String,
+    }
     impl PostRequestSubOrders {
-        /// A `PostRequestSubOrders` with its required fields (`mchid`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { attach: Some(…), ..PostRequestSubOrders::new(…) }`.
+        /// A `PostRequestSubOrders` of its required fields (`mchid`, `amount`, `out_trade_no`, `sub_mchid`, `description`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            amount: PostRequestSubOrdersAmount,
-            out_trade_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+            let PostRequestSubOrdersRequired {
+                mchid,
+                amount,
+                out_trade_no,
+                sub_mchid,
+                description,
+            } = required;
             Self {
-                mchid: mchid.into(),
+                mchid,
                 attach: None,
                 amount,
-                out_trade_no: out_trade_no.into(),
-                sub_mchid: sub_mchid.into(),
+                out_trade_no,
+                sub_mchid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 settle_info: None,
                 sub_risk_info: None,
             }
@@ -673,6 +820,7 @@ pub mod transactions {
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSubOrdersAmount {
         /// 标价金额
         ///
@@ -687,18 +835,28 @@ pub mod transactions {
         total_amount: "total_amount" required,
         currency: "currency" required,
     });
+    /// The required fields of [`PostRequestSubOrdersAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrdersAmount::new`] takes them.
+    pub struct PostRequestSubOrdersAmountRequired {
+        /// 标价金额
+        ///
+        /// Example: `100`
+        pub total_amount: i64,
+        /// 标价币种
+        ///
+        /// Example: `CNY`
+        pub currency: String,
+    }
     impl PostRequestSubOrdersAmount {
-        /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+        /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`), given by name in a [`PostRequestSubOrdersAmountRequired`].
         #[inline]
-        pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
-            Self {
-                total_amount,
-                currency: currency.into(),
-            }
+        pub fn new(required: PostRequestSubOrdersAmountRequired) -> Self {
+            let PostRequestSubOrdersAmountRequired { total_amount, currency } = required;
+            Self { total_amount, currency }
         }
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestSubOrdersSettleInfo {
         /// 是否指定分账
         pub profit_sharing: Option<bool>,
@@ -713,6 +871,7 @@ pub mod transactions {
     });
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 合单商户APPID
         ///
@@ -738,18 +897,34 @@ pub mod transactions {
         sub_orders: "sub_orders" optional,
         combine_payer_info: "combine_payer_info" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 合单商户APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub combine_appid: String,
+        /// 合单商户号
+        ///
+        /// Example: `1900000109`
+        pub combine_mchid: String,
+        /// 合单商户订单号
+        ///
+        /// Example: `P20150806125346`
+        pub combine_out_trade_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_orders: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_orders = Some(…))`.
         #[inline]
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                combine_appid,
+                combine_mchid,
+                combine_out_trade_no,
+            } = required;
             Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
+                combine_appid,
+                combine_mchid,
+                combine_out_trade_no,
                 sub_orders: None,
                 combine_payer_info: None,
             }
@@ -783,6 +958,7 @@ pub mod transactions {
         }
         /// The response of `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` (电商合单委托代扣查询订单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 合单商户APPID
             ///
@@ -808,14 +984,22 @@ pub mod transactions {
             sub_orders: "sub_orders" optional,
             combine_payer_info: "combine_payer_info" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 合单商户订单号
+            ///
+            /// Example: `P20150806125346`
+            pub combine_out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`combine_out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.combine_appid = Some(…))`.
             #[inline]
-            pub fn new(combine_out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { combine_out_trade_no } = required;
                 Self {
                     combine_appid: None,
                     combine_mchid: None,
-                    combine_out_trade_no: combine_out_trade_no.into(),
+                    combine_out_trade_no,
                     sub_orders: None,
                     combine_payer_info: None,
                 }
@@ -850,6 +1034,7 @@ pub mod transactions {
             }
             /// The request of `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse` (电商合单委托代扣撤销订单API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 合单商户APPID
                 ///
@@ -862,18 +1047,27 @@ pub mod transactions {
                 combine_appid: "combine_appid" required,
                 sub_orders: "sub_orders" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 合单商户APPID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub combine_appid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`combine_appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_orders: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`combine_appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_orders = Some(…))`.
                 #[inline]
-                pub fn new(combine_appid: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { combine_appid } = required;
                     Self {
-                        combine_appid: combine_appid.into(),
+                        combine_appid,
                         sub_orders: None,
                     }
                 }
             }
             /// PostRequestSubOrders
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestSubOrders {
                 /// 子单商户号
                 ///
@@ -898,18 +1092,34 @@ pub mod transactions {
                 sub_mchid: "sub_mchid" required,
                 sub_appid: "sub_appid" optional,
             });
+            /// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+            pub struct PostRequestSubOrdersRequired {
+                /// 子单商户号
+                ///
+                /// Example: `1900000109`
+                pub mchid: String,
+                /// 子单商户订单号
+                ///
+                /// Example: `20150806125346`
+                pub out_trade_no: String,
+                /// 二级商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+            }
             impl PostRequestSubOrders {
-                /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { sub_appid: Some(…), ..PostRequestSubOrders::new(…) }`.
+                /// A `PostRequestSubOrders` of its required fields (`mchid`, `out_trade_no`, `sub_mchid`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+                    let PostRequestSubOrdersRequired {
+                        mchid,
+                        out_trade_no,
+                        sub_mchid,
+                    } = required;
                     Self {
-                        mchid: mchid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: sub_mchid.into(),
+                        mchid,
+                        out_trade_no,
+                        sub_mchid,
                         sub_appid: None,
                     }
                 }

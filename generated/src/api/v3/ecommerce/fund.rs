@@ -53,6 +53,7 @@ pub mod balance {
         }
         /// The request of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 账户类型
             ///
@@ -66,6 +67,7 @@ pub mod balance {
         pub type GetRequestAccountType = crate::v3::ecommerce::models::AccountType;
         /// The response of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 特约商户号
             ///
@@ -88,12 +90,20 @@ pub mod balance {
             available_amount: "available_amount" optional,
             pending_amount: "pending_amount" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 特约商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { account_type: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.account_type = Some(…))`.
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sub_mchid } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     account_type: None,
                     available_amount: None,
                     pending_amount: None,
@@ -139,6 +149,7 @@ pub mod enddaybalance {
         }
         /// The request of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 日期
             ///
@@ -153,20 +164,26 @@ pub mod enddaybalance {
             date: query "date" required,
             account_type: query "account_type" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 日期
+            ///
+            /// Query parameter `date`. Example: `2019-08-17`
+            pub date: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { account_type: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.account_type = Some(…))`.
             #[inline]
-            pub fn new(date: impl Into<String>) -> Self {
-                Self {
-                    date: date.into(),
-                    account_type: None,
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { date } = required;
+                Self { date, account_type: None }
             }
         }
         /// 账户类型
         pub type GetRequestAccountType = crate::v3::ecommerce::models::RequestAccountType;
         /// The response of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -191,12 +208,20 @@ pub mod enddaybalance {
             pending_amount: "pending_amount" optional,
             account_type: "account_type" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { available_amount: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_amount = Some(…))`.
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sub_mchid } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     available_amount: None,
                     pending_amount: None,
                     account_type: None,
@@ -237,6 +262,7 @@ pub mod withdraw {
     }
     /// The request of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -276,17 +302,29 @@ pub mod withdraw {
         account_type: "account_type" optional,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 特约商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户提现单号
+        ///
+        /// Example: `20190611222222222200000000012122`
+        pub out_request_no: String,
+        /// 提现金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `out_request_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { remark: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_request_no`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_request_no: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, out_request_no, amount } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_request_no: out_request_no.into(),
+                sub_mchid,
+                out_request_no,
                 amount,
                 remark: None,
                 bank_memo: None,
@@ -299,6 +337,7 @@ pub mod withdraw {
     pub type PostRequestAccountType = crate::v3::ecommerce::models::RequestAccountType2;
     /// The response of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 特约商户号
         ///
@@ -323,17 +362,26 @@ pub mod withdraw {
         out_request_no: "out_request_no" required,
         account_type: "account_type" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 特约商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户提现单号
+        ///
+        /// Example: `20190611222222222200000000012122`
+        pub out_request_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { withdraw_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `out_request_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.withdraw_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_request_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid, out_request_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 withdraw_id: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 account_type: None,
             }
         }
@@ -363,8 +411,11 @@ pub mod withdraw {
         }
         /// The request of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
         pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequestRequired;
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -438,15 +489,21 @@ pub mod withdraw {
             account_bank: "account_bank" optional,
             bank_name: "bank_name" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付提现单号
+            pub withdraw_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`withdraw_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`withdraw_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(withdraw_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { withdraw_id } = required;
                 Self {
                     sub_mchid: None,
                     sp_mchid: None,
                     status: None,
-                    withdraw_id: withdraw_id.into(),
+                    withdraw_id,
                     out_request_no: None,
                     amount: None,
                     create_time: None,
@@ -505,8 +562,11 @@ pub mod withdraw {
             }
             /// The request of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequestRequired;
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -580,16 +640,24 @@ pub mod withdraw {
                 account_bank: "account_bank" optional,
                 bank_name: "bank_name" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户提现单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_request_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_request_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_request_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_request_no } = required;
                     Self {
                         sub_mchid: None,
                         sp_mchid: None,
                         status: None,
                         withdraw_id: None,
-                        out_request_no: out_request_no.into(),
+                        out_request_no,
                         amount: None,
                         create_time: None,
                         update_time: None,

@@ -54,6 +54,7 @@ pub mod by_openid {
     }
     /// The request of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 签约和付款的微信小程序AppID
         ///
@@ -68,17 +69,23 @@ pub mod by_openid {
         appid: query "appid" required,
         permission_type: query "permission_type" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 签约和付款的微信小程序AppID
+        ///
+        /// Query parameter `appid`. Example: `wxd678efh567h23787`
+        pub appid: String,
+        /// 权限类型
+        ///
+        /// Query parameter `permission_type`. Example: `INDIVIDUAL_PAYEE`
+        pub permission_type: GetRequestPermissionType,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`appid`, `permission_type`).
+        /// A `GetRequest` of its required fields (`appid`, `permission_type`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            permission_type: GetRequestPermissionType,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                permission_type,
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { appid, permission_type } = required;
+            Self { appid, permission_type }
         }
     }
     /// 权限类型
@@ -97,6 +104,7 @@ pub mod by_openid {
     });
     /// The response of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 授权ID
         ///
@@ -158,6 +166,7 @@ pub mod out_contract_code {
         }
         /// The request of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 签约和付款的微信小程序AppID
             ///
@@ -167,15 +176,24 @@ pub mod out_contract_code {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 签约和付款的微信小程序AppID
+            ///
+            /// Query parameter `appid`. Example: `wxd678efh567h23787`
+            pub appid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`appid`).
+            /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self { appid: appid.into() }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { appid } = required;
+                Self { appid }
             }
         }
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 授权ID
             ///
@@ -207,6 +225,7 @@ pub mod out_contract_code {
         pub type GetResponseAuthState = crate::v3::ecommerce::models::AuthState;
         /// 实名授权结果
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseRealNameAuthResult {
             /// 应用授权作用域
             pub scope: Option<GetResponseRealNameAuthResultScope>,
@@ -279,6 +298,7 @@ pub mod pre_entrust_sign {
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -293,17 +313,23 @@ pub mod pre_entrust_sign {
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 签约和付款的AppID
+            ///
+            /// Example: `wxd678efh567h23787`
+            pub appid: String,
+            /// 业务申请单号
+            ///
+            /// Example: `APPLYMENT_00000000001`
+            pub out_contract_code: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`).
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_contract_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    out_contract_code: out_contract_code.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, out_contract_code } = required;
+                Self { appid, out_contract_code }
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
@@ -332,6 +358,7 @@ pub mod pre_entrust_sign {
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -351,18 +378,30 @@ pub mod pre_entrust_sign {
             out_contract_code: "out_contract_code" required,
             openid: "openid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 签约和付款的AppID
+            ///
+            /// Example: `wxd678efh567h23787`
+            pub appid: String,
+            /// 业务申请单号
+            ///
+            /// Example: `APPLYMENT_00000000001`
+            pub out_contract_code: String,
+            /// 个人收款方的OpenID
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `openid`).
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `openid`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                openid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, out_contract_code, openid } = required;
                 Self {
-                    appid: appid.into(),
-                    out_contract_code: out_contract_code.into(),
-                    openid: openid.into(),
+                    appid,
+                    out_contract_code,
+                    openid,
                 }
             }
         }
@@ -412,6 +451,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -441,22 +481,46 @@ pub mod pre_entrust_sign_with_real_name_identity {
             cred_type: "cred_type" required,
             cred_id: "cred_id" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 签约和付款的AppID
+            ///
+            /// Example: `wxd678efh567h23787`
+            pub appid: String,
+            /// 业务申请单号
+            ///
+            /// Example: `APPLYMENT_00000000001`
+            pub out_contract_code: String,
+            /// 真实姓名
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
+            pub real_name: String,
+            /// 证件类型
+            ///
+            /// Example: `ID_CARD`
+            pub cred_type: PostRequestCredType,
+            /// 件号码
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
+            pub cred_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `real_name`, `cred_type`, `cred_id`).
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `real_name`, `cred_type`, `cred_id`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                real_name: impl Into<String>,
-                cred_type: PostRequestCredType,
-                cred_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    out_contract_code: out_contract_code.into(),
-                    real_name: real_name.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_contract_code,
+                    real_name,
                     cred_type,
-                    cred_id: cred_id.into(),
+                    cred_id,
+                } = required;
+                Self {
+                    appid,
+                    out_contract_code,
+                    real_name,
+                    cred_type,
+                    cred_id,
                 }
             }
         }
@@ -489,6 +553,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -523,24 +588,52 @@ pub mod pre_entrust_sign_with_real_name_identity {
             cred_type: "cred_type" required,
             cred_id: "cred_id" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 签约和付款的AppID
+            ///
+            /// Example: `wxd678efh567h23787`
+            pub appid: String,
+            /// 业务申请单号
+            ///
+            /// Example: `APPLYMENT_00000000001`
+            pub out_contract_code: String,
+            /// 个人收款方的OpenID
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: String,
+            /// 真实姓名
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
+            pub real_name: String,
+            /// 证件类型
+            ///
+            /// Example: `ID_CARD`
+            pub cred_type: PostRequestCredType,
+            /// 件号码
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
+            pub cred_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `openid`, `real_name`, `cred_type`, `cred_id`).
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `openid`, `real_name`, `cred_type`, `cred_id`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                openid: impl Into<String>,
-                real_name: impl Into<String>,
-                cred_type: PostRequestCredType,
-                cred_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    out_contract_code: out_contract_code.into(),
-                    openid: openid.into(),
-                    real_name: real_name.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_contract_code,
+                    openid,
+                    real_name,
                     cred_type,
-                    cred_id: cred_id.into(),
+                    cred_id,
+                } = required;
+                Self {
+                    appid,
+                    out_contract_code,
+                    openid,
+                    real_name,
+                    cred_type,
+                    cred_id,
                 }
             }
         }

@@ -39,6 +39,7 @@ pub mod authorizations {
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -51,21 +52,26 @@ pub mod authorizations {
         sub_mchid: "sub_mchid" required,
         agreement_list: "agreement_list" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 签约协议列表
+        pub agreement_list: Vec<PostRequestAgreementList>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `agreement_list`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `agreement_list`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            agreement_list: Vec<PostRequestAgreementList>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                agreement_list,
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, agreement_list } = required;
+            Self { sub_mchid, agreement_list }
         }
     }
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAgreementList {
         /// 协议编号
         ///
@@ -90,25 +96,46 @@ pub mod authorizations {
         sign_organization: "sign_organization" required,
         sign_time: "sign_time" required,
     });
+    /// The required fields of [`PostRequestAgreementList`], each given by name (all of them: a missing one does not compile); [`PostRequestAgreementList::new`] takes them.
+    pub struct PostRequestAgreementListRequired {
+        /// 协议编号
+        ///
+        /// Example: `1`
+        pub agreement_code: String,
+        /// 协议版本号
+        ///
+        /// Example: `20230101`
+        pub agreement_version: String,
+        /// 签约主体
+        ///
+        /// Example: `示例有限责任公司`
+        pub sign_organization: String,
+        /// 签约时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub sign_time: String,
+    }
     impl PostRequestAgreementList {
-        /// A `PostRequestAgreementList` of its required fields (`agreement_code`, `agreement_version`, `sign_organization`, `sign_time`).
+        /// A `PostRequestAgreementList` of its required fields (`agreement_code`, `agreement_version`, `sign_organization`, `sign_time`), given by name in a [`PostRequestAgreementListRequired`].
         #[inline]
-        pub fn new(
-            agreement_code: impl Into<String>,
-            agreement_version: impl Into<String>,
-            sign_organization: impl Into<String>,
-            sign_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestAgreementListRequired) -> Self {
+            let PostRequestAgreementListRequired {
+                agreement_code,
+                agreement_version,
+                sign_organization,
+                sign_time,
+            } = required;
             Self {
-                agreement_code: agreement_code.into(),
-                agreement_version: agreement_version.into(),
-                sign_organization: sign_organization.into(),
-                sign_time: sign_time.into(),
+                agreement_code,
+                agreement_version,
+                sign_organization,
+                sign_time,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -133,12 +160,20 @@ pub mod authorizations {
         accept_time: "accept_time" optional,
         authorize_time: "authorize_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { authorization_state: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorization_state = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 authorization_state: None,
                 accept_time: None,
                 authorize_time: None,
@@ -162,6 +197,7 @@ pub mod authorizations {
         }
         /// The response of `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` (查询二级商户商家转账授权状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -181,12 +217,20 @@ pub mod authorizations {
             authorization_state: "authorization_state" optional,
             authorize_time: "authorize_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900001109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorization_state: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorization_state = Some(…))`.
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sub_mchid } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     authorization_state: None,
                     authorize_time: None,
                 }
@@ -228,6 +272,7 @@ pub mod transfer_bills {
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -277,33 +322,66 @@ pub mod transfer_bills {
         transfer_remark: "transfer_remark" required,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub appid: String,
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: String,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+        /// 转账金额
+        ///
+        /// Example: `400000`
+        pub transfer_amount: i64,
+        /// 转账备注
+        ///
+        /// Example: `2020年4月报销`
+        pub transfer_remark: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `transfer_scene_id`, `openid`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `appid`, `out_bill_no`, `transfer_scene_id`, `openid`, `transfer_amount`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            appid: impl Into<String>,
-            out_bill_no: impl Into<String>,
-            transfer_scene_id: impl Into<String>,
-            openid: impl Into<String>,
-            transfer_amount: i64,
-            transfer_remark: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                appid,
+                out_bill_no,
+                transfer_scene_id,
+                openid,
+                transfer_amount,
+                transfer_remark,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                appid: appid.into(),
-                out_bill_no: out_bill_no.into(),
-                transfer_scene_id: transfer_scene_id.into(),
-                openid: openid.into(),
+                sub_mchid,
+                appid,
+                out_bill_no,
+                transfer_scene_id,
+                openid,
                 user_name: None,
                 transfer_amount,
-                transfer_remark: transfer_remark.into(),
+                transfer_remark,
                 notify_url: None,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -343,16 +421,25 @@ pub mod transfer_bills {
         fail_reason: "fail_reason" optional,
         package_info: "package_info" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_bill_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid, out_bill_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                out_bill_no: out_bill_no.into(),
+                sub_mchid,
+                out_bill_no,
                 transfer_bill_no: None,
                 create_time: None,
                 state: None,
@@ -405,8 +492,11 @@ pub mod transfer_bills {
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest2;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequest2Required;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -481,17 +571,26 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid, out_bill_no } = required;
                     Self {
                         mchid: None,
-                        sub_mchid: sub_mchid.into(),
-                        out_bill_no: out_bill_no.into(),
+                        sub_mchid,
+                        out_bill_no,
                         transfer_bill_no: None,
                         appid: None,
                         transfer_scene_id: None,
@@ -529,6 +628,7 @@ pub mod transfer_bills {
                 }
                 /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
@@ -538,17 +638,24 @@ pub mod transfer_bills {
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sub_mchid: "sub_mchid" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sub_mchid: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sub_mchid`).
+                    /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(sub_mchid: impl Into<String>) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                        }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { sub_mchid } = required;
+                        Self { sub_mchid }
                     }
                 }
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 二级商户号
                     ///
@@ -578,16 +685,25 @@ pub mod transfer_bills {
                     state: "state" optional,
                     update_time: "update_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sub_mchid: String,
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        out_bill_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { sub_mchid, out_bill_no } = required;
                         Self {
-                            sub_mchid: sub_mchid.into(),
-                            out_bill_no: out_bill_no.into(),
+                            sub_mchid,
+                            out_bill_no,
                             transfer_bill_no: None,
                             state: None,
                             update_time: None,
@@ -636,8 +752,11 @@ pub mod transfer_bills {
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest2;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequest2Required;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -712,18 +831,27 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+                /// 微信转账单号
+                ///
+                /// Example: `1330000071100999991182020050700019480001`
+                pub transfer_bill_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`, `transfer_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`, `transfer_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    transfer_bill_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid, transfer_bill_no } = required;
                     Self {
                         mchid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         out_bill_no: None,
-                        transfer_bill_no: transfer_bill_no.into(),
+                        transfer_bill_no,
                         appid: None,
                         transfer_scene_id: None,
                         state: None,

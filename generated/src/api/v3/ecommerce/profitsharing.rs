@@ -65,6 +65,7 @@ pub mod after_sales_orders {
     }
     /// The request of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -79,18 +80,27 @@ pub mod after_sales_orders {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`.
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { transaction_id: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 transaction_id: None,
             }
         }
     }
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -125,16 +135,25 @@ pub mod after_sales_orders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub transaction_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { amount: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`, `transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid, transaction_id } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
+                sub_mchid,
+                transaction_id,
                 amount: None,
                 result: None,
                 fail_reason: None,
@@ -184,6 +203,7 @@ pub mod after_sales_orders {
     });
     /// The request of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -212,24 +232,46 @@ pub mod after_sales_orders {
         scene: "scene" required,
         refund_id: "refund_id" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub transaction_id: String,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 类型
+        pub type_: PostRequestType,
+        /// 场景
+        pub scene: PostRequestScene,
+        /// 微信退款单号
+        pub refund_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `amount`, `type_`, `scene`, `refund_id`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `amount`, `type_`, `scene`, `refund_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            amount: i64,
-            type_: PostRequestType,
-            scene: PostRequestScene,
-            refund_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                transaction_id,
                 amount,
                 type_,
                 scene,
-                refund_id: refund_id.into(),
+                refund_id,
+            } = required;
+            Self {
+                sub_mchid,
+                transaction_id,
+                amount,
+                type_,
+                scene,
+                refund_id,
             }
         }
     }
@@ -269,6 +311,7 @@ pub mod after_sales_orders {
     });
     /// The response of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -288,17 +331,29 @@ pub mod after_sales_orders {
         transaction_id: "transaction_id" required,
         amount: "amount" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub transaction_id: String,
+        /// 分账金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `amount`).
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `amount`), given by name in a [`PostResponseRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid, transaction_id, amount } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
+                sub_mchid,
+                transaction_id,
                 amount,
             }
         }
@@ -324,6 +379,7 @@ pub mod finish_order {
     }
     /// The request of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -348,25 +404,46 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         description: "description" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分帐单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账描述
+        ///
+        /// Example: `分账完结`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `description`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+                description,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                description: description.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+                description,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -391,18 +468,30 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分帐单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid, transaction_id, out_order_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 order_id: None,
             }
         }
@@ -459,6 +548,7 @@ pub mod orders {
     }
     /// The request of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -478,23 +568,36 @@ pub mod orders {
         transaction_id: query "transaction_id" required,
         out_order_no: query "out_order_no" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`.
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Query parameter `transaction_id`.
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Query parameter `out_order_no`.
+        pub out_order_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`).
+        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid, transaction_id, out_order_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
             }
         }
     }
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -554,18 +657,30 @@ pub mod orders {
         finish_amount: "finish_amount" optional,
         finish_description: "finish_description" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { order_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid, transaction_id, out_order_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 status: None,
                 receivers: None,
@@ -587,6 +702,7 @@ pub mod orders {
     pub type GetResponseFundsAbnormalReceivers = crate::v3::ecommerce::models::FundsAbnormalReceivers;
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseReceivers {
         /// 分账接收商户号
         ///
@@ -632,6 +748,7 @@ pub mod orders {
     });
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -662,21 +779,41 @@ pub mod orders {
         receivers: "receivers" required,
         finish: "finish" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账接收方列表
+        pub receivers: Vec<PostRequestReceivers>,
+        /// 是否分账完成
+        pub finish: bool,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `receivers`, `finish`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `receivers`, `finish`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            receivers: Vec<PostRequestReceivers>,
-            finish: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+                receivers,
+                finish,
+            } = required;
             Self {
                 appid: None,
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 receivers,
                 finish,
             }
@@ -684,6 +821,7 @@ pub mod orders {
     }
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestReceivers {
         /// 分账接收方类型
         pub type_: crate::types::ProfitSharingReceiverType,
@@ -711,26 +849,45 @@ pub mod orders {
         description: "description" required,
         receiver_name: "receiver_name" optional,
     });
+    /// The required fields of [`PostRequestReceivers`], each given by name (all of them: a missing one does not compile); [`PostRequestReceivers::new`] takes them.
+    pub struct PostRequestReceiversRequired {
+        /// 分账接收方类型
+        pub type_: crate::types::ProfitSharingReceiverType,
+        /// 分账接收方账号
+        ///
+        /// Example: `1900000109`
+        pub receiver_account: String,
+        /// 分账金额
+        ///
+        /// Example: `190`
+        pub amount: i64,
+        /// 分账描述
+        ///
+        /// Example: `分给商户1900000109`
+        pub description: String,
+    }
     impl PostRequestReceivers {
-        /// A `PostRequestReceivers` with its required fields (`type_`, `receiver_account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { receiver_name: Some(…), ..PostRequestReceivers::new(…) }`.
+        /// A `PostRequestReceivers` of its required fields (`type_`, `receiver_account`, `amount`, `description`), given by name in a [`PostRequestReceiversRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receiver_name = Some(…))`.
         #[inline]
-        pub fn new(
-            type_: crate::types::ProfitSharingReceiverType,
-            receiver_account: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestReceiversRequired) -> Self {
+            let PostRequestReceiversRequired {
+                type_,
+                receiver_account,
+                amount,
+                description,
+            } = required;
             Self {
                 type_,
-                receiver_account: receiver_account.into(),
+                receiver_account,
                 amount,
-                description: description.into(),
+                description,
                 receiver_name: None,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -761,19 +918,37 @@ pub mod orders {
         status: "status" optional,
         receivers: "receivers" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账接收方列表
+        pub receivers: Vec<PostResponseReceivers>,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `receivers`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            receivers: Vec<PostResponseReceivers>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                sub_mchid,
+                transaction_id,
+                out_order_no,
+                receivers,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                sub_mchid,
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 status: None,
                 receivers,
@@ -782,6 +957,7 @@ pub mod orders {
     }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseReceivers {
         /// 分账金额
         ///
@@ -872,6 +1048,7 @@ pub mod orders {
             }
             /// The response of `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` (查询订单剩余待分金额API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -886,12 +1063,20 @@ pub mod orders {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信订单号
+                ///
+                /// Example: `4208450740201411110007820472`
+                pub transaction_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.unsplit_amount = Some(…))`.
                 #[inline]
-                pub fn new(transaction_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { transaction_id } = required;
                     Self {
-                        transaction_id: transaction_id.into(),
+                        transaction_id,
                         unsplit_amount: None,
                     }
                 }
@@ -939,6 +1124,7 @@ pub mod receivers {
         }
         /// The request of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -969,19 +1155,30 @@ pub mod receivers {
             encrypted_name: "encrypted_name" optional,
             relation_type: "relation_type" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 接收方类型
+            pub type_: crate::types::ProfitSharingReceiverType,
+            /// 接收方账号
+            ///
+            /// Example: `190001001`
+            pub account: String,
+            /// 与分账方的关系类型
+            pub relation_type: crate::types::ProfitSharingReceiverType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `type_`, `account`, `relation_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                type_: crate::types::ProfitSharingReceiverType,
-                account: impl Into<String>,
-                relation_type: crate::types::ProfitSharingReceiverType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, type_, account, relation_type } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     type_,
-                    account: account.into(),
+                    account,
                     name: None,
                     encrypted_name: None,
                     relation_type,
@@ -990,6 +1187,8 @@ pub mod receivers {
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
         pub type PostResponse = crate::v3::ecommerce::models::TypeResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::ecommerce::models::TypeResponseRequired;
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -1014,6 +1213,7 @@ pub mod receivers {
         }
         /// The request of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -1031,23 +1231,31 @@ pub mod receivers {
             type_: "type" required,
             account: "account" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 接收方类型
+            pub type_: crate::types::ProfitSharingReceiverType,
+            /// 接收方账号
+            ///
+            /// Example: `190001001`
+            pub account: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `type_`, `account`).
+            /// A `PostRequest` of its required fields (`appid`, `type_`, `account`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                type_: crate::types::ProfitSharingReceiverType,
-                account: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    type_,
-                    account: account.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, type_, account } = required;
+                Self { appid, type_, account }
             }
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
         pub type PostResponse = crate::v3::ecommerce::models::TypeResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::ecommerce::models::TypeResponseRequired;
     }
 }
 /// `/v3/ecommerce/profitsharing/returnorders`
@@ -1088,6 +1296,7 @@ pub mod returnorders {
     }
     /// The request of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -1112,23 +1321,33 @@ pub mod returnorders {
         out_order_no: query "out_order_no" optional,
         out_return_no: query "out_return_no" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`.
+        pub sub_mchid: String,
+        /// 商户回退单号
+        ///
+        /// Query parameter `out_return_no`.
+        pub out_return_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`sub_mchid`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { order_id: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`sub_mchid`, `out_return_no`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_return_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid, out_return_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 order_id: None,
                 out_order_no: None,
-                out_return_no: out_return_no.into(),
+                out_return_no,
             }
         }
     }
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -1179,20 +1398,40 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { return_mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            order_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            out_return_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired {
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                order_id: order_id.into(),
-                out_order_no: out_order_no.into(),
-                out_return_no: out_return_no.into(),
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
                 return_mchid: None,
                 amount: None,
                 return_no: None,
@@ -1204,6 +1443,7 @@ pub mod returnorders {
     }
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -1244,30 +1484,55 @@ pub mod returnorders {
         description: "description" required,
         transaction_id: "transaction_id" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 回退商户号
+        ///
+        /// Example: `86693852`
+        pub return_mchid: String,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 回退描述
+        ///
+        /// Example: `分账回退`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { order_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_return_no`, `return_mchid`, `amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_return_no: impl Into<String>,
-            return_mchid: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                out_return_no,
+                return_mchid,
+                amount,
+                description,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 order_id: None,
                 out_order_no: None,
-                out_return_no: out_return_no.into(),
-                return_mchid: return_mchid.into(),
+                out_return_no,
+                return_mchid,
                 amount,
-                description: description.into(),
+                description,
                 transaction_id: None,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -1318,23 +1583,51 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 回退商户号
+        ///
+        /// Example: `86693852`
+        pub return_mchid: String,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { return_no: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_no = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            order_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            out_return_no: impl Into<String>,
-            return_mchid: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
+                return_mchid,
+                amount,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                order_id: order_id.into(),
-                out_order_no: out_order_no.into(),
-                out_return_no: out_return_no.into(),
-                return_mchid: return_mchid.into(),
+                sub_mchid,
+                order_id,
+                out_order_no,
+                out_return_no,
+                return_mchid,
                 amount,
                 return_no: None,
                 result: None,

@@ -44,6 +44,7 @@ pub mod apply {
     }
     /// The request of `POST /v3/ecommerce/refunds/apply` (退款申请API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商品单个人收款方受理授权ID
         ///
@@ -119,28 +120,54 @@ pub mod apply {
         refund_account: "refund_account" optional,
         funds_account: "funds_account" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 电商平台APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 交易单微信支付订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub combine_transaction_id: String,
+        /// 微信订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: String,
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 资金账户
+        ///
+        /// Example: `AVAILABLE`
+        pub funds_account: PostRequestFundsAccount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sp_appid`, `combine_transaction_id`, `transaction_id`, `out_refund_no`, `amount`, `funds_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { individual_auth_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sp_appid`, `combine_transaction_id`, `transaction_id`, `out_refund_no`, `amount`, `funds_account`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.individual_auth_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            combine_transaction_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            amount: PostRequestAmount,
-            funds_account: PostRequestFundsAccount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sp_appid,
+                combine_transaction_id,
+                transaction_id,
+                out_refund_no,
+                amount,
+                funds_account,
+            } = required;
             Self {
                 individual_auth_id: None,
                 sub_mchid: None,
-                sp_appid: sp_appid.into(),
+                sp_appid,
                 sub_appid: None,
                 combine_mchid: None,
                 combine_out_trade_no: None,
-                combine_transaction_id: combine_transaction_id.into(),
-                transaction_id: transaction_id.into(),
+                combine_transaction_id,
+                transaction_id,
                 out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
+                out_refund_no,
                 reason: None,
                 amount,
                 notify_url: None,
@@ -151,6 +178,7 @@ pub mod apply {
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAmount {
         /// 退款金额
         ///
@@ -173,10 +201,22 @@ pub mod apply {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+    pub struct PostRequestAmountRequired {
+        /// 退款金额
+        ///
+        /// Example: `888`
+        pub refund: i64,
+        /// 原订单金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+    }
     impl PostRequestAmount {
-        /// A `PostRequestAmount` with its required fields (`refund`, `total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { from: Some(…), ..PostRequestAmount::new(…) }`.
+        /// A `PostRequestAmount` of its required fields (`refund`, `total`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.from = Some(…))`.
         #[inline]
-        pub fn new(refund: i64, total: i64) -> Self {
+        pub fn new(required: PostRequestAmountRequired) -> Self {
+            let PostRequestAmountRequired { refund, total } = required;
             Self {
                 refund,
                 from: None,
@@ -187,6 +227,7 @@ pub mod apply {
     }
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAmountFrom {
         /// 出资账户类型
         pub account: PostRequestAmountFromAccount,
@@ -199,10 +240,20 @@ pub mod apply {
         account: "account" required,
         amount: "amount" required,
     });
+    /// The required fields of [`PostRequestAmountFrom`], each given by name (all of them: a missing one does not compile); [`PostRequestAmountFrom::new`] takes them.
+    pub struct PostRequestAmountFromRequired {
+        /// 出资账户类型
+        pub account: PostRequestAmountFromAccount,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: i64,
+    }
     impl PostRequestAmountFrom {
-        /// A `PostRequestAmountFrom` of its required fields (`account`, `amount`).
+        /// A `PostRequestAmountFrom` of its required fields (`account`, `amount`), given by name in a [`PostRequestAmountFromRequired`].
         #[inline]
-        pub fn new(account: PostRequestAmountFromAccount, amount: i64) -> Self {
+        pub fn new(required: PostRequestAmountFromRequired) -> Self {
+            let PostRequestAmountFromRequired { account, amount } = required;
             Self { account, amount }
         }
     }
@@ -232,6 +283,7 @@ pub mod apply {
     pub type PostRequestRefundAccount = crate::v3::ecommerce::models::RefundAccount;
     /// The response of `POST /v3/ecommerce/refunds/apply` (退款申请API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信退款单号
         ///
@@ -262,16 +314,23 @@ pub mod apply {
         promotion_detail: "promotion_detail" optional,
         refund_account: "refund_account" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 订单金额
+        pub amount: PostResponseAmount,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_refund_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { refund_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_refund_no`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.refund_id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_refund_no: impl Into<String>,
-            amount: PostResponseAmount,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_refund_no, amount } = required;
             Self {
                 refund_id: None,
-                out_refund_no: out_refund_no.into(),
+                out_refund_no,
                 create_time: None,
                 amount,
                 promotion_detail: None,
@@ -281,6 +340,7 @@ pub mod apply {
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAmount {
         /// 退款金额
         ///
@@ -364,6 +424,7 @@ pub mod by_refund_id {
         }
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -401,17 +462,24 @@ pub mod by_refund_id {
             bank_account: "bank_account" optional,
             real_name: "real_name" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+            /// 异常退款处理方式
+            pub type_: PostRequestType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_refund_no`, `type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_refund_no`, `type_`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_refund_no: impl Into<String>,
-                type_: PostRequestType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { out_refund_no, type_ } = required;
                 Self {
                     sub_mchid: None,
                     individual_auth_id: None,
-                    out_refund_no: out_refund_no.into(),
+                    out_refund_no,
                     type_,
                     bank_type: None,
                     bank_account: None,
@@ -494,6 +562,7 @@ pub mod by_refund_id {
         });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付退款号
             ///
@@ -557,16 +626,25 @@ pub mod by_refund_id {
             promotion_detail: "promotion_detail" optional,
             refund_account: "refund_account" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 微信支付退款号
+            ///
+            /// Example: `50000000382019052709732678859`
+            pub refund_id: String,
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`refund_id`, `out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transaction_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`refund_id`, `out_refund_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
             #[inline]
-            pub fn new(
-                refund_id: impl Into<String>,
-                out_refund_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { refund_id, out_refund_no } = required;
                 Self {
-                    refund_id: refund_id.into(),
-                    out_refund_no: out_refund_no.into(),
+                    refund_id,
+                    out_refund_no,
                     transaction_id: None,
                     out_trade_no: None,
                     channel: None,
@@ -583,6 +661,7 @@ pub mod by_refund_id {
         }
         /// 金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseAmount {
             /// 退款金额
             ///
@@ -636,6 +715,7 @@ pub mod by_refund_id {
         });
         /// PostResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePromotionDetail {
             /// 券ID
             ///
@@ -670,6 +750,7 @@ pub mod by_refund_id {
         });
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePromotionDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -760,10 +841,15 @@ pub mod by_refund_id {
         }
         /// The request of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
         pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequestRequired;
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
         pub type GetResponse = crate::v3::ecommerce::models::RefundIdResponse;
+        /// The required fields of [`GetResponse`].
+        pub type GetResponseRequired = crate::v3::ecommerce::models::RefundIdResponseRequired;
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -773,17 +859,25 @@ pub mod by_refund_id {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sub_mchid`).
+            /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid } = required;
+                Self { sub_mchid }
             }
         }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         pub type PostResponse = crate::v3::ecommerce::models::RefundIdResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::ecommerce::models::RefundIdResponseRequired;
     }
 }
 /// `/v3/ecommerce/refunds/id`
@@ -823,6 +917,7 @@ pub mod id {
         pub type GetRequest = crate::v3::ecommerce::models::IndividualAuthIdRequest;
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -884,12 +979,20 @@ pub mod id {
             refund_account: "refund_account" optional,
             funds_account: "funds_account" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub refund_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_refund_no: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`refund_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_refund_no = Some(…))`.
             #[inline]
-            pub fn new(refund_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { refund_id } = required;
                 Self {
-                    refund_id: refund_id.into(),
+                    refund_id,
                     out_refund_no: None,
                     transaction_id: None,
                     out_trade_no: None,
@@ -961,6 +1064,7 @@ pub mod out_refund_no {
         pub type GetRequest = crate::v3::ecommerce::models::IndividualAuthIdRequest;
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -1022,13 +1126,21 @@ pub mod out_refund_no {
             refund_account: "refund_account" optional,
             funds_account: "funds_account" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { refund_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_refund_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.refund_id = Some(…))`.
             #[inline]
-            pub fn new(out_refund_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_refund_no } = required;
                 Self {
                     refund_id: None,
-                    out_refund_no: out_refund_no.into(),
+                    out_refund_no,
                     transaction_id: None,
                     out_trade_no: None,
                     channel: None,

@@ -24,6 +24,7 @@ impl<'a> SubjectSubMerchants<'a> {
 }
 /// The request of `GET /v3/ecommerce/subject-sub-merchants` (查询指定主体子商户列表).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 主体类型
     ///
@@ -48,16 +49,25 @@ pub struct GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 主体类型
+    ///
+    /// Query parameter `organization_type`. Example: `SUBJECT_TYPE_ENTERPRISE`
+    pub organization_type: GetRequestOrganizationType,
+    /// 证件号码
+    ///
+    /// Query parameter `cert_number`. Example: `Iuas%2BxWj7ma0t%`
+    pub cert_number: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`organization_type`, `cert_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`organization_type`, `cert_number`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
     #[inline]
-    pub fn new(
-        organization_type: GetRequestOrganizationType,
-        cert_number: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { organization_type, cert_number } = required;
         Self {
             organization_type,
-            cert_number: cert_number.into(),
+            cert_number,
             limit: None,
             offset: None,
         }
@@ -94,6 +104,7 @@ pub enum GetRequestOrganizationType {
 });
 /// The response of `GET /v3/ecommerce/subject-sub-merchants` (查询指定主体子商户列表).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 子商户列表
     pub data: Option<Vec<GetResponseData>>,
@@ -116,10 +127,22 @@ pub struct GetResponse {
     limit: "limit" required,
     total_count: "total_count" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 分页偏移
+    ///
+    /// Example: `0`
+    pub offset: i64,
+    /// 分页大小
+    ///
+    /// Example: `20`
+    pub limit: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
     #[inline]
-    pub fn new(offset: i64, limit: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { offset, limit } = required;
         Self {
             data: None,
             offset,
@@ -130,6 +153,7 @@ impl GetResponse {
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 子商户号
     ///

@@ -39,6 +39,7 @@ pub mod cancel {
     }
     /// The request of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -58,23 +59,36 @@ pub mod cancel {
         transaction_id: "transaction_id" required,
         description: "description" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 取消补差描述
+        ///
+        /// Example: `订单退款`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `description`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `description`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, transaction_id, description } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                description: description.into(),
+                sub_mchid,
+                transaction_id,
+                description,
             }
         }
     }
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -97,19 +111,31 @@ pub mod cancel {
         result: "result" optional,
         description: "description" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900013401`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 取消补差描述
+        ///
+        /// Example: `订单退款`
+        pub description: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { result: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `description`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.result = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid, transaction_id, description } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
+                sub_mchid,
+                transaction_id,
                 result: None,
-                description: description.into(),
+                description,
             }
         }
     }
@@ -151,6 +177,7 @@ pub mod create {
     }
     /// The request of `POST /v3/ecommerce/subsidies/create` (请求补差API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -185,20 +212,35 @@ pub mod create {
         refund_id: "refund_id" optional,
         out_subsidy_no: "out_subsidy_no" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 补差金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 补差描述
+        ///
+        /// Example: `测试备注`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `transaction_id`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { refund_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.refund_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, transaction_id, amount, description } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
+                sub_mchid,
+                transaction_id,
                 amount,
-                description: description.into(),
+                description,
                 refund_id: None,
                 out_subsidy_no: None,
             }
@@ -206,6 +248,7 @@ pub mod create {
     }
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -243,20 +286,40 @@ pub mod create {
         result: "result" optional,
         success_time: "success_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 补差描述
+        ///
+        /// Example: `满减补差活动`
+        pub description: String,
+        /// 补差金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `description`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `description`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.subsidy_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            description: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                sub_mchid,
+                transaction_id,
+                description,
+                amount,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
+                sub_mchid,
+                transaction_id,
                 subsidy_id: None,
-                description: description.into(),
+                description,
                 amount,
                 result: None,
                 success_time: None,
@@ -284,6 +347,7 @@ pub mod return_ {
     }
     /// The request of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -326,24 +390,52 @@ pub mod return_ {
         subsidy_id: "subsidy_id" optional,
         from: "from" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户补差回退单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 微信退款单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub refund_id: String,
+        /// 补差回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 补差回退描述
+        ///
+        /// Example: `测试备注`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `out_order_no`, `transaction_id`, `refund_id`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { subsidy_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_order_no`, `transaction_id`, `refund_id`, `amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.subsidy_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-            refund_id: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                out_order_no: out_order_no.into(),
-                transaction_id: transaction_id.into(),
-                refund_id: refund_id.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                out_order_no,
+                transaction_id,
+                refund_id,
                 amount,
-                description: description.into(),
+                description,
+            } = required;
+            Self {
+                sub_mchid,
+                out_order_no,
+                transaction_id,
+                refund_id,
+                amount,
+                description,
                 subsidy_id: None,
                 from: None,
             }
@@ -351,6 +443,7 @@ pub mod return_ {
     }
     /// PostRequestFrom
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestFrom {
         /// 出资账户类型
         pub account: Option<PostRequestFromAccount>,
@@ -367,6 +460,7 @@ pub mod return_ {
     pub type PostRequestFromAccount = crate::v3::ecommerce::models::Account;
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -414,25 +508,53 @@ pub mod return_ {
         result: "result" optional,
         success_time: "success_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 微信退款单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub refund_id: String,
+        /// 商户补差回退单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 补差回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 补差回退描述
+        ///
+        /// Example: `测试备注`
+        pub description: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `refund_id`, `out_order_no`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_refund_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `refund_id`, `out_order_no`, `amount`, `description`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.subsidy_refund_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            refund_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                subsidy_refund_id: None,
-                refund_id: refund_id.into(),
-                out_order_no: out_order_no.into(),
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                sub_mchid,
+                transaction_id,
+                refund_id,
+                out_order_no,
                 amount,
-                description: description.into(),
+                description,
+            } = required;
+            Self {
+                sub_mchid,
+                transaction_id,
+                subsidy_refund_id: None,
+                refund_id,
+                out_order_no,
+                amount,
+                description,
                 result: None,
                 success_time: None,
             }

@@ -71,6 +71,7 @@ pub mod id {
         }
         /// The request of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务商APPID
             ///
@@ -90,12 +91,20 @@ pub mod id {
             sub_mchid: query "sub_mchid" optional,
             sub_appid: query "sub_appid" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务商APPID
+            ///
+            /// Query parameter `appid`. Example: `wx8888888888888888`
+            pub appid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { appid } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     sub_mchid: None,
                     sub_appid: None,
                 }
@@ -103,6 +112,7 @@ pub mod id {
         }
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -141,13 +151,21 @@ pub mod id {
             plan_id: "plan_id" optional,
             contract_information: "contract_information" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务商APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`appid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { appid } = required;
                 Self {
                     sp_mchid: None,
-                    appid: appid.into(),
+                    appid,
                     sub_mchid: None,
                     sub_appid: None,
                     openid: None,
@@ -181,6 +199,7 @@ pub mod presign {
     }
     /// The request of `POST /v3/edu-papay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商APPID
         ///
@@ -230,32 +249,61 @@ pub mod presign {
         period_start_date: "period_start_date" required,
         trade_scene: "trade_scene" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 服务商APPID下的用户标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub openid: String,
+        /// 签约模板号
+        ///
+        /// Example: `101164396123311331`
+        pub plan_id: String,
+        /// 用户账号
+        ///
+        /// Example: `20200330tony`
+        pub user_id: String,
+        /// 首次扣款日期
+        ///
+        /// Example: `2020-03-19`
+        pub period_start_date: String,
+        /// 场景信息枚举
+        ///
+        /// Example: `EDUCATION_PERIOD`
+        pub trade_scene: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `openid`, `plan_id`, `user_id`, `period_start_date`, `trade_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `openid`, `plan_id`, `user_id`, `period_start_date`, `trade_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            plan_id: impl Into<String>,
-            user_id: impl Into<String>,
-            period_start_date: impl Into<String>,
-            trade_scene: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                openid,
+                plan_id,
+                user_id,
+                period_start_date,
+                trade_scene,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_mchid: None,
                 sub_appid: None,
-                openid: openid.into(),
+                openid,
                 sub_openid: None,
-                plan_id: plan_id.into(),
-                user_id: user_id.into(),
-                period_start_date: period_start_date.into(),
-                trade_scene: trade_scene.into(),
+                plan_id,
+                user_id,
+                period_start_date,
+                trade_scene,
             }
         }
     }
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 预签约号
         ///

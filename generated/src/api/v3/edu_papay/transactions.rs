@@ -25,6 +25,7 @@ impl<'a> Transactions<'a> {
 }
 /// The request of `POST /v3/edu-papay/transactions` (教育通扣款受理API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商APPID
     ///
@@ -85,31 +86,62 @@ pub struct PostRequest {
     amount: "amount" required,
     device_information: "device_information" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商APPID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商品或支付单简要描述
+    ///
+    /// Example: `新东方-语文课程`
+    pub body: String,
+    /// 商户订单号
+    ///
+    /// Example: `121775250124070332`
+    pub out_trade_no: String,
+    /// 支付回调通知地址
+    ///
+    /// Example: `https://www.weixin.qq.com/wxpay/pay`
+    pub notify_url: String,
+    /// 签约协议号
+    ///
+    /// Example: `wx998877665544wx`
+    pub contract_id: String,
+    /// 场景信息枚举
+    ///
+    /// Example: `EDUCATION_PERIOD`
+    pub trade_scene: String,
+    /// 订单金额
+    pub amount: PostRequestAmount,
+    /// 设备信息
+    pub device_information: PostRequestDeviceInformation,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `body`, `out_trade_no`, `notify_url`, `contract_id`, `trade_scene`, `amount`, `device_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `body`, `out_trade_no`, `notify_url`, `contract_id`, `trade_scene`, `amount`, `device_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        appid: impl Into<String>,
-        body: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        notify_url: impl Into<String>,
-        contract_id: impl Into<String>,
-        trade_scene: impl Into<String>,
-        amount: PostRequestAmount,
-        device_information: PostRequestDeviceInformation,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            body,
+            out_trade_no,
+            notify_url,
+            contract_id,
+            trade_scene,
+            amount,
+            device_information,
+        } = required;
         Self {
-            appid: appid.into(),
+            appid,
             sub_mchid: None,
             sub_appid: None,
-            body: body.into(),
+            body,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             goods_tag: None,
-            notify_url: notify_url.into(),
-            contract_id: contract_id.into(),
-            trade_scene: trade_scene.into(),
+            notify_url,
+            contract_id,
+            trade_scene,
             amount,
             device_information,
         }
@@ -117,6 +149,7 @@ impl PostRequest {
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestAmount {
     /// 总金额
     ///
@@ -131,15 +164,24 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" optional,
 });
+/// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+pub struct PostRequestAmountRequired {
+    /// 总金额
+    ///
+    /// Example: `888`
+    pub total: i64,
+}
 impl PostRequestAmount {
-    /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+    /// A `PostRequestAmount` of its required fields (`total`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
     #[inline]
-    pub fn new(total: i64) -> Self {
+    pub fn new(required: PostRequestAmountRequired) -> Self {
+        let PostRequestAmountRequired { total } = required;
         Self { total, currency: None }
     }
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestDeviceInformation {
     /// 设备号
     ///
@@ -154,14 +196,19 @@ pub struct PostRequestDeviceInformation {
     device_id: "device_id" optional,
     device_ip: "device_ip" required,
 });
+/// The required fields of [`PostRequestDeviceInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestDeviceInformation::new`] takes them.
+pub struct PostRequestDeviceInformationRequired {
+    /// 商户端设备ip
+    ///
+    /// Example: `123.12.12.123`
+    pub device_ip: String,
+}
 impl PostRequestDeviceInformation {
-    /// A `PostRequestDeviceInformation` with its required fields (`device_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeviceInformation { device_id: Some(…), ..PostRequestDeviceInformation::new(…) }`.
+    /// A `PostRequestDeviceInformation` of its required fields (`device_ip`), given by name in a [`PostRequestDeviceInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
     #[inline]
-    pub fn new(device_ip: impl Into<String>) -> Self {
-        Self {
-            device_id: None,
-            device_ip: device_ip.into(),
-        }
+    pub fn new(required: PostRequestDeviceInformationRequired) -> Self {
+        let PostRequestDeviceInformationRequired { device_ip } = required;
+        Self { device_id: None, device_ip }
     }
 }
 /// `/v3/edu-papay/transactions/id`
@@ -205,6 +252,7 @@ pub mod id {
         pub type GetRequest = crate::v3::edu_papay::models::SubMchidRequest;
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -327,6 +375,7 @@ pub mod out_trade_no {
         pub type GetRequest = crate::v3::edu_papay::models::SubMchidRequest;
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -398,16 +447,24 @@ pub mod out_trade_no {
             device_information: "device_information" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户订单号
+            ///
+            /// Example: `201407033233368018`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_trade_no } = required;
                 Self {
                     sp_mchid: None,
                     appid: None,
                     sub_mchid: None,
                     sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     transaction_id: None,
                     attach: None,
                     bank_type: None,

@@ -50,6 +50,7 @@ pub mod by_openid {
         }
         /// The request of `GET /v3/edu-papay/user/{openid}/contracts` (通过用户标识查询签约API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务商APPID
             ///
@@ -94,16 +95,28 @@ pub mod by_openid {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务商APPID
+            ///
+            /// Query parameter `appid`. Example: `wx8888888888888888`
+            pub appid: String,
+            /// 签约模板号
+            ///
+            /// Query parameter `plan_id`. Example: `101164396123311331`
+            pub plan_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`appid`, `plan_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`appid`, `plan_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>, plan_id: impl Into<String>) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { appid, plan_id } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     sub_mchid: None,
                     sub_appid: None,
                     sub_openid: None,
-                    plan_id: plan_id.into(),
+                    plan_id,
                     contract_status: None,
                     offset: None,
                     limit: None,
@@ -129,6 +142,7 @@ pub mod by_openid {
         });
         /// The response of `GET /v3/edu-papay/user/{openid}/contracts` (通过用户标识查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 结果集
             pub data: Option<Vec<GetResponseData>>,
@@ -151,6 +165,7 @@ pub mod by_openid {
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 服务商商户号
             ///

@@ -43,6 +43,7 @@ pub mod by_contract_id {
         }
         /// The request of `POST /v3/edu-papay/user-notifications/{contract_id}/send` (发送扣款预通知API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商APPID
             ///
@@ -62,12 +63,20 @@ pub mod by_contract_id {
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     sub_mchid: None,
                     sub_appid: None,
                 }

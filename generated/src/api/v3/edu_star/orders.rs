@@ -37,6 +37,7 @@ impl<'a> Orders<'a> {
 }
 /// The request of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// appid
     ///
@@ -66,12 +67,20 @@ pub struct GetRequest {
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// appid
+    ///
+    /// Query parameter `appid`. Example: `wx998877665544wx`
+    pub appid: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { wechat_openid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechat_openid = Some(…))`.
     #[inline]
-    pub fn new(appid: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { appid } = required;
         Self {
-            appid: appid.into(),
+            appid,
             wechat_openid: None,
             qq: None,
             offset: None,
@@ -81,6 +90,7 @@ impl GetRequest {
 }
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 结果集
     pub data: Option<Vec<GetResponseData>>,
@@ -103,6 +113,7 @@ pub struct GetResponse {
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// appid
     ///
@@ -144,6 +155,7 @@ pub struct GetResponseData {
 });
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// appid
     ///
@@ -171,25 +183,38 @@ pub struct PostRequest {
     right_id: "right_id" required,
     create_time: "create_time" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// appid
+    ///
+    /// Example: `wx998877665544wx`
+    pub appid: String,
+    /// 权益ID
+    ///
+    /// Example: `qw3Da21QRCNt`
+    pub right_id: String,
+    /// 权益核销时间
+    ///
+    /// Example: `2018-05-23T12:13:50+08:00`
+    pub create_time: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `right_id`, `create_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { wechat_openid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `right_id`, `create_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechat_openid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        right_id: impl Into<String>,
-        create_time: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, right_id, create_time } = required;
         Self {
-            appid: appid.into(),
+            appid,
             wechat_openid: None,
             qq: None,
-            right_id: right_id.into(),
-            create_time: create_time.into(),
+            right_id,
+            create_time,
         }
     }
 }
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// appid
     ///
@@ -229,21 +254,36 @@ pub struct PostResponse {
     order_state: "order_state" optional,
     order_id: "order_id" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// appid
+    ///
+    /// Example: `wx998877665544wx`
+    pub appid: String,
+    /// 用户在appid下的唯一标识
+    ///
+    /// Example: `oUpF8uMuAJOM2pxb1Q`
+    pub wechat_openid: String,
+    /// 权益ID
+    ///
+    /// Example: `qw3Da21QRCNt`
+    pub right_id: String,
+    /// 权益核销时间
+    ///
+    /// Example: `2018-05-23T12:13:50+08:00`
+    pub create_time: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`appid`, `wechat_openid`, `right_id`, `create_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { qq: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`appid`, `wechat_openid`, `right_id`, `create_time`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.qq = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        wechat_openid: impl Into<String>,
-        right_id: impl Into<String>,
-        create_time: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { appid, wechat_openid, right_id, create_time } = required;
         Self {
-            appid: appid.into(),
-            wechat_openid: wechat_openid.into(),
+            appid,
+            wechat_openid,
             qq: None,
-            right_id: right_id.into(),
-            create_time: create_time.into(),
+            right_id,
+            create_time,
             order_state: None,
             order_id: None,
         }

@@ -53,8 +53,11 @@ pub mod openid {
         }
         /// The request of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
         pub type GetRequest = crate::v3::edu_star::models::AppidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::edu_star::models::AppidRequestRequired;
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 是否学生
             pub education_star_student: Option<bool>,
@@ -82,17 +85,26 @@ pub mod openid {
             qq: "qq" optional,
             register_time: "register_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// appid
+            ///
+            /// Example: `wx998877665544wx`
+            pub appid: String,
+            /// 用户在appid下的唯一标识
+            ///
+            /// Example: `oUpF8uMuAJOM2pxb1Q`
+            pub wechat_openid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`appid`, `wechat_openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { education_star_student: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`appid`, `wechat_openid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.education_star_student = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                wechat_openid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { appid, wechat_openid } = required;
                 Self {
                     education_star_student: None,
-                    appid: appid.into(),
-                    wechat_openid: wechat_openid.into(),
+                    appid,
+                    wechat_openid,
                     qq: None,
                     register_time: None,
                 }
@@ -134,8 +146,11 @@ pub mod qq {
         }
         /// The request of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         pub type GetRequest = crate::v3::edu_star::models::AppidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::edu_star::models::AppidRequestRequired;
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 学生标识
             pub education_star_student: Option<bool>,
@@ -163,15 +178,27 @@ pub mod qq {
             qq: "qq" required,
             register_time: "register_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户appid
+            ///
+            /// Example: `wx998877665544wx`
+            pub appid: String,
+            /// 用户QQ账号
+            ///
+            /// Example: `100000000000`
+            pub qq: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`appid`, `qq`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { education_star_student: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`appid`, `qq`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.education_star_student = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>, qq: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { appid, qq } = required;
                 Self {
                     education_star_student: None,
-                    appid: appid.into(),
+                    appid,
                     wechat_openid: None,
-                    qq: qq.into(),
+                    qq,
                     register_time: None,
                 }
             }

@@ -36,6 +36,7 @@ pub mod by_contract_id {
     }
     /// The response of `GET /v3/eduschoolpay/contracts/{contract_id}` (通过协议号查询签约API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 签约协议号
         ///
@@ -80,12 +81,20 @@ pub mod by_contract_id {
         create_time: "create_time" optional,
         out_contract_code: "out_contract_code" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 签约协议号
+        ///
+        /// Example: `2045011120563805041758214605`
+        pub contract_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`contract_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(contract_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { contract_id } = required;
             Self {
-                contract_id: contract_id.into(),
+                contract_id,
                 mchid: None,
                 appid: None,
                 openid: None,
@@ -145,6 +154,7 @@ pub mod presign {
     }
     /// The request of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户appid
         ///
@@ -193,24 +203,52 @@ pub mod presign {
         identity: "identity" optional,
         bank_card: "bank_card" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 商户appid下的用户标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub openid: String,
+        /// 签约模板号
+        ///
+        /// Example: `101164396123311331`
+        pub plan_id: String,
+        /// 用户账号
+        ///
+        /// Example: `20200330tony`
+        pub user_id: String,
+        /// 学校编号
+        ///
+        /// Example: `18260256813396`
+        pub school_id: String,
+        /// 外部签约号
+        ///
+        /// Example: `20190806125346`
+        pub out_contract_code: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `openid`, `plan_id`, `user_id`, `school_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { contract_mode: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `openid`, `plan_id`, `user_id`, `school_id`, `out_contract_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_mode = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            plan_id: impl Into<String>,
-            user_id: impl Into<String>,
-            school_id: impl Into<String>,
-            out_contract_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                openid,
+                plan_id,
+                user_id,
+                school_id,
+                out_contract_code,
+            } = required;
             Self {
-                appid: appid.into(),
-                openid: openid.into(),
-                plan_id: plan_id.into(),
-                user_id: user_id.into(),
-                school_id: school_id.into(),
-                out_contract_code: out_contract_code.into(),
+                appid,
+                openid,
+                plan_id,
+                user_id,
+                school_id,
+                out_contract_code,
                 contract_mode: None,
                 downgrade_default_contract: None,
                 identity: None,
@@ -220,6 +258,7 @@ pub mod presign {
     }
     /// 签约银行卡
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBankCard {
         /// 签约银行卡号
         ///
@@ -244,12 +283,20 @@ pub mod presign {
         phone: "phone" optional,
         bank_type: "bank_type" optional,
     });
+    /// The required fields of [`PostRequestBankCard`], each given by name (all of them: a missing one does not compile); [`PostRequestBankCard::new`] takes them.
+    pub struct PostRequestBankCardRequired {
+        /// 签约银行卡号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
+        pub bank_card_no: String,
+    }
     impl PostRequestBankCard {
-        /// A `PostRequestBankCard` with its required fields (`bank_card_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBankCard { valid_thru: Some(…), ..PostRequestBankCard::new(…) }`.
+        /// A `PostRequestBankCard` of its required fields (`bank_card_no`), given by name in a [`PostRequestBankCardRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.valid_thru = Some(…))`.
         #[inline]
-        pub fn new(bank_card_no: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestBankCardRequired) -> Self {
+            let PostRequestBankCardRequired { bank_card_no } = required;
             Self {
-                bank_card_no: bank_card_no.into(),
+                bank_card_no,
                 valid_thru: None,
                 phone: None,
                 bank_type: None,
@@ -258,6 +305,7 @@ pub mod presign {
     }
     /// 实名信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestIdentity {
         /// 姓名
         ///
@@ -277,22 +325,32 @@ pub mod presign {
         credential_type: "credential_type" required,
         id_card_number: "id_card_number" optional,
     });
+    /// The required fields of [`PostRequestIdentity`], each given by name (all of them: a missing one does not compile); [`PostRequestIdentity::new`] takes them.
+    pub struct PostRequestIdentityRequired {
+        /// 姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
+        pub real_name: String,
+        /// 证件类型
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `IDENTITY_CARD`
+        pub credential_type: String,
+    }
     impl PostRequestIdentity {
-        /// A `PostRequestIdentity` with its required fields (`real_name`, `credential_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestIdentity { id_card_number: Some(…), ..PostRequestIdentity::new(…) }`.
+        /// A `PostRequestIdentity` of its required fields (`real_name`, `credential_type`), given by name in a [`PostRequestIdentityRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_card_number = Some(…))`.
         #[inline]
-        pub fn new(
-            real_name: impl Into<String>,
-            credential_type: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestIdentityRequired) -> Self {
+            let PostRequestIdentityRequired { real_name, credential_type } = required;
             Self {
-                real_name: real_name.into(),
-                credential_type: credential_type.into(),
+                real_name,
+                credential_type,
                 id_card_number: None,
             }
         }
     }
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 预签约码
         ///

@@ -28,6 +28,7 @@ impl<'a> Transactions<'a> {
 }
 /// The request of `POST /v3/eduschoolpay/transactions` (扣款API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户appid
     ///
@@ -99,32 +100,65 @@ pub struct PostRequest {
     settle_info: "settle_info" optional,
     payment_mode: "payment_mode" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商品描述
+    ///
+    /// Example: `中山大学-第二食堂-海鲜炒饭`
+    pub description: String,
+    /// 商户订单号
+    ///
+    /// Example: `121775250124070332`
+    pub out_trade_no: String,
+    /// 商户接收通知地址
+    ///
+    /// Example: `https://www.weixin.qq.com/wxpay/pay`
+    pub notify_url: String,
+    /// 签约协议号
+    ///
+    /// Example: `2045011120563805041758214605`
+    pub contract_id: String,
+    /// 用户账号
+    ///
+    /// Example: `20200330tony`
+    pub user_id: String,
+    /// 订单金额
+    pub amount: PostRequestAmount,
+    /// 场景信息
+    pub scene_info: PostRequestSceneInfo,
+    /// 设备信息
+    pub device_info: PostRequestDeviceInfo,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `description`, `out_trade_no`, `notify_url`, `contract_id`, `user_id`, `amount`, `scene_info`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `notify_url`, `contract_id`, `user_id`, `amount`, `scene_info`, `device_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        appid: impl Into<String>,
-        description: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        notify_url: impl Into<String>,
-        contract_id: impl Into<String>,
-        user_id: impl Into<String>,
-        amount: PostRequestAmount,
-        scene_info: PostRequestSceneInfo,
-        device_info: PostRequestDeviceInfo,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            description,
+            out_trade_no,
+            notify_url,
+            contract_id,
+            user_id,
+            amount,
+            scene_info,
+            device_info,
+        } = required;
         Self {
-            appid: appid.into(),
+            appid,
             sub_mchid: None,
             sub_appid: None,
-            description: description.into(),
+            description,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             goods_tag: None,
-            notify_url: notify_url.into(),
-            contract_id: contract_id.into(),
-            user_id: user_id.into(),
+            notify_url,
+            contract_id,
+            user_id,
             amount,
             scene_info,
             device_info,
@@ -135,6 +169,7 @@ impl PostRequest {
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestAmount {
     /// 总金额
     ///
@@ -149,18 +184,28 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
+/// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+pub struct PostRequestAmountRequired {
+    /// 总金额
+    ///
+    /// Example: `888`
+    pub total: i64,
+    /// 货币类型
+    ///
+    /// Example: `CNY`
+    pub currency: String,
+}
 impl PostRequestAmount {
-    /// A `PostRequestAmount` of its required fields (`total`, `currency`).
+    /// A `PostRequestAmount` of its required fields (`total`, `currency`), given by name in a [`PostRequestAmountRequired`].
     #[inline]
-    pub fn new(total: i64, currency: impl Into<String>) -> Self {
-        Self {
-            total,
-            currency: currency.into(),
-        }
+    pub fn new(required: PostRequestAmountRequired) -> Self {
+        let PostRequestAmountRequired { total, currency } = required;
+        Self { total, currency }
     }
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestDeviceInfo {
     /// 设备号
     ///
@@ -175,18 +220,24 @@ pub struct PostRequestDeviceInfo {
     device_id: "device_id" optional,
     device_ip: "device_ip" required,
 });
+/// The required fields of [`PostRequestDeviceInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestDeviceInfo::new`] takes them.
+pub struct PostRequestDeviceInfoRequired {
+    /// 商户端设备ip
+    ///
+    /// Example: `123.12.12.123`
+    pub device_ip: String,
+}
 impl PostRequestDeviceInfo {
-    /// A `PostRequestDeviceInfo` with its required fields (`device_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeviceInfo { device_id: Some(…), ..PostRequestDeviceInfo::new(…) }`.
+    /// A `PostRequestDeviceInfo` of its required fields (`device_ip`), given by name in a [`PostRequestDeviceInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
     #[inline]
-    pub fn new(device_ip: impl Into<String>) -> Self {
-        Self {
-            device_id: None,
-            device_ip: device_ip.into(),
-        }
+    pub fn new(required: PostRequestDeviceInfoRequired) -> Self {
+        let PostRequestDeviceInfoRequired { device_ip } = required;
+        Self { device_id: None, device_ip }
     }
 }
 /// 场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfo {
     /// 消费时间
     ///
@@ -206,23 +257,36 @@ pub struct PostRequestSceneInfo {
     school_id: "school_id" required,
     scene_type: "scene_type" required,
 });
+/// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+pub struct PostRequestSceneInfoRequired {
+    /// 消费时间
+    ///
+    /// Example: `2017-08-26T09:43:39+08:00`
+    pub start_time: String,
+    /// 学校编号
+    ///
+    /// Example: `18260256813396`
+    pub school_id: String,
+    /// 消费场景类型
+    ///
+    /// Example: `CANTEEN`
+    pub scene_type: String,
+}
 impl PostRequestSceneInfo {
-    /// A `PostRequestSceneInfo` of its required fields (`start_time`, `school_id`, `scene_type`).
+    /// A `PostRequestSceneInfo` of its required fields (`start_time`, `school_id`, `scene_type`), given by name in a [`PostRequestSceneInfoRequired`].
     #[inline]
-    pub fn new(
-        start_time: impl Into<String>,
-        school_id: impl Into<String>,
-        scene_type: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+        let PostRequestSceneInfoRequired { start_time, school_id, scene_type } = required;
         Self {
-            start_time: start_time.into(),
-            school_id: school_id.into(),
-            scene_type: scene_type.into(),
+            start_time,
+            school_id,
+            scene_type,
         }
     }
 }
 /// 分账结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestSettleInfo {
     /// 是否指定分账
     pub profit_sharing: Option<bool>,
@@ -232,6 +296,7 @@ pub struct PostRequestSettleInfo {
 });
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商户号
     ///
@@ -308,21 +373,32 @@ pub struct PostResponse {
     device_info: "device_info" required,
     promotion_detail: "promotion_detail" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 商户AppID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 商户订单号
+    ///
+    /// Example: `201407033233368018`
+    pub out_trade_no: String,
+    /// 订单金额
+    pub amount: PostResponseAmount,
+    /// 设备信息
+    pub device_info: PostResponseDeviceInfo,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`appid`, `out_trade_no`, `amount`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`appid`, `out_trade_no`, `amount`, `device_info`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        amount: PostResponseAmount,
-        device_info: PostResponseDeviceInfo,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { appid, out_trade_no, amount, device_info } = required;
         Self {
             mchid: None,
-            appid: appid.into(),
+            appid,
             sub_mchid: None,
             sub_appid: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             transaction_id: None,
             trade_type: None,
             trade_state: None,
@@ -341,6 +417,7 @@ impl PostResponse {
 pub type PostResponseAmount = crate::v3::eduschoolpay::models::Amount;
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseDeviceInfo {
     /// 设备号
     ///
@@ -357,6 +434,7 @@ pub struct PostResponseDeviceInfo {
 });
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponsePayer {
     /// 商户AppID下的用户标识
     ///
@@ -373,6 +451,7 @@ pub struct PostResponsePayer {
 });
 /// PostResponsePromotionDetail
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponsePromotionDetail {
     /// 券ID
     ///
@@ -463,6 +542,7 @@ pub mod id {
         pub type GetRequest = crate::v3::eduschoolpay::models::SubMchidRequest;
         /// The response of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -590,6 +670,7 @@ pub mod out_trade_no {
         pub type GetRequest = crate::v3::eduschoolpay::models::SubMchidRequest;
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -666,16 +747,24 @@ pub mod out_trade_no {
             device_info: "device_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户订单号
+            ///
+            /// Example: `201407033233368018`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_trade_no } = required;
                 Self {
                     mchid: None,
                     appid: None,
                     sub_mchid: None,
                     sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     transaction_id: None,
                     trade_type: None,
                     trade_state: None,

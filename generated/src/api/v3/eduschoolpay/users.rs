@@ -51,6 +51,7 @@ pub mod by_openid {
         }
         /// The request of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 签约模板号
             ///
@@ -75,16 +76,25 @@ pub mod by_openid {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 签约模板号
+            ///
+            /// Query parameter `plan_id`. Example: `101164396123311331`
+            pub plan_id: String,
+            /// 签约状态
+            ///
+            /// Query parameter `contract_status`. Example: `ADD`
+            pub contract_status: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`plan_id`, `contract_status`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`plan_id`, `contract_status`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(
-                plan_id: impl Into<String>,
-                contract_status: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { plan_id, contract_status } = required;
                 Self {
-                    plan_id: plan_id.into(),
-                    contract_status: contract_status.into(),
+                    plan_id,
+                    contract_status,
                     offset: None,
                     limit: None,
                 }
@@ -92,6 +102,7 @@ pub mod by_openid {
         }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 查询结果列表
             pub data: Option<Vec<GetResponseData>>,
@@ -117,10 +128,22 @@ pub mod by_openid {
             total_count: "total_count" optional,
             links: "links" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 请求资源起始位置
+            ///
+            /// Example: `10`
+            pub offset: i64,
+            /// 最大资源条数
+            ///
+            /// Example: `20`
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     data: None,
                     offset,
@@ -132,6 +155,7 @@ pub mod by_openid {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 签约协议号
             ///
@@ -178,6 +202,7 @@ pub mod by_openid {
         });
         /// 相关链接
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseLinks {
             /// 下一页链接
             ///
@@ -215,6 +240,7 @@ pub mod by_openid {
         }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/debt-state` (商户查询用户欠款状态API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户appid
             ///
@@ -244,13 +270,21 @@ pub mod by_openid {
             debt_count: "debt_count" optional,
             update_time: "update_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户appid下的用户标识
+            ///
+            /// Example: `oUpF8uMuAJOM2pxb1Q`
+            pub openid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`openid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(openid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { openid } = required;
                 Self {
                     appid: None,
-                    openid: openid.into(),
+                    openid,
                     state: None,
                     debt_count: None,
                     update_time: None,

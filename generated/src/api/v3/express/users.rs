@@ -43,6 +43,7 @@ pub mod by_openid {
         }
         /// The request of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 目标应用的appid
             ///
@@ -52,15 +53,24 @@ pub mod by_openid {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 目标应用的appid
+            ///
+            /// Example: `wxaaaa1a123b456c7d`
+            pub appid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`).
+            /// A `PostRequest` of its required fields (`appid`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self { appid: appid.into() }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid } = required;
+                Self { appid }
             }
         }
         /// The response of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 转换后的openid
             ///
@@ -70,11 +80,19 @@ pub mod by_openid {
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             openid: "openid" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 转换后的openid
+            ///
+            /// Example: `xac1234554567676`
+            pub openid: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`openid`).
+            /// A `PostResponse` of its required fields (`openid`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(openid: impl Into<String>) -> Self {
-                Self { openid: openid.into() }
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { openid } = required;
+                Self { openid }
             }
         }
     }

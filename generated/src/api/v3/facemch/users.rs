@@ -36,6 +36,7 @@ pub mod by_face_sid {
     }
     /// The request of `GET /v3/facemch/users/{face_sid}` (查询用户授权的实名信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 标识本次请求获取的信息类型
         ///
@@ -65,13 +66,25 @@ pub mod by_face_sid {
         sub_appid: query "sub_appid" optional,
         sub_serial_no: query "sub_serial_no" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 标识本次请求获取的信息类型
+        ///
+        /// Query parameter `info_type`. Example: `ASK_UNIONID`
+        pub info_type: GetRequestInfoType,
+        /// 微信分配的公众账号ID
+        ///
+        /// Query parameter `appid`. Example: `wx2b029c08a6233333`
+        pub appid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`info_type`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`info_type`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(info_type: GetRequestInfoType, appid: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { info_type, appid } = required;
             Self {
                 info_type,
-                appid: appid.into(),
+                appid,
                 sub_mchid: None,
                 sub_appid: None,
                 sub_serial_no: None,
@@ -97,6 +110,7 @@ pub mod by_face_sid {
     });
     /// The response of `GET /v3/facemch/users/{face_sid}` (查询用户授权的实名信息).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// UnionID
         pub union_id: Option<String>,
@@ -115,6 +129,7 @@ pub mod by_face_sid {
     });
     /// 姓名信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseRealNameInfo {
         /// 加密后的姓名信息，商户用API证书私钥解密
         pub encrypted_real_name: Option<String>,

@@ -51,6 +51,7 @@ pub mod brand_merchant_batches {
     }
     /// The request of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 品牌ID
         ///
@@ -103,30 +104,71 @@ pub mod brand_merchant_batches {
         total_num: "total_num" required,
         detail_list: "detail_list" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 品牌ID
+        ///
+        /// Example: `1234`
+        pub brand_id: i64,
+        /// 品牌AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub brand_appid: String,
+        /// 品牌红包发放场景
+        ///
+        /// Example: `CUSTOM_SEND`
+        pub scene: PostRequestScene,
+        /// 品牌红包模板ID
+        ///
+        /// Example: `123400001`
+        pub template_id: String,
+        /// 商家品牌红包批次单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_batch_no: String,
+        /// 品牌红包批次名称
+        ///
+        /// Example: `双十一营销用品牌红包`
+        pub batch_name: String,
+        /// 品牌红包批次备注
+        ///
+        /// Example: `双十一营销用品牌红包`
+        pub batch_remark: String,
+        /// 总金额
+        ///
+        /// Example: `10000`
+        pub total_amount: i64,
+        /// 总笔数
+        ///
+        /// Example: `10`
+        pub total_num: i64,
+        /// 品牌红包明细列表
+        pub detail_list: Vec<PostRequestDetailList>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`brand_id`, `brand_appid`, `scene`, `template_id`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `detail_list`).
+        /// A `PostRequest` of its required fields (`brand_id`, `brand_appid`, `scene`, `template_id`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `detail_list`), given by name in a [`PostRequestRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            brand_id: i64,
-            brand_appid: impl Into<String>,
-            scene: PostRequestScene,
-            template_id: impl Into<String>,
-            out_batch_no: impl Into<String>,
-            batch_name: impl Into<String>,
-            batch_remark: impl Into<String>,
-            total_amount: i64,
-            total_num: i64,
-            detail_list: Vec<PostRequestDetailList>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                brand_id,
+                brand_appid,
+                scene,
+                template_id,
+                out_batch_no,
+                batch_name,
+                batch_remark,
+                total_amount,
+                total_num,
+                detail_list,
+            } = required;
             Self {
                 brand_id,
-                brand_appid: brand_appid.into(),
+                brand_appid,
                 scene,
-                template_id: template_id.into(),
-                out_batch_no: out_batch_no.into(),
-                batch_name: batch_name.into(),
-                batch_remark: batch_remark.into(),
+                template_id,
+                out_batch_no,
+                batch_name,
+                batch_remark,
                 total_amount,
                 total_num,
                 detail_list,
@@ -135,6 +177,7 @@ pub mod brand_merchant_batches {
     }
     /// PostRequestDetailList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDetailList {
         /// 商家品牌红包明细单号
         ///
@@ -164,21 +207,41 @@ pub mod brand_merchant_batches {
         user_name: "user_name" optional,
         remark: "remark" required,
     });
+    /// The required fields of [`PostRequestDetailList`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailList::new`] takes them.
+    pub struct PostRequestDetailListRequired {
+        /// 商家品牌红包明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: String,
+        /// 红包金额（单位：分）
+        ///
+        /// Example: `100`
+        pub amount: i64,
+        /// 接收红包用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+        /// 红包备注
+        ///
+        /// Example: `来自XX的红包`
+        pub remark: String,
+    }
     impl PostRequestDetailList {
-        /// A `PostRequestDetailList` with its required fields (`out_detail_no`, `amount`, `openid`, `remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailList { user_name: Some(…), ..PostRequestDetailList::new(…) }`.
+        /// A `PostRequestDetailList` of its required fields (`out_detail_no`, `amount`, `openid`, `remark`), given by name in a [`PostRequestDetailListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
         #[inline]
-        pub fn new(
-            out_detail_no: impl Into<String>,
-            amount: i64,
-            openid: impl Into<String>,
-            remark: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_detail_no: out_detail_no.into(),
+        pub fn new(required: PostRequestDetailListRequired) -> Self {
+            let PostRequestDetailListRequired {
+                out_detail_no,
                 amount,
-                openid: openid.into(),
+                openid,
+                remark,
+            } = required;
+            Self {
+                out_detail_no,
+                amount,
+                openid,
                 user_name: None,
-                remark: remark.into(),
+                remark,
             }
         }
     }
@@ -198,6 +261,7 @@ pub mod brand_merchant_batches {
     });
     /// The response of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商家品牌红包批次单号
         ///
@@ -222,12 +286,20 @@ pub mod brand_merchant_batches {
         create_time: "create_time" optional,
         batch_state: "batch_state" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商家品牌红包批次单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_batch_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_no: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_no = Some(…))`.
         #[inline]
-        pub fn new(out_batch_no: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_batch_no } = required;
             Self {
-                out_batch_no: out_batch_no.into(),
+                out_batch_no,
                 batch_no: None,
                 create_time: None,
                 batch_state: None,
@@ -269,6 +341,7 @@ pub mod brand_merchant_batches {
         pub type GetRequestDetailState = crate::v3::fund_app::models::DetailState;
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -366,13 +439,21 @@ pub mod brand_merchant_batches {
             fail_num: "fail_num" optional,
             detail_list: "detail_list" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付品牌红包批次单号
+            ///
+            /// Example: `1210000071100999991182020050700019480001`
+            pub batch_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`batch_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_mchid = Some(…))`.
             #[inline]
-            pub fn new(batch_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { batch_no } = required;
                 Self {
                     brand_mchid: None,
-                    batch_no: batch_no.into(),
+                    batch_no,
                     out_batch_no: None,
                     brand_id: None,
                     template_id: None,
@@ -429,6 +510,7 @@ pub mod brand_merchant_batches {
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` (商家明细单号查询明细单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
@@ -513,19 +595,28 @@ pub mod brand_merchant_batches {
                     template_id: "template_id" optional,
                     brand_appid: "brand_appid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 微信支付品牌红包批次单号
+                    ///
+                    /// Example: `1210000071100999991182020050700019480001`
+                    pub batch_no: String,
+                    /// 微信支付品牌红包明细单号
+                    ///
+                    /// Example: `1220000071100999991182020050700019500100`
+                    pub detail_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`batch_no`, `detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`batch_no`, `detail_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        batch_no: impl Into<String>,
-                        detail_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { batch_no, detail_no } = required;
                         Self {
                             brand_mchid: None,
                             out_batch_no: None,
-                            batch_no: batch_no.into(),
+                            batch_no,
                             out_detail_no: None,
-                            detail_no: detail_no.into(),
+                            detail_no,
                             detail_state: None,
                             amount: None,
                             remark: None,
@@ -597,6 +688,7 @@ pub mod brand_merchant_out_batches {
         pub type GetRequestDetailState = crate::v3::fund_app::models::DetailState;
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -694,14 +786,22 @@ pub mod brand_merchant_out_batches {
             fail_num: "fail_num" optional,
             detail_list: "detail_list" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商家品牌红包批次单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_batch_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_batch_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_mchid = Some(…))`.
             #[inline]
-            pub fn new(out_batch_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_batch_no } = required;
                 Self {
                     brand_mchid: None,
                     batch_no: None,
-                    out_batch_no: out_batch_no.into(),
+                    out_batch_no,
                     brand_id: None,
                     template_id: None,
                     brand_appid: None,
@@ -762,6 +862,7 @@ pub mod brand_merchant_out_batches {
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` (商家明细单号查询明细单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
@@ -846,18 +947,27 @@ pub mod brand_merchant_out_batches {
                     template_id: "template_id" optional,
                     brand_appid: "brand_appid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商家品牌红包批次单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_batch_no: String,
+                    /// 商家品牌红包明细单号
+                    ///
+                    /// Example: `x23zy545Bd5436`
+                    pub out_detail_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_batch_no: impl Into<String>,
-                        out_detail_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_batch_no, out_detail_no } = required;
                         Self {
                             brand_mchid: None,
-                            out_batch_no: out_batch_no.into(),
+                            out_batch_no,
                             batch_no: None,
-                            out_detail_no: out_detail_no.into(),
+                            out_detail_no,
                             detail_no: None,
                             detail_state: None,
                             amount: None,

@@ -86,6 +86,7 @@ pub mod elecsign {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户转账单号
             ///
@@ -95,13 +96,19 @@ pub mod elecsign {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_bill_no: "out_bill_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户转账单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_bill_no`).
+            /// A `PostRequest` of its required fields (`out_bill_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(out_bill_no: impl Into<String>) -> Self {
-                Self {
-                    out_bill_no: out_bill_no.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { out_bill_no } = required;
+                Self { out_bill_no }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
@@ -162,6 +169,7 @@ pub mod elecsign {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 微信转账单号
             ///
@@ -171,13 +179,19 @@ pub mod elecsign {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             transfer_bill_no: "transfer_bill_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 微信转账单号
+            ///
+            /// Example: `1330000071100999991182020050700019480001`
+            pub transfer_bill_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`transfer_bill_no`).
+            /// A `PostRequest` of its required fields (`transfer_bill_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(transfer_bill_no: impl Into<String>) -> Self {
-                Self {
-                    transfer_bill_no: transfer_bill_no.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { transfer_bill_no } = required;
+                Self { transfer_bill_no }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
@@ -330,6 +344,7 @@ pub mod partner {
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 受理凭证
                     ///
@@ -339,17 +354,24 @@ pub mod partner {
                 ::wechatpay::runtime::__private::json_object!(GetRequest {
                     accept_id: query "accept_id" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 受理凭证
+                    ///
+                    /// Query parameter `accept_id`. Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
+                    pub accept_id: String,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` of its required fields (`accept_id`).
+                    /// A `GetRequest` of its required fields (`accept_id`), given by name in a [`GetRequestRequired`].
                     #[inline]
-                    pub fn new(accept_id: impl Into<String>) -> Self {
-                        Self {
-                            accept_id: accept_id.into(),
-                        }
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { accept_id } = required;
+                        Self { accept_id }
                     }
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -404,21 +426,30 @@ pub mod partner {
                     hash_value: "hash_value" optional,
                     download_url: "download_url" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户预算单号
+                    ///
+                    /// Example: `budget202506300102`
+                    pub out_budget_no: String,
+                    /// 受理凭证
+                    ///
+                    /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
+                    pub accept_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_budget_no`, `accept_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { start_date: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_budget_no`, `accept_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_date = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_budget_no: impl Into<String>,
-                        accept_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_budget_no, accept_id } = required;
                         Self {
-                            out_budget_no: out_budget_no.into(),
+                            out_budget_no,
                             start_date: None,
                             end_date: None,
                             sponsor_mchid: None,
                             receiver_mchid: None,
                             receipt_state: None,
-                            accept_id: accept_id.into(),
+                            accept_id,
                             hash_type: None,
                             hash_value: None,
                             download_url: None,
@@ -431,6 +462,7 @@ pub mod partner {
                 pub type GetResponseReceiptState = crate::v3::fund_app::models::ReceiptState;
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 开始日期
                     ///
@@ -455,24 +487,41 @@ pub mod partner {
                     sponsor_mchid: "sponsor_mchid" required,
                     receiver_mchid: "receiver_mchid" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 开始日期
+                    ///
+                    /// Example: `2025-09-01`
+                    pub start_date: String,
+                    /// 结束日期
+                    ///
+                    /// Example: `2025-09-30`
+                    pub end_date: String,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`start_date`, `end_date`, `sponsor_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { receiver_mchid: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`start_date`, `end_date`, `sponsor_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receiver_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        start_date: impl Into<String>,
-                        end_date: impl Into<String>,
-                        sponsor_mchid: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            start_date,
+                            end_date,
+                            sponsor_mchid,
+                        } = required;
                         Self {
-                            start_date: start_date.into(),
-                            end_date: end_date.into(),
-                            sponsor_mchid: sponsor_mchid.into(),
+                            start_date,
+                            end_date,
+                            sponsor_mchid,
                             receiver_mchid: None,
                         }
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商户预算单号
                     ///
@@ -527,20 +576,40 @@ pub mod partner {
                     hash_value: "hash_value" optional,
                     download_url: "download_url" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 商户预算单号
+                    ///
+                    /// Example: `budget202506300102`
+                    pub out_budget_no: String,
+                    /// 开始日期
+                    ///
+                    /// Example: `2025-09-01`
+                    pub start_date: String,
+                    /// 结束日期
+                    ///
+                    /// Example: `2025-09-30`
+                    pub end_date: String,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`out_budget_no`, `start_date`, `end_date`, `sponsor_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receiver_mchid: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`out_budget_no`, `start_date`, `end_date`, `sponsor_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receiver_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_budget_no: impl Into<String>,
-                        start_date: impl Into<String>,
-                        end_date: impl Into<String>,
-                        sponsor_mchid: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            out_budget_no,
+                            start_date,
+                            end_date,
+                            sponsor_mchid,
+                        } = required;
                         Self {
-                            out_budget_no: out_budget_no.into(),
-                            start_date: start_date.into(),
-                            end_date: end_date.into(),
-                            sponsor_mchid: sponsor_mchid.into(),
+                            out_budget_no,
+                            start_date,
+                            end_date,
+                            sponsor_mchid,
                             receiver_mchid: None,
                             receipt_state: None,
                             accept_id: None,
@@ -590,6 +659,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户预算单号
             ///
@@ -629,23 +699,51 @@ pub mod partner {
             amount: "amount" required,
             notify_url: "notify_url" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户预算单号
+            ///
+            /// Example: `budget202506300102`
+            pub out_budget_no: String,
+            /// 出资商户号
+            ///
+            /// Example: `1900001109`
+            pub sponsor_mchid: String,
+            /// 出资企业主体名称
+            ///
+            /// Example: `腾讯控股有限公司`
+            pub sponsor_subject_name: String,
+            /// 活动名称
+            ///
+            /// Example: `公益企业配捐活动`
+            pub activity_name: String,
+            /// 活动说明
+            ///
+            /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
+            pub activity_remark: String,
+            /// 预算总金额
+            ///
+            /// Example: `20000000`
+            pub amount: i64,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_budget_no`, `sponsor_mchid`, `sponsor_subject_name`, `activity_name`, `activity_remark`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_budget_no`, `sponsor_mchid`, `sponsor_subject_name`, `activity_name`, `activity_remark`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.notify_url = Some(…))`.
             #[inline]
-            pub fn new(
-                out_budget_no: impl Into<String>,
-                sponsor_mchid: impl Into<String>,
-                sponsor_subject_name: impl Into<String>,
-                activity_name: impl Into<String>,
-                activity_remark: impl Into<String>,
-                amount: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_budget_no,
+                    sponsor_mchid,
+                    sponsor_subject_name,
+                    activity_name,
+                    activity_remark,
+                    amount,
+                } = required;
                 Self {
-                    out_budget_no: out_budget_no.into(),
-                    sponsor_mchid: sponsor_mchid.into(),
-                    sponsor_subject_name: sponsor_subject_name.into(),
-                    activity_name: activity_name.into(),
-                    activity_remark: activity_remark.into(),
+                    out_budget_no,
+                    sponsor_mchid,
+                    sponsor_subject_name,
+                    activity_name,
+                    activity_remark,
                     amount,
                     notify_url: None,
                 }
@@ -653,6 +751,7 @@ pub mod partner {
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -730,24 +829,48 @@ pub mod partner {
             finished_time: "finished_time" optional,
             closed_time: "closed_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户预算单号
+            ///
+            /// Example: `budget202506300102`
+            pub out_budget_no: String,
+            /// 预算总金额
+            ///
+            /// Example: `20000000`
+            pub amount: i64,
+            /// 出资商户号
+            ///
+            /// Example: `1900001109`
+            pub sponsor_mchid: String,
+            /// 活动名称
+            ///
+            /// Example: `公益企业配捐活动`
+            pub activity_name: String,
+            /// 活动说明
+            ///
+            /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
+            pub activity_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_budget_no`, `amount`, `sponsor_mchid`, `activity_name`, `activity_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_budget_no`, `amount`, `sponsor_mchid`, `activity_name`, `activity_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_budget_no: impl Into<String>,
-                amount: i64,
-                sponsor_mchid: impl Into<String>,
-                activity_name: impl Into<String>,
-                activity_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_budget_no,
+                    amount,
+                    sponsor_mchid,
+                    activity_name,
+                    activity_remark,
+                } = required;
                 Self {
                     sp_mchid: None,
-                    out_budget_no: out_budget_no.into(),
+                    out_budget_no,
                     budget_id: None,
                     amount,
-                    sponsor_mchid: sponsor_mchid.into(),
-                    activity_name: activity_name.into(),
-                    activity_remark: activity_remark.into(),
+                    sponsor_mchid,
+                    activity_name,
+                    activity_remark,
                     state: None,
                     confirm_url: None,
                     super_admin_wxid_mask: None,
@@ -789,6 +912,7 @@ pub mod partner {
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 出资商户号
                 ///
@@ -798,17 +922,24 @@ pub mod partner {
             ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sponsor_mchid: query "sponsor_mchid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 出资商户号
+                ///
+                /// Query parameter `sponsor_mchid`. Example: `1900001109`
+                pub sponsor_mchid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`sponsor_mchid`).
+                /// A `GetRequest` of its required fields (`sponsor_mchid`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(sponsor_mchid: impl Into<String>) -> Self {
-                    Self {
-                        sponsor_mchid: sponsor_mchid.into(),
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { sponsor_mchid } = required;
+                    Self { sponsor_mchid }
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -886,19 +1017,28 @@ pub mod partner {
                 finished_time: "finished_time" optional,
                 closed_time: "closed_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户预算单号
+                ///
+                /// Example: `budget202506300102`
+                pub out_budget_no: String,
+                /// 出资商户号
+                ///
+                /// Example: `1900001109`
+                pub sponsor_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_budget_no`, `sponsor_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_budget_no`, `sponsor_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    out_budget_no: impl Into<String>,
-                    sponsor_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_budget_no, sponsor_mchid } = required;
                     Self {
                         sp_mchid: None,
-                        out_budget_no: out_budget_no.into(),
+                        out_budget_no,
                         budget_id: None,
                         amount: None,
-                        sponsor_mchid: sponsor_mchid.into(),
+                        sponsor_mchid,
                         activity_name: None,
                         activity_remark: None,
                         state: None,
@@ -937,6 +1077,7 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 出资商户号
                     ///
@@ -951,21 +1092,31 @@ pub mod partner {
                     sponsor_mchid: "sponsor_mchid" required,
                     activity_remark: "activity_remark" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: String,
+                    /// 解锁备注
+                    ///
+                    /// Example: `公益活动结束，解锁资金`
+                    pub activity_remark: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sponsor_mchid`, `activity_remark`).
+                    /// A `PostRequest` of its required fields (`sponsor_mchid`, `activity_remark`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        sponsor_mchid: impl Into<String>,
-                        activity_remark: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { sponsor_mchid, activity_remark } = required;
                         Self {
-                            sponsor_mchid: sponsor_mchid.into(),
-                            activity_remark: activity_remark.into(),
+                            sponsor_mchid,
+                            activity_remark,
                         }
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -1028,22 +1179,38 @@ pub mod partner {
                     finished_time: "finished_time" optional,
                     unlocked_amount: "unlocked_amount" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 商户预算单号
+                    ///
+                    /// Example: `budget202506300102`
+                    pub out_budget_no: String,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: String,
+                    /// 活动说明
+                    ///
+                    /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
+                    pub activity_remark: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`out_budget_no`, `sponsor_mchid`, `activity_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`out_budget_no`, `sponsor_mchid`, `activity_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_budget_no: impl Into<String>,
-                        sponsor_mchid: impl Into<String>,
-                        activity_remark: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            out_budget_no,
+                            sponsor_mchid,
+                            activity_remark,
+                        } = required;
                         Self {
                             sp_mchid: None,
-                            out_budget_no: out_budget_no.into(),
+                            out_budget_no,
                             budget_id: None,
                             amount: None,
-                            sponsor_mchid: sponsor_mchid.into(),
+                            sponsor_mchid,
                             activity_name: None,
-                            activity_remark: activity_remark.into(),
+                            activity_remark,
                             state: None,
                             unlock_remark: None,
                             locked_time: None,
@@ -1097,6 +1264,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户预算单号
             ///
@@ -1134,30 +1302,59 @@ pub mod partner {
             amount: "amount" required,
             transfer_remark: "transfer_remark" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户预算单号
+            ///
+            /// Example: `budget202506300102`
+            pub out_budget_no: String,
+            /// 商户公益捐赠单号
+            ///
+            /// Example: `trans202506300102`
+            pub out_transfer_no: String,
+            /// 出资商户号
+            ///
+            /// Example: `1900001109`
+            pub sponsor_mchid: String,
+            /// 收款商户号
+            ///
+            /// Example: `1900001109`
+            pub receive_mchid: String,
+            /// 预算总金额
+            ///
+            /// Example: `20000000`
+            pub amount: i64,
+            /// 捐赠备注
+            ///
+            /// Example: `帮助受助群体爱心捐款`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_budget_no`, `out_transfer_no`, `sponsor_mchid`, `receive_mchid`, `amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_info: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_budget_no`, `out_transfer_no`, `sponsor_mchid`, `receive_mchid`, `amount`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_info = Some(…))`.
             #[inline]
-            pub fn new(
-                out_budget_no: impl Into<String>,
-                out_transfer_no: impl Into<String>,
-                sponsor_mchid: impl Into<String>,
-                receive_mchid: impl Into<String>,
-                amount: i64,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_budget_no: out_budget_no.into(),
-                    out_transfer_no: out_transfer_no.into(),
-                    transaction_info: None,
-                    sponsor_mchid: sponsor_mchid.into(),
-                    receive_mchid: receive_mchid.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_budget_no,
+                    out_transfer_no,
+                    sponsor_mchid,
+                    receive_mchid,
                     amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
+                } = required;
+                Self {
+                    out_budget_no,
+                    out_transfer_no,
+                    transaction_info: None,
+                    sponsor_mchid,
+                    receive_mchid,
+                    amount,
+                    transfer_remark,
                 }
             }
         }
         /// 关联的交易单号
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestTransactionInfo {
             /// 订单类型
             ///
@@ -1172,16 +1369,28 @@ pub mod partner {
             transaction_type: "transaction_type" required,
             transaction_id: "transaction_id" required,
         });
+        /// The required fields of [`PostRequestTransactionInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestTransactionInfo::new`] takes them.
+        pub struct PostRequestTransactionInfoRequired {
+            /// 订单类型
+            ///
+            /// Example: `WXPAY`
+            pub transaction_type: PostRequestTransactionInfoTransactionType,
+            /// 订单号
+            ///
+            /// Example: `4217752501201407033233368018`
+            pub transaction_id: String,
+        }
         impl PostRequestTransactionInfo {
-            /// A `PostRequestTransactionInfo` of its required fields (`transaction_type`, `transaction_id`).
+            /// A `PostRequestTransactionInfo` of its required fields (`transaction_type`, `transaction_id`), given by name in a [`PostRequestTransactionInfoRequired`].
             #[inline]
-            pub fn new(
-                transaction_type: PostRequestTransactionInfoTransactionType,
-                transaction_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestTransactionInfoRequired) -> Self {
+                let PostRequestTransactionInfoRequired {
+                    transaction_type,
+                    transaction_id,
+                } = required;
                 Self {
                     transaction_type,
-                    transaction_id: transaction_id.into(),
+                    transaction_id,
                 }
             }
         }
@@ -1201,6 +1410,7 @@ pub mod partner {
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户预算单号
             ///
@@ -1255,24 +1465,48 @@ pub mod partner {
             create_time: "create_time" optional,
             success_time: "success_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户预算单号
+            ///
+            /// Example: `budget202506300102`
+            pub out_budget_no: String,
+            /// 商户公益捐赠单号
+            ///
+            /// Example: `trans202506300102`
+            pub out_transfer_no: String,
+            /// 预算总金额
+            ///
+            /// Example: `20000000`
+            pub amount: i64,
+            /// 捐赠备注
+            ///
+            /// Example: `帮助受助群体爱心捐款`
+            pub transfer_remark: String,
+            /// 收款商户号
+            ///
+            /// Example: `1900001109`
+            pub receive_mchid: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_budget_no`, `out_transfer_no`, `amount`, `transfer_remark`, `receive_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { budget_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_budget_no`, `out_transfer_no`, `amount`, `transfer_remark`, `receive_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.budget_id = Some(…))`.
             #[inline]
-            pub fn new(
-                out_budget_no: impl Into<String>,
-                out_transfer_no: impl Into<String>,
-                amount: i64,
-                transfer_remark: impl Into<String>,
-                receive_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_budget_no,
+                    out_transfer_no,
+                    amount,
+                    transfer_remark,
+                    receive_mchid,
+                } = required;
                 Self {
-                    out_budget_no: out_budget_no.into(),
+                    out_budget_no,
                     budget_id: None,
-                    out_transfer_no: out_transfer_no.into(),
+                    out_transfer_no,
                     transfer_id: None,
                     amount,
-                    transfer_remark: transfer_remark.into(),
-                    receive_mchid: receive_mchid.into(),
+                    transfer_remark,
+                    receive_mchid,
                     state: None,
                     create_time: None,
                     success_time: None,
@@ -1323,6 +1557,7 @@ pub mod partner {
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 出资商户号
                     ///
@@ -1337,21 +1572,31 @@ pub mod partner {
                     sponsor_mchid: query "sponsor_mchid" required,
                     out_budget_no: query "out_budget_no" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 出资商户号
+                    ///
+                    /// Query parameter `sponsor_mchid`. Example: `1900001109`
+                    pub sponsor_mchid: String,
+                    /// 商户预算单号
+                    ///
+                    /// Query parameter `out_budget_no`. Example: `budget202506030102`
+                    pub out_budget_no: String,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sponsor_mchid`, `out_budget_no`).
+                    /// A `GetRequest` of its required fields (`sponsor_mchid`, `out_budget_no`), given by name in a [`GetRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        sponsor_mchid: impl Into<String>,
-                        out_budget_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { sponsor_mchid, out_budget_no } = required;
                         Self {
-                            sponsor_mchid: sponsor_mchid.into(),
-                            out_budget_no: out_budget_no.into(),
+                            sponsor_mchid,
+                            out_budget_no,
                         }
                     }
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -1406,17 +1651,26 @@ pub mod partner {
                     create_time: "create_time" optional,
                     success_time: "success_time" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户预算单号
+                    ///
+                    /// Example: `budget202506300102`
+                    pub out_budget_no: String,
+                    /// 商户公益捐赠单号
+                    ///
+                    /// Example: `trans202506300102`
+                    pub out_transfer_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_budget_no`, `out_transfer_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { budget_id: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_budget_no`, `out_transfer_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.budget_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_budget_no: impl Into<String>,
-                        out_transfer_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_budget_no, out_transfer_no } = required;
                         Self {
-                            out_budget_no: out_budget_no.into(),
+                            out_budget_no,
                             budget_id: None,
-                            out_transfer_no: out_transfer_no.into(),
+                            out_transfer_no,
                             transfer_id: None,
                             amount: None,
                             transfer_remark: None,
@@ -1465,6 +1719,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1479,21 +1734,29 @@ pub mod partner {
             sub_mchid: "sub_mchid" required,
             out_bill_no: "out_bill_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900001121`
+            pub sub_mchid: String,
+            /// 商户转账单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sub_mchid`, `out_bill_no`).
+            /// A `PostRequest` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_bill_no: out_bill_no.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid, out_bill_no } = required;
+                Self { sub_mchid, out_bill_no }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
         pub type PostResponse = crate::v3::fund_app::models::SubMchidResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::fund_app::models::SubMchidResponseRequired;
         /// 回单文件摘要类型
         pub type PostResponseHashType = crate::v3::fund_app::models::ResponseHashType;
         /// 申请单状态
@@ -1521,8 +1784,12 @@ pub mod partner {
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
             pub type GetRequest = crate::v3::fund_app::models::SubMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::fund_app::models::SubMchidRequestRequired;
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
             pub type GetResponse = crate::v3::fund_app::models::SubMchidResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::fund_app::models::SubMchidResponseRequired;
             /// 回单文件摘要类型
             pub type GetResponseHashType = crate::v3::fund_app::models::ResponseHashType;
             /// 申请单状态
@@ -1557,6 +1824,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1571,21 +1839,28 @@ pub mod partner {
             sub_mchid: "sub_mchid" required,
             out_apply_no: "out_apply_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900001121`
+            pub sub_mchid: String,
+            /// 商户申请单号
+            ///
+            /// Example: `apply2020042013`
+            pub out_apply_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sub_mchid`, `out_apply_no`).
+            /// A `PostRequest` of its required fields (`sub_mchid`, `out_apply_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_apply_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_apply_no: out_apply_no.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid, out_apply_no } = required;
+                Self { sub_mchid, out_apply_no }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1615,16 +1890,25 @@ pub mod partner {
             accept_time: "accept_time" optional,
             update_time: "update_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900001121`
+            pub sub_mchid: String,
+            /// 商户申请单号
+            ///
+            /// Example: `apply2020042013`
+            pub out_apply_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`sub_mchid`, `out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`sub_mchid`, `out_apply_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_apply_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { sub_mchid, out_apply_no } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_apply_no: out_apply_no.into(),
+                    sub_mchid,
+                    out_apply_no,
                     state: None,
                     accept_time: None,
                     update_time: None,
@@ -1650,6 +1934,7 @@ pub mod partner {
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` (查询子商户商家转账授权状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -1677,12 +1962,20 @@ pub mod partner {
                 authorization_time: "authorization_time" optional,
                 cancel_authorization_time: "cancel_authorization_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { state: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
                 #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         state: None,
                         apply_order: None,
                         authorization_time: None,
@@ -1692,6 +1985,7 @@ pub mod partner {
             }
             /// 授权申请单
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseApplyOrder {
                 /// 二级商户号
                 ///
@@ -1788,6 +2082,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1845,28 +2140,61 @@ pub mod partner {
             transfer_scene_id: "transfer_scene_id" required,
             transfer_scene_report_infos: "transfer_scene_report_infos" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900001121`
+            pub sub_mchid: String,
+            /// 商户AppID
+            ///
+            /// Example: `wxf636efh567hg4356`
+            pub appid: String,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 收款用户OpenID
+            ///
+            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+            pub openid: String,
+            /// 转账金额
+            ///
+            /// Example: `400000`
+            pub transfer_amount: i64,
+            /// 转账备注
+            ///
+            /// Example: `2020年4月报销`
+            pub transfer_remark: String,
+            /// 转账场景ID
+            ///
+            /// Example: `1000`
+            pub transfer_scene_id: PostRequestTransferSceneId,
+            /// 转账场景报备信息
+            pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                appid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_amount: i64,
-                transfer_remark: impl Into<String>,
-                transfer_scene_id: PostRequestTransferSceneId,
-                transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sub_mchid,
+                    appid,
+                    out_bill_no,
+                    openid,
+                    transfer_amount,
+                    transfer_remark,
+                    transfer_scene_id,
+                    transfer_scene_report_infos,
+                } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    appid: appid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    openid: openid.into(),
+                    sub_mchid,
+                    appid,
+                    out_bill_no,
+                    openid,
                     user_name: None,
                     transfer_amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     notify_url: None,
                     user_recv_perception: None,
                     transfer_scene_id,
@@ -1878,8 +2206,12 @@ pub mod partner {
         pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+        /// The required fields of [`PostRequestTransferSceneReportInfos`].
+        pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
         pub type PostResponse = crate::v3::fund_app::models::SubMchidOutBillNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::fund_app::models::SubMchidOutBillNoResponseRequired;
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no()`.
@@ -1924,8 +2256,11 @@ pub mod partner {
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 pub type GetRequest = crate::v3::fund_app::models::SubMchidRequest;
+                /// The required fields of [`GetRequest`].
+                pub type GetRequestRequired = crate::v3::fund_app::models::SubMchidRequestRequired;
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 二级商户号
                     ///
@@ -1995,17 +2330,26 @@ pub mod partner {
                     create_time: "create_time" optional,
                     update_time: "update_time" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900001121`
+                    pub sub_mchid: String,
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        out_bill_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { sub_mchid, out_bill_no } = required;
                         Self {
-                            sub_mchid: sub_mchid.into(),
+                            sub_mchid,
                             mchid: None,
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             transfer_bill_no: None,
                             appid: None,
                             state: None,
@@ -2044,6 +2388,7 @@ pub mod partner {
                     }
                     /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
@@ -2053,17 +2398,24 @@ pub mod partner {
                     ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 二级商户号
+                        ///
+                        /// Example: `1900001121`
+                        pub sub_mchid: String,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` of its required fields (`sub_mchid`).
+                        /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`].
                         #[inline]
-                        pub fn new(sub_mchid: impl Into<String>) -> Self {
-                            Self {
-                                sub_mchid: sub_mchid.into(),
-                            }
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired { sub_mchid } = required;
+                            Self { sub_mchid }
                         }
                     }
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -2123,16 +2475,25 @@ pub mod partner {
                         create_time: "create_time" optional,
                         update_time: "update_time" optional,
                     });
+                    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                    pub struct PostResponseRequired {
+                        /// 二级商户号
+                        ///
+                        /// Example: `1900001121`
+                        pub sub_mchid: String,
+                        /// 商户单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_bill_no: String,
+                    }
                     impl PostResponse {
-                        /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+                        /// A `PostResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            sub_mchid: impl Into<String>,
-                            out_bill_no: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PostResponseRequired) -> Self {
+                            let PostResponseRequired { sub_mchid, out_bill_no } = required;
                             Self {
-                                sub_mchid: sub_mchid.into(),
-                                out_bill_no: out_bill_no.into(),
+                                sub_mchid,
+                                out_bill_no,
                                 transfer_bill_no: None,
                                 state: None,
                                 transfer_amount: None,
@@ -2176,6 +2537,7 @@ pub mod partner {
             }
             /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -2238,28 +2600,63 @@ pub mod partner {
                 transfer_scene_report_infos: "transfer_scene_report_infos" required,
                 authorization_info: "authorization_info" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+                /// 商户AppID
+                ///
+                /// Example: `wxf636efh567hg4356`
+                pub appid: String,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+                /// 收款用户OpenID
+                ///
+                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                pub openid: String,
+                /// 转账金额
+                ///
+                /// Example: `400000`
+                pub transfer_amount: i64,
+                /// 转账备注
+                ///
+                /// Example: `2020年4月报销`
+                pub transfer_remark: String,
+                /// 转账场景ID
+                ///
+                /// Example: `1000`
+                pub transfer_scene_id: PostRequestTransferSceneId,
+                /// 转账场景报备信息
+                pub transfer_scene_report_infos: Vec<
+                    PostRequestTransferSceneReportInfos,
+                >,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sub_mchid`, `appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                    openid: impl Into<String>,
-                    transfer_amount: i64,
-                    transfer_remark: impl Into<String>,
-                    transfer_scene_id: PostRequestTransferSceneId,
-                    transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sub_mchid,
+                        appid,
+                        out_bill_no,
+                        openid,
+                        transfer_amount,
+                        transfer_remark,
+                        transfer_scene_id,
+                        transfer_scene_report_infos,
+                    } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
-                        appid: appid.into(),
-                        out_bill_no: out_bill_no.into(),
-                        openid: openid.into(),
+                        sub_mchid,
+                        appid,
+                        out_bill_no,
+                        openid,
                         user_name: None,
                         transfer_amount,
-                        transfer_remark: transfer_remark.into(),
+                        transfer_remark,
                         notify_url: None,
                         user_recv_perception: None,
                         transfer_scene_id,
@@ -2270,12 +2667,18 @@ pub mod partner {
             }
             /// 自动收款授权信息
             pub type PostRequestAuthorizationInfo = crate::v3::fund_app::models::AuthorizationInfo;
+            /// The required fields of [`PostRequestAuthorizationInfo`].
+            pub type PostRequestAuthorizationInfoRequired = crate::v3::fund_app::models::AuthorizationInfoRequired;
             /// 转账场景ID
             pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             /// PostRequestTransferSceneReportInfos
             pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+            /// The required fields of [`PostRequestTransferSceneReportInfos`].
+            pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
             pub type PostResponse = crate::v3::fund_app::models::SubMchidOutBillNoResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::fund_app::models::SubMchidOutBillNoResponseRequired;
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
         pub mod transfer {
@@ -2301,6 +2704,7 @@ pub mod partner {
             }
             /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -2360,34 +2764,67 @@ pub mod partner {
                 transfer_scene_report_infos: "transfer_scene_report_infos" required,
                 authorization_id: "authorization_id" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+                /// 商户AppID
+                ///
+                /// Example: `wxf636efh567hg4356`
+                pub appid: String,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+                /// 转账金额
+                ///
+                /// Example: `400000`
+                pub transfer_amount: i64,
+                /// 转账备注
+                ///
+                /// Example: `2020年4月报销`
+                pub transfer_remark: String,
+                /// 转账场景ID
+                ///
+                /// Example: `1000`
+                pub transfer_scene_id: PostRequestTransferSceneId,
+                /// 转账场景报备信息
+                pub transfer_scene_report_infos: Vec<
+                    PostRequestTransferSceneReportInfos,
+                >,
+                /// 微信自动收款授权单号
+                ///
+                /// Example: `201202504101000123456789012`
+                pub authorization_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`, `authorization_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sub_mchid`, `appid`, `out_bill_no`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`, `authorization_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                    transfer_amount: i64,
-                    transfer_remark: impl Into<String>,
-                    transfer_scene_id: PostRequestTransferSceneId,
-                    transfer_scene_report_infos: Vec<
-                        PostRequestTransferSceneReportInfos,
-                    >,
-                    authorization_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sub_mchid,
+                        appid,
+                        out_bill_no,
+                        transfer_amount,
+                        transfer_remark,
+                        transfer_scene_id,
+                        transfer_scene_report_infos,
+                        authorization_id,
+                    } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
-                        appid: appid.into(),
-                        out_bill_no: out_bill_no.into(),
+                        sub_mchid,
+                        appid,
+                        out_bill_no,
                         user_name: None,
                         transfer_amount,
-                        transfer_remark: transfer_remark.into(),
+                        transfer_remark,
                         notify_url: None,
                         user_recv_perception: None,
                         transfer_scene_id,
                         transfer_scene_report_infos,
-                        authorization_id: authorization_id.into(),
+                        authorization_id,
                     }
                 }
             }
@@ -2395,8 +2832,11 @@ pub mod partner {
             pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             /// PostRequestTransferSceneReportInfos
             pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+            /// The required fields of [`PostRequestTransferSceneReportInfos`].
+            pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -2466,24 +2906,44 @@ pub mod partner {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+                /// 转账金额
+                ///
+                /// Example: `400000`
+                pub transfer_amount: i64,
+                /// 转账备注
+                ///
+                /// Example: `2020年4月报销`
+                pub transfer_remark: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`sub_mchid`, `out_bill_no`, `transfer_amount`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                    transfer_amount: i64,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired {
+                        sub_mchid,
+                        out_bill_no,
+                        transfer_amount,
+                        transfer_remark,
+                    } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         mchid: None,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         transfer_bill_no: None,
                         appid: None,
                         state: None,
                         transfer_amount,
-                        transfer_remark: transfer_remark.into(),
+                        transfer_remark,
                         fail_reason: None,
                         openid: None,
                         user_name: None,
@@ -2546,6 +3006,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户侧授权单号
             ///
@@ -2585,25 +3046,53 @@ pub mod partner {
             user_recv_perception: "user_recv_perception" optional,
             notify_url: "notify_url" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户侧授权单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_authorization_no: String,
+            /// 商户AppID
+            ///
+            /// Example: `102022609`
+            pub appid: String,
+            /// 收款用户OpenID
+            ///
+            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+            pub openid: String,
+            /// 转账场景ID
+            ///
+            /// Example: `1000`
+            pub transfer_scene_id: PostRequestTransferSceneId,
+            /// 用户展示名称
+            ///
+            /// Example: `wx_123456`
+            pub user_display_name: String,
+            /// 授权结果通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_authorization_no`, `appid`, `openid`, `transfer_scene_id`, `user_display_name`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_recv_perception: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_authorization_no`, `appid`, `openid`, `transfer_scene_id`, `user_display_name`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_recv_perception = Some(…))`.
             #[inline]
-            pub fn new(
-                out_authorization_no: impl Into<String>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_scene_id: PostRequestTransferSceneId,
-                user_display_name: impl Into<String>,
-                notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_authorization_no: out_authorization_no.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_authorization_no,
+                    appid,
+                    openid,
                     transfer_scene_id,
-                    user_display_name: user_display_name.into(),
+                    user_display_name,
+                    notify_url,
+                } = required;
+                Self {
+                    out_authorization_no,
+                    appid,
+                    openid,
+                    transfer_scene_id,
+                    user_display_name,
                     user_recv_perception: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                 }
             }
         }
@@ -2611,6 +3100,8 @@ pub mod partner {
         pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
         pub type PostResponse = crate::v3::fund_app::models::OutAuthorizationNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::fund_app::models::OutAuthorizationNoResponseRequired;
         /// 单据状态
         pub type PostResponseState = crate::v3::fund_app::models::ResponseState6;
         /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
@@ -2637,6 +3128,7 @@ pub mod partner {
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` (商户单号查询自动收款授权).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -2694,12 +3186,20 @@ pub mod partner {
                 user_recv_perception: "user_recv_perception" optional,
                 create_time: "create_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户侧授权单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_authorization_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_authorization_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_authorization_no } = required;
                     Self {
-                        out_authorization_no: out_authorization_no.into(),
+                        out_authorization_no,
                         appid: None,
                         openid: None,
                         user_display_name: None,
@@ -2715,6 +3215,7 @@ pub mod partner {
             }
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseCloseInfo {
                 /// 关闭时间
                 ///
@@ -2767,6 +3268,7 @@ pub mod partner {
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` (解除免确认收款授权).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -2824,12 +3326,20 @@ pub mod partner {
                     user_recv_perception: "user_recv_perception" optional,
                     create_time: "create_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 商户侧授权单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_authorization_no: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`out_authorization_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                     #[inline]
-                    pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { out_authorization_no } = required;
                         Self {
-                            out_authorization_no: out_authorization_no.into(),
+                            out_authorization_no,
                             appid: None,
                             openid: None,
                             user_display_name: None,
@@ -2903,6 +3413,7 @@ pub mod transfer_bills {
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户AppID
         ///
@@ -2958,25 +3469,55 @@ pub mod transfer_bills {
         transfer_scene_report_infos: "transfer_scene_report_infos" required,
         user_recv_style: "user_recv_style" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub appid: String,
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+        /// 转账金额
+        ///
+        /// Example: `400000`
+        pub transfer_amount: i64,
+        /// 转账备注
+        ///
+        /// Example: `2020年4月报销`
+        pub transfer_remark: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: PostRequestTransferSceneId,
+        /// 转账场景报备信息
+        pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            out_bill_no: impl Into<String>,
-            openid: impl Into<String>,
-            transfer_amount: i64,
-            transfer_remark: impl Into<String>,
-            transfer_scene_id: PostRequestTransferSceneId,
-            transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                out_bill_no,
+                openid,
+                transfer_amount,
+                transfer_remark,
+                transfer_scene_id,
+                transfer_scene_report_infos,
+            } = required;
             Self {
-                appid: appid.into(),
-                out_bill_no: out_bill_no.into(),
-                openid: openid.into(),
+                appid,
+                out_bill_no,
+                openid,
                 user_name: None,
                 transfer_amount,
-                transfer_remark: transfer_remark.into(),
+                transfer_remark,
                 notify_url: None,
                 user_recv_perception: None,
                 transfer_scene_id,
@@ -2989,8 +3530,11 @@ pub mod transfer_bills {
     pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
     /// PostRequestTransferSceneReportInfos
     pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+    /// The required fields of [`PostRequestTransferSceneReportInfos`].
+    pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
     /// 用户收款样式
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestUserRecvStyle {
         /// 用户收款样式类型
         pub type_: PostRequestUserRecvStyleType,
@@ -2998,10 +3542,16 @@ pub mod transfer_bills {
     ::wechatpay::runtime::__private::json_object!(PostRequestUserRecvStyle {
         type_: "type" required,
     });
+    /// The required fields of [`PostRequestUserRecvStyle`], each given by name (all of them: a missing one does not compile); [`PostRequestUserRecvStyle::new`] takes them.
+    pub struct PostRequestUserRecvStyleRequired {
+        /// 用户收款样式类型
+        pub type_: PostRequestUserRecvStyleType,
+    }
     impl PostRequestUserRecvStyle {
-        /// A `PostRequestUserRecvStyle` of its required fields (`type_`).
+        /// A `PostRequestUserRecvStyle` of its required fields (`type_`), given by name in a [`PostRequestUserRecvStyleRequired`].
         #[inline]
-        pub fn new(type_: PostRequestUserRecvStyleType) -> Self {
+        pub fn new(required: PostRequestUserRecvStyleRequired) -> Self {
+            let PostRequestUserRecvStyleRequired { type_ } = required;
             Self { type_ }
         }
     }
@@ -3024,6 +3574,7 @@ pub mod transfer_bills {
     });
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户单号
         ///
@@ -3058,12 +3609,20 @@ pub mod transfer_bills {
         fail_reason: "fail_reason" optional,
         package_info: "package_info" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
         #[inline]
-        pub fn new(out_bill_no: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_bill_no } = required;
             Self {
-                out_bill_no: out_bill_no.into(),
+                out_bill_no,
                 transfer_bill_no: None,
                 create_time: None,
                 state: None,
@@ -3112,6 +3671,7 @@ pub mod transfer_bills {
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -3176,13 +3736,21 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mch_id: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
                 #[inline]
-                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_bill_no } = required;
                     Self {
                         mch_id: None,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         transfer_bill_no: None,
                         appid: None,
                         state: None,
@@ -3215,6 +3783,7 @@ pub mod transfer_bills {
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商户单号
                     ///
@@ -3239,12 +3808,20 @@ pub mod transfer_bills {
                     state: "state" optional,
                     update_time: "update_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
                     #[inline]
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { out_bill_no } = required;
                         Self {
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             transfer_bill_no: None,
                             state: None,
                             update_time: None,
@@ -3297,6 +3874,7 @@ pub mod transfer_bills {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户AppID
             ///
@@ -3357,25 +3935,55 @@ pub mod transfer_bills {
             authorization_info: "authorization_info" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户AppID
+            ///
+            /// Example: `wxf636efh567hg4356`
+            pub appid: String,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 收款用户OpenID
+            ///
+            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+            pub openid: String,
+            /// 转账金额
+            ///
+            /// Example: `400000`
+            pub transfer_amount: i64,
+            /// 转账备注
+            ///
+            /// Example: `2020年4月报销`
+            pub transfer_remark: String,
+            /// 转账场景ID
+            ///
+            /// Example: `1000`
+            pub transfer_scene_id: PostRequestTransferSceneId,
+            /// 转账场景报备信息
+            pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_amount: i64,
-                transfer_remark: impl Into<String>,
-                transfer_scene_id: PostRequestTransferSceneId,
-                transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_bill_no,
+                    openid,
+                    transfer_amount,
+                    transfer_remark,
+                    transfer_scene_id,
+                    transfer_scene_report_infos,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    openid: openid.into(),
+                    appid,
+                    out_bill_no,
+                    openid,
                     user_name: None,
                     transfer_amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     notify_url: None,
                     user_recv_perception: None,
                     transfer_scene_id,
@@ -3387,12 +3995,17 @@ pub mod transfer_bills {
         }
         /// 自动收款授权信息
         pub type PostRequestAuthorizationInfo = crate::v3::fund_app::models::AuthorizationInfo;
+        /// The required fields of [`PostRequestAuthorizationInfo`].
+        pub type PostRequestAuthorizationInfoRequired = crate::v3::fund_app::models::AuthorizationInfoRequired;
         /// 转账场景ID
         pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+        /// The required fields of [`PostRequestTransferSceneReportInfos`].
+        pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户单号
             ///
@@ -3432,12 +4045,20 @@ pub mod transfer_bills {
             user_display_name: "user_display_name" optional,
             out_authorization_no: "out_authorization_no" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
             #[inline]
-            pub fn new(out_bill_no: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no } = required;
                 Self {
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     transfer_bill_no: None,
                     create_time: None,
                     state: None,
@@ -3501,6 +4122,7 @@ pub mod transfer_bills {
         }
         /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户AppID
             ///
@@ -3563,23 +4185,49 @@ pub mod transfer_bills {
             sponsor_mchid: "sponsor_mchid" optional,
             out_authorization_no: "out_authorization_no" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户AppID
+            ///
+            /// Example: `wxf636efh567hg4356`
+            pub appid: String,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 转账金额
+            ///
+            /// Example: `400000`
+            pub transfer_amount: i64,
+            /// 转账备注
+            ///
+            /// Example: `2020年4月报销`
+            pub transfer_remark: String,
+            /// 转账场景ID
+            ///
+            /// Example: `1000`
+            pub transfer_scene_id: PostRequestTransferSceneId,
+            /// 转账场景报备信息
+            pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `out_bill_no`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-                transfer_amount: i64,
-                transfer_remark: impl Into<String>,
-                transfer_scene_id: PostRequestTransferSceneId,
-                transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_bill_no,
+                    transfer_amount,
+                    transfer_remark,
+                    transfer_scene_id,
+                    transfer_scene_report_infos,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    out_bill_no: out_bill_no.into(),
+                    appid,
+                    out_bill_no,
                     user_name: None,
                     transfer_amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     notify_url: None,
                     user_recv_perception: None,
                     transfer_scene_id,
@@ -3594,8 +4242,11 @@ pub mod transfer_bills {
         pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+        /// The required fields of [`PostRequestTransferSceneReportInfos`].
+        pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户号
             ///
@@ -3660,22 +4311,38 @@ pub mod transfer_bills {
             create_time: "create_time" optional,
             update_time: "update_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 转账金额
+            ///
+            /// Example: `400000`
+            pub transfer_amount: i64,
+            /// 转账备注
+            ///
+            /// Example: `2020年4月报销`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mch_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_amount`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                transfer_amount: i64,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_bill_no,
+                    transfer_amount,
+                    transfer_remark,
+                } = required;
                 Self {
                     mch_id: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     transfer_bill_no: None,
                     appid: None,
                     state: None,
                     transfer_amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     fail_reason: None,
                     openid: None,
                     user_name: None,
@@ -3741,6 +4408,7 @@ pub mod transfer_bills {
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -3805,14 +4473,22 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商家转账订单号
+                ///
+                /// Example: `1330000071100999991182020050700019480001`
+                pub transfer_bill_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`transfer_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mch_id: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`transfer_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
                 #[inline]
-                pub fn new(transfer_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { transfer_bill_no } = required;
                     Self {
                         mch_id: None,
                         out_bill_no: None,
-                        transfer_bill_no: transfer_bill_no.into(),
+                        transfer_bill_no,
                         appid: None,
                         state: None,
                         transfer_amount: None,
@@ -3859,6 +4535,7 @@ pub mod transfer_to_qq_wallet_bills {
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// QQ互联开放平台AppID
         ///
@@ -3911,26 +4588,56 @@ pub mod transfer_to_qq_wallet_bills {
         transfer_scene_id: "transfer_scene_id" required,
         transfer_scene_report_infos: "transfer_scene_report_infos" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// QQ互联开放平台AppID
+        ///
+        /// Example: `102022609`
+        pub appid: String,
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+        /// 转账金额
+        ///
+        /// Example: `400000`
+        pub transfer_amount: i64,
+        /// 转账备注
+        ///
+        /// Example: `2020年4月报销`
+        pub transfer_remark: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1401`
+        pub transfer_scene_id: PostRequestTransferSceneId,
+        /// 转账场景报备信息
+        pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_qq: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_qq = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            out_bill_no: impl Into<String>,
-            openid: impl Into<String>,
-            transfer_amount: i64,
-            transfer_remark: impl Into<String>,
-            transfer_scene_id: PostRequestTransferSceneId,
-            transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                out_bill_no,
+                openid,
+                transfer_amount,
+                transfer_remark,
+                transfer_scene_id,
+                transfer_scene_report_infos,
+            } = required;
             Self {
-                appid: appid.into(),
-                out_bill_no: out_bill_no.into(),
-                openid: openid.into(),
+                appid,
+                out_bill_no,
+                openid,
                 user_qq: None,
                 user_name: None,
                 transfer_amount,
-                transfer_remark: transfer_remark.into(),
+                transfer_remark,
                 notify_url: None,
                 transfer_scene_id,
                 transfer_scene_report_infos,
@@ -3953,8 +4660,11 @@ pub mod transfer_to_qq_wallet_bills {
     });
     /// PostRequestTransferSceneReportInfos
     pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
+    /// The required fields of [`PostRequestTransferSceneReportInfos`].
+    pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -4024,22 +4734,34 @@ pub mod transfer_to_qq_wallet_bills {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+        /// 转账金额
+        ///
+        /// Example: `400000`
+        pub transfer_amount: i64,
+        /// 转账备注
+        ///
+        /// Example: `2020年4月报销`
+        pub transfer_remark: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_amount`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_bill_no: impl Into<String>,
-            transfer_amount: i64,
-            transfer_remark: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_bill_no, transfer_amount, transfer_remark } = required;
             Self {
                 mchid: None,
-                out_bill_no: out_bill_no.into(),
+                out_bill_no,
                 transfer_bill_no: None,
                 appid: None,
                 state: None,
                 transfer_amount,
-                transfer_remark: transfer_remark.into(),
+                transfer_remark,
                 openid: None,
                 user_qq: None,
                 user_name: None,
@@ -4073,6 +4795,7 @@ pub mod transfer_to_qq_wallet_bills {
         }
         /// The response of `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` (查询转账到QQ钱包的结果).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -4142,13 +4865,21 @@ pub mod transfer_to_qq_wallet_bills {
             create_time: "create_time" optional,
             update_time: "update_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(out_bill_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_bill_no } = required;
                 Self {
                     mchid: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     transfer_bill_no: None,
                     appid: None,
                     state: None,
@@ -4182,6 +4913,7 @@ pub mod transfer_to_qq_wallet_bills {
             }
             /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` (撤销转账到QQ钱包).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -4251,13 +4983,21 @@ pub mod transfer_to_qq_wallet_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { out_bill_no } = required;
                     Self {
                         mchid: None,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         transfer_bill_no: None,
                         appid: None,
                         state: None,
@@ -4304,6 +5044,7 @@ pub mod user_confirm_authorization {
     }
     /// The request of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户侧授权单号
         ///
@@ -4346,31 +5087,60 @@ pub mod user_confirm_authorization {
         authorization_notify_url: "authorization_notify_url" required,
         scene_info: "scene_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户侧授权单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_authorization_no: String,
+        /// 商户AppID
+        ///
+        /// Example: `102022609`
+        pub appid: String,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: PostRequestTransferSceneId,
+        /// 用户展示名称
+        ///
+        /// Example: `wx_123456`
+        pub user_display_name: String,
+        /// 授权结果通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub authorization_notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_authorization_no`, `appid`, `openid`, `transfer_scene_id`, `user_display_name`, `authorization_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_recv_perception: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_authorization_no`, `appid`, `openid`, `transfer_scene_id`, `user_display_name`, `authorization_notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_recv_perception = Some(…))`.
         #[inline]
-        pub fn new(
-            out_authorization_no: impl Into<String>,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            transfer_scene_id: PostRequestTransferSceneId,
-            user_display_name: impl Into<String>,
-            authorization_notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_authorization_no: out_authorization_no.into(),
-                appid: appid.into(),
-                openid: openid.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_authorization_no,
+                appid,
+                openid,
                 transfer_scene_id,
-                user_display_name: user_display_name.into(),
+                user_display_name,
+                authorization_notify_url,
+            } = required;
+            Self {
+                out_authorization_no,
+                appid,
+                openid,
+                transfer_scene_id,
+                user_display_name,
                 user_recv_perception: None,
-                authorization_notify_url: authorization_notify_url.into(),
+                authorization_notify_url,
                 scene_info: None,
             }
         }
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestSceneInfo {
         /// 用户终端IP
         ///
@@ -4417,6 +5187,8 @@ pub mod user_confirm_authorization {
     pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
     /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
     pub type PostResponse = crate::v3::fund_app::models::OutAuthorizationNoResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::fund_app::models::OutAuthorizationNoResponseRequired;
     /// 单据状态
     pub type PostResponseState = crate::v3::fund_app::models::ResponseState6;
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
@@ -4468,6 +5240,7 @@ pub mod user_confirm_authorization {
             }
             /// The request of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 是否展示用户授权信息
                 ///
@@ -4479,6 +5252,7 @@ pub mod user_confirm_authorization {
             });
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -4535,12 +5309,20 @@ pub mod user_confirm_authorization {
                 create_time: "create_time" optional,
                 package_info: "package_info" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户侧授权单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_authorization_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_authorization_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_authorization_no } = required;
                     Self {
-                        out_authorization_no: out_authorization_no.into(),
+                        out_authorization_no,
                         appid: None,
                         openid: None,
                         user_display_name: None,
@@ -4557,6 +5339,7 @@ pub mod user_confirm_authorization {
             }
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseCloseInfo {
                 /// 关闭时间
                 ///
@@ -4616,6 +5399,7 @@ pub mod user_confirm_authorization {
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` (解除免确认收款授权).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -4673,12 +5457,20 @@ pub mod user_confirm_authorization {
                     user_recv_perception: "user_recv_perception" optional,
                     create_time: "create_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 商户侧授权单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_authorization_no: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`out_authorization_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                     #[inline]
-                    pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { out_authorization_no } = required;
                         Self {
-                            out_authorization_no: out_authorization_no.into(),
+                            out_authorization_no,
                             appid: None,
                             openid: None,
                             user_display_name: None,

@@ -22,6 +22,7 @@ impl<'a> BillDownloadUrl<'a> {
 }
 /// The request of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -36,18 +37,24 @@ pub struct GetRequest {
     bill_date: query "bill_date" required,
     sub_mchid: query "sub_mchid" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 账单日期
+    ///
+    /// Query parameter `bill_date`. Example: `2021-01-01`
+    pub bill_date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`bill_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(bill_date: impl Into<String>) -> Self {
-        Self {
-            bill_date: bill_date.into(),
-            sub_mchid: None,
-        }
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { bill_date } = required;
+        Self { bill_date, sub_mchid: None }
     }
 }
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 哈希类型
     ///

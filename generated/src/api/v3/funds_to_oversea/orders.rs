@@ -23,6 +23,7 @@ impl<'a> Orders<'a> {
 }
 /// The request of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户出境单号
     ///
@@ -67,26 +68,55 @@ pub struct PostRequest {
     payee_info: "payee_info" required,
     presale_info: "presale_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户出境单号
+    ///
+    /// Example: `merchant_1123123`
+    pub out_order_id: String,
+    /// 二级商户号
+    ///
+    /// Example: `123456`
+    pub sub_mchid: String,
+    /// 微信订单号
+    ///
+    /// Example: `420000000000000010`
+    pub transaction_id: String,
+    /// 出境金额
+    ///
+    /// Example: `10`
+    pub amount: i64,
+    /// 境外收款币种
+    ///
+    /// Example: `USD`
+    pub foreign_currency: String,
+    /// 卖家信息
+    pub seller_info: PostRequestSellerInfo,
+    /// 物流信息
+    pub express_info: PostRequestExpressInfo,
+    /// 收款人信息
+    pub payee_info: PostRequestPayeeInfo,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`out_order_id`, `sub_mchid`, `transaction_id`, `amount`, `foreign_currency`, `seller_info`, `express_info`, `payee_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`out_order_id`, `sub_mchid`, `transaction_id`, `amount`, `foreign_currency`, `seller_info`, `express_info`, `payee_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_info = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        out_order_id: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        transaction_id: impl Into<String>,
-        amount: i64,
-        foreign_currency: impl Into<String>,
-        seller_info: PostRequestSellerInfo,
-        express_info: PostRequestExpressInfo,
-        payee_info: PostRequestPayeeInfo,
-    ) -> Self {
-        Self {
-            out_order_id: out_order_id.into(),
-            sub_mchid: sub_mchid.into(),
-            transaction_id: transaction_id.into(),
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            out_order_id,
+            sub_mchid,
+            transaction_id,
             amount,
-            foreign_currency: foreign_currency.into(),
+            foreign_currency,
+            seller_info,
+            express_info,
+            payee_info,
+        } = required;
+        Self {
+            out_order_id,
+            sub_mchid,
+            transaction_id,
+            amount,
+            foreign_currency,
             goods_info: None,
             seller_info,
             express_info,
@@ -97,6 +127,7 @@ impl PostRequest {
 }
 /// 物流信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestExpressInfo {
     /// 物流单号
     ///
@@ -111,21 +142,31 @@ pub struct PostRequestExpressInfo {
     courier_number: "courier_number" required,
     express_company_name: "express_company_name" required,
 });
+/// The required fields of [`PostRequestExpressInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestExpressInfo::new`] takes them.
+pub struct PostRequestExpressInfoRequired {
+    /// 物流单号
+    ///
+    /// Example: `curier_number_1231`
+    pub courier_number: String,
+    /// 物流商名称
+    ///
+    /// Example: `国际xxx物流`
+    pub express_company_name: String,
+}
 impl PostRequestExpressInfo {
-    /// A `PostRequestExpressInfo` of its required fields (`courier_number`, `express_company_name`).
+    /// A `PostRequestExpressInfo` of its required fields (`courier_number`, `express_company_name`), given by name in a [`PostRequestExpressInfoRequired`].
     #[inline]
-    pub fn new(
-        courier_number: impl Into<String>,
-        express_company_name: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestExpressInfoRequired) -> Self {
+        let PostRequestExpressInfoRequired { courier_number, express_company_name } = required;
         Self {
-            courier_number: courier_number.into(),
-            express_company_name: express_company_name.into(),
+            courier_number,
+            express_company_name,
         }
     }
 }
 /// PostRequestGoodsInfo
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestGoodsInfo {
     /// 商品名称
     ///
@@ -150,18 +191,38 @@ pub struct PostRequestGoodsInfo {
     goods_unit_price: "goods_unit_price" required,
     goods_quantity: "goods_quantity" required,
 });
+/// The required fields of [`PostRequestGoodsInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestGoodsInfo::new`] takes them.
+pub struct PostRequestGoodsInfoRequired {
+    /// 商品名称
+    ///
+    /// Example: `橘子`
+    pub goods_name: String,
+    /// 商品类目
+    ///
+    /// Example: `家用电器`
+    pub goods_category: String,
+    /// 商品单价
+    ///
+    /// Example: `1`
+    pub goods_unit_price: i64,
+    /// 商品数量
+    ///
+    /// Example: `1`
+    pub goods_quantity: i64,
+}
 impl PostRequestGoodsInfo {
-    /// A `PostRequestGoodsInfo` of its required fields (`goods_name`, `goods_category`, `goods_unit_price`, `goods_quantity`).
+    /// A `PostRequestGoodsInfo` of its required fields (`goods_name`, `goods_category`, `goods_unit_price`, `goods_quantity`), given by name in a [`PostRequestGoodsInfoRequired`].
     #[inline]
-    pub fn new(
-        goods_name: impl Into<String>,
-        goods_category: impl Into<String>,
-        goods_unit_price: i64,
-        goods_quantity: i64,
-    ) -> Self {
+    pub fn new(required: PostRequestGoodsInfoRequired) -> Self {
+        let PostRequestGoodsInfoRequired {
+            goods_name,
+            goods_category,
+            goods_unit_price,
+            goods_quantity,
+        } = required;
         Self {
-            goods_name: goods_name.into(),
-            goods_category: goods_category.into(),
+            goods_name,
+            goods_category,
             goods_unit_price,
             goods_quantity,
         }
@@ -169,6 +230,7 @@ impl PostRequestGoodsInfo {
 }
 /// 收款人信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestPayeeInfo {
     /// 收款人识别号
     ///
@@ -178,15 +240,24 @@ pub struct PostRequestPayeeInfo {
 ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfo {
     payee_id: "payee_id" required,
 });
+/// The required fields of [`PostRequestPayeeInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfo::new`] takes them.
+pub struct PostRequestPayeeInfoRequired {
+    /// 收款人识别号
+    ///
+    /// Example: `ID123112312`
+    pub payee_id: String,
+}
 impl PostRequestPayeeInfo {
-    /// A `PostRequestPayeeInfo` of its required fields (`payee_id`).
+    /// A `PostRequestPayeeInfo` of its required fields (`payee_id`), given by name in a [`PostRequestPayeeInfoRequired`].
     #[inline]
-    pub fn new(payee_id: impl Into<String>) -> Self {
-        Self { payee_id: payee_id.into() }
+    pub fn new(required: PostRequestPayeeInfoRequired) -> Self {
+        let PostRequestPayeeInfoRequired { payee_id } = required;
+        Self { payee_id }
     }
 }
 /// 预售信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestPresaleInfo {
     /// 订单类型
     pub type_: PostRequestPresaleInfoType,
@@ -209,10 +280,20 @@ pub struct PostRequestPresaleInfo {
     deposit_transaction_id: "deposit_transaction_id" optional,
     balance_transaction_id: "balance_transaction_id" optional,
 });
+/// The required fields of [`PostRequestPresaleInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPresaleInfo::new`] takes them.
+pub struct PostRequestPresaleInfoRequired {
+    /// 订单类型
+    pub type_: PostRequestPresaleInfoType,
+    /// 预售订单总金额
+    ///
+    /// Example: `10`
+    pub total_amount: i64,
+}
 impl PostRequestPresaleInfo {
-    /// A `PostRequestPresaleInfo` with its required fields (`type_`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPresaleInfo { deposit_transaction_id: Some(…), ..PostRequestPresaleInfo::new(…) }`.
+    /// A `PostRequestPresaleInfo` of its required fields (`type_`, `total_amount`), given by name in a [`PostRequestPresaleInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deposit_transaction_id = Some(…))`.
     #[inline]
-    pub fn new(type_: PostRequestPresaleInfoType, total_amount: i64) -> Self {
+    pub fn new(required: PostRequestPresaleInfoRequired) -> Self {
+        let PostRequestPresaleInfoRequired { type_, total_amount } = required;
         Self {
             type_,
             total_amount,
@@ -240,6 +321,7 @@ pub enum PostRequestPresaleInfoType {
 });
 /// 卖家信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSellerInfo {
     /// 境外卖家经营主体名称
     ///
@@ -259,23 +341,40 @@ pub struct PostRequestSellerInfo {
     oversea_shop_name: "oversea_shop_name" required,
     seller_id: "seller_id" required,
 });
+/// The required fields of [`PostRequestSellerInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSellerInfo::new`] takes them.
+pub struct PostRequestSellerInfoRequired {
+    /// 境外卖家经营主体名称
+    ///
+    /// Example: `香港xxxx公司`
+    pub oversea_business_name: String,
+    /// 境外卖家店铺名称
+    ///
+    /// Example: `香港xxx公司xxx店铺`
+    pub oversea_shop_name: String,
+    /// 卖家ID
+    ///
+    /// Example: `id2123123123`
+    pub seller_id: String,
+}
 impl PostRequestSellerInfo {
-    /// A `PostRequestSellerInfo` of its required fields (`oversea_business_name`, `oversea_shop_name`, `seller_id`).
+    /// A `PostRequestSellerInfo` of its required fields (`oversea_business_name`, `oversea_shop_name`, `seller_id`), given by name in a [`PostRequestSellerInfoRequired`].
     #[inline]
-    pub fn new(
-        oversea_business_name: impl Into<String>,
-        oversea_shop_name: impl Into<String>,
-        seller_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestSellerInfoRequired) -> Self {
+        let PostRequestSellerInfoRequired {
+            oversea_business_name,
+            oversea_shop_name,
+            seller_id,
+        } = required;
         Self {
-            oversea_business_name: oversea_business_name.into(),
-            oversea_shop_name: oversea_shop_name.into(),
-            seller_id: seller_id.into(),
+            oversea_business_name,
+            oversea_shop_name,
+            seller_id,
         }
     }
 }
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商户出境单号
     ///
@@ -355,24 +454,39 @@ pub struct PostResponse {
     charge_mchid: "charge_mchid" optional,
     charge_account_type: "charge_account_type" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 商户出境单号
+    ///
+    /// Example: `merchant123123`
+    pub out_order_id: String,
+    /// 二级商户号
+    ///
+    /// Example: `1231231`
+    pub sub_mchid: String,
+    /// 请求出境人民币金额
+    ///
+    /// Example: `21`
+    pub amount: i64,
+    /// 外币币种
+    ///
+    /// Example: `USD`
+    pub foreign_currency: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_order_id`, `sub_mchid`, `amount`, `foreign_currency`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`out_order_id`, `sub_mchid`, `amount`, `foreign_currency`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
     #[inline]
-    pub fn new(
-        out_order_id: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        amount: i64,
-        foreign_currency: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { out_order_id, sub_mchid, amount, foreign_currency } = required;
         Self {
-            out_order_id: out_order_id.into(),
-            sub_mchid: sub_mchid.into(),
+            out_order_id,
+            sub_mchid,
             order_id: None,
             result: None,
             fail_reason: None,
             amount,
             foreign_amount: None,
-            foreign_currency: foreign_currency.into(),
+            foreign_currency,
             rate: None,
             exchange_rate_time: None,
             estimate_exchange_rate_time: None,
@@ -407,6 +521,7 @@ pub mod by_out_order_id {
     }
     /// The request of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -421,21 +536,28 @@ pub mod by_out_order_id {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1231231`
+        pub sub_mchid: String,
+        /// 微信支付订单号
+        ///
+        /// Query parameter `transaction_id`. Example: `4200000000000`
+        pub transaction_id: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`).
+        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid, transaction_id } = required;
+            Self { sub_mchid, transaction_id }
         }
     }
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户出境单号
         ///
@@ -515,16 +637,25 @@ pub mod by_out_order_id {
         charge_mchid: "charge_mchid" optional,
         charge_account_type: "charge_account_type" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户出境单号
+        ///
+        /// Example: `merchant123123`
+        pub out_order_id: String,
+        /// 二级商户号
+        ///
+        /// Example: `1231231`
+        pub sub_mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_order_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { order_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`out_order_id`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { out_order_id, sub_mchid } = required;
             Self {
-                out_order_id: out_order_id.into(),
-                sub_mchid: sub_mchid.into(),
+                out_order_id,
+                sub_mchid,
                 order_id: None,
                 result: None,
                 fail_reason: None,

@@ -34,6 +34,7 @@ pub mod return_orders {
     }
     /// The request of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户出境退回单号
         ///
@@ -68,29 +69,58 @@ pub mod return_orders {
         supplement_info: "supplement_info" required,
         amount: "amount" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户出境退回单号
+        ///
+        /// Example: `R20250220103930`
+        pub out_return_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `123456`
+        pub sub_mchid: String,
+        /// 商户出境单号
+        ///
+        /// Example: `merchant_1123123`
+        pub out_order_id: String,
+        /// 微信订单号
+        ///
+        /// Example: `420000000000000010`
+        pub transaction_id: String,
+        /// 退回凭证补充信息
+        ///
+        /// Example: `5017752501201407033233368018`
+        pub supplement_info: String,
+        /// 退回金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`out_return_no`, `sub_mchid`, `out_order_id`, `transaction_id`, `supplement_info`, `amount`).
+        /// A `PostRequest` of its required fields (`out_return_no`, `sub_mchid`, `out_order_id`, `transaction_id`, `supplement_info`, `amount`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            out_return_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            out_order_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            supplement_info: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_return_no,
+                sub_mchid,
+                out_order_id,
+                transaction_id,
+                supplement_info,
+                amount,
+            } = required;
             Self {
-                out_return_no: out_return_no.into(),
-                sub_mchid: sub_mchid.into(),
-                out_order_id: out_order_id.into(),
-                transaction_id: transaction_id.into(),
-                supplement_info: supplement_info.into(),
+                out_return_no,
+                sub_mchid,
+                out_order_id,
+                transaction_id,
+                supplement_info,
                 amount,
             }
         }
     }
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户出境退回单号
         ///
@@ -150,22 +180,46 @@ pub mod return_orders {
         success_time: "success_time" optional,
         fail_reason: "fail_reason" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户出境退回单号
+        ///
+        /// Example: `R20250220103930`
+        pub out_return_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `1231231`
+        pub sub_mchid: String,
+        /// 商户出境单号
+        ///
+        /// Example: `merchant123123`
+        pub out_order_id: String,
+        /// 微信订单号
+        ///
+        /// Example: `420000000000000010`
+        pub transaction_id: String,
+        /// 退回金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_return_no`, `sub_mchid`, `out_order_id`, `transaction_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { return_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_return_no`, `sub_mchid`, `out_order_id`, `transaction_id`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_return_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            out_order_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            amount: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_return_no,
+                sub_mchid,
+                out_order_id,
+                transaction_id,
+                amount,
+            } = required;
             Self {
-                out_return_no: out_return_no.into(),
-                sub_mchid: sub_mchid.into(),
+                out_return_no,
+                sub_mchid,
                 return_id: None,
-                out_order_id: out_order_id.into(),
-                transaction_id: transaction_id.into(),
+                out_order_id,
+                transaction_id,
                 supplement_info: None,
                 amount,
                 state: None,
@@ -230,6 +284,7 @@ pub mod return_orders {
             }
             /// The request of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -239,17 +294,24 @@ pub mod return_orders {
             ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 二级商户号
+                ///
+                /// Query parameter `sub_mchid`. Example: `1231231`
+                pub sub_mchid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`sub_mchid`).
+                /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { sub_mchid } = required;
+                    Self { sub_mchid }
                 }
             }
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户出境退回单号
                 ///
@@ -309,16 +371,25 @@ pub mod return_orders {
                 success_time: "success_time" optional,
                 fail_reason: "fail_reason" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户出境退回单号
+                ///
+                /// Example: `R20250220103930`
+                pub out_return_no: String,
+                /// 二级商户号
+                ///
+                /// Example: `1231231`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_return_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { return_id: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_return_no`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.return_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    out_return_no: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_return_no, sub_mchid } = required;
                     Self {
-                        out_return_no: out_return_no.into(),
-                        sub_mchid: sub_mchid.into(),
+                        out_return_no,
+                        sub_mchid,
                         return_id: None,
                         out_order_id: None,
                         transaction_id: None,

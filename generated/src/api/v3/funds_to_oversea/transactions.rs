@@ -54,6 +54,7 @@ pub mod by_transaction_id {
         }
         /// The request of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 二级商户号
             ///
@@ -63,17 +64,24 @@ pub mod by_transaction_id {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 二级商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`sub_mchid`).
+            /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { sub_mchid } = required;
+                Self { sub_mchid }
             }
         }
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -88,12 +96,20 @@ pub mod by_transaction_id {
             transaction_id: "transaction_id" required,
             available_abroad_amount: "available_abroad_amount" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付订单号
+            ///
+            /// Example: `4208450740201411110007820472`
+            pub transaction_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { available_abroad_amount: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_abroad_amount = Some(…))`.
             #[inline]
-            pub fn new(transaction_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { transaction_id } = required;
                 Self {
-                    transaction_id: transaction_id.into(),
+                    transaction_id,
                     available_abroad_amount: None,
                 }
             }

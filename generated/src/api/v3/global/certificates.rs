@@ -18,6 +18,7 @@ impl<'a> Certificates<'a> {
 }
 /// The response of `GET /v3/global/certificates` (获取平台证书列表).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
@@ -27,6 +28,7 @@ pub struct GetResponse {
 });
 /// 平台证书列表
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 证书序列号
     ///
@@ -51,6 +53,7 @@ pub struct GetResponseData {
 });
 /// 证书信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataEncryptCertificate {
     /// 加密证书的算法
     ///

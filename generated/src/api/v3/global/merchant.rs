@@ -74,6 +74,7 @@ pub mod h5 {
             }
             /// The request of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 公司介绍和业务描述
                 pub business_description: Option<String>,
@@ -131,24 +132,36 @@ pub mod h5 {
                 notify_url: "notify_url" optional,
                 applyment_type: "applyment_type" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 子商户号
+                ///
+                /// Example: `2491935631`
+                pub sub_mchid: String,
+                /// H5支付域名
+                ///
+                /// Example: `- qq.com`
+                pub domains: Vec<String>,
+                /// 子商户H5经营网址
+                ///
+                /// Example: `https://qq.com`
+                pub website_url: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`, `domains`, `website_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { business_description: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sub_mchid`, `domains`, `website_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_description = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    domains: Vec<String>,
-                    website_url: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { sub_mchid, domains, website_url } = required;
                     Self {
                         business_description: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         domains,
                         company_register_cert: None,
                         transaction_limit_type: None,
                         website_business_page_pics: None,
                         website_homepage_pics: None,
                         website_state: None,
-                        website_url: website_url.into(),
+                        website_url,
                         notify_url: None,
                         applyment_type: None,
                     }
@@ -162,6 +175,7 @@ pub mod h5 {
             pub type PostRequestWebsiteState = crate::v3::global::models::WebsiteState;
             /// The response of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 子商户号
                 ///
@@ -234,19 +248,47 @@ pub mod h5 {
                 applyment_type: "applyment_type" required,
                 notify_url: "notify_url" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 子商户号
+                ///
+                /// Example: `2491935631`
+                pub sub_mchid: String,
+                /// H5支付域名
+                ///
+                /// Example: `- qq.com`
+                pub domains: Vec<String>,
+                /// 限额类型
+                ///
+                /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
+                pub transaction_limit_type: PostResponseTransactionLimitType,
+                /// 子商户经营网址状态
+                ///
+                /// Example: `HAS_LAUNCHED`
+                pub website_state: PostResponseWebsiteState,
+                /// 子商户H5经营网址
+                ///
+                /// Example: `https://qq.com`
+                pub website_url: String,
+                /// 申请单类型
+                ///
+                /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
+                pub applyment_type: PostResponseApplymentType,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`sub_mchid`, `domains`, `transaction_limit_type`, `website_state`, `website_url`, `applyment_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { business_description: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`sub_mchid`, `domains`, `transaction_limit_type`, `website_state`, `website_url`, `applyment_type`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_description = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    domains: Vec<String>,
-                    transaction_limit_type: PostResponseTransactionLimitType,
-                    website_state: PostResponseWebsiteState,
-                    website_url: impl Into<String>,
-                    applyment_type: PostResponseApplymentType,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired {
+                        sub_mchid,
+                        domains,
+                        transaction_limit_type,
+                        website_state,
+                        website_url,
+                        applyment_type,
+                    } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         domains,
                         business_description: None,
                         transaction_limit_type,
@@ -254,7 +296,7 @@ pub mod h5 {
                         website_business_page_pics: None,
                         website_homepage_pics: None,
                         website_state,
-                        website_url: website_url.into(),
+                        website_url,
                         applyment_id: None,
                         audit_reject_detail: None,
                         applyment_state: None,
@@ -303,6 +345,7 @@ pub mod h5 {
                 }
                 /// The response of `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` (查询H5支付权限申请单详情).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 子商户号
                     ///
@@ -375,10 +418,18 @@ pub mod h5 {
                     applyment_type: "applyment_type" optional,
                     notify_url: "notify_url" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 申请单号
+                    ///
+                    /// Example: `100000`
+                    pub applyment_id: i64,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`applyment_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(applyment_id: i64) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { applyment_id } = required;
                         Self {
                             sub_mchid: None,
                             domains: None,
@@ -407,6 +458,7 @@ pub mod h5 {
                 pub type GetResponseWebsiteState = crate::v3::global::models::WebsiteState;
                 /// The request of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PatchRequest {
                     /// H5支付域名
                     ///
@@ -444,10 +496,18 @@ pub mod h5 {
                     website_state: "website_state" optional,
                     website_url: "website_url" optional,
                 });
+                /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+                pub struct PatchRequestRequired {
+                    /// H5支付域名
+                    ///
+                    /// Example: `- qq.com`
+                    pub domains: Vec<String>,
+                }
                 impl PatchRequest {
-                    /// A `PatchRequest` with its required fields (`domains`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { business_description: Some(…), ..PatchRequest::new(…) }`.
+                    /// A `PatchRequest` of its required fields (`domains`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.business_description = Some(…))`.
                     #[inline]
-                    pub fn new(domains: Vec<String>) -> Self {
+                    pub fn new(required: PatchRequestRequired) -> Self {
+                        let PatchRequestRequired { domains } = required;
                         Self {
                             domains,
                             business_description: None,
@@ -463,6 +523,7 @@ pub mod h5 {
                 pub type PatchRequestWebsiteState = crate::v3::global::models::WebsiteState;
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PatchResponse {
                     /// 子商户号
                     ///
@@ -537,15 +598,35 @@ pub mod h5 {
                     applyment_type: "applyment_type" optional,
                     notify_url: "notify_url" optional,
                 });
+                /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+                pub struct PatchResponseRequired {
+                    /// H5支付域名
+                    ///
+                    /// Example: `- qq.com`
+                    pub domains: Vec<String>,
+                    /// 子商户经营网址状态
+                    ///
+                    /// Example: `HAS_LAUNCHED`
+                    pub website_state: PatchResponseWebsiteState,
+                    /// 子商户H5经营网址
+                    ///
+                    /// Example: `https://qq.com`
+                    pub website_url: String,
+                    /// 申请单号
+                    ///
+                    /// Example: `100000`
+                    pub applyment_id: i64,
+                }
                 impl PatchResponse {
-                    /// A `PatchResponse` with its required fields (`domains`, `website_state`, `website_url`, `applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { sub_mchid: Some(…), ..PatchResponse::new(…) }`.
+                    /// A `PatchResponse` of its required fields (`domains`, `website_state`, `website_url`, `applyment_id`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        domains: Vec<String>,
-                        website_state: PatchResponseWebsiteState,
-                        website_url: impl Into<String>,
-                        applyment_id: i64,
-                    ) -> Self {
+                    pub fn new(required: PatchResponseRequired) -> Self {
+                        let PatchResponseRequired {
+                            domains,
+                            website_state,
+                            website_url,
+                            applyment_id,
+                        } = required;
                         Self {
                             sub_mchid: None,
                             domains,
@@ -555,7 +636,7 @@ pub mod h5 {
                             website_business_page_pics: None,
                             website_homepage_pics: None,
                             website_state,
-                            website_url: website_url.into(),
+                            website_url,
                             applyment_id,
                             audit_reject_detail: None,
                             applyment_state: None,
@@ -591,6 +672,7 @@ pub mod h5 {
             }
             /// The response of `GET /v3/global/merchant/h5/permission/{sub_mchid}` (查询子商户H5支付权限状态).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 子商户号
                 ///
@@ -605,12 +687,20 @@ pub mod h5 {
                 sub_mchid: "sub_mchid" required,
                 authorization_state: "authorization_state" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 子商户号
+                ///
+                /// Example: `2491935631`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorization_state: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorization_state = Some(…))`.
                 #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         authorization_state: None,
                     }
                 }
@@ -686,6 +776,7 @@ pub mod h5 {
                 }
                 /// The request of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 子商户号
                     ///
@@ -730,23 +821,39 @@ pub mod h5 {
                     notify_url: "notify_url" optional,
                     out_applyment_id: "out_applyment_id" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// H5支付域名
+                    ///
+                    /// Example: `- qq.com`
+                    pub domains: Vec<String>,
+                    /// 子商户H5经营网址
+                    ///
+                    /// Example: `https://qq.com`
+                    pub website_url: String,
+                    /// 商户申请单号
+                    ///
+                    /// Example: `123456`
+                    pub out_applyment_id: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`domains`, `website_url`, `out_applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`domains`, `website_url`, `out_applyment_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        domains: Vec<String>,
-                        website_url: impl Into<String>,
-                        out_applyment_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            domains,
+                            website_url,
+                            out_applyment_id,
+                        } = required;
                         Self {
                             sub_mchid: None,
                             domains,
-                            website_url: website_url.into(),
+                            website_url,
                             website_business_page_pics: None,
                             website_homepage_pics: None,
                             website_state: None,
                             notify_url: None,
-                            out_applyment_id: out_applyment_id.into(),
+                            out_applyment_id,
                         }
                     }
                 }
@@ -754,6 +861,7 @@ pub mod h5 {
                 pub type PostRequestWebsiteState = crate::v3::global::models::WebsiteState;
                 /// The response of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 子商户号
                     ///
@@ -813,17 +921,37 @@ pub mod h5 {
                     notify_url: "notify_url" optional,
                     out_applyment_id: "out_applyment_id" required,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 子商户号
+                    ///
+                    /// Example: `2491935631`
+                    pub sub_mchid: String,
+                    /// 子商户经营网址状态
+                    ///
+                    /// Example: `HAS_LAUNCHED`
+                    pub website_state: PostResponseWebsiteState,
+                    /// H5支付域名
+                    ///
+                    /// Example: `- qq.com`
+                    pub domains: Vec<String>,
+                    /// 商户申请单号
+                    ///
+                    /// Example: `123456`
+                    pub out_applyment_id: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`sub_mchid`, `website_state`, `domains`, `out_applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { webiste_url: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`sub_mchid`, `website_state`, `domains`, `out_applyment_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.webiste_url = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        website_state: PostResponseWebsiteState,
-                        domains: Vec<String>,
-                        out_applyment_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            sub_mchid,
+                            website_state,
+                            domains,
+                            out_applyment_id,
+                        } = required;
                         Self {
-                            sub_mchid: sub_mchid.into(),
+                            sub_mchid,
                             website_state,
                             domains,
                             webiste_url: None,
@@ -833,7 +961,7 @@ pub mod h5 {
                             audit_reject_detail: None,
                             applyment_state: None,
                             notify_url: None,
-                            out_applyment_id: out_applyment_id.into(),
+                            out_applyment_id,
                         }
                     }
                 }
@@ -875,6 +1003,7 @@ pub mod h5 {
                     }
                     /// The response of `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (查询H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 子商户号
                         ///
@@ -934,10 +1063,18 @@ pub mod h5 {
                         notify_url: "notify_url" optional,
                         out_applyment_id: "out_applyment_id" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 申请单号
+                        ///
+                        /// Example: `1000000`
+                        pub applyment_id: i64,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`applyment_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(applyment_id: i64) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { applyment_id } = required;
                             Self {
                                 sub_mchid: None,
                                 website_state: None,
@@ -959,6 +1096,7 @@ pub mod h5 {
                     pub type GetResponseWebsiteState = crate::v3::global::models::WebsiteState;
                     /// The request of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PatchRequest {
                         /// H5支付域名
                         ///
@@ -988,10 +1126,18 @@ pub mod h5 {
                         website_business_page_pics: "website_business_page_pics" optional,
                         website_homepage_pics: "website_homepage_pics" optional,
                     });
+                    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+                    pub struct PatchRequestRequired {
+                        /// H5支付域名
+                        ///
+                        /// Example: `- qq.com`
+                        pub domains: Vec<String>,
+                    }
                     impl PatchRequest {
-                        /// A `PatchRequest` with its required fields (`domains`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { website_state: Some(…), ..PatchRequest::new(…) }`.
+                        /// A `PatchRequest` of its required fields (`domains`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.website_state = Some(…))`.
                         #[inline]
-                        pub fn new(domains: Vec<String>) -> Self {
+                        pub fn new(required: PatchRequestRequired) -> Self {
+                            let PatchRequestRequired { domains } = required;
                             Self {
                                 domains,
                                 website_state: None,
@@ -1005,6 +1151,7 @@ pub mod h5 {
                     pub type PatchRequestWebsiteState = crate::v3::global::models::WebsiteState;
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PatchResponse {
                         /// 子商户号
                         ///
@@ -1064,14 +1211,30 @@ pub mod h5 {
                         notify_url: "notify_url" optional,
                         out_applyment_id: "out_applyment_id" optional,
                     });
+                    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+                    pub struct PatchResponseRequired {
+                        /// 子商户经营网址状态
+                        ///
+                        /// Example: `HAS_LAUNCHED`
+                        pub website_state: PatchResponseWebsiteState,
+                        /// H5支付域名
+                        ///
+                        /// Example: `- qq.com`
+                        pub domains: Vec<String>,
+                        /// 申请单号
+                        ///
+                        /// Example: `1000000`
+                        pub applyment_id: i64,
+                    }
                     impl PatchResponse {
-                        /// A `PatchResponse` with its required fields (`website_state`, `domains`, `applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { sub_mchid: Some(…), ..PatchResponse::new(…) }`.
+                        /// A `PatchResponse` of its required fields (`website_state`, `domains`, `applyment_id`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            website_state: PatchResponseWebsiteState,
-                            domains: Vec<String>,
-                            applyment_id: i64,
-                        ) -> Self {
+                        pub fn new(required: PatchResponseRequired) -> Self {
+                            let PatchResponseRequired {
+                                website_state,
+                                domains,
+                                applyment_id,
+                            } = required;
                             Self {
                                 sub_mchid: None,
                                 website_state,

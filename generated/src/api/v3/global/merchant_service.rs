@@ -73,6 +73,7 @@ pub mod complaint_notifications {
     }
     /// The response of `GET /v3/global/merchant-service/complaint-notifications` (查询投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -89,12 +90,20 @@ pub mod complaint_notifications {
     });
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     pub type PostRequest = crate::v3::global::models::UrlRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::global::models::UrlRequestRequired;
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     pub type PostResponse = crate::v3::global::models::MchidResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::global::models::MchidResponseRequired;
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     pub type PutRequest = crate::v3::global::models::UrlRequest;
+    /// The required fields of [`PutRequest`].
+    pub type PutRequestRequired = crate::v3::global::models::UrlRequestRequired;
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     pub type PutResponse = crate::v3::global::models::MchidResponse;
+    /// The required fields of [`PutResponse`].
+    pub type PutResponseRequired = crate::v3::global::models::MchidResponseRequired;
 }
 /// `/v3/global/merchant-service/complaints`
 pub mod complaints {
@@ -134,6 +143,7 @@ pub mod complaints {
     }
     /// The request of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 分页大小
         ///
@@ -168,15 +178,27 @@ pub mod complaints {
         complainted_mchid: query "complainted_mchid" optional,
         mch_language: query "mch_language" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 开始日期
+        ///
+        /// Query parameter `begin_date`. Example: `2019-01-01`
+        pub begin_date: String,
+        /// 结束日期
+        ///
+        /// Query parameter `end_date`. Example: `2019-01-01`
+        pub end_date: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`begin_date`, `end_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`begin_date`, `end_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
         #[inline]
-        pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { begin_date, end_date } = required;
             Self {
                 limit: None,
                 offset: None,
-                begin_date: begin_date.into(),
-                end_date: end_date.into(),
+                begin_date,
+                end_date,
                 complainted_mchid: None,
                 mch_language: None,
             }
@@ -186,6 +208,7 @@ pub mod complaints {
     pub type GetRequestMchLanguage = crate::v3::global::models::MchLanguage;
     /// The response of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 用户投诉信息详情
         pub data: Option<Vec<GetResponseData>>,
@@ -208,10 +231,22 @@ pub mod complaints {
         offset: "offset" required,
         total_count: "total_count" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 分页大小
+        ///
+        /// Example: `5`
+        pub limit: i64,
+        /// 分页开始位置
+        ///
+        /// Example: `10`
+        pub offset: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
         #[inline]
-        pub fn new(limit: i64, offset: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { limit, offset } = required;
             Self {
                 data: None,
                 limit,
@@ -222,6 +257,7 @@ pub mod complaints {
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 投诉单号
         ///
@@ -350,6 +386,7 @@ pub mod complaints {
         }
         /// The request of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 商户语言
             ///
@@ -363,6 +400,7 @@ pub mod complaints {
         pub type GetRequestMchLanguage = crate::v3::global::models::MchLanguage;
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 投诉单号
             ///
@@ -435,12 +473,20 @@ pub mod complaints {
             complaint_detail_trans: "complaint_detail_trans" optional,
             service_order_info: "service_order_info" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 投诉单号
+            ///
+            /// Example: `200201820200101080076610000`
+            pub complaint_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`complaint_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { complaint_time: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`complaint_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.complaint_time = Some(…))`.
             #[inline]
-            pub fn new(complaint_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { complaint_id } = required;
                 Self {
-                    complaint_id: complaint_id.into(),
+                    complaint_id,
                     complaint_time: None,
                     complaint_detail: None,
                     complaint_state: None,
@@ -496,6 +542,7 @@ pub mod complaints {
             }
             /// The request of `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` (反馈处理完成).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 被诉商户号
                 ///
@@ -505,13 +552,19 @@ pub mod complaints {
             ::wechatpay::runtime::__private::json_object!(PostRequest {
                 complainted_mchid: "complainted_mchid" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 被诉商户号
+                ///
+                /// Example: `1900012181`
+                pub complainted_mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`complainted_mchid`).
+                /// A `PostRequest` of its required fields (`complainted_mchid`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(complainted_mchid: impl Into<String>) -> Self {
-                    Self {
-                        complainted_mchid: complainted_mchid.into(),
-                    }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { complainted_mchid } = required;
+                    Self { complainted_mchid }
                 }
             }
         }
@@ -542,6 +595,7 @@ pub mod complaints {
             }
             /// The request of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 分页大小
                 ///
@@ -565,6 +619,7 @@ pub mod complaints {
             pub type GetRequestMchLanguage = crate::v3::global::models::MchLanguage;
             /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 投诉协商历史
                 pub data: Option<Vec<GetResponseData>>,
@@ -585,10 +640,20 @@ pub mod complaints {
                 offset: "offset" required,
                 total_count: "total_count" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页大小
+                pub limit: i64,
+                /// 分页开始位置
+                ///
+                /// Example: `50`
+                pub offset: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
                 #[inline]
-                pub fn new(limit: i64, offset: i64) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { limit, offset } = required;
                     Self {
                         data: None,
                         limit,
@@ -599,6 +664,7 @@ pub mod complaints {
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 操作流水号
                 ///
@@ -636,6 +702,7 @@ pub mod complaints {
             });
             /// 操作资料列表
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseDataComplaintMediaList {
                 /// 媒体文件业务类型
                 ///
@@ -748,6 +815,7 @@ pub mod complaints {
             }
             /// The request of `POST /v3/global/merchant-service/complaints/{complaint_id}/response` (提交回复).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 被诉商户号
                 ///
@@ -775,16 +843,25 @@ pub mod complaints {
                 jump_url: "jump_url" optional,
                 jump_url_text: "jump_url_text" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 被诉商户号
+                ///
+                /// Example: `1900012181`
+                pub complainted_mchid: String,
+                /// 回复内容
+                ///
+                /// Example: `已与用户沟通解决`
+                pub response_content: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`complainted_mchid`, `response_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { response_images: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`complainted_mchid`, `response_content`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.response_images = Some(…))`.
                 #[inline]
-                pub fn new(
-                    complainted_mchid: impl Into<String>,
-                    response_content: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { complainted_mchid, response_content } = required;
                     Self {
-                        complainted_mchid: complainted_mchid.into(),
-                        response_content: response_content.into(),
+                        complainted_mchid,
+                        response_content,
                         response_images: None,
                         jump_url: None,
                         jump_url_text: None,
@@ -834,6 +911,7 @@ pub mod images {
         }
         /// The request of `GET /v3/global/merchant-service/images/{media_id}` (图片下载API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 投诉单号
             ///
@@ -843,13 +921,19 @@ pub mod images {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             complaint_id: query "complaint_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 投诉单号
+            ///
+            /// Query parameter `complaint_id`. Example: `200201820200101080076610000`
+            pub complaint_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`complaint_id`).
+            /// A `GetRequest` of its required fields (`complaint_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(complaint_id: impl Into<String>) -> Self {
-                Self {
-                    complaint_id: complaint_id.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { complaint_id } = required;
+                Self { complaint_id }
             }
         }
     }
@@ -877,10 +961,13 @@ pub mod images {
         }
         /// The request of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
         pub type PostRequest = crate::v3::global::models::MetaRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::global::models::MetaRequestRequired;
         /// 媒体文件元信息`JSON`格式字符串
         pub type PostRequestMeta = crate::v3::global::models::Meta;
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 媒体文件标识ID
             ///

@@ -44,10 +44,13 @@ pub mod file {
         }
         /// The request of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
         pub type PostRequest = crate::v3::global::models::MetaRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::global::models::MetaRequestRequired;
         /// 媒体文件元信息`JSON`格式字符串
         pub type PostRequestMeta = crate::v3::global::models::Meta;
         /// The response of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 文件标识ID
             ///

@@ -28,6 +28,7 @@ impl<'a> Merchants<'a> {
 }
 /// The request of `POST /v3/global/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 由商户侧生成的唯一key，用来标识多次重试是否为同一请求
     ///
@@ -125,33 +126,72 @@ pub struct PostRequest {
     h5_payment_apply_info: "h5_payment_apply_info" optional,
     attach: "attach" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 机构appid
+    ///
+    /// Example: `wx8888888888888888`
+    pub sp_appid: String,
+    /// 机构商户号
+    ///
+    /// Example: `3200000001`
+    pub sp_mchid: String,
+    /// 子商户全称
+    ///
+    /// Example: `Merchant name`
+    pub name: String,
+    /// 子商户简称
+    ///
+    /// Example: `Merchant shortname`
+    pub shortname: String,
+    /// 公司电话
+    ///
+    /// Example: `075586010000`
+    pub office_phone: String,
+    /// 联系人信息
+    pub contact: PostRequestContact,
+    /// 类目
+    ///
+    /// Example: `644`
+    pub business_category: i64,
+    /// 注册国家或区域
+    ///
+    /// Example: `344`
+    pub merchant_country_code: String,
+    /// 商户类型
+    ///
+    /// Example: `ENTERPRISE`
+    pub merchant_type: PostRequestMerchantType,
+    /// 业务信息
+    pub business: PostRequestBusiness,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { idempotency_key: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.idempotency_key = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        sp_appid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        name: impl Into<String>,
-        shortname: impl Into<String>,
-        office_phone: impl Into<String>,
-        contact: PostRequestContact,
-        business_category: i64,
-        merchant_country_code: impl Into<String>,
-        merchant_type: PostRequestMerchantType,
-        business: PostRequestBusiness,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            sp_appid,
+            sp_mchid,
+            name,
+            shortname,
+            office_phone,
+            contact,
+            business_category,
+            merchant_country_code,
+            merchant_type,
+            business,
+        } = required;
         Self {
             idempotency_key: None,
-            sp_appid: sp_appid.into(),
-            sp_mchid: sp_mchid.into(),
-            name: name.into(),
-            shortname: shortname.into(),
-            office_phone: office_phone.into(),
+            sp_appid,
+            sp_mchid,
+            name,
+            shortname,
+            office_phone,
             contact,
             business_category,
             channel_id: None,
-            merchant_country_code: merchant_country_code.into(),
+            merchant_country_code,
             merchant_type,
             registration_certificate_number: None,
             registration_certificate_date: None,
@@ -168,6 +208,7 @@ impl PostRequest {
 }
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestBusiness {
     /// 业务类型
     ///
@@ -212,10 +253,18 @@ pub struct PostRequestBusiness {
     store_photos: "store_photos" optional,
     mcc: "mcc" optional,
 });
+/// The required fields of [`PostRequestBusiness`], each given by name (all of them: a missing one does not compile); [`PostRequestBusiness::new`] takes them.
+pub struct PostRequestBusinessRequired {
+    /// 业务类型
+    ///
+    /// Example: `BOTH`
+    pub business_type: PostRequestBusinessBusinessType,
+}
 impl PostRequestBusiness {
-    /// A `PostRequestBusiness` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusiness { app_download: Some(…), ..PostRequestBusiness::new(…) }`.
+    /// A `PostRequestBusiness` of its required fields (`business_type`), given by name in a [`PostRequestBusinessRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_download = Some(…))`.
     #[inline]
-    pub fn new(business_type: PostRequestBusinessBusinessType) -> Self {
+    pub fn new(required: PostRequestBusinessRequired) -> Self {
+        let PostRequestBusinessRequired { business_type } = required;
         Self {
             business_type,
             app_download: None,
@@ -232,10 +281,13 @@ impl PostRequestBusiness {
 pub type PostRequestBusinessBusinessType = crate::v3::global::models::BusinessType;
 /// 联系人信息
 pub type PostRequestContact = crate::v3::global::models::Contact;
+/// The required fields of [`PostRequestContact`].
+pub type PostRequestContactRequired = crate::v3::global::models::ContactRequired;
 /// 董事信息
 pub type PostRequestDirector = crate::v3::global::models::Director;
 /// H5申请资料
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestH5PaymentApplyInfo {
     /// H5经营网址
     ///
@@ -248,14 +300,21 @@ pub struct PostRequestH5PaymentApplyInfo {
     h5_website_url: "h5_website_url" required,
     domains: "domains" required,
 });
+/// The required fields of [`PostRequestH5PaymentApplyInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestH5PaymentApplyInfo::new`] takes them.
+pub struct PostRequestH5PaymentApplyInfoRequired {
+    /// H5经营网址
+    ///
+    /// Example: `https://qq.com`
+    pub h5_website_url: String,
+    /// 拉起H5支付的域名，不超过5个
+    pub domains: Vec<String>,
+}
 impl PostRequestH5PaymentApplyInfo {
-    /// A `PostRequestH5PaymentApplyInfo` of its required fields (`h5_website_url`, `domains`).
+    /// A `PostRequestH5PaymentApplyInfo` of its required fields (`h5_website_url`, `domains`), given by name in a [`PostRequestH5PaymentApplyInfoRequired`].
     #[inline]
-    pub fn new(h5_website_url: impl Into<String>, domains: Vec<String>) -> Self {
-        Self {
-            h5_website_url: h5_website_url.into(),
-            domains,
-        }
+    pub fn new(required: PostRequestH5PaymentApplyInfoRequired) -> Self {
+        let PostRequestH5PaymentApplyInfoRequired { h5_website_url, domains } = required;
+        Self { h5_website_url, domains }
     }
 }
 /// 商户类型
@@ -264,6 +323,7 @@ pub type PostRequestMerchantType = crate::v3::global::models::MerchantType;
 pub type PostRequestPrincipal = crate::v3::global::models::Principal;
 /// The response of `POST /v3/global/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -349,6 +409,7 @@ pub mod by_sub_mchid {
     }
     /// The request of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 机构appid
         ///
@@ -363,18 +424,28 @@ pub mod by_sub_mchid {
         sp_appid: query "sp_appid" required,
         sp_mchid: query "sp_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 机构appid
+        ///
+        /// Query parameter `sp_appid`. Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 机构商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `3200000001`
+        pub sp_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`).
+        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sp_appid: impl Into<String>, sp_mchid: impl Into<String>) -> Self {
-            Self {
-                sp_appid: sp_appid.into(),
-                sp_mchid: sp_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sp_appid, sp_mchid } = required;
+            Self { sp_appid, sp_mchid }
         }
     }
     /// The response of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -452,12 +523,20 @@ pub mod by_sub_mchid {
         sub_merchant_state: "sub_merchant_state" optional,
         attach: "attach" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `20000100`
+        pub sub_mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { name: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 name: None,
                 shortname: None,
                 office_phone: None,
@@ -479,6 +558,7 @@ pub mod by_sub_mchid {
     }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseBusiness {
         /// 业务类型
         ///
@@ -522,6 +602,7 @@ pub mod by_sub_mchid {
     pub type GetResponseBusinessBusinessType = crate::v3::global::models::BusinessType;
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseContact {
         /// 联系人名称
         ///
@@ -543,6 +624,7 @@ pub mod by_sub_mchid {
     });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDirector {
         /// 董事姓名
         ///
@@ -559,6 +641,7 @@ pub mod by_sub_mchid {
     });
     /// H5支付权限详情
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseH5Payment {
         /// H5驳回详情
         ///
@@ -579,6 +662,7 @@ pub mod by_sub_mchid {
     pub type GetResponseMerchantType = crate::v3::global::models::MerchantType;
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponsePrincipal {
         /// 负责人姓名
         ///
@@ -595,6 +679,7 @@ pub mod by_sub_mchid {
     });
     /// 子商户状态信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubMerchantState {
         /// 子商户状态
         ///
@@ -616,6 +701,7 @@ pub mod by_sub_mchid {
     });
     /// 子商户入驻驳回详情
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseSubMerchantStateApplicationRejectDetail {
         /// 驳回字段
         ///
@@ -678,6 +764,7 @@ pub mod by_sub_mchid {
     });
     /// The request of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 机构appid
         ///
@@ -770,39 +857,90 @@ pub mod by_sub_mchid {
         apply_h5_payment: "apply_h5_payment" optional,
         h5_payment_apply_info: "h5_payment_apply_info" optional,
     });
+    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+    pub struct PatchRequestRequired {
+        /// 机构appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 机构商户号
+        ///
+        /// Example: `3200000001`
+        pub sp_mchid: String,
+        /// 子商户全称
+        ///
+        /// Example: `Merchant name`
+        pub name: String,
+        /// 子商户号
+        ///
+        /// Example: `示例值: 20000100`
+        pub sub_mchid: String,
+        /// 子商户简称
+        ///
+        /// Example: `Merchant shortname`
+        pub shortname: String,
+        /// 公司电话
+        ///
+        /// Example: `075586010000`
+        pub office_phone: String,
+        /// 联系人信息
+        pub contact: PatchRequestContact,
+        /// 类目
+        ///
+        /// Example: `644`
+        pub business_category: i64,
+        /// 注册国家或区域
+        ///
+        /// Example: `344`
+        pub merchant_country_code: String,
+        /// 商户类型
+        ///
+        /// Example: `ENTERPRISE`
+        pub merchant_type: PatchRequestMerchantType,
+        /// 公司注册文件编号
+        ///
+        /// Example: `5555-8888`
+        pub registration_certificate_number: String,
+        /// 公司注册文件过期时间
+        ///
+        /// Example: `2020-10-16`
+        pub registration_certificate_date: String,
+        /// 业务信息
+        pub business: PatchRequestBusiness,
+    }
     impl PatchRequest {
-        /// A `PatchRequest` with its required fields (`sp_appid`, `sp_mchid`, `name`, `sub_mchid`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `registration_certificate_number`, `registration_certificate_date`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { channel_id: Some(…), ..PatchRequest::new(…) }`.
+        /// A `PatchRequest` of its required fields (`sp_appid`, `sp_mchid`, `name`, `sub_mchid`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `registration_certificate_number`, `registration_certificate_date`, `business`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            name: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            shortname: impl Into<String>,
-            office_phone: impl Into<String>,
-            contact: PatchRequestContact,
-            business_category: i64,
-            merchant_country_code: impl Into<String>,
-            merchant_type: PatchRequestMerchantType,
-            registration_certificate_number: impl Into<String>,
-            registration_certificate_date: impl Into<String>,
-            business: PatchRequestBusiness,
-        ) -> Self {
+        pub fn new(required: PatchRequestRequired) -> Self {
+            let PatchRequestRequired {
+                sp_appid,
+                sp_mchid,
+                name,
+                sub_mchid,
+                shortname,
+                office_phone,
+                contact,
+                business_category,
+                merchant_country_code,
+                merchant_type,
+                registration_certificate_number,
+                registration_certificate_date,
+                business,
+            } = required;
             Self {
-                sp_appid: sp_appid.into(),
-                sp_mchid: sp_mchid.into(),
-                name: name.into(),
-                sub_mchid: sub_mchid.into(),
-                shortname: shortname.into(),
-                office_phone: office_phone.into(),
+                sp_appid,
+                sp_mchid,
+                name,
+                sub_mchid,
+                shortname,
+                office_phone,
                 contact,
                 business_category,
                 channel_id: None,
-                merchant_country_code: merchant_country_code.into(),
+                merchant_country_code,
                 merchant_type,
-                registration_certificate_number: registration_certificate_number.into(),
-                registration_certificate_date: registration_certificate_date.into(),
+                registration_certificate_number,
+                registration_certificate_date,
                 registration_certificate_copy: None,
                 settlement_bank_number: None,
                 business,
@@ -815,6 +953,7 @@ pub mod by_sub_mchid {
     }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchRequestBusiness {
         /// 业务类型
         ///
@@ -859,10 +998,18 @@ pub mod by_sub_mchid {
         store_photos: "store_photos" optional,
         mcc: "mcc" optional,
     });
+    /// The required fields of [`PatchRequestBusiness`], each given by name (all of them: a missing one does not compile); [`PatchRequestBusiness::new`] takes them.
+    pub struct PatchRequestBusinessRequired {
+        /// 业务类型
+        ///
+        /// Example: `BOTH`
+        pub business_type: PatchRequestBusinessBusinessType,
+    }
     impl PatchRequestBusiness {
-        /// A `PatchRequestBusiness` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestBusiness { app_download: Some(…), ..PatchRequestBusiness::new(…) }`.
+        /// A `PatchRequestBusiness` of its required fields (`business_type`), given by name in a [`PatchRequestBusinessRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_download = Some(…))`.
         #[inline]
-        pub fn new(business_type: PatchRequestBusinessBusinessType) -> Self {
+        pub fn new(required: PatchRequestBusinessRequired) -> Self {
+            let PatchRequestBusinessRequired { business_type } = required;
             Self {
                 business_type,
                 app_download: None,
@@ -879,10 +1026,13 @@ pub mod by_sub_mchid {
     pub type PatchRequestBusinessBusinessType = crate::v3::global::models::BusinessType;
     /// 联系人信息
     pub type PatchRequestContact = crate::v3::global::models::Contact;
+    /// The required fields of [`PatchRequestContact`].
+    pub type PatchRequestContactRequired = crate::v3::global::models::ContactRequired;
     /// 董事信息
     pub type PatchRequestDirector = crate::v3::global::models::Director;
     /// H5支付申请资料资料
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PatchRequestH5PaymentApplyInfo {
         /// H5经营网址
         ///
@@ -901,6 +1051,7 @@ pub mod by_sub_mchid {
     pub type PatchRequestPrincipal = crate::v3::global::models::Principal;
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchResponse {
         /// 子商户号
         ///
@@ -915,12 +1066,20 @@ pub mod by_sub_mchid {
         sub_mchid: "sub_mchid" required,
         h5_authorization_state: "h5_authorization_state" optional,
     });
+    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+    pub struct PatchResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl PatchResponse {
-        /// A `PatchResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { h5_authorization_state: Some(…), ..PatchResponse::new(…) }`.
+        /// A `PatchResponse` of its required fields (`sub_mchid`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.h5_authorization_state = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: PatchResponseRequired) -> Self {
+            let PatchResponseRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 h5_authorization_state: None,
             }
         }

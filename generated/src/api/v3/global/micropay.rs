@@ -80,6 +80,8 @@ pub mod transactions {
                 }
                 /// The request of `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
                 pub type PostRequest = crate::v3::global::models::MchidRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::global::models::MchidRequestRequired;
             }
         }
     }
@@ -133,6 +135,8 @@ pub mod transactions {
                 }
                 /// The request of `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
                 pub type PostRequest = crate::v3::global::models::MchidRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::global::models::MchidRequestRequired;
             }
         }
     }
@@ -159,6 +163,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户号
             ///
@@ -240,36 +245,77 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             detail: "detail" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 机构APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 商品描述
+            ///
+            /// Example: `image形象店-深圳腾大- QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 交易类型
+            ///
+            /// Example: `MICROPAY`
+            pub trade_type: String,
+            /// MCC码
+            ///
+            /// Example: `1011`
+            pub merchant_category_code: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: PostRequestAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    mchid,
+                    appid,
+                    sub_mchid,
+                    sp_mchid,
+                    sp_appid,
+                    description,
+                    out_trade_no,
+                    trade_type,
+                    merchant_category_code,
+                    amount,
+                } = required;
                 Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
+                    mchid,
+                    appid,
+                    sub_mchid,
+                    sp_mchid,
+                    sp_appid,
                     sub_appid: None,
-                    description: description.into(),
+                    description,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     goods_tag: None,
-                    trade_type: trade_type.into(),
+                    trade_type,
                     limit_pay: None,
-                    merchant_category_code: merchant_category_code.into(),
+                    merchant_category_code,
                     payer: None,
                     amount,
                     scene_info: None,
@@ -279,8 +325,11 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::global::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::global::models::AmountRequired;
         /// PostRequestDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
@@ -300,6 +349,7 @@ pub mod transactions {
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -329,12 +379,28 @@ pub mod transactions {
             quantity: "quantity" required,
             price: "price" required,
         });
+        /// The required fields of [`PostRequestDetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailGoodsDetail::new`] takes them.
+        pub struct PostRequestDetailGoodsDetailRequired {
+            /// 商品编码
+            ///
+            /// Example: `商品编码`
+            pub goods_id: String,
+            /// 商品数量
+            ///
+            /// Example: `1`
+            pub quantity: i64,
+            /// 商品单价
+            ///
+            /// Example: `528800`
+            pub price: i64,
+        }
         impl PostRequestDetailGoodsDetail {
-            /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            /// A `PostRequestDetailGoodsDetail` of its required fields (`goods_id`, `quantity`, `price`), given by name in a [`PostRequestDetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wxpay_goods_id = Some(…))`.
             #[inline]
-            pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+            pub fn new(required: PostRequestDetailGoodsDetailRequired) -> Self {
+                let PostRequestDetailGoodsDetailRequired { goods_id, quantity, price } = required;
                 Self {
-                    goods_id: goods_id.into(),
+                    goods_id,
                     wxpay_goods_id: None,
                     goods_name: None,
                     quantity,
@@ -344,6 +410,7 @@ pub mod transactions {
         }
         /// 支付者
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestPayer {
             /// 授权码
             ///
@@ -353,21 +420,30 @@ pub mod transactions {
         ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
             auth_code: "auth_code" required,
         });
+        /// The required fields of [`PostRequestPayer`], each given by name (all of them: a missing one does not compile); [`PostRequestPayer::new`] takes them.
+        pub struct PostRequestPayerRequired {
+            /// 授权码
+            ///
+            /// Example: `120061098828009406`
+            pub auth_code: String,
+        }
         impl PostRequestPayer {
-            /// A `PostRequestPayer` of its required fields (`auth_code`).
+            /// A `PostRequestPayer` of its required fields (`auth_code`), given by name in a [`PostRequestPayerRequired`].
             #[inline]
-            pub fn new(auth_code: impl Into<String>) -> Self {
-                Self {
-                    auth_code: auth_code.into(),
-                }
+            pub fn new(required: PostRequestPayerRequired) -> Self {
+                let PostRequestPayerRequired { auth_code } = required;
+                Self { auth_code }
             }
         }
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
         /// 商户门店信息
         pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
+        /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+        pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::global::models::StoreInfoRequired;
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付订单号
             ///
@@ -451,30 +527,63 @@ pub mod transactions {
             amount: "amount" required,
             detail: "detail" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 机构APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 交易类型
+            ///
+            /// Example: `MICROPAY`
+            pub trade_type: String,
+            /// 订单金额
+            pub amount: PostResponseAmount,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `out_trade_no`, `trade_type`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `out_trade_no`, `trade_type`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                amount: PostResponseAmount,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    mchid,
+                    appid,
+                    sub_mchid,
+                    sp_mchid,
+                    sp_appid,
+                    out_trade_no,
+                    trade_type,
+                    amount,
+                } = required;
                 Self {
                     id: None,
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
+                    mchid,
+                    appid,
+                    sub_mchid,
+                    sp_mchid,
+                    sp_appid,
                     sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
-                    trade_type: trade_type.into(),
+                    out_trade_no,
+                    trade_type,
                     trade_state: None,
                     trade_state_desc: None,
                     bank_type: None,
@@ -488,6 +597,7 @@ pub mod transactions {
         }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseAmount {
             /// 订单金额
             ///
@@ -521,6 +631,7 @@ pub mod transactions {
         pub type PostResponseAmountExchangeRateType = crate::v3::global::models::Type;
         /// PostResponseDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseDetail {
             /// 券ID
             ///
@@ -580,6 +691,7 @@ pub mod transactions {
         });
         /// PostResponseDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseDetailGoodsDetail {
             /// 商品编码
             ///

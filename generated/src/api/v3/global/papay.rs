@@ -126,6 +126,7 @@ pub mod contracts {
         }
         /// The request of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 机构APPID
             ///
@@ -185,6 +186,7 @@ pub mod contracts {
             }
             /// The request of `POST /v3/global/papay/contracts/{contract_id}/terminate` (申请解约API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 机构APPID
                 ///
@@ -239,6 +241,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 机构APPID
             ///
@@ -334,6 +337,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 机构APPID
             ///
@@ -472,6 +476,7 @@ pub mod contracts {
             }
             /// The request of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 机构APPID
                 ///
@@ -528,6 +533,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 机构APPID
             ///
@@ -589,6 +595,7 @@ pub mod contracts {
         });
         /// The response of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 展码页面URL
             ///
@@ -635,6 +642,7 @@ pub mod transactions {
     }
     /// The request of `POST /v3/global/papay/transactions` (支付扣款API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -700,29 +708,55 @@ pub mod transactions {
         amount: "amount" required,
         scene_info: "scene_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 委托代扣协议ID
+        ///
+        /// Example: `100005698`
+        pub contract_id: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`description`, `notify_url`, `out_trade_no`, `merchant_category_code`, `contract_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`description`, `notify_url`, `out_trade_no`, `merchant_category_code`, `contract_id`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            contract_id: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                description,
+                notify_url,
+                out_trade_no,
+                merchant_category_code,
+                contract_id,
+                amount,
+            } = required;
             Self {
                 appid: None,
                 sp_appid: None,
                 sub_mchid: None,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                merchant_category_code: merchant_category_code.into(),
-                contract_id: contract_id.into(),
+                merchant_category_code,
+                contract_id,
                 amount,
                 scene_info: None,
             }
@@ -730,8 +764,11 @@ pub mod transactions {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::global::models::AmountRequired;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
@@ -748,6 +785,7 @@ pub mod transactions {
     });
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -831,10 +869,20 @@ pub mod transactions {
         amount: "amount" required,
         promotion_detail: "promotion_detail" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 订单金额
+        pub amount: PostResponseAmount,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_trade_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_trade_no`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(out_trade_no: impl Into<String>, amount: PostResponseAmount) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_trade_no, amount } = required;
             Self {
                 mchid: None,
                 appid: None,
@@ -842,7 +890,7 @@ pub mod transactions {
                 sub_mchid: None,
                 sp_appid: None,
                 sub_appid: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 transaction_id: None,
                 attach: None,
                 trade_type: None,
@@ -858,6 +906,7 @@ pub mod transactions {
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
@@ -887,6 +936,7 @@ pub mod transactions {
     });
     /// 汇率信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAmountExchangeRate {
         /// 汇率类型
         ///
@@ -994,8 +1044,11 @@ pub mod transactions {
         }
         /// The request of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::v3::global::models::SubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::global::models::SubMchidRequestRequired;
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1079,22 +1132,31 @@ pub mod transactions {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000000002104083200000488`
+            pub transaction_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sub_mchid`, `transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                transaction_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sub_mchid, transaction_id } = required;
                 Self {
                     mchid: None,
                     appid: None,
                     sp_mchid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     sp_appid: None,
                     sub_appid: None,
                     out_trade_no: None,
-                    transaction_id: transaction_id.into(),
+                    transaction_id,
                     attach: None,
                     trade_type: None,
                     bank_type: None,
@@ -1170,8 +1232,11 @@ pub mod transactions {
             }
             /// The request of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             pub type GetRequest = crate::v3::global::models::SubMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::global::models::SubMchidRequestRequired;
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -1255,21 +1320,30 @@ pub mod transactions {
                 amount: "amount" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid, out_trade_no } = required;
                     Self {
                         mchid: None,
                         appid: None,
                         sp_mchid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         sp_appid: None,
                         sub_appid: None,
-                        out_trade_no: out_trade_no.into(),
+                        out_trade_no,
                         transaction_id: None,
                         attach: None,
                         trade_type: None,
@@ -1324,6 +1398,8 @@ pub mod transactions {
                 }
                 /// The request of `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
                 pub type PostRequest = crate::v3::global::models::SubMchidRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::global::models::SubMchidRequestRequired;
             }
         }
     }

@@ -95,6 +95,7 @@ pub mod orders {
     }
     /// The request of `POST /v3/global/profit-sharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -130,21 +131,39 @@ pub mod orders {
         receivers: "receivers" optional,
         unfreeze_unsplit: "unfreeze_unsplit" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 是否解冻剩余未分资金
+        pub unfreeze_unsplit: bool,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `transaction_id`, `out_order_no`, `unfreeze_unsplit`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `transaction_id`, `out_order_no`, `unfreeze_unsplit`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            unfreeze_unsplit: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                transaction_id,
+                out_order_no,
+                unfreeze_unsplit,
+            } = required;
             Self {
                 sub_mchid: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 receivers: None,
                 unfreeze_unsplit,
             }
@@ -152,6 +171,7 @@ pub mod orders {
     }
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestReceivers {
         /// 分账币种
         ///
@@ -191,24 +211,48 @@ pub mod orders {
         amount: "amount" required,
         description: "description" required,
     });
+    /// The required fields of [`PostRequestReceivers`], each given by name (all of them: a missing one does not compile); [`PostRequestReceivers::new`] takes them.
+    pub struct PostRequestReceiversRequired {
+        /// 分账币种
+        ///
+        /// Example: `CNY`
+        pub currency: PostRequestReceiversCurrency,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostRequestReceiversType,
+        /// 分账接收方帐号
+        ///
+        /// Example: `86693852`
+        pub account: String,
+        /// 分账金额
+        ///
+        /// Example: `888`
+        pub amount: i64,
+        /// 分账描述
+        ///
+        /// Example: `分给商户A`
+        pub description: String,
+    }
     impl PostRequestReceivers {
-        /// A `PostRequestReceivers` with its required fields (`currency`, `type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { name: Some(…), ..PostRequestReceivers::new(…) }`.
+        /// A `PostRequestReceivers` of its required fields (`currency`, `type_`, `account`, `amount`, `description`), given by name in a [`PostRequestReceiversRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
         #[inline]
-        pub fn new(
-            currency: PostRequestReceiversCurrency,
-            type_: PostRequestReceiversType,
-            account: impl Into<String>,
-            amount: i64,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestReceiversRequired) -> Self {
+            let PostRequestReceiversRequired {
+                currency,
+                type_,
+                account,
+                amount,
+                description,
+            } = required;
             Self {
                 currency,
                 type_,
-                account: account.into(),
+                account,
                 name: None,
                 authorized: None,
                 amount,
-                description: description.into(),
+                description,
             }
         }
     }
@@ -230,6 +274,8 @@ pub mod orders {
     pub type PostRequestReceiversType = crate::v3::global::models::RequestType;
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
     pub type PostResponse = crate::v3::global::models::SubMchidResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::global::models::SubMchidResponseRequired;
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v3::global::models::Receivers;
     /// 分账接收方类型
@@ -258,6 +304,7 @@ pub mod orders {
         }
         /// The request of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -274,6 +321,8 @@ pub mod orders {
         });
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
         pub type GetResponse = crate::v3::global::models::SubMchidResponse;
+        /// The required fields of [`GetResponse`].
+        pub type GetResponseRequired = crate::v3::global::models::SubMchidResponseRequired;
         /// GetResponseReceivers
         pub type GetResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
@@ -302,6 +351,7 @@ pub mod orders {
         }
         /// The request of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -326,24 +376,38 @@ pub mod orders {
             out_order_no: "out_order_no" required,
             description: "description" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 微信订单号
+            ///
+            /// Example: `4208450740201411110007820472`
+            pub transaction_id: String,
+            /// 商户分账单号
+            ///
+            /// Example: `P20150806125346`
+            pub out_order_no: String,
+            /// 分账描述
+            ///
+            /// Example: `解冻全部剩余资金`
+            pub description: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`transaction_id`, `out_order_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                description: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { transaction_id, out_order_no, description } = required;
                 Self {
                     sub_mchid: None,
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    description: description.into(),
+                    transaction_id,
+                    out_order_no,
+                    description,
                 }
             }
         }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
         pub type PostResponse = crate::v3::global::models::SubMchidResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::global::models::SubMchidResponseRequired;
         /// PostResponseReceivers
         pub type PostResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
@@ -394,6 +458,7 @@ pub mod receivers {
     }
     /// The request of `DELETE /v3/global/profit-sharing/receivers` (删除分账接收方API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct DeleteRequest {
         /// 子商户号
         ///
@@ -427,6 +492,7 @@ pub mod receivers {
     pub type DeleteRequestType = crate::v3::global::models::RequestType;
     /// The request of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -529,6 +595,7 @@ pub mod receivers {
     pub type PostRequestType = crate::v3::global::models::RequestType;
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -599,18 +666,30 @@ pub mod receivers {
         application_file_id: "application_file_id" optional,
         partnership_file_id: "partnership_file_id" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostResponseType,
+        /// 分账接收方账号
+        ///
+        /// Example: `86693852`
+        pub account: String,
+        /// 与分账方的关系类型
+        ///
+        /// Example: `SERVICE_PROVIDER`
+        pub relation_type: PostResponseRelationType,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`type_`, `account`, `relation_type`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            type_: PostResponseType,
-            account: impl Into<String>,
-            relation_type: PostResponseRelationType,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { type_, account, relation_type } = required;
             Self {
                 sub_mchid: None,
                 type_,
-                account: account.into(),
+                account,
                 name: None,
                 relation_type,
                 custom_relation: None,
@@ -656,6 +735,7 @@ pub mod receivers {
         }
         /// The request of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -689,6 +769,7 @@ pub mod receivers {
         pub type GetRequestType = crate::v3::global::models::RequestType;
         /// The response of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 子商户号
             ///
@@ -749,14 +830,26 @@ pub mod receivers {
             state: "state" optional,
             fail_reason: "fail_reason" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分账接收方类型
+            ///
+            /// Example: `MERCHANT_ID`
+            pub type_: GetResponseType,
+            /// 分账接收方账号
+            ///
+            /// Example: `86693852`
+            pub account: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`type_`, `account`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(type_: GetResponseType, account: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { type_, account } = required;
                 Self {
                     sub_mchid: None,
                     type_,
-                    account: account.into(),
+                    account,
                     name: None,
                     relation_type: None,
                     custom_relation: None,
@@ -835,6 +928,7 @@ pub mod refunds {
         }
         /// The response of `GET /v3/global/profit-sharing/refunds/refundable-balance` (查询可供垫付退款实时余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 出资方商户号
             ///
@@ -920,6 +1014,7 @@ pub mod transactions {
             pub type GetRequest = crate::v3::global::models::SubMchidRequest2;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -939,12 +1034,20 @@ pub mod transactions {
                 unsplit_amount: "unsplit_amount" optional,
                 currency: "currency" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信订单号
+                ///
+                /// Example: `4208450740201411110007820472`
+                pub transaction_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.unsplit_amount = Some(…))`.
                 #[inline]
-                pub fn new(transaction_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { transaction_id } = required;
                     Self {
-                        transaction_id: transaction_id.into(),
+                        transaction_id,
                         unsplit_amount: None,
                         currency: None,
                     }
@@ -976,6 +1079,7 @@ pub mod transactions {
             pub type GetRequest = crate::v3::global::models::SubMchidRequest2;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -1000,12 +1104,20 @@ pub mod transactions {
                 currency: "currency" optional,
                 funds_refundable_amount: "funds_refundable_amount" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信订单号
+                ///
+                /// Example: `4208450740201411110007820472`
+                pub transaction_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { refundable_amount: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.refundable_amount = Some(…))`.
                 #[inline]
-                pub fn new(transaction_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { transaction_id } = required;
                     Self {
-                        transaction_id: transaction_id.into(),
+                        transaction_id,
                         refundable_amount: None,
                         currency: None,
                         funds_refundable_amount: None,
@@ -1037,6 +1149,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/global/profit-sharing/transactions/mark` (分账标记API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///

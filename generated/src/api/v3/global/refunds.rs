@@ -49,6 +49,7 @@ impl<'a> Refunds<'a> {
 }
 /// The request of `GET /v3/global/refunds` (查询所有退款).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 微信支付订单号
     ///
@@ -88,22 +89,40 @@ pub struct GetRequest {
     offset: query "offset" required,
     count: query "count" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 商户号
+    ///
+    /// Query parameter `mchid`. Example: `1900000109`
+    pub mchid: String,
+    /// 子商户号
+    ///
+    /// Query parameter `sub_mchid`. Example: `1900000109`
+    pub sub_mchid: String,
+    /// 机构商户号
+    ///
+    /// Query parameter `sp_mchid`. Example: `1900000100`
+    pub sp_mchid: String,
+    /// 记录起始位置
+    ///
+    /// Query parameter `offset`. Example: `0`
+    pub offset: i64,
+    /// 每页笔数
+    ///
+    /// Query parameter `count`. Example: `10`
+    pub count: i64,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `offset`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { transaction_id: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `offset`, `count`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        offset: i64,
-        count: i64,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { mchid, sub_mchid, sp_mchid, offset, count } = required;
         Self {
             transaction_id: None,
             out_trade_no: None,
-            mchid: mchid.into(),
-            sub_mchid: sub_mchid.into(),
-            sp_mchid: sp_mchid.into(),
+            mchid,
+            sub_mchid,
+            sp_mchid,
             offset,
             count,
         }
@@ -111,6 +130,7 @@ impl GetRequest {
 }
 /// The response of `GET /v3/global/refunds` (查询所有退款).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 微信支付交易订单号
     ///
@@ -156,21 +176,36 @@ pub struct GetResponse {
     total_num: "total_num" optional,
     current_total_num: "current_total_num" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mchid: String,
+    /// 子商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mchid: String,
+    /// 机构商户号
+    ///
+    /// Example: `1900000100`
+    pub sp_mchid: String,
+    /// 商户原交易订单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { id: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { mchid, sub_mchid, sp_mchid, out_trade_no } = required;
         Self {
             id: None,
-            mchid: mchid.into(),
-            sub_mchid: sub_mchid.into(),
-            sp_mchid: sp_mchid.into(),
-            out_trade_no: out_trade_no.into(),
+            mchid,
+            sub_mchid,
+            sp_mchid,
+            out_trade_no,
             amount: None,
             data: None,
             total_num: None,
@@ -180,6 +215,7 @@ impl GetResponse {
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseAmount {
     /// 订单金额
     ///
@@ -206,6 +242,7 @@ pub struct GetResponseAmount {
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 微信退款单号
     ///
@@ -268,6 +305,7 @@ pub type GetResponseDataChannel = crate::v3::global::models::Channel;
 pub type GetResponseDataFundSource = crate::v3::global::models::FundSource;
 /// 优惠退款详情
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataRefundDetail {
     /// 券ID
     ///
@@ -308,6 +346,7 @@ pub type GetResponseDataRefundDetailType = crate::v3::global::models::ResponseTy
 pub type GetResponseDataStatus = crate::v3::global::models::Status;
 /// The request of `POST /v3/global/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -368,27 +407,55 @@ pub struct PostRequest {
     amount: "amount" optional,
     notify_url: "notify_url" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `1900000109`
+    pub mchid: String,
+    /// APPID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 机构商户号
+    ///
+    /// Example: `1900000100`
+    pub sp_mchid: String,
+    /// 子商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mchid: String,
+    /// 机构APPID
+    ///
+    /// Example: `wx8888888888888888`
+    pub sp_appid: String,
+    /// 商户退款单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_refund_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mchid`, `appid`, `sp_mchid`, `sub_mchid`, `sp_appid`, `out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mchid`, `appid`, `sp_mchid`, `sub_mchid`, `sp_appid`, `out_refund_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        appid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        sp_appid: impl Into<String>,
-        out_refund_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            mchid,
+            appid,
+            sp_mchid,
+            sub_mchid,
+            sp_appid,
+            out_refund_no,
+        } = required;
         Self {
-            mchid: mchid.into(),
-            appid: appid.into(),
-            sp_mchid: sp_mchid.into(),
-            sub_mchid: sub_mchid.into(),
-            sp_appid: sp_appid.into(),
+            mchid,
+            appid,
+            sp_mchid,
+            sub_mchid,
+            sp_appid,
             sub_appid: None,
             transaction_id: None,
             out_trade_no: None,
-            out_refund_no: out_refund_no.into(),
+            out_refund_no,
             reason: None,
             amount: None,
             notify_url: None,
@@ -397,6 +464,7 @@ impl PostRequest {
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestAmount {
     /// 退款金额
     ///
@@ -416,19 +484,32 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
+/// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+pub struct PostRequestAmountRequired {
+    /// 退款金额
+    ///
+    /// Example: `888`
+    pub refund: i64,
+    /// 原订单金额
+    ///
+    /// Example: `888`
+    pub total: i64,
+    /// 退款币种
+    ///
+    /// Example: `CNY`
+    pub currency: String,
+}
 impl PostRequestAmount {
-    /// A `PostRequestAmount` of its required fields (`refund`, `total`, `currency`).
+    /// A `PostRequestAmount` of its required fields (`refund`, `total`, `currency`), given by name in a [`PostRequestAmountRequired`].
     #[inline]
-    pub fn new(refund: i64, total: i64, currency: impl Into<String>) -> Self {
-        Self {
-            refund,
-            total,
-            currency: currency.into(),
-        }
+    pub fn new(required: PostRequestAmountRequired) -> Self {
+        let PostRequestAmountRequired { refund, total, currency } = required;
+        Self { refund, total, currency }
     }
 }
 /// The response of `POST /v3/global/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 微信支付退款订单号
     ///
@@ -454,13 +535,23 @@ pub struct PostResponse {
     amount: "amount" required,
     detail: "detail" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 商户退款单号
+    ///
+    /// Example: `1217752501201407033233368018`
+    pub out_refund_no: String,
+    /// 退款金额
+    pub amount: PostResponseAmount,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_refund_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`out_refund_no`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
     #[inline]
-    pub fn new(out_refund_no: impl Into<String>, amount: PostResponseAmount) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { out_refund_no, amount } = required;
         Self {
             id: None,
-            out_refund_no: out_refund_no.into(),
+            out_refund_no,
             create_time: None,
             amount,
             detail: None,
@@ -469,6 +560,7 @@ impl PostResponse {
 }
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponseAmount {
     /// 退款金额
     ///
@@ -542,8 +634,11 @@ pub mod id {
         }
         /// The request of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::global::models::MchidSubMchidRequestRequired;
         /// The response of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付退款订单号
             ///
@@ -665,8 +760,11 @@ pub mod out_refund_no {
         }
         /// The request of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::global::models::MchidSubMchidRequestRequired;
         /// The response of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付退款订单号
             ///
@@ -727,13 +825,21 @@ pub mod out_refund_no {
             amount: "amount" optional,
             detail: "detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_refund_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
             #[inline]
-            pub fn new(out_refund_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_refund_no } = required;
                 Self {
                     id: None,
-                    out_refund_no: out_refund_no.into(),
+                    out_refund_no,
                     transaction_id: None,
                     out_trade_no: None,
                     channel: None,

@@ -54,6 +54,7 @@ pub mod app {
     }
     /// The request of `POST /v3/global/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -148,40 +149,85 @@ pub mod app {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `APP`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -191,16 +237,22 @@ pub mod app {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::global::models::AmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::global::models::RequestGoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::global::models::StoreInfoRequired;
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
     pub type PostResponse = crate::v3::global::models::PrepayIdResponse;
 }
@@ -250,8 +302,11 @@ pub mod id {
         }
         /// The request of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::global::models::MchidSubMchidRequestRequired;
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -335,19 +390,31 @@ pub mod id {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { mchid, sp_mchid, sub_mchid } = required;
                 Self {
-                    mchid: mchid.into(),
+                    mchid,
                     appid: None,
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     sp_appid: None,
                     sub_appid: None,
                     out_trade_no: None,
@@ -403,6 +470,8 @@ pub mod id {
             }
             /// The request of `POST /v3/global/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
             pub type PostRequest = crate::v3::global::models::MchidSubMchidSpMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::global::models::MchidSubMchidSpMchidRequestRequired;
         }
     }
 }
@@ -426,6 +495,7 @@ pub mod jsapi {
     }
     /// The request of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -520,40 +590,85 @@ pub mod jsapi {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `JSAPI`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -563,16 +678,22 @@ pub mod jsapi {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::global::models::AmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::global::models::RequestGoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::global::models::StoreInfoRequired;
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
     pub type PostResponse = crate::v3::global::models::PrepayIdResponse;
 }
@@ -596,6 +717,7 @@ pub mod mweb {
     }
     /// The request of `POST /v3/global/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -690,41 +812,88 @@ pub mod mweb {
         scene_info: "scene_info" required,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `MWEB`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 场景信息
+        pub scene_info: PostRequestSceneInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-            scene_info: PostRequestSceneInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+                scene_info,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info,
@@ -734,14 +903,19 @@ pub mod mweb {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::global::models::AmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::global::models::RequestGoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
@@ -769,17 +943,24 @@ pub mod mweb {
         operator_id: "operator_id" optional,
         store_info: "store_info" required,
     });
+    /// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+    pub struct PostRequestSceneInfoRequired {
+        /// 用户终端IP
+        ///
+        /// Example: `128.0.0.1`
+        pub payer_client_ip: String,
+        /// 商户门店信息
+        pub store_info: PostRequestSceneInfoStoreInfo,
+    }
     impl PostRequestSceneInfo {
-        /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`, `store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+        /// A `PostRequestSceneInfo` of its required fields (`payer_client_ip`, `store_info`), given by name in a [`PostRequestSceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(
-            payer_client_ip: impl Into<String>,
-            store_info: PostRequestSceneInfoStoreInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+            let PostRequestSceneInfoRequired { payer_client_ip, store_info } = required;
             Self {
                 device_id: None,
                 device_ip: None,
-                payer_client_ip: payer_client_ip.into(),
+                payer_client_ip,
                 operator_id: None,
                 store_info,
             }
@@ -787,8 +968,11 @@ pub mod mweb {
     }
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::global::models::StoreInfoRequired;
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 支付跳转链接
         ///
@@ -819,6 +1003,7 @@ pub mod native {
     }
     /// The request of `POST /v3/global/transactions/native` (Native支付下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -913,40 +1098,85 @@ pub mod native {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 机构APPID
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: String,
+        /// 商品描述
+        ///
+        /// Example: `image形象店-深圳腾大- QQ公仔`
+        pub description: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 交易类型
+        ///
+        /// Example: `NATIVE`
+        pub trade_type: String,
+        /// MCC码
+        ///
+        /// Example: `1011`
+        pub merchant_category_code: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            description: impl Into<String>,
-            notify_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_type: impl Into<String>,
-            merchant_category_code: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
+                description,
+                notify_url,
+                out_trade_no,
+                trade_type,
+                merchant_category_code,
+                amount,
+            } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                sp_appid: sp_appid.into(),
+                mchid,
+                appid,
+                sub_mchid,
+                sp_mchid,
+                sp_appid,
                 sub_appid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                notify_url: notify_url.into(),
-                out_trade_no: out_trade_no.into(),
+                notify_url,
+                out_trade_no,
                 goods_tag: None,
-                trade_type: trade_type.into(),
+                trade_type,
                 limit_pay: None,
                 time_start: None,
                 time_expire: None,
-                merchant_category_code: merchant_category_code.into(),
+                merchant_category_code,
                 payer: None,
                 amount,
                 scene_info: None,
@@ -956,18 +1186,25 @@ pub mod native {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::global::models::AmountRequired;
     /// PostRequestDetail
     pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::global::models::RequestGoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::global::models::StoreInfoRequired;
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 二维码链接
         ///
@@ -1024,8 +1261,11 @@ pub mod out_trade_no {
         }
         /// The request of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::global::models::MchidSubMchidRequestRequired;
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1109,23 +1349,38 @@ pub mod out_trade_no {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { mchid, sp_mchid, sub_mchid, out_trade_no } = required;
                 Self {
-                    mchid: mchid.into(),
+                    mchid,
                     appid: None,
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     sp_appid: None,
                     sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     id: None,
                     attach: None,
                     trade_type: None,
@@ -1178,6 +1433,8 @@ pub mod out_trade_no {
             }
             /// The request of `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
             pub type PostRequest = crate::v3::global::models::MchidSubMchidSpMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::global::models::MchidSubMchidSpMchidRequestRequired;
         }
     }
 }

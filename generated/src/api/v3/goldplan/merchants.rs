@@ -63,8 +63,12 @@ pub mod changecustompagestatus {
     }
     /// The request of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
     pub type PostRequest = crate::v3::goldplan::models::SubMchidRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::goldplan::models::SubMchidRequestRequired;
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
     pub type PostResponse = crate::v3::goldplan::models::SubMchidRequest;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::goldplan::models::SubMchidRequestRequired;
 }
 /// `/v3/goldplan/merchants/changegoldplanstatus`
 pub mod changegoldplanstatus {
@@ -86,6 +90,7 @@ pub mod changegoldplanstatus {
     }
     /// The request of `POST /v3/goldplan/merchants/changegoldplanstatus` (点金计划管理API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户ID
         ///
@@ -101,15 +106,22 @@ pub mod changegoldplanstatus {
         operation_type: "operation_type" required,
         operation_pay_scene: "operation_pay_scene" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户ID
+        ///
+        /// Example: `1234567890`
+        pub sub_mchid: String,
+        /// `operation_type`
+        pub operation_type: crate::types::OperationType,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `operation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { operation_pay_scene: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `operation_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.operation_pay_scene = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            operation_type: crate::types::OperationType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, operation_type } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 operation_type,
                 operation_pay_scene: None,
             }
@@ -137,6 +149,7 @@ pub mod changegoldplanstatus {
     });
     /// The response of `POST /v3/goldplan/merchants/changegoldplanstatus` (点金计划管理API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户ID
         ///
@@ -146,13 +159,19 @@ pub mod changegoldplanstatus {
     ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 子商户ID
+        ///
+        /// Example: `1234567890`
+        pub sub_mchid: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` of its required fields (`sub_mchid`).
+        /// A `PostResponse` of its required fields (`sub_mchid`), given by name in a [`PostResponseRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
 }
@@ -173,6 +192,7 @@ pub mod close_advertising_show {
     }
     /// The request of `POST /v3/goldplan/merchants/close-advertising-show` (关闭广告展示API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -182,13 +202,19 @@ pub mod close_advertising_show {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 特约商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`).
+        /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
 }
@@ -215,6 +241,7 @@ pub mod open_advertising_show {
     }
     /// The request of `PATCH /v3/goldplan/merchants/open-advertising-show` (开通广告展示API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 特约商户号
         ///
@@ -229,12 +256,20 @@ pub mod open_advertising_show {
         sub_mchid: "sub_mchid" required,
         advertising_industry_filters: "advertising_industry_filters" optional,
     });
+    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+    pub struct PatchRequestRequired {
+        /// 特约商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl PatchRequest {
-        /// A `PatchRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { advertising_industry_filters: Some(…), ..PatchRequest::new(…) }`.
+        /// A `PatchRequest` of its required fields (`sub_mchid`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.advertising_industry_filters = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: PatchRequestRequired) -> Self {
+            let PatchRequestRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 advertising_industry_filters: None,
             }
         }
@@ -259,6 +294,7 @@ pub mod set_advertising_industry_filter {
     }
     /// The request of `POST /v3/goldplan/merchants/set-advertising-industry-filter` (同业过滤标签管理API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 特约子商户号
         ///
@@ -271,15 +307,22 @@ pub mod set_advertising_industry_filter {
         sub_mchid: "sub_mchid" required,
         advertising_industry_filters: "advertising_industry_filters" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 特约子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 同业过滤标签值
+        pub advertising_industry_filters: Vec<crate::types::GoldPlanAdvertisingIndustry>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `advertising_industry_filters`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `advertising_industry_filters`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            advertising_industry_filters: Vec<crate::types::GoldPlanAdvertisingIndustry>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, advertising_industry_filters } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 advertising_industry_filters,
             }
         }

@@ -114,6 +114,8 @@ pub mod audit {
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
             pub type PostRequest = crate::v3::gov::models::OrgNoRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::gov::models::OrgNoRequestRequired;
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
             pub type PostResponse = crate::v3::gov::models::CodeResponse;
         }
@@ -140,8 +142,11 @@ pub mod audit {
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
             pub type PostRequest = crate::v3::gov::models::OrgNoRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::gov::models::OrgNoRequestRequired;
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -224,6 +229,7 @@ pub mod audit {
                 }
                 /// The request of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -243,22 +249,36 @@ pub mod audit {
                     refund_at: "refund_at" required,
                     refund_dt: "refund_dt" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 分公司机构代码
+                    pub org_no: String,
+                    /// 商户订单号
+                    pub mchnt_order_id: String,
+                    /// 审核记录上传时间
+                    pub upload_time: String,
+                    /// 退款金额
+                    pub refund_at: String,
+                    /// 退款日期
+                    pub refund_dt: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`, `refund_at`, `refund_dt`).
+                    /// A `PostRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`, `refund_at`, `refund_dt`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        org_no: impl Into<String>,
-                        mchnt_order_id: impl Into<String>,
-                        upload_time: impl Into<String>,
-                        refund_at: impl Into<String>,
-                        refund_dt: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            org_no,
+                            mchnt_order_id,
+                            upload_time,
+                            refund_at,
+                            refund_dt,
+                        } = required;
                         Self {
-                            org_no: org_no.into(),
-                            mchnt_order_id: mchnt_order_id.into(),
-                            upload_time: upload_time.into(),
-                            refund_at: refund_at.into(),
-                            refund_dt: refund_dt.into(),
+                            org_no,
+                            mchnt_order_id,
+                            upload_time,
+                            refund_at,
+                            refund_dt,
                         }
                     }
                 }
@@ -289,6 +309,8 @@ pub mod audit {
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
             pub type PostRequest = crate::v3::gov::models::OrgNoSubMchntCdRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::gov::models::OrgNoSubMchntCdRequestRequired;
             /// 发票信息
             pub type PostRequestInvoiceInfo = crate::v3::gov::models::InvoiceInfo;
             /// 物流信息
@@ -319,6 +341,8 @@ pub mod audit {
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
             pub type PostRequest = crate::v3::gov::models::OrgNoSubMchntCdRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::gov::models::OrgNoSubMchntCdRequestRequired;
             /// 发票信息
             pub type PostRequestInvoiceInfo = crate::v3::gov::models::InvoiceInfo;
             /// 物流信息
@@ -362,6 +386,7 @@ pub mod companies {
         }
         /// The request of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 使用的资格的地区编码
             ///
@@ -376,21 +401,31 @@ pub mod companies {
             qualification_region_code: "qualification_region_code" required,
             license_number: "license_number" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// 统一社会信息代码
+            ///
+            /// Example: `91110108397173806M`
+            pub license_number: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`qualification_region_code`, `license_number`).
+            /// A `PostRequest` of its required fields (`qualification_region_code`, `license_number`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                qualification_region_code: i64,
-                license_number: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { qualification_region_code, license_number } = required;
                 Self {
                     qualification_region_code,
-                    license_number: license_number.into(),
+                    license_number,
                 }
             }
         }
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 企业名称
             ///
@@ -453,6 +488,7 @@ pub mod goods {
         }
         /// The request of `POST /v3/gov/subsidy/goods/upload` (商品信息上传).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 消费品类ID
             ///
@@ -551,35 +587,112 @@ pub mod goods {
             product_model: "product_model" optional,
             bar_code: "bar_code" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 消费品类ID
+            ///
+            /// Example: `1`
+            ///
+            /// - `1`: 电视机
+            ///
+            /// - `2`: 电冰箱
+            ///
+            /// - `3`: 洗衣机
+            ///
+            /// - `4`: 空调
+            ///
+            /// - `5`: 电脑
+            ///
+            /// - `6`: 热水器
+            ///
+            /// - `7`: 吸油烟机
+            ///
+            /// - `8`: 家用灶具
+            ///
+            /// - `9`: 空调2
+            ///
+            /// - `10`: 空调3
+            ///
+            /// - `11`: 微波炉
+            ///
+            /// - `12`: 净水器
+            ///
+            /// - `13`: 洗碗机
+            ///
+            /// - `14`: 电饭煲
+            ///
+            /// - `15`: 手机
+            ///
+            /// - `16`: 平板
+            ///
+            /// - `17`: 智能手表手环
+            pub appliance_id: i64,
+            /// 商品名称
+            ///
+            /// Example: `测试商品`
+            pub product_name: String,
+            /// 家电品牌
+            ///
+            /// Example: `海尔`
+            pub brand: String,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// 销售企业名称
+            ///
+            /// Example: `联想（北京）信息技术有限公司`
+            pub seller_name: String,
+            /// 统一社会信息代码
+            ///
+            /// Example: `91110108397173806M`
+            pub license_number: String,
+            /// 基准价格
+            ///
+            /// Example: `10000`
+            pub base_price: i64,
+            /// 近1个月平均交易价，单位：分
+            ///
+            /// Example: `10000`
+            pub average_trading_price: i64,
+            /// 产品类型
+            ///
+            /// Example: `COMMON_PRODUCT`
+            pub product_type: PostRequestProductType,
+            /// 商品条码
+            ///
+            /// Example: `6901010101098`
+            pub bar_code: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appliance_id`, `product_name`, `brand`, `qualification_region_code`, `seller_name`, `license_number`, `base_price`, `average_trading_price`, `product_type`, `bar_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { energy_grade: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appliance_id`, `product_name`, `brand`, `qualification_region_code`, `seller_name`, `license_number`, `base_price`, `average_trading_price`, `product_type`, `bar_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.energy_grade = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appliance_id: i64,
-                product_name: impl Into<String>,
-                brand: impl Into<String>,
-                qualification_region_code: i64,
-                seller_name: impl Into<String>,
-                license_number: impl Into<String>,
-                base_price: i64,
-                average_trading_price: i64,
-                product_type: PostRequestProductType,
-                bar_code: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appliance_id,
+                    product_name,
+                    brand,
+                    qualification_region_code,
+                    seller_name,
+                    license_number,
+                    base_price,
+                    average_trading_price,
+                    product_type,
+                    bar_code,
+                } = required;
                 Self {
                     appliance_id,
-                    product_name: product_name.into(),
+                    product_name,
                     energy_grade: None,
-                    brand: brand.into(),
+                    brand,
                     qualification_region_code,
-                    seller_name: seller_name.into(),
-                    license_number: license_number.into(),
+                    seller_name,
+                    license_number,
                     base_price,
                     average_trading_price,
                     product_type,
                     product_model: None,
-                    bar_code: bar_code.into(),
+                    bar_code,
                 }
             }
         }
@@ -628,6 +741,7 @@ pub mod n_qualifications {
         }
         /// The request of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 自然人姓名
             ///
@@ -837,69 +951,168 @@ pub mod n_qualifications {
             invoice_code: "invoice_code" optional,
             refund_id: "refund_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 自然人姓名
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+            pub real_name: String,
+            /// 自然人证件号
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+            pub id_card_number: String,
+            /// 手机号
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+            pub phone_number: String,
+            /// 商户支付订单号
+            ///
+            /// Example: `vmall_250120131959_993_4494`
+            pub out_trade_no: String,
+            /// 收货地区编码
+            ///
+            /// Example: `110101`
+            pub receive_region_code: String,
+            /// 家电品牌
+            ///
+            /// Example: `海尔`
+            pub brand: String,
+            /// 收货地址
+            ///
+            /// Example: `深圳市南山区`
+            pub address: String,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// 销售企业名称
+            ///
+            /// Example: `联想（北京）信息技术有限公司`
+            pub seller_name: String,
+            /// 统一社会信息代码
+            ///
+            /// Example: `91110108397173806M`
+            pub license_number: String,
+            /// 发票号
+            ///
+            /// Example: `031001900204`
+            pub invoice_num: String,
+            /// 产品类型
+            ///
+            /// Example: `COMMON_PRODUCT`
+            pub product_type: PostRequestProductType,
+            /// 订单金额
+            ///
+            /// Example: `10000`
+            pub order_amount: i64,
+            /// 优惠金额，单位为分，**注意:只传国补相关优惠，其他非国补的优惠不可叠加在这里**
+            ///
+            /// Example: `2000`
+            pub discount_amount: i64,
+            /// 线上平台订单编号
+            ///
+            /// Example: `123456789`
+            pub mch_order_id: String,
+            /// 开票日期
+            ///
+            /// Example: `2025-01-14T19:55:06+08:00`
+            pub invoice_time: String,
+            /// 购买方名称
+            ///
+            /// Example: `小弟弟`
+            pub purchaser_name: String,
+            /// 销售方式
+            ///
+            /// Example: `SALE_MODEL_OFFLINE`
+            pub sale_model: PostRequestSaleModel,
+            /// 证件类型
+            ///
+            /// Example: `ID_DOC_TYPE_ID_CARD`
+            pub identity_document_type: PostRequestIdentityDocumentType,
+            /// 发票开具地(地址编码）
+            ///
+            /// Example: `310100`
+            pub invoice_address_code: String,
+            /// 税务机关代码
+            ///
+            /// Example: `2525252`
+            pub tax_authority_code: String,
+            /// 交易完成或商品退回时间
+            ///
+            /// Example: `2025-01-14T19:55:06+08:00`
+            pub transaction_time: String,
+            /// 品类状态
+            ///
+            /// Example: `CATE_STATE_REDEEM`
+            pub cate_state: PostRequestCateState,
+            /// 品类编码
+            ///
+            /// Example: `JS06`
+            pub cate_code: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`real_name`, `id_card_number`, `phone_number`, `out_trade_no`, `receive_region_code`, `brand`, `address`, `qualification_region_code`, `seller_name`, `license_number`, `invoice_num`, `product_type`, `order_amount`, `discount_amount`, `mch_order_id`, `invoice_time`, `purchaser_name`, `sale_model`, `identity_document_type`, `invoice_address_code`, `tax_authority_code`, `transaction_time`, `cate_state`, `cate_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appliance_id: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `out_trade_no`, `receive_region_code`, `brand`, `address`, `qualification_region_code`, `seller_name`, `license_number`, `invoice_num`, `product_type`, `order_amount`, `discount_amount`, `mch_order_id`, `invoice_time`, `purchaser_name`, `sale_model`, `identity_document_type`, `invoice_address_code`, `tax_authority_code`, `transaction_time`, `cate_state`, `cate_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appliance_id = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                real_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-                phone_number: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                receive_region_code: impl Into<String>,
-                brand: impl Into<String>,
-                address: impl Into<String>,
-                qualification_region_code: i64,
-                seller_name: impl Into<String>,
-                license_number: impl Into<String>,
-                invoice_num: impl Into<String>,
-                product_type: PostRequestProductType,
-                order_amount: i64,
-                discount_amount: i64,
-                mch_order_id: impl Into<String>,
-                invoice_time: impl Into<String>,
-                purchaser_name: impl Into<String>,
-                sale_model: PostRequestSaleModel,
-                identity_document_type: PostRequestIdentityDocumentType,
-                invoice_address_code: impl Into<String>,
-                tax_authority_code: impl Into<String>,
-                transaction_time: impl Into<String>,
-                cate_state: PostRequestCateState,
-                cate_code: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    real_name,
+                    id_card_number,
+                    phone_number,
+                    out_trade_no,
+                    receive_region_code,
+                    brand,
+                    address,
+                    qualification_region_code,
+                    seller_name,
+                    license_number,
+                    invoice_num,
+                    product_type,
+                    order_amount,
+                    discount_amount,
+                    mch_order_id,
+                    invoice_time,
+                    purchaser_name,
+                    sale_model,
+                    identity_document_type,
+                    invoice_address_code,
+                    tax_authority_code,
+                    transaction_time,
+                    cate_state,
+                    cate_code,
+                } = required;
                 Self {
-                    real_name: real_name.into(),
-                    id_card_number: id_card_number.into(),
-                    phone_number: phone_number.into(),
+                    real_name,
+                    id_card_number,
+                    phone_number,
                     appliance_id: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     sub_mchid: None,
                     energy_grade: None,
-                    receive_region_code: receive_region_code.into(),
-                    brand: brand.into(),
-                    address: address.into(),
+                    receive_region_code,
+                    brand,
+                    address,
                     qualification_region_code,
-                    seller_name: seller_name.into(),
-                    license_number: license_number.into(),
+                    seller_name,
+                    license_number,
                     logistics_num: None,
                     delivery_time: None,
-                    invoice_num: invoice_num.into(),
+                    invoice_num,
                     product_type,
                     pc_type: None,
                     order_amount,
                     discount_amount,
-                    mch_order_id: mch_order_id.into(),
-                    invoice_time: invoice_time.into(),
-                    purchaser_name: purchaser_name.into(),
+                    mch_order_id,
+                    invoice_time,
+                    purchaser_name,
                     sale_model,
                     identity_document_type,
-                    invoice_address_code: invoice_address_code.into(),
-                    tax_authority_code: tax_authority_code.into(),
-                    transaction_time: transaction_time.into(),
+                    invoice_address_code,
+                    tax_authority_code,
+                    transaction_time,
                     cate_state,
                     longitude: None,
                     latitude: None,
-                    cate_code: cate_code.into(),
+                    cate_code,
                     coupon_code: None,
                     invoice_code: None,
                     refund_id: None,
@@ -955,6 +1168,7 @@ pub mod qualification {
     }
     /// The request of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 自然人姓名
         ///
@@ -1033,10 +1247,56 @@ pub mod qualification {
         qualification_region_code: query "qualification_region_code" required,
         identity_document_type: query "identity_document_type" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 消费品类ID
+        ///
+        /// Query parameter `appliance_id`. Example: `1`
+        ///
+        /// - `1`: 电视机
+        ///
+        /// - `2`: 电冰箱
+        ///
+        /// - `3`: 洗衣机
+        ///
+        /// - `4`: 空调
+        ///
+        /// - `5`: 电脑
+        ///
+        /// - `6`: 热水器
+        ///
+        /// - `7`: 吸油烟机
+        ///
+        /// - `8`: 家用灶具
+        ///
+        /// - `9`: 空调2
+        ///
+        /// - `10`: 空调3
+        ///
+        /// - `11`: 微波炉
+        ///
+        /// - `12`: 净水器
+        ///
+        /// - `13`: 洗碗机
+        ///
+        /// - `14`: 电饭煲
+        ///
+        /// - `15`: 手机
+        ///
+        /// - `16`: 平板
+        ///
+        /// - `17`: 智能手表手环
+        pub appliance_id: i64,
+        /// 使用的资格的地区编码
+        ///
+        /// Query parameter `qualification_region_code`. Example: `310100`
+        pub qualification_region_code: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`appliance_id`, `qualification_region_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { real_name: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`appliance_id`, `qualification_region_code`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_name = Some(…))`.
         #[inline]
-        pub fn new(appliance_id: i64, qualification_region_code: i64) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { appliance_id, qualification_region_code } = required;
             Self {
                 real_name: None,
                 id_card_number: None,
@@ -1053,6 +1313,7 @@ pub mod qualification {
     pub type GetRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 资格的状态
         ///
@@ -1133,6 +1394,7 @@ pub mod qualifications {
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 自然人姓名
                 ///
@@ -1206,21 +1468,83 @@ pub mod qualifications {
                 out_request_no: "out_request_no" optional,
                 identity_document_type: "identity_document_type" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 自然人姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                pub real_name: String,
+                /// 自然人证件号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub id_card_number: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                pub phone_number: String,
+                /// 消费品类ID
+                ///
+                /// Example: `1`
+                ///
+                /// - `1`: 电视机
+                ///
+                /// - `2`: 电冰箱
+                ///
+                /// - `3`: 洗衣机
+                ///
+                /// - `4`: 空调
+                ///
+                /// - `5`: 电脑
+                ///
+                /// - `6`: 热水器
+                ///
+                /// - `7`: 吸油烟机
+                ///
+                /// - `8`: 家用灶具
+                ///
+                /// - `9`: 空调2
+                ///
+                /// - `10`: 空调3
+                ///
+                /// - `11`: 微波炉
+                ///
+                /// - `12`: 净水器
+                ///
+                /// - `13`: 洗碗机
+                ///
+                /// - `14`: 电饭煲
+                ///
+                /// - `15`: 手机
+                ///
+                /// - `16`: 平板
+                ///
+                /// - `17`: 智能手表手环
+                pub appliance_id: i64,
+                /// 使用的资格的地区编码
+                ///
+                /// Example: `310100`
+                pub qualification_region_code: i64,
+                /// 证件类型
+                ///
+                /// Example: `ID_DOC_TYPE_ID_CARD`
+                pub identity_document_type: PostRequestIdentityDocumentType,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`real_name`, `id_card_number`, `phone_number`, `appliance_id`, `qualification_region_code`, `identity_document_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_request_no: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `appliance_id`, `qualification_region_code`, `identity_document_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
                 #[inline]
-                pub fn new(
-                    real_name: impl Into<String>,
-                    id_card_number: impl Into<String>,
-                    phone_number: impl Into<String>,
-                    appliance_id: i64,
-                    qualification_region_code: i64,
-                    identity_document_type: PostRequestIdentityDocumentType,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        real_name,
+                        id_card_number,
+                        phone_number,
+                        appliance_id,
+                        qualification_region_code,
+                        identity_document_type,
+                    } = required;
                     Self {
-                        real_name: real_name.into(),
-                        id_card_number: id_card_number.into(),
-                        phone_number: phone_number.into(),
+                        real_name,
+                        id_card_number,
+                        phone_number,
                         appliance_id,
                         qualification_region_code,
                         out_request_no: None,
@@ -1259,6 +1583,7 @@ pub mod qualifications {
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 自然人姓名
                 ///
@@ -1333,27 +1658,55 @@ pub mod qualifications {
                 longitude: "longitude" required,
                 latitude: "latitude" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 自然人姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                pub real_name: String,
+                /// 自然人证件号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub id_card_number: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                pub phone_number: String,
+                /// 使用的资格的地区编码
+                ///
+                /// Example: `310100`
+                pub qualification_region_code: i64,
+                /// 证件类型
+                ///
+                /// Example: `ID_DOC_TYPE_ID_CARD`
+                pub identity_document_type: PostRequestIdentityDocumentType,
+                /// 经度
+                pub longitude: String,
+                /// 纬度
+                pub latitude: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`, `longitude`, `latitude`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appliance_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`, `longitude`, `latitude`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appliance_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    real_name: impl Into<String>,
-                    id_card_number: impl Into<String>,
-                    phone_number: impl Into<String>,
-                    qualification_region_code: i64,
-                    identity_document_type: PostRequestIdentityDocumentType,
-                    longitude: impl Into<String>,
-                    latitude: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        real_name,
+                        id_card_number,
+                        phone_number,
+                        qualification_region_code,
+                        identity_document_type,
+                        longitude,
+                        latitude,
+                    } = required;
                     Self {
-                        real_name: real_name.into(),
-                        id_card_number: id_card_number.into(),
-                        phone_number: phone_number.into(),
+                        real_name,
+                        id_card_number,
+                        phone_number,
                         appliance_id: None,
                         qualification_region_code,
                         identity_document_type,
-                        longitude: longitude.into(),
-                        latitude: latitude.into(),
+                        longitude,
+                        latitude,
                     }
                 }
             }
@@ -1388,10 +1741,13 @@ pub mod qualifications {
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
             pub type PostRequest = crate::v3::gov::models::RealNameRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::gov::models::RealNameRequestRequired;
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 资格状态数组
                 pub qualification_list: Option<Vec<PostResponseQualificationList>>,
@@ -1401,6 +1757,7 @@ pub mod qualifications {
             });
             /// PostResponseQualificationList
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponseQualificationList {
                 /// 消费品类ID
                 ///
@@ -1520,10 +1877,13 @@ pub mod qualifications {
         }
         /// The request of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
         pub type PostRequest = crate::v3::gov::models::RealNameRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::gov::models::RealNameRequestRequired;
         /// 证件类型
         pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
         /// The response of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 资格状态数组
             pub qualification_list: Option<Vec<PostResponseQualificationList>>,
@@ -1533,6 +1893,7 @@ pub mod qualifications {
         });
         /// PostResponseQualificationList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseQualificationList {
             /// 消费品类ID
             ///
@@ -1627,6 +1988,7 @@ pub mod qualifications {
         }
         /// The request of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 自然人姓名
             ///
@@ -1855,76 +2217,179 @@ pub mod qualifications {
             cate_state: "cate_state" required,
             mch_name: "mch_name" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户支付订单号
+            ///
+            /// Example: `vmall_250120131959_993_4494`
+            pub out_trade_no: String,
+            /// 收货地区编码
+            ///
+            /// Example: `110101`
+            pub receive_region_code: String,
+            /// 家电品牌
+            ///
+            /// Example: `海尔`
+            pub brand: String,
+            /// 收货地址
+            ///
+            /// Example: `深圳市南山区`
+            pub address: String,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// S/N码
+            ///
+            /// Example: `fallervuh`
+            pub sn_code: String,
+            /// 销售企业名称
+            ///
+            /// Example: `联想（北京）信息技术有限公司`
+            pub seller_name: String,
+            /// 统一社会信息代码
+            ///
+            /// Example: `91110108397173806M`
+            pub license_number: String,
+            /// 商品条码
+            ///
+            /// Example: `例值：6901010101098`
+            pub barcode: String,
+            /// 商品名称
+            ///
+            /// Example: `联想YOGA AIR 15`
+            pub item_name: String,
+            /// 规格型号
+            ///
+            /// Example: `YOGA Air 15s ILL9`
+            pub spec_model: String,
+            /// 发票号
+            ///
+            /// Example: `031001900204`
+            pub invoice_num: String,
+            /// 产品类型
+            ///
+            /// Example: `COMMON_PRODUCT`
+            pub product_type: PostRequestProductType,
+            /// 订单金额
+            ///
+            /// Example: `10000`
+            pub order_amount: i64,
+            /// 优惠金额，单位为分，**注意:只传国补相关优惠，其他非国补的优惠不可叠加在这里**
+            ///
+            /// Example: `2000`
+            pub discount_amount: i64,
+            /// 线上平台订单编号
+            ///
+            /// Example: `123456789`
+            pub mch_order_id: String,
+            /// 开票日期
+            ///
+            /// Example: `2025-01-14T19:55:06+08:00`
+            pub invoice_time: String,
+            /// 购买方名称
+            ///
+            /// Example: `小弟弟`
+            pub purchaser_name: String,
+            /// 销售方式
+            ///
+            /// Example: `SALE_MODEL_OFFLINE`
+            pub sale_model: PostRequestSaleModel,
+            /// 证件类型
+            ///
+            /// Example: `ID_DOC_TYPE_ID_CARD`
+            pub identity_document_type: PostRequestIdentityDocumentType,
+            /// 发票开具地(地址编码）
+            ///
+            /// Example: `310100`
+            pub invoice_address_code: String,
+            /// 税务机关代码
+            ///
+            /// Example: `2525252`
+            pub tax_authority_code: String,
+            /// 交易完成或商品退回时间
+            ///
+            /// Example: `2025-01-14T19:55:06+08:00`
+            pub transaction_time: String,
+            /// 品类状态
+            ///
+            /// Example: `CATE_STATE_REDEEM`
+            pub cate_state: PostRequestCateState,
+            /// 销售主体，开票主体，商户名称
+            ///
+            /// Example: `江苏京东信息技术有限公司`
+            pub mch_name: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_trade_no`, `receive_region_code`, `brand`, `address`, `qualification_region_code`, `sn_code`, `seller_name`, `license_number`, `barcode`, `item_name`, `spec_model`, `invoice_num`, `product_type`, `order_amount`, `discount_amount`, `mch_order_id`, `invoice_time`, `purchaser_name`, `sale_model`, `identity_document_type`, `invoice_address_code`, `tax_authority_code`, `transaction_time`, `cate_state`, `mch_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { real_name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_trade_no`, `receive_region_code`, `brand`, `address`, `qualification_region_code`, `sn_code`, `seller_name`, `license_number`, `barcode`, `item_name`, `spec_model`, `invoice_num`, `product_type`, `order_amount`, `discount_amount`, `mch_order_id`, `invoice_time`, `purchaser_name`, `sale_model`, `identity_document_type`, `invoice_address_code`, `tax_authority_code`, `transaction_time`, `cate_state`, `mch_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_name = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_trade_no: impl Into<String>,
-                receive_region_code: impl Into<String>,
-                brand: impl Into<String>,
-                address: impl Into<String>,
-                qualification_region_code: i64,
-                sn_code: impl Into<String>,
-                seller_name: impl Into<String>,
-                license_number: impl Into<String>,
-                barcode: impl Into<String>,
-                item_name: impl Into<String>,
-                spec_model: impl Into<String>,
-                invoice_num: impl Into<String>,
-                product_type: PostRequestProductType,
-                order_amount: i64,
-                discount_amount: i64,
-                mch_order_id: impl Into<String>,
-                invoice_time: impl Into<String>,
-                purchaser_name: impl Into<String>,
-                sale_model: PostRequestSaleModel,
-                identity_document_type: PostRequestIdentityDocumentType,
-                invoice_address_code: impl Into<String>,
-                tax_authority_code: impl Into<String>,
-                transaction_time: impl Into<String>,
-                cate_state: PostRequestCateState,
-                mch_name: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_trade_no,
+                    receive_region_code,
+                    brand,
+                    address,
+                    qualification_region_code,
+                    sn_code,
+                    seller_name,
+                    license_number,
+                    barcode,
+                    item_name,
+                    spec_model,
+                    invoice_num,
+                    product_type,
+                    order_amount,
+                    discount_amount,
+                    mch_order_id,
+                    invoice_time,
+                    purchaser_name,
+                    sale_model,
+                    identity_document_type,
+                    invoice_address_code,
+                    tax_authority_code,
+                    transaction_time,
+                    cate_state,
+                    mch_name,
+                } = required;
                 Self {
                     real_name: None,
                     id_card_number: None,
                     phone_number: None,
                     appliance_id: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     sub_mch_id: None,
                     energy_grade: None,
-                    receive_region_code: receive_region_code.into(),
-                    brand: brand.into(),
-                    address: address.into(),
+                    receive_region_code,
+                    brand,
+                    address,
                     qualification_region_code,
-                    sn_code: sn_code.into(),
-                    seller_name: seller_name.into(),
-                    license_number: license_number.into(),
-                    barcode: barcode.into(),
-                    item_name: item_name.into(),
-                    spec_model: spec_model.into(),
+                    sn_code,
+                    seller_name,
+                    license_number,
+                    barcode,
+                    item_name,
+                    spec_model,
                     logistics_num: None,
                     delivery_time: None,
-                    invoice_num: invoice_num.into(),
+                    invoice_num,
                     product_type,
                     pc_type: None,
                     order_amount,
                     discount_amount,
                     imei1: None,
                     imei2: None,
-                    mch_order_id: mch_order_id.into(),
+                    mch_order_id,
                     refund_id: None,
-                    invoice_time: invoice_time.into(),
-                    purchaser_name: purchaser_name.into(),
+                    invoice_time,
+                    purchaser_name,
                     sale_model,
                     identity_document_type,
-                    invoice_address_code: invoice_address_code.into(),
+                    invoice_address_code,
                     invoice_code: None,
-                    tax_authority_code: tax_authority_code.into(),
-                    transaction_time: transaction_time.into(),
+                    tax_authority_code,
+                    transaction_time,
                     cate_state,
-                    mch_name: mch_name.into(),
+                    mch_name,
                 }
             }
         }
@@ -1988,6 +2453,7 @@ pub mod sncode {
         }
         /// The request of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 消费品类ID
             ///
@@ -2084,30 +2550,101 @@ pub mod sncode {
             imei1: "imei1" optional,
             imei2: "imei2" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 消费品类ID
+            ///
+            /// Example: `1`
+            ///
+            /// - `1`: 电视机
+            ///
+            /// - `2`: 电冰箱
+            ///
+            /// - `3`: 洗衣机
+            ///
+            /// - `4`: 空调
+            ///
+            /// - `5`: 电脑
+            ///
+            /// - `6`: 热水器
+            ///
+            /// - `7`: 吸油烟机
+            ///
+            /// - `8`: 家用灶具
+            ///
+            /// - `9`: 空调2
+            ///
+            /// - `10`: 空调3
+            ///
+            /// - `11`: 微波炉
+            ///
+            /// - `12`: 净水器
+            ///
+            /// - `13`: 洗碗机
+            ///
+            /// - `14`: 电饭煲
+            ///
+            /// - `15`: 手机
+            ///
+            /// - `16`: 平板
+            ///
+            /// - `17`: 智能手表手环
+            pub appliance_id: i64,
+            /// 商户支付订单号
+            ///
+            /// Example: `vmall_250120131959_993_4494`
+            pub out_trade_no: String,
+            /// 家电品牌
+            ///
+            /// Example: `海尔`
+            pub brand: String,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// S/N码
+            ///
+            /// Example: `fallervuh`
+            pub sn_code: String,
+            /// 厂商信息
+            pub manufacturer_info: String,
+            /// 商品条码
+            ///
+            /// Example: `6901010101098`
+            pub barcode: String,
+            /// 规格型号
+            ///
+            /// Example: `YOGA Air 15s ILL9`
+            pub spec_model: String,
+            /// 产品类型
+            ///
+            /// Example: `COMMON_PRODUCT`
+            pub product_type: PostRequestProductType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appliance_id`, `out_trade_no`, `brand`, `qualification_region_code`, `sn_code`, `manufacturer_info`, `barcode`, `spec_model`, `product_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sale_time: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appliance_id`, `out_trade_no`, `brand`, `qualification_region_code`, `sn_code`, `manufacturer_info`, `barcode`, `spec_model`, `product_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sale_time = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appliance_id: i64,
-                out_trade_no: impl Into<String>,
-                brand: impl Into<String>,
-                qualification_region_code: i64,
-                sn_code: impl Into<String>,
-                manufacturer_info: impl Into<String>,
-                barcode: impl Into<String>,
-                spec_model: impl Into<String>,
-                product_type: PostRequestProductType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appliance_id,
+                    out_trade_no,
+                    brand,
+                    qualification_region_code,
+                    sn_code,
+                    manufacturer_info,
+                    barcode,
+                    spec_model,
+                    product_type,
+                } = required;
                 Self {
                     appliance_id,
-                    out_trade_no: out_trade_no.into(),
-                    brand: brand.into(),
+                    out_trade_no,
+                    brand,
                     qualification_region_code,
-                    sn_code: sn_code.into(),
-                    manufacturer_info: manufacturer_info.into(),
-                    barcode: barcode.into(),
-                    spec_model: spec_model.into(),
+                    sn_code,
+                    manufacturer_info,
+                    barcode,
+                    spec_model,
                     product_type,
                     sale_time: None,
                     imei1: None,
@@ -2143,6 +2680,7 @@ pub mod sncode {
         }
         /// The request of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// S/N码集合
             pub sn_code_list: Vec<String>,
@@ -2155,13 +2693,20 @@ pub mod sncode {
             sn_code_list: "sn_code_list" required,
             qualification_region_code: "qualification_region_code" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// S/N码集合
+            pub sn_code_list: Vec<String>,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sn_code_list`, `qualification_region_code`).
+            /// A `PostRequest` of its required fields (`sn_code_list`, `qualification_region_code`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sn_code_list: Vec<String>,
-                qualification_region_code: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sn_code_list, qualification_region_code } = required;
                 Self {
                     sn_code_list,
                     qualification_region_code,
@@ -2170,6 +2715,7 @@ pub mod sncode {
         }
         /// The response of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// sn码状态数组
             pub goods_sn_list: Option<Vec<PostResponseGoodsSnList>>,
@@ -2179,6 +2725,7 @@ pub mod sncode {
         });
         /// PostResponseGoodsSnList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseGoodsSnList {
             /// S/N码
             ///
@@ -2259,6 +2806,7 @@ pub mod sncode {
         }
         /// The request of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 消费品类ID
             ///
@@ -2327,23 +2875,85 @@ pub mod sncode {
             barcode: "barcode" required,
             product_type: "product_type" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 消费品类ID
+            ///
+            /// Example: `1`
+            ///
+            /// - `1`: 电视机
+            ///
+            /// - `2`: 电冰箱
+            ///
+            /// - `3`: 洗衣机
+            ///
+            /// - `4`: 空调
+            ///
+            /// - `5`: 电脑
+            ///
+            /// - `6`: 热水器
+            ///
+            /// - `7`: 吸油烟机
+            ///
+            /// - `8`: 家用灶具
+            ///
+            /// - `9`: 空调2
+            ///
+            /// - `10`: 空调3
+            ///
+            /// - `11`: 微波炉
+            ///
+            /// - `12`: 净水器
+            ///
+            /// - `13`: 洗碗机
+            ///
+            /// - `14`: 电饭煲
+            ///
+            /// - `15`: 手机
+            ///
+            /// - `16`: 平板
+            ///
+            /// - `17`: 智能手表手环
+            pub appliance_id: i64,
+            /// 商户支付订单号
+            ///
+            /// Example: `vmall_250120131959_993_4494`
+            pub out_trade_no: String,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// S/N码
+            ///
+            /// Example: `fallervuh`
+            pub sn_code: String,
+            /// 商品条码
+            ///
+            /// Example: `6901010101098`
+            pub barcode: String,
+            /// 产品类型
+            ///
+            /// Example: `COMMON_PRODUCT`
+            pub product_type: PostRequestProductType,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appliance_id`, `out_trade_no`, `qualification_region_code`, `sn_code`, `barcode`, `product_type`).
+            /// A `PostRequest` of its required fields (`appliance_id`, `out_trade_no`, `qualification_region_code`, `sn_code`, `barcode`, `product_type`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appliance_id: i64,
-                out_trade_no: impl Into<String>,
-                qualification_region_code: i64,
-                sn_code: impl Into<String>,
-                barcode: impl Into<String>,
-                product_type: PostRequestProductType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appliance_id,
+                    out_trade_no,
+                    qualification_region_code,
+                    sn_code,
+                    barcode,
+                    product_type,
+                } = required;
                 Self {
                     appliance_id,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     qualification_region_code,
-                    sn_code: sn_code.into(),
-                    barcode: barcode.into(),
+                    sn_code,
+                    barcode,
                     product_type,
                 }
             }
@@ -2398,6 +3008,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 使用的资格的地区编码
             ///
@@ -2410,13 +3021,23 @@ pub mod transactions {
             qualification_region_code: "qualification_region_code" required,
             order_number_list: "order_number_list" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// 商户订单号数组
+            pub order_number_list: Vec<String>,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`qualification_region_code`, `order_number_list`).
+            /// A `PostRequest` of its required fields (`qualification_region_code`, `order_number_list`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                qualification_region_code: i64,
-                order_number_list: Vec<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    qualification_region_code,
+                    order_number_list,
+                } = required;
                 Self {
                     qualification_region_code,
                     order_number_list,
@@ -2425,6 +3046,7 @@ pub mod transactions {
         }
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 响应码
             ///
@@ -2444,6 +3066,7 @@ pub mod transactions {
         });
         /// PostResponseShopOrderList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseShopOrderList {
             /// 单号
             pub shop_order_number: Option<String>,
@@ -2498,6 +3121,7 @@ pub mod transactions {
             }
             /// The request of `POST /v3/gov/subsidy/transactions/summary/query-day` (查询单日交易汇总).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 使用的资格的地区编码
                 ///
@@ -2561,17 +3185,33 @@ pub mod transactions {
                 appliance_id: "appliance_id" optional,
                 cate_state: "cate_state" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 使用的资格的地区编码
+                ///
+                /// Example: `310100`
+                pub qualification_region_code: i64,
+                /// 查询的日期
+                ///
+                /// Example: `2025-01-14`
+                pub query_date: String,
+                /// 查询的订单类别
+                ///
+                /// Example: `ORDER_TYPE_TRANSACTION`
+                pub query_type: PostRequestQueryType,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`qualification_region_code`, `query_date`, `query_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appliance_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`qualification_region_code`, `query_date`, `query_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appliance_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    qualification_region_code: i64,
-                    query_date: impl Into<String>,
-                    query_type: PostRequestQueryType,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        qualification_region_code,
+                        query_date,
+                        query_type,
+                    } = required;
                     Self {
                         qualification_region_code,
-                        query_date: query_date.into(),
+                        query_date,
                         query_type,
                         appliance_id: None,
                         cate_state: None,
@@ -2605,6 +3245,7 @@ pub mod transactions {
             });
             /// The response of `POST /v3/gov/subsidy/transactions/summary/query-day` (查询单日交易汇总).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -2662,6 +3303,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 自然人姓名
             ///
@@ -2810,44 +3452,99 @@ pub mod transactions {
             identity_document_type: "identity_document_type" required,
             sub_mchid: "sub_mchid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户支付订单号
+            ///
+            /// Example: `vmall_250120131959_993_4494`
+            pub out_trade_no: String,
+            /// 收货地区编码
+            ///
+            /// Example: `110101`
+            pub receive_region_code: String,
+            /// 家电品牌
+            ///
+            /// Example: `海尔`
+            pub brand: String,
+            /// 使用的资格的地区编码
+            ///
+            /// Example: `310100`
+            pub qualification_region_code: i64,
+            /// 销售企业名称
+            ///
+            /// Example: `联想（北京）信息技术有限公司`
+            pub seller_name: String,
+            /// 统一社会信息代码
+            ///
+            /// Example: `91110108397173806M`
+            pub license_number: String,
+            /// 订单金额
+            ///
+            /// Example: `10000`
+            pub order_amount: i64,
+            /// 优惠金额，单位为分，**注意:只传国补相关优惠，其他非国补的优惠不可叠加在这里**
+            ///
+            /// Example: `2000`
+            pub discount_amount: i64,
+            /// 交易完成或商品退回时间
+            ///
+            /// Example: `2025-01-14T19:55:06+08:00`
+            pub transaction_time: String,
+            /// 线上平台订单编号
+            ///
+            /// Example: `123456789`
+            pub mch_order_id: String,
+            /// 销售主体，开票主体，商户名称
+            ///
+            /// Example: `江苏京东信息技术有限公司`
+            pub mch_name: String,
+            /// 品类状态
+            ///
+            /// Example: `CATE_STATE_REDEEM`
+            pub cate_state: PostRequestCateState,
+            /// 证件类型
+            ///
+            /// Example: `ID_DOC_TYPE_ID_CARD`
+            pub identity_document_type: PostRequestIdentityDocumentType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_trade_no`, `receive_region_code`, `brand`, `qualification_region_code`, `seller_name`, `license_number`, `order_amount`, `discount_amount`, `transaction_time`, `mch_order_id`, `mch_name`, `cate_state`, `identity_document_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { real_name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_trade_no`, `receive_region_code`, `brand`, `qualification_region_code`, `seller_name`, `license_number`, `order_amount`, `discount_amount`, `transaction_time`, `mch_order_id`, `mch_name`, `cate_state`, `identity_document_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_name = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_trade_no: impl Into<String>,
-                receive_region_code: impl Into<String>,
-                brand: impl Into<String>,
-                qualification_region_code: i64,
-                seller_name: impl Into<String>,
-                license_number: impl Into<String>,
-                order_amount: i64,
-                discount_amount: i64,
-                transaction_time: impl Into<String>,
-                mch_order_id: impl Into<String>,
-                mch_name: impl Into<String>,
-                cate_state: PostRequestCateState,
-                identity_document_type: PostRequestIdentityDocumentType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_trade_no,
+                    receive_region_code,
+                    brand,
+                    qualification_region_code,
+                    seller_name,
+                    license_number,
+                    order_amount,
+                    discount_amount,
+                    transaction_time,
+                    mch_order_id,
+                    mch_name,
+                    cate_state,
+                    identity_document_type,
+                } = required;
                 Self {
                     real_name: None,
                     id_card_number: None,
                     phone_number: None,
                     appliance_id: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     energy_grade: None,
-                    receive_region_code: receive_region_code.into(),
-                    brand: brand.into(),
+                    receive_region_code,
+                    brand,
                     address: None,
                     qualification_region_code,
-                    seller_name: seller_name.into(),
-                    license_number: license_number.into(),
+                    seller_name,
+                    license_number,
                     order_amount,
                     discount_amount,
-                    transaction_time: transaction_time.into(),
-                    mch_order_id: mch_order_id.into(),
+                    transaction_time,
+                    mch_order_id,
                     refund_id: None,
-                    mch_name: mch_name.into(),
+                    mch_name,
                     sale_model: None,
                     cate_state,
                     identity_document_type,
@@ -2952,6 +3649,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -2976,24 +3674,42 @@ pub mod zhejiang {
                 auth_code: "auth_code" required,
                 req_ssn: "req_ssn" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 接入方请求流水号
+                pub sp_serial_no: String,
+                /// 冻结流水号
+                pub cred_frozen_no: String,
+                /// 交易日期
+                pub trans_date: String,
+                /// 交易时间
+                pub trans_time: String,
+                /// 品类凭证码
+                pub auth_code: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`).
+                /// A `PostRequest` of its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    sp_serial_no: impl Into<String>,
-                    cred_frozen_no: impl Into<String>,
-                    trans_date: impl Into<String>,
-                    trans_time: impl Into<String>,
-                    auth_code: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_serial_no,
+                        cred_frozen_no,
+                        trans_date,
+                        trans_time,
+                        auth_code,
+                        req_ssn,
+                    } = required;
                     Self {
-                        sp_serial_no: sp_serial_no.into(),
-                        cred_frozen_no: cred_frozen_no.into(),
-                        trans_date: trans_date.into(),
-                        trans_time: trans_time.into(),
-                        auth_code: auth_code.into(),
-                        req_ssn: req_ssn.into(),
+                        sp_serial_no,
+                        cred_frozen_no,
+                        trans_date,
+                        trans_time,
+                        auth_code,
+                        req_ssn,
                     }
                 }
             }
@@ -3023,6 +3739,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3094,22 +3811,40 @@ pub mod zhejiang {
                 county_code: "county_code" optional,
                 amount: "amount" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 接入方请求流水号
+                pub sp_serial_no: String,
+                /// 冻结流水号
+                pub cred_frozen_no: String,
+                /// 交易日期
+                pub trans_date: String,
+                /// 交易时间
+                pub trans_time: String,
+                /// 品类凭证码
+                pub auth_code: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { acq_org_order_no: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.acq_org_order_no = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_serial_no: impl Into<String>,
-                    cred_frozen_no: impl Into<String>,
-                    trans_date: impl Into<String>,
-                    trans_time: impl Into<String>,
-                    auth_code: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_serial_no,
+                        cred_frozen_no,
+                        trans_date,
+                        trans_time,
+                        auth_code,
+                        req_ssn,
+                    } = required;
                     Self {
-                        sp_serial_no: sp_serial_no.into(),
-                        cred_frozen_no: cred_frozen_no.into(),
-                        trans_date: trans_date.into(),
-                        trans_time: trans_time.into(),
+                        sp_serial_no,
+                        cred_frozen_no,
+                        trans_date,
+                        trans_time,
                         acq_org_order_no: None,
                         order_no: None,
                         subsidy_amt: None,
@@ -3120,8 +3855,8 @@ pub mod zhejiang {
                         brand: None,
                         uniscid: None,
                         barcode: None,
-                        auth_code: auth_code.into(),
-                        req_ssn: req_ssn.into(),
+                        auth_code,
+                        req_ssn,
                         bank_name: None,
                         bank_subsidy: None,
                         plat_subsidy: None,
@@ -3159,6 +3894,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/issue` (申请品类凭证码).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品类编码
                 ///
@@ -3204,28 +3940,60 @@ pub mod zhejiang {
                 cert_no: "cert_no" required,
                 req_ssn: "req_ssn" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 品类编码
+                ///
+                /// Example: `A01`
+                pub category_id: String,
+                /// 姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                pub name: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                pub mobile: String,
+                /// 区县编码
+                ///
+                /// Example: `330000`
+                pub add_code: String,
+                /// 证件类型
+                ///
+                /// Example: `1`
+                pub cert_type: PostRequestCertType,
+                /// 证件号码
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub cert_no: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`category_id`, `name`, `mobile`, `add_code`, `cert_type`, `cert_no`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`category_id`, `name`, `mobile`, `add_code`, `cert_type`, `cert_no`, `req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    category_id: impl Into<String>,
-                    name: impl Into<String>,
-                    mobile: impl Into<String>,
-                    add_code: impl Into<String>,
-                    cert_type: PostRequestCertType,
-                    cert_no: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        category_id,
+                        name,
+                        mobile,
+                        add_code,
+                        cert_type,
+                        cert_no,
+                        req_ssn,
+                    } = required;
                     Self {
-                        category_id: category_id.into(),
+                        category_id,
                         openid: None,
-                        name: name.into(),
-                        mobile: mobile.into(),
-                        add_code: add_code.into(),
+                        name,
+                        mobile,
+                        add_code,
                         custom_info: None,
                         cert_type,
-                        cert_no: cert_no.into(),
-                        req_ssn: req_ssn.into(),
+                        cert_no,
+                        req_ssn,
                     }
                 }
             }
@@ -3257,6 +4025,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3317,22 +4086,40 @@ pub mod zhejiang {
                 corp_name: "corp_name" optional,
                 brand: "brand" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 接入方请求流水号
+                pub sp_serial_no: String,
+                /// 冻结流水号
+                pub cred_frozen_no: String,
+                /// 交易日期
+                pub trans_date: String,
+                /// 交易时间
+                pub trans_time: String,
+                /// 品类凭证码
+                pub auth_code: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { order_no: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.order_no = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_serial_no: impl Into<String>,
-                    cred_frozen_no: impl Into<String>,
-                    trans_date: impl Into<String>,
-                    trans_time: impl Into<String>,
-                    auth_code: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_serial_no,
+                        cred_frozen_no,
+                        trans_date,
+                        trans_time,
+                        auth_code,
+                        req_ssn,
+                    } = required;
                     Self {
-                        sp_serial_no: sp_serial_no.into(),
-                        cred_frozen_no: cred_frozen_no.into(),
-                        trans_date: trans_date.into(),
-                        trans_time: trans_time.into(),
+                        sp_serial_no,
+                        cred_frozen_no,
+                        trans_date,
+                        trans_time,
                         order_no: None,
                         subsidy_amt: None,
                         add_code: None,
@@ -3340,8 +4127,8 @@ pub mod zhejiang {
                         sale_models: None,
                         uniscid: None,
                         barcode: None,
-                        auth_code: auth_code.into(),
-                        req_ssn: req_ssn.into(),
+                        auth_code,
+                        req_ssn,
                         bank_name: None,
                         bank_subsidy: None,
                         plat_subsidy: None,
@@ -3378,6 +4165,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3404,29 +4192,50 @@ pub mod zhejiang {
                 category: "category" required,
                 county_code: "county_code" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 接入方请求流水号
+                pub sp_serial_no: String,
+                /// 商户号
+                pub mchnt_no: String,
+                /// 终端号
+                pub term_no: String,
+                /// 品类凭证码
+                pub auth_code: String,
+                /// 品类编码
+                ///
+                /// Example: `A01`
+                pub category: String,
+                /// 区县编码
+                ///
+                /// Example: `330000`
+                pub county_code: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`sp_serial_no`, `mchnt_no`, `term_no`, `auth_code`, `category`, `county_code`).
+                /// A `PostRequest` of its required fields (`sp_serial_no`, `mchnt_no`, `term_no`, `auth_code`, `category`, `county_code`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    sp_serial_no: impl Into<String>,
-                    mchnt_no: impl Into<String>,
-                    term_no: impl Into<String>,
-                    auth_code: impl Into<String>,
-                    category: impl Into<String>,
-                    county_code: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_serial_no,
+                        mchnt_no,
+                        term_no,
+                        auth_code,
+                        category,
+                        county_code,
+                    } = required;
                     Self {
-                        sp_serial_no: sp_serial_no.into(),
-                        mchnt_no: mchnt_no.into(),
-                        term_no: term_no.into(),
-                        auth_code: auth_code.into(),
-                        category: category.into(),
-                        county_code: county_code.into(),
+                        sp_serial_no,
+                        mchnt_no,
+                        term_no,
+                        auth_code,
+                        category,
+                        county_code,
                     }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -3527,6 +4336,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商品条码
                 pub goods_bar_code: Option<String>,
@@ -3545,20 +4355,29 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_bar_code: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_bar_code = Some(…))`.
                 #[inline]
-                pub fn new(req_ssn: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { req_ssn } = required;
                     Self {
                         goods_bar_code: None,
                         province: None,
-                        req_ssn: req_ssn.into(),
+                        req_ssn,
                         req_time: None,
                     }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -3696,19 +4515,24 @@ pub mod zhejiang {
                 pc_type: "pc_type" optional,
                 msg_src_platform: "msg_src_platform" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 商品条码
+                pub goods_bar_code: String,
+                /// 省份代码
+                pub province: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`goods_bar_code`, `province`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { resp_code: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`goods_bar_code`, `province`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.resp_code = Some(…))`.
                 #[inline]
-                pub fn new(
-                    goods_bar_code: impl Into<String>,
-                    province: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { goods_bar_code, province } = required;
                     Self {
                         resp_code: None,
                         resp_desc: None,
-                        goods_bar_code: goods_bar_code.into(),
+                        goods_bar_code,
                         seq_id: None,
-                        province: province.into(),
+                        province,
                         code_type: None,
                         goods_type: None,
                         goods_name: None,
@@ -3811,6 +4635,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品类集合
                 pub data: Option<Vec<PostRequestData>>,
@@ -3826,19 +4651,28 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { data: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
                 #[inline]
-                pub fn new(req_ssn: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { req_ssn } = required;
                     Self {
                         data: None,
-                        req_ssn: req_ssn.into(),
+                        req_ssn,
                         req_time: None,
                     }
                 }
             }
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestData {
                 /// 品类编码
                 pub cate_code: String,
@@ -3911,49 +4745,92 @@ pub mod zhejiang {
                 corp_name: "corp_name" required,
                 serial_num: "serial_num" required,
             });
+            /// The required fields of [`PostRequestData`], each given by name (all of them: a missing one does not compile); [`PostRequestData::new`] takes them.
+            pub struct PostRequestDataRequired {
+                /// 品类编码
+                pub cate_code: String,
+                /// 证件号码（身份证中字母需 大写，不要有空格
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
+                pub cert_no: String,
+                /// 姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
+                pub name: String,
+                /// 交易完成或商品退回时间戳（调用 System.currentTimeMillis 方法）
+                pub operation_time: String,
+                /// 销售金额（都是正数，以元为单位）
+                pub sales: String,
+                /// 品类状态（0-已核销/1-已退回）
+                pub status: String,
+                /// 政府补贴金额（都是正数，以元为单位）
+                pub subsidy: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
+                pub tel: String,
+                /// 收货地区编码（例如：110 101）6 位数字
+                pub add_code: String,
+                /// 收货地址（例如：xx 街道 xx 小区）
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
+                pub address: String,
+                /// 销售方式（0-线上/1-线下）
+                pub sale_models: String,
+                /// 家电品牌
+                pub brand: String,
+                /// 活动资金地区编码（例如：110 101）6 位数字
+                pub activity_add_code: String,
+                /// 统一社会信息代码（18 位，请与营业执照上保持一致）
+                pub uniscid: String,
+                /// 销售企业名称（不超过 100 位，请与营业执照上保持一致）
+                pub corp_name: String,
+                /// 数据流水号，保证平台唯一
+                pub serial_num: String,
+            }
             impl PostRequestData {
-                /// A `PostRequestData` with its required fields (`cate_code`, `cert_no`, `name`, `operation_time`, `sales`, `status`, `subsidy`, `tel`, `add_code`, `address`, `sale_models`, `brand`, `activity_add_code`, `uniscid`, `corp_name`, `serial_num`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestData { grade: Some(…), ..PostRequestData::new(…) }`.
+                /// A `PostRequestData` of its required fields (`cate_code`, `cert_no`, `name`, `operation_time`, `sales`, `status`, `subsidy`, `tel`, `add_code`, `address`, `sale_models`, `brand`, `activity_add_code`, `uniscid`, `corp_name`, `serial_num`), given by name in a [`PostRequestDataRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.grade = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    cate_code: impl Into<String>,
-                    cert_no: impl Into<String>,
-                    name: impl Into<String>,
-                    operation_time: impl Into<String>,
-                    sales: impl Into<String>,
-                    status: impl Into<String>,
-                    subsidy: impl Into<String>,
-                    tel: impl Into<String>,
-                    add_code: impl Into<String>,
-                    address: impl Into<String>,
-                    sale_models: impl Into<String>,
-                    brand: impl Into<String>,
-                    activity_add_code: impl Into<String>,
-                    uniscid: impl Into<String>,
-                    corp_name: impl Into<String>,
-                    serial_num: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestDataRequired) -> Self {
+                    let PostRequestDataRequired {
+                        cate_code,
+                        cert_no,
+                        name,
+                        operation_time,
+                        sales,
+                        status,
+                        subsidy,
+                        tel,
+                        add_code,
+                        address,
+                        sale_models,
+                        brand,
+                        activity_add_code,
+                        uniscid,
+                        corp_name,
+                        serial_num,
+                    } = required;
                     Self {
-                        cate_code: cate_code.into(),
-                        cert_no: cert_no.into(),
+                        cate_code,
+                        cert_no,
                         grade: None,
-                        name: name.into(),
-                        operation_time: operation_time.into(),
+                        name,
+                        operation_time,
                         bank_name: None,
                         bank_subsidy: None,
                         plat_subsidy: None,
-                        sales: sales.into(),
-                        status: status.into(),
-                        subsidy: subsidy.into(),
-                        tel: tel.into(),
-                        add_code: add_code.into(),
-                        address: address.into(),
-                        sale_models: sale_models.into(),
-                        brand: brand.into(),
-                        activity_add_code: activity_add_code.into(),
-                        uniscid: uniscid.into(),
-                        corp_name: corp_name.into(),
-                        serial_num: serial_num.into(),
+                        sales,
+                        status,
+                        subsidy,
+                        tel,
+                        add_code,
+                        address,
+                        sale_models,
+                        brand,
+                        activity_add_code,
+                        uniscid,
+                        corp_name,
+                        serial_num,
                     }
                 }
             }
@@ -4011,6 +4888,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品类编码
                 ///
@@ -4040,22 +4918,40 @@ pub mod zhejiang {
                 tel: "tel" required,
                 req_ssn: "req_ssn" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 品类编码
+                ///
+                /// Example: `A01`
+                pub cate_code: String,
+                /// 证件号码
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub cert_no: String,
+                /// 姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                pub name: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                pub tel: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`cate_code`, `cert_no`, `name`, `tel`, `req_ssn`).
+                /// A `PostRequest` of its required fields (`cate_code`, `cert_no`, `name`, `tel`, `req_ssn`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    cate_code: impl Into<String>,
-                    cert_no: impl Into<String>,
-                    name: impl Into<String>,
-                    tel: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { cate_code, cert_no, name, tel, req_ssn } = required;
                     Self {
-                        cate_code: cate_code.into(),
-                        cert_no: cert_no.into(),
-                        name: name.into(),
-                        tel: tel.into(),
-                        req_ssn: req_ssn.into(),
+                        cate_code,
+                        cert_no,
+                        name,
+                        tel,
+                        req_ssn,
                     }
                 }
             }
@@ -4086,6 +4982,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品类编码
                 ///
@@ -4120,23 +5017,41 @@ pub mod zhejiang {
                 cert_type: "cert_type" optional,
                 req_ssn: "req_ssn" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 品类编码
+                ///
+                /// Example: `A01`
+                pub cate_code: String,
+                /// 证件号码
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub cert_no: String,
+                /// 姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                pub name: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                pub tel: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`cate_code`, `cert_no`, `name`, `tel`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { cert_type: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`cate_code`, `cert_no`, `name`, `tel`, `req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cert_type = Some(…))`.
                 #[inline]
-                pub fn new(
-                    cate_code: impl Into<String>,
-                    cert_no: impl Into<String>,
-                    name: impl Into<String>,
-                    tel: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { cate_code, cert_no, name, tel, req_ssn } = required;
                     Self {
-                        cate_code: cate_code.into(),
-                        cert_no: cert_no.into(),
-                        name: name.into(),
-                        tel: tel.into(),
+                        cate_code,
+                        cert_no,
+                        name,
+                        tel,
                         cert_type: None,
-                        req_ssn: req_ssn.into(),
+                        req_ssn,
                     }
                 }
             }
@@ -4169,6 +5084,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 证件号码
                 ///
@@ -4188,22 +5104,32 @@ pub mod zhejiang {
                 cate_code: "cate_code" optional,
                 req_ssn: "req_ssn" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 证件号码
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub cert_no: String,
+                /// 请求流水号
+                ///
+                /// Example: `123`
+                pub req_ssn: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`cert_no`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { cate_code: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`cert_no`, `req_ssn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cate_code = Some(…))`.
                 #[inline]
-                pub fn new(
-                    cert_no: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { cert_no, req_ssn } = required;
                     Self {
-                        cert_no: cert_no.into(),
+                        cert_no,
                         cate_code: None,
-                        req_ssn: req_ssn.into(),
+                        req_ssn,
                     }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -4223,6 +5149,7 @@ pub mod zhejiang {
             });
             /// PostResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponseData {
                 /// 品类编码
                 ///
@@ -4301,6 +5228,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 请求流水号
                 ///
@@ -4315,6 +5243,7 @@ pub mod zhejiang {
             });
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestData {
                 /// 品类凭证码
                 ///
@@ -4433,66 +5362,125 @@ pub mod zhejiang {
                 imei2: "imei2" optional,
                 ccc_sn_order_no: "ccc_sn_order_no" optional,
             });
+            /// The required fields of [`PostRequestData`], each given by name (all of them: a missing one does not compile); [`PostRequestData::new`] takes them.
+            pub struct PostRequestDataRequired {
+                /// 品类凭证码
+                ///
+                /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
+                pub auth_code: String,
+                /// 品类编码
+                ///
+                /// Example: `A01`
+                pub cate_code: String,
+                /// 证件号码
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                pub cert_no: String,
+                /// 姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                pub name: String,
+                /// 交易完成或商品退回时间戳
+                pub operation_time: String,
+                /// 销售金额(单位元)
+                pub sales: String,
+                /// 品类状态
+                pub status: PostRequestDataStatus,
+                /// 政府补贴金额(都是正数，以元为单 位)
+                pub subsidy: String,
+                /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                pub tel: String,
+                /// 区县编码
+                ///
+                /// Example: `330000`
+                pub add_code: String,
+                /// 收货地址
+                pub address: String,
+                /// 销售方式(0-线上/1-线下)
+                pub sale_models: PostRequestDataSaleModels,
+                /// S/N码
+                pub sn_code: String,
+                /// 统一社会信息代码(18 位，请与营业 执照上保持一致)
+                pub uniscid: String,
+                /// 销售企业名称
+                pub corp_name: String,
+                /// 商品条码(13 位或 14 位)
+                pub barcode: String,
+                /// 商品名称
+                pub item_name: String,
+                /// 规格型号
+                pub spec_model: String,
+                /// 家电品牌
+                pub brand: String,
+                /// 是否属于 AI 产品(0-是/1-否)
+                pub is_ai_product: String,
+                /// 商户订单号(不超过 50 位)
+                pub order_no: String,
+                /// 活动地区编码(例如:110101)6位数字
+                pub activity_add_code: String,
+            }
             impl PostRequestData {
-                /// A `PostRequestData` with its required fields (`auth_code`, `cate_code`, `cert_no`, `name`, `operation_time`, `sales`, `status`, `subsidy`, `tel`, `add_code`, `address`, `sale_models`, `sn_code`, `uniscid`, `corp_name`, `barcode`, `item_name`, `spec_model`, `brand`, `is_ai_product`, `order_no`, `activity_add_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestData { grade: Some(…), ..PostRequestData::new(…) }`.
+                /// A `PostRequestData` of its required fields (`auth_code`, `cate_code`, `cert_no`, `name`, `operation_time`, `sales`, `status`, `subsidy`, `tel`, `add_code`, `address`, `sale_models`, `sn_code`, `uniscid`, `corp_name`, `barcode`, `item_name`, `spec_model`, `brand`, `is_ai_product`, `order_no`, `activity_add_code`), given by name in a [`PostRequestDataRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.grade = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    auth_code: impl Into<String>,
-                    cate_code: impl Into<String>,
-                    cert_no: impl Into<String>,
-                    name: impl Into<String>,
-                    operation_time: impl Into<String>,
-                    sales: impl Into<String>,
-                    status: PostRequestDataStatus,
-                    subsidy: impl Into<String>,
-                    tel: impl Into<String>,
-                    add_code: impl Into<String>,
-                    address: impl Into<String>,
-                    sale_models: PostRequestDataSaleModels,
-                    sn_code: impl Into<String>,
-                    uniscid: impl Into<String>,
-                    corp_name: impl Into<String>,
-                    barcode: impl Into<String>,
-                    item_name: impl Into<String>,
-                    spec_model: impl Into<String>,
-                    brand: impl Into<String>,
-                    is_ai_product: impl Into<String>,
-                    order_no: impl Into<String>,
-                    activity_add_code: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestDataRequired) -> Self {
+                    let PostRequestDataRequired {
+                        auth_code,
+                        cate_code,
+                        cert_no,
+                        name,
+                        operation_time,
+                        sales,
+                        status,
+                        subsidy,
+                        tel,
+                        add_code,
+                        address,
+                        sale_models,
+                        sn_code,
+                        uniscid,
+                        corp_name,
+                        barcode,
+                        item_name,
+                        spec_model,
+                        brand,
+                        is_ai_product,
+                        order_no,
+                        activity_add_code,
+                    } = required;
                     Self {
-                        auth_code: auth_code.into(),
-                        cate_code: cate_code.into(),
-                        cert_no: cert_no.into(),
+                        auth_code,
+                        cate_code,
+                        cert_no,
                         grade: None,
-                        name: name.into(),
-                        operation_time: operation_time.into(),
+                        name,
+                        operation_time,
                         bank_name: None,
                         bank_subsidy: None,
                         plat_subsidy: None,
-                        sales: sales.into(),
+                        sales,
                         status,
-                        subsidy: subsidy.into(),
-                        tel: tel.into(),
-                        add_code: add_code.into(),
-                        address: address.into(),
+                        subsidy,
+                        tel,
+                        add_code,
+                        address,
                         sale_models,
-                        sn_code: sn_code.into(),
-                        uniscid: uniscid.into(),
-                        corp_name: corp_name.into(),
-                        barcode: barcode.into(),
-                        item_name: item_name.into(),
-                        spec_model: spec_model.into(),
-                        brand: brand.into(),
+                        sn_code,
+                        uniscid,
+                        corp_name,
+                        barcode,
+                        item_name,
+                        spec_model,
+                        brand,
                         logistics_no: None,
                         delivery_time: None,
                         invoice_no: None,
-                        is_ai_product: is_ai_product.into(),
+                        is_ai_product,
                         pc_type: None,
-                        order_no: order_no.into(),
+                        order_no,
                         origin_order_no: None,
-                        activity_add_code: activity_add_code.into(),
+                        activity_add_code,
                         imei1: None,
                         imei2: None,
                         ccc_sn_order_no: None,
@@ -4522,6 +5510,7 @@ pub mod zhejiang {
             pub type PostRequestDataStatus = crate::v3::gov::models::SaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -4585,6 +5574,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 发起方
                 pub create_user: String,
@@ -4658,38 +5648,63 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 发起方
+                pub create_user: String,
+                /// 省份代码
+                pub province: String,
+                /// 商品 SN码
+                pub sn: String,
+                /// 商品条码
+                pub goods_bar_code: String,
+                /// 商品品类
+                pub goods_type: String,
+                /// 商品名称
+                pub goods_name: String,
+                /// 交易订单号
+                pub trans_orderid: String,
+                /// 订单金额
+                pub order_price: String,
+                /// 销售订单号
+                pub sell_orderid: String,
+                /// 请求流水号
+                pub req_ssn: String,
+                /// 请求时间
+                pub req_time: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`create_user`, `province`, `sn`, `goods_bar_code`, `goods_type`, `goods_name`, `trans_orderid`, `order_price`, `sell_orderid`, `req_ssn`, `req_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { manufact_cert_code: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`create_user`, `province`, `sn`, `goods_bar_code`, `goods_type`, `goods_name`, `trans_orderid`, `order_price`, `sell_orderid`, `req_ssn`, `req_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.manufact_cert_code = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    create_user: impl Into<String>,
-                    province: impl Into<String>,
-                    sn: impl Into<String>,
-                    goods_bar_code: impl Into<String>,
-                    goods_type: impl Into<String>,
-                    goods_name: impl Into<String>,
-                    trans_orderid: impl Into<String>,
-                    order_price: impl Into<String>,
-                    sell_orderid: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                    req_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        create_user,
+                        province,
+                        sn,
+                        goods_bar_code,
+                        goods_type,
+                        goods_name,
+                        trans_orderid,
+                        order_price,
+                        sell_orderid,
+                        req_ssn,
+                        req_time,
+                    } = required;
                     Self {
-                        create_user: create_user.into(),
-                        province: province.into(),
+                        create_user,
+                        province,
                         manufact_cert_code: None,
-                        sn: sn.into(),
-                        goods_bar_code: goods_bar_code.into(),
-                        goods_type: goods_type.into(),
-                        goods_name: goods_name.into(),
+                        sn,
+                        goods_bar_code,
+                        goods_type,
+                        goods_name,
                         goods_model: None,
                         imei1: None,
                         imei2: None,
-                        trans_orderid: trans_orderid.into(),
-                        order_price: order_price.into(),
+                        trans_orderid,
+                        order_price,
                         acquire_code: None,
-                        sell_orderid: sell_orderid.into(),
+                        sell_orderid,
                         city: None,
                         county: None,
                         is_ai_product: None,
@@ -4697,13 +5712,14 @@ pub mod zhejiang {
                         mfr_info: None,
                         brand: None,
                         sale_models: None,
-                        req_ssn: req_ssn.into(),
-                        req_time: req_time.into(),
+                        req_ssn,
+                        req_time,
                     }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -4748,6 +5764,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商品SN码
                 pub sn: String,
@@ -4782,33 +5799,50 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商品SN码
+                pub sn: String,
+                /// 省份代码
+                pub province: String,
+                /// 商品品类
+                pub goods_type: String,
+                /// 商品条码
+                pub goods_bar_code: String,
+                /// 请求流水号
+                pub req_ssn: String,
+                /// 请求时间
+                pub req_time: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sn`, `province`, `goods_type`, `goods_bar_code`, `req_ssn`, `req_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { manufact_cert_code: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sn`, `province`, `goods_type`, `goods_bar_code`, `req_ssn`, `req_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.manufact_cert_code = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sn: impl Into<String>,
-                    province: impl Into<String>,
-                    goods_type: impl Into<String>,
-                    goods_bar_code: impl Into<String>,
-                    req_ssn: impl Into<String>,
-                    req_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sn,
+                        province,
+                        goods_type,
+                        goods_bar_code,
+                        req_ssn,
+                        req_time,
+                    } = required;
                     Self {
-                        sn: sn.into(),
-                        province: province.into(),
+                        sn,
+                        province,
                         manufact_cert_code: None,
-                        goods_type: goods_type.into(),
-                        goods_bar_code: goods_bar_code.into(),
+                        goods_type,
+                        goods_bar_code,
                         imei1: None,
                         imei2: None,
                         sales_models: None,
-                        req_ssn: req_ssn.into(),
-                        req_time: req_time.into(),
+                        req_ssn,
+                        req_time,
                     }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -4879,6 +5913,7 @@ pub mod zhejiang {
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 请求流水号
                 pub req_ssn: String,
@@ -4955,42 +5990,69 @@ pub mod zhejiang {
                 brand: "brand" optional,
                 sales_models: "sales_models" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 请求流水号
+                pub req_ssn: String,
+                /// 请求时间
+                pub req_time: String,
+                /// 发起方
+                pub create_user: String,
+                /// 省份代码
+                pub province: String,
+                /// 商品 SN码
+                pub sn: String,
+                /// 商品条码
+                pub goods_bar_code: String,
+                /// 商品品类
+                pub goods_type: String,
+                /// 商品名称
+                pub goods_name: String,
+                /// 交易订单 号
+                pub trans_orderid: String,
+                /// 原支付订 单号
+                pub ori_pay_orderid: String,
+                /// 订单金额
+                pub order_price: String,
+                /// 销售订单 号
+                pub sell_orderid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`req_ssn`, `req_time`, `create_user`, `province`, `sn`, `goods_bar_code`, `goods_type`, `goods_name`, `trans_orderid`, `ori_pay_orderid`, `order_price`, `sell_orderid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { manufact_cert_code: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`req_ssn`, `req_time`, `create_user`, `province`, `sn`, `goods_bar_code`, `goods_type`, `goods_name`, `trans_orderid`, `ori_pay_orderid`, `order_price`, `sell_orderid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.manufact_cert_code = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    req_ssn: impl Into<String>,
-                    req_time: impl Into<String>,
-                    create_user: impl Into<String>,
-                    province: impl Into<String>,
-                    sn: impl Into<String>,
-                    goods_bar_code: impl Into<String>,
-                    goods_type: impl Into<String>,
-                    goods_name: impl Into<String>,
-                    trans_orderid: impl Into<String>,
-                    ori_pay_orderid: impl Into<String>,
-                    order_price: impl Into<String>,
-                    sell_orderid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        req_ssn,
+                        req_time,
+                        create_user,
+                        province,
+                        sn,
+                        goods_bar_code,
+                        goods_type,
+                        goods_name,
+                        trans_orderid,
+                        ori_pay_orderid,
+                        order_price,
+                        sell_orderid,
+                    } = required;
                     Self {
-                        req_ssn: req_ssn.into(),
-                        req_time: req_time.into(),
-                        create_user: create_user.into(),
-                        province: province.into(),
+                        req_ssn,
+                        req_time,
+                        create_user,
+                        province,
                         manufact_cert_code: None,
-                        sn: sn.into(),
-                        goods_bar_code: goods_bar_code.into(),
-                        goods_type: goods_type.into(),
-                        goods_name: goods_name.into(),
+                        sn,
+                        goods_bar_code,
+                        goods_type,
+                        goods_name,
                         goods_model: None,
                         imei1: None,
                         imei2: None,
-                        trans_orderid: trans_orderid.into(),
-                        ori_pay_orderid: ori_pay_orderid.into(),
-                        order_price: order_price.into(),
+                        trans_orderid,
+                        ori_pay_orderid,
+                        order_price,
                         acquire_code: None,
-                        sell_orderid: sell_orderid.into(),
+                        sell_orderid,
                         city: None,
                         county: None,
                         is_ai_product: None,

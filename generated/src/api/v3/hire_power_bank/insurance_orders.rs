@@ -23,6 +23,7 @@ impl<'a> InsuranceOrders<'a> {
 }
 /// The request of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户创建保险订单时的凭据号
     ///

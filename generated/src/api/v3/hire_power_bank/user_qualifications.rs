@@ -26,6 +26,7 @@ pub mod by_openid {
     }
     /// The response of `GET /v3/hire-power-bank/user-qualifications/{openid}` (查询用户保险订单领取资格).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 用户是否具有保险订单领取资格
         ///

@@ -18,6 +18,7 @@ impl<'a> Tokens<'a> {
 }
 /// The request of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 用户标识
     ///
@@ -30,21 +31,26 @@ pub struct PostRequest {
     open_id: "open_id" required,
     coupon_list: "coupon_list" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 用户标识
+    ///
+    /// Example: `obLatjrR8kUDlj4-nofQsPAJAAFI`
+    pub open_id: String,
+    /// 出行券列表
+    pub coupon_list: Vec<PostRequestCouponList>,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`open_id`, `coupon_list`).
+    /// A `PostRequest` of its required fields (`open_id`, `coupon_list`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        open_id: impl Into<String>,
-        coupon_list: Vec<PostRequestCouponList>,
-    ) -> Self {
-        Self {
-            open_id: open_id.into(),
-            coupon_list,
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { open_id, coupon_list } = required;
+        Self { open_id, coupon_list }
     }
 }
 /// PostRequestCouponList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCouponList {
     /// 批次号
     ///
@@ -59,18 +65,28 @@ pub struct PostRequestCouponList {
     stock_id: "stock_id" required,
     coupon_id: "coupon_id" required,
 });
+/// The required fields of [`PostRequestCouponList`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponList::new`] takes them.
+pub struct PostRequestCouponListRequired {
+    /// 批次号
+    ///
+    /// Example: `16474341`
+    pub stock_id: i64,
+    /// 券ID
+    ///
+    /// Example: `11004999626`
+    pub coupon_id: String,
+}
 impl PostRequestCouponList {
-    /// A `PostRequestCouponList` of its required fields (`stock_id`, `coupon_id`).
+    /// A `PostRequestCouponList` of its required fields (`stock_id`, `coupon_id`), given by name in a [`PostRequestCouponListRequired`].
     #[inline]
-    pub fn new(stock_id: i64, coupon_id: impl Into<String>) -> Self {
-        Self {
-            stock_id,
-            coupon_id: coupon_id.into(),
-        }
+    pub fn new(required: PostRequestCouponListRequired) -> Self {
+        let PostRequestCouponListRequired { stock_id, coupon_id } = required;
+        Self { stock_id, coupon_id }
     }
 }
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 切卡组件token值
     ///

@@ -26,6 +26,7 @@ pub mod transactions {
     }
     /// The request of `POST /v3/industry-rebate/retail-industry/transactions` (回传SN和商品编码).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 品牌ID
         ///
@@ -58,18 +59,27 @@ pub mod transactions {
         device_id: "device_id" optional,
         goods_detail: "goods_detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户订单号
+        ///
+        /// Example: `example_out_trade_no`
+        pub out_trade_no: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000001`
+        pub sub_mchid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_trade_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { brand_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_trade_no`, `sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_trade_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_trade_no, sub_mchid } = required;
             Self {
                 brand_id: None,
                 transaction_id: None,
-                out_trade_no: out_trade_no.into(),
-                sub_mchid: sub_mchid.into(),
+                out_trade_no,
+                sub_mchid,
                 device_id: None,
                 goods_detail: None,
             }
@@ -77,6 +87,7 @@ pub mod transactions {
     }
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestGoodsDetail {
         /// 商品编码
         ///
@@ -106,19 +117,39 @@ pub mod transactions {
         quantity: "quantity" required,
         price: "price" required,
     });
+    /// The required fields of [`PostRequestGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestGoodsDetail::new`] takes them.
+    pub struct PostRequestGoodsDetailRequired {
+        /// 商品编码
+        ///
+        /// Example: `example_barcode`
+        pub barcode: String,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        pub goods_name: String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
     impl PostRequestGoodsDetail {
-        /// A `PostRequestGoodsDetail` with its required fields (`barcode`, `goods_name`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestGoodsDetail { merchant_goods_id: Some(…), ..PostRequestGoodsDetail::new(…) }`.
+        /// A `PostRequestGoodsDetail` of its required fields (`barcode`, `goods_name`, `quantity`, `price`), given by name in a [`PostRequestGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_goods_id = Some(…))`.
         #[inline]
-        pub fn new(
-            barcode: impl Into<String>,
-            goods_name: impl Into<String>,
-            quantity: i64,
-            price: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestGoodsDetailRequired) -> Self {
+            let PostRequestGoodsDetailRequired {
+                barcode,
+                goods_name,
+                quantity,
+                price,
+            } = required;
             Self {
-                barcode: barcode.into(),
+                barcode,
                 merchant_goods_id: None,
-                goods_name: goods_name.into(),
+                goods_name,
                 quantity,
                 price,
             }

@@ -31,6 +31,7 @@ pub mod by_transaction_id {
     }
     /// The request of `POST /v3/industry-rebate/transactions/{transaction_id}` (支付码牌/点餐码牌交易回传).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户
         ///
@@ -50,18 +51,30 @@ pub mod by_transaction_id {
         code_url: "code_url" required,
         out_trade_no: "out_trade_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户
+        ///
+        /// Example: `1900000001`
+        pub sub_mchid: String,
+        /// 收款链接url
+        ///
+        /// Example: `URl:weixin://wxpay/s/An4baqw`
+        pub code_url: String,
+        /// 商户订单号
+        ///
+        /// Example: `example_out_trade_no`
+        pub out_trade_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            code_url: impl Into<String>,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, code_url, out_trade_no } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                code_url: code_url.into(),
-                out_trade_no: out_trade_no.into(),
+                sub_mchid,
+                code_url,
+                out_trade_no,
             }
         }
     }

@@ -44,6 +44,7 @@ pub mod authorizations {
     }
     /// The request of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户保险编号
         ///
@@ -83,22 +84,46 @@ pub mod authorizations {
         payee_mchid: "payee_mchid" optional,
         payee_appid: "payee_appid" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户保险编号
+        ///
+        /// Example: `Auisihsiahishishi4hihsid123418id`
+        pub out_insurance_no: String,
+        /// 商户APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 保险代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: String,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 保险名称
+        ///
+        /// Example: `微医保·百万医疗险`
+        pub insurance_name: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_insurance_no`, `appid`, `plan_id`, `out_contract_code`, `insurance_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { payee_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_insurance_no`, `appid`, `plan_id`, `out_contract_code`, `insurance_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payee_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_insurance_no: impl Into<String>,
-            appid: impl Into<String>,
-            plan_id: impl Into<String>,
-            out_contract_code: impl Into<String>,
-            insurance_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_insurance_no,
+                appid,
+                plan_id,
+                out_contract_code,
+                insurance_name,
+            } = required;
             Self {
-                out_insurance_no: out_insurance_no.into(),
-                appid: appid.into(),
-                plan_id: plan_id.into(),
-                out_contract_code: out_contract_code.into(),
-                insurance_name: insurance_name.into(),
+                out_insurance_no,
+                appid,
+                plan_id,
+                out_contract_code,
+                insurance_name,
                 payee_mchid: None,
                 payee_appid: None,
             }
@@ -106,6 +131,7 @@ pub mod authorizations {
     }
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户保险编号
         ///
@@ -145,21 +171,41 @@ pub mod authorizations {
         auth_state: "auth_state" optional,
         user_auth_time: "user_auth_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户保险编号
+        ///
+        /// Example: `Auisihsiahishishi4hihsid123418id`
+        pub out_insurance_no: String,
+        /// 保险代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: String,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 保险名称
+        ///
+        /// Example: `微医保·百万医疗险`
+        pub insurance_name: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_insurance_no`, `plan_id`, `out_contract_code`, `insurance_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_insurance_no`, `plan_id`, `out_contract_code`, `insurance_name`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_insurance_no: impl Into<String>,
-            plan_id: impl Into<String>,
-            out_contract_code: impl Into<String>,
-            insurance_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_insurance_no,
+                plan_id,
+                out_contract_code,
+                insurance_name,
+            } = required;
             Self {
-                out_insurance_no: out_insurance_no.into(),
+                out_insurance_no,
                 appid: None,
-                plan_id: plan_id.into(),
-                out_contract_code: out_contract_code.into(),
-                insurance_name: insurance_name.into(),
+                plan_id,
+                out_contract_code,
+                insurance_name,
                 auth_state: None,
                 user_auth_time: None,
             }
@@ -184,6 +230,7 @@ pub mod authorizations {
         }
         /// The response of `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` (查询保单授权信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -223,12 +270,20 @@ pub mod authorizations {
             auth_state: "auth_state" optional,
             user_auth_time: "user_auth_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户保险编号
+            ///
+            /// Example: `Auisihsiahishishi4hihsid123418id`
+            pub out_insurance_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_insurance_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_insurance_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(out_insurance_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_insurance_no } = required;
                 Self {
-                    out_insurance_no: out_insurance_no.into(),
+                    out_insurance_no,
                     appid: None,
                     plan_id: None,
                     out_contract_code: None,
@@ -276,6 +331,7 @@ pub mod policies {
     }
     /// The request of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户保险编号
         ///
@@ -417,34 +473,89 @@ pub mod policies {
         payee_appid: "payee_appid" optional,
         payee_openid: "payee_openid" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户保险编号
+        ///
+        /// Example: `Auisihsiahishishi4hihsid123418id`
+        pub out_insurance_no: String,
+        /// 被保险人姓名列表
+        pub insured_name_list: Vec<String>,
+        /// 承保公司代码
+        ///
+        /// Example: `1001`
+        pub insurance_company_code: String,
+        /// 保单生效时间
+        ///
+        /// Example: `2025-09-21T17:11:12+08:00`
+        pub effective_time: String,
+        /// 保单失效时间
+        ///
+        /// Example: `2025-09-21T17:11:12+08:00`
+        pub expired_time: String,
+        /// 保障详情
+        ///
+        /// Example: `可保190种疾病，确诊一次性赔付`
+        pub coverage_detail: String,
+        /// 是否支持续保
+        pub support_renewal: bool,
+        /// 保单类型
+        ///
+        /// Example: `POLICY_TYPE_OTHER`
+        pub policy_type: PostRequestPolicyType,
+        /// 保单状态
+        ///
+        /// Example: `POLICY_STATE_ISSUING`
+        pub policy_state: PostRequestPolicyState,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: String,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 保单的扣费周期列表
+        pub policy_periods: Vec<i64>,
+        /// 商户APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 用户在商户公众号内的身份标识
+        ///
+        /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
+        pub openid: String,
+        /// 是否为赠险
+        pub free_insurance: bool,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_insurance_no`, `insured_name_list`, `insurance_company_code`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `appid`, `openid`, `free_insurance`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { start_renewal_time: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_insurance_no`, `insured_name_list`, `insurance_company_code`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `appid`, `openid`, `free_insurance`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_renewal_time = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            out_insurance_no: impl Into<String>,
-            insured_name_list: Vec<String>,
-            insurance_company_code: impl Into<String>,
-            effective_time: impl Into<String>,
-            expired_time: impl Into<String>,
-            coverage_detail: impl Into<String>,
-            support_renewal: bool,
-            policy_type: PostRequestPolicyType,
-            policy_state: PostRequestPolicyState,
-            plan_id: impl Into<String>,
-            out_contract_code: impl Into<String>,
-            policy_periods: Vec<i64>,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            free_insurance: bool,
-        ) -> Self {
-            Self {
-                out_insurance_no: out_insurance_no.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_insurance_no,
                 insured_name_list,
-                insurance_company_code: insurance_company_code.into(),
-                effective_time: effective_time.into(),
-                expired_time: expired_time.into(),
-                coverage_detail: coverage_detail.into(),
+                insurance_company_code,
+                effective_time,
+                expired_time,
+                coverage_detail,
+                support_renewal,
+                policy_type,
+                policy_state,
+                plan_id,
+                out_contract_code,
+                policy_periods,
+                appid,
+                openid,
+                free_insurance,
+            } = required;
+            Self {
+                out_insurance_no,
+                insured_name_list,
+                insurance_company_code,
+                effective_time,
+                expired_time,
+                coverage_detail,
                 support_renewal,
                 start_renewal_time: None,
                 end_renewal_time: None,
@@ -454,11 +565,11 @@ pub mod policies {
                 address: None,
                 policy_state,
                 policy_code: None,
-                plan_id: plan_id.into(),
-                out_contract_code: out_contract_code.into(),
+                plan_id,
+                out_contract_code,
                 policy_periods,
-                appid: appid.into(),
-                openid: openid.into(),
+                appid,
+                openid,
                 free_insurance,
                 combined_payment: None,
                 payment_method: None,
@@ -487,6 +598,7 @@ pub mod policies {
     pub type PostRequestPolicyType = crate::v3::inspolicymgr::models::PolicyType;
     /// The response of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户保险编号
         ///
@@ -608,33 +720,80 @@ pub mod policies {
         subsequent_period_amount: "subsequent_period_amount" optional,
         coverage_term_type: "coverage_term_type" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户保险编号
+        ///
+        /// Example: `Auisihsiahishishi4hihsid123418id`
+        pub out_insurance_no: String,
+        /// 被保险人姓名列表
+        pub insured_name_list: Vec<String>,
+        /// 承保公司代码
+        ///
+        /// Example: `1001`
+        pub insurance_company_code: String,
+        /// 保单生效时间
+        ///
+        /// Example: `2025-09-21T17:11:12+08:00`
+        pub effective_time: String,
+        /// 保单失效时间
+        ///
+        /// Example: `2025-09-21T17:11:12+08:00`
+        pub expired_time: String,
+        /// 保障详情
+        ///
+        /// Example: `可保190种疾病，确诊一次性赔付`
+        pub coverage_detail: String,
+        /// 是否支持续保
+        pub support_renewal: bool,
+        /// 保单类型
+        ///
+        /// Example: `POLICY_TYPE_OTHER`
+        pub policy_type: PostResponsePolicyType,
+        /// 保单状态
+        ///
+        /// Example: `POLICY_STATE_ISSUING`
+        pub policy_state: PostResponsePolicyState,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: String,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 保单的扣费周期列表
+        pub policy_periods: Vec<i64>,
+        /// 是否为赠险
+        pub free_insurance: bool,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_insurance_no`, `insured_name_list`, `insurance_company_code`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `free_insurance`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { insurance_name: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_insurance_no`, `insured_name_list`, `insurance_company_code`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `free_insurance`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.insurance_name = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            out_insurance_no: impl Into<String>,
-            insured_name_list: Vec<String>,
-            insurance_company_code: impl Into<String>,
-            effective_time: impl Into<String>,
-            expired_time: impl Into<String>,
-            coverage_detail: impl Into<String>,
-            support_renewal: bool,
-            policy_type: PostResponsePolicyType,
-            policy_state: PostResponsePolicyState,
-            plan_id: impl Into<String>,
-            out_contract_code: impl Into<String>,
-            policy_periods: Vec<i64>,
-            free_insurance: bool,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_insurance_no,
+                insured_name_list,
+                insurance_company_code,
+                effective_time,
+                expired_time,
+                coverage_detail,
+                support_renewal,
+                policy_type,
+                policy_state,
+                plan_id,
+                out_contract_code,
+                policy_periods,
+                free_insurance,
+            } = required;
             Self {
-                out_insurance_no: out_insurance_no.into(),
+                out_insurance_no,
                 insurance_name: None,
                 insured_name_list,
-                insurance_company_code: insurance_company_code.into(),
-                effective_time: effective_time.into(),
-                expired_time: expired_time.into(),
-                coverage_detail: coverage_detail.into(),
+                insurance_company_code,
+                effective_time,
+                expired_time,
+                coverage_detail,
                 support_renewal,
                 start_renewal_time: None,
                 end_renewal_time: None,
@@ -644,8 +803,8 @@ pub mod policies {
                 address: None,
                 policy_state,
                 policy_code: None,
-                plan_id: plan_id.into(),
-                out_contract_code: out_contract_code.into(),
+                plan_id,
+                out_contract_code,
                 policy_periods,
                 free_insurance,
                 combined_payment: None,
@@ -703,6 +862,7 @@ pub mod policies {
         }
         /// The response of `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (查询保单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -824,12 +984,20 @@ pub mod policies {
             subsequent_period_amount: "subsequent_period_amount" optional,
             coverage_term_type: "coverage_term_type" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户保险编号
+            ///
+            /// Example: `Auisihsiahishishi4hihsid123418id`
+            pub out_insurance_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_insurance_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { insurance_name: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_insurance_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.insurance_name = Some(…))`.
             #[inline]
-            pub fn new(out_insurance_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_insurance_no } = required;
                 Self {
-                    out_insurance_no: out_insurance_no.into(),
+                    out_insurance_no,
                     insurance_name: None,
                     insured_name_list: None,
                     insurance_company_code: None,
@@ -873,6 +1041,7 @@ pub mod policies {
         pub type GetResponsePolicyType = crate::v3::inspolicymgr::models::PolicyType;
         /// The request of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequest {
             /// 被保险人姓名列表
             pub insured_name_list: Option<Vec<String>>,
@@ -998,6 +1167,7 @@ pub mod policies {
         pub type PatchRequestPolicyType = crate::v3::inspolicymgr::models::PolicyType;
         /// The response of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PatchResponse {
             /// 商户保险编号
             ///
@@ -1119,33 +1289,80 @@ pub mod policies {
             subsequent_period_amount: "subsequent_period_amount" optional,
             coverage_term_type: "coverage_term_type" optional,
         });
+        /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+        pub struct PatchResponseRequired {
+            /// 商户保险编号
+            ///
+            /// Example: `Auisihsiahishishi4hihsid123418id`
+            pub out_insurance_no: String,
+            /// 保险名称
+            ///
+            /// Example: `微医保·百万医疗险`
+            pub insurance_name: String,
+            /// 被保险人姓名列表
+            pub insured_name_list: Vec<String>,
+            /// 保单生效时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub effective_time: String,
+            /// 保单失效时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub expired_time: String,
+            /// 保障详情
+            ///
+            /// Example: `可保190种疾病，确诊一次性赔付`
+            pub coverage_detail: String,
+            /// 是否支持续保
+            pub support_renewal: bool,
+            /// 保单类型
+            ///
+            /// Example: `POLICY_TYPE_OTHER`
+            pub policy_type: PatchResponsePolicyType,
+            /// 保单状态
+            ///
+            /// Example: `POLICY_STATE_ISSUING`
+            pub policy_state: PatchResponsePolicyState,
+            /// 委托代扣模板ID
+            ///
+            /// Example: `12535`
+            pub plan_id: String,
+            /// 商户签约协议号
+            ///
+            /// Example: `wxwtdk20200910100000`
+            pub out_contract_code: String,
+            /// 保单的扣费周期列表
+            pub policy_periods: Vec<i64>,
+            /// 是否为赠险
+            pub free_insurance: bool,
+        }
         impl PatchResponse {
-            /// A `PatchResponse` with its required fields (`out_insurance_no`, `insurance_name`, `insured_name_list`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `free_insurance`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { insurance_company_code: Some(…), ..PatchResponse::new(…) }`.
+            /// A `PatchResponse` of its required fields (`out_insurance_no`, `insurance_name`, `insured_name_list`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `free_insurance`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.insurance_company_code = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_insurance_no: impl Into<String>,
-                insurance_name: impl Into<String>,
-                insured_name_list: Vec<String>,
-                effective_time: impl Into<String>,
-                expired_time: impl Into<String>,
-                coverage_detail: impl Into<String>,
-                support_renewal: bool,
-                policy_type: PatchResponsePolicyType,
-                policy_state: PatchResponsePolicyState,
-                plan_id: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                policy_periods: Vec<i64>,
-                free_insurance: bool,
-            ) -> Self {
+            pub fn new(required: PatchResponseRequired) -> Self {
+                let PatchResponseRequired {
+                    out_insurance_no,
+                    insurance_name,
+                    insured_name_list,
+                    effective_time,
+                    expired_time,
+                    coverage_detail,
+                    support_renewal,
+                    policy_type,
+                    policy_state,
+                    plan_id,
+                    out_contract_code,
+                    policy_periods,
+                    free_insurance,
+                } = required;
                 Self {
-                    out_insurance_no: out_insurance_no.into(),
-                    insurance_name: insurance_name.into(),
+                    out_insurance_no,
+                    insurance_name,
                     insured_name_list,
                     insurance_company_code: None,
-                    effective_time: effective_time.into(),
-                    expired_time: expired_time.into(),
-                    coverage_detail: coverage_detail.into(),
+                    effective_time,
+                    expired_time,
+                    coverage_detail,
                     support_renewal,
                     start_renewal_time: None,
                     end_renewal_time: None,
@@ -1155,8 +1372,8 @@ pub mod policies {
                     address: None,
                     policy_state,
                     policy_code: None,
-                    plan_id: plan_id.into(),
-                    out_contract_code: out_contract_code.into(),
+                    plan_id,
+                    out_contract_code,
                     policy_periods,
                     free_insurance,
                     combined_payment: None,

@@ -26,6 +26,7 @@ pub mod by_device_sn {
     }
     /// The response of `GET /v3/iotmanage/device-inspections/{device_sn}` (获取出厂检查结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 设备序列号
         pub device_sn: String,
@@ -63,12 +64,18 @@ pub mod by_device_sn {
         warnings: "warnings" optional,
         inspect_time: "inspect_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 设备序列号
+        pub device_sn: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`device_sn`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { wired_mac: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`device_sn`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wired_mac = Some(…))`.
         #[inline]
-        pub fn new(device_sn: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { device_sn } = required;
             Self {
-                device_sn: device_sn.into(),
+                device_sn,
                 wired_mac: None,
                 wireless_mac: None,
                 bluetooth_mac: None,

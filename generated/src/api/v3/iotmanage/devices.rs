@@ -22,6 +22,7 @@ impl<'a> Devices<'a> {
 }
 /// The request of `GET /v3/iotmanage/devices` (智能设备列表).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 最大资源条数
     ///
@@ -36,15 +37,28 @@ pub struct GetRequest {
     limit: query "limit" required,
     offset: query "offset" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 最大资源条数
+    ///
+    /// Query parameter `limit`. Example: `5`
+    pub limit: u64,
+    /// 请求资源起始位置
+    ///
+    /// Query parameter `offset`. Example: `10`
+    pub offset: u64,
+}
 impl GetRequest {
-    /// A `GetRequest` of its required fields (`limit`, `offset`).
+    /// A `GetRequest` of its required fields (`limit`, `offset`), given by name in a [`GetRequestRequired`].
     #[inline]
-    pub fn new(limit: u64, offset: u64) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { limit, offset } = required;
         Self { limit, offset }
     }
 }
 /// The response of `GET /v3/iotmanage/devices` (智能设备列表).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 设备列表
     pub data: Option<Vec<GetResponseData>>,
@@ -70,10 +84,22 @@ pub struct GetResponse {
     total_count: "total_count" optional,
     links: "links" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 请求资源起始位置
+    ///
+    /// Example: `10`
+    pub offset: i64,
+    /// 最大资源条数
+    ///
+    /// Example: `5`
+    pub limit: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
     #[inline]
-    pub fn new(offset: i64, limit: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { offset, limit } = required;
         Self {
             data: None,
             offset,
@@ -85,6 +111,7 @@ impl GetResponse {
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 设备序列号
     pub device_sn: Option<String>,
@@ -156,6 +183,7 @@ pub enum GetResponseDataActivationStatus {
 });
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseLinks {
     /// 下一页链接
     pub next: Option<String>,

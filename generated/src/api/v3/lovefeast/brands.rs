@@ -26,6 +26,7 @@ pub mod by_brand_id {
     }
     /// The response of `GET /v3/lovefeast/brands/{brand_id}` (查询爱心餐品牌信息).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 捐赠数量
         pub donate_count: Option<i64>,

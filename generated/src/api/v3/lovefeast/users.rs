@@ -71,6 +71,7 @@ pub mod by_openid {
                 }
                 /// The request of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 请求资源起始位置
                     ///
@@ -85,15 +86,24 @@ pub mod by_openid {
                     offset: query "offset" optional,
                     limit: query "limit" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 最大资源条数
+                    ///
+                    /// Query parameter `limit`. Example: `20`
+                    pub limit: i64,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                    /// A `GetRequest` of its required fields (`limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
                     #[inline]
-                    pub fn new(limit: i64) -> Self {
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { limit } = required;
                         Self { offset: None, limit }
                     }
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 该次请求返回的记录条数
                     pub count: Option<i64>,

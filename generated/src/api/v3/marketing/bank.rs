@@ -73,6 +73,7 @@ pub mod packages {
             }
             /// The request of `GET /v3/marketing/bank/packages/{package_id}/tasks` (查询上传任务列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 任务状态
                 ///
@@ -116,6 +117,7 @@ pub mod packages {
             });
             /// The response of `GET /v3/marketing/bank/packages/{package_id}/tasks` (查询上传任务列表API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 上传任务列表
                 pub data: Option<Vec<GetResponseData>>,
@@ -138,10 +140,22 @@ pub mod packages {
                 offset: "offset" required,
                 limit: "limit" required,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                ///
+                /// Example: `0`
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Example: `20`
+                pub limit: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
                 #[inline]
-                pub fn new(offset: i64, limit: i64) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit } = required;
                     Self {
                         data: None,
                         total_count: None,
@@ -152,6 +166,7 @@ pub mod packages {
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 上传任务
                 ///
@@ -208,6 +223,7 @@ pub mod packages {
             });
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
@@ -215,15 +231,22 @@ pub mod packages {
             ::wechatpay::runtime::__private::json_object!(PostRequest {
                 meta: "meta" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 文件元信息`JSON`格式字符串
+                pub meta: PostRequestMeta,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`meta`).
+                /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(meta: PostRequestMeta) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { meta } = required;
                     Self { meta }
                 }
             }
             /// 文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestMeta {
                 /// 银行类型
                 ///
@@ -243,22 +266,32 @@ pub mod packages {
                 filename: "filename" optional,
                 sha256: "sha256" required,
             });
+            /// The required fields of [`PostRequestMeta`], each given by name (all of them: a missing one does not compile); [`PostRequestMeta::new`] takes them.
+            pub struct PostRequestMetaRequired {
+                /// 银行类型
+                ///
+                /// Example: `ICBC_DEBIT`
+                pub bank_type: String,
+                /// 文件摘要
+                ///
+                /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
+                pub sha256: String,
+            }
             impl PostRequestMeta {
-                /// A `PostRequestMeta` with its required fields (`bank_type`, `sha256`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMeta { filename: Some(…), ..PostRequestMeta::new(…) }`.
+                /// A `PostRequestMeta` of its required fields (`bank_type`, `sha256`), given by name in a [`PostRequestMetaRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.filename = Some(…))`.
                 #[inline]
-                pub fn new(
-                    bank_type: impl Into<String>,
-                    sha256: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestMetaRequired) -> Self {
+                    let PostRequestMetaRequired { bank_type, sha256 } = required;
                     Self {
-                        bank_type: bank_type.into(),
+                        bank_type,
                         filename: None,
-                        sha256: sha256.into(),
+                        sha256,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 银行类型
                 ///
@@ -313,16 +346,24 @@ pub mod packages {
                 task_id: "task_id" optional,
                 update_time: "update_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 号码包id
+                ///
+                /// Example: `8473295`
+                pub package_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`package_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bank_type: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`package_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_type = Some(…))`.
                 #[inline]
-                pub fn new(package_id: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { package_id } = required;
                     Self {
                         bank_type: None,
                         create_time: None,
                         fail_count: None,
                         filename: None,
-                        package_id: package_id.into(),
+                        package_id,
                         status: None,
                         success_count: None,
                         success_user_count: None,

@@ -63,6 +63,7 @@ pub mod users {
             }
             /// The request of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 批次号
                 ///
@@ -92,27 +93,52 @@ pub mod users {
                 appid: "appid" required,
                 stock_creator_mchid: "stock_creator_mchid" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 批次号
+                ///
+                /// Example: `100088`
+                pub stock_id: String,
+                /// 活动ID
+                ///
+                /// Example: `186745560`
+                pub activity_id: String,
+                /// 发券凭证
+                ///
+                /// Example: `1002600620019090123143254435`
+                pub out_request_no: String,
+                /// 公众账号ID
+                ///
+                /// Example: `wx1234567889999`
+                pub appid: String,
+                /// 创建批次的商户号
+                ///
+                /// Example: `9800064`
+                pub stock_creator_mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`stock_id`, `activity_id`, `out_request_no`, `appid`, `stock_creator_mchid`).
+                /// A `PostRequest` of its required fields (`stock_id`, `activity_id`, `out_request_no`, `appid`, `stock_creator_mchid`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    stock_id: impl Into<String>,
-                    activity_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    stock_creator_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        stock_id,
+                        activity_id,
+                        out_request_no,
+                        appid,
+                        stock_creator_mchid,
+                    } = required;
                     Self {
-                        stock_id: stock_id.into(),
-                        activity_id: activity_id.into(),
-                        out_request_no: out_request_no.into(),
-                        appid: appid.into(),
-                        stock_creator_mchid: stock_creator_mchid.into(),
+                        stock_id,
+                        activity_id,
+                        out_request_no,
+                        appid,
+                        stock_creator_mchid,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 代金券id
                 ///
@@ -157,6 +183,7 @@ pub mod users {
                 }
                 /// The request of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
@@ -166,15 +193,24 @@ pub mod users {
                 ::wechatpay::runtime::__private::json_object!(GetRequest {
                     appid: query "appid" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 公众账号ID
+                    ///
+                    /// Query parameter `appid`. Example: `wx57849631bb367f52`
+                    pub appid: String,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` of its required fields (`appid`).
+                    /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`].
                     #[inline]
-                    pub fn new(appid: impl Into<String>) -> Self {
-                        Self { appid: appid.into() }
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { appid } = required;
+                        Self { appid }
                     }
                 }
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 创建批次的商户号
                     ///
@@ -247,14 +283,22 @@ pub mod users {
                     use_amount_list: "use_amount_list" optional,
                     openid: "openid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 代金券id
+                    ///
+                    /// Example: `98674556`
+                    pub coupon_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`coupon_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { stock_creator_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`coupon_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_creator_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(coupon_id: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { coupon_id } = required;
                         Self {
                             stock_creator_mchid: None,
                             stock_id: None,
-                            coupon_id: coupon_id.into(),
+                            coupon_id,
                             coupon_name: None,
                             coupon_state: None,
                             receive_time: None,
@@ -294,6 +338,7 @@ pub mod users {
                 });
                 /// 已用金额列表
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseUseAmountList {
                     /// 已用金额
                     pub used_amounts: Option<Vec<String>>,

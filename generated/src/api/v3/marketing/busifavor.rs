@@ -69,6 +69,7 @@ pub mod callbacks {
     }
     /// The request of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 商户号
         ///
@@ -80,6 +81,7 @@ pub mod callbacks {
     });
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 通知URL地址
         ///
@@ -94,18 +96,24 @@ pub mod callbacks {
         notify_url: "notify_url" optional,
         mchid: "mchid" required,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { notify_url: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.notify_url = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self {
-                notify_url: None,
-                mchid: mchid.into(),
-            }
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { mchid } = required;
+            Self { notify_url: None, mchid }
         }
     }
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -120,18 +128,24 @@ pub mod callbacks {
         mchid: "mchid" optional,
         notify_url: "notify_url" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 通知URL地址
+        ///
+        /// Example: `https://pay.weixin.qq.com`
+        pub notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(notify_url: impl Into<String>) -> Self {
-            Self {
-                mchid: None,
-                notify_url: notify_url.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { notify_url } = required;
+            Self { mchid: None, notify_url }
         }
     }
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 修改时间
         ///
@@ -151,14 +165,26 @@ pub mod callbacks {
         notify_url: "notify_url" required,
         mchid: "mchid" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 通知URL地址
+        ///
+        /// Example: `https://pay.weixin.qq.com`
+        pub notify_url: String,
+        /// 商户号
+        ///
+        /// Example: `10000098`
+        pub mchid: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`notify_url`, `mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { update_time: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`notify_url`, `mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.update_time = Some(…))`.
         #[inline]
-        pub fn new(notify_url: impl Into<String>, mchid: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { notify_url, mchid } = required;
             Self {
                 update_time: None,
-                notify_url: notify_url.into(),
-                mchid: mchid.into(),
+                notify_url,
+                mchid,
             }
         }
     }
@@ -227,8 +253,11 @@ pub mod coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         pub type PostRequest = crate::v3::marketing::models::StockIdRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::marketing::models::StockIdRequestRequired;
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 关联成功时间
             pub wechatpay_associate_time: String,
@@ -236,13 +265,17 @@ pub mod coupons {
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_associate_time: "wechatpay_associate_time" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 关联成功时间
+            pub wechatpay_associate_time: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`wechatpay_associate_time`).
+            /// A `PostResponse` of its required fields (`wechatpay_associate_time`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(wechatpay_associate_time: impl Into<String>) -> Self {
-                Self {
-                    wechatpay_associate_time: wechatpay_associate_time.into(),
-                }
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { wechatpay_associate_time } = required;
+                Self { wechatpay_associate_time }
             }
         }
     }
@@ -280,6 +313,7 @@ pub mod coupons {
             }
             /// The request of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 消费卡归属appid
                 pub appid: String,
@@ -296,25 +330,38 @@ pub mod coupons {
                 out_request_no: "out_request_no" required,
                 send_time: "send_time" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 消费卡归属appid
+                pub appid: String,
+                /// 用户openid
+                pub openid: String,
+                /// 商户单据号
+                pub out_request_no: String,
+                /// 请求发卡时间
+                pub send_time: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`appid`, `openid`, `out_request_no`, `send_time`).
+                /// A `PostRequest` of its required fields (`appid`, `openid`, `out_request_no`, `send_time`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    openid: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    send_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        openid,
+                        out_request_no,
+                        send_time,
+                    } = required;
                     Self {
-                        appid: appid.into(),
-                        openid: openid.into(),
-                        out_request_no: out_request_no.into(),
-                        send_time: send_time.into(),
+                        appid,
+                        openid,
+                        out_request_no,
+                        send_time,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 消费卡code
                 ///
@@ -324,13 +371,19 @@ pub mod coupons {
             ::wechatpay::runtime::__private::json_object!(PostResponse {
                 card_code: "card_code" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 消费卡code
+                ///
+                /// Example: `198555211279`
+                pub card_code: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` of its required fields (`card_code`).
+                /// A `PostResponse` of its required fields (`card_code`), given by name in a [`PostResponseRequired`].
                 #[inline]
-                pub fn new(card_code: impl Into<String>) -> Self {
-                    Self {
-                        card_code: card_code.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { card_code } = required;
+                    Self { card_code }
                 }
             }
         }
@@ -358,6 +411,7 @@ pub mod coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 券code
             ///
@@ -382,24 +436,41 @@ pub mod coupons {
             deactivate_request_no: "deactivate_request_no" required,
             deactivate_reason: "deactivate_reason" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 券code
+            ///
+            /// Example: `sxxe34343434`
+            pub coupon_code: String,
+            /// 批次号
+            ///
+            /// Example: `1234567891`
+            pub stock_id: String,
+            /// 失效请求单据号
+            ///
+            /// Example: `1002600620019090123143254436`
+            pub deactivate_request_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`coupon_code`, `stock_id`, `deactivate_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { deactivate_reason: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`coupon_code`, `stock_id`, `deactivate_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deactivate_reason = Some(…))`.
             #[inline]
-            pub fn new(
-                coupon_code: impl Into<String>,
-                stock_id: impl Into<String>,
-                deactivate_request_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    coupon_code,
+                    stock_id,
+                    deactivate_request_no,
+                } = required;
                 Self {
-                    coupon_code: coupon_code.into(),
-                    stock_id: stock_id.into(),
-                    deactivate_request_no: deactivate_request_no.into(),
+                    coupon_code,
+                    stock_id,
+                    deactivate_request_no,
                     deactivate_reason: None,
                 }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 券成功失效的时间
             ///
@@ -409,13 +480,19 @@ pub mod coupons {
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_deactivate_time: "wechatpay_deactivate_time" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 券成功失效的时间
+            ///
+            /// Example: `2020-05-20T13:29:35.08:00`
+            pub wechatpay_deactivate_time: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`wechatpay_deactivate_time`).
+            /// A `PostResponse` of its required fields (`wechatpay_deactivate_time`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(wechatpay_deactivate_time: impl Into<String>) -> Self {
-                Self {
-                    wechatpay_deactivate_time: wechatpay_deactivate_time.into(),
-                }
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { wechatpay_deactivate_time } = required;
+                Self { wechatpay_deactivate_time }
             }
         }
     }
@@ -442,8 +519,11 @@ pub mod coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         pub type PostRequest = crate::v3::marketing::models::StockIdRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::marketing::models::StockIdRequestRequired;
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 取消关联成功时间
             ///
@@ -453,12 +533,20 @@ pub mod coupons {
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_disassociate_time: "wechatpay_disassociate_time" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 取消关联成功时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub wechatpay_disassociate_time: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`wechatpay_disassociate_time`).
+            /// A `PostResponse` of its required fields (`wechatpay_disassociate_time`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(wechatpay_disassociate_time: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { wechatpay_disassociate_time } = required;
                 Self {
-                    wechatpay_disassociate_time: wechatpay_disassociate_time.into(),
+                    wechatpay_disassociate_time,
                 }
             }
         }
@@ -486,6 +574,7 @@ pub mod coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 券code
             ///
@@ -505,23 +594,36 @@ pub mod coupons {
             stock_id: "stock_id" required,
             return_request_no: "return_request_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 券code
+            ///
+            /// Example: `sxxe34343434`
+            pub coupon_code: String,
+            /// 批次号
+            ///
+            /// Example: `1234567891`
+            pub stock_id: String,
+            /// 退券请求单据号
+            ///
+            /// Example: `1002600620019090123143254436`
+            pub return_request_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`coupon_code`, `stock_id`, `return_request_no`).
+            /// A `PostRequest` of its required fields (`coupon_code`, `stock_id`, `return_request_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                coupon_code: impl Into<String>,
-                stock_id: impl Into<String>,
-                return_request_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { coupon_code, stock_id, return_request_no } = required;
                 Self {
-                    coupon_code: coupon_code.into(),
-                    stock_id: stock_id.into(),
-                    return_request_no: return_request_no.into(),
+                    coupon_code,
+                    stock_id,
+                    return_request_no,
                 }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信退券成功的时间
             ///
@@ -531,13 +633,19 @@ pub mod coupons {
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_return_time: "wechatpay_return_time" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 微信退券成功的时间
+            ///
+            /// Example: `2020-05-20T13:29:35+08:00`
+            pub wechatpay_return_time: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`wechatpay_return_time`).
+            /// A `PostResponse` of its required fields (`wechatpay_return_time`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(wechatpay_return_time: impl Into<String>) -> Self {
-                Self {
-                    wechatpay_return_time: wechatpay_return_time.into(),
-                }
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { wechatpay_return_time } = required;
+                Self { wechatpay_return_time }
             }
         }
     }
@@ -564,6 +672,7 @@ pub mod coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 用户标识
             ///
@@ -593,26 +702,42 @@ pub mod coupons {
             out_request_no: "out_request_no" required,
             coupon_code: "coupon_code" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 用户标识
+            ///
+            /// Example: `xsd3434454567676`
+            pub openid: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wx1234567889999`
+            pub appid: String,
+            /// 批次号
+            ///
+            /// Example: `100088`
+            pub stock_id: String,
+            /// 发券凭证
+            ///
+            /// Example: `1002600620019090123143254435`
+            pub out_request_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`openid`, `appid`, `stock_id`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`openid`, `appid`, `stock_id`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
             #[inline]
-            pub fn new(
-                openid: impl Into<String>,
-                appid: impl Into<String>,
-                stock_id: impl Into<String>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { openid, appid, stock_id, out_request_no } = required;
                 Self {
-                    openid: openid.into(),
-                    appid: appid.into(),
-                    stock_id: stock_id.into(),
-                    out_request_no: out_request_no.into(),
+                    openid,
+                    appid,
+                    stock_id,
+                    out_request_no,
                     coupon_code: None,
                 }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -635,12 +760,20 @@ pub mod coupons {
             out_request_no: "out_request_no" optional,
             send_coupon_result: "send_coupon_result" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 批次号
+            ///
+            /// Example: `100088`
+            pub stock_id: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_code: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
             #[inline]
-            pub fn new(stock_id: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { stock_id } = required;
                 Self {
-                    stock_id: stock_id.into(),
+                    stock_id,
                     coupon_code: None,
                     out_request_no: None,
                     send_coupon_result: None,
@@ -649,6 +782,7 @@ pub mod coupons {
         }
         /// WeChat Pay's official models have this field; the public description does not list it.
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseSendCouponResult {
             /// `stock_id`
             pub stock_id: Option<String>,
@@ -686,6 +820,7 @@ pub mod coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 券code
             ///
@@ -735,21 +870,41 @@ pub mod coupons {
             mch_id: "mch_id" optional,
             transaction_id: "transaction_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 券code
+            ///
+            /// Example: `sxxe34343434`
+            pub coupon_code: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wx1234567889999`
+            pub appid: String,
+            /// 请求核销时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub use_time: String,
+            /// 核销请求单据号
+            ///
+            /// Example: `1002600620019090123143254435`
+            pub use_request_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`coupon_code`, `appid`, `use_time`, `use_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { stock_id: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`coupon_code`, `appid`, `use_time`, `use_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_id = Some(…))`.
             #[inline]
-            pub fn new(
-                coupon_code: impl Into<String>,
-                appid: impl Into<String>,
-                use_time: impl Into<String>,
-                use_request_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    coupon_code,
+                    appid,
+                    use_time,
+                    use_request_no,
+                } = required;
                 Self {
-                    coupon_code: coupon_code.into(),
+                    coupon_code,
                     stock_id: None,
-                    appid: appid.into(),
-                    use_time: use_time.into(),
-                    use_request_no: use_request_no.into(),
+                    appid,
+                    use_time,
+                    use_request_no,
                     openid: None,
                     out_trade_no: None,
                     mch_id: None,
@@ -759,6 +914,7 @@ pub mod coupons {
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -778,13 +934,25 @@ pub mod coupons {
             openid: "openid" required,
             wechatpay_use_time: "wechatpay_use_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 批次号
+            ///
+            /// Example: `100088`
+            pub stock_id: String,
+            /// 用户标识
+            ///
+            /// Example: `dsadas34345454545`
+            pub openid: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`stock_id`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { wechatpay_use_time: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`stock_id`, `openid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechatpay_use_time = Some(…))`.
             #[inline]
-            pub fn new(stock_id: impl Into<String>, openid: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { stock_id, openid } = required;
                 Self {
-                    stock_id: stock_id.into(),
-                    openid: openid.into(),
+                    stock_id,
+                    openid,
                     wechatpay_use_time: None,
                 }
             }
@@ -830,6 +998,7 @@ pub mod product_coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 批次ID
             ///
@@ -859,20 +1028,32 @@ pub mod product_coupons {
             openid: "openid" optional,
             send_request_no: "send_request_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 批次ID
+            ///
+            /// Example: `1000000013001`
+            pub stock_id: String,
+            /// 公众账号AppID
+            ///
+            /// Example: `wx233544546545989`
+            pub appid: String,
+            /// 发券请求单号
+            ///
+            /// Example: `34657_20250101_123456`
+            pub send_request_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`stock_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`stock_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
             #[inline]
-            pub fn new(
-                stock_id: impl Into<String>,
-                appid: impl Into<String>,
-                send_request_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { stock_id, appid, send_request_no } = required;
                 Self {
-                    stock_id: stock_id.into(),
+                    stock_id,
                     coupon_code: None,
-                    appid: appid.into(),
+                    appid,
                     openid: None,
-                    send_request_no: send_request_no.into(),
+                    send_request_no,
                 }
             }
         }
@@ -902,6 +1083,7 @@ pub mod product_coupons {
         }
         /// The request of `POST /v3/marketing/busifavor/product-coupons/send` (向用户发放商品券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 用户标识
             ///
@@ -941,21 +1123,45 @@ pub mod product_coupons {
             coupon_type: "coupon_type" required,
             member_card_id: "member_card_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 用户标识
+            ///
+            /// Example: `xsd3434454567676`
+            pub openid: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wx1234567889999`
+            pub appid: String,
+            /// 批次号
+            ///
+            /// Example: `12312354`
+            pub stock_id: String,
+            /// 发券凭证
+            ///
+            /// Example: `2335465`
+            pub out_request_no: String,
+            /// 券类型
+            ///
+            /// Example: `NORMAL`
+            pub coupon_type: PostRequestCouponType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`openid`, `appid`, `stock_id`, `out_request_no`, `coupon_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`openid`, `appid`, `stock_id`, `out_request_no`, `coupon_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
             #[inline]
-            pub fn new(
-                openid: impl Into<String>,
-                appid: impl Into<String>,
-                stock_id: impl Into<String>,
-                out_request_no: impl Into<String>,
-                coupon_type: PostRequestCouponType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    openid,
+                    appid,
+                    stock_id,
+                    out_request_no,
+                    coupon_type,
+                } = required;
                 Self {
-                    openid: openid.into(),
-                    appid: appid.into(),
-                    stock_id: stock_id.into(),
-                    out_request_no: out_request_no.into(),
+                    openid,
+                    appid,
+                    stock_id,
+                    out_request_no,
                     coupon_code: None,
                     coupon_type,
                     member_card_id: None,
@@ -981,6 +1187,7 @@ pub mod product_coupons {
         });
         /// The response of `POST /v3/marketing/busifavor/product-coupons/send` (向用户发放商品券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -1000,18 +1207,30 @@ pub mod product_coupons {
             coupon_code: "coupon_code" required,
             out_request_no: "out_request_no" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 批次号
+            ///
+            /// Example: `1262260000000268`
+            pub stock_id: String,
+            /// 券code
+            ///
+            /// Example: `2312323`
+            pub coupon_code: String,
+            /// 发券凭证
+            ///
+            /// Example: `2335465`
+            pub out_request_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`stock_id`, `coupon_code`, `out_request_no`).
+            /// A `PostResponse` of its required fields (`stock_id`, `coupon_code`, `out_request_no`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { stock_id, coupon_code, out_request_no } = required;
                 Self {
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
-                    out_request_no: out_request_no.into(),
+                    stock_id,
+                    coupon_code,
+                    out_request_no,
                 }
             }
         }
@@ -1042,6 +1261,7 @@ pub mod stocks {
     }
     /// The request of `POST /v3/marketing/busifavor/stocks` (创建商家券API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商家券批次名称
         ///
@@ -1099,29 +1319,60 @@ pub mod stocks {
         notify_config: "notify_config" optional,
         subsidy: "subsidy" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商家券批次名称
+        ///
+        /// Example: `8月1日活动券`
+        pub stock_name: String,
+        /// 批次归属商户号
+        ///
+        /// Example: `10000022`
+        pub belong_merchant: String,
+        /// 适用商品范围
+        ///
+        /// Example: `xxx商品使用`
+        pub goods_name: String,
+        /// 批次类型
+        ///
+        /// Example: `NORMAL`
+        pub stock_type: PostRequestStockType,
+        /// 核销规则
+        pub coupon_use_rule: PostRequestCouponUseRule,
+        /// 发放规则
+        pub stock_send_rule: PostRequestStockSendRule,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 券code模式
+        ///
+        /// Example: `WECHATPAY_MODE`
+        pub coupon_code_mode: PostRequestCouponCodeMode,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`stock_name`, `belong_merchant`, `goods_name`, `stock_type`, `coupon_use_rule`, `stock_send_rule`, `out_request_no`, `coupon_code_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { comment: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`stock_name`, `belong_merchant`, `goods_name`, `stock_type`, `coupon_use_rule`, `stock_send_rule`, `out_request_no`, `coupon_code_mode`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.comment = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            stock_name: impl Into<String>,
-            belong_merchant: impl Into<String>,
-            goods_name: impl Into<String>,
-            stock_type: PostRequestStockType,
-            coupon_use_rule: PostRequestCouponUseRule,
-            stock_send_rule: PostRequestStockSendRule,
-            out_request_no: impl Into<String>,
-            coupon_code_mode: PostRequestCouponCodeMode,
-        ) -> Self {
-            Self {
-                stock_name: stock_name.into(),
-                belong_merchant: belong_merchant.into(),
-                comment: None,
-                goods_name: goods_name.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                stock_name,
+                belong_merchant,
+                goods_name,
                 stock_type,
                 coupon_use_rule,
                 stock_send_rule,
-                out_request_no: out_request_no.into(),
+                out_request_no,
+                coupon_code_mode,
+            } = required;
+            Self {
+                stock_name,
+                belong_merchant,
+                comment: None,
+                goods_name,
+                stock_type,
+                coupon_use_rule,
+                stock_send_rule,
+                out_request_no,
                 custom_entrance: None,
                 display_pattern_info: None,
                 coupon_code_mode,
@@ -1134,6 +1385,7 @@ pub mod stocks {
     pub type PostRequestCouponCodeMode = crate::v3::marketing::models::CouponCodeMode;
     /// 核销规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
@@ -1165,13 +1417,20 @@ pub mod stocks {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
     });
+    /// The required fields of [`PostRequestCouponUseRule`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRule::new`] takes them.
+    pub struct PostRequestCouponUseRuleRequired {
+        /// 券可核销时间
+        pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
+        /// 核销方式
+        ///
+        /// Example: `OFF_LINE`
+        pub use_method: PostRequestCouponUseRuleUseMethod,
+    }
     impl PostRequestCouponUseRule {
-        /// A `PostRequestCouponUseRule` with its required fields (`coupon_available_time`, `use_method`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRule { fixed_normal_coupon: Some(…), ..PostRequestCouponUseRule::new(…) }`.
+        /// A `PostRequestCouponUseRule` of its required fields (`coupon_available_time`, `use_method`), given by name in a [`PostRequestCouponUseRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.fixed_normal_coupon = Some(…))`.
         #[inline]
-        pub fn new(
-            coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
-            use_method: PostRequestCouponUseRuleUseMethod,
-        ) -> Self {
+        pub fn new(required: PostRequestCouponUseRuleRequired) -> Self {
+            let PostRequestCouponUseRuleRequired { coupon_available_time, use_method } = required;
             Self {
                 coupon_available_time,
                 fixed_normal_coupon: None,
@@ -1185,6 +1444,7 @@ pub mod stocks {
     }
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
         /// 开始时间
         ///
@@ -1224,16 +1484,30 @@ pub mod stocks {
         wait_days_after_receive: "wait_days_after_receive" optional,
         available_second_after_receive: "available_second_after_receive" optional,
     });
+    /// The required fields of [`PostRequestCouponUseRuleCouponAvailableTime`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleCouponAvailableTime::new`] takes them.
+    pub struct PostRequestCouponUseRuleCouponAvailableTimeRequired {
+        /// 开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub available_begin_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub available_end_time: String,
+    }
     impl PostRequestCouponUseRuleCouponAvailableTime {
-        /// A `PostRequestCouponUseRuleCouponAvailableTime` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRuleCouponAvailableTime { available_day_after_receive: Some(…), ..PostRequestCouponUseRuleCouponAvailableTime::new(…) }`.
+        /// A `PostRequestCouponUseRuleCouponAvailableTime` of its required fields (`available_begin_time`, `available_end_time`), given by name in a [`PostRequestCouponUseRuleCouponAvailableTimeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_day_after_receive = Some(…))`.
         #[inline]
         pub fn new(
-            available_begin_time: impl Into<String>,
-            available_end_time: impl Into<String>,
+            required: PostRequestCouponUseRuleCouponAvailableTimeRequired,
         ) -> Self {
+            let PostRequestCouponUseRuleCouponAvailableTimeRequired {
+                available_begin_time,
+                available_end_time,
+            } = required;
             Self {
-                available_begin_time: available_begin_time.into(),
-                available_end_time: available_end_time.into(),
+                available_begin_time,
+                available_end_time,
                 available_day_after_receive: None,
                 available_week: None,
                 irregulary_avaliable_time: None,
@@ -1250,6 +1524,7 @@ pub mod stocks {
     pub type PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::models::IrregularyAvaliableTime;
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
         /// 折扣比例
         ///
@@ -1264,10 +1539,25 @@ pub mod stocks {
         discount_percent: "discount_percent" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    /// The required fields of [`PostRequestCouponUseRuleDiscountCoupon`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleDiscountCoupon::new`] takes them.
+    pub struct PostRequestCouponUseRuleDiscountCouponRequired {
+        /// 折扣比例
+        ///
+        /// Example: `88`
+        pub discount_percent: i64,
+        /// 消费门槛
+        ///
+        /// Example: `100`
+        pub transaction_minimum: i64,
+    }
     impl PostRequestCouponUseRuleDiscountCoupon {
-        /// A `PostRequestCouponUseRuleDiscountCoupon` of its required fields (`discount_percent`, `transaction_minimum`).
+        /// A `PostRequestCouponUseRuleDiscountCoupon` of its required fields (`discount_percent`, `transaction_minimum`), given by name in a [`PostRequestCouponUseRuleDiscountCouponRequired`].
         #[inline]
-        pub fn new(discount_percent: i64, transaction_minimum: i64) -> Self {
+        pub fn new(required: PostRequestCouponUseRuleDiscountCouponRequired) -> Self {
+            let PostRequestCouponUseRuleDiscountCouponRequired {
+                discount_percent,
+                transaction_minimum,
+            } = required;
             Self {
                 discount_percent,
                 transaction_minimum,
@@ -1276,6 +1566,7 @@ pub mod stocks {
     }
     /// 换购券使用规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
         /// 单品换购价
         ///
@@ -1290,10 +1581,25 @@ pub mod stocks {
         exchange_price: "exchange_price" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    /// The required fields of [`PostRequestCouponUseRuleExchangeCoupon`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleExchangeCoupon::new`] takes them.
+    pub struct PostRequestCouponUseRuleExchangeCouponRequired {
+        /// 单品换购价
+        ///
+        /// Example: `100`
+        pub exchange_price: i64,
+        /// 消费门槛
+        ///
+        /// Example: `100`
+        pub transaction_minimum: i64,
+    }
     impl PostRequestCouponUseRuleExchangeCoupon {
-        /// A `PostRequestCouponUseRuleExchangeCoupon` of its required fields (`exchange_price`, `transaction_minimum`).
+        /// A `PostRequestCouponUseRuleExchangeCoupon` of its required fields (`exchange_price`, `transaction_minimum`), given by name in a [`PostRequestCouponUseRuleExchangeCouponRequired`].
         #[inline]
-        pub fn new(exchange_price: i64, transaction_minimum: i64) -> Self {
+        pub fn new(required: PostRequestCouponUseRuleExchangeCouponRequired) -> Self {
+            let PostRequestCouponUseRuleExchangeCouponRequired {
+                exchange_price,
+                transaction_minimum,
+            } = required;
             Self {
                 exchange_price,
                 transaction_minimum,
@@ -1302,6 +1608,7 @@ pub mod stocks {
     }
     /// 固定面额满减券使用规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
         /// 优惠金额
         ///
@@ -1316,10 +1623,25 @@ pub mod stocks {
         discount_amount: "discount_amount" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    /// The required fields of [`PostRequestCouponUseRuleFixedNormalCoupon`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleFixedNormalCoupon::new`] takes them.
+    pub struct PostRequestCouponUseRuleFixedNormalCouponRequired {
+        /// 优惠金额
+        ///
+        /// Example: `5`
+        pub discount_amount: i64,
+        /// 消费门槛
+        ///
+        /// Example: `100`
+        pub transaction_minimum: i64,
+    }
     impl PostRequestCouponUseRuleFixedNormalCoupon {
-        /// A `PostRequestCouponUseRuleFixedNormalCoupon` of its required fields (`discount_amount`, `transaction_minimum`).
+        /// A `PostRequestCouponUseRuleFixedNormalCoupon` of its required fields (`discount_amount`, `transaction_minimum`), given by name in a [`PostRequestCouponUseRuleFixedNormalCouponRequired`].
         #[inline]
-        pub fn new(discount_amount: i64, transaction_minimum: i64) -> Self {
+        pub fn new(required: PostRequestCouponUseRuleFixedNormalCouponRequired) -> Self {
+            let PostRequestCouponUseRuleFixedNormalCouponRequired {
+                discount_amount,
+                transaction_minimum,
+            } = required;
             Self {
                 discount_amount,
                 transaction_minimum,
@@ -1330,6 +1652,7 @@ pub mod stocks {
     pub type PostRequestCouponUseRuleUseMethod = crate::v3::marketing::models::UseMethod;
     /// 自定义入口
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestCustomEntrance {
         /// 小程序入口
         pub mini_programs_info: Option<PostRequestCustomEntranceMiniProgramsInfo>,
@@ -1361,6 +1684,7 @@ pub mod stocks {
     pub type PostRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
     /// 小程序入口
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCustomEntranceMiniProgramsInfo {
         /// 商家小程序appid
         ///
@@ -1385,24 +1709,41 @@ pub mod stocks {
         entrance_words: "entrance_words" required,
         guiding_words: "guiding_words" optional,
     });
+    /// The required fields of [`PostRequestCustomEntranceMiniProgramsInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestCustomEntranceMiniProgramsInfo::new`] takes them.
+    pub struct PostRequestCustomEntranceMiniProgramsInfoRequired {
+        /// 商家小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub mini_programs_appid: String,
+        /// 商家小程序path
+        ///
+        /// Example: `/path/index/index`
+        pub mini_programs_path: String,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_words: String,
+    }
     impl PostRequestCustomEntranceMiniProgramsInfo {
-        /// A `PostRequestCustomEntranceMiniProgramsInfo` with its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCustomEntranceMiniProgramsInfo { guiding_words: Some(…), ..PostRequestCustomEntranceMiniProgramsInfo::new(…) }`.
+        /// A `PostRequestCustomEntranceMiniProgramsInfo` of its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`), given by name in a [`PostRequestCustomEntranceMiniProgramsInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.guiding_words = Some(…))`.
         #[inline]
-        pub fn new(
-            mini_programs_appid: impl Into<String>,
-            mini_programs_path: impl Into<String>,
-            entrance_words: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestCustomEntranceMiniProgramsInfoRequired) -> Self {
+            let PostRequestCustomEntranceMiniProgramsInfoRequired {
+                mini_programs_appid,
+                mini_programs_path,
+                entrance_words,
+            } = required;
             Self {
-                mini_programs_appid: mini_programs_appid.into(),
-                mini_programs_path: mini_programs_path.into(),
-                entrance_words: entrance_words.into(),
+                mini_programs_appid,
+                mini_programs_path,
+                entrance_words,
                 guiding_words: None,
             }
         }
     }
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestDisplayPatternInfo {
         /// 使用须知
         ///
@@ -1439,10 +1780,13 @@ pub mod stocks {
     pub type PostRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
     /// 视频号相关信息
     pub type PostRequestDisplayPatternInfoFinderInfo = crate::v3::marketing::models::FinderInfo;
+    /// The required fields of [`PostRequestDisplayPatternInfoFinderInfo`].
+    pub type PostRequestDisplayPatternInfoFinderInfoRequired = crate::v3::marketing::models::FinderInfoRequired;
     /// 事件通知配置
     pub type PostRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
     /// 发放规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestStockSendRule {
         /// 批次总预算
         ///
@@ -1484,10 +1828,18 @@ pub mod stocks {
         transferable: "transferable" optional,
         shareable: "shareable" optional,
     });
+    /// The required fields of [`PostRequestStockSendRule`], each given by name (all of them: a missing one does not compile); [`PostRequestStockSendRule::new`] takes them.
+    pub struct PostRequestStockSendRuleRequired {
+        /// 用户最大可领个数
+        ///
+        /// Example: `5`
+        pub max_coupons_per_user: i64,
+    }
     impl PostRequestStockSendRule {
-        /// A `PostRequestStockSendRule` with its required fields (`max_coupons_per_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSendRule { max_amount: Some(…), ..PostRequestStockSendRule::new(…) }`.
+        /// A `PostRequestStockSendRule` of its required fields (`max_coupons_per_user`), given by name in a [`PostRequestStockSendRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.max_amount = Some(…))`.
         #[inline]
-        pub fn new(max_coupons_per_user: i64) -> Self {
+        pub fn new(required: PostRequestStockSendRuleRequired) -> Self {
+            let PostRequestStockSendRuleRequired { max_coupons_per_user } = required;
             Self {
                 max_amount: None,
                 max_coupons: None,
@@ -1505,6 +1857,7 @@ pub mod stocks {
     pub type PostRequestStockType = crate::v3::marketing::models::StockType;
     /// The response of `POST /v3/marketing/busifavor/stocks` (创建商家券API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 批次号
         ///
@@ -1561,6 +1914,7 @@ pub mod stocks {
         }
         /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}` (查询商家券详情API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商家券批次名称
             ///
@@ -1629,10 +1983,18 @@ pub mod stocks {
             send_count_information: "send_count_information" optional,
             subsidy: "subsidy" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 批次号
+            ///
+            /// Example: `1212`
+            pub stock_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { stock_name: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`stock_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_name = Some(…))`.
             #[inline]
-            pub fn new(stock_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { stock_id } = required;
                 Self {
                     stock_name: None,
                     belong_merchant: None,
@@ -1645,7 +2007,7 @@ pub mod stocks {
                     display_pattern_info: None,
                     stock_state: None,
                     coupon_code_mode: None,
-                    stock_id: stock_id.into(),
+                    stock_id,
                     coupon_code_count: None,
                     notify_config: None,
                     send_count_information: None,
@@ -1655,6 +2017,7 @@ pub mod stocks {
         }
         /// 券code数量
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseCouponCodeCount {
             /// 该批次总共已上传的code总数
             ///
@@ -1697,6 +2060,7 @@ pub mod stocks {
         pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDisplayPatternInfo {
             /// 使用须知
             ///
@@ -1737,6 +2101,7 @@ pub mod stocks {
         pub type GetResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 批次发放情况
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseSendCountInformation {
             /// 已发放券张数
             ///
@@ -1763,6 +2128,7 @@ pub mod stocks {
         });
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseStockSendRule {
             /// 批次总预算
             ///
@@ -1831,6 +2197,7 @@ pub mod stocks {
         pub type GetResponseStockType = crate::v3::marketing::models::StockType;
         /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}` (修改商家券基本信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PatchRequest {
             /// 自定义入口
             pub custom_entrance: Option<PatchRequestCustomEntrance>,
@@ -1875,16 +2242,24 @@ pub mod stocks {
             notify_config: "notify_config" optional,
             subsidy: "subsidy" optional,
         });
+        /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+        pub struct PatchRequestRequired {
+            /// 商户请求单号
+            ///
+            /// Example: `6122352020010133287985742`
+            pub out_request_no: String,
+        }
         impl PatchRequest {
-            /// A `PatchRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { custom_entrance: Some(…), ..PatchRequest::new(…) }`.
+            /// A `PatchRequest` of its required fields (`out_request_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.custom_entrance = Some(…))`.
             #[inline]
-            pub fn new(out_request_no: impl Into<String>) -> Self {
+            pub fn new(required: PatchRequestRequired) -> Self {
+                let PatchRequestRequired { out_request_no } = required;
                 Self {
                     custom_entrance: None,
                     stock_name: None,
                     comment: None,
                     goods_name: None,
-                    out_request_no: out_request_no.into(),
+                    out_request_no,
                     display_pattern_info: None,
                     coupon_use_rule: None,
                     stock_send_rule: None,
@@ -1895,6 +2270,7 @@ pub mod stocks {
         }
         /// 核销规则
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestCouponUseRule {
             /// 核销方式
             ///
@@ -1918,6 +2294,7 @@ pub mod stocks {
         pub type PatchRequestCouponUseRuleUseMethod = crate::v3::marketing::models::UseMethod;
         /// 自定义入口
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestCustomEntrance {
             /// 小程序入口
             pub mini_programs_info: Option<PatchRequestCustomEntranceMiniProgramsInfo>,
@@ -1946,6 +2323,7 @@ pub mod stocks {
         pub type PatchRequestCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestDisplayPatternInfo {
             /// 使用须知
             ///
@@ -1982,10 +2360,13 @@ pub mod stocks {
         pub type PatchRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
         /// 视频号相关信息
         pub type PatchRequestDisplayPatternInfoFinderInfo = crate::v3::marketing::models::FinderInfo;
+        /// The required fields of [`PatchRequestDisplayPatternInfoFinderInfo`].
+        pub type PatchRequestDisplayPatternInfoFinderInfoRequired = crate::v3::marketing::models::FinderInfoRequired;
         /// 事件通知配置
         pub type PatchRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestStockSendRule {
             /// 是否开启自然人限领
             pub natural_person_limit: Option<bool>,
@@ -2019,6 +2400,7 @@ pub mod stocks {
             }
             /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 目标批次最大发放个数
                 ///
@@ -2046,21 +2428,30 @@ pub mod stocks {
                 current_max_coupons_by_day: "current_max_coupons_by_day" optional,
                 modify_budget_request_no: "modify_budget_request_no" required,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 修改预算请求单据号
+                ///
+                /// Example: `1002600620019090123143254436`
+                pub modify_budget_request_no: String,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` with its required fields (`modify_budget_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { target_max_coupons: Some(…), ..PatchRequest::new(…) }`.
+                /// A `PatchRequest` of its required fields (`modify_budget_request_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.target_max_coupons = Some(…))`.
                 #[inline]
-                pub fn new(modify_budget_request_no: impl Into<String>) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired { modify_budget_request_no } = required;
                     Self {
                         target_max_coupons: None,
                         target_max_coupons_by_day: None,
                         current_max_coupons: None,
                         current_max_coupons_by_day: None,
-                        modify_budget_request_no: modify_budget_request_no.into(),
+                        modify_budget_request_no,
                     }
                 }
             }
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PatchResponse {
                 /// 批次当前最大发放个数
                 ///
@@ -2127,6 +2518,7 @@ pub mod stocks {
             }
             /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 券code状态
                 ///
@@ -2185,6 +2577,7 @@ pub mod stocks {
             });
             /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 批次号
                 ///
@@ -2212,16 +2605,28 @@ pub mod stocks {
                 offset: "offset" required,
                 data: "data" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `98065001`
+                pub stock_id: String,
+                /// 分页大小
+                ///
+                /// Example: `8`
+                pub limit: i64,
+                /// 分页页码
+                ///
+                /// Example: `1`
+                pub offset: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`stock_id`, `limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`stock_id`, `limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(
-                    stock_id: impl Into<String>,
-                    limit: i64,
-                    offset: i64,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { stock_id, limit, offset } = required;
                     Self {
-                        stock_id: stock_id.into(),
+                        stock_id,
                         total_count: None,
                         limit,
                         offset,
@@ -2235,6 +2640,7 @@ pub mod stocks {
             pub type GetResponseDataCodeStatus = crate::v3::marketing::models::CodeStatus;
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 券code列表
                 pub coupon_code_list: Vec<String>,
@@ -2247,21 +2653,29 @@ pub mod stocks {
                 coupon_code_list: "coupon_code_list" required,
                 upload_request_no: "upload_request_no" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 券code列表
+                pub coupon_code_list: Vec<String>,
+                /// 请求业务单据号
+                ///
+                /// Example: `100002322019090134234sfdf`
+                pub upload_request_no: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`coupon_code_list`, `upload_request_no`).
+                /// A `PostRequest` of its required fields (`coupon_code_list`, `upload_request_no`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    coupon_code_list: Vec<String>,
-                    upload_request_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { coupon_code_list, upload_request_no } = required;
                     Self {
                         coupon_code_list,
-                        upload_request_no: upload_request_no.into(),
+                        upload_request_no,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 批次号
                 ///
@@ -2303,12 +2717,20 @@ pub mod stocks {
                 exist_codes: "exist_codes" optional,
                 duplicate_codes: "duplicate_codes" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `98065001`
+                pub stock_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { total_count: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(stock_id: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { stock_id } = required;
                     Self {
-                        stock_id: stock_id.into(),
+                        stock_id,
                         total_count: None,
                         success_count: None,
                         success_codes: None,
@@ -2322,6 +2744,7 @@ pub mod stocks {
             }
             /// PostResponseFailCodes
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponseFailCodes {
                 /// 上传失败的券code
                 ///
@@ -2379,6 +2802,7 @@ pub mod stocks {
                 }
                 /// The request of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct DeleteRequest {
                     /// 请求业务单据号
                     ///
@@ -2388,17 +2812,24 @@ pub mod stocks {
                 ::wechatpay::runtime::__private::json_object!(DeleteRequest {
                     delete_request_no: query "delete_request_no" required,
                 });
+                /// The required fields of [`DeleteRequest`], each given by name (all of them: a missing one does not compile); [`DeleteRequest::new`] takes them.
+                pub struct DeleteRequestRequired {
+                    /// 请求业务单据号
+                    ///
+                    /// Query parameter `delete_request_no`. Example: `1212`
+                    pub delete_request_no: String,
+                }
                 impl DeleteRequest {
-                    /// A `DeleteRequest` of its required fields (`delete_request_no`).
+                    /// A `DeleteRequest` of its required fields (`delete_request_no`), given by name in a [`DeleteRequestRequired`].
                     #[inline]
-                    pub fn new(delete_request_no: impl Into<String>) -> Self {
-                        Self {
-                            delete_request_no: delete_request_no.into(),
-                        }
+                    pub fn new(required: DeleteRequestRequired) -> Self {
+                        let DeleteRequestRequired { delete_request_no } = required;
+                        Self { delete_request_no }
                     }
                 }
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct DeleteResponse {
                     /// 批次号
                     ///
@@ -2413,6 +2844,7 @@ pub mod stocks {
                 });
                 /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
@@ -2424,6 +2856,7 @@ pub mod stocks {
                 });
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 券code信息
                     pub code_information: Option<GetResponseCodeInformation>,
@@ -2440,6 +2873,7 @@ pub mod stocks {
                 pub type GetResponseCodeInformationCodeStatus = crate::v3::marketing::models::CodeStatus;
                 /// 券码信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseCouponInformation {
                     /// 商家券批次名称
                     ///
@@ -2563,6 +2997,7 @@ pub mod stocks {
                 pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
                 /// 样式信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseCouponInformationDisplayPatternInfo {
                     /// 使用须知
                     ///
@@ -2675,6 +3110,7 @@ pub mod subsidy {
         }
         /// The request of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 商家券批次号
             ///
@@ -2694,22 +3130,32 @@ pub mod subsidy {
             coupon_code: query "coupon_code" required,
             out_subsidy_no: query "out_subsidy_no" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 商家券批次号
+            ///
+            /// Query parameter `stock_id`. Example: `128888000000001`
+            pub stock_id: String,
+            /// 商家券Code
+            ///
+            /// Query parameter `coupon_code`. Example: `ABCD12345678`
+            pub coupon_code: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`stock_id`, `coupon_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_subsidy_no: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`stock_id`, `coupon_code`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_subsidy_no = Some(…))`.
             #[inline]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { stock_id, coupon_code } = required;
                 Self {
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
+                    stock_id,
+                    coupon_code,
                     out_subsidy_no: None,
                 }
             }
         }
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 补差付款单据列表
             pub pay_receipt_list: Option<Vec<GetResponsePayReceiptList>>,
@@ -2719,6 +3165,7 @@ pub mod subsidy {
         });
         /// GetResponsePayReceiptList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponsePayReceiptList {
             /// 补差付款单号
             ///
@@ -2794,6 +3241,7 @@ pub mod subsidy {
         pub type GetResponsePayReceiptListStatus = crate::v3::marketing::models::Status;
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商家券批次号
             ///
@@ -2838,34 +3286,70 @@ pub mod subsidy {
             description: "description" required,
             out_subsidy_no: "out_subsidy_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商家券批次号
+            ///
+            /// Example: `128888000000001`
+            pub stock_id: String,
+            /// 商家券Code
+            ///
+            /// Example: `ABCD12345678`
+            pub coupon_code: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000913202101152566792388`
+            pub transaction_id: String,
+            /// 营销补差扣款商户号
+            ///
+            /// Example: `1900000001`
+            pub payer_merchant: String,
+            /// 营销补差入账商户号
+            ///
+            /// Example: `1900000002`
+            pub payee_merchant: String,
+            /// 补差付款金额
+            ///
+            /// Example: `100`
+            pub amount: i64,
+            /// 补差付款描述
+            ///
+            /// Example: `20210115DESCRIPTION`
+            pub description: String,
+            /// 业务请求唯一单号
+            ///
+            /// Example: `subsidy-abcd-12345678`
+            pub out_subsidy_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_no`).
+            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-                transaction_id: impl Into<String>,
-                payer_merchant: impl Into<String>,
-                payee_merchant: impl Into<String>,
-                amount: i64,
-                description: impl Into<String>,
-                out_subsidy_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
-                    transaction_id: transaction_id.into(),
-                    payer_merchant: payer_merchant.into(),
-                    payee_merchant: payee_merchant.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    payer_merchant,
+                    payee_merchant,
                     amount,
-                    description: description.into(),
-                    out_subsidy_no: out_subsidy_no.into(),
+                    description,
+                    out_subsidy_no,
+                } = required;
+                Self {
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    payer_merchant,
+                    payee_merchant,
+                    amount,
+                    description,
+                    out_subsidy_no,
                 }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 补差付款单号
             ///
@@ -2935,33 +3419,68 @@ pub mod subsidy {
             out_subsidy_no: "out_subsidy_no" required,
             create_time: "create_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商家券批次号
+            ///
+            /// Example: `128888000000001`
+            pub stock_id: String,
+            /// 商家券Code
+            ///
+            /// Example: `ABCD12345678`
+            pub coupon_code: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000913202101152566792388`
+            pub transaction_id: String,
+            /// 营销补差扣款商户号
+            ///
+            /// Example: `1900000001`
+            pub payer_merchant: String,
+            /// 营销补差入账商户号
+            ///
+            /// Example: `1900000002`
+            pub payee_merchant: String,
+            /// 补差付款金额
+            ///
+            /// Example: `100`
+            pub amount: i64,
+            /// 补差付款描述
+            ///
+            /// Example: `20210115DESCRIPTION`
+            pub description: String,
+            /// 业务请求唯一单号
+            ///
+            /// Example: `subsidy-abcd-12345678`
+            pub out_subsidy_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`stock_id`, `coupon_code`, `transaction_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_receipt_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.subsidy_receipt_id = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-                transaction_id: impl Into<String>,
-                payer_merchant: impl Into<String>,
-                payee_merchant: impl Into<String>,
-                amount: i64,
-                description: impl Into<String>,
-                out_subsidy_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    payer_merchant,
+                    payee_merchant,
+                    amount,
+                    description,
+                    out_subsidy_no,
+                } = required;
                 Self {
                     subsidy_receipt_id: None,
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
-                    transaction_id: transaction_id.into(),
-                    payer_merchant: payer_merchant.into(),
-                    payee_merchant: payee_merchant.into(),
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    payer_merchant,
+                    payee_merchant,
                     amount,
-                    description: description.into(),
+                    description,
                     status: None,
                     fail_reason: None,
                     success_time: None,
-                    out_subsidy_no: out_subsidy_no.into(),
+                    out_subsidy_no,
                     create_time: None,
                 }
             }
@@ -2989,6 +3508,7 @@ pub mod subsidy {
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` (查询营销补差付款单详情API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 补差付款单号
                 ///
@@ -3058,12 +3578,20 @@ pub mod subsidy {
                 out_subsidy_no: "out_subsidy_no" optional,
                 create_time: "create_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 补差付款单号
+                ///
+                /// Example: `1120200119165100000000000001`
+                pub subsidy_receipt_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`subsidy_receipt_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { stock_id: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`subsidy_receipt_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_id = Some(…))`.
                 #[inline]
-                pub fn new(subsidy_receipt_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { subsidy_receipt_id } = required;
                     Self {
-                        subsidy_receipt_id: subsidy_receipt_id.into(),
+                        subsidy_receipt_id,
                         stock_id: None,
                         coupon_code: None,
                         transaction_id: None,
@@ -3123,6 +3651,7 @@ pub mod subsidy {
         }
         /// The request of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商家券批次号
             ///
@@ -3172,36 +3701,76 @@ pub mod subsidy {
             description: "description" required,
             out_subsidy_return_no: "out_subsidy_return_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商家券批次号
+            ///
+            /// Example: `128888000000001`
+            pub stock_id: String,
+            /// 商家券Code
+            ///
+            /// Example: `ABCD12345678`
+            pub coupon_code: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000913202101152566792388`
+            pub transaction_id: String,
+            /// 微信支付退款单号
+            ///
+            /// Example: `50100506732021010105138718375`
+            pub refund_id: String,
+            /// 原营销补差扣款商户号
+            ///
+            /// Example: `1900000001`
+            pub payer_merchant: String,
+            /// 原营销补差入账商户号
+            ///
+            /// Example: `1900000002`
+            pub payee_merchant: String,
+            /// 补差回退金额
+            ///
+            /// Example: `100`
+            pub amount: i64,
+            /// 补差回退描述
+            ///
+            /// Example: `20210115DESCRIPTION`
+            pub description: String,
+            /// 业务请求唯一单号
+            ///
+            /// Example: `subsidy-abcd-12345678`
+            pub out_subsidy_return_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `refund_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_return_no`).
+            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `refund_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_return_no`), given by name in a [`PostRequestRequired`].
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-                transaction_id: impl Into<String>,
-                refund_id: impl Into<String>,
-                payer_merchant: impl Into<String>,
-                payee_merchant: impl Into<String>,
-                amount: i64,
-                description: impl Into<String>,
-                out_subsidy_return_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
-                    transaction_id: transaction_id.into(),
-                    refund_id: refund_id.into(),
-                    payer_merchant: payer_merchant.into(),
-                    payee_merchant: payee_merchant.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    refund_id,
+                    payer_merchant,
+                    payee_merchant,
                     amount,
-                    description: description.into(),
-                    out_subsidy_return_no: out_subsidy_return_no.into(),
+                    description,
+                    out_subsidy_return_no,
+                } = required;
+                Self {
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    refund_id,
+                    payer_merchant,
+                    payee_merchant,
+                    amount,
+                    description,
+                    out_subsidy_return_no,
                 }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 补差回退单号
             ///
@@ -3281,36 +3850,75 @@ pub mod subsidy {
             out_subsidy_return_no: "out_subsidy_return_no" required,
             return_create_time: "return_create_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商家券批次号
+            ///
+            /// Example: `128888000000001`
+            pub stock_id: String,
+            /// 商家券Code
+            ///
+            /// Example: `ABCD12345678`
+            pub coupon_code: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000913202101152566792388`
+            pub transaction_id: String,
+            /// 微信支付退款单号
+            ///
+            /// Example: `50100506732021010105138718375`
+            pub refund_id: String,
+            /// 原营销补差扣款商户号
+            ///
+            /// Example: `1900000001`
+            pub payer_merchant: String,
+            /// 原营销补差入账商户号
+            ///
+            /// Example: `1900000002`
+            pub payee_merchant: String,
+            /// 补差回退金额
+            ///
+            /// Example: `100`
+            pub amount: i64,
+            /// 补差回退描述
+            ///
+            /// Example: `20210115DESCRIPTION`
+            pub description: String,
+            /// 业务请求唯一单号
+            ///
+            /// Example: `subsidy-abcd-12345678`
+            pub out_subsidy_return_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`stock_id`, `coupon_code`, `transaction_id`, `refund_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_return_receipt_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `refund_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_return_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.subsidy_return_receipt_id = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-                transaction_id: impl Into<String>,
-                refund_id: impl Into<String>,
-                payer_merchant: impl Into<String>,
-                payee_merchant: impl Into<String>,
-                amount: i64,
-                description: impl Into<String>,
-                out_subsidy_return_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    refund_id,
+                    payer_merchant,
+                    payee_merchant,
+                    amount,
+                    description,
+                    out_subsidy_return_no,
+                } = required;
                 Self {
                     subsidy_return_receipt_id: None,
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
-                    transaction_id: transaction_id.into(),
-                    refund_id: refund_id.into(),
-                    payer_merchant: payer_merchant.into(),
-                    payee_merchant: payee_merchant.into(),
+                    stock_id,
+                    coupon_code,
+                    transaction_id,
+                    refund_id,
+                    payer_merchant,
+                    payee_merchant,
                     amount,
-                    description: description.into(),
+                    description,
                     status: None,
                     fail_reason: None,
                     return_done_time: None,
                     subsidy_receipt_id: None,
-                    out_subsidy_return_no: out_subsidy_return_no.into(),
+                    out_subsidy_return_no,
                     return_create_time: None,
                 }
             }
@@ -3380,6 +3988,7 @@ pub mod subsidy {
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}` (查询商家券营销补差回退单详情).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 补差回退单号
                 ///
@@ -3564,6 +4173,7 @@ pub mod users {
             }
             /// The request of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
@@ -3608,12 +4218,20 @@ pub mod users {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 公众账号ID
+                ///
+                /// Query parameter `appid`. Example: `wx233544546545989`
+                pub appid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { stock_id: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_id = Some(…))`.
                 #[inline]
-                pub fn new(appid: impl Into<String>) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { appid } = required;
                     Self {
-                        appid: appid.into(),
+                        appid,
                         stock_id: None,
                         coupon_state: None,
                         creator_merchant: None,
@@ -3628,6 +4246,7 @@ pub mod users {
             pub type GetRequestCouponState = crate::v3::marketing::models::CouponState;
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 总数量
                 pub total_count: Option<i64>,
@@ -3644,10 +4263,18 @@ pub mod users {
                 limit: "limit" required,
                 data: "data" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                pub offset: i64,
+                /// 分页大小
+                pub limit: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(offset: i64, limit: i64) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit } = required;
                     Self {
                         total_count: None,
                         offset,
@@ -3658,6 +4285,7 @@ pub mod users {
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 商家券批次名称
                 pub stock_name: Option<String>,
@@ -3816,6 +4444,7 @@ pub mod users {
                         }
                         /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` (查询用户单张券详情API).
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct GetResponse {
                             /// 商家券批次名称
                             pub stock_name: Option<String>,

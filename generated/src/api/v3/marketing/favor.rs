@@ -64,6 +64,7 @@ pub mod callbacks {
     }
     /// The request of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 商户号
         ///
@@ -73,15 +74,24 @@ pub mod callbacks {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         mchid: query "mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 商户号
+        ///
+        /// Query parameter `mchid`. Example: `9856888`
+        pub mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`mchid`).
+        /// A `GetRequest` of its required fields (`mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self { mchid: mchid.into() }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { mchid } = required;
+            Self { mchid }
         }
     }
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -96,18 +106,24 @@ pub mod callbacks {
         mchid: "mchid" required,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户号
+        ///
+        /// Example: `9856888`
+        pub mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { notify_url: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.notify_url = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self {
-                mchid: mchid.into(),
-                notify_url: None,
-            }
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { mchid } = required;
+            Self { mchid, notify_url: None }
         }
     }
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -127,19 +143,32 @@ pub mod callbacks {
         notify_url: "notify_url" required,
         switch: "switch" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户号
+        ///
+        /// Example: `9856888`
+        pub mchid: String,
+        /// 通知url地址
+        ///
+        /// Example: `https://pay.weixin.qq.com`
+        pub notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { switch: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.switch = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>, notify_url: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { mchid, notify_url } = required;
             Self {
-                mchid: mchid.into(),
-                notify_url: notify_url.into(),
+                mchid,
+                notify_url,
                 switch: None,
             }
         }
     }
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 修改时间
         ///
@@ -154,13 +183,21 @@ pub mod callbacks {
         update_time: "update_time" optional,
         notify_url: "notify_url" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 通知地址
+        ///
+        /// Example: `api.weixin.qq.com`
+        pub notify_url: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { update_time: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`notify_url`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.update_time = Some(…))`.
         #[inline]
-        pub fn new(notify_url: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { notify_url } = required;
             Self {
                 update_time: None,
-                notify_url: notify_url.into(),
+                notify_url,
             }
         }
     }
@@ -185,6 +222,7 @@ pub mod coupon_stocks {
     }
     /// The request of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 批次名称
         ///
@@ -237,39 +275,69 @@ pub mod coupon_stocks {
         out_request_no: "out_request_no" required,
         ext_info: "ext_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 批次名称
+        ///
+        /// Example: `微信支付代金券批次`
+        pub stock_name: String,
+        /// 开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub available_begin_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub available_end_time: String,
+        /// 发放规则
+        pub stock_use_rule: PostRequestStockUseRule,
+        /// 是否无资金流
+        pub no_cash: bool,
+        /// `stock_type`
+        pub stock_type: crate::types::FavorStockType,
+        /// 归属商户号
+        ///
+        /// Example: `98568865`
+        pub belong_merchant: String,
+        /// 核销规则
+        pub coupon_use_rule: PostRequestCouponUseRule,
+        /// 商户单据号
+        pub out_request_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`stock_name`, `available_begin_time`, `available_end_time`, `stock_use_rule`, `no_cash`, `stock_type`, `belong_merchant`, `coupon_use_rule`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { comment: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`stock_name`, `available_begin_time`, `available_end_time`, `stock_use_rule`, `no_cash`, `stock_type`, `belong_merchant`, `coupon_use_rule`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.comment = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            stock_name: impl Into<String>,
-            available_begin_time: impl Into<String>,
-            available_end_time: impl Into<String>,
-            stock_use_rule: PostRequestStockUseRule,
-            no_cash: bool,
-            stock_type: crate::types::FavorStockType,
-            belong_merchant: impl Into<String>,
-            coupon_use_rule: PostRequestCouponUseRule,
-            out_request_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                stock_name,
+                available_begin_time,
+                available_end_time,
+                stock_use_rule,
+                no_cash,
+                stock_type,
+                belong_merchant,
+                coupon_use_rule,
+                out_request_no,
+            } = required;
             Self {
-                stock_name: stock_name.into(),
-                available_begin_time: available_begin_time.into(),
-                available_end_time: available_end_time.into(),
+                stock_name,
+                available_begin_time,
+                available_end_time,
                 stock_use_rule,
                 no_cash,
                 stock_type,
                 comment: None,
-                belong_merchant: belong_merchant.into(),
+                belong_merchant,
                 pattern_info: None,
                 coupon_use_rule,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 ext_info: None,
             }
         }
     }
     /// 核销规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: Option<PostRequestCouponUseRuleCouponAvailableTime>,
@@ -312,6 +380,7 @@ pub mod coupon_stocks {
     });
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
         /// 开始时间
         pub available_begin_time: Option<String>,
@@ -335,6 +404,7 @@ pub mod coupon_stocks {
     });
     /// 固定时间段可用
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
         /// `available_week_day`
         pub available_week_day: Option<Vec<i64>>,
@@ -352,10 +422,22 @@ pub mod coupon_stocks {
         begin_time: "begin_time" required,
         end_time: "end_time" optional,
     });
+    /// The required fields of [`PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime::new`] takes them.
+    pub struct PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTimeRequired {
+        /// 当天开始时间
+        ///
+        /// Example: `3600`
+        pub begin_time: i64,
+    }
     impl PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
-        /// A `PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime` with its required fields (`begin_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime { available_week_day: Some(…), ..PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime::new(…) }`.
+        /// A `PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime` of its required fields (`begin_time`), given by name in a [`PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTimeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_week_day = Some(…))`.
         #[inline]
-        pub fn new(begin_time: i64) -> Self {
+        pub fn new(
+            required: PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTimeRequired,
+        ) -> Self {
+            let PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTimeRequired {
+                begin_time,
+            } = required;
             Self {
                 available_week_day: None,
                 begin_time,
@@ -365,6 +447,7 @@ pub mod coupon_stocks {
     }
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
         /// 最高折扣金额
         pub discount_amount_max: Option<i64>,
@@ -382,6 +465,7 @@ pub mod coupon_stocks {
     pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::models::ResponseExchangeCoupon;
     /// 固定面额满减券使用规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
         /// 面额
         pub coupon_amount: i64,
@@ -392,10 +476,21 @@ pub mod coupon_stocks {
         coupon_amount: "coupon_amount" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    /// The required fields of [`PostRequestCouponUseRuleFixedNormalCoupon`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleFixedNormalCoupon::new`] takes them.
+    pub struct PostRequestCouponUseRuleFixedNormalCouponRequired {
+        /// 面额
+        pub coupon_amount: i64,
+        /// 门槛
+        pub transaction_minimum: i64,
+    }
     impl PostRequestCouponUseRuleFixedNormalCoupon {
-        /// A `PostRequestCouponUseRuleFixedNormalCoupon` of its required fields (`coupon_amount`, `transaction_minimum`).
+        /// A `PostRequestCouponUseRuleFixedNormalCoupon` of its required fields (`coupon_amount`, `transaction_minimum`), given by name in a [`PostRequestCouponUseRuleFixedNormalCouponRequired`].
         #[inline]
-        pub fn new(coupon_amount: i64, transaction_minimum: i64) -> Self {
+        pub fn new(required: PostRequestCouponUseRuleFixedNormalCouponRequired) -> Self {
+            let PostRequestCouponUseRuleFixedNormalCouponRequired {
+                coupon_amount,
+                transaction_minimum,
+            } = required;
             Self {
                 coupon_amount,
                 transaction_minimum,
@@ -404,6 +499,7 @@ pub mod coupon_stocks {
     }
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestCouponUseRuleLimitCard {
         /// 银行卡名称
         ///
@@ -416,11 +512,21 @@ pub mod coupon_stocks {
         name: "name" required,
         bin: "bin" required,
     });
+    /// The required fields of [`PostRequestCouponUseRuleLimitCard`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponUseRuleLimitCard::new`] takes them.
+    pub struct PostRequestCouponUseRuleLimitCardRequired {
+        /// 银行卡名称
+        ///
+        /// Example: `精粹白金`
+        pub name: String,
+        /// 指定卡BIN
+        pub bin: Vec<String>,
+    }
     impl PostRequestCouponUseRuleLimitCard {
-        /// A `PostRequestCouponUseRuleLimitCard` of its required fields (`name`, `bin`).
+        /// A `PostRequestCouponUseRuleLimitCard` of its required fields (`name`, `bin`), given by name in a [`PostRequestCouponUseRuleLimitCardRequired`].
         #[inline]
-        pub fn new(name: impl Into<String>, bin: Vec<String>) -> Self {
-            Self { name: name.into(), bin }
+        pub fn new(required: PostRequestCouponUseRuleLimitCardRequired) -> Self {
+            let PostRequestCouponUseRuleLimitCardRequired { name, bin } = required;
+            Self { name, bin }
         }
     }
     /// 支付方式
@@ -454,6 +560,7 @@ pub mod coupon_stocks {
     });
     /// 样式信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPatternInfo {
         /// 使用说明
         pub description: String,
@@ -482,12 +589,18 @@ pub mod coupon_stocks {
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
     });
+    /// The required fields of [`PostRequestPatternInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPatternInfo::new`] takes them.
+    pub struct PostRequestPatternInfoRequired {
+        /// 使用说明
+        pub description: String,
+    }
     impl PostRequestPatternInfo {
-        /// A `PostRequestPatternInfo` with its required fields (`description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPatternInfo { merchant_logo: Some(…), ..PostRequestPatternInfo::new(…) }`.
+        /// A `PostRequestPatternInfo` of its required fields (`description`), given by name in a [`PostRequestPatternInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_logo = Some(…))`.
         #[inline]
-        pub fn new(description: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestPatternInfoRequired) -> Self {
+            let PostRequestPatternInfoRequired { description } = required;
             Self {
-                description: description.into(),
+                description,
                 merchant_logo: None,
                 merchant_name: None,
                 background_color: None,
@@ -520,6 +633,7 @@ pub mod coupon_stocks {
     });
     /// 发放规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestStockUseRule {
         /// 发放总上限
         pub max_coupons: i64,
@@ -542,16 +656,30 @@ pub mod coupon_stocks {
         natural_person_limit: "natural_person_limit" required,
         prevent_api_abuse: "prevent_api_abuse" required,
     });
+    /// The required fields of [`PostRequestStockUseRule`], each given by name (all of them: a missing one does not compile); [`PostRequestStockUseRule::new`] takes them.
+    pub struct PostRequestStockUseRuleRequired {
+        /// 发放总上限
+        pub max_coupons: i64,
+        /// 总预算
+        pub max_amount: i64,
+        /// 单个用户可领个数
+        pub max_coupons_per_user: i64,
+        /// 是否开启自然人限制
+        pub natural_person_limit: bool,
+        /// api发券防刷
+        pub prevent_api_abuse: bool,
+    }
     impl PostRequestStockUseRule {
-        /// A `PostRequestStockUseRule` with its required fields (`max_coupons`, `max_amount`, `max_coupons_per_user`, `natural_person_limit`, `prevent_api_abuse`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockUseRule { max_amount_by_day: Some(…), ..PostRequestStockUseRule::new(…) }`.
+        /// A `PostRequestStockUseRule` of its required fields (`max_coupons`, `max_amount`, `max_coupons_per_user`, `natural_person_limit`, `prevent_api_abuse`), given by name in a [`PostRequestStockUseRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.max_amount_by_day = Some(…))`.
         #[inline]
-        pub fn new(
-            max_coupons: i64,
-            max_amount: i64,
-            max_coupons_per_user: i64,
-            natural_person_limit: bool,
-            prevent_api_abuse: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestStockUseRuleRequired) -> Self {
+            let PostRequestStockUseRuleRequired {
+                max_coupons,
+                max_amount,
+                max_coupons_per_user,
+                natural_person_limit,
+                prevent_api_abuse,
+            } = required;
             Self {
                 max_coupons,
                 max_amount,
@@ -564,6 +692,7 @@ pub mod coupon_stocks {
     }
     /// The response of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 批次号
         ///
@@ -614,6 +743,8 @@ pub mod media {
         }
         /// The request of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
         pub type PostRequest = crate::v3::marketing::models::MetaRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::marketing::models::MetaRequestRequired;
         /// 媒体文件元信息`JSON`格式字符串
         pub type PostRequestMeta = crate::v3::marketing::models::Meta;
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
@@ -653,6 +784,7 @@ pub mod stocks {
     }
     /// The request of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 分页页码
         ///
@@ -687,18 +819,30 @@ pub mod stocks {
         create_end_time: query "create_end_time" optional,
         status: query "status" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 分页页码
+        ///
+        /// Query parameter `offset`.
+        pub offset: i64,
+        /// 分页大小
+        ///
+        /// Query parameter `limit`.
+        pub limit: i64,
+        /// 创建批次的商户号
+        ///
+        /// Query parameter `stock_creator_mchid`.
+        pub stock_creator_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`offset`, `limit`, `stock_creator_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { create_start_time: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`offset`, `limit`, `stock_creator_mchid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.create_start_time = Some(…))`.
         #[inline]
-        pub fn new(
-            offset: i64,
-            limit: i64,
-            stock_creator_mchid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { offset, limit, stock_creator_mchid } = required;
             Self {
                 offset,
                 limit,
-                stock_creator_mchid: stock_creator_mchid.into(),
+                stock_creator_mchid,
                 create_start_time: None,
                 create_end_time: None,
                 status: None,
@@ -733,6 +877,7 @@ pub mod stocks {
     });
     /// The response of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 批次总数
         ///
@@ -755,10 +900,22 @@ pub mod stocks {
         offset: "offset" required,
         data: "data" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 分页大小
+        ///
+        /// Example: `8`
+        pub limit: i64,
+        /// 分页页码
+        ///
+        /// Example: `1`
+        pub offset: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
         #[inline]
-        pub fn new(limit: i64, offset: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { limit, offset } = required;
             Self {
                 total_count: None,
                 limit,
@@ -859,6 +1016,7 @@ pub mod stocks {
         }
         /// The request of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 创建批次的商户号
             ///
@@ -868,13 +1026,19 @@ pub mod stocks {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             stock_creator_mchid: query "stock_creator_mchid" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 创建批次的商户号
+            ///
+            /// Query parameter `stock_creator_mchid`.
+            pub stock_creator_mchid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`stock_creator_mchid`).
+            /// A `GetRequest` of its required fields (`stock_creator_mchid`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
-                Self {
-                    stock_creator_mchid: stock_creator_mchid.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { stock_creator_mchid } = required;
+                Self { stock_creator_mchid }
             }
         }
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
@@ -916,6 +1080,7 @@ pub mod stocks {
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 创建批次的商户号
                 ///
@@ -935,16 +1100,28 @@ pub mod stocks {
                 offset: query "offset" required,
                 limit: query "limit" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 创建批次的商户号
+                ///
+                /// Query parameter `stock_creator_mchid`.
+                pub stock_creator_mchid: String,
+                /// 分页页码
+                ///
+                /// Query parameter `offset`.
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Query parameter `limit`.
+                pub limit: i64,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`stock_creator_mchid`, `offset`, `limit`).
+                /// A `GetRequest` of its required fields (`stock_creator_mchid`, `offset`, `limit`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    stock_creator_mchid: impl Into<String>,
-                    offset: i64,
-                    limit: i64,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { stock_creator_mchid, offset, limit } = required;
                     Self {
-                        stock_creator_mchid: stock_creator_mchid.into(),
+                        stock_creator_mchid,
                         offset,
                         limit,
                     }
@@ -952,6 +1129,7 @@ pub mod stocks {
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 可用单品编码总数
                 ///
@@ -979,20 +1157,32 @@ pub mod stocks {
                 limit: "limit" required,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                ///
+                /// Example: `10`
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Example: `10`
+                pub limit: i64,
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`, `stock_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(
-                    offset: i64,
-                    limit: i64,
-                    stock_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit, stock_id } = required;
                     Self {
                         total_count: None,
                         data: None,
                         offset,
                         limit,
-                        stock_id: stock_id.into(),
+                        stock_id,
                     }
                 }
             }
@@ -1022,6 +1212,7 @@ pub mod stocks {
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 分页页码
                 ///
@@ -1041,23 +1232,36 @@ pub mod stocks {
                 limit: query "limit" required,
                 stock_creator_mchid: query "stock_creator_mchid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 分页页码
+                ///
+                /// Query parameter `offset`.
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Query parameter `limit`.
+                pub limit: i64,
+                /// 创建批次的商户号
+                ///
+                /// Query parameter `stock_creator_mchid`.
+                pub stock_creator_mchid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`offset`, `limit`, `stock_creator_mchid`).
+                /// A `GetRequest` of its required fields (`offset`, `limit`, `stock_creator_mchid`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    offset: i64,
-                    limit: i64,
-                    stock_creator_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { offset, limit, stock_creator_mchid } = required;
                     Self {
                         offset,
                         limit,
-                        stock_creator_mchid: stock_creator_mchid.into(),
+                        stock_creator_mchid,
                     }
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 可用商户总数量
                 ///
@@ -1085,20 +1289,32 @@ pub mod stocks {
                 limit: "limit" required,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                ///
+                /// Example: `10`
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Example: `10`
+                pub limit: i64,
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`, `stock_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(
-                    offset: i64,
-                    limit: i64,
-                    stock_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit, stock_id } = required;
                     Self {
                         total_count: None,
                         data: None,
                         offset,
                         limit,
-                        stock_id: stock_id.into(),
+                        stock_id,
                     }
                 }
             }
@@ -1126,6 +1342,7 @@ pub mod stocks {
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
@@ -1141,12 +1358,20 @@ pub mod stocks {
                 add_goods_id_list: "add_goods_id_list" optional,
                 delete_goods_id_list: "delete_goods_id_list" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 创建批次的商户号
+                ///
+                /// Example: `8956000`
+                pub stock_creator_mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`stock_creator_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { add_goods_id_list: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`stock_creator_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.add_goods_id_list = Some(…))`.
                 #[inline]
-                pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { stock_creator_mchid } = required;
                     Self {
-                        stock_creator_mchid: stock_creator_mchid.into(),
+                        stock_creator_mchid,
                         add_goods_id_list: None,
                         delete_goods_id_list: None,
                     }
@@ -1154,6 +1379,7 @@ pub mod stocks {
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1168,14 +1394,19 @@ pub mod stocks {
                 pause_time: "pause_time" optional,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pause_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pause_time = Some(…))`.
                 #[inline]
-                pub fn new(stock_id: impl Into<String>) -> Self {
-                    Self {
-                        pause_time: None,
-                        stock_id: stock_id.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { stock_id } = required;
+                    Self { pause_time: None, stock_id }
                 }
             }
         }
@@ -1202,8 +1433,11 @@ pub mod stocks {
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
             pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::marketing::models::StockCreatorMchidRequestRequired;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 暂停时间
                 ///
@@ -1218,14 +1452,19 @@ pub mod stocks {
                 pause_time: "pause_time" optional,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pause_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pause_time = Some(…))`.
                 #[inline]
-                pub fn new(stock_id: impl Into<String>) -> Self {
-                    Self {
-                        pause_time: None,
-                        stock_id: stock_id.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { stock_id } = required;
+                    Self { pause_time: None, stock_id }
                 }
             }
         }
@@ -1270,8 +1509,11 @@ pub mod stocks {
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             pub type GetRequest = crate::v3::marketing::models::BillDateRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::marketing::models::BillDateRequestRequired;
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 下载链接
                 ///
@@ -1315,8 +1557,11 @@ pub mod stocks {
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::marketing::models::StockCreatorMchidRequestRequired;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1331,13 +1576,21 @@ pub mod stocks {
                 restart_time: "restart_time" optional,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { restart_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.restart_time = Some(…))`.
                 #[inline]
-                pub fn new(stock_id: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { stock_id } = required;
                     Self {
                         restart_time: None,
-                        stock_id: stock_id.into(),
+                        stock_id,
                     }
                 }
             }
@@ -1365,8 +1618,11 @@ pub mod stocks {
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::marketing::models::StockCreatorMchidRequestRequired;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1381,14 +1637,19 @@ pub mod stocks {
                 start_time: "start_time" optional,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { start_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_time = Some(…))`.
                 #[inline]
-                pub fn new(stock_id: impl Into<String>) -> Self {
-                    Self {
-                        start_time: None,
-                        stock_id: stock_id.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { stock_id } = required;
+                    Self { start_time: None, stock_id }
                 }
             }
         }
@@ -1415,8 +1676,11 @@ pub mod stocks {
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/stop` (终止代金券批次API).
             pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::marketing::models::StockCreatorMchidRequestRequired;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/stop` (终止代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 终止时间
                 ///
@@ -1431,14 +1695,19 @@ pub mod stocks {
                 stop_time: "stop_time" optional,
                 stock_id: "stock_id" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { stop_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`stock_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stop_time = Some(…))`.
                 #[inline]
-                pub fn new(stock_id: impl Into<String>) -> Self {
-                    Self {
-                        stop_time: None,
-                        stock_id: stock_id.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { stock_id } = required;
+                    Self { stop_time: None, stock_id }
                 }
             }
         }
@@ -1483,8 +1752,11 @@ pub mod stocks {
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
             pub type GetRequest = crate::v3::marketing::models::BillDateRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::marketing::models::BillDateRequestRequired;
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 下载链接
                 ///
@@ -1580,6 +1852,7 @@ pub mod users {
             }
             /// The request of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
@@ -1629,12 +1902,20 @@ pub mod users {
                 limit: query "limit" optional,
                 business_type: query "business_type" optional,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 公众账号ID
+                ///
+                /// Query parameter `appid`.
+                pub appid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { stock_id: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_id = Some(…))`.
                 #[inline]
-                pub fn new(appid: impl Into<String>) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { appid } = required;
                     Self {
-                        appid: appid.into(),
+                        appid,
                         stock_id: None,
                         status: None,
                         creator_mchid: None,
@@ -1667,6 +1948,7 @@ pub mod users {
             });
             /// The response of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 总数量
                 pub total_count: Option<i64>,
@@ -1683,10 +1965,18 @@ pub mod users {
                 limit: "limit" required,
                 data: "data" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                pub offset: i64,
+                /// 分页大小
+                pub limit: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(offset: i64, limit: i64) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit } = required;
                     Self {
                         total_count: None,
                         offset,
@@ -1709,6 +1999,7 @@ pub mod users {
             pub type GetResponseDataNormalCouponInformation = crate::v3::marketing::models::NormalCouponInformation;
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 批次号
                 ///
@@ -1743,20 +2034,40 @@ pub mod users {
                 coupon_value: "coupon_value" optional,
                 coupon_minimum: "coupon_minimum" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 批次号
+                ///
+                /// Example: `9856000`
+                pub stock_id: String,
+                /// 商户单据号
+                ///
+                /// Example: `89560002019101000121`
+                pub out_request_no: String,
+                /// 公众账号ID
+                ///
+                /// Example: `wx233544546545989`
+                pub appid: String,
+                /// 创建批次的商户号
+                ///
+                /// Example: `8956000`
+                pub stock_creator_mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`stock_id`, `out_request_no`, `appid`, `stock_creator_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_value: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`stock_id`, `out_request_no`, `appid`, `stock_creator_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_value = Some(…))`.
                 #[inline]
-                pub fn new(
-                    stock_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    stock_creator_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        stock_id,
+                        out_request_no,
+                        appid,
+                        stock_creator_mchid,
+                    } = required;
                     Self {
-                        stock_id: stock_id.into(),
-                        out_request_no: out_request_no.into(),
-                        appid: appid.into(),
-                        stock_creator_mchid: stock_creator_mchid.into(),
+                        stock_id,
+                        out_request_no,
+                        appid,
+                        stock_creator_mchid,
                         coupon_value: None,
                         coupon_minimum: None,
                     }
@@ -1764,6 +2075,7 @@ pub mod users {
             }
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 代金券id
                 ///
@@ -1773,13 +2085,19 @@ pub mod users {
             ::wechatpay::runtime::__private::json_object!(PostResponse {
                 coupon_id: "coupon_id" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 代金券id
+                ///
+                /// Example: `9867041`
+                pub coupon_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` of its required fields (`coupon_id`).
+                /// A `PostResponse` of its required fields (`coupon_id`), given by name in a [`PostResponseRequired`].
                 #[inline]
-                pub fn new(coupon_id: impl Into<String>) -> Self {
-                    Self {
-                        coupon_id: coupon_id.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { coupon_id } = required;
+                    Self { coupon_id }
                 }
             }
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
@@ -1805,6 +2123,7 @@ pub mod users {
                 }
                 /// The request of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
@@ -1814,11 +2133,19 @@ pub mod users {
                 ::wechatpay::runtime::__private::json_object!(GetRequest {
                     appid: query "appid" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 公众账号ID
+                    ///
+                    /// Query parameter `appid`.
+                    pub appid: String,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` of its required fields (`appid`).
+                    /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`].
                     #[inline]
-                    pub fn new(appid: impl Into<String>) -> Self {
-                        Self { appid: appid.into() }
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { appid } = required;
+                        Self { appid }
                     }
                 }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).

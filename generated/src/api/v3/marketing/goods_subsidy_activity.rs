@@ -49,6 +49,7 @@ pub mod activities {
     }
     /// The request of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 活动所属城市的ID
         ///
@@ -68,19 +69,32 @@ pub mod activities {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 活动所属城市的ID
+        ///
+        /// Query parameter `city_id`.
+        pub city_id: String,
+        /// 分页页码
+        ///
+        /// Query parameter `offset`.
+        pub offset: i64,
+        /// 最大返回的活动数
+        ///
+        /// Query parameter `limit`.
+        pub limit: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`city_id`, `offset`, `limit`).
+        /// A `GetRequest` of its required fields (`city_id`, `offset`, `limit`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(city_id: impl Into<String>, offset: i64, limit: i64) -> Self {
-            Self {
-                city_id: city_id.into(),
-                offset,
-                limit,
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { city_id, offset, limit } = required;
+            Self { city_id, offset, limit }
         }
     }
     /// The response of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 小店活动门店总数
         ///
@@ -105,6 +119,7 @@ pub mod activities {
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 活动ID
         pub activity_id: Option<String>,
@@ -129,6 +144,7 @@ pub mod activities {
     });
     /// 活动信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataActivityInfo {
         /// 活动名称
         pub activity_name: Option<String>,
@@ -153,6 +169,7 @@ pub mod activities {
     });
     /// 活动商品信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataGoodsInformation {
         /// 商品ID
         pub goods_id: Option<String>,
@@ -168,6 +185,7 @@ pub mod activities {
     });
     /// 活动规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataRuleInformation {
         /// 购买单件商品，补贴给门店的金额
         pub store_subsidy: Option<i64>,
@@ -189,6 +207,7 @@ pub mod activities {
     });
     /// GetResponseDataRuleInformationAreas
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataRuleInformationAreas {
         /// 省名称
         pub province: Option<String>,
@@ -248,6 +267,7 @@ pub mod activity {
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 调用报名活动API的商户的商户号
                 pub caller_merchant_id: String,
@@ -258,18 +278,25 @@ pub mod activity {
                 caller_merchant_id: "caller_merchant_id" required,
                 apply_infos: "apply_infos" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 调用报名活动API的商户的商户号
+                pub caller_merchant_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`caller_merchant_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { apply_infos: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`caller_merchant_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.apply_infos = Some(…))`.
                 #[inline]
-                pub fn new(caller_merchant_id: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { caller_merchant_id } = required;
                     Self {
-                        caller_merchant_id: caller_merchant_id.into(),
+                        caller_merchant_id,
                         apply_infos: None,
                     }
                 }
             }
             /// PostRequestApplyInfos
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestApplyInfos {
                 /// 门店信息
                 pub store_info: PostRequestApplyInfosStoreInfo,
@@ -280,13 +307,21 @@ pub mod activity {
                 store_info: "store_info" required,
                 goods_original_price: "goods_original_price" required,
             });
+            /// The required fields of [`PostRequestApplyInfos`], each given by name (all of them: a missing one does not compile); [`PostRequestApplyInfos::new`] takes them.
+            pub struct PostRequestApplyInfosRequired {
+                /// 门店信息
+                pub store_info: PostRequestApplyInfosStoreInfo,
+                /// 商品原价
+                pub goods_original_price: i64,
+            }
             impl PostRequestApplyInfos {
-                /// A `PostRequestApplyInfos` of its required fields (`store_info`, `goods_original_price`).
+                /// A `PostRequestApplyInfos` of its required fields (`store_info`, `goods_original_price`), given by name in a [`PostRequestApplyInfosRequired`].
                 #[inline]
-                pub fn new(
-                    store_info: PostRequestApplyInfosStoreInfo,
-                    goods_original_price: i64,
-                ) -> Self {
+                pub fn new(required: PostRequestApplyInfosRequired) -> Self {
+                    let PostRequestApplyInfosRequired {
+                        store_info,
+                        goods_original_price,
+                    } = required;
                     Self {
                         store_info,
                         goods_original_price,
@@ -295,6 +330,7 @@ pub mod activity {
             }
             /// 门店信息
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestApplyInfosStoreInfo {
                 /// 门店ID
                 pub store_id: String,
@@ -308,23 +344,34 @@ pub mod activity {
                 accounting_merchant_id: "accounting_merchant_id" required,
                 merchant_id: "merchant_id" required,
             });
+            /// The required fields of [`PostRequestApplyInfosStoreInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestApplyInfosStoreInfo::new`] takes them.
+            pub struct PostRequestApplyInfosStoreInfoRequired {
+                /// 门店ID
+                pub store_id: String,
+                /// 门店补贴入账商户号
+                pub accounting_merchant_id: String,
+                /// 门店商户号
+                pub merchant_id: String,
+            }
             impl PostRequestApplyInfosStoreInfo {
-                /// A `PostRequestApplyInfosStoreInfo` of its required fields (`store_id`, `accounting_merchant_id`, `merchant_id`).
+                /// A `PostRequestApplyInfosStoreInfo` of its required fields (`store_id`, `accounting_merchant_id`, `merchant_id`), given by name in a [`PostRequestApplyInfosStoreInfoRequired`].
                 #[inline]
-                pub fn new(
-                    store_id: impl Into<String>,
-                    accounting_merchant_id: impl Into<String>,
-                    merchant_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestApplyInfosStoreInfoRequired) -> Self {
+                    let PostRequestApplyInfosStoreInfoRequired {
+                        store_id,
+                        accounting_merchant_id,
+                        merchant_id,
+                    } = required;
                     Self {
-                        store_id: store_id.into(),
-                        accounting_merchant_id: accounting_merchant_id.into(),
-                        merchant_id: merchant_id.into(),
+                        store_id,
+                        accounting_merchant_id,
+                        merchant_id,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 返回结果文案
                 pub return_message: Option<String>,
@@ -388,8 +435,12 @@ pub mod qualification {
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
         pub type PostRequest = crate::v3::marketing::models::OrderInformationRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::marketing::models::OrderInformationRequestRequired;
         /// 订单信息
         pub type PostRequestOrderInformation = crate::v3::marketing::models::OrderInformation;
+        /// The required fields of [`PostRequestOrderInformation`].
+        pub type PostRequestOrderInformationRequired = crate::v3::marketing::models::OrderInformationRequired;
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
         pub type PostResponse = crate::v3::marketing::models::ReturnMessageResponse;
     }
@@ -416,8 +467,12 @@ pub mod qualification {
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
         pub type PostRequest = crate::v3::marketing::models::OrderInformationRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::marketing::models::OrderInformationRequestRequired;
         /// 订单信息
         pub type PostRequestOrderInformation = crate::v3::marketing::models::OrderInformation;
+        /// The required fields of [`PostRequestOrderInformation`].
+        pub type PostRequestOrderInformationRequired = crate::v3::marketing::models::OrderInformationRequired;
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
         pub type PostResponse = crate::v3::marketing::models::ReturnMessageResponse;
     }
@@ -492,6 +547,7 @@ pub mod retail_store_act {
             }
             /// The request of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct DeleteRequest {
                 /// 业务代理信息列表
                 pub representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
@@ -509,25 +565,42 @@ pub mod retail_store_act {
                 out_request_no: "out_request_no" required,
                 delete_time: "delete_time" required,
             });
+            /// The required fields of [`DeleteRequest`], each given by name (all of them: a missing one does not compile); [`DeleteRequest::new`] takes them.
+            pub struct DeleteRequestRequired {
+                /// 业务代理信息列表
+                pub representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
+                /// 请求业务单据号
+                ///
+                /// Example: `1002600620019090123143254436`
+                pub out_request_no: String,
+                /// 删除时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub delete_time: String,
+            }
             impl DeleteRequest {
-                /// A `DeleteRequest` of its required fields (`representative_info_list`, `out_request_no`, `delete_time`).
+                /// A `DeleteRequest` of its required fields (`representative_info_list`, `out_request_no`, `delete_time`), given by name in a [`DeleteRequestRequired`].
                 #[inline]
-                pub fn new(
-                    representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
-                    out_request_no: impl Into<String>,
-                    delete_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: DeleteRequestRequired) -> Self {
+                    let DeleteRequestRequired {
+                        representative_info_list,
+                        out_request_no,
+                        delete_time,
+                    } = required;
                     Self {
                         representative_info_list,
-                        out_request_no: out_request_no.into(),
-                        delete_time: delete_time.into(),
+                        out_request_no,
+                        delete_time,
                     }
                 }
             }
             /// DeleteRequestRepresentativeInfoList
             pub type DeleteRequestRepresentativeInfoList = crate::v3::marketing::models::RepresentativeInfoList;
+            /// The required fields of [`DeleteRequestRepresentativeInfoList`].
+            pub type DeleteRequestRepresentativeInfoListRequired = crate::v3::marketing::models::RepresentativeInfoListRequired;
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct DeleteResponse {
                 /// 零售小店活动ID
                 ///
@@ -547,17 +620,26 @@ pub mod retail_store_act {
                 failed_representative_info_list: "failed_representative_info_list" optional,
                 delete_time: "delete_time" required,
             });
+            /// The required fields of [`DeleteResponse`], each given by name (all of them: a missing one does not compile); [`DeleteResponse::new`] takes them.
+            pub struct DeleteResponseRequired {
+                /// 零售小店活动ID
+                ///
+                /// Example: `3118550000000004`
+                pub activity_id: String,
+                /// 删除时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub delete_time: String,
+            }
             impl DeleteResponse {
-                /// A `DeleteResponse` with its required fields (`activity_id`, `delete_time`); every optional field is `None`. Set optional ones with struct update syntax: `DeleteResponse { failed_representative_info_list: Some(…), ..DeleteResponse::new(…) }`.
+                /// A `DeleteResponse` of its required fields (`activity_id`, `delete_time`), given by name in a [`DeleteResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.failed_representative_info_list = Some(…))`.
                 #[inline]
-                pub fn new(
-                    activity_id: impl Into<String>,
-                    delete_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: DeleteResponseRequired) -> Self {
+                    let DeleteResponseRequired { activity_id, delete_time } = required;
                     Self {
-                        activity_id: activity_id.into(),
+                        activity_id,
                         failed_representative_info_list: None,
-                        delete_time: delete_time.into(),
+                        delete_time,
                     }
                 }
             }
@@ -565,6 +647,7 @@ pub mod retail_store_act {
             pub type DeleteResponseFailedRepresentativeInfoList = crate::v3::marketing::models::FailedRepresentativeInfoList;
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PutRequest {
                 /// 业务代理信息列表
                 pub representative_info_list: Vec<PutRequestRepresentativeInfoList>,
@@ -582,24 +665,37 @@ pub mod retail_store_act {
                 out_request_no: "out_request_no" required,
                 add_time: "add_time" optional,
             });
+            /// The required fields of [`PutRequest`], each given by name (all of them: a missing one does not compile); [`PutRequest::new`] takes them.
+            pub struct PutRequestRequired {
+                /// 业务代理信息列表
+                pub representative_info_list: Vec<PutRequestRepresentativeInfoList>,
+                /// 请求业务单据号
+                ///
+                /// Example: `1002600620019090123143254436`
+                pub out_request_no: String,
+            }
             impl PutRequest {
-                /// A `PutRequest` with its required fields (`representative_info_list`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PutRequest { add_time: Some(…), ..PutRequest::new(…) }`.
+                /// A `PutRequest` of its required fields (`representative_info_list`, `out_request_no`), given by name in a [`PutRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.add_time = Some(…))`.
                 #[inline]
-                pub fn new(
-                    representative_info_list: Vec<PutRequestRepresentativeInfoList>,
-                    out_request_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PutRequestRequired) -> Self {
+                    let PutRequestRequired {
+                        representative_info_list,
+                        out_request_no,
+                    } = required;
                     Self {
                         representative_info_list,
-                        out_request_no: out_request_no.into(),
+                        out_request_no,
                         add_time: None,
                     }
                 }
             }
             /// PutRequestRepresentativeInfoList
             pub type PutRequestRepresentativeInfoList = crate::v3::marketing::models::RepresentativeInfoList;
+            /// The required fields of [`PutRequestRepresentativeInfoList`].
+            pub type PutRequestRepresentativeInfoListRequired = crate::v3::marketing::models::RepresentativeInfoListRequired;
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PutResponse {
                 /// 零售小店活动ID
                 ///
@@ -619,17 +715,26 @@ pub mod retail_store_act {
                 failed_representative_info_list: "failed_representative_info_list" optional,
                 add_time: "add_time" required,
             });
+            /// The required fields of [`PutResponse`], each given by name (all of them: a missing one does not compile); [`PutResponse::new`] takes them.
+            pub struct PutResponseRequired {
+                /// 零售小店活动ID
+                ///
+                /// Example: `3118550000000004`
+                pub activity_id: String,
+                /// 添加时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub add_time: String,
+            }
             impl PutResponse {
-                /// A `PutResponse` with its required fields (`activity_id`, `add_time`); every optional field is `None`. Set optional ones with struct update syntax: `PutResponse { failed_representative_info_list: Some(…), ..PutResponse::new(…) }`.
+                /// A `PutResponse` of its required fields (`activity_id`, `add_time`), given by name in a [`PutResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.failed_representative_info_list = Some(…))`.
                 #[inline]
-                pub fn new(
-                    activity_id: impl Into<String>,
-                    add_time: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PutResponseRequired) -> Self {
+                    let PutResponseRequired { activity_id, add_time } = required;
                     Self {
-                        activity_id: activity_id.into(),
+                        activity_id,
                         failed_representative_info_list: None,
-                        add_time: add_time.into(),
+                        add_time,
                     }
                 }
             }
@@ -660,8 +765,11 @@ pub mod retail_store_act {
             }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
             pub type GetRequest = crate::v3::marketing::models::OffsetRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::marketing::models::OffsetRequestRequired;
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 小店活动业代总数
                 ///
@@ -684,10 +792,22 @@ pub mod retail_store_act {
                 offset: "offset" required,
                 limit: "limit" required,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                ///
+                /// Example: `0`
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Example: `10`
+                pub limit: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
                 #[inline]
-                pub fn new(offset: i64, limit: i64) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit } = required;
                     Self {
                         total_count: None,
                         data: None,
@@ -739,6 +859,7 @@ pub mod retail_store_act {
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 请求业务单据
                 ///
@@ -753,21 +874,31 @@ pub mod retail_store_act {
                 out_request_no: "out_request_no" required,
                 material_num: "material_num" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 请求业务单据
+                ///
+                /// Example: `1002600620019090123143254436`
+                pub out_request_no: String,
+                /// 生成物料码数量
+                ///
+                /// Example: `100`
+                pub material_num: i64,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`out_request_no`, `material_num`).
+                /// A `PostRequest` of its required fields (`out_request_no`, `material_num`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    material_num: i64,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { out_request_no, material_num } = required;
                     Self {
-                        out_request_no: out_request_no.into(),
+                        out_request_no,
                         material_num,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 成功的物料码列表
                 pub material_list: Option<Vec<PostResponseMaterialList>>,
@@ -777,6 +908,7 @@ pub mod retail_store_act {
             });
             /// PostResponseMaterialList
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponseMaterialList {
                 /// 物料码ID
                 ///
@@ -856,6 +988,7 @@ pub mod retail_store_act {
             }
             /// The request of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct DeleteRequest {
                 /// 请求业务单据
                 ///
@@ -873,17 +1006,27 @@ pub mod retail_store_act {
                 delete_time: "delete_time" required,
                 stores: "stores" required,
             });
+            /// The required fields of [`DeleteRequest`], each given by name (all of them: a missing one does not compile); [`DeleteRequest::new`] takes them.
+            pub struct DeleteRequestRequired {
+                /// 请求业务单据
+                ///
+                /// Example: `1002600620019090123143254436`
+                pub out_request_no: String,
+                /// 删除时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub delete_time: String,
+                /// 待删除的小店活动门店列表
+                pub stores: Vec<DeleteRequestStores>,
+            }
             impl DeleteRequest {
-                /// A `DeleteRequest` of its required fields (`out_request_no`, `delete_time`, `stores`).
+                /// A `DeleteRequest` of its required fields (`out_request_no`, `delete_time`, `stores`), given by name in a [`DeleteRequestRequired`].
                 #[inline]
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    delete_time: impl Into<String>,
-                    stores: Vec<DeleteRequestStores>,
-                ) -> Self {
+                pub fn new(required: DeleteRequestRequired) -> Self {
+                    let DeleteRequestRequired { out_request_no, delete_time, stores } = required;
                     Self {
-                        out_request_no: out_request_no.into(),
-                        delete_time: delete_time.into(),
+                        out_request_no,
+                        delete_time,
                         stores,
                     }
                 }
@@ -892,6 +1035,7 @@ pub mod retail_store_act {
             pub type DeleteRequestStores = crate::v3::marketing::models::Stores;
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct DeleteResponse {
                 /// 删除时间
                 ///
@@ -908,8 +1052,11 @@ pub mod retail_store_act {
             pub type DeleteResponseFailedStores = crate::v3::marketing::models::Stores;
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             pub type GetRequest = crate::v3::marketing::models::OffsetRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::marketing::models::OffsetRequestRequired;
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 小店活动门店总数
                 ///
@@ -936,6 +1083,7 @@ pub mod retail_store_act {
             pub type GetResponseData = crate::v3::marketing::models::Stores;
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 请求业务单据
                 ///
@@ -953,17 +1101,27 @@ pub mod retail_store_act {
                 add_time: "add_time" required,
                 stores: "stores" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 请求业务单据
+                ///
+                /// Example: `1002600620019090123143254436`
+                pub out_request_no: String,
+                /// 添加时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub add_time: String,
+                /// 待新增的小店活动门店列表
+                pub stores: Vec<PostRequestStores>,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`out_request_no`, `add_time`, `stores`).
+                /// A `PostRequest` of its required fields (`out_request_no`, `add_time`, `stores`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    add_time: impl Into<String>,
-                    stores: Vec<PostRequestStores>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { out_request_no, add_time, stores } = required;
                     Self {
-                        out_request_no: out_request_no.into(),
-                        add_time: add_time.into(),
+                        out_request_no,
+                        add_time,
                         stores,
                     }
                 }
@@ -972,6 +1130,7 @@ pub mod retail_store_act {
             pub type PostRequestStores = crate::v3::marketing::models::Stores;
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 添加时间
                 ///

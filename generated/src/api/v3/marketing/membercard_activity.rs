@@ -53,6 +53,7 @@ pub mod activities {
     }
     /// The request of `GET /v3/marketing/membercard-activity/activities` (查询活动列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 最大资源条数
         ///
@@ -82,10 +83,18 @@ pub mod activities {
         card_id: query "card_id" optional,
         activity_status: query "activity_status" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 活动类型
+        ///
+        /// Query parameter `activity_type`. Example: `NON_MEMBER_AFTERPAY`
+        pub activity_type: GetRequestActivityType,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`activity_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`activity_type`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
         #[inline]
-        pub fn new(activity_type: GetRequestActivityType) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { activity_type } = required;
             Self {
                 limit: None,
                 offset: None,
@@ -122,6 +131,7 @@ pub mod activities {
     pub type GetRequestActivityType = crate::v3::marketing::models::ActivityType;
     /// The response of `GET /v3/marketing/membercard-activity/activities` (查询活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 活动详情
         pub data: Option<Vec<GetResponseData>>,
@@ -174,6 +184,7 @@ pub mod activities {
     pub type GetResponseDataStockList = crate::v3::marketing::models::StockList;
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 会员卡ID
         ///
@@ -220,26 +231,54 @@ pub mod activities {
         pay_activity_setting: "pay_activity_setting" optional,
         miniprogram_activity_setting: "miniprogram_activity_setting" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 会员卡ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 活动名称
+        ///
+        /// Example: `良品铺子回馈活动`
+        pub activity_name: String,
+        /// 活动类型
+        ///
+        /// Example: `NON_MEMBER_AFTERPAY`
+        pub activity_type: PostRequestActivityType,
+        /// 活动开始时间
+        ///
+        /// Example: `2020-01-20T13:29:35.120+08:00`
+        pub begin_time: String,
+        /// 活动结束时间
+        ///
+        /// Example: `2020-01-29T13:29:35.120+08:00`
+        pub end_time: String,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`card_id`, `activity_name`, `activity_type`, `begin_time`, `end_time`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { award_send_period: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`card_id`, `activity_name`, `activity_type`, `begin_time`, `end_time`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.award_send_period = Some(…))`.
         #[inline]
-        pub fn new(
-            card_id: impl Into<String>,
-            activity_name: impl Into<String>,
-            activity_type: PostRequestActivityType,
-            begin_time: impl Into<String>,
-            end_time: impl Into<String>,
-            out_request_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                card_id: card_id.into(),
-                activity_name: activity_name.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                card_id,
+                activity_name,
                 activity_type,
-                begin_time: begin_time.into(),
-                end_time: end_time.into(),
+                begin_time,
+                end_time,
+                out_request_no,
+            } = required;
+            Self {
+                card_id,
+                activity_name,
+                activity_type,
+                begin_time,
+                end_time,
                 award_send_period: None,
                 stock_list: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 pay_activity_setting: None,
                 miniprogram_activity_setting: None,
             }
@@ -249,6 +288,7 @@ pub mod activities {
     pub type PostRequestActivityType = crate::v3::marketing::models::ActivityType;
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestAwardSendPeriod {
         /// 指定时间
         pub award_send_time: Option<Vec<PostRequestAwardSendPeriodAwardSendTime>>,
@@ -261,6 +301,7 @@ pub mod activities {
     });
     /// PostRequestAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAwardSendPeriodAwardSendDayTime {
         /// 每日发放开始时间
         pub begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
@@ -271,13 +312,23 @@ pub mod activities {
         begin_day_time: "begin_day_time" required,
         end_day_time: "end_day_time" required,
     });
+    /// The required fields of [`PostRequestAwardSendPeriodAwardSendDayTime`], each given by name (all of them: a missing one does not compile); [`PostRequestAwardSendPeriodAwardSendDayTime::new`] takes them.
+    pub struct PostRequestAwardSendPeriodAwardSendDayTimeRequired {
+        /// 每日发放开始时间
+        pub begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
+        /// 每日发放结束时间
+        pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
+    }
     impl PostRequestAwardSendPeriodAwardSendDayTime {
-        /// A `PostRequestAwardSendPeriodAwardSendDayTime` of its required fields (`begin_day_time`, `end_day_time`).
+        /// A `PostRequestAwardSendPeriodAwardSendDayTime` of its required fields (`begin_day_time`, `end_day_time`), given by name in a [`PostRequestAwardSendPeriodAwardSendDayTimeRequired`].
         #[inline]
         pub fn new(
-            begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
-            end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
+            required: PostRequestAwardSendPeriodAwardSendDayTimeRequired,
         ) -> Self {
+            let PostRequestAwardSendPeriodAwardSendDayTimeRequired {
+                begin_day_time,
+                end_day_time,
+            } = required;
             Self {
                 begin_day_time,
                 end_day_time,
@@ -286,10 +337,15 @@ pub mod activities {
     }
     /// 每日发放开始时间
     pub type PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::models::RequestBeginDayTime;
+    /// The required fields of [`PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime`].
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTimeRequired = crate::v3::marketing::models::RequestBeginDayTimeRequired;
     /// 每日发放结束时间
     pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::models::RequestBeginDayTime;
+    /// The required fields of [`PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime`].
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTimeRequired = crate::v3::marketing::models::RequestBeginDayTimeRequired;
     /// PostRequestAwardSendPeriodAwardSendTime
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAwardSendPeriodAwardSendTime {
         /// 发放开始时间
         ///
@@ -304,14 +360,26 @@ pub mod activities {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
+    /// The required fields of [`PostRequestAwardSendPeriodAwardSendTime`], each given by name (all of them: a missing one does not compile); [`PostRequestAwardSendPeriodAwardSendTime::new`] takes them.
+    pub struct PostRequestAwardSendPeriodAwardSendTimeRequired {
+        /// 发放开始时间
+        ///
+        /// Example: `2020-01-21T00:00:00.000+08:00`
+        pub begin_time: String,
+        /// 发放结束时间
+        ///
+        /// Example: `2020-01-27T00:00:00.000+08:00`
+        pub end_time: String,
+    }
     impl PostRequestAwardSendPeriodAwardSendTime {
-        /// A `PostRequestAwardSendPeriodAwardSendTime` of its required fields (`begin_time`, `end_time`).
+        /// A `PostRequestAwardSendPeriodAwardSendTime` of its required fields (`begin_time`, `end_time`), given by name in a [`PostRequestAwardSendPeriodAwardSendTimeRequired`].
         #[inline]
-        pub fn new(begin_time: impl Into<String>, end_time: impl Into<String>) -> Self {
-            Self {
-                begin_time: begin_time.into(),
-                end_time: end_time.into(),
-            }
+        pub fn new(required: PostRequestAwardSendPeriodAwardSendTimeRequired) -> Self {
+            let PostRequestAwardSendPeriodAwardSendTimeRequired {
+                begin_time,
+                end_time,
+            } = required;
+            Self { begin_time, end_time }
         }
     }
     /// 支付前会员活动设置
@@ -320,6 +388,7 @@ pub mod activities {
     pub type PostRequestMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::models::AwardJumpDeploy;
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayActivitySetting {
         /// 商户logo
         ///
@@ -343,16 +412,28 @@ pub mod activities {
         activate_setting: "activate_setting" optional,
         payment_setting: "payment_setting" optional,
     });
+    /// The required fields of [`PostRequestPayActivitySetting`], each given by name (all of them: a missing one does not compile); [`PostRequestPayActivitySetting::new`] takes them.
+    pub struct PostRequestPayActivitySettingRequired {
+        /// 商户logo
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub logo_url: String,
+        /// 支付结果页活动副标题
+        ///
+        /// Example: `湖南麻辣美食券`
+        pub activity_second_title: String,
+    }
     impl PostRequestPayActivitySetting {
-        /// A `PostRequestPayActivitySetting` with its required fields (`logo_url`, `activity_second_title`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayActivitySetting { mchid_list: Some(…), ..PostRequestPayActivitySetting::new(…) }`.
+        /// A `PostRequestPayActivitySetting` of its required fields (`logo_url`, `activity_second_title`), given by name in a [`PostRequestPayActivitySettingRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid_list = Some(…))`.
         #[inline]
-        pub fn new(
-            logo_url: impl Into<String>,
-            activity_second_title: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestPayActivitySettingRequired) -> Self {
+            let PostRequestPayActivitySettingRequired {
+                logo_url,
+                activity_second_title,
+            } = required;
             Self {
-                logo_url: logo_url.into(),
-                activity_second_title: activity_second_title.into(),
+                logo_url,
+                activity_second_title,
                 mchid_list: None,
                 activate_setting: None,
                 payment_setting: None,
@@ -361,6 +442,7 @@ pub mod activities {
     }
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayActivitySettingActivateSetting {
         /// 激活类型
         ///
@@ -380,12 +462,22 @@ pub mod activities {
         activate_url: "activate_url" optional,
         activate_miniprogram: "activate_miniprogram" optional,
     });
+    /// The required fields of [`PostRequestPayActivitySettingActivateSetting`], each given by name (all of them: a missing one does not compile); [`PostRequestPayActivitySettingActivateSetting::new`] takes them.
+    pub struct PostRequestPayActivitySettingActivateSettingRequired {
+        /// 激活类型
+        ///
+        /// Example: `AUTO_ACTIVATE`
+        pub activate_type: String,
+    }
     impl PostRequestPayActivitySettingActivateSetting {
-        /// A `PostRequestPayActivitySettingActivateSetting` with its required fields (`activate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayActivitySettingActivateSetting { activate_url: Some(…), ..PostRequestPayActivitySettingActivateSetting::new(…) }`.
+        /// A `PostRequestPayActivitySettingActivateSetting` of its required fields (`activate_type`), given by name in a [`PostRequestPayActivitySettingActivateSettingRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.activate_url = Some(…))`.
         #[inline]
-        pub fn new(activate_type: impl Into<String>) -> Self {
+        pub fn new(
+            required: PostRequestPayActivitySettingActivateSettingRequired,
+        ) -> Self {
+            let PostRequestPayActivitySettingActivateSettingRequired { activate_type } = required;
             Self {
-                activate_type: activate_type.into(),
+                activate_type,
                 activate_url: None,
                 activate_miniprogram: None,
             }
@@ -393,6 +485,7 @@ pub mod activities {
     }
     /// 跳转激活的小程序
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
         /// 跳转激活的appid
         ///
@@ -407,21 +500,36 @@ pub mod activities {
         activate_appid: "activate_appid" required,
         activate_path: "activate_path" required,
     });
+    /// The required fields of [`PostRequestPayActivitySettingActivateSettingActivateMiniprogram`], each given by name (all of them: a missing one does not compile); [`PostRequestPayActivitySettingActivateSettingActivateMiniprogram::new`] takes them.
+    pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogramRequired {
+        /// 跳转激活的appid
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub activate_appid: String,
+        /// 跳转激活的path
+        ///
+        /// Example: `pages/activate/activate`
+        pub activate_path: String,
+    }
     impl PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
-        /// A `PostRequestPayActivitySettingActivateSettingActivateMiniprogram` of its required fields (`activate_appid`, `activate_path`).
+        /// A `PostRequestPayActivitySettingActivateSettingActivateMiniprogram` of its required fields (`activate_appid`, `activate_path`), given by name in a [`PostRequestPayActivitySettingActivateSettingActivateMiniprogramRequired`].
         #[inline]
         pub fn new(
-            activate_appid: impl Into<String>,
-            activate_path: impl Into<String>,
+            required: PostRequestPayActivitySettingActivateSettingActivateMiniprogramRequired,
         ) -> Self {
+            let PostRequestPayActivitySettingActivateSettingActivateMiniprogramRequired {
+                activate_appid,
+                activate_path,
+            } = required;
             Self {
-                activate_appid: activate_appid.into(),
-                activate_path: activate_path.into(),
+                activate_appid,
+                activate_path,
             }
         }
     }
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestPayActivitySettingPaymentSetting {
         /// 支付模式
         pub payment_mode: Option<PostRequestPayActivitySettingPaymentSettingPaymentMode>,
@@ -439,6 +547,7 @@ pub mod activities {
     });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestPayActivitySettingPaymentSettingPaymentMode {
         /// 支付场景列表
         pub payment_scene_list: Option<Vec<String>>,
@@ -448,6 +557,7 @@ pub mod activities {
     });
     /// PostRequestStockList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestStockList {
         /// 创建批次的商户号
         ///
@@ -462,16 +572,25 @@ pub mod activities {
         stock_creator_mchid: "stock_creator_mchid" required,
         stock_id: "stock_id" required,
     });
+    /// The required fields of [`PostRequestStockList`], each given by name (all of them: a missing one does not compile); [`PostRequestStockList::new`] takes them.
+    pub struct PostRequestStockListRequired {
+        /// 创建批次的商户号
+        ///
+        /// Example: `10000022`
+        pub stock_creator_mchid: String,
+        /// 券批次ID
+        ///
+        /// Example: `98065001`
+        pub stock_id: String,
+    }
     impl PostRequestStockList {
-        /// A `PostRequestStockList` of its required fields (`stock_creator_mchid`, `stock_id`).
+        /// A `PostRequestStockList` of its required fields (`stock_creator_mchid`, `stock_id`), given by name in a [`PostRequestStockListRequired`].
         #[inline]
-        pub fn new(
-            stock_creator_mchid: impl Into<String>,
-            stock_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestStockListRequired) -> Self {
+            let PostRequestStockListRequired { stock_creator_mchid, stock_id } = required;
             Self {
-                stock_creator_mchid: stock_creator_mchid.into(),
-                stock_id: stock_id.into(),
+                stock_creator_mchid,
+                stock_id,
             }
         }
     }
@@ -525,6 +644,7 @@ pub mod activities {
         }
         /// The response of `GET /v3/marketing/membercard-activity/activities/{activity_id}` (查询活动详情API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 活动ID
             ///
@@ -593,12 +713,20 @@ pub mod activities {
             pay_activity_setting: "pay_activity_setting" optional,
             miniprogram_activity_setting: "miniprogram_activity_setting" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 活动ID
+            ///
+            /// Example: `371067`
+            pub activity_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { activity_status: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`activity_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.activity_status = Some(…))`.
             #[inline]
-            pub fn new(activity_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { activity_id } = required;
                 Self {
-                    activity_id: activity_id.into(),
+                    activity_id,
                     activity_status: None,
                     create_time: None,
                     update_time: None,
@@ -631,6 +759,7 @@ pub mod activities {
         pub type GetResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::models::AwardJumpDeploy;
         /// 支付后活动设置
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponsePayActivitySetting {
             /// 商户logo
             ///
@@ -683,6 +812,7 @@ pub mod activities {
             }
             /// The response of `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate` (终止活动API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 活动ID
                 ///
@@ -697,12 +827,20 @@ pub mod activities {
                 activity_id: "activity_id" required,
                 terminate_time: "terminate_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 活动ID
+                ///
+                /// Example: `371067`
+                pub activity_id: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { terminate_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`activity_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.terminate_time = Some(…))`.
                 #[inline]
-                pub fn new(activity_id: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { activity_id } = required;
                     Self {
-                        activity_id: activity_id.into(),
+                        activity_id,
                         terminate_time: None,
                     }
                 }

@@ -64,6 +64,7 @@ pub mod activate_informations {
         }
         /// The response of `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}` (获取用户信息（跳转型激活）API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信昵称
             ///
@@ -83,6 +84,7 @@ pub mod activate_informations {
         });
         /// 用户开卡时填写的个人信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseUserInformation {
             /// 平台提供的通用开卡信息字段
             pub common_field_list: Option<
@@ -101,6 +103,7 @@ pub mod activate_informations {
         pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::models::CommonFieldList;
         /// GetResponseUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseUserInformationCustomFieldList {
             /// 字段名称
             ///
@@ -149,6 +152,7 @@ pub mod callback {
     }
     /// The response of `GET /v3/marketing/membercard-open/callback` (查询回调地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 通知url地址
         ///
@@ -165,8 +169,11 @@ pub mod callback {
     });
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     pub type PatchRequest = crate::v3::marketing::models::NotifyUrlRequest;
+    /// The required fields of [`PatchRequest`].
+    pub type PatchRequestRequired = crate::v3::marketing::models::NotifyUrlRequestRequired;
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchResponse {
         /// 通知url地址
         ///
@@ -181,14 +188,19 @@ pub mod callback {
         notify_url: "notify_url" required,
         mchid: "mchid" optional,
     });
+    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+    pub struct PatchResponseRequired {
+        /// 通知url地址
+        ///
+        /// Example: `https://shangjia.com`
+        pub notify_url: String,
+    }
     impl PatchResponse {
-        /// A `PatchResponse` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { mchid: Some(…), ..PatchResponse::new(…) }`.
+        /// A `PatchResponse` of its required fields (`notify_url`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(notify_url: impl Into<String>) -> Self {
-            Self {
-                notify_url: notify_url.into(),
-                mchid: None,
-            }
+        pub fn new(required: PatchResponseRequired) -> Self {
+            let PatchResponseRequired { notify_url } = required;
+            Self { notify_url, mchid: None }
         }
     }
 }
@@ -235,6 +247,7 @@ pub mod cards {
     }
     /// The request of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 品牌id
         ///
@@ -259,10 +272,22 @@ pub mod cards {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 分页页码
+        ///
+        /// Query parameter `offset`.
+        pub offset: i64,
+        /// 分页大小
+        ///
+        /// Query parameter `limit`. Example: `20`
+        pub limit: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { brand_id: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.brand_id = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { offset, limit } = required;
             Self {
                 brand_id: None,
                 appid: None,
@@ -273,6 +298,7 @@ pub mod cards {
     }
     /// The response of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 总数量
         pub total_count: Option<i64>,
@@ -289,10 +315,18 @@ pub mod cards {
         offset: "offset" required,
         data: "data" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 分页大小
+        pub limit: i64,
+        /// 分页页码
+        pub offset: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
         #[inline]
-        pub fn new(limit: i64, offset: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { limit, offset } = required;
             Self {
                 total_count: None,
                 limit,
@@ -303,6 +337,7 @@ pub mod cards {
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 会员卡id
         ///
@@ -413,6 +448,7 @@ pub mod cards {
     pub type GetResponseDataUserInformationFormCustomFieldList = crate::v3::marketing::models::CustomFieldList;
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户AppId
         ///
@@ -491,29 +527,64 @@ pub mod cards {
         additional_statement: "additional_statement" optional,
         need_dynamic_code: "need_dynamic_code" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户AppId
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: String,
+        /// 会员卡logo
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub logo_url: String,
+        /// 品牌信息
+        pub brand: PostRequestBrand,
+        /// 卡名称
+        ///
+        /// Example: `微信支付测试卡`
+        pub title: String,
+        /// 会员卡背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub background_picture_url: String,
+        /// 使用须知
+        ///
+        /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
+        pub description: String,
+        /// `code_type`
+        pub code_type: crate::types::MemberCardCodeType,
+        /// 有效期
+        pub date_information: PostRequestDateInformation,
+        /// `code_mode`
+        pub code_mode: crate::types::MemberCardCodeMode,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `logo_url`, `brand`, `title`, `background_picture_url`, `description`, `code_type`, `date_information`, `code_mode`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_phone: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `logo_url`, `brand`, `title`, `background_picture_url`, `description`, `code_type`, `date_information`, `code_mode`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_phone = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            logo_url: impl Into<String>,
-            brand: PostRequestBrand,
-            title: impl Into<String>,
-            background_picture_url: impl Into<String>,
-            description: impl Into<String>,
-            code_type: crate::types::MemberCardCodeType,
-            date_information: PostRequestDateInformation,
-            code_mode: crate::types::MemberCardCodeMode,
-            out_request_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                logo_url: logo_url.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                logo_url,
                 brand,
-                title: title.into(),
-                background_picture_url: background_picture_url.into(),
-                description: description.into(),
+                title,
+                background_picture_url,
+                description,
+                code_type,
+                date_information,
+                code_mode,
+                out_request_no,
+            } = required;
+            Self {
+                appid,
+                logo_url,
+                brand,
+                title,
+                background_picture_url,
+                description,
                 service_phone: None,
                 code_type,
                 total_quantity: None,
@@ -521,7 +592,7 @@ pub mod cards {
                 code_mode,
                 need_display_level: None,
                 init_level: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 balance_information: None,
                 user_information_form: None,
                 additional_statement: None,
@@ -535,6 +606,7 @@ pub mod cards {
     pub type PostRequestBalanceInformation = crate::v3::marketing::models::BalanceInformation;
     /// 品牌信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBrand {
         /// 品牌id
         ///
@@ -549,21 +621,28 @@ pub mod cards {
         brand_id: "brand_id" required,
         display_name: "display_name" required,
     });
+    /// The required fields of [`PostRequestBrand`], each given by name (all of them: a missing one does not compile); [`PostRequestBrand::new`] takes them.
+    pub struct PostRequestBrandRequired {
+        /// 品牌id
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 品牌展示名称
+        ///
+        /// Example: `微信支付`
+        pub display_name: String,
+    }
     impl PostRequestBrand {
-        /// A `PostRequestBrand` of its required fields (`brand_id`, `display_name`).
+        /// A `PostRequestBrand` of its required fields (`brand_id`, `display_name`), given by name in a [`PostRequestBrandRequired`].
         #[inline]
-        pub fn new(
-            brand_id: impl Into<String>,
-            display_name: impl Into<String>,
-        ) -> Self {
-            Self {
-                brand_id: brand_id.into(),
-                display_name: display_name.into(),
-            }
+        pub fn new(required: PostRequestBrandRequired) -> Self {
+            let PostRequestBrandRequired { brand_id, display_name } = required;
+            Self { brand_id, display_name }
         }
     }
     /// 有效期
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestDateInformation {
         /// `type`
         pub type_: crate::types::MemberCardDateInformationType,
@@ -591,10 +670,16 @@ pub mod cards {
         available_day_after_receive: "available_day_after_receive" optional,
         wait_days_after_receive: "wait_days_after_receive" optional,
     });
+    /// The required fields of [`PostRequestDateInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestDateInformation::new`] takes them.
+    pub struct PostRequestDateInformationRequired {
+        /// `type`
+        pub type_: crate::types::MemberCardDateInformationType,
+    }
     impl PostRequestDateInformation {
-        /// A `PostRequestDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDateInformation { available_begin_time: Some(…), ..PostRequestDateInformation::new(…) }`.
+        /// A `PostRequestDateInformation` of its required fields (`type_`), given by name in a [`PostRequestDateInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_begin_time = Some(…))`.
         #[inline]
-        pub fn new(type_: crate::types::MemberCardDateInformationType) -> Self {
+        pub fn new(required: PostRequestDateInformationRequired) -> Self {
+            let PostRequestDateInformationRequired { type_ } = required;
             Self {
                 type_,
                 available_begin_time: None,
@@ -606,6 +691,7 @@ pub mod cards {
     }
     /// 开卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestUserInformationForm {
         /// 平台提供的通用开卡信息字段
         ///
@@ -626,6 +712,7 @@ pub mod cards {
     pub type PostRequestUserInformationFormCustomFieldList = crate::v3::marketing::models::RequestCustomFieldList;
     /// The response of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 会员卡id
         ///
@@ -722,22 +809,57 @@ pub mod cards {
         user_information_form: "user_information_form" optional,
         additional_statement: "additional_statement" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 品牌信息
+        pub brand: PostResponseBrand,
+        /// 商户AppId
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: String,
+        /// 会员卡logo
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub logo_url: String,
+        /// 卡名称
+        ///
+        /// Example: `微信支付测试卡`
+        pub title: String,
+        /// 会员卡背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub background_picture_url: String,
+        /// 使用须知
+        ///
+        /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
+        pub description: String,
+        /// `code_type`
+        pub code_type: crate::types::MemberCardCodeType,
+        /// 有效期
+        pub date_information: PostResponseDateInformation,
+        /// `code_mode`
+        pub code_mode: crate::types::MemberCardCodeMode,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`brand`, `appid`, `logo_url`, `title`, `background_picture_url`, `description`, `code_type`, `date_information`, `code_mode`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`brand`, `appid`, `logo_url`, `title`, `background_picture_url`, `description`, `code_type`, `date_information`, `code_mode`, `out_request_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_id = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            brand: PostResponseBrand,
-            appid: impl Into<String>,
-            logo_url: impl Into<String>,
-            title: impl Into<String>,
-            background_picture_url: impl Into<String>,
-            description: impl Into<String>,
-            code_type: crate::types::MemberCardCodeType,
-            date_information: PostResponseDateInformation,
-            code_mode: crate::types::MemberCardCodeMode,
-            out_request_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                brand,
+                appid,
+                logo_url,
+                title,
+                background_picture_url,
+                description,
+                code_type,
+                date_information,
+                code_mode,
+                out_request_no,
+            } = required;
             Self {
                 card_id: None,
                 create_time: None,
@@ -745,11 +867,11 @@ pub mod cards {
                 remain_quantity: None,
                 status: None,
                 brand,
-                appid: appid.into(),
-                logo_url: logo_url.into(),
-                title: title.into(),
-                background_picture_url: background_picture_url.into(),
-                description: description.into(),
+                appid,
+                logo_url,
+                title,
+                background_picture_url,
+                description,
                 service_phone: None,
                 code_type,
                 total_quantity: None,
@@ -757,7 +879,7 @@ pub mod cards {
                 code_mode,
                 need_display_level: None,
                 init_level: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 balance_information: None,
                 user_information_form: None,
                 additional_statement: None,
@@ -862,6 +984,7 @@ pub mod cards {
         }
         /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}` (查询会员卡模板信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 会员卡id
             ///
@@ -958,12 +1081,20 @@ pub mod cards {
             user_information_form: "user_information_form" optional,
             additional_statement: "additional_statement" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 会员卡id
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`card_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { create_time: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`card_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.create_time = Some(…))`.
             #[inline]
-            pub fn new(card_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { card_id } = required;
                 Self {
-                    card_id: card_id.into(),
+                    card_id,
                     create_time: None,
                     update_time: None,
                     remain_quantity: None,
@@ -1002,6 +1133,7 @@ pub mod cards {
         pub type GetResponseUserInformationFormCustomFieldList = crate::v3::marketing::models::CustomFieldList;
         /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}` (修改会员卡模板信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequest {
             /// 商户AppId
             ///
@@ -1125,6 +1257,7 @@ pub mod cards {
         });
         /// 有效期
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PatchRequestDateInformation {
             /// `type`
             pub type_: crate::types::MemberCardDateInformationType,
@@ -1152,10 +1285,16 @@ pub mod cards {
             wait_days_after_receive: "wait_days_after_receive" optional,
             available_begin_time: "available_begin_time" optional,
         });
+        /// The required fields of [`PatchRequestDateInformation`], each given by name (all of them: a missing one does not compile); [`PatchRequestDateInformation::new`] takes them.
+        pub struct PatchRequestDateInformationRequired {
+            /// `type`
+            pub type_: crate::types::MemberCardDateInformationType,
+        }
         impl PatchRequestDateInformation {
-            /// A `PatchRequestDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestDateInformation { available_end_time: Some(…), ..PatchRequestDateInformation::new(…) }`.
+            /// A `PatchRequestDateInformation` of its required fields (`type_`), given by name in a [`PatchRequestDateInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_end_time = Some(…))`.
             #[inline]
-            pub fn new(type_: crate::types::MemberCardDateInformationType) -> Self {
+            pub fn new(required: PatchRequestDateInformationRequired) -> Self {
+                let PatchRequestDateInformationRequired { type_ } = required;
                 Self {
                     type_,
                     available_end_time: None,
@@ -1167,6 +1306,7 @@ pub mod cards {
         }
         /// 开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestUserInformationForm {
             /// 是否允许修改
             pub can_modify_after_activate: Option<bool>,
@@ -1265,6 +1405,7 @@ pub mod cards {
                 }
                 /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (查询用户会员卡信息API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 会员卡id
                     ///
@@ -1353,6 +1494,7 @@ pub mod cards {
                 });
                 /// 用户开卡时填写的个人信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
                     pub common_field_list: Option<
@@ -1371,6 +1513,7 @@ pub mod cards {
                 pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::models::CommonFieldList;
                 /// GetResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseUserInformationCustomFieldList {
                     /// 字段名称
                     ///
@@ -1390,6 +1533,7 @@ pub mod cards {
                 });
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (修改用户会员卡信息API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PatchRequest {
                     /// 会员卡编号
                     ///
@@ -1429,6 +1573,7 @@ pub mod cards {
                 });
                 /// 用户储值变更信息
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PatchRequestBalanceInformation {
                     /// 更新前用户储值余额
                     ///
@@ -1453,14 +1598,32 @@ pub mod cards {
                     add_balance: "add_balance" required,
                     balance_remark: "balance_remark" optional,
                 });
+                /// The required fields of [`PatchRequestBalanceInformation`], each given by name (all of them: a missing one does not compile); [`PatchRequestBalanceInformation::new`] takes them.
+                pub struct PatchRequestBalanceInformationRequired {
+                    /// 更新前用户储值余额
+                    ///
+                    /// Example: `888`
+                    pub before_balance: i64,
+                    /// 更新后用户储值余额
+                    ///
+                    /// Example: `888`
+                    pub balance: i64,
+                    /// 本次余额变动值
+                    ///
+                    /// Example: `100`
+                    pub add_balance: i64,
+                }
                 impl PatchRequestBalanceInformation {
-                    /// A `PatchRequestBalanceInformation` with its required fields (`before_balance`, `balance`, `add_balance`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestBalanceInformation { balance_remark: Some(…), ..PatchRequestBalanceInformation::new(…) }`.
+                    /// A `PatchRequestBalanceInformation` of its required fields (`before_balance`, `balance`, `add_balance`), given by name in a [`PatchRequestBalanceInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.balance_remark = Some(…))`.
                     #[inline]
                     pub fn new(
-                        before_balance: i64,
-                        balance: i64,
-                        add_balance: i64,
+                        required: PatchRequestBalanceInformationRequired,
                     ) -> Self {
+                        let PatchRequestBalanceInformationRequired {
+                            before_balance,
+                            balance,
+                            add_balance,
+                        } = required;
                         Self {
                             before_balance,
                             balance,
@@ -1492,6 +1655,7 @@ pub mod cards {
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate` (激活会员卡（跳转型激活）API).
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 会员卡编号
                         ///
@@ -1543,6 +1707,8 @@ pub mod cards {
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` (设置支付后展示的积分到账API).
                         pub type PostRequest = crate::v3::marketing::models::OutTradeNoRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::OutTradeNoRequestRequired;
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
                     pub mod prepare {
@@ -1569,6 +1735,8 @@ pub mod cards {
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` (支付结果页展示会员积分API).
                         pub type PostRequest = crate::v3::marketing::models::OutTradeNoRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::OutTradeNoRequestRequired;
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
@@ -1594,6 +1762,7 @@ pub mod cards {
                     }
                     /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights` (设置会员权益API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PatchRequest {
                         /// 变更前的会员积分值
                         ///
@@ -1636,15 +1805,23 @@ pub mod cards {
                         fapiao_jump_word: "fapiao_jump_word" optional,
                         guide: "guide" optional,
                     });
+                    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+                    pub struct PatchRequestRequired {
+                        /// 商户请求单号
+                        ///
+                        /// Example: `100002322019090134234sfdf`
+                        pub out_request_no: String,
+                    }
                     impl PatchRequest {
-                        /// A `PatchRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { before_bonus_value: Some(…), ..PatchRequest::new(…) }`.
+                        /// A `PatchRequest` of its required fields (`out_request_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.before_bonus_value = Some(…))`.
                         #[inline]
-                        pub fn new(out_request_no: impl Into<String>) -> Self {
+                        pub fn new(required: PatchRequestRequired) -> Self {
+                            let PatchRequestRequired { out_request_no } = required;
                             Self {
                                 before_bonus_value: None,
                                 bonus_value: None,
                                 add_bonus_value: None,
-                                out_request_no: out_request_no.into(),
+                                out_request_no,
                                 need_inform_bonus: None,
                                 member_price_word: None,
                                 fapiao_jump_word: None,
@@ -1680,6 +1857,7 @@ pub mod cards {
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data` (设置会员服务项用户信息).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 商户请求单号
                         ///
@@ -1697,23 +1875,38 @@ pub mod cards {
                         service_module_id: "service_module_id" required,
                         state_setting: "state_setting" required,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 商户请求单号
+                        ///
+                        /// Example: `100002322019090134234sfdf`
+                        pub out_request_no: String,
+                        /// 会员服务项ID
+                        ///
+                        /// Example: `666`
+                        pub service_module_id: String,
+                        /// 服务状态设置
+                        pub state_setting: PostRequestStateSetting,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` of its required fields (`out_request_no`, `service_module_id`, `state_setting`).
+                        /// A `PostRequest` of its required fields (`out_request_no`, `service_module_id`, `state_setting`), given by name in a [`PostRequestRequired`].
                         #[inline]
-                        pub fn new(
-                            out_request_no: impl Into<String>,
-                            service_module_id: impl Into<String>,
-                            state_setting: PostRequestStateSetting,
-                        ) -> Self {
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired {
+                                out_request_no,
+                                service_module_id,
+                                state_setting,
+                            } = required;
                             Self {
-                                out_request_no: out_request_no.into(),
-                                service_module_id: service_module_id.into(),
+                                out_request_no,
+                                service_module_id,
                                 state_setting,
                             }
                         }
                     }
                     /// 服务状态设置
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequestStateSetting {
                         /// 状态ID
                         ///
@@ -1731,15 +1924,25 @@ pub mod cards {
                         content_template_data: "content_template_data" required,
                         message_template_setting: "message_template_setting" optional,
                     });
+                    /// The required fields of [`PostRequestStateSetting`], each given by name (all of them: a missing one does not compile); [`PostRequestStateSetting::new`] takes them.
+                    pub struct PostRequestStateSettingRequired {
+                        /// 状态ID
+                        ///
+                        /// Example: `CHECKED_IN`
+                        pub state_id: String,
+                        /// 内容模板设置
+                        pub content_template_data: PostRequestStateSettingContentTemplateData,
+                    }
                     impl PostRequestStateSetting {
-                        /// A `PostRequestStateSetting` with its required fields (`state_id`, `content_template_data`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStateSetting { message_template_setting: Some(…), ..PostRequestStateSetting::new(…) }`.
+                        /// A `PostRequestStateSetting` of its required fields (`state_id`, `content_template_data`), given by name in a [`PostRequestStateSettingRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.message_template_setting = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            state_id: impl Into<String>,
-                            content_template_data: PostRequestStateSettingContentTemplateData,
-                        ) -> Self {
+                        pub fn new(required: PostRequestStateSettingRequired) -> Self {
+                            let PostRequestStateSettingRequired {
+                                state_id,
+                                content_template_data,
+                            } = required;
                             Self {
-                                state_id: state_id.into(),
+                                state_id,
                                 content_template_data,
                                 message_template_setting: None,
                             }
@@ -1747,6 +1950,7 @@ pub mod cards {
                     }
                     /// 内容模板设置
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct PostRequestStateSettingContentTemplateData {
                         /// 服务内容列表
                         pub field_list: Option<
@@ -1763,6 +1967,7 @@ pub mod cards {
                     });
                     /// 操作设置
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequestStateSettingContentTemplateDataActionSetting {
                         /// 操作名称
                         ///
@@ -1775,25 +1980,42 @@ pub mod cards {
                         action_name: "action_name" required,
                         jump_miniprogram: "jump_miniprogram" required,
                     });
+                    /// The required fields of [`PostRequestStateSettingContentTemplateDataActionSetting`], each given by name (all of them: a missing one does not compile); [`PostRequestStateSettingContentTemplateDataActionSetting::new`] takes them.
+                    pub struct PostRequestStateSettingContentTemplateDataActionSettingRequired {
+                        /// 操作名称
+                        ///
+                        /// Example: `一键开锁`
+                        pub action_name: String,
+                        /// 跳转小程序
+                        pub jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
+                    }
                     impl PostRequestStateSettingContentTemplateDataActionSetting {
-                        /// A `PostRequestStateSettingContentTemplateDataActionSetting` of its required fields (`action_name`, `jump_miniprogram`).
+                        /// A `PostRequestStateSettingContentTemplateDataActionSetting` of its required fields (`action_name`, `jump_miniprogram`), given by name in a [`PostRequestStateSettingContentTemplateDataActionSettingRequired`].
                         #[inline]
                         pub fn new(
-                            action_name: impl Into<String>,
-                            jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
+                            required: PostRequestStateSettingContentTemplateDataActionSettingRequired,
                         ) -> Self {
+                            let PostRequestStateSettingContentTemplateDataActionSettingRequired {
+                                action_name,
+                                jump_miniprogram,
+                            } = required;
                             Self {
-                                action_name: action_name.into(),
+                                action_name,
                                 jump_miniprogram,
                             }
                         }
                     }
                     /// 跳转小程序
                     pub type PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram = crate::v3::marketing::models::JumpMiniprogram;
+                    /// The required fields of [`PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram`].
+                    pub type PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogramRequired = crate::v3::marketing::models::JumpMiniprogramRequired;
                     /// PostRequestStateSettingContentTemplateDataFieldList
                     pub type PostRequestStateSettingContentTemplateDataFieldList = crate::v3::marketing::models::FieldList;
+                    /// The required fields of [`PostRequestStateSettingContentTemplateDataFieldList`].
+                    pub type PostRequestStateSettingContentTemplateDataFieldListRequired = crate::v3::marketing::models::FieldListRequired;
                     /// 消息模板设置
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequestStateSettingMessageTemplateSetting {
                         /// 模板消息ID
                         ///
@@ -1808,23 +2030,37 @@ pub mod cards {
                         message_template_id: "message_template_id" required,
                         field_list: "field_list" required,
                     });
+                    /// The required fields of [`PostRequestStateSettingMessageTemplateSetting`], each given by name (all of them: a missing one does not compile); [`PostRequestStateSettingMessageTemplateSetting::new`] takes them.
+                    pub struct PostRequestStateSettingMessageTemplateSettingRequired {
+                        /// 模板消息ID
+                        ///
+                        /// Example: `9bJgRNz9XG248XZ-a0nDKH3Vt_vaTp32fRP1LWvxjzI`
+                        pub message_template_id: String,
+                        /// 服务内容列表
+                        pub field_list: Vec<
+                            PostRequestStateSettingMessageTemplateSettingFieldList,
+                        >,
+                    }
                     impl PostRequestStateSettingMessageTemplateSetting {
-                        /// A `PostRequestStateSettingMessageTemplateSetting` of its required fields (`message_template_id`, `field_list`).
+                        /// A `PostRequestStateSettingMessageTemplateSetting` of its required fields (`message_template_id`, `field_list`), given by name in a [`PostRequestStateSettingMessageTemplateSettingRequired`].
                         #[inline]
                         pub fn new(
-                            message_template_id: impl Into<String>,
-                            field_list: Vec<
-                                PostRequestStateSettingMessageTemplateSettingFieldList,
-                            >,
+                            required: PostRequestStateSettingMessageTemplateSettingRequired,
                         ) -> Self {
+                            let PostRequestStateSettingMessageTemplateSettingRequired {
+                                message_template_id,
+                                field_list,
+                            } = required;
                             Self {
-                                message_template_id: message_template_id.into(),
+                                message_template_id,
                                 field_list,
                             }
                         }
                     }
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
                     pub type PostRequestStateSettingMessageTemplateSettingFieldList = crate::v3::marketing::models::FieldList;
+                    /// The required fields of [`PostRequestStateSettingMessageTemplateSettingFieldList`].
+                    pub type PostRequestStateSettingMessageTemplateSettingFieldListRequired = crate::v3::marketing::models::FieldListRequired;
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
                 pub mod unavailable {
@@ -1851,6 +2087,7 @@ pub mod cards {
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable` (作废用户会员卡API).
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 失效理由
                         ///
@@ -1885,6 +2122,7 @@ pub mod cards {
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 会员卡code
                     ///
@@ -1896,6 +2134,7 @@ pub mod cards {
                 });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 导入结果
                     pub data: Option<Vec<PostResponseData>>,
@@ -1905,6 +2144,7 @@ pub mod cards {
                 });
                 /// PostResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponseData {
                     /// 会员卡code
                     ///
@@ -1962,6 +2202,7 @@ pub mod cards {
             }
             /// The request of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 加密code
                 ///
@@ -1971,17 +2212,24 @@ pub mod cards {
             ::wechatpay::runtime::__private::json_object!(GetRequest {
                 encrypt_code: query "encrypt_code" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 加密code
+                ///
+                /// Query parameter `encrypt_code`. Example: `XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE`
+                pub encrypt_code: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`encrypt_code`).
+                /// A `GetRequest` of its required fields (`encrypt_code`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(encrypt_code: impl Into<String>) -> Self {
-                    Self {
-                        encrypt_code: encrypt_code.into(),
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { encrypt_code } = required;
+                    Self { encrypt_code }
                 }
             }
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 会员卡code
                 ///
@@ -2015,6 +2263,7 @@ pub mod cards {
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 激活类型
                 ///
@@ -2047,12 +2296,20 @@ pub mod cards {
                 activate_path: "activate_path" optional,
                 outer_str: "outer_str" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 激活类型
+                ///
+                /// Example: `AUTO_ACTIVATE`
+                pub activate_type: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`activate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { navigate_back_previous_page: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`activate_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.navigate_back_previous_page = Some(…))`.
                 #[inline]
-                pub fn new(activate_type: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { activate_type } = required;
                     Self {
-                        activate_type: activate_type.into(),
+                        activate_type,
                         navigate_back_previous_page: None,
                         activate_url: None,
                         activate_appid: None,
@@ -2063,6 +2320,7 @@ pub mod cards {
             }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 预授权token
                 ///
@@ -2108,6 +2366,7 @@ pub mod cards {
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 用户加密手机号
                     ///
@@ -2127,22 +2386,36 @@ pub mod cards {
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 用户加密手机号
+                    ///
+                    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
+                    pub encrypted_phone_number: String,
+                    /// 商户请求单号
+                    ///
+                    /// Example: `100002322019090134234sfdf`
+                    pub out_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`encrypted_phone_number`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { code: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`encrypted_phone_number`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.code = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        encrypted_phone_number: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            encrypted_phone_number,
+                            out_request_no,
+                        } = required;
                         Self {
-                            encrypted_phone_number: encrypted_phone_number.into(),
+                            encrypted_phone_number,
                             code: None,
-                            out_request_no: out_request_no.into(),
+                            out_request_no,
                         }
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
                 pub type PostResponse = crate::v3::marketing::models::CodeResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::marketing::models::CodeResponseRequired;
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/qrcode`
@@ -2168,6 +2441,7 @@ pub mod cards {
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` (创建会员卡二维码API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 会员卡激活类型
                 pub activate_type: PostRequestActivateType,
@@ -2195,10 +2469,16 @@ pub mod cards {
                 activate_path: "activate_path" optional,
                 outer_str: "outer_str" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 会员卡激活类型
+                pub activate_type: PostRequestActivateType,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`activate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { activate_url: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`activate_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.activate_url = Some(…))`.
                 #[inline]
-                pub fn new(activate_type: PostRequestActivateType) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { activate_type } = required;
                     Self {
                         activate_type,
                         activate_url: None,
@@ -2227,6 +2507,7 @@ pub mod cards {
             });
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode` (创建会员卡二维码API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 二维码对应的url
                 ///
@@ -2260,6 +2541,7 @@ pub mod cards {
             }
             /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights` (设置会员卡模板权益项API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 是否展示会员积分
                 pub show_bonus: bool,
@@ -2292,10 +2574,18 @@ pub mod cards {
                 show_guide: "show_guide" optional,
                 guide: "guide" optional,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 是否展示会员积分
+                pub show_bonus: bool,
+                /// 是否展示会员优惠
+                pub show_favor: bool,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` with its required fields (`show_bonus`, `show_favor`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { bonus: Some(…), ..PatchRequest::new(…) }`.
+                /// A `PatchRequest` of its required fields (`show_bonus`, `show_favor`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bonus = Some(…))`.
                 #[inline]
-                pub fn new(show_bonus: bool, show_favor: bool) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired { show_bonus, show_favor } = required;
                     Self {
                         show_bonus,
                         show_favor,
@@ -2310,6 +2600,7 @@ pub mod cards {
             }
             /// 会员积分
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequestBonus {
                 /// 会员初始积分值
                 ///
@@ -2359,19 +2650,35 @@ pub mod cards {
                 bonus_support_appid: "bonus_support_appid" optional,
                 bonus_support_path: "bonus_support_path" optional,
             });
+            /// The required fields of [`PatchRequestBonus`], each given by name (all of them: a missing one does not compile); [`PatchRequestBonus::new`] takes them.
+            pub struct PatchRequestBonusRequired {
+                /// 会员初始积分值
+                ///
+                /// Example: `100`
+                pub init_bonus: i64,
+                /// 积分值文案
+                ///
+                /// Example: `我的积分`
+                pub bonus_value_word: String,
+                /// 积分价值项文案
+                ///
+                /// Example: `500积分=2小时免费停车券`
+                pub bonus_cost_word: String,
+            }
             impl PatchRequestBonus {
-                /// A `PatchRequestBonus` with its required fields (`init_bonus`, `bonus_value_word`, `bonus_cost_word`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestBonus { bonus_cost_title: Some(…), ..PatchRequestBonus::new(…) }`.
+                /// A `PatchRequestBonus` of its required fields (`init_bonus`, `bonus_value_word`, `bonus_cost_word`), given by name in a [`PatchRequestBonusRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bonus_cost_title = Some(…))`.
                 #[inline]
-                pub fn new(
-                    init_bonus: i64,
-                    bonus_value_word: impl Into<String>,
-                    bonus_cost_word: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PatchRequestBonusRequired) -> Self {
+                    let PatchRequestBonusRequired {
+                        init_bonus,
+                        bonus_value_word,
+                        bonus_cost_word,
+                    } = required;
                     Self {
                         init_bonus,
-                        bonus_value_word: bonus_value_word.into(),
+                        bonus_value_word,
                         bonus_cost_title: None,
-                        bonus_cost_word: bonus_cost_word.into(),
+                        bonus_cost_word,
                         bonus_jump_word: None,
                         bonus_jump_appid: None,
                         bonus_jump_path: None,
@@ -2382,6 +2689,7 @@ pub mod cards {
             }
             /// 会员发票
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PatchRequestFapiao {
                 /// 发票跳转文案
                 ///
@@ -2403,6 +2711,7 @@ pub mod cards {
             });
             /// 会员优惠
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequestFavor {
                 /// 是否展示优惠券
                 pub show_coupon: bool,
@@ -2435,10 +2744,16 @@ pub mod cards {
                 member_price_title: "member_price_title" optional,
                 favor_module_title: "favor_module_title" optional,
             });
+            /// The required fields of [`PatchRequestFavor`], each given by name (all of them: a missing one does not compile); [`PatchRequestFavor::new`] takes them.
+            pub struct PatchRequestFavorRequired {
+                /// 是否展示优惠券
+                pub show_coupon: bool,
+            }
             impl PatchRequestFavor {
-                /// A `PatchRequestFavor` with its required fields (`show_coupon`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestFavor { member_price_word: Some(…), ..PatchRequestFavor::new(…) }`.
+                /// A `PatchRequestFavor` of its required fields (`show_coupon`), given by name in a [`PatchRequestFavorRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.member_price_word = Some(…))`.
                 #[inline]
-                pub fn new(show_coupon: bool) -> Self {
+                pub fn new(required: PatchRequestFavorRequired) -> Self {
+                    let PatchRequestFavorRequired { show_coupon } = required;
                     Self {
                         show_coupon,
                         member_price_word: None,
@@ -2519,6 +2834,7 @@ pub mod cards {
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 会员服务项ID
                 ///
@@ -2531,23 +2847,34 @@ pub mod cards {
                 service_module_id: "service_module_id" required,
                 jump_miniprogram: "jump_miniprogram" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 会员服务项ID
+                ///
+                /// Example: `666`
+                pub service_module_id: String,
+                /// 跳转小程序
+                pub jump_miniprogram: PostRequestJumpMiniprogram,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`service_module_id`, `jump_miniprogram`).
+                /// A `PostRequest` of its required fields (`service_module_id`, `jump_miniprogram`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_module_id: impl Into<String>,
-                    jump_miniprogram: PostRequestJumpMiniprogram,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { service_module_id, jump_miniprogram } = required;
                     Self {
-                        service_module_id: service_module_id.into(),
+                        service_module_id,
                         jump_miniprogram,
                     }
                 }
             }
             /// 跳转小程序
             pub type PostRequestJumpMiniprogram = crate::v3::marketing::models::JumpMiniprogram;
+            /// The required fields of [`PostRequestJumpMiniprogram`].
+            pub type PostRequestJumpMiniprogramRequired = crate::v3::marketing::models::JumpMiniprogramRequired;
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
             pub type PostResponse = crate::v3::marketing::models::CardIdResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::marketing::models::CardIdResponseRequired;
             /// 跳转小程序
             pub type PostResponseJumpMiniprogram = crate::v3::marketing::models::ResponseJumpMiniprogram;
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
@@ -2584,6 +2911,7 @@ pub mod cards {
                 }
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PatchRequest {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchRequestJumpMiniprogram,
@@ -2591,17 +2919,27 @@ pub mod cards {
                 ::wechatpay::runtime::__private::json_object!(PatchRequest {
                     jump_miniprogram: "jump_miniprogram" required,
                 });
+                /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+                pub struct PatchRequestRequired {
+                    /// 跳转小程序
+                    pub jump_miniprogram: PatchRequestJumpMiniprogram,
+                }
                 impl PatchRequest {
-                    /// A `PatchRequest` of its required fields (`jump_miniprogram`).
+                    /// A `PatchRequest` of its required fields (`jump_miniprogram`), given by name in a [`PatchRequestRequired`].
                     #[inline]
-                    pub fn new(jump_miniprogram: PatchRequestJumpMiniprogram) -> Self {
+                    pub fn new(required: PatchRequestRequired) -> Self {
+                        let PatchRequestRequired { jump_miniprogram } = required;
                         Self { jump_miniprogram }
                     }
                 }
                 /// 跳转小程序
                 pub type PatchRequestJumpMiniprogram = crate::v3::marketing::models::JumpMiniprogram;
+                /// The required fields of [`PatchRequestJumpMiniprogram`].
+                pub type PatchRequestJumpMiniprogramRequired = crate::v3::marketing::models::JumpMiniprogramRequired;
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
                 pub type PatchResponse = crate::v3::marketing::models::CardIdResponse;
+                /// The required fields of [`PatchResponse`].
+                pub type PatchResponseRequired = crate::v3::marketing::models::CardIdResponseRequired;
                 /// 跳转小程序
                 pub type PatchResponseJumpMiniprogram = crate::v3::marketing::models::ResponseJumpMiniprogram;
             }
@@ -2629,6 +2967,7 @@ pub mod cards {
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade` (老会员卡模板升级API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 品牌id
                 ///
@@ -2643,17 +2982,23 @@ pub mod cards {
                 brand_id: "brand_id" required,
                 appid: "appid" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 品牌id
+                ///
+                /// Example: `1001622624`
+                pub brand_id: String,
+                /// 商户AppId
+                ///
+                /// Example: `wxea9c30890f48d5ae`
+                pub appid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`brand_id`, `appid`).
+                /// A `PostRequest` of its required fields (`brand_id`, `appid`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    appid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        appid: appid.into(),
-                    }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { brand_id, appid } = required;
+                    Self { brand_id, appid }
                 }
             }
         }
@@ -2691,6 +3036,7 @@ pub mod cards {
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 用户标识
                     ///
@@ -2710,22 +3056,33 @@ pub mod cards {
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 用户标识
+                    ///
+                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                    pub openid: String,
+                    /// 商户请求单号
+                    ///
+                    /// Example: `100002322019090134234sfdf`
+                    pub out_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`openid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { code: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`openid`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.code = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        openid: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { openid, out_request_no } = required;
                         Self {
-                            openid: openid.into(),
+                            openid,
                             code: None,
-                            out_request_no: out_request_no.into(),
+                            out_request_no,
                         }
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
                 pub type PostResponse = crate::v3::marketing::models::CodeResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::marketing::models::CodeResponseRequired;
             }
         }
     }
@@ -2770,6 +3127,7 @@ pub mod phonenumber_member {
         }
         /// The request of `POST /v3/marketing/membercard-open/phonenumber-member/import` (导入加密手机号提醒会员领卡API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 会员信息
             pub member_information: PostRequestMemberInformation,
@@ -2787,22 +3145,30 @@ pub mod phonenumber_member {
             encrypted_phone_number: "encrypted_phone_number" required,
             outer_str: "outer_str" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 会员信息
+            pub member_information: PostRequestMemberInformation,
+            /// 加密手机号
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
+            pub encrypted_phone_number: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`member_information`, `encrypted_phone_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { outer_str: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`member_information`, `encrypted_phone_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.outer_str = Some(…))`.
             #[inline]
-            pub fn new(
-                member_information: PostRequestMemberInformation,
-                encrypted_phone_number: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { member_information, encrypted_phone_number } = required;
                 Self {
                     member_information,
-                    encrypted_phone_number: encrypted_phone_number.into(),
+                    encrypted_phone_number,
                     outer_str: None,
                 }
             }
         }
         /// 会员信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestMemberInformation {
             /// 会员卡id
             ///
@@ -2827,18 +3193,30 @@ pub mod phonenumber_member {
             membership_number: "membership_number" optional,
             registration_time: "registration_time" required,
         });
+        /// The required fields of [`PostRequestMemberInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestMemberInformation::new`] takes them.
+        pub struct PostRequestMemberInformationRequired {
+            /// 会员卡id
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+            /// 会员注册时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub registration_time: String,
+        }
         impl PostRequestMemberInformation {
-            /// A `PostRequestMemberInformation` with its required fields (`card_id`, `registration_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMemberInformation { code: Some(…), ..PostRequestMemberInformation::new(…) }`.
+            /// A `PostRequestMemberInformation` of its required fields (`card_id`, `registration_time`), given by name in a [`PostRequestMemberInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.code = Some(…))`.
             #[inline]
-            pub fn new(
-                card_id: impl Into<String>,
-                registration_time: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestMemberInformationRequired) -> Self {
+                let PostRequestMemberInformationRequired {
+                    card_id,
+                    registration_time,
+                } = required;
                 Self {
-                    card_id: card_id.into(),
+                    card_id,
                     code: None,
                     membership_number: None,
-                    registration_time: registration_time.into(),
+                    registration_time,
                 }
             }
         }
@@ -2867,6 +3245,7 @@ pub mod phonenumber_member {
         }
         /// The request of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 会员卡id
             ///
@@ -2881,21 +3260,31 @@ pub mod phonenumber_member {
             card_id: query "card_id" required,
             encrypted_phone_number: query "encrypted_phone_number" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 会员卡id
+            ///
+            /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+            /// 加密手机号
+            ///
+            /// Query parameter `encrypted_phone_number`. Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
+            pub encrypted_phone_number: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`card_id`, `encrypted_phone_number`).
+            /// A `GetRequest` of its required fields (`card_id`, `encrypted_phone_number`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(
-                card_id: impl Into<String>,
-                encrypted_phone_number: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { card_id, encrypted_phone_number } = required;
                 Self {
-                    card_id: card_id.into(),
-                    encrypted_phone_number: encrypted_phone_number.into(),
+                    card_id,
+                    encrypted_phone_number,
                 }
             }
         }
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 用户领取状态
             pub receive_status: Option<GetResponseReceiveStatus>,
@@ -2928,6 +3317,7 @@ pub mod phonenumber_member {
         });
         /// 用户会员卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseUserCardInformation {
             /// 会员卡code
             ///
@@ -3001,6 +3391,7 @@ pub mod user {
         }
         /// The request of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 用户标识
             ///
@@ -3025,12 +3416,28 @@ pub mod user {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 用户标识
+            ///
+            /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+            pub openid: String,
+            /// 分页页码
+            ///
+            /// Query parameter `offset`.
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Query parameter `limit`.
+            pub limit: i64,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`openid`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`openid`, `offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(openid: impl Into<String>, offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { openid, offset, limit } = required;
                 Self {
-                    openid: openid.into(),
+                    openid,
                     appid: None,
                     offset,
                     limit,
@@ -3039,6 +3446,7 @@ pub mod user {
         }
         /// The response of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 会员卡列表
             pub data: Option<Vec<GetResponseData>>,
@@ -3061,10 +3469,22 @@ pub mod user {
             offset: "offset" required,
             limit: "limit" required,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分页页码
+            ///
+            /// Example: `1`
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Example: `20`
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     data: None,
                     total_count: None,
@@ -3075,6 +3495,7 @@ pub mod user {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 会员卡id
             ///

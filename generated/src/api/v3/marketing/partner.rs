@@ -64,8 +64,11 @@ pub mod delivery_plan {
             }
             /// The request of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
             pub type PostRequest = crate::v3::marketing::models::NotifyUrlRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::marketing::models::NotifyUrlRequestRequired;
             /// The response of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 通知地址
                 ///
@@ -75,13 +78,19 @@ pub mod delivery_plan {
             ::wechatpay::runtime::__private::json_object!(PostResponse {
                 notify_url: "notify_url" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 通知地址
+                ///
+                /// Example: `https://pay.weixin.qq.com`
+                pub notify_url: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` of its required fields (`notify_url`).
+                /// A `PostResponse` of its required fields (`notify_url`), given by name in a [`PostResponseRequired`].
                 #[inline]
-                pub fn new(notify_url: impl Into<String>) -> Self {
-                    Self {
-                        notify_url: notify_url.into(),
-                    }
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { notify_url } = required;
+                    Self { notify_url }
                 }
             }
         }
@@ -119,6 +128,7 @@ pub mod delivery_plan {
         }
         /// The request of `POST /v3/marketing/partner/delivery-plan/delivery-plans` (创建投放计划).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 创建请求单号
             ///
@@ -187,20 +197,40 @@ pub mod delivery_plan {
             usage_mode: "usage_mode" optional,
             stock_bundle_id: "stock_bundle_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 创建请求单号
+            ///
+            /// Example: `asdf-1234-40016`
+            pub out_request_no: String,
+            /// 创建投放计划的品牌ID
+            ///
+            /// Example: `40016`
+            pub brand_id: String,
+            /// 商品券ID
+            ///
+            /// Example: `701146876221757924829193824428`
+            pub product_coupon_id: String,
+            /// 批次ID
+            ///
+            /// Example: `701246876221757924829194755312`
+            pub stock_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_request_no`, `brand_id`, `product_coupon_id`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plan_name: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `brand_id`, `product_coupon_id`, `stock_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_name = Some(…))`.
             #[inline]
-            pub fn new(
-                out_request_no: impl Into<String>,
-                brand_id: impl Into<String>,
-                product_coupon_id: impl Into<String>,
-                stock_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_request_no,
+                    brand_id,
+                    product_coupon_id,
+                    stock_id,
+                } = required;
                 Self {
-                    out_request_no: out_request_no.into(),
-                    brand_id: brand_id.into(),
-                    product_coupon_id: product_coupon_id.into(),
-                    stock_id: stock_id.into(),
+                    out_request_no,
+                    brand_id,
+                    product_coupon_id,
+                    stock_id,
                     plan_name: None,
                     total_count: None,
                     user_limit: None,
@@ -260,6 +290,7 @@ pub mod delivery_plan {
                 }
                 /// The request of `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans` (分页查询投放计划列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 分页大小
                     ///
@@ -316,6 +347,7 @@ pub mod delivery_plan {
                 pub type GetRequestPlanState = crate::v3::marketing::models::PlanState;
                 /// The response of `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans` (分页查询投放计划列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 资源总条数
                     ///
@@ -362,6 +394,7 @@ pub mod delivery_plan {
             }
             /// The request of `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` (更新投放计划).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 修改内容
                 pub modify_content: PatchRequestModifyContent,
@@ -372,10 +405,16 @@ pub mod delivery_plan {
                 modify_content: "modify_content" required,
                 out_request_no: "out_request_no" optional,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 修改内容
+                pub modify_content: PatchRequestModifyContent,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` with its required fields (`modify_content`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { out_request_no: Some(…), ..PatchRequest::new(…) }`.
+                /// A `PatchRequest` of its required fields (`modify_content`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
                 #[inline]
-                pub fn new(modify_content: PatchRequestModifyContent) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired { modify_content } = required;
                     Self {
                         modify_content,
                         out_request_no: None,
@@ -384,6 +423,7 @@ pub mod delivery_plan {
             }
             /// 修改内容
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PatchRequestModifyContent {
                 /// 投放计划名称
                 ///
@@ -506,6 +546,7 @@ pub mod product_coupon {
         }
         /// The request of `POST /v3/marketing/partner/product-coupon/image-generation-tasks` (提交图片生成任务).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -531,17 +572,29 @@ pub mod product_coupon {
             combine_image: "combine_image" optional,
             cut_out: "cut_out" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌ID
+            ///
+            /// Example: `120344`
+            pub brand_id: String,
+            /// 图片生成的任务ID
+            ///
+            /// Example: `image_generation_task_1`
+            pub task_id: String,
+            /// 图片生成类型
+            ///
+            /// Example: `COMBINE_IMAGE`
+            pub image_generation_type: PostRequestImageGenerationType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`, `task_id`, `image_generation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { combine_image: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_id`, `task_id`, `image_generation_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.combine_image = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                task_id: impl Into<String>,
-                image_generation_type: PostRequestImageGenerationType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { brand_id, task_id, image_generation_type } = required;
                 Self {
-                    brand_id: brand_id.into(),
-                    task_id: task_id.into(),
+                    brand_id,
+                    task_id,
                     image_generation_type,
                     combine_image: None,
                     cut_out: None,
@@ -550,6 +603,7 @@ pub mod product_coupon {
         }
         /// 拼图数据
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestCombineImage {
             /// 优惠范围
             ///
@@ -583,14 +637,26 @@ pub mod product_coupon {
             exchange_coupon: "exchange_coupon" optional,
             background_color: "background_color" optional,
         });
+        /// The required fields of [`PostRequestCombineImage`], each given by name (all of them: a missing one does not compile); [`PostRequestCombineImage::new`] takes them.
+        pub struct PostRequestCombineImageRequired {
+            /// 优惠范围
+            ///
+            /// Example: `ALL`
+            pub scope: PostRequestCombineImageScope,
+            /// 商品券类型
+            ///
+            /// Example: `NORMAL`
+            pub type_: PostRequestCombineImageType,
+            /// 使用模式
+            ///
+            /// Example: `SINGLE`
+            pub usage_mode: PostRequestCombineImageUsageMode,
+        }
         impl PostRequestCombineImage {
-            /// A `PostRequestCombineImage` with its required fields (`scope`, `type_`, `usage_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCombineImage { normal_coupon: Some(…), ..PostRequestCombineImage::new(…) }`.
+            /// A `PostRequestCombineImage` of its required fields (`scope`, `type_`, `usage_mode`), given by name in a [`PostRequestCombineImageRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.normal_coupon = Some(…))`.
             #[inline]
-            pub fn new(
-                scope: PostRequestCombineImageScope,
-                type_: PostRequestCombineImageType,
-                usage_mode: PostRequestCombineImageUsageMode,
-            ) -> Self {
+            pub fn new(required: PostRequestCombineImageRequired) -> Self {
+                let PostRequestCombineImageRequired { scope, type_, usage_mode } = required;
                 Self {
                     scope,
                     type_,
@@ -604,10 +670,16 @@ pub mod product_coupon {
         }
         /// 折扣券使用规则
         pub type PostRequestCombineImageDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
+        /// The required fields of [`PostRequestCombineImageDiscountCoupon`].
+        pub type PostRequestCombineImageDiscountCouponRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
         /// 兑换券使用规则
         pub type PostRequestCombineImageExchangeCoupon = crate::v3::marketing::models::RequestExchangeCoupon;
+        /// The required fields of [`PostRequestCombineImageExchangeCoupon`].
+        pub type PostRequestCombineImageExchangeCouponRequired = crate::v3::marketing::models::RequestExchangeCouponRequired;
         /// 满减券使用规则
         pub type PostRequestCombineImageNormalCoupon = crate::v3::marketing::models::NormalCoupon;
+        /// The required fields of [`PostRequestCombineImageNormalCoupon`].
+        pub type PostRequestCombineImageNormalCouponRequired = crate::v3::marketing::models::NormalCouponRequired;
         /// 优惠范围
         pub type PostRequestCombineImageScope = crate::v3::marketing::models::Scope;
         /// 商品券类型
@@ -616,6 +688,7 @@ pub mod product_coupon {
         pub type PostRequestCombineImageUsageMode = crate::v3::marketing::models::UsageMode;
         /// 抠图数据
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestCutOut {
             /// 商品图URL
             ///
@@ -625,19 +698,26 @@ pub mod product_coupon {
         ::wechatpay::runtime::__private::json_object!(PostRequestCutOut {
             image_url: "image_url" required,
         });
+        /// The required fields of [`PostRequestCutOut`], each given by name (all of them: a missing one does not compile); [`PostRequestCutOut::new`] takes them.
+        pub struct PostRequestCutOutRequired {
+            /// 商品图URL
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
+            pub image_url: String,
+        }
         impl PostRequestCutOut {
-            /// A `PostRequestCutOut` of its required fields (`image_url`).
+            /// A `PostRequestCutOut` of its required fields (`image_url`), given by name in a [`PostRequestCutOutRequired`].
             #[inline]
-            pub fn new(image_url: impl Into<String>) -> Self {
-                Self {
-                    image_url: image_url.into(),
-                }
+            pub fn new(required: PostRequestCutOutRequired) -> Self {
+                let PostRequestCutOutRequired { image_url } = required;
+                Self { image_url }
             }
         }
         /// 图片生成类型
         pub type PostRequestImageGenerationType = crate::v3::marketing::models::ImageGenerationType;
         /// The response of `POST /v3/marketing/partner/product-coupon/image-generation-tasks` (提交图片生成任务).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 图片生成的任务ID
             ///
@@ -652,14 +732,23 @@ pub mod product_coupon {
             task_id: "task_id" required,
             brand_id: "brand_id" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 图片生成的任务ID
+            ///
+            /// Example: `image_generation_task_1`
+            pub task_id: String,
+            /// 品牌ID
+            ///
+            /// Example: `120344`
+            pub brand_id: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`task_id`, `brand_id`).
+            /// A `PostResponse` of its required fields (`task_id`, `brand_id`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(task_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
-                Self {
-                    task_id: task_id.into(),
-                    brand_id: brand_id.into(),
-                }
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { task_id, brand_id } = required;
+                Self { task_id, brand_id }
             }
         }
         /// `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`
@@ -686,6 +775,7 @@ pub mod product_coupon {
             }
             /// The request of `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` (查询图片生成任务执行结果).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
@@ -700,15 +790,24 @@ pub mod product_coupon {
                 brand_id: query "brand_id" required,
                 image_generation_type: query "image_generation_type" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 品牌ID
+                ///
+                /// Query parameter `brand_id`. Example: `120344`
+                pub brand_id: String,
+                /// 图片生成类型
+                ///
+                /// Query parameter `image_generation_type`. Example: `COMBINE_IMAGE`
+                pub image_generation_type: GetRequestImageGenerationType,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`brand_id`, `image_generation_type`).
+                /// A `GetRequest` of its required fields (`brand_id`, `image_generation_type`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    image_generation_type: GetRequestImageGenerationType,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { brand_id, image_generation_type } = required;
                     Self {
-                        brand_id: brand_id.into(),
+                        brand_id,
                         image_generation_type,
                     }
                 }
@@ -717,6 +816,7 @@ pub mod product_coupon {
             pub type GetRequestImageGenerationType = crate::v3::marketing::models::ImageGenerationType;
             /// The response of `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` (查询图片生成任务执行结果).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -747,17 +847,33 @@ pub mod product_coupon {
                 combine_image_result: "combine_image_result" optional,
                 cut_out_result: "cut_out_result" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 品牌ID
+                ///
+                /// Example: `120344`
+                pub brand_id: String,
+                /// 图片生成的任务ID
+                ///
+                /// Example: `image_generation_task_1`
+                pub task_id: String,
+                /// 图片生成类型
+                ///
+                /// Example: `COMBINE_IMAGE`
+                pub image_generation_type: GetResponseImageGenerationType,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`brand_id`, `task_id`, `image_generation_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { task_state: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`brand_id`, `task_id`, `image_generation_type`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.task_state = Some(…))`.
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    task_id: impl Into<String>,
-                    image_generation_type: GetResponseImageGenerationType,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired {
+                        brand_id,
+                        task_id,
+                        image_generation_type,
+                    } = required;
                     Self {
-                        brand_id: brand_id.into(),
-                        task_id: task_id.into(),
+                        brand_id,
+                        task_id,
                         image_generation_type,
                         task_state: None,
                         combine_image_result: None,
@@ -828,6 +944,8 @@ pub mod product_coupon {
             }
             /// The request of `POST /v3/marketing/partner/product-coupon/media/upload-image` (图片上传).
             pub type PostRequest = crate::v3::marketing::models::MetaRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::marketing::models::MetaRequestRequired;
             /// 媒体文件元信息`JSON`格式字符串
             pub type PostRequestMeta = crate::v3::marketing::models::Meta;
             /// The response of `POST /v3/marketing/partner/product-coupon/media/upload-image` (图片上传).
@@ -866,6 +984,7 @@ pub mod product_coupon {
         }
         /// The response of `GET /v3/marketing/partner/product-coupon/notify-configs` (获取商品券事件通知地址).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 通知URL地址
             ///
@@ -882,6 +1001,7 @@ pub mod product_coupon {
         });
         /// The request of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 通知URL地址
             ///
@@ -891,17 +1011,24 @@ pub mod product_coupon {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             notify_url: "notify_url" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 通知URL地址
+            ///
+            /// Example: `https://pay.weixin.qq.com`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`notify_url`).
+            /// A `PostRequest` of its required fields (`notify_url`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(notify_url: impl Into<String>) -> Self {
-                Self {
-                    notify_url: notify_url.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { notify_url } = required;
+                Self { notify_url }
             }
         }
         /// The response of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 通知URL地址
             ///
@@ -916,12 +1043,20 @@ pub mod product_coupon {
             notify_url: "notify_url" required,
             update_time: "update_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 通知URL地址
+            ///
+            /// Example: `https://pay.weixin.qq.com`
+            pub notify_url: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { update_time: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`notify_url`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.update_time = Some(…))`.
             #[inline]
-            pub fn new(notify_url: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { notify_url } = required;
                 Self {
-                    notify_url: notify_url.into(),
+                    notify_url,
                     update_time: None,
                 }
             }
@@ -960,6 +1095,7 @@ pub mod product_coupon {
         }
         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons` (创建商品券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -1006,21 +1142,49 @@ pub mod product_coupon {
             out_product_no: "out_product_no" optional,
             stock: "stock" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 品牌ID
+            ///
+            /// Example: `120344`
+            pub brand_id: String,
+            /// 创建请求单号
+            ///
+            /// Example: `12345_20250101_A3489`
+            pub out_request_no: String,
+            /// 优惠范围
+            ///
+            /// Example: `ALL`
+            pub scope: PostRequestScope,
+            /// 商品券类型
+            ///
+            /// Example: `NORMAL`
+            pub type_: PostRequestType,
+            /// 使用模式
+            ///
+            /// Example: `SINGLE`
+            pub usage_mode: PostRequestUsageMode,
+            /// 展示信息
+            pub display_info: PostRequestDisplayInfo,
+            /// 批次信息
+            pub stock: PostRequestStock,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`, `out_request_no`, `scope`, `type_`, `usage_mode`, `display_info`, `stock`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { single_usage_info: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `scope`, `type_`, `usage_mode`, `display_info`, `stock`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.single_usage_info = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                out_request_no: impl Into<String>,
-                scope: PostRequestScope,
-                type_: PostRequestType,
-                usage_mode: PostRequestUsageMode,
-                display_info: PostRequestDisplayInfo,
-                stock: PostRequestStock,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    brand_id,
+                    out_request_no,
+                    scope,
+                    type_,
+                    usage_mode,
+                    display_info,
+                    stock,
+                } = required;
                 Self {
-                    brand_id: brand_id.into(),
-                    out_request_no: out_request_no.into(),
+                    brand_id,
+                    out_request_no,
                     scope,
                     type_,
                     usage_mode,
@@ -1034,14 +1198,21 @@ pub mod product_coupon {
         }
         /// 展示信息
         pub type PostRequestDisplayInfo = crate::v3::marketing::models::DisplayInfo;
+        /// The required fields of [`PostRequestDisplayInfo`].
+        pub type PostRequestDisplayInfoRequired = crate::v3::marketing::models::DisplayInfoRequired;
         /// PostRequestDisplayInfoComboPackageList
         pub type PostRequestDisplayInfoComboPackageList = crate::v3::marketing::models::ComboPackageList;
+        /// The required fields of [`PostRequestDisplayInfoComboPackageList`].
+        pub type PostRequestDisplayInfoComboPackageListRequired = crate::v3::marketing::models::ComboPackageListRequired;
         /// PostRequestDisplayInfoComboPackageListChoiceList
         pub type PostRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ChoiceList;
+        /// The required fields of [`PostRequestDisplayInfoComboPackageListChoiceList`].
+        pub type PostRequestDisplayInfoComboPackageListChoiceListRequired = crate::v3::marketing::models::ChoiceListRequired;
         /// 优惠范围
         pub type PostRequestScope = crate::v3::marketing::models::Scope;
         /// 多次优惠模式信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSequentialUsageInfo {
             /// 多次优惠规则类型
             ///
@@ -1066,14 +1237,30 @@ pub mod product_coupon {
             available_days: "available_days" required,
             interval_days: "interval_days" optional,
         });
+        /// The required fields of [`PostRequestSequentialUsageInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSequentialUsageInfo::new`] takes them.
+        pub struct PostRequestSequentialUsageInfoRequired {
+            /// 多次优惠规则类型
+            ///
+            /// Example: `INCREMENTAL`
+            pub type_: PostRequestSequentialUsageInfoType,
+            /// 可使用次数
+            ///
+            /// Example: `15`
+            pub count: i64,
+            /// 多次优惠有效天数
+            ///
+            /// Example: `365`
+            pub available_days: i64,
+        }
         impl PostRequestSequentialUsageInfo {
-            /// A `PostRequestSequentialUsageInfo` with its required fields (`type_`, `count`, `available_days`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSequentialUsageInfo { interval_days: Some(…), ..PostRequestSequentialUsageInfo::new(…) }`.
+            /// A `PostRequestSequentialUsageInfo` of its required fields (`type_`, `count`, `available_days`), given by name in a [`PostRequestSequentialUsageInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.interval_days = Some(…))`.
             #[inline]
-            pub fn new(
-                type_: PostRequestSequentialUsageInfoType,
-                count: i64,
-                available_days: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestSequentialUsageInfoRequired) -> Self {
+                let PostRequestSequentialUsageInfoRequired {
+                    type_,
+                    count,
+                    available_days,
+                } = required;
                 Self {
                     type_,
                     count,
@@ -1086,6 +1273,7 @@ pub mod product_coupon {
         pub type PostRequestSequentialUsageInfoType = crate::v3::marketing::models::Type;
         /// 单券模式信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestSingleUsageInfo {
             /// 满减券使用规则
             pub normal_coupon: Option<PostRequestSingleUsageInfoNormalCoupon>,
@@ -1098,10 +1286,15 @@ pub mod product_coupon {
         });
         /// 折扣券使用规则
         pub type PostRequestSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
+        /// The required fields of [`PostRequestSingleUsageInfoDiscountCoupon`].
+        pub type PostRequestSingleUsageInfoDiscountCouponRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
         /// 满减券使用规则
         pub type PostRequestSingleUsageInfoNormalCoupon = crate::v3::marketing::models::NormalCoupon;
+        /// The required fields of [`PostRequestSingleUsageInfoNormalCoupon`].
+        pub type PostRequestSingleUsageInfoNormalCouponRequired = crate::v3::marketing::models::NormalCouponRequired;
         /// 批次信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestStock {
             /// 备注
             pub remark: Option<String>,
@@ -1137,17 +1330,37 @@ pub mod product_coupon {
             notify_config: "notify_config" required,
             store_scope: "store_scope" required,
         });
+        /// The required fields of [`PostRequestStock`], each given by name (all of them: a missing one does not compile); [`PostRequestStock::new`] takes them.
+        pub struct PostRequestStockRequired {
+            /// 券Code分配模式
+            ///
+            /// Example: `WECHATPAY`
+            pub coupon_code_mode: PostRequestStockCouponCodeMode,
+            /// 发放规则
+            pub stock_send_rule: PostRequestStockStockSendRule,
+            /// 券使用规则展示信息
+            pub usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
+            /// 用户商品券展示信息
+            pub coupon_display_info: PostRequestStockCouponDisplayInfo,
+            /// 事件通知配置
+            pub notify_config: PostRequestStockNotifyConfig,
+            /// 可用门店范围
+            ///
+            /// Example: `NONE`
+            pub store_scope: PostRequestStockStoreScope,
+        }
         impl PostRequestStock {
-            /// A `PostRequestStock` with its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStock { remark: Some(…), ..PostRequestStock::new(…) }`.
+            /// A `PostRequestStock` of its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`), given by name in a [`PostRequestStockRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
             #[inline]
-            pub fn new(
-                coupon_code_mode: PostRequestStockCouponCodeMode,
-                stock_send_rule: PostRequestStockStockSendRule,
-                usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
-                coupon_display_info: PostRequestStockCouponDisplayInfo,
-                notify_config: PostRequestStockNotifyConfig,
-                store_scope: PostRequestStockStoreScope,
-            ) -> Self {
+            pub fn new(required: PostRequestStockRequired) -> Self {
+                let PostRequestStockRequired {
+                    coupon_code_mode,
+                    stock_send_rule,
+                    usage_rule_display_info,
+                    coupon_display_info,
+                    notify_config,
+                    store_scope,
+                } = required;
                 Self {
                     remark: None,
                     coupon_code_mode,
@@ -1165,6 +1378,7 @@ pub mod product_coupon {
         pub type PostRequestStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
         /// 用户商品券展示信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestStockCouponDisplayInfo {
             /// 用户商品券Code展示模式
             ///
@@ -1194,12 +1408,18 @@ pub mod product_coupon {
             entrance_official_account: "entrance_official_account" optional,
             entrance_finder: "entrance_finder" optional,
         });
+        /// The required fields of [`PostRequestStockCouponDisplayInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestStockCouponDisplayInfo::new`] takes them.
+        pub struct PostRequestStockCouponDisplayInfoRequired {
+            /// 用户商品券Code展示模式
+            ///
+            /// Example: `QRCODE`
+            pub code_display_mode: PostRequestStockCouponDisplayInfoCodeDisplayMode,
+        }
         impl PostRequestStockCouponDisplayInfo {
-            /// A `PostRequestStockCouponDisplayInfo` with its required fields (`code_display_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockCouponDisplayInfo { background_color: Some(…), ..PostRequestStockCouponDisplayInfo::new(…) }`.
+            /// A `PostRequestStockCouponDisplayInfo` of its required fields (`code_display_mode`), given by name in a [`PostRequestStockCouponDisplayInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.background_color = Some(…))`.
             #[inline]
-            pub fn new(
-                code_display_mode: PostRequestStockCouponDisplayInfoCodeDisplayMode,
-            ) -> Self {
+            pub fn new(required: PostRequestStockCouponDisplayInfoRequired) -> Self {
+                let PostRequestStockCouponDisplayInfoRequired { code_display_mode } = required;
                 Self {
                     code_display_mode,
                     background_color: None,
@@ -1215,8 +1435,11 @@ pub mod product_coupon {
         pub type PostRequestStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
         /// 视频号入口
         pub type PostRequestStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
+        /// The required fields of [`PostRequestStockCouponDisplayInfoEntranceFinder`].
+        pub type PostRequestStockCouponDisplayInfoEntranceFinderRequired = crate::v3::marketing::models::EntranceFinderRequired;
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestStockCouponDisplayInfoEntranceMiniProgram {
             /// 小程序appid
             ///
@@ -1241,28 +1464,49 @@ pub mod product_coupon {
             entrance_wording: "entrance_wording" required,
             guidance_wording: "guidance_wording" optional,
         });
+        /// The required fields of [`PostRequestStockCouponDisplayInfoEntranceMiniProgram`], each given by name (all of them: a missing one does not compile); [`PostRequestStockCouponDisplayInfoEntranceMiniProgram::new`] takes them.
+        pub struct PostRequestStockCouponDisplayInfoEntranceMiniProgramRequired {
+            /// 小程序appid
+            ///
+            /// Example: `wx234545656765876`
+            pub appid: String,
+            /// 小程序跳转路径
+            ///
+            /// Example: `/path/index/index`
+            pub path: String,
+            /// 入口文案
+            ///
+            /// Example: `欢迎选购`
+            pub entrance_wording: String,
+        }
         impl PostRequestStockCouponDisplayInfoEntranceMiniProgram {
-            /// A `PostRequestStockCouponDisplayInfoEntranceMiniProgram` with its required fields (`appid`, `path`, `entrance_wording`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockCouponDisplayInfoEntranceMiniProgram { guidance_wording: Some(…), ..PostRequestStockCouponDisplayInfoEntranceMiniProgram::new(…) }`.
+            /// A `PostRequestStockCouponDisplayInfoEntranceMiniProgram` of its required fields (`appid`, `path`, `entrance_wording`), given by name in a [`PostRequestStockCouponDisplayInfoEntranceMiniProgramRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.guidance_wording = Some(…))`.
             #[inline]
             pub fn new(
-                appid: impl Into<String>,
-                path: impl Into<String>,
-                entrance_wording: impl Into<String>,
+                required: PostRequestStockCouponDisplayInfoEntranceMiniProgramRequired,
             ) -> Self {
+                let PostRequestStockCouponDisplayInfoEntranceMiniProgramRequired {
+                    appid,
+                    path,
+                    entrance_wording,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    path: path.into(),
-                    entrance_wording: entrance_wording.into(),
+                    appid,
+                    path,
+                    entrance_wording,
                     guidance_wording: None,
                 }
             }
         }
         /// 公众号入口
         pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
+        /// The required fields of [`PostRequestStockCouponDisplayInfoEntranceOfficialAccount`].
+        pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccountRequired = crate::v3::marketing::models::EntranceOfficialAccountRequired;
         /// 事件通知配置
         pub type PostRequestStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 多次优惠使用规则
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestStockSequentialUsageRule {
             /// 券可核销时间
             pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
@@ -1288,12 +1532,18 @@ pub mod product_coupon {
             exchange_coupon_list: "exchange_coupon_list" optional,
             special_first: "special_first" optional,
         });
+        /// The required fields of [`PostRequestStockSequentialUsageRule`], each given by name (all of them: a missing one does not compile); [`PostRequestStockSequentialUsageRule::new`] takes them.
+        pub struct PostRequestStockSequentialUsageRuleRequired {
+            /// 券可核销时间
+            pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
+        }
         impl PostRequestStockSequentialUsageRule {
-            /// A `PostRequestStockSequentialUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRule { normal_coupon_list: Some(…), ..PostRequestStockSequentialUsageRule::new(…) }`.
+            /// A `PostRequestStockSequentialUsageRule` of its required fields (`coupon_available_period`), given by name in a [`PostRequestStockSequentialUsageRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.normal_coupon_list = Some(…))`.
             #[inline]
-            pub fn new(
-                coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
-            ) -> Self {
+            pub fn new(required: PostRequestStockSequentialUsageRuleRequired) -> Self {
+                let PostRequestStockSequentialUsageRuleRequired {
+                    coupon_available_period,
+                } = required;
                 Self {
                     coupon_available_period,
                     normal_coupon_list: None,
@@ -1305,6 +1555,7 @@ pub mod product_coupon {
         }
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
             /// 开始时间
             ///
@@ -1336,16 +1587,30 @@ pub mod product_coupon {
             weekly_available_period: "weekly_available_period" optional,
             irregular_available_period_list: "irregular_available_period_list" optional,
         });
+        /// The required fields of [`PostRequestStockSequentialUsageRuleCouponAvailablePeriod`], each given by name (all of them: a missing one does not compile); [`PostRequestStockSequentialUsageRuleCouponAvailablePeriod::new`] takes them.
+        pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired {
+            /// 开始时间
+            ///
+            /// Example: `2025-08-01T00:00:00+08:00`
+            pub available_begin_time: String,
+            /// 结束时间
+            ///
+            /// Example: `2025-08-31T23:59:59+08:00`
+            pub available_end_time: String,
+        }
         impl PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
-            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRuleCouponAvailablePeriod { wait_days_after_receive: Some(…), ..PostRequestStockSequentialUsageRuleCouponAvailablePeriod::new(…) }`.
+            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriod` of its required fields (`available_begin_time`, `available_end_time`), given by name in a [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wait_days_after_receive = Some(…))`.
             #[inline]
             pub fn new(
-                available_begin_time: impl Into<String>,
-                available_end_time: impl Into<String>,
+                required: PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired,
             ) -> Self {
+                let PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired {
+                    available_begin_time,
+                    available_end_time,
+                } = required;
                 Self {
-                    available_begin_time: available_begin_time.into(),
-                    available_end_time: available_end_time.into(),
+                    available_begin_time,
+                    available_end_time,
                     wait_days_after_receive: None,
                     weekly_available_period: None,
                     irregular_available_period_list: None,
@@ -1354,46 +1619,76 @@ pub mod product_coupon {
         }
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
+        /// The required fields of [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList`].
+        pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodListRequired = crate::v3::marketing::models::IrregularAvailablePeriodListRequired;
         /// 每周固定可用时间
         pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
         pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
         pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
+        /// The required fields of [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList`].
+        pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodListRequired = crate::v3::marketing::models::DayPeriodListRequired;
         /// PostRequestStockSequentialUsageRuleDiscountCouponList
         pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::RequestDiscountCoupon;
+        /// The required fields of [`PostRequestStockSequentialUsageRuleDiscountCouponList`].
+        pub type PostRequestStockSequentialUsageRuleDiscountCouponListRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
         /// PostRequestStockSequentialUsageRuleExchangeCouponList
         pub type PostRequestStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::RequestExchangeCoupon;
+        /// The required fields of [`PostRequestStockSequentialUsageRuleExchangeCouponList`].
+        pub type PostRequestStockSequentialUsageRuleExchangeCouponListRequired = crate::v3::marketing::models::RequestExchangeCouponRequired;
         /// PostRequestStockSequentialUsageRuleNormalCouponList
         pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::NormalCoupon;
+        /// The required fields of [`PostRequestStockSequentialUsageRuleNormalCouponList`].
+        pub type PostRequestStockSequentialUsageRuleNormalCouponListRequired = crate::v3::marketing::models::NormalCouponRequired;
         /// 单券使用规则
         pub type PostRequestStockSingleUsageRule = crate::v3::marketing::models::SingleUsageRule;
+        /// The required fields of [`PostRequestStockSingleUsageRule`].
+        pub type PostRequestStockSingleUsageRuleRequired = crate::v3::marketing::models::SingleUsageRuleRequired;
         /// 券可核销时间
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::CouponAvailablePeriod;
+        /// The required fields of [`PostRequestStockSingleUsageRuleCouponAvailablePeriod`].
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodRequired = crate::v3::marketing::models::CouponAvailablePeriodRequired;
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
+        /// The required fields of [`PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList`].
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodListRequired = crate::v3::marketing::models::IrregularAvailablePeriodListRequired;
         /// 每周固定可用时间
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
+        /// The required fields of [`PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList`].
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodListRequired = crate::v3::marketing::models::DayPeriodListRequired;
         /// 折扣券使用规则
         pub type PostRequestStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
+        /// The required fields of [`PostRequestStockSingleUsageRuleDiscountCoupon`].
+        pub type PostRequestStockSingleUsageRuleDiscountCouponRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
         /// 兑换券使用规则
         pub type PostRequestStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::RequestExchangeCoupon;
+        /// The required fields of [`PostRequestStockSingleUsageRuleExchangeCoupon`].
+        pub type PostRequestStockSingleUsageRuleExchangeCouponRequired = crate::v3::marketing::models::RequestExchangeCouponRequired;
         /// 满减券使用规则
         pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::NormalCoupon;
+        /// The required fields of [`PostRequestStockSingleUsageRuleNormalCoupon`].
+        pub type PostRequestStockSingleUsageRuleNormalCouponRequired = crate::v3::marketing::models::NormalCouponRequired;
         /// 发放规则
         pub type PostRequestStockStockSendRule = crate::v3::marketing::models::StockSendRule;
+        /// The required fields of [`PostRequestStockStockSendRule`].
+        pub type PostRequestStockStockSendRuleRequired = crate::v3::marketing::models::StockSendRuleRequired;
         /// 可用门店范围
         pub type PostRequestStockStoreScope = crate::v3::marketing::models::StoreScope;
         /// 券使用规则展示信息
         pub type PostRequestStockUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
+        /// The required fields of [`PostRequestStockUsageRuleDisplayInfo`].
+        pub type PostRequestStockUsageRuleDisplayInfoRequired = crate::v3::marketing::models::UsageRuleDisplayInfoRequired;
         /// APP跳转类型
         pub type PostRequestStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
         /// 券可用门店信息
         pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
+        /// The required fields of [`PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo`].
+        pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfoRequired = crate::v3::marketing::models::CouponAvailableStoreInfoRequired;
         /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
         pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
         /// 商品券类型
@@ -1402,6 +1697,7 @@ pub mod product_coupon {
         pub type PostRequestUsageMode = crate::v3::marketing::models::RequestUsageMode;
         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons` (创建商品券).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商品券ID
             ///
@@ -1451,21 +1747,45 @@ pub mod product_coupon {
             out_product_no: "out_product_no" optional,
             stock: "stock" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 品牌ID
+            ///
+            /// Example: `120344`
+            pub brand_id: String,
+            /// 优惠范围
+            ///
+            /// Example: `ALL`
+            pub scope: PostResponseScope,
+            /// 商品券类型
+            ///
+            /// Example: `NORMAL`
+            pub type_: PostResponseType,
+            /// 使用模式
+            ///
+            /// Example: `SINGLE`
+            pub usage_mode: PostResponseUsageMode,
+            /// 展示信息
+            pub display_info: PostResponseDisplayInfo,
+            /// 批次信息
+            pub stock: PostResponseStock,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`brand_id`, `scope`, `type_`, `usage_mode`, `display_info`, `stock`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { product_coupon_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`brand_id`, `scope`, `type_`, `usage_mode`, `display_info`, `stock`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.product_coupon_id = Some(…))`.
             #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                scope: PostResponseScope,
-                type_: PostResponseType,
-                usage_mode: PostResponseUsageMode,
-                display_info: PostResponseDisplayInfo,
-                stock: PostResponseStock,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    brand_id,
+                    scope,
+                    type_,
+                    usage_mode,
+                    display_info,
+                    stock,
+                } = required;
                 Self {
                     product_coupon_id: None,
                     state: None,
-                    brand_id: brand_id.into(),
+                    brand_id,
                     scope,
                     type_,
                     usage_mode,
@@ -1499,6 +1819,7 @@ pub mod product_coupon {
         pub type PostResponseState = crate::v3::marketing::models::State;
         /// 批次信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseStock {
             /// 商品券ID
             ///
@@ -1691,8 +2012,12 @@ pub mod product_coupon {
             }
             /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
             pub type GetRequest = crate::v3::marketing::models::BrandIdRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::marketing::models::BrandIdRequestRequired;
             /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
             pub type GetResponse = crate::v3::marketing::models::ProductCouponIdResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::marketing::models::ProductCouponIdResponseRequired;
             /// 展示信息
             pub type GetResponseDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
             /// GetResponseDisplayInfoComboPackageList
@@ -1719,6 +2044,7 @@ pub mod product_coupon {
             pub type GetResponseUsageMode = crate::v3::marketing::models::RequestUsageMode;
             /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -1736,29 +2062,50 @@ pub mod product_coupon {
                 out_request_no: "out_request_no" required,
                 display_info: "display_info" required,
             });
+            /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+            pub struct PatchRequestRequired {
+                /// 品牌ID
+                ///
+                /// Example: `120344`
+                pub brand_id: String,
+                /// 修改请求单号
+                ///
+                /// Example: `34657_20250101_123456`
+                pub out_request_no: String,
+                /// 展示信息
+                pub display_info: PatchRequestDisplayInfo,
+            }
             impl PatchRequest {
-                /// A `PatchRequest` of its required fields (`brand_id`, `out_request_no`, `display_info`).
+                /// A `PatchRequest` of its required fields (`brand_id`, `out_request_no`, `display_info`), given by name in a [`PatchRequestRequired`].
                 #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    display_info: PatchRequestDisplayInfo,
-                ) -> Self {
+                pub fn new(required: PatchRequestRequired) -> Self {
+                    let PatchRequestRequired {
+                        brand_id,
+                        out_request_no,
+                        display_info,
+                    } = required;
                     Self {
-                        brand_id: brand_id.into(),
-                        out_request_no: out_request_no.into(),
+                        brand_id,
+                        out_request_no,
                         display_info,
                     }
                 }
             }
             /// 展示信息
             pub type PatchRequestDisplayInfo = crate::v3::marketing::models::DisplayInfo;
+            /// The required fields of [`PatchRequestDisplayInfo`].
+            pub type PatchRequestDisplayInfoRequired = crate::v3::marketing::models::DisplayInfoRequired;
             /// PatchRequestDisplayInfoComboPackageList
             pub type PatchRequestDisplayInfoComboPackageList = crate::v3::marketing::models::ComboPackageList;
+            /// The required fields of [`PatchRequestDisplayInfoComboPackageList`].
+            pub type PatchRequestDisplayInfoComboPackageListRequired = crate::v3::marketing::models::ComboPackageListRequired;
             /// PatchRequestDisplayInfoComboPackageListChoiceList
             pub type PatchRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ChoiceList;
+            /// The required fields of [`PatchRequestDisplayInfoComboPackageListChoiceList`].
+            pub type PatchRequestDisplayInfoComboPackageListChoiceListRequired = crate::v3::marketing::models::ChoiceListRequired;
             /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PatchResponse {
                 /// 商品券ID
                 ///
@@ -1816,18 +2163,32 @@ pub mod product_coupon {
                 deactivate_time: "deactivate_time" optional,
                 deactivate_reason: "deactivate_reason" optional,
             });
+            /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+            pub struct PatchResponseRequired {
+                /// 商品券ID
+                ///
+                /// Example: `1000000013`
+                pub product_coupon_id: String,
+                /// 品牌ID
+                ///
+                /// Example: `120344`
+                pub brand_id: String,
+                /// 展示信息
+                pub display_info: PatchResponseDisplayInfo,
+            }
             impl PatchResponse {
-                /// A `PatchResponse` with its required fields (`product_coupon_id`, `brand_id`, `display_info`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { state: Some(…), ..PatchResponse::new(…) }`.
+                /// A `PatchResponse` of its required fields (`product_coupon_id`, `brand_id`, `display_info`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
                 #[inline]
-                pub fn new(
-                    product_coupon_id: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    display_info: PatchResponseDisplayInfo,
-                ) -> Self {
+                pub fn new(required: PatchResponseRequired) -> Self {
+                    let PatchResponseRequired {
+                        product_coupon_id,
+                        brand_id,
+                        display_info,
+                    } = required;
                     Self {
-                        product_coupon_id: product_coupon_id.into(),
+                        product_coupon_id,
                         state: None,
-                        brand_id: brand_id.into(),
+                        brand_id,
                         scope: None,
                         type_: None,
                         usage_mode: None,
@@ -1888,8 +2249,12 @@ pub mod product_coupon {
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
                 pub type PostRequest = crate::v3::marketing::models::BrandIdOutRequestNoRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::marketing::models::BrandIdOutRequestNoRequestRequired;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
                 pub type PostResponse = crate::v3::marketing::models::ProductCouponIdResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::marketing::models::ProductCouponIdResponseRequired;
                 /// 展示信息
                 pub type PostResponseDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                 /// PostResponseDisplayInfoComboPackageList
@@ -1948,6 +2313,7 @@ pub mod product_coupon {
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` (添加商品券批次组).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -1965,23 +2331,38 @@ pub mod product_coupon {
                     out_request_no: "out_request_no" required,
                     stock_bundle: "stock_bundle" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                    /// 创建请求单号
+                    ///
+                    /// Example: `34657_20250101_123456`
+                    pub out_request_no: String,
+                    /// 批次组信息
+                    pub stock_bundle: PostRequestStockBundle,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `stock_bundle`).
+                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `stock_bundle`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                        stock_bundle: PostRequestStockBundle,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            brand_id,
+                            out_request_no,
+                            stock_bundle,
+                        } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            out_request_no: out_request_no.into(),
+                            brand_id,
+                            out_request_no,
                             stock_bundle,
                         }
                     }
                 }
                 /// 批次组信息
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestStockBundle {
                     /// 备注
                     ///
@@ -2018,17 +2399,37 @@ pub mod product_coupon {
                     notify_config: "notify_config" required,
                     store_scope: "store_scope" required,
                 });
+                /// The required fields of [`PostRequestStockBundle`], each given by name (all of them: a missing one does not compile); [`PostRequestStockBundle::new`] takes them.
+                pub struct PostRequestStockBundleRequired {
+                    /// 券Code分配模式
+                    ///
+                    /// Example: `WECHATPAY`
+                    pub coupon_code_mode: PostRequestStockBundleCouponCodeMode,
+                    /// 发放规则
+                    pub stock_send_rule: PostRequestStockBundleStockSendRule,
+                    /// 券使用规则展示信息
+                    pub usage_rule_display_info: PostRequestStockBundleUsageRuleDisplayInfo,
+                    /// 用户商品券展示信息
+                    pub coupon_display_info: PostRequestStockBundleCouponDisplayInfo,
+                    /// 事件通知配置
+                    pub notify_config: PostRequestStockBundleNotifyConfig,
+                    /// 可用门店范围
+                    ///
+                    /// Example: `NONE`
+                    pub store_scope: PostRequestStockBundleStoreScope,
+                }
                 impl PostRequestStockBundle {
-                    /// A `PostRequestStockBundle` with its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockBundle { remark: Some(…), ..PostRequestStockBundle::new(…) }`.
+                    /// A `PostRequestStockBundle` of its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`), given by name in a [`PostRequestStockBundleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        coupon_code_mode: PostRequestStockBundleCouponCodeMode,
-                        stock_send_rule: PostRequestStockBundleStockSendRule,
-                        usage_rule_display_info: PostRequestStockBundleUsageRuleDisplayInfo,
-                        coupon_display_info: PostRequestStockBundleCouponDisplayInfo,
-                        notify_config: PostRequestStockBundleNotifyConfig,
-                        store_scope: PostRequestStockBundleStoreScope,
-                    ) -> Self {
+                    pub fn new(required: PostRequestStockBundleRequired) -> Self {
+                        let PostRequestStockBundleRequired {
+                            coupon_code_mode,
+                            stock_send_rule,
+                            usage_rule_display_info,
+                            coupon_display_info,
+                            notify_config,
+                            store_scope,
+                        } = required;
                         Self {
                             remark: None,
                             coupon_code_mode,
@@ -2051,14 +2452,21 @@ pub mod product_coupon {
                 pub type PostRequestStockBundleCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
+                /// The required fields of [`PostRequestStockBundleCouponDisplayInfoEntranceFinder`].
+                pub type PostRequestStockBundleCouponDisplayInfoEntranceFinderRequired = crate::v3::marketing::models::EntranceFinderRequired;
                 /// 小程序入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
+                /// The required fields of [`PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram`].
+                pub type PostRequestStockBundleCouponDisplayInfoEntranceMiniProgramRequired = crate::v3::marketing::models::RequestEntranceMiniProgramRequired;
                 /// 公众号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
+                /// The required fields of [`PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount`].
+                pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccountRequired = crate::v3::marketing::models::EntranceOfficialAccountRequired;
                 /// 事件通知配置
                 pub type PostRequestStockBundleNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 多次优惠使用规则
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestStockBundleProgressiveBundleUsageRule {
                     /// 券可核销时间
                     pub coupon_available_period: PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod,
@@ -2087,12 +2495,20 @@ pub mod product_coupon {
                     discount_coupon_list: "discount_coupon_list" optional,
                     exchange_coupon_list: "exchange_coupon_list" optional,
                 });
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRule`], each given by name (all of them: a missing one does not compile); [`PostRequestStockBundleProgressiveBundleUsageRule::new`] takes them.
+                pub struct PostRequestStockBundleProgressiveBundleUsageRuleRequired {
+                    /// 券可核销时间
+                    pub coupon_available_period: PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod,
+                }
                 impl PostRequestStockBundleProgressiveBundleUsageRule {
-                    /// A `PostRequestStockBundleProgressiveBundleUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockBundleProgressiveBundleUsageRule { normal_coupon_list: Some(…), ..PostRequestStockBundleProgressiveBundleUsageRule::new(…) }`.
+                    /// A `PostRequestStockBundleProgressiveBundleUsageRule` of its required fields (`coupon_available_period`), given by name in a [`PostRequestStockBundleProgressiveBundleUsageRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.normal_coupon_list = Some(…))`.
                     #[inline]
                     pub fn new(
-                        coupon_available_period: PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod,
+                        required: PostRequestStockBundleProgressiveBundleUsageRuleRequired,
                     ) -> Self {
+                        let PostRequestStockBundleProgressiveBundleUsageRuleRequired {
+                            coupon_available_period,
+                        } = required;
                         Self {
                             coupon_available_period,
                             normal_coupon_list: None,
@@ -2103,22 +2519,35 @@ pub mod product_coupon {
                 }
                 /// 券可核销时间
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::CouponAvailablePeriod;
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod`].
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodRequired = crate::v3::marketing::models::CouponAvailablePeriodRequired;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList`].
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodListRequired = crate::v3::marketing::models::IrregularAvailablePeriodListRequired;
                 /// 每周固定可用时间
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList`].
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodListRequired = crate::v3::marketing::models::DayPeriodListRequired;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList = crate::v3::marketing::models::RequestDiscountCoupon;
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList`].
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponListRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList = crate::v3::marketing::models::RequestExchangeCoupon;
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList`].
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponListRequired = crate::v3::marketing::models::RequestExchangeCouponRequired;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList = crate::v3::marketing::models::NormalCoupon;
+                /// The required fields of [`PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList`].
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponListRequired = crate::v3::marketing::models::NormalCouponRequired;
                 /// 发放规则
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestStockBundleStockSendRule {
                     /// 发放次数总上限
                     ///
@@ -2138,10 +2567,27 @@ pub mod product_coupon {
                     max_count_per_day: "max_count_per_day" optional,
                     max_count_per_user: "max_count_per_user" required,
                 });
+                /// The required fields of [`PostRequestStockBundleStockSendRule`], each given by name (all of them: a missing one does not compile); [`PostRequestStockBundleStockSendRule::new`] takes them.
+                pub struct PostRequestStockBundleStockSendRuleRequired {
+                    /// 发放次数总上限
+                    ///
+                    /// Example: `100000`
+                    pub max_count: i64,
+                    /// 每个用户领取次数上限
+                    ///
+                    /// Example: `5`
+                    pub max_count_per_user: i64,
+                }
                 impl PostRequestStockBundleStockSendRule {
-                    /// A `PostRequestStockBundleStockSendRule` with its required fields (`max_count`, `max_count_per_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockBundleStockSendRule { max_count_per_day: Some(…), ..PostRequestStockBundleStockSendRule::new(…) }`.
+                    /// A `PostRequestStockBundleStockSendRule` of its required fields (`max_count`, `max_count_per_user`), given by name in a [`PostRequestStockBundleStockSendRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.max_count_per_day = Some(…))`.
                     #[inline]
-                    pub fn new(max_count: i64, max_count_per_user: i64) -> Self {
+                    pub fn new(
+                        required: PostRequestStockBundleStockSendRuleRequired,
+                    ) -> Self {
+                        let PostRequestStockBundleStockSendRuleRequired {
+                            max_count,
+                            max_count_per_user,
+                        } = required;
                         Self {
                             max_count,
                             max_count_per_day: None,
@@ -2153,14 +2599,19 @@ pub mod product_coupon {
                 pub type PostRequestStockBundleStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
                 pub type PostRequestStockBundleUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
+                /// The required fields of [`PostRequestStockBundleUsageRuleDisplayInfo`].
+                pub type PostRequestStockBundleUsageRuleDisplayInfoRequired = crate::v3::marketing::models::UsageRuleDisplayInfoRequired;
                 /// APP跳转类型
                 pub type PostRequestStockBundleUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
                 pub type PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
+                /// The required fields of [`PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo`].
+                pub type PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfoRequired = crate::v3::marketing::models::CouponAvailableStoreInfoRequired;
                 /// PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` (添加商品券批次组).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 批次组ID
                     ///
@@ -2277,6 +2728,7 @@ pub mod product_coupon {
                     }
                     /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` (修改商品券批次组).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PatchRequest {
                         /// 修改请求单号
                         ///
@@ -2312,21 +2764,30 @@ pub mod product_coupon {
                         store_scope: "store_scope" optional,
                         brand_id: "brand_id" required,
                     });
+                    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+                    pub struct PatchRequestRequired {
+                        /// 修改请求单号
+                        ///
+                        /// Example: `34657_20250101_123456`
+                        pub out_request_no: String,
+                        /// 品牌ID
+                        ///
+                        /// Example: `120344`
+                        pub brand_id: String,
+                    }
                     impl PatchRequest {
-                        /// A `PatchRequest` with its required fields (`out_request_no`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { remark: Some(…), ..PatchRequest::new(…) }`.
+                        /// A `PatchRequest` of its required fields (`out_request_no`, `brand_id`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            out_request_no: impl Into<String>,
-                            brand_id: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PatchRequestRequired) -> Self {
+                            let PatchRequestRequired { out_request_no, brand_id } = required;
                             Self {
-                                out_request_no: out_request_no.into(),
+                                out_request_no,
                                 remark: None,
                                 usage_rule_display_info: None,
                                 coupon_display_info: None,
                                 notify_config: None,
                                 store_scope: None,
-                                brand_id: brand_id.into(),
+                                brand_id,
                             }
                         }
                     }
@@ -2338,24 +2799,36 @@ pub mod product_coupon {
                     pub type PatchRequestCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
                     pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
+                    /// The required fields of [`PatchRequestCouponDisplayInfoEntranceFinder`].
+                    pub type PatchRequestCouponDisplayInfoEntranceFinderRequired = crate::v3::marketing::models::EntranceFinderRequired;
                     /// 小程序入口
                     pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
+                    /// The required fields of [`PatchRequestCouponDisplayInfoEntranceMiniProgram`].
+                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgramRequired = crate::v3::marketing::models::RequestEntranceMiniProgramRequired;
                     /// 公众号入口
                     pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
+                    /// The required fields of [`PatchRequestCouponDisplayInfoEntranceOfficialAccount`].
+                    pub type PatchRequestCouponDisplayInfoEntranceOfficialAccountRequired = crate::v3::marketing::models::EntranceOfficialAccountRequired;
                     /// 事件通知配置
                     pub type PatchRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 可用门店范围
                     pub type PatchRequestStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
                     pub type PatchRequestUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
+                    /// The required fields of [`PatchRequestUsageRuleDisplayInfo`].
+                    pub type PatchRequestUsageRuleDisplayInfoRequired = crate::v3::marketing::models::UsageRuleDisplayInfoRequired;
                     /// APP跳转类型
                     pub type PatchRequestUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
                     pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
+                    /// The required fields of [`PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo`].
+                    pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfoRequired = crate::v3::marketing::models::CouponAvailableStoreInfoRequired;
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` (修改商品券批次组).
                     pub type PatchResponse = crate::v3::marketing::models::StockBundleIdResponse;
+                    /// The required fields of [`PatchResponse`].
+                    pub type PatchResponseRequired = crate::v3::marketing::models::StockBundleIdResponseRequired;
                     /// PatchResponseStockList
                     pub type PatchResponseStockList = crate::v3::marketing::models::ResponseStockList;
                     /// 品牌方预上传的券Code数量信息
@@ -2437,8 +2910,12 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
                         pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::BrandIdStoreListRequestRequired;
                         /// PostRequestStoreList
                         pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
+                        /// The required fields of [`PostRequestStoreList`].
+                        pub type PostRequestStoreListRequired = crate::v3::marketing::models::StoreListRequired;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
                         pub type PostResponse = crate::v3::marketing::models::TotalCountResponse;
                         /// PostResponseFailedStoreList
@@ -2471,8 +2948,12 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` (批次组批量取消关联门店).
                         pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::BrandIdStoreListRequestRequired;
                         /// PostRequestStoreList
                         pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
+                        /// The required fields of [`PostRequestStoreList`].
+                        pub type PostRequestStoreListRequired = crate::v3::marketing::models::StoreListRequired;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` (批次组批量取消关联门店).
                         pub type PostResponse = crate::v3::marketing::models::TotalCountSuccessStoreListResponse;
                         /// PostResponseFailedStoreList
@@ -2505,6 +2986,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` (修改商品券批次组发放预算).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 修改请求单号
                             ///
@@ -2544,22 +3026,38 @@ pub mod product_coupon {
                             target_max_count_per_day: "target_max_count_per_day" optional,
                             brand_id: "brand_id" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 修改请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                            /// 更新模式
+                            ///
+                            /// Example: `MAX_COUNT`
+                            pub update_mode: PostRequestUpdateMode,
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` with its required fields (`out_request_no`, `update_mode`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { current_max_count: Some(…), ..PostRequest::new(…) }`.
+                            /// A `PostRequest` of its required fields (`out_request_no`, `update_mode`, `brand_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.current_max_count = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                out_request_no: impl Into<String>,
-                                update_mode: PostRequestUpdateMode,
-                                brand_id: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    out_request_no,
+                                    update_mode,
+                                    brand_id,
+                                } = required;
                                 Self {
-                                    out_request_no: out_request_no.into(),
+                                    out_request_no,
                                     update_mode,
                                     current_max_count: None,
                                     target_max_count: None,
                                     current_max_count_per_day: None,
                                     target_max_count_per_day: None,
-                                    brand_id: brand_id.into(),
+                                    brand_id,
                                 }
                             }
                         }
@@ -2567,6 +3065,8 @@ pub mod product_coupon {
                         pub type PostRequestUpdateMode = crate::v3::marketing::models::UpdateMode;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` (修改商品券批次组发放预算).
                         pub type PostResponse = crate::v3::marketing::models::StockBundleIdResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::marketing::models::StockBundleIdResponseRequired;
                         /// PostResponseStockList
                         pub type PostResponseStockList = crate::v3::marketing::models::ResponseStockList;
                         /// 品牌方预上传的券Code数量信息
@@ -2672,6 +3172,7 @@ pub mod product_coupon {
                 }
                 /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (查询商品券批次列表).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 批次状态
                     ///
@@ -2696,15 +3197,23 @@ pub mod product_coupon {
                     page_token: query "page_token" optional,
                     brand_id: query "brand_id" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Query parameter `brand_id`. Example: `120344`
+                    pub brand_id: String,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { state: Some(…), ..GetRequest::new(…) }`.
+                    /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
                     #[inline]
-                    pub fn new(brand_id: impl Into<String>) -> Self {
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { brand_id } = required;
                         Self {
                             state: None,
                             page_size: None,
                             page_token: None,
-                            brand_id: brand_id.into(),
+                            brand_id,
                         }
                     }
                 }
@@ -2712,6 +3221,7 @@ pub mod product_coupon {
                 pub type GetRequestState = crate::v3::marketing::models::ResponseState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (查询商品券批次列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 总个数
                     ///
@@ -2803,6 +3313,7 @@ pub mod product_coupon {
                 pub type GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -2820,23 +3331,34 @@ pub mod product_coupon {
                     out_request_no: "out_request_no" required,
                     stock: "stock" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                    /// 创建请求单号
+                    ///
+                    /// Example: `34657_20250101_123456`
+                    pub out_request_no: String,
+                    /// 批次信息
+                    pub stock: PostRequestStock,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `stock`).
+                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `stock`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                        stock: PostRequestStock,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { brand_id, out_request_no, stock } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            out_request_no: out_request_no.into(),
+                            brand_id,
+                            out_request_no,
                             stock,
                         }
                     }
                 }
                 /// 批次信息
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestStock {
                     /// 备注
                     ///
@@ -2876,17 +3398,37 @@ pub mod product_coupon {
                     notify_config: "notify_config" required,
                     store_scope: "store_scope" required,
                 });
+                /// The required fields of [`PostRequestStock`], each given by name (all of them: a missing one does not compile); [`PostRequestStock::new`] takes them.
+                pub struct PostRequestStockRequired {
+                    /// 券Code分配模式
+                    ///
+                    /// Example: `WECHATPAY`
+                    pub coupon_code_mode: PostRequestStockCouponCodeMode,
+                    /// 发放规则
+                    pub stock_send_rule: PostRequestStockStockSendRule,
+                    /// 券使用规则展示信息
+                    pub usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
+                    /// 用户商品券展示信息
+                    pub coupon_display_info: PostRequestStockCouponDisplayInfo,
+                    /// 事件通知配置
+                    pub notify_config: PostRequestStockNotifyConfig,
+                    /// 可用门店范围
+                    ///
+                    /// Example: `NONE`
+                    pub store_scope: PostRequestStockStoreScope,
+                }
                 impl PostRequestStock {
-                    /// A `PostRequestStock` with its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStock { remark: Some(…), ..PostRequestStock::new(…) }`.
+                    /// A `PostRequestStock` of its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`), given by name in a [`PostRequestStockRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        coupon_code_mode: PostRequestStockCouponCodeMode,
-                        stock_send_rule: PostRequestStockStockSendRule,
-                        usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
-                        coupon_display_info: PostRequestStockCouponDisplayInfo,
-                        notify_config: PostRequestStockNotifyConfig,
-                        store_scope: PostRequestStockStoreScope,
-                    ) -> Self {
+                    pub fn new(required: PostRequestStockRequired) -> Self {
+                        let PostRequestStockRequired {
+                            coupon_code_mode,
+                            stock_send_rule,
+                            usage_rule_display_info,
+                            coupon_display_info,
+                            notify_config,
+                            store_scope,
+                        } = required;
                         Self {
                             remark: None,
                             coupon_code_mode,
@@ -2910,14 +3452,21 @@ pub mod product_coupon {
                 pub type PostRequestStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
                 pub type PostRequestStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
+                /// The required fields of [`PostRequestStockCouponDisplayInfoEntranceFinder`].
+                pub type PostRequestStockCouponDisplayInfoEntranceFinderRequired = crate::v3::marketing::models::EntranceFinderRequired;
                 /// 小程序入口
                 pub type PostRequestStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
+                /// The required fields of [`PostRequestStockCouponDisplayInfoEntranceMiniProgram`].
+                pub type PostRequestStockCouponDisplayInfoEntranceMiniProgramRequired = crate::v3::marketing::models::RequestEntranceMiniProgramRequired;
                 /// 公众号入口
                 pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
+                /// The required fields of [`PostRequestStockCouponDisplayInfoEntranceOfficialAccount`].
+                pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccountRequired = crate::v3::marketing::models::EntranceOfficialAccountRequired;
                 /// 事件通知配置
                 pub type PostRequestStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 多次优惠使用规则
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestStockSequentialUsageRule {
                     /// 券可核销时间
                     pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
@@ -2943,12 +3492,20 @@ pub mod product_coupon {
                     exchange_coupon_list: "exchange_coupon_list" optional,
                     special_first: "special_first" optional,
                 });
+                /// The required fields of [`PostRequestStockSequentialUsageRule`], each given by name (all of them: a missing one does not compile); [`PostRequestStockSequentialUsageRule::new`] takes them.
+                pub struct PostRequestStockSequentialUsageRuleRequired {
+                    /// 券可核销时间
+                    pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
+                }
                 impl PostRequestStockSequentialUsageRule {
-                    /// A `PostRequestStockSequentialUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRule { normal_coupon_list: Some(…), ..PostRequestStockSequentialUsageRule::new(…) }`.
+                    /// A `PostRequestStockSequentialUsageRule` of its required fields (`coupon_available_period`), given by name in a [`PostRequestStockSequentialUsageRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.normal_coupon_list = Some(…))`.
                     #[inline]
                     pub fn new(
-                        coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
+                        required: PostRequestStockSequentialUsageRuleRequired,
                     ) -> Self {
+                        let PostRequestStockSequentialUsageRuleRequired {
+                            coupon_available_period,
+                        } = required;
                         Self {
                             coupon_available_period,
                             normal_coupon_list: None,
@@ -2960,6 +3517,7 @@ pub mod product_coupon {
                 }
                 /// 券可核销时间
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
                     /// 开始时间
                     ///
@@ -2991,16 +3549,30 @@ pub mod product_coupon {
                     weekly_available_period: "weekly_available_period" optional,
                     irregular_available_period_list: "irregular_available_period_list" optional,
                 });
+                /// The required fields of [`PostRequestStockSequentialUsageRuleCouponAvailablePeriod`], each given by name (all of them: a missing one does not compile); [`PostRequestStockSequentialUsageRuleCouponAvailablePeriod::new`] takes them.
+                pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired {
+                    /// 开始时间
+                    ///
+                    /// Example: `2025-08-01T00:00:00+08:00`
+                    pub available_begin_time: String,
+                    /// 结束时间
+                    ///
+                    /// Example: `2025-08-31T23:59:59+08:00`
+                    pub available_end_time: String,
+                }
                 impl PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
-                    /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRuleCouponAvailablePeriod { wait_days_after_receive: Some(…), ..PostRequestStockSequentialUsageRuleCouponAvailablePeriod::new(…) }`.
+                    /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriod` of its required fields (`available_begin_time`, `available_end_time`), given by name in a [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wait_days_after_receive = Some(…))`.
                     #[inline]
                     pub fn new(
-                        available_begin_time: impl Into<String>,
-                        available_end_time: impl Into<String>,
+                        required: PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired,
                     ) -> Self {
+                        let PostRequestStockSequentialUsageRuleCouponAvailablePeriodRequired {
+                            available_begin_time,
+                            available_end_time,
+                        } = required;
                         Self {
-                            available_begin_time: available_begin_time.into(),
-                            available_end_time: available_end_time.into(),
+                            available_begin_time,
+                            available_end_time,
                             wait_days_after_receive: None,
                             weekly_available_period: None,
                             irregular_available_period_list: None,
@@ -3009,50 +3581,81 @@ pub mod product_coupon {
                 }
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
+                /// The required fields of [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList`].
+                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodListRequired = crate::v3::marketing::models::IrregularAvailablePeriodListRequired;
                 /// 每周固定可用时间
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
+                /// The required fields of [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList`].
+                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodListRequired = crate::v3::marketing::models::DayPeriodListRequired;
                 /// PostRequestStockSequentialUsageRuleDiscountCouponList
                 pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::RequestDiscountCoupon;
+                /// The required fields of [`PostRequestStockSequentialUsageRuleDiscountCouponList`].
+                pub type PostRequestStockSequentialUsageRuleDiscountCouponListRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
                 /// PostRequestStockSequentialUsageRuleExchangeCouponList
                 pub type PostRequestStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::RequestExchangeCoupon;
+                /// The required fields of [`PostRequestStockSequentialUsageRuleExchangeCouponList`].
+                pub type PostRequestStockSequentialUsageRuleExchangeCouponListRequired = crate::v3::marketing::models::RequestExchangeCouponRequired;
                 /// PostRequestStockSequentialUsageRuleNormalCouponList
                 pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::NormalCoupon;
+                /// The required fields of [`PostRequestStockSequentialUsageRuleNormalCouponList`].
+                pub type PostRequestStockSequentialUsageRuleNormalCouponListRequired = crate::v3::marketing::models::NormalCouponRequired;
                 /// 单券使用规则
                 pub type PostRequestStockSingleUsageRule = crate::v3::marketing::models::SingleUsageRule;
+                /// The required fields of [`PostRequestStockSingleUsageRule`].
+                pub type PostRequestStockSingleUsageRuleRequired = crate::v3::marketing::models::SingleUsageRuleRequired;
                 /// 券可核销时间
                 pub type PostRequestStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::CouponAvailablePeriod;
+                /// The required fields of [`PostRequestStockSingleUsageRuleCouponAvailablePeriod`].
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodRequired = crate::v3::marketing::models::CouponAvailablePeriodRequired;
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
+                /// The required fields of [`PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList`].
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodListRequired = crate::v3::marketing::models::IrregularAvailablePeriodListRequired;
                 /// 每周固定可用时间
                 pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
                 pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
+                /// The required fields of [`PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList`].
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodListRequired = crate::v3::marketing::models::DayPeriodListRequired;
                 /// 折扣券使用规则
                 pub type PostRequestStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
+                /// The required fields of [`PostRequestStockSingleUsageRuleDiscountCoupon`].
+                pub type PostRequestStockSingleUsageRuleDiscountCouponRequired = crate::v3::marketing::models::RequestDiscountCouponRequired;
                 /// 兑换券使用规则
                 pub type PostRequestStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::RequestExchangeCoupon;
+                /// The required fields of [`PostRequestStockSingleUsageRuleExchangeCoupon`].
+                pub type PostRequestStockSingleUsageRuleExchangeCouponRequired = crate::v3::marketing::models::RequestExchangeCouponRequired;
                 /// 满减券使用规则
                 pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::NormalCoupon;
+                /// The required fields of [`PostRequestStockSingleUsageRuleNormalCoupon`].
+                pub type PostRequestStockSingleUsageRuleNormalCouponRequired = crate::v3::marketing::models::NormalCouponRequired;
                 /// 发放规则
                 pub type PostRequestStockStockSendRule = crate::v3::marketing::models::StockSendRule;
+                /// The required fields of [`PostRequestStockStockSendRule`].
+                pub type PostRequestStockStockSendRuleRequired = crate::v3::marketing::models::StockSendRuleRequired;
                 /// 可用门店范围
                 pub type PostRequestStockStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
                 pub type PostRequestStockUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
+                /// The required fields of [`PostRequestStockUsageRuleDisplayInfo`].
+                pub type PostRequestStockUsageRuleDisplayInfoRequired = crate::v3::marketing::models::UsageRuleDisplayInfoRequired;
                 /// APP跳转类型
                 pub type PostRequestStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
                 pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
+                /// The required fields of [`PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo`].
+                pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfoRequired = crate::v3::marketing::models::CouponAvailableStoreInfoRequired;
                 /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商品券ID
                     ///
@@ -3125,15 +3728,24 @@ pub mod product_coupon {
                     deactivate_reason: "deactivate_reason" optional,
                     brand_id: "brand_id" required,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 商品券ID
+                    ///
+                    /// Example: `1000000013`
+                    pub product_coupon_id: String,
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`product_coupon_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { stock_id: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`product_coupon_id`, `brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.stock_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        product_coupon_id: impl Into<String>,
-                        brand_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { product_coupon_id, brand_id } = required;
                         Self {
-                            product_coupon_id: product_coupon_id.into(),
+                            product_coupon_id,
                             stock_id: None,
                             remark: None,
                             coupon_code_mode: None,
@@ -3150,7 +3762,7 @@ pub mod product_coupon {
                             deactivate_request_no: None,
                             deactivate_time: None,
                             deactivate_reason: None,
-                            brand_id: brand_id.into(),
+                            brand_id,
                         }
                     }
                 }
@@ -3218,6 +3830,7 @@ pub mod product_coupon {
                 pub type PostResponseStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponseUsageRuleDisplayInfo {
                     /// 券使用方式列表
                     pub coupon_usage_method_list: Option<
@@ -3338,8 +3951,12 @@ pub mod product_coupon {
                     }
                     /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
                     pub type GetRequest = crate::v3::marketing::models::BrandIdRequest;
+                    /// The required fields of [`GetRequest`].
+                    pub type GetRequestRequired = crate::v3::marketing::models::BrandIdRequestRequired;
                     /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
                     pub type GetResponse = crate::v3::marketing::models::ProductCouponIdStockIdResponse;
+                    /// The required fields of [`GetResponse`].
+                    pub type GetResponseRequired = crate::v3::marketing::models::ProductCouponIdStockIdResponseRequired;
                     /// 品牌方预上传的券Code数量信息
                     pub type GetResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                     /// 券Code分配模式
@@ -3412,6 +4029,7 @@ pub mod product_coupon {
                     pub type GetResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PatchRequest {
                         /// 品牌ID
                         ///
@@ -3447,16 +4065,25 @@ pub mod product_coupon {
                         notify_config: "notify_config" optional,
                         store_scope: "store_scope" optional,
                     });
+                    /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+                    pub struct PatchRequestRequired {
+                        /// 品牌ID
+                        ///
+                        /// Example: `120344`
+                        pub brand_id: String,
+                        /// 修改请求单号
+                        ///
+                        /// Example: `34657_20250101_123456`
+                        pub out_request_no: String,
+                    }
                     impl PatchRequest {
-                        /// A `PatchRequest` with its required fields (`brand_id`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { remark: Some(…), ..PatchRequest::new(…) }`.
+                        /// A `PatchRequest` of its required fields (`brand_id`, `out_request_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            brand_id: impl Into<String>,
-                            out_request_no: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PatchRequestRequired) -> Self {
+                            let PatchRequestRequired { brand_id, out_request_no } = required;
                             Self {
-                                brand_id: brand_id.into(),
-                                out_request_no: out_request_no.into(),
+                                brand_id,
+                                out_request_no,
                                 remark: None,
                                 usage_rule_display_info: None,
                                 coupon_display_info: None,
@@ -3473,24 +4100,35 @@ pub mod product_coupon {
                     pub type PatchRequestCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
                     pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
+                    /// The required fields of [`PatchRequestCouponDisplayInfoEntranceFinder`].
+                    pub type PatchRequestCouponDisplayInfoEntranceFinderRequired = crate::v3::marketing::models::EntranceFinderRequired;
                     /// 小程序入口
                     pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
+                    /// The required fields of [`PatchRequestCouponDisplayInfoEntranceMiniProgram`].
+                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgramRequired = crate::v3::marketing::models::RequestEntranceMiniProgramRequired;
                     /// 公众号入口
                     pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
+                    /// The required fields of [`PatchRequestCouponDisplayInfoEntranceOfficialAccount`].
+                    pub type PatchRequestCouponDisplayInfoEntranceOfficialAccountRequired = crate::v3::marketing::models::EntranceOfficialAccountRequired;
                     /// 事件通知配置
                     pub type PatchRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 可用门店范围
                     pub type PatchRequestStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
                     pub type PatchRequestUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
+                    /// The required fields of [`PatchRequestUsageRuleDisplayInfo`].
+                    pub type PatchRequestUsageRuleDisplayInfoRequired = crate::v3::marketing::models::UsageRuleDisplayInfoRequired;
                     /// APP跳转类型
                     pub type PatchRequestUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
                     pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
+                    /// The required fields of [`PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo`].
+                    pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfoRequired = crate::v3::marketing::models::CouponAvailableStoreInfoRequired;
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PatchResponse {
                         /// 商品券ID
                         ///
@@ -3565,21 +4203,47 @@ pub mod product_coupon {
                         deactivate_reason: "deactivate_reason" optional,
                         brand_id: "brand_id" required,
                     });
+                    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+                    pub struct PatchResponseRequired {
+                        /// 商品券ID
+                        ///
+                        /// Example: `1000000013`
+                        pub product_coupon_id: String,
+                        /// 批次ID
+                        ///
+                        /// Example: `1000000013001`
+                        pub stock_id: String,
+                        /// 券使用规则展示信息
+                        pub usage_rule_display_info: PatchResponseUsageRuleDisplayInfo,
+                        /// 用户商品券展示信息
+                        pub coupon_display_info: PatchResponseCouponDisplayInfo,
+                        /// 事件通知配置
+                        pub notify_config: PatchResponseNotifyConfig,
+                        /// 可用门店范围
+                        ///
+                        /// Example: `NONE`
+                        pub store_scope: PatchResponseStoreScope,
+                        /// 品牌ID
+                        ///
+                        /// Example: `120344`
+                        pub brand_id: String,
+                    }
                     impl PatchResponse {
-                        /// A `PatchResponse` with its required fields (`product_coupon_id`, `stock_id`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { remark: Some(…), ..PatchResponse::new(…) }`.
+                        /// A `PatchResponse` of its required fields (`product_coupon_id`, `stock_id`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`, `brand_id`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            product_coupon_id: impl Into<String>,
-                            stock_id: impl Into<String>,
-                            usage_rule_display_info: PatchResponseUsageRuleDisplayInfo,
-                            coupon_display_info: PatchResponseCouponDisplayInfo,
-                            notify_config: PatchResponseNotifyConfig,
-                            store_scope: PatchResponseStoreScope,
-                            brand_id: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PatchResponseRequired) -> Self {
+                            let PatchResponseRequired {
+                                product_coupon_id,
+                                stock_id,
+                                usage_rule_display_info,
+                                coupon_display_info,
+                                notify_config,
+                                store_scope,
+                                brand_id,
+                            } = required;
                             Self {
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_id: stock_id.into(),
+                                product_coupon_id,
+                                stock_id,
                                 remark: None,
                                 coupon_code_mode: None,
                                 coupon_code_count_info: None,
@@ -3595,7 +4259,7 @@ pub mod product_coupon {
                                 deactivate_request_no: None,
                                 deactivate_time: None,
                                 deactivate_reason: None,
-                                brand_id: brand_id.into(),
+                                brand_id,
                             }
                         }
                     }
@@ -3694,8 +4358,12 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` (批次关联门店).
                         pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::BrandIdStoreListRequestRequired;
                         /// PostRequestStoreList
                         pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
+                        /// The required fields of [`PostRequestStoreList`].
+                        pub type PostRequestStoreListRequired = crate::v3::marketing::models::StoreListRequired;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` (批次关联门店).
                         pub type PostResponse = crate::v3::marketing::models::TotalCountResponse;
                         /// PostResponseFailedStoreList
@@ -3730,6 +4398,7 @@ pub mod product_coupon {
                         }
                         /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` (查询批次关联门店列表).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct GetRequest {
                             /// 分页大小
                             ///
@@ -3749,19 +4418,28 @@ pub mod product_coupon {
                             page_token: query "page_token" optional,
                             brand_id: query "brand_id" required,
                         });
+                        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                        pub struct GetRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Query parameter `brand_id`. Example: `120344`
+                            pub brand_id: String,
+                        }
                         impl GetRequest {
-                            /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { page_size: Some(…), ..GetRequest::new(…) }`.
+                            /// A `GetRequest` of its required fields (`brand_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.page_size = Some(…))`.
                             #[inline]
-                            pub fn new(brand_id: impl Into<String>) -> Self {
+                            pub fn new(required: GetRequestRequired) -> Self {
+                                let GetRequestRequired { brand_id } = required;
                                 Self {
                                     page_size: None,
                                     page_token: None,
-                                    brand_id: brand_id.into(),
+                                    brand_id,
                                 }
                             }
                         }
                         /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` (查询批次关联门店列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct GetResponse {
                             /// 总个数
                             ///
@@ -3807,8 +4485,12 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
                         pub type PostRequest = crate::v3::marketing::models::BrandIdOutRequestNoRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::BrandIdOutRequestNoRequestRequired;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
                         pub type PostResponse = crate::v3::marketing::models::ProductCouponIdStockIdResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::marketing::models::ProductCouponIdStockIdResponseRequired;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
@@ -3905,8 +4587,12 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` (批次取消关联门店).
                         pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::marketing::models::BrandIdStoreListRequestRequired;
                         /// PostRequestStoreList
                         pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
+                        /// The required fields of [`PostRequestStoreList`].
+                        pub type PostRequestStoreListRequired = crate::v3::marketing::models::StoreListRequired;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` (批次取消关联门店).
                         pub type PostResponse = crate::v3::marketing::models::TotalCountSuccessStoreListResponse;
                         /// PostResponseFailedStoreList
@@ -3939,6 +4625,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` (修改商品券批次发放预算).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -3978,17 +4665,33 @@ pub mod product_coupon {
                             current_max_count_per_day: "current_max_count_per_day" optional,
                             target_max_count_per_day: "target_max_count_per_day" optional,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 修改请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                            /// 更新模式
+                            ///
+                            /// Example: `MAX_COUNT`
+                            pub update_mode: PostRequestUpdateMode,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` with its required fields (`brand_id`, `out_request_no`, `update_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { current_max_count: Some(…), ..PostRequest::new(…) }`.
+                            /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `update_mode`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.current_max_count = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                                update_mode: PostRequestUpdateMode,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    out_request_no,
+                                    update_mode,
+                                } = required;
                                 Self {
-                                    brand_id: brand_id.into(),
-                                    out_request_no: out_request_no.into(),
+                                    brand_id,
+                                    out_request_no,
                                     update_mode,
                                     current_max_count: None,
                                     target_max_count: None,
@@ -4001,6 +4704,8 @@ pub mod product_coupon {
                         pub type PostRequestUpdateMode = crate::v3::marketing::models::UpdateMode;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` (修改商品券批次发放预算).
                         pub type PostResponse = crate::v3::marketing::models::ProductCouponIdStockIdResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::marketing::models::ProductCouponIdStockIdResponseRequired;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
@@ -4097,6 +4802,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` (预上传券Code).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -4114,23 +4820,38 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             code_list: "code_list" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                            /// 券Code列表
+                            pub code_list: Vec<String>,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `code_list`).
+                            /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `code_list`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                                code_list: Vec<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    out_request_no,
+                                    code_list,
+                                } = required;
                                 Self {
-                                    brand_id: brand_id.into(),
-                                    out_request_no: out_request_no.into(),
+                                    brand_id,
+                                    out_request_no,
                                     code_list,
                                 }
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` (预上传券Code).
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostResponse {
                             /// 去重后券Code总数
                             ///
@@ -4233,6 +4954,7 @@ pub mod product_coupon {
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` (向用户发放商品券批次组).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -4270,22 +4992,46 @@ pub mod product_coupon {
                     attach: "attach" optional,
                     coupon_tag_info: "coupon_tag_info" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                    /// 商品券ID
+                    ///
+                    /// Example: `1000000013`
+                    pub product_coupon_id: String,
+                    /// 批次组ID
+                    ///
+                    /// Example: `712315129419284901`
+                    pub stock_bundle_id: String,
+                    /// 公众账号AppID
+                    ///
+                    /// Example: `wx233544546545989`
+                    pub appid: String,
+                    /// 发券请求单号
+                    ///
+                    /// Example: `34657_20250101_123456`
+                    pub send_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        product_coupon_id: impl Into<String>,
-                        stock_bundle_id: impl Into<String>,
-                        appid: impl Into<String>,
-                        send_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            brand_id,
+                            product_coupon_id,
+                            stock_bundle_id,
+                            appid,
+                            send_request_no,
+                        } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            product_coupon_id: product_coupon_id.into(),
-                            stock_bundle_id: stock_bundle_id.into(),
-                            appid: appid.into(),
-                            send_request_no: send_request_no.into(),
+                            brand_id,
+                            product_coupon_id,
+                            stock_bundle_id,
+                            appid,
+                            send_request_no,
                             attach: None,
                             coupon_tag_info: None,
                         }
@@ -4293,6 +5039,7 @@ pub mod product_coupon {
                 }
                 /// 用户商品券标签信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostRequestCouponTagInfo {
                     /// 用户商品券标签列表
                     pub coupon_tag_list: Option<Vec<String>>,
@@ -4305,6 +5052,7 @@ pub mod product_coupon {
                 });
                 /// 会员标签信息
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestCouponTagInfoMemberTagInfo {
                     /// 会员卡模板ID
                     pub member_card_id: String,
@@ -4312,17 +5060,26 @@ pub mod product_coupon {
                 ::wechatpay::runtime::__private::json_object!(PostRequestCouponTagInfoMemberTagInfo {
                     member_card_id: "member_card_id" required,
                 });
+                /// The required fields of [`PostRequestCouponTagInfoMemberTagInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestCouponTagInfoMemberTagInfo::new`] takes them.
+                pub struct PostRequestCouponTagInfoMemberTagInfoRequired {
+                    /// 会员卡模板ID
+                    pub member_card_id: String,
+                }
                 impl PostRequestCouponTagInfoMemberTagInfo {
-                    /// A `PostRequestCouponTagInfoMemberTagInfo` of its required fields (`member_card_id`).
+                    /// A `PostRequestCouponTagInfoMemberTagInfo` of its required fields (`member_card_id`), given by name in a [`PostRequestCouponTagInfoMemberTagInfoRequired`].
                     #[inline]
-                    pub fn new(member_card_id: impl Into<String>) -> Self {
-                        Self {
-                            member_card_id: member_card_id.into(),
-                        }
+                    pub fn new(
+                        required: PostRequestCouponTagInfoMemberTagInfoRequired,
+                    ) -> Self {
+                        let PostRequestCouponTagInfoMemberTagInfoRequired {
+                            member_card_id,
+                        } = required;
+                        Self { member_card_id }
                     }
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` (向用户发放商品券批次组).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 用户券组ID
                     ///
@@ -4339,6 +5096,7 @@ pub mod product_coupon {
                 });
                 /// PostResponseUserProductCouponList
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponseUserProductCouponList {
                     /// 用户商品券Code
                     ///
@@ -4579,6 +5337,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` (失效用户商品券组).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -4613,29 +5372,58 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             deactivate_reason: "deactivate_reason" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 商品券ID
+                            ///
+                            /// Example: `1000000013`
+                            pub product_coupon_id: String,
+                            /// 批次组ID
+                            ///
+                            /// Example: `100232301`
+                            pub stock_bundle_id: String,
+                            /// 公众账号AppID
+                            ///
+                            /// Example: `wx233544546545989`
+                            pub appid: String,
+                            /// 失效请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                            /// 失效原因
+                            ///
+                            /// Example: `商品已下线，使用户商品券失效`
+                            pub deactivate_reason: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `out_request_no`, `deactivate_reason`).
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `out_request_no`, `deactivate_reason`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                product_coupon_id: impl Into<String>,
-                                stock_bundle_id: impl Into<String>,
-                                appid: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                                deactivate_reason: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_bundle_id,
+                                    appid,
+                                    out_request_no,
+                                    deactivate_reason,
+                                } = required;
                                 Self {
-                                    brand_id: brand_id.into(),
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_bundle_id: stock_bundle_id.into(),
-                                    appid: appid.into(),
-                                    out_request_no: out_request_no.into(),
-                                    deactivate_reason: deactivate_reason.into(),
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_bundle_id,
+                                    appid,
+                                    out_request_no,
+                                    deactivate_reason,
                                 }
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` (失效用户商品券组).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostResponse {
                             /// 用户券组ID
                             ///
@@ -4650,20 +5438,27 @@ pub mod product_coupon {
                             user_coupon_bundle_id: "user_coupon_bundle_id" required,
                             user_product_coupon_list: "user_product_coupon_list" optional,
                         });
+                        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                        pub struct PostResponseRequired {
+                            /// 用户券组ID
+                            ///
+                            /// Example: `123446565767`
+                            pub user_coupon_bundle_id: String,
+                        }
                         impl PostResponse {
-                            /// A `PostResponse` with its required fields (`user_coupon_bundle_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { user_product_coupon_list: Some(…), ..PostResponse::new(…) }`.
+                            /// A `PostResponse` of its required fields (`user_coupon_bundle_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_product_coupon_list = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                user_coupon_bundle_id: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostResponseRequired) -> Self {
+                                let PostResponseRequired { user_coupon_bundle_id } = required;
                                 Self {
-                                    user_coupon_bundle_id: user_coupon_bundle_id.into(),
+                                    user_coupon_bundle_id,
                                     user_product_coupon_list: None,
                                 }
                             }
                         }
                         /// PostResponseUserProductCouponList
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostResponseUserProductCouponList {
                             /// 用户商品券Code
                             ///
@@ -4953,6 +5748,7 @@ pub mod product_coupon {
                 }
                 /// The request of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` (指定券状态查询用户商品券列表).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 商品券ID
                     ///
@@ -4992,21 +5788,30 @@ pub mod product_coupon {
                     page_token: query "page_token" optional,
                     brand_id: query "brand_id" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 公众账号AppID
+                    ///
+                    /// Query parameter `appid`. Example: `wx233544546545989`
+                    pub appid: String,
+                    /// 品牌ID
+                    ///
+                    /// Query parameter `brand_id`. Example: `120344`
+                    pub brand_id: String,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` with its required fields (`appid`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { product_coupon_id: Some(…), ..GetRequest::new(…) }`.
+                    /// A `GetRequest` of its required fields (`appid`, `brand_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.product_coupon_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        brand_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired { appid, brand_id } = required;
                         Self {
                             product_coupon_id: None,
                             stock_id: None,
-                            appid: appid.into(),
+                            appid,
                             coupon_state: None,
                             page_size: None,
                             page_token: None,
-                            brand_id: brand_id.into(),
+                            brand_id,
                         }
                     }
                 }
@@ -5014,6 +5819,7 @@ pub mod product_coupon {
                 pub type GetRequestCouponState = crate::v3::marketing::models::ResponseCouponState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` (指定券状态查询用户商品券列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 总个数
                     ///
@@ -5033,6 +5839,7 @@ pub mod product_coupon {
                 });
                 /// GetResponseUserCouponList
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseUserCouponList {
                     /// 用户商品券Code
                     ///
@@ -5244,6 +6051,7 @@ pub mod product_coupon {
                 pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -5286,23 +6094,47 @@ pub mod product_coupon {
                     attach: "attach" optional,
                     coupon_tag_info: "coupon_tag_info" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                    /// 商品券ID
+                    ///
+                    /// Example: `1000000013`
+                    pub product_coupon_id: String,
+                    /// 批次ID
+                    ///
+                    /// Example: `1000000013001`
+                    pub stock_id: String,
+                    /// 公众账号AppID
+                    ///
+                    /// Example: `wx233544546545989`
+                    pub appid: String,
+                    /// 发券请求单号
+                    ///
+                    /// Example: `34657_20250101_123456`
+                    pub send_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        product_coupon_id: impl Into<String>,
-                        stock_id: impl Into<String>,
-                        appid: impl Into<String>,
-                        send_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            brand_id,
+                            product_coupon_id,
+                            stock_id,
+                            appid,
+                            send_request_no,
+                        } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            product_coupon_id: product_coupon_id.into(),
-                            stock_id: stock_id.into(),
+                            brand_id,
+                            product_coupon_id,
+                            stock_id,
                             coupon_code: None,
-                            appid: appid.into(),
-                            send_request_no: send_request_no.into(),
+                            appid,
+                            send_request_no,
                             attach: None,
                             coupon_tag_info: None,
                         }
@@ -5316,6 +6148,7 @@ pub mod product_coupon {
                 pub type PostRequestCouponTagInfoMemberTagInfo = crate::v3::marketing::models::MemberTagInfo;
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 用户商品券Code
                     ///
@@ -5409,21 +6242,37 @@ pub mod product_coupon {
                     channel_custom_info: "channel_custom_info" optional,
                     brand_id: "brand_id" required,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 用户商品券Code
+                    ///
+                    /// Example: `123446565767`
+                    pub coupon_code: String,
+                    /// 发券请求单号
+                    ///
+                    /// Example: `MCHSEND202003101234`
+                    pub send_request_no: String,
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`coupon_code`, `send_request_no`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_state: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`coupon_code`, `send_request_no`, `brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_state = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        coupon_code: impl Into<String>,
-                        send_request_no: impl Into<String>,
-                        brand_id: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            coupon_code,
+                            send_request_no,
+                            brand_id,
+                        } = required;
                         Self {
-                            coupon_code: coupon_code.into(),
+                            coupon_code,
                             coupon_state: None,
                             valid_begin_time: None,
                             valid_end_time: None,
                             receive_time: None,
-                            send_request_no: send_request_no.into(),
+                            send_request_no,
                             send_channel: None,
                             confirm_request_no: None,
                             confirm_time: None,
@@ -5436,7 +6285,7 @@ pub mod product_coupon {
                             stock: None,
                             attach: None,
                             channel_custom_info: None,
-                            brand_id: brand_id.into(),
+                            brand_id,
                         }
                     }
                 }
@@ -5602,6 +6451,7 @@ pub mod product_coupon {
                     }
                     /// The request of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetRequest {
                         /// 品牌ID
                         ///
@@ -5626,25 +6476,47 @@ pub mod product_coupon {
                         stock_id: query "stock_id" required,
                         appid: query "appid" required,
                     });
+                    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                    pub struct GetRequestRequired {
+                        /// 品牌ID
+                        ///
+                        /// Query parameter `brand_id`. Example: `120344`
+                        pub brand_id: String,
+                        /// 商品券ID
+                        ///
+                        /// Query parameter `product_coupon_id`. Example: `1000000013`
+                        pub product_coupon_id: String,
+                        /// 批次ID
+                        ///
+                        /// Query parameter `stock_id`. Example: `1000000013001`
+                        pub stock_id: String,
+                        /// 公众账号AppID
+                        ///
+                        /// Query parameter `appid`. Example: `wx233544546545989`
+                        pub appid: String,
+                    }
                     impl GetRequest {
-                        /// A `GetRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`).
+                        /// A `GetRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`), given by name in a [`GetRequestRequired`].
                         #[inline]
-                        pub fn new(
-                            brand_id: impl Into<String>,
-                            product_coupon_id: impl Into<String>,
-                            stock_id: impl Into<String>,
-                            appid: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetRequestRequired) -> Self {
+                            let GetRequestRequired {
+                                brand_id,
+                                product_coupon_id,
+                                stock_id,
+                                appid,
+                            } = required;
                             Self {
-                                brand_id: brand_id.into(),
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_id: stock_id.into(),
-                                appid: appid.into(),
+                                brand_id,
+                                product_coupon_id,
+                                stock_id,
+                                appid,
                             }
                         }
                     }
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
                     pub type GetResponse = crate::v3::marketing::models::CouponCodeResponse;
+                    /// The required fields of [`GetResponse`].
+                    pub type GetResponseRequired = crate::v3::marketing::models::CouponCodeResponseRequired;
                     /// 用户商品券状态
                     pub type GetResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                     /// 商品券信息
@@ -5784,6 +6656,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -5813,27 +6686,52 @@ pub mod product_coupon {
                             appid: "appid" required,
                             out_request_no: "out_request_no" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 商品券ID
+                            ///
+                            /// Example: `1000000013`
+                            pub product_coupon_id: String,
+                            /// 批次ID
+                            ///
+                            /// Example: `1000000013001`
+                            pub stock_id: String,
+                            /// 公众账号AppID
+                            ///
+                            /// Example: `wx233544546545989`
+                            pub appid: String,
+                            /// 确认发放请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`).
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                product_coupon_id: impl Into<String>,
-                                stock_id: impl Into<String>,
-                                appid: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    out_request_no,
+                                } = required;
                                 Self {
-                                    brand_id: brand_id.into(),
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_id: stock_id.into(),
-                                    appid: appid.into(),
-                                    out_request_no: out_request_no.into(),
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    out_request_no,
                                 }
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostResponse {
                             /// 用户商品券Code
                             ///
@@ -5929,15 +6827,24 @@ pub mod product_coupon {
                             channel_custom_info: "channel_custom_info" optional,
                             brand_id: "brand_id" required,
                         });
+                        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                        pub struct PostResponseRequired {
+                            /// 用户商品券Code
+                            ///
+                            /// Example: `123446565767`
+                            pub coupon_code: String,
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                        }
                         impl PostResponse {
-                            /// A `PostResponse` with its required fields (`coupon_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_state: Some(…), ..PostResponse::new(…) }`.
+                            /// A `PostResponse` of its required fields (`coupon_code`, `brand_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_state = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                coupon_code: impl Into<String>,
-                                brand_id: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostResponseRequired) -> Self {
+                                let PostResponseRequired { coupon_code, brand_id } = required;
                                 Self {
-                                    coupon_code: coupon_code.into(),
+                                    coupon_code,
                                     coupon_state: None,
                                     valid_begin_time: None,
                                     valid_end_time: None,
@@ -5955,7 +6862,7 @@ pub mod product_coupon {
                                     stock: None,
                                     attach: None,
                                     channel_custom_info: None,
-                                    brand_id: brand_id.into(),
+                                    brand_id,
                                 }
                             }
                         }
@@ -5999,6 +6906,7 @@ pub mod product_coupon {
                         pub type PostResponseSendChannel = crate::v3::marketing::models::SendChannel;
                         /// 单券使用详情
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostResponseSingleUsageDetail {
                             /// 券核销请求单号
                             ///
@@ -6042,6 +6950,7 @@ pub mod product_coupon {
                         pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 券核销的关联微信支付分订单信息
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostResponseSingleUsageDetailAssociatedPayScoreOrderInfo {
                             /// 微信支付服务订单号
                             ///
@@ -6164,6 +7073,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -6198,29 +7108,59 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             deactivate_reason: "deactivate_reason" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 商品券ID
+                            ///
+                            /// Example: `1000000013`
+                            pub product_coupon_id: String,
+                            /// 批次ID
+                            ///
+                            /// Example: `1000000013001`
+                            pub stock_id: String,
+                            /// 公众账号AppID
+                            ///
+                            /// Example: `wx233544546545989`
+                            pub appid: String,
+                            /// 失效请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                            /// 失效原因
+                            ///
+                            /// Example: `商品已下线，使用户商品券失效`
+                            pub deactivate_reason: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`, `deactivate_reason`).
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`, `deactivate_reason`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                product_coupon_id: impl Into<String>,
-                                stock_id: impl Into<String>,
-                                appid: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                                deactivate_reason: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    out_request_no,
+                                    deactivate_reason,
+                                } = required;
                                 Self {
-                                    brand_id: brand_id.into(),
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_id: stock_id.into(),
-                                    appid: appid.into(),
-                                    out_request_no: out_request_no.into(),
-                                    deactivate_reason: deactivate_reason.into(),
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    out_request_no,
+                                    deactivate_reason,
                                 }
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
                         pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::marketing::models::CouponCodeResponseRequired;
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
@@ -6361,6 +7301,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -6395,28 +7336,54 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             sequential_coupon_index: "sequential_coupon_index" optional,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 商品券ID
+                            ///
+                            /// Example: `1000000013`
+                            pub product_coupon_id: String,
+                            /// 批次ID
+                            ///
+                            /// Example: `1000000013001`
+                            pub stock_id: String,
+                            /// 公众账号AppID
+                            ///
+                            /// Example: `wx233544546545989`
+                            pub appid: String,
+                            /// 退券请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sequential_coupon_index: Some(…), ..PostRequest::new(…) }`.
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sequential_coupon_index = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                product_coupon_id: impl Into<String>,
-                                stock_id: impl Into<String>,
-                                appid: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    out_request_no,
+                                } = required;
                                 Self {
-                                    brand_id: brand_id.into(),
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_id: stock_id.into(),
-                                    appid: appid.into(),
-                                    out_request_no: out_request_no.into(),
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    out_request_no,
                                     sequential_coupon_index: None,
                                 }
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
                         pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::marketing::models::CouponCodeResponseRequired;
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
@@ -6555,6 +7522,7 @@ pub mod product_coupon {
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -6608,26 +7576,56 @@ pub mod product_coupon {
                             associated_pay_score_order_info: "associated_pay_score_order_info" optional,
                             saved_amount: "saved_amount" optional,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 品牌ID
+                            ///
+                            /// Example: `120344`
+                            pub brand_id: String,
+                            /// 商品券ID
+                            ///
+                            /// Example: `1000000013`
+                            pub product_coupon_id: String,
+                            /// 批次ID
+                            ///
+                            /// Example: `1000000013001`
+                            pub stock_id: String,
+                            /// 公众账号AppID
+                            ///
+                            /// Example: `wx233544546545989`
+                            pub appid: String,
+                            /// 核销时间
+                            ///
+                            /// Example: `2025-07-24T00:00+08:00`
+                            pub use_time: String,
+                            /// 关联微信支付订单信息
+                            pub associated_order_info: PostRequestAssociatedOrderInfo,
+                            /// 核销请求单号
+                            ///
+                            /// Example: `34657_20250101_123456`
+                            pub out_request_no: String,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `use_time`, `associated_order_info`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sequential_coupon_index: Some(…), ..PostRequest::new(…) }`.
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `use_time`, `associated_order_info`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sequential_coupon_index = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                product_coupon_id: impl Into<String>,
-                                stock_id: impl Into<String>,
-                                appid: impl Into<String>,
-                                use_time: impl Into<String>,
-                                associated_order_info: PostRequestAssociatedOrderInfo,
-                                out_request_no: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    brand_id: brand_id.into(),
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_id: stock_id.into(),
-                                    appid: appid.into(),
-                                    use_time: use_time.into(),
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired {
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    use_time,
                                     associated_order_info,
-                                    out_request_no: out_request_no.into(),
+                                    out_request_no,
+                                } = required;
+                                Self {
+                                    brand_id,
+                                    product_coupon_id,
+                                    stock_id,
+                                    appid,
+                                    use_time,
+                                    associated_order_info,
+                                    out_request_no,
                                     sequential_coupon_index: None,
                                     store_id: None,
                                     associated_pay_score_order_info: None,
@@ -6639,6 +7637,7 @@ pub mod product_coupon {
                         pub type PostRequestAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 关联微信支付分订单信息
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostRequestAssociatedPayScoreOrderInfo {
                             /// 微信支付服务订单号
                             pub order_id: Option<String>,
@@ -6657,6 +7656,8 @@ pub mod product_coupon {
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
                         pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::marketing::models::CouponCodeResponseRequired;
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
@@ -6797,6 +7798,7 @@ pub mod product_coupon {
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` (向用户预发放商品券).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -6836,23 +7838,47 @@ pub mod product_coupon {
                     send_request_no: "send_request_no" required,
                     attach: "attach" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                    /// 商品券ID
+                    ///
+                    /// Example: `1000000013`
+                    pub product_coupon_id: String,
+                    /// 批次ID
+                    ///
+                    /// Example: `1000000013001`
+                    pub stock_id: String,
+                    /// 公众账号AppID
+                    ///
+                    /// Example: `wx233544546545989`
+                    pub appid: String,
+                    /// 发券请求单号
+                    ///
+                    /// Example: `34657_20250101_123456`
+                    pub send_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        product_coupon_id: impl Into<String>,
-                        stock_id: impl Into<String>,
-                        appid: impl Into<String>,
-                        send_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            brand_id,
+                            product_coupon_id,
+                            stock_id,
+                            appid,
+                            send_request_no,
+                        } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            product_coupon_id: product_coupon_id.into(),
-                            stock_id: stock_id.into(),
+                            brand_id,
+                            product_coupon_id,
+                            stock_id,
                             coupon_code: None,
-                            appid: appid.into(),
-                            send_request_no: send_request_no.into(),
+                            appid,
+                            send_request_no,
                             attach: None,
                         }
                     }
@@ -6885,6 +7911,7 @@ pub mod product_coupon {
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` (向用户预发放商品券批次组).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -6919,22 +7946,46 @@ pub mod product_coupon {
                     send_request_no: "send_request_no" required,
                     attach: "attach" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                    /// 商品券ID
+                    ///
+                    /// Example: `1000000013`
+                    pub product_coupon_id: String,
+                    /// 批次组ID
+                    ///
+                    /// Example: `100232301`
+                    pub stock_bundle_id: String,
+                    /// 公众账号AppID
+                    ///
+                    /// Example: `wx233544546545989`
+                    pub appid: String,
+                    /// 发券请求单号
+                    ///
+                    /// Example: `34657_20250101_123456`
+                    pub send_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        product_coupon_id: impl Into<String>,
-                        stock_bundle_id: impl Into<String>,
-                        appid: impl Into<String>,
-                        send_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            brand_id,
+                            product_coupon_id,
+                            stock_bundle_id,
+                            appid,
+                            send_request_no,
+                        } = required;
                         Self {
-                            brand_id: brand_id.into(),
-                            product_coupon_id: product_coupon_id.into(),
-                            stock_bundle_id: stock_bundle_id.into(),
-                            appid: appid.into(),
-                            send_request_no: send_request_no.into(),
+                            brand_id,
+                            product_coupon_id,
+                            stock_bundle_id,
+                            appid,
+                            send_request_no,
                             attach: None,
                         }
                     }

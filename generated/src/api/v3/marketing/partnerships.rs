@@ -34,6 +34,7 @@ impl<'a> Partnerships<'a> {
 }
 /// The request of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 合作方信息`JSON`格式字符串
     ///
@@ -62,6 +63,7 @@ pub struct GetRequest {
 });
 /// 被授权数据
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetRequestAuthorizedData {
     /// 授权业务类别
     pub business_type: Option<GetRequestAuthorizedDataBusinessType>,
@@ -78,10 +80,13 @@ pub struct GetRequestAuthorizedData {
 pub type GetRequestAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
 /// 合作方信息
 pub type GetRequestPartner = crate::v3::marketing::models::Partner;
+/// The required fields of [`GetRequestPartner`].
+pub type GetRequestPartnerRequired = crate::v3::marketing::models::PartnerRequired;
 /// 合作方类别
 pub type GetRequestPartnerType = crate::v3::marketing::models::RequestType;
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 合作关系结果集
     pub data: Option<Vec<GetResponseData>>,
@@ -104,10 +109,22 @@ pub struct GetResponse {
     offset: "offset" required,
     total_count: "total_count" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 分页大小
+    ///
+    /// Example: `5`
+    pub limit: i64,
+    /// 分页页码
+    ///
+    /// Example: `10`
+    pub offset: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
     #[inline]
-    pub fn new(limit: i64, offset: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { limit, offset } = required;
         Self {
             data: None,
             limit,
@@ -118,6 +135,7 @@ impl GetResponse {
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 合作方信息
     pub partner: Option<GetResponseDataPartner>,
@@ -150,6 +168,7 @@ pub struct GetResponseData {
 });
 /// 被授权数据
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataAuthorizedData {
     /// 授权业务类别
     ///
@@ -166,6 +185,7 @@ pub struct GetResponseDataAuthorizedData {
 });
 /// 合作方信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataPartner {
     /// 合作方类别
     ///
@@ -209,16 +229,23 @@ pub mod build {
     }
     /// The request of `POST /v3/marketing/partnerships/build` (建立合作关系API).
     pub type PostRequest = crate::v3::marketing::models::IdempotencyKeyRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::marketing::models::IdempotencyKeyRequestRequired;
     /// 被授权数据
     pub type PostRequestAuthorizedData = crate::v3::marketing::models::AuthorizedData;
+    /// The required fields of [`PostRequestAuthorizedData`].
+    pub type PostRequestAuthorizedDataRequired = crate::v3::marketing::models::AuthorizedDataRequired;
     /// 授权业务类别
     pub type PostRequestAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
     /// 合作方信息
     pub type PostRequestPartner = crate::v3::marketing::models::Partner;
+    /// The required fields of [`PostRequestPartner`].
+    pub type PostRequestPartnerRequired = crate::v3::marketing::models::PartnerRequired;
     /// 合作方类别
     pub type PostRequestPartnerType = crate::v3::marketing::models::RequestType;
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 合作方信息
         pub partner: PostResponsePartner,
@@ -241,13 +268,18 @@ pub mod build {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 合作方信息
+        pub partner: PostResponsePartner,
+        /// 被授权数据
+        pub authorized_data: PostResponseAuthorizedData,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`partner`, `authorized_data`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`partner`, `authorized_data`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(
-            partner: PostResponsePartner,
-            authorized_data: PostResponseAuthorizedData,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { partner, authorized_data } = required;
             Self {
                 partner,
                 authorized_data,
@@ -260,6 +292,7 @@ pub mod build {
     }
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAuthorizedData {
         /// 授权业务类别
         pub business_type: Option<PostResponseAuthorizedDataBusinessType>,
@@ -274,6 +307,7 @@ pub mod build {
     pub type PostResponseAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
     /// 合作方信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePartner {
         /// 合作方类别
         pub type_: Option<PostResponsePartnerType>,
@@ -331,16 +365,23 @@ pub mod terminate {
     }
     /// The request of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
     pub type PostRequest = crate::v3::marketing::models::IdempotencyKeyRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::marketing::models::IdempotencyKeyRequestRequired;
     /// 被授权数据
     pub type PostRequestAuthorizedData = crate::v3::marketing::models::AuthorizedData;
+    /// The required fields of [`PostRequestAuthorizedData`].
+    pub type PostRequestAuthorizedDataRequired = crate::v3::marketing::models::AuthorizedDataRequired;
     /// 授权业务类别
     pub type PostRequestAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
     /// 合作方信息
     pub type PostRequestPartner = crate::v3::marketing::models::Partner;
+    /// The required fields of [`PostRequestPartner`].
+    pub type PostRequestPartnerRequired = crate::v3::marketing::models::PartnerRequired;
     /// 合作方类别
     pub type PostRequestPartnerType = crate::v3::marketing::models::RequestType;
     /// The response of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 终止合作关系时间
         ///

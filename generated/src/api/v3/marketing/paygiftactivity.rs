@@ -50,6 +50,7 @@ pub mod activities {
     }
     /// The request of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 分页页码
         ///
@@ -79,10 +80,22 @@ pub mod activities {
         activity_status: query "activity_status" optional,
         award_type: query "award_type" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 分页页码
+        ///
+        /// Query parameter `offset`.
+        pub offset: i64,
+        /// 分页大小
+        ///
+        /// Query parameter `limit`.
+        pub limit: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { activity_name: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.activity_name = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { offset, limit } = required;
             Self {
                 offset,
                 limit,
@@ -110,6 +123,7 @@ pub mod activities {
     });
     /// The response of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 分页页码
         pub offset: Option<i64>,
@@ -128,6 +142,7 @@ pub mod activities {
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 活动基本信息
         pub activity_base_info: Option<GetResponseDataActivityBaseInfo>,
@@ -240,6 +255,7 @@ pub mod activities {
     pub type GetResponseDataAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::models::PaymentSceneList;
     /// 活动奖品发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataAwardSendRule {
         /// 阶梯送发放规则
         pub full_send_rule: Option<GetResponseDataAwardSendRuleFullSendRule>,
@@ -252,6 +268,7 @@ pub mod activities {
     });
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataAwardSendRuleFullSendRule {
         /// `award_type`
         pub award_type: Option<crate::types::AwardType>,
@@ -284,6 +301,7 @@ pub mod activities {
     pub type GetResponseDataAwardSendRuleFullSendRuleSendContent = crate::v3::marketing::models::SendContent;
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDataAwardSendRuleStepSendRule {
         /// `award_type`
         pub award_type: Option<crate::types::AwardType>,
@@ -330,6 +348,7 @@ pub mod activities {
         }
         /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}` (查询活动详情接口API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 活动id
             pub activity_id: Option<String>,
@@ -422,6 +441,7 @@ pub mod activities {
         pub type GetResponseAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::models::PaymentSceneList;
         /// 活动奖品发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseAwardSendRule {
             /// 阶梯送发放规则
             pub full_send_rule: Option<GetResponseAwardSendRuleFullSendRule>,
@@ -431,6 +451,7 @@ pub mod activities {
         });
         /// 阶梯送发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseAwardSendRuleFullSendRule {
             /// `award_type`
             pub award_type: Option<crate::types::AwardType>,
@@ -485,6 +506,7 @@ pub mod activities {
             }
             /// The request of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 分页页码
                 ///
@@ -501,6 +523,7 @@ pub mod activities {
             });
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 分页页码
                 ///
@@ -526,6 +549,7 @@ pub mod activities {
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 指定商品
                 pub goods_id: Option<String>,
@@ -574,6 +598,7 @@ pub mod activities {
             }
             /// The request of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 分页页码
                 ///
@@ -590,6 +615,7 @@ pub mod activities {
             });
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 分页页码
                 ///
@@ -615,6 +641,7 @@ pub mod activities {
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 商户号
                 pub mchid: Option<String>,
@@ -654,6 +681,7 @@ pub mod activities {
                 }
                 /// The request of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 发券商户号
                     pub merchant_id_list: Vec<String>,
@@ -664,21 +692,27 @@ pub mod activities {
                     merchant_id_list: "merchant_id_list" required,
                     add_request_no: "add_request_no" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 发券商户号
+                    pub merchant_id_list: Vec<String>,
+                    /// 请求业务单据号
+                    pub add_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`merchant_id_list`, `add_request_no`).
+                    /// A `PostRequest` of its required fields (`merchant_id_list`, `add_request_no`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        merchant_id_list: Vec<String>,
-                        add_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { merchant_id_list, add_request_no } = required;
                         Self {
                             merchant_id_list,
-                            add_request_no: add_request_no.into(),
+                            add_request_no,
                         }
                     }
                 }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 活动id
                     pub activity_id: Option<String>,
@@ -696,6 +730,7 @@ pub mod activities {
                 });
                 /// PostResponseInvalidMerchantIdList
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponseInvalidMerchantIdList {
                     /// 商户号
                     pub mchid: Option<String>,
@@ -730,6 +765,7 @@ pub mod activities {
                 }
                 /// The request of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// `merchant_id_list`
                     pub merchant_id_list: Vec<String>,
@@ -742,21 +778,32 @@ pub mod activities {
                     merchant_id_list: "merchant_id_list" required,
                     delete_request_no: "delete_request_no" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// `merchant_id_list`
+                    pub merchant_id_list: Vec<String>,
+                    /// 商户请求单号
+                    ///
+                    /// Example: `100002322019090134234sfdf`
+                    pub delete_request_no: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`merchant_id_list`, `delete_request_no`).
+                    /// A `PostRequest` of its required fields (`merchant_id_list`, `delete_request_no`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        merchant_id_list: Vec<String>,
-                        delete_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            merchant_id_list,
+                            delete_request_no,
+                        } = required;
                         Self {
                             merchant_id_list,
-                            delete_request_no: delete_request_no.into(),
+                            delete_request_no,
                         }
                     }
                 }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 活动id
                     ///
@@ -790,6 +837,7 @@ pub mod activities {
             }
             /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate` (终止活动API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 活动id
                 pub activity_id: Option<String>,
@@ -823,6 +871,7 @@ pub mod unique_threshold_activity {
     }
     /// The request of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 活动基本信息
         pub activity_base_info: PostRequestActivityBaseInfo,
@@ -836,13 +885,18 @@ pub mod unique_threshold_activity {
         advanced_setting: "advanced_setting" optional,
         award_send_rule: "award_send_rule" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 活动基本信息
+        pub activity_base_info: PostRequestActivityBaseInfo,
+        /// 阶梯送发放规则
+        pub award_send_rule: PostRequestAwardSendRule,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`activity_base_info`, `award_send_rule`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { advanced_setting: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`activity_base_info`, `award_send_rule`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.advanced_setting = Some(…))`.
         #[inline]
-        pub fn new(
-            activity_base_info: PostRequestActivityBaseInfo,
-            award_send_rule: PostRequestAwardSendRule,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { activity_base_info, award_send_rule } = required;
             Self {
                 activity_base_info,
                 advanced_setting: None,
@@ -852,6 +906,7 @@ pub mod unique_threshold_activity {
     }
     /// 活动基本信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestActivityBaseInfo {
         /// 活动名称
         pub activity_name: String,
@@ -889,27 +944,45 @@ pub mod unique_threshold_activity {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
     });
+    /// The required fields of [`PostRequestActivityBaseInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestActivityBaseInfo::new`] takes them.
+    pub struct PostRequestActivityBaseInfoRequired {
+        /// 活动名称
+        pub activity_name: String,
+        /// 活动副标题
+        pub activity_second_title: String,
+        /// 商户logo
+        pub merchant_logo_url: String,
+        /// 活动开始时间
+        pub begin_time: String,
+        /// 活动结束时间
+        pub end_time: String,
+        /// 商户请求单号
+        pub out_request_no: String,
+        /// 投放目的
+        pub delivery_purpose: PostRequestActivityBaseInfoDeliveryPurpose,
+    }
     impl PostRequestActivityBaseInfo {
-        /// A `PostRequestActivityBaseInfo` with its required fields (`activity_name`, `activity_second_title`, `merchant_logo_url`, `begin_time`, `end_time`, `out_request_no`, `delivery_purpose`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestActivityBaseInfo { background_color: Some(…), ..PostRequestActivityBaseInfo::new(…) }`.
+        /// A `PostRequestActivityBaseInfo` of its required fields (`activity_name`, `activity_second_title`, `merchant_logo_url`, `begin_time`, `end_time`, `out_request_no`, `delivery_purpose`), given by name in a [`PostRequestActivityBaseInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.background_color = Some(…))`.
         #[inline]
-        pub fn new(
-            activity_name: impl Into<String>,
-            activity_second_title: impl Into<String>,
-            merchant_logo_url: impl Into<String>,
-            begin_time: impl Into<String>,
-            end_time: impl Into<String>,
-            out_request_no: impl Into<String>,
-            delivery_purpose: PostRequestActivityBaseInfoDeliveryPurpose,
-        ) -> Self {
+        pub fn new(required: PostRequestActivityBaseInfoRequired) -> Self {
+            let PostRequestActivityBaseInfoRequired {
+                activity_name,
+                activity_second_title,
+                merchant_logo_url,
+                begin_time,
+                end_time,
+                out_request_no,
+                delivery_purpose,
+            } = required;
             Self {
-                activity_name: activity_name.into(),
-                activity_second_title: activity_second_title.into(),
-                merchant_logo_url: merchant_logo_url.into(),
+                activity_name,
+                activity_second_title,
+                merchant_logo_url,
                 background_color: None,
-                begin_time: begin_time.into(),
-                end_time: end_time.into(),
+                begin_time,
+                end_time,
                 available_periods: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 delivery_purpose,
                 mini_programs_appid: None,
                 mini_programs_path: None,
@@ -918,6 +991,7 @@ pub mod unique_threshold_activity {
     }
     /// 可用时间段
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestActivityBaseInfoAvailablePeriods {
         /// 可用时间
         pub available_time: Option<
@@ -934,6 +1008,7 @@ pub mod unique_threshold_activity {
     });
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime {
         /// 每日可用开始时间
         pub begin_day_time: String,
@@ -944,21 +1019,32 @@ pub mod unique_threshold_activity {
         begin_day_time: "begin_day_time" required,
         end_day_time: "end_day_time" required,
     });
+    /// The required fields of [`PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime`], each given by name (all of them: a missing one does not compile); [`PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime::new`] takes them.
+    pub struct PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTimeRequired {
+        /// 每日可用开始时间
+        pub begin_day_time: String,
+        /// 每日可用结束时间
+        pub end_day_time: String,
+    }
     impl PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime {
-        /// A `PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime` of its required fields (`begin_day_time`, `end_day_time`).
+        /// A `PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime` of its required fields (`begin_day_time`, `end_day_time`), given by name in a [`PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTimeRequired`].
         #[inline]
         pub fn new(
-            begin_day_time: impl Into<String>,
-            end_day_time: impl Into<String>,
+            required: PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTimeRequired,
         ) -> Self {
+            let PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTimeRequired {
+                begin_day_time,
+                end_day_time,
+            } = required;
             Self {
-                begin_day_time: begin_day_time.into(),
-                end_day_time: end_day_time.into(),
+                begin_day_time,
+                end_day_time,
             }
         }
     }
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableTime
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestActivityBaseInfoAvailablePeriodsAvailableTime {
         /// 可用开始时间
         pub begin_time: String,
@@ -969,20 +1055,31 @@ pub mod unique_threshold_activity {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
+    /// The required fields of [`PostRequestActivityBaseInfoAvailablePeriodsAvailableTime`], each given by name (all of them: a missing one does not compile); [`PostRequestActivityBaseInfoAvailablePeriodsAvailableTime::new`] takes them.
+    pub struct PostRequestActivityBaseInfoAvailablePeriodsAvailableTimeRequired {
+        /// 可用开始时间
+        pub begin_time: String,
+        /// 可用结束时间
+        pub end_time: String,
+    }
     impl PostRequestActivityBaseInfoAvailablePeriodsAvailableTime {
-        /// A `PostRequestActivityBaseInfoAvailablePeriodsAvailableTime` of its required fields (`begin_time`, `end_time`).
+        /// A `PostRequestActivityBaseInfoAvailablePeriodsAvailableTime` of its required fields (`begin_time`, `end_time`), given by name in a [`PostRequestActivityBaseInfoAvailablePeriodsAvailableTimeRequired`].
         #[inline]
-        pub fn new(begin_time: impl Into<String>, end_time: impl Into<String>) -> Self {
-            Self {
-                begin_time: begin_time.into(),
-                end_time: end_time.into(),
-            }
+        pub fn new(
+            required: PostRequestActivityBaseInfoAvailablePeriodsAvailableTimeRequired,
+        ) -> Self {
+            let PostRequestActivityBaseInfoAvailablePeriodsAvailableTimeRequired {
+                begin_time,
+                end_time,
+            } = required;
+            Self { begin_time, end_time }
         }
     }
     /// 投放目的
     pub type PostRequestActivityBaseInfoDeliveryPurpose = crate::v3::marketing::models::DeliveryPurpose;
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestAdvancedSetting {
         /// `delivery_user_category`
         pub delivery_user_category: Option<crate::types::AwardType>,
@@ -1006,6 +1103,7 @@ pub mod unique_threshold_activity {
     });
     /// 支付方式信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAdvancedSettingPaymentMethodInformation {
         /// 支付方式
         pub payment_method: PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
@@ -1016,12 +1114,20 @@ pub mod unique_threshold_activity {
         payment_method: "payment_method" required,
         bank_abbreviation: "bank_abbreviation" optional,
     });
+    /// The required fields of [`PostRequestAdvancedSettingPaymentMethodInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestAdvancedSettingPaymentMethodInformation::new`] takes them.
+    pub struct PostRequestAdvancedSettingPaymentMethodInformationRequired {
+        /// 支付方式
+        pub payment_method: PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
+    }
     impl PostRequestAdvancedSettingPaymentMethodInformation {
-        /// A `PostRequestAdvancedSettingPaymentMethodInformation` with its required fields (`payment_method`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAdvancedSettingPaymentMethodInformation { bank_abbreviation: Some(…), ..PostRequestAdvancedSettingPaymentMethodInformation::new(…) }`.
+        /// A `PostRequestAdvancedSettingPaymentMethodInformation` of its required fields (`payment_method`), given by name in a [`PostRequestAdvancedSettingPaymentMethodInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_abbreviation = Some(…))`.
         #[inline]
         pub fn new(
-            payment_method: PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
+            required: PostRequestAdvancedSettingPaymentMethodInformationRequired,
         ) -> Self {
+            let PostRequestAdvancedSettingPaymentMethodInformationRequired {
+                payment_method,
+            } = required;
             Self {
                 payment_method,
                 bank_abbreviation: None,
@@ -1040,6 +1146,7 @@ pub mod unique_threshold_activity {
     pub type PostRequestAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::models::PaymentSceneList;
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAwardSendRule {
         /// `award_type`
         pub award_type: crate::types::AwardType,
@@ -1062,16 +1169,30 @@ pub mod unique_threshold_activity {
         award_list: "award_list" required,
         merchant_id_list: "merchant_id_list" optional,
     });
+    /// The required fields of [`PostRequestAwardSendRule`], each given by name (all of them: a missing one does not compile); [`PostRequestAwardSendRule::new`] takes them.
+    pub struct PostRequestAwardSendRuleRequired {
+        /// `award_type`
+        pub award_type: crate::types::AwardType,
+        /// 发券商户号选项
+        pub merchant_option: PostRequestAwardSendRuleMerchantOption,
+        /// 消费金额门槛
+        pub transaction_amount_minimum: i64,
+        /// 发放内容
+        pub send_content: PostRequestAwardSendRuleSendContent,
+        /// 奖品基本信息列表
+        pub award_list: Vec<PostRequestAwardSendRuleAwardList>,
+    }
     impl PostRequestAwardSendRule {
-        /// A `PostRequestAwardSendRule` with its required fields (`award_type`, `merchant_option`, `transaction_amount_minimum`, `send_content`, `award_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAwardSendRule { merchant_id_list: Some(…), ..PostRequestAwardSendRule::new(…) }`.
+        /// A `PostRequestAwardSendRule` of its required fields (`award_type`, `merchant_option`, `transaction_amount_minimum`, `send_content`, `award_list`), given by name in a [`PostRequestAwardSendRuleRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_id_list = Some(…))`.
         #[inline]
-        pub fn new(
-            award_type: crate::types::AwardType,
-            merchant_option: PostRequestAwardSendRuleMerchantOption,
-            transaction_amount_minimum: i64,
-            send_content: PostRequestAwardSendRuleSendContent,
-            award_list: Vec<PostRequestAwardSendRuleAwardList>,
-        ) -> Self {
+        pub fn new(required: PostRequestAwardSendRuleRequired) -> Self {
+            let PostRequestAwardSendRuleRequired {
+                award_type,
+                merchant_option,
+                transaction_amount_minimum,
+                send_content,
+                award_list,
+            } = required;
             Self {
                 award_type,
                 merchant_option,
@@ -1084,6 +1205,7 @@ pub mod unique_threshold_activity {
     }
     /// PostRequestAwardSendRuleAwardList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAwardSendRuleAwardList {
         /// 代金券批次Id
         pub stock_id: String,
@@ -1097,16 +1219,24 @@ pub mod unique_threshold_activity {
         original_image_url: "original_image_url" required,
         thumbnail_url: "thumbnail_url" optional,
     });
+    /// The required fields of [`PostRequestAwardSendRuleAwardList`], each given by name (all of them: a missing one does not compile); [`PostRequestAwardSendRuleAwardList::new`] takes them.
+    pub struct PostRequestAwardSendRuleAwardListRequired {
+        /// 代金券批次Id
+        pub stock_id: String,
+        /// 奖品原始图（大图）
+        pub original_image_url: String,
+    }
     impl PostRequestAwardSendRuleAwardList {
-        /// A `PostRequestAwardSendRuleAwardList` with its required fields (`stock_id`, `original_image_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAwardSendRuleAwardList { thumbnail_url: Some(…), ..PostRequestAwardSendRuleAwardList::new(…) }`.
+        /// A `PostRequestAwardSendRuleAwardList` of its required fields (`stock_id`, `original_image_url`), given by name in a [`PostRequestAwardSendRuleAwardListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.thumbnail_url = Some(…))`.
         #[inline]
-        pub fn new(
-            stock_id: impl Into<String>,
-            original_image_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestAwardSendRuleAwardListRequired) -> Self {
+            let PostRequestAwardSendRuleAwardListRequired {
+                stock_id,
+                original_image_url,
+            } = required;
             Self {
-                stock_id: stock_id.into(),
-                original_image_url: original_image_url.into(),
+                stock_id,
+                original_image_url,
                 thumbnail_url: None,
             }
         }
@@ -1117,6 +1247,7 @@ pub mod unique_threshold_activity {
     pub type PostRequestAwardSendRuleSendContent = crate::v3::marketing::models::SendContent;
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 活动id
         pub activity_id: Option<String>,

@@ -48,6 +48,7 @@ pub mod customentrances {
     }
     /// The request of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 自定义入口种类
         ///
@@ -95,29 +96,62 @@ pub mod customentrances {
         out_request_no: "out_request_no" required,
         jump_link: "jump_link" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 自定义入口种类
+        ///
+        /// Example: `MERCHANT_ACTIVITY`
+        pub custom_entrance_type: PostRequestCustomEntranceType,
+        /// 副标题，辅助描述商家活动或商家小程序信息
+        ///
+        /// Example: `双十一8折活动`
+        pub subtitle: String,
+        /// 自定义入口的开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub start_time: String,
+        /// 自定义入口的结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub end_time: String,
+        /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
+        ///
+        /// Example: `ONLINE`
+        pub custom_entrance_state: PostRequestCustomEntranceState,
+        /// 自定义入口的归属品牌ID
+        ///
+        /// Example: `1014`
+        pub brand_id: String,
+        /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
+        ///
+        /// Example: `6122352020010133287985742`
+        pub out_request_no: String,
+        /// 自定义入口跳转信息
+        pub jump_link: PostRequestJumpLink,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`custom_entrance_type`, `subtitle`, `start_time`, `end_time`, `custom_entrance_state`, `brand_id`, `out_request_no`, `jump_link`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_thumbnail_url: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`custom_entrance_type`, `subtitle`, `start_time`, `end_time`, `custom_entrance_state`, `brand_id`, `out_request_no`, `jump_link`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_thumbnail_url = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            custom_entrance_type: PostRequestCustomEntranceType,
-            subtitle: impl Into<String>,
-            start_time: impl Into<String>,
-            end_time: impl Into<String>,
-            custom_entrance_state: PostRequestCustomEntranceState,
-            brand_id: impl Into<String>,
-            out_request_no: impl Into<String>,
-            jump_link: PostRequestJumpLink,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                custom_entrance_type,
+                subtitle,
+                start_time,
+                end_time,
+                custom_entrance_state,
+                brand_id,
+                out_request_no,
+                jump_link,
+            } = required;
             Self {
                 custom_entrance_type,
-                subtitle: subtitle.into(),
+                subtitle,
                 goods_thumbnail_url: None,
-                start_time: start_time.into(),
-                end_time: end_time.into(),
+                start_time,
+                end_time,
                 custom_entrance_state,
-                brand_id: brand_id.into(),
-                out_request_no: out_request_no.into(),
+                brand_id,
+                out_request_no,
                 jump_link,
             }
         }
@@ -128,8 +162,12 @@ pub mod customentrances {
     pub type PostRequestCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
     /// 自定义入口跳转信息
     pub type PostRequestJumpLink = crate::v3::marketing::models::JumpLink;
+    /// The required fields of [`PostRequestJumpLink`].
+    pub type PostRequestJumpLinkRequired = crate::v3::marketing::models::JumpLinkRequired;
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
     pub type PostResponse = crate::v3::marketing::models::CustomEntranceTypeResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::marketing::models::CustomEntranceTypeResponseRequired;
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     pub type PostResponseCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
     /// 自定义入口种类
@@ -168,6 +206,7 @@ pub mod customentrances {
         }
         /// The response of `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` (查询自定义入口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 自定义入口种类
             ///
@@ -225,10 +264,18 @@ pub mod customentrances {
             out_request_no: "out_request_no" optional,
             jump_link: "jump_link" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 自定义入口的归属品牌ID
+            ///
+            /// Example: `1014`
+            pub brand_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { custom_entrance_type: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`brand_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.custom_entrance_type = Some(…))`.
             #[inline]
-            pub fn new(brand_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { brand_id } = required;
                 Self {
                     custom_entrance_type: None,
                     subtitle: None,
@@ -236,7 +283,7 @@ pub mod customentrances {
                     custom_entrance_state: None,
                     start_time: None,
                     end_time: None,
-                    brand_id: brand_id.into(),
+                    brand_id,
                     create_time: None,
                     modify_time: None,
                     out_request_no: None,
@@ -252,6 +299,7 @@ pub mod customentrances {
         pub type GetResponseJumpLink = crate::v3::marketing::models::ResponseJumpLink;
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PatchRequest {
             /// 自定义入口种类
             ///
@@ -294,10 +342,18 @@ pub mod customentrances {
             out_request_no: "out_request_no" required,
             jump_link: "jump_link" optional,
         });
+        /// The required fields of [`PatchRequest`], each given by name (all of them: a missing one does not compile); [`PatchRequest::new`] takes them.
+        pub struct PatchRequestRequired {
+            /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
+            ///
+            /// Example: `100002322019090134234sfdf`
+            pub out_request_no: String,
+        }
         impl PatchRequest {
-            /// A `PatchRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { custom_entrance_type: Some(…), ..PatchRequest::new(…) }`.
+            /// A `PatchRequest` of its required fields (`out_request_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.custom_entrance_type = Some(…))`.
             #[inline]
-            pub fn new(out_request_no: impl Into<String>) -> Self {
+            pub fn new(required: PatchRequestRequired) -> Self {
+                let PatchRequestRequired { out_request_no } = required;
                 Self {
                     custom_entrance_type: None,
                     subtitle: None,
@@ -305,7 +361,7 @@ pub mod customentrances {
                     custom_entrance_state: None,
                     start_time: None,
                     end_time: None,
-                    out_request_no: out_request_no.into(),
+                    out_request_no,
                     jump_link: None,
                 }
             }
@@ -316,8 +372,12 @@ pub mod customentrances {
         pub type PatchRequestCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
         /// 自定义入口跳转信息
         pub type PatchRequestJumpLink = crate::v3::marketing::models::JumpLink;
+        /// The required fields of [`PatchRequestJumpLink`].
+        pub type PatchRequestJumpLinkRequired = crate::v3::marketing::models::JumpLinkRequired;
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         pub type PatchResponse = crate::v3::marketing::models::CustomEntranceTypeResponse;
+        /// The required fields of [`PatchResponse`].
+        pub type PatchResponseRequired = crate::v3::marketing::models::CustomEntranceTypeResponseRequired;
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         pub type PatchResponseCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
         /// 自定义入口种类
@@ -348,6 +408,7 @@ pub mod merchantshoppingreceiptjumpinfos {
     }
     /// The request of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 微信支付订单号
         ///
@@ -380,27 +441,46 @@ pub mod merchantshoppingreceiptjumpinfos {
         merchant_upload_time: "merchant_upload_time" required,
         jump_info: "jump_info" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 微信支付订单号
+        ///
+        /// Example: `4200000008202209139188072801`
+        pub transaction_id: String,
+        /// 下单用户OpenID
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+        /// 商户上传时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub merchant_upload_time: String,
+        /// 跳转信息
+        pub jump_info: PostRequestJumpInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`transaction_id`, `openid`, `merchant_upload_time`, `jump_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`transaction_id`, `openid`, `merchant_upload_time`, `jump_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            openid: impl Into<String>,
-            merchant_upload_time: impl Into<String>,
-            jump_info: PostRequestJumpInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                transaction_id,
+                openid,
+                merchant_upload_time,
+                jump_info,
+            } = required;
             Self {
-                transaction_id: transaction_id.into(),
+                transaction_id,
                 transaction_mchid: None,
                 transaction_sub_mchid: None,
-                openid: openid.into(),
-                merchant_upload_time: merchant_upload_time.into(),
+                openid,
+                merchant_upload_time,
                 jump_info,
             }
         }
     }
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestJumpInfo {
         /// 商户电子小票跳转信息小程序AppID
         ///
@@ -415,21 +495,31 @@ pub mod merchantshoppingreceiptjumpinfos {
         merchant_appid: "merchant_appid" required,
         merchant_path: "merchant_path" required,
     });
+    /// The required fields of [`PostRequestJumpInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestJumpInfo::new`] takes them.
+    pub struct PostRequestJumpInfoRequired {
+        /// 商户电子小票跳转信息小程序AppID
+        ///
+        /// Example: `example_merchant_appid`
+        pub merchant_appid: String,
+        /// 商户电子小票跳转信息小程序路径
+        ///
+        /// Example: `example_merchant_path`
+        pub merchant_path: String,
+    }
     impl PostRequestJumpInfo {
-        /// A `PostRequestJumpInfo` of its required fields (`merchant_appid`, `merchant_path`).
+        /// A `PostRequestJumpInfo` of its required fields (`merchant_appid`, `merchant_path`), given by name in a [`PostRequestJumpInfoRequired`].
         #[inline]
-        pub fn new(
-            merchant_appid: impl Into<String>,
-            merchant_path: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestJumpInfoRequired) -> Self {
+            let PostRequestJumpInfoRequired { merchant_appid, merchant_path } = required;
             Self {
-                merchant_appid: merchant_appid.into(),
-                merchant_path: merchant_path.into(),
+                merchant_appid,
+                merchant_path,
             }
         }
     }
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商家电子小票跳转信息
         pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
@@ -439,6 +529,7 @@ pub mod merchantshoppingreceiptjumpinfos {
     });
     /// 商家电子小票跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseMerchantJumpInfo {
         /// 微信支付订单号
         ///
@@ -488,6 +579,7 @@ pub mod merchantshoppingreceiptjumpinfos {
     });
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseMerchantJumpInfoJumpInfo {
         /// 商户电子小票跳转信息小程序AppID
         ///
@@ -527,6 +619,7 @@ pub mod shoppingreceipts {
     }
     /// The request of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -534,15 +627,22 @@ pub mod shoppingreceipts {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 电子小票上传信息`JSON`格式字符串
+        pub meta: PostRequestMeta,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`meta`).
+        /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(meta: PostRequestMeta) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { meta } = required;
             Self { meta }
         }
     }
     /// 电子小票上传信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestMeta {
         /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
         pub transaction_id: String,
@@ -573,21 +673,27 @@ pub mod shoppingreceipts {
         merchant_contact_information: "merchant_contact_information" optional,
         upload_time: "upload_time" optional,
     });
+    /// The required fields of [`PostRequestMeta`], each given by name (all of them: a missing one does not compile); [`PostRequestMeta::new`] takes them.
+    pub struct PostRequestMetaRequired {
+        /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
+        pub transaction_id: String,
+        /// 微信支付订单中OpenID
+        pub openid: String,
+        /// 图片文件的文件摘要，即对图片文件的二进制内容进行sha256计算得到的值
+        pub sha256: String,
+    }
     impl PostRequestMeta {
-        /// A `PostRequestMeta` with its required fields (`transaction_id`, `openid`, `sha256`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMeta { transaction_mchid: Some(…), ..PostRequestMeta::new(…) }`.
+        /// A `PostRequestMeta` of its required fields (`transaction_id`, `openid`, `sha256`), given by name in a [`PostRequestMetaRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            openid: impl Into<String>,
-            sha256: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestMetaRequired) -> Self {
+            let PostRequestMetaRequired { transaction_id, openid, sha256 } = required;
             Self {
-                transaction_id: transaction_id.into(),
+                transaction_id,
                 transaction_mchid: None,
                 transaction_sub_mchid: None,
                 out_trade_no: None,
-                openid: openid.into(),
-                sha256: sha256.into(),
+                openid,
+                sha256,
                 merchant_contact_information: None,
                 upload_time: None,
             }
@@ -595,6 +701,7 @@ pub mod shoppingreceipts {
     }
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestMetaMerchantContactInformation {
         /// 品牌售后部门的咨询电话。
         ///
@@ -606,6 +713,7 @@ pub mod shoppingreceipts {
     });
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 电子小票上传信息
         pub receipt: Option<PostResponseReceipt>,
@@ -615,6 +723,7 @@ pub mod shoppingreceipts {
     });
     /// 电子小票上传信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseReceipt {
         /// 电子小票ID
         ///
@@ -686,6 +795,7 @@ pub mod shoppingreceipts {
     });
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseReceiptMerchantContactInformation {
         /// 品牌售后部门的咨询电话。
         ///

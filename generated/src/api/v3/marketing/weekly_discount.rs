@@ -42,6 +42,7 @@ pub mod activities {
     }
     /// The request of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 最大资源条数
         ///
@@ -76,28 +77,53 @@ pub mod activities {
         activity_area_code: query "activity_area_code" required,
         activity_scene: query "activity_scene" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 最大资源条数
+        ///
+        /// Query parameter `limit`. Example: `5`
+        pub limit: i64,
+        /// 请求资源起始位置
+        ///
+        /// Query parameter `offset`. Example: `10`
+        pub offset: i64,
+        /// 报名商户号
+        ///
+        /// Query parameter `applying_merchant_id`. Example: `10000098`
+        pub applying_merchant_id: i64,
+        /// 活动投放区域编码
+        ///
+        /// Query parameter `activity_area_code`. Example: `110000`
+        pub activity_area_code: i64,
+        /// 投放场景
+        ///
+        /// Query parameter `activity_scene`. Example: `SCAN_CODE_TO_ORDER`
+        pub activity_scene: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`limit`, `offset`, `applying_merchant_id`, `activity_area_code`, `activity_scene`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { store_id: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`limit`, `offset`, `applying_merchant_id`, `activity_area_code`, `activity_scene`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.store_id = Some(…))`.
         #[inline]
-        pub fn new(
-            limit: i64,
-            offset: i64,
-            applying_merchant_id: i64,
-            activity_area_code: i64,
-            activity_scene: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired {
+                limit,
+                offset,
+                applying_merchant_id,
+                activity_area_code,
+                activity_scene,
+            } = required;
             Self {
                 limit,
                 offset,
                 applying_merchant_id,
                 store_id: None,
                 activity_area_code,
-                activity_scene: activity_scene.into(),
+                activity_scene,
             }
         }
     }
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 周周惠活动详情
         pub data: Option<Vec<GetResponseData>>,
@@ -120,10 +146,22 @@ pub mod activities {
         limit: "limit" required,
         total_count: "total_count" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 请求资源起始位置
+        ///
+        /// Example: `10`
+        pub offset: i64,
+        /// 最大资源条数
+        ///
+        /// Example: `5`
+        pub limit: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { offset, limit } = required;
             Self {
                 data: None,
                 offset,
@@ -179,6 +217,7 @@ pub mod activities {
             }
             /// The request of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 报名商户号
                 ///
@@ -193,10 +232,22 @@ pub mod activities {
                 applying_merchant_id: "applying_merchant_id" required,
                 store_id: "store_id" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 报名商户号
+                ///
+                /// Example: `10000098`
+                pub applying_merchant_id: i64,
+                /// 报名商户门店号
+                ///
+                /// Example: `111111`
+                pub store_id: i64,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`applying_merchant_id`, `store_id`).
+                /// A `PostRequest` of its required fields (`applying_merchant_id`, `store_id`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(applying_merchant_id: i64, store_id: i64) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { applying_merchant_id, store_id } = required;
                     Self {
                         applying_merchant_id,
                         store_id,
@@ -205,6 +256,7 @@ pub mod activities {
             }
             /// The response of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 报名成功的活动ID
                 ///
@@ -219,10 +271,18 @@ pub mod activities {
                 activity_id: "activity_id" required,
                 success_time: "success_time" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 报名成功的活动ID
+                ///
+                /// Example: `10001`
+                pub activity_id: i64,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { success_time: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`activity_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.success_time = Some(…))`.
                 #[inline]
-                pub fn new(activity_id: i64) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { activity_id } = required;
                     Self {
                         activity_id,
                         success_time: None,

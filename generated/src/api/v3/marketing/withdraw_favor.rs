@@ -73,6 +73,7 @@ pub mod users {
             }
             /// The request of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
@@ -102,18 +103,30 @@ pub mod users {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 银行提现免费券批次创建方商户号
+                ///
+                /// Query parameter `mchid`. Example: `1230000109`
+                pub mchid: String,
+                /// 银行提现免费券批次ID
+                ///
+                /// Query parameter `stock_id`. Example: `1304490000000059`
+                pub stock_id: String,
+                /// 应用ID
+                ///
+                /// Query parameter `appid`. Example: `wxd678efh567hg6787`
+                pub appid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`mchid`, `stock_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`mchid`, `stock_id`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
                 #[inline]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    stock_id: impl Into<String>,
-                    appid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { mchid, stock_id, appid } = required;
                     Self {
-                        mchid: mchid.into(),
-                        stock_id: stock_id.into(),
-                        appid: appid.into(),
+                        mchid,
+                        stock_id,
+                        appid,
                         offset: None,
                         limit: None,
                     }
@@ -121,6 +134,7 @@ pub mod users {
             }
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 银行提现免费券列表
                 pub data: Option<Vec<GetResponseData>>,
@@ -143,10 +157,22 @@ pub mod users {
                 limit: "limit" required,
                 total_count: "total_count" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 分页页码
+                ///
+                /// Example: `1`
+                pub offset: i64,
+                /// 分页大小
+                ///
+                /// Example: `10`
+                pub limit: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
                 #[inline]
-                pub fn new(offset: i64, limit: i64) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { offset, limit } = required;
                     Self {
                         data: None,
                         offset,
@@ -157,6 +183,7 @@ pub mod users {
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseData {
                 /// 发放时间
                 ///
@@ -188,6 +215,7 @@ pub mod users {
             });
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
@@ -212,25 +240,46 @@ pub mod users {
                 appid: "appid" required,
                 send_request_no: "send_request_no" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 银行提现免费券批次创建方商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: String,
+                /// 银行提现免费券批次ID
+                ///
+                /// Example: `1304490000000059`
+                pub stock_id: String,
+                /// 应用ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 商户单据号
+                ///
+                /// Example: `89560002019101000121`
+                pub send_request_no: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`mchid`, `stock_id`, `appid`, `send_request_no`).
+                /// A `PostRequest` of its required fields (`mchid`, `stock_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    stock_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    send_request_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        mchid,
+                        stock_id,
+                        appid,
+                        send_request_no,
+                    } = required;
                     Self {
-                        mchid: mchid.into(),
-                        stock_id: stock_id.into(),
-                        appid: appid.into(),
-                        send_request_no: send_request_no.into(),
+                        mchid,
+                        stock_id,
+                        appid,
+                        send_request_no,
                     }
                 }
             }
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 银行提现免费券ID
                 ///

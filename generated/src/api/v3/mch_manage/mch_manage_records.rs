@@ -51,6 +51,7 @@ pub mod by_manage_record_id {
     }
     /// The request of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -60,13 +61,19 @@ pub mod by_manage_record_id {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `123000110`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`).
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
@@ -81,6 +88,8 @@ pub mod by_manage_record_id {
     pub type GetResponseRecoverWay = crate::v3::mch_manage::models::RecoverWay;
     /// GetResponseRequestedItemInfo
     pub type GetResponseRequestedItemInfo = crate::v3::mch_manage::models::RequestedItemInfo;
+    /// The required fields of [`GetResponseRequestedItemInfo`].
+    pub type GetResponseRequestedItemInfoRequired = crate::v3::mch_manage::models::RequestedItemInfoRequired;
     /// GetResponseRequestedItemInfoRecordFields
     pub type GetResponseRequestedItemInfoRecordFields = crate::v3::mch_manage::models::RecordFields;
     /// 枚举校验规则
@@ -126,6 +135,7 @@ pub mod by_manage_record_id {
         }
         /// The request of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -140,21 +150,29 @@ pub mod by_manage_record_id {
             sub_mchid: "sub_mchid" required,
             submit_data: "submit_data" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 子商户号
+            ///
+            /// Example: `123000110`
+            pub sub_mchid: String,
+            /// 商户提交资料内容
+            ///
+            /// Example: `{"record_fields":[]}`
+            pub submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sub_mchid`, `submit_data`).
+            /// A `PostRequest` of its required fields (`sub_mchid`, `submit_data`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    submit_data,
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid, submit_data } = required;
+                Self { sub_mchid, submit_data }
             }
         }
         /// PostRequestSubmitData
         pub type PostRequestSubmitData = crate::v3::mch_manage::models::RequestedItemInfo;
+        /// The required fields of [`PostRequestSubmitData`].
+        pub type PostRequestSubmitDataRequired = crate::v3::mch_manage::models::RequestedItemInfoRequired;
         /// PostRequestSubmitDataRecordFields
         pub type PostRequestSubmitDataRecordFields = crate::v3::mch_manage::models::RecordFields;
         /// 枚举校验规则
@@ -179,6 +197,7 @@ pub mod by_manage_record_id {
         pub type PostRequestSubmitDataRecordFieldsTimeIntervalCheckRule = crate::v3::mch_manage::models::TimeIntervalCheckRule;
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户管理提交资料记录ID
             ///
@@ -230,6 +249,7 @@ pub mod sub_mchid {
         }
         /// The request of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 最大资源条数
             ///
@@ -254,13 +274,22 @@ pub mod sub_mchid {
             manage_record_type: query "manage_record_type" required,
             manage_record_state: query "manage_record_state" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 最大资源条数
+            ///
+            /// Query parameter `limit`. Example: `5`
+            pub limit: i64,
+            /// 商户管理记录类型
+            ///
+            /// Query parameter `manage_record_type`. Example: `FUNCTIONAL_LIMIT_RECORD`
+            pub manage_record_type: GetRequestManageRecordType,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`limit`, `manage_record_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`limit`, `manage_record_type`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(
-                limit: i64,
-                manage_record_type: GetRequestManageRecordType,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { limit, manage_record_type } = required;
                 Self {
                     limit,
                     offset: None,
@@ -275,6 +304,7 @@ pub mod sub_mchid {
         pub type GetRequestManageRecordType = crate::v3::mch_manage::models::ManageRecordType;
         /// The response of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 请求资源起始位置
             ///
@@ -309,6 +339,8 @@ pub mod sub_mchid {
         pub type GetResponseDataRecoverWay = crate::v3::mch_manage::models::RecoverWay;
         /// GetResponseDataRequestedItemInfo
         pub type GetResponseDataRequestedItemInfo = crate::v3::mch_manage::models::RequestedItemInfo;
+        /// The required fields of [`GetResponseDataRequestedItemInfo`].
+        pub type GetResponseDataRequestedItemInfoRequired = crate::v3::mch_manage::models::RequestedItemInfoRequired;
         /// GetResponseDataRequestedItemInfoRecordFields
         pub type GetResponseDataRequestedItemInfoRecordFields = crate::v3::mch_manage::models::RecordFields;
         /// 枚举校验规则

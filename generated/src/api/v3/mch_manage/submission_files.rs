@@ -57,6 +57,7 @@ pub mod sub_mchid {
             }
             /// The request of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 媒体文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
@@ -74,23 +75,34 @@ pub mod sub_mchid {
                 item_id: form "item_id" required,
                 manage_record_id: form "manage_record_id" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 媒体文件元信息`JSON`格式字符串
+                pub meta: PostRequestMeta,
+                /// 资料项唯一id
+                ///
+                /// Form part `item_id` of the upload. Example: `56`
+                pub item_id: i64,
+                /// 商户管理记录ID
+                ///
+                /// Form part `manage_record_id` of the upload. Example: `56`
+                pub manage_record_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`meta`, `item_id`, `manage_record_id`).
+                /// A `PostRequest` of its required fields (`meta`, `item_id`, `manage_record_id`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    meta: PostRequestMeta,
-                    item_id: i64,
-                    manage_record_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { meta, item_id, manage_record_id } = required;
                     Self {
                         meta,
                         item_id,
-                        manage_record_id: manage_record_id.into(),
+                        manage_record_id,
                     }
                 }
             }
             /// 媒体文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostRequestMeta {
                 /// 文件名称
                 ///
@@ -107,6 +119,7 @@ pub mod sub_mchid {
             });
             /// The response of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 文件标识ID
                 ///

@@ -50,6 +50,7 @@ pub mod withdrawl_apply {
     }
     /// The request of `POST /v3/mch_operate/risk/withdrawl-apply` (提交已注销商户号可用余额提现申请单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -98,22 +99,48 @@ pub mod withdrawl_apply {
         additional_materials: "additional_materials" optional,
         remark: "remark" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 二级商户号的出款子账户类型
+        ///
+        /// Example: `BASIC_ACCOUNT`
+        pub out_account_type: PostRequestOutAccountType,
+        /// 提现金额
+        ///
+        /// Example: `101`
+        pub amount: i64,
+        /// 商户提现申请单号
+        ///
+        /// Example: `2019061122222222122`
+        pub out_request_no: String,
+        /// 收款对象类型
+        ///
+        /// Example: `OTHER_MERCHANT`
+        pub payee_type: PostRequestPayeeType,
+        /// 收款账号信息
+        pub payee_info: PostRequestPayeeInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`, `out_account_type`, `amount`, `out_request_no`, `payee_type`, `payee_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { payee_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_account_type`, `amount`, `out_request_no`, `payee_type`, `payee_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payee_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            out_account_type: PostRequestOutAccountType,
-            amount: i64,
-            out_request_no: impl Into<String>,
-            payee_type: PostRequestPayeeType,
-            payee_info: PostRequestPayeeInfo,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
                 out_account_type,
                 amount,
-                out_request_no: out_request_no.into(),
+                out_request_no,
+                payee_type,
+                payee_info,
+            } = required;
+            Self {
+                sub_mchid,
+                out_account_type,
+                amount,
+                out_request_no,
                 payee_type,
                 payee_mchid: None,
                 payee_info,
@@ -125,6 +152,7 @@ pub mod withdrawl_apply {
     }
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestAdditionalMaterials {
         /// 补充材料照片列表，最多10张
         pub additional_media: Option<Vec<String>>,
@@ -154,6 +182,7 @@ pub mod withdrawl_apply {
     });
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayeeInfo {
         /// 账户类型
         ///
@@ -169,10 +198,18 @@ pub mod withdrawl_apply {
         bank_account_info: "bank_account_info" optional,
         identity_info: "identity_info" optional,
     });
+    /// The required fields of [`PostRequestPayeeInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfo::new`] takes them.
+    pub struct PostRequestPayeeInfoRequired {
+        /// 账户类型
+        ///
+        /// Example: `ACCOUNT_TYPE_CORPORATE`
+        pub account_type: PostRequestPayeeInfoAccountType,
+    }
     impl PostRequestPayeeInfo {
-        /// A `PostRequestPayeeInfo` with its required fields (`account_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfo { bank_account_info: Some(…), ..PostRequestPayeeInfo::new(…) }`.
+        /// A `PostRequestPayeeInfo` of its required fields (`account_type`), given by name in a [`PostRequestPayeeInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_account_info = Some(…))`.
         #[inline]
-        pub fn new(account_type: PostRequestPayeeInfoAccountType) -> Self {
+        pub fn new(required: PostRequestPayeeInfoRequired) -> Self {
+            let PostRequestPayeeInfoRequired { account_type } = required;
             Self {
                 account_type,
                 bank_account_info: None,
@@ -199,6 +236,7 @@ pub mod withdrawl_apply {
     });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
@@ -228,25 +266,42 @@ pub mod withdrawl_apply {
         bank_name: "bank_name" optional,
         account_number: "account_number" required,
     });
+    /// The required fields of [`PostRequestPayeeInfoBankAccountInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfoBankAccountInfo::new`] takes them.
+    pub struct PostRequestPayeeInfoBankAccountInfoRequired {
+        /// 开户名称
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69b0zZXkw==`
+        pub account_name: String,
+        /// 开户银行
+        ///
+        /// Example: `工商银行`
+        pub account_bank: String,
+        /// 银行账号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHeorwC+w==`
+        pub account_number: String,
+    }
     impl PostRequestPayeeInfoBankAccountInfo {
-        /// A `PostRequestPayeeInfoBankAccountInfo` with its required fields (`account_name`, `account_bank`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoBankAccountInfo { bank_branch_id: Some(…), ..PostRequestPayeeInfoBankAccountInfo::new(…) }`.
+        /// A `PostRequestPayeeInfoBankAccountInfo` of its required fields (`account_name`, `account_bank`, `account_number`), given by name in a [`PostRequestPayeeInfoBankAccountInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_branch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            account_name: impl Into<String>,
-            account_bank: impl Into<String>,
-            account_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestPayeeInfoBankAccountInfoRequired) -> Self {
+            let PostRequestPayeeInfoBankAccountInfoRequired {
+                account_name,
+                account_bank,
+                account_number,
+            } = required;
             Self {
-                account_name: account_name.into(),
-                account_bank: account_bank.into(),
+                account_name,
+                account_bank,
                 bank_branch_id: None,
                 bank_name: None,
-                account_number: account_number.into(),
+                account_number,
             }
         }
     }
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayeeInfoIdentityInfo {
         /// 证件类型
         ///
@@ -266,17 +321,29 @@ pub mod withdrawl_apply {
         identification_name: "identification_name" required,
         identification_no: "identification_no" required,
     });
+    /// The required fields of [`PostRequestPayeeInfoIdentityInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestPayeeInfoIdentityInfo::new`] takes them.
+    pub struct PostRequestPayeeInfoIdentityInfoRequired {
+        /// 证件姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzfg==`
+        pub identification_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69bkw==`
+        pub identification_no: String,
+    }
     impl PostRequestPayeeInfoIdentityInfo {
-        /// A `PostRequestPayeeInfoIdentityInfo` with its required fields (`identification_name`, `identification_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoIdentityInfo { id_doc_type: Some(…), ..PostRequestPayeeInfoIdentityInfo::new(…) }`.
+        /// A `PostRequestPayeeInfoIdentityInfo` of its required fields (`identification_name`, `identification_no`), given by name in a [`PostRequestPayeeInfoIdentityInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_doc_type = Some(…))`.
         #[inline]
-        pub fn new(
-            identification_name: impl Into<String>,
-            identification_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestPayeeInfoIdentityInfoRequired) -> Self {
+            let PostRequestPayeeInfoIdentityInfoRequired {
+                identification_name,
+                identification_no,
+            } = required;
             Self {
                 id_doc_type: None,
-                identification_name: identification_name.into(),
-                identification_no: identification_no.into(),
+                identification_name,
+                identification_no,
             }
         }
     }
@@ -340,6 +407,7 @@ pub mod withdrawl_apply {
     });
     /// 付款申请证明材料
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestProofMediaList {
         /// 申请证明材料
         pub proof_payee_media: Option<Vec<PostRequestProofMediaListProofPayeeMedia>>,
@@ -349,6 +417,7 @@ pub mod withdrawl_apply {
     });
     /// PostRequestProofMediaListProofPayeeMedia
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestProofMediaListProofPayeeMedia {
         /// 申请证明材料类型
         ///
@@ -363,16 +432,28 @@ pub mod withdrawl_apply {
         proof_media_type: "proof_media_type" required,
         proof_media: "proof_media" required,
     });
+    /// The required fields of [`PostRequestProofMediaListProofPayeeMedia`], each given by name (all of them: a missing one does not compile); [`PostRequestProofMediaListProofPayeeMedia::new`] takes them.
+    pub struct PostRequestProofMediaListProofPayeeMediaRequired {
+        /// 申请证明材料类型
+        ///
+        /// Example: `BASIC_TRANSACTION_INFORMATION`
+        pub proof_media_type: PostRequestProofMediaListProofPayeeMediaProofMediaType,
+        /// 证明材料照片
+        ///
+        /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
+        pub proof_media: String,
+    }
     impl PostRequestProofMediaListProofPayeeMedia {
-        /// A `PostRequestProofMediaListProofPayeeMedia` of its required fields (`proof_media_type`, `proof_media`).
+        /// A `PostRequestProofMediaListProofPayeeMedia` of its required fields (`proof_media_type`, `proof_media`), given by name in a [`PostRequestProofMediaListProofPayeeMediaRequired`].
         #[inline]
-        pub fn new(
-            proof_media_type: PostRequestProofMediaListProofPayeeMediaProofMediaType,
-            proof_media: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestProofMediaListProofPayeeMediaRequired) -> Self {
+            let PostRequestProofMediaListProofPayeeMediaRequired {
+                proof_media_type,
+                proof_media,
+            } = required;
             Self {
                 proof_media_type,
-                proof_media: proof_media.into(),
+                proof_media,
             }
         }
     }
@@ -413,6 +494,7 @@ pub mod withdrawl_apply {
     });
     /// The response of `POST /v3/mch_operate/risk/withdrawl-apply` (提交已注销商户号可用余额提现申请单API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付提现申请单号
         ///

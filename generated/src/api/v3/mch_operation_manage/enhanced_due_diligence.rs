@@ -47,6 +47,7 @@ pub mod by_due_diligence_id {
     }
     /// The request of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -56,17 +57,24 @@ pub mod by_due_diligence_id {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `123000110`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`).
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 尽调单号
         ///
@@ -126,16 +134,25 @@ pub mod by_due_diligence_id {
         submission_template: "submission_template" optional,
         submission_data: "submission_data" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 尽调单号
+        ///
+        /// Example: `123000110_2_2190381dakdajois1283i12jo`
+        pub due_diligence_id: String,
+        /// 子商户号
+        ///
+        /// Example: `123000110`
+        pub sub_mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`due_diligence_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { due_diligence_state: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`due_diligence_id`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.due_diligence_state = Some(…))`.
         #[inline]
-        pub fn new(
-            due_diligence_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { due_diligence_id, sub_mchid } = required;
             Self {
-                due_diligence_id: due_diligence_id.into(),
-                sub_mchid: sub_mchid.into(),
+                due_diligence_id,
+                sub_mchid,
                 due_diligence_state: None,
                 reject_reason: None,
                 deadline_time: None,
@@ -152,6 +169,7 @@ pub mod by_due_diligence_id {
     pub type GetResponseDueDiligenceState = crate::v3::mch_operation_manage::models::DueDiligenceState;
     /// GetResponseRejectReason
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseRejectReason {
         /// 审核原因集合
         pub audit_detail_by_item: Option<Vec<GetResponseRejectReasonAuditDetailByItem>>,
@@ -161,6 +179,7 @@ pub mod by_due_diligence_id {
     });
     /// GetResponseRejectReasonAuditDetailByItem
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseRejectReasonAuditDetailByItem {
         /// 审核结果
         pub audit_result: Option<i64>,
@@ -176,6 +195,8 @@ pub mod by_due_diligence_id {
     });
     /// GetResponseSubmissionData
     pub type GetResponseSubmissionData = crate::v3::mch_operation_manage::models::SubmissionData;
+    /// The required fields of [`GetResponseSubmissionData`].
+    pub type GetResponseSubmissionDataRequired = crate::v3::mch_operation_manage::models::SubmissionDataRequired;
     /// GetResponseSubmissionDataRecordFields
     pub type GetResponseSubmissionDataRecordFields = crate::v3::mch_operation_manage::models::RecordFields;
     /// 校验规则
@@ -186,6 +207,8 @@ pub mod by_due_diligence_id {
     pub type GetResponseSubmissionDataRecordFieldsRelations = crate::v3::mch_operation_manage::models::Relations;
     /// GetResponseSubmissionTemplate
     pub type GetResponseSubmissionTemplate = crate::v3::mch_operation_manage::models::SubmissionTemplate;
+    /// The required fields of [`GetResponseSubmissionTemplate`].
+    pub type GetResponseSubmissionTemplateRequired = crate::v3::mch_operation_manage::models::SubmissionTemplateRequired;
     /// GetResponseSubmissionTemplateRecordFields
     pub type GetResponseSubmissionTemplateRecordFields = crate::v3::mch_operation_manage::models::ResponseRecordFields;
     /// 校验规则
@@ -215,6 +238,7 @@ pub mod by_due_diligence_id {
         }
         /// The request of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -231,18 +255,28 @@ pub mod by_due_diligence_id {
             sub_mchid: "sub_mchid" required,
             submit_data: "submit_data" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 子商户号
+            ///
+            /// Example: `123000110`
+            pub sub_mchid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { submit_data: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.submit_data = Some(…))`.
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     submit_data: None,
                 }
             }
         }
         /// PostRequestSubmitData
         pub type PostRequestSubmitData = crate::v3::mch_operation_manage::models::SubmissionData;
+        /// The required fields of [`PostRequestSubmitData`].
+        pub type PostRequestSubmitDataRequired = crate::v3::mch_operation_manage::models::SubmissionDataRequired;
         /// PostRequestSubmitDataRecordFields
         pub type PostRequestSubmitDataRecordFields = crate::v3::mch_operation_manage::models::RecordFields;
         /// 校验规则
@@ -253,6 +287,7 @@ pub mod by_due_diligence_id {
         pub type PostRequestSubmitDataRecordFieldsRelations = crate::v3::mch_operation_manage::models::Relations;
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 尽调单状态
             ///
@@ -281,6 +316,8 @@ pub mod by_due_diligence_id {
         pub type PostResponseDueDiligenceState = crate::v3::mch_operation_manage::models::DueDiligenceState;
         /// PostResponseSubmissionData
         pub type PostResponseSubmissionData = crate::v3::mch_operation_manage::models::SubmissionData;
+        /// The required fields of [`PostResponseSubmissionData`].
+        pub type PostResponseSubmissionDataRequired = crate::v3::mch_operation_manage::models::SubmissionDataRequired;
         /// PostResponseSubmissionDataRecordFields
         pub type PostResponseSubmissionDataRecordFields = crate::v3::mch_operation_manage::models::RecordFields;
         /// 校验规则
@@ -291,6 +328,8 @@ pub mod by_due_diligence_id {
         pub type PostResponseSubmissionDataRecordFieldsRelations = crate::v3::mch_operation_manage::models::Relations;
         /// PostResponseSubmissionTemplate
         pub type PostResponseSubmissionTemplate = crate::v3::mch_operation_manage::models::SubmissionTemplate;
+        /// The required fields of [`PostResponseSubmissionTemplate`].
+        pub type PostResponseSubmissionTemplateRequired = crate::v3::mch_operation_manage::models::SubmissionTemplateRequired;
         /// PostResponseSubmissionTemplateRecordFields
         pub type PostResponseSubmissionTemplateRecordFields = crate::v3::mch_operation_manage::models::ResponseRecordFields;
         /// 校验规则
@@ -322,6 +361,7 @@ pub mod by_due_diligence_id {
         }
         /// The request of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
@@ -329,15 +369,22 @@ pub mod by_due_diligence_id {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             meta: "meta" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 媒体文件元信息`JSON`格式字符串
+            pub meta: PostRequestMeta,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`meta`).
+            /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(meta: PostRequestMeta) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { meta } = required;
                 Self { meta }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMeta {
             /// 文件名称
             ///
@@ -364,6 +411,7 @@ pub mod by_due_diligence_id {
         });
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 文件标识ID
             ///

@@ -37,6 +37,7 @@ pub mod sub_mchid {
         }
         /// The response of `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}` (查询子商户管控情况).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -61,6 +62,7 @@ pub mod sub_mchid {
         pub type GetResponseLimitedFunctions = crate::v3::mch_operation_manage::models::LimitedFunctions;
         /// GetResponseRecoverySpecifications
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseRecoverySpecifications {
             /// 商户被该原因管控的单据号
             ///

@@ -38,6 +38,7 @@ impl<'a> Mchcontactalterapplyment<'a> {
 }
 /// The request of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -55,22 +56,32 @@ pub struct PostRequest {
     out_request_no: "out_request_no" required,
     contact_info: "contact_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `2492185251`
+    pub merchant_code: String,
+    /// 业务申请编号
+    ///
+    /// Example: `1900013511_10000`
+    pub out_request_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`merchant_code`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { contact_info: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`merchant_code`, `out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact_info = Some(…))`.
     #[inline]
-    pub fn new(
-        merchant_code: impl Into<String>,
-        out_request_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { merchant_code, out_request_no } = required;
         Self {
-            merchant_code: merchant_code.into(),
-            out_request_no: out_request_no.into(),
+            merchant_code,
+            out_request_no,
             contact_info: None,
         }
     }
 }
 /// 超级管理员信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestContactInfo {
     /// 超级管理员姓名
     ///
@@ -114,28 +125,58 @@ pub struct PostRequestContactInfo {
     business_authorization_letter: "business_authorization_letter" optional,
     mobile_phone: "mobile_phone" required,
 });
+/// The required fields of [`PostRequestContactInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestContactInfo::new`] takes them.
+pub struct PostRequestContactInfoRequired {
+    /// 超级管理员姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
+    pub contact_name: String,
+    /// 超级管理员证件类型
+    ///
+    /// Example: `IDENTIFICATION_TYPE_IDCARD`
+    pub contact_id_doc_type: PostRequestContactInfoContactIdDocType,
+    /// 超级管理员身份证件号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+    pub contact_id_card_number: String,
+    /// 超级管理员证件正面照片
+    pub contact_id_doc_copy: String,
+    /// 超级管理员证件有效期开始时间
+    ///
+    /// Example: `2019-06-06`
+    pub contact_id_doc_period_begin: String,
+    /// 超级管理员证件有效期结束时间
+    ///
+    /// Example: `2026-06-06`
+    pub contact_id_doc_period_end: String,
+    /// 超级管理员手机
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
+    pub mobile_phone: String,
+}
 impl PostRequestContactInfo {
-    /// A `PostRequestContactInfo` with its required fields (`contact_name`, `contact_id_doc_type`, `contact_id_card_number`, `contact_id_doc_copy`, `contact_id_doc_period_begin`, `contact_id_doc_period_end`, `mobile_phone`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_id_doc_copy_back: Some(…), ..PostRequestContactInfo::new(…) }`.
+    /// A `PostRequestContactInfo` of its required fields (`contact_name`, `contact_id_doc_type`, `contact_id_card_number`, `contact_id_doc_copy`, `contact_id_doc_period_begin`, `contact_id_doc_period_end`, `mobile_phone`), given by name in a [`PostRequestContactInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact_id_doc_copy_back = Some(…))`.
     #[inline]
-    pub fn new(
-        contact_name: impl Into<String>,
-        contact_id_doc_type: PostRequestContactInfoContactIdDocType,
-        contact_id_card_number: impl Into<String>,
-        contact_id_doc_copy: impl Into<String>,
-        contact_id_doc_period_begin: impl Into<String>,
-        contact_id_doc_period_end: impl Into<String>,
-        mobile_phone: impl Into<String>,
-    ) -> Self {
-        Self {
-            contact_name: contact_name.into(),
+    pub fn new(required: PostRequestContactInfoRequired) -> Self {
+        let PostRequestContactInfoRequired {
+            contact_name,
             contact_id_doc_type,
-            contact_id_card_number: contact_id_card_number.into(),
-            contact_id_doc_copy: contact_id_doc_copy.into(),
+            contact_id_card_number,
+            contact_id_doc_copy,
+            contact_id_doc_period_begin,
+            contact_id_doc_period_end,
+            mobile_phone,
+        } = required;
+        Self {
+            contact_name,
+            contact_id_doc_type,
+            contact_id_card_number,
+            contact_id_doc_copy,
             contact_id_doc_copy_back: None,
-            contact_id_doc_period_begin: contact_id_doc_period_begin.into(),
-            contact_id_doc_period_end: contact_id_doc_period_end.into(),
+            contact_id_doc_period_begin,
+            contact_id_doc_period_end,
             business_authorization_letter: None,
-            mobile_phone: mobile_phone.into(),
+            mobile_phone,
         }
     }
 }
@@ -198,6 +239,7 @@ pub mod by_apply_id {
     }
     /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` (查询超管变更申请单状态-使用申请单号).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -230,12 +272,20 @@ pub mod by_apply_id {
         audit_reject_reason: "audit_reject_reason" optional,
         audit_reject_detail: "audit_reject_detail" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 申请单号
+        ///
+        /// Example: `20220617143306000013906025001`
+        pub apply_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`apply_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
         #[inline]
-        pub fn new(apply_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { apply_id } = required;
             Self {
-                apply_id: apply_id.into(),
+                apply_id,
                 out_request_no: None,
                 merchant_code: None,
                 state: None,
@@ -265,6 +315,7 @@ pub mod by_apply_id {
         }
         /// The response of `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke` (撤销超管变更申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 申请单号
             ///
@@ -369,6 +420,7 @@ pub mod merchant {
                 }
                 /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询超管变更申请单状态-使用业务单号和商户号).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
@@ -401,17 +453,26 @@ pub mod merchant {
                     audit_reject_reason: "audit_reject_reason" optional,
                     audit_reject_detail: "audit_reject_detail" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 业务申请编号
+                    ///
+                    /// Example: `1900013511_10000`
+                    pub out_request_no: String,
+                    /// 微信支付商户号
+                    ///
+                    /// Example: `1900006491`
+                    pub merchant_code: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_request_no`, `merchant_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { apply_id: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_request_no`, `merchant_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.apply_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_request_no: impl Into<String>,
-                        merchant_code: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_request_no, merchant_code } = required;
                         Self {
                             apply_id: None,
-                            out_request_no: out_request_no.into(),
-                            merchant_code: merchant_code.into(),
+                            out_request_no,
+                            merchant_code,
                             state: None,
                             audit_reject_reason: None,
                             audit_reject_detail: None,

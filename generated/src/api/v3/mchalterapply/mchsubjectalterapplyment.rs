@@ -41,6 +41,7 @@ impl<'a> Mchsubjectalterapplyment<'a> {
 }
 /// The request of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -86,17 +87,29 @@ pub struct PostRequest {
     ubo_info_list: "ubo_info_list" optional,
     addition: "addition" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户号
+    ///
+    /// Example: `2492185251`
+    pub merchant_code: String,
+    /// 业务申请编号
+    ///
+    /// Example: `1900013511_10000`
+    pub out_request_no: String,
+    /// 主体类型
+    ///
+    /// Example: `SUBJECT_TYPE_ENTERPRISE`
+    pub organization_type: PostRequestOrganizationType,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`merchant_code`, `out_request_no`, `organization_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { alter_scope: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`merchant_code`, `out_request_no`, `organization_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.alter_scope = Some(…))`.
     #[inline]
-    pub fn new(
-        merchant_code: impl Into<String>,
-        out_request_no: impl Into<String>,
-        organization_type: PostRequestOrganizationType,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { merchant_code, out_request_no, organization_type } = required;
         Self {
-            merchant_code: merchant_code.into(),
-            out_request_no: out_request_no.into(),
+            merchant_code,
+            out_request_no,
             alter_scope: None,
             organization_type,
             finance_institution: None,
@@ -111,6 +124,7 @@ impl PostRequest {
 }
 /// 补充材料列表
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestAddition {
     /// 银行开户许可证
     ///
@@ -162,6 +176,7 @@ pub enum PostRequestAlterScope {
 });
 /// 营业执照信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestBusinessLicenseInfo {
     /// 营业执照注册号
     ///
@@ -201,20 +216,40 @@ pub struct PostRequestBusinessLicenseInfo {
     license_period_begin: "license_period_begin" optional,
     license_period_end: "license_period_end" optional,
 });
+/// The required fields of [`PostRequestBusinessLicenseInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBusinessLicenseInfo::new`] takes them.
+pub struct PostRequestBusinessLicenseInfoRequired {
+    /// 营业执照注册号
+    ///
+    /// Example: `123456789012345678`
+    pub license_number: String,
+    /// 营业执照照片
+    ///
+    /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
+    pub license_copy: String,
+    /// 商户名称
+    ///
+    /// Example: `李四网络有限公司`
+    pub merchant_name: String,
+    /// 法人姓名
+    ///
+    /// Example: `李四`
+    pub legal_person: String,
+}
 impl PostRequestBusinessLicenseInfo {
-    /// A `PostRequestBusinessLicenseInfo` with its required fields (`license_number`, `license_copy`, `merchant_name`, `legal_person`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusinessLicenseInfo { company_address: Some(…), ..PostRequestBusinessLicenseInfo::new(…) }`.
+    /// A `PostRequestBusinessLicenseInfo` of its required fields (`license_number`, `license_copy`, `merchant_name`, `legal_person`), given by name in a [`PostRequestBusinessLicenseInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.company_address = Some(…))`.
     #[inline]
-    pub fn new(
-        license_number: impl Into<String>,
-        license_copy: impl Into<String>,
-        merchant_name: impl Into<String>,
-        legal_person: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestBusinessLicenseInfoRequired) -> Self {
+        let PostRequestBusinessLicenseInfoRequired {
+            license_number,
+            license_copy,
+            merchant_name,
+            legal_person,
+        } = required;
         Self {
-            license_number: license_number.into(),
-            license_copy: license_copy.into(),
-            merchant_name: merchant_name.into(),
-            legal_person: legal_person.into(),
+            license_number,
+            license_copy,
+            merchant_name,
+            legal_person,
             company_address: None,
             license_period_begin: None,
             license_period_end: None,
@@ -223,6 +258,7 @@ impl PostRequestBusinessLicenseInfo {
 }
 /// 登记证书信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCertificateInfo {
     /// 证书类型
     ///
@@ -267,29 +303,64 @@ pub struct PostRequestCertificateInfo {
     cert_period_begin: "cert_period_begin" required,
     cert_period_end: "cert_period_end" required,
 });
+/// The required fields of [`PostRequestCertificateInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestCertificateInfo::new`] takes them.
+pub struct PostRequestCertificateInfoRequired {
+    /// 证书类型
+    ///
+    /// Example: `CERTIFICATE_TYPE_2388`
+    pub cert_type: PostRequestCertificateInfoCertType,
+    /// 证书编号
+    ///
+    /// Example: `111111111111`
+    pub cert_number: String,
+    /// 证书照片
+    ///
+    /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
+    pub cert_copy: String,
+    /// 商户名称
+    ///
+    /// Example: `xx公益团体`
+    pub merchant_name: String,
+    /// 法人姓名
+    ///
+    /// Example: `李四`
+    pub legal_person: String,
+    /// 注册地址
+    ///
+    /// Example: `广东省深圳市南山区xx路xx号`
+    pub company_address: String,
+    /// 有效期开始时间
+    ///
+    /// Example: `2019-06-06`
+    pub cert_period_begin: String,
+    /// 有效期结束时间
+    ///
+    /// Example: `2026-06-06`
+    pub cert_period_end: String,
+}
 impl PostRequestCertificateInfo {
-    /// A `PostRequestCertificateInfo` of its required fields (`cert_type`, `cert_number`, `cert_copy`, `merchant_name`, `legal_person`, `company_address`, `cert_period_begin`, `cert_period_end`).
+    /// A `PostRequestCertificateInfo` of its required fields (`cert_type`, `cert_number`, `cert_copy`, `merchant_name`, `legal_person`, `company_address`, `cert_period_begin`, `cert_period_end`), given by name in a [`PostRequestCertificateInfoRequired`].
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        cert_type: PostRequestCertificateInfoCertType,
-        cert_number: impl Into<String>,
-        cert_copy: impl Into<String>,
-        merchant_name: impl Into<String>,
-        legal_person: impl Into<String>,
-        company_address: impl Into<String>,
-        cert_period_begin: impl Into<String>,
-        cert_period_end: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestCertificateInfoRequired) -> Self {
+        let PostRequestCertificateInfoRequired {
+            cert_type,
+            cert_number,
+            cert_copy,
+            merchant_name,
+            legal_person,
+            company_address,
+            cert_period_begin,
+            cert_period_end,
+        } = required;
         Self {
             cert_type,
-            cert_number: cert_number.into(),
-            cert_copy: cert_copy.into(),
-            merchant_name: merchant_name.into(),
-            legal_person: legal_person.into(),
-            company_address: company_address.into(),
-            cert_period_begin: cert_period_begin.into(),
-            cert_period_end: cert_period_end.into(),
+            cert_number,
+            cert_copy,
+            merchant_name,
+            legal_person,
+            company_address,
+            cert_period_begin,
+            cert_period_end,
         }
     }
 }
@@ -336,6 +407,7 @@ pub enum PostRequestCertificateInfoCertType {
 });
 /// 金融机构许可证
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFinanceInstitutionInfo {
     /// 金融机构类型
     ///
@@ -350,13 +422,25 @@ pub struct PostRequestFinanceInstitutionInfo {
     finance_type: "finance_type" required,
     finance_license_pics: "finance_license_pics" required,
 });
+/// The required fields of [`PostRequestFinanceInstitutionInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestFinanceInstitutionInfo::new`] takes them.
+pub struct PostRequestFinanceInstitutionInfoRequired {
+    /// 金融机构类型
+    ///
+    /// Example: `FINANCE_TYPE_BANK_AGENT`
+    pub finance_type: PostRequestFinanceInstitutionInfoFinanceType,
+    /// 金融机构许可证图片
+    ///
+    /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
+    pub finance_license_pics: Vec<String>,
+}
 impl PostRequestFinanceInstitutionInfo {
-    /// A `PostRequestFinanceInstitutionInfo` of its required fields (`finance_type`, `finance_license_pics`).
+    /// A `PostRequestFinanceInstitutionInfo` of its required fields (`finance_type`, `finance_license_pics`), given by name in a [`PostRequestFinanceInstitutionInfoRequired`].
     #[inline]
-    pub fn new(
-        finance_type: PostRequestFinanceInstitutionInfoFinanceType,
-        finance_license_pics: Vec<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestFinanceInstitutionInfoRequired) -> Self {
+        let PostRequestFinanceInstitutionInfoRequired {
+            finance_type,
+            finance_license_pics,
+        } = required;
         Self {
             finance_type,
             finance_license_pics,
@@ -391,6 +475,7 @@ pub enum PostRequestFinanceInstitutionInfoFinanceType {
 });
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestLegalPersonInfo {
     /// 证件持有人类型
     ///
@@ -448,10 +533,18 @@ pub struct PostRequestLegalPersonInfo {
     card_period_end: "card_period_end" optional,
     as_ubo: "as_ubo" optional,
 });
+/// The required fields of [`PostRequestLegalPersonInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestLegalPersonInfo::new`] takes them.
+pub struct PostRequestLegalPersonInfoRequired {
+    /// 证件持有人类型
+    ///
+    /// Example: `LEGAL`
+    pub id_holder_type: PostRequestLegalPersonInfoIdHolderType,
+}
 impl PostRequestLegalPersonInfo {
-    /// A `PostRequestLegalPersonInfo` with its required fields (`id_holder_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestLegalPersonInfo { id_doc_type: Some(…), ..PostRequestLegalPersonInfo::new(…) }`.
+    /// A `PostRequestLegalPersonInfo` of its required fields (`id_holder_type`), given by name in a [`PostRequestLegalPersonInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id_doc_type = Some(…))`.
     #[inline]
-    pub fn new(id_holder_type: PostRequestLegalPersonInfoIdHolderType) -> Self {
+    pub fn new(required: PostRequestLegalPersonInfoRequired) -> Self {
+        let PostRequestLegalPersonInfoRequired { id_holder_type } = required;
         Self {
             id_holder_type,
             id_doc_type: None,
@@ -517,6 +610,7 @@ pub enum PostRequestOrganizationType {
 });
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestUboInfoList {
     /// 证件类型
     ///
@@ -561,27 +655,59 @@ pub struct PostRequestUboInfoList {
     card_period_begin: "card_period_begin" required,
     card_period_end: "card_period_end" required,
 });
+/// The required fields of [`PostRequestUboInfoList`], each given by name (all of them: a missing one does not compile); [`PostRequestUboInfoList::new`] takes them.
+pub struct PostRequestUboInfoListRequired {
+    /// 证件类型
+    ///
+    /// Example: `IDENTIFICATION_TYPE_IDCARD`
+    pub id_doc_type: PostRequestUboInfoListIdDocType,
+    /// 证件正面照片
+    ///
+    /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
+    pub card_front: String,
+    /// 证件姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
+    pub card_name: String,
+    /// 证件号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
+    pub card_number: String,
+    /// 证件居住地址
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+bzQIzfb3HHLEjZ4YiR/cJiCrZxnAqi+==`
+    pub card_address: String,
+    /// 证件有效期开始时间
+    ///
+    /// Example: `2019-06-06`
+    pub card_period_begin: String,
+    /// 证件有效期结束时间
+    ///
+    /// Example: `2026-06-06`
+    pub card_period_end: String,
+}
 impl PostRequestUboInfoList {
-    /// A `PostRequestUboInfoList` with its required fields (`id_doc_type`, `card_front`, `card_name`, `card_number`, `card_address`, `card_period_begin`, `card_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestUboInfoList { card_back: Some(…), ..PostRequestUboInfoList::new(…) }`.
+    /// A `PostRequestUboInfoList` of its required fields (`id_doc_type`, `card_front`, `card_name`, `card_number`, `card_address`, `card_period_begin`, `card_period_end`), given by name in a [`PostRequestUboInfoListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_back = Some(…))`.
     #[inline]
-    pub fn new(
-        id_doc_type: PostRequestUboInfoListIdDocType,
-        card_front: impl Into<String>,
-        card_name: impl Into<String>,
-        card_number: impl Into<String>,
-        card_address: impl Into<String>,
-        card_period_begin: impl Into<String>,
-        card_period_end: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestUboInfoListRequired) -> Self {
+        let PostRequestUboInfoListRequired {
+            id_doc_type,
+            card_front,
+            card_name,
+            card_number,
+            card_address,
+            card_period_begin,
+            card_period_end,
+        } = required;
         Self {
             id_doc_type,
-            card_front: card_front.into(),
+            card_front,
             card_back: None,
-            card_name: card_name.into(),
-            card_number: card_number.into(),
-            card_address: card_address.into(),
-            card_period_begin: card_period_begin.into(),
-            card_period_end: card_period_end.into(),
+            card_name,
+            card_number,
+            card_address,
+            card_period_begin,
+            card_period_end,
         }
     }
 }
@@ -611,6 +737,7 @@ pub mod by_apply_id {
     }
     /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}` (查询资料变更申请单状态-使用申请单号).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 微信支付商户号
         ///
@@ -643,13 +770,21 @@ pub mod by_apply_id {
         audit_reject_reason: "audit_reject_reason" optional,
         audit_reject_detail: "audit_reject_detail" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 申请单号
+        ///
+        /// Example: `20220617143306000013906025001`
+        pub apply_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { merchant_code: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`apply_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_code = Some(…))`.
         #[inline]
-        pub fn new(apply_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { apply_id } = required;
             Self {
                 merchant_code: None,
-                apply_id: apply_id.into(),
+                apply_id,
                 out_request_no: None,
                 state: None,
                 audit_reject_reason: None,
@@ -678,6 +813,7 @@ pub mod by_apply_id {
         }
         /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke` (撤销资料变更申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 撤销状态
             ///
@@ -768,6 +904,7 @@ pub mod merchant {
                 }
                 /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询申请单状态-使用业务单号).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 微信支付商户号
                     ///
@@ -800,17 +937,26 @@ pub mod merchant {
                     audit_reject_reason: "audit_reject_reason" optional,
                     audit_reject_detail: "audit_reject_detail" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 微信支付商户号
+                    ///
+                    /// Example: `1900006491`
+                    pub merchant_code: String,
+                    /// 业务申请编号
+                    ///
+                    /// Example: `1900013511_10000`
+                    pub out_request_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`merchant_code`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { apply_id: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`merchant_code`, `out_request_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.apply_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        merchant_code: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { merchant_code, out_request_no } = required;
                         Self {
-                            merchant_code: merchant_code.into(),
+                            merchant_code,
                             apply_id: None,
-                            out_request_no: out_request_no.into(),
+                            out_request_no,
                             state: None,
                             audit_reject_reason: None,
                             audit_reject_detail: None,

@@ -28,6 +28,7 @@ impl<'a> Merchantnamealterapplyment<'a> {
 }
 /// The request of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 二级商户号
     ///
@@ -47,18 +48,30 @@ pub struct PostRequest {
     out_request_no: "out_request_no" required,
     merchant_shortname: "merchant_shortname" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 二级商户号
+    ///
+    /// Example: `2492185251`
+    pub sub_mchid: String,
+    /// 业务申请编号
+    ///
+    /// Example: `1900013511_10000`
+    pub out_request_no: String,
+    /// 商户简称
+    ///
+    /// Example: `新疆大枣专卖店`
+    pub merchant_shortname: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`sub_mchid`, `out_request_no`, `merchant_shortname`).
+    /// A `PostRequest` of its required fields (`sub_mchid`, `out_request_no`, `merchant_shortname`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        sub_mchid: impl Into<String>,
-        out_request_no: impl Into<String>,
-        merchant_shortname: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { sub_mchid, out_request_no, merchant_shortname } = required;
         Self {
-            sub_mchid: sub_mchid.into(),
-            out_request_no: out_request_no.into(),
-            merchant_shortname: merchant_shortname.into(),
+            sub_mchid,
+            out_request_no,
+            merchant_shortname,
         }
     }
 }
@@ -86,6 +99,7 @@ pub mod by_apply_id {
     }
     /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` (查询商户简称变更申请单状态-使用申请单号).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -115,12 +129,20 @@ pub mod by_apply_id {
         state: "state" optional,
         audit_reject_reason: "audit_reject_reason" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 申请单号
+        ///
+        /// Example: `20220617143306000013906025001`
+        pub apply_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`apply_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_request_no = Some(…))`.
         #[inline]
-        pub fn new(apply_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { apply_id } = required;
             Self {
-                apply_id: apply_id.into(),
+                apply_id,
                 out_request_no: None,
                 merchant_code: None,
                 state: None,
@@ -147,6 +169,7 @@ pub mod by_apply_id {
         }
         /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke` (撤销商户简称变更申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 申请单号
             ///
@@ -234,6 +257,7 @@ pub mod merchant {
                 }
                 /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` (查询商户简称申请单状态-使用业务单号和商户号).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
@@ -263,17 +287,26 @@ pub mod merchant {
                     state: "state" optional,
                     audit_reject_reason: "audit_reject_reason" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 业务申请编号
+                    ///
+                    /// Example: `1900013511_10000`
+                    pub out_request_no: String,
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900006491`
+                    pub sub_mchid: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_request_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { apply_id: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_request_no`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.apply_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_request_no: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_request_no, sub_mchid } = required;
                         Self {
                             apply_id: None,
-                            out_request_no: out_request_no.into(),
-                            sub_mchid: sub_mchid.into(),
+                            out_request_no,
+                            sub_mchid,
                             state: None,
                             audit_reject_reason: None,
                         }

@@ -39,6 +39,7 @@ impl<'a> Orders<'a> {
 }
 /// The request of `POST /v3/med-ins/orders` (医保自费混合收款下单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 混合支付类型
     ///
@@ -203,27 +204,72 @@ pub struct PostRequest {
     channel_no: "channel_no" optional,
     med_ins_test_env: "med_ins_test_env" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 混合支付类型
+    ///
+    /// Example: `CASH_AND_INSURANCE`
+    pub mix_pay_type: PostRequestMixPayType,
+    /// 订单类型
+    ///
+    /// Example: `REG_PAY`
+    pub order_type: PostRequestOrderType,
+    /// 从业机构的公众号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 支付人身份信息
+    pub payer: PostRequestPayer,
+    /// 从业机构订单号
+    ///
+    /// Example: `202204022005169952975171534816`
+    pub out_trade_no: String,
+    /// 医疗机构订单号
+    ///
+    /// Example: `1217752501201`
+    pub serial_no: String,
+    /// 城市ID
+    ///
+    /// Example: `530100`
+    pub city_id: String,
+    /// 医疗机构名称
+    ///
+    /// Example: `北大医院`
+    pub med_inst_name: String,
+    /// 医疗机构编码
+    ///
+    /// Example: `1217752501201407033233368318`
+    pub med_inst_no: String,
+    /// 使用该接口下单的总金额
+    ///
+    /// Example: `202000`
+    pub total_fee: i64,
+    /// 回调通知URL
+    ///
+    /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+    pub callback_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`mix_pay_type`, `order_type`, `appid`, `payer`, `out_trade_no`, `serial_no`, `city_id`, `med_inst_name`, `med_inst_no`, `total_fee`, `callback_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`mix_pay_type`, `order_type`, `appid`, `payer`, `out_trade_no`, `serial_no`, `city_id`, `med_inst_name`, `med_inst_no`, `total_fee`, `callback_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        mix_pay_type: PostRequestMixPayType,
-        order_type: PostRequestOrderType,
-        appid: impl Into<String>,
-        payer: PostRequestPayer,
-        out_trade_no: impl Into<String>,
-        serial_no: impl Into<String>,
-        city_id: impl Into<String>,
-        med_inst_name: impl Into<String>,
-        med_inst_no: impl Into<String>,
-        total_fee: i64,
-        callback_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            mix_pay_type,
+            order_type,
+            appid,
+            payer,
+            out_trade_no,
+            serial_no,
+            city_id,
+            med_inst_name,
+            med_inst_no,
+            total_fee,
+            callback_url,
+        } = required;
         Self {
             mix_pay_type,
             order_type,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
             sub_mchid: None,
             openid: None,
@@ -231,14 +277,14 @@ impl PostRequest {
             payer,
             pay_for_relatives: None,
             relative: None,
-            out_trade_no: out_trade_no.into(),
-            serial_no: serial_no.into(),
+            out_trade_no,
+            serial_no,
             pay_order_id: None,
             pay_auth_no: None,
             geo_location: None,
-            city_id: city_id.into(),
-            med_inst_name: med_inst_name.into(),
-            med_inst_no: med_inst_no.into(),
+            city_id,
+            med_inst_name,
+            med_inst_no,
             med_ins_order_create_time: None,
             total_fee,
             med_ins_gov_fee: None,
@@ -248,7 +294,7 @@ impl PostRequest {
             wechat_pay_cash_fee: None,
             cash_add_detail: None,
             cash_reduce_detail: None,
-            callback_url: callback_url.into(),
+            callback_url,
             prepay_id: None,
             passthrough_request_content: None,
             extends: None,
@@ -260,6 +306,7 @@ impl PostRequest {
 }
 /// PostRequestCashAddDetail
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCashAddDetail {
     /// 现金补充金额
     ///
@@ -274,13 +321,22 @@ pub struct PostRequestCashAddDetail {
     cash_add_fee: "cash_add_fee" required,
     cash_add_type: "cash_add_type" required,
 });
+/// The required fields of [`PostRequestCashAddDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestCashAddDetail::new`] takes them.
+pub struct PostRequestCashAddDetailRequired {
+    /// 现金补充金额
+    ///
+    /// Example: `2000`
+    pub cash_add_fee: i64,
+    /// 现金补充类型
+    ///
+    /// Example: `FREIGHT`
+    pub cash_add_type: PostRequestCashAddDetailCashAddType,
+}
 impl PostRequestCashAddDetail {
-    /// A `PostRequestCashAddDetail` of its required fields (`cash_add_fee`, `cash_add_type`).
+    /// A `PostRequestCashAddDetail` of its required fields (`cash_add_fee`, `cash_add_type`), given by name in a [`PostRequestCashAddDetailRequired`].
     #[inline]
-    pub fn new(
-        cash_add_fee: i64,
-        cash_add_type: PostRequestCashAddDetailCashAddType,
-    ) -> Self {
+    pub fn new(required: PostRequestCashAddDetailRequired) -> Self {
+        let PostRequestCashAddDetailRequired { cash_add_fee, cash_add_type } = required;
         Self {
             cash_add_fee,
             cash_add_type,
@@ -291,6 +347,7 @@ impl PostRequestCashAddDetail {
 pub type PostRequestCashAddDetailCashAddType = crate::v3::med_ins::models::CashAddType;
 /// PostRequestCashReduceDetail
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCashReduceDetail {
     /// 现金减免金额
     ///
@@ -305,13 +362,22 @@ pub struct PostRequestCashReduceDetail {
     cash_reduce_fee: "cash_reduce_fee" required,
     cash_reduce_type: "cash_reduce_type" required,
 });
+/// The required fields of [`PostRequestCashReduceDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestCashReduceDetail::new`] takes them.
+pub struct PostRequestCashReduceDetailRequired {
+    /// 现金减免金额
+    ///
+    /// Example: `10000`
+    pub cash_reduce_fee: i64,
+    /// 现金减免类型
+    ///
+    /// Example: `DEFAULT_REDUCE_TYPE`
+    pub cash_reduce_type: PostRequestCashReduceDetailCashReduceType,
+}
 impl PostRequestCashReduceDetail {
-    /// A `PostRequestCashReduceDetail` of its required fields (`cash_reduce_fee`, `cash_reduce_type`).
+    /// A `PostRequestCashReduceDetail` of its required fields (`cash_reduce_fee`, `cash_reduce_type`), given by name in a [`PostRequestCashReduceDetailRequired`].
     #[inline]
-    pub fn new(
-        cash_reduce_fee: i64,
-        cash_reduce_type: PostRequestCashReduceDetailCashReduceType,
-    ) -> Self {
+    pub fn new(required: PostRequestCashReduceDetailRequired) -> Self {
+        let PostRequestCashReduceDetailRequired { cash_reduce_fee, cash_reduce_type } = required;
         Self {
             cash_reduce_fee,
             cash_reduce_type,
@@ -328,14 +394,19 @@ pub type PostRequestOrderType = crate::v3::med_ins::models::OrderType;
 pub type PostRequestPassthroughRequestContent = crate::v3::med_ins::models::PassthroughRequestContent;
 /// 支付人身份信息
 pub type PostRequestPayer = crate::v3::med_ins::models::Payer;
+/// The required fields of [`PostRequestPayer`].
+pub type PostRequestPayerRequired = crate::v3::med_ins::models::PayerRequired;
 /// 证件类型
 pub type PostRequestPayerCardType = crate::v3::med_ins::models::CardType;
 /// 亲属身份信息
 pub type PostRequestRelative = crate::v3::med_ins::models::Payer;
+/// The required fields of [`PostRequestRelative`].
+pub type PostRequestRelativeRequired = crate::v3::med_ins::models::PayerRequired;
 /// 证件类型
 pub type PostRequestRelativeCardType = crate::v3::med_ins::models::CardType;
 /// The response of `POST /v3/med-ins/orders` (医保自费混合收款下单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 医保自费混合订单号
     ///
@@ -529,22 +600,65 @@ pub struct PostResponse {
     med_ins_test_env: "med_ins_test_env" optional,
     med_ins_fail_reason: "med_ins_fail_reason" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 混合支付类型
+    ///
+    /// Example: `CASH_AND_INSURANCE`
+    pub mix_pay_type: PostResponseMixPayType,
+    /// 订单类型
+    ///
+    /// Example: `REG_PAY`
+    pub order_type: PostResponseOrderType,
+    /// 从业机构的公众号ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 从业机构订单号
+    ///
+    /// Example: `202204022005169952975171534816`
+    pub out_trade_no: String,
+    /// 医疗机构订单号
+    ///
+    /// Example: `1217752501201`
+    pub serial_no: String,
+    /// 城市ID
+    ///
+    /// Example: `530100`
+    pub city_id: String,
+    /// 医疗机构名称
+    ///
+    /// Example: `北大医院`
+    pub med_inst_name: String,
+    /// 医疗机构编码
+    ///
+    /// Example: `1217752501201407033233368318`
+    pub med_inst_no: String,
+    /// 使用该接口下单的总金额
+    ///
+    /// Example: `202000`
+    pub total_fee: i64,
+    /// 回调通知URL
+    ///
+    /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+    pub callback_url: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`mix_pay_type`, `order_type`, `appid`, `out_trade_no`, `serial_no`, `city_id`, `med_inst_name`, `med_inst_no`, `total_fee`, `callback_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mix_trade_no: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`mix_pay_type`, `order_type`, `appid`, `out_trade_no`, `serial_no`, `city_id`, `med_inst_name`, `med_inst_no`, `total_fee`, `callback_url`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mix_trade_no = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        mix_pay_type: PostResponseMixPayType,
-        order_type: PostResponseOrderType,
-        appid: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        serial_no: impl Into<String>,
-        city_id: impl Into<String>,
-        med_inst_name: impl Into<String>,
-        med_inst_no: impl Into<String>,
-        total_fee: i64,
-        callback_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired {
+            mix_pay_type,
+            order_type,
+            appid,
+            out_trade_no,
+            serial_no,
+            city_id,
+            med_inst_name,
+            med_inst_no,
+            total_fee,
+            callback_url,
+        } = required;
         Self {
             mix_trade_no: None,
             mix_pay_status: None,
@@ -554,20 +668,20 @@ impl PostResponse {
             passthrough_response_content: None,
             mix_pay_type,
             order_type,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
             sub_mchid: None,
             openid: None,
             sub_openid: None,
             pay_for_relatives: None,
-            out_trade_no: out_trade_no.into(),
-            serial_no: serial_no.into(),
+            out_trade_no,
+            serial_no,
             pay_order_id: None,
             pay_auth_no: None,
             geo_location: None,
-            city_id: city_id.into(),
-            med_inst_name: med_inst_name.into(),
-            med_inst_no: med_inst_no.into(),
+            city_id,
+            med_inst_name,
+            med_inst_no,
             med_ins_order_create_time: None,
             total_fee,
             med_ins_gov_fee: None,
@@ -577,7 +691,7 @@ impl PostResponse {
             wechat_pay_cash_fee: None,
             cash_add_detail: None,
             cash_reduce_detail: None,
-            callback_url: callback_url.into(),
+            callback_url,
             prepay_id: None,
             passthrough_request_content: None,
             extends: None,
@@ -651,6 +765,7 @@ pub mod mix_trade_no {
         pub type GetRequest = crate::v3::med_ins::models::SubMchidRequest;
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 医保自费混合订单号
             ///
@@ -844,12 +959,20 @@ pub mod mix_trade_no {
             med_ins_test_env: "med_ins_test_env" optional,
             med_ins_fail_reason: "med_ins_fail_reason" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 医保自费混合订单号
+            ///
+            /// Example: `1217752501201407033233368318`
+            pub mix_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mix_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mix_pay_status: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`mix_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mix_pay_status = Some(…))`.
             #[inline]
-            pub fn new(mix_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { mix_trade_no } = required;
                 Self {
-                    mix_trade_no: mix_trade_no.into(),
+                    mix_trade_no,
                     mix_pay_status: None,
                     self_pay_status: None,
                     med_ins_pay_status: None,
@@ -956,6 +1079,7 @@ pub mod out_trade_no {
         pub type GetRequest = crate::v3::med_ins::models::SubMchidRequest;
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 医保自费混合订单号
             ///
@@ -1149,10 +1273,18 @@ pub mod out_trade_no {
             med_ins_test_env: "med_ins_test_env" optional,
             med_ins_fail_reason: "med_ins_fail_reason" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 从业机构订单号
+            ///
+            /// Example: `202204022005169952975171534816`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mix_trade_no: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mix_trade_no = Some(…))`.
             #[inline]
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_trade_no } = required;
                 Self {
                     mix_trade_no: None,
                     mix_pay_status: None,
@@ -1168,7 +1300,7 @@ pub mod out_trade_no {
                     openid: None,
                     sub_openid: None,
                     pay_for_relatives: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     serial_no: None,
                     pay_order_id: None,
                     pay_auth_no: None,

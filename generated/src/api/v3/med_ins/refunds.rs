@@ -30,6 +30,7 @@ pub mod notify {
     }
     /// The request of `POST /v3/med-ins/refunds/notify` (医保退款通知).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 医保自费混合订单号
         ///
@@ -74,29 +75,64 @@ pub mod notify {
         refund_time: "refund_time" required,
         out_refund_no: "out_refund_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 医保自费混合订单号
+        ///
+        /// Query parameter `mix_trade_no`. Example: `1217752501201407033233368318`
+        pub mix_trade_no: String,
+        /// 医疗机构的商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 医保退款的总金额
+        ///
+        /// Example: `45000`
+        pub med_refund_total_fee: i64,
+        /// 医保统筹退款金额
+        ///
+        /// Example: `45000`
+        pub med_refund_gov_fee: i64,
+        /// 医保个账退款金额
+        ///
+        /// Example: `45000`
+        pub med_refund_self_fee: i64,
+        /// 医保其他退款金额
+        ///
+        /// Example: `45000`
+        pub med_refund_other_fee: i64,
+        /// 医保退款成功时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub refund_time: String,
+        /// 从业机构退款单号
+        ///
+        /// Example: `R202204022005169952975171534816`
+        pub out_refund_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mix_trade_no`, `sub_mchid`, `med_refund_total_fee`, `med_refund_gov_fee`, `med_refund_self_fee`, `med_refund_other_fee`, `refund_time`, `out_refund_no`).
+        /// A `PostRequest` of its required fields (`mix_trade_no`, `sub_mchid`, `med_refund_total_fee`, `med_refund_gov_fee`, `med_refund_self_fee`, `med_refund_other_fee`, `refund_time`, `out_refund_no`), given by name in a [`PostRequestRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mix_trade_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            med_refund_total_fee: i64,
-            med_refund_gov_fee: i64,
-            med_refund_self_fee: i64,
-            med_refund_other_fee: i64,
-            refund_time: impl Into<String>,
-            out_refund_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                mix_trade_no: mix_trade_no.into(),
-                sub_mchid: sub_mchid.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                mix_trade_no,
+                sub_mchid,
                 med_refund_total_fee,
                 med_refund_gov_fee,
                 med_refund_self_fee,
                 med_refund_other_fee,
-                refund_time: refund_time.into(),
-                out_refund_no: out_refund_no.into(),
+                refund_time,
+                out_refund_no,
+            } = required;
+            Self {
+                mix_trade_no,
+                sub_mchid,
+                med_refund_total_fee,
+                med_refund_gov_fee,
+                med_refund_self_fee,
+                med_refund_other_fee,
+                refund_time,
+                out_refund_no,
             }
         }
     }

@@ -93,6 +93,7 @@ pub mod dayendbalance {
         }
         /// The request of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 日期
             ///
@@ -102,11 +103,19 @@ pub mod dayendbalance {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             date: query "date" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 日期
+            ///
+            /// Query parameter `date`. Example: `2019-06-11`
+            pub date: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`date`).
+            /// A `GetRequest` of its required fields (`date`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(date: impl Into<String>) -> Self {
-                Self { date: date.into() }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { date } = required;
+                Self { date }
             }
         }
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
@@ -148,6 +157,7 @@ pub mod withdraw {
     }
     /// The request of `POST /v3/merchant/fund/withdraw` (电商平台提现API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户提现单号
         ///
@@ -178,16 +188,26 @@ pub mod withdraw {
         account_type: "account_type" required,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户提现单号
+        ///
+        /// Example: `20190611222222222200000000012122`
+        pub out_request_no: String,
+        /// 提现金额
+        ///
+        /// Example: `1`
+        pub amount: i64,
+        /// 资金账户类型
+        pub account_type: PostRequestAccountType,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_request_no`, `amount`, `account_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { remark: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_request_no`, `amount`, `account_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
         #[inline]
-        pub fn new(
-            out_request_no: impl Into<String>,
-            amount: i64,
-            account_type: PostRequestAccountType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_request_no, amount, account_type } = required;
             Self {
-                out_request_no: out_request_no.into(),
+                out_request_no,
                 amount,
                 remark: None,
                 bank_memo: None,
@@ -218,6 +238,7 @@ pub mod withdraw {
     });
     /// The response of `POST /v3/merchant/fund/withdraw` (电商平台提现API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付提现单号
         ///
@@ -232,13 +253,21 @@ pub mod withdraw {
         withdraw_id: "withdraw_id" optional,
         out_request_no: "out_request_no" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户提现单号
+        ///
+        /// Example: `20190611222222222200000000012122`
+        pub out_request_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { withdraw_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_request_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.withdraw_id = Some(…))`.
         #[inline]
-        pub fn new(out_request_no: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_request_no } = required;
             Self {
                 withdraw_id: None,
-                out_request_no: out_request_no.into(),
+                out_request_no,
             }
         }
     }
@@ -277,6 +306,7 @@ pub mod withdraw {
             }
             /// The request of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 账单日期
                 ///
@@ -291,14 +321,19 @@ pub mod withdraw {
                 bill_date: query "bill_date" required,
                 tar_type: query "tar_type" optional,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 账单日期
+                ///
+                /// Query parameter `bill_date`. Example: `2019-06-11`
+                pub bill_date: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`bill_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tar_type = Some(…))`.
                 #[inline]
-                pub fn new(bill_date: impl Into<String>) -> Self {
-                    Self {
-                        bill_date: bill_date.into(),
-                        tar_type: None,
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { bill_date } = required;
+                    Self { bill_date, tar_type: None }
                 }
             }
             /// 压缩类型
@@ -317,6 +352,7 @@ pub mod withdraw {
             });
             /// The response of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 哈希类型
                 ///
@@ -385,6 +421,7 @@ pub mod withdraw {
             }
             /// The response of `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` (电商平台(商户提现单号查询)提现状态API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
@@ -444,14 +481,22 @@ pub mod withdraw {
                 account_type: "account_type" optional,
                 solution: "solution" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户提现单号
+                ///
+                /// Example: `20190611222222222200000000012122`
+                pub out_request_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { status: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_request_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.status = Some(…))`.
                 #[inline]
-                pub fn new(out_request_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_request_no } = required;
                     Self {
                         status: None,
                         withdraw_id: None,
-                        out_request_no: out_request_no.into(),
+                        out_request_no,
                         amount: None,
                         create_time: None,
                         update_time: None,
@@ -502,6 +547,7 @@ pub mod withdraw {
             }
             /// The response of `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` (电商平台(微信支付提现单号)查询提现状态API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
@@ -561,13 +607,21 @@ pub mod withdraw {
                 account_type: "account_type" optional,
                 solution: "solution" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信支付提现单号
+                ///
+                /// Example: `12321937198237912739132791732912793127931279317929791239112123`
+                pub withdraw_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`withdraw_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { status: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`withdraw_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.status = Some(…))`.
                 #[inline]
-                pub fn new(withdraw_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { withdraw_id } = required;
                     Self {
                         status: None,
-                        withdraw_id: withdraw_id.into(),
+                        withdraw_id,
                         out_request_no: None,
                         amount: None,
                         create_time: None,

@@ -38,6 +38,8 @@ pub mod upload {
     }
     /// The request of `POST /v3/merchant/media/upload` (文件上传).
     pub type PostRequest = crate::v3::merchant::models::MetaRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::merchant::models::MetaRequestRequired;
     /// 媒体文件元信息`JSON`格式字符串
     pub type PostRequestMeta = crate::v3::merchant::models::Meta;
     /// The response of `POST /v3/merchant/media/upload` (文件上传).
@@ -67,6 +69,8 @@ pub mod video_upload {
     }
     /// The request of `POST /v3/merchant/media/video_upload` (视频上传API).
     pub type PostRequest = crate::v3::merchant::models::MetaRequest;
+    /// The required fields of [`PostRequest`].
+    pub type PostRequestRequired = crate::v3::merchant::models::MetaRequestRequired;
     /// 媒体文件元信息`JSON`格式字符串
     pub type PostRequestMeta = crate::v3::merchant::models::Meta;
     /// The response of `POST /v3/merchant/media/video_upload` (视频上传API).

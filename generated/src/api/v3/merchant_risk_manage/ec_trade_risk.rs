@@ -34,6 +34,7 @@ pub mod query_risk_trades {
     }
     /// The request of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -75,6 +76,7 @@ pub mod query_risk_trades {
     });
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 总风险订单数
         ///
@@ -89,6 +91,7 @@ pub mod query_risk_trades {
     });
     /// PostResponseRiskTradeList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseRiskTradeList {
         /// 商户号
         ///
@@ -153,6 +156,7 @@ pub mod recv_dispose_result {
     }
     /// The request of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -215,15 +219,23 @@ pub mod recv_dispose_result {
         exist_complaint: "exist_complaint" optional,
         refund_amount: "refund_amount" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(out_trade_no: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_trade_no } = required;
             Self {
                 sp_mchid: None,
                 sub_mchid: None,
                 mchid: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 final_risk_result: None,
                 final_risk_type: None,
                 disp_conclusion: None,
@@ -235,6 +247,7 @@ pub mod recv_dispose_result {
     }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 返回描述
         ///

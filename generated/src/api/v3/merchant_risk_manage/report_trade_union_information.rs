@@ -22,6 +22,7 @@ impl<'a> ReportTradeUnionInformation<'a> {
 }
 /// The request of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商商户号
     ///
@@ -310,6 +311,7 @@ pub struct PostRequest {
 });
 /// 生活缴费场景独有字段
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestLivingExpensesFields {
     /// 户号
     ///
@@ -351,6 +353,7 @@ pub struct PostRequestLivingExpensesFields {
 });
 /// 充值业务场景独有字段
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestRechargeFields {
     /// 充值账号类型
     ///
@@ -367,6 +370,7 @@ pub struct PostRequestRechargeFields {
 });
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestSubOrders {
     /// 子单商户订单号
     ///
@@ -448,6 +452,7 @@ pub struct PostRequestSubOrders {
 });
 /// The response of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 服务商商户号
     ///

@@ -26,6 +26,7 @@ impl<'a> TradeRiskInformation<'a> {
 }
 /// The request of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 服务商商户号
     ///
@@ -60,22 +61,31 @@ pub struct GetRequest {
     out_trade_no: query "out_trade_no" required,
     complaints_information: query "complaints_information" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 商户订单号
+    ///
+    /// Query parameter `out_trade_no`. Example: `1217752501201407033233368018`
+    pub out_trade_no: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sp_mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`out_trade_no`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
     #[inline]
-    pub fn new(out_trade_no: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { out_trade_no } = required;
         Self {
             sp_mchid: None,
             acquiring_bank_id: None,
             channel_id: None,
             sub_mchid: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             complaints_information: None,
         }
     }
 }
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 风险系数值
     ///

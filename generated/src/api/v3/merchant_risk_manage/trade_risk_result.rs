@@ -18,6 +18,7 @@ impl<'a> TradeRiskResult<'a> {
 }
 /// The request of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商商户号
     ///
@@ -67,10 +68,18 @@ pub struct PostRequest {
     additional_punish_type: "additional_punish_type" optional,
     complaints_information: "complaints_information" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 处置手段
+    ///
+    /// Example: `OTHER_PUNISH`
+    pub punish_type: PostRequestPunishType,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`punish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`punish_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
     #[inline]
-    pub fn new(punish_type: PostRequestPunishType) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { punish_type } = required;
         Self {
             sp_mchid: None,
             acquiring_bank_id: None,
@@ -90,6 +99,7 @@ pub type PostRequestPunishType = crate::v3::merchant_risk_manage::models::Punish
 pub type PostRequestRiskType = crate::v3::merchant_risk_manage::models::RiskType;
 /// The response of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 服务商商户号
     ///
@@ -139,10 +149,18 @@ pub struct PostResponse {
     additional_punish_type: "additional_punish_type" optional,
     punish_description: "punish_description" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 处置手段
+    ///
+    /// Example: `OTHER_PUNISH`
+    pub punish_type: PostResponsePunishType,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`punish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`punish_type`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
     #[inline]
-    pub fn new(punish_type: PostResponsePunishType) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { punish_type } = required;
         Self {
             sp_mchid: None,
             acquiring_bank_id: None,

@@ -54,6 +54,7 @@ pub type PostRequest = crate::v3::merchant_risk_manage::models::NotifyUrlRespons
 pub type PostResponse = crate::v3::merchant_risk_manage::models::NotifyUrlResponse;
 /// The request of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PutRequest {
     /// 通知链接
     ///

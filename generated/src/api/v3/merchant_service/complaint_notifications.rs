@@ -48,6 +48,7 @@ impl<'a> ComplaintNotifications<'a> {
 }
 /// The response of `GET /v3/merchant-service/complaint-notifications` (查询投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 商户号
     ///
@@ -64,9 +65,17 @@ pub struct GetResponse {
 });
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 pub type PostRequest = crate::v3::merchant_service::models::UrlRequest;
+/// The required fields of [`PostRequest`].
+pub type PostRequestRequired = crate::v3::merchant_service::models::UrlRequestRequired;
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 pub type PostResponse = crate::v3::merchant_service::models::MchidResponse;
+/// The required fields of [`PostResponse`].
+pub type PostResponseRequired = crate::v3::merchant_service::models::MchidResponseRequired;
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 pub type PutRequest = crate::v3::merchant_service::models::UrlRequest;
+/// The required fields of [`PutRequest`].
+pub type PutRequestRequired = crate::v3::merchant_service::models::UrlRequestRequired;
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 pub type PutResponse = crate::v3::merchant_service::models::MchidResponse;
+/// The required fields of [`PutResponse`].
+pub type PutResponseRequired = crate::v3::merchant_service::models::MchidResponseRequired;

@@ -36,6 +36,7 @@ impl<'a> Complaints<'a> {
 }
 /// The request of `GET /v3/merchant-service/complaints` (查询投诉信息API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 分页大小
     ///
@@ -65,21 +66,34 @@ pub struct GetRequest {
     end_date: query "end_date" required,
     sub_mchid: query "sub_mchid" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 开始日期
+    ///
+    /// Query parameter `begin_date`. Example: `2019-01-01`
+    pub begin_date: String,
+    /// 结束日期
+    ///
+    /// Query parameter `end_date`. Example: `2019-01-01`
+    pub end_date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`begin_date`, `end_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`begin_date`, `end_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
     #[inline]
-    pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { begin_date, end_date } = required;
         Self {
             limit: None,
             offset: None,
-            begin_date: begin_date.into(),
-            end_date: end_date.into(),
+            begin_date,
+            end_date,
             sub_mchid: None,
         }
     }
 }
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 分页开始位置
     ///
@@ -102,10 +116,22 @@ pub struct GetResponse {
     total_count: "total_count" optional,
     data: "data" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 分页开始位置
+    ///
+    /// Example: `10`
+    pub offset: i64,
+    /// 分页大小
+    ///
+    /// Example: `5`
+    pub limit: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
     #[inline]
-    pub fn new(offset: i64, limit: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { offset, limit } = required;
         Self {
             offset,
             limit,
@@ -116,6 +142,7 @@ impl GetResponse {
 }
 /// 用户投诉信息详情
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 商户订单号
     ///
@@ -218,6 +245,7 @@ pub mod by_transaction_id {
     }
     /// The response of `GET /v3/merchant-service/complaints/{transaction_id}` (查询投诉详情API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户订单号
         ///
@@ -270,10 +298,18 @@ pub mod by_transaction_id {
         sub_mchid: "sub_mchid" optional,
         complaint_handle_state: "complaint_handle_state" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 微信支付订单号
+        ///
+        /// Example: `4200000404201909069117582536`
+        pub transaction_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_trade_no: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
         #[inline]
-        pub fn new(transaction_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { transaction_id } = required;
             Self {
                 out_trade_no: None,
                 complaint_time: None,
@@ -281,7 +317,7 @@ pub mod by_transaction_id {
                 payer_phone: None,
                 complaint_detail: None,
                 complaint_state: None,
-                transaction_id: transaction_id.into(),
+                transaction_id,
                 frozen_end_time: None,
                 sub_mchid: None,
                 complaint_handle_state: None,
@@ -306,6 +342,7 @@ pub mod by_transaction_id {
         }
         /// The response of `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys` (查询投诉协商历史API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 投诉协商历史
             pub complaint_negotiation_history: Option<
@@ -317,6 +354,7 @@ pub mod by_transaction_id {
         });
         /// GetResponseComplaintNegotiationHistory
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseComplaintNegotiationHistory {
             /// 操作人
             ///

@@ -30,6 +30,7 @@ impl<'a> ComplaintsV2<'a> {
 }
 /// The request of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 分页大小
     ///
@@ -59,21 +60,34 @@ pub struct GetRequest {
     end_date: query "end_date" required,
     complainted_mchid: query "complainted_mchid" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 开始日期
+    ///
+    /// Query parameter `begin_date`. Example: `2019-01-01`
+    pub begin_date: String,
+    /// 结束日期
+    ///
+    /// Query parameter `end_date`. Example: `2019-01-01`
+    pub end_date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`begin_date`, `end_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`begin_date`, `end_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
     #[inline]
-    pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { begin_date, end_date } = required;
         Self {
             limit: None,
             offset: None,
-            begin_date: begin_date.into(),
-            end_date: end_date.into(),
+            begin_date,
+            end_date,
             complainted_mchid: None,
         }
     }
 }
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 用户投诉信息详情
     pub data: Option<Vec<GetResponseData>>,
@@ -96,10 +110,22 @@ pub struct GetResponse {
     offset: "offset" required,
     total_count: "total_count" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 分页大小
+    ///
+    /// Example: `5`
+    pub limit: i64,
+    /// 分页开始位置
+    ///
+    /// Example: `10`
+    pub offset: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
     #[inline]
-    pub fn new(limit: i64, offset: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { limit, offset } = required;
         Self {
             data: None,
             limit,
@@ -110,6 +136,7 @@ impl GetResponse {
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 投诉单号
     ///
@@ -218,6 +245,7 @@ pub type GetResponseDataComplaintState = crate::v3::merchant_service::models::Co
 pub type GetResponseDataProblemType = crate::v3::merchant_service::models::ProblemType;
 /// GetResponseDataServiceOrderInfo
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDataServiceOrderInfo {
     /// 微信支付服务订单号
     ///
@@ -316,6 +344,7 @@ pub mod by_complaint_id {
     }
     /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}` (查询投诉单详情API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 投诉单号
         ///
@@ -409,12 +438,20 @@ pub mod by_complaint_id {
         need_immediate_service: "need_immediate_service" optional,
         is_agent_mode: "is_agent_mode" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 投诉单号
+        ///
+        /// Example: `200201820200101080076610000`
+        pub complaint_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`complaint_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { complaint_time: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`complaint_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.complaint_time = Some(…))`.
         #[inline]
-        pub fn new(complaint_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { complaint_id } = required;
             Self {
-                complaint_id: complaint_id.into(),
+                complaint_id,
                 complaint_time: None,
                 complaint_detail: None,
                 complaint_state: None,
@@ -458,6 +495,7 @@ pub mod by_complaint_id {
     pub type GetResponseProblemType = crate::v3::merchant_service::models::ProblemType;
     /// GetResponseServiceOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseServiceOrderInfo {
         /// 微信支付服务订单号
         ///
@@ -502,6 +540,7 @@ pub mod by_complaint_id {
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete` (反馈处理完成API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -511,13 +550,19 @@ pub mod by_complaint_id {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             complainted_mchid: "complainted_mchid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 被诉商户号
+            ///
+            /// Example: `1900012181`
+            pub complainted_mchid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`complainted_mchid`).
+            /// A `PostRequest` of its required fields (`complainted_mchid`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(complainted_mchid: impl Into<String>) -> Self {
-                Self {
-                    complainted_mchid: complainted_mchid.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { complainted_mchid } = required;
+                Self { complainted_mchid }
             }
         }
     }
@@ -545,6 +590,7 @@ pub mod by_complaint_id {
         }
         /// The request of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 分页大小
             ///
@@ -561,6 +607,7 @@ pub mod by_complaint_id {
         });
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 投诉协商历史
             pub data: Option<Vec<GetResponseData>>,
@@ -581,10 +628,20 @@ pub mod by_complaint_id {
             offset: "offset" required,
             total_count: "total_count" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分页大小
+            pub limit: i64,
+            /// 分页开始位置
+            ///
+            /// Example: `50`
+            pub offset: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
             #[inline]
-            pub fn new(limit: i64, offset: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { limit, offset } = required;
                 Self {
                     data: None,
                     limit,
@@ -595,6 +652,7 @@ pub mod by_complaint_id {
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseData {
             /// 操作资料列表
             pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
@@ -648,6 +706,7 @@ pub mod by_complaint_id {
         });
         /// 用户点击回复消息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataClickMessage {
             /// 回复的消息内容
             ///
@@ -669,6 +728,7 @@ pub mod by_complaint_id {
         });
         /// 操作资料列表
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataComplaintMediaList {
             /// 媒体文件业务类型
             ///
@@ -685,6 +745,7 @@ pub mod by_complaint_id {
         pub type GetResponseDataComplaintMediaListMediaType = crate::v3::merchant_service::models::MediaType;
         /// 普通消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataNormalMessage {
             /// 消息内容
             pub blocks: Option<Vec<GetResponseDataNormalMessageBlocks>>,
@@ -704,6 +765,7 @@ pub mod by_complaint_id {
         });
         /// GetResponseDataNormalMessageBlocks
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataNormalMessageBlocks {
             /// 消息块类型
             ///
@@ -743,6 +805,7 @@ pub mod by_complaint_id {
         pub type GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo = crate::v3::merchant_service::models::MiniProgramJumpInfo;
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataNormalMessageBlocksButtonGroup {
             /// 按钮组
             pub buttons: Option<
@@ -784,6 +847,7 @@ pub mod by_complaint_id {
         pub type GetResponseDataNormalMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataNormalMessageBlocksFaqList {
             /// FAQ列表
             pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
@@ -793,6 +857,7 @@ pub mod by_complaint_id {
         });
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDataNormalMessageBlocksFaqListFaqs {
             /// faq的id
             ///
@@ -952,6 +1017,7 @@ pub mod by_complaint_id {
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response` (提交回复API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -982,16 +1048,25 @@ pub mod by_complaint_id {
             jump_url_text: "jump_url_text" optional,
             mini_program_jump_info: "mini_program_jump_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 被诉商户号
+            ///
+            /// Example: `1900012181`
+            pub complainted_mchid: String,
+            /// 回复内容
+            ///
+            /// Example: `已与用户沟通解决`
+            pub response_content: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`complainted_mchid`, `response_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { response_images: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`complainted_mchid`, `response_content`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.response_images = Some(…))`.
             #[inline]
-            pub fn new(
-                complainted_mchid: impl Into<String>,
-                response_content: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { complainted_mchid, response_content } = required;
                 Self {
-                    complainted_mchid: complainted_mchid.into(),
-                    response_content: response_content.into(),
+                    complainted_mchid,
+                    response_content,
                     response_images: None,
                     jump_url: None,
                     jump_url_text: None,
@@ -1001,6 +1076,7 @@ pub mod by_complaint_id {
         }
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -1020,19 +1096,27 @@ pub mod by_complaint_id {
             path: "path" required,
             text: "text" required,
         });
+        /// The required fields of [`PostRequestMiniProgramJumpInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestMiniProgramJumpInfo::new`] takes them.
+        pub struct PostRequestMiniProgramJumpInfoRequired {
+            /// 跳转小程序APPID
+            ///
+            /// Example: `example_appid`
+            pub appid: String,
+            /// 跳转小程序页面PATH
+            ///
+            /// Example: `example_path`
+            pub path: String,
+            /// 跳转小程序页面名称
+            ///
+            /// Example: `example_text`
+            pub text: String,
+        }
         impl PostRequestMiniProgramJumpInfo {
-            /// A `PostRequestMiniProgramJumpInfo` of its required fields (`appid`, `path`, `text`).
+            /// A `PostRequestMiniProgramJumpInfo` of its required fields (`appid`, `path`, `text`), given by name in a [`PostRequestMiniProgramJumpInfoRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                path: impl Into<String>,
-                text: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    path: path.into(),
-                    text: text.into(),
-                }
+            pub fn new(required: PostRequestMiniProgramJumpInfoRequired) -> Self {
+                let PostRequestMiniProgramJumpInfoRequired { appid, path, text } = required;
+                Self { appid, path, text }
             }
         }
     }
@@ -1061,6 +1145,7 @@ pub mod by_complaint_id {
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -1078,23 +1163,34 @@ pub mod by_complaint_id {
             message: "message" required,
             idempotent_id: "idempotent_id" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 被诉商户号
+            ///
+            /// Example: `1900012181`
+            pub complainted_mchid: String,
+            /// 消息内容
+            pub message: PostRequestMessage,
+            /// 幂等ID
+            ///
+            /// Example: `550e8400-e29b-41d4-a716-446655440000`
+            pub idempotent_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`complainted_mchid`, `message`, `idempotent_id`).
+            /// A `PostRequest` of its required fields (`complainted_mchid`, `message`, `idempotent_id`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                complainted_mchid: impl Into<String>,
-                message: PostRequestMessage,
-                idempotent_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { complainted_mchid, message, idempotent_id } = required;
                 Self {
-                    complainted_mchid: complainted_mchid.into(),
+                    complainted_mchid,
                     message,
-                    idempotent_id: idempotent_id.into(),
+                    idempotent_id,
                 }
             }
         }
         /// 消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMessage {
             /// 消息内容
             pub blocks: Option<Vec<PostRequestMessageBlocks>>,
@@ -1114,6 +1210,7 @@ pub mod by_complaint_id {
         });
         /// PostRequestMessageBlocks
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMessageBlocks {
             /// 消息块类型
             ///
@@ -1149,10 +1246,15 @@ pub mod by_complaint_id {
         pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
         pub type PostRequestMessageBlocksButtonActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
+        /// The required fields of [`PostRequestMessageBlocksButtonActionMessageInfo`].
+        pub type PostRequestMessageBlocksButtonActionMessageInfoRequired = crate::v3::merchant_service::models::RequestMessageInfoRequired;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksButtonActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
+        /// The required fields of [`PostRequestMessageBlocksButtonActionMiniProgramJumpInfo`].
+        pub type PostRequestMessageBlocksButtonActionMiniProgramJumpInfoRequired = crate::v3::merchant_service::models::RequestMiniProgramJumpInfoRequired;
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMessageBlocksButtonGroup {
             /// 按钮组
             pub buttons: Option<Vec<PostRequestMessageBlocksButtonGroupButtons>>,
@@ -1178,8 +1280,12 @@ pub mod by_complaint_id {
         pub type PostRequestMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
         pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
+        /// The required fields of [`PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo`].
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfoRequired = crate::v3::merchant_service::models::RequestMessageInfoRequired;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
+        /// The required fields of [`PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo`].
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfoRequired = crate::v3::merchant_service::models::RequestMiniProgramJumpInfoRequired;
         /// 失效配置
         pub type PostRequestMessageBlocksButtonGroupButtonsInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 失效配置
@@ -1188,6 +1294,7 @@ pub mod by_complaint_id {
         pub type PostRequestMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMessageBlocksFaqList {
             /// FAQ列表
             pub faqs: Option<Vec<PostRequestMessageBlocksFaqListFaqs>>,
@@ -1197,6 +1304,7 @@ pub mod by_complaint_id {
         });
         /// PostRequestMessageBlocksFaqListFaqs
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestMessageBlocksFaqListFaqs {
             /// faq的id
             ///
@@ -1220,8 +1328,12 @@ pub mod by_complaint_id {
         pub type PostRequestMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
         pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
+        /// The required fields of [`PostRequestMessageBlocksFaqListFaqsActionMessageInfo`].
+        pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfoRequired = crate::v3::merchant_service::models::RequestMessageInfoRequired;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
+        /// The required fields of [`PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo`].
+        pub type PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfoRequired = crate::v3::merchant_service::models::RequestMiniProgramJumpInfoRequired;
         /// 图片
         pub type PostRequestMessageBlocksImage = crate::v3::merchant_service::models::Image;
         /// 图片样式类型
@@ -1234,8 +1346,12 @@ pub mod by_complaint_id {
         pub type PostRequestMessageBlocksLinkActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
         pub type PostRequestMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
+        /// The required fields of [`PostRequestMessageBlocksLinkActionMessageInfo`].
+        pub type PostRequestMessageBlocksLinkActionMessageInfoRequired = crate::v3::merchant_service::models::RequestMessageInfoRequired;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
+        /// The required fields of [`PostRequestMessageBlocksLinkActionMiniProgramJumpInfo`].
+        pub type PostRequestMessageBlocksLinkActionMiniProgramJumpInfoRequired = crate::v3::merchant_service::models::RequestMiniProgramJumpInfoRequired;
         /// 失效配置
         pub type PostRequestMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 文本
@@ -1248,6 +1364,7 @@ pub mod by_complaint_id {
         pub type PostRequestMessageSenderIdentity = crate::v3::merchant_service::models::SenderIdentity;
         /// The response of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 操作流水号
             ///
@@ -1281,6 +1398,7 @@ pub mod by_complaint_id {
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress` (更新退款审批结果API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 审批动作
             pub action: PostRequestAction,
@@ -1306,10 +1424,16 @@ pub mod by_complaint_id {
             reject_media_list: "reject_media_list" optional,
             remark: "remark" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 审批动作
+            pub action: PostRequestAction,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`action`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { launch_refund_day: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`action`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.launch_refund_day = Some(…))`.
             #[inline]
-            pub fn new(action: PostRequestAction) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { action } = required;
                 Self {
                     action,
                     launch_refund_day: None,

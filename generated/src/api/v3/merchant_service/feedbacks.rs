@@ -16,6 +16,7 @@ impl<'a> Feedbacks<'a> {
 }
 /// The request of `POST /v3/merchant-service/feedbacks` (商户反馈API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 微信支付订单号
     ///
@@ -48,19 +49,35 @@ pub struct PostRequest {
     feedback_images: "feedback_images" optional,
     launch_confirm_process: "launch_confirm_process" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 微信支付订单号
+    ///
+    /// Example: `4200000404201909069117582536`
+    pub transaction_id: String,
+    /// 被诉商户号
+    ///
+    /// Example: `9980456248`
+    pub complainted_mchid: String,
+    /// 反馈内容
+    ///
+    /// Example: `已与用户协商解决`
+    pub feedback_content: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`transaction_id`, `complainted_mchid`, `feedback_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { feedback_type: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`transaction_id`, `complainted_mchid`, `feedback_content`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.feedback_type = Some(…))`.
     #[inline]
-    pub fn new(
-        transaction_id: impl Into<String>,
-        complainted_mchid: impl Into<String>,
-        feedback_content: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            transaction_id,
+            complainted_mchid,
+            feedback_content,
+        } = required;
         Self {
-            transaction_id: transaction_id.into(),
-            complainted_mchid: complainted_mchid.into(),
+            transaction_id,
+            complainted_mchid,
             feedback_type: None,
-            feedback_content: feedback_content.into(),
+            feedback_content,
             feedback_images: None,
             launch_confirm_process: None,
         }

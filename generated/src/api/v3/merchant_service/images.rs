@@ -59,6 +59,7 @@ pub mod upload {
     }
     /// The request of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -66,15 +67,22 @@ pub mod upload {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: PostRequestMeta,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`meta`).
+        /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(meta: PostRequestMeta) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { meta } = required;
             Self { meta }
         }
     }
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestMeta {
         /// 文件名称
         pub filename: Option<String>,
@@ -87,6 +95,7 @@ pub mod upload {
     });
     /// The response of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 媒体文件标识ID
         ///

@@ -30,6 +30,7 @@ impl<'a> MerchantSettleRuleApplications<'a> {
 }
 /// The request of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 从业机构号
     ///
@@ -54,25 +55,46 @@ pub struct PostRequest {
     sub_mchid: "sub_mchid" required,
     settle_rule_id: "settle_rule_id" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 从业机构号
+    ///
+    /// Example: `1356485`
+    pub acquiring_bank_id: String,
+    /// 渠道商户号
+    ///
+    /// Example: `20001111`
+    pub channel_id: String,
+    /// 从业机构特约商户号
+    ///
+    /// Example: `1346578`
+    pub sub_mchid: String,
+    /// 结算规则id
+    ///
+    /// Example: `760`
+    pub settle_rule_id: i64,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`acquiring_bank_id`, `channel_id`, `sub_mchid`, `settle_rule_id`).
+    /// A `PostRequest` of its required fields (`acquiring_bank_id`, `channel_id`, `sub_mchid`, `settle_rule_id`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        acquiring_bank_id: impl Into<String>,
-        channel_id: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        settle_rule_id: i64,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            acquiring_bank_id,
+            channel_id,
+            sub_mchid,
+            settle_rule_id,
+        } = required;
         Self {
-            acquiring_bank_id: acquiring_bank_id.into(),
-            channel_id: channel_id.into(),
-            sub_mchid: sub_mchid.into(),
+            acquiring_bank_id,
+            channel_id,
+            sub_mchid,
             settle_rule_id,
         }
     }
 }
 /// The response of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 申请单编号
     ///
@@ -134,6 +156,7 @@ pub mod by_application_id {
     }
     /// The response of `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` (根据申请单ID查询结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 申请单编号
         ///
@@ -178,12 +201,20 @@ pub mod by_application_id {
         sub_mchid: "sub_mchid" optional,
         settle_rule_id: "settle_rule_id" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 申请单编号
+        ///
+        /// Example: `20000011111`
+        pub application_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`application_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { application_process_info: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`application_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.application_process_info = Some(…))`.
         #[inline]
-        pub fn new(application_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { application_id } = required;
             Self {
-                application_id: application_id.into(),
+                application_id,
                 application_process_info: None,
                 application_state: None,
                 update_time: None,

@@ -23,6 +23,7 @@ impl<'a> Stores<'a> {
 }
 /// The request of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -46,14 +47,21 @@ pub struct PostRequest {
 });
 /// 门店地址信息
 pub type PostRequestStoreAddress = crate::v3::merchant_store::models::StoreAddress;
+/// The required fields of [`PostRequestStoreAddress`].
+pub type PostRequestStoreAddressRequired = crate::v3::merchant_store::models::StoreAddressRequired;
 /// 门店基础信息
 pub type PostRequestStoreBasics = crate::v3::merchant_store::models::StoreBasics;
+/// The required fields of [`PostRequestStoreBasics`].
+pub type PostRequestStoreBasicsRequired = crate::v3::merchant_store::models::StoreBasicsRequired;
 /// 门店经营信息
 pub type PostRequestStoreBusiness = crate::v3::merchant_store::models::StoreBusiness;
 /// PostRequestStoreRecipient
 pub type PostRequestStoreRecipient = crate::v3::merchant_store::models::StoreRecipient;
+/// The required fields of [`PostRequestStoreRecipient`].
+pub type PostRequestStoreRecipientRequired = crate::v3::merchant_store::models::StoreRecipientRequired;
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 微信支付商户门店ID
     ///
@@ -106,6 +114,7 @@ pub mod by_store_id {
     }
     /// The request of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 特约商户号
         ///
@@ -117,6 +126,7 @@ pub mod by_store_id {
     });
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 门店基础信息
         pub store_basics: Option<GetResponseStoreBasics>,
@@ -138,6 +148,7 @@ pub mod by_store_id {
     });
     /// 门店地址信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseStoreAddress {
         /// 门店省市编码
         ///
@@ -169,6 +180,7 @@ pub mod by_store_id {
     });
     /// 门店基础信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseStoreBasics {
         /// 商家门店编号
         ///
@@ -202,6 +214,7 @@ pub mod by_store_id {
     pub type GetResponseStoreBusiness = crate::v3::merchant_store::models::StoreBusiness;
     /// GetResponseStoreRecipient
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseStoreRecipient {
         /// 门店收款商户号
         ///
@@ -218,6 +231,7 @@ pub mod by_store_id {
     });
     /// 门店状态
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseStoreState {
         /// 门店状态描述
         ///
@@ -237,6 +251,7 @@ pub mod by_store_id {
     });
     /// The request of `PATCH /v3/merchant-store/stores/{store_id}` (修改门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 子商户号
         ///
@@ -257,8 +272,12 @@ pub mod by_store_id {
     });
     /// 门店地址信息
     pub type PatchRequestStoreAddress = crate::v3::merchant_store::models::StoreAddress;
+    /// The required fields of [`PatchRequestStoreAddress`].
+    pub type PatchRequestStoreAddressRequired = crate::v3::merchant_store::models::StoreAddressRequired;
     /// 门店基础信息
     pub type PatchRequestStoreBasics = crate::v3::merchant_store::models::StoreBasics;
+    /// The required fields of [`PatchRequestStoreBasics`].
+    pub type PatchRequestStoreBasicsRequired = crate::v3::merchant_store::models::StoreBasicsRequired;
     /// 门店经营信息
     pub type PatchRequestStoreBusiness = crate::v3::merchant_store::models::StoreBusiness;
     /// `/v3/merchant-store/stores/{store_id}/recipients`
@@ -300,6 +319,7 @@ pub mod by_store_id {
             }
             /// The request of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 子商户号
                 ///
@@ -312,21 +332,27 @@ pub mod by_store_id {
                 sub_mchid: "sub_mchid" required,
                 store_recipient: "store_recipient" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 门店收款信息
+                pub store_recipient: Vec<PostRequestStoreRecipient>,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`sub_mchid`, `store_recipient`).
+                /// A `PostRequest` of its required fields (`sub_mchid`, `store_recipient`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    store_recipient: Vec<PostRequestStoreRecipient>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        store_recipient,
-                    }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { sub_mchid, store_recipient } = required;
+                    Self { sub_mchid, store_recipient }
                 }
             }
             /// 收款门店信息
             pub type PostRequestStoreRecipient = crate::v3::merchant_store::models::StoreRecipient;
+            /// The required fields of [`PostRequestStoreRecipient`].
+            pub type PostRequestStoreRecipientRequired = crate::v3::merchant_store::models::StoreRecipientRequired;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
             pub type PostResponse = crate::v3::merchant_store::models::FailedStoreRecipientResponse;
             /// 收款门店信息
@@ -355,6 +381,7 @@ pub mod by_store_id {
             }
             /// The request of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 子商户号
                 ///
@@ -369,6 +396,8 @@ pub mod by_store_id {
             });
             /// 收款门店信息
             pub type PostRequestStoreRecipient = crate::v3::merchant_store::models::StoreRecipient;
+            /// The required fields of [`PostRequestStoreRecipient`].
+            pub type PostRequestStoreRecipientRequired = crate::v3::merchant_store::models::StoreRecipientRequired;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
             pub type PostResponse = crate::v3::merchant_store::models::FailedStoreRecipientResponse;
             /// 收款门店信息

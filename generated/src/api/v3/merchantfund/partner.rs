@@ -36,6 +36,7 @@ pub mod income_records {
     }
     /// The request of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 特约商户号
         ///
@@ -65,19 +66,34 @@ pub mod income_records {
         offset: query "offset" optional,
         limit: query "limit" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 特约商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `2480253391`
+        pub sub_mchid: String,
+        /// 账户类型
+        ///
+        /// Query parameter `account_type`. Example: `BASIC`
+        pub account_type: GetRequestAccountType,
+        /// 日期
+        ///
+        /// Query parameter `date`. Example: `2019-06-11`
+        pub date: String,
+        /// 本次请求最大查询条数
+        ///
+        /// Query parameter `limit`. Example: `100`
+        pub limit: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`sub_mchid`, `account_type`, `date`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`sub_mchid`, `account_type`, `date`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            account_type: GetRequestAccountType,
-            date: impl Into<String>,
-            limit: i64,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid, account_type, date, limit } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 account_type,
-                date: date.into(),
+                date,
                 offset: None,
                 limit,
             }
@@ -87,6 +103,7 @@ pub mod income_records {
     pub type GetRequestAccountType = crate::v3::merchantfund::models::AccountType;
     /// The response of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 查询数据总条数
         ///
@@ -112,10 +129,22 @@ pub mod income_records {
         data: "data" optional,
         links: "links" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 本次查询偏移量
+        ///
+        /// Example: `0`
+        pub offset: i64,
+        /// 本次查询条数
+        ///
+        /// Example: `20`
+        pub limit: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { offset, limit } = required;
             Self {
                 total_count: None,
                 offset,
@@ -127,6 +156,7 @@ pub mod income_records {
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 特约商户号
         ///
@@ -187,6 +217,7 @@ pub mod income_records {
     pub type GetResponseDataIncomeRecordType = crate::v3::merchantfund::models::IncomeRecordType;
     /// 分页链接
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseLinks {
         /// 下一页链接
         ///

@@ -44,6 +44,7 @@ pub mod by_openid {
         }
         /// The request of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 批次号
             ///
@@ -83,24 +84,52 @@ pub mod by_openid {
             appid: "appid" required,
             card_type: "card_type" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 批次号
+            ///
+            /// Example: `9856000`
+            pub stock_id: String,
+            /// 商户单据号
+            ///
+            /// Example: `8956000202407191254642`
+            pub out_request_no: String,
+            /// 用户姓名
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            pub user_name: String,
+            /// 身份证号码
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            pub id_card_number: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wx233544546545989`
+            pub appid: String,
+            /// 证件类型
+            ///
+            /// Example: `ID_CARD`
+            pub card_type: PostRequestCardType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`stock_id`, `out_request_no`, `user_name`, `id_card_number`, `appid`, `card_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { amount: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`stock_id`, `out_request_no`, `user_name`, `id_card_number`, `appid`, `card_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
             #[inline]
-            pub fn new(
-                stock_id: impl Into<String>,
-                out_request_no: impl Into<String>,
-                user_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-                appid: impl Into<String>,
-                card_type: PostRequestCardType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    stock_id,
+                    out_request_no,
+                    user_name,
+                    id_card_number,
+                    appid,
+                    card_type,
+                } = required;
                 Self {
-                    stock_id: stock_id.into(),
-                    out_request_no: out_request_no.into(),
-                    user_name: user_name.into(),
-                    id_card_number: id_card_number.into(),
+                    stock_id,
+                    out_request_no,
+                    user_name,
+                    id_card_number,
                     amount: None,
-                    appid: appid.into(),
+                    appid,
                     card_type,
                 }
             }
@@ -121,6 +150,7 @@ pub mod by_openid {
         });
         /// The response of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 消费金ID
             ///

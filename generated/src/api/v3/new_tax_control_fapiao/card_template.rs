@@ -18,6 +18,7 @@ impl<'a> CardTemplate<'a> {
 }
 /// The request of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -35,22 +36,30 @@ pub struct PostRequest {
     card_appid: "card_appid" required,
     card_template_information: "card_template_information" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 插卡公众号AppID
+    ///
+    /// Example: `wxb1170446a4c0a5a2`
+    pub card_appid: String,
+    /// 卡券模板信息
+    pub card_template_information: PostRequestCardTemplateInformation,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`card_appid`, `card_template_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`card_appid`, `card_template_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        card_appid: impl Into<String>,
-        card_template_information: PostRequestCardTemplateInformation,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { card_appid, card_template_information } = required;
         Self {
             sub_mchid: None,
-            card_appid: card_appid.into(),
+            card_appid,
             card_template_information,
         }
     }
 }
 /// 卡券模板信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCardTemplateInformation {
     /// 收款方名称
     ///
@@ -68,19 +77,28 @@ pub struct PostRequestCardTemplateInformation {
     logo_url: "logo_url" required,
     custom_cell: "custom_cell" optional,
 });
+/// The required fields of [`PostRequestCardTemplateInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestCardTemplateInformation::new`] takes them.
+pub struct PostRequestCardTemplateInformationRequired {
+    /// 卡券logo地址
+    ///
+    /// Example: `http://mmbiz.qpic.cn/mmbiz/iaL1LJM1mF9aRKPZJkmG8xXhiaHqkKSVMMWeN3hLut7X7hicFNjakmxibMLGWpXrEXB33367o7zHN0CwngnQY7zb7g/0`
+    pub logo_url: String,
+}
 impl PostRequestCardTemplateInformation {
-    /// A `PostRequestCardTemplateInformation` with its required fields (`logo_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCardTemplateInformation { payee_name: Some(…), ..PostRequestCardTemplateInformation::new(…) }`.
+    /// A `PostRequestCardTemplateInformation` of its required fields (`logo_url`), given by name in a [`PostRequestCardTemplateInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payee_name = Some(…))`.
     #[inline]
-    pub fn new(logo_url: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestCardTemplateInformationRequired) -> Self {
+        let PostRequestCardTemplateInformationRequired { logo_url } = required;
         Self {
             payee_name: None,
-            logo_url: logo_url.into(),
+            logo_url,
             custom_cell: None,
         }
     }
 }
 /// 卡券自定义cell位配置
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestCardTemplateInformationCustomCell {
     /// cell位文字
     ///
@@ -110,13 +128,28 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     miniprogram_user_name: "miniprogram_user_name" optional,
     miniprogram_path: "miniprogram_path" optional,
 });
+/// The required fields of [`PostRequestCardTemplateInformationCustomCell`], each given by name (all of them: a missing one does not compile); [`PostRequestCardTemplateInformationCustomCell::new`] takes them.
+pub struct PostRequestCardTemplateInformationCustomCellRequired {
+    /// cell位文字
+    ///
+    /// Example: `电子发票`
+    pub words: String,
+    /// cell位描述
+    ///
+    /// Example: `查看发票`
+    pub description: String,
+}
 impl PostRequestCardTemplateInformationCustomCell {
-    /// A `PostRequestCardTemplateInformationCustomCell` with its required fields (`words`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCardTemplateInformationCustomCell { jump_url: Some(…), ..PostRequestCardTemplateInformationCustomCell::new(…) }`.
+    /// A `PostRequestCardTemplateInformationCustomCell` of its required fields (`words`, `description`), given by name in a [`PostRequestCardTemplateInformationCustomCellRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.jump_url = Some(…))`.
     #[inline]
-    pub fn new(words: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestCardTemplateInformationCustomCellRequired) -> Self {
+        let PostRequestCardTemplateInformationCustomCellRequired {
+            words,
+            description,
+        } = required;
         Self {
-            words: words.into(),
-            description: description.into(),
+            words,
+            description,
             jump_url: None,
             miniprogram_user_name: None,
             miniprogram_path: None,
@@ -125,6 +158,7 @@ impl PostRequestCardTemplateInformationCustomCell {
 }
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 插卡公众号AppID
     ///
@@ -139,13 +173,18 @@ pub struct PostResponse {
     card_appid: "card_appid" required,
     card_id: "card_id" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 插卡公众号AppID
+    ///
+    /// Example: `wxb1170446a4c0a5a2`
+    pub card_appid: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`card_appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`card_appid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_id = Some(…))`.
     #[inline]
-    pub fn new(card_appid: impl Into<String>) -> Self {
-        Self {
-            card_appid: card_appid.into(),
-            card_id: None,
-        }
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { card_appid } = required;
+        Self { card_appid, card_id: None }
     }
 }

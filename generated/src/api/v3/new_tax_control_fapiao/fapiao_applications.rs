@@ -58,6 +58,7 @@ impl<'a> FapiaoApplications<'a> {
 }
 /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications` (开具电子发票).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -83,19 +84,35 @@ pub struct PostRequest {
     buyer_information: "buyer_information" required,
     fapiao_information: "fapiao_information" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 开票场景
+    ///
+    /// Example: `WITH_WECHATPAY`
+    pub scene: String,
+    /// 发票申请单号
+    ///
+    /// Example: `4200000444201910177461284488`
+    pub fapiao_apply_id: String,
+    /// 购买方信息
+    pub buyer_information: PostRequestBuyerInformation,
+    /// 需要开具的发票信息
+    pub fapiao_information: Vec<PostRequestFapiaoInformation>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`scene`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`scene`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        scene: impl Into<String>,
-        fapiao_apply_id: impl Into<String>,
-        buyer_information: PostRequestBuyerInformation,
-        fapiao_information: Vec<PostRequestFapiaoInformation>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            scene,
+            fapiao_apply_id,
+            buyer_information,
+            fapiao_information,
+        } = required;
         Self {
             sub_mchid: None,
-            scene: scene.into(),
-            fapiao_apply_id: fapiao_apply_id.into(),
+            scene,
+            fapiao_apply_id,
             buyer_information,
             fapiao_information,
         }
@@ -103,6 +120,7 @@ impl PostRequest {
 }
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestBuyerInformation {
     /// 购买方类型
     ///
@@ -152,13 +170,25 @@ pub struct PostRequestBuyerInformation {
     phone: "phone" optional,
     email: "email" optional,
 });
+/// The required fields of [`PostRequestBuyerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestBuyerInformation::new`] takes them.
+pub struct PostRequestBuyerInformationRequired {
+    /// 购买方类型
+    ///
+    /// Example: `ORGANIZATION`
+    pub type_: String,
+    /// 名称
+    ///
+    /// Example: `深圳市南山区测试企业`
+    pub name: String,
+}
 impl PostRequestBuyerInformation {
-    /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+    /// A `PostRequestBuyerInformation` of its required fields (`type_`, `name`), given by name in a [`PostRequestBuyerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.taxpayer_id = Some(…))`.
     #[inline]
-    pub fn new(type_: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestBuyerInformationRequired) -> Self {
+        let PostRequestBuyerInformationRequired { type_, name } = required;
         Self {
-            type_: type_.into(),
-            name: name.into(),
+            type_,
+            name,
             taxpayer_id: None,
             address: None,
             telephone: None,
@@ -171,6 +201,7 @@ impl PostRequestBuyerInformation {
 }
 /// PostRequestFapiaoInformation
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoInformation {
     /// 商户发票单号
     ///
@@ -196,17 +227,33 @@ pub struct PostRequestFapiaoInformation {
     remark: "remark" optional,
     items: "items" required,
 });
+/// The required fields of [`PostRequestFapiaoInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformation::new`] takes them.
+pub struct PostRequestFapiaoInformationRequired {
+    /// 商户发票单号
+    ///
+    /// Example: `20200701123456`
+    pub fapiao_id: String,
+    /// 总价税合计
+    ///
+    /// Example: `382895`
+    pub total_amount: i64,
+    /// 是否以清单形式开具发票
+    pub need_list: bool,
+    /// 发票行信息
+    pub items: Vec<PostRequestFapiaoInformationItems>,
+}
 impl PostRequestFapiaoInformation {
-    /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `need_list`, `items`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { remark: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+    /// A `PostRequestFapiaoInformation` of its required fields (`fapiao_id`, `total_amount`, `need_list`, `items`), given by name in a [`PostRequestFapiaoInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
     #[inline]
-    pub fn new(
-        fapiao_id: impl Into<String>,
-        total_amount: i64,
-        need_list: bool,
-        items: Vec<PostRequestFapiaoInformationItems>,
-    ) -> Self {
+    pub fn new(required: PostRequestFapiaoInformationRequired) -> Self {
+        let PostRequestFapiaoInformationRequired {
+            fapiao_id,
+            total_amount,
+            need_list,
+            items,
+        } = required;
         Self {
-            fapiao_id: fapiao_id.into(),
+            fapiao_id,
             total_amount,
             need_list,
             remark: None,
@@ -216,6 +263,7 @@ impl PostRequestFapiaoInformation {
 }
 /// PostRequestFapiaoInformationItems
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoInformationItems {
     /// 税局侧规定的货物或应税劳务、服务税收分类编码
     ///
@@ -273,17 +321,35 @@ pub struct PostRequestFapiaoInformationItems {
     tax_prefer_mark: "tax_prefer_mark" optional,
     discount: "discount" required,
 });
+/// The required fields of [`PostRequestFapiaoInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItems::new`] takes them.
+pub struct PostRequestFapiaoInformationItemsRequired {
+    /// 税局侧规定的货物或应税劳务、服务税收分类编码
+    ///
+    /// Example: `3010101020203000000`
+    pub tax_code: String,
+    /// 数量
+    ///
+    /// Example: `100000000`
+    pub quantity: i64,
+    /// 单行金额合计
+    ///
+    /// Example: `429900`
+    pub total_amount: i64,
+    /// 是否折扣行
+    pub discount: bool,
+}
 impl PostRequestFapiaoInformationItems {
-    /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `quantity`, `total_amount`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { goods_category: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+    /// A `PostRequestFapiaoInformationItems` of its required fields (`tax_code`, `quantity`, `total_amount`, `discount`), given by name in a [`PostRequestFapiaoInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_category = Some(…))`.
     #[inline]
-    pub fn new(
-        tax_code: impl Into<String>,
-        quantity: i64,
-        total_amount: i64,
-        discount: bool,
-    ) -> Self {
+    pub fn new(required: PostRequestFapiaoInformationItemsRequired) -> Self {
+        let PostRequestFapiaoInformationItemsRequired {
+            tax_code,
+            quantity,
+            total_amount,
+            discount,
+        } = required;
         Self {
-            tax_code: tax_code.into(),
+            tax_code,
             goods_category: None,
             goods_name: None,
             goods_id: None,
@@ -336,6 +402,7 @@ pub mod by_fapiao_apply_id {
     }
     /// The request of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -352,6 +419,7 @@ pub mod by_fapiao_apply_id {
     });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 发票数量
         ///
@@ -366,6 +434,7 @@ pub mod by_fapiao_apply_id {
     });
     /// GetResponseFapiaoInformation
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseFapiaoInformation {
         /// 商户发票单号
         ///
@@ -435,6 +504,7 @@ pub mod by_fapiao_apply_id {
     pub type GetResponseFapiaoInformationBlueFapiao = crate::v3::new_tax_control_fapiao::models::BlueFapiao;
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseFapiaoInformationBuyerInformation {
         /// 购买方类型
         ///
@@ -512,6 +582,7 @@ pub mod by_fapiao_apply_id {
     pub type GetResponseFapiaoInformationBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 电子发票插卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseFapiaoInformationCardInformation {
         /// 插卡公众号AppID
         ///
@@ -568,6 +639,7 @@ pub mod by_fapiao_apply_id {
     pub type GetResponseFapiaoInformationExtraInformation = crate::v3::new_tax_control_fapiao::models::ExtraInformation;
     /// GetResponseFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseFapiaoInformationItems {
         /// 货物或应税劳务、服务编码
         ///
@@ -662,6 +734,7 @@ pub mod by_fapiao_apply_id {
         }
         /// The request of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -676,21 +749,28 @@ pub mod by_fapiao_apply_id {
             sub_mchid: query "sub_mchid" required,
             fapiao_id: query "fapiao_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 子商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户发票单号
+            ///
+            /// Query parameter `fapiao_id`. Example: `20200701123456`
+            pub fapiao_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`sub_mchid`, `fapiao_id`).
+            /// A `GetRequest` of its required fields (`sub_mchid`, `fapiao_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                fapiao_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    fapiao_id: fapiao_id.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { sub_mchid, fapiao_id } = required;
+                Self { sub_mchid, fapiao_id }
             }
         }
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 发票列表
             pub fapiao_download_info_list: Option<
@@ -702,6 +782,7 @@ pub mod by_fapiao_apply_id {
         });
         /// GetResponseFapiaoDownloadInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseFapiaoDownloadInfoList {
             /// 商户发票单号
             ///
@@ -750,6 +831,7 @@ pub mod by_fapiao_apply_id {
         }
         /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards` (将电子发票插入微信用户卡包).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -770,14 +852,26 @@ pub mod by_fapiao_apply_id {
             buyer_information: "buyer_information" required,
             fapiao_card_information: "fapiao_card_information" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 插卡场景
+            ///
+            /// Example: `WITH_WECHATPAY`
+            pub scene: PostRequestScene,
+            /// 购买方信息
+            pub buyer_information: PostRequestBuyerInformation,
+            /// 电子发票卡券信息列表
+            pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`scene`, `buyer_information`, `fapiao_card_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`scene`, `buyer_information`, `fapiao_card_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                scene: PostRequestScene,
-                buyer_information: PostRequestBuyerInformation,
-                fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    scene,
+                    buyer_information,
+                    fapiao_card_information,
+                } = required;
                 Self {
                     sub_mchid: None,
                     scene,
@@ -788,6 +882,7 @@ pub mod by_fapiao_apply_id {
         }
         /// 购买方信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestBuyerInformation {
             /// 购买方类型
             ///
@@ -857,16 +952,25 @@ pub mod by_fapiao_apply_id {
             fapiao_bill_type: "fapiao_bill_type" optional,
             user_apply_message: "user_apply_message" optional,
         });
+        /// The required fields of [`PostRequestBuyerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestBuyerInformation::new`] takes them.
+        pub struct PostRequestBuyerInformationRequired {
+            /// 购买方类型
+            ///
+            /// Example: `ORGANIZATION`
+            pub type_: PostRequestBuyerInformationType,
+            /// 名称
+            ///
+            /// Example: `深圳市南山区测试企业`
+            pub name: String,
+        }
         impl PostRequestBuyerInformation {
-            /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+            /// A `PostRequestBuyerInformation` of its required fields (`type_`, `name`), given by name in a [`PostRequestBuyerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.taxpayer_id = Some(…))`.
             #[inline]
-            pub fn new(
-                type_: PostRequestBuyerInformationType,
-                name: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestBuyerInformationRequired) -> Self {
+                let PostRequestBuyerInformationRequired { type_, name } = required;
                 Self {
                     type_,
-                    name: name.into(),
+                    name,
                     taxpayer_id: None,
                     address: None,
                     telephone: None,
@@ -887,6 +991,7 @@ pub mod by_fapiao_apply_id {
         pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
         /// PostRequestFapiaoCardInformation
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestFapiaoCardInformation {
             /// 电子发票文件ID
             ///
@@ -950,31 +1055,76 @@ pub mod by_fapiao_apply_id {
             items: "items" required,
             remark: "remark" optional,
         });
+        /// The required fields of [`PostRequestFapiaoCardInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformation::new`] takes them.
+        pub struct PostRequestFapiaoCardInformationRequired {
+            /// 电子发票文件ID
+            ///
+            /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
+            pub fapiao_media_id: String,
+            /// 发票号码
+            ///
+            /// Example: `12897794`
+            pub fapiao_number: String,
+            /// 发票代码
+            ///
+            /// Example: `044001911211`
+            pub fapiao_code: String,
+            /// 开票时间
+            ///
+            /// Example: `2020-07-01T12:00:00+08:00`
+            pub fapiao_time: String,
+            /// 校验码
+            ///
+            /// Example: `69001808340631374774`
+            pub check_code: String,
+            /// 密码
+            ///
+            /// Example: `006>299-375/326>2+7/*0-+<3510`
+            pub password: String,
+            /// 总价税合计
+            ///
+            /// Example: `382895`
+            pub total_amount: i64,
+            /// 总税额
+            ///
+            /// Example: `44050`
+            pub tax_amount: i64,
+            /// 总金额
+            ///
+            /// Example: `338845`
+            pub amount: i64,
+            /// 销售方信息
+            pub seller_information: PostRequestFapiaoCardInformationSellerInformation,
+            /// 附加信息
+            pub extra_information: PostRequestFapiaoCardInformationExtraInformation,
+            /// 发票行信息
+            pub items: Vec<PostRequestFapiaoCardInformationItems>,
+        }
         impl PostRequestFapiaoCardInformation {
-            /// A `PostRequestFapiaoCardInformation` with its required fields (`fapiao_media_id`, `fapiao_number`, `fapiao_code`, `fapiao_time`, `check_code`, `password`, `total_amount`, `tax_amount`, `amount`, `seller_information`, `extra_information`, `items`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformation { remark: Some(…), ..PostRequestFapiaoCardInformation::new(…) }`.
+            /// A `PostRequestFapiaoCardInformation` of its required fields (`fapiao_media_id`, `fapiao_number`, `fapiao_code`, `fapiao_time`, `check_code`, `password`, `total_amount`, `tax_amount`, `amount`, `seller_information`, `extra_information`, `items`), given by name in a [`PostRequestFapiaoCardInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                fapiao_media_id: impl Into<String>,
-                fapiao_number: impl Into<String>,
-                fapiao_code: impl Into<String>,
-                fapiao_time: impl Into<String>,
-                check_code: impl Into<String>,
-                password: impl Into<String>,
-                total_amount: i64,
-                tax_amount: i64,
-                amount: i64,
-                seller_information: PostRequestFapiaoCardInformationSellerInformation,
-                extra_information: PostRequestFapiaoCardInformationExtraInformation,
-                items: Vec<PostRequestFapiaoCardInformationItems>,
-            ) -> Self {
+            pub fn new(required: PostRequestFapiaoCardInformationRequired) -> Self {
+                let PostRequestFapiaoCardInformationRequired {
+                    fapiao_media_id,
+                    fapiao_number,
+                    fapiao_code,
+                    fapiao_time,
+                    check_code,
+                    password,
+                    total_amount,
+                    tax_amount,
+                    amount,
+                    seller_information,
+                    extra_information,
+                    items,
+                } = required;
                 Self {
-                    fapiao_media_id: fapiao_media_id.into(),
-                    fapiao_number: fapiao_number.into(),
-                    fapiao_code: fapiao_code.into(),
-                    fapiao_time: fapiao_time.into(),
-                    check_code: check_code.into(),
-                    password: password.into(),
+                    fapiao_media_id,
+                    fapiao_number,
+                    fapiao_code,
+                    fapiao_time,
+                    check_code,
+                    password,
                     total_amount,
                     tax_amount,
                     amount,
@@ -987,6 +1137,7 @@ pub mod by_fapiao_apply_id {
         }
         /// 附加信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestFapiaoCardInformationExtraInformation {
             /// 收款人
             ///
@@ -1006,19 +1157,32 @@ pub mod by_fapiao_apply_id {
             reviewer: "reviewer" optional,
             drawer: "drawer" required,
         });
+        /// The required fields of [`PostRequestFapiaoCardInformationExtraInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationExtraInformation::new`] takes them.
+        pub struct PostRequestFapiaoCardInformationExtraInformationRequired {
+            /// 开票人
+            ///
+            /// Example: `王五`
+            pub drawer: String,
+        }
         impl PostRequestFapiaoCardInformationExtraInformation {
-            /// A `PostRequestFapiaoCardInformationExtraInformation` with its required fields (`drawer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationExtraInformation { payee: Some(…), ..PostRequestFapiaoCardInformationExtraInformation::new(…) }`.
+            /// A `PostRequestFapiaoCardInformationExtraInformation` of its required fields (`drawer`), given by name in a [`PostRequestFapiaoCardInformationExtraInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payee = Some(…))`.
             #[inline]
-            pub fn new(drawer: impl Into<String>) -> Self {
+            pub fn new(
+                required: PostRequestFapiaoCardInformationExtraInformationRequired,
+            ) -> Self {
+                let PostRequestFapiaoCardInformationExtraInformationRequired {
+                    drawer,
+                } = required;
                 Self {
                     payee: None,
                     reviewer: None,
-                    drawer: drawer.into(),
+                    drawer,
                 }
             }
         }
         /// PostRequestFapiaoCardInformationItems
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestFapiaoCardInformationItems {
             /// 货物或应税劳务、服务编码
             ///
@@ -1081,25 +1245,66 @@ pub mod by_fapiao_apply_id {
             tax_prefer_mark: "tax_prefer_mark" required,
             discount: "discount" required,
         });
+        /// The required fields of [`PostRequestFapiaoCardInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationItems::new`] takes them.
+        pub struct PostRequestFapiaoCardInformationItemsRequired {
+            /// 货物或应税劳务、服务编码
+            ///
+            /// Example: `3010101020203000000`
+            pub tax_code: String,
+            /// 货物或应税劳务、服务名称
+            ///
+            /// Example: `出租汽车客运服务`
+            pub goods_name: String,
+            /// 数量
+            ///
+            /// Example: `100000000`
+            pub quantity: i64,
+            /// 单价
+            ///
+            /// Example: `380442000000`
+            pub unit_price: i64,
+            /// 单行金额
+            ///
+            /// Example: `380442`
+            pub amount: i64,
+            /// 单行税额
+            ///
+            /// Example: `49458`
+            pub tax_amount: i64,
+            /// 单行金额合计
+            ///
+            /// Example: `429900`
+            pub total_amount: i64,
+            /// 税率
+            ///
+            /// Example: `1300`
+            pub tax_rate: i64,
+            /// 税收优惠政策标识
+            ///
+            /// Example: `NO_FAVORABLE`
+            pub tax_prefer_mark: PostRequestFapiaoCardInformationItemsTaxPreferMark,
+            /// 是否折扣行
+            pub discount: bool,
+        }
         impl PostRequestFapiaoCardInformationItems {
-            /// A `PostRequestFapiaoCardInformationItems` with its required fields (`tax_code`, `goods_name`, `quantity`, `unit_price`, `amount`, `tax_amount`, `total_amount`, `tax_rate`, `tax_prefer_mark`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationItems { specification: Some(…), ..PostRequestFapiaoCardInformationItems::new(…) }`.
+            /// A `PostRequestFapiaoCardInformationItems` of its required fields (`tax_code`, `goods_name`, `quantity`, `unit_price`, `amount`, `tax_amount`, `total_amount`, `tax_rate`, `tax_prefer_mark`, `discount`), given by name in a [`PostRequestFapiaoCardInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.specification = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                tax_code: impl Into<String>,
-                goods_name: impl Into<String>,
-                quantity: i64,
-                unit_price: i64,
-                amount: i64,
-                tax_amount: i64,
-                total_amount: i64,
-                tax_rate: i64,
-                tax_prefer_mark: PostRequestFapiaoCardInformationItemsTaxPreferMark,
-                discount: bool,
-            ) -> Self {
+            pub fn new(required: PostRequestFapiaoCardInformationItemsRequired) -> Self {
+                let PostRequestFapiaoCardInformationItemsRequired {
+                    tax_code,
+                    goods_name,
+                    quantity,
+                    unit_price,
+                    amount,
+                    tax_amount,
+                    total_amount,
+                    tax_rate,
+                    tax_prefer_mark,
+                    discount,
+                } = required;
                 Self {
-                    tax_code: tax_code.into(),
-                    goods_name: goods_name.into(),
+                    tax_code,
+                    goods_name,
                     specification: None,
                     unit: None,
                     quantity,
@@ -1117,6 +1322,7 @@ pub mod by_fapiao_apply_id {
         pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::models::TaxPreferMark;
         /// 销售方信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestFapiaoCardInformationSellerInformation {
             /// 名称
             ///
@@ -1151,18 +1357,36 @@ pub mod by_fapiao_apply_id {
             bank_name: "bank_name" optional,
             bank_account: "bank_account" optional,
         });
+        /// The required fields of [`PostRequestFapiaoCardInformationSellerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationSellerInformation::new`] takes them.
+        pub struct PostRequestFapiaoCardInformationSellerInformationRequired {
+            /// 名称
+            ///
+            /// Example: `深圳市南山区测试公司`
+            pub name: String,
+            /// 纳税人识别号
+            ///
+            /// Example: `202003261233701778`
+            pub taxpayer_id: String,
+            /// 地址
+            ///
+            /// Example: `深圳市南山区深南大道10000号`
+            pub address: String,
+        }
         impl PostRequestFapiaoCardInformationSellerInformation {
-            /// A `PostRequestFapiaoCardInformationSellerInformation` with its required fields (`name`, `taxpayer_id`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationSellerInformation { telephone: Some(…), ..PostRequestFapiaoCardInformationSellerInformation::new(…) }`.
+            /// A `PostRequestFapiaoCardInformationSellerInformation` of its required fields (`name`, `taxpayer_id`, `address`), given by name in a [`PostRequestFapiaoCardInformationSellerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.telephone = Some(…))`.
             #[inline]
             pub fn new(
-                name: impl Into<String>,
-                taxpayer_id: impl Into<String>,
-                address: impl Into<String>,
+                required: PostRequestFapiaoCardInformationSellerInformationRequired,
             ) -> Self {
+                let PostRequestFapiaoCardInformationSellerInformationRequired {
+                    name,
+                    taxpayer_id,
+                    address,
+                } = required;
                 Self {
-                    name: name.into(),
-                    taxpayer_id: taxpayer_id.into(),
-                    address: address.into(),
+                    name,
+                    taxpayer_id,
+                    address,
                     telephone: None,
                     bank_name: None,
                     bank_account: None,
@@ -1195,6 +1419,7 @@ pub mod by_fapiao_apply_id {
         }
         /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse` (冲红电子发票).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -1210,13 +1435,18 @@ pub mod by_fapiao_apply_id {
             reverse_reason: "reverse_reason" required,
             fapiao_information: "fapiao_information" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 冲红原因
+            pub reverse_reason: PostRequestReverseReason,
+            /// 需要冲红的发票信息
+            pub fapiao_information: Vec<PostRequestFapiaoInformation>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`reverse_reason`, `fapiao_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`reverse_reason`, `fapiao_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                reverse_reason: PostRequestReverseReason,
-                fapiao_information: Vec<PostRequestFapiaoInformation>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { reverse_reason, fapiao_information } = required;
                 Self {
                     sub_mchid: None,
                     reverse_reason,
@@ -1226,6 +1456,7 @@ pub mod by_fapiao_apply_id {
         }
         /// PostRequestFapiaoInformation
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestFapiaoInformation {
             /// 商户发票单号
             ///
@@ -1245,17 +1476,26 @@ pub mod by_fapiao_apply_id {
             fapiao_code: "fapiao_code" optional,
             fapiao_number: "fapiao_number" required,
         });
+        /// The required fields of [`PostRequestFapiaoInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformation::new`] takes them.
+        pub struct PostRequestFapiaoInformationRequired {
+            /// 商户发票单号
+            ///
+            /// Example: `20200701123456`
+            pub fapiao_id: String,
+            /// 发票号码
+            ///
+            /// Example: `12897794`
+            pub fapiao_number: String,
+        }
         impl PostRequestFapiaoInformation {
-            /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `fapiao_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { fapiao_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+            /// A `PostRequestFapiaoInformation` of its required fields (`fapiao_id`, `fapiao_number`), given by name in a [`PostRequestFapiaoInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.fapiao_code = Some(…))`.
             #[inline]
-            pub fn new(
-                fapiao_id: impl Into<String>,
-                fapiao_number: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestFapiaoInformationRequired) -> Self {
+                let PostRequestFapiaoInformationRequired { fapiao_id, fapiao_number } = required;
                 Self {
-                    fapiao_id: fapiao_id.into(),
+                    fapiao_id,
                     fapiao_code: None,
-                    fapiao_number: fapiao_number.into(),
+                    fapiao_number,
                 }
             }
         }
@@ -1307,6 +1547,7 @@ pub mod issue_general {
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` (开具通用行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -1327,18 +1568,34 @@ pub mod issue_general {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 发票申请单号
+        ///
+        /// Example: `4200000444201910177461284488`
+        pub fapiao_apply_id: String,
+        /// 购买方信息
+        pub buyer_information: PostRequestBuyerInformation,
+        /// 需要开具的数电发票信息
+        pub fapiao_information: PostRequestFapiaoInformation,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            fapiao_apply_id: impl Into<String>,
-            buyer_information: PostRequestBuyerInformation,
-            fapiao_information: PostRequestFapiaoInformation,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                fapiao_apply_id,
+                buyer_information,
+                fapiao_information,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                fapiao_apply_id: fapiao_apply_id.into(),
+                sub_mchid,
+                fapiao_apply_id,
                 buyer_information,
                 fapiao_information,
             }
@@ -1346,12 +1603,15 @@ pub mod issue_general {
     }
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::models::BuyerInformation;
+    /// The required fields of [`PostRequestBuyerInformation`].
+    pub type PostRequestBuyerInformationRequired = crate::v3::new_tax_control_fapiao::models::BuyerInformationRequired;
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
     pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -1434,26 +1694,50 @@ pub mod issue_general {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationRequired {
+        /// 商户发票单号
+        ///
+        /// Example: `20200701123456`
+        pub fapiao_id: String,
+        /// 总价税合计
+        ///
+        /// Example: `382895`
+        pub total_amount: i64,
+        /// 发票行信息
+        pub items: Vec<PostRequestFapiaoInformationItems>,
+        /// 开票人ID
+        ///
+        /// Example: `128279891283`
+        pub billing_person_id: String,
+        /// 发票类型
+        ///
+        /// Example: `COMM_FAPIAO`
+        pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+        /// 交易信息
+        pub transaction_information: Vec<
+            PostRequestFapiaoInformationTransactionInformation,
+        >,
+    }
     impl PostRequestFapiaoInformation {
-        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        /// A `PostRequestFapiaoInformation` of its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`), given by name in a [`PostRequestFapiaoInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.export_business_policy_code = Some(…))`.
         #[inline]
-        pub fn new(
-            fapiao_id: impl Into<String>,
-            total_amount: i64,
-            items: Vec<PostRequestFapiaoInformationItems>,
-            billing_person_id: impl Into<String>,
-            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
-            transaction_information: Vec<
-                PostRequestFapiaoInformationTransactionInformation,
-            >,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationRequired) -> Self {
+            let PostRequestFapiaoInformationRequired {
+                fapiao_id,
+                total_amount,
+                items,
+                billing_person_id,
+                fapiao_bill_type,
+                transaction_information,
+            } = required;
             Self {
-                fapiao_id: fapiao_id.into(),
+                fapiao_id,
                 total_amount,
                 items,
                 export_business_policy_code: None,
                 vat_refund_levy_code: None,
-                billing_person_id: billing_person_id.into(),
+                billing_person_id,
                 billing_person: None,
                 fapiao_bill_type,
                 transaction_information,
@@ -1465,6 +1749,7 @@ pub mod issue_general {
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -1548,19 +1833,41 @@ pub mod issue_general {
         discount: "discount" required,
         preferential_policy_code: "preferential_policy_code" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItems::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsRequired {
+        /// 税局侧规定的货物或应税劳务、服务税收分类编码
+        ///
+        /// Example: `3010101020203000000`
+        pub tax_code: String,
+        /// 货物或应税劳务、服务名称
+        ///
+        /// Example: `出租汽车客运服务`
+        pub goods_name: String,
+        /// 单行金额合计
+        ///
+        /// Example: `429900`
+        pub total_amount: i64,
+        /// 税率
+        ///
+        /// Example: `1300`
+        pub tax_rate: i64,
+        /// 是否折扣行
+        pub discount: bool,
+    }
     impl PostRequestFapiaoInformationItems {
-        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        /// A `PostRequestFapiaoInformationItems` of its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`), given by name in a [`PostRequestFapiaoInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.specification = Some(…))`.
         #[inline]
-        pub fn new(
-            tax_code: impl Into<String>,
-            goods_name: impl Into<String>,
-            total_amount: i64,
-            tax_rate: i64,
-            discount: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationItemsRequired) -> Self {
+            let PostRequestFapiaoInformationItemsRequired {
+                tax_code,
+                goods_name,
+                total_amount,
+                tax_rate,
+                discount,
+            } = required;
             Self {
-                tax_code: tax_code.into(),
-                goods_name: goods_name.into(),
+                tax_code,
+                goods_name,
                 specification: None,
                 unit: None,
                 quantity: None,
@@ -1573,6 +1880,8 @@ pub mod issue_general {
     }
     /// PostRequestFapiaoInformationTransactionInformation
     pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
+    /// The required fields of [`PostRequestFapiaoInformationTransactionInformation`].
+    pub type PostRequestFapiaoInformationTransactionInformationRequired = crate::v3::new_tax_control_fapiao::models::TransactionInformationRequired;
     /// 支付渠道
     pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
@@ -1603,6 +1912,7 @@ pub mod issue_passenger_transport {
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` (开具旅客运输行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -1623,18 +1933,34 @@ pub mod issue_passenger_transport {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 发票申请单号
+        ///
+        /// Example: `4200000444201910177461284488`
+        pub fapiao_apply_id: String,
+        /// 购买方信息
+        pub buyer_information: PostRequestBuyerInformation,
+        /// 需要开具的数电发票信息
+        pub fapiao_information: PostRequestFapiaoInformation,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            fapiao_apply_id: impl Into<String>,
-            buyer_information: PostRequestBuyerInformation,
-            fapiao_information: PostRequestFapiaoInformation,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                fapiao_apply_id,
+                buyer_information,
+                fapiao_information,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                fapiao_apply_id: fapiao_apply_id.into(),
+                sub_mchid,
+                fapiao_apply_id,
                 buyer_information,
                 fapiao_information,
             }
@@ -1642,12 +1968,15 @@ pub mod issue_passenger_transport {
     }
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::models::BuyerInformation;
+    /// The required fields of [`PostRequestBuyerInformation`].
+    pub type PostRequestBuyerInformationRequired = crate::v3::new_tax_control_fapiao::models::BuyerInformationRequired;
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
     pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -1730,26 +2059,50 @@ pub mod issue_passenger_transport {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationRequired {
+        /// 商户发票单号
+        ///
+        /// Example: `20200701123456`
+        pub fapiao_id: String,
+        /// 总价税合计
+        ///
+        /// Example: `382895`
+        pub total_amount: i64,
+        /// 发票行信息
+        pub items: Vec<PostRequestFapiaoInformationItems>,
+        /// 开票人ID
+        ///
+        /// Example: `187776276864872`
+        pub billing_person_id: String,
+        /// 发票类型
+        ///
+        /// Example: `COMM_FAPIAO`
+        pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+        /// 交易信息
+        pub transaction_information: Vec<
+            PostRequestFapiaoInformationTransactionInformation,
+        >,
+    }
     impl PostRequestFapiaoInformation {
-        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        /// A `PostRequestFapiaoInformation` of its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`), given by name in a [`PostRequestFapiaoInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.export_business_policy_code = Some(…))`.
         #[inline]
-        pub fn new(
-            fapiao_id: impl Into<String>,
-            total_amount: i64,
-            items: Vec<PostRequestFapiaoInformationItems>,
-            billing_person_id: impl Into<String>,
-            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
-            transaction_information: Vec<
-                PostRequestFapiaoInformationTransactionInformation,
-            >,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationRequired) -> Self {
+            let PostRequestFapiaoInformationRequired {
+                fapiao_id,
+                total_amount,
+                items,
+                billing_person_id,
+                fapiao_bill_type,
+                transaction_information,
+            } = required;
             Self {
-                fapiao_id: fapiao_id.into(),
+                fapiao_id,
                 total_amount,
                 items,
                 export_business_policy_code: None,
                 vat_refund_levy_code: None,
-                billing_person_id: billing_person_id.into(),
+                billing_person_id,
                 billing_person: None,
                 fapiao_bill_type,
                 transaction_information,
@@ -1761,6 +2114,7 @@ pub mod issue_passenger_transport {
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -1847,19 +2201,41 @@ pub mod issue_passenger_transport {
         preferential_policy_code: "preferential_policy_code" optional,
         passenger_information: "passenger_information" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItems::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsRequired {
+        /// 税局侧规定的货物或应税劳务、服务税收分类编码
+        ///
+        /// Example: `3010101020203000000`
+        pub tax_code: String,
+        /// 货物或应税劳务、服务名称
+        ///
+        /// Example: `出租汽车客运服务`
+        pub goods_name: String,
+        /// 单行金额合计
+        ///
+        /// Example: `429900`
+        pub total_amount: i64,
+        /// 税率
+        ///
+        /// Example: `1300`
+        pub tax_rate: i64,
+        /// 是否折扣行
+        pub discount: bool,
+    }
     impl PostRequestFapiaoInformationItems {
-        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        /// A `PostRequestFapiaoInformationItems` of its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`), given by name in a [`PostRequestFapiaoInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.specification = Some(…))`.
         #[inline]
-        pub fn new(
-            tax_code: impl Into<String>,
-            goods_name: impl Into<String>,
-            total_amount: i64,
-            tax_rate: i64,
-            discount: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationItemsRequired) -> Self {
+            let PostRequestFapiaoInformationItemsRequired {
+                tax_code,
+                goods_name,
+                total_amount,
+                tax_rate,
+                discount,
+            } = required;
             Self {
-                tax_code: tax_code.into(),
-                goods_name: goods_name.into(),
+                tax_code,
+                goods_name,
                 specification: None,
                 unit: None,
                 quantity: None,
@@ -1873,6 +2249,7 @@ pub mod issue_passenger_transport {
     }
     /// 出行人额外信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItemsPassengerInformation {
         /// 出行人名称
         ///
@@ -1919,25 +2296,59 @@ pub mod issue_passenger_transport {
         transportation_type: "transportation_type" required,
         transportation_classes: "transportation_classes" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItemsPassengerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItemsPassengerInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsPassengerInformationRequired {
+        /// 出行人名称
+        ///
+        /// Example: `张三`
+        pub name: String,
+        /// 出行人证件类型
+        ///
+        /// Example: `IDENTITY_CARD`
+        pub certificate_type: PostRequestFapiaoInformationItemsPassengerInformationCertificateType,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        pub certificate_number: String,
+        /// 出行日期
+        ///
+        /// Example: `2026-07-01T00:00:00+08:00`
+        pub departure_date: String,
+        /// 出发地
+        ///
+        /// Example: `北京市朝阳区`
+        pub departure_place: String,
+        /// 目的地
+        ///
+        /// Example: `上海市浦东新区`
+        pub destination: String,
+        /// 交通工具类型
+        ///
+        /// Example: `LONG_DISTANCE_BUS`
+        pub transportation_type: PostRequestFapiaoInformationItemsPassengerInformationTransportationType,
+    }
     impl PostRequestFapiaoInformationItemsPassengerInformation {
-        /// A `PostRequestFapiaoInformationItemsPassengerInformation` with its required fields (`name`, `certificate_type`, `certificate_number`, `departure_date`, `departure_place`, `destination`, `transportation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItemsPassengerInformation { transportation_classes: Some(…), ..PostRequestFapiaoInformationItemsPassengerInformation::new(…) }`.
+        /// A `PostRequestFapiaoInformationItemsPassengerInformation` of its required fields (`name`, `certificate_type`, `certificate_number`, `departure_date`, `departure_place`, `destination`, `transportation_type`), given by name in a [`PostRequestFapiaoInformationItemsPassengerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transportation_classes = Some(…))`.
         #[inline]
         pub fn new(
-            name: impl Into<String>,
-            certificate_type: PostRequestFapiaoInformationItemsPassengerInformationCertificateType,
-            certificate_number: impl Into<String>,
-            departure_date: impl Into<String>,
-            departure_place: impl Into<String>,
-            destination: impl Into<String>,
-            transportation_type: PostRequestFapiaoInformationItemsPassengerInformationTransportationType,
+            required: PostRequestFapiaoInformationItemsPassengerInformationRequired,
         ) -> Self {
-            Self {
-                name: name.into(),
+            let PostRequestFapiaoInformationItemsPassengerInformationRequired {
+                name,
                 certificate_type,
-                certificate_number: certificate_number.into(),
-                departure_date: departure_date.into(),
-                departure_place: departure_place.into(),
-                destination: destination.into(),
+                certificate_number,
+                departure_date,
+                departure_place,
+                destination,
+                transportation_type,
+            } = required;
+            Self {
+                name,
+                certificate_type,
+                certificate_number,
+                departure_date,
+                departure_place,
+                destination,
                 transportation_type,
                 transportation_classes: None,
             }
@@ -2044,6 +2455,8 @@ pub mod issue_passenger_transport {
     });
     /// PostRequestFapiaoInformationTransactionInformation
     pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
+    /// The required fields of [`PostRequestFapiaoInformationTransactionInformation`].
+    pub type PostRequestFapiaoInformationTransactionInformationRequired = crate::v3::new_tax_control_fapiao::models::TransactionInformationRequired;
     /// 支付渠道
     pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
@@ -2070,6 +2483,7 @@ pub mod issue_refined_oil {
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` (开具成品油行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -2090,18 +2504,34 @@ pub mod issue_refined_oil {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 发票申请单号
+        ///
+        /// Example: `4200000444201910177461284488`
+        pub fapiao_apply_id: String,
+        /// 购买方信息
+        pub buyer_information: PostRequestBuyerInformation,
+        /// 需要开具的数电发票信息
+        pub fapiao_information: PostRequestFapiaoInformation,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            fapiao_apply_id: impl Into<String>,
-            buyer_information: PostRequestBuyerInformation,
-            fapiao_information: PostRequestFapiaoInformation,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                fapiao_apply_id,
+                buyer_information,
+                fapiao_information,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                fapiao_apply_id: fapiao_apply_id.into(),
+                sub_mchid,
+                fapiao_apply_id,
                 buyer_information,
                 fapiao_information,
             }
@@ -2109,12 +2539,15 @@ pub mod issue_refined_oil {
     }
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::models::BuyerInformation;
+    /// The required fields of [`PostRequestBuyerInformation`].
+    pub type PostRequestBuyerInformationRequired = crate::v3::new_tax_control_fapiao::models::BuyerInformationRequired;
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
     pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -2197,26 +2630,50 @@ pub mod issue_refined_oil {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationRequired {
+        /// 商户发票单号
+        ///
+        /// Example: `20200701123456`
+        pub fapiao_id: String,
+        /// 总价税合计
+        ///
+        /// Example: `382895`
+        pub total_amount: i64,
+        /// 发票行信息
+        pub items: Vec<PostRequestFapiaoInformationItems>,
+        /// 开票人ID
+        ///
+        /// Example: `187776276864872`
+        pub billing_person_id: String,
+        /// 发票类型
+        ///
+        /// Example: `COMM_FAPIAO`
+        pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+        /// 交易信息
+        pub transaction_information: Vec<
+            PostRequestFapiaoInformationTransactionInformation,
+        >,
+    }
     impl PostRequestFapiaoInformation {
-        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        /// A `PostRequestFapiaoInformation` of its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`), given by name in a [`PostRequestFapiaoInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.export_business_policy_code = Some(…))`.
         #[inline]
-        pub fn new(
-            fapiao_id: impl Into<String>,
-            total_amount: i64,
-            items: Vec<PostRequestFapiaoInformationItems>,
-            billing_person_id: impl Into<String>,
-            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
-            transaction_information: Vec<
-                PostRequestFapiaoInformationTransactionInformation,
-            >,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationRequired) -> Self {
+            let PostRequestFapiaoInformationRequired {
+                fapiao_id,
+                total_amount,
+                items,
+                billing_person_id,
+                fapiao_bill_type,
+                transaction_information,
+            } = required;
             Self {
-                fapiao_id: fapiao_id.into(),
+                fapiao_id,
                 total_amount,
                 items,
                 export_business_policy_code: None,
                 vat_refund_levy_code: None,
-                billing_person_id: billing_person_id.into(),
+                billing_person_id,
                 billing_person: None,
                 fapiao_bill_type,
                 transaction_information,
@@ -2228,6 +2685,7 @@ pub mod issue_refined_oil {
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -2316,19 +2774,41 @@ pub mod issue_refined_oil {
         preferential_policy_code: "preferential_policy_code" optional,
         refined_oil_information: "refined_oil_information" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItems::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsRequired {
+        /// 税局侧规定的货物或应税劳务、服务税收分类编码
+        ///
+        /// Example: `3010101020203000000`
+        pub tax_code: String,
+        /// 货物或应税劳务、服务名称
+        ///
+        /// Example: `出租汽车客运服务`
+        pub goods_name: String,
+        /// 单行金额合计
+        ///
+        /// Example: `429900`
+        pub total_amount: i64,
+        /// 税率
+        ///
+        /// Example: `1300`
+        pub tax_rate: i64,
+        /// 是否折扣行
+        pub discount: bool,
+    }
     impl PostRequestFapiaoInformationItems {
-        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        /// A `PostRequestFapiaoInformationItems` of its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`), given by name in a [`PostRequestFapiaoInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.specification = Some(…))`.
         #[inline]
-        pub fn new(
-            tax_code: impl Into<String>,
-            goods_name: impl Into<String>,
-            total_amount: i64,
-            tax_rate: i64,
-            discount: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationItemsRequired) -> Self {
+            let PostRequestFapiaoInformationItemsRequired {
+                tax_code,
+                goods_name,
+                total_amount,
+                tax_rate,
+                discount,
+            } = required;
             Self {
-                tax_code: tax_code.into(),
-                goods_name: goods_name.into(),
+                tax_code,
+                goods_name,
                 specification: None,
                 unit: None,
                 quantity: None,
@@ -2342,6 +2822,7 @@ pub mod issue_refined_oil {
     }
     /// 成品油行业额外信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItemsRefinedOilInformation {
         /// 成品油站点
         ///
@@ -2361,18 +2842,36 @@ pub mod issue_refined_oil {
         trade_time: "trade_time" required,
         gun_number: "gun_number" required,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItemsRefinedOilInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItemsRefinedOilInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsRefinedOilInformationRequired {
+        /// 成品油站点
+        ///
+        /// Example: `中国石油(江北红旗河沟加油站)`
+        pub station: String,
+        /// 交易时间
+        ///
+        /// Example: `2025-07-01T00:00:00+08:00`
+        pub trade_time: String,
+        /// 加油枪号码
+        ///
+        /// Example: `1号枪`
+        pub gun_number: String,
+    }
     impl PostRequestFapiaoInformationItemsRefinedOilInformation {
-        /// A `PostRequestFapiaoInformationItemsRefinedOilInformation` of its required fields (`station`, `trade_time`, `gun_number`).
+        /// A `PostRequestFapiaoInformationItemsRefinedOilInformation` of its required fields (`station`, `trade_time`, `gun_number`), given by name in a [`PostRequestFapiaoInformationItemsRefinedOilInformationRequired`].
         #[inline]
         pub fn new(
-            station: impl Into<String>,
-            trade_time: impl Into<String>,
-            gun_number: impl Into<String>,
+            required: PostRequestFapiaoInformationItemsRefinedOilInformationRequired,
         ) -> Self {
+            let PostRequestFapiaoInformationItemsRefinedOilInformationRequired {
+                station,
+                trade_time,
+                gun_number,
+            } = required;
             Self {
-                station: station.into(),
-                trade_time: trade_time.into(),
-                gun_number: gun_number.into(),
+                station,
+                trade_time,
+                gun_number,
             }
         }
     }
@@ -2395,6 +2894,8 @@ pub mod issue_refined_oil {
     });
     /// PostRequestFapiaoInformationTransactionInformation
     pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
+    /// The required fields of [`PostRequestFapiaoInformationTransactionInformation`].
+    pub type PostRequestFapiaoInformationTransactionInformationRequired = crate::v3::new_tax_control_fapiao::models::TransactionInformationRequired;
     /// 支付渠道
     pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
@@ -2425,6 +2926,7 @@ pub mod real_estate_leasing {
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` (开具不动产租赁行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -2445,18 +2947,34 @@ pub mod real_estate_leasing {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 发票申请单号
+        ///
+        /// Example: `4200000444201910177461284488`
+        pub fapiao_apply_id: String,
+        /// 购买方信息
+        pub buyer_information: PostRequestBuyerInformation,
+        /// 需要开具的数电发票信息
+        pub fapiao_information: PostRequestFapiaoInformation,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            fapiao_apply_id: impl Into<String>,
-            buyer_information: PostRequestBuyerInformation,
-            fapiao_information: PostRequestFapiaoInformation,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sub_mchid,
+                fapiao_apply_id,
+                buyer_information,
+                fapiao_information,
+            } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
-                fapiao_apply_id: fapiao_apply_id.into(),
+                sub_mchid,
+                fapiao_apply_id,
                 buyer_information,
                 fapiao_information,
             }
@@ -2464,6 +2982,7 @@ pub mod real_estate_leasing {
     }
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestBuyerInformation {
         /// 购买方类型
         ///
@@ -2533,16 +3052,25 @@ pub mod real_estate_leasing {
         fapiao_bill_type: "fapiao_bill_type" optional,
         user_apply_message: "user_apply_message" optional,
     });
+    /// The required fields of [`PostRequestBuyerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestBuyerInformation::new`] takes them.
+    pub struct PostRequestBuyerInformationRequired {
+        /// 购买方类型
+        ///
+        /// Example: `INDIVIDUAL`
+        pub type_: PostRequestBuyerInformationType,
+        /// 名称
+        ///
+        /// Example: `深圳市南山区测试企业`
+        pub name: String,
+    }
     impl PostRequestBuyerInformation {
-        /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+        /// A `PostRequestBuyerInformation` of its required fields (`type_`, `name`), given by name in a [`PostRequestBuyerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.taxpayer_id = Some(…))`.
         #[inline]
-        pub fn new(
-            type_: PostRequestBuyerInformationType,
-            name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestBuyerInformationRequired) -> Self {
+            let PostRequestBuyerInformationRequired { type_, name } = required;
             Self {
                 type_,
-                name: name.into(),
+                name,
                 taxpayer_id: None,
                 address: None,
                 telephone: None,
@@ -2563,6 +3091,7 @@ pub mod real_estate_leasing {
     pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformation {
         /// 商户发票单号
         ///
@@ -2645,26 +3174,50 @@ pub mod real_estate_leasing {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationRequired {
+        /// 商户发票单号
+        ///
+        /// Example: `20200701123456`
+        pub fapiao_id: String,
+        /// 总价税合计
+        ///
+        /// Example: `382895`
+        pub total_amount: i64,
+        /// 发票行信息
+        pub items: Vec<PostRequestFapiaoInformationItems>,
+        /// 开票人ID
+        ///
+        /// Example: `128279891283`
+        pub billing_person_id: String,
+        /// 发票类型
+        ///
+        /// Example: `COMM_FAPIAO`
+        pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+        /// 交易信息
+        pub transaction_information: Vec<
+            PostRequestFapiaoInformationTransactionInformation,
+        >,
+    }
     impl PostRequestFapiaoInformation {
-        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        /// A `PostRequestFapiaoInformation` of its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`), given by name in a [`PostRequestFapiaoInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.export_business_policy_code = Some(…))`.
         #[inline]
-        pub fn new(
-            fapiao_id: impl Into<String>,
-            total_amount: i64,
-            items: Vec<PostRequestFapiaoInformationItems>,
-            billing_person_id: impl Into<String>,
-            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
-            transaction_information: Vec<
-                PostRequestFapiaoInformationTransactionInformation,
-            >,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationRequired) -> Self {
+            let PostRequestFapiaoInformationRequired {
+                fapiao_id,
+                total_amount,
+                items,
+                billing_person_id,
+                fapiao_bill_type,
+                transaction_information,
+            } = required;
             Self {
-                fapiao_id: fapiao_id.into(),
+                fapiao_id,
                 total_amount,
                 items,
                 export_business_policy_code: None,
                 vat_refund_levy_code: None,
-                billing_person_id: billing_person_id.into(),
+                billing_person_id,
                 billing_person: None,
                 fapiao_bill_type,
                 transaction_information,
@@ -2676,6 +3229,7 @@ pub mod real_estate_leasing {
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -2764,19 +3318,41 @@ pub mod real_estate_leasing {
         preferential_policy_code: "preferential_policy_code" optional,
         real_estate_leasing_information: "real_estate_leasing_information" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItems::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsRequired {
+        /// 税局侧规定的货物或应税劳务、服务税收分类编码
+        ///
+        /// Example: `3010101020203000000`
+        pub tax_code: String,
+        /// 货物或应税劳务、服务名称
+        ///
+        /// Example: `出租汽车客运服务`
+        pub goods_name: String,
+        /// 单行金额合计
+        ///
+        /// Example: `429900`
+        pub total_amount: i64,
+        /// 税率
+        ///
+        /// Example: `1300`
+        pub tax_rate: i64,
+        /// 是否折扣行
+        pub discount: bool,
+    }
     impl PostRequestFapiaoInformationItems {
-        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        /// A `PostRequestFapiaoInformationItems` of its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`), given by name in a [`PostRequestFapiaoInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.specification = Some(…))`.
         #[inline]
-        pub fn new(
-            tax_code: impl Into<String>,
-            goods_name: impl Into<String>,
-            total_amount: i64,
-            tax_rate: i64,
-            discount: bool,
-        ) -> Self {
+        pub fn new(required: PostRequestFapiaoInformationItemsRequired) -> Self {
+            let PostRequestFapiaoInformationItemsRequired {
+                tax_code,
+                goods_name,
+                total_amount,
+                tax_rate,
+                discount,
+            } = required;
             Self {
-                tax_code: tax_code.into(),
-                goods_name: goods_name.into(),
+                tax_code,
+                goods_name,
                 specification: None,
                 unit: None,
                 quantity: None,
@@ -2790,6 +3366,7 @@ pub mod real_estate_leasing {
     }
     /// 不动产租赁特定行业额外信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
         /// 不动产坐落省份
         ///
@@ -2830,22 +3407,46 @@ pub mod real_estate_leasing {
         certificate_no: "certificate_no" optional,
         plate_no: "plate_no" optional,
     });
+    /// The required fields of [`PostRequestFapiaoInformationItemsRealEstateLeasingInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoInformationItemsRealEstateLeasingInformation::new`] takes them.
+    pub struct PostRequestFapiaoInformationItemsRealEstateLeasingInformationRequired {
+        /// 不动产坐落省份
+        ///
+        /// Example: `重庆市`
+        pub province: String,
+        /// 不动产坐落地址（详细地址）
+        ///
+        /// Example: `xx街道xx小区`
+        pub address: String,
+        /// 租赁期起
+        ///
+        /// Example: `2025-01-01T10:00:00+08:00`
+        pub lease_period_start: String,
+        /// 租赁期止
+        ///
+        /// Example: `2025-07-01T10:00:00+08:00`
+        pub lease_period_end: String,
+        /// 跨地（市）标志
+        pub cross_city_flag: bool,
+    }
     impl PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
-        /// A `PostRequestFapiaoInformationItemsRealEstateLeasingInformation` with its required fields (`province`, `address`, `lease_period_start`, `lease_period_end`, `cross_city_flag`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItemsRealEstateLeasingInformation { city: Some(…), ..PostRequestFapiaoInformationItemsRealEstateLeasingInformation::new(…) }`.
+        /// A `PostRequestFapiaoInformationItemsRealEstateLeasingInformation` of its required fields (`province`, `address`, `lease_period_start`, `lease_period_end`, `cross_city_flag`), given by name in a [`PostRequestFapiaoInformationItemsRealEstateLeasingInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.city = Some(…))`.
         #[inline]
         pub fn new(
-            province: impl Into<String>,
-            address: impl Into<String>,
-            lease_period_start: impl Into<String>,
-            lease_period_end: impl Into<String>,
-            cross_city_flag: bool,
+            required: PostRequestFapiaoInformationItemsRealEstateLeasingInformationRequired,
         ) -> Self {
+            let PostRequestFapiaoInformationItemsRealEstateLeasingInformationRequired {
+                province,
+                address,
+                lease_period_start,
+                lease_period_end,
+                cross_city_flag,
+            } = required;
             Self {
-                province: province.into(),
+                province,
                 city: None,
-                address: address.into(),
-                lease_period_start: lease_period_start.into(),
-                lease_period_end: lease_period_end.into(),
+                address,
+                lease_period_start,
+                lease_period_end,
                 cross_city_flag,
                 certificate_no: None,
                 plate_no: None,
@@ -2854,6 +3455,8 @@ pub mod real_estate_leasing {
     }
     /// PostRequestFapiaoInformationTransactionInformation
     pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
+    /// The required fields of [`PostRequestFapiaoInformationTransactionInformation`].
+    pub type PostRequestFapiaoInformationTransactionInformationRequired = crate::v3::new_tax_control_fapiao::models::TransactionInformationRequired;
     /// 支付渠道
     pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
@@ -2881,6 +3484,7 @@ pub mod upload_fapiao_file {
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -2888,15 +3492,22 @@ pub mod upload_fapiao_file {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: PostRequestMeta,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`meta`).
+        /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(meta: PostRequestMeta) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { meta } = required;
             Self { meta }
         }
     }
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestMeta {
         /// 微信支付分配的子商户号，服务商模式下必传
         pub sub_mchid: Option<String>,
@@ -2917,24 +3528,35 @@ pub mod upload_fapiao_file {
         digest_alogrithm: "digest_alogrithm" required,
         digest: "digest" required,
     });
+    /// The required fields of [`PostRequestMeta`], each given by name (all of them: a missing one does not compile); [`PostRequestMeta::new`] takes them.
+    pub struct PostRequestMetaRequired {
+        /// 发票文件的类型为PDF
+        ///
+        /// Example: `PDF`
+        pub file_type: String,
+        /// 文件摘要算法
+        ///
+        /// Example: `SM3`
+        pub digest_alogrithm: String,
+        /// 文件摘要
+        pub digest: String,
+    }
     impl PostRequestMeta {
-        /// A `PostRequestMeta` with its required fields (`file_type`, `digest_alogrithm`, `digest`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMeta { sub_mchid: Some(…), ..PostRequestMeta::new(…) }`.
+        /// A `PostRequestMeta` of its required fields (`file_type`, `digest_alogrithm`, `digest`), given by name in a [`PostRequestMetaRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            file_type: impl Into<String>,
-            digest_alogrithm: impl Into<String>,
-            digest: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestMetaRequired) -> Self {
+            let PostRequestMetaRequired { file_type, digest_alogrithm, digest } = required;
             Self {
                 sub_mchid: None,
-                file_type: file_type.into(),
-                digest_alogrithm: digest_alogrithm.into(),
-                digest: digest.into(),
+                file_type,
+                digest_alogrithm,
+                digest,
             }
         }
     }
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 电子发票文件ID
         ///

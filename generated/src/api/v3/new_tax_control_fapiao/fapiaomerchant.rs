@@ -46,6 +46,7 @@ pub mod getspinviteurl {
     }
     /// The request of `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` (获取邀请商户开通服务商电子发票能力).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 操作类型
         ///
@@ -85,21 +86,33 @@ pub mod getspinviteurl {
         invite_code: query "invite_code" required,
         sub_mchid: query "sub_mchid" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 操作类型
+        ///
+        /// Query parameter `operation_type`. Example: `AUTH_BINDING`
+        pub operation_type: GetRequestOperationType,
+        /// 开票模式
+        ///
+        /// Query parameter `fapiao_mode`. Example: `THIRD_OR_SELF_FAPIAO`
+        pub fapiao_mode: GetRequestFapiaoMode,
+        /// 服务商邀请code
+        ///
+        /// Query parameter `invite_code`. Example: `code_20200101_123`
+        pub invite_code: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`operation_type`, `fapiao_mode`, `invite_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { fapiao_ability_type_list: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`operation_type`, `fapiao_mode`, `invite_code`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.fapiao_ability_type_list = Some(…))`.
         #[inline]
-        pub fn new(
-            operation_type: GetRequestOperationType,
-            fapiao_mode: GetRequestFapiaoMode,
-            invite_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { operation_type, fapiao_mode, invite_code } = required;
             Self {
                 operation_type,
                 fapiao_mode,
                 fapiao_ability_type_list: None,
                 invite_channel: None,
                 operate_user: None,
-                invite_code: invite_code.into(),
+                invite_code,
                 sub_mchid: None,
             }
         }
@@ -160,6 +173,7 @@ pub mod getspinviteurl {
     });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` (获取邀请商户开通服务商电子发票能力).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 邀请开通二维码链接
         ///
@@ -208,6 +222,7 @@ pub mod listspinvitemchinfo {
     }
     /// The request of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 查询时间起
         ///
@@ -242,19 +257,43 @@ pub mod listspinvitemchinfo {
         invite_code: query "invite_code" optional,
         mch_invite_status: query "mch_invite_status" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 查询时间起
+        ///
+        /// Query parameter `query_time_start`. Example: `2020-07-01T12:00:00+08:00`
+        pub query_time_start: String,
+        /// 查询时间止
+        ///
+        /// Query parameter `query_time_end`. Example: `2020-07-02T12:00:00+08:00`
+        pub query_time_end: String,
+        /// 本次查询的起始位置
+        ///
+        /// Query parameter `offset`. Example: `10`
+        pub offset: i64,
+        /// 本次查询的最大数量
+        ///
+        /// Query parameter `limit`. Example: `1`
+        pub limit: i64,
+        /// 商户邀请状态
+        ///
+        /// Query parameter `mch_invite_status`. Example: `MCH_INVITE_SUCC`
+        pub mch_invite_status: GetRequestMchInviteStatus,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`query_time_start`, `query_time_end`, `offset`, `limit`, `mch_invite_status`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { invite_code: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`query_time_start`, `query_time_end`, `offset`, `limit`, `mch_invite_status`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.invite_code = Some(…))`.
         #[inline]
-        pub fn new(
-            query_time_start: impl Into<String>,
-            query_time_end: impl Into<String>,
-            offset: i64,
-            limit: i64,
-            mch_invite_status: GetRequestMchInviteStatus,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired {
+                query_time_start,
+                query_time_end,
+                offset,
+                limit,
+                mch_invite_status,
+            } = required;
             Self {
-                query_time_start: query_time_start.into(),
-                query_time_end: query_time_end.into(),
+                query_time_start,
+                query_time_end,
                 offset,
                 limit,
                 invite_code: None,
@@ -266,6 +305,7 @@ pub mod listspinvitemchinfo {
     pub type GetRequestMchInviteStatus = crate::v3::new_tax_control_fapiao::models::MchInviteStatus;
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 总数
         ///
@@ -291,10 +331,22 @@ pub mod listspinvitemchinfo {
         links: "links" optional,
         mch_invite_result_list: "mch_invite_result_list" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 本次查询的起始位置
+        ///
+        /// Example: `10`
+        pub offset: i64,
+        /// 本次查询的最大数量
+        ///
+        /// Example: `1`
+        pub limit: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.total_count = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { offset, limit } = required;
             Self {
                 total_count: None,
                 offset,
@@ -308,6 +360,7 @@ pub mod listspinvitemchinfo {
     pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::models::Links;
     /// GetResponseMchInviteResultList
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseMchInviteResultList {
         /// 子商户号
         ///

@@ -47,6 +47,7 @@ pub mod base_information {
     }
     /// The request of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -56,17 +57,24 @@ pub mod base_information {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`).
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 销售方信息
         pub seller_information: Option<GetResponseSellerInformation>,
@@ -131,6 +139,7 @@ pub mod by_sub_mchid {
         }
         /// The response of `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` (检查子商户开票功能状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 子商户号
             ///
@@ -146,12 +155,20 @@ pub mod by_sub_mchid {
             third_mode: "third_mode" optional,
             digital_tax_mode: "digital_tax_mode" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { third_mode: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.third_mode = Some(…))`.
             #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sub_mchid } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     third_mode: None,
                     digital_tax_mode: None,
                 }
@@ -159,6 +176,7 @@ pub mod by_sub_mchid {
         }
         /// 数电发票模式
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDigitalTaxMode {
             /// 接入状态
             ///
@@ -191,6 +209,7 @@ pub mod by_sub_mchid {
         });
         /// GetResponseDigitalTaxModeAbilityInfo
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDigitalTaxModeAbilityInfo {
             /// 能力类型
             ///
@@ -255,6 +274,7 @@ pub mod by_sub_mchid {
         });
         /// 开票人信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseDigitalTaxModeBillingPersonInfo {
             /// 开票人ID
             ///
@@ -312,6 +332,7 @@ pub mod by_sub_mchid {
         });
         /// 第三方开票模式
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseThirdMode {
             /// 第三方/自建发票能力接入状态
             ///
@@ -369,6 +390,7 @@ pub mod development_config {
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/development-config` (查询商户配置的开发选项).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户回调地址
         ///
@@ -390,6 +412,7 @@ pub mod development_config {
     });
     /// The request of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 商户回调地址
         ///
@@ -416,6 +439,7 @@ pub mod development_config {
     });
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PatchResponse {
         /// 商户回调地址
         ///
@@ -435,12 +459,20 @@ pub mod development_config {
         show_fapiao_cell: "show_fapiao_cell" optional,
         support_vat_fapiao: "support_vat_fapiao" optional,
     });
+    /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+    pub struct PatchResponseRequired {
+        /// 商户回调地址
+        ///
+        /// Example: `https://pay.weixin.qq.com/callback`
+        pub callback_url: String,
+    }
     impl PatchResponse {
-        /// A `PatchResponse` with its required fields (`callback_url`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { show_fapiao_cell: Some(…), ..PatchResponse::new(…) }`.
+        /// A `PatchResponse` of its required fields (`callback_url`), given by name in a [`PatchResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.show_fapiao_cell = Some(…))`.
         #[inline]
-        pub fn new(callback_url: impl Into<String>) -> Self {
+        pub fn new(required: PatchResponseRequired) -> Self {
+            let PatchResponseRequired { callback_url } = required;
             Self {
-                callback_url: callback_url.into(),
+                callback_url,
                 show_fapiao_cell: None,
                 support_vat_fapiao: None,
             }
@@ -472,6 +504,7 @@ pub mod tax_codes {
     }
     /// The request of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -491,10 +524,22 @@ pub mod tax_codes {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 本次查询的起始位置
+        ///
+        /// Query parameter `offset`. Example: `0`
+        pub offset: i64,
+        /// 本次查询的最大数量
+        ///
+        /// Query parameter `limit`. Example: `5`
+        pub limit: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { offset, limit } = required;
             Self {
                 sub_mchid: None,
                 offset,
@@ -504,6 +549,7 @@ pub mod tax_codes {
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 本次查询的起始位置
         pub offset: i64,
@@ -527,10 +573,20 @@ pub mod tax_codes {
         data: "data" optional,
         total_count: "total_count" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 本次查询的起始位置
+        pub offset: i64,
+        /// 本次查询的最大数量
+        ///
+        /// Example: `5`
+        pub limit: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { links: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.links = Some(…))`.
         #[inline]
-        pub fn new(offset: i64, limit: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { offset, limit } = required;
             Self {
                 offset,
                 limit,
@@ -542,6 +598,7 @@ pub mod tax_codes {
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseData {
         /// 由商户自定义的货物或应税劳务、服务名称
         ///

@@ -28,6 +28,7 @@ impl<'a> UserTitle<'a> {
 }
 /// The request of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 子商户号
     ///
@@ -47,14 +48,26 @@ pub struct GetRequest {
     scene: query "scene" required,
     fapiao_apply_id: query "fapiao_apply_id" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 开票场景
+    ///
+    /// Query parameter `scene`. Example: `WITH_WECHATPAY`
+    pub scene: GetRequestScene,
+    /// 发票申请单号
+    ///
+    /// Query parameter `fapiao_apply_id`. Example: `4200000444201910177461284488`
+    pub fapiao_apply_id: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`scene`, `fapiao_apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`scene`, `fapiao_apply_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(scene: GetRequestScene, fapiao_apply_id: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { scene, fapiao_apply_id } = required;
         Self {
             sub_mchid: None,
             scene,
-            fapiao_apply_id: fapiao_apply_id.into(),
+            fapiao_apply_id,
         }
     }
 }
@@ -62,6 +75,7 @@ impl GetRequest {
 pub type GetRequestScene = crate::v3::new_tax_control_fapiao::models::Scene;
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 购买方类型
     ///
@@ -168,6 +182,7 @@ pub mod title_url {
     }
     /// The request of `GET /v3/new-tax-control-fapiao/user-title/title-url` (获取抬头填写链接).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -227,22 +242,46 @@ pub mod title_url {
         show_email_cell: query "show_email_cell" optional,
         must_input_email: query "must_input_email" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 发票申请单号
+        ///
+        /// Query parameter `fapiao_apply_id`. Example: `fapiao_20200701_123456`
+        pub fapiao_apply_id: String,
+        /// 开票来源
+        ///
+        /// Query parameter `source`. Example: `WEB`
+        pub source: GetRequestSource,
+        /// 商户AppID
+        ///
+        /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
+        pub appid: String,
+        /// 用户OpenID
+        ///
+        /// Query parameter `openid`. Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
+        pub openid: String,
+        /// 总金额
+        ///
+        /// Query parameter `total_amount`. Example: `382895`
+        pub total_amount: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`fapiao_apply_id`, `source`, `appid`, `openid`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`fapiao_apply_id`, `source`, `appid`, `openid`, `total_amount`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            fapiao_apply_id: impl Into<String>,
-            source: GetRequestSource,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            total_amount: i64,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired {
+                fapiao_apply_id,
+                source,
+                appid,
+                openid,
+                total_amount,
+            } = required;
             Self {
                 sub_mchid: None,
-                fapiao_apply_id: fapiao_apply_id.into(),
+                fapiao_apply_id,
                 source,
-                appid: appid.into(),
-                openid: openid.into(),
+                appid,
+                openid,
                 total_amount,
                 seller_name: None,
                 show_phone_cell: None,
@@ -271,6 +310,7 @@ pub mod title_url {
     });
     /// The response of `GET /v3/new-tax-control-fapiao/user-title/title-url` (获取抬头填写链接).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 抬头填写链接
         ///

@@ -18,6 +18,7 @@ impl<'a> Authinfo<'a> {
 }
 /// The request of `POST /v3/offlineface/authinfo` (获取authinfo接口).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商公众号appid
     pub sp_appid: String,
@@ -40,28 +41,43 @@ pub struct PostRequest {
     raw_data: "raw_data" required,
     organization_id: "organization_id" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商公众号appid
+    pub sp_appid: String,
+    /// 子商户商户号
+    pub sub_mchid: String,
+    /// 设备id
+    pub device_id: String,
+    /// 原始数据
+    pub raw_data: String,
+    /// 机构id
+    pub organization_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `device_id`, `raw_data`, `organization_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `device_id`, `raw_data`, `organization_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        sp_appid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        device_id: impl Into<String>,
-        raw_data: impl Into<String>,
-        organization_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            sp_appid,
+            sub_mchid,
+            device_id,
+            raw_data,
+            organization_id,
+        } = required;
         Self {
-            sp_appid: sp_appid.into(),
+            sp_appid,
             sub_appid: None,
-            sub_mchid: sub_mchid.into(),
-            device_id: device_id.into(),
-            raw_data: raw_data.into(),
-            organization_id: organization_id.into(),
+            sub_mchid,
+            device_id,
+            raw_data,
+            organization_id,
         }
     }
 }
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 授权信息
     pub authinfo: Option<String>,

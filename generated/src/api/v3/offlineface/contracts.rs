@@ -37,6 +37,7 @@ pub mod by_contract_id {
     }
     /// The request of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 商户签约小程序APPID
         ///
@@ -48,6 +49,7 @@ pub mod by_contract_id {
     });
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 签约ID
         ///
@@ -96,12 +98,20 @@ pub mod by_contract_id {
         contract_mode: "contract_mode" optional,
         contract_bank_card_from: "contract_bank_card_from" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 签约ID
+        ///
+        /// Example: `CI8CD208Z7e9906f89`
+        pub contract_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`contract_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(contract_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { contract_id } = required;
             Self {
-                contract_id: contract_id.into(),
+                contract_id,
                 mchid: None,
                 organization_id: None,
                 use_id: None,
@@ -187,6 +197,7 @@ pub mod presign {
     }
     /// The request of `POST /v3/offlineface/contracts/presign` (预签约接口).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 业务类型
         pub business_name: String,
@@ -203,15 +214,20 @@ pub mod presign {
         limit_bank_card: "limit_bank_card" optional,
         contract_mode: "contract_mode" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 业务类型
+        pub business_name: String,
+        /// 刷脸用户信息
+        pub facepay_user: PostRequestFacepayUser,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`business_name`, `facepay_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { limit_bank_card: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`business_name`, `facepay_user`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit_bank_card = Some(…))`.
         #[inline]
-        pub fn new(
-            business_name: impl Into<String>,
-            facepay_user: PostRequestFacepayUser,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { business_name, facepay_user } = required;
             Self {
-                business_name: business_name.into(),
+                business_name,
                 facepay_user,
                 limit_bank_card: None,
                 contract_mode: None,
@@ -222,6 +238,7 @@ pub mod presign {
     pub type PostRequestContractMode = crate::v3::offlineface::models::ContractMode;
     /// 刷脸用户信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFacepayUser {
         /// 商户用户ID
         pub out_user_id: String,
@@ -243,17 +260,22 @@ pub mod presign {
         identification: "identification" optional,
         phone: "phone" optional,
     });
+    /// The required fields of [`PostRequestFacepayUser`], each given by name (all of them: a missing one does not compile); [`PostRequestFacepayUser::new`] takes them.
+    pub struct PostRequestFacepayUserRequired {
+        /// 商户用户ID
+        pub out_user_id: String,
+        /// 机构ID
+        pub organization_id: String,
+    }
     impl PostRequestFacepayUser {
-        /// A `PostRequestFacepayUser` with its required fields (`out_user_id`, `organization_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFacepayUser { identification_name: Some(…), ..PostRequestFacepayUser::new(…) }`.
+        /// A `PostRequestFacepayUser` of its required fields (`out_user_id`, `organization_id`), given by name in a [`PostRequestFacepayUserRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.identification_name = Some(…))`.
         #[inline]
-        pub fn new(
-            out_user_id: impl Into<String>,
-            organization_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestFacepayUserRequired) -> Self {
+            let PostRequestFacepayUserRequired { out_user_id, organization_id } = required;
             Self {
-                out_user_id: out_user_id.into(),
+                out_user_id,
                 identification_name: None,
-                organization_id: organization_id.into(),
+                organization_id,
                 identification: None,
                 phone: None,
             }
@@ -261,10 +283,13 @@ pub mod presign {
     }
     /// 证件信息
     pub type PostRequestFacepayUserIdentification = crate::v3::offlineface::models::Identification;
+    /// The required fields of [`PostRequestFacepayUserIdentification`].
+    pub type PostRequestFacepayUserIdentificationRequired = crate::v3::offlineface::models::IdentificationRequired;
     /// 证件类型
     pub type PostRequestFacepayUserIdentificationIdentificationType = crate::v3::offlineface::models::IdentificationType;
     /// 签约指定银行卡
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestLimitBankCard {
         /// 银行卡号
         ///
@@ -295,10 +320,13 @@ pub mod presign {
     });
     /// 开卡人证件
     pub type PostRequestLimitBankCardIdentification = crate::v3::offlineface::models::Identification;
+    /// The required fields of [`PostRequestLimitBankCardIdentification`].
+    pub type PostRequestLimitBankCardIdentificationRequired = crate::v3::offlineface::models::IdentificationRequired;
     /// 证件类型
     pub type PostRequestLimitBankCardIdentificationIdentificationType = crate::v3::offlineface::models::IdentificationType;
     /// The response of `POST /v3/offlineface/contracts/presign` (预签约接口).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 会话ID
         pub presign_token: Option<String>,

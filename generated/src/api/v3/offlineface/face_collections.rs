@@ -33,6 +33,7 @@ impl<'a> FaceCollections<'a> {
 }
 /// The request of `GET /v3/offlineface/face-collections` (查询重采用户列表).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 机构ID
     ///
@@ -52,12 +53,20 @@ pub struct GetRequest {
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 机构ID
+    ///
+    /// Query parameter `organization_id`. Example: `Ofewewfwefweewf`
+    pub organization_id: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`organization_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`organization_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
     #[inline]
-    pub fn new(organization_id: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { organization_id } = required;
         Self {
-            organization_id: organization_id.into(),
+            organization_id,
             offset: None,
             limit: None,
         }
@@ -65,6 +74,7 @@ impl GetRequest {
 }
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 重采列表
     pub face_collections: Option<Vec<GetResponseFaceCollections>>,
@@ -74,6 +84,7 @@ pub struct GetResponse {
 });
 /// 重采对象
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseFaceCollections {
     /// 重采ID
     pub collection_id: Option<String>,
@@ -115,6 +126,7 @@ pub mod by_collection_id {
     }
     /// The response of `GET /v3/offlineface/face-collections/{collection_id}` (查询重采请求详情).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 重采ID
         pub collection_id: String,
@@ -137,12 +149,18 @@ pub mod by_collection_id {
         register_photo_upload_time: "register_photo_upload_time" optional,
         confirm_time: "confirm_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 重采ID
+        pub collection_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`collection_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { use_id: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`collection_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.use_id = Some(…))`.
         #[inline]
-        pub fn new(collection_id: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { collection_id } = required;
             Self {
-                collection_id: collection_id.into(),
+                collection_id,
                 use_id: None,
                 organization_id: None,
                 collection_state: None,

@@ -18,6 +18,7 @@ impl<'a> RepaymentUrl<'a> {
 }
 /// The request of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户用户ID
     pub out_user_id: String,
@@ -28,21 +29,27 @@ pub struct PostRequest {
     out_user_id: "out_user_id" required,
     organization_id: "organization_id" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户用户ID
+    pub out_user_id: String,
+    /// 机构id
+    pub organization_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`out_user_id`, `organization_id`).
+    /// A `PostRequest` of its required fields (`out_user_id`, `organization_id`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        out_user_id: impl Into<String>,
-        organization_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { out_user_id, organization_id } = required;
         Self {
-            out_user_id: out_user_id.into(),
-            organization_id: organization_id.into(),
+            out_user_id,
+            organization_id,
         }
     }
 }
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 还款链接
     pub repayment_url: Option<String>,

@@ -23,6 +23,7 @@ impl<'a> Transactions<'a> {
 }
 /// The request of `POST /v3/offlineface/transactions` (申请扣款接口).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 支付凭证
     pub auth_code: String,
@@ -66,12 +67,18 @@ pub struct PostRequest {
     out_trade_no: "out_trade_no" optional,
     business: "business" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 支付凭证
+    pub auth_code: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
     #[inline]
-    pub fn new(auth_code: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { auth_code } = required;
         Self {
-            auth_code: auth_code.into(),
+            auth_code,
             sp_appid: None,
             sp_mchid: None,
             sub_appid: None,
@@ -89,6 +96,7 @@ impl PostRequest {
 }
 /// 金额信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestAmount {
     /// 总金额
     pub total: i64,
@@ -99,10 +107,18 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
+/// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+pub struct PostRequestAmountRequired {
+    /// 总金额
+    pub total: i64,
+    /// 货币类型
+    pub currency: PostRequestAmountCurrency,
+}
 impl PostRequestAmount {
-    /// A `PostRequestAmount` of its required fields (`total`, `currency`).
+    /// A `PostRequestAmount` of its required fields (`total`, `currency`), given by name in a [`PostRequestAmountRequired`].
     #[inline]
-    pub fn new(total: i64, currency: PostRequestAmountCurrency) -> Self {
+    pub fn new(required: PostRequestAmountRequired) -> Self {
+        let PostRequestAmountRequired { total, currency } = required;
         Self { total, currency }
     }
 }
@@ -110,6 +126,7 @@ impl PostRequestAmount {
 pub type PostRequestAmountCurrency = crate::v3::offlineface::models::Currency;
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestBusiness {
     /// 平台产品ID
     ///
@@ -138,10 +155,36 @@ pub struct PostRequestBusiness {
     business_product_id: "business_product_id" required,
     business_scene_id: "business_scene_id" required,
 });
+/// The required fields of [`PostRequestBusiness`], each given by name (all of them: a missing one does not compile); [`PostRequestBusiness::new`] takes them.
+pub struct PostRequestBusinessRequired {
+    /// 平台产品ID
+    ///
+    /// - `2`: K12
+    ///
+    /// - `11`: 企业团餐
+    pub business_product_id: i64,
+    /// 平台场景ID
+    ///
+    /// - `3`: 食堂
+    ///
+    /// - `4`: 超市
+    ///
+    /// - `5`: 校医院
+    ///
+    /// - `6`: K12测试场景
+    ///
+    /// - `124`: 团餐测试
+    ///
+    /// - `125`: 企业食堂
+    ///
+    /// - `126`: 腾讯食堂
+    pub business_scene_id: i64,
+}
 impl PostRequestBusiness {
-    /// A `PostRequestBusiness` of its required fields (`business_product_id`, `business_scene_id`).
+    /// A `PostRequestBusiness` of its required fields (`business_product_id`, `business_scene_id`), given by name in a [`PostRequestBusinessRequired`].
     #[inline]
-    pub fn new(business_product_id: i64, business_scene_id: i64) -> Self {
+    pub fn new(required: PostRequestBusinessRequired) -> Self {
+        let PostRequestBusinessRequired { business_product_id, business_scene_id } = required;
         Self {
             business_product_id,
             business_scene_id,
@@ -150,6 +193,7 @@ impl PostRequestBusiness {
 }
 /// 支付场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestSceneInfo {
     /// 设备IP
     pub device_ip: String,
@@ -157,17 +201,22 @@ pub struct PostRequestSceneInfo {
 ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
     device_ip: "device_ip" required,
 });
+/// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+pub struct PostRequestSceneInfoRequired {
+    /// 设备IP
+    pub device_ip: String,
+}
 impl PostRequestSceneInfo {
-    /// A `PostRequestSceneInfo` of its required fields (`device_ip`).
+    /// A `PostRequestSceneInfo` of its required fields (`device_ip`), given by name in a [`PostRequestSceneInfoRequired`].
     #[inline]
-    pub fn new(device_ip: impl Into<String>) -> Self {
-        Self {
-            device_ip: device_ip.into(),
-        }
+    pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+        let PostRequestSceneInfoRequired { device_ip } = required;
+        Self { device_ip }
     }
 }
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestSettleInfo {
     /// 是否支持分账
     pub profit_sharing: Option<bool>,
@@ -177,6 +226,7 @@ pub struct PostRequestSettleInfo {
 });
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 服务商公众号appid
     pub sp_appid: String,
@@ -241,19 +291,25 @@ pub struct PostResponse {
     out_trade_no: "out_trade_no" optional,
     error_type: "error_type" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 服务商公众号appid
+    pub sp_appid: String,
+    /// 服务商商户号
+    pub sp_mchid: String,
+    /// 子商户商户号
+    pub sub_mchid: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_appid: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        sp_appid: impl Into<String>,
-        sp_mchid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { sp_appid, sp_mchid, sub_mchid } = required;
         Self {
-            sp_appid: sp_appid.into(),
-            sp_mchid: sp_mchid.into(),
+            sp_appid,
+            sp_mchid,
             sub_appid: None,
-            sub_mchid: sub_mchid.into(),
+            sub_mchid,
             payer: None,
             amount: None,
             promotion_detail: None,
@@ -324,6 +380,7 @@ pub mod out_trade_no {
         }
         /// The request of `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` (查单接口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务商商户号
             ///
@@ -343,17 +400,29 @@ pub mod out_trade_no {
             sub_mchid: query "sub_mchid" required,
             business_product_id: query "business_product_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Query parameter `sp_mchid`. Example: `198798777`
+            pub sp_mchid: String,
+            /// 子商户商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `3233122121`
+            pub sub_mchid: String,
+            /// 平台产品ID
+            ///
+            /// Query parameter `business_product_id`. Example: `2`
+            pub business_product_id: GetRequestBusinessProductId,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `business_product_id`).
+            /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `business_product_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                business_product_id: GetRequestBusinessProductId,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { sp_mchid, sub_mchid, business_product_id } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     business_product_id,
                 }
             }
@@ -377,6 +446,7 @@ pub mod out_trade_no {
         });
         /// The response of `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` (查单接口).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商公众号appid
             pub sp_appid: Option<String>,
@@ -441,18 +511,23 @@ pub mod out_trade_no {
             out_trade_no: "out_trade_no" optional,
             error_type: "error_type" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务商商户号
+            pub sp_mchid: String,
+            /// 子商户商户号
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sp_mchid, sub_mchid } = required;
                 Self {
                     sp_appid: None,
-                    sp_mchid: sp_mchid.into(),
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     payer: None,
                     amount: None,
                     promotion_detail: None,

@@ -32,6 +32,7 @@ impl<'a> Organizations<'a> {
 }
 /// The request of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 机构ID
     ///
@@ -48,6 +49,7 @@ pub struct GetRequest {
 });
 /// The response of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 机构ID
     pub organization_id: Option<String>,
@@ -134,6 +136,7 @@ pub mod by_organization_id {
                 }
                 /// The response of `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息查询接口).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 刷脸用户ID
                     pub use_id: Option<String>,
@@ -201,6 +204,7 @@ pub mod by_organization_id {
                 pub type GetResponseUserType = crate::v3::offlinefacemch::models::UserType;
                 /// The request of `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息修改接口).
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PatchRequest {
                     /// 姓名
                     ///

@@ -18,6 +18,7 @@ impl<'a> Tokens<'a> {
 }
 /// The request of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 使用场景
     ///
@@ -32,6 +33,7 @@ pub struct PostRequest {
 });
 /// 小程序/h5鉴权场景初始化数据
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestWebInitData {
     /// 商户刷脸用户ID
     pub out_user_id: Option<String>,
@@ -44,6 +46,7 @@ pub struct PostRequestWebInitData {
 });
 /// The response of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 授权凭证
     pub token: Option<String>,

@@ -48,6 +48,7 @@ pub mod openid {
         }
         /// The request of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 机构ID
             ///
@@ -57,17 +58,24 @@ pub mod openid {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             organization_id: query "organization_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 机构ID
+            ///
+            /// Query parameter `organization_id`. Example: `1004`
+            pub organization_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`organization_id`).
+            /// A `GetRequest` of its required fields (`organization_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(organization_id: impl Into<String>) -> Self {
-                Self {
-                    organization_id: organization_id.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { organization_id } = required;
+                Self { organization_id }
             }
         }
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// OpenID
             ///
@@ -132,6 +140,7 @@ pub mod preauthorize {
     }
     /// The request of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// OpenID
         ///
@@ -151,12 +160,20 @@ pub mod preauthorize {
         preauthorize_session_id: "preauthorize_session_id" optional,
         organization_id: "organization_id" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// OpenID
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { preauthorize_session_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.preauthorize_session_id = Some(…))`.
         #[inline]
-        pub fn new(openid: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { openid } = required;
             Self {
-                openid: openid.into(),
+                openid,
                 preauthorize_session_id: None,
                 organization_id: None,
             }
@@ -164,6 +181,7 @@ pub mod preauthorize {
     }
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 预授权token
         ///

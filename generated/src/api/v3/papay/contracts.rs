@@ -48,6 +48,7 @@ pub mod by_contract_id {
         }
         /// The request of `POST /v3/papay/contracts/{contract_id}/fail-notify` (重试扣费通知API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 直连商户号
             ///
@@ -62,14 +63,23 @@ pub mod by_contract_id {
             mchid: "mchid" required,
             appid: "appid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 直连商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: String,
+            /// 公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`mchid`, `appid`).
+            /// A `PostRequest` of its required fields (`mchid`, `appid`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(mchid: impl Into<String>, appid: impl Into<String>) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { mchid, appid } = required;
+                Self { mchid, appid }
             }
         }
     }
@@ -96,6 +106,7 @@ pub mod by_contract_id {
         }
         /// The request of `POST /v3/papay/contracts/{contract_id}/notify` (直连商户预扣费通知API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 直连商户号
             ///
@@ -116,17 +127,27 @@ pub mod by_contract_id {
             deduct_duration: "deduct_duration" optional,
             estimated_amount: "estimated_amount" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 直连商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: String,
+            /// 公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 预计扣费金额信息
+            pub estimated_amount: PostRequestEstimatedAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`mchid`, `appid`, `estimated_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { deduct_duration: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`mchid`, `appid`, `estimated_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deduct_duration = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                estimated_amount: PostRequestEstimatedAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { mchid, appid, estimated_amount } = required;
                 Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
+                    mchid,
+                    appid,
                     deduct_duration: None,
                     estimated_amount,
                 }
@@ -134,6 +155,7 @@ pub mod by_contract_id {
         }
         /// 扣费持续时间
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
@@ -154,10 +176,24 @@ pub mod by_contract_id {
             count: "count" required,
             unit: "unit" optional,
         });
+        /// The required fields of [`PostRequestDeductDuration`], each given by name (all of them: a missing one does not compile); [`PostRequestDeductDuration::new`] takes them.
+        pub struct PostRequestDeductDurationRequired {
+            /// 扣费持续时间数
+            ///
+            /// Example: `1`
+            ///
+            /// - `1`
+            ///
+            /// - `2`
+            ///
+            /// - `3`
+            pub count: i64,
+        }
         impl PostRequestDeductDuration {
-            /// A `PostRequestDeductDuration` with its required fields (`count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeductDuration { unit: Some(…), ..PostRequestDeductDuration::new(…) }`.
+            /// A `PostRequestDeductDuration` of its required fields (`count`), given by name in a [`PostRequestDeductDurationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.unit = Some(…))`.
             #[inline]
-            pub fn new(count: i64) -> Self {
+            pub fn new(required: PostRequestDeductDurationRequired) -> Self {
+                let PostRequestDeductDurationRequired { count } = required;
                 Self { count, unit: None }
             }
         }
@@ -177,6 +213,7 @@ pub mod by_contract_id {
         });
         /// 预计扣费金额信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestEstimatedAmount {
             /// 预计扣费金额
             ///
@@ -191,10 +228,18 @@ pub mod by_contract_id {
             amount: "amount" required,
             currency: "currency" optional,
         });
+        /// The required fields of [`PostRequestEstimatedAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestEstimatedAmount::new`] takes them.
+        pub struct PostRequestEstimatedAmountRequired {
+            /// 预计扣费金额
+            ///
+            /// Example: `1`
+            pub amount: i64,
+        }
         impl PostRequestEstimatedAmount {
-            /// A `PostRequestEstimatedAmount` with its required fields (`amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestEstimatedAmount { currency: Some(…), ..PostRequestEstimatedAmount::new(…) }`.
+            /// A `PostRequestEstimatedAmount` of its required fields (`amount`), given by name in a [`PostRequestEstimatedAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
             #[inline]
-            pub fn new(amount: i64) -> Self {
+            pub fn new(required: PostRequestEstimatedAmountRequired) -> Self {
+                let PostRequestEstimatedAmountRequired { amount } = required;
                 Self { amount, currency: None }
             }
         }

@@ -94,6 +94,8 @@ pub mod policy_periods {
                     }
                     /// The response of `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` (保险商户查询保险自动续费预约API).
                     pub type GetResponse = crate::v3::papay::models::PolicyPeriodIdResponse;
+                    /// The required fields of [`GetResponse`].
+                    pub type GetResponseRequired = crate::v3::papay::models::PolicyPeriodIdResponseRequired;
                     /// 实际扣费金额
                     pub type GetResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 已预约的扣费金额信息
@@ -123,6 +125,7 @@ pub mod policy_periods {
                         }
                         /// The request of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -135,23 +138,31 @@ pub mod policy_periods {
                             appid: "appid" required,
                             scheduled_amount: "scheduled_amount" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 应用ID
+                            ///
+                            /// Example: `wxd678efh567hg6787`
+                            pub appid: String,
+                            /// 预约扣费金额信息
+                            pub scheduled_amount: PostRequestScheduledAmount,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`appid`, `scheduled_amount`).
+                            /// A `PostRequest` of its required fields (`appid`, `scheduled_amount`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                appid: impl Into<String>,
-                                scheduled_amount: PostRequestScheduledAmount,
-                            ) -> Self {
-                                Self {
-                                    appid: appid.into(),
-                                    scheduled_amount,
-                                }
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired { appid, scheduled_amount } = required;
+                                Self { appid, scheduled_amount }
                             }
                         }
                         /// 预约扣费金额信息
                         pub type PostRequestScheduledAmount = crate::v3::papay::models::ScheduledAmount;
+                        /// The required fields of [`PostRequestScheduledAmount`].
+                        pub type PostRequestScheduledAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         pub type PostResponse = crate::v3::papay::models::PolicyPeriodIdResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::papay::models::PolicyPeriodIdResponseRequired;
                         /// 实际扣费金额
                         pub type PostResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                         /// 已预约的扣费金额信息
@@ -196,6 +207,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 应用ID
             ///
@@ -243,24 +255,54 @@ pub mod transactions {
             goods_tag: "goods_tag" optional,
             attach: "attach" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 通知地址
+            ///
+            /// Example: `https://www.qq.com/`
+            pub transaction_notify_url: String,
+            /// 委托代扣协议ID
+            ///
+            /// Example: `123124412412423431`
+            pub contract_id: String,
+            /// 保单的扣费周期编号
+            ///
+            /// Example: `1`
+            pub policy_period_id: i64,
+            /// 扣费金额信息
+            pub amount: PostRequestAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `policy_period_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_tag: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `policy_period_id`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_tag = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                description: impl Into<String>,
-                transaction_notify_url: impl Into<String>,
-                contract_id: impl Into<String>,
-                policy_period_id: i64,
-                amount: PostRequestAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_trade_no,
+                    description,
+                    transaction_notify_url,
+                    contract_id,
+                    policy_period_id,
+                    amount,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    description: description.into(),
-                    transaction_notify_url: transaction_notify_url.into(),
-                    contract_id: contract_id.into(),
+                    appid,
+                    out_trade_no,
+                    description,
+                    transaction_notify_url,
+                    contract_id,
                     policy_period_id,
                     amount,
                     goods_tag: None,
@@ -270,8 +312,12 @@ pub mod transactions {
         }
         /// 扣费金额信息
         pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
         pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::papay::models::OutTradeNoResponseRequired;
         /// 扣费金额信息
         pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
     }

@@ -116,6 +116,7 @@ pub mod contracts {
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew` (保险商户受理续期自动续费协议).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -128,23 +129,31 @@ pub mod contracts {
                             appid: "appid" required,
                             policy_periods: "policy_periods" required,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 应用ID
+                            ///
+                            /// Example: `wxd678efh567hg6787`
+                            pub appid: String,
+                            /// 续期的扣费周期列表
+                            pub policy_periods: Vec<PostRequestPolicyPeriods>,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` of its required fields (`appid`, `policy_periods`).
+                            /// A `PostRequest` of its required fields (`appid`, `policy_periods`), given by name in a [`PostRequestRequired`].
                             #[inline]
-                            pub fn new(
-                                appid: impl Into<String>,
-                                policy_periods: Vec<PostRequestPolicyPeriods>,
-                            ) -> Self {
-                                Self {
-                                    appid: appid.into(),
-                                    policy_periods,
-                                }
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired { appid, policy_periods } = required;
+                                Self { appid, policy_periods }
                             }
                         }
                         /// PostRequestPolicyPeriods
                         pub type PostRequestPolicyPeriods = crate::v3::papay::models::PolicyPeriods;
+                        /// The required fields of [`PostRequestPolicyPeriods`].
+                        pub type PostRequestPolicyPeriodsRequired = crate::v3::papay::models::PolicyPeriodsRequired;
                         /// 预计扣费金额
                         pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+                        /// The required fields of [`PostRequestPolicyPeriodsEstimatedDeductAmount`].
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                     }
                 }
             }
@@ -190,6 +199,7 @@ pub mod contracts {
                     }
                     /// The response of `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险自动续费协议).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -264,19 +274,28 @@ pub mod contracts {
                         revoke_terminate_contract_redirect_url: "revoke_terminate_contract_redirect_url" optional,
                         revoke_terminate_contract_redirect_appid: "revoke_terminate_contract_redirect_appid" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 委托代扣模板ID
+                        ///
+                        /// Example: `12535`
+                        pub plan_id: i64,
+                        /// 商户签约协议号
+                        ///
+                        /// Example: `wxwtdk20200910100000`
+                        pub out_contract_code: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            plan_id: i64,
-                            out_contract_code: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { plan_id, out_contract_code } = required;
                             Self {
                                 mchid: None,
                                 contract_id: None,
                                 appid: None,
                                 plan_id,
-                                out_contract_code: out_contract_code.into(),
+                                out_contract_code,
                                 insured_display_name: None,
                                 contract_state: None,
                                 contract_signed_time: None,
@@ -320,8 +339,11 @@ pub mod contracts {
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
                         pub type PostRequest = crate::v3::papay::models::ContractTerminationRemarkRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::papay::models::ContractTerminationRemarkRequestRequired;
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -386,19 +408,28 @@ pub mod contracts {
                             openid: "openid" optional,
                             out_user_code: "out_user_code" optional,
                         });
+                        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                        pub struct PostResponseRequired {
+                            /// 委托代扣模板ID
+                            ///
+                            /// Example: `12535`
+                            pub plan_id: i64,
+                            /// 商户签约协议号
+                            ///
+                            /// Example: `wxwtdk20200910100000`
+                            pub out_contract_code: String,
+                        }
                         impl PostResponse {
-                            /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                            /// A `PostResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                plan_id: i64,
-                                out_contract_code: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: PostResponseRequired) -> Self {
+                                let PostResponseRequired { plan_id, out_contract_code } = required;
                                 Self {
                                     mchid: None,
                                     contract_id: None,
                                     appid: None,
                                     plan_id,
-                                    out_contract_code: out_contract_code.into(),
+                                    out_contract_code,
                                     insured_display_name: None,
                                     contract_state: None,
                                     contract_signed_time: None,
@@ -475,6 +506,7 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -573,29 +605,62 @@ pub mod contracts {
                 real_identity: "real_identity" optional,
                 combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 应用ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 委托代扣模板ID
+                ///
+                /// Example: `12535`
+                pub plan_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 被保人的展示名称
+                ///
+                /// Example: `*明`
+                pub insured_display_name: String,
+                /// 签约结果通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub contract_notify_url: String,
+                /// 保险保单的开始日期
+                ///
+                /// Example: `2019-11-22`
+                pub policy_start_date: String,
+                /// 保险保单的结束日期
+                ///
+                /// Example: `2020-11-22`
+                pub policy_end_date: String,
+                /// 保单的扣费周期列表
+                pub policy_periods: Vec<PostRequestPolicyPeriods>,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: i64,
-                    out_contract_code: impl Into<String>,
-                    insured_display_name: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                    policy_start_date: impl Into<String>,
-                    policy_end_date: impl Into<String>,
-                    policy_periods: Vec<PostRequestPolicyPeriods>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        plan_id,
+                        out_contract_code,
+                        insured_display_name,
+                        contract_notify_url,
+                        policy_start_date,
+                        policy_end_date,
+                        policy_periods,
+                    } = required;
                     Self {
-                        appid: appid.into(),
+                        appid,
                         openid: None,
                         plan_id,
-                        out_contract_code: out_contract_code.into(),
-                        insured_display_name: insured_display_name.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        policy_start_date: policy_start_date.into(),
-                        policy_end_date: policy_end_date.into(),
+                        out_contract_code,
+                        insured_display_name,
+                        contract_notify_url,
+                        policy_start_date,
+                        policy_end_date,
                         policy_periods,
                         amount: None,
                         out_trade_no: None,
@@ -613,16 +678,25 @@ pub mod contracts {
             }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestAmount`].
+            pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::models::PolicyPeriods;
+            /// The required fields of [`PostRequestPolicyPeriods`].
+            pub type PostRequestPolicyPeriodsRequired = crate::v3::papay::models::PolicyPeriodsRequired;
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestPolicyPeriodsEstimatedDeductAmount`].
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// 用户实名信息
             pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
+            /// The required fields of [`PostRequestRealIdentity`].
+            pub type PostRequestRealIdentityRequired = crate::v3::papay::models::RealIdentityRequired;
             /// 实名验证类型
             pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -662,6 +736,7 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -763,29 +838,62 @@ pub mod contracts {
                 jump_control: "jump_control" optional,
                 combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 应用ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 委托代扣模板ID
+                ///
+                /// Example: `12535`
+                pub plan_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 被保人的展示名称
+                ///
+                /// Example: `*明`
+                pub insured_display_name: String,
+                /// 签约结果通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub contract_notify_url: String,
+                /// 保险保单的开始日期
+                ///
+                /// Example: `2019-11-22`
+                pub policy_start_date: String,
+                /// 保险保单的结束日期
+                ///
+                /// Example: `2020-11-22`
+                pub policy_end_date: String,
+                /// 保单的扣费周期列表
+                pub policy_periods: Vec<PostRequestPolicyPeriods>,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: i64,
-                    out_contract_code: impl Into<String>,
-                    insured_display_name: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                    policy_start_date: impl Into<String>,
-                    policy_end_date: impl Into<String>,
-                    policy_periods: Vec<PostRequestPolicyPeriods>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        plan_id,
+                        out_contract_code,
+                        insured_display_name,
+                        contract_notify_url,
+                        policy_start_date,
+                        policy_end_date,
+                        policy_periods,
+                    } = required;
                     Self {
-                        appid: appid.into(),
+                        appid,
                         openid: None,
                         plan_id,
-                        out_contract_code: out_contract_code.into(),
-                        insured_display_name: insured_display_name.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        policy_start_date: policy_start_date.into(),
-                        policy_end_date: policy_end_date.into(),
+                        out_contract_code,
+                        insured_display_name,
+                        contract_notify_url,
+                        policy_start_date,
+                        policy_end_date,
                         policy_periods,
                         amount: None,
                         out_trade_no: None,
@@ -804,18 +912,26 @@ pub mod contracts {
             }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestAmount`].
+            pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// 跳转控制信息
             pub type PostRequestJumpControl = crate::v3::papay::models::JumpControl;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::models::RequestPolicyPeriods;
+            /// The required fields of [`PostRequestPolicyPeriods`].
+            pub type PostRequestPolicyPeriodsRequired = crate::v3::papay::models::RequestPolicyPeriodsRequired;
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestPolicyPeriodsEstimatedDeductAmount`].
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// 保障详情
             pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::models::PolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::models::PolicyClauses;
             /// 用户实名信息
             pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
+            /// The required fields of [`PostRequestRealIdentity`].
+            pub type PostRequestRealIdentityRequired = crate::v3::papay::models::RealIdentityRequired;
             /// 实名验证类型
             pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
@@ -850,22 +966,33 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
             pub type PostRequest = crate::v3::papay::models::AppidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::papay::models::AppidRequestRequired;
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestAmount`].
+            pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::models::RequestPolicyPeriods;
+            /// The required fields of [`PostRequestPolicyPeriods`].
+            pub type PostRequestPolicyPeriodsRequired = crate::v3::papay::models::RequestPolicyPeriodsRequired;
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestPolicyPeriodsEstimatedDeductAmount`].
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// 保障详情
             pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::models::PolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::models::PolicyClauses;
             /// 用户实名信息
             pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
+            /// The required fields of [`PostRequestRealIdentity`].
+            pub type PostRequestRealIdentityRequired = crate::v3::papay::models::RealIdentityRequired;
             /// 实名验证类型
             pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 跳转签约并支付流程的URL
                 ///
@@ -905,18 +1032,28 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
             pub type PostRequest = crate::v3::papay::models::AppidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::papay::models::AppidRequestRequired;
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestAmount`].
+            pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::models::RequestPolicyPeriods;
+            /// The required fields of [`PostRequestPolicyPeriods`].
+            pub type PostRequestPolicyPeriodsRequired = crate::v3::papay::models::RequestPolicyPeriodsRequired;
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestPolicyPeriodsEstimatedDeductAmount`].
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// 保障详情
             pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::models::PolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::models::PolicyClauses;
             /// 用户实名信息
             pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
+            /// The required fields of [`PostRequestRealIdentity`].
+            pub type PostRequestRealIdentityRequired = crate::v3::papay::models::RealIdentityRequired;
             /// 实名验证类型
             pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
@@ -1011,6 +1148,7 @@ pub mod policy_periods {
                         }
                         /// The request of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -1026,15 +1164,22 @@ pub mod policy_periods {
                             policy_periods: "policy_periods" required,
                             allow_cancel_scheduled: "allow_cancel_scheduled" optional,
                         });
+                        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                        pub struct PostRequestRequired {
+                            /// 应用ID
+                            ///
+                            /// Example: `wxd678efh567hg6787`
+                            pub appid: String,
+                            /// 续期的扣费周期列表
+                            pub policy_periods: Vec<PostRequestPolicyPeriods>,
+                        }
                         impl PostRequest {
-                            /// A `PostRequest` with its required fields (`appid`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { allow_cancel_scheduled: Some(…), ..PostRequest::new(…) }`.
+                            /// A `PostRequest` of its required fields (`appid`, `policy_periods`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.allow_cancel_scheduled = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                appid: impl Into<String>,
-                                policy_periods: Vec<PostRequestPolicyPeriods>,
-                            ) -> Self {
+                            pub fn new(required: PostRequestRequired) -> Self {
+                                let PostRequestRequired { appid, policy_periods } = required;
                                 Self {
-                                    appid: appid.into(),
+                                    appid,
                                     policy_periods,
                                     allow_cancel_scheduled: None,
                                 }
@@ -1042,10 +1187,15 @@ pub mod policy_periods {
                         }
                         /// PostRequestPolicyPeriods
                         pub type PostRequestPolicyPeriods = crate::v3::papay::models::PolicyPeriods;
+                        /// The required fields of [`PostRequestPolicyPeriods`].
+                        pub type PostRequestPolicyPeriodsRequired = crate::v3::papay::models::PolicyPeriodsRequired;
                         /// 预计扣费金额
                         pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+                        /// The required fields of [`PostRequestPolicyPeriodsEstimatedDeductAmount`].
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostResponse {
                             /// 最新的扣费周期列表
                             pub policy_periods: Option<Vec<PostResponsePolicyPeriods>>,
@@ -1058,6 +1208,7 @@ pub mod policy_periods {
                         });
                         /// PostResponsePolicyPeriods
                         #[derive(Clone, Debug, PartialEq, Default)]
+                        #[non_exhaustive]
                         pub struct PostResponsePolicyPeriods {
                             /// 保险扣费周期编号
                             ///
@@ -1164,6 +1315,7 @@ pub mod policy_periods_ {
                     }
                     /// The request of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct GetRequest {
                         /// 分页大小
                         ///
@@ -1180,6 +1332,7 @@ pub mod policy_periods_ {
                     });
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 扣费周期列表，包括每个扣费周期项详情。
                         pub data: Option<Vec<GetResponseData>>,
@@ -1202,10 +1355,22 @@ pub mod policy_periods_ {
                         offset: "offset" required,
                         total_count: "total_count" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 分页大小
+                        ///
+                        /// Example: `20`
+                        pub limit: i64,
+                        /// 分页开始位置
+                        ///
+                        /// Example: `50`
+                        pub offset: i64,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`limit`, `offset`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
                         #[inline]
-                        pub fn new(limit: i64, offset: i64) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { limit, offset } = required;
                             Self {
                                 data: None,
                                 limit,
@@ -1216,6 +1381,7 @@ pub mod policy_periods_ {
                     }
                     /// GetResponseData
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct GetResponseData {
                         /// 保单的扣费周期编号
                         ///

@@ -69,6 +69,7 @@ pub mod harmony {
             }
             /// The request of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -121,36 +122,70 @@ pub mod harmony {
                 harmony_account_id: "harmony_account_id" required,
                 mcc: "mcc" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 应用ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: String,
+                /// 商品描述
+                ///
+                /// Example: `Image形象店-深圳腾大-QQ公仔`
+                pub description: String,
+                /// 通知地址
+                ///
+                /// Example: `https://www.qq.com/`
+                pub transaction_notify_url: String,
+                /// 委托代扣协议ID
+                ///
+                /// Example: `123124412412423431`
+                pub contract_id: String,
+                /// 扣费金额信息
+                pub amount: PostRequestAmount,
+                /// 鸿蒙账户id
+                ///
+                /// Example: `example_harmony_account_id`
+                pub harmony_account_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`, `harmony_account_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_tag: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`, `harmony_account_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_tag = Some(…))`.
                 #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    description: impl Into<String>,
-                    transaction_notify_url: impl Into<String>,
-                    contract_id: impl Into<String>,
-                    amount: PostRequestAmount,
-                    harmony_account_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        out_trade_no,
+                        description,
+                        transaction_notify_url,
+                        contract_id,
+                        amount,
+                        harmony_account_id,
+                    } = required;
                     Self {
-                        appid: appid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        description: description.into(),
-                        transaction_notify_url: transaction_notify_url.into(),
-                        contract_id: contract_id.into(),
+                        appid,
+                        out_trade_no,
+                        description,
+                        transaction_notify_url,
+                        contract_id,
                         amount,
                         goods_tag: None,
                         attach: None,
-                        harmony_account_id: harmony_account_id.into(),
+                        harmony_account_id,
                         mcc: None,
                     }
                 }
             }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestAmount`].
+            pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
             pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::papay::models::OutTradeNoResponseRequired;
             /// 扣费金额信息
             pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
         }
@@ -227,6 +262,8 @@ pub mod partner {
                 }
                 /// The request of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
                 pub type GetRequest = crate::v3::papay::models::SubMchidRequest;
+                /// The required fields of [`GetRequest`].
+                pub type GetRequestRequired = crate::v3::papay::models::SubMchidRequestRequired;
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
                 pub type GetResponse = crate::v3::papay::models::ScheduleStateResponse;
                 /// 实际扣费金额
@@ -256,6 +293,7 @@ pub mod partner {
                     }
                     /// The request of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 应用ID
                         ///
@@ -278,17 +316,31 @@ pub mod partner {
                         sub_appid: "sub_appid" optional,
                         schedule_amount: "schedule_amount" required,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 应用ID
+                        ///
+                        /// Example: `wxd678efh567hg6787`
+                        pub sp_appid: String,
+                        /// 子商户号商户号
+                        ///
+                        /// Example: `1900000109`
+                        pub sub_mchid: String,
+                        /// 预约的金额信息
+                        pub schedule_amount: PostRequestScheduleAmount,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `schedule_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+                        /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `schedule_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            sp_appid: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            schedule_amount: PostRequestScheduleAmount,
-                        ) -> Self {
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired {
+                                sp_appid,
+                                sub_mchid,
+                                schedule_amount,
+                            } = required;
                             Self {
-                                sp_appid: sp_appid.into(),
-                                sub_mchid: sub_mchid.into(),
+                                sp_appid,
+                                sub_mchid,
                                 sub_appid: None,
                                 schedule_amount,
                             }
@@ -296,6 +348,8 @@ pub mod partner {
                     }
                     /// 预约的金额信息
                     pub type PostRequestScheduleAmount = crate::v3::papay::models::ScheduledAmount;
+                    /// The required fields of [`PostRequestScheduleAmount`].
+                    pub type PostRequestScheduleAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                     pub type PostResponse = crate::v3::papay::models::ScheduleStateResponse;
                     /// 实际扣费金额
@@ -340,6 +394,7 @@ pub mod partner {
             }
             /// The request of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -392,26 +447,56 @@ pub mod partner {
                 goods_tag: "goods_tag" optional,
                 attach: "attach" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 应用ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sp_appid: String,
+                /// 子商户号商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: String,
+                /// 商品描述
+                ///
+                /// Example: `Image形象店-深圳腾大-QQ公仔`
+                pub description: String,
+                /// 通知地址
+                ///
+                /// Example: `https://www.qq.com/`
+                pub transaction_notify_url: String,
+                /// 委托代扣协议ID
+                ///
+                /// Example: `123124412412423431`
+                pub contract_id: String,
+                /// 扣费金额信息
+                pub amount: PostRequestAmount,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    description: impl Into<String>,
-                    transaction_notify_url: impl Into<String>,
-                    contract_id: impl Into<String>,
-                    amount: PostRequestAmount,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_appid,
+                        sub_mchid,
+                        out_trade_no,
+                        description,
+                        transaction_notify_url,
+                        contract_id,
+                        amount,
+                    } = required;
                     Self {
-                        sp_appid: sp_appid.into(),
-                        sub_mchid: sub_mchid.into(),
+                        sp_appid,
+                        sub_mchid,
                         sub_appid: None,
-                        out_trade_no: out_trade_no.into(),
-                        description: description.into(),
-                        transaction_notify_url: transaction_notify_url.into(),
-                        contract_id: contract_id.into(),
+                        out_trade_no,
+                        description,
+                        transaction_notify_url,
+                        contract_id,
                         amount,
                         goods_tag: None,
                         attach: None,
@@ -420,8 +505,12 @@ pub mod partner {
             }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestAmount`].
+            pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
             pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::papay::models::OutTradeNoResponseRequired;
             /// 扣费金额信息
             pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
         }
@@ -503,6 +592,7 @@ pub mod schedules {
                 }
                 /// The request of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -515,21 +605,27 @@ pub mod schedules {
                     appid: "appid" required,
                     schedule_amount: "schedule_amount" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 应用ID
+                    ///
+                    /// Example: `wxd678efh567hg6787`
+                    pub appid: String,
+                    /// 预约的金额信息
+                    pub schedule_amount: PostRequestScheduleAmount,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`appid`, `schedule_amount`).
+                    /// A `PostRequest` of its required fields (`appid`, `schedule_amount`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        schedule_amount: PostRequestScheduleAmount,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            schedule_amount,
-                        }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { appid, schedule_amount } = required;
+                        Self { appid, schedule_amount }
                     }
                 }
                 /// 预约的金额信息
                 pub type PostRequestScheduleAmount = crate::v3::papay::models::ScheduledAmount;
+                /// The required fields of [`PostRequestScheduleAmount`].
+                pub type PostRequestScheduleAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                 pub type PostResponse = crate::v3::papay::models::ScheduleStateResponse;
                 /// 实际扣费金额
@@ -574,6 +670,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 应用ID
             ///
@@ -616,23 +713,49 @@ pub mod transactions {
             goods_tag: "goods_tag" optional,
             attach: "attach" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 通知地址
+            ///
+            /// Example: `https://www.qq.com/`
+            pub transaction_notify_url: String,
+            /// 委托代扣协议ID
+            ///
+            /// Example: `123124412412423431`
+            pub contract_id: String,
+            /// 扣费金额信息
+            pub amount: PostRequestAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_tag: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.goods_tag = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                description: impl Into<String>,
-                transaction_notify_url: impl Into<String>,
-                contract_id: impl Into<String>,
-                amount: PostRequestAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_trade_no,
+                    description,
+                    transaction_notify_url,
+                    contract_id,
+                    amount,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    description: description.into(),
-                    transaction_notify_url: transaction_notify_url.into(),
-                    contract_id: contract_id.into(),
+                    appid,
+                    out_trade_no,
+                    description,
+                    transaction_notify_url,
+                    contract_id,
                     amount,
                     goods_tag: None,
                     attach: None,
@@ -641,8 +764,12 @@ pub mod transactions {
         }
         /// 扣费金额信息
         pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
         pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::papay::models::OutTradeNoResponseRequired;
         /// 扣费金额信息
         pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
     }

@@ -74,10 +74,16 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
             pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::papay::models::AppidOpenidRequestRequired;
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+            /// The required fields of [`PostRequestDeductSchedule`].
+            pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
             /// 预计的扣费金额
             pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+            pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
             pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdMiniprogramUsernameResponse;
         }
@@ -104,6 +110,7 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -149,23 +156,47 @@ pub mod contracts {
                 deduct_schedule: "deduct_schedule" optional,
                 jump_control: "jump_control" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 应用ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 委托代扣模板ID
+                ///
+                /// Example: `12535`
+                pub plan_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 用户账户展示名称
+                ///
+                /// Example: `微信代扣用户A`
+                pub contract_display_account: String,
+                /// 签约结果通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub contract_notify_url: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: i64,
-                    out_contract_code: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        plan_id,
+                        out_contract_code,
+                        contract_display_account,
+                        contract_notify_url,
+                    } = required;
                     Self {
-                        appid: appid.into(),
+                        appid,
                         openid: None,
                         plan_id,
-                        out_contract_code: out_contract_code.into(),
-                        contract_display_account: contract_display_account.into(),
-                        contract_notify_url: contract_notify_url.into(),
+                        out_contract_code,
+                        contract_display_account,
+                        contract_notify_url,
                         out_user_code: None,
                         deduct_schedule: None,
                         jump_control: None,
@@ -174,8 +205,12 @@ pub mod contracts {
             }
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+            /// The required fields of [`PostRequestDeductSchedule`].
+            pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
             /// 预计的扣费金额
             pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+            pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// 跳转控制信息
             pub type PostRequestJumpControl = crate::v3::papay::models::JumpControl;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
@@ -204,10 +239,16 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
             pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::papay::models::AppidOpenidRequestRequired;
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+            /// The required fields of [`PostRequestDeductSchedule`].
+            pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
             /// 预计的扣费金额
             pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+            pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
             pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse2;
         }
@@ -234,10 +275,16 @@ pub mod contracts {
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
             pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::papay::models::AppidOpenidRequestRequired;
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+            /// The required fields of [`PostRequestDeductSchedule`].
+            pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
             /// 预计的扣费金额
             pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+            /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+            pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
             pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdResponse;
         }
@@ -314,10 +361,16 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
                 pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::papay::models::SpAppidRequestRequired;
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+                /// The required fields of [`PostRequestDeductSchedule`].
+                pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
                 /// 预计的扣费金额
                 pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+                /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+                pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
                 pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdMiniprogramUsernameResponse;
             }
@@ -344,6 +397,7 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -404,27 +458,55 @@ pub mod partner {
                     deduct_schedule: "deduct_schedule" optional,
                     jump_control: "jump_control" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 应用ID
+                    ///
+                    /// Example: `wxd678efh567hg6787`
+                    pub sp_appid: String,
+                    /// 子商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                    /// 委托代扣模板ID
+                    ///
+                    /// Example: `12535`
+                    pub plan_id: i64,
+                    /// 商户签约协议号
+                    ///
+                    /// Example: `wxwtdk20200910100000`
+                    pub out_contract_code: String,
+                    /// 用户账户展示名称
+                    ///
+                    /// Example: `微信代扣用户A`
+                    pub contract_display_account: String,
+                    /// 签约结果通知地址
+                    ///
+                    /// Example: `https://yourapp.com/notify`
+                    pub contract_notify_url: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sp_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        plan_id: i64,
-                        out_contract_code: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            sp_appid,
+                            sub_mchid,
+                            plan_id,
+                            out_contract_code,
+                            contract_display_account,
+                            contract_notify_url,
+                        } = required;
                         Self {
-                            sp_appid: sp_appid.into(),
+                            sp_appid,
                             sp_openid: None,
-                            sub_mchid: sub_mchid.into(),
+                            sub_mchid,
                             sub_appid: None,
                             sub_openid: None,
                             plan_id,
-                            out_contract_code: out_contract_code.into(),
-                            contract_display_account: contract_display_account.into(),
-                            contract_notify_url: contract_notify_url.into(),
+                            out_contract_code,
+                            contract_display_account,
+                            contract_notify_url,
                             out_user_code: None,
                             deduct_schedule: None,
                             jump_control: None,
@@ -433,8 +515,12 @@ pub mod partner {
                 }
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+                /// The required fields of [`PostRequestDeductSchedule`].
+                pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
                 /// 预计的扣费金额
                 pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+                /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+                pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                 /// 跳转控制信息
                 pub type PostRequestJumpControl = crate::v3::papay::models::JumpControl;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
@@ -463,10 +549,16 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
                 pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::papay::models::SpAppidRequestRequired;
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+                /// The required fields of [`PostRequestDeductSchedule`].
+                pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
                 /// 预计的扣费金额
                 pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+                /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+                pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
                 pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse2;
             }
@@ -493,10 +585,16 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
                 pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::papay::models::SpAppidRequestRequired;
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
+                /// The required fields of [`PostRequestDeductSchedule`].
+                pub type PostRequestDeductScheduleRequired = crate::v3::papay::models::DeductScheduleRequired;
                 /// 预计的扣费金额
                 pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
+                /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
+                pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
                 pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdResponse;
             }

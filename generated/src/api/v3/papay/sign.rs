@@ -96,6 +96,7 @@ pub mod contracts {
                     }
                     /// The response of `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -165,19 +166,28 @@ pub mod contracts {
                         out_user_code: "out_user_code" optional,
                         mask_wxid: "mask_wxid" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 委托代扣模板ID
+                        ///
+                        /// Example: `12535`
+                        pub plan_id: i64,
+                        /// 商户签约协议号
+                        ///
+                        /// Example: `wxwtdk20200910100000`
+                        pub out_contract_code: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            plan_id: i64,
-                            out_contract_code: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { plan_id, out_contract_code } = required;
                             Self {
                                 mchid: None,
                                 contract_id: None,
                                 appid: None,
                                 plan_id,
-                                out_contract_code: out_contract_code.into(),
+                                out_contract_code,
                                 contract_display_account: None,
                                 contract_state: None,
                                 contract_signed_time: None,
@@ -214,6 +224,7 @@ pub mod contracts {
                     });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
@@ -331,6 +342,8 @@ pub mod contracts {
                     }
                     /// The response of `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                     pub type GetResponse = crate::v3::papay::models::MchidResponse;
+                    /// The required fields of [`GetResponse`].
+                    pub type GetResponseRequired = crate::v3::papay::models::MchidResponseRequired;
                     /// 协议解约信息
                     pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                     /// 预约扣费场景的预约信息
@@ -366,8 +379,12 @@ pub mod contracts {
                         }
                         /// The request of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                         pub type PostRequest = crate::v3::papay::models::ContractTerminationRemarkRequest;
+                        /// The required fields of [`PostRequest`].
+                        pub type PostRequestRequired = crate::v3::papay::models::ContractTerminationRemarkRequestRequired;
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                         pub type PostResponse = crate::v3::papay::models::MchidResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::papay::models::MchidResponseRequired;
                         /// 协议解约信息
                         pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
@@ -406,6 +423,7 @@ pub mod contracts {
         }
         /// The request of `POST /v3/papay/sign/contracts/pre-entrust-sign` (代扣预签约).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 签约场景
             ///
@@ -458,29 +476,62 @@ pub mod contracts {
             return_url: "return_url" optional,
             device_info: "device_info" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 签约场景
+            ///
+            /// Example: `SIGN_SCENE_APP`
+            pub sign_scene: PostRequestSignScene,
+            /// 应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 委托代扣模板ID
+            ///
+            /// Example: `12535`
+            pub plan_id: i64,
+            /// 商户签约协议号
+            ///
+            /// Example: `wxwtdk20200910100000`
+            pub out_contract_code: String,
+            /// 用户账户展示名称
+            ///
+            /// Example: `微信代扣用户A`
+            pub contract_display_account: String,
+            /// 签约结果通知地址
+            ///
+            /// Example: `https://yourapp.com/notify`
+            pub contract_notify_url: String,
+            /// 商户侧用户标识
+            ///
+            /// Example: `用户A`
+            pub out_user_code: String,
+            /// 发起预签约的用户，其设备信息
+            pub device_info: PostRequestDeviceInfo,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sign_scene`, `appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`, `out_user_code`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sign_scene`, `appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`, `out_user_code`, `device_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sign_scene: PostRequestSignScene,
-                appid: impl Into<String>,
-                plan_id: i64,
-                out_contract_code: impl Into<String>,
-                contract_display_account: impl Into<String>,
-                contract_notify_url: impl Into<String>,
-                out_user_code: impl Into<String>,
-                device_info: PostRequestDeviceInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sign_scene,
+                    appid,
+                    plan_id,
+                    out_contract_code,
+                    contract_display_account,
+                    contract_notify_url,
+                    out_user_code,
+                    device_info,
+                } = required;
                 Self {
                     sign_scene,
-                    appid: appid.into(),
+                    appid,
                     openid: None,
                     plan_id,
-                    out_contract_code: out_contract_code.into(),
-                    contract_display_account: contract_display_account.into(),
-                    contract_notify_url: contract_notify_url.into(),
-                    out_user_code: out_user_code.into(),
+                    out_contract_code,
+                    contract_display_account,
+                    contract_notify_url,
+                    out_user_code,
                     return_url: None,
                     device_info,
                 }
@@ -488,6 +539,7 @@ pub mod contracts {
         }
         /// 发起预签约的用户，其设备信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDeviceInfo {
             /// 设备类型
             pub device_type: PostRequestDeviceInfoDeviceType,
@@ -524,28 +576,55 @@ pub mod contracts {
             weixin_version: "weixin_version" required,
             days_since_first_login: "days_since_first_login" required,
         });
+        /// The required fields of [`PostRequestDeviceInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestDeviceInfo::new`] takes them.
+        pub struct PostRequestDeviceInfoRequired {
+            /// 设备类型
+            pub device_type: PostRequestDeviceInfoDeviceType,
+            /// 设备的OS版本
+            ///
+            /// Example: `example_device_os`
+            pub device_os: String,
+            /// 设备ID
+            ///
+            /// Example: `example_device_id`
+            pub device_id: String,
+            /// 设备是否以root身份运行
+            pub device_running_as_root: bool,
+            /// 设备的IP
+            ///
+            /// Example: `example_device_ip`
+            pub device_ip: String,
+            /// 设备上是否安装微信
+            pub weixin_installed: bool,
+            /// 设备上微信的版本
+            ///
+            /// Example: `example_weixin_version`
+            pub weixin_version: String,
+            /// 发起预签约的用户首次登录该设备的时间
+            pub days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
+        }
         impl PostRequestDeviceInfo {
-            /// A `PostRequestDeviceInfo` of its required fields (`device_type`, `device_os`, `device_id`, `device_running_as_root`, `device_ip`, `weixin_installed`, `weixin_version`, `days_since_first_login`).
+            /// A `PostRequestDeviceInfo` of its required fields (`device_type`, `device_os`, `device_id`, `device_running_as_root`, `device_ip`, `weixin_installed`, `weixin_version`, `days_since_first_login`), given by name in a [`PostRequestDeviceInfoRequired`].
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                device_type: PostRequestDeviceInfoDeviceType,
-                device_os: impl Into<String>,
-                device_id: impl Into<String>,
-                device_running_as_root: bool,
-                device_ip: impl Into<String>,
-                weixin_installed: bool,
-                weixin_version: impl Into<String>,
-                days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
-            ) -> Self {
+            pub fn new(required: PostRequestDeviceInfoRequired) -> Self {
+                let PostRequestDeviceInfoRequired {
+                    device_type,
+                    device_os,
+                    device_id,
+                    device_running_as_root,
+                    device_ip,
+                    weixin_installed,
+                    weixin_version,
+                    days_since_first_login,
+                } = required;
                 Self {
                     device_type,
-                    device_os: device_os.into(),
-                    device_id: device_id.into(),
+                    device_os,
+                    device_id,
                     device_running_as_root,
-                    device_ip: device_ip.into(),
+                    device_ip,
                     weixin_installed,
-                    weixin_version: weixin_version.into(),
+                    weixin_version,
                     days_since_first_login,
                 }
             }
@@ -627,6 +706,7 @@ pub mod contracts {
         });
         /// The response of `POST /v3/papay/sign/contracts/pre-entrust-sign` (代扣预签约).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 预签约ID
             ///
@@ -749,8 +829,12 @@ pub mod partner {
                         }
                         /// The request of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                         pub type GetRequest = crate::v3::papay::models::SubMchidRequest;
+                        /// The required fields of [`GetRequest`].
+                        pub type GetRequestRequired = crate::v3::papay::models::SubMchidRequestRequired;
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                         pub type GetResponse = crate::v3::papay::models::ContractIdResponse;
+                        /// The required fields of [`GetResponse`].
+                        pub type GetResponseRequired = crate::v3::papay::models::ContractIdResponseRequired;
                         /// 协议解约信息
                         pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
@@ -786,6 +870,7 @@ pub mod partner {
                             }
                             /// The request of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                             #[derive(Clone, Debug, PartialEq)]
+                            #[non_exhaustive]
                             pub struct PostRequest {
                                 /// 子商户号商户号
                                 ///
@@ -800,22 +885,35 @@ pub mod partner {
                                 sub_mchid: "sub_mchid" required,
                                 contract_termination_remark: "contract_termination_remark" required,
                             });
+                            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                            pub struct PostRequestRequired {
+                                /// 子商户号商户号
+                                ///
+                                /// Example: `1900000109`
+                                pub sub_mchid: String,
+                                /// 解约备注
+                                ///
+                                /// Example: `用户解约`
+                                pub contract_termination_remark: String,
+                            }
                             impl PostRequest {
-                                /// A `PostRequest` of its required fields (`sub_mchid`, `contract_termination_remark`).
+                                /// A `PostRequest` of its required fields (`sub_mchid`, `contract_termination_remark`), given by name in a [`PostRequestRequired`].
                                 #[inline]
-                                pub fn new(
-                                    sub_mchid: impl Into<String>,
-                                    contract_termination_remark: impl Into<String>,
-                                ) -> Self {
+                                pub fn new(required: PostRequestRequired) -> Self {
+                                    let PostRequestRequired {
+                                        sub_mchid,
+                                        contract_termination_remark,
+                                    } = required;
                                     Self {
-                                        sub_mchid: sub_mchid.into(),
-                                        contract_termination_remark: contract_termination_remark
-                                            .into(),
+                                        sub_mchid,
+                                        contract_termination_remark,
                                     }
                                 }
                             }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                             pub type PostResponse = crate::v3::papay::models::ContractIdResponse;
+                            /// The required fields of [`PostResponse`].
+                            pub type PostResponseRequired = crate::v3::papay::models::ContractIdResponseRequired;
                             /// 协议解约信息
                             pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                             /// 预约扣费场景的预约信息

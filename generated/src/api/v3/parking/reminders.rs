@@ -74,6 +74,7 @@ pub mod application {
     }
     /// The request of `POST /v3/parking/reminders/application` (提交停车场进件申请).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// `parking_lot`
         pub parking_lot: PostRequestParkingLot,
@@ -81,15 +82,22 @@ pub mod application {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         parking_lot: "parking_lot" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// `parking_lot`
+        pub parking_lot: PostRequestParkingLot,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`parking_lot`).
+        /// A `PostRequest` of its required fields (`parking_lot`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(parking_lot: PostRequestParkingLot) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { parking_lot } = required;
             Self { parking_lot }
         }
     }
     /// PostRequestParkingLot
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestParkingLot {
         /// 停车场名称
         ///
@@ -160,32 +168,67 @@ pub mod application {
         parking_order_path: "parking_order_path" optional,
         charging_rule: "charging_rule" optional,
     });
+    /// The required fields of [`PostRequestParkingLot`], each given by name (all of them: a missing one does not compile); [`PostRequestParkingLot::new`] takes them.
+    pub struct PostRequestParkingLotRequired {
+        /// 停车场名称
+        ///
+        /// Example: `XX购物中心停车场`
+        pub parking_lot_name: String,
+        /// 商户停车场ID
+        ///
+        /// Example: `PARK001`
+        pub out_parking_lot_id: String,
+        /// 停车场地址
+        ///
+        /// Example: `XX市XX区XX路XX号`
+        pub parking_lot_address: String,
+        /// 停车场经度
+        ///
+        /// Example: `116.397128`
+        pub longitude: String,
+        /// 停车场纬度
+        ///
+        /// Example: `39.916527`
+        pub latitude: String,
+        /// 停车场类型
+        ///
+        /// Example: `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
+        pub parking_lot_type: PostRequestParkingLotParkingLotType,
+        /// 客服联系电话
+        ///
+        /// Example: `13800138000`
+        pub phone_number: String,
+        /// 商家支付路径
+        ///
+        /// Example: `pages/pay/index`
+        pub payment_path: String,
+    }
     impl PostRequestParkingLot {
-        /// A `PostRequestParkingLot` with its required fields (`parking_lot_name`, `out_parking_lot_id`, `parking_lot_address`, `longitude`, `latitude`, `parking_lot_type`, `phone_number`, `payment_path`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestParkingLot { parking_sign_url: Some(…), ..PostRequestParkingLot::new(…) }`.
+        /// A `PostRequestParkingLot` of its required fields (`parking_lot_name`, `out_parking_lot_id`, `parking_lot_address`, `longitude`, `latitude`, `parking_lot_type`, `phone_number`, `payment_path`), given by name in a [`PostRequestParkingLotRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.parking_sign_url = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            parking_lot_name: impl Into<String>,
-            out_parking_lot_id: impl Into<String>,
-            parking_lot_address: impl Into<String>,
-            longitude: impl Into<String>,
-            latitude: impl Into<String>,
-            parking_lot_type: PostRequestParkingLotParkingLotType,
-            phone_number: impl Into<String>,
-            payment_path: impl Into<String>,
-        ) -> Self {
-            Self {
-                parking_lot_name: parking_lot_name.into(),
-                out_parking_lot_id: out_parking_lot_id.into(),
-                parking_lot_address: parking_lot_address.into(),
-                longitude: longitude.into(),
-                latitude: latitude.into(),
+        pub fn new(required: PostRequestParkingLotRequired) -> Self {
+            let PostRequestParkingLotRequired {
+                parking_lot_name,
+                out_parking_lot_id,
+                parking_lot_address,
+                longitude,
+                latitude,
                 parking_lot_type,
-                phone_number: phone_number.into(),
+                phone_number,
+                payment_path,
+            } = required;
+            Self {
+                parking_lot_name,
+                out_parking_lot_id,
+                parking_lot_address,
+                longitude,
+                latitude,
+                parking_lot_type,
+                phone_number,
                 parking_sign_url: None,
                 notification_text_list: None,
                 payment_mini_prog_appid: None,
-                payment_path: payment_path.into(),
+                payment_path,
                 parking_order_mini_prog_appid: None,
                 parking_order_path: None,
                 charging_rule: None,
@@ -194,6 +237,7 @@ pub mod application {
     }
     /// PostRequestParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestParkingLotChargingRule {
         /// 收费规则类型
         ///
@@ -268,6 +312,7 @@ pub mod application {
     pub type PostRequestParkingLotChargingRuleDailyLimitType = crate::v3::parking::models::DailyLimitType;
     /// PostRequestParkingLotChargingRuleDurationSegmentRule
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestParkingLotChargingRuleDurationSegmentRule {
         /// 日期类型
         ///
@@ -359,6 +404,7 @@ pub mod application {
     pub type PostRequestParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::models::FirstChargeTimeMode;
     /// PostRequestParkingLotChargingRuleFixedIntervalRule
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestParkingLotChargingRuleFixedIntervalRule {
         /// 日期类型
         ///
@@ -464,6 +510,7 @@ pub mod application {
     pub type PostRequestParkingLotChargingRuleHolidayMode = crate::v3::parking::models::HolidayMode;
     /// PostRequestParkingLotChargingRulePreEntryRule
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestParkingLotChargingRulePreEntryRule {
         /// 日期类型
         ///
@@ -519,6 +566,7 @@ pub mod application {
     pub type PostRequestParkingLotParkingLotType = crate::v3::parking::models::ParkingLotType;
     /// The response of `POST /v3/parking/reminders/application` (提交停车场进件申请).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 停车场进件审核单号
         ///
@@ -552,6 +600,7 @@ pub mod application {
         }
         /// The request of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 停车场进件审核单号
             ///
@@ -566,21 +615,31 @@ pub mod application {
             parking_lot_audit_no: query "parking_lot_audit_no" required,
             out_parking_lot_id: query "out_parking_lot_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 停车场进件审核单号
+            ///
+            /// Query parameter `parking_lot_audit_no`. Example: `PLA202604230001`
+            pub parking_lot_audit_no: String,
+            /// 商户停车场ID
+            ///
+            /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
+            pub out_parking_lot_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`parking_lot_audit_no`, `out_parking_lot_id`).
+            /// A `GetRequest` of its required fields (`parking_lot_audit_no`, `out_parking_lot_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(
-                parking_lot_audit_no: impl Into<String>,
-                out_parking_lot_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { parking_lot_audit_no, out_parking_lot_id } = required;
                 Self {
-                    parking_lot_audit_no: parking_lot_audit_no.into(),
-                    out_parking_lot_id: out_parking_lot_id.into(),
+                    parking_lot_audit_no,
+                    out_parking_lot_id,
                 }
             }
         }
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// `application`
             pub application: Option<GetResponseApplication>,
@@ -677,6 +736,7 @@ pub mod application {
         }
         /// The request of `POST /v3/parking/reminders/application/withdraw` (撤回停车场进件申请).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 停车场进件审核单号
             ///
@@ -691,16 +751,25 @@ pub mod application {
             parking_lot_audit_no: "parking_lot_audit_no" required,
             out_parking_lot_id: "out_parking_lot_id" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 停车场进件审核单号
+            ///
+            /// Example: `PLA202604230001`
+            pub parking_lot_audit_no: String,
+            /// 商户停车场ID
+            ///
+            /// Example: `lot_sz_tencent_001`
+            pub out_parking_lot_id: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`parking_lot_audit_no`, `out_parking_lot_id`).
+            /// A `PostRequest` of its required fields (`parking_lot_audit_no`, `out_parking_lot_id`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                parking_lot_audit_no: impl Into<String>,
-                out_parking_lot_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { parking_lot_audit_no, out_parking_lot_id } = required;
                 Self {
-                    parking_lot_audit_no: parking_lot_audit_no.into(),
-                    out_parking_lot_id: out_parking_lot_id.into(),
+                    parking_lot_audit_no,
+                    out_parking_lot_id,
                 }
             }
         }
@@ -731,6 +800,7 @@ pub mod applications {
     }
     /// The request of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 商户停车场ID
         ///
@@ -750,12 +820,20 @@ pub mod applications {
         offset: query "offset" optional,
         limit: query "limit" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 商户停车场ID
+        ///
+        /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
+        pub out_parking_lot_id: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`out_parking_lot_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`out_parking_lot_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(out_parking_lot_id: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { out_parking_lot_id } = required;
             Self {
-                out_parking_lot_id: out_parking_lot_id.into(),
+                out_parking_lot_id,
                 offset: None,
                 limit: None,
             }
@@ -763,6 +841,7 @@ pub mod applications {
     }
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// `application_list`
         pub application_list: Option<Vec<GetResponseApplicationList>>,
@@ -856,6 +935,7 @@ pub mod entry {
     }
     /// The request of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -908,22 +988,54 @@ pub mod entry {
         entrance_name: "entrance_name" optional,
         discount_template_id: "discount_template_id" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户停车单号
+        ///
+        /// Example: `PARK202407041530001`
+        pub out_serial_number: String,
+        /// 微信停车场ID
+        ///
+        /// Example: `WXPARK001`
+        pub parking_id: String,
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 车辆入场时间
+        ///
+        /// Example: `1720078200`
+        pub enter_timestamp: i64,
+        /// 车牌颜色
+        ///
+        /// Example: `PLATE_COLOR_BLUE`
+        pub plate_color: PostRequestPlateColor,
+        /// 车辆性质
+        ///
+        /// Example: `PLATE_TYPE_TEMPORARY`
+        pub car_type: PostRequestCarType,
+        /// 车辆类型
+        ///
+        /// Example: `VEHICLE_TYPE_SMALL`
+        pub vehicle_type: PostRequestVehicleType,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_serial_number`, `parking_id`, `plate_number`, `enter_timestamp`, `plate_color`, `car_type`, `vehicle_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { entrance_number: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_serial_number`, `parking_id`, `plate_number`, `enter_timestamp`, `plate_color`, `car_type`, `vehicle_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.entrance_number = Some(…))`.
         #[inline]
-        pub fn new(
-            out_serial_number: impl Into<String>,
-            parking_id: impl Into<String>,
-            plate_number: impl Into<String>,
-            enter_timestamp: i64,
-            plate_color: PostRequestPlateColor,
-            car_type: PostRequestCarType,
-            vehicle_type: PostRequestVehicleType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_serial_number,
+                parking_id,
+                plate_number,
+                enter_timestamp,
+                plate_color,
+                car_type,
+                vehicle_type,
+            } = required;
             Self {
-                out_serial_number: out_serial_number.into(),
-                parking_id: parking_id.into(),
-                plate_number: plate_number.into(),
+                out_serial_number,
+                parking_id,
+                plate_number,
                 enter_timestamp,
                 plate_color,
                 car_type,
@@ -942,6 +1054,7 @@ pub mod entry {
     pub type PostRequestVehicleType = crate::v3::parking::models::VehicleType;
     /// The response of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信停车单号
         ///
@@ -969,6 +1082,7 @@ pub mod exit {
     }
     /// The request of `POST /v3/parking/reminders/exit` (同步车辆离场通知).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -1048,22 +1162,46 @@ pub mod exit {
         token: "token" optional,
         wx_trade_no: "wx_trade_no" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户停车单号
+        ///
+        /// Example: `PARK202407041530001`
+        pub out_serial_number: String,
+        /// 车辆出场时间
+        ///
+        /// Example: `1720081800`
+        pub exit_timestamp: i64,
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 车牌颜色
+        ///
+        /// Example: `PLATE_COLOR_BLUE`
+        pub plate_color: PostRequestPlateColor,
+        /// 微信停车场ID
+        ///
+        /// Example: `WXPARK001`
+        pub parking_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_serial_number`, `exit_timestamp`, `plate_number`, `plate_color`, `parking_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { pay_state: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_serial_number`, `exit_timestamp`, `plate_number`, `plate_color`, `parking_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pay_state = Some(…))`.
         #[inline]
-        pub fn new(
-            out_serial_number: impl Into<String>,
-            exit_timestamp: i64,
-            plate_number: impl Into<String>,
-            plate_color: PostRequestPlateColor,
-            parking_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_serial_number: out_serial_number.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_serial_number,
                 exit_timestamp,
-                plate_number: plate_number.into(),
+                plate_number,
                 plate_color,
-                parking_id: parking_id.into(),
+                parking_id,
+            } = required;
+            Self {
+                out_serial_number,
+                exit_timestamp,
+                plate_number,
+                plate_color,
+                parking_id,
                 pay_state: None,
                 pay_type: None,
                 out_trade_no: None,
@@ -1103,6 +1241,7 @@ pub mod ext_payment {
     }
     /// The request of `POST /v3/parking/reminders/ext-payment` (同步非临停扩展支付).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户支付订单号
         ///
@@ -1130,16 +1269,26 @@ pub mod ext_payment {
         wx_parking_lot_id: "wx_parking_lot_id" optional,
         wx_trade_no: "wx_trade_no" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户支付订单号
+        ///
+        /// Example: `TRADE202407041530001`
+        pub out_trade_no: String,
+        /// 费用明细列表
+        pub fee_items: Vec<PostRequestFeeItems>,
+        /// 支付时间（秒级时间戳）
+        ///
+        /// Example: `1719128975`
+        pub pay_time: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_trade_no`, `fee_items`, `pay_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { wx_parking_lot_id: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_trade_no`, `fee_items`, `pay_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wx_parking_lot_id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_trade_no: impl Into<String>,
-            fee_items: Vec<PostRequestFeeItems>,
-            pay_time: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_trade_no, fee_items, pay_time } = required;
             Self {
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 fee_items,
                 pay_time,
                 wx_parking_lot_id: None,
@@ -1149,6 +1298,7 @@ pub mod ext_payment {
     }
     /// PostRequestFeeItems
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestFeeItems {
         /// 费用类型
         ///
@@ -1163,10 +1313,22 @@ pub mod ext_payment {
         fee_type: "fee_type" required,
         amount: "amount" required,
     });
+    /// The required fields of [`PostRequestFeeItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFeeItems::new`] takes them.
+    pub struct PostRequestFeeItemsRequired {
+        /// 费用类型
+        ///
+        /// Example: `EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY`
+        pub fee_type: PostRequestFeeItemsFeeType,
+        /// 金额（单位为分）
+        ///
+        /// Example: `5000`
+        pub amount: i64,
+    }
     impl PostRequestFeeItems {
-        /// A `PostRequestFeeItems` of its required fields (`fee_type`, `amount`).
+        /// A `PostRequestFeeItems` of its required fields (`fee_type`, `amount`), given by name in a [`PostRequestFeeItemsRequired`].
         #[inline]
-        pub fn new(fee_type: PostRequestFeeItemsFeeType, amount: i64) -> Self {
+        pub fn new(required: PostRequestFeeItemsRequired) -> Self {
+            let PostRequestFeeItemsRequired { fee_type, amount } = required;
             Self { fee_type, amount }
         }
     }
@@ -1214,6 +1376,7 @@ pub mod parking_fee {
     }
     /// The request of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -1233,12 +1396,20 @@ pub mod parking_fee {
         plate_number: "plate_number" optional,
         out_parking_id: "out_parking_id" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户停车单号
+        ///
+        /// Example: `PARK202407041530001`
+        pub out_serial_number: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_serial_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plate_number: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_serial_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plate_number = Some(…))`.
         #[inline]
-        pub fn new(out_serial_number: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_serial_number } = required;
             Self {
-                out_serial_number: out_serial_number.into(),
+                out_serial_number,
                 plate_number: None,
                 out_parking_id: None,
             }
@@ -1246,6 +1417,7 @@ pub mod parking_fee {
     }
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 当前总费用
         ///
@@ -1348,6 +1520,7 @@ pub mod parking_lot {
     }
     /// The request of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 商户停车场ID
         ///
@@ -1364,6 +1537,7 @@ pub mod parking_lot {
     });
     /// The response of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 微信停车场ID
         ///
@@ -1459,6 +1633,7 @@ pub mod payment {
     }
     /// The request of `POST /v3/parking/reminders/payment` (同步支付结果通知).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -1533,22 +1708,54 @@ pub mod payment {
         token: "token" optional,
         wx_trade_no: "wx_trade_no" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户停车单号
+        ///
+        /// Example: `PARK202407041530001`
+        pub out_serial_number: String,
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 微信停车场ID
+        ///
+        /// Example: `WXPARK001`
+        pub parking_id: String,
+        /// 停车状态
+        ///
+        /// Example: `PARKING_STATUS_PARKING`
+        pub parking_state: PostRequestParkingState,
+        /// 支付类型
+        ///
+        /// Example: `PAY_TYPE_WXPAY`
+        pub pay_type: PostRequestPayType,
+        /// 总费用
+        ///
+        /// Example: `1500`
+        pub total_amount: i64,
+        /// 已支付费用
+        ///
+        /// Example: `1500`
+        pub paid_amount: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_serial_number`, `plate_number`, `parking_id`, `parking_state`, `pay_type`, `total_amount`, `paid_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_serial_number`, `plate_number`, `parking_id`, `parking_state`, `pay_type`, `total_amount`, `paid_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_serial_number: impl Into<String>,
-            plate_number: impl Into<String>,
-            parking_id: impl Into<String>,
-            parking_state: PostRequestParkingState,
-            pay_type: PostRequestPayType,
-            total_amount: i64,
-            paid_amount: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_serial_number,
+                plate_number,
+                parking_id,
+                parking_state,
+                pay_type,
+                total_amount,
+                paid_amount,
+            } = required;
             Self {
-                out_serial_number: out_serial_number.into(),
-                plate_number: plate_number.into(),
-                parking_id: parking_id.into(),
+                out_serial_number,
+                plate_number,
+                parking_id,
                 parking_state,
                 pay_type,
                 openid: None,

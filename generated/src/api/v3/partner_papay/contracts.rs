@@ -48,6 +48,7 @@ pub mod by_contract_id {
         }
         /// The request of `POST /v3/partner-papay/contracts/{contract_id}/fail-notify` (服务商商户重试扣费通知API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -72,18 +73,30 @@ pub mod by_contract_id {
             sub_mchid: "sub_mchid" required,
             sub_appid: "sub_appid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 服务商应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub sp_appid: String,
+            /// 子商户号
+            ///
+            /// Example: `12345512`
+            pub sub_mchid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sp_mchid, sp_appid, sub_mchid } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sp_appid,
+                    sub_mchid,
                     sub_appid: None,
                 }
             }
@@ -112,6 +125,7 @@ pub mod by_contract_id {
         }
         /// The request of `POST /v3/partner-papay/contracts/{contract_id}/notify` (服务商商户预扣费通知API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -142,19 +156,37 @@ pub mod by_contract_id {
             deduct_duration: "deduct_duration" optional,
             estimated_amount: "estimated_amount" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 服务商应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub sp_appid: String,
+            /// 子商户号
+            ///
+            /// Example: `12345512`
+            pub sub_mchid: String,
+            /// 预计扣费金额信息
+            pub estimated_amount: PostRequestEstimatedAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`, `estimated_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`, `estimated_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                estimated_amount: PostRequestEstimatedAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_mchid,
+                    sp_appid,
+                    sub_mchid,
+                    estimated_amount,
+                } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sp_appid,
+                    sub_mchid,
                     sub_appid: None,
                     deduct_duration: None,
                     estimated_amount,
@@ -163,6 +195,7 @@ pub mod by_contract_id {
         }
         /// 扣费持续时间
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
@@ -177,15 +210,24 @@ pub mod by_contract_id {
             count: "count" required,
             unit: "unit" optional,
         });
+        /// The required fields of [`PostRequestDeductDuration`], each given by name (all of them: a missing one does not compile); [`PostRequestDeductDuration::new`] takes them.
+        pub struct PostRequestDeductDurationRequired {
+            /// 扣费持续时间数
+            ///
+            /// Example: `1`
+            pub count: i64,
+        }
         impl PostRequestDeductDuration {
-            /// A `PostRequestDeductDuration` with its required fields (`count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeductDuration { unit: Some(…), ..PostRequestDeductDuration::new(…) }`.
+            /// A `PostRequestDeductDuration` of its required fields (`count`), given by name in a [`PostRequestDeductDurationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.unit = Some(…))`.
             #[inline]
-            pub fn new(count: i64) -> Self {
+            pub fn new(required: PostRequestDeductDurationRequired) -> Self {
+                let PostRequestDeductDurationRequired { count } = required;
                 Self { count, unit: None }
             }
         }
         /// 预计扣费金额信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestEstimatedAmount {
             /// 预计扣费金额
             ///
@@ -200,10 +242,18 @@ pub mod by_contract_id {
             amount: "amount" required,
             currency: "currency" optional,
         });
+        /// The required fields of [`PostRequestEstimatedAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestEstimatedAmount::new`] takes them.
+        pub struct PostRequestEstimatedAmountRequired {
+            /// 预计扣费金额
+            ///
+            /// Example: `1`
+            pub amount: i64,
+        }
         impl PostRequestEstimatedAmount {
-            /// A `PostRequestEstimatedAmount` with its required fields (`amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestEstimatedAmount { currency: Some(…), ..PostRequestEstimatedAmount::new(…) }`.
+            /// A `PostRequestEstimatedAmount` of its required fields (`amount`), given by name in a [`PostRequestEstimatedAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
             #[inline]
-            pub fn new(amount: i64) -> Self {
+            pub fn new(required: PostRequestEstimatedAmountRequired) -> Self {
+                let PostRequestEstimatedAmountRequired { amount } = required;
                 Self { amount, currency: None }
             }
         }

@@ -37,6 +37,7 @@ impl<'a> Batches<'a> {
 }
 /// The request of `POST /v3/partner-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 特约商户号
     ///
@@ -99,25 +100,57 @@ pub struct PostRequest {
     transfer_purpose: "transfer_purpose" optional,
     transfer_scene: "transfer_scene" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 特约商户号
+    ///
+    /// Example: `1900000109`
+    pub sub_mchid: String,
+    /// 特约商户授权类型
+    ///
+    /// Example: `INFORMATION_AUTHORIZATION_TYPE`
+    pub authorization_type: PostRequestAuthorizationType,
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+    /// 批次名称
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_name: String,
+    /// 批次备注
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_remark: String,
+    /// 转账总金额
+    ///
+    /// Example: `4000000`
+    pub total_amount: i64,
+    /// 转账总笔数
+    ///
+    /// Example: `200`
+    pub total_num: i64,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        sub_mchid: impl Into<String>,
-        authorization_type: PostRequestAuthorizationType,
-        out_batch_no: impl Into<String>,
-        batch_name: impl Into<String>,
-        batch_remark: impl Into<String>,
-        total_amount: i64,
-        total_num: i64,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            sub_mchid,
+            authorization_type,
+            out_batch_no,
+            batch_name,
+            batch_remark,
+            total_amount,
+            total_num,
+        } = required;
         Self {
-            sub_mchid: sub_mchid.into(),
+            sub_mchid,
             sub_appid: None,
             authorization_type,
-            out_batch_no: out_batch_no.into(),
-            batch_name: batch_name.into(),
-            batch_remark: batch_remark.into(),
+            out_batch_no,
+            batch_name,
+            batch_remark,
             total_amount,
             total_num,
             transfer_detail_list: None,
@@ -131,6 +164,7 @@ impl PostRequest {
 pub type PostRequestAuthorizationType = crate::v3::partner_transfer::models::AuthorizationType;
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -165,22 +199,46 @@ pub struct PostRequestTransferDetailList {
     user_name: "user_name" required,
     user_id_card: "user_id_card" optional,
 });
+/// The required fields of [`PostRequestTransferDetailList`], each given by name (all of them: a missing one does not compile); [`PostRequestTransferDetailList::new`] takes them.
+pub struct PostRequestTransferDetailListRequired {
+    /// 商家明细单号
+    ///
+    /// Example: `x23zy545Bd5436`
+    pub out_detail_no: String,
+    /// 转账金额
+    ///
+    /// Example: `200000`
+    pub transfer_amount: i64,
+    /// 转账备注
+    ///
+    /// Example: `2020年4月报销`
+    pub transfer_remark: String,
+    /// 收款用户openid
+    ///
+    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+    pub openid: String,
+    /// 收款用户姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+    pub user_name: String,
+}
 impl PostRequestTransferDetailList {
-    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_id_card: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`), given by name in a [`PostRequestTransferDetailListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_id_card = Some(…))`.
     #[inline]
-    pub fn new(
-        out_detail_no: impl Into<String>,
-        transfer_amount: i64,
-        transfer_remark: impl Into<String>,
-        openid: impl Into<String>,
-        user_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            out_detail_no: out_detail_no.into(),
+    pub fn new(required: PostRequestTransferDetailListRequired) -> Self {
+        let PostRequestTransferDetailListRequired {
+            out_detail_no,
             transfer_amount,
-            transfer_remark: transfer_remark.into(),
-            openid: openid.into(),
-            user_name: user_name.into(),
+            transfer_remark,
+            openid,
+            user_name,
+        } = required;
+        Self {
+            out_detail_no,
+            transfer_amount,
+            transfer_remark,
+            openid,
+            user_name,
             user_id_card: None,
         }
     }
@@ -191,6 +249,7 @@ pub type PostRequestTransferPurpose = crate::v3::partner_transfer::models::Trans
 pub type PostRequestTransferScene = crate::v3::partner_transfer::models::TransferScene;
 /// The response of `POST /v3/partner-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -210,12 +269,20 @@ pub struct PostResponse {
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
     #[inline]
-    pub fn new(out_batch_no: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { out_batch_no } = required;
         Self {
-            out_batch_no: out_batch_no.into(),
+            out_batch_no,
             batch_id: None,
             create_time: None,
         }
@@ -263,6 +330,7 @@ pub mod batch_id {
         }
         /// The request of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -287,10 +355,18 @@ pub mod batch_id {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 是否查询转账明细单
+            ///
+            /// Query parameter `need_query_detail`.
+            pub need_query_detail: bool,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`need_query_detail`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(need_query_detail: bool) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { need_query_detail } = required;
                 Self {
                     need_query_detail,
                     offset: None,
@@ -321,6 +397,7 @@ pub mod batch_id {
         });
         /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -438,15 +515,23 @@ pub mod batch_id {
             transfer_purpose: "transfer_purpose" optional,
             transfer_scene: "transfer_scene" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付批次单号
+            ///
+            /// Example: `1030000071100999991182020050700019480001`
+            pub batch_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`batch_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(batch_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { batch_id } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
                     out_batch_no: None,
-                    batch_id: batch_id.into(),
+                    batch_id,
                     sub_appid: None,
                     batch_status: None,
                     batch_type: None,
@@ -525,6 +610,7 @@ pub mod batch_id {
                     }
                     /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 服务商商户号
                         ///
@@ -614,20 +700,29 @@ pub mod batch_id {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 微信支付批次单号
+                        ///
+                        /// Example: `1030000071100999991182020050700019480001`
+                        pub batch_id: String,
+                        /// 微信支付明细单号
+                        ///
+                        /// Example: `1040000071100999991182020050700019500100`
+                        pub detail_id: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`batch_id`, `detail_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`batch_id`, `detail_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            batch_id: impl Into<String>,
-                            detail_id: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { batch_id, detail_id } = required;
                             Self {
                                 sp_mchid: None,
                                 out_batch_no: None,
-                                batch_id: batch_id.into(),
+                                batch_id,
                                 appid: None,
                                 out_detail_no: None,
-                                detail_id: detail_id.into(),
+                                detail_id,
                                 detail_status: None,
                                 transfer_amount: None,
                                 transfer_remark: None,
@@ -696,6 +791,7 @@ pub mod out_batch_no {
         }
         /// The request of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -720,10 +816,18 @@ pub mod out_batch_no {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 是否查询转账明细单
+            ///
+            /// Query parameter `need_query_detail`.
+            pub need_query_detail: bool,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`need_query_detail`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(need_query_detail: bool) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { need_query_detail } = required;
                 Self {
                     need_query_detail,
                     offset: None,
@@ -757,6 +861,7 @@ pub mod out_batch_no {
         });
         /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -874,14 +979,22 @@ pub mod out_batch_no {
             transfer_purpose: "transfer_purpose" optional,
             transfer_scene: "transfer_scene" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商家批次单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_batch_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_batch_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(out_batch_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_batch_no } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
-                    out_batch_no: out_batch_no.into(),
+                    out_batch_no,
                     batch_id: None,
                     sub_appid: None,
                     batch_status: None,
@@ -961,6 +1074,7 @@ pub mod out_batch_no {
                     }
                     /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 服务商商户号
                         ///
@@ -1050,19 +1164,28 @@ pub mod out_batch_no {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 商家批次单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_batch_no: String,
+                        /// 商家明细单号
+                        ///
+                        /// Example: `x23zy545Bd5436`
+                        pub out_detail_no: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            out_batch_no: impl Into<String>,
-                            out_detail_no: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { out_batch_no, out_detail_no } = required;
                             Self {
                                 sp_mchid: None,
-                                out_batch_no: out_batch_no.into(),
+                                out_batch_no,
                                 batch_id: None,
                                 appid: None,
-                                out_detail_no: out_detail_no.into(),
+                                out_detail_no,
                                 detail_id: None,
                                 detail_status: None,
                                 transfer_amount: None,

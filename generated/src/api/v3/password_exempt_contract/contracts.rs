@@ -79,8 +79,12 @@ pub mod ecommerce {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
             pub type PostRequest = crate::v3::password_exempt_contract::models::AppidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponseRequired;
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -105,8 +109,12 @@ pub mod ecommerce {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
             pub type PostRequest = crate::v3::password_exempt_contract::models::AppidServiceIdRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidServiceIdRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
         }
     }
 }
@@ -160,8 +168,12 @@ pub mod normal {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
             pub type PostRequest = crate::v3::password_exempt_contract::models::AppidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponseRequired;
         }
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -186,8 +198,12 @@ pub mod normal {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
             pub type PostRequest = crate::v3::password_exempt_contract::models::AppidServiceIdRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidServiceIdRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
         }
     }
 }
@@ -241,6 +257,7 @@ pub mod qs {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -290,26 +307,58 @@ pub mod qs {
                 openid: "openid" optional,
                 sub_openid: "sub_openid" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 子商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sub_appid: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 免密支付服务ID
+                ///
+                /// Example: `12535`
+                pub service_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 回调通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub notify_url: String,
+                /// 用户账户展示名称
+                ///
+                /// Example: `微信代扣用户A`
+                pub contract_display_account: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `sub_appid`, `sub_mchid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `sub_appid`, `sub_mchid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    service_id: i64,
-                    out_contract_code: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        sub_appid: sub_appid.into(),
-                        sub_mchid: sub_mchid.into(),
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        sub_appid,
+                        sub_mchid,
                         service_id,
-                        out_contract_code: out_contract_code.into(),
-                        notify_url: notify_url.into(),
-                        contract_display_account: contract_display_account.into(),
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
+                    } = required;
+                    Self {
+                        appid,
+                        sub_appid,
+                        sub_mchid,
+                        service_id,
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
                         openid: None,
                         sub_openid: None,
                     }
@@ -317,6 +366,8 @@ pub mod qs {
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponseRequired;
         }
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -341,6 +392,7 @@ pub mod qs {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -395,29 +447,64 @@ pub mod qs {
                 openid: "openid" optional,
                 sub_openid: "sub_openid" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 子商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sub_appid: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 免密支付服务ID
+                ///
+                /// Example: `12535`
+                pub service_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 回调通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub notify_url: String,
+                /// 用户账户展示名称
+                ///
+                /// Example: `微信代扣用户A`
+                pub contract_display_account: String,
+                /// 预支付交易会话标识
+                ///
+                /// Example: `wx201410272009395522657a690389285100`
+                pub prepay_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `sub_appid`, `sub_mchid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`appid`, `sub_appid`, `sub_mchid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    service_id: i64,
-                    out_contract_code: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    prepay_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        sub_appid: sub_appid.into(),
-                        sub_mchid: sub_mchid.into(),
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        appid,
+                        sub_appid,
+                        sub_mchid,
                         service_id,
-                        out_contract_code: out_contract_code.into(),
-                        notify_url: notify_url.into(),
-                        contract_display_account: contract_display_account.into(),
-                        prepay_id: prepay_id.into(),
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
+                        prepay_id,
+                    } = required;
+                    Self {
+                        appid,
+                        sub_appid,
+                        sub_mchid,
+                        service_id,
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
+                        prepay_id,
                         openid: None,
                         sub_openid: None,
                     }
@@ -425,6 +512,8 @@ pub mod qs {
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+            /// The required fields of [`PostResponse`].
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
         }
     }
 }
@@ -490,6 +579,7 @@ pub mod service_id {
                 }
                 /// The response of `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` (商户通过商户协议号查询协议API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 商户号
                     ///
@@ -554,13 +644,22 @@ pub mod service_id {
                     contract_signed_time: "contract_signed_time" optional,
                     contract_terminate_info: "contract_terminate_info" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 免密支付服务ID
+                    ///
+                    /// Example: `12535`
+                    pub service_id: i64,
+                    /// 商户签约协议号
+                    ///
+                    /// Example: `wxwtdk20200910100000`
+                    pub out_contract_code: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`service_id`, `out_contract_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        service_id: i64,
-                        out_contract_code: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { service_id, out_contract_code } = required;
                         Self {
                             mchid: None,
                             contract_id: None,
@@ -569,7 +668,7 @@ pub mod service_id {
                             sub_appid: None,
                             sub_openid: None,
                             service_id,
-                            out_contract_code: out_contract_code.into(),
+                            out_contract_code,
                             contract_display_account: None,
                             contract_state: None,
                             contract_signed_time: None,
@@ -579,6 +678,7 @@ pub mod service_id {
                 }
                 /// 协议解约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct GetResponseContractTerminateInfo {
                     /// 协议解约方式
                     ///
@@ -621,6 +721,7 @@ pub mod service_id {
                     }
                     /// The request of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 解约备注
                         ///
@@ -630,20 +731,27 @@ pub mod service_id {
                     ::wechatpay::runtime::__private::json_object!(PostRequest {
                         contract_termination_remark: "contract_termination_remark" required,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 解约备注
+                        ///
+                        /// Example: `用户解约`
+                        pub contract_termination_remark: String,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` of its required fields (`contract_termination_remark`).
+                        /// A `PostRequest` of its required fields (`contract_termination_remark`), given by name in a [`PostRequestRequired`].
                         #[inline]
-                        pub fn new(
-                            contract_termination_remark: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired { contract_termination_remark } = required;
                             Self {
-                                contract_termination_remark: contract_termination_remark
-                                    .into(),
+                                contract_termination_remark,
                             }
                         }
                     }
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
                     pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+                    /// The required fields of [`PostResponse`].
+                    pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
                 }
             }
         }
@@ -699,6 +807,7 @@ pub mod service_provider {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -748,33 +857,66 @@ pub mod service_provider {
                 notify_url: "notify_url" required,
                 contract_display_account: "contract_display_account" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sp_appid: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 子商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sub_appid: String,
+                /// 免密支付服务ID
+                ///
+                /// Example: `12535`
+                pub service_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 回调通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub notify_url: String,
+                /// 用户账户展示名称
+                ///
+                /// Example: `微信代扣用户A`
+                pub contract_display_account: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `sub_appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `sub_appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                    service_id: i64,
-                    out_contract_code: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_appid,
+                        sub_mchid,
+                        sub_appid,
+                        service_id,
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
+                    } = required;
                     Self {
-                        sp_appid: sp_appid.into(),
+                        sp_appid,
                         sp_openid: None,
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: sub_appid.into(),
+                        sub_mchid,
+                        sub_appid,
                         sub_openid: None,
                         service_id,
-                        out_contract_code: out_contract_code.into(),
-                        notify_url: notify_url.into(),
-                        contract_display_account: contract_display_account.into(),
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
                     }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -814,20 +956,36 @@ pub mod service_provider {
                 sign_mp_appid: "sign_mp_appid" optional,
                 sign_mp_path: "sign_mp_path" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 免密支付服务ID
+                ///
+                /// Example: `12535`
+                pub service_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`sub_mchid`, `service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`sub_mchid`, `service_id`, `out_contract_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.pre_entrustweb_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    service_id: i64,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired {
+                        sub_mchid,
+                        service_id,
+                        out_contract_code,
+                    } = required;
                     Self {
                         pre_entrustweb_id: None,
                         mchid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         service_id,
-                        out_contract_code: out_contract_code.into(),
+                        out_contract_code,
                         sign_mp_appid: None,
                         sign_mp_path: None,
                     }
@@ -857,6 +1015,7 @@ pub mod service_provider {
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -911,36 +1070,72 @@ pub mod service_provider {
                 contract_display_account: "contract_display_account" required,
                 prepay_id: "prepay_id" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sp_appid: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 子商户AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub sub_appid: String,
+                /// 免密支付服务ID
+                ///
+                /// Example: `12535`
+                pub service_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+                /// 回调通知地址
+                ///
+                /// Example: `https://yourapp.com/notify`
+                pub notify_url: String,
+                /// 用户账户展示名称
+                ///
+                /// Example: `微信代扣用户A`
+                pub contract_display_account: String,
+                /// 预支付交易会话标识
+                ///
+                /// Example: `wx201410272009395522657a690389285100`
+                pub prepay_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `sub_appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `sub_appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
                 #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                    service_id: i64,
-                    out_contract_code: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    prepay_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sp_appid,
+                        sub_mchid,
+                        sub_appid,
+                        service_id,
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
+                        prepay_id,
+                    } = required;
                     Self {
-                        sp_appid: sp_appid.into(),
+                        sp_appid,
                         sp_openid: None,
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: sub_appid.into(),
+                        sub_mchid,
+                        sub_appid,
                         sub_openid: None,
                         service_id,
-                        out_contract_code: out_contract_code.into(),
-                        notify_url: notify_url.into(),
-                        contract_display_account: contract_display_account.into(),
-                        prepay_id: prepay_id.into(),
+                        out_contract_code,
+                        notify_url,
+                        contract_display_account,
+                        prepay_id,
                     }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -965,19 +1160,35 @@ pub mod service_provider {
                 service_id: "service_id" required,
                 out_contract_code: "out_contract_code" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 免密支付服务ID
+                ///
+                /// Example: `12535`
+                pub service_id: i64,
+                /// 商户签约协议号
+                ///
+                /// Example: `wxwtdk20200910100000`
+                pub out_contract_code: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`sub_mchid`, `service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`sub_mchid`, `service_id`, `out_contract_code`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    service_id: i64,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired {
+                        sub_mchid,
+                        service_id,
+                        out_contract_code,
+                    } = required;
                     Self {
                         mchid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         service_id,
-                        out_contract_code: out_contract_code.into(),
+                        out_contract_code,
                     }
                 }
             }

@@ -43,6 +43,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 从业机构号
             ///
@@ -80,29 +81,52 @@ pub mod transactions {
             payer: "payer" required,
             out_trade_no: "out_trade_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 从业机构号
+            ///
+            /// Example: `1356485`
+            pub acquiring_bank_id: String,
+            /// 特约商户号
+            ///
+            /// Example: `1900000109`
+            pub merchant_id: String,
+            /// 渠道商户号
+            ///
+            /// Example: `20001111`
+            pub channel_id: String,
+            /// 支付者
+            pub payer: PostRequestPayer,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`acquiring_bank_id`, `merchant_id`, `channel_id`, `payer`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { acquiring_bank_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`acquiring_bank_id`, `merchant_id`, `channel_id`, `payer`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.acquiring_bank_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                acquiring_bank_id: impl Into<String>,
-                merchant_id: impl Into<String>,
-                channel_id: impl Into<String>,
-                payer: PostRequestPayer,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    acquiring_bank_id: acquiring_bank_id.into(),
-                    acquiring_bank_appid: None,
-                    merchant_id: merchant_id.into(),
-                    merchant_appid: None,
-                    channel_id: channel_id.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    acquiring_bank_id,
+                    merchant_id,
+                    channel_id,
                     payer,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
+                } = required;
+                Self {
+                    acquiring_bank_id,
+                    acquiring_bank_appid: None,
+                    merchant_id,
+                    merchant_appid: None,
+                    channel_id,
+                    payer,
+                    out_trade_no,
                 }
             }
         }
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestPayer {
             /// 用户标识
             ///

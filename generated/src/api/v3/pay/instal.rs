@@ -34,6 +34,7 @@ pub mod exposure {
     }
     /// The request of `POST /v3/pay/instal/exposure` (商户贴息-获取微信分付曝光建议).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 直连商户号
         ///
@@ -63,17 +64,29 @@ pub mod exposure {
         openid: "openid" optional,
         phone_number_hash: "phone_number_hash" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 用户ID的类型
+        ///
+        /// Example: `OPENID`
+        pub user_id_type: PostRequestUserIdType,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`mchid`, `appid`, `user_id_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`mchid`, `appid`, `user_id_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
         #[inline]
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            user_id_type: PostRequestUserIdType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { mchid, appid, user_id_type } = required;
             Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
+                mchid,
+                appid,
                 user_id_type,
                 openid: None,
                 phone_number_hash: None,
@@ -119,6 +132,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商户号
             ///
@@ -146,18 +160,30 @@ pub mod partner {
             sub_mchid: "sub_mchid" optional,
             user_id: "user_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 服务商应用ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 子商户/二级商户应用ID
+            ///
+            /// Example: `wxd678efh567hg6999`
+            pub sub_appid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_mchid`, `sp_appid`, `sub_appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sp_appid`, `sub_appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                sub_appid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sp_mchid, sp_appid, sub_appid } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: sub_appid.into(),
+                    sp_mchid,
+                    sp_appid,
+                    sub_appid,
                     sub_mchid: None,
                     user_id: None,
                 }
@@ -165,6 +191,7 @@ pub mod partner {
         }
         /// 用户ID
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestUserId {
             /// 用户ID的类型
             ///

@@ -101,6 +101,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/app` (APP下单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -179,30 +180,60 @@ pub mod transactions {
             payer: "payer" optional,
             subsidy_info: "subsidy_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestAmount,
-                notify_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    amount,
+                    notify_url,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     settle_info: None,
-                    description: description.into(),
+                    description,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     amount,
                     time_expire: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     goods_tag: None,
                     limit_pay: None,
                     support_fapiao: None,
@@ -215,22 +246,32 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::models::Payer;
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+        /// The required fields of [`PostRequestPayerIdentity`].
+        pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
         pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 贴息信息(微信分付)
         pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
         pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
+        /// The required fields of [`PostRequestSubsidyInfoSubsidyDetail`].
+        pub type PostRequestSubsidyInfoSubsidyDetailRequired = crate::v3::pay::models::SubsidyDetailRequired;
         /// 贴息方案类型
         pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
         pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
+        /// The required fields of [`PostRequestSubsidyInfoSubsidyDetailSubsidyPlan`].
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlanRequired = crate::v3::pay::models::SubsidyPlanRequired;
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
         pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::pay::models::PrepayIdResponseRequired;
     }
     /// `/v3/pay/partner/transactions/app-with-contract`
     pub mod app_with_contract {
@@ -255,6 +296,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -329,30 +371,61 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             contract_info: "contract_info" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商应用ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号/二级商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 签约授权信息
+            pub contract_info: PostRequestContractInfo,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                notify_url: impl Into<String>,
-                amount: PostRequestAmount,
-                contract_info: PostRequestContractInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    notify_url,
+                    amount,
+                    contract_info,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
+                    sub_mchid,
+                    description,
+                    out_trade_no,
                     time_expire: None,
                     attach: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     goods_tag: None,
                     settle_info: None,
                     support_fapiao: None,
@@ -365,14 +438,24 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 签约授权信息
         pub type PostRequestContractInfo = crate::v3::pay::models::ContractInfo;
+        /// The required fields of [`PostRequestContractInfo`].
+        pub type PostRequestContractInfoRequired = crate::v3::pay::models::ContractInfoRequired;
         /// 优惠功能
         pub type PostRequestDetail = crate::v3::pay::models::Detail;
+        /// The required fields of [`PostRequestDetail`].
+        pub type PostRequestDetailRequired = crate::v3::pay::models::DetailRequired;
         /// PostRequestDetailGoodsDetail
         pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
+        /// The required fields of [`PostRequestDetailGoodsDetail`].
+        pub type PostRequestDetailGoodsDetailRequired = crate::v3::pay::models::GoodsDetailRequired;
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
+        /// The required fields of [`PostRequestSceneInfo`].
+        pub type PostRequestSceneInfoRequired = crate::v3::pay::models::SceneInfoRequired;
         /// 商户门店信息
         pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
         /// 结算信息
@@ -403,6 +486,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 合作伙伴应用AppID
             ///
@@ -467,25 +551,51 @@ pub mod transactions {
             detail: "detail" optional,
             settle_info: "settle_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 合作伙伴商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 特约商户商户号
+            ///
+            /// Example: `1230000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 支付者
+            pub payer: PostRequestPayer,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 场景信息
+            pub scene_info: PostRequestSceneInfo,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                payer: PostRequestPayer,
-                amount: PostRequestAmount,
-                scene_info: PostRequestSceneInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    payer,
+                    amount,
+                    scene_info,
+                } = required;
                 Self {
                     sp_appid: None,
-                    sp_mchid: sp_mchid.into(),
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
+                    sub_mchid,
+                    description,
+                    out_trade_no,
                     attach: None,
                     goods_tag: None,
                     support_fapiao: None,
@@ -499,20 +609,31 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 优惠功能
         pub type PostRequestDetail = crate::v3::pay::models::RequestDetail;
+        /// The required fields of [`PostRequestDetail`].
+        pub type PostRequestDetailRequired = crate::v3::pay::models::RequestDetailRequired;
         /// PostRequestDetailGoodsDetail
         pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::RequestGoodsDetail;
+        /// The required fields of [`PostRequestDetailGoodsDetail`].
+        pub type PostRequestDetailGoodsDetailRequired = crate::v3::pay::models::RequestGoodsDetailRequired;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::models::RequestPayer;
+        /// The required fields of [`PostRequestPayer`].
+        pub type PostRequestPayerRequired = crate::v3::pay::models::RequestPayerRequired;
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo;
+        /// The required fields of [`PostRequestSceneInfo`].
+        pub type PostRequestSceneInfoRequired = crate::v3::pay::models::RequestSceneInfoRequired;
         /// 商户门店信息
         pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestStoreInfo;
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 合作伙伴应用AppID
             ///
@@ -586,20 +707,32 @@ pub mod transactions {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 合作伙伴商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 特约商户商户号
+            ///
+            /// Example: `1230000109`
+            pub sub_mchid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_appid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { sp_mchid, sub_mchid, out_trade_no } = required;
                 Self {
                     sp_appid: None,
-                    sp_mchid: sp_mchid.into(),
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    out_trade_no: out_trade_no.into(),
+                    sub_mchid,
+                    out_trade_no,
                     transaction_id: None,
                     trade_type: None,
                     bank_type: None,
@@ -617,6 +750,7 @@ pub mod transactions {
         pub type PostResponseAmount = crate::v3::pay::models::ResponseAmount;
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePayer {
             /// 合作伙伴用户标识
             ///
@@ -659,6 +793,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -691,28 +826,51 @@ pub mod transactions {
             payer: "payer" required,
             out_trade_no: "out_trade_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商应用ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户/二级商户应用ID
+            ///
+            /// Example: `wxd678efh567hg6999`
+            pub sub_appid: String,
+            /// 支付者
+            pub payer: PostRequestPayer,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_appid`, `payer`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_appid`, `payer`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_appid: impl Into<String>,
-                payer: PostRequestPayer,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_appid,
+                    payer,
+                    out_trade_no,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sub_appid: sub_appid.into(),
+                    sp_appid,
+                    sp_mchid,
+                    sub_appid,
                     sub_mchid: None,
                     payer,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                 }
             }
         }
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestPayer {
             /// 用户服务商标识
             ///
@@ -761,6 +919,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/h5` (H5下单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -836,32 +995,63 @@ pub mod transactions {
             scene_info: "scene_info" required,
             payer: "payer" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+            /// 场景信息
+            pub scene_info: PostRequestSceneInfo,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestAmount,
-                notify_url: impl Into<String>,
-                scene_info: PostRequestSceneInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    amount,
+                    notify_url,
+                    scene_info,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     settle_info: None,
-                    description: description.into(),
+                    description,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     amount,
                     time_expire: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     goods_tag: None,
                     limit_pay: None,
                     support_fapiao: None,
@@ -873,18 +1063,28 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::models::Payer;
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+        /// The required fields of [`PostRequestPayerIdentity`].
+        pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
         pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo2;
+        /// The required fields of [`PostRequestSceneInfo`].
+        pub type PostRequestSceneInfoRequired = crate::v3::pay::models::RequestSceneInfo2Required;
         /// 商户门店信息
         pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestSceneInfoStoreInfo;
+        /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+        pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::pay::models::RequestSceneInfoStoreInfoRequired;
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
         pub type PostResponse = crate::v3::pay::models::H5UrlResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::pay::models::H5UrlResponseRequired;
     }
     /// `/v3/pay/partner/transactions/id`
     pub mod id {
@@ -926,8 +1126,11 @@ pub mod transactions {
             }
             /// The request of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
             pub type GetRequest = crate::v3::pay::models::SpMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::pay::models::SpMchidRequestRequired;
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商公众号ID
                 ///
@@ -1032,18 +1235,27 @@ pub mod transactions {
                 payer: "payer" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务商户号
+                ///
+                /// Example: `1230000109`
+                pub sp_mchid: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sp_mchid, sub_mchid } = required;
                     Self {
                         sp_appid: None,
-                        sp_mchid: sp_mchid.into(),
+                        sp_mchid,
                         sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         settle_info: None,
                         transaction_id: None,
                         trade_type: None,
@@ -1113,6 +1325,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -1191,32 +1404,63 @@ pub mod transactions {
             payer: "payer" required,
             subsidy_info: "subsidy_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+            /// 支付者
+            pub payer: PostRequestPayer,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestAmount,
-                notify_url: impl Into<String>,
-                payer: PostRequestPayer,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    amount,
+                    notify_url,
+                    payer,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     settle_info: None,
-                    description: description.into(),
+                    description,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     amount,
                     time_expire: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     goods_tag: None,
                     limit_pay: None,
                     support_fapiao: None,
@@ -1229,8 +1473,11 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestPayer {
             /// 用户服务标识
             ///
@@ -1250,18 +1497,26 @@ pub mod transactions {
         });
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+        /// The required fields of [`PostRequestPayerIdentity`].
+        pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
         pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 贴息信息(微信分付)
         pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
         pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
+        /// The required fields of [`PostRequestSubsidyInfoSubsidyDetail`].
+        pub type PostRequestSubsidyInfoSubsidyDetailRequired = crate::v3::pay::models::SubsidyDetailRequired;
         /// 贴息方案类型
         pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
         pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
+        /// The required fields of [`PostRequestSubsidyInfoSubsidyDetailSubsidyPlan`].
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlanRequired = crate::v3::pay::models::SubsidyPlanRequired;
         /// The response of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
         pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::pay::models::PrepayIdResponseRequired;
     }
     /// `/v3/pay/partner/transactions/jsapi-with-contract`
     pub mod jsapi_with_contract {
@@ -1286,6 +1541,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -1363,31 +1619,64 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             contract_info: "contract_info" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商应用ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号/二级商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 支付者
+            pub payer: PostRequestPayer,
+            /// 签约授权信息
+            pub contract_info: PostRequestContractInfo,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                notify_url: impl Into<String>,
-                amount: PostRequestAmount,
-                payer: PostRequestPayer,
-                contract_info: PostRequestContractInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    notify_url,
+                    amount,
+                    payer,
+                    contract_info,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
+                    sub_mchid,
+                    description,
+                    out_trade_no,
                     time_expire: None,
                     attach: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     goods_tag: None,
                     settle_info: None,
                     support_fapiao: None,
@@ -1401,8 +1690,11 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 签约授权信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestContractInfo {
             /// 免密协议ID
             ///
@@ -1454,12 +1746,18 @@ pub mod transactions {
         });
         /// 优惠功能
         pub type PostRequestDetail = crate::v3::pay::models::Detail;
+        /// The required fields of [`PostRequestDetail`].
+        pub type PostRequestDetailRequired = crate::v3::pay::models::DetailRequired;
         /// PostRequestDetailGoodsDetail
         pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
+        /// The required fields of [`PostRequestDetailGoodsDetail`].
+        pub type PostRequestDetailGoodsDetailRequired = crate::v3::pay::models::GoodsDetailRequired;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::models::ResponsePayer;
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
+        /// The required fields of [`PostRequestSceneInfo`].
+        pub type PostRequestSceneInfoRequired = crate::v3::pay::models::SceneInfoRequired;
         /// 商户门店信息
         pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
         /// 结算信息
@@ -1490,6 +1788,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -1562,25 +1861,53 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             settle_info: "settle_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 支付者
+            pub payer: PostRequestPayer,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestAmount,
-                payer: PostRequestPayer,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    amount,
+                    payer,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
+                    sub_mchid,
+                    description,
+                    out_trade_no,
                     time_expire: None,
                     attach: None,
                     notify_url: None,
@@ -1596,8 +1923,11 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
@@ -1617,6 +1947,7 @@ pub mod transactions {
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -1646,16 +1977,32 @@ pub mod transactions {
             quantity: "quantity" required,
             unit_price: "unit_price" required,
         });
+        /// The required fields of [`PostRequestDetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailGoodsDetail::new`] takes them.
+        pub struct PostRequestDetailGoodsDetailRequired {
+            /// 商户侧商品编码
+            ///
+            /// Example: `商品编码`
+            pub merchant_goods_id: String,
+            /// 商品数量
+            ///
+            /// Example: `1`
+            pub quantity: i64,
+            /// 商品单价
+            ///
+            /// Example: `828800`
+            pub unit_price: i64,
+        }
         impl PostRequestDetailGoodsDetail {
-            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            /// A `PostRequestDetailGoodsDetail` of its required fields (`merchant_goods_id`, `quantity`, `unit_price`), given by name in a [`PostRequestDetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechatpay_goods_id = Some(…))`.
             #[inline]
-            pub fn new(
-                merchant_goods_id: impl Into<String>,
-                quantity: i64,
-                unit_price: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestDetailGoodsDetailRequired) -> Self {
+                let PostRequestDetailGoodsDetailRequired {
+                    merchant_goods_id,
+                    quantity,
+                    unit_price,
+                } = required;
                 Self {
-                    merchant_goods_id: merchant_goods_id.into(),
+                    merchant_goods_id,
                     wechatpay_goods_id: None,
                     goods_name: None,
                     quantity,
@@ -1667,6 +2014,7 @@ pub mod transactions {
         pub type PostRequestPayer = crate::v3::pay::models::RequestPayer2;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -1686,6 +2034,7 @@ pub mod transactions {
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
@@ -1702,6 +2051,7 @@ pub mod transactions {
         });
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
             pub profit_sharing: Option<bool>,
@@ -1738,6 +2088,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/native` (Native下单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -1813,30 +2164,60 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             payer: "payer" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: String,
+            /// 服务商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestAmount,
-                notify_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    amount,
+                    notify_url,
+                } = required;
                 Self {
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
+                    sp_appid,
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     settle_info: None,
-                    description: description.into(),
+                    description,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     amount,
                     time_expire: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     goods_tag: None,
                     limit_pay: None,
                     support_fapiao: None,
@@ -1848,14 +2229,20 @@ pub mod transactions {
         }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
+        /// The required fields of [`PostRequestAmount`].
+        pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::models::Payer;
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+        /// The required fields of [`PostRequestPayerIdentity`].
+        pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
         pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// The response of `POST /v3/pay/partner/transactions/native` (Native下单API).
         pub type PostResponse = crate::v3::pay::models::CodeUrlResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::pay::models::CodeUrlResponseRequired;
     }
     /// `/v3/pay/partner/transactions/out-trade-no`
     pub mod out_trade_no {
@@ -1907,8 +2294,11 @@ pub mod transactions {
             }
             /// The request of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
             pub type GetRequest = crate::v3::pay::models::SpMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::pay::models::SpMchidRequestRequired;
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商公众号ID
                 ///
@@ -2016,19 +2406,31 @@ pub mod transactions {
                 installment_info: "installment_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务商户号
+                ///
+                /// Example: `1230000109`
+                pub sp_mchid: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sp_mchid, sub_mchid, out_trade_no } = required;
                     Self {
                         sp_appid: None,
-                        sp_mchid: sp_mchid.into(),
+                        sp_mchid,
                         sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         settle_info: None,
                         transaction_id: None,
                         trade_type: None,
@@ -2038,7 +2440,7 @@ pub mod transactions {
                         success_time: None,
                         description: None,
                         attach: None,
-                        out_trade_no: out_trade_no.into(),
+                        out_trade_no,
                         amount: None,
                         time_expire: None,
                         notify_url: None,
@@ -2096,6 +2498,7 @@ pub mod transactions {
                 }
                 /// The request of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` (关单API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 服务商户号
                     ///
@@ -2110,17 +2513,23 @@ pub mod transactions {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 服务商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sp_mchid: String,
+                    /// 子商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_mchid: sp_mchid.into(),
-                            sub_mchid: sub_mchid.into(),
-                        }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { sp_mchid, sub_mchid } = required;
+                        Self { sp_mchid, sub_mchid }
                     }
                 }
             }
@@ -2147,6 +2556,7 @@ pub mod transactions {
                 }
                 /// The request of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 合作伙伴应用AppID
                     ///
@@ -2171,23 +2581,33 @@ pub mod transactions {
                     sub_appid: "sub_appid" optional,
                     sub_mchid: "sub_mchid" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 合作伙伴商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sp_mchid: String,
+                    /// 特约商户商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sub_mchid: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { sp_mchid, sub_mchid } = required;
                         Self {
                             sp_appid: None,
-                            sp_mchid: sp_mchid.into(),
+                            sp_mchid,
                             sub_appid: None,
-                            sub_mchid: sub_mchid.into(),
+                            sub_mchid,
                         }
                     }
                 }
                 /// The response of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 合作伙伴应用AppID
                     ///
@@ -2217,20 +2637,32 @@ pub mod transactions {
                     sub_mchid: "sub_mchid" required,
                     out_trade_no: "out_trade_no" required,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 合作伙伴商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sp_mchid: String,
+                    /// 特约商户商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sub_mchid: String,
+                    /// 商户订单号
+                    ///
+                    /// Example: `1217752501201407033233368018`
+                    pub out_trade_no: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_appid: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        out_trade_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired { sp_mchid, sub_mchid, out_trade_no } = required;
                         Self {
                             sp_appid: None,
-                            sp_mchid: sp_mchid.into(),
+                            sp_mchid,
                             sub_appid: None,
-                            sub_mchid: sub_mchid.into(),
-                            out_trade_no: out_trade_no.into(),
+                            sub_mchid,
+                            out_trade_no,
                         }
                     }
                 }
@@ -2260,6 +2692,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 合作伙伴应用AppID
             ///
@@ -2334,25 +2767,51 @@ pub mod transactions {
             scene_info: "scene_info" required,
             settle_info: "settle_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 合作伙伴商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: String,
+            /// 特约商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商品描述
+            ///
+            /// Example: `Image形象店-深圳腾大-QQ公仔`
+            pub description: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+            /// 支付者
+            pub payer: PostRequestPayer,
+            /// 场景信息
+            pub scene_info: PostRequestSceneInfo,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestAmount,
-                payer: PostRequestPayer,
-                scene_info: PostRequestSceneInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    out_trade_no,
+                    amount,
+                    payer,
+                    scene_info,
+                } = required;
                 Self {
                     sp_appid: None,
-                    sp_mchid: sp_mchid.into(),
+                    sp_mchid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
+                    sub_mchid,
+                    description,
+                    out_trade_no,
                     time_expire: None,
                     attach: None,
                     notify_url: None,
@@ -2368,6 +2827,7 @@ pub mod transactions {
         }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -2382,15 +2842,24 @@ pub mod transactions {
             total: "total" required,
             currency: "currency" optional,
         });
+        /// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+        pub struct PostRequestAmountRequired {
+            /// 总金额
+            ///
+            /// Example: `888`
+            pub total: i64,
+        }
         impl PostRequestAmount {
-            /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+            /// A `PostRequestAmount` of its required fields (`total`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
             #[inline]
-            pub fn new(total: i64) -> Self {
+            pub fn new(required: PostRequestAmountRequired) -> Self {
+                let PostRequestAmountRequired { total } = required;
                 Self { total, currency: None }
             }
         }
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
@@ -2410,6 +2879,7 @@ pub mod transactions {
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -2439,16 +2909,32 @@ pub mod transactions {
             quantity: "quantity" required,
             unit_price: "unit_price" required,
         });
+        /// The required fields of [`PostRequestDetailGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetailGoodsDetail::new`] takes them.
+        pub struct PostRequestDetailGoodsDetailRequired {
+            /// 商品编码
+            ///
+            /// Example: `由半角的大小写字母、数字、中划线、下划线中的一种或几种组成`
+            pub merchant_goods_id: String,
+            /// 商品数量
+            ///
+            /// Example: `1`
+            pub quantity: i64,
+            /// 商品单价
+            ///
+            /// Example: `528800`
+            pub unit_price: i64,
+        }
         impl PostRequestDetailGoodsDetail {
-            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            /// A `PostRequestDetailGoodsDetail` of its required fields (`merchant_goods_id`, `quantity`, `unit_price`), given by name in a [`PostRequestDetailGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechatpay_goods_id = Some(…))`.
             #[inline]
-            pub fn new(
-                merchant_goods_id: impl Into<String>,
-                quantity: i64,
-                unit_price: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestDetailGoodsDetailRequired) -> Self {
+                let PostRequestDetailGoodsDetailRequired {
+                    merchant_goods_id,
+                    quantity,
+                    unit_price,
+                } = required;
                 Self {
-                    merchant_goods_id: merchant_goods_id.into(),
+                    merchant_goods_id,
                     wechatpay_goods_id: None,
                     goods_name: None,
                     quantity,
@@ -2460,6 +2946,7 @@ pub mod transactions {
         pub type PostRequestPayer = crate::v3::pay::models::RequestPayer2;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -2477,15 +2964,22 @@ pub mod transactions {
             device_id: "device_id" optional,
             store_info: "store_info" required,
         });
+        /// The required fields of [`PostRequestSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestSceneInfo::new`] takes them.
+        pub struct PostRequestSceneInfoRequired {
+            /// 用户终端IP
+            ///
+            /// Example: `14.23.150.211`
+            pub payer_client_ip: String,
+            /// 商户门店信息
+            pub store_info: PostRequestSceneInfoStoreInfo,
+        }
         impl PostRequestSceneInfo {
-            /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`, `store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+            /// A `PostRequestSceneInfo` of its required fields (`payer_client_ip`, `store_info`), given by name in a [`PostRequestSceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
             #[inline]
-            pub fn new(
-                payer_client_ip: impl Into<String>,
-                store_info: PostRequestSceneInfoStoreInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestSceneInfoRequired) -> Self {
+                let PostRequestSceneInfoRequired { payer_client_ip, store_info } = required;
                 Self {
-                    payer_client_ip: payer_client_ip.into(),
+                    payer_client_ip,
                     device_id: None,
                     store_info,
                 }
@@ -2493,6 +2987,7 @@ pub mod transactions {
         }
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店ID
             ///

@@ -78,6 +78,7 @@ pub mod app {
     }
     /// The request of `POST /v3/pay/transactions/app` (APP下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -146,26 +147,52 @@ pub mod app {
         settle_info: "settle_info" optional,
         subsidy_info: "subsidy_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            amount: PostRequestAmount,
-            notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                amount,
+                notify_url,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
+                appid,
+                mchid,
+                description,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 amount,
                 time_expire: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 goods_tag: None,
                 limit_pay: None,
                 support_fapiao: None,
@@ -179,10 +206,14 @@ pub mod app {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::models::Payer;
     /// 实名支付(需单独申请权限)
     pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+    /// The required fields of [`PostRequestPayerIdentity`].
+    pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
     pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 结算信息
@@ -191,12 +222,18 @@ pub mod app {
     pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
     /// PostRequestSubsidyInfoSubsidyDetail
     pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
+    /// The required fields of [`PostRequestSubsidyInfoSubsidyDetail`].
+    pub type PostRequestSubsidyInfoSubsidyDetailRequired = crate::v3::pay::models::SubsidyDetailRequired;
     /// 贴息方案类型
     pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
     pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
+    /// The required fields of [`PostRequestSubsidyInfoSubsidyDetailSubsidyPlan`].
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlanRequired = crate::v3::pay::models::SubsidyPlanRequired;
     /// The response of `POST /v3/pay/transactions/app` (APP下单API).
     pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::pay::models::PrepayIdResponseRequired;
 }
 /// `/v3/pay/transactions/app-with-contract`
 pub mod app_with_contract {
@@ -218,6 +255,7 @@ pub mod app_with_contract {
     }
     /// The request of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -282,26 +320,54 @@ pub mod app_with_contract {
         settle_info: "settle_info" optional,
         contract_info: "contract_info" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 签约授权信息
+        pub contract_info: PostRequestContractInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_expire: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.time_expire = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            notify_url: impl Into<String>,
-            amount: PostRequestAmount,
-            contract_info: PostRequestContractInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                notify_url,
+                amount,
+                contract_info,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
-                out_trade_no: out_trade_no.into(),
+                appid,
+                mchid,
+                description,
+                out_trade_no,
                 time_expire: None,
                 attach: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 goods_tag: None,
                 support_fapiao: None,
                 amount,
@@ -314,14 +380,24 @@ pub mod app_with_contract {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 签约授权信息
     pub type PostRequestContractInfo = crate::v3::pay::models::ContractInfo;
+    /// The required fields of [`PostRequestContractInfo`].
+    pub type PostRequestContractInfoRequired = crate::v3::pay::models::ContractInfoRequired;
     /// 优惠功能
     pub type PostRequestDetail = crate::v3::pay::models::Detail;
+    /// The required fields of [`PostRequestDetail`].
+    pub type PostRequestDetailRequired = crate::v3::pay::models::DetailRequired;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::pay::models::GoodsDetailRequired;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v3::pay::models::SceneInfoRequired;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
     /// 结算信息
@@ -349,6 +425,7 @@ pub mod codepay {
     }
     /// The request of `POST /v3/pay/transactions/codepay` (付款码支付).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 应用AppID
         ///
@@ -403,23 +480,49 @@ pub mod codepay {
         detail: "detail" optional,
         settle_info: "settle_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 支付者
+        pub payer: PostRequestPayer,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 场景信息
+        pub scene_info: PostRequestSceneInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            payer: PostRequestPayer,
-            amount: PostRequestAmount,
-            scene_info: PostRequestSceneInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                payer,
+                amount,
+                scene_info,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
-                out_trade_no: out_trade_no.into(),
+                appid,
+                mchid,
+                description,
+                out_trade_no,
                 attach: None,
                 goods_tag: None,
                 support_fapiao: None,
@@ -433,20 +536,31 @@ pub mod codepay {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 优惠功能
     pub type PostRequestDetail = crate::v3::pay::models::RequestDetail;
+    /// The required fields of [`PostRequestDetail`].
+    pub type PostRequestDetailRequired = crate::v3::pay::models::RequestDetailRequired;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::RequestGoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::pay::models::RequestGoodsDetailRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::models::RequestPayer;
+    /// The required fields of [`PostRequestPayer`].
+    pub type PostRequestPayerRequired = crate::v3::pay::models::RequestPayerRequired;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v3::pay::models::RequestSceneInfoRequired;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestStoreInfo;
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 应用AppID
         ///
@@ -510,14 +624,26 @@ pub mod codepay {
         amount: "amount" optional,
         promotion_detail: "promotion_detail" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`mchid`, `out_trade_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(mchid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { mchid, out_trade_no } = required;
             Self {
                 appid: None,
-                mchid: mchid.into(),
-                out_trade_no: out_trade_no.into(),
+                mchid,
+                out_trade_no,
                 transaction_id: None,
                 trade_type: None,
                 bank_type: None,
@@ -560,6 +686,7 @@ pub mod exposure {
     }
     /// The request of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 直连商户号
         ///
@@ -582,24 +709,35 @@ pub mod exposure {
         payer: "payer" required,
         out_trade_no: "out_trade_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 支付者
+        pub payer: PostRequestPayer,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `payer`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `payer`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            payer: PostRequestPayer,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, payer, out_trade_no } = required;
             Self {
                 mchid: None,
-                appid: appid.into(),
+                appid,
                 payer,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
             }
         }
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
@@ -641,6 +779,7 @@ pub mod h5 {
     }
     /// The request of `POST /v3/pay/transactions/h5` (H5下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -706,27 +845,55 @@ pub mod h5 {
         payer: "payer" optional,
         settle_info: "settle_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 场景信息
+        pub scene_info: PostRequestSceneInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            amount: PostRequestAmount,
-            notify_url: impl Into<String>,
-            scene_info: PostRequestSceneInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                amount,
+                notify_url,
+                scene_info,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
+                appid,
+                mchid,
+                description,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 amount,
                 time_expire: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 goods_tag: None,
                 limit_pay: None,
                 support_fapiao: None,
@@ -739,20 +906,30 @@ pub mod h5 {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::models::Payer;
     /// 实名支付(需单独申请权限)
     pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+    /// The required fields of [`PostRequestPayerIdentity`].
+    pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
     pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo2;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v3::pay::models::RequestSceneInfo2Required;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestSceneInfoStoreInfo;
+    /// The required fields of [`PostRequestSceneInfoStoreInfo`].
+    pub type PostRequestSceneInfoStoreInfoRequired = crate::v3::pay::models::RequestSceneInfoStoreInfoRequired;
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/h5` (H5下单API).
     pub type PostResponse = crate::v3::pay::models::H5UrlResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::pay::models::H5UrlResponseRequired;
 }
 /// `/v3/pay/transactions/id`
 pub mod id {
@@ -793,8 +970,11 @@ pub mod id {
         }
         /// The request of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         pub type GetRequest = crate::v3::pay::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::pay::models::MchidRequestRequired;
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -889,22 +1069,31 @@ pub mod id {
             installment_info: "installment_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信支付订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub transaction_id: String,
+            /// 直连商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`transaction_id`, `mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { trade_type: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`transaction_id`, `mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.trade_type = Some(…))`.
             #[inline]
-            pub fn new(
-                transaction_id: impl Into<String>,
-                mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { transaction_id, mchid } = required;
                 Self {
-                    transaction_id: transaction_id.into(),
+                    transaction_id,
                     trade_type: None,
                     trade_state: None,
                     trade_state_desc: None,
                     bank_type: None,
                     success_time: None,
                     appid: None,
-                    mchid: mchid.into(),
+                    mchid,
                     description: None,
                     attach: None,
                     out_trade_no: None,
@@ -966,6 +1155,7 @@ pub mod jsapi {
     }
     /// The request of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -1034,27 +1224,55 @@ pub mod jsapi {
         settle_info: "settle_info" optional,
         subsidy_info: "subsidy_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 支付者
+        pub payer: PostRequestPayer,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            amount: PostRequestAmount,
-            notify_url: impl Into<String>,
-            payer: PostRequestPayer,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                amount,
+                notify_url,
+                payer,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
+                appid,
+                mchid,
+                description,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 amount,
                 time_expire: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 goods_tag: None,
                 limit_pay: None,
                 support_fapiao: None,
@@ -1068,8 +1286,11 @@ pub mod jsapi {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 支付者
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
@@ -1082,18 +1303,25 @@ pub mod jsapi {
         openid: "openid" required,
         identity: "identity" optional,
     });
+    /// The required fields of [`PostRequestPayer`], each given by name (all of them: a missing one does not compile); [`PostRequestPayer::new`] takes them.
+    pub struct PostRequestPayerRequired {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
     impl PostRequestPayer {
-        /// A `PostRequestPayer` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayer { identity: Some(…), ..PostRequestPayer::new(…) }`.
+        /// A `PostRequestPayer` of its required fields (`openid`), given by name in a [`PostRequestPayerRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.identity = Some(…))`.
         #[inline]
-        pub fn new(openid: impl Into<String>) -> Self {
-            Self {
-                openid: openid.into(),
-                identity: None,
-            }
+        pub fn new(required: PostRequestPayerRequired) -> Self {
+            let PostRequestPayerRequired { openid } = required;
+            Self { openid, identity: None }
         }
     }
     /// 实名支付(需单独申请权限)
     pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+    /// The required fields of [`PostRequestPayerIdentity`].
+    pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
     pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 结算信息
@@ -1102,12 +1330,18 @@ pub mod jsapi {
     pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
     /// PostRequestSubsidyInfoSubsidyDetail
     pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
+    /// The required fields of [`PostRequestSubsidyInfoSubsidyDetail`].
+    pub type PostRequestSubsidyInfoSubsidyDetailRequired = crate::v3::pay::models::SubsidyDetailRequired;
     /// 贴息方案类型
     pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
     pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
+    /// The required fields of [`PostRequestSubsidyInfoSubsidyDetailSubsidyPlan`].
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlanRequired = crate::v3::pay::models::SubsidyPlanRequired;
     /// The response of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
     pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::pay::models::PrepayIdResponseRequired;
 }
 /// `/v3/pay/transactions/jsapi-with-contract`
 pub mod jsapi_with_contract {
@@ -1129,6 +1363,7 @@ pub mod jsapi_with_contract {
     }
     /// The request of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -1196,28 +1431,57 @@ pub mod jsapi_with_contract {
         settle_info: "settle_info" optional,
         contract_info: "contract_info" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 支付者
+        pub payer: PostRequestPayer,
+        /// 签约授权信息
+        pub contract_info: PostRequestContractInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_expire: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.time_expire = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            notify_url: impl Into<String>,
-            amount: PostRequestAmount,
-            payer: PostRequestPayer,
-            contract_info: PostRequestContractInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                notify_url,
+                amount,
+                payer,
+                contract_info,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
-                out_trade_no: out_trade_no.into(),
+                appid,
+                mchid,
+                description,
+                out_trade_no,
                 time_expire: None,
                 attach: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 goods_tag: None,
                 support_fapiao: None,
                 amount,
@@ -1231,8 +1495,11 @@ pub mod jsapi_with_contract {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestContractInfo {
         /// 扣费服务预授权token
         ///
@@ -1284,10 +1551,15 @@ pub mod jsapi_with_contract {
     });
     /// 优惠功能
     pub type PostRequestDetail = crate::v3::pay::models::Detail;
+    /// The required fields of [`PostRequestDetail`].
+    pub type PostRequestDetailRequired = crate::v3::pay::models::DetailRequired;
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
+    /// The required fields of [`PostRequestDetailGoodsDetail`].
+    pub type PostRequestDetailGoodsDetailRequired = crate::v3::pay::models::GoodsDetailRequired;
     /// 支付者
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
@@ -1297,15 +1569,25 @@ pub mod jsapi_with_contract {
     ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
         openid: "openid" required,
     });
+    /// The required fields of [`PostRequestPayer`], each given by name (all of them: a missing one does not compile); [`PostRequestPayer::new`] takes them.
+    pub struct PostRequestPayerRequired {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
     impl PostRequestPayer {
-        /// A `PostRequestPayer` of its required fields (`openid`).
+        /// A `PostRequestPayer` of its required fields (`openid`), given by name in a [`PostRequestPayerRequired`].
         #[inline]
-        pub fn new(openid: impl Into<String>) -> Self {
-            Self { openid: openid.into() }
+        pub fn new(required: PostRequestPayerRequired) -> Self {
+            let PostRequestPayerRequired { openid } = required;
+            Self { openid }
         }
     }
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
+    /// The required fields of [`PostRequestSceneInfo`].
+    pub type PostRequestSceneInfoRequired = crate::v3::pay::models::SceneInfoRequired;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
     /// 结算信息
@@ -1337,6 +1619,7 @@ pub mod native {
     }
     /// The request of `POST /v3/pay/transactions/native` (Native下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -1402,26 +1685,52 @@ pub mod native {
         payer: "payer" optional,
         settle_info: "settle_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            amount: PostRequestAmount,
-            notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                mchid,
+                description,
+                out_trade_no,
+                amount,
+                notify_url,
+            } = required;
             Self {
-                appid: appid.into(),
-                mchid: mchid.into(),
-                description: description.into(),
+                appid,
+                mchid,
+                description,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 amount,
                 time_expire: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 goods_tag: None,
                 limit_pay: None,
                 support_fapiao: None,
@@ -1434,16 +1743,22 @@ pub mod native {
     }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::models::Amount;
+    /// The required fields of [`PostRequestAmount`].
+    pub type PostRequestAmountRequired = crate::v3::pay::models::AmountRequired;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::models::Payer;
     /// 实名支付(需单独申请权限)
     pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
+    /// The required fields of [`PostRequestPayerIdentity`].
+    pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
     pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).
     pub type PostResponse = crate::v3::pay::models::CodeUrlResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::pay::models::CodeUrlResponseRequired;
 }
 /// `/v3/pay/transactions/out-trade-no`
 pub mod out_trade_no {
@@ -1494,8 +1809,11 @@ pub mod out_trade_no {
         }
         /// The request of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         pub type GetRequest = crate::v3::pay::models::MchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::pay::models::MchidRequestRequired;
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -1590,13 +1908,22 @@ pub mod out_trade_no {
             installment_info: "installment_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 直连商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { transaction_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { mchid, out_trade_no } = required;
                 Self {
                     transaction_id: None,
                     trade_type: None,
@@ -1605,10 +1932,10 @@ pub mod out_trade_no {
                     bank_type: None,
                     success_time: None,
                     appid: None,
-                    mchid: mchid.into(),
+                    mchid,
                     description: None,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     amount: None,
                     time_expire: None,
                     notify_url: None,
@@ -1664,6 +1991,7 @@ pub mod out_trade_no {
             }
             /// The request of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` (关单API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
@@ -1673,11 +2001,19 @@ pub mod out_trade_no {
             ::wechatpay::runtime::__private::json_object!(PostRequest {
                 mchid: "mchid" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 直连商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`mchid`).
+                /// A `PostRequest` of its required fields (`mchid`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(mchid: impl Into<String>) -> Self {
-                    Self { mchid: mchid.into() }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { mchid } = required;
+                    Self { mchid }
                 }
             }
         }
@@ -1704,6 +2040,7 @@ pub mod out_trade_no {
             }
             /// The request of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 应用AppID
                 ///
@@ -1718,18 +2055,28 @@ pub mod out_trade_no {
                 appid: "appid" required,
                 mchid: "mchid" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 应用AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 直连商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`appid`, `mchid`).
+                /// A `PostRequest` of its required fields (`appid`, `mchid`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(appid: impl Into<String>, mchid: impl Into<String>) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        mchid: mchid.into(),
-                    }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { appid, mchid } = required;
+                    Self { appid, mchid }
                 }
             }
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 应用AppID
                 ///
@@ -1749,17 +2096,26 @@ pub mod out_trade_no {
                 mchid: "mchid" required,
                 out_trade_no: "out_trade_no" required,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 直连商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`mchid`, `out_trade_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { mchid, out_trade_no } = required;
                     Self {
                         appid: None,
-                        mchid: mchid.into(),
-                        out_trade_no: out_trade_no.into(),
+                        mchid,
+                        out_trade_no,
                     }
                 }
             }

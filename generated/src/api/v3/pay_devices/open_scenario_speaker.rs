@@ -41,6 +41,8 @@ pub mod by_device_sn {
     }
     /// The response of `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` (查询音箱绑定信息).
     pub type GetResponse = crate::v3::pay_devices::models::SubMchidResponse;
+    /// The required fields of [`GetResponse`].
+    pub type GetResponseRequired = crate::v3::pay_devices::models::SubMchidResponseRequired;
     /// 绑定状态
     pub type GetResponseBindState = crate::v3::pay_devices::models::BindState;
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
@@ -66,6 +68,7 @@ pub mod by_device_sn {
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户
             ///
@@ -80,21 +83,28 @@ pub mod by_device_sn {
             sub_mchid: "sub_mchid" required,
             code_url: "code_url" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 子商户
+            ///
+            /// Example: `1900000001`
+            pub sub_mchid: String,
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`).
+            /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                code_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    code_url: code_url.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid, code_url } = required;
+                Self { sub_mchid, code_url }
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -119,19 +129,31 @@ pub mod by_device_sn {
             bind_state: "bind_state" optional,
             code_url: "code_url" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 子商户
+            ///
+            /// Example: `1900000001`
+            pub sub_mchid: String,
+            /// 设备sn
+            ///
+            /// Example: `example_device_sn`
+            pub device_sn: String,
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`sub_mchid`, `device_sn`, `code_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bind_state: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`sub_mchid`, `device_sn`, `code_url`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bind_state = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                device_sn: impl Into<String>,
-                code_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { sub_mchid, device_sn, code_url } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    device_sn: device_sn.into(),
+                    sub_mchid,
+                    device_sn,
                     bind_state: None,
-                    code_url: code_url.into(),
+                    code_url,
                 }
             }
         }
@@ -161,6 +183,7 @@ pub mod by_device_sn {
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 收款链接url
             ///
@@ -170,15 +193,24 @@ pub mod by_device_sn {
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             code_url: "code_url" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`code_url`).
+            /// A `PostRequest` of its required fields (`code_url`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(code_url: impl Into<String>) -> Self {
-                Self { code_url: code_url.into() }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { code_url } = required;
+                Self { code_url }
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 设备sn
             ///
@@ -198,17 +230,26 @@ pub mod by_device_sn {
             bind_state: "bind_state" optional,
             code_url: "code_url" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 设备sn
+            ///
+            /// Example: `example_device_sn`
+            pub device_sn: String,
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`device_sn`, `code_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bind_state: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`device_sn`, `code_url`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bind_state = Some(…))`.
             #[inline]
-            pub fn new(
-                device_sn: impl Into<String>,
-                code_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { device_sn, code_url } = required;
                 Self {
-                    device_sn: device_sn.into(),
+                    device_sn,
                     bind_state: None,
-                    code_url: code_url.into(),
+                    code_url,
                 }
             }
         }
@@ -232,6 +273,8 @@ pub mod by_device_sn {
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` (解绑音箱设备码牌).
         pub type PostResponse = crate::v3::pay_devices::models::SubMchidResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::pay_devices::models::SubMchidResponseRequired;
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::models::BindState;
     }

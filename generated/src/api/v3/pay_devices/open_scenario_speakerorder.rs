@@ -48,6 +48,7 @@ pub mod by_transaction_id {
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户
             ///
@@ -72,25 +73,46 @@ pub mod by_transaction_id {
             out_trade_no: "out_trade_no" required,
             device_sn: "device_sn" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 子商户
+            ///
+            /// Example: `1900000001`
+            pub sub_mchid: String,
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+            /// 商户订单号
+            ///
+            /// Example: `example_out_trade_no`
+            pub out_trade_no: String,
+            /// 设备sn
+            ///
+            /// Example: `example_device_sn`
+            pub device_sn: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`, `device_sn`).
+            /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`, `device_sn`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                code_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                device_sn: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sub_mchid,
+                    code_url,
+                    out_trade_no,
+                    device_sn,
+                } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    code_url: code_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    device_sn: device_sn.into(),
+                    sub_mchid,
+                    code_url,
+                    out_trade_no,
+                    device_sn,
                 }
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -120,22 +142,46 @@ pub mod by_transaction_id {
             device_sn: "device_sn" required,
             transaction_id: "transaction_id" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 子商户
+            ///
+            /// Example: `1900000001`
+            pub sub_mchid: String,
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+            /// 商户订单号
+            ///
+            /// Example: `example_out_trade_no`
+            pub out_trade_no: String,
+            /// 设备sn
+            ///
+            /// Example: `example_device_sn`
+            pub device_sn: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `20190611222222222200000000012122`
+            pub transaction_id: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`, `device_sn`, `transaction_id`).
+            /// A `PostResponse` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`, `device_sn`, `transaction_id`), given by name in a [`PostResponseRequired`].
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                code_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                device_sn: impl Into<String>,
-                transaction_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    sub_mchid,
+                    code_url,
+                    out_trade_no,
+                    device_sn,
+                    transaction_id,
+                } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    code_url: code_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    device_sn: device_sn.into(),
-                    transaction_id: transaction_id.into(),
+                    sub_mchid,
+                    code_url,
+                    out_trade_no,
+                    device_sn,
+                    transaction_id,
                 }
             }
         }

@@ -53,6 +53,7 @@ pub mod by_device_id {
         }
         /// The request of `POST /v3/pay-devices/printers/{device_id}/print-orders` (小票机打印).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 打印单号
             ///
@@ -101,6 +102,7 @@ pub mod by_device_id {
             }
             /// The response of `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}` (查询订单).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 打印单号
                 ///

@@ -48,6 +48,7 @@ impl<'a> Authentications<'a> {
 }
 /// The request of `GET /v3/payroll-card/authentications` (查询核身记录API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 用户标识
     ///
@@ -92,20 +93,32 @@ pub struct GetRequest {
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 用户标识
+    ///
+    /// Query parameter `openid`. Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
+    pub openid: String,
+    /// 子商户号
+    ///
+    /// Query parameter `sub_mchid`. Example: `1111111`
+    pub sub_mchid: String,
+    /// 核身日期
+    ///
+    /// Query parameter `authenticate_date`. Example: `2020-12-25`
+    pub authenticate_date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`openid`, `sub_mchid`, `authenticate_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
-    pub fn new(
-        openid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        authenticate_date: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { openid, sub_mchid, authenticate_date } = required;
         Self {
-            openid: openid.into(),
+            openid,
             appid: None,
             sub_appid: None,
-            sub_mchid: sub_mchid.into(),
-            authenticate_date: authenticate_date.into(),
+            sub_mchid,
+            authenticate_date,
             authenticate_state: None,
             offset: None,
             limit: None,
@@ -114,6 +127,7 @@ impl GetRequest {
 }
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 查询结果记录列表
     pub data: Option<Vec<GetResponseData>>,
@@ -136,10 +150,22 @@ pub struct GetResponse {
     offset: "offset" required,
     limit: "limit" required,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 记录起始位置
+    ///
+    /// Example: `0`
+    pub offset: i64,
+    /// 本次返回条数
+    ///
+    /// Example: `10`
+    pub limit: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
     #[inline]
-    pub fn new(offset: i64, limit: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { offset, limit } = required;
         Self {
             data: None,
             total_count: None,
@@ -150,6 +176,7 @@ impl GetResponse {
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 商户号
     ///
@@ -239,6 +266,7 @@ pub mod by_authenticate_number {
     }
     /// The request of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -248,17 +276,24 @@ pub mod by_authenticate_number {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1111111`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`).
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -319,16 +354,25 @@ pub mod by_authenticate_number {
         authenticate_failed_reason: "authenticate_failed_reason" optional,
         authenticate_type: "authenticate_type" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `111111`
+        pub sub_mchid: String,
+        /// 商家核身单号
+        ///
+        /// Example: `mcdhehfgisdhfjghed39384564i83`
+        pub authenticate_number: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`, `authenticate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`, `authenticate_number`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            authenticate_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid, authenticate_number } = required;
             Self {
                 mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 openid: None,
                 authenticate_scene: None,
                 authenticate_source: None,
@@ -336,7 +380,7 @@ pub mod by_authenticate_number {
                 employer_name: None,
                 authenticate_state: None,
                 authenticate_time: None,
-                authenticate_number: authenticate_number.into(),
+                authenticate_number,
                 authenticate_failed_reason: None,
                 authenticate_type: None,
             }
@@ -369,6 +413,7 @@ pub mod pre_order {
     }
     /// The request of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 用户标识
         ///
@@ -413,24 +458,48 @@ pub mod pre_order {
         employer_name: "employer_name" required,
         authenticate_type: "authenticate_type" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 用户标识
+        ///
+        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
+        pub openid: String,
+        /// 子商户号
+        ///
+        /// Example: `1111111`
+        pub sub_mchid: String,
+        /// 商家核身单号
+        ///
+        /// Example: `mcdhehfgisdhfjghed39384564i83`
+        pub authenticate_number: String,
+        /// 项目名称
+        ///
+        /// Example: `某项目`
+        pub project_name: String,
+        /// 单位名称
+        ///
+        /// Example: `某单位名称`
+        pub employer_name: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            openid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            authenticate_number: impl Into<String>,
-            project_name: impl Into<String>,
-            employer_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                openid,
+                sub_mchid,
+                authenticate_number,
+                project_name,
+                employer_name,
+            } = required;
             Self {
-                openid: openid.into(),
+                openid,
                 appid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sub_appid: None,
-                authenticate_number: authenticate_number.into(),
-                project_name: project_name.into(),
-                employer_name: employer_name.into(),
+                authenticate_number,
+                project_name,
+                employer_name,
                 authenticate_type: None,
             }
         }
@@ -439,6 +508,8 @@ pub mod pre_order {
     pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::RequestAuthenticateType;
     /// The response of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
     pub type PostResponse = crate::v3::payroll_card::models::AuthenticateNumberResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::payroll_card::models::AuthenticateNumberResponseRequired;
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`
 pub mod pre_order_with_auth {
@@ -464,6 +535,7 @@ pub mod pre_order_with_auth {
     }
     /// The request of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 用户标识
         ///
@@ -523,30 +595,65 @@ pub mod pre_order_with_auth {
         employment_type: "employment_type" required,
         authenticate_type: "authenticate_type" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 用户标识
+        ///
+        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
+        pub openid: String,
+        /// 子商户号
+        ///
+        /// Example: `1111111`
+        pub sub_mchid: String,
+        /// 商家核身单号
+        ///
+        /// Example: `mcdhehfgisdhfjghed39384564i83`
+        pub authenticate_number: String,
+        /// 项目名称
+        ///
+        /// Example: `某项目`
+        pub project_name: String,
+        /// 用工单位名称
+        ///
+        /// Example: `某用工企业`
+        pub employer_name: String,
+        /// 用户实名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
+        pub user_name: String,
+        /// 用户证件号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
+        pub id_card_number: String,
+        /// 用工类型
+        ///
+        /// Example: `LONG_TERM_EMPLOYMENT`
+        pub employment_type: PostRequestEmploymentType,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `user_name`, `id_card_number`, `employment_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `user_name`, `id_card_number`, `employment_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            openid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            authenticate_number: impl Into<String>,
-            project_name: impl Into<String>,
-            employer_name: impl Into<String>,
-            user_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            employment_type: PostRequestEmploymentType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                openid,
+                sub_mchid,
+                authenticate_number,
+                project_name,
+                employer_name,
+                user_name,
+                id_card_number,
+                employment_type,
+            } = required;
             Self {
-                openid: openid.into(),
+                openid,
                 appid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 sub_appid: None,
-                authenticate_number: authenticate_number.into(),
-                project_name: project_name.into(),
-                employer_name: employer_name.into(),
-                user_name: user_name.into(),
-                id_card_number: id_card_number.into(),
+                authenticate_number,
+                project_name,
+                employer_name,
+                user_name,
+                id_card_number,
                 employment_type,
                 authenticate_type: None,
             }
@@ -558,4 +665,6 @@ pub mod pre_order_with_auth {
     pub type PostRequestEmploymentType = crate::v3::payroll_card::models::EmploymentType;
     /// The response of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
     pub type PostResponse = crate::v3::payroll_card::models::AuthenticateNumberResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::payroll_card::models::AuthenticateNumberResponseRequired;
 }

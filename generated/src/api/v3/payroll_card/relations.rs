@@ -34,6 +34,7 @@ pub mod by_openid {
     }
     /// The request of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -53,12 +54,20 @@ pub mod by_openid {
         appid: query "appid" optional,
         sub_appid: query "sub_appid" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1111111`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 appid: None,
                 sub_appid: None,
             }
@@ -66,6 +75,7 @@ pub mod by_openid {
     }
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 用户标识
         ///
@@ -109,14 +119,26 @@ pub mod by_openid {
         register_time: "register_time" optional,
         close_time: "close_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 用户标识
+        ///
+        /// Example: `9x111111`
+        pub openid: String,
+        /// 子商户号
+        ///
+        /// Example: `1111111`
+        pub sub_mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`openid`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(openid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { openid, sub_mchid } = required;
             Self {
-                openid: openid.into(),
+                openid,
                 mchid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 authorize_state: None,
                 authorize_time: None,
                 deauthorize_time: None,

@@ -22,6 +22,7 @@ impl<'a> Tokens<'a> {
 }
 /// The request of `POST /v3/payroll-card/tokens` (生成授权token API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 用户标识
     ///
@@ -61,22 +62,37 @@ pub struct PostRequest {
     id_card_number: "id_card_number" required,
     employment_type: "employment_type" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 用户标识
+    ///
+    /// Example: `9x111111`
+    pub openid: String,
+    /// 子商户号
+    ///
+    /// Example: `1111111`
+    pub sub_mchid: String,
+    /// 用户实名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
+    pub user_name: String,
+    /// 用户证件号
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
+    pub id_card_number: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `user_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`openid`, `sub_mchid`, `user_name`, `id_card_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
-    pub fn new(
-        openid: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        user_name: impl Into<String>,
-        id_card_number: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { openid, sub_mchid, user_name, id_card_number } = required;
         Self {
-            openid: openid.into(),
+            openid,
             appid: None,
             sub_appid: None,
-            sub_mchid: sub_mchid.into(),
-            user_name: user_name.into(),
-            id_card_number: id_card_number.into(),
+            sub_mchid,
+            user_name,
+            id_card_number,
             employment_type: None,
         }
     }
@@ -85,6 +101,7 @@ impl PostRequest {
 pub type PostRequestEmploymentType = crate::v3::payroll_card::models::EmploymentType;
 /// The response of `POST /v3/payroll-card/tokens` (生成授权token API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 用户标识
     ///
@@ -114,14 +131,26 @@ pub struct PostResponse {
     token: "token" optional,
     expires_in: "expires_in" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 用户标识
+    ///
+    /// Example: `9x111111`
+    pub openid: String,
+    /// 子商户号
+    ///
+    /// Example: `1111111`
+    pub sub_mchid: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`openid`, `sub_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
     #[inline]
-    pub fn new(openid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { openid, sub_mchid } = required;
         Self {
-            openid: openid.into(),
+            openid,
             mchid: None,
-            sub_mchid: sub_mchid.into(),
+            sub_mchid,
             token: None,
             expires_in: None,
         }

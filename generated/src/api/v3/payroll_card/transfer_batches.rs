@@ -22,6 +22,7 @@ impl<'a> TransferBatches<'a> {
 }
 /// The request of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 特约商户号
     ///
@@ -87,27 +88,60 @@ pub struct PostRequest {
     employment_scene: "employment_scene" optional,
     business_type: "business_type" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 特约商户号
+    ///
+    /// Example: `1111111`
+    pub sub_mchid: String,
+    /// 特约商户授权类型
+    ///
+    /// Example: `INFORMATION_AUTHORIZATION_TYPE`
+    pub authorization_type: String,
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+    /// 批次名称
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_name: String,
+    /// 批次备注
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_remark: String,
+    /// 转账总金额
+    ///
+    /// Example: `4000000`
+    pub total_amount: i64,
+    /// 转账总笔数
+    ///
+    /// Example: `200`
+    pub total_num: i64,
+    /// 转账明细列表
+    pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        sub_mchid: impl Into<String>,
-        authorization_type: impl Into<String>,
-        out_batch_no: impl Into<String>,
-        batch_name: impl Into<String>,
-        batch_remark: impl Into<String>,
-        total_amount: i64,
-        total_num: i64,
-        transfer_detail_list: Vec<PostRequestTransferDetailList>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            sub_mchid,
+            authorization_type,
+            out_batch_no,
+            batch_name,
+            batch_remark,
+            total_amount,
+            total_num,
+            transfer_detail_list,
+        } = required;
         Self {
-            sub_mchid: sub_mchid.into(),
+            sub_mchid,
             sub_appid: None,
-            authorization_type: authorization_type.into(),
-            out_batch_no: out_batch_no.into(),
-            batch_name: batch_name.into(),
-            batch_remark: batch_remark.into(),
+            authorization_type,
+            out_batch_no,
+            batch_name,
+            batch_remark,
             total_amount,
             total_num,
             transfer_detail_list,
@@ -137,6 +171,7 @@ pub enum PostRequestBusinessType {
 });
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -166,27 +201,52 @@ pub struct PostRequestTransferDetailList {
     openid: "openid" required,
     user_name: "user_name" required,
 });
+/// The required fields of [`PostRequestTransferDetailList`], each given by name (all of them: a missing one does not compile); [`PostRequestTransferDetailList::new`] takes them.
+pub struct PostRequestTransferDetailListRequired {
+    /// 商家明细单号
+    ///
+    /// Example: `x23zy545Bd5436`
+    pub out_detail_no: String,
+    /// 转账金额
+    ///
+    /// Example: `200000`
+    pub transfer_amount: i64,
+    /// 转账备注
+    ///
+    /// Example: `2020年4月报销`
+    pub transfer_remark: String,
+    /// 收款用户OpenID
+    ///
+    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+    pub openid: String,
+    /// 收款用户姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+    pub user_name: String,
+}
 impl PostRequestTransferDetailList {
-    /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`).
+    /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`), given by name in a [`PostRequestTransferDetailListRequired`].
     #[inline]
-    pub fn new(
-        out_detail_no: impl Into<String>,
-        transfer_amount: i64,
-        transfer_remark: impl Into<String>,
-        openid: impl Into<String>,
-        user_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            out_detail_no: out_detail_no.into(),
+    pub fn new(required: PostRequestTransferDetailListRequired) -> Self {
+        let PostRequestTransferDetailListRequired {
+            out_detail_no,
             transfer_amount,
-            transfer_remark: transfer_remark.into(),
-            openid: openid.into(),
-            user_name: user_name.into(),
+            transfer_remark,
+            openid,
+            user_name,
+        } = required;
+        Self {
+            out_detail_no,
+            transfer_amount,
+            transfer_remark,
+            openid,
+            user_name,
         }
     }
 }
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -206,12 +266,20 @@ pub struct PostResponse {
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
     #[inline]
-    pub fn new(out_batch_no: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { out_batch_no } = required;
         Self {
-            out_batch_no: out_batch_no.into(),
+            out_batch_no,
             batch_id: None,
             create_time: None,
         }

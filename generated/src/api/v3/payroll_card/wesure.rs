@@ -31,6 +31,7 @@ pub mod insurance {
     }
     /// The request of `POST /v3/payroll-card/wesure/insurance` (生成投保结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -80,31 +81,70 @@ pub mod insurance {
         insure_invalid_time: "insure_invalid_time" required,
         insurance_company_name: "insurance_company_name" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `1900000109`
+        pub sp_mchid: String,
+        /// 特约商户商户号
+        ///
+        /// Example: `1900000109`
+        pub wesure_order_no: String,
+        /// 微保保单号
+        ///
+        /// Example: `5fds5345dfd`
+        pub token: String,
+        /// 保司保单号
+        ///
+        /// Example: `5fds5345dfd`
+        pub insurance_company_order_no: String,
+        /// 用户标识
+        ///
+        /// Example: `111111`
+        pub openid: String,
+        /// 投保状态
+        ///
+        /// Example: `INSURE_SUCCESS`
+        pub insure_state: String,
+        /// 保障生效时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub insure_effect_time: String,
+        /// 保障失效时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub insure_invalid_time: String,
+        /// 保障的保险公司名称
+        ///
+        /// Example: `平安`
+        pub insurance_company_name: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `wesure_order_no`, `token`, `insurance_company_order_no`, `openid`, `insure_state`, `insure_effect_time`, `insure_invalid_time`, `insurance_company_name`).
+        /// A `PostRequest` of its required fields (`sp_mchid`, `wesure_order_no`, `token`, `insurance_company_order_no`, `openid`, `insure_state`, `insure_effect_time`, `insure_invalid_time`, `insurance_company_name`), given by name in a [`PostRequestRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            wesure_order_no: impl Into<String>,
-            token: impl Into<String>,
-            insurance_company_order_no: impl Into<String>,
-            openid: impl Into<String>,
-            insure_state: impl Into<String>,
-            insure_effect_time: impl Into<String>,
-            insure_invalid_time: impl Into<String>,
-            insurance_company_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sp_mchid,
+                wesure_order_no,
+                token,
+                insurance_company_order_no,
+                openid,
+                insure_state,
+                insure_effect_time,
+                insure_invalid_time,
+                insurance_company_name,
+            } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                wesure_order_no: wesure_order_no.into(),
-                token: token.into(),
-                insurance_company_order_no: insurance_company_order_no.into(),
-                openid: openid.into(),
-                insure_state: insure_state.into(),
-                insure_effect_time: insure_effect_time.into(),
-                insure_invalid_time: insure_invalid_time.into(),
-                insurance_company_name: insurance_company_name.into(),
+                sp_mchid,
+                wesure_order_no,
+                token,
+                insurance_company_order_no,
+                openid,
+                insure_state,
+                insure_effect_time,
+                insure_invalid_time,
+                insurance_company_name,
             }
         }
     }
@@ -133,6 +173,7 @@ pub mod token_validations {
     }
     /// The request of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -167,22 +208,46 @@ pub mod token_validations {
         id_card_number: "id_card_number" required,
         authenticate_type: "authenticate_type" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `1900000109`
+        pub sp_mchid: String,
+        /// 特约商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// token值
+        ///
+        /// Example: `abcdefghijklmn`
+        pub token: String,
+        /// 用户姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
+        pub user_name: String,
+        /// 用户身份证号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
+        pub id_card_number: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `token`, `user_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { authenticate_type: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `token`, `user_name`, `id_card_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authenticate_type = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            token: impl Into<String>,
-            user_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sp_mchid,
+                sub_mchid,
+                token,
+                user_name,
+                id_card_number,
+            } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                token: token.into(),
-                user_name: user_name.into(),
-                id_card_number: id_card_number.into(),
+                sp_mchid,
+                sub_mchid,
+                token,
+                user_name,
+                id_card_number,
                 authenticate_type: None,
             }
         }
@@ -191,6 +256,7 @@ pub mod token_validations {
     pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
     /// The response of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 校验结果
         ///

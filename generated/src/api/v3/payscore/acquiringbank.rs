@@ -48,6 +48,7 @@ pub mod permissions {
     }
     /// The request of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -87,23 +88,47 @@ pub mod permissions {
         authorization_code: "authorization_code" required,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `service_id`
+        pub service_id: String,
+        /// 渠道商商户号
+        ///
+        /// Example: `1230000109`
+        pub channel_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: String,
+        /// 授权协议号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub authorization_code: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `channel_id`, `appid`, `sub_mchid`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `channel_id`, `appid`, `sub_mchid`, `authorization_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            channel_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            authorization_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                channel_id,
+                appid,
+                sub_mchid,
+                authorization_code,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                channel_id: channel_id.into(),
-                appid: appid.into(),
+                service_id,
+                channel_id,
+                appid,
                 sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                authorization_code: authorization_code.into(),
+                sub_mchid,
+                authorization_code,
                 notify_url: None,
             }
         }
@@ -158,6 +183,7 @@ pub mod permissions {
             }
             /// The request of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 服务ID
                 ///
@@ -177,23 +203,36 @@ pub mod permissions {
                 channel_id: query "channel_id" required,
                 sub_mchid: query "sub_mchid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 服务ID
+                ///
+                /// Query parameter `service_id`. Example: `500001`
+                pub service_id: String,
+                /// 渠道商商户号
+                ///
+                /// Query parameter `channel_id`. Example: `1230000109`
+                pub channel_id: String,
+                /// 子商户号
+                ///
+                /// Query parameter `sub_mchid`. Example: `1230000109`
+                pub sub_mchid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`service_id`, `channel_id`, `sub_mchid`).
+                /// A `GetRequest` of its required fields (`service_id`, `channel_id`, `sub_mchid`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    channel_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { service_id, channel_id, sub_mchid } = required;
                     Self {
-                        service_id: service_id.into(),
-                        channel_id: channel_id.into(),
-                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        channel_id,
+                        sub_mchid,
                     }
                 }
             }
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -261,26 +300,42 @@ pub mod permissions {
                 sub_appid: "sub_appid" optional,
                 channel_id: "channel_id" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 授权协议号
+                ///
+                /// Example: `1275342195190894594`
+                pub authorization_code: String,
+                /// 子商户号
+                ///
+                /// Example: `1230000109`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`service_id`, `authorization_code`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`service_id`, `authorization_code`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    authorization_code: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired {
+                        service_id,
+                        authorization_code,
+                        sub_mchid,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
+                        service_id,
                         appid: None,
                         mchid: None,
                         openid: None,
                         sub_openid: None,
-                        authorization_code: authorization_code.into(),
+                        authorization_code,
                         authorization_state: None,
                         notify_url: None,
                         cancel_authorization_time: None,
                         authorization_success_time: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         sub_appid: None,
                         channel_id: None,
                     }
@@ -309,6 +364,7 @@ pub mod permissions {
                 }
                 /// The request of `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` (从业机构解除用户授权关系（授权协议号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -333,19 +389,31 @@ pub mod permissions {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 服务ID
+                    ///
+                    /// Example: `500001`
+                    pub service_id: String,
+                    /// 子商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sub_mchid: String,
+                    /// 撤销原因
+                    ///
+                    /// Example: `撤销原因`
+                    pub reason: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        reason: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { service_id, sub_mchid, reason } = required;
                         Self {
-                            service_id: service_id.into(),
+                            service_id,
                             channel_id: None,
-                            sub_mchid: sub_mchid.into(),
-                            reason: reason.into(),
+                            sub_mchid,
+                            reason,
                         }
                     }
                 }
@@ -407,6 +475,7 @@ pub mod serviceorder {
     }
     /// The request of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 服务ID
         ///
@@ -436,18 +505,30 @@ pub mod serviceorder {
         out_order_no: query "out_order_no" optional,
         query_id: query "query_id" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 服务ID
+        ///
+        /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 渠道商商户号
+        ///
+        /// Query parameter `channel_id`. Example: `1230000109`
+        pub channel_id: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`service_id`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`service_id`, `sub_mchid`, `channel_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            channel_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { service_id, sub_mchid, channel_id } = required;
             Self {
-                service_id: service_id.into(),
-                sub_mchid: sub_mchid.into(),
-                channel_id: channel_id.into(),
+                service_id,
+                sub_mchid,
+                channel_id,
                 out_order_no: None,
                 query_id: None,
             }
@@ -455,6 +536,7 @@ pub mod serviceorder {
     }
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -560,22 +642,42 @@ pub mod serviceorder {
         order_id: "order_id" optional,
         channel_id: "channel_id" required,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 渠道商商户号
+        ///
+        /// Example: `1230000109`
+        pub channel_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_order_no`, `service_id`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`out_order_no`, `service_id`, `sub_mchid`, `channel_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            channel_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired {
+                out_order_no,
+                service_id,
+                sub_mchid,
+                channel_id,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
+                out_order_no,
+                service_id,
                 appid: None,
                 mchid: None,
                 sub_appid: None,
-                sub_mchid: sub_mchid.into(),
+                sub_mchid,
                 service_introduction: None,
                 state: None,
                 state_description: None,
@@ -592,12 +694,13 @@ pub mod serviceorder {
                 openid: None,
                 sub_openid: None,
                 order_id: None,
-                channel_id: channel_id.into(),
+                channel_id,
             }
         }
     }
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseCollection {
         /// 收款状态
         ///
@@ -627,6 +730,7 @@ pub mod serviceorder {
     });
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseCollectionDetails {
         /// 收款序号
         ///
@@ -661,6 +765,7 @@ pub mod serviceorder {
     });
     /// GetResponseCollectionDetailsPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseCollectionDetailsPromotionDetail {
         /// 券ID
         ///
@@ -734,6 +839,7 @@ pub mod serviceorder {
     pub type GetResponseTimeRange = crate::v3::payscore::models::TimeRange;
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -811,29 +917,64 @@ pub mod serviceorder {
         notify_url: "notify_url" required,
         attach: "attach" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 渠道商商户号
+        ///
+        /// Example: `1230000109`
+        pub channel_id: String,
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务信息
+        ///
+        /// Example: `XX充电宝`
+        pub service_introduction: String,
+        /// 订单风险金
+        pub risk_fund: PostRequestRiskFund,
+        /// 服务时间段
+        pub time_range: PostRequestTimeRange,
+        /// 商户回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `channel_id`, `out_order_no`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `channel_id`, `out_order_no`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            channel_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_introduction: impl Into<String>,
-            risk_fund: PostRequestRiskFund,
-            time_range: PostRequestTimeRange,
-            notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                appid,
+                sub_mchid,
+                channel_id,
+                out_order_no,
+                service_introduction,
+                risk_fund,
+                time_range,
+                notify_url,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
+                service_id,
+                appid,
+                sub_mchid,
                 sub_appid: None,
-                channel_id: channel_id.into(),
-                out_order_no: out_order_no.into(),
-                service_introduction: service_introduction.into(),
+                channel_id,
+                out_order_no,
+                service_introduction,
                 post_payments: None,
                 post_discounts: None,
                 risk_fund,
@@ -842,7 +983,7 @@ pub mod serviceorder {
                 openid: None,
                 sub_openid: None,
                 need_user_confirm: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 attach: None,
             }
         }
@@ -851,6 +992,7 @@ pub mod serviceorder {
     pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestPostDiscounts {
         /// 优惠名称
         ///
@@ -875,13 +1017,25 @@ pub mod serviceorder {
         count: "count" optional,
         amount: "amount" optional,
     });
+    /// The required fields of [`PostRequestPostDiscounts`], each given by name (all of them: a missing one does not compile); [`PostRequestPostDiscounts::new`] takes them.
+    pub struct PostRequestPostDiscountsRequired {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: String,
+    }
     impl PostRequestPostDiscounts {
-        /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { count: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+        /// A `PostRequestPostDiscounts` of its required fields (`name`, `description`), given by name in a [`PostRequestPostDiscountsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.count = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestPostDiscountsRequired) -> Self {
+            let PostRequestPostDiscountsRequired { name, description } = required;
             Self {
-                name: name.into(),
-                description: description.into(),
+                name,
+                description,
                 count: None,
                 amount: None,
             }
@@ -889,8 +1043,11 @@ pub mod serviceorder {
     }
     /// PostRequestPostPayments
     pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments;
+    /// The required fields of [`PostRequestPostPayments`].
+    pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPaymentsRequired;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         ///
@@ -910,12 +1067,24 @@ pub mod serviceorder {
         amount: "amount" required,
         description: "description" optional,
     });
+    /// The required fields of [`PostRequestRiskFund`], each given by name (all of them: a missing one does not compile); [`PostRequestRiskFund::new`] takes them.
+    pub struct PostRequestRiskFundRequired {
+        /// 风险金名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: String,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+    }
     impl PostRequestRiskFund {
-        /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
+        /// A `PostRequestRiskFund` of its required fields (`name`, `amount`), given by name in a [`PostRequestRiskFundRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: impl Into<String>, amount: i64) -> Self {
+        pub fn new(required: PostRequestRiskFundRequired) -> Self {
+            let PostRequestRiskFundRequired { name, amount } = required;
             Self {
-                name: name.into(),
+                name,
                 amount,
                 description: None,
             }
@@ -923,6 +1092,7 @@ pub mod serviceorder {
     }
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
@@ -947,12 +1117,20 @@ pub mod serviceorder {
         end_time: "end_time" optional,
         end_time_remark: "end_time_remark" optional,
     });
+    /// The required fields of [`PostRequestTimeRange`], each given by name (all of them: a missing one does not compile); [`PostRequestTimeRange::new`] takes them.
+    pub struct PostRequestTimeRangeRequired {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: String,
+    }
     impl PostRequestTimeRange {
-        /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { start_time_remark: Some(…), ..PostRequestTimeRange::new(…) }`.
+        /// A `PostRequestTimeRange` of its required fields (`start_time`), given by name in a [`PostRequestTimeRangeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_time_remark = Some(…))`.
         #[inline]
-        pub fn new(start_time: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestTimeRangeRequired) -> Self {
+            let PostRequestTimeRangeRequired { start_time } = required;
             Self {
-                start_time: start_time.into(),
+                start_time,
                 start_time_remark: None,
                 end_time: None,
                 end_time_remark: None,
@@ -961,6 +1139,7 @@ pub mod serviceorder {
     }
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1050,26 +1229,54 @@ pub mod serviceorder {
         order_id: "order_id" optional,
         package: "package" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 渠道商商户号
+        ///
+        /// Example: `1230000109`
+        pub channel_id: String,
+        /// 服务信息
+        ///
+        /// Example: `XX充电宝`
+        pub service_introduction: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `channel_id`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `channel_id`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            channel_id: impl Into<String>,
-            service_introduction: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_order_no,
+                service_id,
+                appid,
+                sub_mchid,
+                channel_id,
+                service_introduction,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                appid: appid.into(),
+                out_order_no,
+                service_id,
+                appid,
                 mchid: None,
                 sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                channel_id: channel_id.into(),
-                service_introduction: service_introduction.into(),
+                sub_mchid,
+                channel_id,
+                service_introduction,
                 state: None,
                 state_description: None,
                 post_payments: None,
@@ -1150,6 +1357,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel` (从业机构取消微信支付分订单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1174,20 +1382,40 @@ pub mod serviceorder {
                 sub_mchid: "sub_mchid" required,
                 reason: "reason" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 渠道商商户号
+                ///
+                /// Example: `1230000109`
+                pub channel_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 撤销原因
+                ///
+                /// Example: `用户投诉`
+                pub reason: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`service_id`, `channel_id`, `sub_mchid`, `reason`).
+                /// A `PostRequest` of its required fields (`service_id`, `channel_id`, `sub_mchid`, `reason`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    channel_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    reason: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        service_id,
+                        channel_id,
+                        sub_mchid,
+                        reason,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
-                        channel_id: channel_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                        reason: reason.into(),
+                        service_id,
+                        channel_id,
+                        sub_mchid,
+                        reason,
                     }
                 }
             }
@@ -1215,6 +1443,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete` (从业机构完结微信支付分订单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1264,19 +1493,37 @@ pub mod serviceorder {
                 complete_time: "complete_time" optional,
                 goods_tag: "goods_tag" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 后付费项目
+                pub post_payments: Vec<PostRequestPostPayments>,
+                /// 总金额
+                ///
+                /// Example: `50000`
+                pub total_amount: i64,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    post_payments: Vec<PostRequestPostPayments>,
-                    total_amount: i64,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        service_id,
+                        sub_mchid,
+                        post_payments,
+                        total_amount,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
+                        service_id,
                         channel_id: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         post_payments,
                         post_discounts: None,
                         total_amount,
@@ -1292,10 +1539,16 @@ pub mod serviceorder {
             pub type PostRequestLocation = crate::v3::payscore::models::Location;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
+            /// The required fields of [`PostRequestPostDiscounts`].
+            pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            /// The required fields of [`PostRequestPostPayments`].
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
             /// 实际服务时间
             pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange;
+            /// The required fields of [`PostRequestTimeRange`].
+            pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRangeRequired;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -1320,6 +1573,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify` (从业机构修改微信支付分订单金额).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1355,30 +1609,54 @@ pub mod serviceorder {
                 total_amount: "total_amount" required,
                 reason: "reason" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 总金额
+                ///
+                /// Example: `50000`
+                pub total_amount: i64,
+                /// 修改原因
+                ///
+                /// Example: `用户投诉`
+                pub reason: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `total_amount`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `total_amount`, `reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    total_amount: i64,
-                    reason: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        service_id,
+                        sub_mchid,
+                        total_amount,
+                        reason,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        sub_mchid,
                         channel_id: None,
                         post_payments: None,
                         post_discounts: None,
                         total_amount,
-                        reason: reason.into(),
+                        reason,
                     }
                 }
             }
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
+            /// The required fields of [`PostRequestPostDiscounts`].
+            pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            /// The required fields of [`PostRequestPostPayments`].
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
         pub mod registerdeductinfo {
@@ -1405,6 +1683,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1439,19 +1718,31 @@ pub mod serviceorder {
                 out_trade_no: "out_trade_no" optional,
                 sub_appid: "sub_appid" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 渠道商商户号
+                ///
+                /// Example: `1230000109`
+                pub channel_id: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `channel_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    channel_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { service_id, sub_mchid, channel_id } = required;
                     Self {
-                        service_id: service_id.into(),
+                        service_id,
                         appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        channel_id: channel_id.into(),
+                        sub_mchid,
+                        channel_id,
                         out_trade_no: None,
                         sub_appid: None,
                     }
@@ -1459,6 +1750,7 @@ pub mod serviceorder {
             }
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 商品或支付单简要描述
                 pub description: Option<String>,
@@ -1490,6 +1782,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync` (从业机构同步微信支付分订单信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1517,26 +1810,41 @@ pub mod serviceorder {
                 type_: "type" required,
                 detail: "detail" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 场景类型
+                ///
+                /// Example: `Order_Paid`
+                pub type_: String,
+                /// 内容信息详情
+                pub detail: PostRequestDetail,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `type_`, `detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    type_: impl Into<String>,
-                    detail: PostRequestDetail,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { service_id, sub_mchid, type_, detail } = required;
                     Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        sub_mchid,
                         channel_id: None,
-                        type_: type_.into(),
+                        type_,
                         detail,
                     }
                 }
             }
             /// 内容信息详情
             pub type PostRequestDetail = crate::v3::payscore::models::Detail;
+            /// The required fields of [`PostRequestDetail`].
+            pub type PostRequestDetailRequired = crate::v3::payscore::models::DetailRequired;
         }
     }
     /// `/v3/payscore/acquiringbank/serviceorder/deduction`
@@ -1567,6 +1875,7 @@ pub mod serviceorder {
         }
         /// The request of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -1601,27 +1910,43 @@ pub mod serviceorder {
             channel_id: query "channel_id" required,
             out_order_no: query "out_order_no" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务ID
+            ///
+            /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 从业机构申请的公众号或移动应用AppID
+            ///
+            /// Query parameter `appid`.
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `1900000109`
+            pub sub_mchid: String,
+            /// 渠道商商户号
+            ///
+            /// Query parameter `channel_id`. Example: `1230000109`
+            pub channel_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `channel_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                channel_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { service_id, appid, sub_mchid, channel_id } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    service_id,
+                    appid,
+                    sub_mchid,
                     sub_appid: None,
-                    channel_id: channel_id.into(),
+                    channel_id,
                     out_order_no: None,
                 }
             }
         }
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商品或支付单简要描述。
             pub description: Option<String>,
@@ -1654,6 +1979,7 @@ pub mod servicepayondeliveryorder {
     }
     /// The request of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -1739,24 +2065,46 @@ pub mod servicepayondeliveryorder {
         mchid: "mchid" optional,
         shopping_info: "shopping_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 服务信息
+        ///
+        /// Example: `某某酒店`
+        pub service_introduction: String,
+        /// 服务时间段
+        pub time_range: PostRequestTimeRange,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            appid: impl Into<String>,
-            service_id: impl Into<String>,
-            service_introduction: impl Into<String>,
-            time_range: PostRequestTimeRange,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_order_no,
+                appid,
+                service_id,
+                service_introduction,
+                time_range,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                appid: appid.into(),
+                out_order_no,
+                appid,
                 sub_mchid: None,
                 sub_appid: None,
                 channel_id: None,
-                service_id: service_id.into(),
-                service_introduction: service_introduction.into(),
+                service_id,
+                service_introduction,
                 post_payments: None,
                 post_discounts: None,
                 time_range,
@@ -1780,6 +2128,7 @@ pub mod servicepayondeliveryorder {
     pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         pub name: Option<PostRequestRiskFundName>,
@@ -1801,6 +2150,7 @@ pub mod servicepayondeliveryorder {
     pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestShoppingInfo {
         /// 实际购物商家公众号ID
         ///
@@ -1818,6 +2168,7 @@ pub mod servicepayondeliveryorder {
     });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestShoppingInfoGoods {
         /// 商品名称
         ///
@@ -1851,6 +2202,8 @@ pub mod servicepayondeliveryorder {
     pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange2;
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
     pub type PostResponse = crate::v3::payscore::models::OutOrderNoResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::payscore::models::OutOrderNoResponseRequired;
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// PostResponsePostDiscounts

@@ -24,6 +24,7 @@ impl<'a> MerchantBill<'a> {
 }
 /// The request of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -48,19 +49,31 @@ pub struct GetRequest {
     encryption_algorithm: query "encryption_algorithm" required,
     service_id: query "service_id" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 账单日期
+    ///
+    /// Query parameter `bill_date`. Example: `2019-06-11`
+    pub bill_date: String,
+    /// 加密算法
+    ///
+    /// Query parameter `encryption_algorithm`. Example: `AEAD_AES_256_GCM`
+    pub encryption_algorithm: String,
+    /// 服务ID
+    ///
+    /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+    pub service_id: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`bill_date`, `encryption_algorithm`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`bill_date`, `encryption_algorithm`, `service_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tar_type = Some(…))`.
     #[inline]
-    pub fn new(
-        bill_date: impl Into<String>,
-        encryption_algorithm: impl Into<String>,
-        service_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { bill_date, encryption_algorithm, service_id } = required;
         Self {
-            bill_date: bill_date.into(),
+            bill_date,
             tar_type: None,
-            encryption_algorithm: encryption_algorithm.into(),
-            service_id: service_id.into(),
+            encryption_algorithm,
+            service_id,
         }
     }
 }
@@ -80,6 +93,7 @@ pub enum GetRequestTarType {
 });
 /// The response of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 下载信息总数
     ///
@@ -94,6 +108,7 @@ pub struct GetResponse {
 });
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseDownloadBillList {
     /// 账单文件序号
     ///

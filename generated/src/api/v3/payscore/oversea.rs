@@ -71,6 +71,7 @@ pub mod partner {
         }
         /// The request of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -95,16 +96,25 @@ pub mod partner {
             out_order_no: query "out_order_no" optional,
             query_id: query "query_id" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务ID
+            ///
+            /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 子商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`service_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`service_id`, `sub_mchid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { service_id, sub_mchid } = required;
                 Self {
-                    service_id: service_id.into(),
-                    sub_mchid: sub_mchid.into(),
+                    service_id,
+                    sub_mchid,
                     out_order_no: None,
                     query_id: None,
                 }
@@ -112,6 +122,7 @@ pub mod partner {
         }
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 商户服务订单号
             ///
@@ -227,21 +238,33 @@ pub mod partner {
             currency_price: "currency_price" optional,
             currency_rate_info: "currency_rate_info" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户服务订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_order_no`, `service_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_order_no`, `service_id`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_order_no: impl Into<String>,
-                service_id: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_order_no, service_id, sub_mchid } = required;
                 Self {
-                    out_order_no: out_order_no.into(),
-                    service_id: service_id.into(),
+                    out_order_no,
+                    service_id,
                     appid: None,
                     mchid: None,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     service_introduction: None,
                     state: None,
                     state_description: None,
@@ -266,6 +289,7 @@ pub mod partner {
         }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseCollection {
             /// 收款状态
             ///
@@ -300,6 +324,7 @@ pub mod partner {
         });
         /// GetResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseCollectionDetails {
             /// 收款序号
             ///
@@ -338,6 +363,7 @@ pub mod partner {
         pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::models::PaidType;
         /// GetResponseCollectionDetailsPromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseCollectionDetailsPromotionDetail {
             /// 券ID
             ///
@@ -436,6 +462,7 @@ pub mod partner {
         pub type GetResponseTimeRange = crate::v3::payscore::models::TimeRange;
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -513,29 +540,64 @@ pub mod partner {
             notify_url: "notify_url" required,
             attach: "attach" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 货币类型
+            ///
+            /// Example: `HKD`
+            pub currency: String,
+            /// 服务信息
+            ///
+            /// Example: `XX充电宝`
+            pub service_introduction: String,
+            /// 服务风险金
+            pub risk_fund: PostRequestRiskFund,
+            /// 服务时间
+            pub time_range: PostRequestTimeRange,
+            /// 商户回调地址
+            ///
+            /// Example: `https://api.test.com`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_order_no`, `currency`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `out_order_no`, `currency`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_order_no: impl Into<String>,
-                currency: impl Into<String>,
-                service_introduction: impl Into<String>,
-                risk_fund: PostRequestRiskFund,
-                time_range: PostRequestTimeRange,
-                notify_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    service_id,
+                    appid,
+                    sub_mchid,
+                    out_order_no,
+                    currency,
+                    service_introduction,
+                    risk_fund,
+                    time_range,
+                    notify_url,
+                } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    service_id,
+                    appid,
+                    sub_mchid,
                     sub_appid: None,
-                    out_order_no: out_order_no.into(),
-                    currency: currency.into(),
-                    service_introduction: service_introduction.into(),
+                    out_order_no,
+                    currency,
+                    service_introduction,
                     post_payments: None,
                     post_discounts: None,
                     risk_fund,
@@ -544,7 +606,7 @@ pub mod partner {
                     openid: None,
                     sub_openid: None,
                     need_user_confirm: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     attach: None,
                 }
             }
@@ -553,12 +615,19 @@ pub mod partner {
         pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+        /// The required fields of [`PostRequestPostDiscounts`].
+        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+        /// The required fields of [`PostRequestPostPayments`].
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
         /// 服务风险金
         pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund;
+        /// The required fields of [`PostRequestRiskFund`].
+        pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFundRequired;
         /// 服务时间
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestTimeRange {
             /// 服务开始时间
             ///
@@ -583,12 +652,20 @@ pub mod partner {
             start_time_remark: "start_time_remark" optional,
             end_time_remark: "end_time_remark" optional,
         });
+        /// The required fields of [`PostRequestTimeRange`], each given by name (all of them: a missing one does not compile); [`PostRequestTimeRange::new`] takes them.
+        pub struct PostRequestTimeRangeRequired {
+            /// 服务开始时间
+            ///
+            /// Example: `2019-11-11T16:24:05+08:00`
+            pub start_time: String,
+        }
         impl PostRequestTimeRange {
-            /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { end_time: Some(…), ..PostRequestTimeRange::new(…) }`.
+            /// A `PostRequestTimeRange` of its required fields (`start_time`), given by name in a [`PostRequestTimeRangeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.end_time = Some(…))`.
             #[inline]
-            pub fn new(start_time: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestTimeRangeRequired) -> Self {
+                let PostRequestTimeRangeRequired { start_time } = required;
                 Self {
-                    start_time: start_time.into(),
+                    start_time,
                     end_time: None,
                     start_time_remark: None,
                     end_time_remark: None,
@@ -597,6 +674,7 @@ pub mod partner {
         }
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -686,25 +764,49 @@ pub mod partner {
             order_id: "order_id" optional,
             package: "package" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户服务订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 服务信息
+            ///
+            /// Example: `XX充电宝`
+            pub service_introduction: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_order_no: impl Into<String>,
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                service_introduction: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_order_no,
+                    service_id,
+                    appid,
+                    sub_mchid,
+                    service_introduction,
+                } = required;
                 Self {
-                    out_order_no: out_order_no.into(),
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    out_order_no,
+                    service_id,
+                    appid,
                     mchid: None,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     currency: None,
-                    service_introduction: service_introduction.into(),
+                    service_introduction,
                     state: None,
                     state_description: None,
                     post_payments: None,
@@ -777,6 +879,8 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单).
                 pub type PostRequest = crate::v3::payscore::models::ServiceIdRequest;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdRequestRequired;
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
             pub mod complete {
@@ -801,6 +905,7 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete` (完结支付分订单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -850,18 +955,36 @@ pub mod partner {
                     complete_time: "complete_time" optional,
                     goods_tag: "goods_tag" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 服务ID
+                    ///
+                    /// Example: `2002000000000558128851361561536`
+                    pub service_id: String,
+                    /// 子商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                    /// 后付费项目
+                    pub post_payments: Vec<PostRequestPostPayments>,
+                    /// 总金额
+                    ///
+                    /// Example: `50000`
+                    pub total_amount: i64,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        post_payments: Vec<PostRequestPostPayments>,
-                        total_amount: i64,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            service_id,
+                            sub_mchid,
+                            post_payments,
+                            total_amount,
+                        } = required;
                         Self {
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
+                            service_id,
+                            sub_mchid,
                             post_payments,
                             post_discounts: None,
                             total_amount,
@@ -878,8 +1001,12 @@ pub mod partner {
                 pub type PostRequestLocation = crate::v3::payscore::models::Location;
                 /// PostRequestPostDiscounts
                 pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
+                /// The required fields of [`PostRequestPostDiscounts`].
+                pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
                 /// PostRequestPostPayments
                 pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+                /// The required fields of [`PostRequestPostPayments`].
+                pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
                 /// 实际服务时间
                 pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange3;
             }
@@ -906,6 +1033,7 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync` (同步支付分订单信息).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -928,18 +1056,36 @@ pub mod partner {
                     type_: "type" required,
                     detail: "detail" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 服务ID
+                    ///
+                    /// Example: `2002000000000558128851361561536`
+                    pub service_id: String,
+                    /// 子商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                    /// 场景类型
+                    ///
+                    /// Example: `Order_Paid`
+                    pub type_: PostRequestType,
+                    /// 内容信息详情
+                    pub detail: PostRequestDetail,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`).
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        type_: PostRequestType,
-                        detail: PostRequestDetail,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            service_id,
+                            sub_mchid,
+                            type_,
+                            detail,
+                        } = required;
                         Self {
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
+                            service_id,
+                            sub_mchid,
                             type_,
                             detail,
                         }
@@ -947,6 +1093,7 @@ pub mod partner {
                 }
                 /// 内容信息详情
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestDetail {
                     /// 收款序号
                     ///
@@ -966,13 +1113,21 @@ pub mod partner {
                     paid_time: "paid_time" required,
                     paid_amount: "paid_amount" optional,
                 });
+                /// The required fields of [`PostRequestDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetail::new`] takes them.
+                pub struct PostRequestDetailRequired {
+                    /// 收款成功时间
+                    ///
+                    /// Example: `2019-11-11T16:24:05+08:00`
+                    pub paid_time: String,
+                }
                 impl PostRequestDetail {
-                    /// A `PostRequestDetail` with its required fields (`paid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { seq: Some(…), ..PostRequestDetail::new(…) }`.
+                    /// A `PostRequestDetail` of its required fields (`paid_time`), given by name in a [`PostRequestDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.seq = Some(…))`.
                     #[inline]
-                    pub fn new(paid_time: impl Into<String>) -> Self {
+                    pub fn new(required: PostRequestDetailRequired) -> Self {
+                        let PostRequestDetailRequired { paid_time } = required;
                         Self {
                             seq: None,
-                            paid_time: paid_time.into(),
+                            paid_time,
                             paid_amount: None,
                         }
                     }

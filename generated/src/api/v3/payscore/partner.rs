@@ -86,6 +86,7 @@ pub mod permissions {
     }
     /// The request of `POST /v3/payscore/partner/permissions` (商户预授权API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -120,21 +121,41 @@ pub mod permissions {
         authorization_code: "authorization_code" required,
         notify_url: "notify_url" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `service_id`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: String,
+        /// 授权协议号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub authorization_code: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `authorization_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            authorization_code: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                appid,
+                sub_mchid,
+                authorization_code,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
+                service_id,
+                appid,
                 sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                authorization_code: authorization_code.into(),
+                sub_mchid,
+                authorization_code,
                 notify_url: None,
             }
         }
@@ -164,6 +185,7 @@ pub mod permissions {
         }
         /// The request of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -206,30 +228,55 @@ pub mod permissions {
             scene: "scene" required,
             transaction_scene_info: "transaction_scene_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务ID
+            ///
+            /// Example: `500001`
+            pub service_id: String,
+            /// 服务商的公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户的商户号
+            ///
+            /// Example: `1230000109`
+            pub sub_mchid: String,
+            /// 授权协议号
+            ///
+            /// Example: `实例1234323JKHDFE1243252`
+            pub authorization_code: String,
+            /// 授权场景
+            ///
+            /// Example: `TRANSACTION`
+            pub scene: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `authorization_code`, `scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `authorization_code`, `scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                authorization_code: impl Into<String>,
-                scene: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    service_id,
+                    appid,
+                    sub_mchid,
+                    authorization_code,
+                    scene,
+                } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    service_id,
+                    appid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    authorization_code: authorization_code.into(),
+                    sub_mchid,
+                    authorization_code,
                     notify_url: None,
-                    scene: scene.into(),
+                    scene,
                     transaction_scene_info: None,
                 }
             }
         }
         /// 微信支付交易中授权附带的参数
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestTransactionSceneInfo {
             /// 支付下单的商户号
             ///
@@ -244,18 +291,28 @@ pub mod permissions {
             mchid: "mchid" required,
             sub_mchid: "sub_mchid" required,
         });
+        /// The required fields of [`PostRequestTransactionSceneInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestTransactionSceneInfo::new`] takes them.
+        pub struct PostRequestTransactionSceneInfoRequired {
+            /// 支付下单的商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: String,
+            /// 支付下单的子商户号
+            ///
+            /// Example: `1230000109`
+            pub sub_mchid: String,
+        }
         impl PostRequestTransactionSceneInfo {
-            /// A `PostRequestTransactionSceneInfo` of its required fields (`mchid`, `sub_mchid`).
+            /// A `PostRequestTransactionSceneInfo` of its required fields (`mchid`, `sub_mchid`), given by name in a [`PostRequestTransactionSceneInfoRequired`].
             #[inline]
-            pub fn new(mchid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                }
+            pub fn new(required: PostRequestTransactionSceneInfoRequired) -> Self {
+                let PostRequestTransactionSceneInfoRequired { mchid, sub_mchid } = required;
+                Self { mchid, sub_mchid }
             }
         }
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 授权场景, 与输入中一致
             ///
@@ -270,12 +327,20 @@ pub mod permissions {
             scene: "scene" required,
             transaction_permissions_token: "transaction_permissions_token" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 授权场景, 与输入中一致
+            ///
+            /// Example: `TRANSACTION`
+            pub scene: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transaction_permissions_token: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`scene`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_permissions_token = Some(…))`.
             #[inline]
-            pub fn new(scene: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { scene } = required;
                 Self {
-                    scene: scene.into(),
+                    scene,
                     transaction_permissions_token: None,
                 }
             }
@@ -305,6 +370,7 @@ pub mod permissions {
         }
         /// The request of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户商户号
             ///
@@ -347,18 +413,30 @@ pub mod permissions {
             sub_openid: "sub_openid" optional,
             shopping_info: "shopping_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 子商户商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `1230000109`
+            pub sub_mchid: String,
+            /// 服务ID
+            ///
+            /// Example: `500001`
+            pub service_id: String,
+            /// 服务商的公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sub_mchid`, `service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `service_id`, `appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sub_mchid, service_id, appid } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    sub_mchid,
+                    service_id,
+                    appid,
                     sub_appid: None,
                     authorization_code: None,
                     openid: None,
@@ -369,10 +447,16 @@ pub mod permissions {
         }
         /// 先用后付商品信息
         pub type PostRequestShoppingInfo = crate::v3::payscore::models::RequestShoppingInfo;
+        /// The required fields of [`PostRequestShoppingInfo`].
+        pub type PostRequestShoppingInfoRequired = crate::v3::payscore::models::RequestShoppingInfoRequired;
         /// PostRequestShoppingInfoGoods
         pub type PostRequestShoppingInfoGoods = crate::v3::payscore::models::RequestGoods;
+        /// The required fields of [`PostRequestShoppingInfoGoods`].
+        pub type PostRequestShoppingInfoGoodsRequired = crate::v3::payscore::models::RequestGoodsRequired;
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         pub type PostResponse = crate::v3::payscore::models::ServiceIdResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::payscore::models::ServiceIdResponseRequired;
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
     pub mod authorization_code {
@@ -421,6 +505,7 @@ pub mod permissions {
             }
             /// The request of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 服务ID
                 ///
@@ -435,21 +520,28 @@ pub mod permissions {
                 service_id: query "service_id" required,
                 sub_mchid: query "sub_mchid" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 服务ID
+                ///
+                /// Query parameter `service_id`. Example: `500001`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Query parameter `sub_mchid`. Example: `1230000109`
+                pub sub_mchid: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`service_id`, `sub_mchid`).
+                /// A `GetRequest` of its required fields (`service_id`, `sub_mchid`), given by name in a [`GetRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                    }
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { service_id, sub_mchid } = required;
+                    Self { service_id, sub_mchid }
                 }
             }
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -524,25 +616,41 @@ pub mod permissions {
                 user_risk_level: "user_risk_level" optional,
                 risk_level_version: "risk_level_version" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 授权协议号
+                ///
+                /// Example: `1275342195190894594`
+                pub authorization_code: String,
+                /// 子商户号
+                ///
+                /// Example: `1230000109`
+                pub sub_mchid: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`service_id`, `authorization_code`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`service_id`, `authorization_code`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    authorization_code: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired {
+                        service_id,
+                        authorization_code,
+                        sub_mchid,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
+                        service_id,
                         appid: None,
                         mchid: None,
                         openid: None,
-                        authorization_code: authorization_code.into(),
+                        authorization_code,
                         authorization_state: None,
                         notify_url: None,
                         cancel_authorization_time: None,
                         authorization_success_time: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         sub_appid: None,
                         sub_openid: None,
                         user_risk_level: None,
@@ -573,6 +681,7 @@ pub mod permissions {
                 }
                 /// The request of `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` (解除用户授权关系（授权协议号）API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -592,18 +701,30 @@ pub mod permissions {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 服务ID
+                    ///
+                    /// Example: `500001`
+                    pub service_id: String,
+                    /// 子商户号
+                    ///
+                    /// Example: `1230000109`
+                    pub sub_mchid: String,
+                    /// 撤销原因
+                    ///
+                    /// Example: `撤销原因`
+                    pub reason: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `reason`).
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `reason`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        reason: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { service_id, sub_mchid, reason } = required;
                         Self {
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            reason: reason.into(),
+                            service_id,
+                            sub_mchid,
+                            reason,
                         }
                     }
                 }
@@ -638,6 +759,7 @@ pub mod permissions {
         }
         /// The request of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -672,18 +794,30 @@ pub mod permissions {
             openid: query "openid" optional,
             sub_openid: query "sub_openid" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务ID
+            ///
+            /// Query parameter `service_id`. Example: `500001`
+            pub service_id: String,
+            /// 服务商应用ID
+            ///
+            /// Query parameter `appid`. Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户商户号
+            ///
+            /// Query parameter `sub_mchid`. Example: `1230000109`
+            pub sub_mchid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`service_id`, `appid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`service_id`, `appid`, `sub_mchid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { service_id, appid, sub_mchid } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    service_id,
+                    appid,
+                    sub_mchid,
                     sub_appid: None,
                     openid: None,
                     sub_openid: None,
@@ -692,6 +826,7 @@ pub mod permissions {
         }
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务ID
             ///
@@ -766,17 +901,29 @@ pub mod permissions {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1230000109`
+            pub sub_mchid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`service_id`, `appid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`service_id`, `appid`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { service_id, appid, sub_mchid } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    service_id,
+                    appid,
                     mchid: None,
                     openid: None,
                     authorization_code: None,
@@ -784,7 +931,7 @@ pub mod permissions {
                     notify_url: None,
                     cancel_authorization_time: None,
                     authorization_success_time: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     sub_appid: None,
                     sub_openid: None,
                     user_risk_level: None,
@@ -816,6 +963,7 @@ pub mod permissions {
         }
         /// The request of `POST /v3/payscore/partner/permissions/terminate` (解除用户授权关系（openid）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商公众号下的用户标识
             ///
@@ -853,23 +1001,38 @@ pub mod permissions {
             sub_mchid: "sub_mchid" required,
             reason: "reason" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务ID
+            ///
+            /// Example: `500001`
+            pub service_id: String,
+            /// 服务商应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1230000109`
+            pub sub_mchid: String,
+            /// 撤销原因
+            ///
+            /// Example: `reason`
+            pub reason: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                reason: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { service_id, appid, sub_mchid, reason } = required;
                 Self {
                     openid: None,
                     sub_openid: None,
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    service_id,
+                    appid,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    reason: reason.into(),
+                    sub_mchid,
+                    reason,
                 }
             }
         }
@@ -907,6 +1070,7 @@ pub mod service_account_applications {
     }
     /// The request of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -941,27 +1105,43 @@ pub mod service_account_applications {
         out_apply_no: "out_apply_no" required,
         result_notify_url: "result_notify_url" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户申请绑定单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_apply_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `out_apply_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            out_apply_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { service_id, appid, sub_mchid, out_apply_no } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
+                service_id,
+                appid,
+                sub_mchid,
                 sub_appid: None,
-                out_apply_no: out_apply_no.into(),
+                out_apply_no,
                 result_notify_url: None,
             }
         }
     }
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 服务ID
         ///
@@ -1011,22 +1191,37 @@ pub mod service_account_applications {
         apply_state: "apply_state" optional,
         reject_reason: "reject_reason" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 申请单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_apply_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`service_id`, `appid`, `sub_mchid`, `out_apply_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            out_apply_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { service_id, appid, sub_mchid, out_apply_no } = required;
             Self {
-                service_id: service_id.into(),
+                service_id,
                 mchid: None,
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
+                appid,
+                sub_mchid,
                 sub_appid: None,
-                out_apply_no: out_apply_no.into(),
+                out_apply_no,
                 result_notify_url: None,
                 apply_state: None,
                 reject_reason: None,
@@ -1050,6 +1245,7 @@ pub mod service_account_applications {
         }
         /// The response of `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` (查询收付通子商户服务绑定结果).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务ID
             ///
@@ -1099,17 +1295,25 @@ pub mod service_account_applications {
             apply_state: "apply_state" optional,
             reject_reason: "reject_reason" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 申请单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_apply_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { service_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_apply_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_id = Some(…))`.
             #[inline]
-            pub fn new(out_apply_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_apply_no } = required;
                 Self {
                     service_id: None,
                     mchid: None,
                     appid: None,
                     sub_mchid: None,
                     sub_appid: None,
-                    out_apply_no: out_apply_no.into(),
+                    out_apply_no,
                     result_notify_url: None,
                     apply_state: None,
                     reject_reason: None,
@@ -1171,6 +1375,7 @@ pub mod serviceorder {
     }
     /// The request of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 服务ID
         ///
@@ -1195,13 +1400,25 @@ pub mod serviceorder {
         out_order_no: query "out_order_no" optional,
         query_id: query "query_id" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 服务ID
+        ///
+        /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`service_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`service_id`, `sub_mchid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
         #[inline]
-        pub fn new(service_id: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { service_id, sub_mchid } = required;
             Self {
-                service_id: service_id.into(),
-                sub_mchid: sub_mchid.into(),
+                service_id,
+                sub_mchid,
                 out_order_no: None,
                 query_id: None,
             }
@@ -1209,6 +1426,7 @@ pub mod serviceorder {
     }
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -1309,16 +1527,25 @@ pub mod serviceorder {
         sub_openid: "sub_openid" optional,
         order_id: "order_id" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`out_order_no`, `service_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { out_order_no, service_id } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
+                out_order_no,
+                service_id,
                 appid: None,
                 mchid: None,
                 sub_appid: None,
@@ -1374,6 +1601,7 @@ pub mod serviceorder {
     pub type GetResponseTimeRange = crate::v3::payscore::models::TimeRange;
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -1449,27 +1677,58 @@ pub mod serviceorder {
         attach: "attach" optional,
         device: "device" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务信息
+        ///
+        /// Example: `XX充电宝`
+        pub service_introduction: String,
+        /// 订单风险金
+        pub risk_fund: PostRequestRiskFund,
+        /// 服务时间
+        pub time_range: PostRequestTimeRange,
+        /// 商户回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub notify_url: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_order_no`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `out_order_no`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_introduction: impl Into<String>,
-            risk_fund: PostRequestRiskFund,
-            time_range: PostRequestTimeRange,
-            notify_url: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                appid,
+                sub_mchid,
+                out_order_no,
+                service_introduction,
+                risk_fund,
+                time_range,
+                notify_url,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
+                service_id,
+                appid,
+                sub_mchid,
                 sub_appid: None,
-                out_order_no: out_order_no.into(),
-                service_introduction: service_introduction.into(),
+                out_order_no,
+                service_introduction,
                 post_payments: None,
                 post_discounts: None,
                 risk_fund,
@@ -1478,7 +1737,7 @@ pub mod serviceorder {
                 openid: None,
                 sub_openid: None,
                 need_user_confirm: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 attach: None,
                 device: None,
             }
@@ -1490,10 +1749,15 @@ pub mod serviceorder {
     pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
     /// PostRequestPostDiscounts
     pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+    /// The required fields of [`PostRequestPostDiscounts`].
+    pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
     /// PostRequestPostPayments
     pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments;
+    /// The required fields of [`PostRequestPostPayments`].
+    pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPaymentsRequired;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         ///
@@ -1513,10 +1777,22 @@ pub mod serviceorder {
         amount: "amount" required,
         description: "description" optional,
     });
+    /// The required fields of [`PostRequestRiskFund`], each given by name (all of them: a missing one does not compile); [`PostRequestRiskFund::new`] takes them.
+    pub struct PostRequestRiskFundRequired {
+        /// 风险金名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: PostRequestRiskFundName,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+    }
     impl PostRequestRiskFund {
-        /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
+        /// A `PostRequestRiskFund` of its required fields (`name`, `amount`), given by name in a [`PostRequestRiskFundRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(name: PostRequestRiskFundName, amount: i64) -> Self {
+        pub fn new(required: PostRequestRiskFundRequired) -> Self {
+            let PostRequestRiskFundRequired { name, amount } = required;
             Self {
                 name,
                 amount,
@@ -1530,6 +1806,7 @@ pub mod serviceorder {
     pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange;
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1614,24 +1891,48 @@ pub mod serviceorder {
         order_id: "order_id" optional,
         package: "package" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 服务信息
+        ///
+        /// Example: `XX充电宝`
+        pub service_introduction: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            service_introduction: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_order_no,
+                service_id,
+                appid,
+                sub_mchid,
+                service_introduction,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                appid: appid.into(),
+                out_order_no,
+                service_id,
+                appid,
                 mchid: None,
                 sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                service_introduction: service_introduction.into(),
+                sub_mchid,
+                service_introduction,
                 state: None,
                 state_description: None,
                 post_payments: None,
@@ -1654,6 +1955,7 @@ pub mod serviceorder {
     pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseRiskFund {
         /// 风险金名称
         ///
@@ -1753,6 +2055,8 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
             pub type PostRequest = crate::v3::payscore::models::ServiceIdRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdRequestRequired;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -1777,6 +2081,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete` (完结支付分订单API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1824,18 +2129,36 @@ pub mod serviceorder {
                 goods_tag: "goods_tag" optional,
                 device: "device" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 后付费项目
+                pub post_payments: Vec<PostRequestPostPayments>,
+                /// 总金额
+                ///
+                /// Example: `50000`
+                pub total_amount: i64,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    post_payments: Vec<PostRequestPostPayments>,
-                    total_amount: i64,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        service_id,
+                        sub_mchid,
+                        post_payments,
+                        total_amount,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        sub_mchid,
                         post_payments,
                         post_discounts: None,
                         total_amount,
@@ -1854,8 +2177,12 @@ pub mod serviceorder {
             pub type PostRequestLocation = crate::v3::payscore::models::Location;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
+            /// The required fields of [`PostRequestPostDiscounts`].
+            pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            /// The required fields of [`PostRequestPostPayments`].
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
             /// 实际服务时间
             pub type PostRequestTimeRange = crate::v3::payscore::models::TimeRange;
         }
@@ -1882,6 +2209,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify` (修改订单金额API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1915,22 +2243,40 @@ pub mod serviceorder {
                 reason: "reason" required,
                 device: "device" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 后付费项目
+                pub post_payments: Vec<PostRequestPostPayments>,
+                /// 总金额
+                ///
+                /// Example: `50000`
+                pub total_amount: i64,
+                /// 修改原因
+                ///
+                /// Example: `用户投诉`
+                pub reason: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`, `post_payments`, `total_amount`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sub_mchid`, `post_payments`, `total_amount`, `reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    post_payments: Vec<PostRequestPostPayments>,
-                    total_amount: i64,
-                    reason: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired {
+                        sub_mchid,
+                        post_payments,
+                        total_amount,
+                        reason,
+                    } = required;
                     Self {
                         service_id: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         post_payments,
                         post_discounts: None,
                         total_amount,
-                        reason: reason.into(),
+                        reason,
                         device: None,
                     }
                 }
@@ -1939,8 +2285,12 @@ pub mod serviceorder {
             pub type PostRequestDevice = crate::v3::payscore::models::Device;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts3;
+            /// The required fields of [`PostRequestPostDiscounts`].
+            pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts3Required;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            /// The required fields of [`PostRequestPostPayments`].
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
         pub mod pay {
@@ -1965,6 +2315,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1979,13 +2330,21 @@ pub mod serviceorder {
                 service_id: "service_id" optional,
                 sub_mchid: "sub_mchid" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_id: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_id = Some(…))`.
                 #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { sub_mchid } = required;
                     Self {
                         service_id: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                     }
                 }
             }
@@ -2015,6 +2374,8 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
             pub type PostRequest = crate::v3::payscore::models::ServiceIdSubMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdSubMchidRequestRequired;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
@@ -2045,6 +2406,8 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
             pub type PostRequest = crate::v3::payscore::models::ServiceIdSubMchidRequest;
+            /// The required fields of [`PostRequest`].
+            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdSubMchidRequestRequired;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
@@ -2073,6 +2436,7 @@ pub mod serviceorder {
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync` (同步订单信息API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -2095,25 +2459,39 @@ pub mod serviceorder {
                 type_: "type" required,
                 detail: "detail" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 场景类型
+                ///
+                /// Example: `Order_Paid`
+                pub type_: String,
+                /// 内容信息详情
+                pub detail: PostRequestDetail,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`).
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    type_: impl Into<String>,
-                    detail: PostRequestDetail,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { service_id, sub_mchid, type_, detail } = required;
                     Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                        type_: type_.into(),
+                        service_id,
+                        sub_mchid,
+                        type_,
                         detail,
                     }
                 }
             }
             /// 内容信息详情
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequestDetail {
                 /// 收款序号
                 ///
@@ -2133,13 +2511,21 @@ pub mod serviceorder {
                 paid_time: "paid_time" required,
                 paid_amount: "paid_amount" optional,
             });
+            /// The required fields of [`PostRequestDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestDetail::new`] takes them.
+            pub struct PostRequestDetailRequired {
+                /// 收款成功时间
+                ///
+                /// Example: `20091225091210`
+                pub paid_time: String,
+            }
             impl PostRequestDetail {
-                /// A `PostRequestDetail` with its required fields (`paid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { seq: Some(…), ..PostRequestDetail::new(…) }`.
+                /// A `PostRequestDetail` of its required fields (`paid_time`), given by name in a [`PostRequestDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.seq = Some(…))`.
                 #[inline]
-                pub fn new(paid_time: impl Into<String>) -> Self {
+                pub fn new(required: PostRequestDetailRequired) -> Self {
+                    let PostRequestDetailRequired { paid_time } = required;
                     Self {
                         seq: None,
-                        paid_time: paid_time.into(),
+                        paid_time,
                         paid_amount: None,
                     }
                 }
@@ -2169,6 +2555,7 @@ pub mod serviceorder {
         }
         /// The request of `POST /v3/payscore/partner/serviceorder/direct-complete` (创单结单合并API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -2243,27 +2630,60 @@ pub mod serviceorder {
             notify_url: "notify_url" required,
             openid: "openid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户应用ID
+            ///
+            /// Example: `wxd678efh567hg6999`
+            pub sub_appid: String,
+            /// 商户服务订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 服务信息
+            ///
+            /// Example: `XX充电宝`
+            pub service_introduction: String,
+            /// 总金额
+            ///
+            /// Example: `50000`
+            pub total_amount: i64,
+            /// 服务时间段
+            pub time_range: PostRequestTimeRange,
+            /// 商户回调地址
+            ///
+            /// Example: `https://api.test.com`
+            pub notify_url: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_appid`, `out_order_no`, `service_introduction`, `total_amount`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_appid`, `out_order_no`, `service_introduction`, `total_amount`, `time_range`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_appid: impl Into<String>,
-                out_order_no: impl Into<String>,
-                service_introduction: impl Into<String>,
-                total_amount: i64,
-                time_range: PostRequestTimeRange,
-                notify_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    service_id,
+                    appid,
+                    sub_appid,
+                    out_order_no,
+                    service_introduction,
+                    total_amount,
+                    time_range,
+                    notify_url,
+                } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_appid: sub_appid.into(),
+                    service_id,
+                    appid,
+                    sub_appid,
                     sub_mchid: None,
-                    out_order_no: out_order_no.into(),
-                    service_introduction: service_introduction.into(),
+                    out_order_no,
+                    service_introduction,
                     post_payments: None,
                     post_discounts: None,
                     total_amount,
@@ -2272,7 +2692,7 @@ pub mod serviceorder {
                     profit_sharing: None,
                     goods_tag: None,
                     attach: None,
-                    notify_url: notify_url.into(),
+                    notify_url,
                     openid: None,
                 }
             }
@@ -2281,10 +2701,16 @@ pub mod serviceorder {
         pub type PostRequestLocation = crate::v3::payscore::models::Location;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+        /// The required fields of [`PostRequestPostDiscounts`].
+        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+        /// The required fields of [`PostRequestPostPayments`].
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
         /// 服务时间段
         pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange;
+        /// The required fields of [`PostRequestTimeRange`].
+        pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRangeRequired;
     }
 }
 /// `/v3/payscore/partner/servicepayondeliveryorder`
@@ -2307,6 +2733,7 @@ pub mod servicepayondeliveryorder {
     }
     /// The request of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -2387,35 +2814,68 @@ pub mod servicepayondeliveryorder {
         mchid: "mchid" optional,
         shopping_info: "shopping_info" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 服务信息
+        ///
+        /// Example: `某某酒店`
+        pub service_introduction: String,
+        /// 服务时间
+        pub time_range: PostRequestTimeRange,
+        /// 订单风险金
+        pub risk_fund: PostRequestRiskFund,
+        /// 商户回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub notify_url: String,
+        /// 先用后付购物详情
+        pub shopping_info: PostRequestShoppingInfo,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `sub_mchid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`, `shopping_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_order_no`, `appid`, `sub_mchid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`, `shopping_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            service_id: impl Into<String>,
-            service_introduction: impl Into<String>,
-            time_range: PostRequestTimeRange,
-            risk_fund: PostRequestRiskFund,
-            notify_url: impl Into<String>,
-            shopping_info: PostRequestShoppingInfo,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_order_no,
+                appid,
+                sub_mchid,
+                service_id,
+                service_introduction,
+                time_range,
+                risk_fund,
+                notify_url,
+                shopping_info,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                appid: appid.into(),
-                sub_mchid: sub_mchid.into(),
+                out_order_no,
+                appid,
+                sub_mchid,
                 sub_appid: None,
-                service_id: service_id.into(),
-                service_introduction: service_introduction.into(),
+                service_id,
+                service_introduction,
                 post_payments: None,
                 post_discounts: None,
                 time_range,
                 location: None,
                 risk_fund,
                 attach: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 openid: None,
                 sub_openid: None,
                 need_user_confirm: None,
@@ -2432,10 +2892,13 @@ pub mod servicepayondeliveryorder {
     pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
     /// 订单风险金
     pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund2;
+    /// The required fields of [`PostRequestRiskFund`].
+    pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFund2Required;
     /// 风险金名称
     pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestShoppingInfo {
         /// 实际购物商家公众号ID
         ///
@@ -2453,6 +2916,7 @@ pub mod servicepayondeliveryorder {
     });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestShoppingInfoGoods {
         /// 商品名称
         ///
@@ -2486,6 +2950,8 @@ pub mod servicepayondeliveryorder {
     pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange2;
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
     pub type PostResponse = crate::v3::payscore::models::OutOrderNoResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::payscore::models::OutOrderNoResponseRequired;
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// PostResponsePostDiscounts
@@ -2551,6 +3017,7 @@ pub mod servicequotas {
             }
             /// The request of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 子商户商户号
                 ///
@@ -2575,17 +3042,29 @@ pub mod servicequotas {
                 sub_appid: query "sub_appid" optional,
                 risk_level_version: query "risk_level_version" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 子商户商户号
+                ///
+                /// Query parameter `sub_mchid`. Example: `1230000109`
+                pub sub_mchid: String,
+                /// 服务商的公众号ID
+                ///
+                /// Query parameter `appid`. Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 分层版本
+                ///
+                /// Query parameter `risk_level_version`. Example: `1`
+                pub risk_level_version: i64,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`sub_mchid`, `appid`, `risk_level_version`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`sub_mchid`, `appid`, `risk_level_version`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    risk_level_version: i64,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { sub_mchid, appid, risk_level_version } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
-                        appid: appid.into(),
+                        sub_mchid,
+                        appid,
                         sub_appid: None,
                         risk_level_version,
                     }
@@ -2593,6 +3072,7 @@ pub mod servicequotas {
             }
             /// The response of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -2630,20 +3110,40 @@ pub mod servicequotas {
                 risk_level_version: "risk_level_version" required,
                 quotas: "quotas" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 子商户商户号
+                ///
+                /// Example: `1230000109`
+                pub sub_mchid: String,
+                /// 公众号ID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 分层版本
+                ///
+                /// Example: `1`
+                pub risk_level_version: i64,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`service_id`, `sub_mchid`, `appid`, `risk_level_version`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`service_id`, `sub_mchid`, `appid`, `risk_level_version`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    risk_level_version: i64,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired {
+                        service_id,
+                        sub_mchid,
+                        appid,
+                        risk_level_version,
+                    } = required;
                     Self {
-                        service_id: service_id.into(),
+                        service_id,
                         mchid: None,
-                        sub_mchid: sub_mchid.into(),
-                        appid: appid.into(),
+                        sub_mchid,
+                        appid,
                         sub_appid: None,
                         risk_level_version,
                         quotas: None,
@@ -2652,6 +3152,7 @@ pub mod servicequotas {
             }
             /// GetResponseQuotas
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseQuotas {
                 /// 用户分层
                 ///

@@ -37,6 +37,7 @@ impl<'a> Permissions<'a> {
 }
 /// The request of `POST /v3/payscore/permissions` (商户预授权API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务id
     ///
@@ -61,18 +62,30 @@ pub struct PostRequest {
     authorization_code: "authorization_code" required,
     notify_url: "notify_url" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务id
+    ///
+    /// Example: `500001`
+    pub service_id: String,
+    /// 公众号id
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 授权协议号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub authorization_code: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`service_id`, `appid`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`service_id`, `appid`, `authorization_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.notify_url = Some(…))`.
     #[inline]
-    pub fn new(
-        service_id: impl Into<String>,
-        appid: impl Into<String>,
-        authorization_code: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { service_id, appid, authorization_code } = required;
         Self {
-            service_id: service_id.into(),
-            appid: appid.into(),
-            authorization_code: authorization_code.into(),
+            service_id,
+            appid,
+            authorization_code,
             notify_url: None,
         }
     }
@@ -99,6 +112,7 @@ pub mod assess_user_risk_level {
     }
     /// The request of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -126,13 +140,25 @@ pub mod assess_user_risk_level {
         openid: "openid" optional,
         shopping_info: "shopping_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { authorization_code: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorization_code = Some(…))`.
         #[inline]
-        pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { service_id, appid } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
+                service_id,
+                appid,
                 authorization_code: None,
                 openid: None,
                 shopping_info: None,
@@ -141,10 +167,16 @@ pub mod assess_user_risk_level {
     }
     /// 先用后付商品信息
     pub type PostRequestShoppingInfo = crate::v3::payscore::models::RequestShoppingInfo;
+    /// The required fields of [`PostRequestShoppingInfo`].
+    pub type PostRequestShoppingInfoRequired = crate::v3::payscore::models::RequestShoppingInfoRequired;
     /// PostRequestShoppingInfoGoods
     pub type PostRequestShoppingInfoGoods = crate::v3::payscore::models::RequestGoods;
+    /// The required fields of [`PostRequestShoppingInfoGoods`].
+    pub type PostRequestShoppingInfoGoodsRequired = crate::v3::payscore::models::RequestGoodsRequired;
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
     pub type PostResponse = crate::v3::payscore::models::ServiceIdResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::payscore::models::ServiceIdResponseRequired;
 }
 /// `/v3/payscore/permissions/authorization-code`
 pub mod authorization_code {
@@ -190,6 +222,7 @@ pub mod authorization_code {
         }
         /// The request of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -199,17 +232,24 @@ pub mod authorization_code {
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             service_id: query "service_id" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务ID
+            ///
+            /// Query parameter `service_id`. Example: `500001`
+            pub service_id: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`service_id`).
+            /// A `GetRequest` of its required fields (`service_id`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(service_id: impl Into<String>) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { service_id } = required;
+                Self { service_id }
             }
         }
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -269,19 +309,28 @@ pub mod authorization_code {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务id
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 授权协议号
+            ///
+            /// Example: `1275342195190894594`
+            pub authorization_code: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`service_id`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`service_id`, `authorization_code`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                authorization_code: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { service_id, authorization_code } = required;
                 Self {
-                    service_id: service_id.into(),
+                    service_id,
                     appid: None,
                     mchid: None,
                     openid: None,
-                    authorization_code: authorization_code.into(),
+                    authorization_code,
                     authorization_state: None,
                     notify_url: None,
                     cancel_authorization_time: None,
@@ -314,6 +363,7 @@ pub mod authorization_code {
             }
             /// The request of `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` (解除用户授权关系（授权协议号）API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务id
                 ///
@@ -328,17 +378,23 @@ pub mod authorization_code {
                 service_id: "service_id" required,
                 reason: "reason" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务id
+                ///
+                /// Example: `500001`
+                pub service_id: String,
+                /// 撤销原因
+                ///
+                /// Example: `撤销原因`
+                pub reason: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`service_id`, `reason`).
+                /// A `PostRequest` of its required fields (`service_id`, `reason`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    reason: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        reason: reason.into(),
-                    }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { service_id, reason } = required;
+                    Self { service_id, reason }
                 }
             }
         }
@@ -384,6 +440,7 @@ pub mod openid {
         }
         /// The request of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -398,18 +455,28 @@ pub mod openid {
             service_id: query "service_id" required,
             appid: query "appid" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务ID
+            ///
+            /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 公众号id
+            ///
+            /// Query parameter `appid`. Example: `wxd678efh567hg6787`
+            pub appid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`service_id`, `appid`).
+            /// A `GetRequest` of its required fields (`service_id`, `appid`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { service_id, appid } = required;
+                Self { service_id, appid }
             }
         }
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -464,13 +531,25 @@ pub mod openid {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务id
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 公众号id
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`service_id`, `appid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { service_id, appid } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    service_id,
+                    appid,
                     mchid: None,
                     openid: None,
                     authorization_code: None,
@@ -505,6 +584,7 @@ pub mod openid {
             }
             /// The request of `POST /v3/payscore/permissions/openid/{openid}/terminate` (解除用户授权关系（openid）API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -524,19 +604,27 @@ pub mod openid {
                 appid: "appid" required,
                 reason: "reason" required,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 服务ID
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: String,
+                /// 公众号id
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: String,
+                /// 撤销原因
+                ///
+                /// Example: `reason`
+                pub reason: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`service_id`, `appid`, `reason`).
+                /// A `PostRequest` of its required fields (`service_id`, `appid`, `reason`), given by name in a [`PostRequestRequired`].
                 #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    reason: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        reason: reason.into(),
-                    }
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { service_id, appid, reason } = required;
+                    Self { service_id, appid, reason }
                 }
             }
         }

@@ -53,6 +53,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 计划所属服务
             ///
@@ -110,40 +111,82 @@ pub mod partner {
             plan_detail_list: "plan_detail_list" optional,
             merchant_plan_no: "merchant_plan_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 计划所属服务
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商的AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 支付分计划名称
+            ///
+            /// Example: `瑜伽课20节`
+            pub plan_name: String,
+            /// 支付分计划有效期(单位天)
+            ///
+            /// Example: `300`
+            pub plan_duration: i64,
+            /// 支付分计划扣费次数
+            ///
+            /// Example: `10`
+            pub deduction_quantity: i64,
+            /// 支付分计划原总金额(单位分)
+            ///
+            /// Example: `15000`
+            pub total_original_price: i64,
+            /// 支付分计划实际扣费总金额(单位分)
+            ///
+            /// Example: `15000`
+            pub total_actual_price: i64,
+            /// 商户侧计划号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub merchant_plan_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `plan_name`, `plan_duration`, `deduction_quantity`, `total_original_price`, `total_actual_price`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `appid`, `sub_mchid`, `plan_name`, `plan_duration`, `deduction_quantity`, `total_original_price`, `total_actual_price`, `merchant_plan_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                plan_name: impl Into<String>,
-                plan_duration: i64,
-                deduction_quantity: i64,
-                total_original_price: i64,
-                total_actual_price: i64,
-                merchant_plan_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    service_id,
+                    appid,
+                    sub_mchid,
+                    plan_name,
+                    plan_duration,
+                    deduction_quantity,
+                    total_original_price,
+                    total_actual_price,
+                    merchant_plan_no,
+                } = required;
                 Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    service_id,
+                    appid,
+                    sub_mchid,
                     sub_appid: None,
-                    plan_name: plan_name.into(),
+                    plan_name,
                     plan_duration,
                     deduction_quantity,
                     total_original_price,
                     total_actual_price,
                     plan_detail_list: None,
-                    merchant_plan_no: merchant_plan_no.into(),
+                    merchant_plan_no,
                 }
             }
         }
         /// PostRequestPlanDetailList
         pub type PostRequestPlanDetailList = crate::v3::payscore::models::PlanDetailList;
+        /// The required fields of [`PostRequestPlanDetailList`].
+        pub type PostRequestPlanDetailListRequired = crate::v3::payscore::models::PlanDetailListRequired;
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 支付分计划ID
             ///
@@ -226,30 +269,69 @@ pub mod partner {
             stop_mchid: "stop_mchid" optional,
             stop_time: "stop_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 计划所属服务
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 子商户商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 服务商AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户侧计划号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub merchant_plan_no: String,
+            /// 支付分计划名称
+            ///
+            /// Example: `瑜伽课20节`
+            pub plan_name: String,
+            /// 支付分计划有效期(单位天)
+            ///
+            /// Example: `10`
+            pub plan_duration: i64,
+            /// 支付分计划原总金额(单位分)
+            ///
+            /// Example: `15000`
+            pub total_original_price: i64,
+            /// 支付分计划扣费次数
+            ///
+            /// Example: `10`
+            pub deduction_quantity: i64,
+            /// 支付分计划实际扣费总金额(单位分)
+            ///
+            /// Example: `140000`
+            pub total_actual_price: i64,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`service_id`, `sub_mchid`, `appid`, `merchant_plan_no`, `plan_name`, `plan_duration`, `total_original_price`, `deduction_quantity`, `total_actual_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { plan_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`service_id`, `sub_mchid`, `appid`, `merchant_plan_no`, `plan_name`, `plan_duration`, `total_original_price`, `deduction_quantity`, `total_actual_price`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_id = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                appid: impl Into<String>,
-                merchant_plan_no: impl Into<String>,
-                plan_name: impl Into<String>,
-                plan_duration: i64,
-                total_original_price: i64,
-                deduction_quantity: i64,
-                total_actual_price: i64,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    service_id,
+                    sub_mchid,
+                    appid,
+                    merchant_plan_no,
+                    plan_name,
+                    plan_duration,
+                    total_original_price,
+                    deduction_quantity,
+                    total_actual_price,
+                } = required;
                 Self {
                     plan_id: None,
-                    service_id: service_id.into(),
+                    service_id,
                     mchid: None,
-                    sub_mchid: sub_mchid.into(),
-                    appid: appid.into(),
+                    sub_mchid,
+                    appid,
                     sub_appid: None,
-                    merchant_plan_no: merchant_plan_no.into(),
-                    plan_name: plan_name.into(),
+                    merchant_plan_no,
+                    plan_name,
                     plan_duration,
                     plan_state: None,
                     total_original_price,
@@ -309,8 +391,12 @@ pub mod partner {
                 }
                 /// The request of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
                 pub type GetRequest = crate::v3::payscore::models::SubMchidRequest;
+                /// The required fields of [`GetRequest`].
+                pub type GetRequestRequired = crate::v3::payscore::models::SubMchidRequestRequired;
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
                 pub type GetResponse = crate::v3::payscore::models::PlanIdResponse;
+                /// The required fields of [`GetResponse`].
+                pub type GetResponseRequired = crate::v3::payscore::models::PlanIdResponseRequired;
                 /// GetResponsePlanDetailList
                 pub type GetResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -336,6 +422,7 @@ pub mod partner {
                     }
                     /// The request of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 子商户号
                         ///
@@ -345,17 +432,25 @@ pub mod partner {
                     ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 子商户号
+                        ///
+                        /// Example: `1900000109`
+                        pub sub_mchid: String,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` of its required fields (`sub_mchid`).
+                        /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`].
                         #[inline]
-                        pub fn new(sub_mchid: impl Into<String>) -> Self {
-                            Self {
-                                sub_mchid: sub_mchid.into(),
-                            }
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired { sub_mchid } = required;
+                            Self { sub_mchid }
                         }
                     }
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                     pub type PostResponse = crate::v3::payscore::models::PlanIdResponse;
+                    /// The required fields of [`PostResponse`].
+                    pub type PostResponseRequired = crate::v3::payscore::models::PlanIdResponseRequired;
                     /// PostResponsePlanDetailList
                     pub type PostResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
                 }
@@ -388,6 +483,7 @@ pub mod payscore_plans {
     }
     /// The request of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 计划所属服务
         ///
@@ -435,37 +531,75 @@ pub mod payscore_plans {
         plan_detail_list: "plan_detail_list" optional,
         merchant_plan_no: "merchant_plan_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 计划所属服务
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 支付分计划名称
+        ///
+        /// Example: `瑜伽课20节`
+        pub plan_name: String,
+        /// 支付分计划有效期(单位天)
+        ///
+        /// Example: `300`
+        pub plan_duration: i64,
+        /// 支付分计划扣费次数
+        ///
+        /// Example: `10`
+        pub deduction_quantity: i64,
+        /// 支付分计划原总金额(单位分)
+        ///
+        /// Example: `15000`
+        pub total_original_price: i64,
+        /// 支付分计划实际扣费总金额(单位分)
+        ///
+        /// Example: `15000`
+        pub total_actual_price: i64,
+        /// 商户侧计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `appid`, `plan_name`, `plan_duration`, `deduction_quantity`, `total_original_price`, `total_actual_price`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plan_detail_list: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `appid`, `plan_name`, `plan_duration`, `deduction_quantity`, `total_original_price`, `total_actual_price`, `merchant_plan_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_detail_list = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            plan_name: impl Into<String>,
-            plan_duration: i64,
-            deduction_quantity: i64,
-            total_original_price: i64,
-            total_actual_price: i64,
-            merchant_plan_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                appid,
+                plan_name,
+                plan_duration,
+                deduction_quantity,
+                total_original_price,
+                total_actual_price,
+                merchant_plan_no,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
-                plan_name: plan_name.into(),
+                service_id,
+                appid,
+                plan_name,
                 plan_duration,
                 deduction_quantity,
                 total_original_price,
                 total_actual_price,
                 plan_detail_list: None,
-                merchant_plan_no: merchant_plan_no.into(),
+                merchant_plan_no,
             }
         }
     }
     /// PostRequestPlanDetailList
     pub type PostRequestPlanDetailList = crate::v3::payscore::models::PlanDetailList;
+    /// The required fields of [`PostRequestPlanDetailList`].
+    pub type PostRequestPlanDetailListRequired = crate::v3::payscore::models::PlanDetailListRequired;
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 支付分计划ID
         ///
@@ -538,27 +672,62 @@ pub mod payscore_plans {
         stop_mchid: "stop_mchid" optional,
         stop_time: "stop_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 计划所属服务
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户侧计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_no: String,
+        /// 支付分计划名称
+        ///
+        /// Example: `瑜伽课20节`
+        pub plan_name: String,
+        /// 支付分计划有效期(单位天)
+        ///
+        /// Example: `10`
+        pub plan_duration: i64,
+        /// 支付分计划原总金额(单位分)
+        ///
+        /// Example: `15000`
+        pub total_original_price: i64,
+        /// 支付分计划扣费次数
+        ///
+        /// Example: `10`
+        pub deduction_quantity: i64,
+        /// 支付分计划实际扣费总金额(单位分)
+        ///
+        /// Example: `140000`
+        pub total_actual_price: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`service_id`, `appid`, `merchant_plan_no`, `plan_name`, `plan_duration`, `total_original_price`, `deduction_quantity`, `total_actual_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { plan_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`service_id`, `appid`, `merchant_plan_no`, `plan_name`, `plan_duration`, `total_original_price`, `deduction_quantity`, `total_actual_price`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_id = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            merchant_plan_no: impl Into<String>,
-            plan_name: impl Into<String>,
-            plan_duration: i64,
-            total_original_price: i64,
-            deduction_quantity: i64,
-            total_actual_price: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                service_id,
+                appid,
+                merchant_plan_no,
+                plan_name,
+                plan_duration,
+                total_original_price,
+                deduction_quantity,
+                total_actual_price,
+            } = required;
             Self {
                 plan_id: None,
-                service_id: service_id.into(),
+                service_id,
                 mchid: None,
-                appid: appid.into(),
-                merchant_plan_no: merchant_plan_no.into(),
-                plan_name: plan_name.into(),
+                appid,
+                merchant_plan_no,
+                plan_name,
                 plan_duration,
                 plan_state: None,
                 total_original_price,
@@ -610,6 +779,8 @@ pub mod payscore_plans {
             }
             /// The response of `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
             pub type GetResponse = crate::v3::payscore::models::PlanIdServiceIdResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::payscore::models::PlanIdServiceIdResponseRequired;
             /// GetResponsePlanDetailList
             pub type GetResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -629,6 +800,8 @@ pub mod payscore_plans {
                 }
                 /// The response of `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                 pub type PostResponse = crate::v3::payscore::models::PlanIdServiceIdResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::payscore::models::PlanIdServiceIdResponseRequired;
                 /// PostResponsePlanDetailList
                 pub type PostResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
             }

@@ -46,6 +46,7 @@ impl<'a> Serviceorder<'a> {
 }
 /// The request of `GET /v3/payscore/serviceorder` (查询支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 商户服务订单号
     ///
@@ -70,20 +71,33 @@ pub struct GetRequest {
     service_id: query "service_id" required,
     appid: query "appid" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 服务ID
+    ///
+    /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
+    pub service_id: String,
+    /// 公众账号ID
+    ///
+    /// Query parameter `appid`. Example: `wxd678efh567hg6787`
+    pub appid: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`service_id`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
     #[inline]
-    pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { service_id, appid } = required;
         Self {
             out_order_no: None,
             query_id: None,
-            service_id: service_id.into(),
-            appid: appid.into(),
+            service_id,
+            appid,
         }
     }
 }
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 商户服务订单号
     ///
@@ -171,18 +185,30 @@ pub struct GetResponse {
     openid: "openid" optional,
     order_id: "order_id" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    ///
+    /// Example: `2002000000000558128851361561536`
+    pub service_id: String,
+    /// 服务商公众号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`out_order_no`, `service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`out_order_no`, `service_id`, `appid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        appid: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { out_order_no, service_id, appid } = required;
         Self {
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
-            appid: appid.into(),
+            out_order_no,
+            service_id,
+            appid,
             mchid: None,
             service_introduction: None,
             state: None,
@@ -236,6 +262,7 @@ pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescrip
 pub type GetResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户服务订单号
     ///
@@ -298,30 +325,58 @@ pub struct PostRequest {
     need_user_confirm: "need_user_confirm" optional,
     device: "device" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 服务ID
+    ///
+    /// Example: `2002000000000558128851361561536`
+    pub service_id: String,
+    /// 服务信息
+    ///
+    /// Example: `某某酒店`
+    pub service_introduction: String,
+    /// 服务时间段
+    pub time_range: PostRequestTimeRange,
+    /// 服务风险金
+    pub risk_fund: PostRequestRiskFund,
+    /// 商户回调地址
+    ///
+    /// Example: `https://api.test.com`
+    pub notify_url: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_payments: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_payments = Some(…))`.
     #[inline]
-    pub fn new(
-        out_order_no: impl Into<String>,
-        appid: impl Into<String>,
-        service_id: impl Into<String>,
-        service_introduction: impl Into<String>,
-        time_range: PostRequestTimeRange,
-        risk_fund: PostRequestRiskFund,
-        notify_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            out_order_no,
+            appid,
+            service_id,
+            service_introduction,
+            time_range,
+            risk_fund,
+            notify_url,
+        } = required;
         Self {
-            out_order_no: out_order_no.into(),
-            appid: appid.into(),
-            service_id: service_id.into(),
-            service_introduction: service_introduction.into(),
+            out_order_no,
+            appid,
+            service_id,
+            service_introduction,
             post_payments: None,
             post_discounts: None,
             time_range,
             location: None,
             risk_fund,
             attach: None,
-            notify_url: notify_url.into(),
+            notify_url,
             openid: None,
             need_user_confirm: None,
             device: None,
@@ -334,6 +389,7 @@ pub type PostRequestDevice = crate::v3::payscore::models::Device;
 pub type PostRequestLocation = crate::v3::payscore::models::Location;
 /// PostRequestPostDiscounts
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestPostDiscounts {
     /// 优惠名称
     ///
@@ -353,25 +409,44 @@ pub struct PostRequestPostDiscounts {
     description: "description" required,
     count: "count" optional,
 });
+/// The required fields of [`PostRequestPostDiscounts`], each given by name (all of them: a missing one does not compile); [`PostRequestPostDiscounts::new`] takes them.
+pub struct PostRequestPostDiscountsRequired {
+    /// 优惠名称
+    ///
+    /// Example: `满20减1元`
+    pub name: String,
+    /// 优惠说明
+    ///
+    /// Example: `不与其他优惠叠加`
+    pub description: String,
+}
 impl PostRequestPostDiscounts {
-    /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { count: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+    /// A `PostRequestPostDiscounts` of its required fields (`name`, `description`), given by name in a [`PostRequestPostDiscountsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.count = Some(…))`.
     #[inline]
-    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestPostDiscountsRequired) -> Self {
+        let PostRequestPostDiscountsRequired { name, description } = required;
         Self {
-            name: name.into(),
-            description: description.into(),
+            name,
+            description,
             count: None,
         }
     }
 }
 /// PostRequestPostPayments
 pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+/// The required fields of [`PostRequestPostPayments`].
+pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
 /// 服务风险金
 pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund;
+/// The required fields of [`PostRequestRiskFund`].
+pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFundRequired;
 /// 服务时间段
 pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
+/// The required fields of [`PostRequestTimeRange`].
+pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRange3Required;
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -446,21 +521,41 @@ pub struct PostResponse {
     order_id: "order_id" optional,
     package: "package" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    ///
+    /// Example: `2002000000000558128851361561536`
+    pub service_id: String,
+    /// 服务信息
+    ///
+    /// Example: `某某酒店`
+    pub service_introduction: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`appid`, `out_order_no`, `service_id`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`appid`, `out_order_no`, `service_id`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        service_introduction: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired {
+            appid,
+            out_order_no,
+            service_id,
+            service_introduction,
+        } = required;
         Self {
-            appid: appid.into(),
+            appid,
             mchid: None,
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
-            service_introduction: service_introduction.into(),
+            out_order_no,
+            service_id,
+            service_introduction,
             state: None,
             state_description: None,
             post_payments: None,
@@ -555,8 +650,12 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
         pub type PostRequest = crate::v3::payscore::models::AppidRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::payscore::models::AppidRequestRequired;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
         pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
     pub mod complete {
@@ -581,6 +680,7 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -625,18 +725,36 @@ pub mod by_out_order_no {
             goods_tag: "goods_tag" optional,
             device: "device" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 服务订单号
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 后付费项目
+            pub post_payments: Vec<PostRequestPostPayments>,
+            /// 总金额
+            ///
+            /// Example: `50000`
+            pub total_amount: i64,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `service_id`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `service_id`, `post_payments`, `total_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                service_id: impl Into<String>,
-                post_payments: Vec<PostRequestPostPayments>,
-                total_amount: i64,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    service_id,
+                    post_payments,
+                    total_amount,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    service_id: service_id.into(),
+                    appid,
+                    service_id,
                     post_payments,
                     post_discounts: None,
                     total_amount,
@@ -654,12 +772,17 @@ pub mod by_out_order_no {
         pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation2;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts3;
+        /// The required fields of [`PostRequestPostDiscounts`].
+        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts3Required;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+        /// The required fields of [`PostRequestPostPayments`].
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
         /// 实际服务时间段
         pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -729,20 +852,40 @@ pub mod by_out_order_no {
             order_id: "order_id" optional,
             need_collection: "need_collection" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户服务订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 商户收款总金额
+            ///
+            /// Example: `40000`
+            pub total_amount: i64,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`appid`, `out_order_no`, `service_id`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`appid`, `out_order_no`, `service_id`, `total_amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_order_no: impl Into<String>,
-                service_id: impl Into<String>,
-                total_amount: i64,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    appid,
+                    out_order_no,
+                    service_id,
+                    total_amount,
+                } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     mchid: None,
-                    out_order_no: out_order_no.into(),
-                    service_id: service_id.into(),
+                    out_order_no,
+                    service_id,
                     service_introduction: None,
                     state: None,
                     state_description: None,
@@ -797,6 +940,7 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -830,23 +974,45 @@ pub mod by_out_order_no {
             reason: "reason" required,
             device: "device" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 后付费项目
+            pub post_payments: Vec<PostRequestPostPayments>,
+            /// 总金额
+            ///
+            /// Example: `50000`
+            pub total_amount: i64,
+            /// 修改原因
+            ///
+            /// Example: `用户投诉`
+            pub reason: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `service_id`, `post_payments`, `total_amount`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `service_id`, `post_payments`, `total_amount`, `reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                service_id: impl Into<String>,
-                post_payments: Vec<PostRequestPostPayments>,
-                total_amount: i64,
-                reason: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    service_id,
+                    post_payments,
+                    total_amount,
+                    reason,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    service_id: service_id.into(),
+                    appid,
+                    service_id,
                     post_payments,
                     post_discounts: None,
                     total_amount,
-                    reason: reason.into(),
+                    reason,
                     device: None,
                 }
             }
@@ -857,8 +1023,11 @@ pub mod by_out_order_no {
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+        /// The required fields of [`PostRequestPostPayments`].
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -941,19 +1110,37 @@ pub mod by_out_order_no {
             notify_url: "notify_url" optional,
             order_id: "order_id" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户服务订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 后付费项目
+            pub post_payments: Vec<PostResponsePostPayments>,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `post_payments`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_order_no`, `service_id`, `appid`, `post_payments`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_order_no: impl Into<String>,
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                post_payments: Vec<PostResponsePostPayments>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_order_no,
+                    service_id,
+                    appid,
+                    post_payments,
+                } = required;
                 Self {
-                    out_order_no: out_order_no.into(),
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    out_order_no,
+                    service_id,
+                    appid,
                     mchid: None,
                     service_introduction: None,
                     state: None,
@@ -974,6 +1161,7 @@ pub mod by_out_order_no {
         }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseCollection {
             /// 收款状态
             ///
@@ -1008,6 +1196,7 @@ pub mod by_out_order_no {
         });
         /// PostResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseCollectionDetails {
             /// 收款序号
             ///
@@ -1081,6 +1270,7 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -1097,6 +1287,8 @@ pub mod by_out_order_no {
         });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
         pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
     pub mod send_pendingmessage {
@@ -1121,6 +1313,8 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
         pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsRequestRequired;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
@@ -1149,6 +1343,8 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
         pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsRequestRequired;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
@@ -1177,6 +1373,7 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -1199,27 +1396,43 @@ pub mod by_out_order_no {
             type_: "type" required,
             detail: "detail" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 服务ID
+            ///
+            /// Example: `500001`
+            pub service_id: String,
+            /// 场景类型
+            ///
+            /// Example: `Order_Paid`
+            pub type_: String,
+            /// 内容信息详情
+            pub detail: PostRequestDetail,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `service_id`, `type_`, `detail`).
+            /// A `PostRequest` of its required fields (`appid`, `service_id`, `type_`, `detail`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                service_id: impl Into<String>,
-                type_: impl Into<String>,
-                detail: PostRequestDetail,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { appid, service_id, type_, detail } = required;
                 Self {
-                    appid: appid.into(),
-                    service_id: service_id.into(),
-                    type_: type_.into(),
+                    appid,
+                    service_id,
+                    type_,
                     detail,
                 }
             }
         }
         /// 内容信息详情
         pub type PostRequestDetail = crate::v3::payscore::models::Detail;
+        /// The required fields of [`PostRequestDetail`].
+        pub type PostRequestDetailRequired = crate::v3::payscore::models::DetailRequired;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -1307,18 +1520,30 @@ pub mod by_out_order_no {
             openid: "openid" optional,
             order_id: "order_id" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户服务订单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_order_no: String,
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_order_no`, `service_id`, `appid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_order_no: impl Into<String>,
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_order_no, service_id, appid } = required;
                 Self {
-                    out_order_no: out_order_no.into(),
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    out_order_no,
+                    service_id,
+                    appid,
                     mchid: None,
                     service_introduction: None,
                     state: None,
@@ -1340,6 +1565,7 @@ pub mod by_out_order_no {
         }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseCollection {
             /// 收款状态
             ///
@@ -1374,6 +1600,7 @@ pub mod by_out_order_no {
         });
         /// PostResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseCollectionDetails {
             /// 单笔收款金额
             ///
@@ -1402,6 +1629,7 @@ pub mod by_out_order_no {
         pub type PostResponseLocation = crate::v3::payscore::models::Location;
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponsePostDiscounts {
             /// 优惠名称
             ///
@@ -1449,6 +1677,7 @@ pub mod direct_complete {
     }
     /// The request of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -1511,19 +1740,32 @@ pub mod direct_complete {
         profit_sharing: "profit_sharing" optional,
         goods_tag: "goods_tag" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 服务时间段
+        pub time_range: PostRequestTimeRange,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `time_range`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_payments: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_order_no`, `appid`, `service_id`, `time_range`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_payments = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            appid: impl Into<String>,
-            service_id: impl Into<String>,
-            time_range: PostRequestTimeRange,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_order_no, appid, service_id, time_range } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                appid: appid.into(),
-                service_id: service_id.into(),
+                out_order_no,
+                appid,
+                service_id,
                 post_payments: None,
                 post_discounts: None,
                 time_range,
@@ -1548,6 +1790,7 @@ pub mod direct_complete {
     pub type PostRequestTimeRange = crate::v3::payscore::models::TimeRange;
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1615,25 +1858,47 @@ pub mod direct_complete {
         notify_url: "notify_url" optional,
         total_amount: "total_amount" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 服务时间段
+        pub time_range: PostResponseTimeRange,
+        /// 服务信息
+        ///
+        /// Example: `某某酒店`
+        pub service_introduction: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_order_no`, `appid`, `service_id`, `time_range`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { post_payments: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_order_no`, `appid`, `service_id`, `time_range`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_payments = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            appid: impl Into<String>,
-            service_id: impl Into<String>,
-            time_range: PostResponseTimeRange,
-            service_introduction: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_order_no,
+                appid,
+                service_id,
+                time_range,
+                service_introduction,
+            } = required;
             Self {
-                out_order_no: out_order_no.into(),
-                appid: appid.into(),
-                service_id: service_id.into(),
+                out_order_no,
+                appid,
+                service_id,
                 post_payments: None,
                 post_discounts: None,
                 time_range,
                 location: None,
-                service_introduction: service_introduction.into(),
+                service_introduction,
                 mchid: None,
                 order_id: None,
                 state: None,

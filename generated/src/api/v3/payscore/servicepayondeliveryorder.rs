@@ -18,6 +18,7 @@ impl<'a> Servicepayondeliveryorder<'a> {
 }
 /// The request of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户服务订单号
     ///
@@ -83,32 +84,61 @@ pub struct PostRequest {
     mchid: "mchid" optional,
     shopping_info: "shopping_info" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 服务ID
+    ///
+    /// Example: `500001`
+    pub service_id: String,
+    /// 服务信息
+    ///
+    /// Example: `某某酒店`
+    pub service_introduction: String,
+    /// 服务时间段
+    pub time_range: PostRequestTimeRange,
+    /// 订单风险金
+    pub risk_fund: PostRequestRiskFund,
+    /// 商户回调地址
+    ///
+    /// Example: `https://api.test.com`
+    pub notify_url: String,
+    /// 先用后付购物详情
+    pub shopping_info: PostRequestShoppingInfo,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`, `shopping_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_payments: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`, `shopping_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_payments = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        out_order_no: impl Into<String>,
-        appid: impl Into<String>,
-        service_id: impl Into<String>,
-        service_introduction: impl Into<String>,
-        time_range: PostRequestTimeRange,
-        risk_fund: PostRequestRiskFund,
-        notify_url: impl Into<String>,
-        shopping_info: PostRequestShoppingInfo,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            out_order_no,
+            appid,
+            service_id,
+            service_introduction,
+            time_range,
+            risk_fund,
+            notify_url,
+            shopping_info,
+        } = required;
         Self {
-            out_order_no: out_order_no.into(),
-            appid: appid.into(),
-            service_id: service_id.into(),
-            service_introduction: service_introduction.into(),
+            out_order_no,
+            appid,
+            service_id,
+            service_introduction,
             post_payments: None,
             post_discounts: None,
             time_range,
             location: None,
             risk_fund,
             attach: None,
-            notify_url: notify_url.into(),
+            notify_url,
             openid: None,
             need_user_confirm: None,
             mchid: None,
@@ -120,8 +150,11 @@ impl PostRequest {
 pub type PostRequestLocation = crate::v3::payscore::models::Location;
 /// 后付费商户优惠
 pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+/// The required fields of [`PostRequestPostDiscounts`].
+pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestPostPayments {
     /// 付费项目名称
     ///
@@ -146,12 +179,20 @@ pub struct PostRequestPostPayments {
     description: "description" optional,
     count: "count" optional,
 });
+/// The required fields of [`PostRequestPostPayments`], each given by name (all of them: a missing one does not compile); [`PostRequestPostPayments::new`] takes them.
+pub struct PostRequestPostPaymentsRequired {
+    /// 付费项目名称
+    ///
+    /// Example: `就餐费用, 服务费`
+    pub name: String,
+}
 impl PostRequestPostPayments {
-    /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { amount: Some(…), ..PostRequestPostPayments::new(…) }`.
+    /// A `PostRequestPostPayments` of its required fields (`name`), given by name in a [`PostRequestPostPaymentsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
     #[inline]
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestPostPaymentsRequired) -> Self {
+        let PostRequestPostPaymentsRequired { name } = required;
         Self {
-            name: name.into(),
+            name,
             amount: None,
             description: None,
             count: None,
@@ -160,10 +201,13 @@ impl PostRequestPostPayments {
 }
 /// 订单风险金
 pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund2;
+/// The required fields of [`PostRequestRiskFund`].
+pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFund2Required;
 /// 风险金名称
 pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
 /// 先用后付购物详情
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestShoppingInfo {
     /// 实际购物商家公众号ID
     ///
@@ -179,13 +223,18 @@ pub struct PostRequestShoppingInfo {
     jump_link: "jump_link" required,
     goods: "goods" required,
 });
+/// The required fields of [`PostRequestShoppingInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestShoppingInfo::new`] takes them.
+pub struct PostRequestShoppingInfoRequired {
+    /// 单详跳转链接
+    pub jump_link: PostRequestShoppingInfoJumpLink,
+    /// 商品列表
+    pub goods: Vec<PostRequestShoppingInfoGoods>,
+}
 impl PostRequestShoppingInfo {
-    /// A `PostRequestShoppingInfo` with its required fields (`jump_link`, `goods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestShoppingInfo { real_merchant_appid: Some(…), ..PostRequestShoppingInfo::new(…) }`.
+    /// A `PostRequestShoppingInfo` of its required fields (`jump_link`, `goods`), given by name in a [`PostRequestShoppingInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_merchant_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        jump_link: PostRequestShoppingInfoJumpLink,
-        goods: Vec<PostRequestShoppingInfoGoods>,
-    ) -> Self {
+    pub fn new(required: PostRequestShoppingInfoRequired) -> Self {
+        let PostRequestShoppingInfoRequired { jump_link, goods } = required;
         Self {
             real_merchant_appid: None,
             jump_link,
@@ -195,6 +244,7 @@ impl PostRequestShoppingInfo {
 }
 /// PostRequestShoppingInfoGoods
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestShoppingInfoGoods {
     /// 商品名称
     ///
@@ -220,18 +270,31 @@ pub struct PostRequestShoppingInfoGoods {
     count: "count" required,
     category_id: "category_id" optional,
 });
+/// The required fields of [`PostRequestShoppingInfoGoods`], each given by name (all of them: a missing one does not compile); [`PostRequestShoppingInfoGoods::new`] takes them.
+pub struct PostRequestShoppingInfoGoodsRequired {
+    /// 商品名称
+    ///
+    /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
+    pub name: String,
+    /// 商品图片链接
+    pub picture: String,
+    /// 商品单价金额
+    ///
+    /// Example: `40000`
+    pub amount: i64,
+    /// 商品数量
+    ///
+    /// Example: `4`
+    pub count: i64,
+}
 impl PostRequestShoppingInfoGoods {
-    /// A `PostRequestShoppingInfoGoods` with its required fields (`name`, `picture`, `amount`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestShoppingInfoGoods { category_id: Some(…), ..PostRequestShoppingInfoGoods::new(…) }`.
+    /// A `PostRequestShoppingInfoGoods` of its required fields (`name`, `picture`, `amount`, `count`), given by name in a [`PostRequestShoppingInfoGoodsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.category_id = Some(…))`.
     #[inline]
-    pub fn new(
-        name: impl Into<String>,
-        picture: impl Into<String>,
-        amount: i64,
-        count: i64,
-    ) -> Self {
+    pub fn new(required: PostRequestShoppingInfoGoodsRequired) -> Self {
+        let PostRequestShoppingInfoGoodsRequired { name, picture, amount, count } = required;
         Self {
-            name: name.into(),
-            picture: picture.into(),
+            name,
+            picture,
             amount,
             count,
             category_id: None,
@@ -244,6 +307,7 @@ pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::models::JumpLink
 pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::models::JumpLinkType;
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
@@ -268,12 +332,20 @@ pub struct PostRequestTimeRange {
     end_time: "end_time" optional,
     end_time_remark: "end_time_remark" optional,
 });
+/// The required fields of [`PostRequestTimeRange`], each given by name (all of them: a missing one does not compile); [`PostRequestTimeRange::new`] takes them.
+pub struct PostRequestTimeRangeRequired {
+    /// 服务开始时间
+    ///
+    /// Example: `20091225091010`
+    pub start_time: String,
+}
 impl PostRequestTimeRange {
-    /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { start_time_remark: Some(…), ..PostRequestTimeRange::new(…) }`.
+    /// A `PostRequestTimeRange` of its required fields (`start_time`), given by name in a [`PostRequestTimeRangeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.start_time_remark = Some(…))`.
     #[inline]
-    pub fn new(start_time: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestTimeRangeRequired) -> Self {
+        let PostRequestTimeRangeRequired { start_time } = required;
         Self {
-            start_time: start_time.into(),
+            start_time,
             start_time_remark: None,
             end_time: None,
             end_time_remark: None,
@@ -282,6 +354,7 @@ impl PostRequestTimeRange {
 }
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -359,22 +432,46 @@ pub struct PostResponse {
     package: "package" optional,
     shopping_info: "shopping_info" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户号
+    ///
+    /// Example: `1230000109`
+    pub mchid: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    ///
+    /// Example: `2002000000000558128851361561536`
+    pub service_id: String,
+    /// 服务信息
+    ///
+    /// Example: `某某酒店`
+    pub service_introduction: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_order_no`, `service_id`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`appid`, `mchid`, `out_order_no`, `service_id`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mchid: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-        service_introduction: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired {
+            appid,
+            mchid,
+            out_order_no,
+            service_id,
+            service_introduction,
+        } = required;
         Self {
-            appid: appid.into(),
-            mchid: mchid.into(),
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
-            service_introduction: service_introduction.into(),
+            appid,
+            mchid,
+            out_order_no,
+            service_id,
+            service_introduction,
             state: None,
             state_description: None,
             post_payments: None,

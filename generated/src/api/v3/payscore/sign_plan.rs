@@ -58,6 +58,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 支付分服务ID
             ///
@@ -128,36 +129,73 @@ pub mod partner {
             attach: "attach" optional,
             out_trade_no: "out_trade_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 支付分服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 待创建服务订单对应的用户的签约计划
+            ///
+            /// Example: `01000033210000324638000000376258`
+            pub sign_plan_id: String,
+            /// 待创建服务订单对应的用户的签约计划详情序号
+            ///
+            /// Example: `2`
+            pub plan_detail_no: i64,
+            /// 服务商的AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户扣款成功回调通知的地址
+            ///
+            /// Example: `https://api.test.com`
+            pub notify_url: String,
+            /// 服务信息
+            ///
+            /// Example: `羽毛球课基础练习课程`
+            pub service_introduction: String,
+            /// 服务时间
+            pub time_range: PostRequestTimeRange,
+            /// 商户侧订单号
+            ///
+            /// Example: `1514323JSVDFE1243252`
+            pub out_trade_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `sign_plan_id`, `plan_detail_no`, `appid`, `sub_mchid`, `notify_url`, `service_introduction`, `time_range`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `sign_plan_id`, `plan_detail_no`, `appid`, `sub_mchid`, `notify_url`, `service_introduction`, `time_range`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                sign_plan_id: impl Into<String>,
-                plan_detail_no: i64,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                notify_url: impl Into<String>,
-                service_introduction: impl Into<String>,
-                time_range: PostRequestTimeRange,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    sign_plan_id: sign_plan_id.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    service_id,
+                    sign_plan_id,
                     plan_detail_no,
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    appid,
+                    sub_mchid,
+                    notify_url,
+                    service_introduction,
+                    time_range,
+                    out_trade_no,
+                } = required;
+                Self {
+                    service_id,
+                    sign_plan_id,
+                    plan_detail_no,
+                    appid,
+                    sub_mchid,
                     sub_appid: None,
                     openid: None,
                     sub_openid: None,
-                    notify_url: notify_url.into(),
-                    service_introduction: service_introduction.into(),
+                    notify_url,
+                    service_introduction,
                     time_range,
                     location: None,
                     attach: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                 }
             }
         }
@@ -165,8 +203,11 @@ pub mod partner {
         pub type PostRequestLocation = crate::v3::payscore::models::Location;
         /// 服务时间
         pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
+        /// The required fields of [`PostRequestTimeRange`].
+        pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRange3Required;
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户订单号
             ///
@@ -246,23 +287,43 @@ pub mod partner {
             notify_url: "notify_url" optional,
             order_id: "order_id" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 服务商公众号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 服务信息
+            ///
+            /// Example: `羽毛球课程基础训练`
+            pub service_introduction: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`service_id`, `appid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_order_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`service_id`, `appid`, `sub_mchid`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                service_introduction: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    service_id,
+                    appid,
+                    sub_mchid,
+                    service_introduction,
+                } = required;
                 Self {
                     out_order_no: None,
-                    service_id: service_id.into(),
-                    appid: appid.into(),
+                    service_id,
+                    appid,
                     mchid: None,
                     sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    service_introduction: service_introduction.into(),
+                    sub_mchid,
+                    service_introduction,
                     state: None,
                     state_description: None,
                     post_payments: None,
@@ -319,6 +380,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 支付分服务ID
             ///
@@ -371,36 +433,69 @@ pub mod partner {
             notify_url: "notify_url" required,
             sign_plan_detail: "sign_plan_detail" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 支付分服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: String,
+            /// 支付分计划ID
+            ///
+            /// Example: `01000033210000324638000000376258`
+            pub plan_id: String,
+            /// 服务商的AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户签约计划单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub merchant_sign_plan_no: String,
+            /// 签约成功事件通知回调地址
+            ///
+            /// Example: `https://api.test.com`
+            pub notify_url: String,
+            /// 签约计划对应的计划详情列表的商户侧单号信息
+            pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `plan_id`, `appid`, `sub_mchid`, `merchant_sign_plan_no`, `notify_url`, `sign_plan_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`service_id`, `plan_id`, `appid`, `sub_mchid`, `merchant_sign_plan_no`, `notify_url`, `sign_plan_detail`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                plan_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                merchant_sign_plan_no: impl Into<String>,
-                notify_url: impl Into<String>,
-                sign_plan_detail: Vec<PostRequestSignPlanDetail>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    service_id,
+                    plan_id,
+                    appid,
+                    sub_mchid,
+                    merchant_sign_plan_no,
+                    notify_url,
+                    sign_plan_detail,
+                } = required;
                 Self {
-                    service_id: service_id.into(),
-                    plan_id: plan_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    service_id,
+                    plan_id,
+                    appid,
+                    sub_mchid,
                     sub_appid: None,
                     openid: None,
                     sub_openid: None,
-                    merchant_sign_plan_no: merchant_sign_plan_no.into(),
-                    notify_url: notify_url.into(),
+                    merchant_sign_plan_no,
+                    notify_url,
                     sign_plan_detail,
                 }
             }
         }
         /// PostRequestSignPlanDetail
         pub type PostRequestSignPlanDetail = crate::v3::payscore::models::SignPlanDetail;
+        /// The required fields of [`PostRequestSignPlanDetail`].
+        pub type PostRequestSignPlanDetailRequired = crate::v3::payscore::models::SignPlanDetailRequired;
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 用户的签约计划
             pub sign_plan: Option<PostResponseSignPlan>,
@@ -415,6 +510,7 @@ pub mod partner {
         });
         /// 用户的签约计划
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseSignPlan {
             /// 计划签约ID
             ///
@@ -584,8 +680,12 @@ pub mod partner {
                 }
                 /// The request of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
                 pub type GetRequest = crate::v3::payscore::models::SubMchidRequest;
+                /// The required fields of [`GetRequest`].
+                pub type GetRequestRequired = crate::v3::payscore::models::SubMchidRequestRequired;
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
                 pub type GetResponse = crate::v3::payscore::models::SignPlanIdResponse;
+                /// The required fields of [`GetResponse`].
+                pub type GetResponseRequired = crate::v3::payscore::models::SignPlanIdResponseRequired;
                 /// GetResponseSignedDetailList
                 pub type GetResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -611,6 +711,7 @@ pub mod partner {
                     }
                     /// The request of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 子商户号
                         ///
@@ -625,21 +726,29 @@ pub mod partner {
                         sub_mchid: "sub_mchid" required,
                         stop_reason: "stop_reason" required,
                     });
+                    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                    pub struct PostRequestRequired {
+                        /// 子商户号
+                        ///
+                        /// Example: `1900000109`
+                        pub sub_mchid: String,
+                        /// 停止签约计划原因
+                        ///
+                        /// Example: `用户协商后停止`
+                        pub stop_reason: String,
+                    }
                     impl PostRequest {
-                        /// A `PostRequest` of its required fields (`sub_mchid`, `stop_reason`).
+                        /// A `PostRequest` of its required fields (`sub_mchid`, `stop_reason`), given by name in a [`PostRequestRequired`].
                         #[inline]
-                        pub fn new(
-                            sub_mchid: impl Into<String>,
-                            stop_reason: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                sub_mchid: sub_mchid.into(),
-                                stop_reason: stop_reason.into(),
-                            }
+                        pub fn new(required: PostRequestRequired) -> Self {
+                            let PostRequestRequired { sub_mchid, stop_reason } = required;
+                            Self { sub_mchid, stop_reason }
                         }
                     }
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
                     pub type PostResponse = crate::v3::payscore::models::SignPlanIdResponse;
+                    /// The required fields of [`PostResponse`].
+                    pub type PostResponseRequired = crate::v3::payscore::models::SignPlanIdResponseRequired;
                     /// PostResponseSignedDetailList
                     pub type PostResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
                 }
@@ -667,6 +776,7 @@ pub mod serviceorder {
     }
     /// The request of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 支付分服务ID
         ///
@@ -722,33 +832,70 @@ pub mod serviceorder {
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 支付分服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 待创建服务订单对应的用户的签约计划
+        ///
+        /// Example: `01000033210000324638000000376258`
+        pub sign_plan_id: String,
+        /// 待创建服务订单对应的用户的签约计划详情序号
+        ///
+        /// Example: `2`
+        pub plan_detail_no: i64,
+        /// 商户的AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户公众号下的用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+        /// 商户扣款成功回调通知的地址
+        ///
+        /// Example: `https://api.test.com`
+        pub notify_url: String,
+        /// 服务信息
+        ///
+        /// Example: `羽毛球课基础练习课程`
+        pub service_introduction: String,
+        /// 服务时间
+        pub time_range: PostRequestTimeRange,
+        /// 商户侧订单号
+        ///
+        /// Example: `1514323JSVDFE1243252`
+        pub out_trade_no: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`service_id`, `sign_plan_id`, `plan_detail_no`, `appid`, `openid`, `notify_url`, `service_introduction`, `time_range`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { location: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`service_id`, `sign_plan_id`, `plan_detail_no`, `appid`, `openid`, `notify_url`, `service_introduction`, `time_range`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.location = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            service_id: impl Into<String>,
-            sign_plan_id: impl Into<String>,
-            plan_detail_no: i64,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            notify_url: impl Into<String>,
-            service_introduction: impl Into<String>,
-            time_range: PostRequestTimeRange,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                service_id: service_id.into(),
-                sign_plan_id: sign_plan_id.into(),
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                sign_plan_id,
                 plan_detail_no,
-                appid: appid.into(),
-                openid: openid.into(),
-                notify_url: notify_url.into(),
-                service_introduction: service_introduction.into(),
+                appid,
+                openid,
+                notify_url,
+                service_introduction,
+                time_range,
+                out_trade_no,
+            } = required;
+            Self {
+                service_id,
+                sign_plan_id,
+                plan_detail_no,
+                appid,
+                openid,
+                notify_url,
+                service_introduction,
                 time_range,
                 location: None,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
             }
         }
     }
@@ -756,8 +903,11 @@ pub mod serviceorder {
     pub type PostRequestLocation = crate::v3::payscore::models::Location;
     /// 服务时间
     pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
+    /// The required fields of [`PostRequestTimeRange`].
+    pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRange3Required;
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户订单号
         ///
@@ -827,20 +977,32 @@ pub mod serviceorder {
         notify_url: "notify_url" optional,
         order_id: "order_id" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 商户公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务信息
+        ///
+        /// Example: `羽毛球课程基础训练`
+        pub service_introduction: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`service_id`, `appid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_order_no: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`service_id`, `appid`, `service_introduction`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_order_no = Some(…))`.
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            service_introduction: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { service_id, appid, service_introduction } = required;
             Self {
                 out_order_no: None,
-                service_id: service_id.into(),
-                appid: appid.into(),
+                service_id,
+                appid,
                 mchid: None,
-                service_introduction: service_introduction.into(),
+                service_introduction,
                 state: None,
                 state_description: None,
                 post_payments: None,
@@ -894,6 +1056,7 @@ pub mod user_sign_plans {
     }
     /// The request of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 支付分服务ID
         ///
@@ -931,33 +1094,66 @@ pub mod user_sign_plans {
         notify_url: "notify_url" required,
         sign_plan_detail: "sign_plan_detail" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 支付分服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 支付分计划ID
+        ///
+        /// Example: `01000033210000324638000000376258`
+        pub plan_id: String,
+        /// AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 待签约用户在商户应用下的OpenID
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+        /// 商户签约计划单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_sign_plan_no: String,
+        /// 签约成功事件通知回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub notify_url: String,
+        /// 签约计划对应的计划详情列表的商户侧单号信息
+        pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`service_id`, `plan_id`, `appid`, `openid`, `merchant_sign_plan_no`, `notify_url`, `sign_plan_detail`).
+        /// A `PostRequest` of its required fields (`service_id`, `plan_id`, `appid`, `openid`, `merchant_sign_plan_no`, `notify_url`, `sign_plan_detail`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            service_id: impl Into<String>,
-            plan_id: impl Into<String>,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            merchant_sign_plan_no: impl Into<String>,
-            notify_url: impl Into<String>,
-            sign_plan_detail: Vec<PostRequestSignPlanDetail>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                service_id,
+                plan_id,
+                appid,
+                openid,
+                merchant_sign_plan_no,
+                notify_url,
+                sign_plan_detail,
+            } = required;
             Self {
-                service_id: service_id.into(),
-                plan_id: plan_id.into(),
-                appid: appid.into(),
-                openid: openid.into(),
-                merchant_sign_plan_no: merchant_sign_plan_no.into(),
-                notify_url: notify_url.into(),
+                service_id,
+                plan_id,
+                appid,
+                openid,
+                merchant_sign_plan_no,
+                notify_url,
                 sign_plan_detail,
             }
         }
     }
     /// PostRequestSignPlanDetail
     pub type PostRequestSignPlanDetail = crate::v3::payscore::models::SignPlanDetail;
+    /// The required fields of [`PostRequestSignPlanDetail`].
+    pub type PostRequestSignPlanDetailRequired = crate::v3::payscore::models::SignPlanDetailRequired;
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 用户的签约计划
         pub sign_plan: Option<PostResponseSignPlan>,
@@ -972,6 +1168,7 @@ pub mod user_sign_plans {
     });
     /// 用户的签约计划
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseSignPlan {
         /// 计划签约ID
         ///
@@ -1116,6 +1313,8 @@ pub mod user_sign_plans {
             }
             /// The response of `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
             pub type GetResponse = crate::v3::payscore::models::SignPlanIdOpenidResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::payscore::models::SignPlanIdOpenidResponseRequired;
             /// GetResponseSignedDetailList
             pub type GetResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -1141,6 +1340,7 @@ pub mod user_sign_plans {
                 }
                 /// The request of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 停止签约计划原因
                     ///
@@ -1150,17 +1350,25 @@ pub mod user_sign_plans {
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     stop_reason: "stop_reason" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 停止签约计划原因
+                    ///
+                    /// Example: `用户协商后停止`
+                    pub stop_reason: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`stop_reason`).
+                    /// A `PostRequest` of its required fields (`stop_reason`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(stop_reason: impl Into<String>) -> Self {
-                        Self {
-                            stop_reason: stop_reason.into(),
-                        }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { stop_reason } = required;
+                        Self { stop_reason }
                     }
                 }
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
                 pub type PostResponse = crate::v3::payscore::models::SignPlanIdOpenidResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::payscore::models::SignPlanIdOpenidResponseRequired;
                 /// PostResponseSignedDetailList
                 pub type PostResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
             }

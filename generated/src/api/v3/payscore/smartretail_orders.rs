@@ -53,6 +53,7 @@ pub type GetResponsePayType = crate::v3::payscore::models::PayType;
 pub type GetResponseState = crate::v3::payscore::models::ResponseState3;
 /// The request of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -105,18 +106,30 @@ pub struct PostRequest {
     need_user_confirm: "need_user_confirm" optional,
     openid: "openid" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 商户服务订单号
+    ///
+    /// Example: `1234323JKHDFE1243252`
+    pub out_order_no: String,
+    /// 服务ID
+    ///
+    /// Example: `500001`
+    pub service_id: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_start_time: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `out_order_no`, `service_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_start_time = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        out_order_no: impl Into<String>,
-        service_id: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { appid, out_order_no, service_id } = required;
         Self {
-            appid: appid.into(),
-            out_order_no: out_order_no.into(),
-            service_id: service_id.into(),
+            appid,
+            out_order_no,
+            service_id,
             service_start_time: None,
             service_end_time: None,
             service_start_location: None,
@@ -176,8 +189,12 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
         pub type PostRequest = crate::v3::payscore::models::AppidRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::payscore::models::AppidRequestRequired;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
         pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
     }
     /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
     pub mod complete {
@@ -202,11 +219,15 @@ pub mod by_out_order_no {
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
         pub type PostRequest = crate::v3::payscore::models::AppidServiceIdRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::payscore::models::AppidServiceIdRequestRequired;
         /// PostRequestDiscounts
         pub type PostRequestDiscounts = crate::v3::payscore::models::Discounts;
         /// PostRequestFees
         pub type PostRequestFees = crate::v3::payscore::models::Fees;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
         pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
     }
 }

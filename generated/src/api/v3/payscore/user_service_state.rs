@@ -23,6 +23,7 @@ impl<'a> UserServiceState<'a> {
 }
 /// The request of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 公众账号ID
     ///
@@ -42,23 +43,32 @@ pub struct GetRequest {
     service_id: query "service_id" required,
     openid: query "openid" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 公众账号ID
+    ///
+    /// Query parameter `appid`.
+    pub appid: String,
+    /// 服务ID
+    ///
+    /// Query parameter `service_id`.
+    pub service_id: String,
+    /// 用户标识
+    ///
+    /// Query parameter `openid`.
+    pub openid: String,
+}
 impl GetRequest {
-    /// A `GetRequest` of its required fields (`appid`, `service_id`, `openid`).
+    /// A `GetRequest` of its required fields (`appid`, `service_id`, `openid`), given by name in a [`GetRequestRequired`].
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        service_id: impl Into<String>,
-        openid: impl Into<String>,
-    ) -> Self {
-        Self {
-            appid: appid.into(),
-            service_id: service_id.into(),
-            openid: openid.into(),
-        }
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { appid, service_id, openid } = required;
+        Self { appid, service_id, openid }
     }
 }
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 公众账号ID
     ///
@@ -81,13 +91,25 @@ pub struct GetResponse {
     openid: "openid" optional,
     use_service_state: "use_service_state" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 公众账号ID
+    ///
+    /// Example: `wxd678efh567hg6787`
+    pub appid: String,
+    /// 服务ID
+    ///
+    /// Example: `500001`
+    pub service_id: String,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`appid`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { openid: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`appid`, `service_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
     #[inline]
-    pub fn new(appid: impl Into<String>, service_id: impl Into<String>) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { appid, service_id } = required;
         Self {
-            appid: appid.into(),
-            service_id: service_id.into(),
+            appid,
+            service_id,
             openid: None,
             use_service_state: None,
         }

@@ -65,6 +65,7 @@ pub mod by_openid {
                 }
                 /// The request of `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` (商户解除用户授权关系API).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 公众账号ID
                     pub appid: String,
@@ -75,17 +76,19 @@ pub mod by_openid {
                     appid: "appid" required,
                     reason: "reason" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 公众账号ID
+                    pub appid: String,
+                    /// 撤销原因
+                    pub reason: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`appid`, `reason`).
+                    /// A `PostRequest` of its required fields (`appid`, `reason`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        reason: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            reason: reason.into(),
-                        }
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { appid, reason } = required;
+                        Self { appid, reason }
                     }
                 }
             }

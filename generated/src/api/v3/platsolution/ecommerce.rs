@@ -86,6 +86,7 @@ pub mod bank_transfer_recharges {
         }
         /// The request of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户充值单号
             ///
@@ -108,18 +109,36 @@ pub mod bank_transfer_recharges {
             account_type: "account_type" required,
             recharge_amount: "recharge_amount" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户充值单号
+            ///
+            /// Example: `cz202407181234`
+            pub out_recharge_no: String,
+            /// 充值场景
+            ///
+            /// Example: `ECOMMERCE_BANK_TRANSFER`
+            pub recharge_scene: String,
+            /// 充值入账账户
+            ///
+            /// Example: `BASIC`
+            pub account_type: PostRequestAccountType,
+            /// 充值金额
+            pub recharge_amount: PostRequestRechargeAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`).
+            /// A `PostRequest` of its required fields (`out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                out_recharge_no: impl Into<String>,
-                recharge_scene: impl Into<String>,
-                account_type: PostRequestAccountType,
-                recharge_amount: PostRequestRechargeAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_recharge_no,
+                    recharge_scene,
+                    account_type,
+                    recharge_amount,
+                } = required;
                 Self {
-                    out_recharge_no: out_recharge_no.into(),
-                    recharge_scene: recharge_scene.into(),
+                    out_recharge_no,
+                    recharge_scene,
                     account_type,
                     recharge_amount,
                 }
@@ -131,6 +150,7 @@ pub mod bank_transfer_recharges {
         pub type PostRequestRechargeAmount = crate::v3::platsolution::models::RechargeAmount;
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付充值单号
             ///
@@ -148,19 +168,28 @@ pub mod bank_transfer_recharges {
             out_recharge_no: "out_recharge_no" required,
             transfer_in_account: "transfer_in_account" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户充值单号
+            ///
+            /// Example: `cz202407181234`
+            pub out_recharge_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { recharge_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_recharge_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.recharge_id = Some(…))`.
             #[inline]
-            pub fn new(out_recharge_no: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_recharge_no } = required;
                 Self {
                     recharge_id: None,
-                    out_recharge_no: out_recharge_no.into(),
+                    out_recharge_no,
                     transfer_in_account: None,
                 }
             }
         }
         /// 银行账户
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponseTransferInAccount {
             /// 开户银行名称
             ///
@@ -224,6 +253,7 @@ pub mod bank_transfer_recharges {
             }
             /// The response of `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 充值商户号
                 ///
@@ -284,14 +314,22 @@ pub mod bank_transfer_recharges {
                 success_time: "success_time" optional,
                 close_time: "close_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户充值单号
+                ///
+                /// Example: `cz2020042013`
+                pub out_recharge_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_recharge_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_recharge_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_recharge_no } = required;
                     Self {
                         mchid: None,
                         recharge_id: None,
-                        out_recharge_no: out_recharge_no.into(),
+                        out_recharge_no,
                         account_type: None,
                         recharge_state: None,
                         recharge_scene: None,
@@ -329,6 +367,7 @@ pub mod bank_transfer_recharges {
             });
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseBankTransferInfo {
                 /// 转账充值附言
                 ///
@@ -406,6 +445,7 @@ pub mod insurance_compensation_contracts {
     }
     /// The request of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户申请单号
         ///
@@ -423,23 +463,34 @@ pub mod insurance_compensation_contracts {
         sub_mchid: "sub_mchid" required,
         agreement_list: "agreement_list" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户申请单号
+        ///
+        /// Example: `No123456`
+        pub out_apply_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 签约协议列表
+        pub agreement_list: Vec<PostRequestAgreementList>,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`out_apply_no`, `sub_mchid`, `agreement_list`).
+        /// A `PostRequest` of its required fields (`out_apply_no`, `sub_mchid`, `agreement_list`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            out_apply_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            agreement_list: Vec<PostRequestAgreementList>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_apply_no, sub_mchid, agreement_list } = required;
             Self {
-                out_apply_no: out_apply_no.into(),
-                sub_mchid: sub_mchid.into(),
+                out_apply_no,
+                sub_mchid,
                 agreement_list,
             }
         }
     }
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAgreementList {
         /// 协议编号
         ///
@@ -464,25 +515,47 @@ pub mod insurance_compensation_contracts {
         sign_organization: "sign_organization" required,
         sign_time: "sign_time" required,
     });
+    /// The required fields of [`PostRequestAgreementList`], each given by name (all of them: a missing one does not compile); [`PostRequestAgreementList::new`] takes them.
+    pub struct PostRequestAgreementListRequired {
+        /// 协议编号
+        ///
+        /// Example: `微信支付运营功能服务协议（平台二级商户）`
+        pub agreement_code: String,
+        /// 协议版本号
+        ///
+        /// Example: `20240815`
+        pub agreement_version: String,
+        /// 签约主体
+        ///
+        /// Example: `温州名优贸易`
+        pub sign_organization: String,
+        /// 签约时间
+        ///
+        /// Example: `2024-08-08T10:34:56+08:00`
+        pub sign_time: String,
+    }
     impl PostRequestAgreementList {
-        /// A `PostRequestAgreementList` of its required fields (`agreement_code`, `agreement_version`, `sign_organization`, `sign_time`).
+        /// A `PostRequestAgreementList` of its required fields (`agreement_code`, `agreement_version`, `sign_organization`, `sign_time`), given by name in a [`PostRequestAgreementListRequired`].
         #[inline]
-        pub fn new(
-            agreement_code: impl Into<String>,
-            agreement_version: impl Into<String>,
-            sign_organization: impl Into<String>,
-            sign_time: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestAgreementListRequired) -> Self {
+            let PostRequestAgreementListRequired {
+                agreement_code,
+                agreement_version,
+                sign_organization,
+                sign_time,
+            } = required;
             Self {
-                agreement_code: agreement_code.into(),
-                agreement_version: agreement_version.into(),
-                sign_organization: sign_organization.into(),
-                sign_time: sign_time.into(),
+                agreement_code,
+                agreement_version,
+                sign_organization,
+                sign_time,
             }
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
     pub type PostResponse = crate::v3::platsolution::models::SubMchidResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidResponseRequired;
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`, reached with `client.v3().platsolution().ecommerce().insurance_compensation_contracts().sub_mchid()`.
@@ -522,6 +595,8 @@ pub mod insurance_compensation_contracts {
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` (查询保险理赔功能开通状态).
                 pub type PostResponse = crate::v3::platsolution::models::SubMchidResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidResponseRequired;
             }
         }
     }
@@ -631,6 +706,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 收款方信息
             pub receiver: PostRequestReceiver,
@@ -668,19 +744,29 @@ pub mod mch_transfer {
             transfer_scene_id: "transfer_scene_id" optional,
             user_recv_perception: "user_recv_perception" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 收款方信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { amount: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
             #[inline]
-            pub fn new(
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                 Self {
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     sponsor_mchid: None,
                     transfer_scene_id: None,
                     user_recv_perception: None,
@@ -691,12 +777,15 @@ pub mod mch_transfer {
         pub type PostRequestReceiver = crate::v3::platsolution::models::Receiver;
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
+        /// The required fields of [`PostRequestReceiverTransactionInfo`].
+        pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -749,19 +838,28 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, transfer_remark } = required;
                 Self {
                     sp_mchid: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     bill_id: None,
                     state: None,
                     accept_time: None,
@@ -810,6 +908,7 @@ pub mod mch_transfer {
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` (查询赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -865,17 +964,25 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`bill_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(bill_id: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { bill_id } = required;
                         Self {
                             sp_mchid: None,
                             receiver_detail: None,
                             out_bill_no: None,
                             amount: None,
                             transfer_remark: None,
-                            bill_id: bill_id.into(),
+                            bill_id,
                             state: None,
                             accept_time: None,
                             success_time: None,
@@ -938,6 +1045,7 @@ pub mod mch_transfer {
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -993,14 +1101,22 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_bill_no } = required;
                         Self {
                             sp_mchid: None,
                             receiver_detail: None,
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             amount: None,
                             transfer_remark: None,
                             bill_id: None,
@@ -1047,6 +1163,7 @@ pub mod mch_transfer {
                     }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销赔付).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostResponse {
                         /// 商户单号
                         ///
@@ -1071,12 +1188,20 @@ pub mod mch_transfer {
                         state: "state" optional,
                         cancel_accept_time: "cancel_accept_time" optional,
                     });
+                    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                    pub struct PostResponseRequired {
+                        /// 商户单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_bill_no: String,
+                    }
                     impl PostResponse {
-                        /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bill_id: Some(…), ..PostResponse::new(…) }`.
+                        /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bill_id = Some(…))`.
                         #[inline]
-                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        pub fn new(required: PostResponseRequired) -> Self {
+                            let PostResponseRequired { out_bill_no } = required;
                             Self {
-                                out_bill_no: out_bill_no.into(),
+                                out_bill_no,
                                 bill_id: None,
                                 state: None,
                                 cancel_accept_time: None,
@@ -1111,6 +1236,7 @@ pub mod mch_transfer {
             }
             /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 公众账号ID
                 ///
@@ -1158,20 +1284,30 @@ pub mod mch_transfer {
                 user_recv_perception: "user_recv_perception" optional,
                 notify_url: "notify_url" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 收款方信息
+                pub receiver: PostRequestReceiver,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+                /// 赔付原因
+                ///
+                /// Example: `直播违规扣罚`
+                pub transfer_remark: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    receiver: PostRequestReceiver,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                     Self {
                         sp_appid: None,
                         receiver,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         amount: None,
-                        transfer_remark: transfer_remark.into(),
+                        transfer_remark,
                         sponsor_mchid: None,
                         transfer_scene_id: None,
                         user_recv_perception: None,
@@ -1183,12 +1319,15 @@ pub mod mch_transfer {
             pub type PostRequestReceiver = crate::v3::platsolution::models::Receiver;
             /// 转账接收方订单信息
             pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
+            /// The required fields of [`PostRequestReceiverTransactionInfo`].
+            pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
             /// 转账接收方订单类型
             pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
             /// 转账接收方类型
             pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 商户单号
                 ///
@@ -1213,12 +1352,20 @@ pub mod mch_transfer {
                 accept_time: "accept_time" optional,
                 package_info: "package_info" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bill_id: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bill_id = Some(…))`.
                 #[inline]
-                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { out_bill_no } = required;
                     Self {
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         bill_id: None,
                         accept_time: None,
                         package_info: None,
@@ -1262,6 +1409,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1309,21 +1457,31 @@ pub mod mch_transfer {
             user_recv_perception: "user_recv_perception" optional,
             sub_appid: "sub_appid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 收款方信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                 Self {
                     sub_mchid: None,
                     sp_appid: None,
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     transfer_scene_id: None,
                     user_recv_perception: None,
                     sub_appid: None,
@@ -1332,6 +1490,7 @@ pub mod mch_transfer {
         }
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
@@ -1349,12 +1508,15 @@ pub mod mch_transfer {
         });
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
+        /// The required fields of [`PostRequestReceiverTransactionInfo`].
+        pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestReceiverUserInfo {
             /// 转账接收方用户 openid
             ///
@@ -1366,6 +1528,7 @@ pub mod mch_transfer {
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -1428,20 +1591,29 @@ pub mod mch_transfer {
             sponsor_mchid: "sponsor_mchid" optional,
             sub_appid: "sub_appid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, transfer_remark } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     bill_id: None,
                     state: None,
                     accept_time: None,
@@ -1499,6 +1671,7 @@ pub mod mch_transfer {
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1564,10 +1737,18 @@ pub mod mch_transfer {
                     sponsor_mchid: "sponsor_mchid" optional,
                     sub_appid: "sub_appid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`bill_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(bill_id: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { bill_id } = required;
                         Self {
                             sp_mchid: None,
                             sub_mchid: None,
@@ -1575,7 +1756,7 @@ pub mod mch_transfer {
                             out_bill_no: None,
                             amount: None,
                             transfer_remark: None,
-                            bill_id: bill_id.into(),
+                            bill_id,
                             state: None,
                             accept_time: None,
                             success_time: None,
@@ -1642,6 +1823,7 @@ pub mod mch_transfer {
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1707,15 +1889,23 @@ pub mod mch_transfer {
                     sponsor_mchid: "sponsor_mchid" optional,
                     sub_appid: "sub_appid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_bill_no } = required;
                         Self {
                             sp_mchid: None,
                             sub_mchid: None,
                             receiver_detail: None,
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             amount: None,
                             transfer_remark: None,
                             bill_id: None,
@@ -1780,6 +1970,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1812,26 +2003,37 @@ pub mod mch_transfer {
             amount: "amount" optional,
             transfer_remark: "transfer_remark" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 赔付用户信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                 Self {
                     sub_mchid: None,
                     sp_appid: None,
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                 }
             }
         }
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
@@ -1851,6 +2053,7 @@ pub mod mch_transfer {
         pub type PostRequestReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -1863,17 +2066,24 @@ pub mod mch_transfer {
             transaction_id: "transaction_id" required,
             type_: "type" required,
         });
+        /// The required fields of [`PostRequestReceiverTransactionInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestReceiverTransactionInfo::new`] takes them.
+        pub struct PostRequestReceiverTransactionInfoRequired {
+            /// 交易订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub transaction_id: String,
+            /// 赔付单类型
+            pub type_: PostRequestReceiverTransactionInfoType,
+        }
         impl PostRequestReceiverTransactionInfo {
-            /// A `PostRequestReceiverTransactionInfo` of its required fields (`transaction_id`, `type_`).
+            /// A `PostRequestReceiverTransactionInfo` of its required fields (`transaction_id`, `type_`), given by name in a [`PostRequestReceiverTransactionInfoRequired`].
             #[inline]
-            pub fn new(
-                transaction_id: impl Into<String>,
-                type_: PostRequestReceiverTransactionInfoType,
-            ) -> Self {
-                Self {
-                    transaction_id: transaction_id.into(),
+            pub fn new(required: PostRequestReceiverTransactionInfoRequired) -> Self {
+                let PostRequestReceiverTransactionInfoRequired {
+                    transaction_id,
                     type_,
-                }
+                } = required;
+                Self { transaction_id, type_ }
             }
         }
         /// 赔付单类型
@@ -1882,6 +2092,7 @@ pub mod mch_transfer {
         pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -1944,21 +2155,30 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, transfer_remark } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
                     sub_appid: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     bill_id: None,
                     state: None,
                     accept_time: None,
@@ -1996,6 +2216,7 @@ pub mod mch_transfer {
             }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` (查询保证金赔付保司保费结果（按商户赔付单号）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -2061,16 +2282,24 @@ pub mod mch_transfer {
                 close_info: "close_info" optional,
                 sponsor_mchid: "sponsor_mchid" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_bill_no } = required;
                     Self {
                         sp_mchid: None,
                         sub_mchid: None,
                         sub_appid: None,
                         receiver_detail: None,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         amount: None,
                         transfer_remark: None,
                         bill_id: None,
@@ -2128,6 +2357,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -2170,21 +2400,31 @@ pub mod mch_transfer {
             transfer_scene_id: "transfer_scene_id" optional,
             user_recv_perception: "user_recv_perception" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 赔付用户信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                 Self {
                     sub_mchid: None,
                     sp_appid: None,
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     transfer_scene_id: None,
                     user_recv_perception: None,
                 }
@@ -2192,6 +2432,7 @@ pub mod mch_transfer {
         }
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestReceiver {
             /// 转账接收方订单信息
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
@@ -2204,12 +2445,15 @@ pub mod mch_transfer {
         });
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
+        /// The required fields of [`PostRequestReceiverTransactionInfo`].
+        pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方用户
         pub type PostRequestReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -2272,21 +2516,30 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, transfer_remark } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
                     sub_appid: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     bill_id: None,
                     state: None,
                     accept_time: None,
@@ -2348,6 +2601,7 @@ pub mod mch_transfer {
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2408,15 +2662,23 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_bill_no } = required;
                         Self {
                             sp_mchid: None,
                             sub_mchid: None,
                             receiver_detail: None,
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             amount: None,
                             transfer_remark: None,
                             bill_id: None,
@@ -2483,6 +2745,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -2510,20 +2773,30 @@ pub mod mch_transfer {
             amount: "amount" optional,
             transfer_remark: "transfer_remark" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 赔付用户信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                 Self {
                     sub_mchid: None,
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                 }
             }
         }
@@ -2531,12 +2804,15 @@ pub mod mch_transfer {
         pub type PostRequestReceiver = crate::v3::platsolution::models::RequestReceiver;
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
+        /// The required fields of [`PostRequestReceiverTransactionInfo`].
+        pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -2594,15 +2870,27 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付金额
+            ///
+            /// Example: `10000`
+            pub amount: i64,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(out_bill_no: impl Into<String>, amount: i64) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, amount } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount,
                     transfer_remark: None,
                     bill_id: None,
@@ -2661,6 +2949,7 @@ pub mod mch_transfer {
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2721,10 +3010,18 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`bill_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(bill_id: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { bill_id } = required;
                         Self {
                             sp_mchid: None,
                             sub_mchid: None,
@@ -2732,7 +3029,7 @@ pub mod mch_transfer {
                             out_bill_no: None,
                             amount: None,
                             transfer_remark: None,
-                            bill_id: bill_id.into(),
+                            bill_id,
                             state: None,
                             accept_time: None,
                             success_time: None,
@@ -2803,6 +3100,7 @@ pub mod mch_transfer {
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2863,15 +3161,23 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_bill_no } = required;
                         Self {
                             sp_mchid: None,
                             sub_mchid: None,
                             receiver_detail: None,
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             amount: None,
                             transfer_remark: None,
                             bill_id: None,
@@ -2920,6 +3226,7 @@ pub mod mch_transfer {
                     }
                     /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
                     #[derive(Clone, Debug, PartialEq, Default)]
+                    #[non_exhaustive]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
@@ -2931,6 +3238,7 @@ pub mod mch_transfer {
                     });
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -2960,13 +3268,21 @@ pub mod mch_transfer {
                         state: "state" optional,
                         cancel_accept_time: "cancel_accept_time" optional,
                     });
+                    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                    pub struct PostResponseRequired {
+                        /// 商户单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_bill_no: String,
+                    }
                     impl PostResponse {
-                        /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+                        /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                         #[inline]
-                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        pub fn new(required: PostResponseRequired) -> Self {
+                            let PostResponseRequired { out_bill_no } = required;
                             Self {
                                 sub_mchid: None,
-                                out_bill_no: out_bill_no.into(),
+                                out_bill_no,
                                 bill_id: None,
                                 state: None,
                                 cancel_accept_time: None,
@@ -3001,6 +3317,7 @@ pub mod mch_transfer {
             }
             /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -3033,20 +3350,30 @@ pub mod mch_transfer {
                 transfer_remark: "transfer_remark" required,
                 notify_url: "notify_url" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 收款方信息
+                pub receiver: PostRequestReceiver,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+                /// 赔付原因
+                ///
+                /// Example: `直播违规扣罚`
+                pub transfer_remark: String,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    receiver: PostRequestReceiver,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { receiver, out_bill_no, transfer_remark } = required;
                     Self {
                         sub_mchid: None,
                         receiver,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         amount: None,
-                        transfer_remark: transfer_remark.into(),
+                        transfer_remark,
                         notify_url: None,
                     }
                 }
@@ -3055,12 +3382,15 @@ pub mod mch_transfer {
             pub type PostRequestReceiver = crate::v3::platsolution::models::RequestReceiver;
             /// 转账接收方订单信息
             pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
+            /// The required fields of [`PostRequestReceiverTransactionInfo`].
+            pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
             /// 转账接收方订单类型
             pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
             /// 转账接收方类型
             pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -3090,13 +3420,21 @@ pub mod mch_transfer {
                 accept_time: "accept_time" optional,
                 package_info: "package_info" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`out_bill_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { out_bill_no } = required;
                     Self {
                         sub_mchid: None,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         bill_id: None,
                         accept_time: None,
                         package_info: None,
@@ -3140,6 +3478,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 赔付商户信息
             pub receiver: PostRequestReceiver,
@@ -3167,26 +3506,45 @@ pub mod mch_transfer {
             transfer_remark: "transfer_remark" required,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 赔付商户信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付金额
+            ///
+            /// Example: `10000`
+            pub amount: i64,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sponsor_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`receiver`, `out_bill_no`, `amount`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sponsor_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                amount: i64,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    receiver,
+                    out_bill_no,
+                    amount,
+                    transfer_remark,
+                } = required;
                 Self {
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     sponsor_mchid: None,
                 }
             }
         }
         /// 赔付商户信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestReceiver {
             /// 赔付接收方类型
             ///
@@ -3199,18 +3557,26 @@ pub mod mch_transfer {
             type_: "type" required,
             mch_info: "mch_info" required,
         });
+        /// The required fields of [`PostRequestReceiver`], each given by name (all of them: a missing one does not compile); [`PostRequestReceiver::new`] takes them.
+        pub struct PostRequestReceiverRequired {
+            /// 赔付接收方类型
+            ///
+            /// Example: `MERCHANT`
+            pub type_: PostRequestReceiverType,
+            /// 赔付接收方商户信息
+            pub mch_info: PostRequestReceiverMchInfo,
+        }
         impl PostRequestReceiver {
-            /// A `PostRequestReceiver` of its required fields (`type_`, `mch_info`).
+            /// A `PostRequestReceiver` of its required fields (`type_`, `mch_info`), given by name in a [`PostRequestReceiverRequired`].
             #[inline]
-            pub fn new(
-                type_: PostRequestReceiverType,
-                mch_info: PostRequestReceiverMchInfo,
-            ) -> Self {
+            pub fn new(required: PostRequestReceiverRequired) -> Self {
+                let PostRequestReceiverRequired { type_, mch_info } = required;
                 Self { type_, mch_info }
             }
         }
         /// 赔付接收方商户信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestReceiverMchInfo {
             /// 商户号
             ///
@@ -3220,17 +3586,26 @@ pub mod mch_transfer {
         ::wechatpay::runtime::__private::json_object!(PostRequestReceiverMchInfo {
             mchid: "mchid" required,
         });
+        /// The required fields of [`PostRequestReceiverMchInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestReceiverMchInfo::new`] takes them.
+        pub struct PostRequestReceiverMchInfoRequired {
+            /// 商户号
+            ///
+            /// Example: `1900001108`
+            pub mchid: String,
+        }
         impl PostRequestReceiverMchInfo {
-            /// A `PostRequestReceiverMchInfo` of its required fields (`mchid`).
+            /// A `PostRequestReceiverMchInfo` of its required fields (`mchid`), given by name in a [`PostRequestReceiverMchInfoRequired`].
             #[inline]
-            pub fn new(mchid: impl Into<String>) -> Self {
-                Self { mchid: mchid.into() }
+            pub fn new(required: PostRequestReceiverMchInfoRequired) -> Self {
+                let PostRequestReceiverMchInfoRequired { mchid } = required;
+                Self { mchid }
             }
         }
         /// 赔付接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -3283,20 +3658,32 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付金额
+            ///
+            /// Example: `10000`
+            pub amount: i64,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `amount`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                amount: i64,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, amount, transfer_remark } = required;
                 Self {
                     sp_mchid: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     bill_id: None,
                     state: None,
                     accept_time: None,
@@ -3338,6 +3725,7 @@ pub mod mch_transfer {
             }
             /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 出资商户号
                 ///
@@ -3349,6 +3737,7 @@ pub mod mch_transfer {
             });
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -3404,14 +3793,22 @@ pub mod mch_transfer {
                 close_info: "close_info" optional,
                 sponsor_mchid: "sponsor_mchid" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_bill_no } = required;
                     Self {
                         sp_mchid: None,
                         receiver_detail: None,
-                        out_bill_no: out_bill_no.into(),
+                        out_bill_no,
                         amount: None,
                         transfer_remark: None,
                         bill_id: None,
@@ -3470,6 +3867,7 @@ pub mod mch_transfer {
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -3512,23 +3910,41 @@ pub mod mch_transfer {
             transfer_remark: "transfer_remark" required,
             receiver_remark: "receiver_remark" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 业务类型
+            ///
+            /// Example: `DEPOSIT_COMPENSATION`
+            pub business_type: PostRequestBusinessType,
+            /// 收款方信息
+            pub receiver: PostRequestReceiver,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`business_type`, `receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`business_type`, `receiver`, `out_bill_no`, `transfer_remark`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                business_type: PostRequestBusinessType,
-                receiver: PostRequestReceiver,
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    business_type,
+                    receiver,
+                    out_bill_no,
+                    transfer_remark,
+                } = required;
                 Self {
                     sub_mchid: None,
                     sp_appid: None,
                     business_type,
                     receiver,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     receiver_remark: None,
                 }
             }
@@ -3537,6 +3953,7 @@ pub mod mch_transfer {
         pub type PostRequestBusinessType = crate::v3::platsolution::models::BusinessType;
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestReceiver {
             /// 转账接收方类型
             ///
@@ -3551,6 +3968,7 @@ pub mod mch_transfer {
         });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestReceiverMchInfo {
             /// 商户号
             ///
@@ -3569,6 +3987,7 @@ pub mod mch_transfer {
         pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -3641,22 +4060,31 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 赔付原因
+            ///
+            /// Example: `直播违规扣罚`
+            pub transfer_remark: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_bill_no`, `transfer_remark`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_bill_no: impl Into<String>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_bill_no, transfer_remark } = required;
                 Self {
                     sp_mchid: None,
                     sub_mchid: None,
                     sub_appid: None,
                     business_type: None,
                     receiver_detail: None,
-                    out_bill_no: out_bill_no.into(),
+                    out_bill_no,
                     amount: None,
-                    transfer_remark: transfer_remark.into(),
+                    transfer_remark,
                     receiver_remark: None,
                     bill_id: None,
                     state: None,
@@ -3716,6 +4144,7 @@ pub mod mch_transfer {
                 pub type GetRequestBusinessType = crate::v3::platsolution::models::BusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3781,10 +4210,18 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`bill_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(bill_id: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { bill_id } = required;
                         Self {
                             sp_mchid: None,
                             business_type: None,
@@ -3793,7 +4230,7 @@ pub mod mch_transfer {
                             amount: None,
                             transfer_remark: None,
                             receiver_remark: None,
-                            bill_id: bill_id.into(),
+                            bill_id,
                             state: None,
                             accept_time: None,
                             success_time: None,
@@ -3861,6 +4298,7 @@ pub mod mch_transfer {
                 pub type GetRequestBusinessType = crate::v3::platsolution::models::BusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3926,15 +4364,23 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_bill_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_bill_no } = required;
                         Self {
                             sp_mchid: None,
                             business_type: None,
                             receiver_detail: None,
-                            out_bill_no: out_bill_no.into(),
+                            out_bill_no,
                             amount: None,
                             transfer_remark: None,
                             receiver_remark: None,
@@ -3990,6 +4436,7 @@ pub mod recharge_employees {
     }
     /// The request of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -4004,18 +4451,29 @@ pub mod recharge_employees {
         sub_mchid: "sub_mchid" required,
         sp_openid: "sp_openid" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 员工OpenID
+        ///
+        /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
+        pub sp_openid: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `sp_openid`).
+        /// A `PostRequest` of its required fields (`sub_mchid`, `sp_openid`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>, sp_openid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                sp_openid: sp_openid.into(),
-            }
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sub_mchid, sp_openid } = required;
+            Self { sub_mchid, sp_openid }
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
     pub type PostResponse = crate::v3::platsolution::models::SubMchidSpOpenidResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidSpOpenidResponseRequired;
     /// 员工状态
     pub type PostResponseState = crate::v3::platsolution::models::ResponseState2;
     /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
@@ -4051,6 +4509,7 @@ pub mod recharge_employees {
             }
             /// The response of `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}` (查询二级商户可扫码充值员工列表).
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 员工列表
                 pub employees: Option<Vec<GetResponseEmployees>>,
@@ -4060,6 +4519,7 @@ pub mod recharge_employees {
             });
             /// GetResponseEmployees
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseEmployees {
                 /// 二级商户号
                 ///
@@ -4141,6 +4601,8 @@ pub mod recharge_employees {
                         }
                         /// The response of `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` (删除二级商户可扫码充值员工).
                         pub type PostResponse = crate::v3::platsolution::models::SubMchidSpOpenidResponse;
+                        /// The required fields of [`PostResponse`].
+                        pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidSpOpenidResponseRequired;
                         /// 员工状态
                         pub type PostResponseState = crate::v3::platsolution::models::ResponseState2;
                     }
@@ -4188,6 +4650,7 @@ pub mod recharges {
         }
         /// The request of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -4230,19 +4693,41 @@ pub mod recharges {
             available_recharge_channels: "available_recharge_channels" optional,
             remark: "remark" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 二级商户号
+            ///
+            /// Example: `1900001109`
+            pub sub_mchid: String,
+            /// 商户充值单号
+            ///
+            /// Example: `cz202407181234`
+            pub out_recharge_no: String,
+            /// 充值场景
+            ///
+            /// Example: `ECOMMERCE_DEPOSIT`
+            pub recharge_scene: PostRequestRechargeScene,
+            /// 充值入账账户
+            ///
+            /// Example: `DEPOSIT`
+            pub account_type: PostRequestAccountType,
+            /// 充值金额
+            pub recharge_amount: PostRequestRechargeAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sub_mchid`, `out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.notify_url = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_recharge_no: impl Into<String>,
-                recharge_scene: PostRequestRechargeScene,
-                account_type: PostRequestAccountType,
-                recharge_amount: PostRequestRechargeAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sub_mchid,
+                    out_recharge_no,
+                    recharge_scene,
+                    account_type,
+                    recharge_amount,
+                } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_recharge_no: out_recharge_no.into(),
+                    sub_mchid,
+                    out_recharge_no,
                     recharge_scene,
                     account_type,
                     recharge_amount,
@@ -4262,6 +4747,7 @@ pub mod recharges {
         pub type PostRequestRechargeScene = crate::v3::platsolution::models::RechargeScene;
         /// The response of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 微信支付充值单号
             ///
@@ -4281,13 +4767,21 @@ pub mod recharges {
             out_recharge_no: "out_recharge_no" required,
             recharge_url: "recharge_url" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户充值单号
+            ///
+            /// Example: `cz202407181234`
+            pub out_recharge_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { recharge_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_recharge_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.recharge_id = Some(…))`.
             #[inline]
-            pub fn new(out_recharge_no: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_recharge_no } = required;
                 Self {
                     recharge_id: None,
-                    out_recharge_no: out_recharge_no.into(),
+                    out_recharge_no,
                     recharge_url: None,
                 }
             }
@@ -4337,8 +4831,12 @@ pub mod recharges {
             }
             /// The request of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
             pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest2;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest2Required;
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
             pub type GetResponse = crate::v3::platsolution::models::SpMchidResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidResponseRequired;
             /// 充值入账账户
             pub type GetResponseAccountType = crate::v3::platsolution::models::RequestAccountType;
             /// GetResponseAvailableRechargeChannels
@@ -4384,8 +4882,12 @@ pub mod recharges {
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
                 pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest2;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest2Required;
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
                 pub type PostResponse = crate::v3::platsolution::models::SpMchidResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidResponseRequired;
                 /// 充值入账账户
                 pub type PostResponseAccountType = crate::v3::platsolution::models::RequestAccountType;
                 /// PostResponseAvailableRechargeChannels
@@ -4458,6 +4960,7 @@ pub mod settle {
         }
         /// The request of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 发起方AppID
             ///
@@ -4502,24 +5005,54 @@ pub mod settle {
             settle_info_list: "settle_info_list" required,
             receive_type_template_id: "receive_type_template_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 发起方AppID
+            ///
+            /// Example: `WXA12368855126622`
+            pub appid: String,
+            /// 商户结算批次单号
+            ///
+            /// Example: `1236698745558870`
+            pub out_settle_batch_no: String,
+            /// 商品单个人收款方受理授权ID
+            ///
+            /// Example: `256322110225`
+            pub individual_auth_id: String,
+            /// 通知地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub notify_url: String,
+            /// 收款方描述
+            ///
+            /// Example: `共计2笔订单，订单金额xxx元，平台服务费xxx元，合计收款xxx元`
+            pub description: String,
+            /// 交易场景
+            ///
+            /// Example: `RECOMMERCE`
+            pub trade_scenario: PostRequestTradeScenario,
+            /// 结算信息列表
+            pub settle_info_list: Vec<PostRequestSettleInfoList>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `out_settle_batch_no`, `individual_auth_id`, `notify_url`, `description`, `trade_scenario`, `settle_info_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { receive_type_template_id: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`appid`, `out_settle_batch_no`, `individual_auth_id`, `notify_url`, `description`, `trade_scenario`, `settle_info_list`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receive_type_template_id = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_settle_batch_no: impl Into<String>,
-                individual_auth_id: impl Into<String>,
-                notify_url: impl Into<String>,
-                description: impl Into<String>,
-                trade_scenario: PostRequestTradeScenario,
-                settle_info_list: Vec<PostRequestSettleInfoList>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    appid,
+                    out_settle_batch_no,
+                    individual_auth_id,
+                    notify_url,
+                    description,
+                    trade_scenario,
+                    settle_info_list,
+                } = required;
                 Self {
-                    appid: appid.into(),
-                    out_settle_batch_no: out_settle_batch_no.into(),
-                    individual_auth_id: individual_auth_id.into(),
-                    notify_url: notify_url.into(),
-                    description: description.into(),
+                    appid,
+                    out_settle_batch_no,
+                    individual_auth_id,
+                    notify_url,
+                    description,
                     trade_scenario,
                     settle_info_list,
                     receive_type_template_id: None,
@@ -4528,6 +5061,7 @@ pub mod settle {
         }
         /// PostRequestSettleInfoList
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSettleInfoList {
             /// 商户结算单号
             ///
@@ -4547,25 +5081,40 @@ pub mod settle {
             transaction_id: "transaction_id" required,
             settle_detail_info_list: "settle_detail_info_list" required,
         });
+        /// The required fields of [`PostRequestSettleInfoList`], each given by name (all of them: a missing one does not compile); [`PostRequestSettleInfoList::new`] takes them.
+        pub struct PostRequestSettleInfoListRequired {
+            /// 商户结算单号
+            ///
+            /// Example: `12369666555136622`
+            pub out_settle_no: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4207752501201407033233368018`
+            pub transaction_id: String,
+            /// 结算明细单列表
+            pub settle_detail_info_list: Vec<
+                PostRequestSettleInfoListSettleDetailInfoList,
+            >,
+        }
         impl PostRequestSettleInfoList {
-            /// A `PostRequestSettleInfoList` of its required fields (`out_settle_no`, `transaction_id`, `settle_detail_info_list`).
+            /// A `PostRequestSettleInfoList` of its required fields (`out_settle_no`, `transaction_id`, `settle_detail_info_list`), given by name in a [`PostRequestSettleInfoListRequired`].
             #[inline]
-            pub fn new(
-                out_settle_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                settle_detail_info_list: Vec<
-                    PostRequestSettleInfoListSettleDetailInfoList,
-                >,
-            ) -> Self {
+            pub fn new(required: PostRequestSettleInfoListRequired) -> Self {
+                let PostRequestSettleInfoListRequired {
+                    out_settle_no,
+                    transaction_id,
+                    settle_detail_info_list,
+                } = required;
                 Self {
-                    out_settle_no: out_settle_no.into(),
-                    transaction_id: transaction_id.into(),
+                    out_settle_no,
+                    transaction_id,
                     settle_detail_info_list,
                 }
             }
         }
         /// PostRequestSettleInfoListSettleDetailInfoList
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSettleInfoListSettleDetailInfoList {
             /// 商户结算明细单号
             ///
@@ -4593,27 +5142,52 @@ pub mod settle {
             receiver_account: "receiver_account" required,
             amount: "amount" required,
         });
+        /// The required fields of [`PostRequestSettleInfoListSettleDetailInfoList`], each given by name (all of them: a missing one does not compile); [`PostRequestSettleInfoListSettleDetailInfoList::new`] takes them.
+        pub struct PostRequestSettleInfoListSettleDetailInfoListRequired {
+            /// 商户结算明细单号
+            ///
+            /// Example: `123688556699666554`
+            pub out_settle_detail_no: String,
+            /// 结算类型
+            ///
+            /// Example: `RECEIVE`
+            pub settle_type: String,
+            /// 接收方类型
+            ///
+            /// Example: `MERCHANT`
+            pub receiver_type: String,
+            /// 接收方账号
+            ///
+            /// Example: `1234567890`
+            pub receiver_account: String,
+            /// 金额
+            pub amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
+        }
         impl PostRequestSettleInfoListSettleDetailInfoList {
-            /// A `PostRequestSettleInfoListSettleDetailInfoList` of its required fields (`out_settle_detail_no`, `settle_type`, `receiver_type`, `receiver_account`, `amount`).
+            /// A `PostRequestSettleInfoListSettleDetailInfoList` of its required fields (`out_settle_detail_no`, `settle_type`, `receiver_type`, `receiver_account`, `amount`), given by name in a [`PostRequestSettleInfoListSettleDetailInfoListRequired`].
             #[inline]
             pub fn new(
-                out_settle_detail_no: impl Into<String>,
-                settle_type: impl Into<String>,
-                receiver_type: impl Into<String>,
-                receiver_account: impl Into<String>,
-                amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
+                required: PostRequestSettleInfoListSettleDetailInfoListRequired,
             ) -> Self {
+                let PostRequestSettleInfoListSettleDetailInfoListRequired {
+                    out_settle_detail_no,
+                    settle_type,
+                    receiver_type,
+                    receiver_account,
+                    amount,
+                } = required;
                 Self {
-                    out_settle_detail_no: out_settle_detail_no.into(),
-                    settle_type: settle_type.into(),
-                    receiver_type: receiver_type.into(),
-                    receiver_account: receiver_account.into(),
+                    out_settle_detail_no,
+                    settle_type,
+                    receiver_type,
+                    receiver_account,
                     amount,
                 }
             }
         }
         /// 金额
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSettleInfoListSettleDetailInfoListAmount {
             /// 金额
             ///
@@ -4628,10 +5202,22 @@ pub mod settle {
             amount: "amount" required,
             currency: "currency" optional,
         });
+        /// The required fields of [`PostRequestSettleInfoListSettleDetailInfoListAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestSettleInfoListSettleDetailInfoListAmount::new`] takes them.
+        pub struct PostRequestSettleInfoListSettleDetailInfoListAmountRequired {
+            /// 金额
+            ///
+            /// Example: `11000`
+            pub amount: i64,
+        }
         impl PostRequestSettleInfoListSettleDetailInfoListAmount {
-            /// A `PostRequestSettleInfoListSettleDetailInfoListAmount` with its required fields (`amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSettleInfoListSettleDetailInfoListAmount { currency: Some(…), ..PostRequestSettleInfoListSettleDetailInfoListAmount::new(…) }`.
+            /// A `PostRequestSettleInfoListSettleDetailInfoListAmount` of its required fields (`amount`), given by name in a [`PostRequestSettleInfoListSettleDetailInfoListAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
             #[inline]
-            pub fn new(amount: i64) -> Self {
+            pub fn new(
+                required: PostRequestSettleInfoListSettleDetailInfoListAmountRequired,
+            ) -> Self {
+                let PostRequestSettleInfoListSettleDetailInfoListAmountRequired {
+                    amount,
+                } = required;
                 Self { amount, currency: None }
             }
         }
@@ -4639,6 +5225,7 @@ pub mod settle {
         pub type PostRequestTradeScenario = crate::v3::platsolution::models::TradeScenario;
         /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户结算批次单号
             pub out_settle_batch_no: String,
@@ -4667,22 +5254,34 @@ pub mod settle {
             create_time: "create_time" optional,
             finish_time: "finish_time" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户结算批次单号
+            pub out_settle_batch_no: String,
+            /// 商品单个人收款方受理授权ID
+            pub individual_auth_id: String,
+            /// 收款方描述
+            pub description: String,
+            /// 交易场景
+            pub trade_scenario: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_settle_batch_no`, `individual_auth_id`, `description`, `trade_scenario`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { settle_batch_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_settle_batch_no`, `individual_auth_id`, `description`, `trade_scenario`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.settle_batch_no = Some(…))`.
             #[inline]
-            pub fn new(
-                out_settle_batch_no: impl Into<String>,
-                individual_auth_id: impl Into<String>,
-                description: impl Into<String>,
-                trade_scenario: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    out_settle_batch_no,
+                    individual_auth_id,
+                    description,
+                    trade_scenario,
+                } = required;
                 Self {
-                    out_settle_batch_no: out_settle_batch_no.into(),
+                    out_settle_batch_no,
                     settle_batch_no: None,
-                    individual_auth_id: individual_auth_id.into(),
-                    description: description.into(),
+                    individual_auth_id,
+                    description,
                     state: None,
-                    trade_scenario: trade_scenario.into(),
+                    trade_scenario,
                     create_time: None,
                     finish_time: None,
                 }
@@ -4714,6 +5313,7 @@ pub mod settle {
             }
             /// The response of `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` (个人收款-查询批量结算信息).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户结算批次单号
                 pub out_settle_batch_no: Option<String>,
@@ -4742,13 +5342,19 @@ pub mod settle {
                 create_time: "create_time" optional,
                 finish_time: "finish_time" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信支付结算批次单号
+                pub settle_batch_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`settle_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_settle_batch_no: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`settle_batch_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_settle_batch_no = Some(…))`.
                 #[inline]
-                pub fn new(settle_batch_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { settle_batch_no } = required;
                     Self {
                         out_settle_batch_no: None,
-                        settle_batch_no: settle_batch_no.into(),
+                        settle_batch_no,
                         individual_auth_id: None,
                         description: None,
                         state: None,
@@ -4785,6 +5391,7 @@ pub mod settle {
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 商品单个人收款方受理授权ID
                     ///
@@ -4809,18 +5416,33 @@ pub mod settle {
                     abnormal_settle_type: "abnormal_settle_type" required,
                     description: "description" optional,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 商品单个人收款方受理授权ID
+                    ///
+                    /// Example: `256322110225`
+                    pub individual_auth_id: String,
+                    /// 商户异常结算批次单号
+                    ///
+                    /// Example: `1236698745558870`
+                    pub out_abnormal_settle_batch_no: String,
+                    /// 异常结算批次单处理方式
+                    ///
+                    /// Example: `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
+                    pub abnormal_settle_type: PostRequestAbnormalSettleType,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` with its required fields (`individual_auth_id`, `out_abnormal_settle_batch_no`, `abnormal_settle_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { description: Some(…), ..PostRequest::new(…) }`.
+                    /// A `PostRequest` of its required fields (`individual_auth_id`, `out_abnormal_settle_batch_no`, `abnormal_settle_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        individual_auth_id: impl Into<String>,
-                        out_abnormal_settle_batch_no: impl Into<String>,
-                        abnormal_settle_type: PostRequestAbnormalSettleType,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired {
+                            individual_auth_id,
+                            out_abnormal_settle_batch_no,
+                            abnormal_settle_type,
+                        } = required;
                         Self {
-                            individual_auth_id: individual_auth_id.into(),
-                            out_abnormal_settle_batch_no: out_abnormal_settle_batch_no
-                                .into(),
+                            individual_auth_id,
+                            out_abnormal_settle_batch_no,
                             abnormal_settle_type,
                             description: None,
                         }
@@ -4830,6 +5452,7 @@ pub mod settle {
                 pub type PostRequestAbnormalSettleType = crate::v3::platsolution::models::AbnormalSettleType;
                 /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 商户结算批次单号
                     pub out_settle_batch_no: Option<String>,
@@ -4864,19 +5487,29 @@ pub mod settle {
                     abnormal_type: "abnormal_type" optional,
                     abnormal_settle_result: "abnormal_settle_result" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 微信支付结算批次单号
+                    pub settle_batch_no: String,
+                    /// 商品单个人收款方受理授权ID
+                    pub individual_auth_id: String,
+                    /// 收款方描述
+                    pub description: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`settle_batch_no`, `individual_auth_id`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_settle_batch_no: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`settle_batch_no`, `individual_auth_id`, `description`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_settle_batch_no = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        settle_batch_no: impl Into<String>,
-                        individual_auth_id: impl Into<String>,
-                        description: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            settle_batch_no,
+                            individual_auth_id,
+                            description,
+                        } = required;
                         Self {
                             out_settle_batch_no: None,
-                            settle_batch_no: settle_batch_no.into(),
-                            individual_auth_id: individual_auth_id.into(),
-                            description: description.into(),
+                            settle_batch_no,
+                            individual_auth_id,
+                            description,
                             state: None,
                             trade_scenario: None,
                             create_time: None,
@@ -4888,6 +5521,7 @@ pub mod settle {
                 }
                 /// 异常结算处理结果
                 #[derive(Clone, Debug, PartialEq, Default)]
+                #[non_exhaustive]
                 pub struct PostResponseAbnormalSettleResult {
                     /// 异常结算批次单处理方式
                     pub abnormal_settle_type: Option<
@@ -5022,6 +5656,7 @@ pub mod withdraw {
         }
         /// The request of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 特约商户号
             ///
@@ -5061,17 +5696,33 @@ pub mod withdraw {
             notify_url: "notify_url" optional,
             reserve_amount: "reserve_amount" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 特约商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户提现单号
+            ///
+            /// Example: `20190611222222222200000000012122`
+            pub out_request_no: String,
+            /// 计算提现金额方式
+            ///
+            /// Example: `ONLY_DAY_END_BALANCE`
+            pub calculate_amount_type: PostRequestCalculateAmountType,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sub_mchid`, `out_request_no`, `calculate_amount_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { remark: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `out_request_no`, `calculate_amount_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.remark = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_request_no: impl Into<String>,
-                calculate_amount_type: PostRequestCalculateAmountType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sub_mchid,
+                    out_request_no,
+                    calculate_amount_type,
+                } = required;
                 Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_request_no: out_request_no.into(),
+                    sub_mchid,
+                    out_request_no,
                     calculate_amount_type,
                     remark: None,
                     bank_memo: None,
@@ -5099,6 +5750,8 @@ pub mod withdraw {
         });
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
         pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidResponseRequired;
         /// 出款账户类型
         pub type PostResponseAccountType = crate::v3::platsolution::models::AccountType;
         /// 单据状态
@@ -5144,8 +5797,12 @@ pub mod withdraw {
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                /// The required fields of [`GetRequest`].
+                pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
+                /// The required fields of [`GetResponse`].
+                pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidResponseRequired;
                 /// 出款账户类型
                 pub type GetResponseAccountType = crate::v3::platsolution::models::AccountType;
                 /// 单据状态

@@ -68,10 +68,15 @@ pub mod batches {
         }
         /// The request of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
         pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidSpAppidRequestRequired;
         /// PostRequestTransferDetailList
         pub type PostRequestTransferDetailList = crate::v3::platsolution::models::TransferDetailList;
+        /// The required fields of [`PostRequestTransferDetailList`].
+        pub type PostRequestTransferDetailListRequired = crate::v3::platsolution::models::TransferDetailListRequired;
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商家批次单号
             ///
@@ -96,12 +101,20 @@ pub mod batches {
             create_time: "create_time" optional,
             batch_state: "batch_state" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商家批次单号
+            ///
+            /// Example: `sjzz20230223`
+            pub out_batch_no: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
             #[inline]
-            pub fn new(out_batch_no: impl Into<String>) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { out_batch_no } = required;
                 Self {
-                    out_batch_no: out_batch_no.into(),
+                    out_batch_no,
                     batch_id: None,
                     create_time: None,
                     batch_state: None,
@@ -152,6 +165,7 @@ pub mod batches {
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -181,15 +195,24 @@ pub mod batches {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// 二级商户号
+                ///
+                /// Query parameter `sub_mchid`. Example: `1900102208`
+                pub sub_mchid: String,
+                /// 是否查询转账明细单
+                ///
+                /// Query parameter `need_query_detail`.
+                pub need_query_detail: bool,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { detail_state: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`sub_mchid`, `need_query_detail`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail_state = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    need_query_detail: bool,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { sub_mchid, need_query_detail } = required;
                     Self {
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         need_query_detail,
                         detail_state: None,
                         offset: None,
@@ -278,8 +301,11 @@ pub mod batches {
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                        /// The required fields of [`GetRequest`].
+                        pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct GetResponse {
                             /// 商家批次单号
                             ///
@@ -369,21 +395,37 @@ pub mod batches {
                             transfer_finish_time: "transfer_finish_time" optional,
                             bank_refund_time: "bank_refund_time" optional,
                         });
+                        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                        pub struct GetResponseRequired {
+                            /// 商家转账批次单号
+                            ///
+                            /// Example: `131000011085109987515042023022300246500006`
+                            pub batch_id: String,
+                            /// 商家转账明细单号
+                            ///
+                            /// Example: `132000011085109987515042023022300246521006`
+                            pub detail_id: String,
+                            /// 二级商户号
+                            ///
+                            /// Example: `1900000109`
+                            pub sub_mchid: String,
+                        }
                         impl GetResponse {
-                            /// A `GetResponse` with its required fields (`batch_id`, `detail_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_no: Some(…), ..GetResponse::new(…) }`.
+                            /// A `GetResponse` of its required fields (`batch_id`, `detail_id`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_batch_no = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                batch_id: impl Into<String>,
-                                detail_id: impl Into<String>,
-                                sub_mchid: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: GetResponseRequired) -> Self {
+                                let GetResponseRequired {
+                                    batch_id,
+                                    detail_id,
+                                    sub_mchid,
+                                } = required;
                                 Self {
                                     out_batch_no: None,
-                                    batch_id: batch_id.into(),
+                                    batch_id,
                                     out_detail_no: None,
-                                    detail_id: detail_id.into(),
+                                    detail_id,
                                     sp_appid: None,
-                                    sub_mchid: sub_mchid.into(),
+                                    sub_mchid,
                                     sub_appid: None,
                                     create_time: None,
                                     detail_state: None,
@@ -489,8 +531,11 @@ pub mod batches {
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                        /// The required fields of [`GetRequest`].
+                        pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct GetResponse {
                             /// 商家转账批次单号
                             ///
@@ -540,20 +585,36 @@ pub mod batches {
                             hash_value: "hash_value" optional,
                             download_url: "download_url" optional,
                         });
+                        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                        pub struct GetResponseRequired {
+                            /// 商家批次单号
+                            ///
+                            /// Example: `sjzz20230223`
+                            pub out_batch_no: String,
+                            /// 商家明细单号
+                            ///
+                            /// Example: `x23zy545Bd5436`
+                            pub out_detail_no: String,
+                            /// 二级商户号
+                            ///
+                            /// Example: `1900000109`
+                            pub sub_mchid: String,
+                        }
                         impl GetResponse {
-                            /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                            /// A `GetResponse` of its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                out_batch_no: impl Into<String>,
-                                out_detail_no: impl Into<String>,
-                                sub_mchid: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: GetResponseRequired) -> Self {
+                                let GetResponseRequired {
+                                    out_batch_no,
+                                    out_detail_no,
+                                    sub_mchid,
+                                } = required;
                                 Self {
                                     batch_id: None,
-                                    out_batch_no: out_batch_no.into(),
+                                    out_batch_no,
                                     detail_id: None,
-                                    out_detail_no: out_detail_no.into(),
-                                    sub_mchid: sub_mchid.into(),
+                                    out_detail_no,
+                                    sub_mchid,
                                     receipt_state: None,
                                     hash_type: None,
                                     hash_value: None,
@@ -586,8 +647,11 @@ pub mod batches {
                             }
                             /// The request of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
+                            /// The required fields of [`PostRequest`].
+                            pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest4Required;
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq)]
+                            #[non_exhaustive]
                             pub struct PostResponse {
                                 /// 二级商户号
                                 ///
@@ -612,18 +676,34 @@ pub mod batches {
                                 out_detail_no: "out_detail_no" required,
                                 receipt_state: "receipt_state" optional,
                             });
+                            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                            pub struct PostResponseRequired {
+                                /// 二级商户号
+                                ///
+                                /// Example: `1900102208`
+                                pub sub_mchid: String,
+                                /// 商家批次单号
+                                ///
+                                /// Example: `sjzz20230223`
+                                pub out_batch_no: String,
+                                /// 商家明细单号
+                                ///
+                                /// Example: `x23zy545Bd5436`
+                                pub out_detail_no: String,
+                            }
                             impl PostResponse {
-                                /// A `PostResponse` with its required fields (`sub_mchid`, `out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receipt_state: Some(…), ..PostResponse::new(…) }`.
+                                /// A `PostResponse` of its required fields (`sub_mchid`, `out_batch_no`, `out_detail_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receipt_state = Some(…))`.
                                 #[inline]
-                                pub fn new(
-                                    sub_mchid: impl Into<String>,
-                                    out_batch_no: impl Into<String>,
-                                    out_detail_no: impl Into<String>,
-                                ) -> Self {
+                                pub fn new(required: PostResponseRequired) -> Self {
+                                    let PostResponseRequired {
+                                        sub_mchid,
+                                        out_batch_no,
+                                        out_detail_no,
+                                    } = required;
                                     Self {
-                                        sub_mchid: sub_mchid.into(),
-                                        out_batch_no: out_batch_no.into(),
-                                        out_detail_no: out_detail_no.into(),
+                                        sub_mchid,
+                                        out_batch_no,
+                                        out_detail_no,
                                         receipt_state: None,
                                     }
                                 }
@@ -682,6 +762,8 @@ pub mod batches {
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
             pub type GetRequest = crate::v3::platsolution::models::SubMchidNeedQueryDetailRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidNeedQueryDetailRequestRequired;
             /// 明细状态
             pub type GetRequestDetailState = crate::v3::platsolution::models::RequestDetailState;
             /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
@@ -744,8 +826,11 @@ pub mod batches {
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                        /// The required fields of [`GetRequest`].
+                        pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq)]
+                        #[non_exhaustive]
                         pub struct GetResponse {
                             /// 商家批次单号
                             ///
@@ -835,21 +920,37 @@ pub mod batches {
                             transfer_finish_time: "transfer_finish_time" optional,
                             bank_refund_time: "bank_refund_time" optional,
                         });
+                        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                        pub struct GetResponseRequired {
+                            /// 商家批次单号
+                            ///
+                            /// Example: `sjzz20230223`
+                            pub out_batch_no: String,
+                            /// 商家明细单号
+                            ///
+                            /// Example: `x23zy545Bd5436`
+                            pub out_detail_no: String,
+                            /// 二级商户号
+                            ///
+                            /// Example: `1900000109`
+                            pub sub_mchid: String,
+                        }
                         impl GetResponse {
-                            /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                            /// A `GetResponse` of its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
                             #[inline]
-                            pub fn new(
-                                out_batch_no: impl Into<String>,
-                                out_detail_no: impl Into<String>,
-                                sub_mchid: impl Into<String>,
-                            ) -> Self {
+                            pub fn new(required: GetResponseRequired) -> Self {
+                                let GetResponseRequired {
+                                    out_batch_no,
+                                    out_detail_no,
+                                    sub_mchid,
+                                } = required;
                                 Self {
-                                    out_batch_no: out_batch_no.into(),
+                                    out_batch_no,
                                     batch_id: None,
-                                    out_detail_no: out_detail_no.into(),
+                                    out_detail_no,
                                     detail_id: None,
                                     sp_appid: None,
-                                    sub_mchid: sub_mchid.into(),
+                                    sub_mchid,
                                     sub_appid: None,
                                     create_time: None,
                                     detail_state: None,
@@ -924,8 +1025,11 @@ pub mod batches {
                 }
                 /// The request of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                /// The required fields of [`GetRequest`].
+                pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 商家转账批次单号
                     ///
@@ -965,17 +1069,26 @@ pub mod batches {
                     hash_value: "hash_value" optional,
                     download_url: "download_url" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 商家批次单号
+                    ///
+                    /// Example: `sjzz20230223`
+                    pub out_batch_no: String,
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`out_batch_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`out_batch_no`, `sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        out_batch_no: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired { out_batch_no, sub_mchid } = required;
                         Self {
                             batch_id: None,
-                            out_batch_no: out_batch_no.into(),
-                            sub_mchid: sub_mchid.into(),
+                            out_batch_no,
+                            sub_mchid,
                             receipt_state: None,
                             hash_type: None,
                             hash_value: None,
@@ -1006,8 +1119,11 @@ pub mod batches {
                     }
                     /// The request of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
+                    /// The required fields of [`PostRequest`].
+                    pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest4Required;
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -1027,16 +1143,25 @@ pub mod batches {
                         out_batch_no: "out_batch_no" required,
                         receipt_state: "receipt_state" optional,
                     });
+                    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                    pub struct PostResponseRequired {
+                        /// 二级商户号
+                        ///
+                        /// Example: `1900000109`
+                        pub sub_mchid: String,
+                        /// 商家批次单号
+                        ///
+                        /// Example: `sjzz20230223`
+                        pub out_batch_no: String,
+                    }
                     impl PostResponse {
-                        /// A `PostResponse` with its required fields (`sub_mchid`, `out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receipt_state: Some(…), ..PostResponse::new(…) }`.
+                        /// A `PostResponse` of its required fields (`sub_mchid`, `out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.receipt_state = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            sub_mchid: impl Into<String>,
-                            out_batch_no: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: PostResponseRequired) -> Self {
+                            let PostResponseRequired { sub_mchid, out_batch_no } = required;
                             Self {
-                                sub_mchid: sub_mchid.into(),
-                                out_batch_no: out_batch_no.into(),
+                                sub_mchid,
+                                out_batch_no,
                                 receipt_state: None,
                             }
                         }
@@ -1091,12 +1216,18 @@ pub mod reservation {
         }
         /// The request of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
         pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidSubAppidRequest;
+        /// The required fields of [`PostRequest`].
+        pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidSpAppidSubAppidRequestRequired;
         /// 场景报备信息
         pub type PostRequestSceneReportData = crate::v3::platsolution::models::SceneReportData;
         /// 保险保单报备信息
         pub type PostRequestSceneReportDataInsurancePolicy = crate::v3::platsolution::models::InsurancePolicy;
+        /// The required fields of [`PostRequestSceneReportDataInsurancePolicy`].
+        pub type PostRequestSceneReportDataInsurancePolicyRequired = crate::v3::platsolution::models::InsurancePolicyRequired;
         /// The response of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
         pub type PostResponse = crate::v3::platsolution::models::SubMchidOutReservationNoResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidOutReservationNoResponseRequired;
         /// 预约记录状态
         pub type PostResponseState = crate::v3::platsolution::models::ResponseState3;
     }
@@ -1146,8 +1277,12 @@ pub mod reservation {
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
             pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest5Required;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
             pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidSubAppidResponse;
+            /// The required fields of [`GetResponse`].
+            pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidSpAppidSubAppidResponseRequired;
             /// 预约记录的关闭信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo3;
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
@@ -1173,8 +1308,12 @@ pub mod reservation {
                 }
                 /// The request of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                 pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest5;
+                /// The required fields of [`PostRequest`].
+                pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest5Required;
                 /// The response of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                 pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidSubAppidResponse;
+                /// The required fields of [`PostResponse`].
+                pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidSpAppidSubAppidResponseRequired;
                 /// 预约记录的关闭信息
                 pub type PostResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo3;
             }
@@ -1219,8 +1358,11 @@ pub mod reservation {
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest5Required;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1303,19 +1445,28 @@ pub mod reservation {
                 reserve_time: "reserve_time" optional,
                 close_info: "close_info" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 二级商户号
+                ///
+                /// Example: `1900001109`
+                pub sub_mchid: String,
+                /// 微信转账预约单号
+                ///
+                /// Example: `1330000071100999991182020050700019480001`
+                pub reservation_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`, `reservation_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sub_mchid`, `reservation_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    reservation_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { sub_mchid, reservation_id } = required;
                     Self {
                         sp_mchid: None,
-                        sub_mchid: sub_mchid.into(),
+                        sub_mchid,
                         sp_appid: None,
                         sub_appid: None,
-                        reservation_id: reservation_id.into(),
+                        reservation_id,
                         out_reservation_no: None,
                         transfer_scene_id: None,
                         estimated_date: None,

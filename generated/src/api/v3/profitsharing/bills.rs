@@ -23,6 +23,7 @@ impl<'a> Bills<'a> {
 }
 /// The request of `GET /v3/profitsharing/bills` (申请分账账单).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 二级商户号
     ///
@@ -42,13 +43,21 @@ pub struct GetRequest {
     bill_date: query "bill_date" required,
     tar_type: query "tar_type" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 账单日期
+    ///
+    /// Query parameter `bill_date`. Example: `2019-06-11`
+    pub bill_date: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`bill_date`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(bill_date: impl Into<String>) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { bill_date } = required;
         Self {
             sub_mchid: None,
-            bill_date: bill_date.into(),
+            bill_date,
             tar_type: None,
         }
     }
@@ -69,6 +78,7 @@ pub enum GetRequestTarType {
 });
 /// The response of `GET /v3/profitsharing/bills` (申请分账账单).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 下载地址
     ///

@@ -26,6 +26,7 @@ pub mod by_sub_mchid {
     }
     /// The response of `GET /v3/profitsharing/merchant-configs/{sub_mchid}` (查询最大分账比例).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -40,14 +41,19 @@ pub mod by_sub_mchid {
         sub_mchid: "sub_mchid" required,
         max_ratio: "max_ratio" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { max_ratio: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`sub_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.max_ratio = Some(…))`.
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                max_ratio: None,
-            }
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { sub_mchid } = required;
+            Self { sub_mchid, max_ratio: None }
         }
     }
 }

@@ -32,6 +32,7 @@ impl<'a> Orders<'a> {
 }
 /// The request of `POST /v3/profitsharing/orders` (请求分账).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -67,21 +68,39 @@ pub struct PostRequest {
     receivers: "receivers" optional,
     unfreeze_unsplit: "unfreeze_unsplit" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 应用ID
+    ///
+    /// Example: `wx8888888888888888`
+    pub appid: String,
+    /// 微信订单号
+    ///
+    /// Example: `4208450740201411110007820472`
+    pub transaction_id: String,
+    /// 商户分账单号
+    ///
+    /// Example: `P20150806125346`
+    pub out_order_no: String,
+    /// 是否解冻剩余未分资金
+    pub unfreeze_unsplit: bool,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `transaction_id`, `out_order_no`, `unfreeze_unsplit`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `transaction_id`, `out_order_no`, `unfreeze_unsplit`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        transaction_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        unfreeze_unsplit: bool,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            transaction_id,
+            out_order_no,
+            unfreeze_unsplit,
+        } = required;
         Self {
             sub_mchid: None,
-            appid: appid.into(),
+            appid,
             sub_appid: None,
-            transaction_id: transaction_id.into(),
-            out_order_no: out_order_no.into(),
+            transaction_id,
+            out_order_no,
             receivers: None,
             unfreeze_unsplit,
         }
@@ -89,6 +108,7 @@ impl PostRequest {
 }
 /// PostRequestReceivers
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestReceivers {
     /// 分账接收方类型
     ///
@@ -118,21 +138,36 @@ pub struct PostRequestReceivers {
     amount: "amount" required,
     description: "description" required,
 });
+/// The required fields of [`PostRequestReceivers`], each given by name (all of them: a missing one does not compile); [`PostRequestReceivers::new`] takes them.
+pub struct PostRequestReceiversRequired {
+    /// 分账接收方类型
+    ///
+    /// Example: `MERCHANT_ID`
+    pub type_: PostRequestReceiversType,
+    /// 分账接收方帐号
+    ///
+    /// Example: `86693852`
+    pub account: String,
+    /// 分账金额
+    ///
+    /// Example: `888`
+    pub amount: i64,
+    /// 分账描述
+    ///
+    /// Example: `分给商户A`
+    pub description: String,
+}
 impl PostRequestReceivers {
-    /// A `PostRequestReceivers` with its required fields (`type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { name: Some(…), ..PostRequestReceivers::new(…) }`.
+    /// A `PostRequestReceivers` of its required fields (`type_`, `account`, `amount`, `description`), given by name in a [`PostRequestReceiversRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.name = Some(…))`.
     #[inline]
-    pub fn new(
-        type_: PostRequestReceiversType,
-        account: impl Into<String>,
-        amount: i64,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestReceiversRequired) -> Self {
+        let PostRequestReceiversRequired { type_, account, amount, description } = required;
         Self {
             type_,
-            account: account.into(),
+            account,
             name: None,
             amount,
-            description: description.into(),
+            description,
         }
     }
 }
@@ -140,6 +175,8 @@ impl PostRequestReceivers {
 pub type PostRequestReceiversType = crate::v3::profitsharing::models::Type;
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
 pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
+/// The required fields of [`PostResponse`].
+pub type PostResponseRequired = crate::v3::profitsharing::models::SubMchidResponseRequired;
 /// PostResponseReceivers
 pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
 /// 分账失败原因
@@ -174,6 +211,7 @@ pub mod by_out_order_no {
     }
     /// The request of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -188,18 +226,27 @@ pub mod by_out_order_no {
         sub_mchid: query "sub_mchid" optional,
         transaction_id: query "transaction_id" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 微信订单号
+        ///
+        /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`transaction_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(transaction_id: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { transaction_id } = required;
             Self {
                 sub_mchid: None,
-                transaction_id: transaction_id.into(),
+                transaction_id,
             }
         }
     }
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -232,17 +279,26 @@ pub mod by_out_order_no {
         state: "state" optional,
         receivers: "receivers" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { transaction_id, out_order_no } = required;
             Self {
                 sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
+                transaction_id,
+                out_order_no,
                 order_id: None,
                 state: None,
                 receivers: None,
@@ -251,6 +307,7 @@ pub mod by_out_order_no {
     }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseReceivers {
         /// 分账金额
         ///
@@ -419,6 +476,7 @@ pub mod unfreeze {
     }
     /// The request of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -443,24 +501,38 @@ pub mod unfreeze {
         out_order_no: "out_order_no" required,
         description: "description" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 分账描述
+        ///
+        /// Example: `解冻全部剩余资金`
+        pub description: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`transaction_id`, `out_order_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { transaction_id, out_order_no, description } = required;
             Self {
                 sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                description: description.into(),
+                transaction_id,
+                out_order_no,
+                description,
             }
         }
     }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
     pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
+    /// The required fields of [`PostResponse`].
+    pub type PostResponseRequired = crate::v3::profitsharing::models::SubMchidResponseRequired;
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
     /// 分账失败原因

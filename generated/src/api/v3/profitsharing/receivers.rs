@@ -38,6 +38,7 @@ pub mod add {
     }
     /// The request of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -82,21 +83,36 @@ pub mod add {
         relation_type: "relation_type" required,
         custom_relation: "custom_relation" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostRequestType,
+        /// 分账接收方帐号
+        ///
+        /// Example: `86693852`
+        pub account: String,
+        /// 与分账方的关系类型
+        ///
+        /// Example: `SERVICE_PROVIDER`
+        pub relation_type: PostRequestRelationType,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `type_`, `account`, `relation_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            type_: PostRequestType,
-            account: impl Into<String>,
-            relation_type: PostRequestRelationType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, type_, account, relation_type } = required;
             Self {
                 sub_mchid: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
                 type_,
-                account: account.into(),
+                account,
                 name: None,
                 relation_type,
                 custom_relation: None,
@@ -109,6 +125,7 @@ pub mod add {
     pub type PostRequestType = crate::v3::profitsharing::models::Type;
     /// The response of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -143,18 +160,30 @@ pub mod add {
         relation_type: "relation_type" required,
         custom_relation: "custom_relation" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostResponseType,
+        /// 分账接收方账号
+        ///
+        /// Example: `86693852`
+        pub account: String,
+        /// 与分账方的关系类型
+        ///
+        /// Example: `SERVICE_PROVIDER`
+        pub relation_type: PostResponseRelationType,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`type_`, `account`, `relation_type`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            type_: PostResponseType,
-            account: impl Into<String>,
-            relation_type: PostResponseRelationType,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { type_, account, relation_type } = required;
             Self {
                 sub_mchid: None,
                 type_,
-                account: account.into(),
+                account,
                 name: None,
                 relation_type,
                 custom_relation: None,
@@ -186,6 +215,7 @@ pub mod delete_ {
     }
     /// The request of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -215,20 +245,32 @@ pub mod delete_ {
         type_: "type" required,
         account: "account" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wx8888888888888888`
+        pub appid: String,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostRequestType,
+        /// 分账接收方账号
+        ///
+        /// Example: `86693852`
+        pub account: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `type_`, `account`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            type_: PostRequestType,
-            account: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { appid, type_, account } = required;
             Self {
                 sub_mchid: None,
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
                 type_,
-                account: account.into(),
+                account,
             }
         }
     }
@@ -236,6 +278,7 @@ pub mod delete_ {
     pub type PostRequestType = crate::v3::profitsharing::models::Type;
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -255,14 +298,26 @@ pub mod delete_ {
         type_: "type" required,
         account: "account" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: PostResponseType,
+        /// 分账接收方账号
+        ///
+        /// Example: `1900000109`
+        pub account: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`type_`, `account`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(type_: PostResponseType, account: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { type_, account } = required;
             Self {
                 sub_mchid: None,
                 type_,
-                account: account.into(),
+                account,
             }
         }
     }

@@ -28,6 +28,7 @@ impl<'a> ReturnOrders<'a> {
 }
 /// The request of `POST /v3/profitsharing/return-orders` (请求分账回退).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -65,28 +66,44 @@ pub struct PostRequest {
     amount: "amount" required,
     description: "description" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户回退单号
+    ///
+    /// Example: `R20190516001`
+    pub out_return_no: String,
+    /// 回退商户号
+    ///
+    /// Example: `86693852`
+    pub return_mchid: String,
+    /// 回退金额
+    ///
+    /// Example: `10`
+    pub amount: i64,
+    /// 回退描述
+    ///
+    /// Example: `用户退款`
+    pub description: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`out_return_no`, `return_mchid`, `amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        out_return_no: impl Into<String>,
-        return_mchid: impl Into<String>,
-        amount: i64,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { out_return_no, return_mchid, amount, description } = required;
         Self {
             sub_mchid: None,
             order_id: None,
             out_order_no: None,
-            out_return_no: out_return_no.into(),
-            return_mchid: return_mchid.into(),
+            out_return_no,
+            return_mchid,
             amount,
-            description: description.into(),
+            description,
         }
     }
 }
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -151,26 +168,54 @@ pub struct PostResponse {
     create_time: "create_time" optional,
     finish_time: "finish_time" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 微信分账单号
+    ///
+    /// Example: `3008450740201411110007820472`
+    pub order_id: String,
+    /// 商户分账单号
+    ///
+    /// Example: `P20150806125346`
+    pub out_order_no: String,
+    /// 商户回退单号
+    ///
+    /// Example: `R20190516001`
+    pub out_return_no: String,
+    /// 回退商户号
+    ///
+    /// Example: `86693852`
+    pub return_mchid: String,
+    /// 回退金额
+    ///
+    /// Example: `10`
+    pub amount: i64,
+    /// 回退描述
+    ///
+    /// Example: `用户退款`
+    pub description: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`, `description`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        order_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-        out_return_no: impl Into<String>,
-        return_mchid: impl Into<String>,
-        amount: i64,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired {
+            order_id,
+            out_order_no,
+            out_return_no,
+            return_mchid,
+            amount,
+            description,
+        } = required;
         Self {
             sub_mchid: None,
-            order_id: order_id.into(),
-            out_order_no: out_order_no.into(),
-            out_return_no: out_return_no.into(),
+            order_id,
+            out_order_no,
+            out_return_no,
             return_id: None,
-            return_mchid: return_mchid.into(),
+            return_mchid,
             amount,
-            description: description.into(),
+            description,
             result: None,
             fail_reason: None,
             create_time: None,
@@ -206,6 +251,7 @@ pub mod by_out_return_no {
     }
     /// The request of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -220,18 +266,27 @@ pub mod by_out_return_no {
         sub_mchid: query "sub_mchid" optional,
         out_order_no: query "out_order_no" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 商户分账单号
+        ///
+        /// Query parameter `out_order_no`. Example: `P20190806125346`
+        pub out_order_no: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`out_order_no`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(out_order_no: impl Into<String>) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { out_order_no } = required;
             Self {
                 sub_mchid: None,
-                out_order_no: out_order_no.into(),
+                out_order_no,
             }
         }
     }
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -296,18 +351,27 @@ pub mod by_out_return_no {
         create_time: "create_time" optional,
         finish_time: "finish_time" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_order_no`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`out_order_no`, `out_return_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            out_return_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { out_order_no, out_return_no } = required;
             Self {
                 sub_mchid: None,
                 order_id: None,
-                out_order_no: out_order_no.into(),
-                out_return_no: out_return_no.into(),
+                out_order_no,
+                out_return_no,
                 return_id: None,
                 return_mchid: None,
                 amount: None,

@@ -42,6 +42,7 @@ pub mod by_transaction_id {
         }
         /// The response of `GET /v3/profitsharing/transactions/{transaction_id}/amounts` (查询剩余待分金额).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信订单号
             ///
@@ -56,12 +57,20 @@ pub mod by_transaction_id {
             transaction_id: "transaction_id" required,
             unsplit_amount: "unsplit_amount" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 微信订单号
+            ///
+            /// Example: `4208450740201411110007820472`
+            pub transaction_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.unsplit_amount = Some(…))`.
             #[inline]
-            pub fn new(transaction_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { transaction_id } = required;
                 Self {
-                    transaction_id: transaction_id.into(),
+                    transaction_id,
                     unsplit_amount: None,
                 }
             }

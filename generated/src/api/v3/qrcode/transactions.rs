@@ -23,6 +23,7 @@ impl<'a> Transactions<'a> {
 }
 /// The request of `POST /v3/qrcode/transactions` (扣费受理).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户在微信申请公众号或移动应用成功后分配的账号ID
     ///
@@ -84,29 +85,57 @@ pub struct PostRequest {
     bus_info: "bus_info" optional,
     metro_info: "metro_info" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商户在微信申请公众号或移动应用成功后分配的账号ID
+    ///
+    /// Example: `wxcbda96de0b165486`
+    pub appid: String,
+    /// 商户自定义字段，用于交易账单中对扣费服务的描述。
+    ///
+    /// Example: `地铁扣费`
+    pub description: String,
+    /// 商户系统内部订单号
+    ///
+    /// Example: `20150806125346`
+    pub out_trade_no: String,
+    /// 交易场景值，现在支持公交和地铁的场景值
+    pub trade_scene: PostRequestTradeScene,
+    /// 签约成功后，微信返回代扣签约ID
+    ///
+    /// Example: `Wx15463511252015071056489715`
+    pub contract_id: String,
+    /// 接受扣款结果异步回调通知的URL
+    ///
+    /// Example: `https://pay.weixin.qq.com/wxpay.html`
+    pub notify_url: String,
+    /// 订单金额信息
+    pub amount: PostRequestAmount,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `contract_id`, `notify_url`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `contract_id`, `notify_url`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        description: impl Into<String>,
-        out_trade_no: impl Into<String>,
-        trade_scene: PostRequestTradeScene,
-        contract_id: impl Into<String>,
-        notify_url: impl Into<String>,
-        amount: PostRequestAmount,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            description,
+            out_trade_no,
+            trade_scene,
+            contract_id,
+            notify_url,
+            amount,
+        } = required;
         Self {
-            appid: appid.into(),
+            appid,
             sub_appid: None,
             sub_mchid: None,
-            description: description.into(),
+            description,
             attach: None,
-            out_trade_no: out_trade_no.into(),
+            out_trade_no,
             trade_scene,
             goods_tag: None,
-            contract_id: contract_id.into(),
-            notify_url: notify_url.into(),
+            contract_id,
+            notify_url,
             amount,
             bus_info: None,
             metro_info: None,
@@ -115,6 +144,7 @@ impl PostRequest {
 }
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestAmount {
     /// 订单总金额，单位为分
     ///
@@ -129,15 +159,24 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" optional,
 });
+/// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+pub struct PostRequestAmountRequired {
+    /// 订单总金额，单位为分
+    ///
+    /// Example: `600`
+    pub total: i64,
+}
 impl PostRequestAmount {
-    /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+    /// A `PostRequestAmount` of its required fields (`total`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
     #[inline]
-    pub fn new(total: i64) -> Self {
+    pub fn new(required: PostRequestAmountRequired) -> Self {
+        let PostRequestAmountRequired { total } = required;
         Self { total, currency: None }
     }
 }
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestBusInfo {
     /// 用户乘车时间（上车）
     ///
@@ -157,12 +196,20 @@ pub struct PostRequestBusInfo {
     line_name: "line_name" optional,
     plate_number: "plate_number" optional,
 });
+/// The required fields of [`PostRequestBusInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestBusInfo::new`] takes them.
+pub struct PostRequestBusInfoRequired {
+    /// 用户乘车时间（上车）
+    ///
+    /// Example: `2017-08-26T10:43:39+08:00`
+    pub start_time: String,
+}
 impl PostRequestBusInfo {
-    /// A `PostRequestBusInfo` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusInfo { line_name: Some(…), ..PostRequestBusInfo::new(…) }`.
+    /// A `PostRequestBusInfo` of its required fields (`start_time`), given by name in a [`PostRequestBusInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.line_name = Some(…))`.
     #[inline]
-    pub fn new(start_time: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestBusInfoRequired) -> Self {
+        let PostRequestBusInfoRequired { start_time } = required;
         Self {
-            start_time: start_time.into(),
+            start_time,
             line_name: None,
             plate_number: None,
         }
@@ -170,6 +217,7 @@ impl PostRequestBusInfo {
 }
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestMetroInfo {
     /// 用户乘车时间（上车）
     ///
@@ -194,12 +242,20 @@ pub struct PostRequestMetroInfo {
     start_station: "start_station" optional,
     end_station: "end_station" optional,
 });
+/// The required fields of [`PostRequestMetroInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestMetroInfo::new`] takes them.
+pub struct PostRequestMetroInfoRequired {
+    /// 用户乘车时间（上车）
+    ///
+    /// Example: `2017-08-26T10:43:39+08:00`
+    pub start_time: String,
+}
 impl PostRequestMetroInfo {
-    /// A `PostRequestMetroInfo` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMetroInfo { end_time: Some(…), ..PostRequestMetroInfo::new(…) }`.
+    /// A `PostRequestMetroInfo` of its required fields (`start_time`), given by name in a [`PostRequestMetroInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.end_time = Some(…))`.
     #[inline]
-    pub fn new(start_time: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestMetroInfoRequired) -> Self {
+        let PostRequestMetroInfoRequired { start_time } = required;
         Self {
-            start_time: start_time.into(),
+            start_time,
             end_time: None,
             start_station: None,
             end_station: None,
@@ -267,6 +323,7 @@ pub mod out_trade_no {
         }
         /// The request of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 微信支付分配的子商户号
             ///

@@ -45,6 +45,7 @@ pub mod contract_id {
         }
         /// The request of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 商户在微信申请公众号或移动应用成功后分配的账号ID
             ///
@@ -64,12 +65,20 @@ pub mod contract_id {
             sub_appid: query "sub_appid" optional,
             sub_mchid: query "sub_mchid" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 商户在微信申请公众号或移动应用成功后分配的账号ID
+            ///
+            /// Query parameter `appid`. Example: `wxcbda96de0b165486`
+            pub appid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
             #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { appid } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     sub_appid: None,
                     sub_mchid: None,
                 }
@@ -77,6 +86,7 @@ pub mod contract_id {
         }
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 签约成功后，微信返回代扣签约ID
             ///

@@ -23,6 +23,7 @@ impl<'a> Applications<'a> {
 }
 /// The request of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 从业机构号
     ///
@@ -48,19 +49,37 @@ pub struct PostRequest {
     activity_detail: "activity_detail" required,
     additional_information: "additional_information" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 从业机构号
+    ///
+    /// Example: `1356485`
+    pub acquiring_bank_id: String,
+    /// 渠道商户号
+    ///
+    /// Example: `20001111`
+    pub channel_id: String,
+    /// 从业机构特约商户号
+    ///
+    /// Example: `1346578`
+    pub sub_mchid: String,
+    /// 活动报名信息
+    pub activity_detail: PostRequestActivityDetail,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`acquiring_bank_id`, `channel_id`, `sub_mchid`, `activity_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { additional_information: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`acquiring_bank_id`, `channel_id`, `sub_mchid`, `activity_detail`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.additional_information = Some(…))`.
     #[inline]
-    pub fn new(
-        acquiring_bank_id: impl Into<String>,
-        channel_id: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        activity_detail: PostRequestActivityDetail,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            acquiring_bank_id,
+            channel_id,
+            sub_mchid,
+            activity_detail,
+        } = required;
         Self {
-            acquiring_bank_id: acquiring_bank_id.into(),
-            channel_id: channel_id.into(),
-            sub_mchid: sub_mchid.into(),
+            acquiring_bank_id,
+            channel_id,
+            sub_mchid,
             activity_detail,
             additional_information: None,
         }
@@ -68,6 +87,7 @@ impl PostRequest {
 }
 /// 活动报名信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestActivityDetail {
     /// 活动ID
     ///
@@ -87,12 +107,20 @@ pub struct PostRequestActivityDetail {
     activity_rate: "activity_rate" optional,
     activity_apply_information: "activity_apply_information" optional,
 });
+/// The required fields of [`PostRequestActivityDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestActivityDetail::new`] takes them.
+pub struct PostRequestActivityDetailRequired {
+    /// 活动ID
+    ///
+    /// Example: `schoolcanteen_001`
+    pub activity_id: String,
+}
 impl PostRequestActivityDetail {
-    /// A `PostRequestActivityDetail` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestActivityDetail { activity_rate: Some(…), ..PostRequestActivityDetail::new(…) }`.
+    /// A `PostRequestActivityDetail` of its required fields (`activity_id`), given by name in a [`PostRequestActivityDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.activity_rate = Some(…))`.
     #[inline]
-    pub fn new(activity_id: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestActivityDetailRequired) -> Self {
+        let PostRequestActivityDetailRequired { activity_id } = required;
         Self {
-            activity_id: activity_id.into(),
+            activity_id,
             activity_rate: None,
             activity_apply_information: None,
         }
@@ -100,6 +128,7 @@ impl PostRequestActivityDetail {
 }
 /// PostRequestActivityDetailActivityApplyInformation
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostRequestActivityDetailActivityApplyInformation {
     /// 材料ID
     ///
@@ -116,6 +145,7 @@ pub struct PostRequestActivityDetailActivityApplyInformation {
 pub type PostRequestAdditionalInformation = crate::v3::rate_activity::models::AdditionalInformation;
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 申请单编号
     ///
@@ -173,6 +203,7 @@ pub mod id {
         }
         /// The response of `GET /v3/rate-activity/applications/id/{application_id}` (根据申请单ID查询申请单结果API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 申请单状态
             ///
@@ -204,6 +235,7 @@ pub mod id {
         });
         /// The request of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequest {
             /// 活动报名修改信息
             pub activity_detail_modification: Option<
@@ -218,6 +250,7 @@ pub mod id {
         });
         /// 活动报名修改信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestActivityDetailModification {
             /// 活动费率
             ///
@@ -234,6 +267,7 @@ pub mod id {
         });
         /// PatchRequestActivityDetailModificationActivityApplyInformation
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PatchRequestActivityDetailModificationActivityApplyInformation {
             /// 材料ID
             ///
@@ -250,6 +284,7 @@ pub mod id {
         pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::models::AdditionalInformation;
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PatchResponse {
             /// 申请单编号
             ///
@@ -259,13 +294,19 @@ pub mod id {
         ::wechatpay::runtime::__private::json_object!(PatchResponse {
             application_id: "application_id" required,
         });
+        /// The required fields of [`PatchResponse`], each given by name (all of them: a missing one does not compile); [`PatchResponse::new`] takes them.
+        pub struct PatchResponseRequired {
+            /// 申请单编号
+            ///
+            /// Example: `20000000011111`
+            pub application_id: String,
+        }
         impl PatchResponse {
-            /// A `PatchResponse` of its required fields (`application_id`).
+            /// A `PatchResponse` of its required fields (`application_id`), given by name in a [`PatchResponseRequired`].
             #[inline]
-            pub fn new(application_id: impl Into<String>) -> Self {
-                Self {
-                    application_id: application_id.into(),
-                }
+            pub fn new(required: PatchResponseRequired) -> Self {
+                let PatchResponseRequired { application_id } = required;
+                Self { application_id }
             }
         }
     }

@@ -24,6 +24,7 @@ impl<'a> Verify<'a> {
 }
 /// The request of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 下单用户账户的证件类型
     ///
@@ -62,25 +63,60 @@ pub struct GetRequest {
     encrypted_name: query "encrypted_name" required,
     wxp_trade_no: query "wxp_trade_no" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 下单用户账户的证件类型
+    ///
+    /// Query parameter `credential_type`. Example: `1`
+    ///
+    /// - `1`
+    ///
+    /// - `2`
+    ///
+    /// - `5`
+    ///
+    /// - `9`
+    ///
+    /// - `12`
+    ///
+    /// - `17`
+    ///
+    /// - `19`
+    pub credential_type: i64,
+    /// 加密后的下单用户证件号
+    ///
+    /// Query parameter `encrypted_credential_id`. Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
+    pub encrypted_credential_id: String,
+    /// 加密后的下单用户姓名
+    ///
+    /// Query parameter `encrypted_name`. Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
+    pub encrypted_name: String,
+    /// 微信支付交易单号
+    ///
+    /// Query parameter `wxp_trade_no`. Example: `442100010320250122523549415021`
+    pub wxp_trade_no: String,
+}
 impl GetRequest {
-    /// A `GetRequest` of its required fields (`credential_type`, `encrypted_credential_id`, `encrypted_name`, `wxp_trade_no`).
+    /// A `GetRequest` of its required fields (`credential_type`, `encrypted_credential_id`, `encrypted_name`, `wxp_trade_no`), given by name in a [`GetRequestRequired`].
     #[inline]
-    pub fn new(
-        credential_type: i64,
-        encrypted_credential_id: impl Into<String>,
-        encrypted_name: impl Into<String>,
-        wxp_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired {
+            credential_type,
+            encrypted_credential_id,
+            encrypted_name,
+            wxp_trade_no,
+        } = required;
         Self {
             credential_type,
-            encrypted_credential_id: encrypted_credential_id.into(),
-            encrypted_name: encrypted_name.into(),
-            wxp_trade_no: wxp_trade_no.into(),
+            encrypted_credential_id,
+            encrypted_name,
+            wxp_trade_no,
         }
     }
 }
 /// The response of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 实名比对结果
     ///

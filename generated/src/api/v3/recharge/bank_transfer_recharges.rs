@@ -34,6 +34,7 @@ pub mod apply {
     }
     /// The request of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 商户充值单号
         ///
@@ -56,17 +57,35 @@ pub mod apply {
         account_type: "account_type" required,
         recharge_amount: "recharge_amount" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户充值单号
+        ///
+        /// Example: `cz202407181234`
+        pub out_recharge_no: String,
+        /// 充值场景
+        ///
+        /// Example: `NORMAL_BANK_TRANSFER`
+        pub recharge_scene: PostRequestRechargeScene,
+        /// 充值入账账户
+        ///
+        /// Example: `BASIC`
+        pub account_type: PostRequestAccountType,
+        /// 充值金额
+        pub recharge_amount: PostRequestRechargeAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`).
+        /// A `PostRequest` of its required fields (`out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            out_recharge_no: impl Into<String>,
-            recharge_scene: PostRequestRechargeScene,
-            account_type: PostRequestAccountType,
-            recharge_amount: PostRequestRechargeAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_recharge_no,
+                recharge_scene,
+                account_type,
+                recharge_amount,
+            } = required;
             Self {
-                out_recharge_no: out_recharge_no.into(),
+                out_recharge_no,
                 recharge_scene,
                 account_type,
                 recharge_amount,
@@ -111,6 +130,7 @@ pub mod apply {
     });
     /// The response of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付充值单号
         ///
@@ -128,19 +148,28 @@ pub mod apply {
         out_recharge_no: "out_recharge_no" required,
         transfer_in_account: "transfer_in_account" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户充值单号
+        ///
+        /// Example: `cz202407181234`
+        pub out_recharge_no: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { recharge_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_recharge_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.recharge_id = Some(…))`.
         #[inline]
-        pub fn new(out_recharge_no: impl Into<String>) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { out_recharge_no } = required;
             Self {
                 recharge_id: None,
-                out_recharge_no: out_recharge_no.into(),
+                out_recharge_no,
                 transfer_in_account: None,
             }
         }
     }
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseTransferInAccount {
         /// 开户银行名称
         ///
@@ -204,6 +233,7 @@ pub mod out_recharge_no {
         }
         /// The response of `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 充值商户号
             ///
@@ -264,14 +294,22 @@ pub mod out_recharge_no {
             success_time: "success_time" optional,
             close_time: "close_time" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户充值单号
+            ///
+            /// Example: `cz2020042013`
+            pub out_recharge_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_recharge_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(out_recharge_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_recharge_no } = required;
                 Self {
                     mchid: None,
                     recharge_id: None,
-                    out_recharge_no: out_recharge_no.into(),
+                    out_recharge_no,
                     account_type: None,
                     recharge_state: None,
                     recharge_scene: None,
@@ -309,6 +347,7 @@ pub mod out_recharge_no {
         });
         /// 转账充值的付款信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseBankTransferInfo {
             /// 转账充值附言
             ///

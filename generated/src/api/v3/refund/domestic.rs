@@ -44,6 +44,7 @@ pub mod refunds {
     }
     /// The request of `POST /v3/refund/domestic/refunds` (申请退款API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -89,15 +90,25 @@ pub mod refunds {
         amount: "amount" required,
         goods_detail: "goods_detail" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 金额信息
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_refund_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_refund_no`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(out_refund_no: impl Into<String>, amount: PostRequestAmount) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { out_refund_no, amount } = required;
             Self {
                 sub_mchid: None,
                 transaction_id: None,
                 out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
+                out_refund_no,
                 reason: None,
                 notify_url: None,
                 funds_account: None,
@@ -108,6 +119,7 @@ pub mod refunds {
     }
     /// 金额信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAmount {
         /// 退款金额
         ///
@@ -130,20 +142,37 @@ pub mod refunds {
         total: "total" required,
         currency: "currency" required,
     });
+    /// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+    pub struct PostRequestAmountRequired {
+        /// 退款金额
+        ///
+        /// Example: `888`
+        pub refund: i64,
+        /// 原订单金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+        /// 退款币种
+        ///
+        /// Example: `CNY`
+        pub currency: String,
+    }
     impl PostRequestAmount {
-        /// A `PostRequestAmount` with its required fields (`refund`, `total`, `currency`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { from: Some(…), ..PostRequestAmount::new(…) }`.
+        /// A `PostRequestAmount` of its required fields (`refund`, `total`, `currency`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.from = Some(…))`.
         #[inline]
-        pub fn new(refund: i64, total: i64, currency: impl Into<String>) -> Self {
+        pub fn new(required: PostRequestAmountRequired) -> Self {
+            let PostRequestAmountRequired { refund, total, currency } = required;
             Self {
                 refund,
                 from: None,
                 total,
-                currency: currency.into(),
+                currency,
             }
         }
     }
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAmountFrom {
         /// 出资账户类型
         ///
@@ -158,18 +187,28 @@ pub mod refunds {
         account: "account" required,
         amount: "amount" required,
     });
+    /// The required fields of [`PostRequestAmountFrom`], each given by name (all of them: a missing one does not compile); [`PostRequestAmountFrom::new`] takes them.
+    pub struct PostRequestAmountFromRequired {
+        /// 出资账户类型
+        ///
+        /// Example: `AVAILABLE`
+        pub account: String,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: i64,
+    }
     impl PostRequestAmountFrom {
-        /// A `PostRequestAmountFrom` of its required fields (`account`, `amount`).
+        /// A `PostRequestAmountFrom` of its required fields (`account`, `amount`), given by name in a [`PostRequestAmountFromRequired`].
         #[inline]
-        pub fn new(account: impl Into<String>, amount: i64) -> Self {
-            Self {
-                account: account.into(),
-                amount,
-            }
+        pub fn new(required: PostRequestAmountFromRequired) -> Self {
+            let PostRequestAmountFromRequired { account, amount } = required;
+            Self { account, amount }
         }
     }
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestGoodsDetail {
         /// 商户侧商品编码
         ///
@@ -204,17 +243,37 @@ pub mod refunds {
         refund_amount: "refund_amount" required,
         refund_quantity: "refund_quantity" required,
     });
+    /// The required fields of [`PostRequestGoodsDetail`], each given by name (all of them: a missing one does not compile); [`PostRequestGoodsDetail::new`] takes them.
+    pub struct PostRequestGoodsDetailRequired {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub merchant_goods_id: String,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: i64,
+        /// 商品退款金额
+        ///
+        /// Example: `528800`
+        pub refund_amount: i64,
+        /// 商品退货数量
+        ///
+        /// Example: `1`
+        pub refund_quantity: i64,
+    }
     impl PostRequestGoodsDetail {
-        /// A `PostRequestGoodsDetail` with its required fields (`merchant_goods_id`, `unit_price`, `refund_amount`, `refund_quantity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestGoodsDetail::new(…) }`.
+        /// A `PostRequestGoodsDetail` of its required fields (`merchant_goods_id`, `unit_price`, `refund_amount`, `refund_quantity`), given by name in a [`PostRequestGoodsDetailRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.wechatpay_goods_id = Some(…))`.
         #[inline]
-        pub fn new(
-            merchant_goods_id: impl Into<String>,
-            unit_price: i64,
-            refund_amount: i64,
-            refund_quantity: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestGoodsDetailRequired) -> Self {
+            let PostRequestGoodsDetailRequired {
+                merchant_goods_id,
+                unit_price,
+                refund_amount,
+                refund_quantity,
+            } = required;
             Self {
-                merchant_goods_id: merchant_goods_id.into(),
+                merchant_goods_id,
                 wechatpay_goods_id: None,
                 goods_name: None,
                 unit_price,
@@ -225,6 +284,7 @@ pub mod refunds {
     }
     /// The response of `POST /v3/refund/domestic/refunds` (申请退款API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 微信支付退款号
         ///
@@ -285,20 +345,38 @@ pub mod refunds {
         amount: "amount" required,
         promotion_detail: "promotion_detail" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户退款单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_refund_no: String,
+        /// 微信支付订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 金额信息
+        pub amount: PostResponseAmount,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_refund_no`, `transaction_id`, `out_trade_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { refund_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_refund_no`, `transaction_id`, `out_trade_no`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.refund_id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_refund_no: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            amount: PostResponseAmount,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_refund_no,
+                transaction_id,
+                out_trade_no,
+                amount,
+            } = required;
             Self {
                 refund_id: None,
-                out_refund_no: out_refund_no.into(),
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
+                out_refund_no,
+                transaction_id,
+                out_trade_no,
                 channel: None,
                 user_received_account: None,
                 success_time: None,
@@ -353,6 +431,7 @@ pub mod refunds {
         }
         /// The request of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -364,6 +443,7 @@ pub mod refunds {
         });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 微信支付退款号
             ///
@@ -424,13 +504,21 @@ pub mod refunds {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { refund_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`out_refund_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.refund_id = Some(…))`.
             #[inline]
-            pub fn new(out_refund_no: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { out_refund_no } = required;
                 Self {
                     refund_id: None,
-                    out_refund_no: out_refund_no.into(),
+                    out_refund_no,
                     transaction_id: None,
                     out_trade_no: None,
                     channel: None,
@@ -506,6 +594,7 @@ pub mod refunds {
             }
             /// The request of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostRequest {
                 /// 子商户号
                 ///
@@ -536,16 +625,23 @@ pub mod refunds {
                 bank_account: "bank_account" optional,
                 real_name: "real_name" optional,
             });
+            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+            pub struct PostRequestRequired {
+                /// 商户退款单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_refund_no: String,
+                /// 异常退款处理方式
+                pub type_: PostRequestType,
+            }
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`out_refund_no`, `type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`out_refund_no`, `type_`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    out_refund_no: impl Into<String>,
-                    type_: PostRequestType,
-                ) -> Self {
+                pub fn new(required: PostRequestRequired) -> Self {
+                    let PostRequestRequired { out_refund_no, type_ } = required;
                     Self {
                         sub_mchid: None,
-                        out_refund_no: out_refund_no.into(),
+                        out_refund_no,
                         type_,
                         bank_type: None,
                         bank_account: None,
@@ -628,6 +724,7 @@ pub mod refunds {
             });
             /// The response of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct PostResponse {
                 /// 微信支付退款号
                 ///
@@ -688,16 +785,25 @@ pub mod refunds {
                 amount: "amount" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+            pub struct PostResponseRequired {
+                /// 微信支付退款号
+                ///
+                /// Example: `50000000382019052709732678859`
+                pub refund_id: String,
+                /// 商户退款单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_refund_no: String,
+            }
             impl PostResponse {
-                /// A `PostResponse` with its required fields (`refund_id`, `out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transaction_id: Some(…), ..PostResponse::new(…) }`.
+                /// A `PostResponse` of its required fields (`refund_id`, `out_refund_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
                 #[inline]
-                pub fn new(
-                    refund_id: impl Into<String>,
-                    out_refund_no: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: PostResponseRequired) -> Self {
+                    let PostResponseRequired { refund_id, out_refund_no } = required;
                     Self {
-                        refund_id: refund_id.into(),
-                        out_refund_no: out_refund_no.into(),
+                        refund_id,
+                        out_refund_no,
                         transaction_id: None,
                         out_trade_no: None,
                         channel: None,
@@ -713,6 +819,7 @@ pub mod refunds {
             }
             /// 金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponseAmount {
                 /// 订单金额
                 ///
@@ -767,6 +874,7 @@ pub mod refunds {
             });
             /// PostResponseAmountFrom
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponseAmountFrom {
                 /// 出资账户类型
                 ///
@@ -783,6 +891,7 @@ pub mod refunds {
             });
             /// PostResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct PostResponsePromotionDetail {
                 /// 券ID
                 ///

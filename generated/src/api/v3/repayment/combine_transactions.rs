@@ -65,6 +65,7 @@ pub mod partner {
             }
             /// The response of `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` (还款单查询).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 还款服务商APPID
                 ///
@@ -95,14 +96,22 @@ pub mod partner {
                 combine_payer_info: "combine_payer_info" optional,
                 sub_orders: "sub_orders" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 还款单订单号
+                ///
+                /// Example: `P20150806125346`
+                pub combine_out_trade_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`combine_out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.combine_appid = Some(…))`.
                 #[inline]
-                pub fn new(combine_out_trade_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { combine_out_trade_no } = required;
                     Self {
                         combine_appid: None,
                         combine_mchid: None,
-                        combine_out_trade_no: combine_out_trade_no.into(),
+                        combine_out_trade_no,
                         combine_transaction_id: None,
                         combine_payer_info: None,
                         sub_orders: None,
@@ -111,6 +120,7 @@ pub mod partner {
             }
             /// 还款支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseCombinePayerInfo {
                 /// 用户服务商标识
                 ///
@@ -122,6 +132,7 @@ pub mod partner {
             });
             /// GetResponseSubOrders
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseSubOrders {
                 /// 还款单发起商户号
                 ///
@@ -176,6 +187,7 @@ pub mod partner {
             });
             /// 子单金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
+            #[non_exhaustive]
             pub struct GetResponseSubOrdersAmount {
                 /// 标价金额
                 ///
@@ -257,6 +269,7 @@ pub mod partner {
                 }
                 /// The request of `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close` (商户关单).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 还款明细单信息列表
                     pub sub_orders: Vec<PostRequestSubOrders>,
@@ -264,15 +277,22 @@ pub mod partner {
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sub_orders: "sub_orders" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 还款明细单信息列表
+                    pub sub_orders: Vec<PostRequestSubOrders>,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sub_orders`).
+                    /// A `PostRequest` of its required fields (`sub_orders`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(sub_orders: Vec<PostRequestSubOrders>) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { sub_orders } = required;
                         Self { sub_orders }
                     }
                 }
                 /// PostRequestSubOrders
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequestSubOrders {
                     /// 还款单发起商户号
                     ///
@@ -292,16 +312,25 @@ pub mod partner {
                     out_trade_no: "out_trade_no" required,
                     sub_mchid: "sub_mchid" optional,
                 });
+                /// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+                pub struct PostRequestSubOrdersRequired {
+                    /// 还款单发起商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub mchid: String,
+                    /// 还款明细单订单号
+                    ///
+                    /// Example: `20150806125346`
+                    pub out_trade_no: String,
+                }
                 impl PostRequestSubOrders {
-                    /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { sub_mchid: Some(…), ..PostRequestSubOrders::new(…) }`.
+                    /// A `PostRequestSubOrders` of its required fields (`mchid`, `out_trade_no`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        mchid: impl Into<String>,
-                        out_trade_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+                        let PostRequestSubOrdersRequired { mchid, out_trade_no } = required;
                         Self {
-                            mchid: mchid.into(),
-                            out_trade_no: out_trade_no.into(),
+                            mchid,
+                            out_trade_no,
                             sub_mchid: None,
                         }
                     }
@@ -338,6 +367,7 @@ pub mod partner {
         }
         /// The request of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 还款单订单号
             ///
@@ -380,17 +410,31 @@ pub mod partner {
             combine_payer_info: "combine_payer_info" optional,
             wechat_web_info: "wechat_web_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 还款单订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub combine_out_trade_no: String,
+            /// 还款服务商商户号
+            ///
+            /// Example: `1230000109`
+            pub combine_mchid: String,
+            /// 还款明细单信息列表
+            pub sub_orders: Vec<PostRequestSubOrders>,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`combine_out_trade_no`, `combine_mchid`, `sub_orders`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_expire: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`combine_out_trade_no`, `combine_mchid`, `sub_orders`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.time_expire = Some(…))`.
             #[inline]
-            pub fn new(
-                combine_out_trade_no: impl Into<String>,
-                combine_mchid: impl Into<String>,
-                sub_orders: Vec<PostRequestSubOrders>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    combine_out_trade_no,
+                    combine_mchid,
+                    sub_orders,
+                } = required;
                 Self {
-                    combine_out_trade_no: combine_out_trade_no.into(),
-                    combine_mchid: combine_mchid.into(),
+                    combine_out_trade_no,
+                    combine_mchid,
                     sub_orders,
                     time_expire: None,
                     notify_url: None,
@@ -404,6 +448,7 @@ pub mod partner {
         }
         /// APP调起支付场景信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestAppInfo {
             /// 还款服务商APPID
             ///
@@ -413,17 +458,24 @@ pub mod partner {
         ::wechatpay::runtime::__private::json_object!(PostRequestAppInfo {
             combine_appid: "combine_appid" required,
         });
+        /// The required fields of [`PostRequestAppInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestAppInfo::new`] takes them.
+        pub struct PostRequestAppInfoRequired {
+            /// 还款服务商APPID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub combine_appid: String,
+        }
         impl PostRequestAppInfo {
-            /// A `PostRequestAppInfo` of its required fields (`combine_appid`).
+            /// A `PostRequestAppInfo` of its required fields (`combine_appid`), given by name in a [`PostRequestAppInfoRequired`].
             #[inline]
-            pub fn new(combine_appid: impl Into<String>) -> Self {
-                Self {
-                    combine_appid: combine_appid.into(),
-                }
+            pub fn new(required: PostRequestAppInfoRequired) -> Self {
+                let PostRequestAppInfoRequired { combine_appid } = required;
+                Self { combine_appid }
             }
         }
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestCombinePayerInfo {
             /// 实名支付
             pub identity: Option<PostRequestCombinePayerInfoIdentity>,
@@ -433,6 +485,7 @@ pub mod partner {
         });
         /// 实名支付
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestCombinePayerInfoIdentity {
             /// 类型
             pub type_: PostRequestCombinePayerInfoIdentityType,
@@ -450,19 +503,29 @@ pub mod partner {
             number: "number" required,
             name: "name" required,
         });
+        /// The required fields of [`PostRequestCombinePayerInfoIdentity`], each given by name (all of them: a missing one does not compile); [`PostRequestCombinePayerInfoIdentity::new`] takes them.
+        pub struct PostRequestCombinePayerInfoIdentityRequired {
+            /// 类型
+            pub type_: PostRequestCombinePayerInfoIdentityType,
+            /// 加密后的证件号
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending.
+            pub number: String,
+            /// 加密后的姓名
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending.
+            pub name: String,
+        }
         impl PostRequestCombinePayerInfoIdentity {
-            /// A `PostRequestCombinePayerInfoIdentity` of its required fields (`type_`, `number`, `name`).
+            /// A `PostRequestCombinePayerInfoIdentity` of its required fields (`type_`, `number`, `name`), given by name in a [`PostRequestCombinePayerInfoIdentityRequired`].
             #[inline]
-            pub fn new(
-                type_: PostRequestCombinePayerInfoIdentityType,
-                number: impl Into<String>,
-                name: impl Into<String>,
-            ) -> Self {
-                Self {
+            pub fn new(required: PostRequestCombinePayerInfoIdentityRequired) -> Self {
+                let PostRequestCombinePayerInfoIdentityRequired {
                     type_,
-                    number: number.into(),
-                    name: name.into(),
-                }
+                    number,
+                    name,
+                } = required;
+                Self { type_, number, name }
             }
         }
         /// 类型
@@ -499,6 +562,7 @@ pub mod partner {
         });
         /// H5调起支付场景信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestH5Info {
             /// 还款服务商APPID
             ///
@@ -538,21 +602,41 @@ pub mod partner {
             bundle_id: "bundle_id" optional,
             package_name: "package_name" optional,
         });
+        /// The required fields of [`PostRequestH5Info`], each given by name (all of them: a missing one does not compile); [`PostRequestH5Info::new`] takes them.
+        pub struct PostRequestH5InfoRequired {
+            /// 还款服务商APPID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub combine_appid: String,
+            /// 用户终端IP
+            ///
+            /// Example: `127.0.0.1`
+            pub payer_client_ip: String,
+            /// 场景类型
+            ///
+            /// Example: `iOS`
+            pub type_: PostRequestH5InfoType,
+            /// 网站URL
+            ///
+            /// Example: `https://pay.qq.com`
+            pub app_url: String,
+        }
         impl PostRequestH5Info {
-            /// A `PostRequestH5Info` with its required fields (`combine_appid`, `payer_client_ip`, `type_`, `app_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestH5Info { app_name: Some(…), ..PostRequestH5Info::new(…) }`.
+            /// A `PostRequestH5Info` of its required fields (`combine_appid`, `payer_client_ip`, `type_`, `app_url`), given by name in a [`PostRequestH5InfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.app_name = Some(…))`.
             #[inline]
-            pub fn new(
-                combine_appid: impl Into<String>,
-                payer_client_ip: impl Into<String>,
-                type_: PostRequestH5InfoType,
-                app_url: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestH5InfoRequired) -> Self {
+                let PostRequestH5InfoRequired {
+                    combine_appid,
+                    payer_client_ip,
+                    type_,
+                    app_url,
+                } = required;
                 Self {
-                    combine_appid: combine_appid.into(),
-                    payer_client_ip: payer_client_ip.into(),
+                    combine_appid,
+                    payer_client_ip,
                     type_,
                     app_name: None,
-                    app_url: app_url.into(),
+                    app_url,
                     bundle_id: None,
                     package_name: None,
                 }
@@ -580,6 +664,7 @@ pub mod partner {
         });
         /// 小程序调起支付场景信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestMiniprogramInfo {
             /// 还款服务商APPID
             ///
@@ -594,21 +679,28 @@ pub mod partner {
             combine_appid: "combine_appid" required,
             openid: "openid" required,
         });
+        /// The required fields of [`PostRequestMiniprogramInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestMiniprogramInfo::new`] takes them.
+        pub struct PostRequestMiniprogramInfoRequired {
+            /// 还款服务商APPID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub combine_appid: String,
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: String,
+        }
         impl PostRequestMiniprogramInfo {
-            /// A `PostRequestMiniprogramInfo` of its required fields (`combine_appid`, `openid`).
+            /// A `PostRequestMiniprogramInfo` of its required fields (`combine_appid`, `openid`), given by name in a [`PostRequestMiniprogramInfoRequired`].
             #[inline]
-            pub fn new(
-                combine_appid: impl Into<String>,
-                openid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    combine_appid: combine_appid.into(),
-                    openid: openid.into(),
-                }
+            pub fn new(required: PostRequestMiniprogramInfoRequired) -> Self {
+                let PostRequestMiniprogramInfoRequired { combine_appid, openid } = required;
+                Self { combine_appid, openid }
             }
         }
         /// PostRequestSubOrders
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSubOrders {
             /// 还款单发起商户号
             ///
@@ -644,29 +736,52 @@ pub mod partner {
             description: "description" required,
             settle_info: "settle_info" optional,
         });
+        /// The required fields of [`PostRequestSubOrders`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrders::new`] takes them.
+        pub struct PostRequestSubOrdersRequired {
+            /// 还款单发起商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: String,
+            /// 还款明细单订单号
+            ///
+            /// Example: `20150806125346`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostRequestSubOrdersAmount,
+            /// 附加数据
+            ///
+            /// Example: `深圳分店`
+            pub attach: String,
+            /// 商品描述
+            ///
+            /// Example: `某某放心借`
+            pub description: String,
+        }
         impl PostRequestSubOrders {
-            /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`, `amount`, `attach`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { sub_mchid: Some(…), ..PostRequestSubOrders::new(…) }`.
+            /// A `PostRequestSubOrders` of its required fields (`mchid`, `out_trade_no`, `amount`, `attach`, `description`), given by name in a [`PostRequestSubOrdersRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostRequestSubOrdersAmount,
-                attach: impl Into<String>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    sub_mchid: None,
-                    out_trade_no: out_trade_no.into(),
+            pub fn new(required: PostRequestSubOrdersRequired) -> Self {
+                let PostRequestSubOrdersRequired {
+                    mchid,
+                    out_trade_no,
                     amount,
-                    attach: attach.into(),
-                    description: description.into(),
+                    attach,
+                    description,
+                } = required;
+                Self {
+                    mchid,
+                    sub_mchid: None,
+                    out_trade_no,
+                    amount,
+                    attach,
+                    description,
                     settle_info: None,
                 }
             }
         }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestSubOrdersAmount {
             /// 标价金额
             ///
@@ -681,18 +796,28 @@ pub mod partner {
             total_amount: "total_amount" required,
             currency: "currency" required,
         });
+        /// The required fields of [`PostRequestSubOrdersAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestSubOrdersAmount::new`] takes them.
+        pub struct PostRequestSubOrdersAmountRequired {
+            /// 标价金额
+            ///
+            /// Example: `10`
+            pub total_amount: i64,
+            /// 标价币种
+            ///
+            /// Example: `CNY`
+            pub currency: String,
+        }
         impl PostRequestSubOrdersAmount {
-            /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+            /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`), given by name in a [`PostRequestSubOrdersAmountRequired`].
             #[inline]
-            pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
-                Self {
-                    total_amount,
-                    currency: currency.into(),
-                }
+            pub fn new(required: PostRequestSubOrdersAmountRequired) -> Self {
+                let PostRequestSubOrdersAmountRequired { total_amount, currency } = required;
+                Self { total_amount, currency }
             }
         }
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestSubOrdersSettleInfo {
             /// 是否指定分账
             pub profit_sharing: Option<bool>,
@@ -707,6 +832,7 @@ pub mod partner {
         });
         /// 微信内网页调起支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestWechatWebInfo {
             /// 还款服务商APPID
             pub combine_appid: Option<String>,
@@ -722,6 +848,7 @@ pub mod partner {
         });
         /// The response of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 预支付交易会话标识
             ///

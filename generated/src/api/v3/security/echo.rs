@@ -22,6 +22,7 @@ impl<'a> Echo<'a> {
 }
 /// The request of `POST /v3/security/echo` (商户签名验签／加解密测试).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商户回调地址
     ///
@@ -41,19 +42,28 @@ pub struct PostRequest {
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 回显信息
+    ///
+    /// Example: `hello`
+    pub echo_message: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`echo_message`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`echo_message`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.notify_url = Some(…))`.
     #[inline]
-    pub fn new(echo_message: impl Into<String>) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { echo_message } = required;
         Self {
             notify_url: None,
-            echo_message: echo_message.into(),
+            echo_message,
             encrypted_echo_message: None,
         }
     }
 }
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 回显信息
     pub echo_message: String,
@@ -64,12 +74,18 @@ pub struct PostResponse {
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 回显信息
+    pub echo_message: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`echo_message`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { encrypted_echo_message: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`echo_message`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.encrypted_echo_message = Some(…))`.
     #[inline]
-    pub fn new(echo_message: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { echo_message } = required;
         Self {
-            echo_message: echo_message.into(),
+            echo_message,
             encrypted_echo_message: None,
         }
     }

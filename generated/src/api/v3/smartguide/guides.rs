@@ -48,6 +48,7 @@ impl<'a> Guides<'a> {
 }
 /// The request of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 子商户ID
     ///
@@ -87,10 +88,18 @@ pub struct GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 门店ID
+    ///
+    /// Query parameter `store_id`.
+    pub store_id: i64,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`store_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`store_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(store_id: i64) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { store_id } = required;
         Self {
             sub_mchid: None,
             store_id,
@@ -104,6 +113,7 @@ impl GetRequest {
 }
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 服务人员数量
     pub total_count: Option<i64>,
@@ -122,6 +132,7 @@ pub struct GetResponse {
 });
 /// 服务人员信息
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 服务人员ID
     ///
@@ -158,6 +169,7 @@ pub struct GetResponseData {
 });
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 子商户ID
     pub sub_mchid: Option<String>,
@@ -195,33 +207,56 @@ pub struct PostRequest {
     avatar: "avatar" required,
     group_qrcode: "group_qrcode" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 企业ID
+    pub corpid: String,
+    /// 门店ID
+    pub store_id: i64,
+    /// 企业微信的员工ID
+    pub userid: String,
+    /// 企业微信的员工姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub name: String,
+    /// 手机号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
+    pub mobile: String,
+    /// 员工个人二维码
+    pub qr_code: String,
+    /// 头像URL
+    pub avatar: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`corpid`, `store_id`, `userid`, `name`, `mobile`, `qr_code`, `avatar`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`corpid`, `store_id`, `userid`, `name`, `mobile`, `qr_code`, `avatar`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
     #[inline]
-    pub fn new(
-        corpid: impl Into<String>,
-        store_id: i64,
-        userid: impl Into<String>,
-        name: impl Into<String>,
-        mobile: impl Into<String>,
-        qr_code: impl Into<String>,
-        avatar: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            corpid,
+            store_id,
+            userid,
+            name,
+            mobile,
+            qr_code,
+            avatar,
+        } = required;
         Self {
             sub_mchid: None,
-            corpid: corpid.into(),
+            corpid,
             store_id,
-            userid: userid.into(),
-            name: name.into(),
-            mobile: mobile.into(),
-            qr_code: qr_code.into(),
-            avatar: avatar.into(),
+            userid,
+            name,
+            mobile,
+            qr_code,
+            avatar,
             group_qrcode: None,
         }
     }
 }
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 服务人员ID
     ///
@@ -260,6 +295,7 @@ pub mod by_guide_id {
     }
     /// The request of `PATCH /v3/smartguide/guides/{guide_id}` (服务人员信息更新API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PatchRequest {
         /// 子商户ID
         ///
@@ -313,6 +349,7 @@ pub mod by_guide_id {
         }
         /// The request of `POST /v3/smartguide/guides/{guide_id}/assign` (服务人员分配API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 子商户ID
             ///
@@ -327,13 +364,21 @@ pub mod by_guide_id {
             sub_mchid: "sub_mchid" optional,
             out_trade_no: "out_trade_no" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户订单号
+            ///
+            /// Example: `20150806125346`
+            pub out_trade_no: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { out_trade_no } = required;
                 Self {
                     sub_mchid: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                 }
             }
         }

@@ -26,6 +26,7 @@ pub mod punch {
     }
     /// The request of `POST /v3/taxi-invoice/attendance/punch` (签到签退API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 车牌号
         ///
@@ -55,21 +56,45 @@ pub mod punch {
         event_type: "event_type" required,
         region_id: "region_id" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 营运资格证号
+        ///
+        /// Example: `6298416`
+        pub driver_license: String,
+        /// 事件发生时间
+        ///
+        /// Example: `2019-12-01T12:00:00.000+08:00`
+        pub event_time: String,
+        /// 事件类型
+        ///
+        /// Example: `SIGN_IN`
+        pub event_type: String,
+        /// 行政区划ID
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`plate_number`, `driver_license`, `event_time`, `event_type`, `region_id`).
+        /// A `PostRequest` of its required fields (`plate_number`, `driver_license`, `event_time`, `event_type`, `region_id`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            plate_number: impl Into<String>,
-            driver_license: impl Into<String>,
-            event_time: impl Into<String>,
-            event_type: impl Into<String>,
-            region_id: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                plate_number,
+                driver_license,
+                event_time,
+                event_type,
+                region_id,
+            } = required;
             Self {
-                plate_number: plate_number.into(),
-                driver_license: driver_license.into(),
-                event_time: event_time.into(),
-                event_type: event_type.into(),
+                plate_number,
+                driver_license,
+                event_time,
+                event_type,
                 region_id,
             }
         }

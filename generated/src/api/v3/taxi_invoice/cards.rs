@@ -23,6 +23,7 @@ impl<'a> Cards<'a> {
 }
 /// The request of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 出租车经营主体商户号
     ///
@@ -70,26 +71,56 @@ pub struct PostRequest {
     fapiao_card_information: "fapiao_card_information" required,
     token: "token" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 出租车经营主体商户号
+    ///
+    /// Example: `1900000109`
+    pub company_mchid: String,
+    /// 面对面付款单号
+    ///
+    /// Example: `10001071012021110600437180176110`
+    pub trade_number: String,
+    /// 用户标识
+    ///
+    /// Example: `oUypO5aQ1oOCaSiNZUpT5kxxJHuc`
+    pub openid: String,
+    /// 行政区划代码
+    ///
+    /// Example: `310100`
+    pub region_id: i64,
+    /// 营运资格证号
+    ///
+    /// Example: `6298416`
+    pub driver_license: String,
+    /// 车牌号
+    ///
+    /// Example: `浙AD12345`
+    pub plate_number: String,
+    /// 发票卡券信息
+    pub fapiao_card_information: PostRequestFapiaoCardInformation,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`company_mchid`, `trade_number`, `openid`, `region_id`, `driver_license`, `plate_number`, `fapiao_card_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`company_mchid`, `trade_number`, `openid`, `region_id`, `driver_license`, `plate_number`, `fapiao_card_information`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
-    pub fn new(
-        company_mchid: impl Into<String>,
-        trade_number: impl Into<String>,
-        openid: impl Into<String>,
-        region_id: i64,
-        driver_license: impl Into<String>,
-        plate_number: impl Into<String>,
-        fapiao_card_information: PostRequestFapiaoCardInformation,
-    ) -> Self {
-        Self {
-            company_mchid: company_mchid.into(),
-            trade_number: trade_number.into(),
-            appid: None,
-            openid: openid.into(),
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            company_mchid,
+            trade_number,
+            openid,
             region_id,
-            driver_license: driver_license.into(),
-            plate_number: plate_number.into(),
+            driver_license,
+            plate_number,
+            fapiao_card_information,
+        } = required;
+        Self {
+            company_mchid,
+            trade_number,
+            appid: None,
+            openid,
+            region_id,
+            driver_license,
+            plate_number,
             fapiao_card_information,
             token: None,
         }
@@ -97,6 +128,7 @@ impl PostRequest {
 }
 /// 发票卡券信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoCardInformation {
     /// 电子发票文件ID
     ///
@@ -163,31 +195,76 @@ pub struct PostRequestFapiaoCardInformation {
     items: "items" optional,
     remark: "remark" optional,
 });
+/// The required fields of [`PostRequestFapiaoCardInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformation::new`] takes them.
+pub struct PostRequestFapiaoCardInformationRequired {
+    /// 电子发票文件ID
+    ///
+    /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
+    pub fapiao_media_id: String,
+    /// 发票号码
+    ///
+    /// Example: `12897794`
+    pub fapiao_number: String,
+    /// 发票代码
+    ///
+    /// Example: `044001911211`
+    pub fapiao_code: String,
+    /// 开票时间
+    ///
+    /// Example: `2020-07-01T12:00:00+08:00`
+    pub fapiao_time: String,
+    /// 校验码
+    ///
+    /// Example: `69001808340631374774`
+    pub check_code: String,
+    /// 密码
+    ///
+    /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+/-243159658+013>3409*044>4-/1+/9->*>69501*6++1997--21`
+    pub password: String,
+    /// 总价税合计
+    ///
+    /// Example: `382895`
+    pub total_amount: i64,
+    /// 总税额
+    ///
+    /// Example: `44050`
+    pub tax_amount: i64,
+    /// 总金额
+    ///
+    /// Example: `338845`
+    pub amount: i64,
+    /// 购买方信息
+    pub buyer_information: PostRequestFapiaoCardInformationBuyerInformation,
+    /// 销售方信息
+    pub seller_information: PostRequestFapiaoCardInformationSellerInformation,
+    /// 附加信息
+    pub extra_information: PostRequestFapiaoCardInformationExtraInformation,
+}
 impl PostRequestFapiaoCardInformation {
-    /// A `PostRequestFapiaoCardInformation` with its required fields (`fapiao_media_id`, `fapiao_number`, `fapiao_code`, `fapiao_time`, `check_code`, `password`, `total_amount`, `tax_amount`, `amount`, `buyer_information`, `seller_information`, `extra_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformation { items: Some(…), ..PostRequestFapiaoCardInformation::new(…) }`.
+    /// A `PostRequestFapiaoCardInformation` of its required fields (`fapiao_media_id`, `fapiao_number`, `fapiao_code`, `fapiao_time`, `check_code`, `password`, `total_amount`, `tax_amount`, `amount`, `buyer_information`, `seller_information`, `extra_information`), given by name in a [`PostRequestFapiaoCardInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.items = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        fapiao_media_id: impl Into<String>,
-        fapiao_number: impl Into<String>,
-        fapiao_code: impl Into<String>,
-        fapiao_time: impl Into<String>,
-        check_code: impl Into<String>,
-        password: impl Into<String>,
-        total_amount: i64,
-        tax_amount: i64,
-        amount: i64,
-        buyer_information: PostRequestFapiaoCardInformationBuyerInformation,
-        seller_information: PostRequestFapiaoCardInformationSellerInformation,
-        extra_information: PostRequestFapiaoCardInformationExtraInformation,
-    ) -> Self {
+    pub fn new(required: PostRequestFapiaoCardInformationRequired) -> Self {
+        let PostRequestFapiaoCardInformationRequired {
+            fapiao_media_id,
+            fapiao_number,
+            fapiao_code,
+            fapiao_time,
+            check_code,
+            password,
+            total_amount,
+            tax_amount,
+            amount,
+            buyer_information,
+            seller_information,
+            extra_information,
+        } = required;
         Self {
-            fapiao_media_id: fapiao_media_id.into(),
-            fapiao_number: fapiao_number.into(),
-            fapiao_code: fapiao_code.into(),
-            fapiao_time: fapiao_time.into(),
-            check_code: check_code.into(),
-            password: password.into(),
+            fapiao_media_id,
+            fapiao_number,
+            fapiao_code,
+            fapiao_time,
+            check_code,
+            password,
             total_amount,
             tax_amount,
             amount,
@@ -201,6 +278,7 @@ impl PostRequestFapiaoCardInformation {
 }
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoCardInformationBuyerInformation {
     /// 购买方类型
     ///
@@ -240,13 +318,27 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     bank_name: "bank_name" optional,
     bank_account: "bank_account" optional,
 });
+/// The required fields of [`PostRequestFapiaoCardInformationBuyerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationBuyerInformation::new`] takes them.
+pub struct PostRequestFapiaoCardInformationBuyerInformationRequired {
+    /// 购买方类型
+    ///
+    /// Example: `CORPORATION`
+    pub type_: String,
+    /// 名称
+    ///
+    /// Example: `深圳市南山区测试企业`
+    pub name: String,
+}
 impl PostRequestFapiaoCardInformationBuyerInformation {
-    /// A `PostRequestFapiaoCardInformationBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationBuyerInformation { taxpayer_id: Some(…), ..PostRequestFapiaoCardInformationBuyerInformation::new(…) }`.
+    /// A `PostRequestFapiaoCardInformationBuyerInformation` of its required fields (`type_`, `name`), given by name in a [`PostRequestFapiaoCardInformationBuyerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.taxpayer_id = Some(…))`.
     #[inline]
-    pub fn new(type_: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(
+        required: PostRequestFapiaoCardInformationBuyerInformationRequired,
+    ) -> Self {
+        let PostRequestFapiaoCardInformationBuyerInformationRequired { type_, name } = required;
         Self {
-            type_: type_.into(),
-            name: name.into(),
+            type_,
+            name,
             taxpayer_id: None,
             address: None,
             telephone: None,
@@ -257,6 +349,7 @@ impl PostRequestFapiaoCardInformationBuyerInformation {
 }
 /// 附加信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoCardInformationExtraInformation {
     /// 收款人
     ///
@@ -276,19 +369,30 @@ pub struct PostRequestFapiaoCardInformationExtraInformation {
     reviewer: "reviewer" optional,
     drawer: "drawer" required,
 });
+/// The required fields of [`PostRequestFapiaoCardInformationExtraInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationExtraInformation::new`] takes them.
+pub struct PostRequestFapiaoCardInformationExtraInformationRequired {
+    /// 开票人
+    ///
+    /// Example: `王五`
+    pub drawer: String,
+}
 impl PostRequestFapiaoCardInformationExtraInformation {
-    /// A `PostRequestFapiaoCardInformationExtraInformation` with its required fields (`drawer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationExtraInformation { payee: Some(…), ..PostRequestFapiaoCardInformationExtraInformation::new(…) }`.
+    /// A `PostRequestFapiaoCardInformationExtraInformation` of its required fields (`drawer`), given by name in a [`PostRequestFapiaoCardInformationExtraInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.payee = Some(…))`.
     #[inline]
-    pub fn new(drawer: impl Into<String>) -> Self {
+    pub fn new(
+        required: PostRequestFapiaoCardInformationExtraInformationRequired,
+    ) -> Self {
+        let PostRequestFapiaoCardInformationExtraInformationRequired { drawer } = required;
         Self {
             payee: None,
             reviewer: None,
-            drawer: drawer.into(),
+            drawer,
         }
     }
 }
 /// PostRequestFapiaoCardInformationItems
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoCardInformationItems {
     /// 货物或应税劳务、服务编码
     ///
@@ -351,25 +455,66 @@ pub struct PostRequestFapiaoCardInformationItems {
     tax_prefer_mark: "tax_prefer_mark" required,
     discount: "discount" required,
 });
+/// The required fields of [`PostRequestFapiaoCardInformationItems`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationItems::new`] takes them.
+pub struct PostRequestFapiaoCardInformationItemsRequired {
+    /// 货物或应税劳务、服务编码
+    ///
+    /// Example: `3010101020203000000`
+    pub tax_code: String,
+    /// 货物或应税劳务、服务名称
+    ///
+    /// Example: `出租汽车客运服务`
+    pub goods_name: String,
+    /// 数量
+    ///
+    /// Example: `100000000`
+    pub quantity: i64,
+    /// 单价
+    ///
+    /// Example: `380442000000`
+    pub unit_price: i64,
+    /// 单行金额
+    ///
+    /// Example: `380442`
+    pub amount: i64,
+    /// 单行税额
+    ///
+    /// Example: `49458`
+    pub tax_amount: i64,
+    /// 单行金额合计
+    ///
+    /// Example: `429900`
+    pub total_amount: i64,
+    /// 税率
+    ///
+    /// Example: `1300`
+    pub tax_rate: i64,
+    /// 税收优惠政策标识
+    ///
+    /// Example: `NO_FAVORABLE`
+    pub tax_prefer_mark: String,
+    /// 是否折扣行
+    pub discount: bool,
+}
 impl PostRequestFapiaoCardInformationItems {
-    /// A `PostRequestFapiaoCardInformationItems` with its required fields (`tax_code`, `goods_name`, `quantity`, `unit_price`, `amount`, `tax_amount`, `total_amount`, `tax_rate`, `tax_prefer_mark`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationItems { specification: Some(…), ..PostRequestFapiaoCardInformationItems::new(…) }`.
+    /// A `PostRequestFapiaoCardInformationItems` of its required fields (`tax_code`, `goods_name`, `quantity`, `unit_price`, `amount`, `tax_amount`, `total_amount`, `tax_rate`, `tax_prefer_mark`, `discount`), given by name in a [`PostRequestFapiaoCardInformationItemsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.specification = Some(…))`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        tax_code: impl Into<String>,
-        goods_name: impl Into<String>,
-        quantity: i64,
-        unit_price: i64,
-        amount: i64,
-        tax_amount: i64,
-        total_amount: i64,
-        tax_rate: i64,
-        tax_prefer_mark: impl Into<String>,
-        discount: bool,
-    ) -> Self {
+    pub fn new(required: PostRequestFapiaoCardInformationItemsRequired) -> Self {
+        let PostRequestFapiaoCardInformationItemsRequired {
+            tax_code,
+            goods_name,
+            quantity,
+            unit_price,
+            amount,
+            tax_amount,
+            total_amount,
+            tax_rate,
+            tax_prefer_mark,
+            discount,
+        } = required;
         Self {
-            tax_code: tax_code.into(),
-            goods_name: goods_name.into(),
+            tax_code,
+            goods_name,
             specification: None,
             unit: None,
             quantity,
@@ -378,13 +523,14 @@ impl PostRequestFapiaoCardInformationItems {
             tax_amount,
             total_amount,
             tax_rate,
-            tax_prefer_mark: tax_prefer_mark.into(),
+            tax_prefer_mark,
             discount,
         }
     }
 }
 /// 销售方信息
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// 名称
     ///
@@ -419,18 +565,36 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     bank_name: "bank_name" optional,
     bank_account: "bank_account" optional,
 });
+/// The required fields of [`PostRequestFapiaoCardInformationSellerInformation`], each given by name (all of them: a missing one does not compile); [`PostRequestFapiaoCardInformationSellerInformation::new`] takes them.
+pub struct PostRequestFapiaoCardInformationSellerInformationRequired {
+    /// 名称
+    ///
+    /// Example: `深圳市南山区测试公司`
+    pub name: String,
+    /// 纳税人识别号
+    ///
+    /// Example: `202003261233701778`
+    pub taxpayer_id: String,
+    /// 地址
+    ///
+    /// Example: `深圳市南山区深南大道10000号`
+    pub address: String,
+}
 impl PostRequestFapiaoCardInformationSellerInformation {
-    /// A `PostRequestFapiaoCardInformationSellerInformation` with its required fields (`name`, `taxpayer_id`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationSellerInformation { telephone: Some(…), ..PostRequestFapiaoCardInformationSellerInformation::new(…) }`.
+    /// A `PostRequestFapiaoCardInformationSellerInformation` of its required fields (`name`, `taxpayer_id`, `address`), given by name in a [`PostRequestFapiaoCardInformationSellerInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.telephone = Some(…))`.
     #[inline]
     pub fn new(
-        name: impl Into<String>,
-        taxpayer_id: impl Into<String>,
-        address: impl Into<String>,
+        required: PostRequestFapiaoCardInformationSellerInformationRequired,
     ) -> Self {
+        let PostRequestFapiaoCardInformationSellerInformationRequired {
+            name,
+            taxpayer_id,
+            address,
+        } = required;
         Self {
-            name: name.into(),
-            taxpayer_id: taxpayer_id.into(),
-            address: address.into(),
+            name,
+            taxpayer_id,
+            address,
             telephone: None,
             bank_name: None,
             bank_account: None,
@@ -439,6 +603,7 @@ impl PostRequestFapiaoCardInformationSellerInformation {
 }
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 插入用户卡包的公众号AppID
     ///
@@ -487,6 +652,7 @@ pub mod upload_file {
     }
     /// The request of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 出租车电子发票文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -494,15 +660,22 @@ pub mod upload_file {
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 出租车电子发票文件元信息`JSON`格式字符串
+        pub meta: PostRequestMeta,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`meta`).
+        /// A `PostRequest` of its required fields (`meta`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(meta: PostRequestMeta) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { meta } = required;
             Self { meta }
         }
     }
     /// 出租车电子发票文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestMeta {
         /// 出租车经营主体商户号
         ///
@@ -527,25 +700,46 @@ pub mod upload_file {
         digest_algorithm: "digest_algorithm" required,
         region_id: "region_id" required,
     });
+    /// The required fields of [`PostRequestMeta`], each given by name (all of them: a missing one does not compile); [`PostRequestMeta::new`] takes them.
+    pub struct PostRequestMetaRequired {
+        /// 出租车经营主体商户号
+        ///
+        /// Example: `1900000109`
+        pub company_mchid: String,
+        /// 文件摘要
+        ///
+        /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
+        pub digest: String,
+        /// 文件摘要算法
+        ///
+        /// Example: `DIGEST_ALGORITHM_SM3`
+        pub digest_algorithm: String,
+        /// 行政区划代码
+        ///
+        /// Example: `310100`
+        pub region_id: i64,
+    }
     impl PostRequestMeta {
-        /// A `PostRequestMeta` of its required fields (`company_mchid`, `digest`, `digest_algorithm`, `region_id`).
+        /// A `PostRequestMeta` of its required fields (`company_mchid`, `digest`, `digest_algorithm`, `region_id`), given by name in a [`PostRequestMetaRequired`].
         #[inline]
-        pub fn new(
-            company_mchid: impl Into<String>,
-            digest: impl Into<String>,
-            digest_algorithm: impl Into<String>,
-            region_id: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestMetaRequired) -> Self {
+            let PostRequestMetaRequired {
+                company_mchid,
+                digest,
+                digest_algorithm,
+                region_id,
+            } = required;
             Self {
-                company_mchid: company_mchid.into(),
-                digest: digest.into(),
-                digest_algorithm: digest_algorithm.into(),
+                company_mchid,
+                digest,
+                digest_algorithm,
                 region_id,
             }
         }
     }
     /// The response of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 出租车电子发票文件ID
         ///

@@ -33,6 +33,7 @@ pub mod update_driver {
     }
     /// The request of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 司机姓名
         ///
@@ -80,28 +81,63 @@ pub mod update_driver {
         driver_photo: "driver_photo" optional,
         region_id: "region_id" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 司机姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==`
+        pub driver_name: String,
+        /// 司机身份证号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==`
+        pub id_card_number: String,
+        /// 公司名称
+        ///
+        /// Example: `深圳市未来有限公司`
+        pub company_name: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 营运资格证号
+        ///
+        /// Example: `6298416`
+        pub driver_license: String,
+        /// 司机类别
+        ///
+        /// Example: `MAIN`
+        pub driver_category: String,
+        /// 岗位状态
+        ///
+        /// Example: `ON_DUTY`
+        pub driver_status: String,
+        /// 行政区划ID
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { driver_photo: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.driver_photo = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            driver_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            company_name: impl Into<String>,
-            mchid: impl Into<String>,
-            driver_license: impl Into<String>,
-            driver_category: impl Into<String>,
-            driver_status: impl Into<String>,
-            region_id: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                driver_name,
+                id_card_number,
+                company_name,
+                mchid,
+                driver_license,
+                driver_category,
+                driver_status,
+                region_id,
+            } = required;
             Self {
-                driver_name: driver_name.into(),
-                id_card_number: id_card_number.into(),
-                company_name: company_name.into(),
-                mchid: mchid.into(),
-                driver_license: driver_license.into(),
-                driver_category: driver_category.into(),
-                driver_status: driver_status.into(),
+                driver_name,
+                id_card_number,
+                company_name,
+                mchid,
+                driver_license,
+                driver_category,
+                driver_status,
                 driver_photo: None,
                 region_id,
             }
@@ -109,6 +145,7 @@ pub mod update_driver {
     }
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostRequestDriverPhoto {
         /// 照片类型
         ///
@@ -133,6 +170,7 @@ pub mod update_driver {
     pub type PostRequestDriverPhotoPhotoDigest = crate::v3::taxi_invoice::models::PhotoDigest;
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 司机姓名
         ///
@@ -180,28 +218,63 @@ pub mod update_driver {
         driver_photo: "driver_photo" optional,
         region_id: "region_id" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 司机姓名
+        ///
+        /// Example: `OpldWegML3fJ3/U5L6av0bU6G21UAD7US5TWiL5sVnQSz/wvsvQ==`
+        pub driver_name: String,
+        /// 司机身份证号码
+        ///
+        /// Example: `OpldWegML3fJ3/U5L6av0bU1wwPUXFMLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==`
+        pub id_card_number: String,
+        /// 公司名称
+        ///
+        /// Example: `深圳市未来有限公司`
+        pub company_name: String,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 营运资格证号
+        ///
+        /// Example: `6298416`
+        pub driver_license: String,
+        /// 司机类别
+        ///
+        /// Example: `MAIN`
+        pub driver_category: String,
+        /// 岗位状态
+        ///
+        /// Example: `ON_DUTY`
+        pub driver_status: String,
+        /// 行政区划ID
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { driver_photo: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.driver_photo = Some(…))`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            driver_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            company_name: impl Into<String>,
-            mchid: impl Into<String>,
-            driver_license: impl Into<String>,
-            driver_category: impl Into<String>,
-            driver_status: impl Into<String>,
-            region_id: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                driver_name,
+                id_card_number,
+                company_name,
+                mchid,
+                driver_license,
+                driver_category,
+                driver_status,
+                region_id,
+            } = required;
             Self {
-                driver_name: driver_name.into(),
-                id_card_number: id_card_number.into(),
-                company_name: company_name.into(),
-                mchid: mchid.into(),
-                driver_license: driver_license.into(),
-                driver_category: driver_category.into(),
-                driver_status: driver_status.into(),
+                driver_name,
+                id_card_number,
+                company_name,
+                mchid,
+                driver_license,
+                driver_category,
+                driver_status,
                 driver_photo: None,
                 region_id,
             }
@@ -209,6 +282,7 @@ pub mod update_driver {
     }
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseDriverPhoto {
         /// 照片类型
         ///

@@ -37,8 +37,11 @@ pub mod by_driver_license {
     }
     /// The request of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
     pub type GetRequest = crate::v3::taxi_invoice::models::RegionIdRequest;
+    /// The required fields of [`GetRequest`].
+    pub type GetRequestRequired = crate::v3::taxi_invoice::models::RegionIdRequestRequired;
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 司机姓名
         pub driver_name: Option<String>,
@@ -79,15 +82,27 @@ pub mod by_driver_license {
         region_id: "region_id" required,
         driver_state: "driver_state" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 营运资格证号
+        ///
+        /// Example: `6298416`
+        pub driver_license: String,
+        /// 行政区划代码
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`driver_license`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { driver_name: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`driver_license`, `region_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.driver_name = Some(…))`.
         #[inline]
-        pub fn new(driver_license: impl Into<String>, region_id: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { driver_license, region_id } = required;
             Self {
                 driver_name: None,
                 company_name: None,
                 company_mchid: None,
-                driver_license: driver_license.into(),
+                driver_license,
                 driver_category: None,
                 driver_photo: None,
                 region_id,
@@ -97,6 +112,7 @@ pub mod by_driver_license {
     }
     /// 司机照片
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct GetResponseDriverPhoto {
         /// 照片类型
         ///

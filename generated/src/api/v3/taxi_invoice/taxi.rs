@@ -29,6 +29,7 @@ pub mod update_taxi {
     }
     /// The request of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 车牌号
         ///
@@ -71,20 +72,40 @@ pub mod update_taxi {
         invoice_flag: "invoice_flag" optional,
         taxi_state: "taxi_state" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 公司名称
+        ///
+        /// Example: `深圳市未来有限公司`
+        pub company_name: String,
+        /// 主班司机资格证号
+        ///
+        /// Example: `6298416`
+        pub main_license: String,
+        /// 行政区划ID
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`plate_number`, `company_name`, `main_license`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`plate_number`, `company_name`, `main_license`, `region_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            plate_number: impl Into<String>,
-            company_name: impl Into<String>,
-            main_license: impl Into<String>,
-            region_id: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                plate_number,
+                company_name,
+                main_license,
+                region_id,
+            } = required;
             Self {
-                plate_number: plate_number.into(),
-                company_name: company_name.into(),
+                plate_number,
+                company_name,
                 mchid: None,
-                main_license: main_license.into(),
+                main_license,
                 deputy_license: None,
                 region_id,
                 invoice_flag: None,
@@ -111,6 +132,7 @@ pub mod update_taxi {
     });
     /// The response of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 车牌号
         ///
@@ -145,20 +167,40 @@ pub mod update_taxi {
         deputy_license: "deputy_license" optional,
         region_id: "region_id" required,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 公司名称
+        ///
+        /// Example: `深圳市未来有限公司`
+        pub company_name: String,
+        /// 主班司机资格证号
+        ///
+        /// Example: `6298416`
+        pub main_license: String,
+        /// 行政区划ID
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`plate_number`, `company_name`, `main_license`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`plate_number`, `company_name`, `main_license`, `region_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            plate_number: impl Into<String>,
-            company_name: impl Into<String>,
-            main_license: impl Into<String>,
-            region_id: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                plate_number,
+                company_name,
+                main_license,
+                region_id,
+            } = required;
             Self {
-                plate_number: plate_number.into(),
-                company_name: company_name.into(),
+                plate_number,
+                company_name,
                 mchid: None,
-                main_license: main_license.into(),
+                main_license,
                 deputy_license: None,
                 region_id,
             }

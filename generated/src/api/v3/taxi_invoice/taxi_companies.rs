@@ -37,6 +37,7 @@ pub mod by_company_mchid {
     }
     /// The request of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 行政区划ID
         ///
@@ -46,15 +47,24 @@ pub mod by_company_mchid {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         region_id: query "region_id" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 行政区划ID
+        ///
+        /// Query parameter `region_id`. Example: `510100`
+        pub region_id: i64,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`region_id`).
+        /// A `GetRequest` of its required fields (`region_id`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(region_id: i64) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { region_id } = required;
             Self { region_id }
         }
     }
     /// The response of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -119,12 +129,24 @@ pub mod by_company_mchid {
         invoice_mode: "invoice_mode" optional,
         region_id: "region_id" required,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub company_mchid: String,
+        /// 行政区划代码
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`company_mchid`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { enterprise_type: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`company_mchid`, `region_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.enterprise_type = Some(…))`.
         #[inline]
-        pub fn new(company_mchid: impl Into<String>, region_id: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { company_mchid, region_id } = required;
             Self {
-                company_mchid: company_mchid.into(),
+                company_mchid,
                 enterprise_type: None,
                 company_name: None,
                 short_name: None,

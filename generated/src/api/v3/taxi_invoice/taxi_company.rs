@@ -29,6 +29,7 @@ pub mod create_taxi_company {
     }
     /// The request of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 公司名称
         ///
@@ -88,34 +89,63 @@ pub mod create_taxi_company {
         region_id: "region_id" required,
         enterprise_type: "enterprise_type" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 税号
+        ///
+        /// Example: `12345678901234567J`
+        pub tax_id: String,
+        /// 公司地址
+        ///
+        /// Example: `广东省深圳市南山区高新科技园科技中一路腾讯大厦`
+        pub address: String,
+        /// 开票渠道
+        ///
+        /// Example: `JIAO_WEI`
+        pub invoice_mode: String,
+        /// 企业法人姓名
+        ///
+        /// Example: `张三`
+        pub legal_person: String,
+        /// 行政区划ID
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+        /// 企业类型
+        ///
+        /// Example: `ENTERPRISE`
+        pub enterprise_type: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`tax_id`, `address`, `invoice_mode`, `legal_person`, `region_id`, `enterprise_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { company_name: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`tax_id`, `address`, `invoice_mode`, `legal_person`, `region_id`, `enterprise_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.company_name = Some(…))`.
         #[inline]
-        pub fn new(
-            tax_id: impl Into<String>,
-            address: impl Into<String>,
-            invoice_mode: impl Into<String>,
-            legal_person: impl Into<String>,
-            region_id: i64,
-            enterprise_type: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                tax_id,
+                address,
+                invoice_mode,
+                legal_person,
+                region_id,
+                enterprise_type,
+            } = required;
             Self {
                 company_name: None,
-                tax_id: tax_id.into(),
-                address: address.into(),
+                tax_id,
+                address,
                 phone: None,
                 bank_name: None,
                 bank_account: None,
-                invoice_mode: invoice_mode.into(),
-                legal_person: legal_person.into(),
+                invoice_mode,
+                legal_person,
                 short_name: None,
                 region_id,
-                enterprise_type: enterprise_type.into(),
+                enterprise_type,
             }
         }
     }
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 商户号
         ///

@@ -32,8 +32,11 @@ pub mod by_plate_number {
     }
     /// The request of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
     pub type GetRequest = crate::v3::taxi_invoice::models::RegionIdRequest;
+    /// The required fields of [`GetRequest`].
+    pub type GetRequestRequired = crate::v3::taxi_invoice::models::RegionIdRequestRequired;
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 车牌号
         ///
@@ -76,12 +79,24 @@ pub mod by_plate_number {
         support_invoice: "support_invoice" optional,
         taxi_state: "taxi_state" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 车牌号
+        ///
+        /// Example: `粤B12345`
+        pub plate_number: String,
+        /// 行政区划代码
+        ///
+        /// Example: `510100`
+        pub region_id: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`plate_number`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { company_name: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`plate_number`, `region_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.company_name = Some(…))`.
         #[inline]
-        pub fn new(plate_number: impl Into<String>, region_id: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { plate_number, region_id } = required;
             Self {
-                plate_number: plate_number.into(),
+                plate_number,
                 company_name: None,
                 company_mchid: None,
                 main_license: None,

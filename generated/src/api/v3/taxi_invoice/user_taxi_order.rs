@@ -36,6 +36,7 @@ pub mod find_by_token {
     }
     /// The request of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 获取乘客行程单详情的凭证
         ///
@@ -65,18 +66,30 @@ pub mod find_by_token {
         region_id: query "region_id" optional,
         auth_mode: query "auth_mode" optional,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 获取乘客行程单详情的凭证
+        ///
+        /// Query parameter `token`. Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg`
+        pub token: String,
+        /// 用户标识
+        ///
+        /// Query parameter `openid`. Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
+        pub openid: String,
+        /// 应用ID
+        ///
+        /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
+        pub appid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` with its required fields (`token`, `openid`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { region_id: Some(…), ..GetRequest::new(…) }`.
+        /// A `GetRequest` of its required fields (`token`, `openid`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.region_id = Some(…))`.
         #[inline]
-        pub fn new(
-            token: impl Into<String>,
-            openid: impl Into<String>,
-            appid: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { token, openid, appid } = required;
             Self {
-                token: token.into(),
-                openid: openid.into(),
-                appid: appid.into(),
+                token,
+                openid,
+                appid,
                 region_id: None,
                 auth_mode: None,
             }
@@ -84,6 +97,7 @@ pub mod find_by_token {
     }
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetResponse {
         /// 车牌号
         ///
@@ -123,10 +137,18 @@ pub mod find_by_token {
         pay_time: "pay_time" optional,
         pay_amount: "pay_amount" optional,
     });
+    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+    pub struct GetResponseRequired {
+        /// 行政区划代码
+        ///
+        /// Example: `310100`
+        pub region_id: i64,
+    }
     impl GetResponse {
-        /// A `GetResponse` with its required fields (`region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { plate_number: Some(…), ..GetResponse::new(…) }`.
+        /// A `GetResponse` of its required fields (`region_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plate_number = Some(…))`.
         #[inline]
-        pub fn new(region_id: i64) -> Self {
+        pub fn new(required: GetResponseRequired) -> Self {
+            let GetResponseRequired { region_id } = required;
             Self {
                 plate_number: None,
                 driver_license: None,

@@ -27,6 +27,7 @@ impl<'a> UserTaxiOrders<'a> {
 }
 /// The request of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 最大资源条数
     ///
@@ -66,29 +67,48 @@ pub struct GetRequest {
     end_date: query "end_date" required,
     region_id: query "region_id" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 小程序用户的微信openid
+    ///
+    /// Query parameter `openid`. Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
+    pub openid: String,
+    /// 小程序appid
+    ///
+    /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
+    pub appid: String,
+    /// 起始日期
+    ///
+    /// Query parameter `begin_date`. Example: `20200307`
+    pub begin_date: String,
+    /// 结束日期
+    ///
+    /// Query parameter `end_date`. Example: `20200407`
+    pub end_date: String,
+    /// 行政区划id
+    ///
+    /// Query parameter `region_id`. Example: `510100`
+    pub region_id: i64,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`openid`, `appid`, `begin_date`, `end_date`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`openid`, `appid`, `begin_date`, `end_date`, `region_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
     #[inline]
-    pub fn new(
-        openid: impl Into<String>,
-        appid: impl Into<String>,
-        begin_date: impl Into<String>,
-        end_date: impl Into<String>,
-        region_id: i64,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { openid, appid, begin_date, end_date, region_id } = required;
         Self {
             limit: None,
             offset: None,
-            openid: openid.into(),
-            appid: appid.into(),
-            begin_date: begin_date.into(),
-            end_date: end_date.into(),
+            openid,
+            appid,
+            begin_date,
+            end_date,
             region_id,
         }
     }
 }
 /// The response of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 乘客行程单详情
     pub data: Option<Vec<GetResponseData>>,
@@ -114,10 +134,22 @@ pub struct GetResponse {
     total_count: "total_count" optional,
     links: "links" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 请求资源起始位置
+    ///
+    /// Example: `10`
+    pub offset: i64,
+    /// 最大资源条数
+    ///
+    /// Example: `5`
+    pub limit: i64,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.data = Some(…))`.
     #[inline]
-    pub fn new(offset: i64, limit: i64) -> Self {
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { offset, limit } = required;
         Self {
             data: None,
             offset,
@@ -129,6 +161,7 @@ impl GetResponse {
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseData {
     /// 车牌号
     ///
@@ -150,6 +183,7 @@ pub struct GetResponseData {
 });
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseLinks {
     /// 下一页链接
     ///

@@ -42,6 +42,7 @@ pub mod by_block_record_id {
     }
     /// The request of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -51,13 +52,19 @@ pub mod by_block_record_id {
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+    pub struct GetRequestRequired {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `123000110`
+        pub sub_mchid: String,
+    }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sub_mchid`).
+        /// A `GetRequest` of its required fields (`sub_mchid`), given by name in a [`GetRequestRequired`].
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-            }
+        pub fn new(required: GetRequestRequired) -> Self {
+            let GetRequestRequired { sub_mchid } = required;
+            Self { sub_mchid }
         }
     }
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
@@ -68,6 +75,8 @@ pub mod by_block_record_id {
     pub type GetResponseRecoverWay = crate::v3::transaction_block::models::RecoverWay;
     /// GetResponseRequestedItemInfo
     pub type GetResponseRequestedItemInfo = crate::v3::transaction_block::models::RequestedItemInfo;
+    /// The required fields of [`GetResponseRequestedItemInfo`].
+    pub type GetResponseRequestedItemInfoRequired = crate::v3::transaction_block::models::RequestedItemInfoRequired;
     /// GetResponseRequestedItemInfoRecordFields
     pub type GetResponseRequestedItemInfoRecordFields = crate::v3::transaction_block::models::RecordFields;
     /// 枚举校验规则
@@ -126,6 +135,7 @@ pub mod sub_mchid {
         }
         /// The request of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 最大资源条数
             ///
@@ -140,15 +150,24 @@ pub mod sub_mchid {
             limit: query "limit" required,
             offset: query "offset" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 最大资源条数
+            ///
+            /// Query parameter `limit`. Example: `5`
+            pub limit: i64,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(limit: i64) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { limit } = required;
                 Self { limit, offset: None }
             }
         }
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 请求资源起始位置
             ///
@@ -179,6 +198,8 @@ pub mod sub_mchid {
         pub type GetResponseDataRecoverWay = crate::v3::transaction_block::models::RecoverWay;
         /// GetResponseDataRequestedItemInfo
         pub type GetResponseDataRequestedItemInfo = crate::v3::transaction_block::models::RequestedItemInfo;
+        /// The required fields of [`GetResponseDataRequestedItemInfo`].
+        pub type GetResponseDataRequestedItemInfoRequired = crate::v3::transaction_block::models::RequestedItemInfoRequired;
         /// GetResponseDataRequestedItemInfoRecordFields
         pub type GetResponseDataRequestedItemInfoRecordFields = crate::v3::transaction_block::models::RecordFields;
         /// 枚举校验规则

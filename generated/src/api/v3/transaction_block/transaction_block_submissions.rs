@@ -73,6 +73,7 @@ pub mod sub_mchid {
         }
         /// The request of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户侧申诉单号
             ///
@@ -87,21 +88,32 @@ pub mod sub_mchid {
             merchant_submit_id: "merchant_submit_id" required,
             submit_data: "submit_data" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户侧申诉单号
+            ///
+            /// Example: `ABC123456789`
+            pub merchant_submit_id: String,
+            /// 商户提交资料内容
+            ///
+            /// Example: `{"record_fields":[]}`
+            pub submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`merchant_submit_id`, `submit_data`).
+            /// A `PostRequest` of its required fields (`merchant_submit_id`, `submit_data`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                merchant_submit_id: impl Into<String>,
-                submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { merchant_submit_id, submit_data } = required;
                 Self {
-                    merchant_submit_id: merchant_submit_id.into(),
+                    merchant_submit_id,
                     submit_data,
                 }
             }
         }
         /// PostRequestSubmitData
         pub type PostRequestSubmitData = crate::v3::transaction_block::models::RequestedItemInfo;
+        /// The required fields of [`PostRequestSubmitData`].
+        pub type PostRequestSubmitDataRequired = crate::v3::transaction_block::models::RequestedItemInfoRequired;
         /// PostRequestSubmitDataRecordFields
         pub type PostRequestSubmitDataRecordFields = crate::v3::transaction_block::models::RecordFields;
         /// 枚举校验规则

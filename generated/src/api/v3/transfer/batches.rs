@@ -37,6 +37,7 @@ impl<'a> Batches<'a> {
 }
 /// The request of `POST /v3/transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 直连商户的appid
     ///
@@ -84,23 +85,53 @@ pub struct PostRequest {
     transfer_scene_id: "transfer_scene_id" optional,
     notify_url: "notify_url" optional,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 直连商户的appid
+    ///
+    /// Example: `wxf636efh567hg4356`
+    pub appid: String,
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+    /// 批次名称
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_name: String,
+    /// 批次备注
+    ///
+    /// Example: `2019年1月深圳分部报销单`
+    pub batch_remark: String,
+    /// 转账总金额
+    ///
+    /// Example: `4000000`
+    pub total_amount: i64,
+    /// 转账总笔数
+    ///
+    /// Example: `200`
+    pub total_num: i64,
+    /// 转账明细列表
+    pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transfer_scene_id: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_scene_id = Some(…))`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        out_batch_no: impl Into<String>,
-        batch_name: impl Into<String>,
-        batch_remark: impl Into<String>,
-        total_amount: i64,
-        total_num: i64,
-        transfer_detail_list: Vec<PostRequestTransferDetailList>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired {
+            appid,
+            out_batch_no,
+            batch_name,
+            batch_remark,
+            total_amount,
+            total_num,
+            transfer_detail_list,
+        } = required;
         Self {
-            appid: appid.into(),
-            out_batch_no: out_batch_no.into(),
-            batch_name: batch_name.into(),
-            batch_remark: batch_remark.into(),
+            appid,
+            out_batch_no,
+            batch_name,
+            batch_remark,
             total_amount,
             total_num,
             transfer_detail_list,
@@ -111,6 +142,7 @@ impl PostRequest {
 }
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -145,20 +177,40 @@ pub struct PostRequestTransferDetailList {
     user_name: "user_name" optional,
     user_id_card: "user_id_card" optional,
 });
+/// The required fields of [`PostRequestTransferDetailList`], each given by name (all of them: a missing one does not compile); [`PostRequestTransferDetailList::new`] takes them.
+pub struct PostRequestTransferDetailListRequired {
+    /// 商家明细单号
+    ///
+    /// Example: `x23zy545Bd5436`
+    pub out_detail_no: String,
+    /// 转账金额
+    ///
+    /// Example: `200000`
+    pub transfer_amount: i64,
+    /// 转账备注
+    ///
+    /// Example: `2020年4月报销`
+    pub transfer_remark: String,
+    /// 用户在直连商户应用下的用户标示
+    ///
+    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+    pub openid: String,
+}
 impl PostRequestTransferDetailList {
-    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_name: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`), given by name in a [`PostRequestTransferDetailListRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_name = Some(…))`.
     #[inline]
-    pub fn new(
-        out_detail_no: impl Into<String>,
-        transfer_amount: i64,
-        transfer_remark: impl Into<String>,
-        openid: impl Into<String>,
-    ) -> Self {
-        Self {
-            out_detail_no: out_detail_no.into(),
+    pub fn new(required: PostRequestTransferDetailListRequired) -> Self {
+        let PostRequestTransferDetailListRequired {
+            out_detail_no,
             transfer_amount,
-            transfer_remark: transfer_remark.into(),
-            openid: openid.into(),
+            transfer_remark,
+            openid,
+        } = required;
+        Self {
+            out_detail_no,
+            transfer_amount,
+            transfer_remark,
+            openid,
             user_name: None,
             user_id_card: None,
         }
@@ -166,6 +218,7 @@ impl PostRequestTransferDetailList {
 }
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -190,12 +243,20 @@ pub struct PostResponse {
     create_time: "create_time" optional,
     batch_status: "batch_status" optional,
 });
+/// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+pub struct PostResponseRequired {
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+}
 impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    /// A `PostResponse` of its required fields (`out_batch_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
     #[inline]
-    pub fn new(out_batch_no: impl Into<String>) -> Self {
+    pub fn new(required: PostResponseRequired) -> Self {
+        let PostResponseRequired { out_batch_no } = required;
         Self {
-            out_batch_no: out_batch_no.into(),
+            out_batch_no,
             batch_id: None,
             create_time: None,
             batch_status: None,
@@ -267,6 +328,7 @@ pub mod batch_id {
         }
         /// The request of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -291,10 +353,18 @@ pub mod batch_id {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 是否查询转账明细单
+            ///
+            /// Query parameter `need_query_detail`.
+            pub need_query_detail: bool,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`need_query_detail`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(need_query_detail: bool) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { need_query_detail } = required;
                 Self {
                     need_query_detail,
                     offset: None,
@@ -305,6 +375,7 @@ pub mod batch_id {
         }
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 转账批次单
             pub transfer_batch: Option<GetResponseTransferBatch>,
@@ -367,6 +438,7 @@ pub mod batch_id {
                     }
                     /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信明细单号查询明细单API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -441,20 +513,29 @@ pub mod batch_id {
                         initiate_time: "initiate_time" optional,
                         update_time: "update_time" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 微信批次单号
+                        ///
+                        /// Example: `1030000071100999991182020050700019480001`
+                        pub batch_id: String,
+                        /// 微信明细单号
+                        ///
+                        /// Example: `1040000071100999991182020050700019500100`
+                        pub detail_id: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`batch_id`, `detail_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`batch_id`, `detail_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            batch_id: impl Into<String>,
-                            detail_id: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { batch_id, detail_id } = required;
                             Self {
                                 mchid: None,
                                 out_batch_no: None,
-                                batch_id: batch_id.into(),
+                                batch_id,
                                 appid: None,
                                 out_detail_no: None,
-                                detail_id: detail_id.into(),
+                                detail_id,
                                 detail_status: None,
                                 transfer_amount: None,
                                 transfer_remark: None,
@@ -520,6 +601,7 @@ pub mod out_batch_no {
         }
         /// The request of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -544,10 +626,18 @@ pub mod out_batch_no {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 是否查询转账明细单
+            ///
+            /// Query parameter `need_query_detail`.
+            pub need_query_detail: bool,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`need_query_detail`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
             #[inline]
-            pub fn new(need_query_detail: bool) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { need_query_detail } = required;
                 Self {
                     need_query_detail,
                     offset: None,
@@ -558,6 +648,7 @@ pub mod out_batch_no {
         }
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 转账批次单
             pub transfer_batch: Option<GetResponseTransferBatch>,
@@ -628,6 +719,7 @@ pub mod out_batch_no {
                     }
                     /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
                     #[derive(Clone, Debug, PartialEq)]
+                    #[non_exhaustive]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -702,19 +794,28 @@ pub mod out_batch_no {
                         initiate_time: "initiate_time" optional,
                         update_time: "update_time" optional,
                     });
+                    /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                    pub struct GetResponseRequired {
+                        /// 商家批次单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_batch_no: String,
+                        /// 商家明细单号
+                        ///
+                        /// Example: `x23zy545Bd5436`
+                        pub out_detail_no: String,
+                    }
                     impl GetResponse {
-                        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        /// A `GetResponse` of its required fields (`out_batch_no`, `out_detail_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                         #[inline]
-                        pub fn new(
-                            out_batch_no: impl Into<String>,
-                            out_detail_no: impl Into<String>,
-                        ) -> Self {
+                        pub fn new(required: GetResponseRequired) -> Self {
+                            let GetResponseRequired { out_batch_no, out_detail_no } = required;
                             Self {
                                 mchid: None,
-                                out_batch_no: out_batch_no.into(),
+                                out_batch_no,
                                 batch_id: None,
                                 appid: None,
-                                out_detail_no: out_detail_no.into(),
+                                out_detail_no,
                                 detail_id: None,
                                 detail_status: None,
                                 transfer_amount: None,

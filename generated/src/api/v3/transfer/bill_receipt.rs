@@ -23,6 +23,7 @@ impl<'a> BillReceipt<'a> {
 }
 /// The request of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 商家批次单号
     ///
@@ -32,17 +33,25 @@ pub struct PostRequest {
 ::wechatpay::runtime::__private::json_object!(PostRequest {
     out_batch_no: "out_batch_no" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 商家批次单号
+    ///
+    /// Example: `plfk2020042013`
+    pub out_batch_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`out_batch_no`).
+    /// A `PostRequest` of its required fields (`out_batch_no`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(out_batch_no: impl Into<String>) -> Self {
-        Self {
-            out_batch_no: out_batch_no.into(),
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { out_batch_no } = required;
+        Self { out_batch_no }
     }
 }
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
 pub type PostResponse = crate::v3::transfer::models::OutBatchNoResponse;
+/// The required fields of [`PostResponse`].
+pub type PostResponseRequired = crate::v3::transfer::models::OutBatchNoResponseRequired;
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {
     /// The chain step for `/v3/transfer/bill-receipt/{out_batch_no}`, reached with `client.v3().transfer().bill_receipt().out_batch_no(out_batch_no)`.
@@ -60,4 +69,6 @@ pub mod by_out_batch_no {
     }
     /// The response of `GET /v3/transfer/bill-receipt/{out_batch_no}` (查询转账电子回单API).
     pub type GetResponse = crate::v3::transfer::models::OutBatchNoResponse;
+    /// The required fields of [`GetResponse`].
+    pub type GetResponseRequired = crate::v3::transfer::models::OutBatchNoResponseRequired;
 }

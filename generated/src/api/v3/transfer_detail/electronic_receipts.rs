@@ -35,6 +35,7 @@ impl<'a> ElectronicReceipts<'a> {
 }
 /// The request of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 受理类型
     ///
@@ -54,17 +55,26 @@ pub struct GetRequest {
     out_batch_no: query "out_batch_no" optional,
     out_detail_no: query "out_detail_no" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 受理类型
+    ///
+    /// Query parameter `accept_type`. Example: `BATCH_TRANSFER`
+    pub accept_type: GetRequestAcceptType,
+    /// 商家转账明细单号
+    ///
+    /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
+    pub out_detail_no: String,
+}
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_batch_no: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` of its required fields (`accept_type`, `out_detail_no`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_batch_no = Some(…))`.
     #[inline]
-    pub fn new(
-        accept_type: GetRequestAcceptType,
-        out_detail_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { accept_type, out_detail_no } = required;
         Self {
             accept_type,
             out_batch_no: None,
-            out_detail_no: out_detail_no.into(),
+            out_detail_no,
         }
     }
 }
@@ -72,8 +82,11 @@ impl GetRequest {
 pub type GetRequestAcceptType = crate::v3::transfer_detail::models::AcceptType;
 /// The response of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
 pub type GetResponse = crate::v3::transfer_detail::models::AcceptTypeResponse;
+/// The required fields of [`GetResponse`].
+pub type GetResponseRequired = crate::v3::transfer_detail::models::AcceptTypeResponseRequired;
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 受理类型
     ///
@@ -93,17 +106,26 @@ pub struct PostRequest {
     out_batch_no: "out_batch_no" optional,
     out_detail_no: "out_detail_no" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 受理类型
+    ///
+    /// Example: `BATCH_TRANSFER`
+    pub accept_type: PostRequestAcceptType,
+    /// 商家转账明细单号
+    ///
+    /// Example: `mx0911231610162610v4CNkO4HAf`
+    pub out_detail_no: String,
+}
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_batch_no: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` of its required fields (`accept_type`, `out_detail_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_batch_no = Some(…))`.
     #[inline]
-    pub fn new(
-        accept_type: PostRequestAcceptType,
-        out_detail_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { accept_type, out_detail_no } = required;
         Self {
             accept_type,
             out_batch_no: None,
-            out_detail_no: out_detail_no.into(),
+            out_detail_no,
         }
     }
 }
@@ -111,3 +133,5 @@ impl PostRequest {
 pub type PostRequestAcceptType = crate::v3::transfer_detail::models::AcceptType;
 /// The response of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 pub type PostResponse = crate::v3::transfer_detail::models::AcceptTypeResponse;
+/// The required fields of [`PostResponse`].
+pub type PostResponseRequired = crate::v3::transfer_detail::models::AcceptTypeResponseRequired;

@@ -23,6 +23,7 @@ impl<'a> Elecvoucherfile<'a> {
 }
 /// The request of `GET /v3/transferdownload/elecvoucherfile` (下载电子回单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
@@ -37,13 +38,22 @@ pub struct GetRequest {
     token: query "token" required,
     source: query "source" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 前序download_url的查询参数
+    ///
+    /// Query parameter `token`. Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
+    pub token: String,
+    /// 前序download_url的查询参数
+    ///
+    /// Query parameter `source`. Example: `elecsign`
+    pub source: String,
+}
 impl GetRequest {
-    /// A `GetRequest` of its required fields (`token`, `source`).
+    /// A `GetRequest` of its required fields (`token`, `source`), given by name in a [`GetRequestRequired`].
     #[inline]
-    pub fn new(token: impl Into<String>, source: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            source: source.into(),
-        }
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { token, source } = required;
+        Self { token, source }
     }
 }

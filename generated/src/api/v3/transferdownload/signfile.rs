@@ -22,6 +22,7 @@ impl<'a> Signfile<'a> {
 }
 /// The request of `GET /v3/transferdownload/signfile` (下载电子回单API).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
@@ -31,10 +32,18 @@ pub struct GetRequest {
 ::wechatpay::runtime::__private::json_object!(GetRequest {
     token: query "token" required,
 });
+/// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+pub struct GetRequestRequired {
+    /// 前序download_url的查询参数
+    ///
+    /// Query parameter `token`. Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
+    pub token: String,
+}
 impl GetRequest {
-    /// A `GetRequest` of its required fields (`token`).
+    /// A `GetRequest` of its required fields (`token`), given by name in a [`GetRequestRequired`].
     #[inline]
-    pub fn new(token: impl Into<String>) -> Self {
-        Self { token: token.into() }
+    pub fn new(required: GetRequestRequired) -> Self {
+        let GetRequestRequired { token } = required;
+        Self { token }
     }
 }

@@ -60,6 +60,7 @@ pub mod contracts {
         pub type GetRequest = crate::v3::vehicle::models::SubMchidRequest;
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 发起签约的appid
             ///
@@ -109,17 +110,25 @@ pub mod contracts {
             plate_number: "plate_number" optional,
             sub_openid: "sub_openid" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// ETC扣费授权协议号
+            ///
+            /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
+            pub contract_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`contract_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(contract_id: impl Into<String>) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { contract_id } = required;
                 Self {
                     appid: None,
                     sp_mchid: None,
                     sp_openid: None,
                     sub_appid: None,
                     sub_mchid: None,
-                    contract_id: contract_id.into(),
+                    contract_id,
                     bind_state: None,
                     plate_number: None,
                     sub_openid: None,
@@ -158,6 +167,7 @@ pub mod preopen {
     }
     /// The request of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商appid
         ///
@@ -205,24 +215,46 @@ pub mod preopen {
         identify: "identify" required,
         bank_card_no: "bank_card_no" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商appid
+        ///
+        /// Example: `10000098`
+        pub sp_appid: String,
+        /// 用户标识
+        ///
+        /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
+        pub openid: String,
+        /// ETC授权扣费模板ID
+        ///
+        /// Example: `97619`
+        pub plan_id: String,
+        /// 车牌号
+        ///
+        /// Example: `藏ZZZZZZ`
+        pub plate_number: String,
+        /// 实名信息
+        pub identify: PostRequestIdentify,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sp_appid`, `openid`, `plan_id`, `plate_number`, `identify`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sp_appid`, `openid`, `plan_id`, `plate_number`, `identify`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            openid: impl Into<String>,
-            plan_id: impl Into<String>,
-            plate_number: impl Into<String>,
-            identify: PostRequestIdentify,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sp_appid,
+                openid,
+                plan_id,
+                plate_number,
+                identify,
+            } = required;
             Self {
-                sp_appid: sp_appid.into(),
+                sp_appid,
                 sub_appid: None,
                 sub_mchid: None,
-                openid: openid.into(),
-                plan_id: plan_id.into(),
+                openid,
+                plan_id,
                 etc_device_id: None,
-                plate_number: plate_number.into(),
+                plate_number,
                 identify,
                 bank_card_no: None,
             }
@@ -230,6 +262,7 @@ pub mod preopen {
     }
     /// 实名信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestIdentify {
         /// 姓名
         ///
@@ -249,23 +282,40 @@ pub mod preopen {
         encrypted_credential_id: "encrypted_credential_id" required,
         credential_type: "credential_type" required,
     });
+    /// The required fields of [`PostRequestIdentify`], each given by name (all of them: a missing one does not compile); [`PostRequestIdentify::new`] takes them.
+    pub struct PostRequestIdentifyRequired {
+        /// 姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
+        pub encrypted_real_name: String,
+        /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==`
+        pub encrypted_credential_id: String,
+        /// 证件类型
+        ///
+        /// Example: `ID_CARD`
+        pub credential_type: String,
+    }
     impl PostRequestIdentify {
-        /// A `PostRequestIdentify` of its required fields (`encrypted_real_name`, `encrypted_credential_id`, `credential_type`).
+        /// A `PostRequestIdentify` of its required fields (`encrypted_real_name`, `encrypted_credential_id`, `credential_type`), given by name in a [`PostRequestIdentifyRequired`].
         #[inline]
-        pub fn new(
-            encrypted_real_name: impl Into<String>,
-            encrypted_credential_id: impl Into<String>,
-            credential_type: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestIdentifyRequired) -> Self {
+            let PostRequestIdentifyRequired {
+                encrypted_real_name,
+                encrypted_credential_id,
+                credential_type,
+            } = required;
             Self {
-                encrypted_real_name: encrypted_real_name.into(),
-                encrypted_credential_id: encrypted_credential_id.into(),
-                credential_type: credential_type.into(),
+                encrypted_real_name,
+                encrypted_credential_id,
+                credential_type,
             }
         }
     }
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 预开通ID
         ///
@@ -320,6 +370,7 @@ pub mod transactions {
         }
         /// The request of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 商户订单号
             ///
@@ -373,24 +424,48 @@ pub mod transactions {
             amount: "amount" required,
             device_info: "device_info" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 商户订单号
+            ///
+            /// Example: `121775250124070332`
+            pub out_trade_no: String,
+            /// 商户appid
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// ETC扣费授权协议号
+            ///
+            /// Example: `wxd678ef4Fwxd678ef4Fwxd678ef4F21`
+            pub contract_id: String,
+            /// 商品信息
+            ///
+            /// Example: `商品信息`
+            pub description: String,
+            /// 高速场景信息
+            pub highway_info: PostRequestHighwayInfo,
+            /// 订单金额
+            pub amount: PostRequestAmount,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`out_trade_no`, `appid`, `contract_id`, `description`, `highway_info`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`out_trade_no`, `appid`, `contract_id`, `description`, `highway_info`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                out_trade_no: impl Into<String>,
-                appid: impl Into<String>,
-                contract_id: impl Into<String>,
-                description: impl Into<String>,
-                highway_info: PostRequestHighwayInfo,
-                amount: PostRequestAmount,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    out_trade_no,
+                    appid,
+                    contract_id,
+                    description,
+                    highway_info,
+                    amount,
+                } = required;
                 Self {
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     sub_mchid: None,
-                    appid: appid.into(),
+                    appid,
                     sub_appid: None,
-                    contract_id: contract_id.into(),
-                    description: description.into(),
+                    contract_id,
+                    description,
                     attach: None,
                     goods_tag: None,
                     highway_info,
@@ -401,6 +476,7 @@ pub mod transactions {
         }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct PostRequestAmount {
             /// 订单金额
             ///
@@ -417,6 +493,7 @@ pub mod transactions {
         });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestDeviceInfo {
             /// 商户端设备号
             ///
@@ -431,18 +508,24 @@ pub mod transactions {
             device_id: "device_id" optional,
             device_ip: "device_ip" required,
         });
+        /// The required fields of [`PostRequestDeviceInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestDeviceInfo::new`] takes them.
+        pub struct PostRequestDeviceInfoRequired {
+            /// 商户端设备IP
+            ///
+            /// Example: `123.12.12.123`
+            pub device_ip: String,
+        }
         impl PostRequestDeviceInfo {
-            /// A `PostRequestDeviceInfo` with its required fields (`device_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeviceInfo { device_id: Some(…), ..PostRequestDeviceInfo::new(…) }`.
+            /// A `PostRequestDeviceInfo` of its required fields (`device_ip`), given by name in a [`PostRequestDeviceInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
             #[inline]
-            pub fn new(device_ip: impl Into<String>) -> Self {
-                Self {
-                    device_id: None,
-                    device_ip: device_ip.into(),
-                }
+            pub fn new(required: PostRequestDeviceInfoRequired) -> Self {
+                let PostRequestDeviceInfoRequired { device_ip } = required;
+                Self { device_id: None, device_ip }
             }
         }
         /// 高速场景信息
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequestHighwayInfo {
             /// 车牌号
             ///
@@ -492,23 +575,47 @@ pub mod transactions {
             carrying_capacity: "carrying_capacity" optional,
             carrying_range: "carrying_range" optional,
         });
+        /// The required fields of [`PostRequestHighwayInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestHighwayInfo::new`] takes them.
+        pub struct PostRequestHighwayInfoRequired {
+            /// 车牌号
+            ///
+            /// Example: `粤B888888`
+            pub plate_number: String,
+            /// 入站时间
+            ///
+            /// Example: `2017-08-26T09:43:39+08:00`
+            pub start_time: String,
+            /// 出站时间
+            ///
+            /// Example: `2017-08-26T09:43:39+08:00`
+            pub end_time: String,
+            /// 通道类型
+            ///
+            /// Example: `ETC`
+            pub channel_type: String,
+            /// 入口名称
+            ///
+            /// Example: `沿江深圳-大铲湾`
+            pub entrance: String,
+        }
         impl PostRequestHighwayInfo {
-            /// A `PostRequestHighwayInfo` with its required fields (`plate_number`, `start_time`, `end_time`, `channel_type`, `entrance`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestHighwayInfo { car_type: Some(…), ..PostRequestHighwayInfo::new(…) }`.
+            /// A `PostRequestHighwayInfo` of its required fields (`plate_number`, `start_time`, `end_time`, `channel_type`, `entrance`), given by name in a [`PostRequestHighwayInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.car_type = Some(…))`.
             #[inline]
-            pub fn new(
-                plate_number: impl Into<String>,
-                start_time: impl Into<String>,
-                end_time: impl Into<String>,
-                channel_type: impl Into<String>,
-                entrance: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestHighwayInfoRequired) -> Self {
+                let PostRequestHighwayInfoRequired {
+                    plate_number,
+                    start_time,
+                    end_time,
+                    channel_type,
+                    entrance,
+                } = required;
                 Self {
-                    plate_number: plate_number.into(),
-                    start_time: start_time.into(),
-                    end_time: end_time.into(),
-                    channel_type: channel_type.into(),
+                    plate_number,
+                    start_time,
+                    end_time,
+                    channel_type,
                     car_type: None,
-                    entrance: entrance.into(),
+                    entrance,
                     exit: None,
                     carrying_capacity: None,
                     carrying_range: None,
@@ -517,6 +624,7 @@ pub mod transactions {
         }
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 商户号
             ///
@@ -593,20 +701,30 @@ pub mod transactions {
             device_info: "device_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 商户appid
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: String,
+            /// 商户订单号
+            ///
+            /// Example: `121775250124070332`
+            pub out_trade_no: String,
+            /// 订单金额
+            pub amount: PostResponseAmount,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`appid`, `out_trade_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`appid`, `out_trade_no`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: PostResponseAmount,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { appid, out_trade_no, amount } = required;
                 Self {
                     mchid: None,
                     sub_mchid: None,
-                    appid: appid.into(),
+                    appid,
                     sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     transaction_id: None,
                     attach: None,
                     trade_type: None,
@@ -671,6 +789,7 @@ pub mod transactions {
             pub type GetRequest = crate::v3::vehicle::models::SubMchidRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -747,17 +866,25 @@ pub mod transactions {
                 device_info: "device_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 微信支付订单号
+                ///
+                /// Example: `25012014070332333018`
+                pub transaction_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`transaction_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(transaction_id: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { transaction_id } = required;
                     Self {
                         mchid: None,
                         sub_mchid: None,
                         appid: None,
                         sub_appid: None,
                         out_trade_no: None,
-                        transaction_id: transaction_id.into(),
+                        transaction_id,
                         attach: None,
                         trade_type: None,
                         bank_type: None,
@@ -822,6 +949,7 @@ pub mod transactions {
             pub type GetRequest = crate::v3::vehicle::models::SubMchidRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -898,16 +1026,24 @@ pub mod transactions {
                 device_info: "device_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 商户订单号
+                ///
+                /// Example: `121775250124070332`
+                pub out_trade_no: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { out_trade_no } = required;
                     Self {
                         mchid: None,
                         sub_mchid: None,
                         appid: None,
                         sub_appid: None,
-                        out_trade_no: out_trade_no.into(),
+                        out_trade_no,
                         transaction_id: None,
                         attach: None,
                         trade_type: None,
@@ -980,6 +1116,7 @@ pub mod users {
             }
             /// The request of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
@@ -999,22 +1136,32 @@ pub mod users {
                 plan_id: query "plan_id" required,
                 plate_number: query "plate_number" required,
             });
+            /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+            pub struct GetRequestRequired {
+                /// ETC授权扣费模板ID
+                ///
+                /// Query parameter `plan_id`. Example: `123`
+                pub plan_id: String,
+                /// 车牌号
+                ///
+                /// Query parameter `plate_number`. Example: `浙ASB945`
+                pub plate_number: String,
+            }
             impl GetRequest {
-                /// A `GetRequest` with its required fields (`plan_id`, `plate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+                /// A `GetRequest` of its required fields (`plan_id`, `plate_number`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
                 #[inline]
-                pub fn new(
-                    plan_id: impl Into<String>,
-                    plate_number: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetRequestRequired) -> Self {
+                    let GetRequestRequired { plan_id, plate_number } = required;
                     Self {
                         sub_mchid: None,
-                        plan_id: plan_id.into(),
-                        plate_number: plate_number.into(),
+                        plan_id,
+                        plate_number,
                     }
                 }
             }
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 发起签约的appid
                 ///
@@ -1064,10 +1211,18 @@ pub mod users {
                 plate_number: "plate_number" required,
                 sub_openid: "sub_openid" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 绑定的车牌号
+                ///
+                /// Example: `浙ASB945`
+                pub plate_number: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`plate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`plate_number`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
                 #[inline]
-                pub fn new(plate_number: impl Into<String>) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired { plate_number } = required;
                     Self {
                         appid: None,
                         sp_mchid: None,
@@ -1076,7 +1231,7 @@ pub mod users {
                         sub_mchid: None,
                         contract_id: None,
                         bind_state: None,
-                        plate_number: plate_number.into(),
+                        plate_number,
                         sub_openid: None,
                     }
                 }

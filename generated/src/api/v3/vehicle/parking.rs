@@ -34,6 +34,7 @@ pub mod parkings {
     }
     /// The request of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -76,32 +77,63 @@ pub mod parkings {
         parking_name: "parking_name" required,
         free_duration: "free_duration" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 商户入场id
+        ///
+        /// Example: `1231243`
+        pub out_parking_no: String,
+        /// 车牌号
+        ///
+        /// Example: `粤B888888`
+        pub plate_number: String,
+        /// `plate_color`
+        pub plate_color: crate::types::VehiclePlateColor,
+        /// 回调通知url
+        ///
+        /// Example: `https://yoursite.com/wxpay.html`
+        pub notify_url: String,
+        /// 入场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub start_time: String,
+        /// 停车场名称
+        ///
+        /// Example: `欢乐海岸停车场`
+        pub parking_name: String,
+        /// 免费时长
+        ///
+        /// Example: `3600`
+        pub free_duration: i64,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`out_parking_no`, `plate_number`, `plate_color`, `notify_url`, `start_time`, `parking_name`, `free_duration`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`out_parking_no`, `plate_number`, `plate_color`, `notify_url`, `start_time`, `parking_name`, `free_duration`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(
-            out_parking_no: impl Into<String>,
-            plate_number: impl Into<String>,
-            plate_color: crate::types::VehiclePlateColor,
-            notify_url: impl Into<String>,
-            start_time: impl Into<String>,
-            parking_name: impl Into<String>,
-            free_duration: i64,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                out_parking_no,
+                plate_number,
+                plate_color,
+                notify_url,
+                start_time,
+                parking_name,
+                free_duration,
+            } = required;
             Self {
                 sub_mchid: None,
-                out_parking_no: out_parking_no.into(),
-                plate_number: plate_number.into(),
+                out_parking_no,
+                plate_number,
                 plate_color,
-                notify_url: notify_url.into(),
-                start_time: start_time.into(),
-                parking_name: parking_name.into(),
+                notify_url,
+                start_time,
+                parking_name,
                 free_duration,
             }
         }
     }
     /// The response of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 停车入场id
         ///
@@ -149,24 +181,50 @@ pub mod parkings {
         state: "state" optional,
         block_reason: "block_reason" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 商户入场id
+        ///
+        /// Example: `212434321`
+        pub out_parking_no: String,
+        /// 车牌号
+        ///
+        /// Example: `粤B888888`
+        pub plate_number: String,
+        /// `plate_color`
+        pub plate_color: crate::types::VehiclePlateColor,
+        /// 入场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub start_time: String,
+        /// 停车场名称
+        ///
+        /// Example: `欢乐海岸停车场`
+        pub parking_name: String,
+        /// 免费时长
+        ///
+        /// Example: `3600`
+        pub free_duration: i64,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_parking_no`, `plate_number`, `plate_color`, `start_time`, `parking_name`, `free_duration`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`out_parking_no`, `plate_number`, `plate_color`, `start_time`, `parking_name`, `free_duration`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.id = Some(…))`.
         #[inline]
-        pub fn new(
-            out_parking_no: impl Into<String>,
-            plate_number: impl Into<String>,
-            plate_color: crate::types::VehiclePlateColor,
-            start_time: impl Into<String>,
-            parking_name: impl Into<String>,
-            free_duration: i64,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                out_parking_no,
+                plate_number,
+                plate_color,
+                start_time,
+                parking_name,
+                free_duration,
+            } = required;
             Self {
                 id: None,
-                out_parking_no: out_parking_no.into(),
-                plate_number: plate_number.into(),
+                out_parking_no,
+                plate_number,
                 plate_color,
-                start_time: start_time.into(),
-                parking_name: parking_name.into(),
+                start_time,
+                parking_name,
                 free_duration,
                 state: None,
                 block_reason: None,
@@ -252,6 +310,7 @@ pub mod services {
         }
         /// The request of `GET /v3/vehicle/parking/services/find` (查询车牌服务开通信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 应用ID
             ///
@@ -281,21 +340,36 @@ pub mod services {
             plate_color: query "plate_color" required,
             openid: query "openid" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 应用ID
+            ///
+            /// Query parameter `appid`. Example: `wxcbda96de0b165486`
+            pub appid: String,
+            /// 车牌号
+            ///
+            /// Query parameter `plate_number`. Example: `粤B888888`
+            pub plate_number: String,
+            /// 车牌颜色
+            ///
+            /// Query parameter `plate_color`. Example: `BLUE`
+            pub plate_color: GetRequestPlateColor,
+            /// 用户标识
+            ///
+            /// Query parameter `openid`. Example: `oUpF8uMuAJOM2pxb1Q`
+            pub openid: String,
+        }
         impl GetRequest {
-            /// A `GetRequest` with its required fields (`appid`, `plate_number`, `plate_color`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+            /// A `GetRequest` of its required fields (`appid`, `plate_number`, `plate_color`, `openid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
             #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                plate_number: impl Into<String>,
-                plate_color: GetRequestPlateColor,
-                openid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { appid, plate_number, plate_color, openid } = required;
                 Self {
-                    appid: appid.into(),
+                    appid,
                     sub_mchid: None,
-                    plate_number: plate_number.into(),
+                    plate_number,
                     plate_color,
-                    openid: openid.into(),
+                    openid,
                 }
             }
         }
@@ -330,6 +404,7 @@ pub mod services {
         });
         /// The response of `GET /v3/vehicle/parking/services/find` (查询车牌服务开通信息API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 车牌号
             ///
@@ -357,19 +432,29 @@ pub mod services {
             openid: "openid" required,
             service_state: "service_state" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 车牌号
+            ///
+            /// Example: `粤B888888`
+            pub plate_number: String,
+            /// `plate_color`
+            pub plate_color: crate::types::VehiclePlateColor,
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJOM2pxb1Q`
+            pub openid: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`plate_number`, `plate_color`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { service_open_time: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`plate_number`, `plate_color`, `openid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.service_open_time = Some(…))`.
             #[inline]
-            pub fn new(
-                plate_number: impl Into<String>,
-                plate_color: crate::types::VehiclePlateColor,
-                openid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { plate_number, plate_color, openid } = required;
                 Self {
-                    plate_number: plate_number.into(),
+                    plate_number,
                     plate_color,
                     service_open_time: None,
-                    openid: openid.into(),
+                    openid,
                     service_state: None,
                 }
             }

@@ -53,6 +53,7 @@ pub mod out_trade_no {
         }
         /// The request of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -64,6 +65,7 @@ pub mod out_trade_no {
         });
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 应用ID
             ///
@@ -155,21 +157,30 @@ pub mod out_trade_no {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 商户订单号
+            ///
+            /// Example: `20150806125346`
+            pub out_trade_no: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sub_mchid`, `out_trade_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sub_mchid, out_trade_no } = required;
                 Self {
                     appid: None,
                     sub_appid: None,
                     sp_mchid: None,
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid,
                     description: None,
                     create_time: None,
-                    out_trade_no: out_trade_no.into(),
+                    out_trade_no,
                     transaction_id: None,
                     trade_state: None,
                     trade_state_description: None,
@@ -187,6 +198,7 @@ pub mod out_trade_no {
         }
         /// 订单金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseAmount {
             /// 订单金额
             ///
@@ -217,6 +229,7 @@ pub mod out_trade_no {
         pub type GetResponsePayer = crate::v3::vehicle::models::ResponsePayer;
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponsePromotionDetail {
             /// 券ID
             ///
@@ -293,6 +306,7 @@ pub mod parking {
     }
     /// The request of `POST /v3/vehicle/transactions/parking` (扣费受理API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 应用ID
         ///
@@ -353,27 +367,53 @@ pub mod parking {
         amount: "amount" required,
         parking_info: "parking_info" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 服务描述
+        ///
+        /// Example: `停车场扣费`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 交易场景
+        ///
+        /// Example: `PARKING`
+        pub trade_scene: String,
+        /// 回调通知url
+        ///
+        /// Example: `https://yoursite.com/wxpay.html`
+        pub notify_url: String,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `notify_url`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `notify_url`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_scene: impl Into<String>,
-            notify_url: impl Into<String>,
-            amount: PostRequestAmount,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                appid,
+                description,
+                out_trade_no,
+                trade_scene,
+                notify_url,
+                amount,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
                 sub_mchid: None,
-                description: description.into(),
+                description,
                 attach: None,
-                out_trade_no: out_trade_no.into(),
-                trade_scene: trade_scene.into(),
+                out_trade_no,
+                trade_scene,
                 goods_tag: None,
-                notify_url: notify_url.into(),
+                notify_url,
                 profit_sharing: None,
                 amount,
                 parking_info: None,
@@ -382,6 +422,7 @@ pub mod parking {
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestAmount {
         /// 订单金额
         ///
@@ -396,10 +437,18 @@ pub mod parking {
         total: "total" required,
         currency: "currency" optional,
     });
+    /// The required fields of [`PostRequestAmount`], each given by name (all of them: a missing one does not compile); [`PostRequestAmount::new`] takes them.
+    pub struct PostRequestAmountRequired {
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+    }
     impl PostRequestAmount {
-        /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+        /// A `PostRequestAmount` of its required fields (`total`), given by name in a [`PostRequestAmountRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.currency = Some(…))`.
         #[inline]
-        pub fn new(total: i64) -> Self {
+        pub fn new(required: PostRequestAmountRequired) -> Self {
+            let PostRequestAmountRequired { total } = required;
             Self { total, currency: None }
         }
     }
@@ -407,6 +456,7 @@ pub mod parking {
     pub type PostRequestAmountCurrency = crate::v3::vehicle::models::Currency;
     /// 停车场景信息
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestParkingInfo {
         /// 停车入场id
         ///
@@ -449,29 +499,62 @@ pub mod parking {
         charging_duration: "charging_duration" required,
         device_id: "device_id" required,
     });
+    /// The required fields of [`PostRequestParkingInfo`], each given by name (all of them: a missing one does not compile); [`PostRequestParkingInfo::new`] takes them.
+    pub struct PostRequestParkingInfoRequired {
+        /// 停车入场id
+        ///
+        /// Example: `5K8264ILTKCH16CQ250`
+        pub parking_id: String,
+        /// 车牌号
+        ///
+        /// Example: `粤B888888`
+        pub plate_number: String,
+        /// `plate_color`
+        pub plate_color: crate::types::VehiclePlateColor,
+        /// 入场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub start_time: String,
+        /// 出场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub end_time: String,
+        /// 停车场名称
+        ///
+        /// Example: `欢乐海岸停车场`
+        pub parking_name: String,
+        /// 计费时长
+        ///
+        /// Example: `3600`
+        pub charging_duration: i64,
+        /// 停车场设备id
+        ///
+        /// Example: `12313`
+        pub device_id: String,
+    }
     impl PostRequestParkingInfo {
-        /// A `PostRequestParkingInfo` of its required fields (`parking_id`, `plate_number`, `plate_color`, `start_time`, `end_time`, `parking_name`, `charging_duration`, `device_id`).
+        /// A `PostRequestParkingInfo` of its required fields (`parking_id`, `plate_number`, `plate_color`, `start_time`, `end_time`, `parking_name`, `charging_duration`, `device_id`), given by name in a [`PostRequestParkingInfoRequired`].
         #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            parking_id: impl Into<String>,
-            plate_number: impl Into<String>,
-            plate_color: crate::types::VehiclePlateColor,
-            start_time: impl Into<String>,
-            end_time: impl Into<String>,
-            parking_name: impl Into<String>,
-            charging_duration: i64,
-            device_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                parking_id: parking_id.into(),
-                plate_number: plate_number.into(),
+        pub fn new(required: PostRequestParkingInfoRequired) -> Self {
+            let PostRequestParkingInfoRequired {
+                parking_id,
+                plate_number,
                 plate_color,
-                start_time: start_time.into(),
-                end_time: end_time.into(),
-                parking_name: parking_name.into(),
+                start_time,
+                end_time,
+                parking_name,
                 charging_duration,
-                device_id: device_id.into(),
+                device_id,
+            } = required;
+            Self {
+                parking_id,
+                plate_number,
+                plate_color,
+                start_time,
+                end_time,
+                parking_name,
+                charging_duration,
+                device_id,
             }
         }
     }
@@ -479,6 +562,7 @@ pub mod parking {
     pub type PostRequestProfitSharing = crate::v3::vehicle::models::ProfitSharing;
     /// The response of `POST /v3/vehicle/transactions/parking` (扣费受理API).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 应用ID
         ///
@@ -570,24 +654,46 @@ pub mod parking {
         amount: "amount" required,
         promotion_detail: "promotion_detail" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 应用ID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub appid: String,
+        /// 服务描述
+        ///
+        /// Example: `停车场扣费`
+        pub description: String,
+        /// 商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 交易场景
+        ///
+        /// Example: `PARKING`
+        pub trade_scene: PostResponseTradeScene,
+        /// 订单金额信息
+        pub amount: PostResponseAmount,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_appid: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `amount`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_scene: PostResponseTradeScene,
-            amount: PostResponseAmount,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                appid,
+                description,
+                out_trade_no,
+                trade_scene,
+                amount,
+            } = required;
             Self {
-                appid: appid.into(),
+                appid,
                 sub_appid: None,
                 sp_mchid: None,
                 sub_mchid: None,
-                description: description.into(),
+                description,
                 create_time: None,
-                out_trade_no: out_trade_no.into(),
+                out_trade_no,
                 transaction_id: None,
                 trade_state: None,
                 trade_state_description: None,
@@ -605,6 +711,7 @@ pub mod parking {
     }
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
@@ -637,6 +744,7 @@ pub mod parking {
     pub type PostResponsePayer = crate::v3::vehicle::models::ResponsePayer;
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
+    #[non_exhaustive]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///

@@ -38,8 +38,11 @@ impl<'a> AvailMchRanges<'a> {
 }
 /// The request of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 pub type GetRequest = crate::v3::webizpay::models::SpMchidRequest;
+/// The required fields of [`GetRequest`].
+pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidRequestRequired;
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetResponse {
     /// 服务商商户号
     ///
@@ -52,18 +55,24 @@ pub struct GetResponse {
     sp_mchid: "sp_mchid" required,
     range_list: "range_list" optional,
 });
+/// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+pub struct GetResponseRequired {
+    /// 服务商商户号
+    ///
+    /// Example: `12341234`
+    pub sp_mchid: String,
+}
 impl GetResponse {
-    /// A `GetResponse` with its required fields (`sp_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { range_list: Some(…), ..GetResponse::new(…) }`.
+    /// A `GetResponse` of its required fields (`sp_mchid`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.range_list = Some(…))`.
     #[inline]
-    pub fn new(sp_mchid: impl Into<String>) -> Self {
-        Self {
-            sp_mchid: sp_mchid.into(),
-            range_list: None,
-        }
+    pub fn new(required: GetResponseRequired) -> Self {
+        let GetResponseRequired { sp_mchid } = required;
+        Self { sp_mchid, range_list: None }
     }
 }
 /// GetResponseRangeList
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetResponseRangeList {
     /// 可用商户范围id
     ///
@@ -82,6 +91,7 @@ pub struct GetResponseRangeList {
 pub type GetResponseRangeListIdentifierType = crate::v3::webizpay::models::IdentifierType;
 /// The request of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PostRequest {
     /// 服务商商户号
     ///
@@ -96,23 +106,30 @@ pub struct PostRequest {
     sp_mchid: "sp_mchid" required,
     identifier_type: "identifier_type" required,
 });
+/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+pub struct PostRequestRequired {
+    /// 服务商商户号
+    ///
+    /// Example: `12341234`
+    pub sp_mchid: String,
+    /// 商户标识类型
+    ///
+    /// Example: `ORGANIZATION_CODE`
+    pub identifier_type: PostRequestIdentifierType,
+}
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`sp_mchid`, `identifier_type`).
+    /// A `PostRequest` of its required fields (`sp_mchid`, `identifier_type`), given by name in a [`PostRequestRequired`].
     #[inline]
-    pub fn new(
-        sp_mchid: impl Into<String>,
-        identifier_type: PostRequestIdentifierType,
-    ) -> Self {
-        Self {
-            sp_mchid: sp_mchid.into(),
-            identifier_type,
-        }
+    pub fn new(required: PostRequestRequired) -> Self {
+        let PostRequestRequired { sp_mchid, identifier_type } = required;
+        Self { sp_mchid, identifier_type }
     }
 }
 /// 商户标识类型
 pub type PostRequestIdentifierType = crate::v3::webizpay::models::IdentifierType;
 /// The response of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PostResponse {
     /// 可用商户范围id
     ///
@@ -187,6 +204,7 @@ pub mod by_range_id {
         }
         /// The request of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetRequest {
             /// 服务商商户号
             ///
@@ -206,19 +224,32 @@ pub mod by_range_id {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+        pub struct GetRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Query parameter `sp_mchid`. Example: `12341234`
+            pub sp_mchid: String,
+            /// 分页开始位置
+            ///
+            /// Query parameter `offset`. Example: `0`
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Query parameter `limit`. Example: `100`
+            pub limit: i64,
+        }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`sp_mchid`, `offset`, `limit`).
+            /// A `GetRequest` of its required fields (`sp_mchid`, `offset`, `limit`), given by name in a [`GetRequestRequired`].
             #[inline]
-            pub fn new(sp_mchid: impl Into<String>, offset: i64, limit: i64) -> Self {
-                Self {
-                    sp_mchid: sp_mchid.into(),
-                    offset,
-                    limit,
-                }
+            pub fn new(required: GetRequestRequired) -> Self {
+                let GetRequestRequired { sp_mchid, offset, limit } = required;
+                Self { sp_mchid, offset, limit }
             }
         }
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 分页开始位置
             ///
@@ -246,10 +277,22 @@ pub mod by_range_id {
             total_count: "total_count" optional,
             data: "data" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 分页开始位置
+            ///
+            /// Example: `0`
+            pub offset: i64,
+            /// 分页大小
+            ///
+            /// Example: `100`
+            pub limit: i64,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { count: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`offset`, `limit`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.count = Some(…))`.
             #[inline]
-            pub fn new(offset: i64, limit: i64) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { offset, limit } = required;
                 Self {
                     offset,
                     limit,
@@ -261,6 +304,7 @@ pub mod by_range_id {
         }
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -275,21 +319,32 @@ pub mod by_range_id {
             sp_mchid: "sp_mchid" required,
             merchant_identifier: "merchant_identifier" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 商户标识值
+            ///
+            /// Example: `91110000710926094P`
+            pub merchant_identifier: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `merchant_identifier`).
+            /// A `PostRequest` of its required fields (`sp_mchid`, `merchant_identifier`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                merchant_identifier: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sp_mchid, merchant_identifier } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    merchant_identifier: merchant_identifier.into(),
+                    sp_mchid,
+                    merchant_identifier,
                 }
             }
         }
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         pub type PostResponse = crate::v3::webizpay::models::RangeIdResponse;
+        /// The required fields of [`PostResponse`].
+        pub type PostResponseRequired = crate::v3::webizpay::models::RangeIdResponseRequired;
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
             /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id).merchant_identifiers().merchant_identifier(merchant_identifier)`.
@@ -315,6 +370,7 @@ pub mod by_range_id {
             }
             /// The request of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct DeleteRequest {
                 /// 服务商商户号
                 ///
@@ -324,15 +380,25 @@ pub mod by_range_id {
             ::wechatpay::runtime::__private::json_object!(DeleteRequest {
                 sp_mchid: "sp_mchid" required,
             });
+            /// The required fields of [`DeleteRequest`], each given by name (all of them: a missing one does not compile); [`DeleteRequest::new`] takes them.
+            pub struct DeleteRequestRequired {
+                /// 服务商商户号
+                ///
+                /// Example: `12341234`
+                pub sp_mchid: String,
+            }
             impl DeleteRequest {
-                /// A `DeleteRequest` of its required fields (`sp_mchid`).
+                /// A `DeleteRequest` of its required fields (`sp_mchid`), given by name in a [`DeleteRequestRequired`].
                 #[inline]
-                pub fn new(sp_mchid: impl Into<String>) -> Self {
-                    Self { sp_mchid: sp_mchid.into() }
+                pub fn new(required: DeleteRequestRequired) -> Self {
+                    let DeleteRequestRequired { sp_mchid } = required;
+                    Self { sp_mchid }
                 }
             }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             pub type DeleteResponse = crate::v3::webizpay::models::RangeIdResponse;
+            /// The required fields of [`DeleteResponse`].
+            pub type DeleteResponseRequired = crate::v3::webizpay::models::RangeIdResponseRequired;
         }
     }
 }

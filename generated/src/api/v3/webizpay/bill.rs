@@ -34,6 +34,7 @@ pub mod proof {
     }
     /// The request of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -68,28 +69,53 @@ pub mod proof {
         entity_name: "entity_name" optional,
         out_operation_id: "out_operation_id" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `12341234`
+        pub sp_mchid: String,
+        /// 出资子商户号
+        ///
+        /// Example: `43214321`
+        pub sub_mchid: String,
+        /// 起始日期
+        ///
+        /// Example: `2025-04-23`
+        pub start_date: String,
+        /// 结束日期
+        ///
+        /// Example: `2025-04-23`
+        pub end_date: String,
+        /// 商户操作流水号
+        ///
+        /// Example: `operation12345678`
+        pub out_operation_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `start_date`, `end_date`, `out_operation_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { entity_name: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `start_date`, `end_date`, `out_operation_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.entity_name = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            start_date: impl Into<String>,
-            end_date: impl Into<String>,
-            out_operation_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired {
+                sp_mchid,
+                sub_mchid,
+                start_date,
+                end_date,
+                out_operation_id,
+            } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                start_date: start_date.into(),
-                end_date: end_date.into(),
+                sp_mchid,
+                sub_mchid,
+                start_date,
+                end_date,
                 entity_name: None,
-                out_operation_id: out_operation_id.into(),
+                out_operation_id,
             }
         }
     }
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -149,25 +175,53 @@ pub mod proof {
         create_time: "create_time" optional,
         updated_time: "updated_time" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `12341234`
+        pub sp_mchid: String,
+        /// 商户操作流水号
+        ///
+        /// Example: `operation12345678`
+        pub out_operation_id: String,
+        /// 出资子商户号
+        ///
+        /// Example: `43214321`
+        pub sub_mchid: String,
+        /// 起始日期
+        ///
+        /// Example: `2025-04-23`
+        pub start_date: String,
+        /// 结束日期
+        ///
+        /// Example: `2025-04-23`
+        pub end_date: String,
+        /// 商户主体名称
+        ///
+        /// Example: `某某科技有限公司`
+        pub entity_name: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sp_mchid`, `out_operation_id`, `sub_mchid`, `start_date`, `end_date`, `entity_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { operation_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sp_mchid`, `out_operation_id`, `sub_mchid`, `start_date`, `end_date`, `entity_name`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.operation_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            out_operation_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            start_date: impl Into<String>,
-            end_date: impl Into<String>,
-            entity_name: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired {
+                sp_mchid,
+                out_operation_id,
+                sub_mchid,
+                start_date,
+                end_date,
+                entity_name,
+            } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                out_operation_id: out_operation_id.into(),
+                sp_mchid,
+                out_operation_id,
                 operation_id: None,
-                sub_mchid: sub_mchid.into(),
-                start_date: start_date.into(),
-                end_date: end_date.into(),
-                entity_name: entity_name.into(),
+                sub_mchid,
+                start_date,
+                end_date,
+                entity_name,
                 proof_id: None,
                 download_url: None,
                 create_time: None,
@@ -196,6 +250,7 @@ pub mod trade_bill {
     }
     /// The request of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -220,19 +275,34 @@ pub mod trade_bill {
         date: "date" required,
         type_: "type" required,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `12341234`
+        pub sp_mchid: String,
+        /// 出资子商户号
+        ///
+        /// Example: `43214321`
+        pub sub_mchid: String,
+        /// 账单日期
+        ///
+        /// Example: `2025-04-23`
+        pub date: String,
+        /// 账单类型
+        ///
+        /// Example: `QYZFALL`
+        pub type_: PostRequestType,
+    }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`).
+        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`), given by name in a [`PostRequestRequired`].
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            date: impl Into<String>,
-            type_: PostRequestType,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sp_mchid, sub_mchid, date, type_ } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                date: date.into(),
+                sp_mchid,
+                sub_mchid,
+                date,
                 type_,
             }
         }
@@ -241,6 +311,7 @@ pub mod trade_bill {
     pub type PostRequestType = crate::v3::webizpay::models::Type;
     /// The response of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -270,19 +341,34 @@ pub mod trade_bill {
         type_: "type" required,
         download_url: "download_url" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `12341234`
+        pub sp_mchid: String,
+        /// 出资子商户号
+        ///
+        /// Example: `43214321`
+        pub sub_mchid: String,
+        /// 账单日期
+        ///
+        /// Example: `2025-04-23`
+        pub date: String,
+        /// 账单类型
+        ///
+        /// Example: `QYZFALL`
+        pub type_: PostResponseType,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { download_url: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.download_url = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            date: impl Into<String>,
-            type_: PostResponseType,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sp_mchid, sub_mchid, date, type_ } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                date: date.into(),
+                sp_mchid,
+                sub_mchid,
+                date,
                 type_,
                 download_url: None,
             }

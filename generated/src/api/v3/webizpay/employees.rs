@@ -70,8 +70,11 @@ pub mod by_employee_id {
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
             pub type GetRequest = crate::v3::webizpay::models::SpMchidSubMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidSubMchidRequestRequired;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -171,21 +174,41 @@ pub mod by_employee_id {
                 card_disabled_time: "card_disabled_time" optional,
                 card_remark: "card_remark" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务商商户号
+                ///
+                /// Example: `12341234`
+                pub sp_mchid: String,
+                /// 出资子商户号
+                ///
+                /// Example: `43214321`
+                pub sub_mchid: String,
+                /// 商户卡号
+                ///
+                /// Example: `mch_card_123456`
+                pub out_card_no: String,
+                /// 微信授权关系ID
+                ///
+                /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
+                pub employee_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_card_no`, `employee_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_no: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`, `out_card_no`, `employee_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_no = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    out_card_no: impl Into<String>,
-                    employee_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired {
+                        sp_mchid,
+                        sub_mchid,
+                        out_card_no,
+                        employee_id,
+                    } = required;
                     Self {
-                        sp_mchid: sp_mchid.into(),
-                        sub_mchid: sub_mchid.into(),
+                        sp_mchid,
+                        sub_mchid,
                         card_no: None,
-                        out_card_no: out_card_no.into(),
-                        employee_id: employee_id.into(),
+                        out_card_no,
+                        employee_id,
                         card_template_id: None,
                         card_rule: None,
                         refund_rule: None,
@@ -239,6 +262,7 @@ pub mod by_employee_id {
         }
         /// The request of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -288,26 +312,58 @@ pub mod by_employee_id {
             card_remark: "card_remark" optional,
             avail_mch_range_id: "avail_mch_range_id" optional,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+            /// 企业支付卡模板ID
+            ///
+            /// Example: `template_123`
+            pub card_template_id: String,
+            /// 卡片总金额
+            ///
+            /// Example: `10000`
+            pub amount: i64,
+            /// 卡片名称
+            ///
+            /// Example: `报销额度卡`
+            pub card_name: String,
+            /// 商户卡号
+            ///
+            /// Example: `mch_card_123456`
+            pub out_card_no: String,
+            /// 卡片有效期
+            ///
+            /// Example: `2023-12-31T23:59:59+08:00`
+            pub effective_end_time: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `card_template_id`, `amount`, `card_name`, `out_card_no`, `effective_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { card_remark: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `card_template_id`, `amount`, `card_name`, `out_card_no`, `effective_end_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_remark = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                card_template_id: impl Into<String>,
-                amount: i64,
-                card_name: impl Into<String>,
-                out_card_no: impl Into<String>,
-                effective_end_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    card_template_id: card_template_id.into(),
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired {
+                    sp_mchid,
+                    sub_mchid,
+                    card_template_id,
                     amount,
-                    card_name: card_name.into(),
-                    out_card_no: out_card_no.into(),
-                    effective_end_time: effective_end_time.into(),
+                    card_name,
+                    out_card_no,
+                    effective_end_time,
+                } = required;
+                Self {
+                    sp_mchid,
+                    sub_mchid,
+                    card_template_id,
+                    amount,
+                    card_name,
+                    out_card_no,
+                    effective_end_time,
                     card_remark: None,
                     avail_mch_range_id: None,
                 }
@@ -315,6 +371,7 @@ pub mod by_employee_id {
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -354,24 +411,48 @@ pub mod by_employee_id {
             effective_begin_time: "effective_begin_time" optional,
             effective_end_time: "effective_end_time" required,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+            /// 商户卡号
+            ///
+            /// Example: `mch_card_123456`
+            pub out_card_no: String,
+            /// 微信授权关系ID
+            ///
+            /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
+            pub employee_id: String,
+            /// 卡片有效期
+            ///
+            /// Example: `2023-12-31T23:59:59+08:00`
+            pub effective_end_time: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_card_no`, `employee_id`, `effective_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_no: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`, `out_card_no`, `employee_id`, `effective_end_time`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_no = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_card_no: impl Into<String>,
-                employee_id: impl Into<String>,
-                effective_end_time: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    sp_mchid,
+                    sub_mchid,
+                    out_card_no,
+                    employee_id,
+                    effective_end_time,
+                } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    out_card_no: out_card_no.into(),
-                    employee_id: employee_id.into(),
+                    sp_mchid,
+                    sub_mchid,
+                    out_card_no,
+                    employee_id,
                     card_no: None,
                     effective_begin_time: None,
-                    effective_end_time: effective_end_time.into(),
+                    effective_end_time,
                 }
             }
         }
@@ -409,8 +490,11 @@ pub mod by_employee_id {
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             pub type GetRequest = crate::v3::webizpay::models::SpMchidSubMchidRequest;
+            /// The required fields of [`GetRequest`].
+            pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidSubMchidRequestRequired;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq)]
+            #[non_exhaustive]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -510,21 +594,41 @@ pub mod by_employee_id {
                 card_disabled_time: "card_disabled_time" optional,
                 card_remark: "card_remark" optional,
             });
+            /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+            pub struct GetResponseRequired {
+                /// 服务商商户号
+                ///
+                /// Example: `12341234`
+                pub sp_mchid: String,
+                /// 出资子商户号
+                ///
+                /// Example: `43214321`
+                pub sub_mchid: String,
+                /// 企业支付额度卡卡号
+                ///
+                /// Example: `1068019671702503425`
+                pub card_no: String,
+                /// 微信授权关系ID
+                ///
+                /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
+                pub employee_id: String,
+            }
             impl GetResponse {
-                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `card_no`, `employee_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_card_no: Some(…), ..GetResponse::new(…) }`.
+                /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`, `card_no`, `employee_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_card_no = Some(…))`.
                 #[inline]
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    card_no: impl Into<String>,
-                    employee_id: impl Into<String>,
-                ) -> Self {
+                pub fn new(required: GetResponseRequired) -> Self {
+                    let GetResponseRequired {
+                        sp_mchid,
+                        sub_mchid,
+                        card_no,
+                        employee_id,
+                    } = required;
                     Self {
-                        sp_mchid: sp_mchid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        card_no: card_no.into(),
+                        sp_mchid,
+                        sub_mchid,
+                        card_no,
                         out_card_no: None,
-                        employee_id: employee_id.into(),
+                        employee_id,
                         card_template_id: None,
                         card_rule: None,
                         refund_rule: None,
@@ -571,6 +675,7 @@ pub mod by_employee_id {
                 }
                 /// The request of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostRequest {
                     /// 服务商商户号
                     ///
@@ -590,23 +695,36 @@ pub mod by_employee_id {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+                pub struct PostRequestRequired {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `12341234`
+                    pub sp_mchid: String,
+                    /// 出资子商户号
+                    ///
+                    /// Example: `43214321`
+                    pub sub_mchid: String,
+                    /// 作废原因
+                    ///
+                    /// Example: `商户主动作废`
+                    pub reason: String,
+                }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `reason`).
+                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `reason`), given by name in a [`PostRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        reason: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostRequestRequired) -> Self {
+                        let PostRequestRequired { sp_mchid, sub_mchid, reason } = required;
                         Self {
-                            sp_mchid: sp_mchid.into(),
-                            sub_mchid: sub_mchid.into(),
-                            reason: reason.into(),
+                            sp_mchid,
+                            sub_mchid,
+                            reason,
                         }
                     }
                 }
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -641,20 +759,40 @@ pub mod by_employee_id {
                     card_state: "card_state" optional,
                     card_disabled_time: "card_disabled_time" optional,
                 });
+                /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+                pub struct PostResponseRequired {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `12341234`
+                    pub sp_mchid: String,
+                    /// 出资子商户号
+                    ///
+                    /// Example: `43214321`
+                    pub sub_mchid: String,
+                    /// 微信授权关系ID
+                    ///
+                    /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
+                    pub employee_id: String,
+                    /// 企业支付额度卡卡号
+                    ///
+                    /// Example: `1068019671702503425`
+                    pub card_no: String,
+                }
                 impl PostResponse {
-                    /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `employee_id`, `card_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_state: Some(…), ..PostResponse::new(…) }`.
+                    /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`, `employee_id`, `card_no`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_state = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        employee_id: impl Into<String>,
-                        card_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: PostResponseRequired) -> Self {
+                        let PostResponseRequired {
+                            sp_mchid,
+                            sub_mchid,
+                            employee_id,
+                            card_no,
+                        } = required;
                         Self {
-                            sp_mchid: sp_mchid.into(),
-                            sub_mchid: sub_mchid.into(),
-                            employee_id: employee_id.into(),
-                            card_no: card_no.into(),
+                            sp_mchid,
+                            sub_mchid,
+                            employee_id,
+                            card_no,
                             card_state: None,
                             card_disabled_time: None,
                         }
@@ -688,6 +826,7 @@ pub mod by_employee_id {
                 }
                 /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetRequest {
                     /// 服务商商户号
                     ///
@@ -707,17 +846,33 @@ pub mod by_employee_id {
                     sub_mchid: query "sub_mchid" required,
                     application_type: query "application_type" required,
                 });
+                /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
+                pub struct GetRequestRequired {
+                    /// 服务商商户号
+                    ///
+                    /// Query parameter `sp_mchid`. Example: `12341234`
+                    pub sp_mchid: String,
+                    /// 出资子商户号
+                    ///
+                    /// Query parameter `sub_mchid`. Example: `43214321`
+                    pub sub_mchid: String,
+                    /// 拉起付款码页面的企业应用类型
+                    ///
+                    /// Query parameter `application_type`. Example: `H5`
+                    pub application_type: GetRequestApplicationType,
+                }
                 impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`).
+                    /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`), given by name in a [`GetRequestRequired`].
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        application_type: GetRequestApplicationType,
-                    ) -> Self {
+                    pub fn new(required: GetRequestRequired) -> Self {
+                        let GetRequestRequired {
+                            sp_mchid,
+                            sub_mchid,
+                            application_type,
+                        } = required;
                         Self {
-                            sp_mchid: sp_mchid.into(),
-                            sub_mchid: sub_mchid.into(),
+                            sp_mchid,
+                            sub_mchid,
                             application_type,
                         }
                     }
@@ -726,6 +881,7 @@ pub mod by_employee_id {
                 pub type GetRequestApplicationType = crate::v3::webizpay::models::ApplicationType;
                 /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -775,20 +931,40 @@ pub mod by_employee_id {
                     mp_query: "mp_query" optional,
                     mp_business_type: "mp_business_type" optional,
                 });
+                /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+                pub struct GetResponseRequired {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `12341234`
+                    pub sp_mchid: String,
+                    /// 出资子商户号
+                    ///
+                    /// Example: `43214321`
+                    pub sub_mchid: String,
+                    /// 微信授权关系ID
+                    ///
+                    /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
+                    pub employee_id: String,
+                    /// 企业支付额度卡卡号
+                    ///
+                    /// Example: `1068019671702503425`
+                    pub card_no: String,
+                }
                 impl GetResponse {
-                    /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `employee_id`, `card_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { expire_time: Some(…), ..GetResponse::new(…) }`.
+                    /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`, `employee_id`, `card_no`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.expire_time = Some(…))`.
                     #[inline]
-                    pub fn new(
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        employee_id: impl Into<String>,
-                        card_no: impl Into<String>,
-                    ) -> Self {
+                    pub fn new(required: GetResponseRequired) -> Self {
+                        let GetResponseRequired {
+                            sp_mchid,
+                            sub_mchid,
+                            employee_id,
+                            card_no,
+                        } = required;
                         Self {
-                            sp_mchid: sp_mchid.into(),
-                            sub_mchid: sub_mchid.into(),
-                            employee_id: employee_id.into(),
-                            card_no: card_no.into(),
+                            sp_mchid,
+                            sub_mchid,
+                            employee_id,
+                            card_no,
                             expire_time: None,
                             payment_url: None,
                             application_type: None,
@@ -825,6 +1001,7 @@ pub mod by_employee_id {
         }
         /// The request of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -839,21 +1016,28 @@ pub mod by_employee_id {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                }
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sp_mchid, sub_mchid } = required;
+                Self { sp_mchid, sub_mchid }
             }
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -888,16 +1072,25 @@ pub mod by_employee_id {
             authorization_revoked_time: "authorization_revoked_time" optional,
             reason: "reason" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { user_id: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.user_id = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired { sp_mchid, sub_mchid } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     user_id: None,
                     authorization_state: None,
                     authorization_revoked_time: None,

@@ -34,6 +34,7 @@ pub mod entity_matches {
     }
     /// The request of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -51,22 +52,32 @@ pub mod entity_matches {
         out_batch_id: "out_batch_id" required,
         match_details: "match_details" optional,
     });
+    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+    pub struct PostRequestRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `12341234`
+        pub sp_mchid: String,
+        /// 商户主体匹配批次单号
+        ///
+        /// Example: `batch12345678`
+        pub out_batch_id: String,
+    }
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sp_mchid`, `out_batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { match_details: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sp_mchid`, `out_batch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.match_details = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            out_batch_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostRequestRequired) -> Self {
+            let PostRequestRequired { sp_mchid, out_batch_id } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                out_batch_id: out_batch_id.into(),
+                sp_mchid,
+                out_batch_id,
                 match_details: None,
             }
         }
     }
     /// PostRequestMatchDetails
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostRequestMatchDetails {
         /// 门店统一社会信用代码
         ///
@@ -86,17 +97,33 @@ pub mod entity_matches {
         store_name: "store_name" required,
         product_type: "product_type" required,
     });
+    /// The required fields of [`PostRequestMatchDetails`], each given by name (all of them: a missing one does not compile); [`PostRequestMatchDetails::new`] takes them.
+    pub struct PostRequestMatchDetailsRequired {
+        /// 门店统一社会信用代码
+        ///
+        /// Example: `91110000710926094P`
+        pub organization_code: String,
+        /// 门店名称
+        ///
+        /// Example: `微信小店`
+        pub store_name: String,
+        /// 需要查询的支付产品
+        ///
+        /// Example: `CODE_PAY`
+        pub product_type: PostRequestMatchDetailsProductType,
+    }
     impl PostRequestMatchDetails {
-        /// A `PostRequestMatchDetails` of its required fields (`organization_code`, `store_name`, `product_type`).
+        /// A `PostRequestMatchDetails` of its required fields (`organization_code`, `store_name`, `product_type`), given by name in a [`PostRequestMatchDetailsRequired`].
         #[inline]
-        pub fn new(
-            organization_code: impl Into<String>,
-            store_name: impl Into<String>,
-            product_type: PostRequestMatchDetailsProductType,
-        ) -> Self {
+        pub fn new(required: PostRequestMatchDetailsRequired) -> Self {
+            let PostRequestMatchDetailsRequired {
+                organization_code,
+                store_name,
+                product_type,
+            } = required;
             Self {
-                organization_code: organization_code.into(),
-                store_name: store_name.into(),
+                organization_code,
+                store_name,
                 product_type,
             }
         }
@@ -120,6 +147,7 @@ pub mod entity_matches {
     });
     /// The response of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
     #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -149,16 +177,25 @@ pub mod entity_matches {
         time: "time" optional,
         state: "state" optional,
     });
+    /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+    pub struct PostResponseRequired {
+        /// 服务商商户号
+        ///
+        /// Example: `12341234`
+        pub sp_mchid: String,
+        /// 商户主体匹配批次单号
+        ///
+        /// Example: `batch12345678`
+        pub out_batch_id: String,
+    }
     impl PostResponse {
-        /// A `PostResponse` with its required fields (`sp_mchid`, `out_batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+        /// A `PostResponse` of its required fields (`sp_mchid`, `out_batch_id`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.batch_id = Some(…))`.
         #[inline]
-        pub fn new(
-            sp_mchid: impl Into<String>,
-            out_batch_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(required: PostResponseRequired) -> Self {
+            let PostResponseRequired { sp_mchid, out_batch_id } = required;
             Self {
-                sp_mchid: sp_mchid.into(),
-                out_batch_id: out_batch_id.into(),
+                sp_mchid,
+                out_batch_id,
                 batch_id: None,
                 time: None,
                 state: None,
@@ -190,8 +227,11 @@ pub mod entity_matches {
         }
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         pub type GetRequest = crate::v3::webizpay::models::SpMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidRequestRequired;
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -219,17 +259,26 @@ pub mod entity_matches {
             state: "state" optional,
             match_results: "match_results" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 微信支付主体匹配批次单号
+            ///
+            /// Example: `1030000071201xxxxx`
+            pub batch_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sp_mchid`, `batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sp_mchid`, `batch_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_batch_id = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                batch_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sp_mchid, batch_id } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
+                    sp_mchid,
                     out_batch_id: None,
-                    batch_id: batch_id.into(),
+                    batch_id,
                     state: None,
                     match_results: None,
                 }
@@ -237,6 +286,7 @@ pub mod entity_matches {
         }
         /// GetResponseMatchResults
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseMatchResults {
             /// 门店统一社会信用代码
             ///

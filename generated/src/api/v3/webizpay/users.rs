@@ -49,8 +49,11 @@ pub mod by_user_id {
         }
         /// The request of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         pub type GetRequest = crate::v3::webizpay::models::SpMchidSubMchidRequest;
+        /// The required fields of [`GetRequest`].
+        pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidSubMchidRequestRequired;
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -73,24 +76,37 @@ pub mod by_user_id {
             user_id: "user_id" required,
             employee_list: "employee_list" optional,
         });
+        /// The required fields of [`GetResponse`], each given by name (all of them: a missing one does not compile); [`GetResponse::new`] takes them.
+        pub struct GetResponseRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+            /// 企业员工ID
+            ///
+            /// Example: `123456`
+            pub user_id: String,
+        }
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `user_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { employee_list: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` of its required fields (`sp_mchid`, `sub_mchid`, `user_id`), given by name in a [`GetResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.employee_list = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                user_id: impl Into<String>,
-            ) -> Self {
+            pub fn new(required: GetResponseRequired) -> Self {
+                let GetResponseRequired { sp_mchid, sub_mchid, user_id } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    user_id: user_id.into(),
+                    sp_mchid,
+                    sub_mchid,
+                    user_id,
                     employee_list: None,
                 }
             }
         }
         /// GetResponseEmployeeList
         #[derive(Clone, Debug, PartialEq, Default)]
+        #[non_exhaustive]
         pub struct GetResponseEmployeeList {
             /// 微信授权关系ID
             ///
@@ -156,6 +172,7 @@ pub mod by_user_id {
         }
         /// The request of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -175,17 +192,29 @@ pub mod by_user_id {
             sub_mchid: "sub_mchid" required,
             application_type: "application_type" required,
         });
+        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
+        pub struct PostRequestRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+            /// 发起授权应用类型
+            ///
+            /// Example: `H5`
+            pub application_type: PostRequestApplicationType,
+        }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`).
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`), given by name in a [`PostRequestRequired`].
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                application_type: PostRequestApplicationType,
-            ) -> Self {
+            pub fn new(required: PostRequestRequired) -> Self {
+                let PostRequestRequired { sp_mchid, sub_mchid, application_type } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sp_mchid,
+                    sub_mchid,
                     application_type,
                 }
             }
@@ -194,6 +223,7 @@ pub mod by_user_id {
         pub type PostRequestApplicationType = crate::v3::webizpay::models::ApplicationType;
         /// The response of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -238,19 +268,39 @@ pub mod by_user_id {
             mp_query: "mp_query" optional,
             mp_business_type: "mp_business_type" optional,
         });
+        /// The required fields of [`PostResponse`], each given by name (all of them: a missing one does not compile); [`PostResponse::new`] takes them.
+        pub struct PostResponseRequired {
+            /// 服务商商户号
+            ///
+            /// Example: `12341234`
+            pub sp_mchid: String,
+            /// 出资子商户号
+            ///
+            /// Example: `43214321`
+            pub sub_mchid: String,
+            /// 企业员工ID
+            ///
+            /// Example: `123456`
+            pub user_id: String,
+            /// 发起授权应用类型
+            ///
+            /// Example: `H5`
+            pub application_type: PostResponseApplicationType,
+        }
         impl PostResponse {
-            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `user_id`, `application_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { authorization_url: Some(…), ..PostResponse::new(…) }`.
+            /// A `PostResponse` of its required fields (`sp_mchid`, `sub_mchid`, `user_id`, `application_type`), given by name in a [`PostResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authorization_url = Some(…))`.
             #[inline]
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                user_id: impl Into<String>,
-                application_type: PostResponseApplicationType,
-            ) -> Self {
+            pub fn new(required: PostResponseRequired) -> Self {
+                let PostResponseRequired {
+                    sp_mchid,
+                    sub_mchid,
+                    user_id,
+                    application_type,
+                } = required;
                 Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    user_id: user_id.into(),
+                    sp_mchid,
+                    sub_mchid,
+                    user_id,
                     authorization_url: None,
                     expire_time: None,
                     application_type,
