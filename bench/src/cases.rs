@@ -186,11 +186,8 @@ pub fn sequential(rt: &tokio::runtime::Runtime, base_url: &str, rounds: u32, n: 
     let (client, loopback) = rt.block_on(async { (keys::client(base_url), Loopback::new(base_url)) });
     let (client, loopback) = (std::sync::Arc::new(client), std::sync::Arc::new(loopback));
     let post_req = std::sync::Arc::new(authinfo_request());
-    let get_req = std::sync::Arc::new(by_transaction_id::GetRequest::new(
-        by_transaction_id::GetRequestRequired {
-            mchid: keys::MCHID.into(),
-        },
-    ));
+    let get_req =
+        std::sync::Arc::new(by_transaction_id::GetRequest::default().with(|r| r.mchid = Some(keys::MCHID.into())));
     // Warm up: connections open, lazy state initialised.
     run_on(rt, spawn, {
         let (c, l, p, g) = (client.clone(), loopback.clone(), post_req.clone(), get_req.clone());
@@ -547,9 +544,7 @@ pub fn profile(n: u32, what: Profiled, multi_thread: bool) {
         let client = keys::client(&base_url);
         let bare = Loopback::new(&base_url);
         let request = authinfo_request();
-        let get_request = by_transaction_id::GetRequest::new(by_transaction_id::GetRequestRequired {
-            mchid: keys::MCHID.into(),
-        });
+        let get_request = by_transaction_id::GetRequest::default().with(|r| r.mchid = Some(keys::MCHID.into()));
         let rsa = Rsa::new();
         for _ in 0..20 + n {
             match what {

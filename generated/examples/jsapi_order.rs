@@ -43,10 +43,10 @@ async fn run(out_trade_no: &str, total: i64, openid: &str) -> Result<(), Box<dyn
     let notify_url = std::env::var("WECHATPAY_NOTIFY_URL").map_err(|_| "WECHATPAY_NOTIFY_URL is not set")?;
     let client = wechatpay::Client::from_env()?;
     // Every field by name: the required ones in `PostRequestRequired` (leave one out and it
-    // does not compile), the optional ones set afterwards with `with`.
+    // does not compile), the optional ones set afterwards with `with`. `mchid` is left out: the
+    // client fills in the merchant id it was configured with.
     let order = PostRequest::new(PostRequestRequired {
         appid,
-        mchid: client.mchid().into(),
         description: "Example goods".into(),
         out_trade_no: out_trade_no.into(),
         notify_url,

@@ -17,7 +17,7 @@
 
 use std::process::ExitCode;
 
-use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::{GetRequest, GetRequestRequired};
+use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequest;
 use wechatpay::{Client, ClientBuilder, Error};
 
 #[tokio::main]
@@ -80,9 +80,7 @@ async fn run(out_trade_no: &str) -> Result<(), Box<dyn std::error::Error>> {
             .transactions()
             .out_trade_no()
             .out_trade_no(out_trade_no)
-            .get(&GetRequest::new(GetRequestRequired {
-                mchid: client.mchid().into(),
-            }))
+            .get(&GetRequest::default()) // mchid: the client's
             .with_meta()
             .await;
         match answer {

@@ -37,13 +37,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(out_trade_no: &str, total: i32, openid: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let appid = std::env::var("WECHATPAY_APPID").map_err(|_| "WECHATPAY_APPID is not set")?;
     let notify_url = std::env::var("WECHATPAY_NOTIFY_URL").map_err(|_| "WECHATPAY_NOTIFY_URL is not set")?;
+    // WECHATPAY_APPID gives the client its APPID: it fills in `appid` as it fills in `mch_id`.
     let client = wechatpay::ClientBuilder::from_env()?.build()?;
-    let mch_id = client.mchid().to_owned();
+    let appid = client.appid().ok_or("WECHATPAY_APPID is not set")?.to_owned();
     let order = unifiedorder::PostRequest::new(unifiedorder::PostRequestRequired {
-        appid: appid.clone(),
-        mch_id: mch_id.clone(),
         body: "example order".into(),
         out_trade_no: out_trade_no.into(),
         total_fee: total,
@@ -62,11 +60,10 @@ async fn run(out_trade_no: &str, total: i32, openid: &str) -> Result<(), Box<dyn
         Err(e) => return Err(e.into()),
     };
     let prepay_id = placed.prepay_id.ok_or("the answer has no prepay_id")?;
-    let params = client.jsapi_pay_params_v2(&order.appid, &prepay_id, SignType::Md5)?;
+    let params = client.jsapi_pay_params_v2(&appid, &prepay_id, SignType::Md5)?;
     println!("{}", serde_json::to_string(&params)?);
     // The outcome comes by notification (runtime::v2::payment_result) or by querying.
-    let query = orderquery::PostRequest::new(orderquery::PostRequestRequired { appid, mch_id })
-        .with(|q| q.out_trade_no = Some(out_trade_no.into()));
+    let query = orderquery::PostRequest::default().with(|q| q.out_trade_no = Some(out_trade_no.into()));
     let state = client.v2().pay().orderquery().post(&query).await?;
     eprintln!("order {out_trade_no}: {:?}", state.trade_state);
     Ok(())

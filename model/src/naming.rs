@@ -26,6 +26,7 @@ pub const ROOT_RESERVED: &[&str] = &[
     "types",
     // `impl Client` in the runtime.
     "app_pay_params",
+    "appid",
     "base_url",
     "bill_request",
     "builder",
@@ -36,6 +37,7 @@ pub const ROOT_RESERVED: &[&str] = &[
     "download_bill",
     "download_bill_blocking",
     "encrypt_sensitive_value",
+    "filled",
     "from_env",
     "from_lookup",
     "handle_notification",

@@ -91,6 +91,15 @@ impl<C: From<Client>> ClientBuilder<C> {
             _ => {}
         }
         builder = builder.mchid(var("WECHATPAY_MCHID")?);
+        match lookup("WECHATPAY_APPID") {
+            Ok(appid) if !appid.trim().is_empty() => builder = builder.appid(appid.trim()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Error::Config(
+                    "environment variable WECHATPAY_APPID is not valid UTF-8".into(),
+                ))
+            }
+            _ => {}
+        }
         // APIv2 only: an APIv2 key and none of the APIv3 settings (see `build`).
         let set = |name: &str| !matches!(lookup(name), Err(std::env::VarError::NotPresent));
         let v2_only = cfg!(feature = "v2")
@@ -166,6 +175,7 @@ impl<C: From<Client>> ClientBuilder<C> {
 /// the generated API (`wechatpay::Client`, which wraps it and adds the API's methods).
 pub struct ClientBuilder<C = Client> {
     mchid: Option<String>,
+    appid: Option<String>,
     merchant_serial: Option<String>,
     signer: Option<Arc<dyn Signer>>,
     verifier: Verifier,
@@ -198,6 +208,7 @@ impl<C> Default for ClientBuilder<C> {
     fn default() -> Self {
         ClientBuilder {
             mchid: None,
+            appid: None,
             merchant_serial: None,
             signer: None,
             verifier: Verifier::default(),
@@ -229,6 +240,7 @@ impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("mchid", &self.mchid)
+            .field("appid", &self.appid)
             .field("merchant_serial", &self.merchant_serial)
             .field("signer", &self.signer.as_ref().map(|_| "<configured>"))
             .field("verification_keys", &self.verifier)
@@ -255,7 +267,15 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
-    /// The merchant id (`mchid`), required.
+    /// The APPID (`appid`) the client fills in where an APIv2 request leaves it out (optional;
+    /// a request's own `appid` always wins).
+    pub fn appid(mut self, appid: impl Into<String>) -> Self {
+        self.appid = Some(appid.into());
+        self
+    }
+
+    /// The merchant id (`mchid`), required. Filled in where a request leaves out its own
+    /// merchant id (`mchid`, `sp_mchid`, APIv2's `mch_id`); a request's own value always wins.
     pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
         self.mchid = Some(mchid.into());
         self
@@ -651,6 +671,7 @@ impl<C: From<Client>> ClientBuilder<C> {
         let client = Client {
             inner: Arc::new(Inner {
                 mchid,
+                appid: self.appid.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
                 merchant_serial: serial,
                 base_url,
                 signer,

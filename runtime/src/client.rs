@@ -26,6 +26,8 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) mchid: String,
+    /// Filled in where an APIv2 request leaves out `appid` ([`Fill::Appid`](crate::Fill)).
+    pub(crate) appid: Option<String>,
     pub(crate) merchant_serial: String,
     pub(crate) base_url: String,
     pub(crate) signer: Arc<dyn Signer>,
@@ -142,6 +144,23 @@ impl Client {
         &self.inner.mchid
     }
 
+    /// The APPID the client was given ([`ClientBuilder::appid`](crate::ClientBuilder::appid)), if any.
+    pub fn appid(&self) -> Option<&str> {
+        self.inner.appid.as_deref()
+    }
+
+    /// What a request field left out is filled in with, or why it cannot be.
+    pub(crate) fn filled(&self, fill: Fill, name: &str) -> Result<&str, Error> {
+        match fill {
+            Fill::Mchid => Ok(&self.inner.mchid),
+            Fill::Appid => self.inner.appid.as_deref().ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "`{name}` is left out and the client has no APPID to fill it in with: set it on the request, or ClientBuilder::appid (WECHATPAY_APPID)"
+                ))
+            }),
+        }
+    }
+
     /// The merchant API certificate serial (`serial_no` of the `Authorization` header).
     pub fn merchant_serial(&self) -> &str {
         &self.inner.merchant_serial
@@ -203,6 +222,7 @@ impl fmt::Debug for Client {
         let inner = &self.inner;
         f.debug_struct("Client")
             .field("mchid", &inner.mchid)
+            .field("appid", &inner.appid)
             .field("merchant_serial", &inner.merchant_serial)
             .field("base_url", &inner.base_url)
             .field("verification_keys", &inner.verifier)
@@ -211,4 +231,15 @@ impl fmt::Debug for Client {
             .field("interceptors", &inner.interceptors.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What the client fills a request field in with when the caller leaves it out: a generated
+/// request's merchant id (`mchid`, `sp_mchid`, APIv2's `mch_id`) and APIv2's `appid` are
+/// `Option`s, `None` meaning "the client's".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// [`Client::mchid`].
+    Mchid,
+    /// [`Client::appid`]; a call that needs it fails before sending when the client has none.
+    Appid,
 }

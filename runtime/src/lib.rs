@@ -82,7 +82,7 @@ pub use reqwest::Method;
 pub use builder::ClientBuilder;
 pub use call::{Call, CallFuture};
 pub use certificates::PlatformCertificate;
-pub use client::Client;
+pub use client::{Client, Fill};
 pub use crypto::{nonce, ApiV3Key, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use download::Download;
 pub use encoding::encode_component;

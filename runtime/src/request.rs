@@ -180,6 +180,44 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// Appends the query parameter `name`: `value`, or what the client fills it in with when
+    /// the caller left it out ([`Fill`](crate::Fill)).
+    pub fn query_filled(mut self, name: &'static str, fill: crate::Fill, value: Option<&str>) -> Self {
+        match value {
+            Some(value) => self.query(name, value),
+            None => match self.client.filled(fill, name) {
+                Ok(value) => {
+                    push_query(&mut self.parts.query, name, value);
+                    self
+                }
+                Err(e) => {
+                    self.parts.fail(e);
+                    self
+                }
+            },
+        }
+    }
+
+    /// Adds the key `name` to the JSON object body with what the client fills it in with, when
+    /// the caller left the field out (`absent`; [`Fill`](crate::Fill)). Call it after
+    /// [`json`](Self::json).
+    pub fn fill(mut self, name: &'static str, fill: crate::Fill, absent: bool) -> Self {
+        if !absent {
+            return self;
+        }
+        let value = match self.client.filled(fill, name) {
+            Ok(value) => value,
+            Err(e) => {
+                self.parts.fail(e);
+                return self;
+            }
+        };
+        if let Some(body) = self.parts.body.as_mut() {
+            insert_first_key(body, name, value);
+        }
+        self
+    }
+
     /// Serialises `body` as the JSON request body now; a serialisation error is returned when
     /// the call runs.
     pub fn json<B: serde::Serialize + ?Sized>(self, body: &B) -> Self {
@@ -345,5 +383,41 @@ impl<'a> Request<'a> {
     #[cfg(test)]
     pub(crate) fn into_parts(self) -> Parts {
         self.parts
+    }
+}
+
+/// Inserts `"name":"value"` as the first key of the JSON object `body` (`{…}`, as
+/// `serde_json` writes a generated struct: no whitespace); anything else is left as it is.
+fn insert_first_key(body: &mut Vec<u8>, name: &str, value: &str) {
+    if body.first() != Some(&b'{') {
+        return;
+    }
+    let mut entry = serde_json::to_vec(name).expect("a string serialises");
+    entry.push(b':');
+    entry.extend(serde_json::to_vec(value).expect("a string serialises"));
+    if body.get(1) != Some(&b'}') {
+        entry.push(b',');
+    }
+    body.splice(1..1, entry);
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::insert_first_key;
+
+    #[test]
+    fn a_key_goes_first_into_an_object_empty_or_not() {
+        let mut body = br#"{"a":1}"#.to_vec();
+        insert_first_key(&mut body, "mchid", "1900000001");
+        assert_eq!(body, br#"{"mchid":"1900000001","a":1}"#);
+        let mut empty = b"{}".to_vec();
+        insert_first_key(&mut empty, "mchid", "1\"2");
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&empty).unwrap()["mchid"],
+            "1\"2"
+        );
+        let mut not_an_object = b"[1]".to_vec();
+        insert_first_key(&mut not_an_object, "mchid", "1");
+        assert_eq!(not_an_object, b"[1]");
     }
 }

@@ -244,7 +244,7 @@ fn check_fields<'f>(
     for f in fields {
         let fpath = join(path, &f.wire);
         match map.get(&f.wire) {
-            None | Some(Value::Null) if f.required => {
+            None | Some(Value::Null) if f.required_on_the_wire() => {
                 report
                     .errors
                     .push(format!("missing required field `{fpath}` ({})", describe(types, &f.ty)));
@@ -364,7 +364,7 @@ pub fn check_request(spec: &Spec, op: &Operation, request: &RequestParts<'_>) ->
             Some(f) => check_text(types, &f.ty, value, &format!("query parameter `{name}`"), &mut report),
         }
     }
-    for f in op.op.query.iter().filter(|f| f.required) {
+    for f in op.op.query.iter().filter(|f| f.required_on_the_wire()) {
         if !request.query.iter().any(|(n, _)| *n == f.wire) {
             report
                 .errors

@@ -206,7 +206,7 @@ fn check(types: Types<'_>, fields: &[Field], request: &[(String, String)]) -> Op
             continue;
         }
         let Some(text) = get(request, &f.wire) else {
-            if f.required {
+            if f.required_on_the_wire() {
                 return Some(format!("缺少参数{}: `{}` is required", f.wire, f.wire));
             }
             continue;

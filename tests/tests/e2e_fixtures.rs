@@ -143,10 +143,9 @@ async fn integer_path_parameters_non_object_bodies_and_202() {
         .out_order_no()
         .out_order_no("A1")
         .get(
-            &nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequest::new(
-                nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequestRequired { mchid: "m".into() },
-            )
-            .with(|r| r.state = Some(nested::types::OrderState::Paid)),
+            &nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequest::default()
+                .with(|r| r.mchid = Some("m".into()))
+                .with(|r| r.state = Some(nested::types::OrderState::Paid)),
         )
         .await
         .expect("get");

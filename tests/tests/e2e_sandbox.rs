@@ -249,11 +249,12 @@ async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let client = v2_client(&sandbox.base_url());
     // A typed call: its answer decodes, the fields the request named echoed.
-    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
-        appid: "wx8888888888888888".into(),
-        mch_id: keys::MCHID.into(),
-    })
-    .with(|r| r.out_trade_no = Some("T-1".into()));
+    let request = orderquery::PostRequest::default()
+        .with(|r| {
+            r.appid = Some("wx8888888888888888".into());
+            r.mch_id = Some(keys::MCHID.into());
+        })
+        .with(|r| r.out_trade_no = Some("T-1".into()));
     let answer = client.v2().pay().orderquery().post(&request).await.unwrap();
     assert_eq!(answer.out_trade_no.as_deref(), Some("T-1"));
     assert!(answer.total_fee.is_some());
@@ -354,9 +355,7 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .transactions()
         .out_trade_no()
         .out_trade_no("T 1/2")
-        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
-            mchid: keys::MCHID.into(),
-        }))
+        .get(&by_out_trade_no::GetRequest::default().with(|r| r.mchid = Some(keys::MCHID.into())))
         .await
         .unwrap();
     assert!(!tx.out_trade_no.is_empty());
@@ -371,11 +370,7 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .out_trade_no()
         .out_trade_no("T1")
         .close()
-        .post(&by_out_trade_no::close::PostRequest::new(
-            by_out_trade_no::close::PostRequestRequired {
-                mchid: keys::MCHID.into(),
-            },
-        ))
+        .post(&by_out_trade_no::close::PostRequest::default().with(|r| r.mchid = Some(keys::MCHID.into())))
         .await
         .unwrap();
     assert_eq!(sandbox.server().requests().len(), 3);

@@ -440,6 +440,11 @@ impl Emitter {
                 });
                 continue;
             }
+            if let Some(fill) = f.fill {
+                let fill = fill_path(rt, fill);
+                chain.extend(quote!(.query_filled(#wire, #fill, request.#id.as_deref())));
+                continue;
+            }
             chain.extend(match (f.required, list) {
                 (true, false) => quote!(.query(#wire, &request.#id)),
                 (false, false) => quote!(.query_opt(#wire, request.#id.as_ref())),
@@ -458,7 +463,13 @@ impl Emitter {
         }
         match &op.body {
             Body::None => {}
-            Body::Fields => chain.extend(quote!(.json(request))),
+            Body::Fields => {
+                chain.extend(quote!(.json(request)));
+                for f in op.fills.iter().filter(|f| f.kind == ir::FieldKind::Body) {
+                    let (wire, id, fill) = (&f.wire, ident(&f.ident), fill_path(rt, f.fill.expect("a filled field")));
+                    chain.extend(quote!(.fill(#wire, #fill, request.#id.is_none())));
+                }
+            }
             Body::Whole(_) => chain.extend(quote!(.json(&request.body))),
             Body::Upload { file_part } => {
                 chain.extend(quote!(.multipart(&request.meta, #file_part, file)));
@@ -531,6 +542,10 @@ impl Emitter {
             Some(r) => {
                 let r = ident(r);
                 chain.extend(quote!(.body(request)));
+                for f in &op.fills {
+                    let (wire, fill) = (&f.wire, fill_path(rt, f.fill.expect("a filled field")));
+                    chain.extend(quote!(.fill(#wire, #fill)));
+                }
                 quote!(, request: &#r)
             }
             None => TokenStream::new(),
@@ -573,4 +588,12 @@ impl Emitter {
 /// Prints items into a file with the generated-file header.
 fn file(items: TokenStream) -> Result<String, Error> {
     Ok(format!("{HEADER}\n\n{}", print(items)?))
+}
+
+/// The runtime's name of what a field is filled in with.
+fn fill_path(rt: &TokenStream, fill: ir::Fill) -> TokenStream {
+    match fill {
+        ir::Fill::Mchid => quote!(#rt::Fill::Mchid),
+        ir::Fill::Appid => quote!(#rt::Fill::Appid),
+    }
 }

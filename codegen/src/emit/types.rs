@@ -294,6 +294,11 @@ fn field_doc(f: &Field, xml: bool) -> String {
         FieldKind::Form => facts.push(format!("Form part `{}` of the upload.", f.wire)),
         FieldKind::Body => {}
     }
+    match f.fill {
+        Some(ir::Fill::Mchid) => facts.push("Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent.".into()),
+        Some(ir::Fill::Appid) => facts.push("Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent.".into()),
+        None => {}
+    }
     if f.sensitive && xml {
         // The example is a ciphertext; the caller gives the plain text.
         facts.push("Sensitive: give it in plain text; it is sent RSA-encrypted with the key of `risk/getpublickey` (`ClientBuilder::apiv2_rsa_public_key_pem`).".into());

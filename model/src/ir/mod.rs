@@ -106,6 +106,8 @@ pub struct Op {
     /// Text parts of a multipart upload.
     pub form: Vec<Field>,
     pub body: Body,
+    /// The request fields the client fills in when left out ([`Field::fill`]), query or body.
+    pub fills: Vec<Field>,
     /// JSON pointers (`*` for every array element) of the body's sensitive fields.
     pub sensitive: Vec<String>,
     /// Another host for this operation.
@@ -232,6 +234,27 @@ pub struct Field {
     pub int_values: Vec<(String, Option<String>)>,
     /// An APIv2 field written as CDATA.
     pub cdata: bool,
+    /// A top-level request field the client fills in with what it was configured with when the
+    /// caller leaves it out (`None`): the merchant id, the APPID. Such a field is optional in
+    /// the Rust type although WeChat Pay requires it.
+    pub fill: Option<Fill>,
+}
+
+impl Field {
+    /// Whether WeChat Pay requires the field on the wire: a required field, or one the client
+    /// fills in when the caller leaves it out ([`Field::fill`]). (The sandbox checks this.)
+    pub fn required_on_the_wire(&self) -> bool {
+        self.required || self.fill.is_some()
+    }
+}
+
+/// What the client fills a request field in with (see [`Field::fill`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// `ClientBuilder::mchid`: `mchid`, `sp_mchid` (APIv3), `mch_id` (APIv2).
+    Mchid,
+    /// `ClientBuilder::appid`, when the client was given one: `appid` (APIv2).
+    Appid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

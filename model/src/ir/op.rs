@@ -35,6 +35,7 @@ impl Builder {
         self.header_params(op, loc, &mut req, types);
         let body = self.request_body(op, loc, &mut req, types);
         self.check_request_collisions(&req.fields, &body, loc);
+        let fills = req.fields.iter().filter(|f| f.fill.is_some()).cloned().collect();
         let request = request_struct(req.name, req.fields, &title, types);
         let (response, signature) = self.response(method, op, &title, loc, types);
         self.check_summary(op, loc);
@@ -50,6 +51,7 @@ impl Builder {
             headers: req.headers,
             form: req.form,
             body,
+            fills,
             sensitive,
             base_url: op.base_url.clone(),
             response,

@@ -3,7 +3,7 @@
 //! `tree.rs`.)
 
 use super::op::check_field_collisions;
-use super::{Body, Builder, Field, FieldKind, Loc, TypeDef, TypeKind};
+use super::{Body, Builder, Field, FieldKind, Fill, Loc, Ty, TypeDef, TypeKind};
 use crate::naming;
 use crate::spec::{Method, Operation, Schema, Upload};
 
@@ -53,7 +53,7 @@ impl Builder {
                 )));
             }
             let f = self.param_field(name, schema, &ploc, &req.name, FieldKind::Query, types);
-            req.push(f);
+            req.push(self.filled_by_client(f));
         }
     }
 
@@ -136,7 +136,7 @@ impl Builder {
         for (name, prop) in props {
             let floc = bloc.join("properties").join(name);
             let f = self.field(name, prop, &floc, &req.name, FieldKind::Body, types);
-            req.push(f);
+            req.push(self.filled_by_client(f));
         }
         Body::Fields
     }
@@ -156,8 +156,27 @@ impl Builder {
             example: None,
             int_values: Vec::new(),
             cdata: false,
+            fill: None,
         });
         Body::Whole(ty)
+    }
+
+    /// A required top-level request field the client knows is filled in by it when left out:
+    /// the merchant id (`mchid`, `sp_mchid`; APIv2 `mch_id`) and APIv2's `appid`. It becomes
+    /// optional in the Rust type (`spec/README.md`, "What the client fills in").
+    fn filled_by_client(&self, mut f: Field) -> Field {
+        let fill = match (self.in_v2, f.wire.as_str()) {
+            (false, "mchid" | "sp_mchid") | (true, "mch_id") => Some(Fill::Mchid),
+            (true, "appid") => Some(Fill::Appid),
+            _ => None,
+        };
+        if f.required && f.ty == Ty::String && matches!(f.kind, FieldKind::Body | FieldKind::Query) {
+            if let Some(fill) = fill {
+                f.required = false;
+                f.fill = Some(fill);
+            }
+        }
+        f
     }
 
     /// Reports two request fields that become one Rust field, at the second one's place in the file.

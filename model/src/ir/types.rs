@@ -181,6 +181,7 @@ impl Builder {
             example: schema.example.as_ref().and_then(example_text),
             int_values,
             cdata: schema.cdata,
+            fill: None,
         }
     }
 

@@ -106,6 +106,30 @@ impl<'a> V2Request<'a> {
         self
     }
 
+    /// Adds the field `name` with what the client fills it in with, unless the request has
+    /// it ([`Fill`](crate::Fill): APIv2's `mch_id`, `appid`). Call it after [`body`](Self::body).
+    pub fn fill(mut self, name: &'static str, fill: crate::Fill) -> Self {
+        let Ok(fields) = &self.parts.fields else { return self };
+        if fields.iter().any(|f| f.name == name) {
+            return self;
+        }
+        self.parts.fields = match self.client.filled(fill, name) {
+            Ok(value) => {
+                let value = value.to_owned();
+                self.parts.fields.map(|mut fields| {
+                    fields.push(XmlField {
+                        name: name.to_owned(),
+                        value,
+                        cdata: false,
+                    });
+                    fields
+                })
+            }
+            Err(e) => Err(e),
+        };
+        self
+    }
+
     /// One more field (untyped calls).
     pub fn field(mut self, name: &str, value: &str) -> Self {
         if let Ok(fields) = &mut self.parts.fields {

@@ -358,9 +358,7 @@ async fn unknown_enum_values_decode_to_unknown() {
         .transactions()
         .out_trade_no()
         .out_trade_no("T1")
-        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
-            mchid: "1230000109".into(),
-        }))
+        .get(&by_out_trade_no::GetRequest::default().with(|r| r.mchid = Some("1230000109".into())))
         .await
         .expect("an unknown enum value is not a decode error");
     match tx.trade_state {

@@ -40,11 +40,7 @@ fn blocking_calls_work_from_plain_code() {
         .out_trade_no()
         .out_trade_no("B1")
         .close()
-        .post(&by_out_trade_no::close::PostRequest::new(
-            by_out_trade_no::close::PostRequestRequired {
-                mchid: "1230000109".into(),
-            },
-        ))
+        .post(&by_out_trade_no::close::PostRequest::default().with(|r| r.mchid = Some("1230000109".into())))
         .blocking()
         .expect("blocking close");
 
@@ -140,9 +136,7 @@ async fn a_dot_segment_path_parameter_is_refused_before_sending() {
             .transactions()
             .out_trade_no()
             .out_trade_no(bad)
-            .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
-                mchid: "1230000109".into(),
-            }))
+            .get(&by_out_trade_no::GetRequest::default().with(|r| r.mchid = Some("1230000109".into())))
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{bad:?}: {err:?}");
@@ -282,7 +276,6 @@ async fn a_202_in_progress_is_its_own_answer() {
     );
     let request = codepay::PostRequest::new(codepay::PostRequestRequired {
         appid: "wxd678efh567hg6787".into(),
-        mchid: "1230000109".into(),
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         out_trade_no: "1217752501201407033233368018".into(),
         payer: codepay::PostRequestPayer::new(codepay::PostRequestPayerRequired {
@@ -292,7 +285,8 @@ async fn a_202_in_progress_is_its_own_answer() {
         scene_info: codepay::PostRequestSceneInfo::new(codepay::PostRequestSceneInfoRequired {
             store_info: Default::default(),
         }),
-    });
+    })
+    .with(|r| r.mchid = Some("1230000109".into()));
     let e = client(&server)
         .v3()
         .pay()

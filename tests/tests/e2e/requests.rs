@@ -120,9 +120,7 @@ async fn get_encodes_the_path_parameter_once_and_sends_the_query() {
         .transactions()
         .out_trade_no()
         .out_trade_no("1217752501201407033233368018")
-        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
-            mchid: "1230000109".into(),
-        }))
+        .get(&by_out_trade_no::GetRequest::default().with(|r| r.mchid = Some("1230000109".into())))
         .await
         .expect("query by out_trade_no");
     assert_eq!(tx.out_trade_no, "1217752501201407033233368018");
@@ -145,9 +143,7 @@ async fn get_encodes_the_path_parameter_once_and_sends_the_query() {
         .transactions()
         .out_trade_no()
         .out_trade_no("a b/c%d+eé")
-        .get(&by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
-            mchid: "12 3&x=y".into(),
-        }))
+        .get(&by_out_trade_no::GetRequest::default().with(|r| r.mchid = Some("12 3&x=y".into())))
         .await
         .expect("encoded id");
     let req = server.last_request();
@@ -168,11 +164,7 @@ async fn close_answers_204_and_returns_unit() {
         .out_trade_no()
         .out_trade_no("1217752501201407033233368018")
         .close()
-        .post(&by_out_trade_no::close::PostRequest::new(
-            by_out_trade_no::close::PostRequestRequired {
-                mchid: "1230000109".into(),
-            },
-        ))
+        .post(&by_out_trade_no::close::PostRequest::default().with(|r| r.mchid = Some("1230000109".into())))
         .await
         .expect("close");
     let req = server.last_request();
@@ -189,15 +181,59 @@ async fn close_answers_204_and_returns_unit() {
         .out_trade_no()
         .out_trade_no("1217752501201407033233368018")
         .close()
-        .post(&by_out_trade_no::close::PostRequest::new(
-            by_out_trade_no::close::PostRequestRequired {
-                mchid: "1230000109".into(),
-            },
-        ))
+        .post(&by_out_trade_no::close::PostRequest::default().with(|r| r.mchid = Some("1230000109".into())))
         .await
         .unwrap_err();
     assert!(
         matches!(err, Error::Verification(VerificationError::StaleTimestamp { .. })),
         "{err:?}"
     );
+}
+
+/// The merchant id the client was configured with is filled in where a request leaves it out
+/// (a query parameter, a body field); a request's own value wins.
+#[tokio::test]
+async fn the_clients_merchant_id_is_filled_in_unless_the_request_has_one() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let path = "/v3/pay/transactions/out-trade-no/T1";
+    server.on(
+        "GET",
+        &format!("{path}?mchid={}", keys::MCHID),
+        Reply::json(
+            200,
+            json!({"out_trade_no": "T1", "mchid": keys::MCHID, "appid": "wx8888888888888888"}),
+        ),
+    );
+    server.on(
+        "GET",
+        &format!("{path}?mchid=1230000109"),
+        Reply::json(
+            200,
+            json!({"out_trade_no": "T1", "mchid": keys::MCHID, "appid": "wx8888888888888888"}),
+        ),
+    );
+    server.on("POST", &format!("{path}/close"), Reply::no_content());
+    let client = client(&server);
+    let order = || client.v3().pay().transactions().out_trade_no().out_trade_no("T1");
+
+    order()
+        .get(&by_out_trade_no::GetRequest::default())
+        .await
+        .expect("query");
+    assert_eq!(server.last_request().target, format!("{path}?mchid={}", keys::MCHID));
+    let explicit = by_out_trade_no::GetRequest::default().with(|r| r.mchid = Some("1230000109".into()));
+    order().get(&explicit).await.expect("query");
+    assert_eq!(server.last_request().target, format!("{path}?mchid=1230000109"));
+
+    order()
+        .close()
+        .post(&by_out_trade_no::close::PostRequest::default())
+        .await
+        .expect("close");
+    let req = server.last_request();
+    assert_well_signed(&req);
+    assert_eq!(req.body_json(), json!({"mchid": keys::MCHID}));
+    let explicit = by_out_trade_no::close::PostRequest::default().with(|r| r.mchid = Some("1230000109".into()));
+    order().close().post(&explicit).await.expect("close");
+    assert_eq!(server.last_request().body_json(), json!({"mchid": "1230000109"}));
 }

@@ -93,11 +93,8 @@ async fn interceptors_add_headers_and_see_each_attempt_but_never_the_signature()
         .out_trade_no()
         .out_trade_no("T 1")
         .get(
-            &wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequest::new(
-                wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequestRequired {
-                    mchid: keys::MCHID.into(),
-                },
-            ),
+            &wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequest::default()
+                .with(|r| r.mchid = Some(keys::MCHID.into())),
         )
         .await
         .unwrap();

@@ -239,11 +239,8 @@ async fn a_typed_call_is_named_by_its_template_never_by_its_values() {
             .out_trade_no()
             .out_trade_no("ORDER-SECRET-7")
             .get(
-                &wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequest::new(
-                    wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequestRequired {
-                        mchid: keys::MCHID.into(),
-                    },
-                ),
+                &wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::GetRequest::default()
+                    .with(|r| r.mchid = Some(keys::MCHID.into())),
             )
             .await
     })

@@ -112,7 +112,6 @@ async fn an_order_answer_without_its_prepay_id_is_an_error_not_a_none() {
     let client = public_key_client(&server);
     let order = jsapi::PostRequest::new(jsapi::PostRequestRequired {
         appid: "wx8888888888888888".into(),
-        mchid: "1230000109".into(),
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         out_trade_no: "1217752501201407033233368018".into(),
         amount: jsapi::PostRequestAmount::new(jsapi::PostRequestAmountRequired { total: 100 }),
@@ -120,7 +119,8 @@ async fn an_order_answer_without_its_prepay_id_is_an_error_not_a_none() {
         payer: jsapi::PostRequestPayer::new(jsapi::PostRequestPayerRequired {
             openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
         }),
-    });
+    })
+    .with(|r| r.mchid = Some("1230000109".into()));
     // The answer's one value is required (official-response-required, spec/README.md): a
     // String, not an Option the caller must unwrap.
     server.on(

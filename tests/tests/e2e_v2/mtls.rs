@@ -163,7 +163,6 @@ async fn tls_server(dir: &Path) -> (String, Seen, Arc<Mutex<usize>>) {
 fn red_packet() -> RedPacket {
     RedPacket::new(RedPacketRequired {
         mch_billno: "10000098201411111234567891".into(),
-        mch_id: "1900000001".into(),
         wxappid: "wx8888888888888888".into(),
         send_name: "天虹百货".into(),
         re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
@@ -174,6 +173,7 @@ fn red_packet() -> RedPacket {
         act_name: "活动".into(),
         remark: "备注".into(),
     })
+    .with(|r| r.mch_id = Some("1900000001".into()))
 }
 
 #[tokio::test]
@@ -200,11 +200,12 @@ async fn the_merchant_certificate_is_presented_where_the_operation_needs_it() {
 
     // An operation that does not need it uses connections without it: this server refuses
     // them in the handshake, before any request is read.
-    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
-        appid: "wx2421b1c4370ec43b".into(),
-        mch_id: "1900000001".into(),
-    })
-    .with(|r| r.out_trade_no = Some("T-1".into()));
+    let request = orderquery::PostRequest::default()
+        .with(|r| {
+            r.appid = Some("wx2421b1c4370ec43b".into());
+            r.mch_id = Some("1900000001".into());
+        })
+        .with(|r| r.out_trade_no = Some("T-1".into()));
     let e = c.v2().pay().orderquery().post(&request).await.unwrap_err();
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
     assert_eq!(seen.lock().unwrap().len(), 1, "nothing more was read");

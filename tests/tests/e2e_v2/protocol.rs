@@ -140,10 +140,10 @@ async fn apiv2_calls_go_through_the_same_attempts_as_apiv3_retries_and_intercept
     }
     // A typed call: one attempt, the operation without `/v2`.
     recorder.0.lock().unwrap().clear();
-    let request =
-        wechatpay::v2::pay::orderquery::PostRequest::new(wechatpay::v2::pay::orderquery::PostRequestRequired {
-            appid: "wx2421b1c4370ec43b".into(),
-            mch_id: "1900000001".into(),
+    let request = wechatpay::v2::pay::orderquery::PostRequest::default()
+        .with(|r| {
+            r.appid = Some("wx2421b1c4370ec43b".into());
+            r.mch_id = Some("1900000001".into());
         })
         .with(|r| r.out_trade_no = Some("T-1".into()));
     c.v2().pay().orderquery().post(&request).await.unwrap();

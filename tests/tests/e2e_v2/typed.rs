@@ -10,11 +10,12 @@ use wechatpay::v2::pay::{downloadbill, orderquery, profitsharingquery};
 async fn a_typed_query_is_signed_and_its_answer_typed_with_its_lists() {
     let (url, seen) = server().await;
     let c = client(&url);
-    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
-        appid: "wx2421b1c4370ec43b".into(),
-        mch_id: "1900000001".into(),
-    })
-    .with(|r| r.out_trade_no = Some("T-1".into()));
+    let request = orderquery::PostRequest::default()
+        .with(|r| {
+            r.appid = Some("wx2421b1c4370ec43b".into());
+            r.mch_id = Some("1900000001".into());
+        })
+        .with(|r| r.out_trade_no = Some("T-1".into()));
     let answer = c.v2().pay().orderquery().post(&request).await.unwrap();
     assert_eq!(answer.trade_state, Some(orderquery::PostResponseTradeState::Success));
     assert_eq!(answer.total_fee, Some(101));
@@ -43,10 +44,10 @@ async fn an_operation_that_allows_hmac_sha256_only_is_signed_so() {
     let (url, seen) = server().await;
     let c = client(&url);
     let request = profitsharingquery::PostRequest::new(profitsharingquery::PostRequestRequired {
-        mch_id: "1900000001".into(),
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
-    });
+    })
+    .with(|r| r.mch_id = Some("1900000001".into()));
     c.v2().pay().profitsharingquery().post(&request).await.unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(v2::xml::field(&seen[0].1, "sign_type"), Some("HMAC-SHA256"));
@@ -59,16 +60,20 @@ async fn a_bill_is_the_file_and_its_failure_the_xml() {
     let (url, _) = server().await;
     let c = client(&url);
     let request = downloadbill::PostRequest::new(downloadbill::PostRequestRequired {
-        appid: "wx2421b1c4370ec43b".into(),
-        mch_id: "1900000001".into(),
         bill_date: "20261130".into(),
+    })
+    .with(|r| {
+        r.appid = Some("wx2421b1c4370ec43b".into());
+        r.mch_id = Some("1900000001".into());
     });
     let bill = c.v2().pay().downloadbill().post(&request).await.unwrap();
     assert_eq!(bill, BILL.as_bytes());
     let none = downloadbill::PostRequest::new(downloadbill::PostRequestRequired {
-        appid: "wx2421b1c4370ec43b".into(),
-        mch_id: "1900000001".into(),
         bill_date: "20990101".into(),
+    })
+    .with(|r| {
+        r.appid = Some("wx2421b1c4370ec43b".into());
+        r.mch_id = Some("1900000001".into());
     });
     let e = c.v2().pay().downloadbill().post(&none).await.unwrap_err();
     assert!(
@@ -80,7 +85,6 @@ async fn a_bill_is_the_file_and_its_failure_the_xml() {
 fn red_packet() -> sendredpack::PostRequest {
     sendredpack::PostRequest::new(sendredpack::PostRequestRequired {
         mch_billno: "10000098201411111234567890".into(),
-        mch_id: "1900000001".into(),
         wxappid: "wx8888888888888888".into(),
         send_name: "天虹百货".into(),
         re_openid: "oxTWIuGaIt6gTKsQRLau2M0yL16E".into(),
@@ -91,6 +95,7 @@ fn red_packet() -> sendredpack::PostRequest {
         act_name: "猜灯谜抢红包活动".into(),
         remark: "猜越多得越多，快来抢！".into(),
     })
+    .with(|r| r.mch_id = Some("1900000001".into()))
 }
 
 #[tokio::test]
@@ -144,11 +149,12 @@ fn a_typed_call_runs_blocking_too() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (url, _) = runtime.block_on(server());
     let c = client(&url);
-    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
-        appid: "wx2421b1c4370ec43b".into(),
-        mch_id: "1900000001".into(),
-    })
-    .with(|r| r.transaction_id = Some("4200000000000000".into()));
+    let request = orderquery::PostRequest::default()
+        .with(|r| {
+            r.appid = Some("wx2421b1c4370ec43b".into());
+            r.mch_id = Some("1900000001".into());
+        })
+        .with(|r| r.transaction_id = Some("4200000000000000".into()));
     let answer = c.v2().pay().orderquery().post(&request).blocking().unwrap();
     assert_eq!(answer.total_fee, Some(101));
     // Inside a runtime it is refused, not a panic.
@@ -165,11 +171,12 @@ async fn a_client_for_apiv2_only_needs_no_apiv3_settings_and_sends_no_apiv3_call
         .base_url(&url)
         .build()
         .unwrap();
-    let request = orderquery::PostRequest::new(orderquery::PostRequestRequired {
-        appid: "wx2421b1c4370ec43b".into(),
-        mch_id: "1900000001".into(),
-    })
-    .with(|r| r.out_trade_no = Some("T-2".into()));
+    let request = orderquery::PostRequest::default()
+        .with(|r| {
+            r.appid = Some("wx2421b1c4370ec43b".into());
+            r.mch_id = Some("1900000001".into());
+        })
+        .with(|r| r.out_trade_no = Some("T-2".into()));
     let answer = c.v2().pay().orderquery().post(&request).await.unwrap();
     assert_eq!(answer.out_trade_no.as_deref(), Some("T-2"));
     // An APIv3 call is refused before it is signed: the server sees nothing of it.
@@ -201,13 +208,13 @@ async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signe
     let pkcs1 = String::from_utf8(pkcs1).unwrap();
     assert!(pkcs1.contains("BEGIN RSA PUBLIC KEY"), "{pkcs1}");
     let request = pay_bank::PostRequest::new(pay_bank::PostRequestRequired {
-        mch_id: "1900000001".into(),
         partner_trade_no: "P-1".into(),
         enc_bank_no: "6225880000000000".into(),
         enc_true_name: "张三".into(),
         bank_code: "1002".into(),
         amount: 100,
-    });
+    })
+    .with(|r| r.mch_id = Some("1900000001".into()));
     // Without the key: refused, nothing sent.
     let without = builder(&url)
         .merchant_certificate_pem(keys::MERCHANT_CERT_PEM, keys::MERCHANT_KEY_PEM)
@@ -256,4 +263,33 @@ async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signe
         Some("1002"),
         "other fields as given"
     );
+}
+
+/// APIv2's `mch_id` is filled in with the client's merchant id, and `appid` with its APPID when
+/// it was given one; a request's own values win; without an APPID to fill in, the call fails
+/// before anything is sent.
+#[tokio::test]
+async fn the_clients_mch_id_and_appid_are_filled_in_unless_the_request_has_them() {
+    let (url, seen) = server().await;
+    let query = orderquery::PostRequest::default().with(|r| r.out_trade_no = Some("T-1".into()));
+    let with_appid = builder(&url).appid("wx2421b1c4370ec43b").build().unwrap();
+    with_appid.v2().pay().orderquery().post(&query).await.unwrap();
+    let explicit = query.clone().with(|r| {
+        r.appid = Some("wx8888888888888888".into());
+        r.mch_id = Some("1230000109".into());
+    });
+    with_appid.v2().pay().orderquery().post(&explicit).await.unwrap();
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(v2::xml::field(&seen[0].1, "mch_id"), Some(keys::MCHID));
+        assert_eq!(v2::xml::field(&seen[0].1, "appid"), Some("wx2421b1c4370ec43b"));
+        assert_eq!(v2::xml::field(&seen[1].1, "mch_id"), Some("1230000109"));
+        assert_eq!(v2::xml::field(&seen[1].1, "appid"), Some("wx8888888888888888"));
+    }
+    let e = client(&url).v2().pay().orderquery().post(&query).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest(why) if why.contains("appid")),
+        "{e:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2, "nothing sent without an APPID");
 }

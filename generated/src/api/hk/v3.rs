@@ -454,43 +454,39 @@ pub mod models {
     pub struct MchidRequest {
         /// 商户号
         ///
-        /// Query parameter `mchid`. Example: `1900000109`
-        pub mchid: String,
+        /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Query parameter `sp_mchid`. Example: `1900000100`
-        pub sp_mchid: String,
+        /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(MchidRequest {
-        mchid: query "mchid" required,
+        mchid: query "mchid" optional,
         sub_mchid: query "sub_mchid" required,
-        sp_mchid: query "sp_mchid" required,
+        sp_mchid: query "sp_mchid" optional,
     });
     /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
     pub struct MchidRequestRequired {
-        /// 商户号
-        ///
-        /// Query parameter `mchid`. Example: `1900000109`
-        pub mchid: String,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Query parameter `sp_mchid`. Example: `1900000100`
-        pub sp_mchid: String,
     }
     impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`), given by name in a [`MchidRequestRequired`].
+        /// A `MchidRequest` of its required fields (`sub_mchid`), given by name in a [`MchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: MchidRequestRequired) -> Self {
-            let MchidRequestRequired { mchid, sub_mchid, sp_mchid } = required;
-            Self { mchid, sub_mchid, sp_mchid }
+            let MchidRequestRequired { sub_mchid } = required;
+            Self {
+                mchid: None,
+                sub_mchid,
+                sp_mchid: None,
+            }
         }
     }
     /// 订单金额
@@ -949,13 +945,13 @@ pub mod models {
         Micropay = "MICROPAY",
     });
     /// Used as `PostRequest` in `/hk/v3/transactions/id/{transaction_id}/close`, `PostRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}/close`.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct MchidSubMchidRequest {
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
@@ -966,72 +962,49 @@ pub mod models {
         pub sp_mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(MchidSubMchidRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         sub_mchid: "sub_mchid" optional,
         sp_mchid: "sp_mchid" optional,
     });
-    /// The required fields of [`MchidSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidSubMchidRequest::new`] takes them.
-    pub struct MchidSubMchidRequestRequired {
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
-    }
-    impl MchidSubMchidRequest {
-        /// A `MchidSubMchidRequest` of its required fields (`mchid`), given by name in a [`MchidSubMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
-        #[inline]
-        pub fn new(required: MchidSubMchidRequestRequired) -> Self {
-            let MchidSubMchidRequestRequired { mchid } = required;
-            Self {
-                mchid,
-                sub_mchid: None,
-                sp_mchid: None,
-            }
-        }
-    }
     /// Used as `PostRequest` in `/hk/v3/transactions/id/{transaction_id}/reverse`, `PostRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MchidSpMchidRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::__private::json_object!(MchidSpMchidRequest {
-        mchid: "mchid" required,
-        sp_mchid: "sp_mchid" required,
+        mchid: "mchid" optional,
+        sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
     });
     /// The required fields of [`MchidSpMchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidSpMchidRequest::new`] takes them.
     pub struct MchidSpMchidRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
     impl MchidSpMchidRequest {
-        /// A `MchidSpMchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`), given by name in a [`MchidSpMchidRequestRequired`].
+        /// A `MchidSpMchidRequest` of its required fields (`sub_mchid`), given by name in a [`MchidSpMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: MchidSpMchidRequestRequired) -> Self {
-            let MchidSpMchidRequestRequired { mchid, sp_mchid, sub_mchid } = required;
-            Self { mchid, sp_mchid, sub_mchid }
+            let MchidSpMchidRequestRequired { sub_mchid } = required;
+            Self {
+                mchid: None,
+                sp_mchid: None,
+                sub_mchid,
+            }
         }
     }
 }

@@ -69,12 +69,12 @@ pub mod models {
     pub struct AppidRequest {
         /// 应用ID
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1200009811`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1200009811`
+        pub mch_id: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165489`
@@ -115,8 +115,8 @@ pub mod models {
         pub return_app: Option<ReturnApp>,
     }
     ::wechatpay::runtime::__private::xml_object!(AppidRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         plan_id: "plan_id" required text,
@@ -130,14 +130,6 @@ pub mod models {
     });
     /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
     pub struct AppidRequestRequired {
-        /// 应用ID
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1200009811`
-        pub mch_id: String,
         /// 模板id
         ///
         /// Example: `12535`
@@ -166,12 +158,10 @@ pub mod models {
         pub timestamp: String,
     }
     impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `mch_id`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `notify_url`, `version`, `timestamp`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `AppidRequest` of its required fields (`plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `notify_url`, `version`, `timestamp`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: AppidRequestRequired) -> Self {
             let AppidRequestRequired {
-                appid,
-                mch_id,
                 plan_id,
                 contract_code,
                 request_serial,
@@ -181,8 +171,8 @@ pub mod models {
                 timestamp,
             } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 sub_appid: None,
                 sub_mch_id: None,
                 plan_id,

@@ -344,7 +344,7 @@ pub mod models {
         Discount = "DISCOUNT",
     });
     /// Used as `PostRequest` in `/v2/pay/facepayquery`, `PostRequest` in `/v2/pay/orderquery`.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct VersionRequest {
         /// 接口版本号
@@ -353,16 +353,16 @@ pub mod models {
         pub version: Option<Version>,
         /// 公众账号ID
         ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -378,40 +378,13 @@ pub mod models {
     }
     ::wechatpay::runtime::__private::xml_object!(VersionRequest {
         version: "version" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
     });
-    /// The required fields of [`VersionRequest`], each given by name (all of them: a missing one does not compile); [`VersionRequest::new`] takes them.
-    pub struct VersionRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
-    }
-    impl VersionRequest {
-        /// A `VersionRequest` of its required fields (`appid`, `mch_id`), given by name in a [`VersionRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
-        #[inline]
-        pub fn new(required: VersionRequestRequired) -> Self {
-            let VersionRequestRequired { appid, mch_id } = required;
-            Self {
-                version: None,
-                appid,
-                sub_appid: None,
-                mch_id,
-                sub_mch_id: None,
-                transaction_id: None,
-                out_trade_no: None,
-            }
-        }
-    }
     /// 接口版本号
     ///
     /// Used as `PostRequestVersion` in `/v2/pay/facepayquery`, `PostRequestVersion` in `/v2/pay/orderquery`, `PostRequestVersion` in `/v2/pay/unifiedorder`.
@@ -771,17 +744,17 @@ pub mod models {
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
     });
     /// Used as `PostRequest` in `/v2/pay/refundquery`, `PostRequest` in `/v2/pay/refundqueryv2`.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct AppidRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -812,8 +785,8 @@ pub mod models {
         pub offset: Option<i32>,
     }
     ::wechatpay::runtime::__private::xml_object!(AppidRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
@@ -822,35 +795,6 @@ pub mod models {
         refund_id: "refund_id" optional text,
         offset: "offset" optional text,
     });
-    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
-    pub struct AppidRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
-    }
-    impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `mch_id`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
-        #[inline]
-        pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired { appid, mch_id } = required;
-            Self {
-                appid,
-                mch_id,
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: None,
-                out_trade_no: None,
-                out_refund_no: None,
-                refund_id: None,
-                offset: None,
-            }
-        }
-    }
 }
 /// `/v2/pay/closecombinedorder`
 pub mod closecombinedorder;

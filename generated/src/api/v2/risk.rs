@@ -22,32 +22,17 @@ impl<'a> Risk<'a> {
 /// Shapes that several operations of `/v2/risk` share, each emitted once under a name of its own; the operations' type names are aliases of these.
 pub mod models {
     /// Used as `PostRequest` in `/v2/risk/getcertficates`, `PostRequest` in `/v2/risk/getpublickey`.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct MchIdRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(MchIdRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
     });
-    /// The required fields of [`MchIdRequest`], each given by name (all of them: a missing one does not compile); [`MchIdRequest::new`] takes them.
-    pub struct MchIdRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
-    }
-    impl MchIdRequest {
-        /// A `MchIdRequest` of its required fields (`mch_id`), given by name in a [`MchIdRequestRequired`].
-        #[inline]
-        pub fn new(required: MchIdRequestRequired) -> Self {
-            let MchIdRequestRequired { mch_id } = required;
-            Self { mch_id }
-        }
-    }
     /// 返回状态码
     ///
     /// Used as `PostResponseResultCode` in `/v2/risk/getcertficates`, `PostResponseResultCode` in `/v2/risk/getpublickey`, `PostResponseResultCode` in `/v2/risk/getviolation`.

@@ -184,16 +184,16 @@ pub mod models {
     pub struct AppidRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -208,37 +208,29 @@ pub mod models {
         pub out_trade_no: String,
     }
     ::wechatpay::runtime::__private::xml_object!(AppidRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" required text,
     });
     /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
     pub struct AppidRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
     }
     impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `mch_id`, `out_trade_no`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `AppidRequest` of its required fields (`out_trade_no`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired { appid, mch_id, out_trade_no } = required;
+            let AppidRequestRequired { out_trade_no } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no,

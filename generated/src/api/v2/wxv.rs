@@ -211,12 +211,12 @@ pub mod models {
         pub version: Version,
         /// 公众账号ID
         ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
@@ -230,8 +230,8 @@ pub mod models {
     }
     ::wechatpay::runtime::__private::xml_object!(VersionRequest {
         version: "version" required text,
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         out_order_no: "out_order_no" required text,
         return_query_id: "return_query_id" required text,
         service_id: "service_id" required text,
@@ -242,14 +242,6 @@ pub mod models {
         ///
         /// Example: `1.0`
         pub version: Version,
-        /// 公众账号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
@@ -262,21 +254,19 @@ pub mod models {
         pub service_id: String,
     }
     impl VersionRequest {
-        /// A `VersionRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `return_query_id`, `service_id`), given by name in a [`VersionRequestRequired`].
+        /// A `VersionRequest` of its required fields (`version`, `out_order_no`, `return_query_id`, `service_id`), given by name in a [`VersionRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: VersionRequestRequired) -> Self {
             let VersionRequestRequired {
                 version,
-                appid,
-                mch_id,
                 out_order_no,
                 return_query_id,
                 service_id,
             } = required;
             Self {
                 version,
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 out_order_no,
                 return_query_id,
                 service_id,

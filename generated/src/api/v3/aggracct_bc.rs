@@ -17,8 +17,8 @@ pub mod models {
     pub struct MchidRequest {
         /// 微信支付商户号
         ///
-        /// Query parameter `mchid`. Example: `1900016681`
-        pub mchid: String,
+        /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
+        pub mchid: Option<String>,
         /// 额度台账号
         ///
         /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
@@ -37,7 +37,7 @@ pub mod models {
         pub req_scene: Option<ReqScene>,
     }
     ::wechatpay::runtime::__private::json_object!(MchidRequest {
-        mchid: query "mchid" required,
+        mchid: query "mchid" optional,
         bal_account_no: query "bal_account_no" required,
         card_no: query "card_no" optional,
         sgn_no: query "sgn_no" optional,
@@ -45,22 +45,18 @@ pub mod models {
     });
     /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
     pub struct MchidRequestRequired {
-        /// 微信支付商户号
-        ///
-        /// Query parameter `mchid`. Example: `1900016681`
-        pub mchid: String,
         /// 额度台账号
         ///
         /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
         pub bal_account_no: String,
     }
     impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`mchid`, `bal_account_no`), given by name in a [`MchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_no = Some(…))`.
+        /// A `MchidRequest` of its required fields (`bal_account_no`), given by name in a [`MchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: MchidRequestRequired) -> Self {
-            let MchidRequestRequired { mchid, bal_account_no } = required;
+            let MchidRequestRequired { bal_account_no } = required;
             Self {
-                mchid,
+                mchid: None,
                 bal_account_no,
                 card_no: None,
                 sgn_no: None,

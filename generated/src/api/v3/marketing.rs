@@ -2300,8 +2300,8 @@ pub mod models {
         pub out_trade_no: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -2313,7 +2313,7 @@ pub mod models {
     }
     ::wechatpay::runtime::__private::json_object!(OutTradeNoRequest {
         out_trade_no: "out_trade_no" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         sub_mchid: "sub_mchid" required,
         bonus_value: "bonus_value" required,
     });
@@ -2323,10 +2323,6 @@ pub mod models {
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -2337,18 +2333,13 @@ pub mod models {
         pub bonus_value: i64,
     }
     impl OutTradeNoRequest {
-        /// A `OutTradeNoRequest` of its required fields (`out_trade_no`, `mchid`, `sub_mchid`, `bonus_value`), given by name in a [`OutTradeNoRequestRequired`].
+        /// A `OutTradeNoRequest` of its required fields (`out_trade_no`, `sub_mchid`, `bonus_value`), given by name in a [`OutTradeNoRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: OutTradeNoRequestRequired) -> Self {
-            let OutTradeNoRequestRequired {
-                out_trade_no,
-                mchid,
-                sub_mchid,
-                bonus_value,
-            } = required;
+            let OutTradeNoRequestRequired { out_trade_no, sub_mchid, bonus_value } = required;
             Self {
                 out_trade_no,
-                mchid,
+                mchid: None,
                 sub_mchid,
                 bonus_value,
             }

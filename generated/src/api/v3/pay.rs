@@ -1095,34 +1095,30 @@ pub mod models {
     pub struct SpMchidRequest {
         /// 服务商户号
         ///
-        /// Query parameter `sp_mchid`. Example: `1230000109`
-        pub sp_mchid: String,
+        /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::__private::json_object!(SpMchidRequest {
-        sp_mchid: query "sp_mchid" required,
+        sp_mchid: query "sp_mchid" optional,
         sub_mchid: query "sub_mchid" required,
     });
     /// The required fields of [`SpMchidRequest`], each given by name (all of them: a missing one does not compile); [`SpMchidRequest::new`] takes them.
     pub struct SpMchidRequestRequired {
-        /// 服务商户号
-        ///
-        /// Query parameter `sp_mchid`. Example: `1230000109`
-        pub sp_mchid: String,
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
     impl SpMchidRequest {
-        /// A `SpMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`SpMchidRequestRequired`].
+        /// A `SpMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SpMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: SpMchidRequestRequired) -> Self {
-            let SpMchidRequestRequired { sp_mchid, sub_mchid } = required;
-            Self { sp_mchid, sub_mchid }
+            let SpMchidRequestRequired { sub_mchid } = required;
+            Self { sp_mchid: None, sub_mchid }
         }
     }
     /// 用户支付金额
@@ -1344,32 +1340,17 @@ pub mod models {
         openid: "openid" optional,
     });
     /// Used as `GetRequest` in `/v3/pay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct MchidRequest {
         /// 直连商户号
         ///
-        /// Query parameter `mchid`. Example: `1230000109`
-        pub mchid: String,
+        /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(MchidRequest {
-        mchid: query "mchid" required,
+        mchid: query "mchid" optional,
     });
-    /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
-    pub struct MchidRequestRequired {
-        /// 直连商户号
-        ///
-        /// Query parameter `mchid`. Example: `1230000109`
-        pub mchid: String,
-    }
-    impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`mchid`), given by name in a [`MchidRequestRequired`].
-        #[inline]
-        pub fn new(required: MchidRequestRequired) -> Self {
-            let MchidRequestRequired { mchid } = required;
-            Self { mchid }
-        }
-    }
 }
 /// `/v3/pay/acquiring-bank`
 pub mod acquiring_bank;

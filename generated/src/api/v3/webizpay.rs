@@ -32,32 +32,17 @@ impl<'a> Webizpay<'a> {
 /// Shapes that several operations of `/v3/webizpay` share, each emitted once under a name of its own; the operations' type names are aliases of these.
 pub mod models {
     /// Used as `GetRequest` in `/v3/webizpay/avail-mch-ranges`, `GetRequest` in `/v3/webizpay/stores/entity-matches/{batch_id}`.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct SpMchidRequest {
         /// 服务商商户号
         ///
-        /// Query parameter `sp_mchid`. Example: `12341234`
-        pub sp_mchid: String,
+        /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+        pub sp_mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(SpMchidRequest {
-        sp_mchid: query "sp_mchid" required,
+        sp_mchid: query "sp_mchid" optional,
     });
-    /// The required fields of [`SpMchidRequest`], each given by name (all of them: a missing one does not compile); [`SpMchidRequest::new`] takes them.
-    pub struct SpMchidRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Query parameter `sp_mchid`. Example: `12341234`
-        pub sp_mchid: String,
-    }
-    impl SpMchidRequest {
-        /// A `SpMchidRequest` of its required fields (`sp_mchid`), given by name in a [`SpMchidRequestRequired`].
-        #[inline]
-        pub fn new(required: SpMchidRequestRequired) -> Self {
-            let SpMchidRequestRequired { sp_mchid } = required;
-            Self { sp_mchid }
-        }
-    }
     /// 商户标识类型
     ///
     /// Used as `GetResponseRangeListIdentifierType` in `/v3/webizpay/avail-mch-ranges`, `PostRequestIdentifierType` in `/v3/webizpay/avail-mch-ranges`.
@@ -126,34 +111,30 @@ pub mod models {
     pub struct SpMchidSubMchidRequest {
         /// 服务商商户号
         ///
-        /// Query parameter `sp_mchid`. Example: `12341234`
-        pub sp_mchid: String,
+        /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+        pub sp_mchid: Option<String>,
         /// 出资子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `43214321`
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidRequest {
-        sp_mchid: query "sp_mchid" required,
+        sp_mchid: query "sp_mchid" optional,
         sub_mchid: query "sub_mchid" required,
     });
     /// The required fields of [`SpMchidSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidRequest::new`] takes them.
     pub struct SpMchidSubMchidRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Query parameter `sp_mchid`. Example: `12341234`
-        pub sp_mchid: String,
         /// 出资子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `43214321`
         pub sub_mchid: String,
     }
     impl SpMchidSubMchidRequest {
-        /// A `SpMchidSubMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`SpMchidSubMchidRequestRequired`].
+        /// A `SpMchidSubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`SpMchidSubMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: SpMchidSubMchidRequestRequired) -> Self {
-            let SpMchidSubMchidRequestRequired { sp_mchid, sub_mchid } = required;
-            Self { sp_mchid, sub_mchid }
+            let SpMchidSubMchidRequestRequired { sub_mchid } = required;
+            Self { sp_mchid: None, sub_mchid }
         }
     }
     /// 使用规则

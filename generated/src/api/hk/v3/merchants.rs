@@ -22,6 +22,11 @@ impl<'a> Merchants<'a> {
             .request(::wechatpay::runtime::Method::POST)
             .header_opt("Idempotency-Key", request.idempotency_key.as_deref())
             .json(request)
+            .fill(
+                "sp_mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.sp_mchid.is_none(),
+            )
             .encrypt_sensitive(&["/contact/name", "/contact/phone", "/contact/email"])
             .send_json()
     }
@@ -38,6 +43,11 @@ impl<'a> Merchants<'a> {
         self.0
             .request(::wechatpay::runtime::Method::PUT)
             .json(request)
+            .fill(
+                "sp_mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.sp_mchid.is_none(),
+            )
             .encrypt_sensitive(&["/contact/name", "/contact/phone", "/contact/email"])
             .send_json()
     }
@@ -56,8 +66,8 @@ pub struct PostRequest {
     pub sp_appid: String,
     /// 机构商户号
     ///
-    /// Example: `3200000001`
-    pub sp_mchid: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `3200000001`
+    pub sp_mchid: Option<String>,
     /// 子商户全称
     ///
     /// Example: `Merchant name`
@@ -114,7 +124,7 @@ pub struct PostRequest {
 ::wechatpay::runtime::__private::json_object!(PostRequest {
     idempotency_key: header "Idempotency-Key" optional,
     sp_appid: "sp_appid" required,
-    sp_mchid: "sp_mchid" required,
+    sp_mchid: "sp_mchid" optional,
     name: "name" required,
     shortname: "shortname" required,
     office_phone: "office_phone" required,
@@ -137,10 +147,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `wx8888888888888888`
     pub sp_appid: String,
-    /// 机构商户号
-    ///
-    /// Example: `3200000001`
-    pub sp_mchid: String,
     /// 子商户全称
     ///
     /// Example: `Merchant name`
@@ -171,12 +177,11 @@ pub struct PostRequestRequired {
     pub business: PostRequestBusiness,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.idempotency_key = Some(…))`.
+    /// A `PostRequest` of its required fields (`sp_appid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.idempotency_key = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
             sp_appid,
-            sp_mchid,
             name,
             shortname,
             office_phone,
@@ -189,7 +194,7 @@ impl PostRequest {
         Self {
             idempotency_key: None,
             sp_appid,
-            sp_mchid,
+            sp_mchid: None,
             name,
             shortname,
             office_phone,
@@ -273,8 +278,8 @@ pub struct PutRequest {
     pub sp_appid: String,
     /// 机构商户号
     ///
-    /// Example: `3200000001`
-    pub sp_mchid: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `3200000001`
+    pub sp_mchid: Option<String>,
     /// 子商户号
     ///
     /// Example: `20000100`
@@ -334,7 +339,7 @@ pub struct PutRequest {
 }
 ::wechatpay::runtime::__private::json_object!(PutRequest {
     sp_appid: "sp_appid" required,
-    sp_mchid: "sp_mchid" required,
+    sp_mchid: "sp_mchid" optional,
     sub_mchid: "sub_mchid" required,
     name: "name" required,
     shortname: "shortname" required,
@@ -358,10 +363,6 @@ pub struct PutRequestRequired {
     ///
     /// Example: `wx8888888888888888`
     pub sp_appid: String,
-    /// 机构商户号
-    ///
-    /// Example: `3200000001`
-    pub sp_mchid: String,
     /// 子商户号
     ///
     /// Example: `20000100`
@@ -394,12 +395,11 @@ pub struct PutRequestRequired {
     pub business: PutRequestBusiness,
 }
 impl PutRequest {
-    /// A `PutRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `name`, `shortname`, `office_phone`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PutRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contact = Some(…))`.
+    /// A `PutRequest` of its required fields (`sp_appid`, `sub_mchid`, `name`, `shortname`, `office_phone`, `business_category`, `merchant_country_code`, `merchant_type`, `business`), given by name in a [`PutRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
     #[inline]
     pub fn new(required: PutRequestRequired) -> Self {
         let PutRequestRequired {
             sp_appid,
-            sp_mchid,
             sub_mchid,
             name,
             shortname,
@@ -411,7 +411,7 @@ impl PutRequest {
         } = required;
         Self {
             sp_appid,
-            sp_mchid,
+            sp_mchid: None,
             sub_mchid,
             name,
             shortname,
@@ -492,7 +492,11 @@ pub mod by_sub_mchid {
             self.0
                 .request(::wechatpay::runtime::Method::GET)
                 .query("sp_appid", &request.sp_appid)
-                .query("sp_mchid", &request.sp_mchid)
+                .query_filled(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.as_deref(),
+                )
                 .send_json()
         }
     }
@@ -506,12 +510,12 @@ pub mod by_sub_mchid {
         pub sp_appid: String,
         /// 机构商户号
         ///
-        /// Query parameter `sp_mchid`. Example: `3200000001`
-        pub sp_mchid: String,
+        /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `3200000001`
+        pub sp_mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         sp_appid: query "sp_appid" required,
-        sp_mchid: query "sp_mchid" required,
+        sp_mchid: query "sp_mchid" optional,
     });
     /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
     pub struct GetRequestRequired {
@@ -519,17 +523,13 @@ pub mod by_sub_mchid {
         ///
         /// Query parameter `sp_appid`. Example: `wx8888888888888888`
         pub sp_appid: String,
-        /// 机构商户号
-        ///
-        /// Query parameter `sp_mchid`. Example: `3200000001`
-        pub sp_mchid: String,
     }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`), given by name in a [`GetRequestRequired`].
+        /// A `GetRequest` of its required fields (`sp_appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: GetRequestRequired) -> Self {
-            let GetRequestRequired { sp_appid, sp_mchid } = required;
-            Self { sp_appid, sp_mchid }
+            let GetRequestRequired { sp_appid } = required;
+            Self { sp_appid, sp_mchid: None }
         }
     }
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).

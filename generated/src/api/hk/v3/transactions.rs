@@ -54,7 +54,20 @@ pub mod app {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /hk/v3/transactions/app` (APP支付下单).
@@ -63,8 +76,8 @@ pub mod app {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -75,8 +88,8 @@ pub mod app {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -133,10 +146,10 @@ pub mod app {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -156,10 +169,6 @@ pub mod app {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -168,10 +177,6 @@ pub mod app {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -200,14 +205,12 @@ pub mod app {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -217,10 +220,10 @@ pub mod app {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -304,9 +307,17 @@ pub mod id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
@@ -479,13 +490,16 @@ pub mod id {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
             pub type PostRequest = crate::hk::v3::models::MchidSubMchidRequest;
-            /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::hk::v3::models::MchidSubMchidRequestRequired;
         }
         /// `/hk/v3/transactions/id/{transaction_id}/reverse`
         pub mod reverse {
@@ -505,6 +519,16 @@ pub mod id {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
+                        .fill(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }
@@ -530,7 +554,20 @@ pub mod jsapi {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
@@ -539,8 +576,8 @@ pub mod jsapi {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -551,8 +588,8 @@ pub mod jsapi {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -609,10 +646,10 @@ pub mod jsapi {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -632,10 +669,6 @@ pub mod jsapi {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -644,10 +677,6 @@ pub mod jsapi {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -676,14 +705,12 @@ pub mod jsapi {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -693,10 +720,10 @@ pub mod jsapi {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -752,7 +779,20 @@ pub mod micropay {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /hk/v3/transactions/micropay` (提交付款码支付).
@@ -761,8 +801,8 @@ pub mod micropay {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -773,8 +813,8 @@ pub mod micropay {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -821,10 +861,10 @@ pub mod micropay {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -841,10 +881,6 @@ pub mod micropay {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -853,10 +889,6 @@ pub mod micropay {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -881,14 +913,12 @@ pub mod micropay {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 out_trade_no,
@@ -897,10 +927,10 @@ pub mod micropay {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -1336,7 +1366,20 @@ pub mod mweb {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /hk/v3/transactions/mweb` (H5支付下单).
@@ -1345,8 +1388,8 @@ pub mod mweb {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1357,8 +1400,8 @@ pub mod mweb {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1415,10 +1458,10 @@ pub mod mweb {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -1438,10 +1481,6 @@ pub mod mweb {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1450,10 +1489,6 @@ pub mod mweb {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1484,14 +1519,12 @@ pub mod mweb {
         pub scene_info: PostRequestSceneInfo,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -1502,10 +1535,10 @@ pub mod mweb {
                 scene_info,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -1622,7 +1655,20 @@ pub mod native {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /hk/v3/transactions/native` (扫码支付下单).
@@ -1631,8 +1677,8 @@ pub mod native {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1643,8 +1689,8 @@ pub mod native {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1701,10 +1747,10 @@ pub mod native {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -1724,10 +1770,6 @@ pub mod native {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1736,10 +1778,6 @@ pub mod native {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1768,14 +1806,12 @@ pub mod native {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -1785,10 +1821,10 @@ pub mod native {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -1882,9 +1918,17 @@ pub mod out_trade_no {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
@@ -2061,13 +2105,16 @@ pub mod out_trade_no {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }
             /// The request of `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
             pub type PostRequest = crate::hk::v3::models::MchidSubMchidRequest;
-            /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::hk::v3::models::MchidSubMchidRequestRequired;
         }
         /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`
         pub mod reverse {
@@ -2087,6 +2134,16 @@ pub mod out_trade_no {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
+                        .fill(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }

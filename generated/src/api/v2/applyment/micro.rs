@@ -53,6 +53,7 @@ pub mod getstate {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -68,8 +69,8 @@ pub mod getstate {
         pub version: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 商户申请单号
         ///
         /// Example: `1230000109`
@@ -81,7 +82,7 @@ pub mod getstate {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         applyment_id: "applyment_id" optional text,
         business_code: "business_code" optional text,
     });
@@ -91,19 +92,15 @@ pub mod getstate {
         ///
         /// Example: `1.0`
         pub version: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.applyment_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { version, mch_id } = required;
+            let PostRequestRequired { version } = required;
             Self {
                 version,
-                mch_id,
+                mch_id: None,
                 applyment_id: None,
                 business_code: None,
             }
@@ -191,6 +188,7 @@ pub mod getupgradestate {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -206,8 +204,8 @@ pub mod getupgradestate {
         pub version: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 小微商户号
         ///
         /// Example: `1230000109`
@@ -215,7 +213,7 @@ pub mod getupgradestate {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
@@ -224,23 +222,19 @@ pub mod getupgradestate {
         ///
         /// Example: `1.0`
         pub version: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 小微商户号
         ///
         /// Example: `1230000109`
         pub sub_mch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`version`, `sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { version, mch_id, sub_mch_id } = required;
+            let PostRequestRequired { version, sub_mch_id } = required;
             Self {
                 version,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
             }
         }
@@ -367,6 +361,7 @@ pub mod modifyarchives {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -382,8 +377,8 @@ pub mod modifyarchives {
         pub version: PostRequestVersion,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 小微商户号
         ///
         /// Example: `1230000109`
@@ -409,7 +404,7 @@ pub mod modifyarchives {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         account_number: "account_number" optional text,
         bank_name: "bank_name" optional text,
@@ -423,10 +418,6 @@ pub mod modifyarchives {
         ///
         /// Example: `1.0`
         pub version: PostRequestVersion,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 小微商户号
         ///
         /// Example: `1230000109`
@@ -441,19 +432,18 @@ pub mod modifyarchives {
         pub cert_sn: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `mch_id`, `sub_mch_id`, `bank_address_code`, `cert_sn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.account_number = Some(…))`.
+        /// A `PostRequest` of its required fields (`version`, `sub_mch_id`, `bank_address_code`, `cert_sn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 version,
-                mch_id,
                 sub_mch_id,
                 bank_address_code,
                 cert_sn,
             } = required;
             Self {
                 version,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 account_number: None,
                 bank_name: None,
@@ -489,6 +479,7 @@ pub mod modifycontactinfo {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -504,8 +495,8 @@ pub mod modifycontactinfo {
         pub version: PostRequestVersion,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 小微商户号
         ///
         /// Example: `1230000109`
@@ -529,7 +520,7 @@ pub mod modifycontactinfo {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         mobile_phone: "mobile_phone" optional text,
         email: "email" optional text,
@@ -542,23 +533,19 @@ pub mod modifycontactinfo {
         ///
         /// Example: `1.0`
         pub version: PostRequestVersion,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 加密的平台证书序列号
         ///
         /// Example: `50062CE505775F070CAB06E697F1BBD1AD4F4D87`
         pub cert_sn: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `mch_id`, `cert_sn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`version`, `cert_sn`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { version, mch_id, cert_sn } = required;
+            let PostRequestRequired { version, cert_sn } = required;
             Self {
                 version,
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 mobile_phone: None,
                 email: None,
@@ -593,6 +580,7 @@ pub mod submit {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -612,8 +600,8 @@ pub mod submit {
         pub cert_sn: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 业务申请编号
         ///
         /// Example: `123456`
@@ -696,7 +684,7 @@ pub mod submit {
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" required text,
         cert_sn: "cert_sn" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         business_code: "business_code" required text,
         id_card_copy: "id_card_copy" required text,
         id_card_national: "id_card_national" required text,
@@ -736,10 +724,6 @@ pub mod submit {
         ///
         /// Example: `5663476TEREGD45FH63GDFHFG657FCHBFG`
         pub cert_sn: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 业务申请编号
         ///
         /// Example: `123456`
@@ -798,13 +782,12 @@ pub mod submit {
         pub contact_phone: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `cert_sn`, `mch_id`, `business_code`, `id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time`, `account_name`, `account_bank`, `bank_address_code`, `account_number`, `store_name`, `store_address_code`, `store_street`, `store_entrance_pic`, `indoor_pic`, `merchant_shortname`, `service_phone`, `product_desc`, `rate`, `contact`, `contact_phone`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bank_name = Some(…))`.
+        /// A `PostRequest` of its required fields (`version`, `cert_sn`, `business_code`, `id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time`, `account_name`, `account_bank`, `bank_address_code`, `account_number`, `store_name`, `store_address_code`, `store_street`, `store_entrance_pic`, `indoor_pic`, `merchant_shortname`, `service_phone`, `product_desc`, `rate`, `contact`, `contact_phone`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 version,
                 cert_sn,
-                mch_id,
                 business_code,
                 id_card_copy,
                 id_card_national,
@@ -830,7 +813,7 @@ pub mod submit {
             Self {
                 version,
                 cert_sn,
-                mch_id,
+                mch_id: None,
                 business_code,
                 id_card_copy,
                 id_card_national,
@@ -931,6 +914,7 @@ pub mod submitupgrade {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -946,8 +930,8 @@ pub mod submitupgrade {
         pub version: PostRequestVersion,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 平台证书序列号
         ///
         /// Example: `5663476TEREGD45FH63GDFHFG657FCHBFG`
@@ -1035,7 +1019,7 @@ pub mod submitupgrade {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         cert_sn: "cert_sn" required text,
         sub_mch_id: "sub_mch_id" required text,
         organization_type: "organization_type" required text,
@@ -1068,10 +1052,6 @@ pub mod submitupgrade {
         ///
         /// Example: `1.0`
         pub version: PostRequestVersion,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 平台证书序列号
         ///
         /// Example: `5663476TEREGD45FH63GDFHFG657FCHBFG`
@@ -1118,12 +1098,11 @@ pub mod submitupgrade {
         pub business_scene: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`version`, `mch_id`, `cert_sn`, `sub_mch_id`, `organization_type`, `business_license_copy`, `business_license_number`, `merchant_name`, `company_address`, `legal_person`, `business_time`, `business_licence_type`, `merchant_shortname`, `business`, `business_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.organization_copy = Some(…))`.
+        /// A `PostRequest` of its required fields (`version`, `cert_sn`, `sub_mch_id`, `organization_type`, `business_license_copy`, `business_license_number`, `merchant_name`, `company_address`, `legal_person`, `business_time`, `business_licence_type`, `merchant_shortname`, `business`, `business_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 version,
-                mch_id,
                 cert_sn,
                 sub_mch_id,
                 organization_type,
@@ -1140,7 +1119,7 @@ pub mod submitupgrade {
             } = required;
             Self {
                 version,
-                mch_id,
+                mch_id: None,
                 cert_sn,
                 sub_mch_id,
                 organization_type,

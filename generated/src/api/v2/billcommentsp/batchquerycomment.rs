@@ -16,6 +16,8 @@ impl<'a> Batchquerycomment<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .unsigned_answer()
@@ -28,12 +30,12 @@ impl<'a> Batchquerycomment<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 开始时间
     ///
     /// Example: `20170724000000`
@@ -52,8 +54,8 @@ pub struct PostRequest {
     pub limit: Option<u64>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     begin_time: "begin_time" required text,
     end_time: "end_time" required text,
     offset: "offset" required text,
@@ -61,14 +63,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 开始时间
     ///
     /// Example: `20170724000000`
@@ -83,13 +77,13 @@ pub struct PostRequestRequired {
     pub offset: u64,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `begin_time`, `end_time`, `offset`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.limit = Some(…))`.
+    /// A `PostRequest` of its required fields (`begin_time`, `end_time`, `offset`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id, begin_time, end_time, offset } = required;
+        let PostRequestRequired { begin_time, end_time, offset } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             begin_time,
             end_time,
             offset,

@@ -45,7 +45,12 @@ pub mod customs {
                 self,
                 request: &PostRequest,
             ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-                self.0.v2_request().body(request).send()
+                self.0
+                    .v2_request()
+                    .body(request)
+                    .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                    .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                    .send()
             }
         }
         /// The request of `POST /v2/cgi-bin/mch/customs/customdeclareorder` (订单附加信息提交接口).
@@ -54,12 +59,12 @@ pub mod customs {
         pub struct PostRequest {
             /// 公众账号ID
             ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
             /// 商户号
             ///
-            /// Example: `1230000109`
-            pub mch_id: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub mch_id: Option<String>,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
@@ -116,8 +121,8 @@ pub mod customs {
             pub name: Option<String>,
         }
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
-            appid: "appid" required text,
-            mch_id: "mch_id" required text,
+            appid: "appid" optional text,
+            mch_id: "mch_id" optional text,
             out_trade_no: "out_trade_no" optional text,
             transaction_id: "transaction_id" optional text,
             customs: "customs" required text,
@@ -135,14 +140,6 @@ pub mod customs {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mch_id: String,
             /// 海关
             pub customs: PostRequestCustoms,
             /// 商户海关备案号
@@ -151,13 +148,13 @@ pub mod customs {
             pub mch_customs_no: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
+            /// A `PostRequest` of its required fields (`customs`, `mch_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { appid, mch_id, customs, mch_customs_no } = required;
+                let PostRequestRequired { customs, mch_customs_no } = required;
                 Self {
-                    appid,
-                    mch_id,
+                    appid: None,
+                    mch_id: None,
                     out_trade_no: None,
                     transaction_id: None,
                     customs,
@@ -318,7 +315,12 @@ pub mod customs {
                 self,
                 request: &PostRequest,
             ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-                self.0.v2_request().body(request).send()
+                self.0
+                    .v2_request()
+                    .body(request)
+                    .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                    .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                    .send()
             }
         }
         /// The request of `POST /v2/cgi-bin/mch/customs/customdeclarequery` (订单附加信息查询接口).
@@ -327,12 +329,12 @@ pub mod customs {
         pub struct PostRequest {
             /// 公众账号ID
             ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
             /// 商户号
             ///
-            /// Example: `1230000109`
-            pub mch_id: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub mch_id: Option<String>,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
@@ -353,8 +355,8 @@ pub mod customs {
             pub customs: PostRequestCustoms,
         }
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
-            appid: "appid" required text,
-            mch_id: "mch_id" required text,
+            appid: "appid" optional text,
+            mch_id: "mch_id" optional text,
             out_trade_no: "out_trade_no" optional text,
             transaction_id: "transaction_id" optional text,
             sub_order_no: "sub_order_no" required text,
@@ -363,14 +365,6 @@ pub mod customs {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mch_id: String,
             /// 商户子订单号
             ///
             /// Example: `20150806125346`
@@ -383,19 +377,13 @@ pub mod customs {
             pub customs: PostRequestCustoms,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_order_no`, `sub_order_id`, `customs`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
+            /// A `PostRequest` of its required fields (`sub_order_no`, `sub_order_id`, `customs`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired {
-                    appid,
-                    mch_id,
-                    sub_order_no,
-                    sub_order_id,
-                    customs,
-                } = required;
+                let PostRequestRequired { sub_order_no, sub_order_id, customs } = required;
                 Self {
-                    appid,
-                    mch_id,
+                    appid: None,
+                    mch_id: None,
                     out_trade_no: None,
                     transaction_id: None,
                     sub_order_no,
@@ -607,7 +595,12 @@ pub mod newcustoms {
                 self,
                 request: &PostRequest,
             ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-                self.0.v2_request().body(request).send()
+                self.0
+                    .v2_request()
+                    .body(request)
+                    .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                    .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                    .send()
             }
         }
         /// The request of `POST /v2/cgi-bin/mch/newcustoms/customdeclareredeclare` (订单附加信息重推接口).
@@ -616,12 +609,12 @@ pub mod newcustoms {
         pub struct PostRequest {
             /// 公众账号ID
             ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
             /// 商户号
             ///
-            /// Example: `1230000109`
-            pub mch_id: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub mch_id: Option<String>,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
@@ -646,8 +639,8 @@ pub mod newcustoms {
             pub mch_customs_no: String,
         }
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
-            appid: "appid" required text,
-            mch_id: "mch_id" required text,
+            appid: "appid" optional text,
+            mch_id: "mch_id" optional text,
             out_trade_no: "out_trade_no" optional text,
             transaction_id: "transaction_id" optional text,
             sub_order_no: "sub_order_no" optional text,
@@ -657,14 +650,6 @@ pub mod newcustoms {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mch_id: String,
             /// 海关
             pub customs: PostRequestCustoms,
             /// 商户海关备案号
@@ -673,13 +658,13 @@ pub mod newcustoms {
             pub mch_customs_no: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
+            /// A `PostRequest` of its required fields (`customs`, `mch_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { appid, mch_id, customs, mch_customs_no } = required;
+                let PostRequestRequired { customs, mch_customs_no } = required;
                 Self {
-                    appid,
-                    mch_id,
+                    appid: None,
+                    mch_id: None,
                     out_trade_no: None,
                     transaction_id: None,
                     sub_order_no: None,

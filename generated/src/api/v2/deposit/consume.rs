@@ -16,6 +16,8 @@ impl<'a> Consume<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .send()
@@ -27,16 +29,16 @@ impl<'a> Consume<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
     pub sub_appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000100`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000100`
@@ -63,9 +65,9 @@ pub struct PostRequest {
     pub fee_type: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
+    appid: "appid" optional text,
     sub_appid: "sub_appid" optional text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" required text,
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" optional text,
@@ -75,14 +77,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000100`
-    pub mch_id: String,
     /// 子商户号
     ///
     /// Example: `1900000100`
@@ -101,21 +95,14 @@ pub struct PostRequestRequired {
     pub fee_type: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `total_fee`, `consume_fee`, `fee_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    /// A `PostRequest` of its required fields (`sub_mch_id`, `total_fee`, `consume_fee`, `fee_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            appid,
-            mch_id,
-            sub_mch_id,
-            total_fee,
-            consume_fee,
-            fee_type,
-        } = required;
+        let PostRequestRequired { sub_mch_id, total_fee, consume_fee, fee_type } = required;
         Self {
-            appid,
+            appid: None,
             sub_appid: None,
-            mch_id,
+            mch_id: None,
             sub_mch_id,
             transaction_id: None,
             out_trade_no: None,

@@ -13,7 +13,12 @@ impl<'a> Micropay<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/deposit/micropay` (支付押金（付款码支付）).
@@ -34,16 +39,16 @@ pub struct PostRequest {
     pub deposit: PostRequestDeposit,
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
     pub sub_appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000100`
@@ -109,9 +114,9 @@ pub struct PostRequest {
     version: "version" optional text,
     profit_sharing: "profit_sharing" optional text,
     deposit: "deposit" required text,
-    appid: "appid" required text,
+    appid: "appid" optional text,
     sub_appid: "sub_appid" optional text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     device_info: "device_info" optional text,
     body: "body" required text,
@@ -135,14 +140,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `Y`
     pub deposit: PostRequestDeposit,
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 商品描述
     ///
     /// Example: `image形象店-深圳腾大- QQ公仔`
@@ -169,13 +166,11 @@ pub struct PostRequestRequired {
     pub auth_code: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`deposit`, `appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
+    /// A `PostRequest` of its required fields (`deposit`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
             deposit,
-            appid,
-            mch_id,
             body,
             out_trade_no,
             total_fee,
@@ -187,9 +182,9 @@ impl PostRequest {
             version: None,
             profit_sharing: None,
             deposit,
-            appid,
+            appid: None,
             sub_appid: None,
-            mch_id,
+            mch_id: None,
             sub_mch_id: None,
             device_info: None,
             body,

@@ -13,11 +13,16 @@ impl<'a> Orderquery<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/deposit/orderquery` (查询订单).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PostRequest {
     /// 接口版本号
@@ -26,16 +31,16 @@ pub struct PostRequest {
     pub version: Option<PostRequestVersion>,
     /// 公众账号ID
     ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
     pub sub_appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1230000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000100`
@@ -51,40 +56,13 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     version: "version" optional text,
-    appid: "appid" required text,
+    appid: "appid" optional text,
     sub_appid: "sub_appid" optional text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" optional text,
 });
-/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1230000109`
-    pub mch_id: String,
-}
-impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
-    #[inline]
-    pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id } = required;
-        Self {
-            version: None,
-            appid,
-            sub_appid: None,
-            mch_id,
-            sub_mch_id: None,
-            transaction_id: None,
-            out_trade_no: None,
-        }
-    }
-}
 /// 接口版本号
 ///
 /// A value this client does not know yet is kept as [`PostRequestVersion::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -13,7 +13,13 @@ impl<'a> Refund<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .cert_required()
+            .send()
     }
 }
 /// The request of `POST /v2/deposit/refund` (申请退款（押金）).
@@ -22,16 +28,16 @@ impl<'a> Refund<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
     pub sub_appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -74,9 +80,9 @@ pub struct PostRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
+    appid: "appid" optional text,
     sub_appid: "sub_appid" optional text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" optional text,
@@ -90,14 +96,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
@@ -112,20 +110,14 @@ pub struct PostRequestRequired {
     pub refund_fee: i32,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    /// A `PostRequest` of its required fields (`out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            appid,
-            mch_id,
-            out_refund_no,
-            total_fee,
-            refund_fee,
-        } = required;
+        let PostRequestRequired { out_refund_no, total_fee, refund_fee } = required;
         Self {
-            appid,
+            appid: None,
             sub_appid: None,
-            mch_id,
+            mch_id: None,
             sub_mch_id: None,
             transaction_id: None,
             out_trade_no: None,

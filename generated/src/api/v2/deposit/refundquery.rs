@@ -13,21 +13,26 @@ impl<'a> Refundquery<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/deposit/refundquery` (查询退款（押金）).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
@@ -58,8 +63,8 @@ pub struct PostRequest {
     pub offset: Option<i32>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     sub_appid: "sub_appid" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     transaction_id: "transaction_id" optional text,
@@ -68,35 +73,6 @@ pub struct PostRequest {
     refund_id: "refund_id" optional text,
     offset: "offset" optional text,
 });
-/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
-}
-impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
-    #[inline]
-    pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id } = required;
-        Self {
-            appid,
-            mch_id,
-            sub_appid: None,
-            sub_mch_id: None,
-            transaction_id: None,
-            out_trade_no: None,
-            out_refund_no: None,
-            refund_id: None,
-            offset: None,
-        }
-    }
-}
 /// The response of `POST /v2/deposit/refundquery` (查询退款（押金）).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

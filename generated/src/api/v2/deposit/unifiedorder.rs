@@ -13,7 +13,12 @@ impl<'a> Unifiedorder<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/deposit/unifiedorder` (支付押金（JSAPI/APP支付）).
@@ -22,12 +27,12 @@ impl<'a> Unifiedorder<'a> {
 pub struct PostRequest {
     /// 服务商应用ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 子商户应用ID
     ///
     /// Example: `wx8888888888888888`
@@ -110,8 +115,8 @@ pub struct PostRequest {
     pub scene_info: Option<::wechatpay::runtime::JsonText<PostRequestSceneInfo>>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     sub_appid: "sub_appid" optional text,
     sub_mch_id: "sub_mch_id" required text,
     device_info: "device_info" optional text,
@@ -135,14 +140,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 服务商应用ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -177,12 +174,10 @@ pub struct PostRequestRequired {
     pub trade_type: PostRequestTradeType,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `fee_type`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    /// A `PostRequest` of its required fields (`sub_mch_id`, `body`, `out_trade_no`, `fee_type`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
-            appid,
-            mch_id,
             sub_mch_id,
             body,
             out_trade_no,
@@ -193,8 +188,8 @@ impl PostRequest {
             trade_type,
         } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             sub_appid: None,
             sub_mch_id,
             device_info: None,

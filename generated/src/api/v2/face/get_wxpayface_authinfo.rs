@@ -13,7 +13,13 @@ impl<'a> GetWxpayfaceAuthinfo<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).host("https://payapp.weixin.qq.com").send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .host("https://payapp.weixin.qq.com")
+            .send()
     }
 }
 /// The request of `POST /v2/face/get_wxpayface_authinfo` (人脸识别SDK-获取调用凭证).
@@ -40,12 +46,12 @@ pub struct PostRequest {
     pub rawdata: String,
     /// 商户号绑定的公众号/小程序 appid
     ///
-    /// Example: `wx31fdaErqR31`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx31fdaErqR31`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `12345689`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12345689`
+    pub mch_id: Option<String>,
     /// 子商户绑定的公众号/小程序 appid(服务商模式)
     ///
     /// Example: `wx31fdaErqR31`
@@ -69,8 +75,8 @@ pub struct PostRequest {
     device_id: "device_id" required text,
     attach: "attach" optional text,
     rawdata: "rawdata" required text,
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     sub_appid: "sub_appid" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     now: "now" required text,
@@ -94,14 +100,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `H0kvnUgGHKuqflNwtNqCdOVpbO4FPSowudTG`
     pub rawdata: String,
-    /// 商户号绑定的公众号/小程序 appid
-    ///
-    /// Example: `wx31fdaErqR31`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `12345689`
-    pub mch_id: String,
     /// 取当前时间，10位unix时间戳。
     ///
     /// Example: `1239878956`
@@ -112,7 +110,7 @@ pub struct PostRequestRequired {
     pub version: PostRequestVersion,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`store_id`, `store_name`, `device_id`, `rawdata`, `appid`, `mch_id`, `now`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
+    /// A `PostRequest` of its required fields (`store_id`, `store_name`, `device_id`, `rawdata`, `now`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
@@ -120,8 +118,6 @@ impl PostRequest {
             store_name,
             device_id,
             rawdata,
-            appid,
-            mch_id,
             now,
             version,
         } = required;
@@ -131,8 +127,8 @@ impl PostRequest {
             device_id,
             attach: None,
             rawdata,
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             sub_appid: None,
             sub_mch_id: None,
             now,

@@ -17,6 +17,7 @@ impl<'a> Queryautowithdrawbydate<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .send()
@@ -28,8 +29,8 @@ impl<'a> Queryautowithdrawbydate<'a> {
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 小微商户号
     ///
     /// Example: `1900000109`
@@ -40,16 +41,12 @@ pub struct PostRequest {
     pub date: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" required text,
     date: "date" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 小微商户号
     ///
     /// Example: `1900000109`
@@ -60,11 +57,15 @@ pub struct PostRequestRequired {
     pub date: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `date`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`sub_mch_id`, `date`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id, sub_mch_id, date } = required;
-        Self { mch_id, sub_mch_id, date }
+        let PostRequestRequired { sub_mch_id, date } = required;
+        Self {
+            mch_id: None,
+            sub_mch_id,
+            date,
+        }
     }
 }
 /// The response of `POST /v2/fund/queryautowithdrawbydate` (查询提现状态).

@@ -16,6 +16,7 @@ impl<'a> Bankquerymchauditinfo<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
@@ -26,8 +27,8 @@ impl<'a> Bankquerymchauditinfo<'a> {
 pub struct PostRequest {
     /// 服务商号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `999990016`
@@ -38,16 +39,12 @@ pub struct PostRequest {
     pub channel_id: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" required text,
     channel_id: "channel_id" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 服务商号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 子商户号
     ///
     /// Example: `999990016`
@@ -58,12 +55,12 @@ pub struct PostRequestRequired {
     pub channel_id: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `channel_id`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`sub_mch_id`, `channel_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id, sub_mch_id, channel_id } = required;
+        let PostRequestRequired { sub_mch_id, channel_id } = required;
         Self {
-            mch_id,
+            mch_id: None,
             sub_mch_id,
             channel_id,
         }

@@ -16,6 +16,7 @@ impl<'a> Querymchrisk<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .unsigned_answer()
@@ -23,13 +24,13 @@ impl<'a> Querymchrisk<'a> {
     }
 }
 /// The request of `POST /v2/mchrisk/querymchrisk` (事前-风险商户核查接口).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PostRequest {
     /// 服务商号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 平台证书序列号
     ///
     /// Example: `XXXXX`
@@ -76,7 +77,7 @@ pub struct PostRequest {
     pub store_latitude: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     cert_serial_number: "cert_serial_number" optional text,
     certificates_number: "certificates_number" optional text,
     certificates_name: "certificates_name" optional text,
@@ -89,34 +90,6 @@ pub struct PostRequest {
     store_longitude: "store_longitude" optional text,
     store_latitude: "store_latitude" optional text,
 });
-/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-pub struct PostRequestRequired {
-    /// 服务商号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
-}
-impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.cert_serial_number = Some(…))`.
-    #[inline]
-    pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id } = required;
-        Self {
-            mch_id,
-            cert_serial_number: None,
-            certificates_number: None,
-            certificates_name: None,
-            settlement_card_no: None,
-            settlement_card_name: None,
-            settlement_card_bank: None,
-            business_license_number: None,
-            company_name: None,
-            store_address: None,
-            store_longitude: None,
-            store_latitude: None,
-        }
-    }
-}
 /// The response of `POST /v2/mchrisk/querymchrisk` (事前-风险商户核查接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

@@ -16,6 +16,7 @@ impl<'a> Setmchriskcallback<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .unsigned_answer()
             .send()
@@ -27,34 +28,30 @@ impl<'a> Setmchriskcallback<'a> {
 pub struct PostRequest {
     /// 服务商号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 回调链接
     ///
     /// Example: `https://pay.weixin.qq.com/wxpay/risk.action`
     pub callback_url: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     callback_url: "callback_url" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 服务商号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 回调链接
     ///
     /// Example: `https://pay.weixin.qq.com/wxpay/risk.action`
     pub callback_url: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `callback_url`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`callback_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id, callback_url } = required;
-        Self { mch_id, callback_url }
+        let PostRequestRequired { callback_url } = required;
+        Self { mch_id: None, callback_url }
     }
 }
 /// The response of `POST /v2/mchrisk/setmchriskcallback` (设置风险通知回调链接).

@@ -16,6 +16,7 @@ impl<'a> Syncmchriskresult<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .unsigned_answer()
@@ -28,8 +29,8 @@ impl<'a> Syncmchriskresult<'a> {
 pub struct PostRequest {
     /// 服务商号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 商户ID
     ///
     /// Example: `1230000109`
@@ -88,7 +89,7 @@ pub struct PostRequest {
     pub punish_type: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" required text,
     event_code: "event_code" required text,
     certificates_number: "certificates_number" optional text,
@@ -106,10 +107,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 服务商号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 商户ID
     ///
     /// Example: `1230000109`
@@ -128,18 +125,12 @@ pub struct PostRequestRequired {
     pub punish_type: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `event_code`, `risk_type`, `punish_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.certificates_number = Some(…))`.
+    /// A `PostRequest` of its required fields (`sub_mch_id`, `event_code`, `risk_type`, `punish_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            mch_id,
-            sub_mch_id,
-            event_code,
-            risk_type,
-            punish_type,
-        } = required;
+        let PostRequestRequired { sub_mch_id, event_code, risk_type, punish_type } = required;
         Self {
-            mch_id,
+            mch_id: None,
             sub_mch_id,
             event_code,
             certificates_number: None,

@@ -13,7 +13,14 @@ impl<'a> Gettransferinfo<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().unsigned_answer().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .cert_required()
+            .unsigned_answer()
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaymkttransfers/gettransferinfo` (查询企业向微信用户个人付款).
@@ -26,17 +33,17 @@ pub struct PostRequest {
     pub partner_trade_no: String,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// Appid
     ///
-    /// Example: `wxe062425f740d30d8`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxe062425f740d30d8`
+    pub appid: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     partner_trade_no: "partner_trade_no" required text,
-    mch_id: "mch_id" required text,
-    appid: "appid" required text,
+    mch_id: "mch_id" optional text,
+    appid: "appid" optional text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
@@ -44,24 +51,16 @@ pub struct PostRequestRequired {
     ///
     /// Example: `10000098201411111234567890`
     pub partner_trade_no: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
-    /// Appid
-    ///
-    /// Example: `wxe062425f740d30d8`
-    pub appid: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`partner_trade_no`, `mch_id`, `appid`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`partner_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { partner_trade_no, mch_id, appid } = required;
+        let PostRequestRequired { partner_trade_no } = required;
         Self {
             partner_trade_no,
-            mch_id,
-            appid,
+            mch_id: None,
+            appid: None,
         }
     }
 }

@@ -38,7 +38,14 @@ pub mod paywwsptrans2pocket {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().unsigned_answer().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .unsigned_answer()
+                .send()
         }
     }
     /// The request of `POST /v2/mmpaymkttransfers/promotion/paywwsptrans2pocket` (向员工付款).
@@ -47,12 +54,12 @@ pub mod paywwsptrans2pocket {
     pub struct PostRequest {
         /// 公众账号appid
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 设备号
         ///
         /// Example: `013467007045764`
@@ -113,8 +120,8 @@ pub mod paywwsptrans2pocket {
         pub agentid: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         device_info: "device_info" optional text,
         partner_trade_no: "partner_trade_no" required text,
         openid: "openid" required text,
@@ -132,14 +139,6 @@ pub mod paywwsptrans2pocket {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号appid
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 商户订单号
         ///
         /// Example: `10000098201411111234567890`
@@ -182,12 +181,10 @@ pub mod paywwsptrans2pocket {
         pub act_name: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `partner_trade_no`, `openid`, `check_name`, `amount`, `desc`, `spbill_create_ip`, `workwx_sign`, `ww_msg_type`, `approval_number`, `act_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_info = Some(…))`.
+        /// A `PostRequest` of its required fields (`partner_trade_no`, `openid`, `check_name`, `amount`, `desc`, `spbill_create_ip`, `workwx_sign`, `ww_msg_type`, `approval_number`, `act_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 partner_trade_no,
                 openid,
                 check_name,
@@ -200,8 +197,8 @@ pub mod paywwsptrans2pocket {
                 act_name,
             } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 device_info: None,
                 partner_trade_no,
                 openid,
@@ -322,11 +319,18 @@ pub mod querywwsptrans2pocket {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().unsigned_answer().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .cert_required()
+                .unsigned_answer()
+                .send()
         }
     }
     /// The request of `POST /v2/mmpaymkttransfers/promotion/querywwsptrans2pocket` (查询付款记录).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostRequest {
         /// 商户订单号
@@ -335,41 +339,18 @@ pub mod querywwsptrans2pocket {
         pub partner_trade_no: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// Appid
         ///
-        /// Example: `wxe062425f740d30d8`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxe062425f740d30d8`
+        pub appid: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         partner_trade_no: "partner_trade_no" optional text,
-        mch_id: "mch_id" required text,
-        appid: "appid" required text,
+        mch_id: "mch_id" optional text,
+        appid: "appid" optional text,
     });
-    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-    pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
-        /// Appid
-        ///
-        /// Example: `wxe062425f740d30d8`
-        pub appid: String,
-    }
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.partner_trade_no = Some(…))`.
-        #[inline]
-        pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { mch_id, appid } = required;
-            Self {
-                partner_trade_no: None,
-                mch_id,
-                appid,
-            }
-        }
-    }
     /// The response of `POST /v2/mmpaymkttransfers/promotion/querywwsptrans2pocket` (查询付款记录).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]

@@ -13,7 +13,12 @@ impl<'a> QueryCouponStock<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaymkttransfers/query_coupon_stock` (查询代金券批次).
@@ -26,12 +31,12 @@ pub struct PostRequest {
     pub coupon_stock_id: String,
     /// 公众账号ID
     ///
-    /// Example: `wx5edab3bdfba3dc1c`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx5edab3bdfba3dc1c`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 操作员
     ///
     /// Example: `10000098`
@@ -49,8 +54,8 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     coupon_stock_id: "coupon_stock_id" required text,
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     op_user_id: "op_user_id" optional text,
     device_info: "device_info" optional text,
     version: "version" optional text,
@@ -62,24 +67,16 @@ pub struct PostRequestRequired {
     ///
     /// Example: `1757`
     pub coupon_stock_id: String,
-    /// 公众账号ID
-    ///
-    /// Example: `wx5edab3bdfba3dc1c`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`coupon_stock_id`, `appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.op_user_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`coupon_stock_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { coupon_stock_id, appid, mch_id } = required;
+        let PostRequestRequired { coupon_stock_id } = required;
         Self {
             coupon_stock_id,
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             op_user_id: None,
             device_info: None,
             version: None,

@@ -13,7 +13,12 @@ impl<'a> Querycouponsinfo<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaymkttransfers/querycouponsinfo` (查询代金券信息).
@@ -30,12 +35,12 @@ pub struct PostRequest {
     pub openid: String,
     /// 公众账号ID
     ///
-    /// Example: `wx5edab3bdfba3dc1c`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx5edab3bdfba3dc1c`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 批次号
     ///
     /// Example: `58818`
@@ -60,8 +65,8 @@ pub struct PostRequest {
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     coupon_id: "coupon_id" required text,
     openid: "openid" required text,
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     stock_id: "stock_id" required text,
     op_user_id: "op_user_id" optional text,
     device_info: "device_info" optional text,
@@ -78,29 +83,21 @@ pub struct PostRequestRequired {
     ///
     /// Example: `onqOjjrXT-776SpHnfexGm1_P7iE`
     pub openid: String,
-    /// 公众账号ID
-    ///
-    /// Example: `wx5edab3bdfba3dc1c`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
     /// 批次号
     ///
     /// Example: `58818`
     pub stock_id: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`coupon_id`, `openid`, `appid`, `mch_id`, `stock_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.op_user_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`coupon_id`, `openid`, `stock_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { coupon_id, openid, appid, mch_id, stock_id } = required;
+        let PostRequestRequired { coupon_id, openid, stock_id } = required;
         Self {
             coupon_id,
             openid,
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             stock_id,
             op_user_id: None,
             device_info: None,

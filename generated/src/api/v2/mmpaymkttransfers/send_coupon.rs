@@ -13,7 +13,13 @@ impl<'a> SendCoupon<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .cert_required()
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaymkttransfers/send_coupon` (发放代金券).
@@ -38,12 +44,12 @@ pub struct PostRequest {
     pub openid: String,
     /// 公众账号ID
     ///
-    /// Example: `wx5edab3bdfba3dc1c`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx5edab3bdfba3dc1c`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 操作员
     ///
     /// Example: `10000098`
@@ -64,8 +70,8 @@ pub struct PostRequest {
     openid_count: "openid_count" required text,
     partner_trade_no: "partner_trade_no" required text,
     openid: "openid" required text,
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     op_user_id: "op_user_id" optional text,
     device_info: "device_info" optional text,
     version: "version" optional text,
@@ -89,17 +95,9 @@ pub struct PostRequestRequired {
     ///
     /// Example: `onqOjjrXT-776SpHnfexGm1_P7iE`
     pub openid: String,
-    /// 公众账号ID
-    ///
-    /// Example: `wx5edab3bdfba3dc1c`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`coupon_stock_id`, `openid_count`, `partner_trade_no`, `openid`, `appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.op_user_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`coupon_stock_id`, `openid_count`, `partner_trade_no`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
@@ -107,16 +105,14 @@ impl PostRequest {
             openid_count,
             partner_trade_no,
             openid,
-            appid,
-            mch_id,
         } = required;
         Self {
             coupon_stock_id,
             openid_count,
             partner_trade_no,
             openid,
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             op_user_id: None,
             device_info: None,
             version: None,

@@ -13,7 +13,13 @@ impl<'a> Sendminiprogramhb<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().unsigned_answer().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .cert_required()
+            .unsigned_answer()
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaymkttransfers/sendminiprogramhb` (发放小程序红包接口).
@@ -26,8 +32,8 @@ pub struct PostRequest {
     pub mch_billno: String,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 公众账号appid
     ///
     /// Example: `wx8888888888888888`
@@ -71,7 +77,7 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     mch_billno: "mch_billno" required text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     wxappid: "wxappid" required text,
     send_name: "send_name" required text,
     re_openid: "re_openid" required text,
@@ -89,10 +95,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `10000098201411111234567890`
     pub mch_billno: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
     /// 公众账号appid
     ///
     /// Example: `wx8888888888888888`
@@ -131,12 +133,11 @@ pub struct PostRequestRequired {
     pub notify_way: PostRequestNotifyWay,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_billno`, `mch_id`, `wxappid`, `send_name`, `re_openid`, `total_amount`, `total_num`, `wishing`, `act_name`, `remark`, `notify_way`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.scene_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`mch_billno`, `wxappid`, `send_name`, `re_openid`, `total_amount`, `total_num`, `wishing`, `act_name`, `remark`, `notify_way`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
             mch_billno,
-            mch_id,
             wxappid,
             send_name,
             re_openid,
@@ -149,7 +150,7 @@ impl PostRequest {
         } = required;
         Self {
             mch_billno,
-            mch_id,
+            mch_id: None,
             wxappid,
             send_name,
             re_openid,

@@ -13,7 +13,12 @@ impl<'a> Sendworkwxredpack<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .cert_required()
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaymkttransfers/sendworkwxredpack` (发放企业红包).
@@ -26,8 +31,8 @@ pub struct PostRequest {
     pub mch_billno: String,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 公众账号appid
     ///
     /// Example: `wx8888888888888888`
@@ -75,7 +80,7 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     mch_billno: "mch_billno" required text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     wxappid: "wxappid" required text,
     agentid: "agentid" optional text,
     sender_name: "sender_name" required text,
@@ -94,10 +99,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `10000098201411111234567890`
     pub mch_billno: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
     /// 公众账号appid
     ///
     /// Example: `wx8888888888888888`
@@ -132,12 +133,11 @@ pub struct PostRequestRequired {
     pub workwx_sign: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_billno`, `mch_id`, `wxappid`, `sender_name`, `re_openid`, `total_amount`, `wishing`, `act_name`, `remark`, `workwx_sign`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.agentid = Some(…))`.
+    /// A `PostRequest` of its required fields (`mch_billno`, `wxappid`, `sender_name`, `re_openid`, `total_amount`, `wishing`, `act_name`, `remark`, `workwx_sign`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
             mch_billno,
-            mch_id,
             wxappid,
             sender_name,
             re_openid,
@@ -149,7 +149,7 @@ impl PostRequest {
         } = required;
         Self {
             mch_billno,
-            mch_id,
+            mch_id: None,
             wxappid,
             agentid: None,
             sender_name,

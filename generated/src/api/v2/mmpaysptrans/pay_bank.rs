@@ -16,6 +16,7 @@ impl<'a> PayBank<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .cert_required()
             .encrypt_fields(&["enc_bank_no", "enc_true_name"])
             .send()
@@ -27,8 +28,8 @@ impl<'a> PayBank<'a> {
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 商户企业付款单号
     ///
     /// Example: `1212121221227`
@@ -55,7 +56,7 @@ pub struct PostRequest {
     pub desc: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     partner_trade_no: "partner_trade_no" required text,
     enc_bank_no: "enc_bank_no" required text,
     enc_true_name: "enc_true_name" required text,
@@ -65,10 +66,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 商户企业付款单号
     ///
     /// Example: `1212121221227`
@@ -91,11 +88,10 @@ pub struct PostRequestRequired {
     pub amount: i32,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `partner_trade_no`, `enc_bank_no`, `enc_true_name`, `bank_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.desc = Some(…))`.
+    /// A `PostRequest` of its required fields (`partner_trade_no`, `enc_bank_no`, `enc_true_name`, `bank_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
-            mch_id,
             partner_trade_no,
             enc_bank_no,
             enc_true_name,
@@ -103,7 +99,7 @@ impl PostRequest {
             amount,
         } = required;
         Self {
-            mch_id,
+            mch_id: None,
             partner_trade_no,
             enc_bank_no,
             enc_true_name,

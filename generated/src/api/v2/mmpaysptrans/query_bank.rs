@@ -13,7 +13,13 @@ impl<'a> QueryBank<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().unsigned_answer().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .cert_required()
+            .unsigned_answer()
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaysptrans/query_bank` (查询企业付款银行卡).
@@ -22,34 +28,33 @@ impl<'a> QueryBank<'a> {
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 商户企业付款单号
     ///
     /// Example: `1212121221227`
     pub partner_trade_no: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     partner_trade_no: "partner_trade_no" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 商户企业付款单号
     ///
     /// Example: `1212121221227`
     pub partner_trade_no: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `partner_trade_no`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`partner_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id, partner_trade_no } = required;
-        Self { mch_id, partner_trade_no }
+        let PostRequestRequired { partner_trade_no } = required;
+        Self {
+            mch_id: None,
+            partner_trade_no,
+        }
     }
 }
 /// The response of `POST /v2/mmpaysptrans/query_bank` (查询企业付款银行卡).

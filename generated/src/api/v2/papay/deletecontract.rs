@@ -13,7 +13,12 @@ impl<'a> Deletecontract<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/papay/deletecontract` (申请解约).
@@ -22,12 +27,12 @@ impl<'a> Deletecontract<'a> {
 pub struct PostRequest {
     /// 请求appid
     ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 模板id
     ///
     /// Example: `12251`
@@ -54,8 +59,8 @@ pub struct PostRequest {
     pub sub_mch_id: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     plan_id: "plan_id" optional text,
     contract_code: "contract_code" optional text,
     contract_id: "contract_id" optional text,
@@ -66,14 +71,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 请求appid
-    ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
     /// 解约备注
     ///
     /// Example: `解约原因`
@@ -84,18 +81,13 @@ pub struct PostRequestRequired {
     pub version: PostRequestVersion,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `contract_termination_remark`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.plan_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`contract_termination_remark`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            appid,
-            mch_id,
-            contract_termination_remark,
-            version,
-        } = required;
+        let PostRequestRequired { contract_termination_remark, version } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             plan_id: None,
             contract_code: None,
             contract_id: None,

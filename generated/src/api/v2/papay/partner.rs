@@ -34,7 +34,12 @@ pub mod deletecontract {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/papay/partner/deletecontract` (申请解约).
@@ -43,16 +48,16 @@ pub mod deletecontract {
     pub struct PostRequest {
         /// 请求appid
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -79,9 +84,9 @@ pub mod deletecontract {
         pub version: PostRequestVersion,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         plan_id: "plan_id" optional text,
         contract_code: "contract_code" optional text,
@@ -91,14 +96,6 @@ pub mod deletecontract {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 请求appid
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -113,20 +110,18 @@ pub mod deletecontract {
         pub version: PostRequestVersion,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `contract_termination_remark`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mch_id`, `contract_termination_remark`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 sub_mch_id,
                 contract_termination_remark,
                 version,
             } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 plan_id: None,
                 contract_code: None,
@@ -213,7 +208,12 @@ pub mod preentrustweb {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/papay/partner/preentrustweb` (APP纯签约).
@@ -299,7 +299,12 @@ pub mod querycontract {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/papay/partner/querycontract` (查询签约关系).
@@ -308,12 +313,12 @@ pub mod querycontract {
     pub struct PostRequest {
         /// 应用ID
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1200009811`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1200009811`
+        pub mch_id: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165489`
@@ -340,8 +345,8 @@ pub mod querycontract {
         pub version: PostRequestVersion,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         contract_id: "contract_id" optional text,
@@ -351,27 +356,19 @@ pub mod querycontract {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 应用ID
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1200009811`
-        pub mch_id: String,
         /// 版本号
         ///
         /// Example: `1.0`
         pub version: PostRequestVersion,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, version } = required;
+            let PostRequestRequired { version } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 sub_appid: None,
                 sub_mch_id: None,
                 contract_id: None,

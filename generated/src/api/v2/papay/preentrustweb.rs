@@ -13,7 +13,12 @@ impl<'a> Preentrustweb<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/papay/preentrustweb` (APP纯签约).

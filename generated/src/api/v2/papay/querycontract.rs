@@ -13,7 +13,11 @@ impl<'a> Querycontract<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .send()
     }
 }
 /// The request of `POST /v2/papay/querycontract` (查询签约关系).
@@ -22,8 +26,8 @@ impl<'a> Querycontract<'a> {
 pub struct PostRequest {
     /// 请求appid
     ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+    pub appid: Option<String>,
     /// 商户号
     ///
     /// Example: `10000098`
@@ -46,7 +50,7 @@ pub struct PostRequest {
     pub version: PostRequestVersion,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
+    appid: "appid" optional text,
     mch_id: "mch_id" required text,
     contract_id: "contract_id" optional text,
     plan_id: "plan_id" optional text,
@@ -55,10 +59,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 请求appid
-    ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
     /// 商户号
     ///
     /// Example: `10000098`
@@ -69,12 +69,12 @@ pub struct PostRequestRequired {
     pub version: PostRequestVersion,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`mch_id`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id, version } = required;
+        let PostRequestRequired { mch_id, version } = required;
         Self {
-            appid,
+            appid: None,
             mch_id,
             contract_id: None,
             plan_id: None,

@@ -13,7 +13,12 @@ impl<'a> Contractorder<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/contractorder` (支付中签约).
@@ -22,12 +27,12 @@ impl<'a> Contractorder<'a> {
 pub struct PostRequest {
     /// 请求appid
     ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1200009811`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1200009811`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000100`
@@ -130,8 +135,8 @@ pub struct PostRequest {
     pub contract_notify_url: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     sub_appid: "sub_appid" optional text,
     contract_mchid: "contract_mchid" required text,
@@ -160,14 +165,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 请求appid
-    ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1200009811`
-    pub mch_id: String,
     /// 签约商户号
     ///
     /// Example: `1200009811`
@@ -222,12 +219,10 @@ pub struct PostRequestRequired {
     pub contract_notify_url: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `contract_mchid`, `contract_appid`, `out_trade_no`, `body`, `notify_url`, `total_fee`, `spbill_create_ip`, `trade_type`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `contract_notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`contract_mchid`, `contract_appid`, `out_trade_no`, `body`, `notify_url`, `total_fee`, `spbill_create_ip`, `trade_type`, `plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `contract_notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
-            appid,
-            mch_id,
             contract_mchid,
             contract_appid,
             out_trade_no,
@@ -243,8 +238,8 @@ impl PostRequest {
             contract_notify_url,
         } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             sub_mch_id: None,
             sub_appid: None,
             contract_mchid,

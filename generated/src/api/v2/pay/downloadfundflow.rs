@@ -16,6 +16,8 @@ impl<'a> Downloadfundflow<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .send_file()
@@ -27,12 +29,12 @@ impl<'a> Downloadfundflow<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 资金账单日期
     ///
     /// Example: `20140603`
@@ -47,22 +49,14 @@ pub struct PostRequest {
     pub tar_type: Option<PostRequestTarType>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     bill_date: "bill_date" required text,
     account_type: "account_type" required text,
     tar_type: "tar_type" optional text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 资金账单日期
     ///
     /// Example: `20140603`
@@ -73,13 +67,13 @@ pub struct PostRequestRequired {
     pub account_type: PostRequestAccountType,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `bill_date`, `account_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.tar_type = Some(…))`.
+    /// A `PostRequest` of its required fields (`bill_date`, `account_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id, bill_date, account_type } = required;
+        let PostRequestRequired { bill_date, account_type } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             bill_date,
             account_type,
             tar_type: None,

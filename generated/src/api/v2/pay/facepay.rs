@@ -16,6 +16,8 @@ impl<'a> Facepay<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
@@ -30,16 +32,16 @@ pub struct PostRequest {
     pub deposit: Option<PostRequestDeposit>,
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
     pub sub_appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000100`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000100`
@@ -101,9 +103,9 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     deposit: "deposit" optional text,
-    appid: "appid" required text,
+    appid: "appid" optional text,
     sub_appid: "sub_appid" optional text,
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     device_info: "device_info" optional text,
     body: "body" required text,
@@ -122,14 +124,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000100`
-    pub mch_id: String,
     /// 商品描述
     ///
     /// Example: `image形象店-深圳腾大- QQ公仔`
@@ -156,12 +150,10 @@ pub struct PostRequestRequired {
     pub face_code: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `face_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deposit = Some(…))`.
+    /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `fee_type`, `spbill_create_ip`, `face_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deposit = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
-            appid,
-            mch_id,
             body,
             out_trade_no,
             total_fee,
@@ -171,9 +163,9 @@ impl PostRequest {
         } = required;
         Self {
             deposit: None,
-            appid,
+            appid: None,
             sub_appid: None,
-            mch_id,
+            mch_id: None,
             sub_mch_id: None,
             device_info: None,
             body,

@@ -13,13 +13,16 @@ impl<'a> Facepayquery<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/facepayquery` (查询订单).
 pub type PostRequest = crate::v2::pay::models::VersionRequest;
-/// The required fields of [`PostRequest`].
-pub type PostRequestRequired = crate::v2::pay::models::VersionRequestRequired;
 /// 接口版本号
 pub type PostRequestVersion = crate::v2::pay::models::Version;
 /// The response of `POST /v2/pay/facepayquery` (查询订单).

@@ -13,7 +13,12 @@ impl<'a> Pappayapply<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/pappayapply` (申请扣款).
@@ -22,12 +27,12 @@ impl<'a> Pappayapply<'a> {
 pub struct PostRequest {
     /// 请求appid
     ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 商品描述
     ///
     /// Example: `水电代扣`
@@ -78,8 +83,8 @@ pub struct PostRequest {
     pub receipt: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     body: "body" required text,
     detail: "detail" optional text,
     attach: "attach" optional text,
@@ -95,14 +100,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 请求appid
-    ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
     /// 商品描述
     ///
     /// Example: `水电代扣`
@@ -133,12 +130,10 @@ pub struct PostRequestRequired {
     pub contract_id: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `contract_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
+    /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `contract_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
-            appid,
-            mch_id,
             body,
             out_trade_no,
             total_fee,
@@ -148,8 +143,8 @@ impl PostRequest {
             contract_id,
         } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             body,
             detail: None,
             attach: None,

@@ -29,21 +29,26 @@ pub mod paporderquery {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/pay/partner/paporderquery` (查询订单).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostRequest {
         /// 请求appid
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 微信订单号
         ///
         /// Example: `1009660380201506130728806387`
@@ -58,39 +63,13 @@ pub mod paporderquery {
         pub sub_mch_id: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
     });
-    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-    pub struct PostRequestRequired {
-        /// 请求appid
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
-    }
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
-        #[inline]
-        pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id } = required;
-            Self {
-                appid,
-                mch_id,
-                transaction_id: None,
-                out_trade_no: None,
-                sub_appid: None,
-                sub_mch_id: None,
-            }
-        }
-    }
     /// The response of `POST /v2/pay/partner/paporderquery` (查询订单).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -250,7 +229,12 @@ pub mod pappayapply {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/pay/partner/pappayapply` (申请扣款).
@@ -263,12 +247,12 @@ pub mod pappayapply {
         pub sub_mch_id: Option<String>,
         /// 请求appid
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 商品描述
         ///
         /// Example: `水电代扣`
@@ -321,8 +305,8 @@ pub mod pappayapply {
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         body: "body" required text,
         detail: "detail" optional text,
         attach: "attach" optional text,
@@ -338,14 +322,6 @@ pub mod pappayapply {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 请求appid
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 商品描述
         ///
         /// Example: `水电代扣`
@@ -376,12 +352,10 @@ pub mod pappayapply {
         pub contract_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `contract_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `contract_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 body,
                 out_trade_no,
                 total_fee,
@@ -393,8 +367,8 @@ pub mod pappayapply {
             Self {
                 sub_appid: None,
                 sub_mch_id: None,
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 body,
                 detail: None,
                 attach: None,

@@ -16,6 +16,8 @@ impl<'a> Profitsharingaddreceiver<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
@@ -26,16 +28,16 @@ impl<'a> Profitsharingaddreceiver<'a> {
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000100`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000109`
     pub sub_mch_id: Option<String>,
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     ///
     /// Example: `wx8888888888888888`
@@ -46,36 +48,28 @@ pub struct PostRequest {
     pub receiver: ::wechatpay::runtime::JsonText<PostRequestReceiver>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
-    appid: "appid" required text,
+    appid: "appid" optional text,
     sub_appid: "sub_appid" optional text,
     receiver: "receiver" required cdata,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000100`
-    pub mch_id: String,
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
     /// 分账接收方`JSON`格式字符串
     ///
     /// Example: `{"type": "MERCHANT_ID","account": "190001001","name": "示例商户全称","relation_type": "STORE_OWNER"}`
     pub receiver: ::wechatpay::runtime::JsonText<PostRequestReceiver>,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `appid`, `receiver`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`receiver`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id, appid, receiver } = required;
+        let PostRequestRequired { receiver } = required;
         Self {
-            mch_id,
+            mch_id: None,
             sub_mch_id: None,
-            appid,
+            appid: None,
             sub_appid: None,
             receiver,
         }

@@ -18,18 +18,19 @@ impl<'a> Profitsharingmerchantratioquery<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
 }
 /// The request of `POST /v2/pay/profitsharingmerchantratioquery` (查询最大分账比例API).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000100`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub mch_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -40,29 +41,10 @@ pub struct PostRequest {
     pub brand_mch_id: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     brand_mch_id: "brand_mch_id" optional text,
 });
-/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000100`
-    pub mch_id: String,
-}
-impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
-    #[inline]
-    pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id } = required;
-        Self {
-            mch_id,
-            sub_mch_id: None,
-            brand_mch_id: None,
-        }
-    }
-}
 /// The response of `POST /v2/pay/profitsharingmerchantratioquery` (查询最大分账比例API).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

@@ -16,6 +16,7 @@ impl<'a> Profitsharingorderamountquery<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
@@ -26,34 +27,33 @@ impl<'a> Profitsharingorderamountquery<'a> {
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000100`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub mch_id: Option<String>,
     /// 微信订单号
     ///
     /// Example: `4208450740201411110007820472`
     pub transaction_id: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    mch_id: "mch_id" required text,
+    mch_id: "mch_id" optional text,
     transaction_id: "transaction_id" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000100`
-    pub mch_id: String,
     /// 微信订单号
     ///
     /// Example: `4208450740201411110007820472`
     pub transaction_id: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mch_id`, `transaction_id`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`transaction_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { mch_id, transaction_id } = required;
-        Self { mch_id, transaction_id }
+        let PostRequestRequired { transaction_id } = required;
+        Self {
+            mch_id: None,
+            transaction_id,
+        }
     }
 }
 /// The response of `POST /v2/pay/profitsharingorderamountquery` (查询订单待分账金额).

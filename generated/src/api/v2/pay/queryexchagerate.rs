@@ -13,7 +13,12 @@ impl<'a> Queryexchagerate<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/queryexchagerate` (汇率查询API).
@@ -22,12 +27,12 @@ impl<'a> Queryexchagerate<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1230000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+    pub mch_id: Option<String>,
     /// 币种
     ///
     /// Example: `USD`
@@ -38,21 +43,13 @@ pub struct PostRequest {
     pub date: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     fee_type: "fee_type" required text,
     date: "date" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1230000109`
-    pub mch_id: String,
     /// 币种
     ///
     /// Example: `USD`
@@ -63,13 +60,13 @@ pub struct PostRequestRequired {
     pub date: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `fee_type`, `date`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`fee_type`, `date`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id, fee_type, date } = required;
+        let PostRequestRequired { fee_type, date } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             fee_type,
             date,
         }

@@ -13,13 +13,16 @@ impl<'a> Refundquery<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/refundquery` (查询退款).
 pub type PostRequest = crate::v2::pay::models::AppidRequest;
-/// The required fields of [`PostRequest`].
-pub type PostRequestRequired = crate::v2::pay::models::AppidRequestRequired;
 /// The response of `POST /v2/pay/refundquery` (查询退款).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

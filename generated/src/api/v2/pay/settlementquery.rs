@@ -13,7 +13,11 @@ impl<'a> Settlementquery<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/settlementquery` (查询结算资金).
@@ -22,8 +26,8 @@ impl<'a> Settlementquery<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+    pub appid: Option<String>,
     /// 商户号
     ///
     /// Example: `1900000109`
@@ -62,7 +66,7 @@ pub struct PostRequest {
     pub query_split: Option<bool>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
+    appid: "appid" optional text,
     mchid: "mchid" required text,
     sub_mch_id: "sub_mch_id" optional text,
     usetag: "usetag" required text,
@@ -74,10 +78,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
     /// 商户号
     ///
     /// Example: `1900000109`
@@ -108,20 +108,12 @@ pub struct PostRequestRequired {
     pub date_end: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mchid`, `usetag`, `offset`, `limit`, `date_start`, `date_end`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+    /// A `PostRequest` of its required fields (`mchid`, `usetag`, `offset`, `limit`, `date_start`, `date_end`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            appid,
-            mchid,
-            usetag,
-            offset,
-            limit,
-            date_start,
-            date_end,
-        } = required;
+        let PostRequestRequired { mchid, usetag, offset, limit, date_start, date_end } = required;
         Self {
-            appid,
+            appid: None,
             mchid,
             sub_mch_id: None,
             usetag,

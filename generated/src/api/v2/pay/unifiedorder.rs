@@ -13,7 +13,12 @@ impl<'a> Unifiedorder<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/pay/unifiedorder` (统一下单).
@@ -30,12 +35,12 @@ pub struct PostRequest {
     pub profit_sharing: Option<PostRequestProfitSharing>,
     /// 公众账号ID
     ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1230000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+    pub mch_id: Option<String>,
     /// 设备号
     ///
     /// Example: `013467007045764`
@@ -120,8 +125,8 @@ pub struct PostRequest {
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     version: "version" optional text,
     profit_sharing: "profit_sharing" optional text,
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     device_info: "device_info" optional text,
     body: "body" required text,
     detail: "detail" optional cdata,
@@ -146,14 +151,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1230000109`
-    pub mch_id: String,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
@@ -180,12 +177,10 @@ pub struct PostRequestRequired {
     pub trade_type: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
+    /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
-            appid,
-            mch_id,
             body,
             out_trade_no,
             total_fee,
@@ -196,8 +191,8 @@ impl PostRequest {
         Self {
             version: None,
             profit_sharing: None,
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             device_info: None,
             body,
             detail: None,

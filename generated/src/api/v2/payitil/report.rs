@@ -13,7 +13,13 @@ impl<'a> Report<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).unsigned_answer().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .unsigned_answer()
+            .send()
     }
 }
 /// The request of `POST /v2/payitil/report` (交易保障).
@@ -22,12 +28,12 @@ impl<'a> Report<'a> {
 pub struct PostRequest {
     /// 公众账号ID
     ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 设备号
     ///
     /// Example: `013467007045764`
@@ -44,8 +50,8 @@ pub struct PostRequest {
     pub trades: ::wechatpay::runtime::JsonText<Vec<PostRequestTrades>>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     device_info: "device_info" optional text,
     interface_url: "interface_url" required text,
     user_ip: "user_ip" required text,
@@ -53,14 +59,6 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    ///
-    /// Example: `wx8888888888888888`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
     /// 接口URL
     ///
     /// Example: `https://api.mch.weixin.qq.com/pay/batchreport/micropay/total`
@@ -73,13 +71,13 @@ pub struct PostRequestRequired {
     pub trades: ::wechatpay::runtime::JsonText<Vec<PostRequestTrades>>,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `interface_url`, `user_ip`, `trades`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_info = Some(…))`.
+    /// A `PostRequest` of its required fields (`interface_url`, `user_ip`, `trades`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id, interface_url, user_ip, trades } = required;
+        let PostRequestRequired { interface_url, user_ip, trades } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             device_info: None,
             interface_url,
             user_ip,

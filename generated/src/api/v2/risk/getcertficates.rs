@@ -16,14 +16,13 @@ impl<'a> Getcertficates<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
 }
 /// The request of `POST /v2/risk/getcertficates` (获取平台证书).
 pub type PostRequest = crate::v2::risk::models::MchIdRequest;
-/// The required fields of [`PostRequest`].
-pub type PostRequestRequired = crate::v2::risk::models::MchIdRequestRequired;
 /// The response of `POST /v2/risk/getcertficates` (获取平台证书).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

@@ -16,6 +16,7 @@ impl<'a> Getpublickey<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .cert_required()
             .unsigned_answer()
             .host("https://fraud.mch.weixin.qq.com")
@@ -24,8 +25,6 @@ impl<'a> Getpublickey<'a> {
 }
 /// The request of `POST /v2/risk/getpublickey` (获取RSA加密公钥API).
 pub type PostRequest = crate::v2::risk::models::MchIdRequest;
-/// The required fields of [`PostRequest`].
-pub type PostRequestRequired = crate::v2::risk::models::MchIdRequestRequired;
 /// The response of `POST /v2/risk/getpublickey` (获取RSA加密公钥API).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

@@ -55,7 +55,12 @@ pub mod downloadbill {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, ::std::vec::Vec<u8>> {
-            self.0.v2_request().body(request).send_file()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send_file()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/downloadbill` (下载对账单).
@@ -64,12 +69,12 @@ pub mod downloadbill {
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 对账单日期
         ///
         /// Example: `20140603`
@@ -84,35 +89,27 @@ pub mod downloadbill {
         pub tar_type: Option<PostRequestTarType>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         bill_date: "bill_date" required text,
         bill_type: "bill_type" optional text,
         tar_type: "tar_type" optional text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 对账单日期
         ///
         /// Example: `20140603`
         pub bill_date: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `bill_date`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.bill_type = Some(…))`.
+        /// A `PostRequest` of its required fields (`bill_date`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, bill_date } = required;
+            let PostRequestRequired { bill_date } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 bill_date,
                 bill_type: None,
                 tar_type: None,
@@ -175,36 +172,26 @@ pub mod getsignkey {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).unsigned_answer().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .unsigned_answer()
+                .send()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/getsignkey` (获取验签密钥API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
     });
-    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-    pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
-    }
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`].
-        #[inline]
-        pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { mch_id } = required;
-            Self { mch_id }
-        }
-    }
     /// The response of `POST /v2/sandboxnew/pay/getsignkey` (获取验签密钥API).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -239,7 +226,12 @@ pub mod micropay {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/micropay` (提交付款码支付).
@@ -260,16 +252,16 @@ pub mod micropay {
         pub deposit: Option<PostRequestDeposit>,
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -335,9 +327,9 @@ pub mod micropay {
         version: "version" optional text,
         profit_sharing: "profit_sharing" optional text,
         deposit: "deposit" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         device_info: "device_info" optional text,
         body: "body" required text,
@@ -357,14 +349,6 @@ pub mod micropay {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
@@ -387,12 +371,10 @@ pub mod micropay {
         pub auth_code: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
+        /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 body,
                 out_trade_no,
                 total_fee,
@@ -403,9 +385,9 @@ pub mod micropay {
                 version: None,
                 profit_sharing: None,
                 deposit: None,
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 device_info: None,
                 body,
@@ -594,11 +576,16 @@ pub mod orderquery {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/orderquery` (查询订单).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostRequest {
         /// 接口版本号
@@ -607,16 +594,16 @@ pub mod orderquery {
         pub version: Option<PostRequestVersion>,
         /// 公众账号ID
         ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -632,40 +619,13 @@ pub mod orderquery {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
     });
-    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-    pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
-    }
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
-        #[inline]
-        pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id } = required;
-            Self {
-                version: None,
-                appid,
-                sub_appid: None,
-                mch_id,
-                sub_mch_id: None,
-                transaction_id: None,
-                out_trade_no: None,
-            }
-        }
-    }
     /// 接口版本号
     pub type PostRequestVersion = crate::v2::sandboxnew::models::Version;
     /// The response of `POST /v2/sandboxnew/pay/orderquery` (查询订单).
@@ -963,7 +923,12 @@ pub mod refund {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/refund` (申请退款).
@@ -972,16 +937,16 @@ pub mod refund {
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1024,9 +989,9 @@ pub mod refund {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
@@ -1040,14 +1005,6 @@ pub mod refund {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -1062,20 +1019,14 @@ pub mod refund {
         pub refund_fee: i32,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                appid,
-                mch_id,
-                out_refund_no,
-                total_fee,
-                refund_fee,
-            } = required;
+            let PostRequestRequired { out_refund_no, total_fee, refund_fee } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
@@ -1235,21 +1186,26 @@ pub mod refundquery {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/refundquery` (查询退款).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -1280,8 +1236,8 @@ pub mod refundquery {
         pub offset: Option<i32>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
@@ -1290,35 +1246,6 @@ pub mod refundquery {
         refund_id: "refund_id" optional text,
         offset: "offset" optional text,
     });
-    /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-    pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
-    }
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
-        #[inline]
-        pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id } = required;
-            Self {
-                appid,
-                mch_id,
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: None,
-                out_trade_no: None,
-                out_refund_no: None,
-                refund_id: None,
-                offset: None,
-            }
-        }
-    }
     /// The response of `POST /v2/sandboxnew/pay/refundquery` (查询退款).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -1490,7 +1417,12 @@ pub mod unifiedorder {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .send()
         }
     }
     /// The request of `POST /v2/sandboxnew/pay/unifiedorder` (统一下单).
@@ -1507,12 +1439,12 @@ pub mod unifiedorder {
         pub profit_sharing: Option<PostRequestProfitSharing>,
         /// 公众账号ID
         ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 设备号
         ///
         /// Example: `013467007045764`
@@ -1597,8 +1529,8 @@ pub mod unifiedorder {
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" optional text,
         profit_sharing: "profit_sharing" optional text,
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         device_info: "device_info" optional text,
         body: "body" required text,
         detail: "detail" optional cdata,
@@ -1623,14 +1555,6 @@ pub mod unifiedorder {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 商品描述
         ///
         /// Example: `腾讯充值中心-QQ会员充值`
@@ -1657,12 +1581,10 @@ pub mod unifiedorder {
         pub trade_type: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
+        /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 body,
                 out_trade_no,
                 total_fee,
@@ -1673,8 +1595,8 @@ pub mod unifiedorder {
             Self {
                 version: None,
                 profit_sharing: None,
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 device_info: None,
                 body,
                 detail: None,

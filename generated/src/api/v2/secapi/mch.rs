@@ -56,7 +56,12 @@ pub mod add_institutionsub {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/addInstitutionsub` (进件子商户).
@@ -69,8 +74,8 @@ pub mod add_institutionsub {
         pub app_id: String,
         /// 机构商户号
         ///
-        /// Example: `3200000001`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `3200000001`
+        pub mch_id: Option<String>,
         /// 渠道编号
         ///
         /// Example: `101`
@@ -196,7 +201,7 @@ pub mod add_institutionsub {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         app_id: "app_id" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         channel_id: "channel_id" optional text,
         merchant_name: "merchant_name" required text,
         merchant_shortname: "merchant_shortname" required text,
@@ -235,10 +240,6 @@ pub mod add_institutionsub {
         ///
         /// Example: `wx8888888888888888`
         pub app_id: String,
-        /// 机构商户号
-        ///
-        /// Example: `3200000001`
-        pub mch_id: String,
         /// 子商户全称
         ///
         /// Example: `Merchantname`
@@ -339,12 +340,11 @@ pub mod add_institutionsub {
         pub settlement_bank_number: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `merchant_name`, `merchant_shortname`, `merchant_remark`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `store_photos`, `director_name`, `director_id_number`, `principal_name`, `principal_id_number`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`, `settlement_bank_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`app_id`, `merchant_name`, `merchant_shortname`, `merchant_remark`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `store_photos`, `director_name`, `director_id_number`, `principal_name`, `principal_id_number`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`, `settlement_bank_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 app_id,
-                mch_id,
                 merchant_name,
                 merchant_shortname,
                 merchant_remark,
@@ -373,7 +373,7 @@ pub mod add_institutionsub {
             } = required;
             Self {
                 app_id,
-                mch_id,
+                mch_id: None,
                 channel_id: None,
                 merchant_name,
                 merchant_shortname,
@@ -478,7 +478,13 @@ pub mod addsubdevconfig {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/addsubdevconfig` (服务商子商户开发配置新增支付目录/新增对应APPID关联).
@@ -487,12 +493,12 @@ pub mod addsubdevconfig {
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -507,22 +513,14 @@ pub mod addsubdevconfig {
         pub jsapi_path: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         sub_appid: "sub_appid" optional text,
         jsapi_path: "jsapi_path" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -533,13 +531,13 @@ pub mod addsubdevconfig {
         pub jsapi_path: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `jsapi_path`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mch_id`, `jsapi_path`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, sub_mch_id, jsapi_path } = required;
+            let PostRequestRequired { sub_mch_id, jsapi_path } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 sub_mch_id,
                 sub_appid: None,
                 jsapi_path,
@@ -566,7 +564,13 @@ pub mod channelsetting {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/channelsetting` (银行服务商特约子商户指定渠道号API).
@@ -575,12 +579,12 @@ pub mod channelsetting {
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx931386123456789e`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx931386123456789e`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1451234567`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1451234567`
+        pub mch_id: Option<String>,
         /// 特约商户号
         ///
         /// Example: `10000101`
@@ -591,21 +595,13 @@ pub mod channelsetting {
         pub channel_id: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         channel_id: "channel_id" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx931386123456789e`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1451234567`
-        pub mch_id: String,
         /// 特约商户号
         ///
         /// Example: `10000101`
@@ -616,13 +612,13 @@ pub mod channelsetting {
         pub channel_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `channel_id`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`sub_mch_id`, `channel_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, sub_mch_id, channel_id } = required;
+            let PostRequestRequired { sub_mch_id, channel_id } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 sub_mch_id,
                 channel_id,
             }
@@ -693,7 +689,12 @@ pub mod modify_institutionsub {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/modifyInstitutionsub` (修改子商户API).
@@ -706,8 +707,8 @@ pub mod modify_institutionsub {
         pub app_id: String,
         /// 机构商户号
         ///
-        /// Example: `3200000001`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `3200000001`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `12345678`
@@ -831,7 +832,7 @@ pub mod modify_institutionsub {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         app_id: "app_id" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         merchant_name: "merchant_name" required text,
         channel_id: "channel_id" optional text,
@@ -869,10 +870,6 @@ pub mod modify_institutionsub {
         ///
         /// Example: `wx8888888888888888`
         pub app_id: String,
-        /// 机构商户号
-        ///
-        /// Example: `3200000001`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `12345678`
@@ -951,12 +948,11 @@ pub mod modify_institutionsub {
         pub contact_email: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `sub_mch_id`, `merchant_name`, `merchant_shortname`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.channel_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`app_id`, `sub_mch_id`, `merchant_name`, `merchant_shortname`, `merchant_country_code`, `merchant_type`, `business_category`, `mcc`, `registration_certificate_number`, `registration_certificate_date`, `business_type`, `app_download`, `business_website`, `office_account`, `mini_program`, `store_address`, `office_phone`, `contact_name`, `contact_phone`, `contact_email`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 app_id,
-                mch_id,
                 sub_mch_id,
                 merchant_name,
                 merchant_shortname,
@@ -979,7 +975,7 @@ pub mod modify_institutionsub {
             } = required;
             Self {
                 app_id,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 merchant_name,
                 channel_id: None,
@@ -1078,7 +1074,12 @@ pub mod modifymchinfo {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/modifymchinfo` (银行特约商户信息修改).
@@ -1087,8 +1088,8 @@ pub mod modifymchinfo {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mch_id: Option<String>,
         /// 商户识别码
         ///
         /// Example: `11111111`
@@ -1103,29 +1104,25 @@ pub mod modifymchinfo {
         pub service_phone: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         merchant_shortname: "merchant_shortname" optional text,
         service_phone: "service_phone" optional text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mch_id: String,
         /// 商户识别码
         ///
         /// Example: `11111111`
         pub sub_mch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.merchant_shortname = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { mch_id, sub_mch_id } = required;
+            let PostRequestRequired { sub_mch_id } = required;
             Self {
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 merchant_shortname: None,
                 service_phone: None,
@@ -1177,7 +1174,12 @@ pub mod query_institutionsub {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/queryInstitutionsub` (查询子商户).
@@ -1190,8 +1192,8 @@ pub mod query_institutionsub {
         pub app_id: String,
         /// 机构商户号
         ///
-        /// Example: `3200000001`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `3200000001`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `20000100`
@@ -1199,7 +1201,7 @@ pub mod query_institutionsub {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         app_id: "app_id" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
@@ -1208,21 +1210,21 @@ pub mod query_institutionsub {
         ///
         /// Example: `wx8888888888888888`
         pub app_id: String,
-        /// 机构商户号
-        ///
-        /// Example: `3200000001`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `20000100`
         pub sub_mch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`app_id`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`app_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { app_id, mch_id, sub_mch_id } = required;
-            Self { app_id, mch_id, sub_mch_id }
+            let PostRequestRequired { app_id, sub_mch_id } = required;
+            Self {
+                app_id,
+                mch_id: None,
+                sub_mch_id,
+            }
         }
     }
     /// The response of `POST /v2/secapi/mch/queryInstitutionsub` (查询子商户).
@@ -1489,7 +1491,13 @@ pub mod querysubdevconfig {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mch/querysubdevconfig` (配置查询).
@@ -1498,43 +1506,39 @@ pub mod querysubdevconfig {
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
         pub sub_mch_id: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000100`
         pub sub_mch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, sub_mch_id } = required;
-            Self { appid, mch_id, sub_mch_id }
+            let PostRequestRequired { sub_mch_id } = required;
+            Self {
+                appid: None,
+                mch_id: None,
+                sub_mch_id,
+            }
         }
     }
     /// The response of `POST /v2/secapi/mch/querysubdevconfig` (配置查询).

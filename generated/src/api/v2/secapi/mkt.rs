@@ -25,7 +25,12 @@ pub mod addrecommendconf {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/mkt/addrecommendconf` (服务商特约商户关注功能配置).
@@ -34,8 +39,8 @@ pub mod addrecommendconf {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -50,17 +55,13 @@ pub mod addrecommendconf {
         pub subscribe_appid: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         sub_appid: "sub_appid" required text,
         subscribe_appid: "subscribe_appid" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000100`
@@ -75,12 +76,12 @@ pub mod addrecommendconf {
         pub subscribe_appid: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `sub_mch_id`, `sub_appid`, `subscribe_appid`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`sub_mch_id`, `sub_appid`, `subscribe_appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { mch_id, sub_mch_id, sub_appid, subscribe_appid } = required;
+            let PostRequestRequired { sub_mch_id, sub_appid, subscribe_appid } = required;
             Self {
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 sub_appid,
                 subscribe_appid,

@@ -59,7 +59,13 @@ pub mod facepayreverse {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/pay/facepayreverse` (撤销订单).
@@ -91,6 +97,8 @@ pub mod multiprofitsharing {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -102,16 +110,16 @@ pub mod multiprofitsharing {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000100`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         pub sub_mch_id: Option<String>,
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -128,9 +136,9 @@ pub mod multiprofitsharing {
         pub receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
         transaction_id: "transaction_id" required text,
         out_order_no: "out_order_no" required text,
@@ -138,14 +146,6 @@ pub mod multiprofitsharing {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000100`
-        pub mch_id: String,
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
@@ -158,20 +158,14 @@ pub mod multiprofitsharing {
         pub receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                mch_id,
-                appid,
-                transaction_id,
-                out_order_no,
-                receivers,
-            } = required;
+            let PostRequestRequired { transaction_id, out_order_no, receivers } = required;
             Self {
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
-                appid,
+                appid: None,
                 sub_appid: None,
                 transaction_id,
                 out_order_no,
@@ -260,6 +254,8 @@ pub mod profitsharing {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -271,8 +267,8 @@ pub mod profitsharing {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000100`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -283,8 +279,8 @@ pub mod profitsharing {
         pub brand_mch_id: Option<String>,
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -301,10 +297,10 @@ pub mod profitsharing {
         pub receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         brand_mch_id: "brand_mch_id" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
         transaction_id: "transaction_id" required text,
         out_order_no: "out_order_no" required text,
@@ -312,14 +308,6 @@ pub mod profitsharing {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000100`
-        pub mch_id: String,
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
@@ -332,21 +320,15 @@ pub mod profitsharing {
         pub receivers: ::wechatpay::runtime::JsonText<Vec<PostRequestReceivers>>,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`transaction_id`, `out_order_no`, `receivers`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                mch_id,
-                appid,
-                transaction_id,
-                out_order_no,
-                receivers,
-            } = required;
+            let PostRequestRequired { transaction_id, out_order_no, receivers } = required;
             Self {
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 brand_mch_id: None,
-                appid,
+                appid: None,
                 sub_appid: None,
                 transaction_id,
                 out_order_no,
@@ -463,6 +445,8 @@ pub mod profitsharingfinish {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -474,16 +458,16 @@ pub mod profitsharingfinish {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000100`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         pub sub_mch_id: Option<String>,
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
@@ -498,23 +482,15 @@ pub mod profitsharingfinish {
         pub description: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         transaction_id: "transaction_id" required text,
         out_order_no: "out_order_no" required text,
         description: "description" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000100`
-        pub mch_id: String,
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
@@ -529,20 +505,14 @@ pub mod profitsharingfinish {
         pub description: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`transaction_id`, `out_order_no`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                mch_id,
-                appid,
-                transaction_id,
-                out_order_no,
-                description,
-            } = required;
+            let PostRequestRequired { transaction_id, out_order_no, description } = required;
             Self {
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
-                appid,
+                appid: None,
                 transaction_id,
                 out_order_no,
                 description,
@@ -613,6 +583,8 @@ pub mod profitsharingreturn {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .cert_required()
                 .send()
@@ -624,16 +596,16 @@ pub mod profitsharingreturn {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000100`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         pub sub_mch_id: Option<String>,
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -668,9 +640,9 @@ pub mod profitsharingreturn {
         pub description: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
         order_id: "order_id" optional text,
         out_order_no: "out_order_no" optional text,
@@ -682,14 +654,6 @@ pub mod profitsharingreturn {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000100`
-        pub mch_id: String,
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
@@ -712,12 +676,10 @@ pub mod profitsharingreturn {
         pub description: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mch_id`, `appid`, `out_return_no`, `return_account_type`, `return_account`, `return_amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mch_id = Some(…))`.
+        /// A `PostRequest` of its required fields (`out_return_no`, `return_account_type`, `return_account`, `return_amount`, `description`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mch_id,
-                appid,
                 out_return_no,
                 return_account_type,
                 return_account,
@@ -725,9 +687,9 @@ pub mod profitsharingreturn {
                 description,
             } = required;
             Self {
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
-                appid,
+                appid: None,
                 sub_appid: None,
                 order_id: None,
                 out_order_no: None,
@@ -917,7 +879,13 @@ pub mod refund {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/pay/refund` (申请退款).
@@ -926,16 +894,16 @@ pub mod refund {
     pub struct PostRequest {
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -978,9 +946,9 @@ pub mod refund {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
@@ -994,14 +962,6 @@ pub mod refund {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -1016,20 +976,14 @@ pub mod refund {
         pub refund_fee: i32,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                appid,
-                mch_id,
-                out_refund_no,
-                total_fee,
-                refund_fee,
-            } = required;
+            let PostRequestRequired { out_refund_no, total_fee, refund_fee } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
@@ -1188,7 +1142,13 @@ pub mod refundv2 {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/pay/refundv2` (申请退款（支持单品）).
@@ -1199,16 +1159,16 @@ pub mod refundv2 {
         pub detail: Option<::wechatpay::runtime::JsonText<PostRequestDetail>>,
         /// 公众账号ID
         ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+        pub appid: Option<String>,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888888`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1252,9 +1212,9 @@ pub mod refundv2 {
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         detail: "detail" optional cdata,
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" optional text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
@@ -1268,14 +1228,6 @@ pub mod refundv2 {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号ID
-        ///
-        /// Example: `wx8888888888888888`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mch_id: String,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -1290,21 +1242,15 @@ pub mod refundv2 {
         pub refund_fee: i32,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
+        /// A `PostRequest` of its required fields (`out_refund_no`, `total_fee`, `refund_fee`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                appid,
-                mch_id,
-                out_refund_no,
-                total_fee,
-                refund_fee,
-            } = required;
+            let PostRequestRequired { out_refund_no, total_fee, refund_fee } = required;
             Self {
                 detail: None,
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id: None,
                 transaction_id: None,
                 out_trade_no: None,
@@ -1665,7 +1611,13 @@ pub mod reverse {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-            self.0.v2_request().body(request).cert_required().send()
+            self.0
+                .v2_request()
+                .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                .cert_required()
+                .send()
         }
     }
     /// The request of `POST /v2/secapi/pay/reverse` (撤销订单).

@@ -16,6 +16,8 @@ impl<'a> Getrealnameinfo<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .host("https://fraud.mch.weixin.qq.com")
             .send()
@@ -31,12 +33,12 @@ pub struct PostRequest {
     pub version: PostRequestVersion,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 公众账号ID
     ///
-    /// Example: `wx2421b1c4370ec43b`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx2421b1c4370ec43b`
+    pub appid: Option<String>,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -64,8 +66,8 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     version: "version" required text,
-    mch_id: "mch_id" required text,
-    appid: "appid" required text,
+    mch_id: "mch_id" optional text,
+    appid: "appid" optional text,
     openid: "openid" required text,
     cert_serialno: "cert_serialno" required text,
     access_token: "access_token" required text,
@@ -79,14 +81,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `1.0`
     pub version: PostRequestVersion,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
-    /// 公众账号ID
-    ///
-    /// Example: `wx2421b1c4370ec43b`
-    pub appid: String,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -101,21 +95,14 @@ pub struct PostRequestRequired {
     pub access_token: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`version`, `mch_id`, `appid`, `openid`, `cert_serialno`, `access_token`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.timestamp = Some(…))`.
+    /// A `PostRequest` of its required fields (`version`, `openid`, `cert_serialno`, `access_token`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            version,
-            mch_id,
-            appid,
-            openid,
-            cert_serialno,
-            access_token,
-        } = required;
+        let PostRequestRequired { version, openid, cert_serialno, access_token } = required;
         Self {
             version,
-            mch_id,
-            appid,
+            mch_id: None,
+            appid: None,
             openid,
             cert_serialno,
             access_token,

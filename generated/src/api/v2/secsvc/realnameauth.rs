@@ -13,7 +13,13 @@ impl<'a> Realnameauth<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).host("https://fraud.mch.weixin.qq.com").send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .host("https://fraud.mch.weixin.qq.com")
+            .send()
     }
 }
 /// The request of `POST /v2/secsvc/realnameauth` (微信支付实名验证).
@@ -26,12 +32,12 @@ pub struct PostRequest {
     pub version: PostRequestVersion,
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mch_id: Option<String>,
     /// 公众账号ID
     ///
-    /// Example: `wx2421b1c4370ec43b`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx2421b1c4370ec43b`
+    pub appid: Option<String>,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -69,8 +75,8 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     version: "version" required text,
-    mch_id: "mch_id" required text,
-    appid: "appid" required text,
+    mch_id: "mch_id" optional text,
+    appid: "appid" optional text,
     openid: "openid" required text,
     real_name: "real_name" required text,
     cred_type: "cred_type" required text,
@@ -83,14 +89,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `1.0`
     pub version: PostRequestVersion,
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mch_id: String,
-    /// 公众账号ID
-    ///
-    /// Example: `wx2421b1c4370ec43b`
-    pub appid: String,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -127,13 +125,11 @@ pub struct PostRequestRequired {
     pub access_token: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`version`, `mch_id`, `appid`, `openid`, `real_name`, `cred_type`, `cred_id`, `access_token`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`version`, `openid`, `real_name`, `cred_type`, `cred_id`, `access_token`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mch_id = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
             version,
-            mch_id,
-            appid,
             openid,
             real_name,
             cred_type,
@@ -142,8 +138,8 @@ impl PostRequest {
         } = required;
         Self {
             version,
-            mch_id,
-            appid,
+            mch_id: None,
+            appid: None,
             openid,
             real_name,
             cred_type,

@@ -13,7 +13,12 @@ impl<'a> Authcodetoopenid<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).send()
+        self.0
+            .v2_request()
+            .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+            .send()
     }
 }
 /// The request of `POST /v2/tools/authcodetoopenid` (授权码查询openid).
@@ -21,9 +26,13 @@ impl<'a> Authcodetoopenid<'a> {
 #[non_exhaustive]
 pub struct PostRequest {
     /// 公众账号ID
-    pub appid: String,
+    ///
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent.
+    pub appid: Option<String>,
     /// 商户号
-    pub mch_id: String,
+    ///
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent.
+    pub mch_id: Option<String>,
     /// 子商户公众账号ID
     pub sub_appid: Option<String>,
     /// 子商户号
@@ -32,29 +41,25 @@ pub struct PostRequest {
     pub auth_code: String,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     sub_appid: "sub_appid" optional text,
     sub_mch_id: "sub_mch_id" optional text,
     auth_code: "auth_code" required text,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 公众账号ID
-    pub appid: String,
-    /// 商户号
-    pub mch_id: String,
     /// 授权码
     pub auth_code: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    /// A `PostRequest` of its required fields (`auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id, auth_code } = required;
+        let PostRequestRequired { auth_code } = required;
         Self {
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             sub_appid: None,
             sub_mch_id: None,
             auth_code,

@@ -37,6 +37,8 @@ pub mod payapply {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -47,16 +49,16 @@ pub mod payapply {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -149,9 +151,9 @@ pub mod payapply {
         pub version: PostRequestVersion,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         body: "body" required text,
         detail: "detail" optional text,
@@ -178,14 +180,6 @@ pub mod payapply {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -226,12 +220,10 @@ pub mod payapply {
         pub version: PostRequestVersion,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `trade_scene`, `scene_info`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `trade_scene`, `scene_info`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 sub_mch_id,
                 body,
                 out_trade_no,
@@ -244,9 +236,9 @@ pub mod payapply {
                 version,
             } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 body,
                 detail: None,
@@ -351,6 +343,8 @@ pub mod queryorder {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -361,16 +355,16 @@ pub mod queryorder {
     pub struct PostRequest {
         /// 请求appid
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -385,37 +379,29 @@ pub mod queryorder {
         pub out_trade_no: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" optional text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 请求appid
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
         pub sub_mch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, sub_mch_id } = required;
+            let PostRequestRequired { sub_mch_id } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 transaction_id: None,
                 out_trade_no: None,
@@ -601,6 +587,8 @@ pub mod querystate {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -611,16 +599,16 @@ pub mod querystate {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -635,23 +623,15 @@ pub mod querystate {
         pub openid: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         contract_id: "contract_id" required text,
         openid: "openid" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -666,14 +646,14 @@ pub mod querystate {
         pub openid: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_mch_id`, `contract_id`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mch_id`, `contract_id`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, sub_mch_id, contract_id, openid } = required;
+            let PostRequestRequired { sub_mch_id, contract_id, openid } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid: None,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 contract_id,
                 openid,

@@ -32,6 +32,8 @@ pub mod payapply {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -42,12 +44,12 @@ pub mod payapply {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 商品描述
         ///
         /// Example: `公交代扣`
@@ -136,8 +138,8 @@ pub mod payapply {
         pub version: PostRequestVersion,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         body: "body" required text,
         detail: "detail" optional text,
         attach: "attach" optional text,
@@ -163,14 +165,6 @@ pub mod payapply {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 商品描述
         ///
         /// Example: `公交代扣`
@@ -207,12 +201,10 @@ pub mod payapply {
         pub version: PostRequestVersion,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `trade_scene`, `scene_info`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
+        /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `trade_scene`, `scene_info`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 body,
                 out_trade_no,
                 total_fee,
@@ -224,8 +216,8 @@ pub mod payapply {
                 version,
             } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 body,
                 detail: None,
                 attach: None,
@@ -319,6 +311,8 @@ pub mod querystate {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -329,12 +323,12 @@ pub mod querystate {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 委托代扣协议id
         ///
         /// Example: `wx15463511252015071056489715`
@@ -345,21 +339,13 @@ pub mod querystate {
         pub openid: String,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         contract_id: "contract_id" required text,
         openid: "openid" required text,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 委托代扣协议id
         ///
         /// Example: `wx15463511252015071056489715`
@@ -370,13 +356,13 @@ pub mod querystate {
         pub openid: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `contract_id`, `openid`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`contract_id`, `openid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mch_id, contract_id, openid } = required;
+            let PostRequestRequired { contract_id, openid } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 contract_id,
                 openid,
             }

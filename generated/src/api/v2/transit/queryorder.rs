@@ -16,22 +16,24 @@ impl<'a> Queryorder<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .send()
     }
 }
 /// The request of `POST /v2/transit/queryorder` (查询订单).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PostRequest {
     /// 请求appid
     ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `10000098`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+    pub mch_id: Option<String>,
     /// 微信订单号
     ///
     /// Example: `1009660380201506130728806387`
@@ -42,35 +44,11 @@ pub struct PostRequest {
     pub out_trade_no: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     transaction_id: "transaction_id" optional text,
     out_trade_no: "out_trade_no" optional text,
 });
-/// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-pub struct PostRequestRequired {
-    /// 请求appid
-    ///
-    /// Example: `wxcbda96de0b165486`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `10000098`
-    pub mch_id: String,
-}
-impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
-    #[inline]
-    pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { appid, mch_id } = required;
-        Self {
-            appid,
-            mch_id,
-            transaction_id: None,
-            out_trade_no: None,
-        }
-    }
-}
 /// The response of `POST /v2/transit/queryorder` (查询订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

@@ -37,6 +37,8 @@ pub mod notification {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -47,12 +49,12 @@ pub mod notification {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
@@ -73,8 +75,8 @@ pub mod notification {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" required text,
         sub_mch_id: "sub_mch_id" required text,
         version: "version" required text,
@@ -83,14 +85,6 @@ pub mod notification {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
@@ -111,12 +105,10 @@ pub mod notification {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `sub_appid`, `sub_mch_id`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`sub_appid`, `sub_mch_id`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 sub_appid,
                 sub_mch_id,
                 version,
@@ -124,8 +116,8 @@ pub mod notification {
                 scene_info,
             } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 sub_appid,
                 sub_mch_id,
                 version,
@@ -219,6 +211,8 @@ pub mod payapply {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -229,16 +223,16 @@ pub mod payapply {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: String,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -303,9 +297,9 @@ pub mod payapply {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         body: "body" required text,
         detail: "detail" optional text,
@@ -325,18 +319,10 @@ pub mod payapply {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -377,13 +363,11 @@ pub mod payapply {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `sub_appid`, `mch_id`, `sub_mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_appid`, `sub_mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
                 sub_appid,
-                mch_id,
                 sub_mch_id,
                 body,
                 out_trade_no,
@@ -396,9 +380,9 @@ pub mod payapply {
                 scene_info,
             } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 body,
                 detail: None,
@@ -498,6 +482,8 @@ pub mod querystate {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -508,16 +494,16 @@ pub mod querystate {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: String,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -548,9 +534,9 @@ pub mod querystate {
         pub version: PostRequestVersion,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
+        appid: "appid" optional text,
         sub_appid: "sub_appid" required text,
-        mch_id: "mch_id" required text,
+        mch_id: "mch_id" optional text,
         sub_mch_id: "sub_mch_id" required text,
         trade_scene: "trade_scene" required text,
         jump_scene: "jump_scene" optional text,
@@ -561,18 +547,10 @@ pub mod querystate {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
         /// 子商户公众账号id
         ///
         /// Example: `wxcbda96de0b165489`
         pub sub_appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -599,13 +577,11 @@ pub mod querystate {
         pub version: PostRequestVersion,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `sub_appid`, `mch_id`, `sub_mch_id`, `trade_scene`, `openid`, `sub_openid`, `plate_number`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.jump_scene = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_appid`, `sub_mch_id`, `trade_scene`, `openid`, `sub_openid`, `plate_number`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
                 sub_appid,
-                mch_id,
                 sub_mch_id,
                 trade_scene,
                 openid,
@@ -614,9 +590,9 @@ pub mod querystate {
                 version,
             } = required;
             Self {
-                appid,
+                appid: None,
                 sub_appid,
-                mch_id,
+                mch_id: None,
                 sub_mch_id,
                 trade_scene,
                 jump_scene: None,

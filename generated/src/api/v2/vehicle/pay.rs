@@ -37,6 +37,8 @@ pub mod notification {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -47,12 +49,12 @@ pub mod notification {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 版本号
         ///
         /// Example: `3.0`
@@ -65,22 +67,14 @@ pub mod notification {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         version: "version" required text,
         trade_scene: "trade_scene" required text,
         scene_info: "scene_info" required cdata,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 版本号
         ///
         /// Example: `3.0`
@@ -93,19 +87,13 @@ pub mod notification {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                appid,
-                mch_id,
-                version,
-                trade_scene,
-                scene_info,
-            } = required;
+            let PostRequestRequired { version, trade_scene, scene_info } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 version,
                 trade_scene,
                 scene_info,
@@ -185,6 +173,8 @@ pub mod payapply {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -195,12 +185,12 @@ pub mod payapply {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 商品描述
         ///
         /// Example: `公交代扣`
@@ -261,8 +251,8 @@ pub mod payapply {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         body: "body" required text,
         detail: "detail" optional text,
         attach: "attach" optional text,
@@ -281,14 +271,6 @@ pub mod payapply {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 商品描述
         ///
         /// Example: `公交代扣`
@@ -325,12 +307,10 @@ pub mod payapply {
         pub scene_info: ::wechatpay::runtime::JsonText<PostRequestSceneInfo>,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.detail = Some(…))`.
+        /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `notify_url`, `trade_type`, `version`, `trade_scene`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                appid,
-                mch_id,
                 body,
                 out_trade_no,
                 total_fee,
@@ -342,8 +322,8 @@ pub mod payapply {
                 scene_info,
             } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 body,
                 detail: None,
                 attach: None,
@@ -432,6 +412,8 @@ pub mod querystate {
             self.0
                 .v2_request()
                 .body(request)
+                .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
                 .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
                 .send()
         }
@@ -442,12 +424,12 @@ pub mod querystate {
     pub struct PostRequest {
         /// 公众账号id
         ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
+        pub appid: Option<String>,
         /// 商户号
         ///
-        /// Example: `10000098`
-        pub mch_id: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `10000098`
+        pub mch_id: Option<String>,
         /// 交易场景
         ///
         /// Example: `PARKING`
@@ -470,8 +452,8 @@ pub mod querystate {
         pub version: PostRequestVersion,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
-        appid: "appid" required text,
-        mch_id: "mch_id" required text,
+        appid: "appid" optional text,
+        mch_id: "mch_id" optional text,
         trade_scene: "trade_scene" required text,
         jump_scene: "jump_scene" optional text,
         openid: "openid" required text,
@@ -480,14 +462,6 @@ pub mod querystate {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 公众账号id
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `10000098`
-        pub mch_id: String,
         /// 交易场景
         ///
         /// Example: `PARKING`
@@ -506,20 +480,13 @@ pub mod querystate {
         pub version: PostRequestVersion,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mch_id`, `trade_scene`, `openid`, `plate_number`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.jump_scene = Some(…))`.
+        /// A `PostRequest` of its required fields (`trade_scene`, `openid`, `plate_number`, `version`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                appid,
-                mch_id,
-                trade_scene,
-                openid,
-                plate_number,
-                version,
-            } = required;
+            let PostRequestRequired { trade_scene, openid, plate_number, version } = required;
             Self {
-                appid,
-                mch_id,
+                appid: None,
+                mch_id: None,
                 trade_scene,
                 jump_scene: None,
                 openid,

@@ -16,6 +16,8 @@ impl<'a> Finishhotelbill<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .send()
@@ -31,12 +33,12 @@ pub struct PostRequest {
     pub version: PostRequestVersion,
     /// 公众账号ID
     ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
+    /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+    pub appid: Option<String>,
     /// 商户号
     ///
-    /// Example: `1230000109`
-    pub mch_id: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+    pub mch_id: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
@@ -96,8 +98,8 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     version: "version" required text,
-    appid: "appid" required text,
-    mch_id: "mch_id" required text,
+    appid: "appid" optional text,
+    mch_id: "mch_id" optional text,
     out_order_no: "out_order_no" required text,
     service_id: "service_id" required text,
     checked_in: "checked_in" required text,
@@ -120,14 +122,6 @@ pub struct PostRequestRequired {
     ///
     /// Example: `1.0`
     pub version: PostRequestVersion,
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: String,
-    /// 商户号
-    ///
-    /// Example: `1230000109`
-    pub mch_id: String,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
@@ -174,13 +168,11 @@ pub struct PostRequestRequired {
     pub profit_sharing: PostRequestProfitSharing,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`version`, `appid`, `mch_id`, `out_order_no`, `service_id`, `checked_in`, `other_fee`, `other_fee_desc`, `compensation_fee`, `compensation_fee_desc`, `overdue_fine`, `overdue_fine_desc`, `total_amount`, `finish_ticket`, `profit_sharing`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.real_end_time = Some(…))`.
+    /// A `PostRequest` of its required fields (`version`, `out_order_no`, `service_id`, `checked_in`, `other_fee`, `other_fee_desc`, `compensation_fee`, `compensation_fee_desc`, `overdue_fine`, `overdue_fine_desc`, `total_amount`, `finish_ticket`, `profit_sharing`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
         let PostRequestRequired {
             version,
-            appid,
-            mch_id,
             out_order_no,
             service_id,
             checked_in,
@@ -196,8 +188,8 @@ impl PostRequest {
         } = required;
         Self {
             version,
-            appid,
-            mch_id,
+            appid: None,
+            mch_id: None,
             out_order_no,
             service_id,
             checked_in,

@@ -16,6 +16,8 @@ impl<'a> Queryrentbill<'a> {
         self.0
             .v2_request()
             .body(request)
+            .fill("appid", ::wechatpay::runtime::Fill::Appid)
+            .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
             .sign_type(::wechatpay::runtime::v2::SignType::HmacSha256)
             .cert_required()
             .send()

@@ -35,36 +35,26 @@ pub mod sign {
                 self,
                 request: &PostRequest,
             ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-                self.0.v2_request().body(request).unsigned_answer().send()
+                self.0
+                    .v2_request()
+                    .body(request)
+                    .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                    .unsigned_answer()
+                    .send()
             }
         }
         /// The request of `POST /v2/xdc/apiv2getsignkey/sign/getsignkey` (获取验签密钥API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
         pub struct PostRequest {
             /// 商户号
             ///
-            /// Example: `1900000109`
-            pub mch_id: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+            pub mch_id: Option<String>,
         }
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
-            mch_id: "mch_id" required text,
+            mch_id: "mch_id" optional text,
         });
-        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-        pub struct PostRequestRequired {
-            /// 商户号
-            ///
-            /// Example: `1900000109`
-            pub mch_id: String,
-        }
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`mch_id`), given by name in a [`PostRequestRequired`].
-            #[inline]
-            pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { mch_id } = required;
-                Self { mch_id }
-            }
-        }
         /// The response of `POST /v2/xdc/apiv2getsignkey/sign/getsignkey` (获取验签密钥API).
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]

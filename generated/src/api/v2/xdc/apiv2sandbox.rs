@@ -40,7 +40,12 @@ pub mod pay {
                 self,
                 request: &PostRequest,
             ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-                self.0.v2_request().body(request).send()
+                self.0
+                    .v2_request()
+                    .body(request)
+                    .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                    .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                    .send()
             }
         }
         /// The request of `POST /v2/xdc/apiv2sandbox/pay/micropay` (提交付款码支付).
@@ -61,16 +66,16 @@ pub mod pay {
             pub deposit: Option<PostRequestDeposit>,
             /// 公众账号ID
             ///
-            /// Example: `wx8888888888888888`
-            pub appid: String,
+            /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
+            pub appid: Option<String>,
             /// 子商户公众账号ID
             ///
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
             /// 商户号
             ///
-            /// Example: `1900000109`
-            pub mch_id: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+            pub mch_id: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000100`
@@ -136,9 +141,9 @@ pub mod pay {
             version: "version" optional text,
             profit_sharing: "profit_sharing" optional text,
             deposit: "deposit" optional text,
-            appid: "appid" required text,
+            appid: "appid" optional text,
             sub_appid: "sub_appid" optional text,
-            mch_id: "mch_id" required text,
+            mch_id: "mch_id" optional text,
             sub_mch_id: "sub_mch_id" optional text,
             device_info: "device_info" optional text,
             body: "body" required text,
@@ -158,14 +163,6 @@ pub mod pay {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 公众账号ID
-            ///
-            /// Example: `wx8888888888888888`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1900000109`
-            pub mch_id: String,
             /// 商品描述
             ///
             /// Example: `image形象店-深圳腾大- QQ公仔`
@@ -188,12 +185,10 @@ pub mod pay {
             pub auth_code: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
+            /// A `PostRequest` of its required fields (`body`, `out_trade_no`, `total_fee`, `spbill_create_ip`, `auth_code`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
-                    appid,
-                    mch_id,
                     body,
                     out_trade_no,
                     total_fee,
@@ -204,9 +199,9 @@ pub mod pay {
                     version: None,
                     profit_sharing: None,
                     deposit: None,
-                    appid,
+                    appid: None,
                     sub_appid: None,
-                    mch_id,
+                    mch_id: None,
                     sub_mch_id: None,
                     device_info: None,
                     body,
@@ -630,11 +625,16 @@ pub mod pay {
                 self,
                 request: &PostRequest,
             ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-                self.0.v2_request().body(request).send()
+                self.0
+                    .v2_request()
+                    .body(request)
+                    .fill("appid", ::wechatpay::runtime::Fill::Appid)
+                    .fill("mch_id", ::wechatpay::runtime::Fill::Mchid)
+                    .send()
             }
         }
         /// The request of `POST /v2/xdc/apiv2sandbox/pay/orderquery` (查询订单).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
         pub struct PostRequest {
             /// 接口版本号
@@ -643,16 +643,16 @@ pub mod pay {
             pub version: Option<PostRequestVersion>,
             /// 公众账号ID
             ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
             /// 子商户公众账号ID
             ///
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
             /// 商户号
             ///
-            /// Example: `1230000109`
-            pub mch_id: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub mch_id: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000100`
@@ -668,40 +668,13 @@ pub mod pay {
         }
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
             version: "version" optional text,
-            appid: "appid" required text,
+            appid: "appid" optional text,
             sub_appid: "sub_appid" optional text,
-            mch_id: "mch_id" required text,
+            mch_id: "mch_id" optional text,
             sub_mch_id: "sub_mch_id" optional text,
             transaction_id: "transaction_id" optional text,
             out_trade_no: "out_trade_no" optional text,
         });
-        /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-        pub struct PostRequestRequired {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mch_id: String,
-        }
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `mch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.version = Some(…))`.
-            #[inline]
-            pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { appid, mch_id } = required;
-                Self {
-                    version: None,
-                    appid,
-                    sub_appid: None,
-                    mch_id,
-                    sub_mch_id: None,
-                    transaction_id: None,
-                    out_trade_no: None,
-                }
-            }
-        }
         /// 接口版本号
         ///
         /// A value this client does not know yet is kept as [`PostRequestVersion::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

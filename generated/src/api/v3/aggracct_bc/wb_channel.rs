@@ -62,7 +62,11 @@ pub mod account {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("bal_account_no", &request.bal_account_no)
                     .query_opt("card_no", request.card_no.as_ref())
                     .query_opt("sgn_no", request.sgn_no.as_ref())
@@ -109,7 +113,11 @@ pub mod account {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("bal_account_no", &request.bal_account_no)
                     .query_opt("card_no", request.card_no.as_ref())
                     .query_opt("sgn_no", request.sgn_no.as_ref())
@@ -560,6 +568,11 @@ pub mod bank_channel_account {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.is_none(),
+                    )
                     .encrypt_sensitive(&["/bal_account_no"])
                     .send_json()
             }
@@ -574,8 +587,8 @@ pub mod bank_channel_account {
             pub out_request_no: String,
             /// 目标商户号
             ///
-            /// Example: `1900016681`
-            pub mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
+            pub mchid: Option<String>,
             /// 台账ID
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
@@ -591,7 +604,7 @@ pub mod bank_channel_account {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
-            mchid: "mchid" required,
+            mchid: "mchid" optional,
             bal_account_no: "bal_account_no" required,
             change_scene: "change_scene" required,
             req_scene: "req_scene" optional,
@@ -602,10 +615,6 @@ pub mod bank_channel_account {
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
             pub out_request_no: String,
-            /// 目标商户号
-            ///
-            /// Example: `1900016681`
-            pub mchid: String,
             /// 台账ID
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
@@ -616,18 +625,17 @@ pub mod bank_channel_account {
             pub change_scene: PostRequestChangeScene,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_request_no`, `mchid`, `bal_account_no`, `change_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.req_scene = Some(…))`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `bal_account_no`, `change_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     out_request_no,
-                    mchid,
                     bal_account_no,
                     change_scene,
                 } = required;
                 Self {
                     out_request_no,
-                    mchid,
+                    mchid: None,
                     bal_account_no,
                     change_scene,
                     req_scene: None,
@@ -759,7 +767,11 @@ pub mod bank_channel_account {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query("mchid", &request.mchid)
+                        .query_filled(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.as_deref(),
+                        )
                         .query("bal_account_no", &request.bal_account_no)
                         .send_json()
                 }
@@ -770,34 +782,33 @@ pub mod bank_channel_account {
             pub struct GetRequest {
                 /// 目标商户号
                 ///
-                /// Query parameter `mchid`. Example: `1900016681`
-                pub mchid: String,
+                /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
+                pub mchid: Option<String>,
                 /// 台账ID
                 ///
                 /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
                 pub bal_account_no: String,
             }
             ::wechatpay::runtime::__private::json_object!(GetRequest {
-                mchid: query "mchid" required,
+                mchid: query "mchid" optional,
                 bal_account_no: query "bal_account_no" required,
             });
             /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
             pub struct GetRequestRequired {
-                /// 目标商户号
-                ///
-                /// Query parameter `mchid`. Example: `1900016681`
-                pub mchid: String,
                 /// 台账ID
                 ///
                 /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
                 pub bal_account_no: String,
             }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`mchid`, `bal_account_no`), given by name in a [`GetRequestRequired`].
+                /// A `GetRequest` of its required fields (`bal_account_no`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
                 pub fn new(required: GetRequestRequired) -> Self {
-                    let GetRequestRequired { mchid, bal_account_no } = required;
-                    Self { mchid, bal_account_no }
+                    let GetRequestRequired { bal_account_no } = required;
+                    Self {
+                        mchid: None,
+                        bal_account_no,
+                    }
                 }
             }
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
@@ -947,7 +958,11 @@ pub mod control_orders {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
                     .query("control_type", &request.control_type)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
@@ -961,12 +976,12 @@ pub mod control_orders {
             pub control_type: GetRequestControlType,
             /// 微信支付商户号
             ///
-            /// Query parameter `mchid`. Example: `1900016681`
-            pub mchid: String,
+            /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
+            pub mchid: Option<String>,
         }
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             control_type: query "control_type" required,
-            mchid: query "mchid" required,
+            mchid: query "mchid" optional,
         });
         /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
         pub struct GetRequestRequired {
@@ -974,17 +989,13 @@ pub mod control_orders {
             ///
             /// Query parameter `control_type`. Example: `PUNISH`
             pub control_type: GetRequestControlType,
-            /// 微信支付商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900016681`
-            pub mchid: String,
         }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`control_type`, `mchid`), given by name in a [`GetRequestRequired`].
+            /// A `GetRequest` of its required fields (`control_type`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: GetRequestRequired) -> Self {
-                let GetRequestRequired { control_type, mchid } = required;
-                Self { control_type, mchid }
+                let GetRequestRequired { control_type } = required;
+                Self { control_type, mchid: None }
             }
         }
         /// 控制单类型
@@ -1255,6 +1266,11 @@ pub mod control_orders {
                             self.0
                                 .request(::wechatpay::runtime::Method::POST)
                                 .json(request)
+                                .fill(
+                                    "mchid",
+                                    ::wechatpay::runtime::Fill::Mchid,
+                                    request.mchid.is_none(),
+                                )
                                 .send_json()
                         }
                     }
@@ -1268,8 +1284,8 @@ pub mod control_orders {
                         pub out_request_no: String,
                         /// 商户号
                         ///
-                        /// Example: `1900016681`
-                        pub mchid: String,
+                        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
+                        pub mchid: Option<String>,
                         /// 审核结果
                         ///
                         /// Example: `PASS`
@@ -1295,7 +1311,7 @@ pub mod control_orders {
                     }
                     ::wechatpay::runtime::__private::json_object!(PostRequest {
                         out_request_no: "out_request_no" required,
-                        mchid: "mchid" required,
+                        mchid: "mchid" optional,
                         audit_result: "audit_result" optional,
                         audit_finish_time: "audit_finish_time" optional,
                         attach_info: "attach_info" optional,
@@ -1309,19 +1325,15 @@ pub mod control_orders {
                         ///
                         /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
                         pub out_request_no: String,
-                        /// 商户号
-                        ///
-                        /// Example: `1900016681`
-                        pub mchid: String,
                     }
                     impl PostRequest {
-                        /// A `PostRequest` of its required fields (`out_request_no`, `mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.audit_result = Some(…))`.
+                        /// A `PostRequest` of its required fields (`out_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                         #[inline]
                         pub fn new(required: PostRequestRequired) -> Self {
-                            let PostRequestRequired { out_request_no, mchid } = required;
+                            let PostRequestRequired { out_request_no } = required;
                             Self {
                                 out_request_no,
-                                mchid,
+                                mchid: None,
                                 audit_result: None,
                                 audit_finish_time: None,
                                 attach_info: None,
@@ -1402,6 +1414,11 @@ pub mod control_orders {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.is_none(),
+                    )
                     .encrypt_sensitive(&["/bal_account_no", "/card_no"])
                     .send_json()
             }
@@ -1416,8 +1433,8 @@ pub mod control_orders {
             pub out_request_no: String,
             /// 目标下管商户号
             ///
-            /// Example: `example_mchid`
-            pub mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `example_mchid`
+            pub mchid: Option<String>,
             /// 目标下管台账ID
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
@@ -1453,7 +1470,7 @@ pub mod control_orders {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
-            mchid: "mchid" required,
+            mchid: "mchid" optional,
             bal_account_no: "bal_account_no" required,
             punish_scene: "punish_scene" required,
             punish_reason: "punish_reason" optional,
@@ -1469,10 +1486,6 @@ pub mod control_orders {
             ///
             /// Example: `example_out_request_no`
             pub out_request_no: String,
-            /// 目标下管商户号
-            ///
-            /// Example: `example_mchid`
-            pub mchid: String,
             /// 目标下管台账ID
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
@@ -1483,18 +1496,17 @@ pub mod control_orders {
             pub punish_scene: i64,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_request_no`, `mchid`, `bal_account_no`, `punish_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.punish_reason = Some(…))`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `bal_account_no`, `punish_scene`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     out_request_no,
-                    mchid,
                     bal_account_no,
                     punish_scene,
                 } = required;
                 Self {
                     out_request_no,
-                    mchid,
+                    mchid: None,
                     bal_account_no,
                     punish_scene,
                     punish_reason: None,
@@ -1579,6 +1591,11 @@ pub mod control_orders {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.is_none(),
+                    )
                     .encrypt_sensitive(&["/bal_account_no", "/card_no"])
                     .send_json()
             }
@@ -1601,8 +1618,8 @@ pub mod control_orders {
             pub related_wxpay_punish_no: String,
             /// 目标解管商户号
             ///
-            /// Example: `example_mchid`
-            pub mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `example_mchid`
+            pub mchid: Option<String>,
             /// 目标解管台账ID
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
@@ -1628,7 +1645,7 @@ pub mod control_orders {
             out_request_no: "out_request_no" required,
             related_webank_punish_no: "related_webank_punish_no" required,
             related_wxpay_punish_no: "related_wxpay_punish_no" required,
-            mchid: "mchid" required,
+            mchid: "mchid" optional,
             bal_account_no: "bal_account_no" required,
             recover_reason: "recover_reason" required,
             card_no: "card_no" optional,
@@ -1649,10 +1666,6 @@ pub mod control_orders {
             ///
             /// Example: `example_related_wxpay_punish_no`
             pub related_wxpay_punish_no: String,
-            /// 目标解管商户号
-            ///
-            /// Example: `example_mchid`
-            pub mchid: String,
             /// 目标解管台账ID
             ///
             /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
@@ -1663,14 +1676,13 @@ pub mod control_orders {
             pub recover_reason: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`out_request_no`, `related_webank_punish_no`, `related_wxpay_punish_no`, `mchid`, `bal_account_no`, `recover_reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_no = Some(…))`.
+            /// A `PostRequest` of its required fields (`out_request_no`, `related_webank_punish_no`, `related_wxpay_punish_no`, `bal_account_no`, `recover_reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     out_request_no,
                     related_webank_punish_no,
                     related_wxpay_punish_no,
-                    mchid,
                     bal_account_no,
                     recover_reason,
                 } = required;
@@ -1678,7 +1690,7 @@ pub mod control_orders {
                     out_request_no,
                     related_webank_punish_no,
                     related_wxpay_punish_no,
-                    mchid,
+                    mchid: None,
                     bal_account_no,
                     recover_reason,
                     card_no: None,
@@ -1754,6 +1766,11 @@ pub mod special_reduction {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/bal_account_no", "/card_no"])
                 .send_json()
         }
@@ -1764,8 +1781,8 @@ pub mod special_reduction {
     pub struct PostRequest {
         /// 微信支付商户号
         ///
-        /// Example: `1900016681`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
+        pub mchid: Option<String>,
         /// 额度台账号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
@@ -1800,7 +1817,7 @@ pub mod special_reduction {
         pub req_scene: Option<PostRequestReqScene>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         bal_account_no: "bal_account_no" required,
         out_request_no: "out_request_no" required,
         reduction_type: "reduction_type" required,
@@ -1812,10 +1829,6 @@ pub mod special_reduction {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 微信支付商户号
-        ///
-        /// Example: `1900016681`
-        pub mchid: String,
         /// 额度台账号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
@@ -1834,18 +1847,17 @@ pub mod special_reduction {
         pub amount: i64,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `bal_account_no`, `out_request_no`, `reduction_type`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reason = Some(…))`.
+        /// A `PostRequest` of its required fields (`bal_account_no`, `out_request_no`, `reduction_type`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 bal_account_no,
                 out_request_no,
                 reduction_type,
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 bal_account_no,
                 out_request_no,
                 reduction_type,
@@ -1886,7 +1898,11 @@ pub mod special_reduction {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("bal_account_no", &request.bal_account_no)
                     .query_opt("card_no", request.card_no.as_ref())
                     .query_opt("sgn_no", request.sgn_no.as_ref())

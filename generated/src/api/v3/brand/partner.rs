@@ -4724,6 +4724,11 @@ pub mod store {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.mchid.is_none(),
+                            )
                             .send_json()
                     }
                 }
@@ -4737,8 +4742,8 @@ pub mod store {
                     pub brand_id: String,
                     /// 门店收款商户号
                     ///
-                    /// Example: `1230000109`
-                    pub mchid: String,
+                    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                    pub mchid: Option<String>,
                     /// 门店收款主体
                     ///
                     /// Example: `腾讯科技（深圳）有限公司`
@@ -4746,7 +4751,7 @@ pub mod store {
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
-                    mchid: "mchid" required,
+                    mchid: "mchid" optional,
                     company_name: "company_name" required,
                 });
                 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
@@ -4755,23 +4760,19 @@ pub mod store {
                     ///
                     /// Example: `123456789`
                     pub brand_id: String,
-                    /// 门店收款商户号
-                    ///
-                    /// Example: `1230000109`
-                    pub mchid: String,
                     /// 门店收款主体
                     ///
                     /// Example: `腾讯科技（深圳）有限公司`
                     pub company_name: String,
                 }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`, `company_name`), given by name in a [`PostRequestRequired`].
+                    /// A `PostRequest` of its required fields (`brand_id`, `company_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                     #[inline]
                     pub fn new(required: PostRequestRequired) -> Self {
-                        let PostRequestRequired { brand_id, mchid, company_name } = required;
+                        let PostRequestRequired { brand_id, company_name } = required;
                         Self {
                             brand_id,
-                            mchid,
+                            mchid: None,
                             company_name,
                         }
                     }
@@ -4895,6 +4896,11 @@ pub mod store {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.mchid.is_none(),
+                            )
                             .send_json()
                     }
                 }
@@ -4908,12 +4914,12 @@ pub mod store {
                     pub brand_id: String,
                     /// 门店收款商户号
                     ///
-                    /// Example: `1230000109`
-                    pub mchid: String,
+                    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                    pub mchid: Option<String>,
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
-                    mchid: "mchid" required,
+                    mchid: "mchid" optional,
                 });
                 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
                 pub struct PostRequestRequired {
@@ -4921,17 +4927,13 @@ pub mod store {
                     ///
                     /// Example: `123456789`
                     pub brand_id: String,
-                    /// 门店收款商户号
-                    ///
-                    /// Example: `1230000109`
-                    pub mchid: String,
                 }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`), given by name in a [`PostRequestRequired`].
+                    /// A `PostRequest` of its required fields (`brand_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                     #[inline]
                     pub fn new(required: PostRequestRequired) -> Self {
-                        let PostRequestRequired { brand_id, mchid } = required;
-                        Self { brand_id, mchid }
+                        let PostRequestRequired { brand_id } = required;
+                        Self { brand_id, mchid: None }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).

@@ -37,7 +37,11 @@ pub mod orders {
             self.0
                 .request(::wechatpay::runtime::Method::GET)
                 .query("appid", &request.appid)
-                .query("mchid", &request.mchid)
+                .query_filled(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.as_deref(),
+                )
                 .query("order_type", &request.order_type)
                 .query("order_no", &request.order_no)
                 .query("customs", &request.customs)
@@ -55,7 +59,15 @@ pub mod orders {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
         /// 报关信息修改API
         ///
@@ -67,7 +79,15 @@ pub mod orders {
             self,
             request: &PatchRequest,
         ) -> ::wechatpay::runtime::Call<'a, PatchResponse> {
-            self.0.request(::wechatpay::runtime::Method::PATCH).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::PATCH)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `GET /v3/global/customs/orders` (报关查询API).
@@ -80,8 +100,8 @@ pub mod orders {
         pub appid: String,
         /// 商户号
         ///
-        /// Query parameter `mchid`. Example: `1230000109`
-        pub mchid: String,
+        /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 订单类型
         ///
         /// Query parameter `order_type`. Example: `out_trade_no`
@@ -105,7 +125,7 @@ pub mod orders {
     }
     ::wechatpay::runtime::__private::json_object!(GetRequest {
         appid: query "appid" required,
-        mchid: query "mchid" required,
+        mchid: query "mchid" optional,
         order_type: query "order_type" required,
         order_no: query "order_no" required,
         customs: query "customs" required,
@@ -118,10 +138,6 @@ pub mod orders {
         ///
         /// Query parameter `appid`. Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 商户号
-        ///
-        /// Query parameter `mchid`. Example: `1230000109`
-        pub mchid: String,
         /// 订单类型
         ///
         /// Query parameter `order_type`. Example: `out_trade_no`
@@ -136,13 +152,13 @@ pub mod orders {
         pub customs: GetRequestCustoms,
     }
     impl GetRequest {
-        /// A `GetRequest` of its required fields (`appid`, `mchid`, `order_type`, `order_no`, `customs`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
+        /// A `GetRequest` of its required fields (`appid`, `order_type`, `order_no`, `customs`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: GetRequestRequired) -> Self {
-            let GetRequestRequired { appid, mchid, order_type, order_no, customs } = required;
+            let GetRequestRequired { appid, order_type, order_no, customs } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 order_type,
                 order_no,
                 customs,
@@ -346,8 +362,8 @@ pub mod orders {
         pub appid: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -387,7 +403,7 @@ pub mod orders {
     }
     ::wechatpay::runtime::__private::json_object!(PatchRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         out_trade_no: "out_trade_no" required,
         transaction_id: "transaction_id" required,
         sub_order_no: "sub_order_no" optional,
@@ -404,10 +420,6 @@ pub mod orders {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -426,12 +438,11 @@ pub mod orders {
         pub merchant_customs_no: String,
     }
     impl PatchRequest {
-        /// A `PatchRequest` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_order_no = Some(…))`.
+        /// A `PatchRequest` of its required fields (`appid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`), given by name in a [`PatchRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PatchRequestRequired) -> Self {
             let PatchRequestRequired {
                 appid,
-                mchid,
                 out_trade_no,
                 transaction_id,
                 customs,
@@ -439,7 +450,7 @@ pub mod orders {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 out_trade_no,
                 transaction_id,
                 sub_order_no: None,
@@ -563,8 +574,8 @@ pub mod orders {
         pub appid: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -608,7 +619,7 @@ pub mod orders {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         out_trade_no: "out_trade_no" required,
         transaction_id: "transaction_id" required,
         customs: "customs" required,
@@ -626,10 +637,6 @@ pub mod orders {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -648,12 +655,11 @@ pub mod orders {
         pub merchant_customs_no: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.duty = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 out_trade_no,
                 transaction_id,
                 customs,
@@ -661,7 +667,7 @@ pub mod orders {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 out_trade_no,
                 transaction_id,
                 customs,
@@ -786,7 +792,15 @@ pub mod redeclare {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/customs/redeclare` (报关重推API).
@@ -799,8 +813,8 @@ pub mod redeclare {
         pub appid: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -828,7 +842,7 @@ pub mod redeclare {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         out_trade_no: "out_trade_no" optional,
         transaction_id: "transaction_id" optional,
         sub_order_no: "sub_order_no" optional,
@@ -842,10 +856,6 @@ pub mod redeclare {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 海关编码
         ///
         /// Example: `SHANGHAI_ZS`
@@ -856,13 +866,13 @@ pub mod redeclare {
         pub merchant_customs_no: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `customs`, `merchant_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.out_trade_no = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `customs`, `merchant_customs_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { appid, mchid, customs, merchant_customs_no } = required;
+            let PostRequestRequired { appid, customs, merchant_customs_no } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 out_trade_no: None,
                 transaction_id: None,
                 sub_order_no: None,
@@ -984,6 +994,11 @@ pub mod verify_certificate {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/certificate_id", "/certificate_name"])
                 .send_json()
         }
@@ -998,8 +1013,8 @@ pub mod verify_certificate {
         pub appid: String,
         /// 商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -1035,7 +1050,7 @@ pub mod verify_certificate {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         out_trade_no: "out_trade_no" required,
         transaction_id: "transaction_id" required,
         sub_order_no: "sub_order_no" optional,
@@ -1051,10 +1066,6 @@ pub mod verify_certificate {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -1085,12 +1096,11 @@ pub mod verify_certificate {
         pub certificate_name: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`, `certificate_type`, `certificate_id`, `certificate_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_order_no = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`, `certificate_type`, `certificate_id`, `certificate_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 out_trade_no,
                 transaction_id,
                 customs,
@@ -1101,7 +1111,7 @@ pub mod verify_certificate {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 out_trade_no,
                 transaction_id,
                 sub_order_no: None,

@@ -75,6 +75,16 @@ pub mod transactions {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.mchid.is_none(),
+                            )
+                            .fill(
+                                "sp_mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.sp_mchid.is_none(),
+                            )
                             .send_empty()
                     }
                 }
@@ -130,6 +140,16 @@ pub mod transactions {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.mchid.is_none(),
+                            )
+                            .fill(
+                                "sp_mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.sp_mchid.is_none(),
+                            )
                             .send_empty()
                     }
                 }
@@ -158,6 +178,16 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.is_none(),
+                    )
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -167,8 +197,8 @@ pub mod transactions {
         pub struct PostRequest {
             /// 商户号
             ///
-            /// Example: `1900000109`
-            pub mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+            pub mchid: Option<String>,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
@@ -179,8 +209,8 @@ pub mod transactions {
             pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Example: `1900000100`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+            pub sp_mchid: Option<String>,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
@@ -227,10 +257,10 @@ pub mod transactions {
             pub detail: Option<Vec<PostRequestDetail>>,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            mchid: "mchid" required,
+            mchid: "mchid" optional,
             appid: "appid" required,
             sub_mchid: "sub_mchid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sp_appid: "sp_appid" required,
             sub_appid: "sub_appid" optional,
             description: "description" required,
@@ -247,10 +277,6 @@ pub mod transactions {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 商户号
-            ///
-            /// Example: `1900000109`
-            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
@@ -259,10 +285,6 @@ pub mod transactions {
             ///
             /// Example: `1900000109`
             pub sub_mchid: String,
-            /// 机构商户号
-            ///
-            /// Example: `1900000100`
-            pub sp_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
@@ -287,14 +309,12 @@ pub mod transactions {
             pub amount: PostRequestAmount,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
-                    mchid,
                     appid,
                     sub_mchid,
-                    sp_mchid,
                     sp_appid,
                     description,
                     out_trade_no,
@@ -303,10 +323,10 @@ pub mod transactions {
                     amount,
                 } = required;
                 Self {
-                    mchid,
+                    mchid: None,
                     appid,
                     sub_mchid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sp_appid,
                     sub_appid: None,
                     description,

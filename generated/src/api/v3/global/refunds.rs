@@ -27,9 +27,17 @@ impl<'a> Refunds<'a> {
             .request(::wechatpay::runtime::Method::GET)
             .query_opt("transaction_id", request.transaction_id.as_ref())
             .query_opt("out_trade_no", request.out_trade_no.as_ref())
-            .query("mchid", &request.mchid)
+            .query_filled(
+                "mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.mchid.as_deref(),
+            )
             .query("sub_mchid", &request.sub_mchid)
-            .query("sp_mchid", &request.sp_mchid)
+            .query_filled(
+                "sp_mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.sp_mchid.as_deref(),
+            )
             .query("offset", &request.offset)
             .query("count", &request.count)
             .send_json()
@@ -44,7 +52,16 @@ impl<'a> Refunds<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .fill("mchid", ::wechatpay::runtime::Fill::Mchid, request.mchid.is_none())
+            .fill(
+                "sp_mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.sp_mchid.is_none(),
+            )
+            .send_json()
     }
 }
 /// The request of `GET /v3/global/refunds` (查询所有退款).
@@ -61,16 +78,16 @@ pub struct GetRequest {
     pub out_trade_no: Option<String>,
     /// 商户号
     ///
-    /// Query parameter `mchid`. Example: `1900000109`
-    pub mchid: String,
+    /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mchid: Option<String>,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900000109`
     pub sub_mchid: String,
     /// 机构商户号
     ///
-    /// Query parameter `sp_mchid`. Example: `1900000100`
-    pub sp_mchid: String,
+    /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub sp_mchid: Option<String>,
     /// 记录起始位置
     ///
     /// Query parameter `offset`. Example: `0`
@@ -83,26 +100,18 @@ pub struct GetRequest {
 ::wechatpay::runtime::__private::json_object!(GetRequest {
     transaction_id: query "transaction_id" optional,
     out_trade_no: query "out_trade_no" optional,
-    mchid: query "mchid" required,
+    mchid: query "mchid" optional,
     sub_mchid: query "sub_mchid" required,
-    sp_mchid: query "sp_mchid" required,
+    sp_mchid: query "sp_mchid" optional,
     offset: query "offset" required,
     count: query "count" required,
 });
 /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
 pub struct GetRequestRequired {
-    /// 商户号
-    ///
-    /// Query parameter `mchid`. Example: `1900000109`
-    pub mchid: String,
     /// 子商户号
     ///
     /// Query parameter `sub_mchid`. Example: `1900000109`
     pub sub_mchid: String,
-    /// 机构商户号
-    ///
-    /// Query parameter `sp_mchid`. Example: `1900000100`
-    pub sp_mchid: String,
     /// 记录起始位置
     ///
     /// Query parameter `offset`. Example: `0`
@@ -113,16 +122,16 @@ pub struct GetRequestRequired {
     pub count: i64,
 }
 impl GetRequest {
-    /// A `GetRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `offset`, `count`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
+    /// A `GetRequest` of its required fields (`sub_mchid`, `offset`, `count`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transaction_id = Some(…))`.
     #[inline]
     pub fn new(required: GetRequestRequired) -> Self {
-        let GetRequestRequired { mchid, sub_mchid, sp_mchid, offset, count } = required;
+        let GetRequestRequired { sub_mchid, offset, count } = required;
         Self {
             transaction_id: None,
             out_trade_no: None,
-            mchid,
+            mchid: None,
             sub_mchid,
-            sp_mchid,
+            sp_mchid: None,
             offset,
             count,
         }
@@ -350,16 +359,16 @@ pub type GetResponseDataStatus = crate::v3::global::models::Status;
 pub struct PostRequest {
     /// 商户号
     ///
-    /// Example: `1900000109`
-    pub mchid: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+    pub mchid: Option<String>,
     /// APPID
     ///
     /// Example: `wx8888888888888888`
     pub appid: String,
     /// 机构商户号
     ///
-    /// Example: `1900000100`
-    pub sp_mchid: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+    pub sp_mchid: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -394,9 +403,9 @@ pub struct PostRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {
-    mchid: "mchid" required,
+    mchid: "mchid" optional,
     appid: "appid" required,
-    sp_mchid: "sp_mchid" required,
+    sp_mchid: "sp_mchid" optional,
     sub_mchid: "sub_mchid" required,
     sp_appid: "sp_appid" required,
     sub_appid: "sub_appid" optional,
@@ -409,18 +418,10 @@ pub struct PostRequest {
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 商户号
-    ///
-    /// Example: `1900000109`
-    pub mchid: String,
     /// APPID
     ///
     /// Example: `wx8888888888888888`
     pub appid: String,
-    /// 机构商户号
-    ///
-    /// Example: `1900000100`
-    pub sp_mchid: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -435,21 +436,14 @@ pub struct PostRequestRequired {
     pub out_refund_no: String,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`mchid`, `appid`, `sp_mchid`, `sub_mchid`, `sp_appid`, `out_refund_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `out_refund_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired {
-            mchid,
-            appid,
-            sp_mchid,
-            sub_mchid,
-            sp_appid,
-            out_refund_no,
-        } = required;
+        let PostRequestRequired { appid, sub_mchid, sp_appid, out_refund_no } = required;
         Self {
-            mchid,
+            mchid: None,
             appid,
-            sp_mchid,
+            sp_mchid: None,
             sub_mchid,
             sp_appid,
             sub_appid: None,
@@ -626,9 +620,17 @@ pub mod id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
@@ -752,9 +754,17 @@ pub mod out_refund_no {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }

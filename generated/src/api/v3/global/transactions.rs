@@ -49,7 +49,20 @@ pub mod app {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/transactions/app` (APP支付下单).
@@ -58,8 +71,8 @@ pub mod app {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -70,8 +83,8 @@ pub mod app {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -128,10 +141,10 @@ pub mod app {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -151,10 +164,6 @@ pub mod app {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -163,10 +172,6 @@ pub mod app {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -195,14 +200,12 @@ pub mod app {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -212,10 +215,10 @@ pub mod app {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -294,9 +297,17 @@ pub mod id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
@@ -465,13 +476,16 @@ pub mod id {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }
             /// The request of `POST /v3/global/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
             pub type PostRequest = crate::v3::global::models::MchidSubMchidSpMchidRequest;
-            /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::global::models::MchidSubMchidSpMchidRequestRequired;
         }
     }
 }
@@ -490,7 +504,20 @@ pub mod jsapi {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
@@ -499,8 +526,8 @@ pub mod jsapi {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -511,8 +538,8 @@ pub mod jsapi {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -569,10 +596,10 @@ pub mod jsapi {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -592,10 +619,6 @@ pub mod jsapi {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -604,10 +627,6 @@ pub mod jsapi {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -636,14 +655,12 @@ pub mod jsapi {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -653,10 +670,10 @@ pub mod jsapi {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -712,7 +729,20 @@ pub mod mweb {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/transactions/mweb` (H5支付下单).
@@ -721,8 +751,8 @@ pub mod mweb {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -733,8 +763,8 @@ pub mod mweb {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -791,10 +821,10 @@ pub mod mweb {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -814,10 +844,6 @@ pub mod mweb {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -826,10 +852,6 @@ pub mod mweb {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -860,14 +882,12 @@ pub mod mweb {
         pub scene_info: PostRequestSceneInfo,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -878,10 +898,10 @@ pub mod mweb {
                 scene_info,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -998,7 +1018,20 @@ pub mod native {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/transactions/native` (Native支付下单API).
@@ -1007,8 +1040,8 @@ pub mod native {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1019,8 +1052,8 @@ pub mod native {
         pub sub_mchid: String,
         /// 机构商户号
         ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000100`
+        pub sp_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1077,10 +1110,10 @@ pub mod native {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         description: "description" required,
@@ -1100,10 +1133,6 @@ pub mod native {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1112,10 +1141,6 @@ pub mod native {
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
-        /// 机构商户号
-        ///
-        /// Example: `1900000100`
-        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
@@ -1144,14 +1169,12 @@ pub mod native {
         pub amount: PostRequestAmount,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `sub_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                mchid,
                 appid,
                 sub_mchid,
-                sp_mchid,
                 sp_appid,
                 description,
                 notify_url,
@@ -1161,10 +1184,10 @@ pub mod native {
                 amount,
             } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 sub_mchid,
-                sp_mchid,
+                sp_mchid: None,
                 sp_appid,
                 sub_appid: None,
                 description,
@@ -1253,9 +1276,17 @@ pub mod out_trade_no {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
@@ -1428,13 +1459,16 @@ pub mod out_trade_no {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }
             /// The request of `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
             pub type PostRequest = crate::v3::global::models::MchidSubMchidSpMchidRequest;
-            /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::global::models::MchidSubMchidSpMchidRequestRequired;
         }
     }
 }

@@ -46,7 +46,11 @@ pub mod callbacks {
         ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0
                 .request(::wechatpay::runtime::Method::GET)
-                .query("mchid", &request.mchid)
+                .query_filled(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.as_deref(),
+                )
                 .send_json()
         }
         /// 设置消息通知地址API
@@ -59,36 +63,29 @@ pub mod callbacks {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
     pub struct GetRequest {
         /// 商户号
         ///
-        /// Query parameter `mchid`. Example: `9856888`
-        pub mchid: String,
+        /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `9856888`
+        pub mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(GetRequest {
-        mchid: query "mchid" required,
+        mchid: query "mchid" optional,
     });
-    /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
-    pub struct GetRequestRequired {
-        /// 商户号
-        ///
-        /// Query parameter `mchid`. Example: `9856888`
-        pub mchid: String,
-    }
-    impl GetRequest {
-        /// A `GetRequest` of its required fields (`mchid`), given by name in a [`GetRequestRequired`].
-        #[inline]
-        pub fn new(required: GetRequestRequired) -> Self {
-            let GetRequestRequired { mchid } = required;
-            Self { mchid }
-        }
-    }
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -127,8 +124,8 @@ pub mod callbacks {
     pub struct PostRequest {
         /// 商户号
         ///
-        /// Example: `9856888`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `9856888`
+        pub mchid: Option<String>,
         /// 通知url地址
         ///
         /// Example: `https://pay.weixin.qq.com`
@@ -139,28 +136,24 @@ pub mod callbacks {
         pub switch: Option<bool>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         notify_url: "notify_url" required,
         switch: "switch" optional,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 商户号
-        ///
-        /// Example: `9856888`
-        pub mchid: String,
         /// 通知url地址
         ///
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.switch = Some(…))`.
+        /// A `PostRequest` of its required fields (`notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { mchid, notify_url } = required;
+            let PostRequestRequired { notify_url } = required;
             Self {
-                mchid,
+                mchid: None,
                 notify_url,
                 switch: None,
             }

@@ -1702,6 +1702,11 @@ pub mod cards {
                                 self.0
                                     .request(::wechatpay::runtime::Method::POST)
                                     .json(request)
+                                    .fill(
+                                        "mchid",
+                                        ::wechatpay::runtime::Fill::Mchid,
+                                        request.mchid.is_none(),
+                                    )
                                     .send_empty()
                             }
                         }
@@ -1730,6 +1735,11 @@ pub mod cards {
                                 self.0
                                     .request(::wechatpay::runtime::Method::POST)
                                     .json(request)
+                                    .fill(
+                                        "mchid",
+                                        ::wechatpay::runtime::Fill::Mchid,
+                                        request.mchid.is_none(),
+                                    )
                                     .send_empty()
                             }
                         }

@@ -48,7 +48,11 @@ pub mod users {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query("mchid", &request.mchid)
+                        .query_filled(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.as_deref(),
+                        )
                         .query("stock_id", &request.stock_id)
                         .query("appid", &request.appid)
                         .query_opt("offset", request.offset.as_ref())
@@ -68,6 +72,11 @@ pub mod users {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_json()
                 }
             }
@@ -77,8 +86,8 @@ pub mod users {
             pub struct GetRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
-                /// Query parameter `mchid`. Example: `1230000109`
-                pub mchid: String,
+                /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                pub mchid: Option<String>,
                 /// 银行提现免费券批次ID
                 ///
                 /// Query parameter `stock_id`. Example: `1304490000000059`
@@ -97,7 +106,7 @@ pub mod users {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::__private::json_object!(GetRequest {
-                mchid: query "mchid" required,
+                mchid: query "mchid" optional,
                 stock_id: query "stock_id" required,
                 appid: query "appid" required,
                 offset: query "offset" optional,
@@ -105,10 +114,6 @@ pub mod users {
             });
             /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
             pub struct GetRequestRequired {
-                /// 银行提现免费券批次创建方商户号
-                ///
-                /// Query parameter `mchid`. Example: `1230000109`
-                pub mchid: String,
                 /// 银行提现免费券批次ID
                 ///
                 /// Query parameter `stock_id`. Example: `1304490000000059`
@@ -119,12 +124,12 @@ pub mod users {
                 pub appid: String,
             }
             impl GetRequest {
-                /// A `GetRequest` of its required fields (`mchid`, `stock_id`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
+                /// A `GetRequest` of its required fields (`stock_id`, `appid`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
                 pub fn new(required: GetRequestRequired) -> Self {
-                    let GetRequestRequired { mchid, stock_id, appid } = required;
+                    let GetRequestRequired { stock_id, appid } = required;
                     Self {
-                        mchid,
+                        mchid: None,
                         stock_id,
                         appid,
                         offset: None,
@@ -219,8 +224,8 @@ pub mod users {
             pub struct PostRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
-                /// Example: `1230000109`
-                pub mchid: String,
+                /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                pub mchid: Option<String>,
                 /// 银行提现免费券批次ID
                 ///
                 /// Example: `1304490000000059`
@@ -235,17 +240,13 @@ pub mod users {
                 pub send_request_no: String,
             }
             ::wechatpay::runtime::__private::json_object!(PostRequest {
-                mchid: "mchid" required,
+                mchid: "mchid" optional,
                 stock_id: "stock_id" required,
                 appid: "appid" required,
                 send_request_no: "send_request_no" required,
             });
             /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
             pub struct PostRequestRequired {
-                /// 银行提现免费券批次创建方商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
                 /// 银行提现免费券批次ID
                 ///
                 /// Example: `1304490000000059`
@@ -260,17 +261,12 @@ pub mod users {
                 pub send_request_no: String,
             }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`mchid`, `stock_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`].
+                /// A `PostRequest` of its required fields (`stock_id`, `appid`, `send_request_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
                 pub fn new(required: PostRequestRequired) -> Self {
-                    let PostRequestRequired {
-                        mchid,
-                        stock_id,
-                        appid,
-                        send_request_no,
-                    } = required;
+                    let PostRequestRequired { stock_id, appid, send_request_no } = required;
                     Self {
-                        mchid,
+                        mchid: None,
                         stock_id,
                         appid,
                         send_request_no,

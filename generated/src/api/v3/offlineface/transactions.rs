@@ -372,7 +372,11 @@ pub mod out_trade_no {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
                     .query("business_product_id", &request.business_product_id)
                     .send_json()
@@ -384,8 +388,8 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 服务商商户号
             ///
-            /// Query parameter `sp_mchid`. Example: `198798777`
-            pub sp_mchid: String,
+            /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `198798777`
+            pub sp_mchid: Option<String>,
             /// 子商户商户号
             ///
             /// Query parameter `sub_mchid`. Example: `3233122121`
@@ -396,16 +400,12 @@ pub mod out_trade_no {
             pub business_product_id: GetRequestBusinessProductId,
         }
         ::wechatpay::runtime::__private::json_object!(GetRequest {
-            sp_mchid: query "sp_mchid" required,
+            sp_mchid: query "sp_mchid" optional,
             sub_mchid: query "sub_mchid" required,
             business_product_id: query "business_product_id" required,
         });
         /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
         pub struct GetRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `198798777`
-            pub sp_mchid: String,
             /// 子商户商户号
             ///
             /// Query parameter `sub_mchid`. Example: `3233122121`
@@ -416,12 +416,12 @@ pub mod out_trade_no {
             pub business_product_id: GetRequestBusinessProductId,
         }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `business_product_id`), given by name in a [`GetRequestRequired`].
+            /// A `GetRequest` of its required fields (`sub_mchid`, `business_product_id`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: GetRequestRequired) -> Self {
-                let GetRequestRequired { sp_mchid, sub_mchid, business_product_id } = required;
+                let GetRequestRequired { sub_mchid, business_product_id } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_mchid,
                     business_product_id,
                 }

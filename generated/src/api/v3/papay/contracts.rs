@@ -43,6 +43,11 @@ pub mod by_contract_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.is_none(),
+                    )
                     .send_empty()
             }
         }
@@ -52,34 +57,30 @@ pub mod by_contract_id {
         pub struct PostRequest {
             /// 直连商户号
             ///
-            /// Example: `1230000109`
-            pub mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub mchid: Option<String>,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
             pub appid: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            mchid: "mchid" required,
+            mchid: "mchid" optional,
             appid: "appid" required,
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 直连商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
             pub appid: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`mchid`, `appid`), given by name in a [`PostRequestRequired`].
+            /// A `PostRequest` of its required fields (`appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { mchid, appid } = required;
-                Self { mchid, appid }
+                let PostRequestRequired { appid } = required;
+                Self { mchid: None, appid }
             }
         }
     }
@@ -101,6 +102,11 @@ pub mod by_contract_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.is_none(),
+                    )
                     .send_empty()
             }
         }
@@ -110,8 +116,8 @@ pub mod by_contract_id {
         pub struct PostRequest {
             /// 直连商户号
             ///
-            /// Example: `1230000109`
-            pub mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub mchid: Option<String>,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -122,17 +128,13 @@ pub mod by_contract_id {
             pub estimated_amount: PostRequestEstimatedAmount,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            mchid: "mchid" required,
+            mchid: "mchid" optional,
             appid: "appid" required,
             deduct_duration: "deduct_duration" optional,
             estimated_amount: "estimated_amount" required,
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 直连商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -141,12 +143,12 @@ pub mod by_contract_id {
             pub estimated_amount: PostRequestEstimatedAmount,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`mchid`, `appid`, `estimated_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.deduct_duration = Some(…))`.
+            /// A `PostRequest` of its required fields (`appid`, `estimated_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { mchid, appid, estimated_amount } = required;
+                let PostRequestRequired { appid, estimated_amount } = required;
                 Self {
-                    mchid,
+                    mchid: None,
                     appid,
                     deduct_duration: None,
                     estimated_amount,

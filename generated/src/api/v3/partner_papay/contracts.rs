@@ -43,6 +43,11 @@ pub mod by_contract_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_empty()
             }
         }
@@ -52,8 +57,8 @@ pub mod by_contract_id {
         pub struct PostRequest {
             /// 服务商商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -68,17 +73,13 @@ pub mod by_contract_id {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sp_appid: "sp_appid" required,
             sub_mchid: "sub_mchid" required,
             sub_appid: "sub_appid" optional,
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -89,12 +90,12 @@ pub mod by_contract_id {
             pub sub_mchid: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { sp_mchid, sp_appid, sub_mchid } = required;
+                let PostRequestRequired { sp_appid, sub_mchid } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     sp_appid,
                     sub_mchid,
                     sub_appid: None,
@@ -120,6 +121,11 @@ pub mod by_contract_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_empty()
             }
         }
@@ -129,8 +135,8 @@ pub mod by_contract_id {
         pub struct PostRequest {
             /// 服务商商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -149,7 +155,7 @@ pub mod by_contract_id {
             pub estimated_amount: PostRequestEstimatedAmount,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sp_appid: "sp_appid" required,
             sub_mchid: "sub_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -158,10 +164,6 @@ pub mod by_contract_id {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -174,17 +176,12 @@ pub mod by_contract_id {
             pub estimated_amount: PostRequestEstimatedAmount,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`, `estimated_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `estimated_amount`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired {
-                    sp_mchid,
-                    sp_appid,
-                    sub_mchid,
-                    estimated_amount,
-                } = required;
+                let PostRequestRequired { sp_appid, sub_mchid, estimated_amount } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     sp_appid,
                     sub_mchid,
                     sub_appid: None,

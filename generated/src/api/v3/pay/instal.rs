@@ -29,7 +29,15 @@ pub mod exposure {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/instal/exposure` (商户贴息-获取微信分付曝光建议).
@@ -38,8 +46,8 @@ pub mod exposure {
     pub struct PostRequest {
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 应用AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -58,7 +66,7 @@ pub mod exposure {
         pub phone_number_hash: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         appid: "appid" required,
         user_id_type: "user_id_type" required,
         openid: "openid" optional,
@@ -66,10 +74,6 @@ pub mod exposure {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 应用AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -80,12 +84,12 @@ pub mod exposure {
         pub user_id_type: PostRequestUserIdType,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`mchid`, `appid`, `user_id_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `user_id_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { mchid, appid, user_id_type } = required;
+            let PostRequestRequired { appid, user_id_type } = required;
             Self {
-                mchid,
+                mchid: None,
                 appid,
                 user_id_type,
                 openid: None,
@@ -127,6 +131,11 @@ pub mod partner {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -136,8 +145,8 @@ pub mod partner {
         pub struct PostRequest {
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 服务商应用ID
             ///
             /// Example: `wx8888888888888888`
@@ -154,7 +163,7 @@ pub mod partner {
             pub user_id: Option<PostRequestUserId>,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sp_appid: "sp_appid" required,
             sub_appid: "sub_appid" required,
             sub_mchid: "sub_mchid" optional,
@@ -162,10 +171,6 @@ pub mod partner {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wx8888888888888888`
@@ -176,12 +181,12 @@ pub mod partner {
             pub sub_appid: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sp_appid`, `sub_appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { sp_mchid, sp_appid, sub_appid } = required;
+                let PostRequestRequired { sp_appid, sub_appid } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     sp_appid,
                     sub_appid,
                     sub_mchid: None,

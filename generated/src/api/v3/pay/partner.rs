@@ -93,6 +93,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .encrypt_sensitive(
                         &["/payer/identity/number", "/payer/identity/name"],
                     )
@@ -109,8 +114,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -162,7 +167,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             settle_info: "settle_info" optional,
@@ -186,10 +191,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -210,12 +211,11 @@ pub mod transactions {
             pub notify_url: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -224,7 +224,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     settle_info: None,
@@ -291,6 +291,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -304,8 +309,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -355,7 +360,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             description: "description" required,
@@ -377,10 +382,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
@@ -403,12 +404,11 @@ pub mod transactions {
             pub contract_info: PostRequestContractInfo,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -418,7 +418,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     description,
@@ -481,6 +481,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -494,8 +499,8 @@ pub mod transactions {
             pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -537,7 +542,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" optional,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             description: "description" required,
@@ -553,10 +558,6 @@ pub mod transactions {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 合作伙伴商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 特约商户商户号
             ///
             /// Example: `1230000109`
@@ -577,11 +578,10 @@ pub mod transactions {
             pub scene_info: PostRequestSceneInfo,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -591,7 +591,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid: None,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     description,
@@ -788,6 +788,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -801,8 +806,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -820,7 +825,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" required,
             sub_mchid: "sub_mchid" optional,
             payer: "payer" required,
@@ -832,10 +837,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -848,19 +849,13 @@ pub mod transactions {
             pub out_trade_no: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_appid`, `payer`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_appid`, `payer`, `out_trade_no`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired {
-                    sp_appid,
-                    sp_mchid,
-                    sub_appid,
-                    payer,
-                    out_trade_no,
-                } = required;
+                let PostRequestRequired { sp_appid, sub_appid, payer, out_trade_no } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid,
                     sub_mchid: None,
                     payer,
@@ -911,6 +906,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .encrypt_sensitive(
                         &["/payer/identity/number", "/payer/identity/name"],
                     )
@@ -927,8 +927,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -978,7 +978,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             settle_info: "settle_info" optional,
@@ -1001,10 +1001,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -1027,12 +1023,11 @@ pub mod transactions {
             pub scene_info: PostRequestSceneInfo,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -1042,7 +1037,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     settle_info: None,
@@ -1119,7 +1114,11 @@ pub mod transactions {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query("sp_mchid", &request.sp_mchid)
+                        .query_filled(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.as_deref(),
+                        )
                         .query("sub_mchid", &request.sub_mchid)
                         .send_json()
                 }
@@ -1317,6 +1316,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .encrypt_sensitive(
                         &["/payer/identity/number", "/payer/identity/name"],
                     )
@@ -1333,8 +1337,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -1386,7 +1390,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             settle_info: "settle_info" optional,
@@ -1410,10 +1414,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -1436,12 +1436,11 @@ pub mod transactions {
             pub payer: PostRequestPayer,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -1451,7 +1450,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     settle_info: None,
@@ -1536,6 +1535,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -1549,8 +1553,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -1602,7 +1606,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             description: "description" required,
@@ -1625,10 +1629,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
@@ -1653,12 +1653,11 @@ pub mod transactions {
             pub contract_info: PostRequestContractInfo,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -1669,7 +1668,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     description,
@@ -1783,6 +1782,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -1796,8 +1800,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -1845,7 +1849,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             description: "description" required,
@@ -1867,10 +1871,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -1889,12 +1889,11 @@ pub mod transactions {
             pub payer: PostRequestPayer,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -1903,7 +1902,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     description,
@@ -2080,6 +2079,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .encrypt_sensitive(
                         &["/payer/identity/number", "/payer/identity/name"],
                     )
@@ -2096,8 +2100,8 @@ pub mod transactions {
             pub sp_appid: String,
             /// 服务商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -2147,7 +2151,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             settle_info: "settle_info" optional,
@@ -2170,10 +2174,6 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             pub sp_appid: String,
-            /// 服务商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -2194,12 +2194,11 @@ pub mod transactions {
             pub notify_url: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sp_appid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
                     sp_appid,
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -2208,7 +2207,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     settle_info: None,
@@ -2287,7 +2286,11 @@ pub mod transactions {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query("sp_mchid", &request.sp_mchid)
+                        .query_filled(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.as_deref(),
+                        )
                         .query("sub_mchid", &request.sub_mchid)
                         .send_json()
                 }
@@ -2493,6 +2496,11 @@ pub mod transactions {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "sp_mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.sp_mchid.is_none(),
+                            )
                             .send_empty()
                     }
                 }
@@ -2502,34 +2510,30 @@ pub mod transactions {
                 pub struct PostRequest {
                     /// 服务商户号
                     ///
-                    /// Example: `1230000109`
-                    pub sp_mchid: String,
+                    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                    pub sp_mchid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
-                    sp_mchid: "sp_mchid" required,
+                    sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" required,
                 });
                 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
                 pub struct PostRequestRequired {
-                    /// 服务商户号
-                    ///
-                    /// Example: `1230000109`
-                    pub sp_mchid: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: String,
                 }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostRequestRequired`].
+                    /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
                     pub fn new(required: PostRequestRequired) -> Self {
-                        let PostRequestRequired { sp_mchid, sub_mchid } = required;
-                        Self { sp_mchid, sub_mchid }
+                        let PostRequestRequired { sub_mchid } = required;
+                        Self { sp_mchid: None, sub_mchid }
                     }
                 }
             }
@@ -2551,6 +2555,11 @@ pub mod transactions {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "sp_mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.sp_mchid.is_none(),
+                            )
                             .send_json()
                     }
                 }
@@ -2564,8 +2573,8 @@ pub mod transactions {
                     pub sp_appid: Option<String>,
                     /// 合作伙伴商户号
                     ///
-                    /// Example: `1230000109`
-                    pub sp_mchid: String,
+                    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                    pub sp_mchid: Option<String>,
                     /// 特约商户应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
@@ -2577,29 +2586,25 @@ pub mod transactions {
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sp_appid: "sp_appid" optional,
-                    sp_mchid: "sp_mchid" required,
+                    sp_mchid: "sp_mchid" optional,
                     sub_appid: "sub_appid" optional,
                     sub_mchid: "sub_mchid" required,
                 });
                 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
                 pub struct PostRequestRequired {
-                    /// 合作伙伴商户号
-                    ///
-                    /// Example: `1230000109`
-                    pub sp_mchid: String,
                     /// 特约商户商户号
                     ///
                     /// Example: `1230000109`
                     pub sub_mchid: String,
                 }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
+                    /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
                     #[inline]
                     pub fn new(required: PostRequestRequired) -> Self {
-                        let PostRequestRequired { sp_mchid, sub_mchid } = required;
+                        let PostRequestRequired { sub_mchid } = required;
                         Self {
                             sp_appid: None,
-                            sp_mchid,
+                            sp_mchid: None,
                             sub_appid: None,
                             sub_mchid,
                         }
@@ -2687,6 +2692,11 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -2700,8 +2710,8 @@ pub mod transactions {
             pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+            pub sp_mchid: Option<String>,
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -2751,7 +2761,7 @@ pub mod transactions {
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" optional,
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_appid: "sub_appid" optional,
             sub_mchid: "sub_mchid" required,
             description: "description" required,
@@ -2769,10 +2779,6 @@ pub mod transactions {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 合作伙伴商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
@@ -2793,11 +2799,10 @@ pub mod transactions {
             pub scene_info: PostRequestSceneInfo,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_appid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
-                    sp_mchid,
                     sub_mchid,
                     description,
                     out_trade_no,
@@ -2807,7 +2812,7 @@ pub mod transactions {
                 } = required;
                 Self {
                     sp_appid: None,
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_appid: None,
                     sub_mchid,
                     description,

@@ -72,6 +72,11 @@ pub mod app {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
                 .send_json()
         }
@@ -86,8 +91,8 @@ pub mod app {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -131,7 +136,7 @@ pub mod app {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
@@ -153,10 +158,6 @@ pub mod app {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -173,12 +174,11 @@ pub mod app {
         pub notify_url: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 amount,
@@ -186,7 +186,7 @@ pub mod app {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 attach: None,
                 out_trade_no,
@@ -250,7 +250,15 @@ pub mod app_with_contract {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
@@ -263,8 +271,8 @@ pub mod app_with_contract {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -306,7 +314,7 @@ pub mod app_with_contract {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         out_trade_no: "out_trade_no" required,
         time_expire: "time_expire" optional,
@@ -326,10 +334,6 @@ pub mod app_with_contract {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -348,12 +352,11 @@ pub mod app_with_contract {
         pub contract_info: PostRequestContractInfo,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.time_expire = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 notify_url,
@@ -362,7 +365,7 @@ pub mod app_with_contract {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 out_trade_no,
                 time_expire: None,
@@ -420,7 +423,15 @@ pub mod codepay {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/codepay` (付款码支付).
@@ -433,8 +444,8 @@ pub mod codepay {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -468,7 +479,7 @@ pub mod codepay {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         out_trade_no: "out_trade_no" required,
         attach: "attach" optional,
@@ -486,10 +497,6 @@ pub mod codepay {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -506,12 +513,11 @@ pub mod codepay {
         pub scene_info: PostRequestSceneInfo,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 payer,
@@ -520,7 +526,7 @@ pub mod codepay {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 out_trade_no,
                 attach: None,
@@ -773,6 +779,11 @@ pub mod h5 {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
                 .send_json()
         }
@@ -787,8 +798,8 @@ pub mod h5 {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -830,7 +841,7 @@ pub mod h5 {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
@@ -851,10 +862,6 @@ pub mod h5 {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -873,12 +880,11 @@ pub mod h5 {
         pub scene_info: PostRequestSceneInfo,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 amount,
@@ -887,7 +893,7 @@ pub mod h5 {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 attach: None,
                 out_trade_no,
@@ -964,14 +970,16 @@ pub mod id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
         /// The request of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         pub type GetRequest = crate::v3::pay::models::MchidRequest;
-        /// The required fields of [`GetRequest`].
-        pub type GetRequestRequired = crate::v3::pay::models::MchidRequestRequired;
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -1149,6 +1157,11 @@ pub mod jsapi {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
                 .send_json()
         }
@@ -1163,8 +1176,8 @@ pub mod jsapi {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -1208,7 +1221,7 @@ pub mod jsapi {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
@@ -1230,10 +1243,6 @@ pub mod jsapi {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -1252,12 +1261,11 @@ pub mod jsapi {
         pub payer: PostRequestPayer,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 amount,
@@ -1266,7 +1274,7 @@ pub mod jsapi {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 attach: None,
                 out_trade_no,
@@ -1358,7 +1366,15 @@ pub mod jsapi_with_contract {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
@@ -1371,8 +1387,8 @@ pub mod jsapi_with_contract {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -1416,7 +1432,7 @@ pub mod jsapi_with_contract {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         out_trade_no: "out_trade_no" required,
         time_expire: "time_expire" optional,
@@ -1437,10 +1453,6 @@ pub mod jsapi_with_contract {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -1461,12 +1473,11 @@ pub mod jsapi_with_contract {
         pub contract_info: PostRequestContractInfo,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.time_expire = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 notify_url,
@@ -1476,7 +1487,7 @@ pub mod jsapi_with_contract {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 out_trade_no,
                 time_expire: None,
@@ -1613,6 +1624,11 @@ pub mod native {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
                 .send_json()
         }
@@ -1627,8 +1643,8 @@ pub mod native {
         pub appid: String,
         /// 直连商户号
         ///
-        /// Example: `1230000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+        pub mchid: Option<String>,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -1670,7 +1686,7 @@ pub mod native {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         description: "description" required,
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
@@ -1691,10 +1707,6 @@ pub mod native {
         ///
         /// Example: `wxd678efh567hg6787`
         pub appid: String,
-        /// 直连商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
@@ -1711,12 +1723,11 @@ pub mod native {
         pub notify_url: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.attach = Some(…))`.
+        /// A `PostRequest` of its required fields (`appid`, `description`, `out_trade_no`, `amount`, `notify_url`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 appid,
-                mchid,
                 description,
                 out_trade_no,
                 amount,
@@ -1724,7 +1735,7 @@ pub mod native {
             } = required;
             Self {
                 appid,
-                mchid,
+                mchid: None,
                 description,
                 attach: None,
                 out_trade_no,
@@ -1803,14 +1814,16 @@ pub mod out_trade_no {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("mchid", &request.mchid)
+                    .query_filled(
+                        "mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
         /// The request of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         pub type GetRequest = crate::v3::pay::models::MchidRequest;
-        /// The required fields of [`GetRequest`].
-        pub type GetRequestRequired = crate::v3::pay::models::MchidRequestRequired;
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -1986,36 +1999,26 @@ pub mod out_trade_no {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_empty()
                 }
             }
             /// The request of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` (关单API).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             #[non_exhaustive]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
-                /// Example: `1230000109`
-                pub mchid: String,
+                /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                pub mchid: Option<String>,
             }
             ::wechatpay::runtime::__private::json_object!(PostRequest {
-                mchid: "mchid" required,
+                mchid: "mchid" optional,
             });
-            /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
-            pub struct PostRequestRequired {
-                /// 直连商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-            }
-            impl PostRequest {
-                /// A `PostRequest` of its required fields (`mchid`), given by name in a [`PostRequestRequired`].
-                #[inline]
-                pub fn new(required: PostRequestRequired) -> Self {
-                    let PostRequestRequired { mchid } = required;
-                    Self { mchid }
-                }
-            }
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
         pub mod reverse {
@@ -2035,6 +2038,11 @@ pub mod out_trade_no {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .fill(
+                            "mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.mchid.is_none(),
+                        )
                         .send_json()
                 }
             }
@@ -2048,12 +2056,12 @@ pub mod out_trade_no {
                 pub appid: String,
                 /// 直连商户号
                 ///
-                /// Example: `1230000109`
-                pub mchid: String,
+                /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1230000109`
+                pub mchid: Option<String>,
             }
             ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
-                mchid: "mchid" required,
+                mchid: "mchid" optional,
             });
             /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
             pub struct PostRequestRequired {
@@ -2061,17 +2069,13 @@ pub mod out_trade_no {
                 ///
                 /// Example: `wxd678efh567hg6787`
                 pub appid: String,
-                /// 直连商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
             }
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`appid`, `mchid`), given by name in a [`PostRequestRequired`].
+                /// A `PostRequest` of its required fields (`appid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
                 #[inline]
                 pub fn new(required: PostRequestRequired) -> Self {
-                    let PostRequestRequired { appid, mchid } = required;
-                    Self { appid, mchid }
+                    let PostRequestRequired { appid } = required;
+                    Self { appid, mchid: None }
                 }
             }
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).

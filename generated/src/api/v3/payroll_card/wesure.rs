@@ -26,7 +26,15 @@ pub mod insurance {
         /// `POST /v3/payroll-card/wesure/insurance`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_empty()
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/insurance` (生成投保结果API).
@@ -35,8 +43,8 @@ pub mod insurance {
     pub struct PostRequest {
         /// 服务商商户号
         ///
-        /// Example: `1900000109`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub sp_mchid: Option<String>,
         /// 特约商户商户号
         ///
         /// Example: `1900000109`
@@ -71,7 +79,7 @@ pub mod insurance {
         pub insurance_company_name: String,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         wesure_order_no: "wesure_order_no" required,
         token: "token" required,
         insurance_company_order_no: "insurance_company_order_no" required,
@@ -83,10 +91,6 @@ pub mod insurance {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Example: `1900000109`
-        pub sp_mchid: String,
         /// 特约商户商户号
         ///
         /// Example: `1900000109`
@@ -121,11 +125,10 @@ pub mod insurance {
         pub insurance_company_name: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `wesure_order_no`, `token`, `insurance_company_order_no`, `openid`, `insure_state`, `insure_effect_time`, `insure_invalid_time`, `insurance_company_name`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`wesure_order_no`, `token`, `insurance_company_order_no`, `openid`, `insure_state`, `insure_effect_time`, `insure_invalid_time`, `insurance_company_name`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                sp_mchid,
                 wesure_order_no,
                 token,
                 insurance_company_order_no,
@@ -136,7 +139,7 @@ pub mod insurance {
                 insurance_company_name,
             } = required;
             Self {
-                sp_mchid,
+                sp_mchid: None,
                 wesure_order_no,
                 token,
                 insurance_company_order_no,
@@ -167,6 +170,11 @@ pub mod token_validations {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/user_name", "/id_card_number"])
                 .send_json()
         }
@@ -177,8 +185,8 @@ pub mod token_validations {
     pub struct PostRequest {
         /// 服务商商户号
         ///
-        /// Example: `1900000109`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub sp_mchid: Option<String>,
         /// 特约商户商户号
         ///
         /// Example: `1900000109`
@@ -201,7 +209,7 @@ pub mod token_validations {
         pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         token: "token" required,
         user_name: "user_name" required,
@@ -210,10 +218,6 @@ pub mod token_validations {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Example: `1900000109`
-        pub sp_mchid: String,
         /// 特约商户商户号
         ///
         /// Example: `1900000109`
@@ -232,18 +236,12 @@ pub mod token_validations {
         pub id_card_number: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `token`, `user_name`, `id_card_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.authenticate_type = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `token`, `user_name`, `id_card_number`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired {
-                sp_mchid,
-                sub_mchid,
-                token,
-                user_name,
-                id_card_number,
-            } = required;
+            let PostRequestRequired { sub_mchid, token, user_name, id_card_number } = required;
             Self {
-                sp_mchid,
+                sp_mchid: None,
                 sub_mchid,
                 token,
                 user_name,

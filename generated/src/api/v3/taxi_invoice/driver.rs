@@ -27,6 +27,11 @@ pub mod update_driver {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
                 .json(request)
+                .fill(
+                    "mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.mchid.is_none(),
+                )
                 .encrypt_sensitive(&["/driver_name", "/id_card_number"])
                 .send_json()
         }
@@ -49,8 +54,8 @@ pub mod update_driver {
         pub company_name: String,
         /// 商户号
         ///
-        /// Example: `1900000109`
-        pub mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900000109`
+        pub mchid: Option<String>,
         /// 营运资格证号
         ///
         /// Example: `6298416`
@@ -74,7 +79,7 @@ pub mod update_driver {
         driver_name: "driver_name" required,
         id_card_number: "id_card_number" required,
         company_name: "company_name" required,
-        mchid: "mchid" required,
+        mchid: "mchid" optional,
         driver_license: "driver_license" required,
         driver_category: "driver_category" required,
         driver_status: "driver_status" required,
@@ -95,10 +100,6 @@ pub mod update_driver {
         ///
         /// Example: `深圳市未来有限公司`
         pub company_name: String,
-        /// 商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: String,
         /// 营运资格证号
         ///
         /// Example: `6298416`
@@ -117,14 +118,13 @@ pub mod update_driver {
         pub region_id: i64,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.driver_photo = Some(…))`.
+        /// A `PostRequest` of its required fields (`driver_name`, `id_card_number`, `company_name`, `driver_license`, `driver_category`, `driver_status`, `region_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
                 driver_name,
                 id_card_number,
                 company_name,
-                mchid,
                 driver_license,
                 driver_category,
                 driver_status,
@@ -134,7 +134,7 @@ pub mod update_driver {
                 driver_name,
                 id_card_number,
                 company_name,
-                mchid,
+                mchid: None,
                 driver_license,
                 driver_category,
                 driver_status,

@@ -20,7 +20,11 @@ impl<'a> AvailMchRanges<'a> {
     ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
         self.0
             .request(::wechatpay::runtime::Method::GET)
-            .query("sp_mchid", &request.sp_mchid)
+            .query_filled(
+                "sp_mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.sp_mchid.as_deref(),
+            )
             .send_json()
     }
     /// 创建可用商户范围
@@ -33,13 +37,19 @@ impl<'a> AvailMchRanges<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .fill(
+                "sp_mchid",
+                ::wechatpay::runtime::Fill::Mchid,
+                request.sp_mchid.is_none(),
+            )
+            .send_json()
     }
 }
 /// The request of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 pub type GetRequest = crate::v3::webizpay::models::SpMchidRequest;
-/// The required fields of [`GetRequest`].
-pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidRequestRequired;
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -95,34 +105,33 @@ pub type GetResponseRangeListIdentifierType = crate::v3::webizpay::models::Ident
 pub struct PostRequest {
     /// 服务商商户号
     ///
-    /// Example: `12341234`
-    pub sp_mchid: String,
+    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+    pub sp_mchid: Option<String>,
     /// 商户标识类型
     ///
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: PostRequestIdentifierType,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {
-    sp_mchid: "sp_mchid" required,
+    sp_mchid: "sp_mchid" optional,
     identifier_type: "identifier_type" required,
 });
 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
 pub struct PostRequestRequired {
-    /// 服务商商户号
-    ///
-    /// Example: `12341234`
-    pub sp_mchid: String,
     /// 商户标识类型
     ///
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: PostRequestIdentifierType,
 }
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`sp_mchid`, `identifier_type`), given by name in a [`PostRequestRequired`].
+    /// A `PostRequest` of its required fields (`identifier_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
     #[inline]
     pub fn new(required: PostRequestRequired) -> Self {
-        let PostRequestRequired { sp_mchid, identifier_type } = required;
-        Self { sp_mchid, identifier_type }
+        let PostRequestRequired { identifier_type } = required;
+        Self {
+            sp_mchid: None,
+            identifier_type,
+        }
     }
 }
 /// 商户标识类型
@@ -181,7 +190,11 @@ pub mod by_range_id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .query("offset", &request.offset)
                     .query("limit", &request.limit)
                     .send_json()
@@ -199,6 +212,11 @@ pub mod by_range_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -208,8 +226,8 @@ pub mod by_range_id {
         pub struct GetRequest {
             /// 服务商商户号
             ///
-            /// Query parameter `sp_mchid`. Example: `12341234`
-            pub sp_mchid: String,
+            /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+            pub sp_mchid: Option<String>,
             /// 分页开始位置
             ///
             /// Query parameter `offset`. Example: `0`
@@ -220,16 +238,12 @@ pub mod by_range_id {
             pub limit: i64,
         }
         ::wechatpay::runtime::__private::json_object!(GetRequest {
-            sp_mchid: query "sp_mchid" required,
+            sp_mchid: query "sp_mchid" optional,
             offset: query "offset" required,
             limit: query "limit" required,
         });
         /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
         pub struct GetRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `12341234`
-            pub sp_mchid: String,
             /// 分页开始位置
             ///
             /// Query parameter `offset`. Example: `0`
@@ -240,11 +254,15 @@ pub mod by_range_id {
             pub limit: i64,
         }
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`sp_mchid`, `offset`, `limit`), given by name in a [`GetRequestRequired`].
+            /// A `GetRequest` of its required fields (`offset`, `limit`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: GetRequestRequired) -> Self {
-                let GetRequestRequired { sp_mchid, offset, limit } = required;
-                Self { sp_mchid, offset, limit }
+                let GetRequestRequired { offset, limit } = required;
+                Self {
+                    sp_mchid: None,
+                    offset,
+                    limit,
+                }
             }
         }
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
@@ -308,35 +326,31 @@ pub mod by_range_id {
         pub struct PostRequest {
             /// 服务商商户号
             ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+            pub sp_mchid: Option<String>,
             /// 商户标识值
             ///
             /// Example: `91110000710926094P`
             pub merchant_identifier: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             merchant_identifier: "merchant_identifier" required,
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
             /// 商户标识值
             ///
             /// Example: `91110000710926094P`
             pub merchant_identifier: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `merchant_identifier`), given by name in a [`PostRequestRequired`].
+            /// A `PostRequest` of its required fields (`merchant_identifier`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { sp_mchid, merchant_identifier } = required;
+                let PostRequestRequired { merchant_identifier } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     merchant_identifier,
                 }
             }
@@ -365,36 +379,26 @@ pub mod by_range_id {
                     self.0
                         .request(::wechatpay::runtime::Method::DELETE)
                         .json(request)
+                        .fill(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.is_none(),
+                        )
                         .send_json()
                 }
             }
             /// The request of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             #[non_exhaustive]
             pub struct DeleteRequest {
                 /// 服务商商户号
                 ///
-                /// Example: `12341234`
-                pub sp_mchid: String,
+                /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+                pub sp_mchid: Option<String>,
             }
             ::wechatpay::runtime::__private::json_object!(DeleteRequest {
-                sp_mchid: "sp_mchid" required,
+                sp_mchid: "sp_mchid" optional,
             });
-            /// The required fields of [`DeleteRequest`], each given by name (all of them: a missing one does not compile); [`DeleteRequest::new`] takes them.
-            pub struct DeleteRequestRequired {
-                /// 服务商商户号
-                ///
-                /// Example: `12341234`
-                pub sp_mchid: String,
-            }
-            impl DeleteRequest {
-                /// A `DeleteRequest` of its required fields (`sp_mchid`), given by name in a [`DeleteRequestRequired`].
-                #[inline]
-                pub fn new(required: DeleteRequestRequired) -> Self {
-                    let DeleteRequestRequired { sp_mchid } = required;
-                    Self { sp_mchid }
-                }
-            }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             pub type DeleteResponse = crate::v3::webizpay::models::RangeIdResponse;
             /// The required fields of [`DeleteResponse`].

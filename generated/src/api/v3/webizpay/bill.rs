@@ -29,7 +29,15 @@ pub mod proof {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
@@ -38,8 +46,8 @@ pub mod proof {
     pub struct PostRequest {
         /// 服务商商户号
         ///
-        /// Example: `12341234`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+        pub sp_mchid: Option<String>,
         /// 出资子商户号
         ///
         /// Example: `43214321`
@@ -62,7 +70,7 @@ pub mod proof {
         pub out_operation_id: String,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         start_date: "start_date" required,
         end_date: "end_date" required,
@@ -71,10 +79,6 @@ pub mod proof {
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Example: `12341234`
-        pub sp_mchid: String,
         /// 出资子商户号
         ///
         /// Example: `43214321`
@@ -93,18 +97,17 @@ pub mod proof {
         pub out_operation_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `start_date`, `end_date`, `out_operation_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.entity_name = Some(…))`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `start_date`, `end_date`, `out_operation_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
             let PostRequestRequired {
-                sp_mchid,
                 sub_mchid,
                 start_date,
                 end_date,
                 out_operation_id,
             } = required;
             Self {
-                sp_mchid,
+                sp_mchid: None,
                 sub_mchid,
                 start_date,
                 end_date,
@@ -245,7 +248,15 @@ pub mod trade_bill {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
@@ -254,8 +265,8 @@ pub mod trade_bill {
     pub struct PostRequest {
         /// 服务商商户号
         ///
-        /// Example: `12341234`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+        pub sp_mchid: Option<String>,
         /// 出资子商户号
         ///
         /// Example: `43214321`
@@ -270,17 +281,13 @@ pub mod trade_bill {
         pub type_: PostRequestType,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         date: "date" required,
         type_: "type" required,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Example: `12341234`
-        pub sp_mchid: String,
         /// 出资子商户号
         ///
         /// Example: `43214321`
@@ -295,12 +302,12 @@ pub mod trade_bill {
         pub type_: PostRequestType,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`), given by name in a [`PostRequestRequired`].
+        /// A `PostRequest` of its required fields (`sub_mchid`, `date`, `type_`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { sp_mchid, sub_mchid, date, type_ } = required;
+            let PostRequestRequired { sub_mchid, date, type_ } = required;
             Self {
-                sp_mchid,
+                sp_mchid: None,
                 sub_mchid,
                 date,
                 type_,

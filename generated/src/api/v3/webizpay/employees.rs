@@ -63,7 +63,11 @@ pub mod by_employee_id {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query("sp_mchid", &request.sp_mchid)
+                        .query_filled(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.as_deref(),
+                        )
                         .query("sub_mchid", &request.sub_mchid)
                         .send_json()
                 }
@@ -257,6 +261,11 @@ pub mod by_employee_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -266,8 +275,8 @@ pub mod by_employee_id {
         pub struct PostRequest {
             /// 服务商商户号
             ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+            pub sp_mchid: Option<String>,
             /// 出资子商户号
             ///
             /// Example: `43214321`
@@ -302,7 +311,7 @@ pub mod by_employee_id {
             pub avail_mch_range_id: Option<String>,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" required,
             card_template_id: "card_template_id" required,
             amount: "amount" required,
@@ -314,10 +323,6 @@ pub mod by_employee_id {
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
@@ -344,11 +349,10 @@ pub mod by_employee_id {
             pub effective_end_time: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `card_template_id`, `amount`, `card_name`, `out_card_no`, `effective_end_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.card_remark = Some(…))`.
+            /// A `PostRequest` of its required fields (`sub_mchid`, `card_template_id`, `amount`, `card_name`, `out_card_no`, `effective_end_time`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
                 let PostRequestRequired {
-                    sp_mchid,
                     sub_mchid,
                     card_template_id,
                     amount,
@@ -357,7 +361,7 @@ pub mod by_employee_id {
                     effective_end_time,
                 } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_mchid,
                     card_template_id,
                     amount,
@@ -483,7 +487,11 @@ pub mod by_employee_id {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query("sp_mchid", &request.sp_mchid)
+                        .query_filled(
+                            "sp_mchid",
+                            ::wechatpay::runtime::Fill::Mchid,
+                            request.sp_mchid.as_deref(),
+                        )
                         .query("sub_mchid", &request.sub_mchid)
                         .send_json()
                 }
@@ -670,6 +678,11 @@ pub mod by_employee_id {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .fill(
+                                "sp_mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.sp_mchid.is_none(),
+                            )
                             .send_json()
                     }
                 }
@@ -679,8 +692,8 @@ pub mod by_employee_id {
                 pub struct PostRequest {
                     /// 服务商商户号
                     ///
-                    /// Example: `12341234`
-                    pub sp_mchid: String,
+                    /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+                    pub sp_mchid: Option<String>,
                     /// 出资子商户号
                     ///
                     /// Example: `43214321`
@@ -691,16 +704,12 @@ pub mod by_employee_id {
                     pub reason: String,
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
-                    sp_mchid: "sp_mchid" required,
+                    sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
                 /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
                 pub struct PostRequestRequired {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `12341234`
-                    pub sp_mchid: String,
                     /// 出资子商户号
                     ///
                     /// Example: `43214321`
@@ -711,12 +720,12 @@ pub mod by_employee_id {
                     pub reason: String,
                 }
                 impl PostRequest {
-                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `reason`), given by name in a [`PostRequestRequired`].
+                    /// A `PostRequest` of its required fields (`sub_mchid`, `reason`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
                     pub fn new(required: PostRequestRequired) -> Self {
-                        let PostRequestRequired { sp_mchid, sub_mchid, reason } = required;
+                        let PostRequestRequired { sub_mchid, reason } = required;
                         Self {
-                            sp_mchid,
+                            sp_mchid: None,
                             sub_mchid,
                             reason,
                         }
@@ -818,7 +827,11 @@ pub mod by_employee_id {
                     ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0
                             .request(::wechatpay::runtime::Method::GET)
-                            .query("sp_mchid", &request.sp_mchid)
+                            .query_filled(
+                                "sp_mchid",
+                                ::wechatpay::runtime::Fill::Mchid,
+                                request.sp_mchid.as_deref(),
+                            )
                             .query("sub_mchid", &request.sub_mchid)
                             .query("application_type", &request.application_type)
                             .send_json()
@@ -830,8 +843,8 @@ pub mod by_employee_id {
                 pub struct GetRequest {
                     /// 服务商商户号
                     ///
-                    /// Query parameter `sp_mchid`. Example: `12341234`
-                    pub sp_mchid: String,
+                    /// Query parameter `sp_mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+                    pub sp_mchid: Option<String>,
                     /// 出资子商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `43214321`
@@ -842,16 +855,12 @@ pub mod by_employee_id {
                     pub application_type: GetRequestApplicationType,
                 }
                 ::wechatpay::runtime::__private::json_object!(GetRequest {
-                    sp_mchid: query "sp_mchid" required,
+                    sp_mchid: query "sp_mchid" optional,
                     sub_mchid: query "sub_mchid" required,
                     application_type: query "application_type" required,
                 });
                 /// The required fields of [`GetRequest`], each given by name (all of them: a missing one does not compile); [`GetRequest::new`] takes them.
                 pub struct GetRequestRequired {
-                    /// 服务商商户号
-                    ///
-                    /// Query parameter `sp_mchid`. Example: `12341234`
-                    pub sp_mchid: String,
                     /// 出资子商户号
                     ///
                     /// Query parameter `sub_mchid`. Example: `43214321`
@@ -862,16 +871,12 @@ pub mod by_employee_id {
                     pub application_type: GetRequestApplicationType,
                 }
                 impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`), given by name in a [`GetRequestRequired`].
+                    /// A `GetRequest` of its required fields (`sub_mchid`, `application_type`), given by name in a [`GetRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
                     #[inline]
                     pub fn new(required: GetRequestRequired) -> Self {
-                        let GetRequestRequired {
-                            sp_mchid,
-                            sub_mchid,
-                            application_type,
-                        } = required;
+                        let GetRequestRequired { sub_mchid, application_type } = required;
                         Self {
-                            sp_mchid,
+                            sp_mchid: None,
                             sub_mchid,
                             application_type,
                         }
@@ -996,6 +1001,11 @@ pub mod by_employee_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -1005,34 +1015,30 @@ pub mod by_employee_id {
         pub struct PostRequest {
             /// 服务商商户号
             ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+            pub sp_mchid: Option<String>,
             /// 出资子商户号
             ///
             /// Example: `43214321`
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" required,
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
             pub sub_mchid: String,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`), given by name in a [`PostRequestRequired`].
+            /// A `PostRequest` of its required fields (`sub_mchid`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { sp_mchid, sub_mchid } = required;
-                Self { sp_mchid, sub_mchid }
+                let PostRequestRequired { sub_mchid } = required;
+                Self { sp_mchid: None, sub_mchid }
             }
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).

@@ -29,7 +29,15 @@ pub mod entity_matches {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .fill(
+                    "sp_mchid",
+                    ::wechatpay::runtime::Fill::Mchid,
+                    request.sp_mchid.is_none(),
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
@@ -38,8 +46,8 @@ pub mod entity_matches {
     pub struct PostRequest {
         /// 服务商商户号
         ///
-        /// Example: `12341234`
-        pub sp_mchid: String,
+        /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+        pub sp_mchid: Option<String>,
         /// 商户主体匹配批次单号
         ///
         /// Example: `batch12345678`
@@ -48,28 +56,24 @@ pub mod entity_matches {
         pub match_details: Option<Vec<PostRequestMatchDetails>>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" required,
+        sp_mchid: "sp_mchid" optional,
         out_batch_id: "out_batch_id" required,
         match_details: "match_details" optional,
     });
     /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
     pub struct PostRequestRequired {
-        /// 服务商商户号
-        ///
-        /// Example: `12341234`
-        pub sp_mchid: String,
         /// 商户主体匹配批次单号
         ///
         /// Example: `batch12345678`
         pub out_batch_id: String,
     }
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sp_mchid`, `out_batch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.match_details = Some(…))`.
+        /// A `PostRequest` of its required fields (`out_batch_id`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
         pub fn new(required: PostRequestRequired) -> Self {
-            let PostRequestRequired { sp_mchid, out_batch_id } = required;
+            let PostRequestRequired { out_batch_id } = required;
             Self {
-                sp_mchid,
+                sp_mchid: None,
                 out_batch_id,
                 match_details: None,
             }
@@ -221,14 +225,16 @@ pub mod entity_matches {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .send_json()
             }
         }
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         pub type GetRequest = crate::v3::webizpay::models::SpMchidRequest;
-        /// The required fields of [`GetRequest`].
-        pub type GetRequestRequired = crate::v3::webizpay::models::SpMchidRequestRequired;
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]

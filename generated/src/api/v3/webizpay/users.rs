@@ -42,7 +42,11 @@ pub mod by_user_id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("sp_mchid", &request.sp_mchid)
+                    .query_filled(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.as_deref(),
+                    )
                     .query("sub_mchid", &request.sub_mchid)
                     .send_json()
             }
@@ -167,6 +171,11 @@ pub mod by_user_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .fill(
+                        "sp_mchid",
+                        ::wechatpay::runtime::Fill::Mchid,
+                        request.sp_mchid.is_none(),
+                    )
                     .send_json()
             }
         }
@@ -176,8 +185,8 @@ pub mod by_user_id {
         pub struct PostRequest {
             /// 服务商商户号
             ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
+            /// Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `12341234`
+            pub sp_mchid: Option<String>,
             /// 出资子商户号
             ///
             /// Example: `43214321`
@@ -188,16 +197,12 @@ pub mod by_user_id {
             pub application_type: PostRequestApplicationType,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" required,
+            sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" required,
             application_type: "application_type" required,
         });
         /// The required fields of [`PostRequest`], each given by name (all of them: a missing one does not compile); [`PostRequest::new`] takes them.
         pub struct PostRequestRequired {
-            /// 服务商商户号
-            ///
-            /// Example: `12341234`
-            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
@@ -208,12 +213,12 @@ pub mod by_user_id {
             pub application_type: PostRequestApplicationType,
         }
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`), given by name in a [`PostRequestRequired`].
+            /// A `PostRequest` of its required fields (`sub_mchid`, `application_type`), given by name in a [`PostRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
             #[inline]
             pub fn new(required: PostRequestRequired) -> Self {
-                let PostRequestRequired { sp_mchid, sub_mchid, application_type } = required;
+                let PostRequestRequired { sub_mchid, application_type } = required;
                 Self {
-                    sp_mchid,
+                    sp_mchid: None,
                     sub_mchid,
                     application_type,
                 }
