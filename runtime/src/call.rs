@@ -1,7 +1,7 @@
 //! A call: the future (or `.blocking()`) that sends a request and decodes its verified answer.
 
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -64,7 +64,7 @@ fn decode_error(source: serde_json::Error, verified: Verified) -> Error {
     }
 }
 
-impl<'a> Request<'a> {
+impl Request {
     /// Sends the request for a file (a bill, a PDF, an image): the 2xx body is not decoded but
     /// returned as a [`Download`] to stream into a writer.
     ///
@@ -89,59 +89,42 @@ impl<'a> Request<'a> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn send_download(self) -> Call<'a, Download> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_download,
-            stream: true,
-        }
+    pub fn send_download(self) -> Call<Download> {
+        Call::new(self.client, self.parts, decode_download, true)
     }
 
     /// Sends the request; the verified 2xx body is decoded as JSON into `T`. An empty body
     /// decodes like `null` (so `serde_json::Value` and `Option<_>` accept it).
-    pub fn send_json<T: serde::de::DeserializeOwned>(self) -> Call<'a, T> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_json::<T>,
-            stream: false,
-        }
+    pub fn send_json<T: serde::de::DeserializeOwned>(self) -> Call<T> {
+        Call::new(self.client, self.parts, decode_json::<T>, false)
     }
 
     /// Sends the request expecting no content (204): the response is verified (signature
     /// over the empty body) and its body ignored.
-    pub fn send_empty(self) -> Call<'a, ()> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_nothing,
-            stream: false,
-        }
+    pub fn send_empty(self) -> Call<()> {
+        Call::new(self.client, self.parts, decode_nothing, false)
     }
 
     /// Sends the request and returns the verified 2xx body bytes, undecoded.
-    pub fn send_bytes(self) -> Call<'a, Vec<u8>> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_bytes,
-            stream: false,
-        }
+    pub fn send_bytes(self) -> Call<Vec<u8>> {
+        Call::new(self.client, self.parts, decode_bytes, false)
     }
 }
 
-/// A request ready to send. `.await` it (the future is `Send`), or call
-/// [`blocking`](Call::blocking) outside async code.
+/// A request ready to send, and its future: `.await` it, hand it to `tokio::spawn` (it owns
+/// what it needs: a clone of the client, the request as built), or call
+/// [`blocking`](Call::blocking) outside async code. Nothing is sent before it is first polled.
 #[must_use = "a Call does nothing until it is awaited or `.blocking()` is called"]
-pub struct Call<'a, T> {
-    pub(crate) client: &'a Client,
+pub struct Call<T> {
+    pub(crate) client: Client,
     pub(crate) parts: Parts,
     pub(crate) decode: Decoder<T>,
     pub(crate) stream: bool,
+    /// The exchange, once started (on the first poll).
+    running: Option<BoxFuture>,
 }
 
-impl<T> fmt::Debug for Call<'_, T> {
+impl<T> fmt::Debug for Call<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("method", &self.parts.method)
@@ -150,7 +133,32 @@ impl<T> fmt::Debug for Call<'_, T> {
     }
 }
 
-impl<T> Call<'_, T> {
+impl<T> Call<T> {
+    pub(crate) fn new(client: Client, parts: Parts, decode: Decoder<T>, stream: bool) -> Self {
+        Call {
+            client,
+            parts,
+            decode,
+            stream,
+            running: None,
+        }
+    }
+
+    /// The exchange of this call, started on the first poll with the request as built.
+    pub(crate) fn poll_exchange(&mut self, cx: &mut Context<'_>) -> Poll<Result<Received, Error>> {
+        if self.running.is_none() {
+            let empty = Parts::new(self.parts.method.clone(), String::new(), String::new());
+            let parts = std::mem::replace(&mut self.parts, empty);
+            self.running = Some(execute_owned(self.client.clone(), parts, self.stream));
+        }
+        match self.running.as_mut() {
+            Some(running) => running.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl<T> Call<T> {
     /// Sets a request header for this call only, replacing one of the same name that the
     /// generated code or the client set: `Wechatpay-Serial` (by default the key the sensitive
     /// fields were encrypted with, else the configured WeChat Pay public key), `Idempotency-Key`,
@@ -209,43 +217,18 @@ impl<T> Call<'_, T> {
     /// Called from inside a tokio runtime (where blocking would stall the executor), it returns
     /// [`Error::Blocking`] instead of panicking.
     pub fn blocking(self) -> Result<T, Error> {
-        (self.decode)(run_blocking(self.client, self.parts, self.stream)?)
+        (self.decode)(run_blocking(&self.client, self.parts, self.stream)?)
     }
 }
 
-impl<'a, T> IntoFuture for Call<'a, T> {
-    type Output = Result<T, Error>;
-    type IntoFuture = CallFuture<'a, T>;
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = Result<Received, Error>> + Send>>;
 
-    fn into_future(self) -> CallFuture<'a, T> {
-        CallFuture {
-            inner: execute_boxed(self.client, self.parts, self.stream),
-            decode: self.decode,
-        }
-    }
-}
-
-pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Received, Error>> + Send + 'a>>;
-
-/// The future of an awaited [`Call`].
-#[must_use = "futures do nothing unless polled"]
-pub struct CallFuture<'a, T> {
-    inner: BoxFuture<'a>,
-    decode: Decoder<T>,
-}
-
-impl<T> fmt::Debug for CallFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallFuture").finish_non_exhaustive()
-    }
-}
-
-impl<T> Future for CallFuture<'_, T> {
+impl<T> Future for Call<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match this.inner.as_mut().poll(cx) {
+        match this.poll_exchange(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Ready(Ok(received)) => Poll::Ready((this.decode)(received)),
@@ -253,8 +236,9 @@ impl<T> Future for CallFuture<'_, T> {
     }
 }
 
-pub(crate) fn execute_boxed(client: &Client, parts: Parts, stream: bool) -> BoxFuture<'_> {
-    Box::pin(execute(client, &client.inner.http, parts, stream))
+/// The exchange as a future that owns the client (a clone: one reference count).
+pub(crate) fn execute_owned(client: Client, parts: Parts, stream: bool) -> BoxFuture {
+    Box::pin(async move { execute(&client, &client.inner.http, parts, stream).await })
 }
 
 pub(crate) fn run_blocking(client: &Client, parts: Parts, stream: bool) -> Result<Received, Error> {

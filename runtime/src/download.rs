@@ -416,7 +416,7 @@ impl Client {
     /// The request goes to the URL's host, except that a WeChat Pay host
     /// (`https://….mch.weixin.qq.com`) is replaced by the configured base URL when the client
     /// has one (a mock server, a proxy), like every other request.
-    pub fn request_url(&self, method: Method, url: &str) -> Request<'_> {
+    pub fn request_url(&self, method: Method, url: &str) -> Request {
         absolute_request(self, method, url)
     }
 
@@ -474,7 +474,7 @@ impl Client {
         bill_download(download, expected_sha1_hex, gunzip).write_to_blocking(writer)
     }
 
-    fn bill_request(&self, download_url: &str, expected_sha1_hex: &str) -> Result<Request<'_>, Error> {
+    fn bill_request(&self, download_url: &str, expected_sha1_hex: &str) -> Result<Request, Error> {
         parse_sha1(expected_sha1_hex)?;
         Ok(self
             .request_url(Method::GET, download_url)

@@ -80,7 +80,7 @@ pub use reqwest;
 pub use reqwest::Method;
 
 pub use builder::ClientBuilder;
-pub use call::{Call, CallFuture};
+pub use call::Call;
 pub use certificates::PlatformCertificate;
 pub use client::{Client, Fill};
 pub use crypto::{nonce, ApiV3Key, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
@@ -96,7 +96,7 @@ pub use object::UnknownValue;
 pub use paysign::{AppPayParams, JsapiPayParams};
 pub use request::{Request, ResponseSignature};
 pub use reqwest::header::{HeaderMap, HeaderValue};
-pub use response::{CallWithMeta, Response, ResponseFuture};
+pub use response::{CallWithMeta, Response};
 pub use route::Route;
 pub use sensitive::SensitiveCiphertext;
 pub use transport::{default_user_agent, BACKUP_BASE_URL, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
@@ -115,7 +115,7 @@ pub mod __private {
 
     /// The root of every chain (`client.v3()`): an empty path.
     #[inline]
-    pub fn route(client: &crate::Client) -> crate::Route<'_> {
+    pub fn route(client: &crate::Client) -> crate::Route {
         crate::Route::new(client)
     }
 }

@@ -117,12 +117,12 @@ impl Parts {
 
 /// A request being built: query parameters, headers, body. Finish with
 /// [`send_json`](Request::send_json) or [`send_empty`](Request::send_empty).
-pub struct Request<'a> {
-    pub(crate) client: &'a Client,
+pub struct Request {
+    pub(crate) client: Client,
     pub(crate) parts: Parts,
 }
 
-impl fmt::Debug for Request<'_> {
+impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
             .field("method", &self.parts.method)
@@ -132,7 +132,7 @@ impl fmt::Debug for Request<'_> {
     }
 }
 
-impl<'a> Request<'a> {
+impl Request {
     /// Appends a query parameter `name=value`, both percent-encoded, in call order.
     pub fn query<V: Display + ?Sized>(mut self, name: &'static str, value: &V) -> Self {
         push_query(&mut self.parts.query, name, &value.to_string());
@@ -350,7 +350,8 @@ fn push_query_list(query: &mut String, name: &str, values: &[String]) {
 
 /// A request to an absolute URL (a bill's `download_url`): its path and query are signed as
 /// they are in the URL.
-pub(crate) fn absolute_request<'a>(client: &'a Client, method: Method, url: &str) -> Request<'a> {
+pub(crate) fn absolute_request(client: &Client, method: Method, url: &str) -> Request {
+    let client = client.clone();
     let parsed = reqwest::Url::parse(url).ok().filter(|u| {
         matches!(u.scheme(), "http" | "https")
             && u.host().is_some()
@@ -379,7 +380,7 @@ impl Parts {
     }
 }
 
-impl<'a> Request<'a> {
+impl Request {
     #[cfg(test)]
     pub(crate) fn into_parts(self) -> Parts {
         self.parts

@@ -2,13 +2,13 @@
 //! and the `Request-ID` merchants must log for every call (WeChat Pay support asks for it).
 
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use reqwest::header::HeaderMap;
 
-use super::call::{execute_boxed, run_blocking, BoxFuture, Call, Decoder};
+use super::call::{run_blocking, Call, Decoder};
 use super::error::Error;
 use super::send::{request_id, Received};
 
@@ -27,7 +27,7 @@ pub struct Response<T> {
     pub body: T,
 }
 
-impl<'a, T> Call<'a, T> {
+impl<T> Call<T> {
     /// The call, answering with a [`Response`]: the typed body with its status, headers and
     /// `Request-ID`, for the merchant's logs.
     ///
@@ -42,7 +42,7 @@ impl<'a, T> Call<'a, T> {
     /// println!("Request-ID {:?}: {}", answer.request_id, answer.body);
     /// # Ok(()) }
     /// ```
-    pub fn with_meta(self) -> CallWithMeta<'a, T> {
+    pub fn with_meta(self) -> CallWithMeta<T> {
         CallWithMeta(self)
     }
 }
@@ -50,57 +50,31 @@ impl<'a, T> Call<'a, T> {
 /// A [`Call`] that answers with a [`Response`] ([`Call::with_meta`]). `.await` it, or call
 /// [`blocking`](Self::blocking) outside async code.
 #[must_use = "a call does nothing until it is awaited or `.blocking()` is called"]
-pub struct CallWithMeta<'a, T>(Call<'a, T>);
+pub struct CallWithMeta<T>(Call<T>);
 
-impl<T> fmt::Debug for CallWithMeta<'_, T> {
+impl<T> fmt::Debug for CallWithMeta<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("CallWithMeta").field(&self.0).finish()
     }
 }
 
-impl<T> CallWithMeta<'_, T> {
+impl<T> CallWithMeta<T> {
     /// Runs the call synchronously (see [`Call::blocking`]).
     pub fn blocking(self) -> Result<Response<T>, Error> {
         let call = self.0;
-        with_meta(run_blocking(call.client, call.parts, call.stream)?, call.decode)
+        with_meta(run_blocking(&call.client, call.parts, call.stream)?, call.decode)
     }
 }
 
-impl<'a, T> IntoFuture for CallWithMeta<'a, T> {
-    type Output = Result<Response<T>, Error>;
-    type IntoFuture = ResponseFuture<'a, T>;
-
-    fn into_future(self) -> ResponseFuture<'a, T> {
-        let call = self.0;
-        ResponseFuture {
-            inner: execute_boxed(call.client, call.parts, call.stream),
-            decode: call.decode,
-        }
-    }
-}
-
-/// The future of an awaited [`CallWithMeta`].
-#[must_use = "futures do nothing unless polled"]
-pub struct ResponseFuture<'a, T> {
-    inner: BoxFuture<'a>,
-    decode: Decoder<T>,
-}
-
-impl<T> fmt::Debug for ResponseFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl<T> Future for ResponseFuture<'_, T> {
+impl<T> Future for CallWithMeta<T> {
     type Output = Result<Response<T>, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        match this.inner.as_mut().poll(cx) {
+        let call = &mut self.get_mut().0;
+        match call.poll_exchange(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(received)) => Poll::Ready(with_meta(received, this.decode)),
+            Poll::Ready(Ok(received)) => Poll::Ready(with_meta(received, call.decode)),
         }
     }
 }

@@ -11,8 +11,8 @@ use super::error::Error;
 use super::request::{Parts, Request};
 
 /// A URL path being built, segment by segment, relative to the client's base URL.
-pub struct Route<'a> {
-    client: &'a Client,
+pub struct Route {
+    client: Client,
     path: String,
     /// The path with each parameter as `{name}` (`/v3/pay/transactions/id/{transaction_id}`):
     /// the operation, for traces and interceptors, without the values.
@@ -20,7 +20,7 @@ pub struct Route<'a> {
     error: Option<String>,
 }
 
-impl fmt::Debug for Route<'_> {
+impl fmt::Debug for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Route")
             .field("path", &self.path)
@@ -28,9 +28,10 @@ impl fmt::Debug for Route<'_> {
     }
 }
 
-impl<'a> Route<'a> {
-    /// An empty path.
-    pub(crate) fn new(client: &'a Client) -> Self {
+impl Route {
+    /// An empty path, for a clone of `client` (a call owns what it needs: it can be spawned).
+    pub(crate) fn new(client: &Client) -> Self {
+        let client = client.clone();
         Route {
             client,
             path: String::new(),
@@ -39,7 +40,8 @@ impl<'a> Route<'a> {
         }
     }
 
-    pub(crate) fn with_path(client: &'a Client, path: &str) -> Self {
+    pub(crate) fn with_path(client: &Client, path: &str) -> Self {
+        let client = client.clone();
         let mut full = String::with_capacity(path.len() + 1);
         if !path.starts_with('/') {
             full.push('/');
@@ -89,12 +91,12 @@ impl<'a> Route<'a> {
 
     /// The client, the path and the error of an invalid segment, for an APIv2 request.
     #[cfg(feature = "v2")]
-    pub(crate) fn into_v2_parts(self) -> (&'a Client, String, Option<String>) {
+    pub(crate) fn into_v2_parts(self) -> (Client, String, Option<String>) {
         (self.client, self.path, self.error)
     }
 
     /// Starts a request with `method` to this path.
-    pub fn request(self, method: Method) -> Request<'a> {
+    pub fn request(self, method: Method) -> Request {
         // A query written into an untyped `chain("v3/x?a=1")` path is kept, and later
         // `.query(…)` calls append to it with `&`.
         let mut path = self.path;
@@ -112,7 +114,7 @@ impl<'a> Route<'a> {
     }
 }
 
-fn push_param_inner(route: &mut Route<'_>, value: &str) {
+fn push_param_inner(route: &mut Route, value: &str) {
     if (value.is_empty() || value == "." || value == "..") && route.error.is_none() {
         route.error = Some(format!(
             "path parameter after {:?} is {value:?}, which is not a valid path segment",
@@ -139,7 +141,7 @@ impl Client {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn chain(&self, path: &str) -> Route<'_> {
+    pub fn chain(&self, path: &str) -> Route {
         Route::with_path(self, path)
     }
 }

@@ -108,7 +108,7 @@ impl Client {
     }
 }
 
-impl<'a> Request<'a> {
+impl Request {
     /// Encrypts the sensitive fields of the JSON body set by [`Request::json`] and adds the
     /// `Wechatpay-Serial` header naming the key used.
     ///
@@ -143,7 +143,7 @@ impl<'a> Request<'a> {
         let Some(body) = self.parts.body.as_deref() else {
             return self;
         };
-        match encrypt_body(self.client, body, pointers) {
+        match encrypt_body(&self.client, body, pointers) {
             Ok(None) => {}
             Ok(Some((new_body, serial))) => {
                 self.parts.body = Some(new_body);

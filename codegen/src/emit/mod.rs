@@ -81,7 +81,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         starts.push(quote! {
             #doc
             #gate
-            pub fn #method(&self) -> #module::#st<'_> {
+            pub fn #method(&self) -> #module::#st {
                 #module::#st(#private::route(::core::convert::AsRef::<#rt::Client>::as_ref(self)).push(#seg))
             }
         });
@@ -333,7 +333,7 @@ impl Emitter {
                     methods.extend(quote! {
                         #doc
                         #[inline]
-                        pub fn #method(self, #arg: #arg_ty) -> #m::#cst<'a> {
+                        pub fn #method(self, #arg: #arg_ty) -> #m::#cst {
                             #m::#cst(self.0.push_param(#placeholder, &#arg))
                         }
                     });
@@ -344,7 +344,7 @@ impl Emitter {
                     methods.extend(quote! {
                         #doc
                         #[inline]
-                        pub fn #method(self) -> #m::#cst<'a> {
+                        pub fn #method(self) -> #m::#cst {
                             #m::#cst(self.0.push(#seg))
                         }
                     });
@@ -360,9 +360,9 @@ impl Emitter {
         ));
         let mut items = quote! {
             #doc
-            pub struct #st<'a>(#allow pub(super) #rt::Route<'a>);
+            pub struct #st(#allow pub(super) #rt::Route);
 
-            impl<'a> #st<'a> {
+            impl #st {
                 #methods
             }
         };
@@ -505,7 +505,7 @@ impl Emitter {
             #doc
             #deprecated
             #[inline]
-            pub fn #name(self #arg) -> #rt::Call<'a, #ret> {
+            pub fn #name(self #arg) -> #rt::Call<#ret> {
                 #chain #send
             }
         }
@@ -578,7 +578,7 @@ impl Emitter {
             #doc
             #deprecated
             #[inline]
-            pub fn #name(self #arg) -> #rt::v2::V2Call<'a, #ret> {
+            pub fn #name(self #arg) -> #rt::v2::V2Call<#ret> {
                 #chain #send
             }
         }

@@ -20,7 +20,7 @@ pub mod notifications;
 impl crate::Client {
     /// Starts a call under `/global`.
     #[cfg(feature = "global")]
-    pub fn global(&self) -> global::Global<'_> {
+    pub fn global(&self) -> global::Global {
         global::Global(
             ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
@@ -30,7 +30,7 @@ impl crate::Client {
     }
     /// Starts a call under `/hk`.
     #[cfg(feature = "hk")]
-    pub fn hk(&self) -> hk::Hk<'_> {
+    pub fn hk(&self) -> hk::Hk {
         hk::Hk(
             ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
@@ -40,7 +40,7 @@ impl crate::Client {
     }
     /// Starts a call under `/v2`.
     #[cfg(feature = "v2")]
-    pub fn v2(&self) -> v2::V2<'_> {
+    pub fn v2(&self) -> v2::V2 {
         v2::V2(
             ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
@@ -49,7 +49,7 @@ impl crate::Client {
         )
     }
     /// Starts a call under `/v3`.
-    pub fn v3(&self) -> v3::V3<'_> {
+    pub fn v3(&self) -> v3::V3 {
         v3::V3(
             ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),

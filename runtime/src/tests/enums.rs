@@ -43,9 +43,11 @@ fn enums_keep_unknown_values() {
 fn call_future_is_send() {
     fn assert_send<T: Send>(_: &T) {}
     let c = client();
-    let fut =
-        std::future::IntoFuture::into_future(c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>());
-    assert_send(&fut);
+    let call = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>();
+    assert_send(&call);
+    // A call is a future that owns what it needs: it can be spawned.
+    fn assert_spawnable<F: std::future::Future + Send + 'static>(_: &F) {}
+    assert_spawnable(&call);
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<Client>();
     assert_send_sync::<Error>();

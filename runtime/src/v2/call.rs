@@ -6,8 +6,9 @@
 //! `Error::is_retryable` says (`SYSTEMERROR` among them), interceptors and traces.
 
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::object::{XmlField, XmlObject};
@@ -50,15 +51,34 @@ struct Parts {
     encrypt: &'static [&'static str],
 }
 
+impl Parts {
+    /// What a started call leaves in place of its parts (moved into the exchange).
+    fn placeholder() -> Self {
+        Parts {
+            path: String::new(),
+            origin: Origin::Client,
+            fields: Ok(Vec::new()),
+            sign_type: SignType::Md5,
+            cert: false,
+            signed: true,
+            file: false,
+            timeout: None,
+            retries: None,
+            idempotent: true,
+            encrypt: &[],
+        }
+    }
+}
+
 /// An APIv2 request being built (the generated v2 operations start one with
 /// [`Route::v2_request`]).
 #[must_use = "a V2Request does nothing until it is sent"]
-pub struct V2Request<'a> {
-    client: &'a Client,
+pub struct V2Request {
+    client: Client,
     parts: Parts,
 }
 
-impl fmt::Debug for V2Request<'_> {
+impl fmt::Debug for V2Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("V2Request")
             .field("path", &self.parts.path)
@@ -66,10 +86,10 @@ impl fmt::Debug for V2Request<'_> {
     }
 }
 
-impl<'a> Route<'a> {
+impl Route {
     /// Starts an APIv2 request to this path; the `/v2` of the chain (`client.v2().pay()…`) is
     /// not part of the URL (`/pay/micropay`).
-    pub fn v2_request(self) -> V2Request<'a> {
+    pub fn v2_request(self) -> V2Request {
         let (client, path, error) = self.into_v2_parts();
         let path = match path.strip_prefix("/v2/") {
             Some(rest) => format!("/{rest}"),
@@ -97,7 +117,7 @@ impl<'a> Route<'a> {
     }
 }
 
-impl<'a> V2Request<'a> {
+impl V2Request {
     /// The request's fields: those of `body`, in its order.
     pub fn body<B: XmlObject>(mut self, body: &B) -> Self {
         if let Ok(fields) = &mut self.parts.fields {
@@ -177,8 +197,9 @@ impl<'a> V2Request<'a> {
     }
 
     /// Sends the request; the answer, verified and successful, decoded into `T`.
-    pub fn send<T: XmlObject>(self) -> V2Call<'a, T> {
+    pub fn send<T: XmlObject>(self) -> V2Call<T> {
         V2Call {
+            running: None,
             client: self.client,
             parts: self.parts,
             decode: |answer| match answer {
@@ -191,8 +212,9 @@ impl<'a> V2Request<'a> {
     }
 
     /// Sends the request; the answer's fields, verified and successful, untyped.
-    pub fn send_fields(self) -> V2Call<'a, Vec<(String, String)>> {
+    pub fn send_fields(self) -> V2Call<Vec<(String, String)>> {
         V2Call {
+            running: None,
             client: self.client,
             parts: self.parts,
             decode: |answer| match answer {
@@ -207,10 +229,11 @@ impl<'a> V2Request<'a> {
     /// Sends the request for a file (`pay/downloadbill`, `pay/downloadfundflow`): the bytes
     /// as sent (text, or gzip when the request asked for `tar_type` `GZIP`). A failure comes
     /// as an XML answer instead and is [`Error::ApiV2`]. Files are not signed; the request is.
-    pub fn send_file(mut self) -> V2Call<'a, Vec<u8>> {
+    pub fn send_file(mut self) -> V2Call<Vec<u8>> {
         self.parts.file = true;
         self.parts.signed = false;
         V2Call {
+            running: None,
             client: self.client,
             parts: self.parts,
             decode: |answer| match answer {
@@ -223,6 +246,9 @@ impl<'a> V2Request<'a> {
     }
 }
 
+/// A started APIv2 exchange.
+type Exchange = Pin<Box<dyn Future<Output = Result<Answer, Error>> + Send>>;
+
 /// What an APIv2 exchange gave: an answer's fields, or a file.
 enum Answer {
     Fields(Vec<(String, String)>),
@@ -231,13 +257,15 @@ enum Answer {
 
 /// An APIv2 request ready to send: `.await` it, or [`blocking`](V2Call::blocking).
 #[must_use = "a V2Call does nothing until it is awaited or `.blocking()` is called"]
-pub struct V2Call<'a, T> {
-    client: &'a Client,
+pub struct V2Call<T> {
+    client: Client,
     parts: Parts,
     decode: fn(Answer) -> Result<T, Error>,
+    /// The exchange, once started (on the first poll).
+    running: Option<Exchange>,
 }
 
-impl<T> fmt::Debug for V2Call<'_, T> {
+impl<T> fmt::Debug for V2Call<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("V2Call")
             .field("path", &self.parts.path)
@@ -245,7 +273,7 @@ impl<T> fmt::Debug for V2Call<'_, T> {
     }
 }
 
-impl<'a, T> V2Call<'a, T> {
+impl<T> V2Call<T> {
     /// Signs with `sign_type` instead of the operation's default.
     pub fn sign_type(mut self, sign_type: SignType) -> Self {
         self.parts.sign_type = sign_type;
@@ -283,18 +311,32 @@ impl<'a, T> V2Call<'a, T> {
         let blocking = self.client.inner.blocking_runtime()?;
         let answer = blocking
             .runtime()
-            .block_on(execute(self.client, &blocking.http, self.parts))?;
+            .block_on(execute(&self.client, &blocking.http, self.parts))?;
         (self.decode)(answer)
     }
 }
 
-impl<'a, T: 'a> IntoFuture for V2Call<'a, T> {
+/// A call is its own future: it owns what it needs (a clone of the client), so it can be
+/// spawned; nothing is sent before it is first polled.
+impl<T> Future for V2Call<T> {
     type Output = Result<T, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        let decode = self.decode;
-        Box::pin(async move { decode(execute(self.client, &self.client.inner.http, self.parts).await?) })
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.running.is_none() {
+            let parts = std::mem::replace(&mut this.parts, Parts::placeholder());
+            let client = this.client.clone();
+            this.running = Some(Box::pin(
+                async move { execute(&client, &client.inner.http, parts).await },
+            ));
+        }
+        let Some(running) = this.running.as_mut() else {
+            return Poll::Pending;
+        };
+        match running.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(answer) => Poll::Ready(answer.and_then(this.decode)),
+        }
     }
 }
 

@@ -351,3 +351,19 @@ async fn a_json_text_query_parameter_is_sent_as_its_json() {
     assert_eq!(text, r#"{"type":"APPID","appid":"wx4e1916a585d1f4e9"}"#);
     assert!(query.ends_with("&limit=10"), "{query}");
 }
+
+/// A call owns what it needs (a clone of the client, the request as built): it can be handed
+/// to `tokio::spawn` while the client and the request go out of scope.
+#[tokio::test]
+async fn a_call_can_be_spawned() {
+    let server = MockServer::start(MockConfig::default()).await;
+    server.on("POST", AUTHINFO, Reply::json(200, json!({"authinfo": "SPAWNED=="})));
+    let handle = {
+        let client = client(&server);
+        let request = authinfo_request();
+        tokio::spawn(client.v3().offlineface().authinfo().post(&request))
+    };
+    let answer = handle.await.expect("the task ran").expect("the call succeeded");
+    assert_eq!(answer.authinfo.as_deref(), Some("SPAWNED=="));
+    assert_well_signed(&server.last_request());
+}

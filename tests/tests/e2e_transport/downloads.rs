@@ -240,7 +240,7 @@ async fn statement_download_checks_the_signed_sha1_header() {
     let sha1 = openssl_sha1(&csv);
     server.on("GET", STATEMENT, statement_reply(&csv, &sha1));
     let c = client(&server);
-    fn statement(c: &Client) -> wechatpay::Request<'_> {
+    fn statement(c: &Client) -> wechatpay::Request {
         c.chain("v3/global/statements")
             .request(Method::GET)
             .query("date", "2024-01-01")
