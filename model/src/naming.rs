@@ -204,6 +204,29 @@ pub fn enum_variants(values: &[String]) -> Vec<String> {
     names
 }
 
+/// The variants of the enum `enum_name` without the enum's name in front
+/// (`ApplymentState::ApplymentStatePassed` → `ApplymentState::Passed`): a variant that starts
+/// with the name, followed by a word, loses it (`DayTypeUnknown` → `Unknown_`, as a value
+/// `UNKNOWN` is written beside the catch-all `Unknown`). An enum where that would make two
+/// variants one keeps its variants.
+pub fn without_enum_name(enum_name: &str, idents: &[String]) -> Vec<String> {
+    let stripped: Vec<String> = idents
+        .iter()
+        .map(|ident| match ident.strip_prefix(enum_name) {
+            Some("Unknown" | "Self") => format!("{}_", &ident[enum_name.len()..]),
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => rest.to_string(),
+            _ => ident.clone(),
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let clean = stripped.iter().all(|v| seen.insert(v.as_str()));
+    if clean {
+        stripped
+    } else {
+        idents.to_vec()
+    }
+}
+
 fn variant(value: &str, spell_punctuation: bool) -> String {
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
@@ -276,6 +299,31 @@ pub fn resolve_sibling_methods(names: &[(String, String)]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod enum_name_tests {
+    use super::without_enum_name;
+
+    fn w(name: &str, idents: &[&str]) -> Vec<String> {
+        without_enum_name(name, &idents.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn variants_lose_the_enum_name_unless_two_would_become_one() {
+        assert_eq!(
+            w("ApplymentState", &["ApplymentStatePassed", "ApplymentStateRejected"]),
+            ["Passed", "Rejected"]
+        );
+        assert_eq!(
+            w("DayType", &["DayTypeUnknown", "DayTypeWeekday"]),
+            ["Unknown_", "Weekday"]
+        );
+        // Not at a word boundary, or nothing left: unchanged.
+        assert_eq!(w("State", &["Statement", "State"]), ["Statement", "State"]);
+        // Two would become one: the enum keeps its variants.
+        assert_eq!(w("Kind", &["KindA", "A"]), ["KindA", "A"]);
+    }
 }
 
 #[cfg(test)]

@@ -234,3 +234,49 @@ fn root_names_cover_the_client() {
         .collect();
     assert!(missing.is_empty(), "add to naming::ROOT_RESERVED: {missing:?}");
 }
+
+/// No variant repeats its enum's name (`ApplymentState::Passed`, not
+/// `ApplymentState::ApplymentStatePassed`), over every enum the generator wrote
+/// (`generated/src/api/`, current by `cargo xtask generate --check`).
+#[test]
+fn no_enum_variant_repeats_its_enums_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/api");
+    let mut stack = vec![root];
+    let (mut enums, mut repeats) = (0, Vec::new());
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for block in text.split("json_enum!(").skip(1) {
+                let Some((name, rest)) = block.split_once('{') else {
+                    continue;
+                };
+                let name = name.trim();
+                enums += 1;
+                let body = rest.split('}').next().unwrap_or_default();
+                for line in body.lines() {
+                    let Some((variant, _)) = line.trim().split_once(" = ") else {
+                        continue;
+                    };
+                    let after = variant.strip_prefix(name).and_then(|r| r.chars().next());
+                    if after.is_some_and(|c| c.is_ascii_uppercase()) {
+                        repeats.push(format!("{name}::{variant}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        enums > 500,
+        "found {enums} enums: the scan no longer reads the generated code"
+    );
+    assert!(
+        repeats.is_empty(),
+        "{} variants repeat their enum's name: {repeats:?}",
+        repeats.len()
+    );
+}

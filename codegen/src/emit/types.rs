@@ -205,8 +205,10 @@ impl Emitter {
             t.name
         ));
         let doc = docs(&text);
-        let decl = variants.iter().map(|v| {
-            let id = ident(&v.ident);
+        let idents: Vec<String> = variants.iter().map(|v| v.ident.clone()).collect();
+        let idents = crate::naming::without_enum_name(&t.name, &idents);
+        let decl = variants.iter().zip(&idents).map(|(v, id)| {
+            let id = ident(id);
             // One line: the wire value, then its meaning.
             let text = match &v.description {
                 Some(d) => format!("`{}`: {}", v.value, d.replace('\n', " ")),
@@ -217,7 +219,8 @@ impl Emitter {
         });
         let lines: Vec<String> = variants
             .iter()
-            .map(|v| format!("{} = {},", ident(&v.ident), proc_macro2::Literal::string(&v.value)))
+            .zip(&idents)
+            .map(|(v, id)| format!("{} = {},", ident(id), proc_macro2::Literal::string(&v.value)))
             .collect();
         let call = layout_macro(&self.private, "json_enum", &t.name, &lines);
         let private = &self.private;

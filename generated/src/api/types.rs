@@ -8,49 +8,49 @@
 #[non_exhaustive]
 pub enum ApplymentState {
     /// `APPLYMENT_STATE_WAITTING_FOR_AUDIT`
-    ApplymentStateWaittingForAudit,
+    WaittingForAudit,
     /// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT`
-    ApplymentStateWaittingForConfirmContact,
+    WaittingForConfirmContact,
     /// `APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON`
-    ApplymentStateWaittingForConfirmLegalperson,
+    WaittingForConfirmLegalperson,
     /// `APPLYMENT_STATE_PASSED`
-    ApplymentStatePassed,
+    Passed,
     /// `APPLYMENT_STATE_FREEZED`
-    ApplymentStateFreezed,
+    Freezed,
     /// `APPLYMENT_STATE_EDITTING`
-    ApplymentStateEditting,
+    Editting,
     /// `APPLYMENT_STATE_AUDITING`
-    ApplymentStateAuditing,
+    Auditing,
     /// `APPLYMENT_STATE_REJECTED`
-    ApplymentStateRejected,
+    Rejected,
     /// `APPLYMENT_STATE_TO_BE_CONFIRMED`
-    ApplymentStateToBeConfirmed,
+    ToBeConfirmed,
     /// `APPLYMENT_STATE_TO_BE_SIGNED`
-    ApplymentStateToBeSigned,
+    ToBeSigned,
     /// `APPLYMENT_STATE_SIGNING`
-    ApplymentStateSigning,
+    Signing,
     /// `APPLYMENT_STATE_FINISHED`
-    ApplymentStateFinished,
+    Finished,
     /// `APPLYMENT_STATE_CANCELED`
-    ApplymentStateCanceled,
+    Canceled,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
 ::wechatpay::runtime::__private::json_enum!(ApplymentState {
-    ApplymentStateWaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
-    ApplymentStateWaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
-    ApplymentStateWaittingForConfirmLegalperson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
-    ApplymentStatePassed = "APPLYMENT_STATE_PASSED",
-    ApplymentStateFreezed = "APPLYMENT_STATE_FREEZED",
-    ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-    ApplymentStateToBeConfirmed = "APPLYMENT_STATE_TO_BE_CONFIRMED",
-    ApplymentStateToBeSigned = "APPLYMENT_STATE_TO_BE_SIGNED",
-    ApplymentStateSigning = "APPLYMENT_STATE_SIGNING",
-    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    WaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
+    WaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
+    WaittingForConfirmLegalperson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
+    Passed = "APPLYMENT_STATE_PASSED",
+    Freezed = "APPLYMENT_STATE_FREEZED",
+    Editting = "APPLYMENT_STATE_EDITTING",
+    Auditing = "APPLYMENT_STATE_AUDITING",
+    Rejected = "APPLYMENT_STATE_REJECTED",
+    ToBeConfirmed = "APPLYMENT_STATE_TO_BE_CONFIRMED",
+    ToBeSigned = "APPLYMENT_STATE_TO_BE_SIGNED",
+    Signing = "APPLYMENT_STATE_SIGNING",
+    Finished = "APPLYMENT_STATE_FINISHED",
+    Canceled = "APPLYMENT_STATE_CANCELED",
 });
 /// 奖品类型
 ///
@@ -1334,31 +1334,31 @@ pub enum StockType {
 #[non_exhaustive]
 pub enum SubjectType {
     /// `SUBJECT_TYPE_INDIVIDUAL`: 个体工商户
-    SubjectTypeIndividual,
+    Individual,
     /// `SUBJECT_TYPE_ENTERPRISE`: 企业
-    SubjectTypeEnterprise,
+    Enterprise,
     /// `SUBJECT_TYPE_INSTITUTIONS`: 个体工商户
-    SubjectTypeInstitutions,
+    Institutions,
     /// `SUBJECT_TYPE_OTHERS`: 社会组织
-    SubjectTypeOthers,
+    Others,
     /// `SUBJECT_TYPE_MICRO`: 小微商户
-    SubjectTypeMicro,
+    Micro,
     /// `SUBJECT_TYPE_GOVERNMENT`: 政府机关
-    SubjectTypeGovernment,
+    Government,
     /// `SUBJECT_TYPE_INSTITUTIONS_CLONED`: 事业单位
-    SubjectTypeInstitutionsCloned,
+    InstitutionsCloned,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
 ::wechatpay::runtime::__private::json_enum!(SubjectType {
-    SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
-    SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
-    SubjectTypeInstitutions = "SUBJECT_TYPE_INSTITUTIONS",
-    SubjectTypeOthers = "SUBJECT_TYPE_OTHERS",
-    SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
-    SubjectTypeGovernment = "SUBJECT_TYPE_GOVERNMENT",
-    SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
+    Individual = "SUBJECT_TYPE_INDIVIDUAL",
+    Enterprise = "SUBJECT_TYPE_ENTERPRISE",
+    Institutions = "SUBJECT_TYPE_INSTITUTIONS",
+    Others = "SUBJECT_TYPE_OTHERS",
+    Micro = "SUBJECT_TYPE_MICRO",
+    Government = "SUBJECT_TYPE_GOVERNMENT",
+    InstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
 });
 /// 补差单状态
 ///

@@ -69,18 +69,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum ReceiptState {
         /// `RECEIPT_STATE_PENDING`
-        ReceiptStatePending,
+        Pending,
         /// `RECEIPT_STATE_PROGRESS`
-        ReceiptStateProgress,
+        Progress,
         /// `RECEIPT_STATE_COMPLETED`
-        ReceiptStateCompleted,
+        Completed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(ReceiptState {
-        ReceiptStatePending = "RECEIPT_STATE_PENDING",
-        ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-        ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+        Pending = "RECEIPT_STATE_PENDING",
+        Progress = "RECEIPT_STATE_PROGRESS",
+        Completed = "RECEIPT_STATE_COMPLETED",
     });
     /// 付款金额信息
     ///
@@ -150,16 +150,16 @@ pub mod models {
         /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
         TransferToOriginalReceiveUser,
         /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-        TransferModeToOriginalReceiveMerchant,
+        ToOriginalReceiveMerchant,
         /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-        TransferModeToSpecifiedReceiveMerchant,
+        ToSpecifiedReceiveMerchant,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(TransferMode {
         TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-        TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-        TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+        ToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+        ToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
     });
     /// 在途异常资金付款指令状态
     ///
@@ -170,21 +170,21 @@ pub mod models {
     #[non_exhaustive]
     pub enum InstructionState {
         /// `INSTRUCTION_STATE_PENDING`
-        InstructionStatePending,
+        Pending,
         /// `INSTRUCTION_STATE_IN_PROGRESS`
-        InstructionStateInProgress,
+        InProgress,
         /// `INSTRUCTION_STATE_CLOSED`
-        InstructionStateClosed,
+        Closed,
         /// `INSTRUCTION_STATE_SUCCESS`
-        InstructionStateSuccess,
+        Success,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(InstructionState {
-        InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-        InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-        InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-        InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+        Pending = "INSTRUCTION_STATE_PENDING",
+        InProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+        Closed = "INSTRUCTION_STATE_CLOSED",
+        Success = "INSTRUCTION_STATE_SUCCESS",
     });
 }
 /// `/v3/abnormal-fund-processing/receipts`

@@ -20,15 +20,15 @@ pub mod models {
     #[non_exhaustive]
     pub enum AccountType {
         /// `ACCOUNT_TYPE_BUSINESS`
-        AccountTypeBusiness,
+        Business,
         /// `ACCOUNT_TYPE_PRIVATE`
-        AccountTypePrivate,
+        Private,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(AccountType {
-        AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
-        AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
+        Business = "ACCOUNT_TYPE_BUSINESS",
+        Private = "ACCOUNT_TYPE_PRIVATE",
     });
 }
 /// `/v3/apply4sub/sub_merchants`

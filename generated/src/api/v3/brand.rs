@@ -40,36 +40,36 @@ pub mod models {
     #[non_exhaustive]
     pub enum ApplymentState {
         /// `APPLYMENT_STATE_UNKNOWN`: 未知状态，非终态
-        ApplymentStateUnknown,
+        Unknown_,
         /// `APPLYMENT_STATE_UNSUBMITTED`: 申请未提交，非终态
-        ApplymentStateUnsubmitted,
+        Unsubmitted,
         /// `APPLYMENT_STATE_WAITING_VALIDATE`: 待主体意愿确认，非终态
-        ApplymentStateWaitingValidate,
+        WaitingValidate,
         /// `APPLYMENT_STATE_WAITING_AUDIT`: 资料审核中，非终态
-        ApplymentStateWaitingAudit,
+        WaitingAudit,
         /// `APPLYMENT_STATE_WAITING_AUTH`: 待授权确认，非终态
-        ApplymentStateWaitingAuth,
+        WaitingAuth,
         /// `APPLYMENT_STATE_OPEN_ACCOUNT`: 开号中，非终态
-        ApplymentStateOpenAccount,
+        OpenAccount,
         /// `APPLYMENT_STATE_FINISH`: 入驻完成，终态
-        ApplymentStateFinish,
+        Finish,
         /// `APPLYMENT_STATE_AUDIT_REJECTED`: 审核驳回，非终态
-        ApplymentStateAuditRejected,
+        AuditRejected,
         /// `APPLYMENT_STATE_CANCELED`: 申请撤销，终态
-        ApplymentStateCanceled,
+        Canceled,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(ApplymentState {
-        ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-        ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-        ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-        ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-        ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-        ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-        ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-        ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        Unknown_ = "APPLYMENT_STATE_UNKNOWN",
+        Unsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+        WaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+        WaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+        WaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+        OpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+        Finish = "APPLYMENT_STATE_FINISH",
+        AuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+        Canceled = "APPLYMENT_STATE_CANCELED",
     });
     /// Used as `GetRequest` in `/v3/brand/card/card-configs`, `GetRequest` in `/v3/brand/card/card-configs/preview-url`.
     #[derive(Clone, Debug, PartialEq)]

@@ -149,18 +149,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum ContractState {
         /// `CONTRACT_STATE_INVALID`
-        ContractStateInvalid,
+        Invalid,
         /// `CONTRACT_STATE_EFFECTIVE`
-        ContractStateEffective,
+        Effective,
         /// `CONTRACT_STATE_TERMINATED`
-        ContractStateTerminated,
+        Terminated,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(ContractState {
-        ContractStateInvalid = "CONTRACT_STATE_INVALID",
-        ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-        ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+        Invalid = "CONTRACT_STATE_INVALID",
+        Effective = "CONTRACT_STATE_EFFECTIVE",
+        Terminated = "CONTRACT_STATE_TERMINATED",
     });
     /// 协议解约方式
     ///

@@ -185,7 +185,7 @@ pub mod models {
         /// `USER_ACCOUNT_LIMIT`: 用户账户收款受限，请引导用户在微信支付查看详情
         UserAccountLimit,
         /// `FAIL_REASON_UNKNOWN`: 失败原因未知
-        FailReasonUnknown,
+        Unknown_,
         /// `PAYER_ACCOUNT_ABNORMAL`: 商户账户付款受限，可前往商户平台获取解除功能限制指引
         PayerAccountAbnormal,
         /// `PAYEE_ACCOUNT_ABNORMAL`: 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
@@ -216,7 +216,7 @@ pub mod models {
         AccountNotExist = "ACCOUNT_NOT_EXIST",
         TransferRisk = "TRANSFER_RISK",
         UserAccountLimit = "USER_ACCOUNT_LIMIT",
-        FailReasonUnknown = "FAIL_REASON_UNKNOWN",
+        Unknown_ = "FAIL_REASON_UNKNOWN",
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
         PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
         UserReceiveOverdue = "USER_RECEIVE_OVERDUE",

@@ -439,18 +439,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum CollectState {
         /// `COLLECT_STATE_NOT_COLLECT`: 未归集
-        CollectStateNotCollect,
+        NotCollect,
         /// `COLLECT_STATE_COLLECTED`: 已归集
-        CollectStateCollected,
+        Collected,
         /// `COLLECT_STATE_COLLECTION_FAILED`: 归集失败
-        CollectStateCollectionFailed,
+        CollectionFailed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(CollectState {
-        CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-        CollectStateCollected = "COLLECT_STATE_COLLECTED",
-        CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+        NotCollect = "COLLECT_STATE_NOT_COLLECT",
+        Collected = "COLLECT_STATE_COLLECTED",
+        CollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
     });
     /// 能效等级
     ///
@@ -465,14 +465,14 @@ pub mod models {
         /// `SECOND_LEVEL`
         SecondLevel,
         /// `ENERGY_GRADE_UNKNOWN`
-        EnergyGradeUnknown,
+        Unknown_,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(EnergyGrade {
         FirstLevel = "FIRST_LEVEL",
         SecondLevel = "SECOND_LEVEL",
-        EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+        Unknown_ = "ENERGY_GRADE_UNKNOWN",
     });
     /// 产品类型
     ///
@@ -519,15 +519,15 @@ pub mod models {
     #[non_exhaustive]
     pub enum CateState {
         /// `CATE_STATE_REDEEM`: 已核销
-        CateStateRedeem,
+        Redeem,
         /// `CATE_STATE_REFUND`: 已退回
-        CateStateRefund,
+        Refund,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(CateState {
-        CateStateRedeem = "CATE_STATE_REDEEM",
-        CateStateRefund = "CATE_STATE_REFUND",
+        Redeem = "CATE_STATE_REDEEM",
+        Refund = "CATE_STATE_REFUND",
     });
     /// 证件类型
     ///
@@ -582,15 +582,15 @@ pub mod models {
     #[non_exhaustive]
     pub enum SaleModel {
         /// `SALE_MODEL_ONLINE`
-        SaleModelOnline,
+        Online,
         /// `SALE_MODEL_OFFLINE`
-        SaleModelOffline,
+        Offline,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(SaleModel {
-        SaleModelOnline = "SALE_MODEL_ONLINE",
-        SaleModelOffline = "SALE_MODEL_OFFLINE",
+        Online = "SALE_MODEL_ONLINE",
+        Offline = "SALE_MODEL_OFFLINE",
     });
     /// 资格的状态
     ///

@@ -20,24 +20,24 @@ pub mod models {
     #[non_exhaustive]
     pub enum AuthState {
         /// `AUTH_STATE_INIT`
-        AuthStateInit,
+        Init,
         /// `AUTH_STATE_PENDING`
-        AuthStatePending,
+        Pending,
         /// `AUTH_STATE_GRANTED`
-        AuthStateGranted,
+        Granted,
         /// `AUTH_STATE_DENIED`
-        AuthStateDenied,
+        Denied,
         /// `AUTH_STATE_EXPIRED`
-        AuthStateExpired,
+        Expired,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(AuthState {
-        AuthStateInit = "AUTH_STATE_INIT",
-        AuthStatePending = "AUTH_STATE_PENDING",
-        AuthStateGranted = "AUTH_STATE_GRANTED",
-        AuthStateDenied = "AUTH_STATE_DENIED",
-        AuthStateExpired = "AUTH_STATE_EXPIRED",
+        Init = "AUTH_STATE_INIT",
+        Pending = "AUTH_STATE_PENDING",
+        Granted = "AUTH_STATE_GRANTED",
+        Denied = "AUTH_STATE_DENIED",
+        Expired = "AUTH_STATE_EXPIRED",
     });
     /// 保障期限类型
     ///
@@ -48,15 +48,15 @@ pub mod models {
     #[non_exhaustive]
     pub enum CoverageTermType {
         /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-        CoverageTermTypeFixedDate,
+        FixedDate,
         /// `COVERAGE_TERM_TYPE_LIFETIME`
-        CoverageTermTypeLifetime,
+        Lifetime,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(CoverageTermType {
-        CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-        CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+        FixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+        Lifetime = "COVERAGE_TERM_TYPE_LIFETIME",
     });
     /// 缴费方式
     ///
@@ -67,18 +67,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum PaymentMethod {
         /// `PAYMENT_METHOD_OTHER`
-        PaymentMethodOther,
+        Other,
         /// `PAYMENT_METHOD_PERIOD`
-        PaymentMethodPeriod,
+        Period,
         /// `PAYMENT_METHOD_LUMP_SUM`
-        PaymentMethodLumpSum,
+        LumpSum,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PaymentMethod {
-        PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-        PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-        PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+        Other = "PAYMENT_METHOD_OTHER",
+        Period = "PAYMENT_METHOD_PERIOD",
+        LumpSum = "PAYMENT_METHOD_LUMP_SUM",
     });
     /// 缴费周期
     ///
@@ -89,30 +89,30 @@ pub mod models {
     #[non_exhaustive]
     pub enum PaymentPeriod {
         /// `PAYMENT_PERIOD_DAY`
-        PaymentPeriodDay,
+        Day,
         /// `PAYMENT_PERIOD_WEEK`
-        PaymentPeriodWeek,
+        Week,
         /// `PAYMENT_PERIOD_BIWEEKLY`
-        PaymentPeriodBiweekly,
+        Biweekly,
         /// `PAYMENT_PERIOD_MONTH`
-        PaymentPeriodMonth,
+        Month,
         /// `PAYMENT_PERIOD_QUARTER`
-        PaymentPeriodQuarter,
+        Quarter,
         /// `PAYMENT_PERIOD_HALF_YEAR`
-        PaymentPeriodHalfYear,
+        HalfYear,
         /// `PAYMENT_PERIOD_YEAR`
-        PaymentPeriodYear,
+        Year,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PaymentPeriod {
-        PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-        PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-        PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-        PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-        PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-        PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-        PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+        Day = "PAYMENT_PERIOD_DAY",
+        Week = "PAYMENT_PERIOD_WEEK",
+        Biweekly = "PAYMENT_PERIOD_BIWEEKLY",
+        Month = "PAYMENT_PERIOD_MONTH",
+        Quarter = "PAYMENT_PERIOD_QUARTER",
+        HalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+        Year = "PAYMENT_PERIOD_YEAR",
     });
     /// 期交保费模式
     ///
@@ -123,18 +123,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum PeriodPremiumMode {
         /// `PERIOD_PREMIUM_MODE_EQUAL`
-        PeriodPremiumModeEqual,
+        Equal,
         /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-        PeriodPremiumModeFirstDiff,
+        FirstDiff,
         /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-        PeriodPremiumModeMultiDiff,
+        MultiDiff,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PeriodPremiumMode {
-        PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-        PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-        PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+        Equal = "PERIOD_PREMIUM_MODE_EQUAL",
+        FirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+        MultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
     });
     /// 保单状态
     ///
@@ -145,21 +145,21 @@ pub mod models {
     #[non_exhaustive]
     pub enum PolicyState {
         /// `POLICY_STATE_ISSUING`
-        PolicyStateIssuing,
+        Issuing,
         /// `POLICY_STATE_APPROVED`
-        PolicyStateApproved,
+        Approved,
         /// `POLICY_STATE_DECLINED`
-        PolicyStateDeclined,
+        Declined,
         /// `POLICY_STATE_INACTIVE`
-        PolicyStateInactive,
+        Inactive,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PolicyState {
-        PolicyStateIssuing = "POLICY_STATE_ISSUING",
-        PolicyStateApproved = "POLICY_STATE_APPROVED",
-        PolicyStateDeclined = "POLICY_STATE_DECLINED",
-        PolicyStateInactive = "POLICY_STATE_INACTIVE",
+        Issuing = "POLICY_STATE_ISSUING",
+        Approved = "POLICY_STATE_APPROVED",
+        Declined = "POLICY_STATE_DECLINED",
+        Inactive = "POLICY_STATE_INACTIVE",
     });
     /// 保单类型
     ///
@@ -170,36 +170,36 @@ pub mod models {
     #[non_exhaustive]
     pub enum PolicyType {
         /// `POLICY_TYPE_OTHER`: 其余险
-        PolicyTypeOther,
+        Other,
         /// `POLICY_TYPE_MEDICAL`: 医疗险
-        PolicyTypeMedical,
+        Medical,
         /// `POLICY_TYPE_ACCIDENT`: 意外险
-        PolicyTypeAccident,
+        Accident,
         /// `POLICY_TYPE_CRITICAL`: 重疾险
-        PolicyTypeCritical,
+        Critical,
         /// `POLICY_TYPE_CAR`: 车险
-        PolicyTypeCar,
+        Car,
         /// `POLICY_TYPE_LIFE`: 人寿险
-        PolicyTypeLife,
+        Life,
         /// `POLICY_TYPE_PROPERTY`: 家财险
-        PolicyTypeProperty,
+        Property,
         /// `POLICY_TYPE_PET`: 宠物险
-        PolicyTypePet,
+        Pet,
         /// `POLICY_TYPE_ANNUITY`: 年金险
-        PolicyTypeAnnuity,
+        Annuity,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PolicyType {
-        PolicyTypeOther = "POLICY_TYPE_OTHER",
-        PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-        PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-        PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-        PolicyTypeCar = "POLICY_TYPE_CAR",
-        PolicyTypeLife = "POLICY_TYPE_LIFE",
-        PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-        PolicyTypePet = "POLICY_TYPE_PET",
-        PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+        Other = "POLICY_TYPE_OTHER",
+        Medical = "POLICY_TYPE_MEDICAL",
+        Accident = "POLICY_TYPE_ACCIDENT",
+        Critical = "POLICY_TYPE_CRITICAL",
+        Car = "POLICY_TYPE_CAR",
+        Life = "POLICY_TYPE_LIFE",
+        Property = "POLICY_TYPE_PROPERTY",
+        Pet = "POLICY_TYPE_PET",
+        Annuity = "POLICY_TYPE_ANNUITY",
     });
 }
 /// `/v3/inspolicymgr/deduct`

@@ -27,27 +27,27 @@ pub mod models {
     #[non_exhaustive]
     pub enum DueDiligenceState {
         /// `DUE_DILIGENCE_STATE_COLLECTING`: 待填写
-        DueDiligenceStateCollecting,
+        Collecting,
         /// `DUE_DILIGENCE_STATE_AUDITING`: 审核中
-        DueDiligenceStateAuditing,
+        Auditing,
         /// `DUE_DILIGENCE_STATE_REJECTED`: 已驳回
-        DueDiligenceStateRejected,
+        Rejected,
         /// `DUE_DILIGENCE_STATE_EXPIRED`: 已过期
-        DueDiligenceStateExpired,
+        Expired,
         /// `DUE_DILIGENCE_STATE_CANCELLED`: 已终止
-        DueDiligenceStateCancelled,
+        Cancelled,
         /// `DUE_DILIGENCE_STATE_FINISHED`: 已完成
-        DueDiligenceStateFinished,
+        Finished,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(DueDiligenceState {
-        DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
-        DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
-        DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
-        DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
-        DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
-        DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+        Collecting = "DUE_DILIGENCE_STATE_COLLECTING",
+        Auditing = "DUE_DILIGENCE_STATE_AUDITING",
+        Rejected = "DUE_DILIGENCE_STATE_REJECTED",
+        Expired = "DUE_DILIGENCE_STATE_EXPIRED",
+        Cancelled = "DUE_DILIGENCE_STATE_CANCELLED",
+        Finished = "DUE_DILIGENCE_STATE_FINISHED",
     });
     /// Used as `GetResponseSubmissionData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
     #[derive(Clone, Debug, PartialEq)]

@@ -349,18 +349,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum ActionType {
         /// `ACTION_TYPE_SEND_MESSAGE`
-        ActionTypeSendMessage,
+        SendMessage,
         /// `ACTION_TYPE_JUMP_URL`
-        ActionTypeJumpUrl,
+        JumpUrl,
         /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-        ActionTypeJumpMiniProgram,
+        JumpMiniProgram,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(ActionType {
-        ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-        ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-        ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+        SendMessage = "ACTION_TYPE_SEND_MESSAGE",
+        JumpUrl = "ACTION_TYPE_JUMP_URL",
+        JumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
     });
     /// 回复消息内容
     ///
@@ -472,15 +472,15 @@ pub mod models {
     #[non_exhaustive]
     pub enum ImageStyleType {
         /// `IMAGE_STYLE_TYPE_NARROW`
-        ImageStyleTypeNarrow,
+        Narrow,
         /// `IMAGE_STYLE_TYPE_WIDE`
-        ImageStyleTypeWide,
+        Wide,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(ImageStyleType {
-        ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-        ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+        Narrow = "IMAGE_STYLE_TYPE_NARROW",
+        Wide = "IMAGE_STYLE_TYPE_WIDE",
     });
     /// 文本
     ///

@@ -20,18 +20,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum AggregateLimitMode {
         /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-        AggregateLimitModeUnknown,
+        Unknown_,
         /// `AGGREGATE_LIMIT_MODE_NORMAL`
-        AggregateLimitModeNormal,
+        Normal,
         /// `AGGREGATE_LIMIT_MODE_MIN`
-        AggregateLimitModeMin,
+        Min,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(AggregateLimitMode {
-        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
+        Unknown_ = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+        Normal = "AGGREGATE_LIMIT_MODE_NORMAL",
+        Min = "AGGREGATE_LIMIT_MODE_MIN",
     });
     /// 计费周期类型
     ///
@@ -86,21 +86,21 @@ pub mod models {
     #[non_exhaustive]
     pub enum DayType {
         /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
+        Unknown_,
         /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
+        Weekday,
         /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
+        Holiday,
         /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
+        AllDay,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(DayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+        Unknown_ = "DAY_TYPE_UNKNOWN",
+        Weekday = "DAY_TYPE_WEEKDAY",
+        Holiday = "DAY_TYPE_HOLIDAY",
+        AllDay = "DAY_TYPE_ALL_DAY",
     });
     /// 车牌类型
     ///
@@ -111,27 +111,27 @@ pub mod models {
     #[non_exhaustive]
     pub enum PlateType {
         /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
+        Unknown_,
         /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
+        Temporary,
         /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
+        Monthly,
         /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
+        Free,
         /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
+        Prepaid,
         /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
+        Others,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+        Unknown_ = "PLATE_TYPE_UNKNOWN",
+        Temporary = "PLATE_TYPE_TEMPORARY",
+        Monthly = "PLATE_TYPE_MONTHLY",
+        Free = "PLATE_TYPE_FREE",
+        Prepaid = "PLATE_TYPE_PREPAID",
+        Others = "PLATE_TYPE_OTHERS",
     });
     /// 车辆类型
     ///
@@ -142,24 +142,24 @@ pub mod models {
     #[non_exhaustive]
     pub enum VehicleType {
         /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
+        Unknown_,
         /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
+        Small,
         /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
+        Large,
         /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
+        ExtraLarge,
         /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
+        AllType,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(VehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+        Unknown_ = "VEHICLE_TYPE_UNKNOWN",
+        Small = "VEHICLE_TYPE_SMALL",
+        Large = "VEHICLE_TYPE_LARGE",
+        ExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        AllType = "VEHICLE_TYPE_ALL_TYPE",
     });
     /// 收费金额限制类型
     ///
@@ -192,18 +192,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum FirstChargeTimeMode {
         /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-        FirstChargeTimeModeUnknown,
+        Unknown_,
         /// `FIRST_CHARGE_TIME_MODE_ENTER`
-        FirstChargeTimeModeEnter,
+        Enter,
         /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-        FirstChargeTimeModeAfterFree,
+        AfterFree,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(FirstChargeTimeMode {
-        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
+        Unknown_ = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+        Enter = "FIRST_CHARGE_TIME_MODE_ENTER",
+        AfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
     });
     /// 首段收费模式
     ///
@@ -214,18 +214,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum FirstDurationMode {
         /// `FIRST_DURATION_MODE_UNKNOWN`
-        FirstDurationModeUnknown,
+        Unknown_,
         /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-        FirstDurationModeOnlyFirstDuration,
+        OnlyFirstDuration,
         /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-        FirstDurationModeEveryFirstDuration,
+        EveryFirstDuration,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(FirstDurationMode {
-        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+        Unknown_ = "FIRST_DURATION_MODE_UNKNOWN",
+        OnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+        EveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
     });
     /// 免费时段计算方式
     ///
@@ -286,21 +286,21 @@ pub mod models {
     #[non_exhaustive]
     pub enum HolidayMode {
         /// `HOLIDAY_MODE_UNKNOWN`
-        HolidayModeUnknown,
+        Unknown_,
         /// `HOLIDAY_MODE_LEGAL_MODY`
-        HolidayModeLegalMody,
+        LegalMody,
         /// `HOLIDAY_MODE_CALENDAR_MODY`
-        HolidayModeCalendarMody,
+        CalendarMody,
         /// `HOLIDAY_MODE_FINANCIAL_MODY`
-        HolidayModeFinancialMody,
+        FinancialMody,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(HolidayMode {
-        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
+        Unknown_ = "HOLIDAY_MODE_UNKNOWN",
+        LegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+        CalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+        FinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
     });
     /// 收费规则类型
     ///
@@ -358,30 +358,30 @@ pub mod models {
     #[non_exhaustive]
     pub enum ParkingLotType {
         /// `PARKING_LOT_TYPE_UNKNOWN`
-        ParkingLotTypeUnknown,
+        Unknown_,
         /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-        ParkingLotTypeBusinessDistrict,
+        BusinessDistrict,
         /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-        ParkingLotTypeOfficeBuilding,
+        OfficeBuilding,
         /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-        ParkingLotTypeTransportationHub,
+        TransportationHub,
         /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-        ParkingLotTypeResidentialArea,
+        ResidentialArea,
         /// `PARKING_LOT_TYPE_PARK_AREA`
-        ParkingLotTypeParkArea,
+        ParkArea,
         /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-        ParkingLotTypeOtherPublicFacility,
+        OtherPublicFacility,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(ParkingLotType {
-        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+        Unknown_ = "PARKING_LOT_TYPE_UNKNOWN",
+        BusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+        OfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+        TransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+        ResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+        ParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+        OtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
     });
     /// Used as `GetResponseApplication` in `/v3/parking/reminders/application/query`, `GetResponseApplicationList` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -452,24 +452,24 @@ pub mod models {
     #[non_exhaustive]
     pub enum AuditStatus {
         /// `AUDIT_STATUS_UNKNOWN`
-        AuditStatusUnknown,
+        Unknown_,
         /// `AUDIT_STATUS_PENDING`
-        AuditStatusPending,
+        Pending,
         /// `AUDIT_STATUS_WITHDRAWN`
-        AuditStatusWithdrawn,
+        Withdrawn,
         /// `AUDIT_STATUS_APPROVED`
-        AuditStatusApproved,
+        Approved,
         /// `AUDIT_STATUS_REJECTED`
-        AuditStatusRejected,
+        Rejected,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(AuditStatus {
-        AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
-        AuditStatusPending = "AUDIT_STATUS_PENDING",
-        AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
-        AuditStatusApproved = "AUDIT_STATUS_APPROVED",
-        AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+        Unknown_ = "AUDIT_STATUS_UNKNOWN",
+        Pending = "AUDIT_STATUS_PENDING",
+        Withdrawn = "AUDIT_STATUS_WITHDRAWN",
+        Approved = "AUDIT_STATUS_APPROVED",
+        Rejected = "AUDIT_STATUS_REJECTED",
     });
     /// Used as `GetResponseApplicationParkingLot` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLot` in `/v3/parking/reminders/applications`.
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -812,36 +812,36 @@ pub mod models {
     #[non_exhaustive]
     pub enum PlateColor {
         /// `PLATE_COLOR_UNKNOWN`
-        PlateColorUnknown,
+        Unknown_,
         /// `PLATE_COLOR_BLUE`
-        PlateColorBlue,
+        Blue,
         /// `PLATE_COLOR_YELLOW`
-        PlateColorYellow,
+        Yellow,
         /// `PLATE_COLOR_BLACK`
-        PlateColorBlack,
+        Black,
         /// `PLATE_COLOR_WHITE`
-        PlateColorWhite,
+        White,
         /// `PLATE_COLOR_GREEN`
-        PlateColorGreen,
+        Green,
         /// `PLATE_COLOR_YELLOW_GREEN`
-        PlateColorYellowGreen,
+        YellowGreen,
         /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
-        PlateColorAgriculturalYellow,
+        AgriculturalYellow,
         /// `PLATE_COLOR_OTHER`
-        PlateColorOther,
+        Other,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PlateColor {
-        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
-        PlateColorBlue = "PLATE_COLOR_BLUE",
-        PlateColorYellow = "PLATE_COLOR_YELLOW",
-        PlateColorBlack = "PLATE_COLOR_BLACK",
-        PlateColorWhite = "PLATE_COLOR_WHITE",
-        PlateColorGreen = "PLATE_COLOR_GREEN",
-        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
-        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
-        PlateColorOther = "PLATE_COLOR_OTHER",
+        Unknown_ = "PLATE_COLOR_UNKNOWN",
+        Blue = "PLATE_COLOR_BLUE",
+        Yellow = "PLATE_COLOR_YELLOW",
+        Black = "PLATE_COLOR_BLACK",
+        White = "PLATE_COLOR_WHITE",
+        Green = "PLATE_COLOR_GREEN",
+        YellowGreen = "PLATE_COLOR_YELLOW_GREEN",
+        AgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
+        Other = "PLATE_COLOR_OTHER",
     });
     /// 支付渠道
     ///
@@ -852,27 +852,27 @@ pub mod models {
     #[non_exhaustive]
     pub enum PayChannel {
         /// `PAY_CHANNEL_UNKNOWN`
-        PayChannelUnknown,
+        Unknown_,
         /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-        PayChannelWechatPayNotif,
+        WechatPayNotif,
         /// `PAY_CHANNEL_SCAN_QRCODE`
-        PayChannelScanQrcode,
+        ScanQrcode,
         /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
-        PayChannelOfficialAccount,
+        OfficialAccount,
         /// `PAY_CHANNEL_MCH_MINI_PROG`
-        PayChannelMchMiniProg,
+        MchMiniProg,
         /// `PAY_CHANNEL_OTHERS`
-        PayChannelOthers,
+        Others,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PayChannel {
-        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
-        PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-        PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
-        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
-        PayChannelOthers = "PAY_CHANNEL_OTHERS",
+        Unknown_ = "PAY_CHANNEL_UNKNOWN",
+        WechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+        ScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
+        OfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
+        MchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
+        Others = "PAY_CHANNEL_OTHERS",
     });
     /// 支付状态
     ///
@@ -905,18 +905,18 @@ pub mod models {
     #[non_exhaustive]
     pub enum PayType {
         /// `PAY_TYPE_UNKNOWN`
-        PayTypeUnknown,
+        Unknown_,
         /// `PAY_TYPE_WXPAY`
-        PayTypeWxpay,
+        Wxpay,
         /// `PAY_TYPE_OTHERS`
-        PayTypeOthers,
+        Others,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PayType {
-        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
-        PayTypeWxpay = "PAY_TYPE_WXPAY",
-        PayTypeOthers = "PAY_TYPE_OTHERS",
+        Unknown_ = "PAY_TYPE_UNKNOWN",
+        Wxpay = "PAY_TYPE_WXPAY",
+        Others = "PAY_TYPE_OTHERS",
     });
 }
 /// `/v3/parking/reminders`

@@ -1027,15 +1027,15 @@ pub mod models {
     #[non_exhaustive]
     pub enum OnlineBankType {
         /// `ONLINE_BANK_TYPE_CORPORATE`
-        OnlineBankTypeCorporate,
+        Corporate,
         /// `ONLINE_BANK_TYPE_PERSONAL`
-        OnlineBankTypePersonal,
+        Personal,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(OnlineBankType {
-        OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-        OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+        Corporate = "ONLINE_BANK_TYPE_CORPORATE",
+        Personal = "ONLINE_BANK_TYPE_PERSONAL",
     });
     /// 扫码充值的付款信息
     ///
