@@ -5,8 +5,8 @@
 //! `models` module, under a name of its own (`models::Amount`, `models::PrepayIdResponse`), and
 //! every type of that shape becomes a type alias of it
 //! (`pub type PostRequestAmount = crate::v3::pay::models::Amount;`): every documented name works
-//! in struct literals and patterns, and `Debug`, error messages and rustdoc show the neutral name,
-//! never another operation's.
+//! in `new`, `default()` and patterns, and `Debug`, error messages and rustdoc show the neutral
+//! name, never another operation's.
 //!
 //! Two types share a shape when everything the emitted struct or enum says is the same: fields
 //! (wire and Rust names, types, required or not, where they travel, docs, marks) or variants, and
@@ -17,9 +17,13 @@
 //! name is taken by the first shape that asks for it):
 //! - a nested type is named after the property that holds it (`amount` → `Amount`); when that is
 //!   taken, `Request`/`Response` + it (`ResponseAmount`), then its whole path
-//!   (`ResponsePromotionDetailGoodsDetail`), then that path numbered (`…2`, `…3`);
+//!   (`ResponsePromotionDetailGoodsDetail`);
 //! - a request or response itself after its fields and side: `MchidRequest`, then
-//!   `MchidSubMchidRequest` (one more field each time), then numbered.
+//!   `MchidSubMchidRequest` (one more field each time);
+//! - then either after the resource of its first use, the URL's literal segments below the group
+//!   (`/v3/profitsharing/orders/{out_order_no}`: `OrdersState`, then with the segment above
+//!   it; a segment that only names the key that follows, `id/{transaction_id}`, is skipped),
+//!   and only when all are taken numbered (`…2`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -114,7 +118,7 @@ impl Aliases {
                 continue;
             }
             let first = &uses[0];
-            let options = candidates(first.def, &first.node.types);
+            let options = candidates(first.def, &first.node.types, &first.node.url);
             let name = options.iter().find(|c| taken.insert((*c).clone())).cloned();
             let name = name.unwrap_or_else(|| {
                 let base = options.last().expect("at least one candidate");
@@ -184,7 +188,53 @@ fn side(name: &str) -> Option<(&'static str, &str)> {
 }
 
 /// The names a shared shape may take, most neutral first (see the module docs).
-fn candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
+fn candidates(def: &TypeDef, siblings: &[TypeDef], url: &str) -> Vec<String> {
+    let mut out = plain_candidates(def, siblings);
+    // Then after the resource it belongs to: the URL's literal segments below the group,
+    // nearest first (`/v3/profitsharing/orders/{out_order_no}`: `OrdersState`), rather than a
+    // number.
+    let base = out.last().cloned().unwrap_or_default();
+    let (side_name, rest) = match side(&def.name) {
+        Some((side, rest)) if !rest.is_empty() => (side, rest.to_string()),
+        _ => ("", base),
+    };
+    let mut prefix = String::new();
+    for segment in resource_segments(url) {
+        prefix = format!("{}{prefix}", naming::type_name(segment));
+        out.push(format!("{prefix}{rest}"));
+        if !side_name.is_empty() {
+            out.push(format!("{prefix}{side_name}{rest}"));
+        }
+    }
+    out
+}
+
+/// The literal segments of `url` below its group that name a resource, nearest first
+/// (`/v3/profitsharing/orders/{out_order_no}/returns` → `returns`, `orders`). A segment that
+/// only says which key follows (`id/{transaction_id}`, `out-bill-no/{out_bill_no}`) is left out.
+fn resource_segments(url: &str) -> Vec<&str> {
+    let segments: Vec<&str> = url.split('/').filter(|s| !s.is_empty()).collect();
+    let mut literal = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        if segment.starts_with('{') {
+            continue;
+        }
+        let key = segments
+            .get(i + 1)
+            .and_then(|next| next.strip_prefix('{'))
+            .map(|p| p.trim_end_matches('}'))
+            .is_some_and(|placeholder| placeholder.ends_with(&segment.replace('-', "_")));
+        if !key {
+            literal.push(*segment);
+        }
+    }
+    // The root (`v3`, `hk/v3`, `global`, `v2`) and the group are the module path already.
+    let skip = if literal.first() == Some(&"hk") { 3 } else { 2 };
+    literal.into_iter().skip(skip).rev().collect()
+}
+
+/// The names after the shape's own place: its holder, its side, its type name.
+fn plain_candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
     let (side, rest) = side(&def.name).unwrap_or(("", def.name.as_str()));
     if rest.is_empty() {
         // A request or response itself: after its fields.

@@ -77,7 +77,7 @@ fn a_different_doc_or_group_is_a_type_of_its_own() {
 }
 
 #[test]
-fn names_that_clash_take_the_side_then_a_number() {
+fn names_that_clash_take_the_side_then_the_resource() {
     // Two shapes of `amount`, each used twice: the first is `Amount`, the second `RequestAmount`.
     let text = generated(&[
         ("v3/shop/a.yaml", &op("总金额")),
@@ -104,7 +104,9 @@ fn names_that_clash_take_the_side_then_a_number() {
         "{text}"
     );
     assert_eq!(
-        text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest2;")
+        // The second request shape is named after the resource of its first use (`/v3/shop/c`),
+        // not numbered.
+        text.matches("pub type PostRequest = crate::v3::shop::models::CAmountRequest;")
             .count(),
         2,
         "{text}"

@@ -280,3 +280,44 @@ fn no_enum_variant_repeats_its_enums_name() {
         repeats.len()
     );
 }
+
+/// No type name is a numbered copy of another in its file (`ResponseAmount2` beside
+/// `ResponseAmount`): shared shapes are named after where they belong (codegen/src/share.rs).
+#[test]
+fn no_type_name_is_a_numbered_copy_of_another() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/api");
+    let mut stack = vec![root];
+    let (mut types, mut copies) = (0, Vec::new());
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let names: BTreeSet<&str> = text
+                .lines()
+                .filter_map(|l| {
+                    let l = l.trim_start();
+                    l.strip_prefix("pub struct ")
+                        .or_else(|| l.strip_prefix("pub enum "))
+                        .or_else(|| l.strip_prefix("pub type "))
+                })
+                .filter_map(|rest| rest.split([' ', '(', '<', '{', ';']).next())
+                .collect();
+            types += names.len();
+            for name in &names {
+                let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+                if base.len() < name.len() && !base.is_empty() && names.contains(base) {
+                    copies.push(format!("{}: {name} beside {base}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        types > 5000,
+        "found {types} types: the scan no longer reads the generated code"
+    );
+    assert!(copies.is_empty(), "{} numbered copies: {copies:#?}", copies.len());
+}

@@ -343,10 +343,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDetailState` in `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseDetailState` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseDetailState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`DetailsDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseDetailState2 {
+    pub enum DetailsDetailState {
         /// `PROCESSING`
         Processing,
         /// `SUCCESS`
@@ -358,7 +358,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseDetailState2 {
+    ::wechatpay::runtime::__private::json_enum!(DetailsDetailState {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Fail = "FAIL",

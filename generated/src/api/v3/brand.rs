@@ -715,27 +715,27 @@ pub mod models {
     /// Used as `DeleteRequest` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetRequest` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetRequest` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct BrandIdRequest2 {
+    pub struct CardsBrandIdRequest {
         /// 品牌id
         ///
         /// Query parameter `brand_id`. Example: `1004`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::__private::json_object!(BrandIdRequest2 {
+    ::wechatpay::runtime::__private::json_object!(CardsBrandIdRequest {
         brand_id: query "brand_id" required,
     });
-    /// The required fields of [`BrandIdRequest2`], each given by name (all of them: a missing one does not compile); [`BrandIdRequest2::new`] takes them.
-    pub struct BrandIdRequest2Required {
+    /// The required fields of [`CardsBrandIdRequest`], each given by name (all of them: a missing one does not compile); [`CardsBrandIdRequest::new`] takes them.
+    pub struct CardsBrandIdRequestRequired {
         /// 品牌id
         ///
         /// Query parameter `brand_id`. Example: `1004`
         pub brand_id: String,
     }
-    impl BrandIdRequest2 {
-        /// A `BrandIdRequest2` of its required fields (`brand_id`), given by name in a [`BrandIdRequest2Required`].
+    impl CardsBrandIdRequest {
+        /// A `CardsBrandIdRequest` of its required fields (`brand_id`), given by name in a [`CardsBrandIdRequestRequired`].
         #[inline]
-        pub fn new(required: BrandIdRequest2Required) -> Self {
-            let BrandIdRequest2Required { brand_id } = required;
+        pub fn new(required: CardsBrandIdRequestRequired) -> Self {
+            let CardsBrandIdRequestRequired { brand_id } = required;
             Self { brand_id }
         }
     }
@@ -1880,27 +1880,27 @@ pub mod models {
     /// Used as `DeleteRequest` in `/v3/brand/partner/store/brandstores/{store_id}`, `PostRequest` in `/v3/brand/partner/store/brandstores/{store_id}/close`, `PostRequest` in `/v3/brand/partner/store/brandstores/{store_id}/resume`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct BrandIdRequest3 {
+    pub struct BrandstoresBrandIdRequest {
         /// 品牌ID
         ///
         /// Example: `123456789`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::__private::json_object!(BrandIdRequest3 {
+    ::wechatpay::runtime::__private::json_object!(BrandstoresBrandIdRequest {
         brand_id: "brand_id" required,
     });
-    /// The required fields of [`BrandIdRequest3`], each given by name (all of them: a missing one does not compile); [`BrandIdRequest3::new`] takes them.
-    pub struct BrandIdRequest3Required {
+    /// The required fields of [`BrandstoresBrandIdRequest`], each given by name (all of them: a missing one does not compile); [`BrandstoresBrandIdRequest::new`] takes them.
+    pub struct BrandstoresBrandIdRequestRequired {
         /// 品牌ID
         ///
         /// Example: `123456789`
         pub brand_id: String,
     }
-    impl BrandIdRequest3 {
-        /// A `BrandIdRequest3` of its required fields (`brand_id`), given by name in a [`BrandIdRequest3Required`].
+    impl BrandstoresBrandIdRequest {
+        /// A `BrandstoresBrandIdRequest` of its required fields (`brand_id`), given by name in a [`BrandstoresBrandIdRequestRequired`].
         #[inline]
-        pub fn new(required: BrandIdRequest3Required) -> Self {
-            let BrandIdRequest3Required { brand_id } = required;
+        pub fn new(required: BrandstoresBrandIdRequestRequired) -> Self {
+            let BrandstoresBrandIdRequestRequired { brand_id } = required;
             Self { brand_id }
         }
     }

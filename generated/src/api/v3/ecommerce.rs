@@ -667,10 +667,10 @@ pub mod models {
     ///
     /// Used as `PostRequestAccountType` in `/v3/ecommerce/fund/withdraw`, `PostResponseAccountType` in `/v3/ecommerce/fund/withdraw`, `GetResponseAccountType` in `/v3/ecommerce/fund/withdraw/{withdraw_id}`, `GetResponseAccountType` in `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`.
     ///
-    /// A value this client does not know yet is kept as [`RequestAccountType2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`WithdrawAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestAccountType2 {
+    pub enum WithdrawAccountType {
         /// `BASIC`
         Basic,
         /// `OPERATION`
@@ -680,7 +680,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestAccountType2 {
+    ::wechatpay::runtime::__private::json_enum!(WithdrawAccountType {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -793,27 +793,27 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidRequest2 {
+    pub struct TransferBillsSubMchidRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
+    ::wechatpay::runtime::__private::json_object!(TransferBillsSubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
-    /// The required fields of [`SubMchidRequest2`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest2::new`] takes them.
-    pub struct SubMchidRequest2Required {
+    /// The required fields of [`TransferBillsSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`TransferBillsSubMchidRequest::new`] takes them.
+    pub struct TransferBillsSubMchidRequestRequired {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    impl SubMchidRequest2 {
-        /// A `SubMchidRequest2` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest2Required`].
+    impl TransferBillsSubMchidRequest {
+        /// A `TransferBillsSubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`TransferBillsSubMchidRequestRequired`].
         #[inline]
-        pub fn new(required: SubMchidRequest2Required) -> Self {
-            let SubMchidRequest2Required { sub_mchid } = required;
+        pub fn new(required: TransferBillsSubMchidRequestRequired) -> Self {
+            let TransferBillsSubMchidRequestRequired { sub_mchid } = required;
             Self { sub_mchid }
         }
     }

@@ -373,10 +373,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/charity-transfer-bills`, `GetResponseState` in `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CharityTransferBillsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState2 {
+    pub enum CharityTransferBillsState {
         /// `ACCEPTED`
         Accepted,
         /// `SUCCESS`
@@ -386,7 +386,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState2 {
+    ::wechatpay::runtime::__private::json_enum!(CharityTransferBillsState {
         Accepted = "ACCEPTED",
         Success = "SUCCESS",
         Close = "CLOSE",
@@ -406,7 +406,7 @@ pub mod models {
         /// 申请单状态
         ///
         /// Example: `GENERATING`
-        pub state: Option<ResponseState3>,
+        pub state: Option<ElectronicReceiptsState>,
         /// 申请单创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -486,10 +486,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/electronic-receipts`, `GetResponseState` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState3::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ElectronicReceiptsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState3 {
+    pub enum ElectronicReceiptsState {
         /// `GENERATING`
         Generating,
         /// `FINISHED`
@@ -497,7 +497,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState3 {
+    ::wechatpay::runtime::__private::json_enum!(ElectronicReceiptsState {
         Generating = "GENERATING",
         Finished = "FINISHED",
     });
@@ -532,10 +532,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`, `GetResponseApplyOrderState` in `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState4::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`SubMchAuthorizationsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState4 {
+    pub enum SubMchAuthorizationsState {
         /// `INVITED`
         Invited,
         /// `PASSED`
@@ -547,7 +547,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState4 {
+    ::wechatpay::runtime::__private::json_enum!(SubMchAuthorizationsState {
         Invited = "INVITED",
         Passed = "PASSED",
         Rejected = "REJECTED",
@@ -687,10 +687,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`, `PostResponseState` in `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`, `PostResponseState` in `/v3/fund-app/mch-transfer/transfer-bills`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState5::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`TransferBillsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState5 {
+    pub enum TransferBillsState {
         /// `ACCEPTED`: 转账已受理
         Accepted,
         /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
@@ -710,7 +710,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState5 {
+    ::wechatpay::runtime::__private::json_enum!(TransferBillsState {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -786,7 +786,7 @@ pub mod models {
         /// 单据状态
         ///
         /// Example: `WAIT_USER_CONFIRM`
-        pub state: Option<ResponseState6>,
+        pub state: Option<UserConfirmAuthorizationsState>,
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
@@ -826,26 +826,26 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`, `PostResponseState` in `/v3/fund-app/mch-transfer/user-confirm-authorization`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState6::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`UserConfirmAuthorizationsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState6 {
+    pub enum UserConfirmAuthorizationsState {
         /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
         WaitUserConfirm,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState6 {
+    ::wechatpay::runtime::__private::json_enum!(UserConfirmAuthorizationsState {
         WaitUserConfirm = "WAIT_USER_CONFIRM",
     });
     /// 单据状态
     ///
     /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`, `GetResponseState` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState7::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`UserConfirmAuthorizationsResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState7 {
+    pub enum UserConfirmAuthorizationsResponseState {
         /// `TAKING_EFFECT`: 用户已确认授权，授权生效中，可发起转账到授权对应的用户
         TakingEffect,
         /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
@@ -855,7 +855,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState7 {
+    ::wechatpay::runtime::__private::json_enum!(UserConfirmAuthorizationsResponseState {
         TakingEffect = "TAKING_EFFECT",
         Closed = "CLOSED",
         WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -899,26 +899,26 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, `PostResponseState` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState8::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CloseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState8 {
+    pub enum CloseState {
         /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
         Closed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState8 {
+    ::wechatpay::runtime::__private::json_enum!(CloseState {
         Closed = "CLOSED",
     });
     /// 单据状态
     ///
     /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetResponseState` in `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState9::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`TransferBillsResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState9 {
+    pub enum TransferBillsResponseState {
         /// `ACCEPTED`
         Accepted,
         /// `PROCESSING`
@@ -938,7 +938,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState9 {
+    ::wechatpay::runtime::__private::json_enum!(TransferBillsResponseState {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -952,10 +952,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`, `GetResponseState` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`, `PostResponseState` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState10::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`TransferToQqWalletBillsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState10 {
+    pub enum TransferToQqWalletBillsState {
         /// `ACCEPTED`: 转账已受理
         Accepted,
         /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
@@ -975,7 +975,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState10 {
+    ::wechatpay::runtime::__private::json_enum!(TransferToQqWalletBillsState {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         WaitUserConfirm = "WAIT_USER_CONFIRM",

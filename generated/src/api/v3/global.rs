@@ -1577,13 +1577,13 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/amounts`, `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct SubMchidRequest2 {
+    pub struct AmountsSubMchidRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
+    ::wechatpay::runtime::__private::json_object!(AmountsSubMchidRequest {
         sub_mchid: query "sub_mchid" optional,
     });
     /// Used as `GetResponse` in `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`, `GetResponse` in `/v3/global/refund/recharge-balance`.

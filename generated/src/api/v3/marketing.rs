@@ -1349,7 +1349,7 @@ pub mod models {
     /// Used as `GetResponseData` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponse` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseData2 {
+    pub struct CouponsData {
         /// 创建批次的商户号
         pub stock_creator_mchid: Option<String>,
         /// 批次号
@@ -1405,7 +1405,7 @@ pub mod models {
         /// WeChat Pay's official models have this field; the public description does not list it.
         pub no_cash: Option<bool>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseData2 {
+    ::wechatpay::runtime::__private::json_object!(CouponsData {
         stock_creator_mchid: "stock_creator_mchid" optional,
         stock_id: "stock_id" optional,
         coupon_id: "coupon_id" optional,
@@ -1746,7 +1746,7 @@ pub mod models {
     /// Used as `GetResponseData` in `/v3/marketing/membercard-activity/activities`, `PostResponse` in `/v3/marketing/membercard-activity/activities`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseData3 {
+    pub struct ActivitiesData {
         /// 活动ID
         ///
         /// Example: `371067`
@@ -1796,7 +1796,7 @@ pub mod models {
         /// 支付前会员活动设置
         pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseData3 {
+    ::wechatpay::runtime::__private::json_object!(ActivitiesData {
         activity_id: "activity_id" optional,
         activity_status: "activity_status" optional,
         create_time: "create_time" optional,
@@ -4833,7 +4833,7 @@ pub mod models {
     /// Used as `GetResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseStockList2 {
+    pub struct StocksStockList {
         /// 商品券ID
         ///
         /// Example: `1000000013`
@@ -4883,7 +4883,7 @@ pub mod models {
         /// Example: `120344`
         pub brand_id: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseStockList2 {
+    ::wechatpay::runtime::__private::json_object!(StocksStockList {
         product_coupon_id: "product_coupon_id" optional,
         stock_id: "stock_id" optional,
         remark: "remark" optional,
@@ -5726,7 +5726,7 @@ pub mod models {
         /// 商品券信息
         pub product_coupon: Option<ResponseProductCoupon>,
         /// 批次信息
-        pub stock: Option<ResponseStockList2>,
+        pub stock: Option<StocksStockList>,
         /// 自定义附加信息
         ///
         /// Example: `example_attach`
@@ -6485,7 +6485,7 @@ pub mod models {
     /// Used as `GetResponseData` in `/v3/marketing/weekly-discount/activities`, `GetResponse` in `/v3/marketing/weekly-discount/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseData4 {
+    pub struct ActivitiesResponseData {
         /// 活动ID
         ///
         /// Example: `111111`
@@ -6547,7 +6547,7 @@ pub mod models {
         /// Example: `https://xxx.xxx.xxx.jpg`
         pub activity_logo: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseData4 {
+    ::wechatpay::runtime::__private::json_object!(ActivitiesResponseData {
         activity_id: "activity_id" optional,
         activity_name: "activity_name" optional,
         activity_scene: "activity_scene" optional,

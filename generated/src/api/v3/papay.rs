@@ -939,13 +939,13 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct RedirectUrlResponse2 {
+    pub struct JsapiRedirectUrlResponse {
         /// 跳转签约流程的URL
         ///
         /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
         pub redirect_url: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(RedirectUrlResponse2 {
+    ::wechatpay::runtime::__private::json_object!(JsapiRedirectUrlResponse {
         redirect_url: "redirect_url" optional,
     });
     /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.

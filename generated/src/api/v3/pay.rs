@@ -635,13 +635,13 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/app-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/miniprogram`, `PostResponse` in `/v3/pay/partner/transactions/scannedpos`, `PostResponse` in `/v3/pay/transactions/app-with-contract`, `PostResponse` in `/v3/pay/transactions/jsapi-with-contract`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct PrepayIdResponse2 {
+    pub struct AppWithContractPrepayIdResponse {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(PrepayIdResponse2 {
+    ::wechatpay::runtime::__private::json_object!(AppWithContractPrepayIdResponse {
         prepay_id: "prepay_id" optional,
     });
     /// 优惠功能
@@ -971,7 +971,7 @@ pub mod models {
     /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfo` in `/v3/pay/transactions/h5`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestSceneInfo2 {
+    pub struct H5SceneInfo {
         /// 用户终端IP
         ///
         /// Example: `14.23.150.211`
@@ -985,14 +985,14 @@ pub mod models {
         /// `h5_info`
         pub h5_info: crate::types::H5Info,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestSceneInfo2 {
+    ::wechatpay::runtime::__private::json_object!(H5SceneInfo {
         payer_client_ip: "payer_client_ip" required,
         device_id: "device_id" optional,
         store_info: "store_info" optional,
         h5_info: "h5_info" required,
     });
-    /// The required fields of [`RequestSceneInfo2`], each given by name (all of them: a missing one does not compile); [`RequestSceneInfo2::new`] takes them.
-    pub struct RequestSceneInfo2Required {
+    /// The required fields of [`H5SceneInfo`], each given by name (all of them: a missing one does not compile); [`H5SceneInfo::new`] takes them.
+    pub struct H5SceneInfoRequired {
         /// 用户终端IP
         ///
         /// Example: `14.23.150.211`
@@ -1000,11 +1000,11 @@ pub mod models {
         /// `h5_info`
         pub h5_info: crate::types::H5Info,
     }
-    impl RequestSceneInfo2 {
-        /// A `RequestSceneInfo2` of its required fields (`payer_client_ip`, `h5_info`), given by name in a [`RequestSceneInfo2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
+    impl H5SceneInfo {
+        /// A `H5SceneInfo` of its required fields (`payer_client_ip`, `h5_info`), given by name in a [`H5SceneInfoRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.device_id = Some(…))`.
         #[inline]
-        pub fn new(required: RequestSceneInfo2Required) -> Self {
-            let RequestSceneInfo2Required { payer_client_ip, h5_info } = required;
+        pub fn new(required: H5SceneInfoRequired) -> Self {
+            let H5SceneInfoRequired { payer_client_ip, h5_info } = required;
             Self {
                 payer_client_ip,
                 device_id: None,
@@ -1126,7 +1126,7 @@ pub mod models {
     /// Used as `GetResponseAmount` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseAmount2 {
+    pub struct TransactionsAmount {
         /// 总金额
         ///
         /// Example: `100`
@@ -1144,7 +1144,7 @@ pub mod models {
         /// Example: `CNY`
         pub payer_currency: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseAmount2 {
+    ::wechatpay::runtime::__private::json_object!(TransactionsAmount {
         total: "total" optional,
         currency: "currency" optional,
         payer_total: "payer_total" optional,
@@ -1267,7 +1267,7 @@ pub mod models {
     /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/miniprogram`, `PostRequestPayer` in `/v3/pay/partner/transactions/scannedpos`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct RequestPayer2 {
+    pub struct MiniprogramPayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -1277,7 +1277,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestPayer2 {
+    ::wechatpay::runtime::__private::json_object!(MiniprogramPayer {
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -1330,13 +1330,13 @@ pub mod models {
     /// Used as `PostResponsePayer` in `/v3/pay/transactions/codepay`, `GetResponsePayer` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponsePayer2 {
+    pub struct CodepayPayer {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponsePayer2 {
+    ::wechatpay::runtime::__private::json_object!(CodepayPayer {
         openid: "openid" optional,
     });
     /// Used as `GetRequest` in `/v3/pay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.

@@ -447,7 +447,7 @@ pub mod models {
     /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`, `PostRequestPostPayments` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/direct-complete`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestPostPayments2 {
+    pub struct CompletePostPayments {
         /// 付费名称
         ///
         /// Example: `就餐费用`
@@ -465,24 +465,24 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestPostPayments2 {
+    ::wechatpay::runtime::__private::json_object!(CompletePostPayments {
         name: "name" required,
         description: "description" optional,
         amount: "amount" optional,
         count: "count" optional,
     });
-    /// The required fields of [`RequestPostPayments2`], each given by name (all of them: a missing one does not compile); [`RequestPostPayments2::new`] takes them.
-    pub struct RequestPostPayments2Required {
+    /// The required fields of [`CompletePostPayments`], each given by name (all of them: a missing one does not compile); [`CompletePostPayments::new`] takes them.
+    pub struct CompletePostPaymentsRequired {
         /// 付费名称
         ///
         /// Example: `就餐费用`
         pub name: String,
     }
-    impl RequestPostPayments2 {
-        /// A `RequestPostPayments2` of its required fields (`name`), given by name in a [`RequestPostPayments2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
+    impl CompletePostPayments {
+        /// A `CompletePostPayments` of its required fields (`name`), given by name in a [`CompletePostPaymentsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(required: RequestPostPayments2Required) -> Self {
-            let RequestPostPayments2Required { name } = required;
+        pub fn new(required: CompletePostPaymentsRequired) -> Self {
+            let CompletePostPaymentsRequired { name } = required;
             Self {
                 name,
                 description: None,
@@ -574,7 +574,7 @@ pub mod models {
     /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestPostPayments` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/direct-complete`, `PostResponsePostPayments` in `/v3/payscore/serviceorder/direct-complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct RequestPostPayments3 {
+    pub struct ServicepayondeliveryorderPostPayments {
         /// 付费项目名称
         ///
         /// Example: `就餐费用, 服务费`
@@ -592,7 +592,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestPostPayments3 {
+    ::wechatpay::runtime::__private::json_object!(ServicepayondeliveryorderPostPayments {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -662,7 +662,7 @@ pub mod models {
     /// Used as `PostRequestTimeRange` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestTimeRange` in `/v3/payscore/partner/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct RequestTimeRange2 {
+    pub struct ServicepayondeliveryorderTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
@@ -680,7 +680,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestTimeRange2 {
+    ::wechatpay::runtime::__private::json_object!(ServicepayondeliveryorderTimeRange {
         start_time: "start_time" optional,
         start_time_remark: "start_time_remark" optional,
         end_time: "end_time" optional,
@@ -727,13 +727,13 @@ pub mod models {
         /// Example: `MCH_COMPLETE`
         pub state_description: Option<String>,
         /// 后付费项目
-        pub post_payments: Option<Vec<ResponsePostPayments2>>,
+        pub post_payments: Option<Vec<ServicepayondeliveryorderResponsePostPayments>>,
         /// 商户优惠
         pub post_discounts: Option<Vec<PostDiscounts>>,
         /// 服务风险金
         pub risk_fund: Option<ResponseRiskFund>,
         /// 服务时间
-        pub time_range: Option<ResponseTimeRange2>,
+        pub time_range: Option<ServicepayondeliveryorderResponseTimeRange>,
         /// 服务位置
         pub location: Option<Location>,
         /// 附加数据
@@ -841,7 +841,7 @@ pub mod models {
     /// Used as `PostResponsePostPayments` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponsePostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`, `PostResponsePostPayments` in `/v3/payscore/partner/servicepayondeliveryorder`, `GetResponsePostPayments` in `/v3/payscore/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/serviceorder` and 6 more.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponsePostPayments2 {
+    pub struct ServicepayondeliveryorderResponsePostPayments {
         /// 付费名称
         ///
         /// Example: `就餐费用`
@@ -859,7 +859,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponsePostPayments2 {
+    ::wechatpay::runtime::__private::json_object!(ServicepayondeliveryorderResponsePostPayments {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -966,7 +966,7 @@ pub mod models {
     /// Used as `PostResponseTimeRange` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseTimeRange` in `/v3/payscore/partner/servicepayondeliveryorder`, `GetResponseTimeRange` in `/v3/payscore/serviceorder`, `PostResponseTimeRange` in `/v3/payscore/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/modify`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/sync` and 3 more.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseTimeRange2 {
+    pub struct ServicepayondeliveryorderResponseTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
@@ -984,7 +984,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseTimeRange2 {
+    ::wechatpay::runtime::__private::json_object!(ServicepayondeliveryorderResponseTimeRange {
         start_time: "start_time" optional,
         end_time: "end_time" optional,
         start_time_remark: "start_time_remark" optional,
@@ -1097,7 +1097,7 @@ pub mod models {
     /// Used as `PostRequestPostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/direct-complete`, `PostRequestPostDiscounts` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestPostDiscounts2 {
+    pub struct ServiceorderPostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
@@ -1115,14 +1115,14 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestPostDiscounts2 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderPostDiscounts {
         name: "name" required,
         description: "description" required,
         amount: "amount" optional,
         count: "count" optional,
     });
-    /// The required fields of [`RequestPostDiscounts2`], each given by name (all of them: a missing one does not compile); [`RequestPostDiscounts2::new`] takes them.
-    pub struct RequestPostDiscounts2Required {
+    /// The required fields of [`ServiceorderPostDiscounts`], each given by name (all of them: a missing one does not compile); [`ServiceorderPostDiscounts::new`] takes them.
+    pub struct ServiceorderPostDiscountsRequired {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
@@ -1132,11 +1132,11 @@ pub mod models {
         /// Example: `不与其他优惠叠加`
         pub description: String,
     }
-    impl RequestPostDiscounts2 {
-        /// A `RequestPostDiscounts2` of its required fields (`name`, `description`), given by name in a [`RequestPostDiscounts2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
+    impl ServiceorderPostDiscounts {
+        /// A `ServiceorderPostDiscounts` of its required fields (`name`, `description`), given by name in a [`ServiceorderPostDiscountsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
         #[inline]
-        pub fn new(required: RequestPostDiscounts2Required) -> Self {
-            let RequestPostDiscounts2Required { name, description } = required;
+        pub fn new(required: ServiceorderPostDiscountsRequired) -> Self {
+            let ServiceorderPostDiscountsRequired { name, description } = required;
             Self {
                 name,
                 description,
@@ -1148,7 +1148,7 @@ pub mod models {
     /// Used as `PostRequestPostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestPostPayments4 {
+    pub struct ServiceorderPostPayments {
         /// 付费名称
         ///
         /// Example: `就餐费用`
@@ -1166,24 +1166,24 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestPostPayments4 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderPostPayments {
         name: "name" required,
         amount: "amount" optional,
         description: "description" optional,
         count: "count" optional,
     });
-    /// The required fields of [`RequestPostPayments4`], each given by name (all of them: a missing one does not compile); [`RequestPostPayments4::new`] takes them.
-    pub struct RequestPostPayments4Required {
+    /// The required fields of [`ServiceorderPostPayments`], each given by name (all of them: a missing one does not compile); [`ServiceorderPostPayments::new`] takes them.
+    pub struct ServiceorderPostPaymentsRequired {
         /// 付费名称
         ///
         /// Example: `就餐费用`
         pub name: String,
     }
-    impl RequestPostPayments4 {
-        /// A `RequestPostPayments4` of its required fields (`name`), given by name in a [`RequestPostPayments4Required`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
+    impl ServiceorderPostPayments {
+        /// A `ServiceorderPostPayments` of its required fields (`name`), given by name in a [`ServiceorderPostPaymentsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.amount = Some(…))`.
         #[inline]
-        pub fn new(required: RequestPostPayments4Required) -> Self {
-            let RequestPostPayments4Required { name } = required;
+        pub fn new(required: ServiceorderPostPaymentsRequired) -> Self {
+            let ServiceorderPostPaymentsRequired { name } = required;
             Self {
                 name,
                 amount: None,
@@ -1244,7 +1244,7 @@ pub mod models {
     /// Used as `PostResponseTimeRange` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseTimeRange3 {
+    pub struct ServiceorderTimeRange {
         /// 服务开始时间
         ///
         /// Example: `2019-11-11T16:24:05+08:00`
@@ -1262,7 +1262,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseTimeRange3 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderTimeRange {
         start_time: "start_time" optional,
         end_time: "end_time" optional,
         start_time_remark: "start_time_remark" optional,
@@ -1679,10 +1679,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/payscore/partner/serviceorder`, `PostResponseState` in `/v3/payscore/partner/serviceorder`, `GetResponseState` in `/v3/payscore/serviceorder`, `PostResponseState` in `/v3/payscore/serviceorder`, `PostResponseState` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseState` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ServiceorderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState2 {
+    pub enum ServiceorderState {
         /// `CREATED`: 商户已创建服务订单
         Created,
         /// `DOING`: 服务订单进行中
@@ -1696,7 +1696,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState2 {
+    ::wechatpay::runtime::__private::json_enum!(ServiceorderState {
         Created = "CREATED",
         Doing = "DOING",
         Done = "DONE",
@@ -1755,7 +1755,7 @@ pub mod models {
     /// Used as `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestPostDiscounts` in `/v3/payscore/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestPostDiscounts3 {
+    pub struct ModifyPostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
@@ -1773,14 +1773,14 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestPostDiscounts3 {
+    ::wechatpay::runtime::__private::json_object!(ModifyPostDiscounts {
         name: "name" required,
         description: "description" optional,
         amount: "amount" required,
         count: "count" optional,
     });
-    /// The required fields of [`RequestPostDiscounts3`], each given by name (all of them: a missing one does not compile); [`RequestPostDiscounts3::new`] takes them.
-    pub struct RequestPostDiscounts3Required {
+    /// The required fields of [`ModifyPostDiscounts`], each given by name (all of them: a missing one does not compile); [`ModifyPostDiscounts::new`] takes them.
+    pub struct ModifyPostDiscountsRequired {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
@@ -1790,11 +1790,11 @@ pub mod models {
         /// Example: `100`
         pub amount: i64,
     }
-    impl RequestPostDiscounts3 {
-        /// A `RequestPostDiscounts3` of its required fields (`name`, `amount`), given by name in a [`RequestPostDiscounts3Required`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
+    impl ModifyPostDiscounts {
+        /// A `ModifyPostDiscounts` of its required fields (`name`, `amount`), given by name in a [`ModifyPostDiscountsRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(required: RequestPostDiscounts3Required) -> Self {
-            let RequestPostDiscounts3Required { name, amount } = required;
+        pub fn new(required: ModifyPostDiscountsRequired) -> Self {
+            let ModifyPostDiscountsRequired { name, amount } = required;
             Self {
                 name,
                 description: None,
@@ -1816,7 +1816,7 @@ pub mod models {
         /// Example: `1900000109`
         pub sub_mchid: String,
         /// 后付费项目
-        pub post_payments: Vec<ResponsePostPayments2>,
+        pub post_payments: Vec<ServicepayondeliveryorderResponsePostPayments>,
         /// 商户优惠
         pub post_discounts: Option<Vec<PostDiscounts>>,
         /// 总金额
@@ -1847,7 +1847,7 @@ pub mod models {
         /// Example: `1900000109`
         pub sub_mchid: String,
         /// 后付费项目
-        pub post_payments: Vec<ResponsePostPayments2>,
+        pub post_payments: Vec<ServicepayondeliveryorderResponsePostPayments>,
         /// 总金额
         ///
         /// Example: `50000`
@@ -1883,7 +1883,7 @@ pub mod models {
     /// Used as `PostRequestRiskFund` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestRiskFund` in `/v3/payscore/servicepayondeliveryorder`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestRiskFund2 {
+    pub struct ServicepayondeliveryorderRiskFund {
         /// 风险金名称
         pub name: Name,
         /// 风险金额
@@ -1895,13 +1895,13 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestRiskFund2 {
+    ::wechatpay::runtime::__private::json_object!(ServicepayondeliveryorderRiskFund {
         name: "name" required,
         amount: "amount" required,
         description: "description" optional,
     });
-    /// The required fields of [`RequestRiskFund2`], each given by name (all of them: a missing one does not compile); [`RequestRiskFund2::new`] takes them.
-    pub struct RequestRiskFund2Required {
+    /// The required fields of [`ServicepayondeliveryorderRiskFund`], each given by name (all of them: a missing one does not compile); [`ServicepayondeliveryorderRiskFund::new`] takes them.
+    pub struct ServicepayondeliveryorderRiskFundRequired {
         /// 风险金名称
         pub name: Name,
         /// 风险金额
@@ -1909,11 +1909,11 @@ pub mod models {
         /// Example: `10000`
         pub amount: i64,
     }
-    impl RequestRiskFund2 {
-        /// A `RequestRiskFund2` of its required fields (`name`, `amount`), given by name in a [`RequestRiskFund2Required`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
+    impl ServicepayondeliveryorderRiskFund {
+        /// A `ServicepayondeliveryorderRiskFund` of its required fields (`name`, `amount`), given by name in a [`ServicepayondeliveryorderRiskFundRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.description = Some(…))`.
         #[inline]
-        pub fn new(required: RequestRiskFund2Required) -> Self {
-            let RequestRiskFund2Required { name, amount } = required;
+        pub fn new(required: ServicepayondeliveryorderRiskFundRequired) -> Self {
+            let ServicepayondeliveryorderRiskFundRequired { name, amount } = required;
             Self {
                 name,
                 amount,
@@ -1967,7 +1967,7 @@ pub mod models {
         /// Example: `500001`
         pub service_id: Option<String>,
         /// `state`
-        pub state: Option<ResponseState3>,
+        pub state: Option<PayafterOrdersState>,
         /// 标识用户订单使用情况
         ///
         /// - `1`
@@ -2094,10 +2094,10 @@ pub mod models {
     });
     /// Used as `GetResponseState` in `/v3/payscore/payafter-orders`, `GetResponseState` in `/v3/payscore/smartretail-orders`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState3::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`PayafterOrdersState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState3 {
+    pub enum PayafterOrdersState {
         /// `CREATED`: 商户下单已受理
         Created,
         /// `USER_ACCEPTED`: 用户成功使用服务
@@ -2113,7 +2113,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState3 {
+    ::wechatpay::runtime::__private::json_enum!(PayafterOrdersState {
         Created = "CREATED",
         UserAccepted = "USER_ACCEPTED",
         Finished = "FINISHED",
@@ -2725,7 +2725,7 @@ pub mod models {
     /// Used as `GetResponseRiskFund` in `/v3/payscore/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseRiskFund2 {
+    pub struct ServiceorderRiskFund {
         /// 风险名称
         ///
         /// Example: `DEPOSIT`
@@ -2739,7 +2739,7 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseRiskFund2 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderRiskFund {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -2749,7 +2749,7 @@ pub mod models {
     /// Used as `PostRequestTimeRange` in `/v3/payscore/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct RequestTimeRange3 {
+    pub struct ServiceorderRequestTimeRange {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
@@ -2767,24 +2767,24 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestTimeRange3 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderRequestTimeRange {
         start_time: "start_time" required,
         end_time: "end_time" optional,
         start_time_remark: "start_time_remark" optional,
         end_time_remark: "end_time_remark" optional,
     });
-    /// The required fields of [`RequestTimeRange3`], each given by name (all of them: a missing one does not compile); [`RequestTimeRange3::new`] takes them.
-    pub struct RequestTimeRange3Required {
+    /// The required fields of [`ServiceorderRequestTimeRange`], each given by name (all of them: a missing one does not compile); [`ServiceorderRequestTimeRange::new`] takes them.
+    pub struct ServiceorderRequestTimeRangeRequired {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
         pub start_time: String,
     }
-    impl RequestTimeRange3 {
-        /// A `RequestTimeRange3` of its required fields (`start_time`), given by name in a [`RequestTimeRange3Required`]. Every optional field is `None`; set one by name: `.with(|r| r.end_time = Some(…))`.
+    impl ServiceorderRequestTimeRange {
+        /// A `ServiceorderRequestTimeRange` of its required fields (`start_time`), given by name in a [`ServiceorderRequestTimeRangeRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.end_time = Some(…))`.
         #[inline]
-        pub fn new(required: RequestTimeRange3Required) -> Self {
-            let RequestTimeRange3Required { start_time } = required;
+        pub fn new(required: ServiceorderRequestTimeRangeRequired) -> Self {
+            let ServiceorderRequestTimeRangeRequired { start_time } = required;
             Self {
                 start_time,
                 end_time: None,
@@ -2798,13 +2798,13 @@ pub mod models {
     /// Used as `PostRequestLocation` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseLocation` in `/v3/payscore/serviceorder/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct RequestLocation2 {
+    pub struct CompleteLocation {
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(RequestLocation2 {
+    ::wechatpay::runtime::__private::json_object!(CompleteLocation {
         end_location: "end_location" optional,
     });
     /// Used as `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`.
@@ -2816,7 +2816,7 @@ pub mod models {
         /// Example: `2002000000000558128851361561536`
         pub service_id: String,
         /// 后付费项目
-        pub post_payments: Vec<ResponsePostPayments2>,
+        pub post_payments: Vec<ServicepayondeliveryorderResponsePostPayments>,
         /// 商户优惠
         pub post_discounts: Option<Vec<PostDiscounts>>,
         /// 总金额
@@ -2842,7 +2842,7 @@ pub mod models {
         /// Example: `2002000000000558128851361561536`
         pub service_id: String,
         /// 后付费项目
-        pub post_payments: Vec<ResponsePostPayments2>,
+        pub post_payments: Vec<ServicepayondeliveryorderResponsePostPayments>,
         /// 总金额
         ///
         /// Example: `50000`
@@ -2874,7 +2874,7 @@ pub mod models {
     /// Used as `PostResponsePostDiscounts` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponsePostDiscounts2 {
+    pub struct ServiceorderResponsePostDiscounts {
         /// 优惠名称
         ///
         /// Example: `享9折优惠`
@@ -2884,14 +2884,14 @@ pub mod models {
         /// Example: `100`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponsePostDiscounts2 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderResponsePostDiscounts {
         name: "name" optional,
         amount: "amount" optional,
     });
     /// Used as `PostResponsePostPayments` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponsePostPayments3 {
+    pub struct ServiceorderResponsePostPayments {
         /// 付费名称
         ///
         /// Example: `瑜伽课程20节`
@@ -2905,7 +2905,7 @@ pub mod models {
         /// Example: `第6节课`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponsePostPayments3 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderResponsePostPayments {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -2915,13 +2915,13 @@ pub mod models {
     /// Used as `PostResponseRiskFund` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/sign-plan/serviceorder`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseRiskFund3 {
+    pub struct ServiceorderResponseRiskFund {
         /// 风险金额
         ///
         /// Example: `10000`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseRiskFund3 {
+    ::wechatpay::runtime::__private::json_object!(ServiceorderResponseRiskFund {
         amount: "amount" optional,
     });
     /// Used as `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/partner/user-sign-plans`, `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/user-sign-plans`.

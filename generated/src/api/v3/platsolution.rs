@@ -390,16 +390,16 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     ///
-    /// A value this client does not know yet is kept as [`RequestReceiverType2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`DepositInsurancePremiumsCompensationBillsReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestReceiverType2 {
+    pub enum DepositInsurancePremiumsCompensationBillsReceiverType {
         /// `MERCHANT`
         Merchant,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestReceiverType2 {
+    ::wechatpay::runtime::__private::json_enum!(DepositInsurancePremiumsCompensationBillsReceiverType {
         Merchant = "MERCHANT",
     });
     /// 转账接收方信息
@@ -407,11 +407,13 @@ pub mod models {
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetail2 {
+    pub struct DepositInsurancePremiumsCompensationBillsReceiverDetail {
         /// 转账接收者信息
-        pub receiver: Option<ResponseReceiverDetailReceiver2>,
+        pub receiver: Option<
+            DepositInsurancePremiumsCompensationBillsReceiverDetailReceiver,
+        >,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail2 {
+    ::wechatpay::runtime::__private::json_object!(DepositInsurancePremiumsCompensationBillsReceiverDetail {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -419,17 +421,17 @@ pub mod models {
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetailReceiver2 {
+    pub struct DepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
         /// 转账接收方类型
         ///
         /// Example: `MERCHANT`
-        pub type_: Option<RequestReceiverType2>,
+        pub type_: Option<DepositInsurancePremiumsCompensationBillsReceiverType>,
         /// 转账接收方商户信息
         pub mch_info: Option<MchInfo>,
         /// 赔付单信息
         pub transaction_info: Option<ResponseReceiverDetailReceiverTransactionInfo>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver2 {
+    ::wechatpay::runtime::__private::json_object!(DepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
         type_: "type" optional,
         mch_info: "mch_info" optional,
         transaction_info: "transaction_info" optional,
@@ -467,11 +469,11 @@ pub mod models {
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetail3 {
+    pub struct DepositShippingCostCompensationBillsReceiverDetail {
         /// 转账接收者信息
-        pub receiver: Option<ResponseReceiverDetailReceiver3>,
+        pub receiver: Option<DepositShippingCostCompensationBillsReceiverDetailReceiver>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail3 {
+    ::wechatpay::runtime::__private::json_object!(DepositShippingCostCompensationBillsReceiverDetail {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -479,13 +481,13 @@ pub mod models {
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetailReceiver3 {
+    pub struct DepositShippingCostCompensationBillsReceiverDetailReceiver {
         /// 转账接收方订单信息
         pub transaction_info: Option<ResponseTransactionInfo>,
         /// 转账接收方用户
         pub user_info: Option<UserInfo>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver3 {
+    ::wechatpay::runtime::__private::json_object!(DepositShippingCostCompensationBillsReceiverDetailReceiver {
         transaction_info: "transaction_info" optional,
         user_info: "user_info" optional,
     });
@@ -530,11 +532,11 @@ pub mod models {
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetail4 {
+    pub struct SubMchCompensationBillsReceiverDetail {
         /// 赔付接收者信息
-        pub receiver: Option<ResponseReceiverDetailReceiver4>,
+        pub receiver: Option<SubMchCompensationBillsReceiverDetailReceiver>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail4 {
+    ::wechatpay::runtime::__private::json_object!(SubMchCompensationBillsReceiverDetail {
         receiver: "receiver" optional,
     });
     /// 赔付接收者信息
@@ -542,15 +544,15 @@ pub mod models {
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetailReceiver4 {
+    pub struct SubMchCompensationBillsReceiverDetailReceiver {
         /// 赔付接收方类型
         ///
         /// Example: `MERCHANT`
-        pub type_: Option<RequestReceiverType2>,
+        pub type_: Option<DepositInsurancePremiumsCompensationBillsReceiverType>,
         /// 赔付接收方商户信息
         pub mch_info: Option<MchInfo>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver4 {
+    ::wechatpay::runtime::__private::json_object!(SubMchCompensationBillsReceiverDetailReceiver {
         type_: "type" optional,
         mch_info: "mch_info" optional,
     });
@@ -606,11 +608,11 @@ pub mod models {
     /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetail5 {
+    pub struct TransferBillsReceiverDetail {
         /// 转账接收者信息
-        pub receiver: Option<ResponseReceiverDetailReceiver5>,
+        pub receiver: Option<TransferBillsReceiverDetailReceiver>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail5 {
+    ::wechatpay::runtime::__private::json_object!(TransferBillsReceiverDetail {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -618,7 +620,7 @@ pub mod models {
     /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseReceiverDetailReceiver5 {
+    pub struct TransferBillsReceiverDetailReceiver {
         /// 转账接收方类型
         ///
         /// Example: `MERCHANT`
@@ -626,7 +628,7 @@ pub mod models {
         /// 转账接收方商户信息
         pub mch_info: Option<ResponseMchInfo>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver5 {
+    ::wechatpay::runtime::__private::json_object!(TransferBillsReceiverDetailReceiver {
         type_: "type" optional,
         mch_info: "mch_info" optional,
     });
@@ -669,7 +671,7 @@ pub mod models {
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
         pub sp_openid: Option<String>,
         /// 员工状态
-        pub state: Option<ResponseState2>,
+        pub state: Option<RechargeEmployeesState>,
         /// 添加员工时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -711,10 +713,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/platsolution/ecommerce/recharge-employees`, `GetResponseEmployeesState` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`, `PostResponseState` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RechargeEmployeesState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState2 {
+    pub enum RechargeEmployeesState {
         /// `EFFECTIVE`
         Effective,
         /// `DELETED`
@@ -722,7 +724,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState2 {
+    ::wechatpay::runtime::__private::json_enum!(RechargeEmployeesState {
         Effective = "EFFECTIVE",
         Deleted = "DELETED",
     });
@@ -787,27 +789,27 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostRequest` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidRequest2 {
+    pub struct RechargesSubMchidRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
+    ::wechatpay::runtime::__private::json_object!(RechargesSubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
-    /// The required fields of [`SubMchidRequest2`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest2::new`] takes them.
-    pub struct SubMchidRequest2Required {
+    /// The required fields of [`RechargesSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`RechargesSubMchidRequest::new`] takes them.
+    pub struct RechargesSubMchidRequestRequired {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    impl SubMchidRequest2 {
-        /// A `SubMchidRequest2` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest2Required`].
+    impl RechargesSubMchidRequest {
+        /// A `RechargesSubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`RechargesSubMchidRequestRequired`].
         #[inline]
-        pub fn new(required: SubMchidRequest2Required) -> Self {
-            let SubMchidRequest2Required { sub_mchid } = required;
+        pub fn new(required: RechargesSubMchidRequestRequired) -> Self {
+            let RechargesSubMchidRequestRequired { sub_mchid } = required;
             Self { sub_mchid }
         }
     }
@@ -1266,27 +1268,27 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` and 1 more.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidRequest3 {
+    pub struct DayEndBalanceWithdrawSubMchidRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest3 {
+    ::wechatpay::runtime::__private::json_object!(DayEndBalanceWithdrawSubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
-    /// The required fields of [`SubMchidRequest3`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest3::new`] takes them.
-    pub struct SubMchidRequest3Required {
+    /// The required fields of [`DayEndBalanceWithdrawSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`DayEndBalanceWithdrawSubMchidRequest::new`] takes them.
+    pub struct DayEndBalanceWithdrawSubMchidRequestRequired {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    impl SubMchidRequest3 {
-        /// A `SubMchidRequest3` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest3Required`].
+    impl DayEndBalanceWithdrawSubMchidRequest {
+        /// A `DayEndBalanceWithdrawSubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`DayEndBalanceWithdrawSubMchidRequestRequired`].
         #[inline]
-        pub fn new(required: SubMchidRequest3Required) -> Self {
-            let SubMchidRequest3Required { sub_mchid } = required;
+        pub fn new(required: DayEndBalanceWithdrawSubMchidRequestRequired) -> Self {
+            let DayEndBalanceWithdrawSubMchidRequestRequired { sub_mchid } = required;
             Self { sub_mchid }
         }
     }
@@ -1878,27 +1880,27 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidRequest4 {
+    pub struct ApplySubMchidRequest {
         /// 二级商户号
         ///
         /// Example: `1900102208`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest4 {
+    ::wechatpay::runtime::__private::json_object!(ApplySubMchidRequest {
         sub_mchid: "sub_mchid" required,
     });
-    /// The required fields of [`SubMchidRequest4`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest4::new`] takes them.
-    pub struct SubMchidRequest4Required {
+    /// The required fields of [`ApplySubMchidRequest`], each given by name (all of them: a missing one does not compile); [`ApplySubMchidRequest::new`] takes them.
+    pub struct ApplySubMchidRequestRequired {
         /// 二级商户号
         ///
         /// Example: `1900102208`
         pub sub_mchid: String,
     }
-    impl SubMchidRequest4 {
-        /// A `SubMchidRequest4` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest4Required`].
+    impl ApplySubMchidRequest {
+        /// A `ApplySubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`ApplySubMchidRequestRequired`].
         #[inline]
-        pub fn new(required: SubMchidRequest4Required) -> Self {
-            let SubMchidRequest4Required { sub_mchid } = required;
+        pub fn new(required: ApplySubMchidRequestRequired) -> Self {
+            let ApplySubMchidRequestRequired { sub_mchid } = required;
             Self { sub_mchid }
         }
     }
@@ -2219,7 +2221,7 @@ pub mod models {
         /// 预约记录状态
         ///
         /// Example: `ACCEPTED`
-        pub state: Option<ResponseState3>,
+        pub state: Option<ApplyState>,
         /// 跳转微信支付用户确认预约页的package信息
         ///
         /// Example: `affffddafdfafddffda==`
@@ -2266,10 +2268,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `GetResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`, `PostResponseState` in `/v3/platsolution/mch-transfer/reservation/apply`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState3::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ApplyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState3 {
+    pub enum ApplyState {
         /// `ACCEPTED`
         Accepted,
         /// `CONFIRMED`
@@ -2279,7 +2281,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState3 {
+    ::wechatpay::runtime::__private::json_enum!(ApplyState {
         Accepted = "ACCEPTED",
         Confirmed = "CONFIRMED",
         Closed = "CLOSED",
@@ -2287,27 +2289,27 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`, `GetRequest` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostRequest` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetRequest` in `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidRequest5 {
+    pub struct ReservationSubMchidRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900001109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest5 {
+    ::wechatpay::runtime::__private::json_object!(ReservationSubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
-    /// The required fields of [`SubMchidRequest5`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest5::new`] takes them.
-    pub struct SubMchidRequest5Required {
+    /// The required fields of [`ReservationSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`ReservationSubMchidRequest::new`] takes them.
+    pub struct ReservationSubMchidRequestRequired {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900001109`
         pub sub_mchid: String,
     }
-    impl SubMchidRequest5 {
-        /// A `SubMchidRequest5` of its required fields (`sub_mchid`), given by name in a [`SubMchidRequest5Required`].
+    impl ReservationSubMchidRequest {
+        /// A `ReservationSubMchidRequest` of its required fields (`sub_mchid`), given by name in a [`ReservationSubMchidRequestRequired`].
         #[inline]
-        pub fn new(required: SubMchidRequest5Required) -> Self {
-            let SubMchidRequest5Required { sub_mchid } = required;
+        pub fn new(required: ReservationSubMchidRequestRequired) -> Self {
+            let ReservationSubMchidRequestRequired { sub_mchid } = required;
             Self { sub_mchid }
         }
     }
@@ -2366,7 +2368,7 @@ pub mod models {
         /// 预约记录状态
         ///
         /// Example: `ACCEPTED`
-        pub state: Option<ResponseState3>,
+        pub state: Option<ApplyState>,
         /// 预约记录受理的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -2376,7 +2378,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub reserve_time: Option<String>,
         /// 预约记录的关闭信息
-        pub close_info: Option<ResponseCloseInfo2>,
+        pub close_info: Option<ReservationCloseInfo>,
     }
     ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidSpAppidResponse {
         sp_mchid: "sp_mchid" optional,
@@ -2440,7 +2442,7 @@ pub mod models {
     /// Used as `GetResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseCloseInfo2 {
+    pub struct ReservationCloseInfo {
         /// 预约记录关闭的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -2450,7 +2452,7 @@ pub mod models {
         /// Example: `USER_OVERDUE_UNCONFIRMED`
         pub close_reason: Option<ResponseCloseReason>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseCloseInfo2 {
+    ::wechatpay::runtime::__private::json_object!(ReservationCloseInfo {
         close_time: "close_time" optional,
         close_reason: "close_reason" optional,
     });
@@ -2692,7 +2694,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub reserve_time: Option<String>,
         /// 预约记录的关闭信息
-        pub close_info: Option<ResponseCloseInfo3>,
+        pub close_info: Option<ReservationResponseCloseInfo>,
     }
     ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidSpAppidSubAppidResponse {
         sp_mchid: "sp_mchid" optional,
@@ -2756,7 +2758,7 @@ pub mod models {
     /// Used as `GetResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct ResponseCloseInfo3 {
+    pub struct ReservationResponseCloseInfo {
         /// 预约记录关闭的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -2766,7 +2768,7 @@ pub mod models {
         /// Example: `USER_OVERDUE_UNCONFIRMED`
         pub close_reason: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseCloseInfo3 {
+    ::wechatpay::runtime::__private::json_object!(ReservationResponseCloseInfo {
         close_time: "close_time" optional,
         close_reason: "close_reason" optional,
     });

@@ -745,7 +745,7 @@ pub mod batch_id {
                     /// 收款账户类型
                     pub type GetResponseAccountType = crate::v3::bank_transfer::models::AccountType;
                     /// 明细状态
-                    pub type GetResponseDetailState = crate::v3::bank_transfer::models::ResponseDetailState2;
+                    pub type GetResponseDetailState = crate::v3::bank_transfer::models::DetailsDetailState;
                     /// 明细失败原因
                     pub type GetResponseFailReason = crate::v3::bank_transfer::models::FailReason;
                     /// 转账场景
@@ -1186,7 +1186,7 @@ pub mod out_batch_no {
                     /// 收款账户类型
                     pub type GetResponseAccountType = crate::v3::bank_transfer::models::AccountType;
                     /// 明细状态
-                    pub type GetResponseDetailState = crate::v3::bank_transfer::models::ResponseDetailState2;
+                    pub type GetResponseDetailState = crate::v3::bank_transfer::models::DetailsDetailState;
                     /// 明细失败原因
                     pub type GetResponseFailReason = crate::v3::bank_transfer::models::FailReason;
                     /// 转账场景

@@ -814,9 +814,9 @@ pub mod card_member {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            pub type DeleteRequest = crate::v3::brand::models::BrandIdRequest2;
+            pub type DeleteRequest = crate::v3::brand::models::CardsBrandIdRequest;
             /// The required fields of [`DeleteRequest`].
-            pub type DeleteRequestRequired = crate::v3::brand::models::BrandIdRequest2Required;
+            pub type DeleteRequestRequired = crate::v3::brand::models::CardsBrandIdRequestRequired;
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
             pub type DeleteResponse = crate::v3::brand::models::CardIdResponse;
             /// The required fields of [`DeleteResponse`].
@@ -850,9 +850,9 @@ pub mod card_member {
             /// 有效期类型
             pub type DeleteResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            pub type GetRequest = crate::v3::brand::models::BrandIdRequest2;
+            pub type GetRequest = crate::v3::brand::models::CardsBrandIdRequest;
             /// The required fields of [`GetRequest`].
-            pub type GetRequestRequired = crate::v3::brand::models::BrandIdRequest2Required;
+            pub type GetRequestRequired = crate::v3::brand::models::CardsBrandIdRequestRequired;
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             pub type GetResponse = crate::v3::brand::models::CardIdResponse;
             /// The required fields of [`GetResponse`].
@@ -2108,9 +2108,9 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            pub type GetRequest = crate::v3::brand::models::BrandIdRequest2;
+            pub type GetRequest = crate::v3::brand::models::CardsBrandIdRequest;
             /// The required fields of [`GetRequest`].
-            pub type GetRequestRequired = crate::v3::brand::models::BrandIdRequest2Required;
+            pub type GetRequestRequired = crate::v3::brand::models::CardsBrandIdRequestRequired;
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             pub type GetResponse = crate::v3::brand::models::OutRequestNoResponse;
             /// The required fields of [`GetResponse`].
@@ -4588,9 +4588,9 @@ pub mod store {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/store/brandstores/{store_id}` (删除品牌门店).
-            pub type DeleteRequest = crate::v3::brand::models::BrandIdRequest3;
+            pub type DeleteRequest = crate::v3::brand::models::BrandstoresBrandIdRequest;
             /// The required fields of [`DeleteRequest`].
-            pub type DeleteRequestRequired = crate::v3::brand::models::BrandIdRequest3Required;
+            pub type DeleteRequestRequired = crate::v3::brand::models::BrandstoresBrandIdRequestRequired;
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -4831,9 +4831,9 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                pub type PostRequest = crate::v3::brand::models::BrandIdRequest3;
+                pub type PostRequest = crate::v3::brand::models::BrandstoresBrandIdRequest;
                 /// The required fields of [`PostRequest`].
-                pub type PostRequestRequired = crate::v3::brand::models::BrandIdRequest3Required;
+                pub type PostRequestRequired = crate::v3::brand::models::BrandstoresBrandIdRequestRequired;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 pub type PostResponse = crate::v3::brand::models::BrandIdStoreIdResponse;
                 /// The required fields of [`PostResponse`].
@@ -4863,9 +4863,9 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                pub type PostRequest = crate::v3::brand::models::BrandIdRequest3;
+                pub type PostRequest = crate::v3::brand::models::BrandstoresBrandIdRequest;
                 /// The required fields of [`PostRequest`].
-                pub type PostRequestRequired = crate::v3::brand::models::BrandIdRequest3Required;
+                pub type PostRequestRequired = crate::v3::brand::models::BrandstoresBrandIdRequestRequired;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
                 pub type PostResponse = crate::v3::brand::models::BrandIdStoreIdResponse;
                 /// The required fields of [`PostResponse`].

@@ -334,7 +334,7 @@ pub mod withdraw {
         }
     }
     /// 出款账户类型
-    pub type PostRequestAccountType = crate::v3::ecommerce::models::RequestAccountType2;
+    pub type PostRequestAccountType = crate::v3::ecommerce::models::WithdrawAccountType;
     /// The response of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -387,7 +387,7 @@ pub mod withdraw {
         }
     }
     /// 出款账户类型
-    pub type PostResponseAccountType = crate::v3::ecommerce::models::RequestAccountType2;
+    pub type PostResponseAccountType = crate::v3::ecommerce::models::WithdrawAccountType;
     /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`
     pub mod by_withdraw_id {
         /// The chain step for `/v3/ecommerce/fund/withdraw/{withdraw_id}`, reached with `client.v3().ecommerce().fund().withdraw().withdraw_id(withdraw_id)`.
@@ -519,7 +519,7 @@ pub mod withdraw {
             }
         }
         /// 出款账户类型
-        pub type GetResponseAccountType = crate::v3::ecommerce::models::RequestAccountType2;
+        pub type GetResponseAccountType = crate::v3::ecommerce::models::WithdrawAccountType;
         /// 提现单状态
         pub type GetResponseStatus = crate::v3::ecommerce::models::Status;
     }
@@ -672,7 +672,7 @@ pub mod withdraw {
                 }
             }
             /// 出款账户类型
-            pub type GetResponseAccountType = crate::v3::ecommerce::models::RequestAccountType2;
+            pub type GetResponseAccountType = crate::v3::ecommerce::models::WithdrawAccountType;
             /// 提现单状态
             pub type GetResponseStatus = crate::v3::ecommerce::models::Status;
         }

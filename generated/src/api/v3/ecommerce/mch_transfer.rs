@@ -488,9 +488,9 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest2;
+            pub type GetRequest = crate::v3::ecommerce::models::TransferBillsSubMchidRequest;
             /// The required fields of [`GetRequest`].
-            pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequest2Required;
+            pub type GetRequestRequired = crate::v3::ecommerce::models::TransferBillsSubMchidRequestRequired;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -748,9 +748,9 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest2;
+            pub type GetRequest = crate::v3::ecommerce::models::TransferBillsSubMchidRequest;
             /// The required fields of [`GetRequest`].
-            pub type GetRequestRequired = crate::v3::ecommerce::models::SubMchidRequest2Required;
+            pub type GetRequestRequired = crate::v3::ecommerce::models::TransferBillsSubMchidRequestRequired;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]

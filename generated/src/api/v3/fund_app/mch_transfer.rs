@@ -1509,7 +1509,7 @@ pub mod partner {
             }
         }
         /// 捐赠状态
-        pub type PostResponseState = crate::v3::fund_app::models::ResponseState2;
+        pub type PostResponseState = crate::v3::fund_app::models::CharityTransferBillsState;
         /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`
         pub mod out_transfer_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`, reached with `client.v3().fund_app().mch_transfer().partner().charity_transfer_bills().out_transfer_no()`.
@@ -1675,7 +1675,7 @@ pub mod partner {
                     }
                 }
                 /// 捐赠状态
-                pub type GetResponseState = crate::v3::fund_app::models::ResponseState2;
+                pub type GetResponseState = crate::v3::fund_app::models::CharityTransferBillsState;
             }
         }
     }
@@ -1750,7 +1750,7 @@ pub mod partner {
         /// 回单文件摘要类型
         pub type PostResponseHashType = crate::v3::fund_app::models::ResponseHashType;
         /// 申请单状态
-        pub type PostResponseState = crate::v3::fund_app::models::ResponseState3;
+        pub type PostResponseState = crate::v3::fund_app::models::ElectronicReceiptsState;
         /// `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().partner().electronic_receipts().out_bill_no(out_bill_no)`.
@@ -1783,7 +1783,7 @@ pub mod partner {
             /// 回单文件摘要类型
             pub type GetResponseHashType = crate::v3::fund_app::models::ResponseHashType;
             /// 申请单状态
-            pub type GetResponseState = crate::v3::fund_app::models::ResponseState3;
+            pub type GetResponseState = crate::v3::fund_app::models::ElectronicReceiptsState;
         }
     }
     /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
@@ -1906,7 +1906,7 @@ pub mod partner {
             }
         }
         /// 授权申请单状态
-        pub type PostResponseState = crate::v3::fund_app::models::ResponseState4;
+        pub type PostResponseState = crate::v3::fund_app::models::SubMchAuthorizationsState;
         /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
         pub mod by_sub_mchid {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`, reached with `client.v3().fund_app().mch_transfer().partner().sub_mch_authorizations().sub_mchid(sub_mchid)`.
@@ -2006,7 +2006,7 @@ pub mod partner {
                 update_time: "update_time" optional,
             });
             /// 授权申请单状态
-            pub type GetResponseApplyOrderState = crate::v3::fund_app::models::ResponseState4;
+            pub type GetResponseApplyOrderState = crate::v3::fund_app::models::SubMchAuthorizationsState;
             /// 授权状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2354,7 +2354,7 @@ pub mod partner {
                     }
                 }
                 /// 单据状态
-                pub type GetResponseState = crate::v3::fund_app::models::ResponseState5;
+                pub type GetResponseState = crate::v3::fund_app::models::TransferBillsState;
                 /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -2497,7 +2497,7 @@ pub mod partner {
                         }
                     }
                     /// 单据状态
-                    pub type PostResponseState = crate::v3::fund_app::models::ResponseState5;
+                    pub type PostResponseState = crate::v3::fund_app::models::TransferBillsState;
                 }
             }
         }
@@ -3091,7 +3091,7 @@ pub mod partner {
         /// The required fields of [`PostResponse`].
         pub type PostResponseRequired = crate::v3::fund_app::models::OutAuthorizationNoResponseRequired;
         /// 单据状态
-        pub type PostResponseState = crate::v3::fund_app::models::ResponseState6;
+        pub type PostResponseState = crate::v3::fund_app::models::UserConfirmAuthorizationsState;
         /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
         pub mod by_out_authorization_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`, reached with `client.v3().fund_app().mch_transfer().partner().user_confirm_authorizations().out_authorization_no(out_authorization_no)`.
@@ -3234,7 +3234,7 @@ pub mod partner {
                 UserClose = "USER_CLOSE",
             });
             /// 单据状态
-            pub type GetResponseState = crate::v3::fund_app::models::ResponseState7;
+            pub type GetResponseState = crate::v3::fund_app::models::UserConfirmAuthorizationsResponseState;
             /// 转账场景ID
             pub type GetResponseTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
@@ -3344,7 +3344,7 @@ pub mod partner {
                 /// 自动收款授权的原因
                 pub type PostResponseCloseInfoCloseReason = crate::v3::fund_app::models::ResponseCloseReason;
                 /// 单据状态
-                pub type PostResponseState = crate::v3::fund_app::models::ResponseState8;
+                pub type PostResponseState = crate::v3::fund_app::models::CloseState;
                 /// 转账场景ID
                 pub type PostResponseTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             }
@@ -3618,7 +3618,7 @@ pub mod transfer_bills {
         }
     }
     /// 单据状态
-    pub type PostResponseState = crate::v3::fund_app::models::ResponseState5;
+    pub type PostResponseState = crate::v3::fund_app::models::TransferBillsState;
     /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no()`.
@@ -3748,7 +3748,7 @@ pub mod transfer_bills {
                 }
             }
             /// 单据状态
-            pub type GetResponseState = crate::v3::fund_app::models::ResponseState9;
+            pub type GetResponseState = crate::v3::fund_app::models::TransferBillsResponseState;
             /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -4483,7 +4483,7 @@ pub mod transfer_bills {
                 }
             }
             /// 单据状态
-            pub type GetResponseState = crate::v3::fund_app::models::ResponseState9;
+            pub type GetResponseState = crate::v3::fund_app::models::TransferBillsResponseState;
         }
     }
 }
@@ -4753,7 +4753,7 @@ pub mod transfer_to_qq_wallet_bills {
         }
     }
     /// 单据状态
-    pub type PostResponseState = crate::v3::fund_app::models::ResponseState10;
+    pub type PostResponseState = crate::v3::fund_app::models::TransferToQqWalletBillsState;
     /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
     pub mod by_out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no)`.
@@ -4876,7 +4876,7 @@ pub mod transfer_to_qq_wallet_bills {
             }
         }
         /// 单据状态
-        pub type GetResponseState = crate::v3::fund_app::models::ResponseState10;
+        pub type GetResponseState = crate::v3::fund_app::models::TransferToQqWalletBillsState;
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
         pub mod cancel {
             /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no).cancel()`.
@@ -4994,7 +4994,7 @@ pub mod transfer_to_qq_wallet_bills {
                 }
             }
             /// 单据状态
-            pub type PostResponseState = crate::v3::fund_app::models::ResponseState10;
+            pub type PostResponseState = crate::v3::fund_app::models::TransferToQqWalletBillsState;
         }
     }
 }
@@ -5169,7 +5169,7 @@ pub mod user_confirm_authorization {
     /// The required fields of [`PostResponse`].
     pub type PostResponseRequired = crate::v3::fund_app::models::OutAuthorizationNoResponseRequired;
     /// 单据状态
-    pub type PostResponseState = crate::v3::fund_app::models::ResponseState6;
+    pub type PostResponseState = crate::v3::fund_app::models::UserConfirmAuthorizationsState;
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
     pub mod out_authorization_no {
         /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no()`.
@@ -5358,7 +5358,7 @@ pub mod user_confirm_authorization {
                 UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
             });
             /// 单据状态
-            pub type GetResponseState = crate::v3::fund_app::models::ResponseState7;
+            pub type GetResponseState = crate::v3::fund_app::models::UserConfirmAuthorizationsResponseState;
             /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no().out_authorization_no(out_authorization_no).close()`.
@@ -5466,7 +5466,7 @@ pub mod user_confirm_authorization {
                 /// 自动收款授权的原因
                 pub type PostResponseCloseInfoCloseReason = crate::v3::fund_app::models::ResponseCloseReason;
                 /// 单据状态
-                pub type PostResponseState = crate::v3::fund_app::models::ResponseState8;
+                pub type PostResponseState = crate::v3::fund_app::models::CloseState;
             }
         }
     }

@@ -1003,7 +1003,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
-            pub type GetRequest = crate::v3::global::models::SubMchidRequest2;
+            pub type GetRequest = crate::v3::global::models::AmountsSubMchidRequest;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -1068,7 +1068,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
-            pub type GetRequest = crate::v3::global::models::SubMchidRequest2;
+            pub type GetRequest = crate::v3::global::models::AmountsSubMchidRequest;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]

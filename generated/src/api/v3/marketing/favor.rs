@@ -1979,7 +1979,7 @@ pub mod users {
                 }
             }
             /// GetResponseData
-            pub type GetResponseData = crate::v3::marketing::models::ResponseData2;
+            pub type GetResponseData = crate::v3::marketing::models::CouponsData;
             /// 业务类型
             pub type GetResponseDataBusinessType = crate::v3::marketing::models::BusinessType;
             /// 已实扣代金券核销信息
@@ -2142,7 +2142,7 @@ pub mod users {
                     }
                 }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
-                pub type GetResponse = crate::v3::marketing::models::ResponseData2;
+                pub type GetResponse = crate::v3::marketing::models::CouponsData;
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::marketing::models::BusinessType;
                 /// 已实扣代金券核销信息

@@ -155,7 +155,7 @@ pub mod activities {
         total_count: "total_count" optional,
     });
     /// GetResponseData
-    pub type GetResponseData = crate::v3::marketing::models::ResponseData3;
+    pub type GetResponseData = crate::v3::marketing::models::ActivitiesData;
     /// 发放时间段
     pub type GetResponseDataAwardSendPeriod = crate::v3::marketing::models::AwardSendPeriod;
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
@@ -595,7 +595,7 @@ pub mod activities {
         }
     }
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
-    pub type PostResponse = crate::v3::marketing::models::ResponseData3;
+    pub type PostResponse = crate::v3::marketing::models::ActivitiesData;
     /// 发放时间段
     pub type PostResponseAwardSendPeriod = crate::v3::marketing::models::AwardSendPeriod;
     /// PostResponseAwardSendPeriodAwardSendDayTime

@@ -3236,7 +3236,7 @@ pub mod product_coupon {
                     stock_list: "stock_list" optional,
                 });
                 /// GetResponseStockList
-                pub type GetResponseStockList = crate::v3::marketing::models::ResponseStockList2;
+                pub type GetResponseStockList = crate::v3::marketing::models::StocksStockList;
                 /// 品牌方预上传的券Code数量信息
                 pub type GetResponseStockListCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
@@ -6548,7 +6548,7 @@ pub mod product_coupon {
                     /// 关联微信支付订单信息
                     pub type GetResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                     /// 批次信息
-                    pub type GetResponseStock = crate::v3::marketing::models::ResponseStockList2;
+                    pub type GetResponseStock = crate::v3::marketing::models::StocksStockList;
                     /// 品牌方预上传的券Code数量信息
                     pub type GetResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                     /// 券Code分配模式
@@ -6962,7 +6962,7 @@ pub mod product_coupon {
                             sub_mchid: "sub_mchid" optional,
                         });
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
+                        pub type PostResponseStock = crate::v3::marketing::models::StocksStockList;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
@@ -7188,7 +7188,7 @@ pub mod product_coupon {
                         /// 关联微信支付订单信息
                         pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
+                        pub type PostResponseStock = crate::v3::marketing::models::StocksStockList;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
@@ -7409,7 +7409,7 @@ pub mod product_coupon {
                         /// 关联微信支付订单信息
                         pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
+                        pub type PostResponseStock = crate::v3::marketing::models::StocksStockList;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
@@ -7683,7 +7683,7 @@ pub mod product_coupon {
                         /// 关联微信支付订单信息
                         pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
+                        pub type PostResponseStock = crate::v3::marketing::models::StocksStockList;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式

@@ -171,7 +171,7 @@ pub mod activities {
         }
     }
     /// GetResponseData
-    pub type GetResponseData = crate::v3::marketing::models::ResponseData4;
+    pub type GetResponseData = crate::v3::marketing::models::ActivitiesResponseData;
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/weekly-discount/activities/{activity_id}`, reached with `client.v3().marketing().weekly_discount().activities().activity_id(activity_id)`.
@@ -193,7 +193,7 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/weekly-discount/activities/{activity_id}` (查询周周惠活动详情API).
-        pub type GetResponse = crate::v3::marketing::models::ResponseData4;
+        pub type GetResponse = crate::v3::marketing::models::ActivitiesResponseData;
         /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
         pub mod apply {
             /// The chain step for `/v3/marketing/weekly-discount/activities/{activity_id}/apply`, reached with `client.v3().marketing().weekly_discount().activities().activity_id(activity_id).apply()`.

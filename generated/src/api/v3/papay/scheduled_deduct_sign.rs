@@ -250,7 +250,7 @@ pub mod contracts {
             /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
             pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse2;
+            pub type PostResponse = crate::v3::papay::models::JsapiRedirectUrlResponse;
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -560,7 +560,7 @@ pub mod partner {
                 /// The required fields of [`PostRequestDeductScheduleEstimatedDeductAmount`].
                 pub type PostRequestDeductScheduleEstimatedDeductAmountRequired = crate::v3::papay::models::ScheduledAmountRequired;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse2;
+                pub type PostResponse = crate::v3::papay::models::JsapiRedirectUrlResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {

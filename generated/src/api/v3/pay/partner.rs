@@ -461,7 +461,7 @@ pub mod transactions {
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::SettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
+        pub type PostResponse = crate::v3::pay::models::AppWithContractPrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/codepay`
     pub mod codepay {
@@ -1069,9 +1069,9 @@ pub mod transactions {
         /// 证件类型
         pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 场景信息
-        pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo2;
+        pub type PostRequestSceneInfo = crate::v3::pay::models::H5SceneInfo;
         /// The required fields of [`PostRequestSceneInfo`].
-        pub type PostRequestSceneInfoRequired = crate::v3::pay::models::RequestSceneInfo2Required;
+        pub type PostRequestSceneInfoRequired = crate::v3::pay::models::H5SceneInfoRequired;
         /// 商户门店信息
         pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestSceneInfoStoreInfo;
         /// The required fields of [`PostRequestSceneInfoStoreInfo`].
@@ -1279,7 +1279,7 @@ pub mod transactions {
                 }
             }
             /// 用户支付金额
-            pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
+            pub type GetResponseAmount = crate::v3::pay::models::TransactionsAmount;
             /// 优惠功能
             pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
             /// GetResponseDetailGoodsDetail
@@ -1762,7 +1762,7 @@ pub mod transactions {
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::SettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
+        pub type PostResponse = crate::v3::pay::models::AppWithContractPrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/miniprogram`
     pub mod miniprogram {
@@ -2010,7 +2010,7 @@ pub mod transactions {
             }
         }
         /// 支付者
-        pub type PostRequestPayer = crate::v3::pay::models::RequestPayer2;
+        pub type PostRequestPayer = crate::v3::pay::models::MiniprogramPayer;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -2059,7 +2059,7 @@ pub mod transactions {
             profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
+        pub type PostResponse = crate::v3::pay::models::AppWithContractPrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/native`
     pub mod native {
@@ -2459,7 +2459,7 @@ pub mod transactions {
                 }
             }
             /// 用户支付金额
-            pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
+            pub type GetResponseAmount = crate::v3::pay::models::TransactionsAmount;
             /// 优惠功能
             pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
             /// GetResponseDetailGoodsDetail
@@ -2948,7 +2948,7 @@ pub mod transactions {
             }
         }
         /// 支付者
-        pub type PostRequestPayer = crate::v3::pay::models::RequestPayer2;
+        pub type PostRequestPayer = crate::v3::pay::models::MiniprogramPayer;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -3010,6 +3010,6 @@ pub mod transactions {
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
+        pub type PostResponse = crate::v3::pay::models::AppWithContractPrepayIdResponse;
     }
 }

@@ -406,7 +406,7 @@ pub mod app_with_contract {
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
-    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
+    pub type PostResponse = crate::v3::pay::models::AppWithContractPrepayIdResponse;
 }
 /// `/v3/pay/transactions/codepay`
 pub mod codepay {
@@ -666,7 +666,7 @@ pub mod codepay {
     /// 订单金额
     pub type PostResponseAmount = crate::v3::pay::models::ResponseAmount;
     /// 支付者
-    pub type PostResponsePayer = crate::v3::pay::models::ResponsePayer2;
+    pub type PostResponsePayer = crate::v3::pay::models::CodepayPayer;
     /// PostResponsePromotionDetail
     pub type PostResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
@@ -923,9 +923,9 @@ pub mod h5 {
     /// 证件类型
     pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo2;
+    pub type PostRequestSceneInfo = crate::v3::pay::models::H5SceneInfo;
     /// The required fields of [`PostRequestSceneInfo`].
-    pub type PostRequestSceneInfoRequired = crate::v3::pay::models::RequestSceneInfo2Required;
+    pub type PostRequestSceneInfoRequired = crate::v3::pay::models::H5SceneInfoRequired;
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestSceneInfoStoreInfo;
     /// The required fields of [`PostRequestSceneInfoStoreInfo`].
@@ -1120,7 +1120,7 @@ pub mod id {
             }
         }
         /// 订单金额
-        pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
+        pub type GetResponseAmount = crate::v3::pay::models::TransactionsAmount;
         /// 优惠功能
         pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
         /// GetResponseDetailGoodsDetail
@@ -1128,7 +1128,7 @@ pub mod id {
         /// 使用的商户贴息信息(微信分付)
         pub type GetResponseInstallmentInfo = crate::v3::pay::models::InstallmentInfo;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::pay::models::ResponsePayer2;
+        pub type GetResponsePayer = crate::v3::pay::models::CodepayPayer;
         /// GetResponsePromotionDetail
         pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
@@ -1604,7 +1604,7 @@ pub mod jsapi_with_contract {
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
+    pub type PostResponse = crate::v3::pay::models::AppWithContractPrepayIdResponse;
 }
 /// `/v3/pay/transactions/native`
 pub mod native {
@@ -1961,7 +1961,7 @@ pub mod out_trade_no {
             }
         }
         /// 用户支付金额
-        pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
+        pub type GetResponseAmount = crate::v3::pay::models::TransactionsAmount;
         /// 优惠功能
         pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
         /// GetResponseDetailGoodsDetail
@@ -1969,7 +1969,7 @@ pub mod out_trade_no {
         /// 使用的商户贴息信息(微信分付)
         pub type GetResponseInstallmentInfo = crate::v3::pay::models::InstallmentInfo;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::pay::models::ResponsePayer2;
+        pub type GetResponsePayer = crate::v3::pay::models::CodepayPayer;
         /// GetResponsePromotionDetail
         pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail

@@ -1535,9 +1535,9 @@ pub mod serviceorder {
             /// The required fields of [`PostRequestPostDiscounts`].
             pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::CompletePostPayments;
             /// The required fields of [`PostRequestPostPayments`].
-            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::CompletePostPaymentsRequired;
             /// 实际服务时间
             pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange;
             /// The required fields of [`PostRequestTimeRange`].
@@ -1647,9 +1647,9 @@ pub mod serviceorder {
             /// The required fields of [`PostRequestPostDiscounts`].
             pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::CompletePostPayments;
             /// The required fields of [`PostRequestPostPayments`].
-            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::CompletePostPaymentsRequired;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
         pub mod registerdeductinfo {
@@ -2116,7 +2116,7 @@ pub mod servicepayondeliveryorder {
     /// 后付费商户优惠
     pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
+    pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderPostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -2190,7 +2190,7 @@ pub mod servicepayondeliveryorder {
     /// 跳转链接类型
     pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::models::JumpLinkType;
     /// 服务时间段
-    pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange2;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderTimeRange;
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
     pub type PostResponse = crate::v3::payscore::models::OutOrderNoResponse;
     /// The required fields of [`PostResponse`].
@@ -2200,7 +2200,7 @@ pub mod servicepayondeliveryorder {
     /// PostResponsePostDiscounts
     pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
     /// 服务风险金
     pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
     /// 先用后付购物详情
@@ -2210,5 +2210,5 @@ pub mod servicepayondeliveryorder {
     /// 单详跳转链接
     pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::models::ResponseJumpLink;
     /// 服务时间
-    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
 }

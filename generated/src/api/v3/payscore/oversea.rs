@@ -451,7 +451,7 @@ pub mod partner {
         /// GetResponsePostDiscounts
         pub type GetResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// GetResponsePostPayments
-        pub type GetResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type GetResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         /// 订单风险金
         pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
         /// 服务订单状态
@@ -614,13 +614,13 @@ pub mod partner {
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::ServiceorderPostDiscounts;
         /// The required fields of [`PostRequestPostDiscounts`].
-        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
+        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::ServiceorderPostDiscountsRequired;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ServiceorderPostPayments;
         /// The required fields of [`PostRequestPostPayments`].
-        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::ServiceorderPostPaymentsRequired;
         /// 服务风险金
         pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund;
         /// The required fields of [`PostRequestRiskFund`].
@@ -826,7 +826,7 @@ pub mod partner {
         /// PostResponsePostDiscounts
         pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         /// 订单风险金
         pub type PostResponseRiskFund = crate::v3::payscore::models::RiskFund;
         /// 服务订单状态
@@ -834,7 +834,7 @@ pub mod partner {
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
-        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange3;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ServiceorderTimeRange;
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
             /// The chain step for `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().oversea().partner().serviceorder().out_order_no(out_order_no)`.
@@ -1004,11 +1004,11 @@ pub mod partner {
                 /// The required fields of [`PostRequestPostDiscounts`].
                 pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
                 /// PostRequestPostPayments
-                pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+                pub type PostRequestPostPayments = crate::v3::payscore::models::CompletePostPayments;
                 /// The required fields of [`PostRequestPostPayments`].
-                pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
+                pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::CompletePostPaymentsRequired;
                 /// 实际服务时间
-                pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange3;
+                pub type PostRequestTimeRange = crate::v3::payscore::models::ServiceorderTimeRange;
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
             pub mod sync {

@@ -1581,7 +1581,7 @@ pub mod serviceorder {
     /// 订单风险金
     pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
     /// 服务订单状态
-    pub type GetResponseState = crate::v3::payscore::models::ResponseState2;
+    pub type GetResponseState = crate::v3::payscore::models::ServiceorderState;
     /// 订单状态说明
     pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
     /// 服务时间
@@ -1735,9 +1735,9 @@ pub mod serviceorder {
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
     /// PostRequestPostDiscounts
-    pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::models::ServiceorderPostDiscounts;
     /// The required fields of [`PostRequestPostDiscounts`].
-    pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
+    pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::ServiceorderPostDiscountsRequired;
     /// PostRequestPostPayments
     pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments;
     /// The required fields of [`PostRequestPostPayments`].
@@ -1965,7 +1965,7 @@ pub mod serviceorder {
     /// 风险金名称
     pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
     /// 服务订单状态
-    pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
+    pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
     /// 订单状态说明
     pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
     /// 服务时间段
@@ -2163,9 +2163,9 @@ pub mod serviceorder {
             /// The required fields of [`PostRequestPostDiscounts`].
             pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscountsRequired;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::CompletePostPayments;
             /// The required fields of [`PostRequestPostPayments`].
-            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::CompletePostPaymentsRequired;
             /// 实际服务时间
             pub type PostRequestTimeRange = crate::v3::payscore::models::TimeRange;
         }
@@ -2267,13 +2267,13 @@ pub mod serviceorder {
             /// 设备信息
             pub type PostRequestDevice = crate::v3::payscore::models::Device;
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts3;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::ModifyPostDiscounts;
             /// The required fields of [`PostRequestPostDiscounts`].
-            pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts3Required;
+            pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::ModifyPostDiscountsRequired;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::CompletePostPayments;
             /// The required fields of [`PostRequestPostPayments`].
-            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
+            pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::CompletePostPaymentsRequired;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
         pub mod pay {
@@ -2360,7 +2360,7 @@ pub mod serviceorder {
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
         pub mod send_prepaidmessage {
@@ -2390,7 +2390,7 @@ pub mod serviceorder {
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
         pub mod sync {
@@ -2676,13 +2676,13 @@ pub mod serviceorder {
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::models::Location;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::ServiceorderPostDiscounts;
         /// The required fields of [`PostRequestPostDiscounts`].
-        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
+        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::ServiceorderPostDiscountsRequired;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::CompletePostPayments;
         /// The required fields of [`PostRequestPostPayments`].
-        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments2Required;
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::CompletePostPaymentsRequired;
         /// 服务时间段
         pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange;
         /// The required fields of [`PostRequestTimeRange`].
@@ -2865,11 +2865,11 @@ pub mod servicepayondeliveryorder {
     /// 商户优惠
     pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
+    pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderPostPayments;
     /// 订单风险金
-    pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund2;
+    pub type PostRequestRiskFund = crate::v3::payscore::models::ServicepayondeliveryorderRiskFund;
     /// The required fields of [`PostRequestRiskFund`].
-    pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFund2Required;
+    pub type PostRequestRiskFundRequired = crate::v3::payscore::models::ServicepayondeliveryorderRiskFundRequired;
     /// 风险金名称
     pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
     /// 先用后付购物详情
@@ -2923,7 +2923,7 @@ pub mod servicepayondeliveryorder {
     /// 跳转链接类型
     pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::models::JumpLinkType;
     /// 服务时间
-    pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange2;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderTimeRange;
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
     pub type PostResponse = crate::v3::payscore::models::OutOrderNoResponse;
     /// The required fields of [`PostResponse`].
@@ -2933,7 +2933,7 @@ pub mod servicepayondeliveryorder {
     /// PostResponsePostDiscounts
     pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
     /// 服务风险金
     pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
     /// 先用后付购物详情
@@ -2943,7 +2943,7 @@ pub mod servicepayondeliveryorder {
     /// 单详跳转链接
     pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::models::ResponseJumpLink;
     /// 服务时间
-    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
 }
 /// `/v3/payscore/partner/servicequotas`
 pub mod servicequotas {

@@ -246,17 +246,17 @@ pub type GetResponseLocation = crate::v3::payscore::models::Location;
 /// GetResponsePostDiscounts
 pub type GetResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
 /// GetResponsePostPayments
-pub type GetResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+pub type GetResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
 /// 服务风险金
-pub type GetResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
+pub type GetResponseRiskFund = crate::v3::payscore::models::ServiceorderRiskFund;
 /// 风险名称
 pub type GetResponseRiskFundName = crate::v3::payscore::models::RequestName;
 /// 服务订单状态
-pub type GetResponseState = crate::v3::payscore::models::ResponseState2;
+pub type GetResponseState = crate::v3::payscore::models::ServiceorderState;
 /// 订单状态说明
 pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
 /// 服务时间
-pub type GetResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+pub type GetResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -430,17 +430,17 @@ impl PostRequestPostDiscounts {
     }
 }
 /// PostRequestPostPayments
-pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+pub type PostRequestPostPayments = crate::v3::payscore::models::ServiceorderPostPayments;
 /// The required fields of [`PostRequestPostPayments`].
-pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
+pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::ServiceorderPostPaymentsRequired;
 /// 服务风险金
 pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund;
 /// The required fields of [`PostRequestRiskFund`].
 pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFundRequired;
 /// 服务时间段
-pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
+pub type PostRequestTimeRange = crate::v3::payscore::models::ServiceorderRequestTimeRange;
 /// The required fields of [`PostRequestTimeRange`].
-pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRange3Required;
+pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::ServiceorderRequestTimeRangeRequired;
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -572,17 +572,17 @@ pub type PostResponseLocation = crate::v3::payscore::models::Location;
 /// PostResponsePostDiscounts
 pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
 /// PostResponsePostPayments
-pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
 /// 服务风险金
-pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
+pub type PostResponseRiskFund = crate::v3::payscore::models::ServiceorderRiskFund;
 /// 风险名称
 pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
 /// 服务订单状态
-pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
+pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
 /// 订单状态说明
 pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
 /// 服务时间段
-pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
 /// `/v3/payscore/serviceorder/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/serviceorder/{out_order_no}`, reached with `client.v3().payscore().serviceorder().out_order_no(out_order_no)`.
@@ -766,17 +766,17 @@ pub mod by_out_order_no {
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::models::Device;
         /// 实际服务位置
-        pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation2;
+        pub type PostRequestLocation = crate::v3::payscore::models::CompleteLocation;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts3;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::ModifyPostDiscounts;
         /// The required fields of [`PostRequestPostDiscounts`].
-        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts3Required;
+        pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::ModifyPostDiscountsRequired;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ServiceorderPostPayments;
         /// The required fields of [`PostRequestPostPayments`].
-        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::ServiceorderPostPaymentsRequired;
         /// 实际服务时间段
-        pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+        pub type PostRequestTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -898,21 +898,21 @@ pub mod by_out_order_no {
             }
         }
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::models::RequestLocation2;
+        pub type PostResponseLocation = crate::v3::payscore::models::CompleteLocation;
         /// PostResponsePostDiscounts
         pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         /// 服务风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ServiceorderRiskFund;
         /// 风险名称
         pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
+        pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
-        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/modify`
     pub mod modify {
@@ -1019,9 +1019,9 @@ pub mod by_out_order_no {
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ServiceorderPostPayments;
         /// The required fields of [`PostRequestPostPayments`].
-        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::RequestPostPayments4Required;
+        pub type PostRequestPostPaymentsRequired = crate::v3::payscore::models::ServiceorderPostPaymentsRequired;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -1232,17 +1232,17 @@ pub mod by_out_order_no {
         /// PostResponsePostDiscounts
         pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         /// 服务风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ServiceorderRiskFund;
         /// 风险名称
         pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
+        pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/pay`
     pub mod pay {
@@ -1312,7 +1312,7 @@ pub mod by_out_order_no {
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
     pub mod send_prepaidmessage {
@@ -1339,7 +1339,7 @@ pub mod by_out_order_no {
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/sync`
     pub mod sync {
@@ -1641,11 +1641,11 @@ pub mod by_out_order_no {
             amount: "amount" optional,
         });
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
         /// 服务风险金
         pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
     }
 }
 /// `/v3/payscore/serviceorder/direct-complete`
@@ -1776,7 +1776,7 @@ pub mod direct_complete {
     /// 后付费商户优惠
     pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
+    pub type PostRequestPostPayments = crate::v3::payscore::models::ServicepayondeliveryorderPostPayments;
     /// 服务时间段
     pub type PostRequestTimeRange = crate::v3::payscore::models::TimeRange;
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
@@ -1905,7 +1905,7 @@ pub mod direct_complete {
     /// 后付费商户优惠
     pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostResponsePostPayments = crate::v3::payscore::models::RequestPostPayments3;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderPostPayments;
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -149,9 +149,9 @@ impl PostRequest {
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::models::Location;
 /// 后付费商户优惠
-pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
+pub type PostRequestPostDiscounts = crate::v3::payscore::models::ServiceorderPostDiscounts;
 /// The required fields of [`PostRequestPostDiscounts`].
-pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::RequestPostDiscounts2Required;
+pub type PostRequestPostDiscountsRequired = crate::v3::payscore::models::ServiceorderPostDiscountsRequired;
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -200,9 +200,9 @@ impl PostRequestPostPayments {
     }
 }
 /// 订单风险金
-pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund2;
+pub type PostRequestRiskFund = crate::v3::payscore::models::ServicepayondeliveryorderRiskFund;
 /// The required fields of [`PostRequestRiskFund`].
-pub type PostRequestRiskFundRequired = crate::v3::payscore::models::RequestRiskFund2Required;
+pub type PostRequestRiskFundRequired = crate::v3::payscore::models::ServicepayondeliveryorderRiskFundRequired;
 /// 风险金名称
 pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
 /// 先用后付购物详情
@@ -492,7 +492,7 @@ pub type PostResponseLocation = crate::v3::payscore::models::Location;
 /// PostResponsePostDiscounts
 pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
 /// PostResponsePostPayments
-pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
+pub type PostResponsePostPayments = crate::v3::payscore::models::ServicepayondeliveryorderResponsePostPayments;
 /// 服务风险金
 pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
 /// 先用后付购物详情
@@ -502,4 +502,4 @@ pub type PostResponseShoppingInfoGoods = crate::v3::payscore::models::Goods;
 /// 单详跳转链接
 pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::models::ResponseJumpLink;
 /// 服务时间段
-pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;

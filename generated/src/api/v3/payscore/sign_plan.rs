@@ -202,9 +202,9 @@ pub mod partner {
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::models::Location;
         /// 服务时间
-        pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
+        pub type PostRequestTimeRange = crate::v3::payscore::models::ServiceorderRequestTimeRange;
         /// The required fields of [`PostRequestTimeRange`].
-        pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRange3Required;
+        pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::ServiceorderRequestTimeRangeRequired;
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -340,13 +340,13 @@ pub mod partner {
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::models::Location;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts2;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::models::ServiceorderResponsePostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments3;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ServiceorderResponsePostPayments;
         /// 服务风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund3;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ServiceorderResponseRiskFund;
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
     }
     /// `/v3/payscore/sign-plan/partner/user-sign-plans`
     pub mod user_sign_plans {
@@ -898,9 +898,9 @@ pub mod serviceorder {
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::models::Location;
     /// 服务时间
-    pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::ServiceorderRequestTimeRange;
     /// The required fields of [`PostRequestTimeRange`].
-    pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::RequestTimeRange3Required;
+    pub type PostRequestTimeRangeRequired = crate::v3::payscore::models::ServiceorderRequestTimeRangeRequired;
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -1015,13 +1015,13 @@ pub mod serviceorder {
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts2;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::ServiceorderResponsePostDiscounts;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments3;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ServiceorderResponsePostPayments;
     /// 服务风险金
-    pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund3;
+    pub type PostResponseRiskFund = crate::v3::payscore::models::ServiceorderResponseRiskFund;
     /// 服务时间
-    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ServicepayondeliveryorderResponseTimeRange;
 }
 /// `/v3/payscore/sign-plan/user-sign-plans`
 pub mod user_sign_plans {

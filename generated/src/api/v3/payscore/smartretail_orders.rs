@@ -47,7 +47,7 @@ pub type GetResponseFees = crate::v3::payscore::models::Fees;
 /// 支付方式
 pub type GetResponsePayType = crate::v3::payscore::models::PayType;
 /// GetResponseState
-pub type GetResponseState = crate::v3::payscore::models::ResponseState3;
+pub type GetResponseState = crate::v3::payscore::models::PayafterOrdersState;
 /// The request of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

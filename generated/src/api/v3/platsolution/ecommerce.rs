@@ -2076,7 +2076,7 @@ pub mod mch_transfer {
         /// 赔付单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -2175,15 +2175,15 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail2;
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverDetail;
         /// 转账接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver2;
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverDetailReceiver;
         /// 转账接收方商户信息
         pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
         /// 赔付单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseReceiverDetailReceiverTransactionInfo;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// 赔付状态
         pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
@@ -2301,15 +2301,15 @@ pub mod mch_transfer {
             /// 关单信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
             /// 转账接收方信息
-            pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail2;
+            pub type GetResponseReceiverDetail = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverDetail;
             /// 转账接收者信息
-            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver2;
+            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverDetailReceiver;
             /// 转账接收方商户信息
             pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
             /// 赔付单信息
             pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseReceiverDetailReceiverTransactionInfo;
             /// 转账接收方类型
-            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
+            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
             /// 赔付状态
             pub type GetResponseState = crate::v3::platsolution::models::State;
         }
@@ -2536,9 +2536,9 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail3;
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::DepositShippingCostCompensationBillsReceiverDetail;
         /// 转账接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver3;
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::DepositShippingCostCompensationBillsReceiverDetailReceiver;
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
@@ -2680,9 +2680,9 @@ pub mod mch_transfer {
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail3;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::DepositShippingCostCompensationBillsReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver3;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::DepositShippingCostCompensationBillsReceiverDetailReceiver;
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
@@ -3584,7 +3584,7 @@ pub mod mch_transfer {
             }
         }
         /// 赔付接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -3675,13 +3675,13 @@ pub mod mch_transfer {
             }
         }
         /// 赔付接收方信息
-        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail4;
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::SubMchCompensationBillsReceiverDetail;
         /// 赔付接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver4;
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::SubMchCompensationBillsReceiverDetailReceiver;
         /// 赔付接收方商户信息
         pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
         /// 赔付接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// 赔付状态
         pub type PostResponseState = crate::v3::platsolution::models::ResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
@@ -3805,13 +3805,13 @@ pub mod mch_transfer {
             /// 关单信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
             /// 赔付接收方信息
-            pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail4;
+            pub type GetResponseReceiverDetail = crate::v3::platsolution::models::SubMchCompensationBillsReceiverDetail;
             /// 赔付接收者信息
-            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver4;
+            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::SubMchCompensationBillsReceiverDetailReceiver;
             /// 赔付接收方商户信息
             pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
             /// 赔付接收方类型
-            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
+            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
             /// 赔付状态
             pub type GetResponseState = crate::v3::platsolution::models::ResponseState;
         }
@@ -4079,9 +4079,9 @@ pub mod mch_transfer {
         /// 业务类型
         pub type PostResponseBusinessType = crate::v3::platsolution::models::BusinessType;
         /// 转账接收方信息
-        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail5;
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::TransferBillsReceiverDetail;
         /// 转账接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver5;
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::TransferBillsReceiverDetailReceiver;
         /// 转账接收方商户信息
         pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
         /// 转账接收方类型
@@ -4226,9 +4226,9 @@ pub mod mch_transfer {
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail5;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::TransferBillsReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver5;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::TransferBillsReceiverDetailReceiver;
                 /// 转账接收方商户信息
                 pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
                 /// 转账接收方类型
@@ -4380,9 +4380,9 @@ pub mod mch_transfer {
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail5;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::TransferBillsReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver5;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::TransferBillsReceiverDetailReceiver;
                 /// 转账接收方商户信息
                 pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
                 /// 转账接收方类型
@@ -4457,7 +4457,7 @@ pub mod recharge_employees {
     /// The required fields of [`PostResponse`].
     pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidSpOpenidResponseRequired;
     /// 员工状态
-    pub type PostResponseState = crate::v3::platsolution::models::ResponseState2;
+    pub type PostResponseState = crate::v3::platsolution::models::RechargeEmployeesState;
     /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid()`.
@@ -4530,7 +4530,7 @@ pub mod recharge_employees {
                 update_time: "update_time" optional,
             });
             /// 员工状态
-            pub type GetResponseEmployeesState = crate::v3::platsolution::models::ResponseState2;
+            pub type GetResponseEmployeesState = crate::v3::platsolution::models::RechargeEmployeesState;
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
             pub mod sp_openid {
                 /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid().sub_mchid(sub_mchid).sp_openid()`.
@@ -4579,7 +4579,7 @@ pub mod recharge_employees {
                         /// The required fields of [`PostResponse`].
                         pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidSpOpenidResponseRequired;
                         /// 员工状态
-                        pub type PostResponseState = crate::v3::platsolution::models::ResponseState2;
+                        pub type PostResponseState = crate::v3::platsolution::models::RechargeEmployeesState;
                     }
                 }
             }
@@ -4805,9 +4805,9 @@ pub mod recharges {
                 }
             }
             /// The request of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest2;
+            pub type GetRequest = crate::v3::platsolution::models::RechargesSubMchidRequest;
             /// The required fields of [`GetRequest`].
-            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest2Required;
+            pub type GetRequestRequired = crate::v3::platsolution::models::RechargesSubMchidRequestRequired;
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
             pub type GetResponse = crate::v3::platsolution::models::SpMchidResponse;
             /// The required fields of [`GetResponse`].
@@ -4856,9 +4856,9 @@ pub mod recharges {
                     }
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest2;
+                pub type PostRequest = crate::v3::platsolution::models::RechargesSubMchidRequest;
                 /// The required fields of [`PostRequest`].
-                pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest2Required;
+                pub type PostRequestRequired = crate::v3::platsolution::models::RechargesSubMchidRequestRequired;
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
                 pub type PostResponse = crate::v3::platsolution::models::SpMchidResponse;
                 /// The required fields of [`PostResponse`].
@@ -5765,9 +5765,9 @@ pub mod withdraw {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                pub type GetRequest = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequest;
                 /// The required fields of [`GetRequest`].
-                pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
+                pub type GetRequestRequired = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequestRequired;
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
                 /// The required fields of [`GetResponse`].

@@ -322,9 +322,9 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                            pub type GetRequest = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequest;
                             /// The required fields of [`GetRequest`].
-                            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
+                            pub type GetRequestRequired = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequestRequired;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             #[non_exhaustive]
@@ -554,9 +554,9 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                            pub type GetRequest = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequest;
                             /// The required fields of [`GetRequest`].
-                            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
+                            pub type GetRequestRequired = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequestRequired;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq)]
                             #[non_exhaustive]
@@ -670,9 +670,9 @@ pub mod mch_transfer {
                                     }
                                 }
                                 /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
+                                pub type PostRequest = crate::v3::platsolution::models::ApplySubMchidRequest;
                                 /// The required fields of [`PostRequest`].
-                                pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest4Required;
+                                pub type PostRequestRequired = crate::v3::platsolution::models::ApplySubMchidRequestRequired;
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                                 #[derive(Clone, Debug, PartialEq)]
                                 #[non_exhaustive]
@@ -855,9 +855,9 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                            pub type GetRequest = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequest;
                             /// The required fields of [`GetRequest`].
-                            pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
+                            pub type GetRequestRequired = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequestRequired;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             #[non_exhaustive]
@@ -1058,9 +1058,9 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
+                    pub type GetRequest = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequest;
                     /// The required fields of [`GetRequest`].
-                    pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest3Required;
+                    pub type GetRequestRequired = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequestRequired;
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq)]
                     #[non_exhaustive]
@@ -1154,9 +1154,9 @@ pub mod mch_transfer {
                             }
                         }
                         /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
+                        pub type PostRequest = crate::v3::platsolution::models::ApplySubMchidRequest;
                         /// The required fields of [`PostRequest`].
-                        pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest4Required;
+                        pub type PostRequestRequired = crate::v3::platsolution::models::ApplySubMchidRequestRequired;
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         #[derive(Clone, Debug, PartialEq)]
                         #[non_exhaustive]
@@ -1267,7 +1267,7 @@ pub mod mch_transfer {
             /// The required fields of [`PostResponse`].
             pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidOutReservationNoResponseRequired;
             /// 预约记录状态
-            pub type PostResponseState = crate::v3::platsolution::models::ResponseState3;
+            pub type PostResponseState = crate::v3::platsolution::models::ApplyState;
         }
         /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no`
         pub mod out_reservation_no {
@@ -1312,19 +1312,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
+                pub type GetRequest = crate::v3::platsolution::models::ReservationSubMchidRequest;
                 /// The required fields of [`GetRequest`].
-                pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest5Required;
+                pub type GetRequestRequired = crate::v3::platsolution::models::ReservationSubMchidRequestRequired;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
                 pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponse;
                 /// The required fields of [`GetResponse`].
                 pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponseRequired;
                 /// 预约记录的关闭信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo2;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ReservationCloseInfo;
                 /// 预约记录关闭的原因
                 pub type GetResponseCloseInfoCloseReason = crate::v3::platsolution::models::ResponseCloseReason;
                 /// 预约记录状态
-                pub type GetResponseState = crate::v3::platsolution::models::ResponseState3;
+                pub type GetResponseState = crate::v3::platsolution::models::ApplyState;
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                 pub mod close {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, reached with `client.v3().platsolution().insurance().mch_transfer().reservation().out_reservation_no().out_reservation_no(out_reservation_no).close()`.
@@ -1347,19 +1347,19 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest5;
+                    pub type PostRequest = crate::v3::platsolution::models::ReservationSubMchidRequest;
                     /// The required fields of [`PostRequest`].
-                    pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidRequest5Required;
+                    pub type PostRequestRequired = crate::v3::platsolution::models::ReservationSubMchidRequestRequired;
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                     pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponse;
                     /// The required fields of [`PostResponse`].
                     pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponseRequired;
                     /// 预约记录的关闭信息
-                    pub type PostResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo2;
+                    pub type PostResponseCloseInfo = crate::v3::platsolution::models::ReservationCloseInfo;
                     /// 预约记录关闭的原因
                     pub type PostResponseCloseInfoCloseReason = crate::v3::platsolution::models::ResponseCloseReason;
                     /// 预约记录状态
-                    pub type PostResponseState = crate::v3::platsolution::models::ResponseState3;
+                    pub type PostResponseState = crate::v3::platsolution::models::ApplyState;
                 }
             }
         }
@@ -1401,9 +1401,9 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
+                pub type GetRequest = crate::v3::platsolution::models::ReservationSubMchidRequest;
                 /// The required fields of [`GetRequest`].
-                pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidRequest5Required;
+                pub type GetRequestRequired = crate::v3::platsolution::models::ReservationSubMchidRequestRequired;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
                 #[derive(Clone, Debug, PartialEq)]
                 #[non_exhaustive]
@@ -1526,11 +1526,11 @@ pub mod mch_transfer {
                     }
                 }
                 /// 预约记录的关闭信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo2;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ReservationCloseInfo;
                 /// 预约记录关闭的原因
                 pub type GetResponseCloseInfoCloseReason = crate::v3::platsolution::models::ResponseCloseReason;
                 /// 预约记录状态
-                pub type GetResponseState = crate::v3::platsolution::models::ResponseState3;
+                pub type GetResponseState = crate::v3::platsolution::models::ApplyState;
             }
         }
     }
