@@ -189,7 +189,8 @@ fn side(name: &str) -> Option<(&'static str, &str)> {
 
 /// The names a shared shape may take, most neutral first (see the module docs).
 fn candidates(def: &TypeDef, siblings: &[TypeDef], url: &str) -> Vec<String> {
-    let mut out = plain_candidates(def, siblings);
+    let plain = plain_candidates(def, siblings);
+    let mut out = plain.clone();
     // Then after the resource it belongs to: the URL's literal segments below the group,
     // nearest first (`/v3/profitsharing/orders/{out_order_no}`: `OrdersState`), rather than a
     // number.
@@ -206,8 +207,20 @@ fn candidates(def: &TypeDef, siblings: &[TypeDef], url: &str) -> Vec<String> {
             out.push(format!("{prefix}{side_name}{rest}"));
         }
     }
+    // An enum held by a field of a generic name (`state`, `type`, …) says what it is only with
+    // its resource: `TransferBillsState` before a bare `State`.
+    let generic = plain.first().is_some_and(|p| GENERIC.contains(&p.as_str()));
+    if generic && matches!(def.kind, TypeKind::Enum(_)) {
+        let (resource, own): (Vec<String>, Vec<String>) = out.into_iter().partition(|c| !plain.contains(c));
+        out = resource.into_iter().chain(own).collect();
+    }
     out
 }
+
+/// Field names that do not say what their enum is about without its resource.
+const GENERIC: &[&str] = &[
+    "Type", "State", "Status", "Result", "Mode", "Kind", "Scene", "Channel", "Reason",
+];
 
 /// The literal segments of `url` below its group that name a resource, nearest first
 /// (`/v3/profitsharing/orders/{out_order_no}/returns` → `returns`, `orders`). A segment that

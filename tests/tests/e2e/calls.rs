@@ -328,7 +328,7 @@ async fn a_json_text_query_parameter_is_sent_as_its_json() {
         Reply::json(200, json!({"limit": 10, "offset": 0})),
     );
     let partner = GetRequestPartner::new(GetRequestPartnerRequired {
-        type_: wechatpay::v3::marketing::models::RequestType::Appid,
+        type_: wechatpay::v3::marketing::partnerships::GetRequestPartnerType::Appid,
     })
     .with(|p| p.appid = Some("wx4e1916a585d1f4e9".into()));
     let request = GetRequest::default().with(|r| {

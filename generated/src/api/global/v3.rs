@@ -55,10 +55,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataState` in `/global/v3/customs/orders`, `PatchResponseState` in `/global/v3/customs/orders`, `PostResponseState` in `/global/v3/customs/orders`, `PostResponseState` in `/global/v3/customs/redeclare`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum OrdersDataState {
         /// `PROCESSING`: 申报中
         Processing,
         /// `UNDECLARED`: 未申报
@@ -74,7 +74,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(OrdersDataState {
         Processing = "PROCESSING",
         Undeclared = "UNDECLARED",
         Submitted = "SUBMITTED",

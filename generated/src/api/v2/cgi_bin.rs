@@ -116,10 +116,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v2/cgi-bin/mch/customs/customdeclareorder`, `PostResponseStateN` in `/v2/cgi-bin/mch/customs/customdeclarequery`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CustomdeclareorderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum CustomdeclareorderState {
         /// `NDECLARED`: 未申报
         Ndeclared,
         /// `SUBMITTED`: 申报已提交（订单已经送海关，商户重新申报，并且海关还有修改接口，那么记录的状态会是这个）
@@ -137,7 +137,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(CustomdeclareorderState {
         Ndeclared = "NDECLARED",
         Submitted = "SUBMITTED",
         Processing = "PROCESSING",
@@ -146,7 +146,7 @@ pub mod models {
         Except = "EXCEPT",
         Undeclared = "UNDECLARED",
     });
-    ::wechatpay::runtime::__private::xml_enum!(State);
+    ::wechatpay::runtime::__private::xml_enum!(CustomdeclareorderState);
     /// 验核机构**注：商户需将该字段取值`UNIONPAY`/`NETSUNION`/`OTHERS`映射至海关verDept字段的`1`/`2`/`3`**
     ///
     /// Used as `PostResponseVerifyDepartment` in `/v2/cgi-bin/mch/customs/customdeclareorder`, `PostResponseVerifyDepartment` in `/v2/cgi-bin/mch/customs/customdeclarequery`.

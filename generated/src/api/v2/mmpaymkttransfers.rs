@@ -80,10 +80,10 @@ pub mod models {
     ///
     /// Used as `PostResponseStatus` in `/v2/mmpaymkttransfers/gettransferinfo`, `PostResponseStatus` in `/v2/mmpaymkttransfers/promotion/querywwsptrans2pocket`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`GettransferinfoStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum GettransferinfoStatus {
         /// `SUCCESS`
         Success,
         /// `FAILED`
@@ -93,29 +93,29 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(GettransferinfoStatus {
         Success = "SUCCESS",
         Failed = "FAILED",
         Processing = "PROCESSING",
     });
-    ::wechatpay::runtime::__private::xml_enum!(Status);
+    ::wechatpay::runtime::__private::xml_enum!(GettransferinfoStatus);
     /// 协议类型
     ///
     /// Used as `PostRequestType` in `/v2/mmpaymkttransfers/query_coupon_stock`, `PostRequestType` in `/v2/mmpaymkttransfers/querycouponsinfo`, `PostRequestType` in `/v2/mmpaymkttransfers/send_coupon`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`QueryCouponStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum QueryCouponStockType {
         /// `XML`
         Xml,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(QueryCouponStockType {
         Xml = "XML",
     });
-    ::wechatpay::runtime::__private::xml_enum!(Type);
+    ::wechatpay::runtime::__private::xml_enum!(QueryCouponStockType);
     /// 协议版本
     ///
     /// Used as `PostRequestVersion` in `/v2/mmpaymkttransfers/query_coupon_stock`, `PostRequestVersion` in `/v2/mmpaymkttransfers/querycouponsinfo`, `PostRequestVersion` in `/v2/mmpaymkttransfers/send_coupon`.

@@ -247,7 +247,7 @@ pub mod models {
         /// 优惠范围
         pub scope: Option<Scope>,
         /// 优惠类型
-        pub type_: Option<Type>,
+        pub type_: Option<FacepayPromotionDetailType>,
         /// 优惠券面额
         pub amount: Option<String>,
         /// 活动ID
@@ -328,10 +328,10 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetailType` in `/v2/pay/facepay`, `PostResponsePromotionDetailType` in `/v2/pay/facepayquery`, `PostResponsePromotionDetailType` in `/v2/pay/micropay`, `PostResponsePromotionDetailType` in `/v2/pay/orderquery`, `PostResponseSubOrderListOrderListPromotionDetailType` in `/v2/pay/querycombinedorder`, `PostResponsePromotionDetailType` in `/v2/pay/refundqueryv2`, `PostResponsePromotionDetailType` in `/v2/pay/unifiedorder`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`FacepayPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum FacepayPromotionDetailType {
         /// `COUPON`
         Coupon,
         /// `DISCOUNT`
@@ -339,7 +339,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(FacepayPromotionDetailType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });
@@ -653,7 +653,7 @@ pub mod models {
         /// 优惠范围
         pub scope: Option<Scope>,
         /// 优惠类型
-        pub type_: Option<Type>,
+        pub type_: Option<FacepayPromotionDetailType>,
         /// 优惠券面额
         pub amount: Option<String>,
         /// 活动ID
@@ -725,10 +725,10 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverType` in `/v2/pay/profitsharingaddreceiver`, `PostResponseReceiverType` in `/v2/pay/profitsharingaddreceiver`, `PostResponseReceiversType` in `/v2/pay/profitsharingquery`, `PostRequestReceiverType` in `/v2/pay/profitsharingremovereceiver`, `PostResponseReceiverType` in `/v2/pay/profitsharingremovereceiver`.
     ///
-    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ProfitsharingaddreceiverReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestType {
+    pub enum ProfitsharingaddreceiverReceiverType {
         /// `MERCHANT_ID`
         MerchantId,
         /// `PERSONAL_OPENID`
@@ -738,7 +738,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(ProfitsharingaddreceiverReceiverType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",

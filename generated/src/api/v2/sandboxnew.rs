@@ -227,7 +227,7 @@ pub mod models {
         /// 优惠范围
         pub scope: Option<Scope>,
         /// 优惠类型
-        pub type_: Option<Type>,
+        pub type_: Option<MicropayPromotionDetailType>,
         /// 优惠券面额
         pub amount: Option<String>,
         /// 活动ID
@@ -318,10 +318,10 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetailType` in `/v2/sandboxnew/pay/micropay`, `PostResponsePromotionDetailType` in `/v2/sandboxnew/pay/orderquery`, `PostResponsePromotionDetailType` in `/v2/sandboxnew/pay/unifiedorder`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`MicropayPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum MicropayPromotionDetailType {
         /// `COUPON`
         Coupon,
         /// `DISCOUNT`
@@ -329,7 +329,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(MicropayPromotionDetailType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });

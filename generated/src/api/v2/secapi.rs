@@ -309,7 +309,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct Receivers {
         /// 分账接收方类型
-        pub type_: Type,
+        pub type_: MultiprofitsharingReceiversType,
         /// 分账接收方账号
         ///
         /// Example: `190001001`
@@ -337,7 +337,7 @@ pub mod models {
     /// The required fields of [`Receivers`], each given by name (all of them: a missing one does not compile); [`Receivers::new`] takes them.
     pub struct ReceiversRequired {
         /// 分账接收方类型
-        pub type_: Type,
+        pub type_: MultiprofitsharingReceiversType,
         /// 分账接收方账号
         ///
         /// Example: `190001001`
@@ -369,10 +369,10 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiversType` in `/v2/secapi/pay/multiprofitsharing`, `PostResponseReceiversType` in `/v2/secapi/pay/multiprofitsharing`, `PostRequestReceiversType` in `/v2/secapi/pay/profitsharing`, `PostResponseReceiversType` in `/v2/secapi/pay/profitsharing`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`MultiprofitsharingReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum MultiprofitsharingReceiversType {
         /// `MERCHANT_ID`
         MerchantId,
         /// `PERSONAL_OPENID`
@@ -382,7 +382,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(MultiprofitsharingReceiversType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -392,7 +392,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct ResponseReceivers {
         /// 分账接收方类型
-        pub type_: Option<Type>,
+        pub type_: Option<MultiprofitsharingReceiversType>,
         /// 分账金额
         ///
         /// Example: `100`
@@ -418,7 +418,7 @@ pub mod models {
         /// Example: `1900000110`
         pub receiver_mchid: Option<String>,
         /// 分账结果
-        pub result: Option<Result>,
+        pub result: Option<MultiprofitsharingReceiversResult>,
     }
     ::wechatpay::runtime::__private::json_object!(ResponseReceivers {
         type_: "type" optional,
@@ -434,10 +434,10 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiversResult` in `/v2/secapi/pay/multiprofitsharing`, `PostResponseReceiversResult` in `/v2/secapi/pay/profitsharing`.
     ///
-    /// A value this client does not know yet is kept as [`Result::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`MultiprofitsharingReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Result {
+    pub enum MultiprofitsharingReceiversResult {
         /// `PENDING`: 待分账
         Pending,
         /// `SUCCESS`: 分账成功
@@ -447,7 +447,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Result {
+    ::wechatpay::runtime::__private::json_enum!(MultiprofitsharingReceiversResult {
         Pending = "PENDING",
         Success = "SUCCESS",
         Closed = "CLOSED",

@@ -294,10 +294,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v2/wxv/queryhotelbill`, `PostResponseState` in `/v2/wxv/queryrentbill`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`QueryhotelbillState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum QueryhotelbillState {
         /// `CREATED`
         Created,
         /// `USER_ACCEPTED`
@@ -313,7 +313,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(QueryhotelbillState {
         Created = "CREATED",
         UserAccepted = "USER_ACCEPTED",
         Finished = "FINISHED",
@@ -321,7 +321,7 @@ pub mod models {
         Revoked = "REVOKED",
         Expired = "EXPIRED",
     });
-    ::wechatpay::runtime::__private::xml_enum!(State);
+    ::wechatpay::runtime::__private::xml_enum!(QueryhotelbillState);
 }
 /// `/v2/wxv/cancelbill`
 pub mod cancelbill;

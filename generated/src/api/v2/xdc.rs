@@ -59,10 +59,10 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetailType` in `/v2/xdc/apiv2sandbox/pay/micropay`, `PostResponsePromotionDetailType` in `/v2/xdc/apiv2sandbox/pay/orderquery`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`MicropayPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum MicropayPromotionDetailType {
         /// `COUPON`
         Coupon,
         /// `DISCOUNT`
@@ -70,7 +70,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(MicropayPromotionDetailType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });

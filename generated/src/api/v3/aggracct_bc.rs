@@ -227,7 +227,7 @@ pub mod models {
         /// 处理结果
         ///
         /// Example: `SUCCESS`
-        pub state: Option<State>,
+        pub state: Option<SpecialReductionState>,
         /// 特殊减额原因
         ///
         /// Example: `司法案件号：202508080009`
@@ -288,10 +288,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponseState` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`SpecialReductionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum SpecialReductionState {
         /// `PROCESSING`
         Processing,
         /// `SUCCESS`
@@ -301,7 +301,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(SpecialReductionState {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",

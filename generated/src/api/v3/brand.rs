@@ -370,10 +370,10 @@ pub mod models {
     ///
     /// Used as `GetRequestState` in `/v3/brand/partner/card-member/cards`, `GetResponseDataState` in `/v3/brand/partner/card-member/cards`, `PostResponseState` in `/v3/brand/partner/card-member/cards`, `DeleteResponseState` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseState` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseState` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseState` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CardsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum CardsState {
         /// `CARD_EFFECTIVE`
         CardEffective,
         /// `CARD_INVALID`
@@ -381,7 +381,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(CardsState {
         CardEffective = "CARD_EFFECTIVE",
         CardInvalid = "CARD_INVALID",
     });
@@ -586,7 +586,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct CustomFieldList {
         /// 商户自定义的开卡信息字段类型
-        pub type_: Option<Type>,
+        pub type_: Option<CardsDataUserInformationCustomFieldListType>,
         /// 字段名称
         ///
         /// Example: `喜欢的运动`
@@ -603,10 +603,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CardsDataUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum CardsDataUserInformationCustomFieldListType {
         /// `CHECK_BOX`: 自定义多选
         CheckBox,
         /// `RADIO`: 自定义单选
@@ -614,7 +614,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(CardsDataUserInformationCustomFieldListType {
         CheckBox = "CHECK_BOX",
         Radio = "RADIO",
     });
@@ -625,7 +625,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct ValidDateInformation {
         /// 有效期类型
-        pub type_: Option<ResponseType>,
+        pub type_: Option<CardsDataValidDateInformationType>,
         /// 有效期开始时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
@@ -649,10 +649,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataValidDateInformationType` in `/v3/brand/partner/card-member/cards`, `PostRequestValidDateInformationType` in `/v3/brand/partner/card-member/cards`, `PostResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards`, `DeleteResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate` and 11 more.
     ///
-    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CardsDataValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseType {
+    pub enum CardsDataValidDateInformationType {
         /// `FIX_TIME_RANGE`: 固定时间范围内有效
         FixTimeRange,
         /// `FIX_TERM`: 相对时间范围内有效
@@ -662,7 +662,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(CardsDataValidDateInformationType {
         FixTimeRange = "FIX_TIME_RANGE",
         FixTerm = "FIX_TERM",
         Permanent = "PERMANENT",
@@ -674,7 +674,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct RequestValidDateInformation {
         /// 有效期类型
-        pub type_: ResponseType,
+        pub type_: CardsDataValidDateInformationType,
         /// 有效期开始时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
@@ -697,7 +697,7 @@ pub mod models {
     /// The required fields of [`RequestValidDateInformation`], each given by name (all of them: a missing one does not compile); [`RequestValidDateInformation::new`] takes them.
     pub struct RequestValidDateInformationRequired {
         /// 有效期类型
-        pub type_: ResponseType,
+        pub type_: CardsDataValidDateInformationType,
     }
     impl RequestValidDateInformation {
         /// A `RequestValidDateInformation` of its required fields (`type_`), given by name in a [`RequestValidDateInformationRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.available_begin_time = Some(…))`.
@@ -810,7 +810,7 @@ pub mod models {
         /// 用户开卡信息
         pub user_information: Option<UserInformation>,
         /// 状态
-        pub state: Option<State>,
+        pub state: Option<CardsState>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
@@ -1472,7 +1472,7 @@ pub mod models {
         /// 积分兑券状态
         ///
         /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
-        pub state: RequestState,
+        pub state: ConfirmState,
         /// 兑券成功的券code
         ///
         /// Example: `123446565767`
@@ -1522,7 +1522,7 @@ pub mod models {
         /// 积分兑券状态
         ///
         /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
-        pub state: RequestState,
+        pub state: ConfirmState,
     }
     impl RecordIdRequest {
         /// A `RecordIdRequest` of its required fields (`record_id`, `exchange_coupon_template_id`, `brand_id`, `card_id`, `openid`, `user_card_code`, `state`), given by name in a [`RecordIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.coupon_code = Some(…))`.
@@ -1554,10 +1554,10 @@ pub mod models {
     ///
     /// Used as `PostRequestState` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`, `PostResponseState` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`.
     ///
-    /// A value this client does not know yet is kept as [`RequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ConfirmState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestState {
+    pub enum ConfirmState {
         /// `POINT_EXCHANGE_COUPON_SUCCESS`
         PointExchangeCouponSuccess,
         /// `POINT_EXCHANGE_COUPON_FAIL`
@@ -1565,7 +1565,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestState {
+    ::wechatpay::runtime::__private::json_enum!(ConfirmState {
         PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
         PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
     });
@@ -2059,10 +2059,10 @@ pub mod models {
     ///
     /// Used as `GetResponseReceiversType` in `/v3/brand/profitsharing/orders`, `PostRequestReceiversType` in `/v3/brand/profitsharing/orders`, `PostResponseReceiversType` in `/v3/brand/profitsharing/orders`, `PostRequestType` in `/v3/brand/profitsharing/receivers/add`, `PostResponseType` in `/v3/brand/profitsharing/receivers/add`, `PostRequestType` in `/v3/brand/profitsharing/receivers/delete`, `PostResponseType` in `/v3/brand/profitsharing/receivers/delete`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseReceiversType {
+    pub enum OrdersReceiversType {
         /// `MERCHANT_ID`
         MerchantId,
         /// `PERSONAL_OPENID`
@@ -2072,7 +2072,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseReceiversType {
+    ::wechatpay::runtime::__private::json_enum!(OrdersReceiversType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -2081,10 +2081,10 @@ pub mod models {
     ///
     /// Used as `GetResponseStatus` in `/v3/brand/profitsharing/orders`, `PostResponseStatus` in `/v3/brand/profitsharing/orders`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum OrdersStatus {
         /// `PROCESSING`
         Processing,
         /// `FINISHED`
@@ -2092,7 +2092,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(OrdersStatus {
         Processing = "PROCESSING",
         Finished = "FINISHED",
     });
@@ -2107,7 +2107,7 @@ pub mod models {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: ResponseReceiversType,
+        pub type_: OrdersReceiversType,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
@@ -2127,7 +2127,7 @@ pub mod models {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: ResponseReceiversType,
+        pub type_: OrdersReceiversType,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
@@ -2149,10 +2149,10 @@ pub mod models {
     ///
     /// Used as `GetResponseResult` in `/v3/brand/profitsharing/returnorders`, `PostResponseResult` in `/v3/brand/profitsharing/returnorders`.
     ///
-    /// A value this client does not know yet is kept as [`Result::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ReturnordersResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Result {
+    pub enum ReturnordersResult {
         /// `PROCESSING`
         Processing,
         /// `SUCCESS`
@@ -2162,7 +2162,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Result {
+    ::wechatpay::runtime::__private::json_enum!(ReturnordersResult {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Fail = "FAIL",

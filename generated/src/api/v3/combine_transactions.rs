@@ -48,7 +48,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct Identity {
         /// 证件类型
-        pub type_: Type,
+        pub type_: AppCombinePayerInfoIdentityType,
         /// 加密后的证件号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
@@ -66,7 +66,7 @@ pub mod models {
     /// The required fields of [`Identity`], each given by name (all of them: a missing one does not compile); [`Identity::new`] takes them.
     pub struct IdentityRequired {
         /// 证件类型
-        pub type_: Type,
+        pub type_: AppCombinePayerInfoIdentityType,
         /// 加密后的证件号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
@@ -88,10 +88,10 @@ pub mod models {
     ///
     /// Used as `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/app`, `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/h5`, `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/jsapi`, `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/native`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`AppCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum AppCombinePayerInfoIdentityType {
         /// `IDCARD`
         Idcard,
         /// `HONGKONG_MACAO`
@@ -109,7 +109,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(AppCombinePayerInfoIdentityType {
         Idcard = "IDCARD",
         HongkongMacao = "HONGKONG_MACAO",
         HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",

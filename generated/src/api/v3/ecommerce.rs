@@ -716,10 +716,10 @@ pub mod models {
     ///
     /// Used as `GetResponseStatus` in `/v3/ecommerce/fund/withdraw/{withdraw_id}`, `GetResponseStatus` in `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`WithdrawStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum WithdrawStatus {
         /// `CREATE_SUCCESS`
         CreateSuccess,
         /// `SUCCESS`
@@ -735,7 +735,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(WithdrawStatus {
         CreateSuccess = "CREATE_SUCCESS",
         Success = "SUCCESS",
         Fail = "FAIL",

@@ -249,7 +249,7 @@ pub mod models {
         /// 申请单状态
         ///
         /// Example: `GENERATING`
-        pub state: Option<State>,
+        pub state: Option<ElecsignState>,
         /// 申请单创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -307,10 +307,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, `GetResponseState` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ElecsignState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum ElecsignState {
         /// `GENERATING`
         Generating,
         /// `FINISHED`
@@ -320,7 +320,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(ElecsignState {
         Generating = "GENERATING",
         Finished = "FINISHED",
         Failed = "FAILED",
@@ -348,10 +348,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/charity-budget`, `GetResponseState` in `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CharityBudgetState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState {
+    pub enum CharityBudgetState {
         /// `PENDING`
         Pending,
         /// `LOCKED`
@@ -363,7 +363,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(CharityBudgetState {
         Pending = "PENDING",
         Locked = "LOCKED",
         Finished = "FINISHED",

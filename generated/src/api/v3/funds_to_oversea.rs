@@ -30,10 +30,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/funds-to-oversea/return/return-orders`, `GetResponseState` in `/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ReturnOrdersState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum ReturnOrdersState {
         /// `PROCESSING`
         Processing,
         /// `SUCCESS`
@@ -43,7 +43,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(ReturnOrdersState {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",

@@ -120,10 +120,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataState` in `/v3/global/customs/orders`, `PatchResponseState` in `/v3/global/customs/orders`, `PostResponseState` in `/v3/global/customs/orders`, `PostResponseState` in `/v3/global/customs/redeclare`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum OrdersDataState {
         /// `PROCESSING`: 申报中
         Processing,
         /// `UNDECLARED`: 未申报
@@ -139,7 +139,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(OrdersDataState {
         Processing = "PROCESSING",
         Undeclared = "UNDECLARED",
         Submitted = "SUBMITTED",
@@ -507,7 +507,7 @@ pub mod models {
         /// 支付分服务单状态
         ///
         /// Example: `DOING`
-        pub state: Option<ResponseState>,
+        pub state: Option<ComplaintsDataServiceOrderInfoState>,
     }
     ::wechatpay::runtime::__private::json_object!(ServiceOrderInfo {
         order_id: "order_id" optional,
@@ -518,10 +518,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataServiceOrderInfoState` in `/v3/global/merchant-service/complaints`, `GetResponseServiceOrderInfoState` in `/v3/global/merchant-service/complaints/{complaint_id}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ComplaintsDataServiceOrderInfoState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState {
+    pub enum ComplaintsDataServiceOrderInfoState {
         /// `DOING`
         Doing,
         /// `REVOKED`
@@ -533,7 +533,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ComplaintsDataServiceOrderInfoState {
         Doing = "DOING",
         Revoked = "REVOKED",
         Waitpay = "WAITPAY",
@@ -893,7 +893,7 @@ pub mod models {
         /// 汇率类型
         ///
         /// Example: `SETTLEMENT_RATE`
-        pub type_: Option<Type>,
+        pub type_: Option<PayAmountExchangeRateType>,
         /// 汇率值
         ///
         /// Example: `80000000`
@@ -907,16 +907,16 @@ pub mod models {
     ///
     /// Used as `PostResponseAmountExchangeRateType` in `/v3/global/micropay/transactions/pay`, `GetResponseAmountExchangeRateType` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseAmountExchangeRateType` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmountExchangeRateType` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseAmountExchangeRateType` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`PayAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum PayAmountExchangeRateType {
         /// `SETTLEMENT_RATE`
         SettlementRate,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(PayAmountExchangeRateType {
         SettlementRate = "SETTLEMENT_RATE",
     });
     /// 优惠范围
@@ -942,10 +942,10 @@ pub mod models {
     ///
     /// Used as `PostResponseDetailType` in `/v3/global/micropay/transactions/pay`, `PostResponsePromotionDetailType` in `/v3/global/papay/transactions`, `GetResponsePromotionDetailType` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetailType` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseDataRefundDetailType` in `/v3/global/refunds`, `PostResponseDetailType` in `/v3/global/refunds`, `GetResponseDetailType` in `/v3/global/refunds/id/{refund_id}`, `GetResponseDetailType` in `/v3/global/refunds/out-refund-no/{out_refund_no}` and 2 more.
     ///
-    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`PayDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseType {
+    pub enum PayDetailType {
         /// `COUPON`
         Coupon,
         /// `DISCOUNT`
@@ -953,7 +953,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(PayDetailType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });
@@ -1202,7 +1202,7 @@ pub mod models {
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        pub type_: Option<ResponseType>,
+        pub type_: Option<PayDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -1395,10 +1395,10 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiversType` in `/v3/global/profit-sharing/orders`, `PostResponseReceiversType` in `/v3/global/profit-sharing/orders`, `GetResponseReceiversType` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponseReceiversType` in `/v3/global/profit-sharing/orders/unfreeze`, `DeleteRequestType` in `/v3/global/profit-sharing/receivers`, `PostRequestType` in `/v3/global/profit-sharing/receivers`, `PostResponseType` in `/v3/global/profit-sharing/receivers`, `GetRequestType` in `/v3/global/profit-sharing/receivers/{account}` and 1 more.
     ///
-    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestType {
+    pub enum OrdersReceiversType {
         /// `MERCHANT_ID`
         MerchantId,
         /// `PERSONAL_OPENID`
@@ -1408,7 +1408,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(OrdersReceiversType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -1493,7 +1493,7 @@ pub mod models {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: Option<RequestType>,
+        pub type_: Option<OrdersReceiversType>,
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
@@ -1644,7 +1644,7 @@ pub mod models {
         /// 汇率类型
         ///
         /// Example: `SETTLEMENT_RATE`
-        pub type_: Option<ResponseDataAmountExchangeRateType>,
+        pub type_: Option<RefundsDataAmountExchangeRateType>,
         /// 汇率值
         ///
         /// Example: `8000000`
@@ -1658,10 +1658,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAmountExchangeRateType` in `/v3/global/refunds`, `PostResponseAmountExchangeRateType` in `/v3/global/refunds`, `GetResponseAmountExchangeRateType` in `/v3/global/refunds/id/{refund_id}`, `GetResponseAmountExchangeRateType` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseDataAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RefundsDataAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseDataAmountExchangeRateType {
+    pub enum RefundsDataAmountExchangeRateType {
         /// `USERPAYMENT_RATE`
         UserpaymentRate,
         /// `SETTLEMENT_RATE`
@@ -1669,7 +1669,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseDataAmountExchangeRateType {
+    ::wechatpay::runtime::__private::json_enum!(RefundsDataAmountExchangeRateType {
         UserpaymentRate = "USERPAYMENT_RATE",
         SettlementRate = "SETTLEMENT_RATE",
     });
@@ -1677,10 +1677,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataChannel` in `/v3/global/refunds`, `GetResponseChannel` in `/v3/global/refunds/id/{refund_id}`, `GetResponseChannel` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Channel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RefundsDataChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Channel {
+    pub enum RefundsDataChannel {
         /// `ORIGINAL`
         Original,
         /// `BALANCE`
@@ -1692,7 +1692,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Channel {
+    ::wechatpay::runtime::__private::json_enum!(RefundsDataChannel {
         Original = "ORIGINAL",
         Balance = "BALANCE",
         OtherBalance = "OTHER_BALANCE",
@@ -1721,10 +1721,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataStatus` in `/v3/global/refunds`, `GetResponseStatus` in `/v3/global/refunds/id/{refund_id}`, `GetResponseStatus` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RefundsDataStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum RefundsDataStatus {
         /// `SUCCESS`
         Success,
         /// `REFUNDCLOSE`
@@ -1736,7 +1736,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(RefundsDataStatus {
         Success = "SUCCESS",
         Refundclose = "REFUNDCLOSE",
         Processing = "PROCESSING",
@@ -1759,7 +1759,7 @@ pub mod models {
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        pub type_: Option<ResponseType>,
+        pub type_: Option<PayDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -1934,7 +1934,7 @@ pub mod models {
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        pub type_: Option<ResponseType>,
+        pub type_: Option<PayDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`

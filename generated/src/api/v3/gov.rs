@@ -596,10 +596,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/gov/subsidy/qualification`, `PostResponseQualificationListState` in `/v3/gov/subsidy/qualifications/passthrough/query`, `PostResponseQualificationListState` in `/v3/gov/subsidy/qualifications/query`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`QualificationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum QualificationState {
         /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
         Unclaimed,
         /// `UNREDEEMED`: 资格领取了，但是未核销;
@@ -609,7 +609,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(QualificationState {
         Unclaimed = "UNCLAIMED",
         Unredeemed = "UNREDEEMED",
         Redeemed = "REDEEMED",

@@ -710,10 +710,10 @@ pub mod models {
     ///
     /// Used as `GetResponsePayReceiptListStatus` in `/v3/marketing/busifavor/subsidy/pay-receipts`, `PostResponseStatus` in `/v3/marketing/busifavor/subsidy/pay-receipts`, `GetResponseStatus` in `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`PayReceiptsPayReceiptListStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum PayReceiptsPayReceiptListStatus {
         /// `PAY_RECEIPT_UNKNOWN`
         PayReceiptUnknown,
         /// `PAY_RECEIPT_ACCEPTED`
@@ -733,7 +733,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(PayReceiptsPayReceiptListStatus {
         PayReceiptUnknown = "PAY_RECEIPT_UNKNOWN",
         PayReceiptAccepted = "PAY_RECEIPT_ACCEPTED",
         PayReceiptSuccess = "PAY_RECEIPT_SUCCESS",
@@ -3028,10 +3028,10 @@ pub mod models {
     ///
     /// Used as `PostRequestSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `GetResponseUserCouponListProductCouponSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCouponSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ProductCouponsSequentialUsageInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum ProductCouponsSequentialUsageInfoType {
         /// `INCREMENTAL`
         Incremental,
         /// `EQUAL`
@@ -3039,7 +3039,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(ProductCouponsSequentialUsageInfoType {
         Incremental = "INCREMENTAL",
         Equal = "EQUAL",
     });
@@ -3744,7 +3744,7 @@ pub mod models {
         /// 多次优惠规则类型
         ///
         /// Example: `INCREMENTAL`
-        pub type_: Option<Type>,
+        pub type_: Option<ProductCouponsSequentialUsageInfoType>,
         /// 可使用次数
         ///
         /// Example: `15`
@@ -3821,10 +3821,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ProductCouponsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum ProductCouponsState {
         /// `AUDITING`
         Auditing,
         /// `EFFECTIVE`
@@ -3834,7 +3834,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(ProductCouponsState {
         Auditing = "AUDITING",
         Effective = "EFFECTIVE",
         Deactivated = "DEACTIVATED",
@@ -4139,10 +4139,10 @@ pub mod models {
     ///
     /// Used as `PostResponseStockState` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetRequestState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 12 more.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ProductCouponsStockState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState {
+    pub enum ProductCouponsStockState {
         /// `AUDITING`
         Auditing,
         /// `SENDING`
@@ -4156,7 +4156,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ProductCouponsStockState {
         Auditing = "AUDITING",
         Sending = "SENDING",
         Paused = "PAUSED",
@@ -4292,7 +4292,7 @@ pub mod models {
         /// Example: `1000000013`
         pub product_coupon_id: String,
         /// 商品券状态
-        pub state: Option<State>,
+        pub state: Option<ProductCouponsState>,
         /// 品牌ID
         ///
         /// Example: `120344`
@@ -4581,7 +4581,7 @@ pub mod models {
         /// 已发放次数
         pub sent_count_info: Option<SentCountInfo>,
         /// 批次状态
-        pub state: Option<ResponseState>,
+        pub state: Option<ProductCouponsStockState>,
         /// 失效请求单号
         pub deactivate_request_no: Option<String>,
         /// 失效时间
@@ -4869,7 +4869,7 @@ pub mod models {
         /// 已发放次数
         pub sent_count_info: Option<SentCountInfo>,
         /// 批次状态
-        pub state: Option<ResponseState>,
+        pub state: Option<ProductCouponsStockState>,
         /// 失效请求单号
         pub deactivate_request_no: Option<String>,
         /// 失效时间
@@ -4942,7 +4942,7 @@ pub mod models {
         /// 已发放次数
         pub sent_count_info: Option<SentCountInfo>,
         /// 批次状态
-        pub state: Option<ResponseState>,
+        pub state: Option<ProductCouponsStockState>,
         /// 失效请求单号
         pub deactivate_request_no: Option<String>,
         /// 失效时间
@@ -5108,7 +5108,7 @@ pub mod models {
         /// Example: `1000000013`
         pub product_coupon_id: Option<String>,
         /// 商品券状态
-        pub state: Option<State>,
+        pub state: Option<ProductCouponsState>,
         /// 品牌ID
         ///
         /// Example: `120344`
@@ -5310,7 +5310,7 @@ pub mod models {
         /// Example: `1000000013`
         pub product_coupon_id: Option<String>,
         /// 商品券状态
-        pub state: Option<State>,
+        pub state: Option<ProductCouponsState>,
         /// 品牌ID
         ///
         /// Example: `120344`
@@ -5505,7 +5505,7 @@ pub mod models {
         /// 已发放次数
         pub sent_count_info: Option<SentCountInfo>,
         /// 批次状态
-        pub state: Option<ResponseState>,
+        pub state: Option<ProductCouponsStockState>,
         /// 失效请求单号
         pub deactivate_request_no: Option<String>,
         /// 失效时间
@@ -5826,7 +5826,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct Partner {
         /// 合作方类别
-        pub type_: RequestType,
+        pub type_: PartnershipsPartnerType,
         /// 合作方APPID
         ///
         /// Example: `wx4e1916a585d1f4e9`
@@ -5844,7 +5844,7 @@ pub mod models {
     /// The required fields of [`Partner`], each given by name (all of them: a missing one does not compile); [`Partner::new`] takes them.
     pub struct PartnerRequired {
         /// 合作方类别
-        pub type_: RequestType,
+        pub type_: PartnershipsPartnerType,
     }
     impl Partner {
         /// A `Partner` of its required fields (`type_`), given by name in a [`PartnerRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
@@ -5862,10 +5862,10 @@ pub mod models {
     ///
     /// Used as `GetRequestPartnerType` in `/v3/marketing/partnerships`, `PostRequestPartnerType` in `/v3/marketing/partnerships/build`, `PostResponsePartnerType` in `/v3/marketing/partnerships/build`, `PostRequestPartnerType` in `/v3/marketing/partnerships/terminate`.
     ///
-    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`PartnershipsPartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestType {
+    pub enum PartnershipsPartnerType {
         /// `APPID`
         Appid,
         /// `MERCHANT`
@@ -5873,7 +5873,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(PartnershipsPartnerType {
         Appid = "APPID",
         Merchant = "MERCHANT",
     });

@@ -66,10 +66,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`MchcontactalterapplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum MchcontactalterapplymentState {
         /// `APPLYMENT_STATE_AUDITING`: 审核中
         ApplymentStateAuditing,
         /// `APPLYMENT_STATE_REJECTED`: 已驳回
@@ -85,7 +85,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(MchcontactalterapplymentState {
         ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
         ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
         ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
@@ -134,10 +134,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`MchsubjectalterapplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState {
+    pub enum MchsubjectalterapplymentState {
         /// `APPLYMENT_STATE_AUDITING`: 审核中
         ApplymentStateAuditing,
         /// `APPLYMENT_STATE_REJECTED`: 已驳回
@@ -153,7 +153,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(MchsubjectalterapplymentState {
         ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
         ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
         ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",

@@ -59,10 +59,10 @@ pub mod models {
     ///
     /// Used as `GetResponseStatus` in `/v3/merchant/fund/withdraw/out-request-no/{out_request_no}`, `GetResponseStatus` in `/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`WithdrawStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum WithdrawStatus {
         /// `CREATE_SUCCESS`: 受理成功
         CreateSuccess,
         /// `SUCCESS`: 提现成功
@@ -78,7 +78,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(WithdrawStatus {
         CreateSuccess = "CREATE_SUCCESS",
         Success = "SUCCESS",
         Fail = "FAIL",

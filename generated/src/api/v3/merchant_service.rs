@@ -103,7 +103,7 @@ pub mod models {
         /// 补充信息类型
         ///
         /// Example: `SHARE_POWER_TYPE`
-        pub type_: Option<Type>,
+        pub type_: Option<ComplaintsV2DataAdditionalInfoType>,
         /// 充电宝投诉相关信息
         pub share_power_info: Option<SharePowerInfo>,
     }
@@ -161,16 +161,16 @@ pub mod models {
     ///
     /// Used as `GetResponseDataAdditionalInfoType` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfoType` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ComplaintsV2DataAdditionalInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum ComplaintsV2DataAdditionalInfoType {
         /// `SHARE_POWER_TYPE`
         SharePowerType,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(ComplaintsV2DataAdditionalInfoType {
         SharePowerType = "SHARE_POWER_TYPE",
     });
     /// Used as `GetResponseDataComplaintMediaList` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintMediaList` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
@@ -527,10 +527,10 @@ pub mod models {
     ///
     /// Used as `GetResponseDataNormalMessageBlocksType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`NegotiationHistorysDataNormalMessageBlocksType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseType {
+    pub enum NegotiationHistorysDataNormalMessageBlocksType {
         /// `TEXT`
         Text,
         /// `IMAGE`
@@ -546,7 +546,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(NegotiationHistorysDataNormalMessageBlocksType {
         Text = "TEXT",
         Image = "IMAGE",
         Link = "LINK",

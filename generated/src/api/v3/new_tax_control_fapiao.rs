@@ -88,10 +88,10 @@ pub mod models {
     ///
     /// Used as `GetResponseFapiaoInformationBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`, `GetResponseType` in `/v3/new-tax-control-fapiao/user-title`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`FapiaoApplicationsFapiaoInformationBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum FapiaoApplicationsFapiaoInformationBuyerInformationType {
         /// `INDIVIDUAL`
         Individual,
         /// `ORGANIZATION`
@@ -99,7 +99,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(FapiaoApplicationsFapiaoInformationBuyerInformationType {
         Individual = "INDIVIDUAL",
         Organization = "ORGANIZATION",
     });
@@ -198,10 +198,10 @@ pub mod models {
     ///
     /// Used as `GetResponseFapiaoInformationStatus` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseFapiaoDownloadInfoListStatus` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`FapiaoApplicationsFapiaoInformationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum FapiaoApplicationsFapiaoInformationStatus {
         /// `ISSUE_ACCEPTED`: 开票申请已受理
         IssueAccepted,
         /// `ISSUED`: 发票已开具
@@ -217,7 +217,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(FapiaoApplicationsFapiaoInformationStatus {
         IssueAccepted = "ISSUE_ACCEPTED",
         Issued = "ISSUED",
         ReverseAccepted = "REVERSE_ACCEPTED",
@@ -229,10 +229,10 @@ pub mod models {
     ///
     /// Used as `PostRequestScene` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`, `GetRequestScene` in `/v3/new-tax-control-fapiao/user-title`.
     ///
-    /// A value this client does not know yet is kept as [`Scene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`InsertCardsScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Scene {
+    pub enum InsertCardsScene {
         /// `WITH_WECHATPAY`
         WithWechatpay,
         /// `WITHOUT_WECHATPAY`
@@ -240,7 +240,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Scene {
+    ::wechatpay::runtime::__private::json_enum!(InsertCardsScene {
         WithWechatpay = "WITH_WECHATPAY",
         WithoutWechatpay = "WITHOUT_WECHATPAY",
     });
@@ -253,7 +253,7 @@ pub mod models {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        pub type_: Type,
+        pub type_: FapiaoApplicationsFapiaoInformationBuyerInformationType,
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
@@ -323,7 +323,7 @@ pub mod models {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        pub type_: Type,
+        pub type_: FapiaoApplicationsFapiaoInformationBuyerInformationType,
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`

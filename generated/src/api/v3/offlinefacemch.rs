@@ -32,10 +32,10 @@ pub mod models {
     ///
     /// Used as `GetResponseStatus` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestStatus` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`UsersStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum UsersStatus {
         /// `NORMAL`
         Normal,
         /// `DISABLED`
@@ -43,7 +43,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(UsersStatus {
         Normal = "NORMAL",
         Disabled = "DISABLED",
     });

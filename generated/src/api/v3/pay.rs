@@ -132,7 +132,7 @@ pub mod models {
     #[non_exhaustive]
     pub struct Identity {
         /// 证件类型
-        pub type_: Type,
+        pub type_: AppPayerIdentityType,
         /// 加密后的证件号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
@@ -150,7 +150,7 @@ pub mod models {
     /// The required fields of [`Identity`], each given by name (all of them: a missing one does not compile); [`Identity::new`] takes them.
     pub struct IdentityRequired {
         /// 证件类型
-        pub type_: Type,
+        pub type_: AppPayerIdentityType,
         /// 加密后的证件号
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
@@ -172,10 +172,10 @@ pub mod models {
     ///
     /// Used as `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/app`, `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/h5`, `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/jsapi`, `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/native`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/app`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/h5`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/jsapi`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/native`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`AppPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum AppPayerIdentityType {
         /// `IDCARD`
         Idcard,
         /// `HONGKONG_MACAO`
@@ -193,7 +193,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(AppPayerIdentityType {
         Idcard = "IDCARD",
         HongkongMacao = "HONGKONG_MACAO",
         HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",

@@ -1013,10 +1013,10 @@ pub mod models {
     ///
     /// Used as `GetResponseCollectionDetailsPromotionDetailType` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailType` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailType` in `/v3/payscore/serviceorder`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ServiceorderCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum ServiceorderCollectionDetailsPromotionDetailType {
         /// `CASH`
         Cash,
         /// `NOCASH`
@@ -1024,7 +1024,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(ServiceorderCollectionDetailsPromotionDetailType {
         Cash = "CASH",
         Nocash = "NOCASH",
     });
@@ -1032,10 +1032,10 @@ pub mod models {
     ///
     /// Used as `GetResponseCollectionState` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionState` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionState` in `/v3/payscore/serviceorder`, `PostResponseCollectionState` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ServiceorderCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum ServiceorderCollectionState {
         /// `USER_PAYING`
         UserPaying,
         /// `USER_PAID`
@@ -1043,7 +1043,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(ServiceorderCollectionState {
         UserPaying = "USER_PAYING",
         UserPaid = "USER_PAID",
     });
@@ -1051,10 +1051,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseState` in `/v3/payscore/oversea/partner/serviceorder`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ServiceorderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState {
+    pub enum ServiceorderState {
         /// `CREATED`: 服务订单已创建
         Created,
         /// `DOING`: 服务订单进行中
@@ -1068,7 +1068,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ServiceorderState {
         Created = "CREATED",
         Doing = "DOING",
         Done = "DONE",
@@ -1533,7 +1533,7 @@ pub mod models {
         /// 收款状态
         ///
         /// Example: `USER_PAID`
-        pub state: Option<State>,
+        pub state: Option<ServiceorderCollectionState>,
         /// 总收款金额
         ///
         /// Example: `50000`
@@ -1615,7 +1615,7 @@ pub mod models {
         /// 优惠类型
         ///
         /// Example: `CASH`
-        pub type_: Option<Type>,
+        pub type_: Option<ServiceorderCollectionDetailsPromotionDetailType>,
         /// 优惠券面额
         ///
         /// Example: `100`
@@ -1679,10 +1679,10 @@ pub mod models {
     ///
     /// Used as `GetResponseState` in `/v3/payscore/partner/serviceorder`, `PostResponseState` in `/v3/payscore/partner/serviceorder`, `GetResponseState` in `/v3/payscore/serviceorder`, `PostResponseState` in `/v3/payscore/serviceorder`, `PostResponseState` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseState` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
     ///
-    /// A value this client does not know yet is kept as [`ServiceorderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ServiceorderResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ServiceorderState {
+    pub enum ServiceorderResponseState {
         /// `CREATED`: 商户已创建服务订单
         Created,
         /// `DOING`: 服务订单进行中
@@ -1696,7 +1696,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ServiceorderState {
+    ::wechatpay::runtime::__private::json_enum!(ServiceorderResponseState {
         Created = "CREATED",
         Doing = "DOING",
         Done = "DONE",

@@ -134,7 +134,7 @@ pub mod models {
         /// 转账接收方类型
         ///
         /// Example: `TRANSACTION_USER`
-        pub type_: Option<RequestType>,
+        pub type_: Option<CompensateBillsReceiverType>,
         /// 转账接收方订单信息
         pub transaction_info: Option<TransactionInfo>,
     }
@@ -155,7 +155,7 @@ pub mod models {
         /// 转账接收方订单类型
         ///
         /// Example: `WXPAY`
-        pub type_: Option<Type>,
+        pub type_: Option<CompensateBillsReceiverTransactionInfoType>,
     }
     ::wechatpay::runtime::__private::json_object!(TransactionInfo {
         transaction_id: "transaction_id" required,
@@ -183,10 +183,10 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostRequestReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`, `PostRequestReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `PostResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` and 10 more.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CompensateBillsReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum CompensateBillsReceiverTransactionInfoType {
         /// `WXPAY`
         Wxpay,
         /// `WXVALUE`
@@ -194,7 +194,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(CompensateBillsReceiverTransactionInfoType {
         Wxpay = "WXPAY",
         Wxvalue = "WXVALUE",
     });
@@ -202,16 +202,16 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`.
     ///
-    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CompensateBillsReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestType {
+    pub enum CompensateBillsReceiverType {
         /// `TRANSACTION_USER`
         TransactionUser,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(CompensateBillsReceiverType {
         TransactionUser = "TRANSACTION_USER",
     });
     /// 转账接收方信息
@@ -235,7 +235,7 @@ pub mod models {
         /// 转账接收方类型
         ///
         /// Example: `TRANSACTION_USER`
-        pub type_: Option<RequestType>,
+        pub type_: Option<CompensateBillsReceiverType>,
         /// 转账接收方订单信息
         pub transaction_info: Option<ResponseTransactionInfo>,
     }
@@ -256,7 +256,7 @@ pub mod models {
         /// 转账接收方订单类型
         ///
         /// Example: `WXPAY`
-        pub type_: Option<Type>,
+        pub type_: Option<CompensateBillsReceiverTransactionInfoType>,
     }
     ::wechatpay::runtime::__private::json_object!(ResponseTransactionInfo {
         transaction_id: "transaction_id" optional,
@@ -266,10 +266,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`, `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` and 10 more.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`CompensateBillsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum CompensateBillsState {
         /// `ACCEPTED`: 已受理
         Accepted,
         /// `SUCCESS`: 已成功
@@ -285,7 +285,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(CompensateBillsState {
         Accepted = "ACCEPTED",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -316,10 +316,10 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` and 5 more.
     ///
-    /// A value this client does not know yet is kept as [`RequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`DepositAfterSalesCompensationBillsReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum RequestReceiverType {
+    pub enum DepositAfterSalesCompensationBillsReceiverType {
         /// `MERCHANT`
         Merchant,
         /// `TRANSACTION_USER`
@@ -327,7 +327,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(RequestReceiverType {
+    ::wechatpay::runtime::__private::json_enum!(DepositAfterSalesCompensationBillsReceiverType {
         Merchant = "MERCHANT",
         TransactionUser = "TRANSACTION_USER",
     });
@@ -352,7 +352,7 @@ pub mod models {
         /// 转账接收方类型
         ///
         /// Example: `MERCHANT`
-        pub type_: Option<RequestReceiverType>,
+        pub type_: Option<DepositAfterSalesCompensationBillsReceiverType>,
         /// 转账接收方订单信息
         pub transaction_info: Option<ResponseTransactionInfo>,
     }
@@ -500,7 +500,7 @@ pub mod models {
         /// 转账接收方类型
         ///
         /// Example: `MERCHANT`
-        pub type_: Option<RequestReceiverType>,
+        pub type_: Option<DepositAfterSalesCompensationBillsReceiverType>,
         /// 转账接收方订单信息
         pub transaction_info: Option<TransactionInfo>,
     }
@@ -560,10 +560,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`SubMchCompensationBillsState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseState {
+    pub enum SubMchCompensationBillsState {
         /// `ACCEPTED`: 已受理
         Accepted,
         /// `SUCCESS`: 已成功
@@ -573,7 +573,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(SubMchCompensationBillsState {
         Accepted = "ACCEPTED",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -624,7 +624,7 @@ pub mod models {
         /// 转账接收方类型
         ///
         /// Example: `MERCHANT`
-        pub type_: Option<RequestReceiverType>,
+        pub type_: Option<DepositAfterSalesCompensationBillsReceiverType>,
         /// 转账接收方商户信息
         pub mch_info: Option<ResponseMchInfo>,
     }
@@ -1124,7 +1124,7 @@ pub mod models {
         /// 单据状态
         ///
         /// Example: `CREATED`
-        pub status: Option<Status>,
+        pub status: Option<DayEndBalanceWithdrawStatus>,
         /// 微信支付提现单号
         ///
         /// Example: `12321937198237912739132791732912793127931279317929791239112123`
@@ -1244,10 +1244,10 @@ pub mod models {
     ///
     /// Used as `PostResponseStatus` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponseStatus` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`DayEndBalanceWithdrawStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum DayEndBalanceWithdrawStatus {
         /// `CREATED`
         Created,
         /// `PROCESSING`
@@ -1259,7 +1259,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(DayEndBalanceWithdrawStatus {
         Created = "CREATED",
         Processing = "PROCESSING",
         Finished = "FINISHED",

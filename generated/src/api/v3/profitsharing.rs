@@ -40,10 +40,10 @@ pub mod models {
     ///
     /// Used as `PostRequestReceiversType` in `/v3/profitsharing/orders`, `PostResponseReceiversType` in `/v3/profitsharing/orders`, `GetResponseReceiversType` in `/v3/profitsharing/orders/{out_order_no}`, `PostResponseReceiversType` in `/v3/profitsharing/orders/unfreeze`, `PostRequestType` in `/v3/profitsharing/receivers/add`, `PostResponseType` in `/v3/profitsharing/receivers/add`, `PostRequestType` in `/v3/profitsharing/receivers/delete`, `PostResponseType` in `/v3/profitsharing/receivers/delete`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum OrdersReceiversType {
         /// `MERCHANT_ID`
         MerchantId,
         /// `PERSONAL_OPENID`
@@ -53,7 +53,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(OrdersReceiversType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -81,7 +81,7 @@ pub mod models {
         /// 分账单状态
         ///
         /// Example: `FINISHED`
-        pub state: Option<State>,
+        pub state: Option<OrdersState>,
         /// 分账接收方列表
         pub receivers: Option<Vec<Receivers>>,
     }
@@ -134,7 +134,7 @@ pub mod models {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: Option<Type>,
+        pub type_: Option<OrdersReceiversType>,
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
@@ -142,7 +142,7 @@ pub mod models {
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: Option<Result>,
+        pub result: Option<OrdersReceiversResult>,
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
@@ -212,10 +212,10 @@ pub mod models {
     ///
     /// Used as `PostResponseReceiversResult` in `/v3/profitsharing/orders`, `PostResponseReceiversResult` in `/v3/profitsharing/orders/unfreeze`.
     ///
-    /// A value this client does not know yet is kept as [`Result::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Result {
+    pub enum OrdersReceiversResult {
         /// `PENDING`
         Pending,
         /// `SUCCESS`
@@ -225,7 +225,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Result {
+    ::wechatpay::runtime::__private::json_enum!(OrdersReceiversResult {
         Pending = "PENDING",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -234,10 +234,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/profitsharing/orders`, `PostResponseState` in `/v3/profitsharing/orders/unfreeze`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`OrdersState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum OrdersState {
         /// `PROCESSING`
         Processing,
         /// `FINISHED`
@@ -245,7 +245,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(OrdersState {
         Processing = "PROCESSING",
         Finished = "FINISHED",
     });
@@ -327,10 +327,10 @@ pub mod models {
     ///
     /// Used as `PostResponseResult` in `/v3/profitsharing/return-orders`, `GetResponseResult` in `/v3/profitsharing/return-orders/{out_return_no}`.
     ///
-    /// A value this client does not know yet is kept as [`ResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ReturnOrdersResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ResponseResult {
+    pub enum ReturnOrdersResult {
         /// `PROCESSING`
         Processing,
         /// `SUCCESS`
@@ -340,7 +340,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ResponseResult {
+    ::wechatpay::runtime::__private::json_enum!(ReturnOrdersResult {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",

@@ -178,7 +178,7 @@ pub mod models {
         /// 优惠范围
         pub scope: Option<Scope>,
         /// 优惠类型
-        pub type_: Option<Type>,
+        pub type_: Option<TransactionsPromotionDetailType>,
         /// 活动ID
         pub stock_id: Option<String>,
         /// 优惠券面额
@@ -227,10 +227,10 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetailType` in `/v3/qrcode/transactions`, `GetResponsePromotionDetailType` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`TransactionsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum TransactionsPromotionDetailType {
         /// `CASH`
         Cash,
         /// `NOCASH`
@@ -238,7 +238,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(TransactionsPromotionDetailType {
         Cash = "CASH",
         Nocash = "NOCASH",
     });

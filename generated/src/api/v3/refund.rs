@@ -108,10 +108,10 @@ pub mod models {
     ///
     /// Used as `PostResponseChannel` in `/v3/refund/domestic/refunds`, `GetResponseChannel` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Channel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RefundsChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Channel {
+    pub enum RefundsChannel {
         /// `ORIGINAL`
         Original,
         /// `BALANCE`
@@ -123,7 +123,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Channel {
+    ::wechatpay::runtime::__private::json_enum!(RefundsChannel {
         Original = "ORIGINAL",
         Balance = "BALANCE",
         OtherBalance = "OTHER_BALANCE",
@@ -172,7 +172,7 @@ pub mod models {
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        pub type_: Option<Type>,
+        pub type_: Option<RefundsPromotionDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -252,10 +252,10 @@ pub mod models {
     ///
     /// Used as `PostResponsePromotionDetailType` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetailType` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RefundsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum RefundsPromotionDetailType {
         /// `COUPON`
         Coupon,
         /// `DISCOUNT`
@@ -263,7 +263,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(RefundsPromotionDetailType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });
@@ -271,10 +271,10 @@ pub mod models {
     ///
     /// Used as `PostResponseStatus` in `/v3/refund/domestic/refunds`, `GetResponseStatus` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`RefundsStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Status {
+    pub enum RefundsStatus {
         /// `SUCCESS`
         Success,
         /// `CLOSED`
@@ -286,7 +286,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(RefundsStatus {
         Success = "SUCCESS",
         Closed = "CLOSED",
         Processing = "PROCESSING",

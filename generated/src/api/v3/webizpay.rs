@@ -93,16 +93,16 @@ pub mod models {
     ///
     /// Used as `PostRequestType` in `/v3/webizpay/bill/trade-bill`, `PostResponseType` in `/v3/webizpay/bill/trade-bill`.
     ///
-    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`TradeBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Type {
+    pub enum TradeBillType {
         /// `QYZFALL`
         Qyzfall,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(TradeBillType {
         Qyzfall = "QYZFALL",
     });
     /// Used as `GetRequest` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetRequest` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, `GetRequest` in `/v3/webizpay/users/{user_id}/authorization-state`.
@@ -217,10 +217,10 @@ pub mod models {
     ///
     /// Used as `PostResponseState` in `/v3/webizpay/stores/entity-matches`, `GetResponseState` in `/v3/webizpay/stores/entity-matches/{batch_id}`.
     ///
-    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`EntityMatchesState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum State {
+    pub enum EntityMatchesState {
         /// `ACCEPTED`
         Accepted,
         /// `IN_PROGRESS`
@@ -232,7 +232,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(EntityMatchesState {
         Accepted = "ACCEPTED",
         InProgress = "IN_PROGRESS",
         Completed = "COMPLETED",

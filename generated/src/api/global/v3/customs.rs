@@ -349,7 +349,7 @@ pub mod orders {
     /// 海关代码
     pub type GetResponseDataCustoms = crate::global::v3::models::Customs;
     /// 报关状态
-    pub type GetResponseDataState = crate::global::v3::models::State;
+    pub type GetResponseDataState = crate::global::v3::models::OrdersDataState;
     /// 核验机构
     pub type GetResponseVerifyDepartment = crate::global::v3::models::VerifyDepartment;
     /// The request of `PATCH /global/v3/customs/orders` (报关信息修改API).
@@ -561,7 +561,7 @@ pub mod orders {
         }
     }
     /// 报关状态
-    pub type PatchResponseState = crate::global::v3::models::State;
+    pub type PatchResponseState = crate::global::v3::models::OrdersDataState;
     /// 核验机构
     pub type PatchResponseVerifyDepartment = crate::global::v3::models::VerifyDepartment;
     /// The request of `POST /global/v3/customs/orders` (报关API).
@@ -773,7 +773,7 @@ pub mod orders {
         }
     }
     /// 报关状态
-    pub type PostResponseState = crate::global::v3::models::State;
+    pub type PostResponseState = crate::global::v3::models::OrdersDataState;
     /// 核验机构
     pub type PostResponseVerifyDepartment = crate::global::v3::models::VerifyDepartment;
 }
@@ -974,7 +974,7 @@ pub mod redeclare {
         }
     }
     /// 报关状态
-    pub type PostResponseState = crate::global::v3::models::State;
+    pub type PostResponseState = crate::global::v3::models::OrdersDataState;
 }
 /// `/global/v3/customs/verify-certificate`
 pub mod verify_certificate {

@@ -296,7 +296,7 @@ pub mod customs {
         /// 签名类型
         pub type PostResponseSignType = crate::v2::cgi_bin::models::SignType;
         /// 状态码
-        pub type PostResponseState = crate::v2::cgi_bin::models::State;
+        pub type PostResponseState = crate::v2::cgi_bin::models::CustomdeclareorderState;
         /// 验核机构**注：商户需将该字段取值`UNIONPAY`/`NETSUNION`/`OTHERS`映射至海关verDept字段的`1`/`2`/`3`**
         pub type PostResponseVerifyDepartment = crate::v2::cgi_bin::models::VerifyDepartment;
     }
@@ -558,7 +558,7 @@ pub mod customs {
         /// 业务结果
         pub type PostResponseResultCode = crate::v2::cgi_bin::models::ResultCode;
         /// 状态码
-        pub type PostResponseStateN = crate::v2::cgi_bin::models::State;
+        pub type PostResponseStateN = crate::v2::cgi_bin::models::CustomdeclareorderState;
         /// 验核机构**注：商户需将该字段取值`UNIONPAY`/`NETSUNION`/`OTHERS`映射至海关verDept字段的`1`/`2`/`3`**
         pub type PostResponseVerifyDepartment = crate::v2::cgi_bin::models::VerifyDepartment;
     }

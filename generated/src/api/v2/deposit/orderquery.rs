@@ -250,7 +250,7 @@ pub type PostResponsePromotionDetailGoodsDetail = crate::v2::deposit::models::Go
 /// 优惠范围
 pub type PostResponsePromotionDetailScope = crate::v2::deposit::models::Scope;
 /// 优惠类型
-pub type PostResponsePromotionDetailType = crate::v2::deposit::models::Type;
+pub type PostResponsePromotionDetailType = crate::v2::deposit::models::FacepayPromotionDetailType;
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::deposit::models::ResultCode;
 /// 是否关注子公众账号

@@ -149,4 +149,4 @@ pub struct PostResponse {
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::mmpaymkttransfers::models::ResultCode;
 /// 转账状态
-pub type PostResponseStatus = crate::v2::mmpaymkttransfers::models::Status;
+pub type PostResponseStatus = crate::v2::mmpaymkttransfers::models::GettransferinfoStatus;

@@ -419,7 +419,7 @@ pub mod querywwsptrans2pocket {
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::mmpaymkttransfers::models::ResultCode;
     /// 红包状态
-    pub type PostResponseStatus = crate::v2::mmpaymkttransfers::models::Status;
+    pub type PostResponseStatus = crate::v2::mmpaymkttransfers::models::GettransferinfoStatus;
 }
 /// `/v2/mmpaymkttransfers/promotion/transfers`
 pub mod transfers {

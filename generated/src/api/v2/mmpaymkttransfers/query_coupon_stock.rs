@@ -85,7 +85,7 @@ impl PostRequest {
     }
 }
 /// 协议类型
-pub type PostRequestType = crate::v2::mmpaymkttransfers::models::Type;
+pub type PostRequestType = crate::v2::mmpaymkttransfers::models::QueryCouponStockType;
 /// 协议版本
 pub type PostRequestVersion = crate::v2::mmpaymkttransfers::models::Version;
 /// The response of `POST /v2/mmpaymkttransfers/query_coupon_stock` (查询代金券批次).

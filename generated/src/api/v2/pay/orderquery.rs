@@ -197,7 +197,7 @@ pub type PostResponsePromotionDetailGoodsDetail = crate::v2::pay::models::GoodsD
 /// 优惠范围
 pub type PostResponsePromotionDetailScope = crate::v2::pay::models::Scope;
 /// 优惠类型
-pub type PostResponsePromotionDetailType = crate::v2::pay::models::Type;
+pub type PostResponsePromotionDetailType = crate::v2::pay::models::FacepayPromotionDetailType;
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;
 /// 是否关注子公众账号

@@ -177,7 +177,7 @@ pub enum PostRequestReceiverRelationType {
     Others = "OTHERS",
 });
 /// 分账接收方类型
-pub type PostRequestReceiverType = crate::v2::pay::models::RequestType;
+pub type PostRequestReceiverType = crate::v2::pay::models::ProfitsharingaddreceiverReceiverType;
 /// The response of `POST /v2/pay/profitsharingaddreceiver` (添加分账接收方).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
@@ -225,6 +225,6 @@ pub struct PostResponseReceiver {
     account: "account" optional,
 });
 /// 分账接收方类型
-pub type PostResponseReceiverType = crate::v2::pay::models::RequestType;
+pub type PostResponseReceiverType = crate::v2::pay::models::ProfitsharingaddreceiverReceiverType;
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;

@@ -175,7 +175,7 @@ pub enum PostResponseReceiversResult {
     Closed = "CLOSED",
 });
 /// 分账接收方类型
-pub type PostResponseReceiversType = crate::v2::pay::models::RequestType;
+pub type PostResponseReceiversType = crate::v2::pay::models::ProfitsharingaddreceiverReceiverType;
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;
 /// 分账单状态

@@ -108,7 +108,7 @@ impl PostRequestReceiver {
     }
 }
 /// 分账接收方类型
-pub type PostRequestReceiverType = crate::v2::pay::models::RequestType;
+pub type PostRequestReceiverType = crate::v2::pay::models::ProfitsharingaddreceiverReceiverType;
 /// The response of `POST /v2/pay/profitsharingremovereceiver` (删除分账接收方).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
@@ -158,6 +158,6 @@ pub struct PostResponseReceiver {
     account: "account" optional,
 });
 /// 分账接收方类型
-pub type PostResponseReceiverType = crate::v2::pay::models::RequestType;
+pub type PostResponseReceiverType = crate::v2::pay::models::ProfitsharingaddreceiverReceiverType;
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;

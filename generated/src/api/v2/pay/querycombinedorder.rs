@@ -207,7 +207,7 @@ pub type PostResponseSubOrderListOrderListPromotionDetailGoodsDetail = crate::v2
 /// 优惠范围
 pub type PostResponseSubOrderListOrderListPromotionDetailScope = crate::v2::pay::models::Scope;
 /// 优惠类型
-pub type PostResponseSubOrderListOrderListPromotionDetailType = crate::v2::pay::models::Type;
+pub type PostResponseSubOrderListOrderListPromotionDetailType = crate::v2::pay::models::FacepayPromotionDetailType;
 /// 交易类型
 ///
 /// A value this client does not know yet is kept as [`PostResponseSubOrderListOrderListTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -556,7 +556,7 @@ pub mod micropay {
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v2::sandboxnew::models::Scope;
     /// 优惠类型
-    pub type PostResponsePromotionDetailType = crate::v2::sandboxnew::models::Type;
+    pub type PostResponsePromotionDetailType = crate::v2::sandboxnew::models::MicropayPromotionDetailType;
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::sandboxnew::models::ResultCode;
 }
@@ -865,7 +865,7 @@ pub mod orderquery {
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v2::sandboxnew::models::Scope;
     /// 优惠类型
-    pub type PostResponsePromotionDetailType = crate::v2::sandboxnew::models::Type;
+    pub type PostResponsePromotionDetailType = crate::v2::sandboxnew::models::MicropayPromotionDetailType;
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::sandboxnew::models::ResultCode;
     /// 是否关注子公众账号
@@ -1736,7 +1736,7 @@ pub mod unifiedorder {
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v2::sandboxnew::models::Scope;
     /// 优惠类型
-    pub type PostResponsePromotionDetailType = crate::v2::sandboxnew::models::Type;
+    pub type PostResponsePromotionDetailType = crate::v2::sandboxnew::models::MicropayPromotionDetailType;
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::sandboxnew::models::ResultCode;
     /// 交易类型

@@ -178,7 +178,7 @@ pub mod multiprofitsharing {
     /// The required fields of [`PostRequestReceivers`].
     pub type PostRequestReceiversRequired = crate::v2::secapi::models::ReceiversRequired;
     /// 分账接收方类型
-    pub type PostRequestReceiversType = crate::v2::secapi::models::Type;
+    pub type PostRequestReceiversType = crate::v2::secapi::models::MultiprofitsharingReceiversType;
     /// The response of `POST /v2/secapi/pay/multiprofitsharing` (请求多次分账).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -230,9 +230,9 @@ pub mod multiprofitsharing {
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v2::secapi::models::ResponseReceivers;
     /// 分账结果
-    pub type PostResponseReceiversResult = crate::v2::secapi::models::Result;
+    pub type PostResponseReceiversResult = crate::v2::secapi::models::MultiprofitsharingReceiversResult;
     /// 分账接收方类型
-    pub type PostResponseReceiversType = crate::v2::secapi::models::Type;
+    pub type PostResponseReceiversType = crate::v2::secapi::models::MultiprofitsharingReceiversType;
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::secapi::models::ResultCode;
 }
@@ -341,7 +341,7 @@ pub mod profitsharing {
     /// The required fields of [`PostRequestReceivers`].
     pub type PostRequestReceiversRequired = crate::v2::secapi::models::ReceiversRequired;
     /// 分账接收方类型
-    pub type PostRequestReceiversType = crate::v2::secapi::models::Type;
+    pub type PostRequestReceiversType = crate::v2::secapi::models::MultiprofitsharingReceiversType;
     /// The response of `POST /v2/secapi/pay/profitsharing` (请求单次分账).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -403,9 +403,9 @@ pub mod profitsharing {
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v2::secapi::models::ResponseReceivers;
     /// 分账结果
-    pub type PostResponseReceiversResult = crate::v2::secapi::models::Result;
+    pub type PostResponseReceiversResult = crate::v2::secapi::models::MultiprofitsharingReceiversResult;
     /// 分账接收方类型
-    pub type PostResponseReceiversType = crate::v2::secapi::models::Type;
+    pub type PostResponseReceiversType = crate::v2::secapi::models::MultiprofitsharingReceiversType;
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::secapi::models::ResultCode;
     /// 分账单状态

@@ -194,4 +194,4 @@ pub enum PostResponseRentUnit {
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::wxv::models::ResultCode;
 /// 单据状态
-pub type PostResponseState = crate::v2::wxv::models::State;
+pub type PostResponseState = crate::v2::wxv::models::QueryhotelbillState;

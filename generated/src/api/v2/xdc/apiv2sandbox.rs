@@ -606,7 +606,7 @@ pub mod pay {
         /// 优惠范围
         pub type PostResponsePromotionDetailScope = crate::v2::xdc::models::Scope;
         /// 优惠类型
-        pub type PostResponsePromotionDetailType = crate::v2::xdc::models::Type;
+        pub type PostResponsePromotionDetailType = crate::v2::xdc::models::MicropayPromotionDetailType;
         /// 业务结果
         pub type PostResponseResultCode = crate::v2::xdc::models::ResultCode;
     }
@@ -927,7 +927,7 @@ pub mod pay {
         /// 优惠范围
         pub type PostResponsePromotionDetailScope = crate::v2::xdc::models::Scope;
         /// 优惠类型
-        pub type PostResponsePromotionDetailType = crate::v2::xdc::models::Type;
+        pub type PostResponsePromotionDetailType = crate::v2::xdc::models::MicropayPromotionDetailType;
         /// 业务结果
         pub type PostResponseResultCode = crate::v2::xdc::models::ResultCode;
         /// 是否关注子公众账号

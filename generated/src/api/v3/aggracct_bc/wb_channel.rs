@@ -1880,7 +1880,7 @@ pub mod special_reduction {
     /// 特殊减额类型
     pub type PostResponseReductionType = crate::v3::aggracct_bc::models::ReductionType;
     /// 处理结果
-    pub type PostResponseState = crate::v3::aggracct_bc::models::State;
+    pub type PostResponseState = crate::v3::aggracct_bc::models::SpecialReductionState;
     /// `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`
     pub mod by_out_request_no {
         /// The chain step for `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`, reached with `client.v3().aggracct_bc().wb_channel().special_reduction().out_request_no(out_request_no)`.
@@ -1923,6 +1923,6 @@ pub mod special_reduction {
         /// 特殊减额类型
         pub type GetResponseReductionType = crate::v3::aggracct_bc::models::ReductionType;
         /// 处理结果
-        pub type GetResponseState = crate::v3::aggracct_bc::models::State;
+        pub type GetResponseState = crate::v3::aggracct_bc::models::SpecialReductionState;
     }
 }

@@ -151,7 +151,7 @@ pub mod card_member {
             }
         }
         /// 状态
-        pub type GetRequestState = crate::v3::brand::models::State;
+        pub type GetRequestState = crate::v3::brand::models::CardsState;
         /// The response of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -324,7 +324,7 @@ pub mod card_member {
         /// 付费会员信息
         pub type GetResponseDataPurchaseInformation = crate::v3::brand::models::PurchaseInformation;
         /// 状态
-        pub type GetResponseDataState = crate::v3::brand::models::State;
+        pub type GetResponseDataState = crate::v3::brand::models::CardsState;
         /// 用户开卡信息
         pub type GetResponseDataUserInformation = crate::v3::brand::models::UserInformation;
         /// 平台提供的通用开卡信息字段
@@ -332,11 +332,11 @@ pub mod card_member {
         /// GetResponseDataUserInformationCustomFieldList
         pub type GetResponseDataUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        pub type GetResponseDataUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+        pub type GetResponseDataUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
         /// 会员卡有效期
         pub type GetResponseDataValidDateInformation = crate::v3::brand::models::ValidDateInformation;
         /// 有效期类型
-        pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::ResponseType;
+        pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
         /// The request of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -529,13 +529,13 @@ pub mod card_member {
         /// PostRequestUserInformationCustomFieldList
         pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+        pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
         /// 会员卡有效期
         pub type PostRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
         /// The required fields of [`PostRequestValidDateInformation`].
         pub type PostRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
         /// 有效期类型
-        pub type PostRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
+        pub type PostRequestValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -744,7 +744,7 @@ pub mod card_member {
         /// 付费会员信息
         pub type PostResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
         /// 状态
-        pub type PostResponseState = crate::v3::brand::models::State;
+        pub type PostResponseState = crate::v3::brand::models::CardsState;
         /// 用户开卡信息
         pub type PostResponseUserInformation = crate::v3::brand::models::UserInformation;
         /// 平台提供的通用开卡信息字段
@@ -752,11 +752,11 @@ pub mod card_member {
         /// PostResponseUserInformationCustomFieldList
         pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+        pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
         /// 会员卡有效期
         pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
         /// 有效期类型
-        pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+        pub type PostResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
         /// `/v3/brand/partner/card-member/cards/{card_id}`
         pub mod by_card_id {
             /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id)`.
@@ -836,7 +836,7 @@ pub mod card_member {
             /// 付费会员信息
             pub type DeleteResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 状态
-            pub type DeleteResponseState = crate::v3::brand::models::State;
+            pub type DeleteResponseState = crate::v3::brand::models::CardsState;
             /// 用户开卡信息
             pub type DeleteResponseUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
@@ -844,11 +844,11 @@ pub mod card_member {
             /// DeleteResponseUserInformationCustomFieldList
             pub type DeleteResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type DeleteResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+            pub type DeleteResponseUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
             /// 会员卡有效期
             pub type DeleteResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type DeleteResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type DeleteResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             pub type GetRequest = crate::v3::brand::models::CardsBrandIdRequest;
             /// The required fields of [`GetRequest`].
@@ -872,7 +872,7 @@ pub mod card_member {
             /// 付费会员信息
             pub type GetResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 状态
-            pub type GetResponseState = crate::v3::brand::models::State;
+            pub type GetResponseState = crate::v3::brand::models::CardsState;
             /// 用户开卡信息
             pub type GetResponseUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
@@ -880,11 +880,11 @@ pub mod card_member {
             /// GetResponseUserInformationCustomFieldList
             pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type GetResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+            pub type GetResponseUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
             /// 会员卡有效期
             pub type GetResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type GetResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type GetResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -1009,13 +1009,13 @@ pub mod card_member {
             /// PatchRequestUserInformationCustomFieldList
             pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+            pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
             /// 会员卡有效期
             pub type PatchRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
             /// The required fields of [`PatchRequestValidDateInformation`].
             pub type PatchRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
-            pub type PatchRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PatchRequestValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -1215,7 +1215,7 @@ pub mod card_member {
             /// 付费会员信息
             pub type PatchResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 状态
-            pub type PatchResponseState = crate::v3::brand::models::State;
+            pub type PatchResponseState = crate::v3::brand::models::CardsState;
             /// 用户开卡信息
             pub type PatchResponseUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
@@ -1223,11 +1223,11 @@ pub mod card_member {
             /// PatchResponseUserInformationCustomFieldList
             pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type PatchResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+            pub type PatchResponseUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
             /// 会员卡有效期
             pub type PatchResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PatchResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PatchResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
             pub mod invalidate {
                 /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id).invalidate()`.
@@ -1471,7 +1471,7 @@ pub mod card_member {
                 /// 付费会员信息
                 pub type PostResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
                 /// 状态
-                pub type PostResponseState = crate::v3::brand::models::State;
+                pub type PostResponseState = crate::v3::brand::models::CardsState;
                 /// 用户开卡信息
                 pub type PostResponseUserInformation = crate::v3::brand::models::UserInformation;
                 /// 平台提供的通用开卡信息字段
@@ -1479,11 +1479,11 @@ pub mod card_member {
                 /// PostResponseUserInformationCustomFieldList
                 pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
                 /// 商户自定义的开卡信息字段类型
-                pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
+                pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::models::CardsDataUserInformationCustomFieldListType;
                 /// 会员卡有效期
                 pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
                 /// 有效期类型
-                pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+                pub type PostResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             }
         }
     }
@@ -2714,7 +2714,7 @@ pub mod card_member {
         /// 会员卡有效期
         pub type GetResponseDataValidDateInformation = crate::v3::brand::models::ValidDateInformation;
         /// 有效期类型
-        pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::ResponseType;
+        pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
         /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`
         pub mod by_user_card_code {
             /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code)`.
@@ -2835,7 +2835,7 @@ pub mod card_member {
             /// 会员卡有效期
             pub type GetResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type GetResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type GetResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -2934,7 +2934,7 @@ pub mod card_member {
             /// The required fields of [`PatchRequestValidDateInformation`].
             pub type PatchRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
-            pub type PatchRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PatchRequestValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -3086,7 +3086,7 @@ pub mod card_member {
             /// 会员卡有效期
             pub type PatchResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PatchResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PatchResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
             pub mod confirm {
                 /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code).confirm()`.
@@ -3244,7 +3244,7 @@ pub mod card_member {
                 /// The required fields of [`PostRequestValidDateInformation`].
                 pub type PostRequestValidDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
                 /// 有效期类型
-                pub type PostRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
+                pub type PostRequestValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
                 #[derive(Clone, Debug, PartialEq)]
                 #[non_exhaustive]
@@ -3391,7 +3391,7 @@ pub mod card_member {
                 /// 会员卡有效期
                 pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
                 /// 有效期类型
-                pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+                pub type PostResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             }
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
             pub mod invalidate {
@@ -3490,7 +3490,7 @@ pub mod card_member {
                 /// 会员卡有效期
                 pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
                 /// 有效期类型
-                pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+                pub type PostResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             }
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
@@ -3618,7 +3618,7 @@ pub mod card_member {
             /// The required fields of [`PostRequestDateInformation`].
             pub type PostRequestDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
-            pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PostRequestDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// 用户开卡时填写的个人信息
             pub type PostRequestUserInformation = crate::v3::brand::models::RequestUserInformation;
             /// PostRequestUserInformationCommonFieldList
@@ -3775,7 +3775,7 @@ pub mod card_member {
             /// 会员卡有效期
             pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PostResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
         pub mod import_by_phone {
@@ -3896,7 +3896,7 @@ pub mod card_member {
             /// The required fields of [`PostRequestDateInformation`].
             pub type PostRequestDateInformationRequired = crate::v3::brand::models::RequestValidDateInformationRequired;
             /// 有效期类型
-            pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PostRequestDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
             /// 用户开卡时填写的个人信息
             pub type PostRequestUserInformation = crate::v3::brand::models::RequestUserInformation;
             /// PostRequestUserInformationCommonFieldList
@@ -4048,7 +4048,7 @@ pub mod card_member {
             /// 会员卡有效期
             pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
+            pub type PostResponseValidDateInformationType = crate::v3::brand::models::CardsDataValidDateInformationType;
         }
     }
     /// `/v3/brand/partner/card-member/user-feeds`
@@ -4134,13 +4134,13 @@ pub mod card_member {
                 /// The required fields of [`PostRequest`].
                 pub type PostRequestRequired = crate::v3::brand::models::RecordIdRequestRequired;
                 /// 积分兑券状态
-                pub type PostRequestState = crate::v3::brand::models::RequestState;
+                pub type PostRequestState = crate::v3::brand::models::ConfirmState;
                 /// The response of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
                 pub type PostResponse = crate::v3::brand::models::RecordIdRequest;
                 /// The required fields of [`PostResponse`].
                 pub type PostResponseRequired = crate::v3::brand::models::RecordIdRequestRequired;
                 /// 积分兑券状态
-                pub type PostResponseState = crate::v3::brand::models::RequestState;
+                pub type PostResponseState = crate::v3::brand::models::ConfirmState;
             }
         }
         /// `/v3/brand/partner/card-member/user-points/sync`

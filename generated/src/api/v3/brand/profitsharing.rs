@@ -478,9 +478,9 @@ pub mod orders {
         Success = "SUCCESS",
     });
     /// 分账接收方类型
-    pub type GetResponseReceiversType = crate::v3::brand::models::ResponseReceiversType;
+    pub type GetResponseReceiversType = crate::v3::brand::models::OrdersReceiversType;
     /// 分账单状态
-    pub type GetResponseStatus = crate::v3::brand::models::Status;
+    pub type GetResponseStatus = crate::v3::brand::models::OrdersStatus;
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -642,7 +642,7 @@ pub mod orders {
         }
     }
     /// 分账接收方类型
-    pub type PostRequestReceiversType = crate::v3::brand::models::ResponseReceiversType;
+    pub type PostRequestReceiversType = crate::v3::brand::models::OrdersReceiversType;
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -793,9 +793,9 @@ pub mod orders {
         Closed = "CLOSED",
     });
     /// 接收方类型
-    pub type PostResponseReceiversType = crate::v3::brand::models::ResponseReceiversType;
+    pub type PostResponseReceiversType = crate::v3::brand::models::OrdersReceiversType;
     /// 分账单状态
-    pub type PostResponseStatus = crate::v3::brand::models::Status;
+    pub type PostResponseStatus = crate::v3::brand::models::OrdersStatus;
     /// `/v3/brand/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/brand/profitsharing/orders/{transaction_id}`, reached with `client.v3().brand().profitsharing().orders().transaction_id(transaction_id)`.
@@ -1014,13 +1014,13 @@ pub mod receivers {
             Others = "OTHERS",
         });
         /// 分账接收方类型
-        pub type PostRequestType = crate::v3::brand::models::ResponseReceiversType;
+        pub type PostRequestType = crate::v3::brand::models::OrdersReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
         pub type PostResponse = crate::v3::brand::models::BrandMchidResponse;
         /// The required fields of [`PostResponse`].
         pub type PostResponseRequired = crate::v3::brand::models::BrandMchidResponseRequired;
         /// 分账接收方类型
-        pub type PostResponseType = crate::v3::brand::models::ResponseReceiversType;
+        pub type PostResponseType = crate::v3::brand::models::OrdersReceiversType;
     }
     /// `/v3/brand/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -1109,13 +1109,13 @@ pub mod receivers {
             }
         }
         /// 分账接收方类型
-        pub type PostRequestType = crate::v3::brand::models::ResponseReceiversType;
+        pub type PostRequestType = crate::v3::brand::models::OrdersReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
         pub type PostResponse = crate::v3::brand::models::BrandMchidResponse;
         /// The required fields of [`PostResponse`].
         pub type PostResponseRequired = crate::v3::brand::models::BrandMchidResponseRequired;
         /// 分账接收方类型
-        pub type PostResponseType = crate::v3::brand::models::ResponseReceiversType;
+        pub type PostResponseType = crate::v3::brand::models::OrdersReceiversType;
     }
 }
 /// `/v3/brand/profitsharing/returnorders`
@@ -1329,7 +1329,7 @@ pub mod returnorders {
         InvalidRequest = "INVALID_REQUEST",
     });
     /// 回退结果
-    pub type GetResponseResult = crate::v3::brand::models::Result;
+    pub type GetResponseResult = crate::v3::brand::models::ReturnordersResult;
     /// The request of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -1548,5 +1548,5 @@ pub mod returnorders {
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
     });
     /// 回退结果
-    pub type PostResponseResult = crate::v3::brand::models::Result;
+    pub type PostResponseResult = crate::v3::brand::models::ReturnordersResult;
 }

@@ -130,7 +130,7 @@ pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::
 /// The required fields of [`PostRequestCombinePayerInfoIdentity`].
 pub type PostRequestCombinePayerInfoIdentityRequired = crate::v3::combine_transactions::models::IdentityRequired;
 /// 证件类型
-pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::AppCombinePayerInfoIdentityType;
 /// PostRequestLimitPay
 pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息

@@ -521,7 +521,7 @@ pub mod withdraw {
         /// 出款账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::models::WithdrawAccountType;
         /// 提现单状态
-        pub type GetResponseStatus = crate::v3::ecommerce::models::Status;
+        pub type GetResponseStatus = crate::v3::ecommerce::models::WithdrawStatus;
     }
     /// `/v3/ecommerce/fund/withdraw/out-request-no`
     pub mod out_request_no {
@@ -674,7 +674,7 @@ pub mod withdraw {
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::ecommerce::models::WithdrawAccountType;
             /// 提现单状态
-            pub type GetResponseStatus = crate::v3::ecommerce::models::Status;
+            pub type GetResponseStatus = crate::v3::ecommerce::models::WithdrawStatus;
         }
     }
 }

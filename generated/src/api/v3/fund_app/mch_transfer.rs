@@ -130,7 +130,7 @@ pub mod elecsign {
             /// 回单文件摘要类型
             pub type GetResponseHashType = crate::v3::fund_app::models::HashType;
             /// 申请单状态
-            pub type GetResponseState = crate::v3::fund_app::models::State;
+            pub type GetResponseState = crate::v3::fund_app::models::ElecsignState;
         }
     }
     /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
@@ -213,7 +213,7 @@ pub mod elecsign {
             /// 回单文件摘要类型
             pub type GetResponseHashType = crate::v3::fund_app::models::HashType;
             /// 申请单状态
-            pub type GetResponseState = crate::v3::fund_app::models::State;
+            pub type GetResponseState = crate::v3::fund_app::models::ElecsignState;
         }
     }
 }
@@ -878,7 +878,7 @@ pub mod partner {
             }
         }
         /// 预算单状态
-        pub type PostResponseState = crate::v3::fund_app::models::ResponseState;
+        pub type PostResponseState = crate::v3::fund_app::models::CharityBudgetState;
         /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
         pub mod by_out_budget_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no)`.
@@ -1048,7 +1048,7 @@ pub mod partner {
                 }
             }
             /// 预算单状态
-            pub type GetResponseState = crate::v3::fund_app::models::ResponseState;
+            pub type GetResponseState = crate::v3::fund_app::models::CharityBudgetState;
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
             pub mod unlock {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no).unlock()`.

@@ -244,7 +244,7 @@ pub mod return_orders {
         ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
     });
     /// 出境退回状态
-    pub type PostResponseState = crate::v3::funds_to_oversea::models::State;
+    pub type PostResponseState = crate::v3::funds_to_oversea::models::ReturnOrdersState;
     /// `/v3/funds-to-oversea/return/return-orders/out-return-no`
     pub mod out_return_no {
         /// The chain step for `/v3/funds-to-oversea/return/return-orders/out-return-no`, reached with `client.v3().funds_to_oversea().return_().return_orders().out_return_no()`.
@@ -403,7 +403,7 @@ pub mod return_orders {
                 }
             }
             /// 出境退回状态
-            pub type GetResponseState = crate::v3::funds_to_oversea::models::State;
+            pub type GetResponseState = crate::v3::funds_to_oversea::models::ReturnOrdersState;
         }
     }
 }

@@ -349,7 +349,7 @@ pub mod orders {
     /// 海关代码
     pub type GetResponseDataCustoms = crate::v3::global::models::Customs;
     /// 报关状态
-    pub type GetResponseDataState = crate::v3::global::models::State;
+    pub type GetResponseDataState = crate::v3::global::models::OrdersDataState;
     /// 核验机构
     pub type GetResponseVerifyDepartment = crate::v3::global::models::VerifyDepartment;
     /// The request of `PATCH /v3/global/customs/orders` (报关信息修改API).
@@ -561,7 +561,7 @@ pub mod orders {
         }
     }
     /// 报关状态
-    pub type PatchResponseState = crate::v3::global::models::State;
+    pub type PatchResponseState = crate::v3::global::models::OrdersDataState;
     /// 核验机构
     pub type PatchResponseVerifyDepartment = crate::v3::global::models::VerifyDepartment;
     /// The request of `POST /v3/global/customs/orders` (报关API).
@@ -773,7 +773,7 @@ pub mod orders {
         }
     }
     /// 报关状态
-    pub type PostResponseState = crate::v3::global::models::State;
+    pub type PostResponseState = crate::v3::global::models::OrdersDataState;
     /// 核验机构
     pub type PostResponseVerifyDepartment = crate::v3::global::models::VerifyDepartment;
 }
@@ -974,7 +974,7 @@ pub mod redeclare {
         }
     }
     /// 报关状态
-    pub type PostResponseState = crate::v3::global::models::State;
+    pub type PostResponseState = crate::v3::global::models::OrdersDataState;
 }
 /// `/v3/global/customs/verify-certificate`
 pub mod verify_certificate {

@@ -340,7 +340,7 @@ pub mod complaints {
     /// GetResponseDataServiceOrderInfo
     pub type GetResponseDataServiceOrderInfo = crate::v3::global::models::ServiceOrderInfo;
     /// 支付分服务单状态
-    pub type GetResponseDataServiceOrderInfoState = crate::v3::global::models::ResponseState;
+    pub type GetResponseDataServiceOrderInfoState = crate::v3::global::models::ComplaintsDataServiceOrderInfoState;
     /// `/v3/global/merchant-service/complaints/{complaint_id}`
     pub mod by_complaint_id {
         /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id)`.
@@ -515,7 +515,7 @@ pub mod complaints {
         /// GetResponseServiceOrderInfo
         pub type GetResponseServiceOrderInfo = crate::v3::global::models::ServiceOrderInfo;
         /// 支付分服务单状态
-        pub type GetResponseServiceOrderInfoState = crate::v3::global::models::ResponseState;
+        pub type GetResponseServiceOrderInfoState = crate::v3::global::models::ComplaintsDataServiceOrderInfoState;
         /// `/v3/global/merchant-service/complaints/{complaint_id}/complete`
         pub mod complete {
             /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}/complete`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id).complete()`.

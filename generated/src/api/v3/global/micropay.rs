@@ -648,7 +648,7 @@ pub mod transactions {
         /// 汇率
         pub type PostResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type PostResponseAmountExchangeRateType = crate::v3::global::models::Type;
+        pub type PostResponseAmountExchangeRateType = crate::v3::global::models::PayAmountExchangeRateType;
         /// PostResponseDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -739,7 +739,7 @@ pub mod transactions {
         /// 优惠范围
         pub type PostResponseDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type PostResponseDetailType = crate::v3::global::models::ResponseType;
+        pub type PostResponseDetailType = crate::v3::global::models::PayDetailType;
         /// 支付者
         pub type PostResponsePayer = crate::v3::global::models::Payer;
     }

@@ -971,7 +971,7 @@ pub mod transactions {
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v3::global::models::Scope;
     /// 优惠类型
-    pub type PostResponsePromotionDetailType = crate::v3::global::models::ResponseType;
+    pub type PostResponsePromotionDetailType = crate::v3::global::models::PayDetailType;
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1168,7 +1168,7 @@ pub mod transactions {
         /// 汇率信息
         pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::PayAmountExchangeRateType;
         /// 支付者
         pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
         /// GetResponsePromotionDetail
@@ -1178,7 +1178,7 @@ pub mod transactions {
         /// 优惠范围
         pub type GetResponsePromotionDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
+        pub type GetResponsePromotionDetailType = crate::v3::global::models::PayDetailType;
         /// 交易类型
         pub type GetResponseTradeType = crate::v3::global::models::TradeType;
     }
@@ -1356,7 +1356,7 @@ pub mod transactions {
             /// 汇率信息
             pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
             /// 汇率类型
-            pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
+            pub type GetResponseAmountExchangeRateType = crate::v3::global::models::PayAmountExchangeRateType;
             /// 支付者
             pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
             /// GetResponsePromotionDetail
@@ -1366,7 +1366,7 @@ pub mod transactions {
             /// 优惠范围
             pub type GetResponsePromotionDetailScope = crate::v3::global::models::Scope;
             /// 优惠类型
-            pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
+            pub type GetResponsePromotionDetailType = crate::v3::global::models::PayDetailType;
             /// 交易类型
             pub type GetResponseTradeType = crate::v3::global::models::TradeType;
             /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`

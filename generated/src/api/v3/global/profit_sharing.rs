@@ -268,7 +268,7 @@ pub mod orders {
         Cny = "CNY",
     });
     /// 分账接收方类型
-    pub type PostRequestReceiversType = crate::v3::global::models::RequestType;
+    pub type PostRequestReceiversType = crate::v3::global::models::OrdersReceiversType;
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
     pub type PostResponse = crate::v3::global::models::SubMchidResponse;
     /// The required fields of [`PostResponse`].
@@ -276,7 +276,7 @@ pub mod orders {
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v3::global::models::Receivers;
     /// 分账接收方类型
-    pub type PostResponseReceiversType = crate::v3::global::models::RequestType;
+    pub type PostResponseReceiversType = crate::v3::global::models::OrdersReceiversType;
     /// `/v3/global/profit-sharing/orders/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/global/profit-sharing/orders/{out_order_no}`, reached with `client.v3().global().profit_sharing().orders().out_order_no(out_order_no)`.
@@ -323,7 +323,7 @@ pub mod orders {
         /// GetResponseReceivers
         pub type GetResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
-        pub type GetResponseReceiversType = crate::v3::global::models::RequestType;
+        pub type GetResponseReceiversType = crate::v3::global::models::OrdersReceiversType;
     }
     /// `/v3/global/profit-sharing/orders/unfreeze`
     pub mod unfreeze {
@@ -408,7 +408,7 @@ pub mod orders {
         /// PostResponseReceivers
         pub type PostResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
-        pub type PostResponseReceiversType = crate::v3::global::models::RequestType;
+        pub type PostResponseReceiversType = crate::v3::global::models::OrdersReceiversType;
     }
 }
 /// `/v3/global/profit-sharing/receivers`
@@ -483,7 +483,7 @@ pub mod receivers {
         account: "account" optional,
     });
     /// 分账接收方类型
-    pub type DeleteRequestType = crate::v3::global::models::RequestType;
+    pub type DeleteRequestType = crate::v3::global::models::OrdersReceiversType;
     /// The request of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -586,7 +586,7 @@ pub mod receivers {
         Custom = "CUSTOM",
     });
     /// 分账接收方类型
-    pub type PostRequestType = crate::v3::global::models::RequestType;
+    pub type PostRequestType = crate::v3::global::models::OrdersReceiversType;
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -701,7 +701,7 @@ pub mod receivers {
     /// 与分账方的关系类型
     pub type PostResponseRelationType = crate::v3::global::models::RelationType;
     /// 分账接收方类型
-    pub type PostResponseType = crate::v3::global::models::RequestType;
+    pub type PostResponseType = crate::v3::global::models::OrdersReceiversType;
     /// `/v3/global/profit-sharing/receivers/{account}`
     pub mod by_account {
         /// The chain step for `/v3/global/profit-sharing/receivers/{account}`, reached with `client.v3().global().profit_sharing().receivers().account(account)`.
@@ -760,7 +760,7 @@ pub mod receivers {
             type_: query "type" optional,
         });
         /// 分账接收方类型
-        pub type GetRequestType = crate::v3::global::models::RequestType;
+        pub type GetRequestType = crate::v3::global::models::OrdersReceiversType;
         /// The response of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -859,7 +859,7 @@ pub mod receivers {
         /// 与分账方的关系类型
         pub type GetResponseRelationType = crate::v3::global::models::RelationType;
         /// 分账接收方类型
-        pub type GetResponseType = crate::v3::global::models::RequestType;
+        pub type GetResponseType = crate::v3::global::models::OrdersReceiversType;
     }
 }
 /// `/v3/global/profit-sharing/refunds`

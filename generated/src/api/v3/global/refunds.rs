@@ -304,9 +304,9 @@ pub type GetResponseDataAmount = crate::v3::global::models::ResponseDataAmount;
 /// 汇率
 pub type GetResponseDataAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
 /// 汇率类型
-pub type GetResponseDataAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
+pub type GetResponseDataAmountExchangeRateType = crate::v3::global::models::RefundsDataAmountExchangeRateType;
 /// 退款渠道
-pub type GetResponseDataChannel = crate::v3::global::models::Channel;
+pub type GetResponseDataChannel = crate::v3::global::models::RefundsDataChannel;
 /// 退款资金来源
 pub type GetResponseDataFundSource = crate::v3::global::models::FundSource;
 /// 优惠退款详情
@@ -347,9 +347,9 @@ pub struct GetResponseDataRefundDetail {
 /// 优惠范围
 pub type GetResponseDataRefundDetailScope = crate::v3::global::models::Scope;
 /// 优惠类型
-pub type GetResponseDataRefundDetailType = crate::v3::global::models::ResponseType;
+pub type GetResponseDataRefundDetailType = crate::v3::global::models::PayDetailType;
 /// 退款状态
-pub type GetResponseDataStatus = crate::v3::global::models::Status;
+pub type GetResponseDataStatus = crate::v3::global::models::RefundsDataStatus;
 /// The request of `POST /v3/global/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -582,13 +582,13 @@ pub struct PostResponseAmount {
 /// 汇率
 pub type PostResponseAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
 /// 汇率类型
-pub type PostResponseAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
+pub type PostResponseAmountExchangeRateType = crate::v3::global::models::RefundsDataAmountExchangeRateType;
 /// 优惠退款详情
 pub type PostResponseDetail = crate::v3::global::models::Detail;
 /// 优惠范围
 pub type PostResponseDetailScope = crate::v3::global::models::Scope;
 /// 优惠类型
-pub type PostResponseDetailType = crate::v3::global::models::ResponseType;
+pub type PostResponseDetailType = crate::v3::global::models::PayDetailType;
 /// `/v3/global/refunds/id`
 pub mod id {
     /// The chain step for `/v3/global/refunds/id`, reached with `client.v3().global().refunds().id()`.
@@ -703,19 +703,19 @@ pub mod id {
         /// 汇率
         pub type GetResponseAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::RefundsDataAmountExchangeRateType;
         /// 退款渠道
-        pub type GetResponseChannel = crate::v3::global::models::Channel;
+        pub type GetResponseChannel = crate::v3::global::models::RefundsDataChannel;
         /// 优惠退款详情
         pub type GetResponseDetail = crate::v3::global::models::Detail;
         /// 优惠范围
         pub type GetResponseDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type GetResponseDetailType = crate::v3::global::models::ResponseType;
+        pub type GetResponseDetailType = crate::v3::global::models::PayDetailType;
         /// 退款资金来源
         pub type GetResponseFundSource = crate::v3::global::models::FundSource;
         /// 退款状态
-        pub type GetResponseStatus = crate::v3::global::models::Status;
+        pub type GetResponseStatus = crate::v3::global::models::RefundsDataStatus;
     }
 }
 /// `/v3/global/refunds/out-refund-no`
@@ -865,18 +865,18 @@ pub mod out_refund_no {
         /// 汇率
         pub type GetResponseAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::RefundsDataAmountExchangeRateType;
         /// 退款渠道
-        pub type GetResponseChannel = crate::v3::global::models::Channel;
+        pub type GetResponseChannel = crate::v3::global::models::RefundsDataChannel;
         /// 优惠退款详情
         pub type GetResponseDetail = crate::v3::global::models::Detail;
         /// 优惠范围
         pub type GetResponseDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type GetResponseDetailType = crate::v3::global::models::ResponseType;
+        pub type GetResponseDetailType = crate::v3::global::models::PayDetailType;
         /// 退款资金来源
         pub type GetResponseFundSource = crate::v3::global::models::FundSource;
         /// 退款状态
-        pub type GetResponseStatus = crate::v3::global::models::Status;
+        pub type GetResponseStatus = crate::v3::global::models::RefundsDataStatus;
     }
 }

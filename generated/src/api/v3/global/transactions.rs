@@ -447,7 +447,7 @@ pub mod id {
         /// 汇率信息
         pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::PayAmountExchangeRateType;
         /// 支付者
         pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
         /// GetResponsePromotionDetail
@@ -455,7 +455,7 @@ pub mod id {
         /// GetResponsePromotionDetailGoodsDetail
         pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
+        pub type GetResponsePromotionDetailType = crate::v3::global::models::PayDetailType;
         /// 交易类型
         pub type GetResponseTradeType = crate::v3::global::models::TradeType;
         /// `/v3/global/transactions/id/{transaction_id}/close`
@@ -1427,7 +1427,7 @@ pub mod out_trade_no {
         /// 汇率信息
         pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::PayAmountExchangeRateType;
         /// 支付者
         pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
         /// GetResponsePromotionDetail
@@ -1435,7 +1435,7 @@ pub mod out_trade_no {
         /// GetResponsePromotionDetailGoodsDetail
         pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
+        pub type GetResponsePromotionDetailType = crate::v3::global::models::PayDetailType;
         /// 交易类型
         pub type GetResponseTradeType = crate::v3::global::models::TradeType;
         /// `/v3/global/transactions/out-trade-no/{out_trade_no}/close`

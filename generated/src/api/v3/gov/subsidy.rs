@@ -1324,7 +1324,7 @@ pub mod qualification {
         state: "state" optional,
     });
     /// 资格的状态
-    pub type GetResponseState = crate::v3::gov::models::State;
+    pub type GetResponseState = crate::v3::gov::models::QualificationState;
 }
 /// `/v3/gov/subsidy/qualifications`
 pub mod qualifications {
@@ -1846,7 +1846,7 @@ pub mod qualifications {
                 ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
             });
             /// 状态
-            pub type PostResponseQualificationListState = crate::v3::gov::models::State;
+            pub type PostResponseQualificationListState = crate::v3::gov::models::QualificationState;
             /// 区分未领取的原因
             pub type PostResponseQualificationListUnclaimedReason = crate::v3::gov::models::UnclaimedReason;
         }
@@ -1958,7 +1958,7 @@ pub mod qualifications {
             claimed_region_name: "claimed_region_name" optional,
         });
         /// 状态
-        pub type PostResponseQualificationListState = crate::v3::gov::models::State;
+        pub type PostResponseQualificationListState = crate::v3::gov::models::QualificationState;
         /// 区分未领取的原因
         pub type PostResponseQualificationListUnclaimedReason = crate::v3::gov::models::UnclaimedReason;
     }

@@ -3238,7 +3238,7 @@ pub mod subsidy {
         /// 补差付款失败原因
         pub type GetResponsePayReceiptListFailReason = crate::v3::marketing::models::FailReason;
         /// 补差付款单据状态
-        pub type GetResponsePayReceiptListStatus = crate::v3::marketing::models::Status;
+        pub type GetResponsePayReceiptListStatus = crate::v3::marketing::models::PayReceiptsPayReceiptListStatus;
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -3488,7 +3488,7 @@ pub mod subsidy {
         /// 补差付款失败原因
         pub type PostResponseFailReason = crate::v3::marketing::models::FailReason;
         /// 补差付款单据状态
-        pub type PostResponseStatus = crate::v3::marketing::models::Status;
+        pub type PostResponseStatus = crate::v3::marketing::models::PayReceiptsPayReceiptListStatus;
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().pay_receipts().subsidy_receipt_id(subsidy_receipt_id)`.
@@ -3608,7 +3608,7 @@ pub mod subsidy {
             /// 补差付款失败原因
             pub type GetResponseFailReason = crate::v3::marketing::models::FailReason;
             /// 补差付款单据状态
-            pub type GetResponseStatus = crate::v3::marketing::models::Status;
+            pub type GetResponseStatus = crate::v3::marketing::models::PayReceiptsPayReceiptListStatus;
         }
     }
     /// `/v3/marketing/busifavor/subsidy/return-receipts`

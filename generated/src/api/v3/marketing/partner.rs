@@ -1270,7 +1270,7 @@ pub mod product_coupon {
             }
         }
         /// 多次优惠规则类型
-        pub type PostRequestSequentialUsageInfoType = crate::v3::marketing::models::Type;
+        pub type PostRequestSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
         /// 单券模式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -1808,7 +1808,7 @@ pub mod product_coupon {
         /// 多次优惠模式信息
         pub type PostResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
         /// 多次优惠规则类型
-        pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
+        pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
         /// 单券模式信息
         pub type PostResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
         /// 折扣券使用规则
@@ -1816,7 +1816,7 @@ pub mod product_coupon {
         /// 满减券使用规则
         pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
         /// 商品券状态
-        pub type PostResponseState = crate::v3::marketing::models::State;
+        pub type PostResponseState = crate::v3::marketing::models::ProductCouponsState;
         /// 批次信息
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -1942,7 +1942,7 @@ pub mod product_coupon {
         /// 满减券使用规则
         pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
         /// 批次状态
-        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
+        pub type PostResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
         /// 发放规则
         pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
         /// 可用门店范围
@@ -2029,7 +2029,7 @@ pub mod product_coupon {
             /// 多次优惠模式信息
             pub type GetResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
             /// 多次优惠规则类型
-            pub type GetResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
+            pub type GetResponseSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
             /// 单券模式信息
             pub type GetResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
             /// 折扣券使用规则
@@ -2037,7 +2037,7 @@ pub mod product_coupon {
             /// 满减券使用规则
             pub type GetResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
             /// 商品券状态
-            pub type GetResponseState = crate::v3::marketing::models::State;
+            pub type GetResponseState = crate::v3::marketing::models::ProductCouponsState;
             /// 商品券类型
             pub type GetResponseType = crate::v3::marketing::models::StockType;
             /// 使用模式
@@ -2213,7 +2213,7 @@ pub mod product_coupon {
             /// 多次优惠模式信息
             pub type PatchResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
             /// 多次优惠规则类型
-            pub type PatchResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
+            pub type PatchResponseSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
             /// 单券模式信息
             pub type PatchResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
             /// 折扣券使用规则
@@ -2221,7 +2221,7 @@ pub mod product_coupon {
             /// 满减券使用规则
             pub type PatchResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
             /// 商品券状态
-            pub type PatchResponseState = crate::v3::marketing::models::State;
+            pub type PatchResponseState = crate::v3::marketing::models::ProductCouponsState;
             /// 商品券类型
             pub type PatchResponseType = crate::v3::marketing::models::StockType;
             /// 使用模式
@@ -2266,7 +2266,7 @@ pub mod product_coupon {
                 /// 多次优惠模式信息
                 pub type PostResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                 /// 多次优惠规则类型
-                pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                 /// 单券模式信息
                 pub type PostResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
@@ -2274,7 +2274,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type PostResponseState = crate::v3::marketing::models::State;
+                pub type PostResponseState = crate::v3::marketing::models::ProductCouponsState;
                 /// 商品券类型
                 pub type PostResponseType = crate::v3::marketing::models::StockType;
                 /// 使用模式
@@ -2665,7 +2665,7 @@ pub mod product_coupon {
                 /// 已发放次数
                 pub type PostResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 批次状态
-                pub type PostResponseStockListState = crate::v3::marketing::models::ResponseState;
+                pub type PostResponseStockListState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// 批次组信息
                 pub type PostResponseStockListStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                 /// 发放规则
@@ -2868,7 +2868,7 @@ pub mod product_coupon {
                     /// 已发放次数
                     pub type PatchResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                     /// 批次状态
-                    pub type PatchResponseStockListState = crate::v3::marketing::models::ResponseState;
+                    pub type PatchResponseStockListState = crate::v3::marketing::models::ProductCouponsStockState;
                     /// 批次组信息
                     pub type PatchResponseStockListStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                     /// 发放规则
@@ -3104,7 +3104,7 @@ pub mod product_coupon {
                         /// 已发放次数
                         pub type PostResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 批次状态
-                        pub type PostResponseStockListState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseStockListState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 批次组信息
                         pub type PostResponseStockListStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                         /// 发放规则
@@ -3214,7 +3214,7 @@ pub mod product_coupon {
                     }
                 }
                 /// 批次状态
-                pub type GetRequestState = crate::v3::marketing::models::ResponseState;
+                pub type GetRequestState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (查询商品券批次列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 #[non_exhaustive]
@@ -3294,7 +3294,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type GetResponseStockListSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type GetResponseStockListState = crate::v3::marketing::models::ResponseState;
+                pub type GetResponseStockListState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// 发放规则
                 pub type GetResponseStockListStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
@@ -3819,7 +3819,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type PostResponseState = crate::v3::marketing::models::ResponseState;
+                pub type PostResponseState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// 发放规则
                 pub type PostResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
@@ -4010,7 +4010,7 @@ pub mod product_coupon {
                     /// 满减券使用规则
                     pub type GetResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 批次状态
-                    pub type GetResponseState = crate::v3::marketing::models::ResponseState;
+                    pub type GetResponseState = crate::v3::marketing::models::ProductCouponsStockState;
                     /// 发放规则
                     pub type GetResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
@@ -4316,7 +4316,7 @@ pub mod product_coupon {
                     /// 满减券使用规则
                     pub type PatchResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 批次状态
-                    pub type PatchResponseState = crate::v3::marketing::models::ResponseState;
+                    pub type PatchResponseState = crate::v3::marketing::models::ProductCouponsStockState;
                     /// 发放规则
                     pub type PatchResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
@@ -4542,7 +4542,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 发放规则
                         pub type PostResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
@@ -4755,7 +4755,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 发放规则
                         pub type PostResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
@@ -5222,7 +5222,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::models::State;
+                pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                 /// 商品券类型
                 pub type PostResponseUserProductCouponListProductCouponType = crate::v3::marketing::models::StockType;
                 /// 使用模式
@@ -5274,7 +5274,7 @@ pub mod product_coupon {
                 /// 已发放次数
                 pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 批次状态
-                pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::models::ResponseState;
+                pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// 批次组信息
                 pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                 /// 发放规则
@@ -5582,7 +5582,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::models::State;
+                        pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                         /// 商品券类型
                         pub type PostResponseUserProductCouponListProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
@@ -5661,7 +5661,7 @@ pub mod product_coupon {
                         /// 已发放次数
                         pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 批次状态
-                        pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 批次组信息
                         pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                         /// 发放规则
@@ -5940,7 +5940,7 @@ pub mod product_coupon {
                 /// 多次优惠模式信息
                 pub type GetResponseUserCouponListProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                 /// 多次优惠规则类型
-                pub type GetResponseUserCouponListProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                pub type GetResponseUserCouponListProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                 /// 单券模式信息
                 pub type GetResponseUserCouponListProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
@@ -5948,7 +5948,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type GetResponseUserCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type GetResponseUserCouponListProductCouponState = crate::v3::marketing::models::State;
+                pub type GetResponseUserCouponListProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                 /// 商品券类型
                 pub type GetResponseUserCouponListProductCouponType = crate::v3::marketing::models::StockType;
                 /// 使用模式
@@ -6026,7 +6026,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type GetResponseUserCouponListStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type GetResponseUserCouponListStockState = crate::v3::marketing::models::ResponseState;
+                pub type GetResponseUserCouponListStockState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// 发放规则
                 pub type GetResponseUserCouponListStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
@@ -6294,7 +6294,7 @@ pub mod product_coupon {
                 /// 多次优惠模式信息
                 pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                 /// 多次优惠规则类型
-                pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                 /// 单券模式信息
                 pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
@@ -6302,7 +6302,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
+                pub type PostResponseProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                 /// 商品券类型
                 pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                 /// 使用模式
@@ -6380,7 +6380,7 @@ pub mod product_coupon {
                 /// 满减券使用规则
                 pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
+                pub type PostResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
                 /// 发放规则
                 pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
@@ -6520,7 +6520,7 @@ pub mod product_coupon {
                     /// 多次优惠模式信息
                     pub type GetResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                     /// 多次优惠规则类型
-                    pub type GetResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                    pub type GetResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                     /// 单券模式信息
                     pub type GetResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                     /// 折扣券使用规则
@@ -6528,7 +6528,7 @@ pub mod product_coupon {
                     /// 满减券使用规则
                     pub type GetResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 商品券状态
-                    pub type GetResponseProductCouponState = crate::v3::marketing::models::State;
+                    pub type GetResponseProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                     /// 商品券类型
                     pub type GetResponseProductCouponType = crate::v3::marketing::models::StockType;
                     /// 使用模式
@@ -6606,7 +6606,7 @@ pub mod product_coupon {
                     /// 满减券使用规则
                     pub type GetResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 批次状态
-                    pub type GetResponseStockState = crate::v3::marketing::models::ResponseState;
+                    pub type GetResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
                     /// 发放规则
                     pub type GetResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
@@ -6867,7 +6867,7 @@ pub mod product_coupon {
                         /// 多次优惠模式信息
                         pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                         /// 单券模式信息
                         pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
@@ -6875,7 +6875,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                         /// 商品券类型
                         pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
@@ -7020,7 +7020,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 发放规则
                         pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
@@ -7160,7 +7160,7 @@ pub mod product_coupon {
                         /// 多次优惠模式信息
                         pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                         /// 单券模式信息
                         pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
@@ -7168,7 +7168,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                         /// 商品券类型
                         pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
@@ -7246,7 +7246,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 发放规则
                         pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
@@ -7381,7 +7381,7 @@ pub mod product_coupon {
                         /// 多次优惠模式信息
                         pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                         /// 单券模式信息
                         pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
@@ -7389,7 +7389,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                         /// 商品券类型
                         pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
@@ -7467,7 +7467,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 发放规则
                         pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
@@ -7655,7 +7655,7 @@ pub mod product_coupon {
                         /// 多次优惠模式信息
                         pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::ProductCouponsSequentialUsageInfoType;
                         /// 单券模式信息
                         pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
@@ -7663,7 +7663,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::ProductCouponsState;
                         /// 商品券类型
                         pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
@@ -7741,7 +7741,7 @@ pub mod product_coupon {
                         /// 满减券使用规则
                         pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ProductCouponsStockState;
                         /// 发放规则
                         pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围

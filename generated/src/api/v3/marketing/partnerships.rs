@@ -80,7 +80,7 @@ pub type GetRequestPartner = crate::v3::marketing::models::Partner;
 /// The required fields of [`GetRequestPartner`].
 pub type GetRequestPartnerRequired = crate::v3::marketing::models::PartnerRequired;
 /// 合作方类别
-pub type GetRequestPartnerType = crate::v3::marketing::models::RequestType;
+pub type GetRequestPartnerType = crate::v3::marketing::models::PartnershipsPartnerType;
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -239,7 +239,7 @@ pub mod build {
     /// The required fields of [`PostRequestPartner`].
     pub type PostRequestPartnerRequired = crate::v3::marketing::models::PartnerRequired;
     /// 合作方类别
-    pub type PostRequestPartnerType = crate::v3::marketing::models::RequestType;
+    pub type PostRequestPartnerType = crate::v3::marketing::models::PartnershipsPartnerType;
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -319,7 +319,7 @@ pub mod build {
         merchant_id: "merchant_id" optional,
     });
     /// 合作方类别
-    pub type PostResponsePartnerType = crate::v3::marketing::models::RequestType;
+    pub type PostResponsePartnerType = crate::v3::marketing::models::PartnershipsPartnerType;
     /// 合作状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -375,7 +375,7 @@ pub mod terminate {
     /// The required fields of [`PostRequestPartner`].
     pub type PostRequestPartnerRequired = crate::v3::marketing::models::PartnerRequired;
     /// 合作方类别
-    pub type PostRequestPartnerType = crate::v3::marketing::models::RequestType;
+    pub type PostRequestPartnerType = crate::v3::marketing::models::PartnershipsPartnerType;
     /// The response of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]

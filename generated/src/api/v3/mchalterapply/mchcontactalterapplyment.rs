@@ -297,7 +297,7 @@ pub mod by_apply_id {
     /// GetResponseAuditRejectDetail
     pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
     /// 申请单状态
-    pub type GetResponseState = crate::v3::mchalterapply::models::State;
+    pub type GetResponseState = crate::v3::mchalterapply::models::MchcontactalterapplymentState;
     /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().mchcontactalterapplyment().apply_id(apply_id).revoke()`.
@@ -480,7 +480,7 @@ pub mod merchant {
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
                 /// 申请单状态
-                pub type GetResponseState = crate::v3::mchalterapply::models::State;
+                pub type GetResponseState = crate::v3::mchalterapply::models::MchcontactalterapplymentState;
             }
         }
     }

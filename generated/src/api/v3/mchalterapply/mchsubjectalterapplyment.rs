@@ -795,7 +795,7 @@ pub mod by_apply_id {
     /// GetResponseAuditRejectDetail
     pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
     /// 申请单状态
-    pub type GetResponseState = crate::v3::mchalterapply::models::ResponseState;
+    pub type GetResponseState = crate::v3::mchalterapply::models::MchsubjectalterapplymentState;
     /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().mchsubjectalterapplyment().apply_id(apply_id).revoke()`.
@@ -964,7 +964,7 @@ pub mod merchant {
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
                 /// 申请单状态
-                pub type GetResponseState = crate::v3::mchalterapply::models::ResponseState;
+                pub type GetResponseState = crate::v3::mchalterapply::models::MchsubjectalterapplymentState;
             }
         }
     }

@@ -151,7 +151,7 @@ pub mod by_apply_id {
         }
     }
     /// 申请单状态
-    pub type GetResponseState = crate::v3::mchalterapply::models::State;
+    pub type GetResponseState = crate::v3::mchalterapply::models::MchcontactalterapplymentState;
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id).revoke()`.
@@ -311,7 +311,7 @@ pub mod merchant {
                     }
                 }
                 /// 申请单状态
-                pub type GetResponseState = crate::v3::mchalterapply::models::State;
+                pub type GetResponseState = crate::v3::mchalterapply::models::MchcontactalterapplymentState;
             }
         }
     }

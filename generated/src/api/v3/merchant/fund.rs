@@ -505,7 +505,7 @@ pub mod withdraw {
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::merchant::models::AccountType;
             /// 提现单状态
-            pub type GetResponseStatus = crate::v3::merchant::models::Status;
+            pub type GetResponseStatus = crate::v3::merchant::models::WithdrawStatus;
         }
     }
     /// `/v3/merchant/fund/withdraw/withdraw-id`
@@ -628,7 +628,7 @@ pub mod withdraw {
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::merchant::models::AccountType;
             /// 提现单状态
-            pub type GetResponseStatus = crate::v3::merchant::models::Status;
+            pub type GetResponseStatus = crate::v3::merchant::models::WithdrawStatus;
         }
     }
 }

@@ -229,7 +229,7 @@ pub type GetResponseDataAdditionalInfoSharePowerInfo = crate::v3::merchant_servi
 /// 归还地点信息
 pub type GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo = crate::v3::merchant_service::models::ReturnAddressInfo;
 /// 补充信息类型
-pub type GetResponseDataAdditionalInfoType = crate::v3::merchant_service::models::Type;
+pub type GetResponseDataAdditionalInfoType = crate::v3::merchant_service::models::ComplaintsV2DataAdditionalInfoType;
 /// GetResponseDataComplaintMediaList
 pub type GetResponseDataComplaintMediaList = crate::v3::merchant_service::models::ComplaintMediaList;
 /// 媒体文件业务类型
@@ -477,7 +477,7 @@ pub mod by_complaint_id {
     /// 归还地点信息
     pub type GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo = crate::v3::merchant_service::models::ReturnAddressInfo;
     /// 补充信息类型
-    pub type GetResponseAdditionalInfoType = crate::v3::merchant_service::models::Type;
+    pub type GetResponseAdditionalInfoType = crate::v3::merchant_service::models::ComplaintsV2DataAdditionalInfoType;
     /// GetResponseComplaintMediaList
     pub type GetResponseComplaintMediaList = crate::v3::merchant_service::models::ComplaintMediaList;
     /// 媒体文件业务类型
@@ -896,7 +896,7 @@ pub mod by_complaint_id {
         /// 文本颜色
         pub type GetResponseDataNormalMessageBlocksTextColor = crate::v3::merchant_service::models::Color;
         /// 消息块类型
-        pub type GetResponseDataNormalMessageBlocksType = crate::v3::merchant_service::models::ResponseType;
+        pub type GetResponseDataNormalMessageBlocksType = crate::v3::merchant_service::models::NegotiationHistorysDataNormalMessageBlocksType;
         /// 发送者身份类别
         pub type GetResponseDataNormalMessageSenderIdentity = crate::v3::merchant_service::models::SenderIdentity;
         /// 操作类型
@@ -1346,7 +1346,7 @@ pub mod by_complaint_id {
         /// 文本颜色
         pub type PostRequestMessageBlocksTextColor = crate::v3::merchant_service::models::Color;
         /// 消息块类型
-        pub type PostRequestMessageBlocksType = crate::v3::merchant_service::models::ResponseType;
+        pub type PostRequestMessageBlocksType = crate::v3::merchant_service::models::NegotiationHistorysDataNormalMessageBlocksType;
         /// 发送者身份类别
         pub type PostRequestMessageSenderIdentity = crate::v3::merchant_service::models::SenderIdentity;
         /// The response of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).

@@ -579,7 +579,7 @@ pub mod by_fapiao_apply_id {
     /// 开具的发票类型
     pub type GetResponseFapiaoInformationBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type GetResponseFapiaoInformationBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
+    pub type GetResponseFapiaoInformationBuyerInformationType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
     /// 电子发票插卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -709,7 +709,7 @@ pub mod by_fapiao_apply_id {
     /// 销售方信息
     pub type GetResponseFapiaoInformationSellerInformation = crate::v3::new_tax_control_fapiao::models::SellerInformation;
     /// 发票状态
-    pub type GetResponseFapiaoInformationStatus = crate::v3::new_tax_control_fapiao::models::Status;
+    pub type GetResponseFapiaoInformationStatus = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationStatus;
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`
     pub mod fapiao_files {
         /// The chain step for `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`, reached with `client.v3().new_tax_control_fapiao().fapiao_applications().fapiao_apply_id(fapiao_apply_id).fapiao_files()`.
@@ -803,7 +803,7 @@ pub mod by_fapiao_apply_id {
             status: "status" optional,
         });
         /// 发票状态
-        pub type GetResponseFapiaoDownloadInfoListStatus = crate::v3::new_tax_control_fapiao::models::Status;
+        pub type GetResponseFapiaoDownloadInfoListStatus = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationStatus;
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
     pub mod insert_cards {
@@ -985,7 +985,7 @@ pub mod by_fapiao_apply_id {
         /// 开具的发票类型
         pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
         /// 购买方类型
-        pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
+        pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
         /// PostRequestFapiaoCardInformation
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -1391,7 +1391,7 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// 插卡场景
-        pub type PostRequestScene = crate::v3::new_tax_control_fapiao::models::Scene;
+        pub type PostRequestScene = crate::v3::new_tax_control_fapiao::models::InsertCardsScene;
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
     pub mod reverse {
@@ -1602,7 +1602,7 @@ pub mod issue_general {
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -1967,7 +1967,7 @@ pub mod issue_passenger_transport {
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -2538,7 +2538,7 @@ pub mod issue_refined_oil {
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -3082,7 +3082,7 @@ pub mod real_estate_leasing {
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]

@@ -69,7 +69,7 @@ impl GetRequest {
     }
 }
 /// 开票场景
-pub type GetRequestScene = crate::v3::new_tax_control_fapiao::models::Scene;
+pub type GetRequestScene = crate::v3::new_tax_control_fapiao::models::InsertCardsScene;
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
@@ -145,7 +145,7 @@ pub struct GetResponse {
 /// 开具的发票类型
 pub type GetResponseFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
 /// 购买方类型
-pub type GetResponseType = crate::v3::new_tax_control_fapiao::models::Type;
+pub type GetResponseType = crate::v3::new_tax_control_fapiao::models::FapiaoApplicationsFapiaoInformationBuyerInformationType;
 /// `/v3/new-tax-control-fapiao/user-title/title-url`
 pub mod title_url {
     /// The chain step for `/v3/new-tax-control-fapiao/user-title/title-url`, reached with `client.v3().new_tax_control_fapiao().user_title().title_url()`.

@@ -194,7 +194,7 @@ pub mod by_organization_id {
                 /// 职工信息
                 pub type GetResponseStaffInfo = crate::v3::offlinefacemch::models::StaffInfo;
                 /// 用户状态
-                pub type GetResponseStatus = crate::v3::offlinefacemch::models::Status;
+                pub type GetResponseStatus = crate::v3::offlinefacemch::models::UsersStatus;
                 /// 学生信息
                 pub type GetResponseStudentInfo = crate::v3::offlinefacemch::models::StudentInfo;
                 /// 用户类型
@@ -231,7 +231,7 @@ pub mod by_organization_id {
                 /// 职工信息
                 pub type PatchRequestStaffInfo = crate::v3::offlinefacemch::models::StaffInfo;
                 /// 状态
-                pub type PatchRequestStatus = crate::v3::offlinefacemch::models::Status;
+                pub type PatchRequestStatus = crate::v3::offlinefacemch::models::UsersStatus;
                 /// 学生信息
                 pub type PatchRequestStudentInfo = crate::v3::offlinefacemch::models::StudentInfo;
                 /// 用户类型

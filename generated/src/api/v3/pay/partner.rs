@@ -255,7 +255,7 @@ pub mod transactions {
         /// The required fields of [`PostRequestPayerIdentity`].
         pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
         /// 贴息信息(微信分付)
         pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
@@ -1067,7 +1067,7 @@ pub mod transactions {
         /// The required fields of [`PostRequestPayerIdentity`].
         pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::pay::models::H5SceneInfo;
         /// The required fields of [`PostRequestSceneInfo`].
@@ -1499,7 +1499,7 @@ pub mod transactions {
         /// The required fields of [`PostRequestPayerIdentity`].
         pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
         /// 贴息信息(微信分付)
         pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
@@ -2237,7 +2237,7 @@ pub mod transactions {
         /// The required fields of [`PostRequestPayerIdentity`].
         pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
         /// The response of `POST /v3/pay/partner/transactions/native` (Native下单API).
         pub type PostResponse = crate::v3::pay::models::CodeUrlResponse;
         /// The required fields of [`PostResponse`].

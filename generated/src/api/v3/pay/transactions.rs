@@ -215,7 +215,7 @@ pub mod app {
     /// The required fields of [`PostRequestPayerIdentity`].
     pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// 贴息信息(微信分付)
@@ -921,7 +921,7 @@ pub mod h5 {
     /// The required fields of [`PostRequestPayerIdentity`].
     pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::models::H5SceneInfo;
     /// The required fields of [`PostRequestSceneInfo`].
@@ -1331,7 +1331,7 @@ pub mod jsapi {
     /// The required fields of [`PostRequestPayerIdentity`].
     pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// 贴息信息(微信分付)
@@ -1763,7 +1763,7 @@ pub mod native {
     /// The required fields of [`PostRequestPayerIdentity`].
     pub type PostRequestPayerIdentityRequired = crate::v3::pay::models::IdentityRequired;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::AppPayerIdentityType;
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).

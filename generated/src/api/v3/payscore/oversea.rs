@@ -443,9 +443,9 @@ pub mod partner {
             Single = "SINGLE",
         });
         /// 优惠类型
-        pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::Type;
+        pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::ServiceorderCollectionDetailsPromotionDetailType;
         /// 收款状态
-        pub type GetResponseCollectionState = crate::v3::payscore::models::State;
+        pub type GetResponseCollectionState = crate::v3::payscore::models::ServiceorderCollectionState;
         /// 服务位置
         pub type GetResponseLocation = crate::v3::payscore::models::Location;
         /// GetResponsePostDiscounts
@@ -455,7 +455,7 @@ pub mod partner {
         /// 订单风险金
         pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
         /// 服务订单状态
-        pub type GetResponseState = crate::v3::payscore::models::ResponseState;
+        pub type GetResponseState = crate::v3::payscore::models::ServiceorderState;
         /// 订单状态说明
         pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
@@ -830,7 +830,7 @@ pub mod partner {
         /// 订单风险金
         pub type PostResponseRiskFund = crate::v3::payscore::models::RiskFund;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::models::ResponseState;
+        pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段

@@ -1569,9 +1569,9 @@ pub mod serviceorder {
     /// 优惠范围
     pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::models::Scope;
     /// 优惠类型
-    pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::Type;
+    pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::ServiceorderCollectionDetailsPromotionDetailType;
     /// 收款状态
-    pub type GetResponseCollectionState = crate::v3::payscore::models::State;
+    pub type GetResponseCollectionState = crate::v3::payscore::models::ServiceorderCollectionState;
     /// 服务位置
     pub type GetResponseLocation = crate::v3::payscore::models::Location;
     /// GetResponsePostDiscounts
@@ -1581,7 +1581,7 @@ pub mod serviceorder {
     /// 订单风险金
     pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
     /// 服务订单状态
-    pub type GetResponseState = crate::v3::payscore::models::ServiceorderState;
+    pub type GetResponseState = crate::v3::payscore::models::ServiceorderResponseState;
     /// 订单状态说明
     pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
     /// 服务时间
@@ -1965,7 +1965,7 @@ pub mod serviceorder {
     /// 风险金名称
     pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
     /// 服务订单状态
-    pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
+    pub type PostResponseState = crate::v3::payscore::models::ServiceorderResponseState;
     /// 订单状态说明
     pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
     /// 服务时间段

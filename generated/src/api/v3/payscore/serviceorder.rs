@@ -238,9 +238,9 @@ pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::pay
 /// 优惠范围
 pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::models::Scope;
 /// 优惠类型
-pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::Type;
+pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::ServiceorderCollectionDetailsPromotionDetailType;
 /// 收款状态
-pub type GetResponseCollectionState = crate::v3::payscore::models::State;
+pub type GetResponseCollectionState = crate::v3::payscore::models::ServiceorderCollectionState;
 /// 服务位置
 pub type GetResponseLocation = crate::v3::payscore::models::Location;
 /// GetResponsePostDiscounts
@@ -252,7 +252,7 @@ pub type GetResponseRiskFund = crate::v3::payscore::models::ServiceorderRiskFund
 /// 风险名称
 pub type GetResponseRiskFundName = crate::v3::payscore::models::RequestName;
 /// 服务订单状态
-pub type GetResponseState = crate::v3::payscore::models::ServiceorderState;
+pub type GetResponseState = crate::v3::payscore::models::ServiceorderResponseState;
 /// 订单状态说明
 pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
 /// 服务时间
@@ -578,7 +578,7 @@ pub type PostResponseRiskFund = crate::v3::payscore::models::ServiceorderRiskFun
 /// 风险名称
 pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
 /// 服务订单状态
-pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
+pub type PostResponseState = crate::v3::payscore::models::ServiceorderResponseState;
 /// 订单状态说明
 pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
 /// 服务时间段
@@ -908,7 +908,7 @@ pub mod by_out_order_no {
         /// 风险名称
         pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
+        pub type PostResponseState = crate::v3::payscore::models::ServiceorderResponseState;
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
@@ -1226,7 +1226,7 @@ pub mod by_out_order_no {
         /// 收款成功渠道
         pub type PostResponseCollectionDetailsPaidType = crate::v3::payscore::models::PaidType;
         /// 收款状态
-        pub type PostResponseCollectionState = crate::v3::payscore::models::State;
+        pub type PostResponseCollectionState = crate::v3::payscore::models::ServiceorderCollectionState;
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::models::Location;
         /// PostResponsePostDiscounts
@@ -1238,7 +1238,7 @@ pub mod by_out_order_no {
         /// 风险名称
         pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::models::ServiceorderState;
+        pub type PostResponseState = crate::v3::payscore::models::ServiceorderResponseState;
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间

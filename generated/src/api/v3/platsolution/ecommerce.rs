@@ -772,9 +772,9 @@ pub mod mch_transfer {
         /// The required fields of [`PostRequestReceiverTransactionInfo`].
         pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::CompensateBillsReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -867,11 +867,11 @@ pub mod mch_transfer {
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::CompensateBillsReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::State;
+        pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().bill_id()`.
@@ -992,11 +992,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::CompensateBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
@@ -1129,11 +1129,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::CompensateBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -1199,7 +1199,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// 赔付状态
-                    pub type PostResponseState = crate::v3::platsolution::models::State;
+                    pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
                 }
             }
         }
@@ -1312,9 +1312,9 @@ pub mod mch_transfer {
             /// The required fields of [`PostRequestReceiverTransactionInfo`].
             pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
             /// 转账接收方订单类型
-            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
             /// 转账接收方类型
-            pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestType;
+            pub type PostRequestReceiverType = crate::v3::platsolution::models::CompensateBillsReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -1501,9 +1501,9 @@ pub mod mch_transfer {
         /// The required fields of [`PostRequestReceiverTransactionInfo`].
         pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -1620,11 +1620,11 @@ pub mod mch_transfer {
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::State;
+        pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_after_sales_compensation_bills().bill_id()`.
@@ -1765,11 +1765,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
@@ -1917,11 +1917,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
     }
@@ -2074,7 +2074,7 @@ pub mod mch_transfer {
             }
         }
         /// 赔付单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
@@ -2185,7 +2185,7 @@ pub mod mch_transfer {
         /// 转账接收方类型
         pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::State;
+        pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_insurance_premiums_compensation_bills().out_bill_no(out_bill_no)`.
@@ -2311,7 +2311,7 @@ pub mod mch_transfer {
             /// 转账接收方类型
             pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
             /// 赔付状态
-            pub type GetResponseState = crate::v3::platsolution::models::State;
+            pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
@@ -2435,7 +2435,7 @@ pub mod mch_transfer {
         /// The required fields of [`PostRequestReceiverTransactionInfo`].
         pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方用户
         pub type PostRequestReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
@@ -2542,11 +2542,11 @@ pub mod mch_transfer {
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方用户
         pub type PostResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::State;
+        pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_shipping_cost_compensation_bills().out_bill_no()`.
@@ -2686,11 +2686,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方用户
                 pub type GetResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
     }
@@ -2794,9 +2794,9 @@ pub mod mch_transfer {
         /// The required fields of [`PostRequestReceiverTransactionInfo`].
         pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -2895,11 +2895,11 @@ pub mod mch_transfer {
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::State;
+        pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().bill_id()`.
@@ -3034,11 +3034,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
@@ -3185,11 +3185,11 @@ pub mod mch_transfer {
                 /// 转账接收方订单信息
                 pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -3277,7 +3277,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// 赔付状态
-                    pub type PostResponseState = crate::v3::platsolution::models::State;
+                    pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
                 }
             }
         }
@@ -3372,9 +3372,9 @@ pub mod mch_transfer {
             /// The required fields of [`PostRequestReceiverTransactionInfo`].
             pub type PostRequestReceiverTransactionInfoRequired = crate::v3::platsolution::models::TransactionInfoRequired;
             /// 转账接收方订单类型
-            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
+            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::CompensateBillsReceiverTransactionInfoType;
             /// 转账接收方类型
-            pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+            pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
@@ -3683,7 +3683,7 @@ pub mod mch_transfer {
         /// 赔付接收方类型
         pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::ResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::SubMchCompensationBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().sub_mch_compensation_bills().out_bill_no(out_bill_no)`.
@@ -3813,7 +3813,7 @@ pub mod mch_transfer {
             /// 赔付接收方类型
             pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositInsurancePremiumsCompensationBillsReceiverType;
             /// 赔付状态
-            pub type GetResponseState = crate::v3::platsolution::models::ResponseState;
+            pub type GetResponseState = crate::v3::platsolution::models::SubMchCompensationBillsState;
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`
@@ -3966,7 +3966,7 @@ pub mod mch_transfer {
             mchid: "mchid" optional,
         });
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -4085,9 +4085,9 @@ pub mod mch_transfer {
         /// 转账接收方商户信息
         pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::models::State;
+        pub type PostResponseState = crate::v3::platsolution::models::CompensateBillsState;
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().transfer_bills().bill_id()`.
@@ -4232,9 +4232,9 @@ pub mod mch_transfer {
                 /// 转账接收方商户信息
                 pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
@@ -4386,9 +4386,9 @@ pub mod mch_transfer {
                 /// 转账接收方商户信息
                 pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::DepositAfterSalesCompensationBillsReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::models::State;
+                pub type GetResponseState = crate::v3::platsolution::models::CompensateBillsState;
             }
         }
     }
@@ -5726,7 +5726,7 @@ pub mod withdraw {
         /// 出款账户类型
         pub type PostResponseAccountType = crate::v3::platsolution::models::AccountType;
         /// 单据状态
-        pub type PostResponseStatus = crate::v3::platsolution::models::Status;
+        pub type PostResponseStatus = crate::v3::platsolution::models::DayEndBalanceWithdrawStatus;
         /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`
         pub mod out_request_no {
             /// The chain step for `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`, reached with `client.v3().platsolution().ecommerce().withdraw().day_end_balance_withdraw().out_request_no()`.
@@ -5775,7 +5775,7 @@ pub mod withdraw {
                 /// 出款账户类型
                 pub type GetResponseAccountType = crate::v3::platsolution::models::AccountType;
                 /// 单据状态
-                pub type GetResponseStatus = crate::v3::platsolution::models::Status;
+                pub type GetResponseStatus = crate::v3::platsolution::models::DayEndBalanceWithdrawStatus;
             }
         }
     }

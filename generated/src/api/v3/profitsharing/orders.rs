@@ -172,7 +172,7 @@ impl PostRequestReceivers {
     }
 }
 /// 分账接收方类型
-pub type PostRequestReceiversType = crate::v3::profitsharing::models::Type;
+pub type PostRequestReceiversType = crate::v3::profitsharing::models::OrdersReceiversType;
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
 pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
 /// The required fields of [`PostResponse`].
@@ -182,11 +182,11 @@ pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
 /// 分账失败原因
 pub type PostResponseReceiversFailReason = crate::v3::profitsharing::models::FailReason;
 /// 分账结果
-pub type PostResponseReceiversResult = crate::v3::profitsharing::models::Result;
+pub type PostResponseReceiversResult = crate::v3::profitsharing::models::OrdersReceiversResult;
 /// 分账接收方类型
-pub type PostResponseReceiversType = crate::v3::profitsharing::models::Type;
+pub type PostResponseReceiversType = crate::v3::profitsharing::models::OrdersReceiversType;
 /// 分账单状态
-pub type PostResponseState = crate::v3::profitsharing::models::State;
+pub type PostResponseState = crate::v3::profitsharing::models::OrdersState;
 /// `/v3/profitsharing/orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/profitsharing/orders/{out_order_no}`, reached with `client.v3().profitsharing().orders().out_order_no(out_order_no)`.
@@ -428,7 +428,7 @@ pub mod by_out_order_no {
         Closed = "CLOSED",
     });
     /// 分账接收方类型
-    pub type GetResponseReceiversType = crate::v3::profitsharing::models::Type;
+    pub type GetResponseReceiversType = crate::v3::profitsharing::models::OrdersReceiversType;
     /// 分账单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -538,9 +538,9 @@ pub mod unfreeze {
     /// 分账失败原因
     pub type PostResponseReceiversFailReason = crate::v3::profitsharing::models::FailReason;
     /// 分账结果
-    pub type PostResponseReceiversResult = crate::v3::profitsharing::models::Result;
+    pub type PostResponseReceiversResult = crate::v3::profitsharing::models::OrdersReceiversResult;
     /// 分账接收方类型
-    pub type PostResponseReceiversType = crate::v3::profitsharing::models::Type;
+    pub type PostResponseReceiversType = crate::v3::profitsharing::models::OrdersReceiversType;
     /// 分账单状态
-    pub type PostResponseState = crate::v3::profitsharing::models::State;
+    pub type PostResponseState = crate::v3::profitsharing::models::OrdersState;
 }

@@ -122,7 +122,7 @@ pub mod add {
     /// 与分账方的关系类型
     pub type PostRequestRelationType = crate::v3::profitsharing::models::RelationType;
     /// 分账接收方类型
-    pub type PostRequestType = crate::v3::profitsharing::models::Type;
+    pub type PostRequestType = crate::v3::profitsharing::models::OrdersReceiversType;
     /// The response of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -193,7 +193,7 @@ pub mod add {
     /// 与分账方的关系类型
     pub type PostResponseRelationType = crate::v3::profitsharing::models::RelationType;
     /// 分账接收方类型
-    pub type PostResponseType = crate::v3::profitsharing::models::Type;
+    pub type PostResponseType = crate::v3::profitsharing::models::OrdersReceiversType;
 }
 /// `/v3/profitsharing/receivers/delete`
 pub mod delete_ {
@@ -275,7 +275,7 @@ pub mod delete_ {
         }
     }
     /// 分账接收方类型
-    pub type PostRequestType = crate::v3::profitsharing::models::Type;
+    pub type PostRequestType = crate::v3::profitsharing::models::OrdersReceiversType;
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -322,5 +322,5 @@ pub mod delete_ {
         }
     }
     /// 分账接收方类型
-    pub type PostResponseType = crate::v3::profitsharing::models::Type;
+    pub type PostResponseType = crate::v3::profitsharing::models::OrdersReceiversType;
 }

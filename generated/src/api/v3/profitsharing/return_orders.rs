@@ -223,7 +223,7 @@ impl PostResponse {
 /// 失败原因
 pub type PostResponseFailReason = crate::v3::profitsharing::models::ResponseFailReason;
 /// 回退结果
-pub type PostResponseResult = crate::v3::profitsharing::models::ResponseResult;
+pub type PostResponseResult = crate::v3::profitsharing::models::ReturnOrdersResult;
 /// `/v3/profitsharing/return-orders/{out_return_no}`
 pub mod by_out_return_no {
     /// The chain step for `/v3/profitsharing/return-orders/{out_return_no}`, reached with `client.v3().profitsharing().return_orders().out_return_no(out_return_no)`.
@@ -383,5 +383,5 @@ pub mod by_out_return_no {
     /// 失败原因
     pub type GetResponseFailReason = crate::v3::profitsharing::models::ResponseFailReason;
     /// 回退结果
-    pub type GetResponseResult = crate::v3::profitsharing::models::ResponseResult;
+    pub type GetResponseResult = crate::v3::profitsharing::models::ReturnOrdersResult;
 }

@@ -277,7 +277,7 @@ pub type PostResponsePromotionDetail = crate::v3::qrcode::models::PromotionDetai
 /// 优惠范围
 pub type PostResponsePromotionDetailScope = crate::v3::qrcode::models::Scope;
 /// 优惠类型
-pub type PostResponsePromotionDetailType = crate::v3::qrcode::models::Type;
+pub type PostResponsePromotionDetailType = crate::v3::qrcode::models::TransactionsPromotionDetailType;
 /// 交易场景
 pub type PostResponseTradeScene = crate::v3::qrcode::models::TradeScene;
 /// 交易状态
@@ -343,7 +343,7 @@ pub mod out_trade_no {
         /// 优惠范围
         pub type GetResponsePromotionDetailScope = crate::v3::qrcode::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::qrcode::models::Type;
+        pub type GetResponsePromotionDetailType = crate::v3::qrcode::models::TransactionsPromotionDetailType;
         /// 交易场景
         pub type GetResponseTradeScene = crate::v3::qrcode::models::TradeScene;
         /// 交易状态

@@ -395,7 +395,7 @@ pub mod refunds {
     /// 出资账户类型
     pub type PostResponseAmountFromAccount = crate::v3::refund::models::Account;
     /// 退款渠道
-    pub type PostResponseChannel = crate::v3::refund::models::Channel;
+    pub type PostResponseChannel = crate::v3::refund::models::RefundsChannel;
     /// 资金账户
     pub type PostResponseFundsAccount = crate::v3::refund::models::FundsAccount;
     /// PostResponsePromotionDetail
@@ -405,9 +405,9 @@ pub mod refunds {
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v3::refund::models::Scope;
     /// 优惠类型
-    pub type PostResponsePromotionDetailType = crate::v3::refund::models::Type;
+    pub type PostResponsePromotionDetailType = crate::v3::refund::models::RefundsPromotionDetailType;
     /// 退款状态
-    pub type PostResponseStatus = crate::v3::refund::models::Status;
+    pub type PostResponseStatus = crate::v3::refund::models::RefundsStatus;
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
         /// The chain step for `/v3/refund/domestic/refunds/{out_refund_no}`, reached with `client.v3().refund().domestic().refunds().out_refund_no(out_refund_no)`.
@@ -539,7 +539,7 @@ pub mod refunds {
         /// 出资账户类型
         pub type GetResponseAmountFromAccount = crate::v3::refund::models::Account;
         /// 退款渠道
-        pub type GetResponseChannel = crate::v3::refund::models::Channel;
+        pub type GetResponseChannel = crate::v3::refund::models::RefundsChannel;
         /// 资金账户
         pub type GetResponseFundsAccount = crate::v3::refund::models::FundsAccount;
         /// GetResponsePromotionDetail
@@ -549,9 +549,9 @@ pub mod refunds {
         /// 优惠范围
         pub type GetResponsePromotionDetailScope = crate::v3::refund::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::refund::models::Type;
+        pub type GetResponsePromotionDetailType = crate::v3::refund::models::RefundsPromotionDetailType;
         /// 退款状态
-        pub type GetResponseStatus = crate::v3::refund::models::Status;
+        pub type GetResponseStatus = crate::v3::refund::models::RefundsStatus;
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
     pub mod by_refund_id {

@@ -315,7 +315,7 @@ pub mod trade_bill {
         }
     }
     /// 账单类型
-    pub type PostRequestType = crate::v3::webizpay::models::Type;
+    pub type PostRequestType = crate::v3::webizpay::models::TradeBillType;
     /// The response of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -382,5 +382,5 @@ pub mod trade_bill {
         }
     }
     /// 账单类型
-    pub type PostResponseType = crate::v3::webizpay::models::Type;
+    pub type PostResponseType = crate::v3::webizpay::models::TradeBillType;
 }

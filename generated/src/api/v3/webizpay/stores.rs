@@ -207,7 +207,7 @@ pub mod entity_matches {
         }
     }
     /// 批次状态
-    pub type PostResponseState = crate::v3::webizpay::models::State;
+    pub type PostResponseState = crate::v3::webizpay::models::EntityMatchesState;
     /// `/v3/webizpay/stores/entity-matches/{batch_id}`
     pub mod by_batch_id {
         /// The chain step for `/v3/webizpay/stores/entity-matches/{batch_id}`, reached with `client.v3().webizpay().stores().entity_matches().batch_id(batch_id)`.
@@ -313,6 +313,6 @@ pub mod entity_matches {
             has_valid_mchid: "has_valid_mchid" optional,
         });
         /// 批次状态
-        pub type GetResponseState = crate::v3::webizpay::models::State;
+        pub type GetResponseState = crate::v3::webizpay::models::EntityMatchesState;
     }
 }
