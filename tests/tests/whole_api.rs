@@ -321,3 +321,70 @@ fn no_type_name_is_a_numbered_copy_of_another() {
     );
     assert!(copies.is_empty(), "{} numbered copies: {copies:#?}", copies.len());
 }
+
+/// Every use of a shared shape agrees with the one type emitted for it, field by field: the
+/// same wire name, Rust name, required-ness and description (or, for an enum,
+/// the same values and meanings), so that one name never stands for two meanings.
+#[test]
+fn every_shared_shape_agrees_with_each_of_its_uses() {
+    use wechatpay_codegen::ir::TypeKind;
+    use wechatpay_codegen::share::Aliases;
+    let api = api();
+    let aliases = Aliases::find(&api);
+    let mut nodes = Vec::new();
+    walk(&api.root, &mut nodes);
+    let mut shared: std::collections::HashMap<Vec<String>, &ir::TypeDef> = std::collections::HashMap::new();
+    for root in &api.root.children {
+        for group in &root.children {
+            let Some((module, defs)) = aliases.models(group) else {
+                continue;
+            };
+            for def in defs {
+                let path = vec![
+                    root.module.clone(),
+                    group.module.clone(),
+                    module.to_string(),
+                    def.name.clone(),
+                ];
+                shared.insert(path, def);
+            }
+        }
+    }
+    let (mut uses, mut disagreements) = (0, Vec::new());
+    for node in &nodes {
+        for def in &node.types {
+            let Some(target) = aliases.target(node, &def.name) else {
+                continue;
+            };
+            uses += 1;
+            let Some(emitted) = shared.get(target) else {
+                disagreements.push(format!("{} {}: target {target:?} not found", node.url, def.name));
+                continue;
+            };
+            let agree = match (&def.kind, &emitted.kind) {
+                (TypeKind::Struct(a), TypeKind::Struct(b)) => {
+                    a.len() == b.len()
+                        && a.iter().zip(b).all(|(x, y)| {
+                            (x.wire.as_str(), x.ident.as_str(), x.required, x.description.as_deref())
+                                == (y.wire.as_str(), y.ident.as_str(), y.required, y.description.as_deref())
+                        })
+                }
+                (TypeKind::Enum(a), TypeKind::Enum(b)) => {
+                    a.len() == b.len()
+                        && a.iter()
+                            .zip(b)
+                            .all(|(x, y)| (&x.value, &x.description) == (&y.value, &y.description))
+                }
+                _ => false,
+            };
+            if !agree {
+                disagreements.push(format!("{} {} vs {}", node.url, def.name, emitted.name));
+            }
+        }
+    }
+    assert!(
+        uses > 1000,
+        "{uses} uses of shared shapes: the test no longer sees them"
+    );
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+}
