@@ -23,7 +23,9 @@
 //! - then either after the resource of its first use, the URL's literal segments below the group
 //!   (`/v3/profitsharing/orders/{out_order_no}`: `OrdersState`, then with the segment above
 //!   it; a segment that only names the key that follows, `id/{transaction_id}`, is skipped),
-//!   and only when all are taken numbered (`…2`).
+//!   and only when all are taken numbered (`…2`);
+//! - a flag enum (two to four values of one or two characters: `Y`/`N`) whose uses are held by
+//!   fields of different names is named by its values first (`YOrN`), not after one of them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -118,7 +120,12 @@ impl Aliases {
                 continue;
             }
             let first = &uses[0];
-            let options = candidates(first.def, &first.node.types, &first.node.url);
+            let mut options = candidates(first.def, &first.node.types, &first.node.url);
+            // An enum whose uses are held by fields of different names (`deposit`,
+            // `sub_is_subscribe`: both Y/N) is named by its values, not by one of them.
+            if let Some(by_values) = values_name(first.def, uses) {
+                options.insert(0, by_values);
+            }
             let name = options.iter().find(|c| taken.insert((*c).clone())).cloned();
             let name = name.unwrap_or_else(|| {
                 let base = options.last().expect("at least one candidate");
@@ -215,6 +222,40 @@ fn candidates(def: &TypeDef, siblings: &[TypeDef], url: &str) -> Vec<String> {
         out = resource.into_iter().chain(own).collect();
     }
     out
+}
+
+/// The name of a flag enum by its values (`Y`, `N` → `YOrN`), when its uses are held by fields
+/// of more than one name (so that no one of them names it) and it has two to four values of at
+/// most two characters each; otherwise `None`.
+fn values_name(def: &TypeDef, uses: &[Occurrence<'_>]) -> Option<String> {
+    let TypeKind::Enum(variants) = &def.kind else {
+        return None;
+    };
+    // Flags (`Y`/`N`, `0`/`1`): values too short to be a name of their own concept.
+    if !(2..=4).contains(&variants.len()) || variants.iter().any(|v| v.value.chars().count() > 2) {
+        return None;
+    }
+    let holders: HashSet<Option<String>> = uses.iter().map(|u| holder_name(u.def, &u.node.types)).collect();
+    if holders.len() < 2 {
+        return None;
+    }
+    let names: Vec<String> = variants
+        .iter()
+        .map(|v| naming::type_name(&v.value.to_ascii_lowercase()))
+        .collect();
+    let name = names.join("Or");
+    name.starts_with(|c: char| c.is_ascii_uppercase()).then_some(name)
+}
+
+/// The name of the field that holds `def` among its siblings, PascalCase.
+fn holder_name(def: &TypeDef, siblings: &[TypeDef]) -> Option<String> {
+    siblings.iter().find_map(|t| match &t.kind {
+        TypeKind::Struct(fields) => fields
+            .iter()
+            .find(|f| holds(&f.ty, &def.name))
+            .map(|f| naming::type_name(&f.wire)),
+        TypeKind::Enum(_) => None,
+    })
 }
 
 /// Field names that do not say what their enum is about without its resource.

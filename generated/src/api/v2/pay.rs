@@ -218,10 +218,10 @@ pub mod models {
     ///
     /// Used as `PostRequestDeposit` in `/v2/pay/facepay`, `PostResponseIsSubscribe` in `/v2/pay/facepay`, `PostResponseSubIsSubscribe` in `/v2/pay/facepay`, `PostResponseIsSubscribe` in `/v2/pay/facepayquery`, `PostResponseSubIsSubscribe` in `/v2/pay/facepayquery`, `PostRequestDeposit` in `/v2/pay/micropay`, `PostResponseSubIsSubscribe` in `/v2/pay/orderquery`, `PostRequestReceipt` in `/v2/pay/unifiedorder`.
     ///
-    /// A value this client does not know yet is kept as [`Deposit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`YOrN::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Deposit {
+    pub enum YOrN {
         /// `Y`
         Y,
         /// `N`
@@ -229,11 +229,11 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Deposit {
+    ::wechatpay::runtime::__private::json_enum!(YOrN {
         Y = "Y",
         N = "N",
     });
-    ::wechatpay::runtime::__private::xml_enum!(Deposit);
+    ::wechatpay::runtime::__private::xml_enum!(YOrN);
     /// 营销详情`JSON`表达式
     ///
     /// Used as `PostResponsePromotionDetail` in `/v2/pay/facepay`, `PostResponsePromotionDetail` in `/v2/pay/facepayquery`, `PostResponsePromotionDetail` in `/v2/pay/orderquery`, `PostResponseSubOrderListOrderListPromotionDetail` in `/v2/pay/querycombinedorder`, `PostResponsePromotionDetail` in `/v2/pay/refundqueryv2`.

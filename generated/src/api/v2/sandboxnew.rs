@@ -15,10 +15,10 @@ pub mod models {
     ///
     /// Used as `PostRequestDeposit` in `/v2/sandboxnew/pay/micropay`, `PostResponseIsSubscribe` in `/v2/sandboxnew/pay/micropay`, `PostResponseIsSubscribe` in `/v2/sandboxnew/pay/orderquery`, `PostResponseSubIsSubscribe` in `/v2/sandboxnew/pay/orderquery`, `PostRequestReceipt` in `/v2/sandboxnew/pay/unifiedorder`.
     ///
-    /// A value this client does not know yet is kept as [`Deposit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`YOrN::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Deposit {
+    pub enum YOrN {
         /// `Y`
         Y,
         /// `N`
@@ -26,11 +26,11 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Deposit {
+    ::wechatpay::runtime::__private::json_enum!(YOrN {
         Y = "Y",
         N = "N",
     });
-    ::wechatpay::runtime::__private::xml_enum!(Deposit);
+    ::wechatpay::runtime::__private::xml_enum!(YOrN);
     /// 单品优惠活动信息
     ///
     /// Used as `PostRequestDetail` in `/v2/sandboxnew/pay/micropay`, `PostRequestDetail` in `/v2/sandboxnew/pay/unifiedorder`.

@@ -20,10 +20,10 @@ pub mod models {
     ///
     /// Used as `PostRequestDeposit` in `/v2/xdc/apiv2sandbox/pay/micropay`, `PostResponseIsSubscribe` in `/v2/xdc/apiv2sandbox/pay/micropay`, `PostResponseIsSubscribe` in `/v2/xdc/apiv2sandbox/pay/orderquery`, `PostResponseSubIsSubscribe` in `/v2/xdc/apiv2sandbox/pay/orderquery`.
     ///
-    /// A value this client does not know yet is kept as [`Deposit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`YOrN::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum Deposit {
+    pub enum YOrN {
         /// `Y`
         Y,
         /// `N`
@@ -31,11 +31,11 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(Deposit {
+    ::wechatpay::runtime::__private::json_enum!(YOrN {
         Y = "Y",
         N = "N",
     });
-    ::wechatpay::runtime::__private::xml_enum!(Deposit);
+    ::wechatpay::runtime::__private::xml_enum!(YOrN);
     /// 优惠范围
     ///
     /// Used as `PostResponsePromotionDetailScope` in `/v2/xdc/apiv2sandbox/pay/micropay`, `PostResponsePromotionDetailScope` in `/v2/xdc/apiv2sandbox/pay/orderquery`.

@@ -738,10 +738,10 @@ pub mod models {
     ///
     /// Used as `PostRequestSaleModels` in `/v3/gov/subsidy/zhejiang/authcode/commit`, `PostRequestSaleModels` in `/v3/gov/subsidy/zhejiang/authcode/refund`, `PostRequestDataSaleModels` in `/v3/gov/subsidy/zhejiang/qualifications/sync`, `PostRequestDataStatus` in `/v3/gov/subsidy/zhejiang/qualifications/sync`.
     ///
-    /// A value this client does not know yet is kept as [`SaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`V0OrV1::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum SaleModels {
+    pub enum V0OrV1 {
         /// `0`
         V0,
         /// `1`
@@ -749,7 +749,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(SaleModels {
+    ::wechatpay::runtime::__private::json_enum!(V0OrV1 {
         V0 = "0",
         V1 = "1",
     });

@@ -238,10 +238,10 @@ pub mod models {
     ///
     /// Used as `PostRequestProfitSharing` in `/v3/vehicle/transactions/parking`, `PostResponseUserRepaid` in `/v3/vehicle/transactions/parking`.
     ///
-    /// A value this client does not know yet is kept as [`ProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`YOrN::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum ProfitSharing {
+    pub enum YOrN {
         /// `Y`
         Y,
         /// `N`
@@ -249,7 +249,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(ProfitSharing {
+    ::wechatpay::runtime::__private::json_enum!(YOrN {
         Y = "Y",
         N = "N",
     });

@@ -185,7 +185,7 @@ impl PostRequest {
     }
 }
 /// 是否押金支付
-pub type PostRequestDeposit = crate::v2::deposit::models::Deposit;
+pub type PostRequestDeposit = crate::v2::deposit::models::YOrN;
 /// 商品详情信息
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -424,7 +424,7 @@ pub struct PostResponse {
     promotion_detail: "promotion_detail" optional cdata,
 });
 /// 是否关注公众账号
-pub type PostResponseIsSubscribe = crate::v2::deposit::models::Deposit;
+pub type PostResponseIsSubscribe = crate::v2::deposit::models::YOrN;
 /// 营销详情`JSON`表达式
 pub type PostResponsePromotionDetail = crate::v2::deposit::models::PromotionDetail;
 /// PostResponsePromotionDetailGoodsDetail
@@ -436,4 +436,4 @@ pub type PostResponsePromotionDetailType = crate::v2::deposit::models::FacepayPr
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::deposit::models::ResultCode;
 /// 是否关注子公众账号
-pub type PostResponseSubIsSubscribe = crate::v2::deposit::models::Deposit;
+pub type PostResponseSubIsSubscribe = crate::v2::deposit::models::YOrN;

@@ -205,7 +205,7 @@ impl PostRequest {
     }
 }
 /// 是否押金支付
-pub type PostRequestDeposit = crate::v2::deposit::models::Deposit;
+pub type PostRequestDeposit = crate::v2::deposit::models::YOrN;
 /// 单品优惠活动信息
 pub type PostRequestDetail = crate::v2::deposit::models::Detail;
 /// The required fields of [`PostRequestDetail`].
@@ -363,7 +363,7 @@ pub struct PostResponse {
     promotion_detail: "promotion_detail" optional cdata,
 });
 /// 是否关注公众账号
-pub type PostResponseIsSubscribe = crate::v2::deposit::models::Deposit;
+pub type PostResponseIsSubscribe = crate::v2::deposit::models::YOrN;
 /// 营销详情`JSON`表达式
 pub type PostResponsePromotionDetail = crate::v2::deposit::models::PromotionDetail;
 /// PostResponsePromotionDetailGoodsDetail

@@ -242,7 +242,7 @@ pub struct PostResponse {
     consume_fee: "consume_fee" optional text,
 });
 /// 是否关注公众账号
-pub type PostResponseIsSubscribe = crate::v2::deposit::models::Deposit;
+pub type PostResponseIsSubscribe = crate::v2::deposit::models::YOrN;
 /// 营销详情`JSON`表达式
 pub type PostResponsePromotionDetail = crate::v2::deposit::models::PromotionDetail;
 /// PostResponsePromotionDetailGoodsDetail
@@ -254,7 +254,7 @@ pub type PostResponsePromotionDetailType = crate::v2::deposit::models::FacepayPr
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::deposit::models::ResultCode;
 /// 是否关注子公众账号
-pub type PostResponseSubIsSubscribe = crate::v2::deposit::models::Deposit;
+pub type PostResponseSubIsSubscribe = crate::v2::deposit::models::YOrN;
 /// 交易状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

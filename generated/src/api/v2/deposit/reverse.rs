@@ -129,6 +129,6 @@ pub struct PostResponse {
     recall: "recall" optional text,
 });
 /// 是否重调
-pub type PostResponseRecall = crate::v2::deposit::models::Deposit;
+pub type PostResponseRecall = crate::v2::deposit::models::YOrN;
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::deposit::models::ResultCode;

@@ -222,7 +222,7 @@ pub type PostRequestDetailGoodsDetail = crate::v2::deposit::models::RequestGoods
 /// The required fields of [`PostRequestDetailGoodsDetail`].
 pub type PostRequestDetailGoodsDetailRequired = crate::v2::deposit::models::RequestGoodsDetailRequired;
 /// 电子发票入口开放标识
-pub type PostRequestReceipt = crate::v2::deposit::models::Deposit;
+pub type PostRequestReceipt = crate::v2::deposit::models::YOrN;
 /// PostRequestSceneInfo
 pub type PostRequestSceneInfo = crate::v2::deposit::models::SceneInfo;
 /// The required fields of [`PostRequestSceneInfo`].

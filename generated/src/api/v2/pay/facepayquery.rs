@@ -189,7 +189,7 @@ pub struct PostResponse {
     consume_fee: "consume_fee" optional text,
 });
 /// 是否关注公众账号
-pub type PostResponseIsSubscribe = crate::v2::pay::models::Deposit;
+pub type PostResponseIsSubscribe = crate::v2::pay::models::YOrN;
 /// 营销详情`JSON`表达式
 pub type PostResponsePromotionDetail = crate::v2::pay::models::PromotionDetail;
 /// PostResponsePromotionDetailGoodsDetail
@@ -201,6 +201,6 @@ pub type PostResponsePromotionDetailType = crate::v2::pay::models::FacepayPromot
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;
 /// 是否关注子公众账号
-pub type PostResponseSubIsSubscribe = crate::v2::pay::models::Deposit;
+pub type PostResponseSubIsSubscribe = crate::v2::pay::models::YOrN;
 /// 交易状态
 pub type PostResponseTradeState = crate::v2::pay::models::TradeState;

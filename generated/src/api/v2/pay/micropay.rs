@@ -195,7 +195,7 @@ impl PostRequest {
     }
 }
 /// 是否押金支付
-pub type PostRequestDeposit = crate::v2::pay::models::Deposit;
+pub type PostRequestDeposit = crate::v2::pay::models::YOrN;
 /// 单品优惠活动信息
 pub type PostRequestDetail = crate::v2::pay::models::Detail;
 /// The required fields of [`PostRequestDetail`].

@@ -201,6 +201,6 @@ pub type PostResponsePromotionDetailType = crate::v2::pay::models::FacepayPromot
 /// 业务结果
 pub type PostResponseResultCode = crate::v2::pay::models::ResultCode;
 /// 是否关注子公众账号
-pub type PostResponseSubIsSubscribe = crate::v2::pay::models::Deposit;
+pub type PostResponseSubIsSubscribe = crate::v2::pay::models::YOrN;
 /// 交易状态
 pub type PostResponseTradeState = crate::v2::pay::models::TradeState;

@@ -226,7 +226,7 @@ pub type PostRequestDetailGoodsDetail = crate::v2::pay::models::RequestGoodsDeta
 /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
 pub type PostRequestProfitSharing = crate::v2::pay::models::ProfitSharing;
 /// 电子发票入口开放标识
-pub type PostRequestReceipt = crate::v2::pay::models::Deposit;
+pub type PostRequestReceipt = crate::v2::pay::models::YOrN;
 /// PostRequestSceneInfo
 pub type PostRequestSceneInfo = crate::v2::pay::models::SceneInfo;
 /// The required fields of [`PostRequestSceneInfo`].

@@ -408,7 +408,7 @@ pub mod micropay {
         }
     }
     /// 是否押金支付
-    pub type PostRequestDeposit = crate::v2::sandboxnew::models::Deposit;
+    pub type PostRequestDeposit = crate::v2::sandboxnew::models::YOrN;
     /// 单品优惠活动信息
     pub type PostRequestDetail = crate::v2::sandboxnew::models::Detail;
     /// The required fields of [`PostRequestDetail`].
@@ -548,7 +548,7 @@ pub mod micropay {
         promotion_detail: "promotion_detail" optional cdata,
     });
     /// 是否关注公众账号
-    pub type PostResponseIsSubscribe = crate::v2::sandboxnew::models::Deposit;
+    pub type PostResponseIsSubscribe = crate::v2::sandboxnew::models::YOrN;
     /// 营销详情`JSON`表达式
     pub type PostResponsePromotionDetail = crate::v2::sandboxnew::models::PromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
@@ -792,7 +792,7 @@ pub mod orderquery {
         consume_fee: "consume_fee" optional text,
     });
     /// 是否关注公众账号
-    pub type PostResponseIsSubscribe = crate::v2::sandboxnew::models::Deposit;
+    pub type PostResponseIsSubscribe = crate::v2::sandboxnew::models::YOrN;
     /// 营销详情`JSON`表达式
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
@@ -869,7 +869,7 @@ pub mod orderquery {
     /// 业务结果
     pub type PostResponseResultCode = crate::v2::sandboxnew::models::ResultCode;
     /// 是否关注子公众账号
-    pub type PostResponseSubIsSubscribe = crate::v2::sandboxnew::models::Deposit;
+    pub type PostResponseSubIsSubscribe = crate::v2::sandboxnew::models::YOrN;
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1630,7 +1630,7 @@ pub mod unifiedorder {
     /// 是否指定服务商分账;Y-是，需要分账;N-否，不分账;字母要求大写，不传默认不分账
     pub type PostRequestProfitSharing = crate::v2::sandboxnew::models::ProfitSharing;
     /// 电子发票入口开放标识
-    pub type PostRequestReceipt = crate::v2::sandboxnew::models::Deposit;
+    pub type PostRequestReceipt = crate::v2::sandboxnew::models::YOrN;
     /// PostRequestSceneInfo
     pub type PostRequestSceneInfo = crate::v2::sandboxnew::models::SceneInfo;
     /// The required fields of [`PostRequestSceneInfo`].

@@ -222,7 +222,7 @@ pub mod pay {
             }
         }
         /// 是否押金支付
-        pub type PostRequestDeposit = crate::v2::xdc::models::Deposit;
+        pub type PostRequestDeposit = crate::v2::xdc::models::YOrN;
         /// 单品优惠活动信息
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -523,7 +523,7 @@ pub mod pay {
             promotion_detail: "promotion_detail" optional cdata,
         });
         /// 是否关注公众账号
-        pub type PostResponseIsSubscribe = crate::v2::xdc::models::Deposit;
+        pub type PostResponseIsSubscribe = crate::v2::xdc::models::YOrN;
         /// 营销详情`JSON`表达式
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -854,7 +854,7 @@ pub mod pay {
             consume_fee: "consume_fee" optional text,
         });
         /// 是否关注公众账号
-        pub type PostResponseIsSubscribe = crate::v2::xdc::models::Deposit;
+        pub type PostResponseIsSubscribe = crate::v2::xdc::models::YOrN;
         /// 营销详情`JSON`表达式
         #[derive(Clone, Debug, PartialEq, Default)]
         #[non_exhaustive]
@@ -931,7 +931,7 @@ pub mod pay {
         /// 业务结果
         pub type PostResponseResultCode = crate::v2::xdc::models::ResultCode;
         /// 是否关注子公众账号
-        pub type PostResponseSubIsSubscribe = crate::v2::xdc::models::Deposit;
+        pub type PostResponseSubIsSubscribe = crate::v2::xdc::models::YOrN;
         /// 交易状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -3866,7 +3866,7 @@ pub mod zhejiang {
                 }
             }
             /// 销售方式(0-线上/1-线下)
-            pub type PostRequestSaleModels = crate::v3::gov::models::SaleModels;
+            pub type PostRequestSaleModels = crate::v3::gov::models::V0OrV1;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
             pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
@@ -4138,7 +4138,7 @@ pub mod zhejiang {
                 }
             }
             /// 销售方式(0-线上/1-线下)
-            pub type PostRequestSaleModels = crate::v3::gov::models::SaleModels;
+            pub type PostRequestSaleModels = crate::v3::gov::models::V0OrV1;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
             pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
@@ -5505,9 +5505,9 @@ pub mod zhejiang {
                 二级 = "二级",
             });
             /// 销售方式(0-线上/1-线下)
-            pub type PostRequestDataSaleModels = crate::v3::gov::models::SaleModels;
+            pub type PostRequestDataSaleModels = crate::v3::gov::models::V0OrV1;
             /// 品类状态
-            pub type PostRequestDataStatus = crate::v3::gov::models::SaleModels;
+            pub type PostRequestDataStatus = crate::v3::gov::models::V0OrV1;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             #[non_exhaustive]

@@ -556,7 +556,7 @@ pub mod parking {
         }
     }
     /// 分账标识
-    pub type PostRequestProfitSharing = crate::v3::vehicle::models::ProfitSharing;
+    pub type PostRequestProfitSharing = crate::v3::vehicle::models::YOrN;
     /// The response of `POST /v3/vehicle/transactions/parking` (扣费受理API).
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -870,5 +870,5 @@ pub mod parking {
         Refund = "REFUND",
     });
     /// 用户是否已还款
-    pub type PostResponseUserRepaid = crate::v3::vehicle::models::ProfitSharing;
+    pub type PostResponseUserRepaid = crate::v3::vehicle::models::YOrN;
 }
