@@ -156,7 +156,11 @@ impl<C: From<Client>> ClientBuilder<C> {
             }
         }
         match lookup("WECHATPAY_APIV3_KEY") {
-            Ok(key) if !key.trim().is_empty() => builder = builder.apiv3_key(key.trim()),
+            Ok(key) if !key.trim().is_empty() => {
+                // Checked now, naming the variable, rather than at the first notification.
+                let key = ApiV3Key::new(key.trim()).map_err(|e| Error::Config(format!("WECHATPAY_APIV3_KEY: {e}")))?;
+                builder.apiv3_key = Some(key);
+            }
             Err(std::env::VarError::NotUnicode(_)) => {
                 return Err(Error::Config(
                     "environment variable WECHATPAY_APIV3_KEY is not valid UTF-8".into(),

@@ -336,11 +336,9 @@ impl Client {
     /// Decrypts a notification resource (AES-256-GCM with the APIv3 key); the plaintext is
     /// JSON (a transaction, a refund, …). Needs [`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key).
     pub fn decrypt_resource(&self, resource: &EncryptedResource) -> Result<Vec<u8>, Error> {
-        let key = self
-            .inner
-            .apiv3_key
-            .as_ref()
-            .ok_or_else(|| Error::Config("no APIv3 key: call ClientBuilder::apiv3_key".into()))?;
+        let key = self.inner.apiv3_key.as_ref().ok_or_else(|| {
+            Error::Config("no APIv3 key: call ClientBuilder::apiv3_key (or set WECHATPAY_APIV3_KEY)".into())
+        })?;
         resource.decrypt(key)
     }
 }
