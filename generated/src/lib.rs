@@ -114,8 +114,8 @@ pub mod guide {}
 
 pub use api::*;
 pub use runtime::{
-    ApiV3Key, Call, EncryptedResource, EnvelopeError, Error, Method, Notification, Request, Route, RsaSigner, Signer,
-    UnknownValue, VerificationError,
+    ApiCode, ApiV3Key, Call, EncryptedResource, EnvelopeError, Error, Method, Notification, Request, Route, RsaSigner,
+    Signer, UnknownValue, VerificationError,
 };
 pub use runtime::{
     AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate, SensitiveCiphertext,

@@ -298,7 +298,14 @@ impl Error {
         }
     }
 
-    /// The platform error code of an [`Error::Api`] (`None` when absent or another variant).
+    /// The platform error code of an [`Error::Api`] as a value to match
+    /// ([`ApiCode::Unknown`](crate::ApiCode::Unknown) keeps a code this client does not list);
+    /// `None` when absent or another variant.
+    pub fn code(&self) -> Option<crate::ApiCode> {
+        self.api_code().map(crate::ApiCode::from)
+    }
+
+    /// The platform error code of an [`Error::Api`] as text (`None` when absent or another variant).
     pub fn api_code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } if !code.is_empty() => Some(code),
@@ -332,9 +339,7 @@ impl Error {
             #[cfg(feature = "v2")]
             Error::ApiV2(e) => e.is_retryable(),
             Error::Api { status, code, .. } => {
-                *status >= 500
-                    || *status == 429
-                    || matches!(code.as_str(), "SYSTEM_ERROR" | "BANK_ERROR" | "FREQUENCY_LIMITED")
+                *status >= 500 || *status == 429 || crate::ApiCode::from(code.as_str()).is_retryable()
             }
             _ => false,
         }
@@ -385,7 +390,8 @@ impl Error {
     /// refused it for the rate (`429`, `FREQUENCY_LIMITED`).
     pub fn is_retryable_unprocessed(&self) -> bool {
         self.is_connect()
-            || matches!(self, Error::Api { status, code, .. } if *status == 429 || code == "FREQUENCY_LIMITED")
+            || matches!(self, Error::Api { status, code, .. }
+                if *status == 429 || crate::ApiCode::from(code.as_str()) == crate::ApiCode::FrequencyLimited)
     }
 }
 

@@ -44,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api_code;
 mod builder;
 mod call;
 mod certificates;
@@ -79,6 +80,7 @@ mod tests;
 pub use reqwest;
 pub use reqwest::Method;
 
+pub use api_code::ApiCode;
 pub use builder::ClientBuilder;
 pub use call::Call;
 pub use certificates::PlatformCertificate;

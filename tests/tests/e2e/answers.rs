@@ -42,6 +42,8 @@ async fn platform_errors_keep_status_code_message_detail_and_request_id() {
     }
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.api_code(), Some("PARAM_ERROR"));
+    // The code as a value a program matches on.
+    assert_eq!(err.code(), Some(wechatpay::ApiCode::ParamError));
     assert!(!err.is_retryable());
     let shown = err.to_string();
     assert!(
