@@ -62,8 +62,7 @@ pub enum Error {
     #[error("response verification failed: {0}")]
     Verification(#[from] VerificationError),
 
-    /// A verified 2xx response body (or notification body, with `status` 0) is not the JSON
-    /// expected.
+    /// A verified 2xx response body is not the JSON expected.
     #[error("cannot decode the response body (HTTP {status}): {source}")]
     Decode {
         /// The JSON error.
@@ -72,6 +71,19 @@ pub enum Error {
         /// The HTTP status code.
         status: u16,
         /// The raw response body (lossy UTF-8).
+        body: String,
+    },
+
+    /// A verified notification's body, or its decrypted resource, is not the JSON expected:
+    /// answer WeChat Pay with a failure ([`NotificationAnswer::for_error`](crate::NotificationAnswer::for_error))
+    /// so that it delivers the notification again.
+    #[error("cannot decode the notification: {source}")]
+    NotificationDecode {
+        /// The JSON error: for a resource, it names the field, never the value.
+        #[source]
+        source: serde_json::Error,
+        /// The notification body as received (lossy UTF-8); empty for a decrypted resource,
+        /// which is personal data.
         body: String,
     },
 

@@ -179,14 +179,14 @@ impl NotificationEvent {
         &self.plaintext
     }
 
-    /// The decrypted resource as JSON. Bytes that are not JSON are an [`Error::Decode`] that
+    /// The decrypted resource as JSON. Bytes that are not JSON are an [`Error::NotificationDecode`] that
     /// withholds them.
     pub fn resource_json(&self) -> Result<serde_json::Value, Error> {
         self.decode_resource()
     }
 
     /// Decodes the decrypted resource into `T` (a type of `wechatpay::notifications`, or your
-    /// own). A mismatch is an [`Error::Decode`] naming the field but never the value.
+    /// own). A mismatch is an [`Error::NotificationDecode`] naming the field but never the value.
     pub fn decode_resource<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.plaintext).map_err(withheld)
     }
@@ -312,21 +312,19 @@ fn withheld(e: serde_json::Error) -> Error {
         };
         format!("the decrypted resource {kind} (the value is withheld)")
     };
-    Error::Decode {
+    Error::NotificationDecode {
         source: <serde_json::Error as serde::de::Error>::custom(format!("{kept}{what}")),
-        status: 0,
         body: String::new(),
     }
 }
 
 impl Client {
     /// Verifies a notification (see [`Client::verify_notification`]) and parses its body.
-    /// A body that is not notification JSON is an [`Error::Decode`] with status 0.
+    /// A body that is not notification JSON is an [`Error::NotificationDecode`].
     pub fn parse_notification(&self, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
         self.verify_notification(headers, body)?;
-        let notification: Notification = serde_json::from_slice(body).map_err(|source| Error::Decode {
+        let notification: Notification = serde_json::from_slice(body).map_err(|source| Error::NotificationDecode {
             source,
-            status: 0,
             body: String::from_utf8_lossy(body).into_owned(),
         })?;
         notification.check()?;
@@ -352,10 +350,10 @@ impl Client {
     /// 1. the signature exactly like a response ([`Client::verify_notification`]): missing
     ///    header, stale timestamp (> 300 s), unknown `Wechatpay-Serial`, bad signature are each
     ///    their own [`Error::Verification`] ([`VerificationError`](crate::VerificationError));
-    /// 2. the envelope JSON → [`Error::Decode`] (status 0);
+    /// 2. the envelope JSON → [`Error::NotificationDecode`];
     /// 3. the AES-256-GCM resource with the APIv3 key ([`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key);
     ///    none → [`Error::Config`]): a wrong key or tampered ciphertext → [`Error::Decrypt`];
-    /// 4. the decrypted resource is JSON → [`Error::Decode`] (status 0, the data withheld).
+    /// 4. the decrypted resource is JSON → [`Error::NotificationDecode`] (the data withheld).
     ///
     /// The decrypted resource is typed by the generated `wechatpay::notifications::Resource::decode`
     /// (by event type; an unknown one is the raw JSON), or decoded into a type of your choice
@@ -572,12 +570,14 @@ impl NotificationAnswer {
     pub fn for_error(error: &Error) -> Self {
         let status = match error {
             Error::Verification(_) => 401,
-            Error::Decrypt(_) | Error::Decode { .. } | Error::Envelope(_) => 400,
+            Error::Decrypt(_) | Error::Decode { .. } | Error::NotificationDecode { .. } | Error::Envelope(_) => 400,
             _ => 500,
         };
         let message = match error {
             // The body of a Decode error is the decrypted payload: do not echo it.
-            Error::Decode { source, .. } => format!("cannot decode the notification: {source}"),
+            Error::Decode { source, .. } | Error::NotificationDecode { source, .. } => {
+                format!("cannot decode the notification: {source}")
+            }
             other => other.to_string(),
         };
         Self::failure(status, message)

@@ -212,6 +212,7 @@ pub(crate) fn kind(error: &Error) -> &'static str {
         Error::Api { .. } => "api",
         Error::Verification(_) => "verification",
         Error::Decode { .. } => "decode",
+        Error::NotificationDecode { .. } => "notification_decode",
         Error::Envelope(_) => "envelope",
         Error::BodyTooLarge { .. } => "body_too_large",
         Error::Encode(_) => "encode",

@@ -90,7 +90,7 @@ impl Emitter {
             });
         }
         let doc = docs("The decrypted resource of a notification, typed by its event type (and, where several resources share one, by the keys it has). An event type this client does not know yet comes back as `Other`, the decrypted JSON.\n\nIts `Debug` names the variant only: the resource is decrypted personal data (openids, amounts).");
-        let decode_doc = docs("Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::Decode`](crate::Error::Decode) naming the field, never the value.");
+        let decode_doc = docs("Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::NotificationDecode`](crate::Error::NotificationDecode) naming the field, never the value.");
         items.extend(quote! {
             #doc
             #[derive(Clone, PartialEq)]

@@ -556,7 +556,7 @@ pub enum Resource {
     Other(::serde_json::Value),
 }
 impl Resource {
-    /// Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::Decode`](crate::Error::Decode) naming the field, never the value.
+    /// Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::NotificationDecode`](crate::Error::NotificationDecode) naming the field, never the value.
     pub fn decode(
         event: &::wechatpay::runtime::NotificationEvent,
     ) -> ::core::result::Result<Self, ::wechatpay::runtime::Error> {

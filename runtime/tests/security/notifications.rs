@@ -265,12 +265,12 @@ fn notification_failures_are_distinct_errors() {
     let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), b"not json");
     assert!(matches!(
         c.handle_notification(&s.headers(), b"not json"),
-        Err(Error::Decode { status: 0, .. })
+        Err(Error::NotificationDecode { .. })
     ));
     let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", b"{not json", APIV3_KEY);
     assert!(matches!(
         c.handle_notification(&h, &b),
-        Err(Error::Decode { status: 0, .. })
+        Err(Error::NotificationDecode { .. })
     ));
     let (h, b) = notification(
         "TRANSACTION.SUCCESS",
@@ -279,7 +279,10 @@ fn notification_failures_are_distinct_errors() {
         APIV3_KEY,
     );
     let event = c.handle_notification(&h, &b).expect("JSON: typed later");
-    assert!(matches!(Resource::decode(&event), Err(Error::Decode { status: 0, .. })));
+    assert!(matches!(
+        Resource::decode(&event),
+        Err(Error::NotificationDecode { .. })
+    ));
 
     // The platform's probe signature and a duplicated signature header: refused, and answered
     // with a 401 FAIL (never a 2xx).
