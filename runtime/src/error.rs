@@ -458,6 +458,14 @@ pub enum VerificationError {
         /// The local time (Unix seconds).
         now: i64,
     },
+    /// The answer carries none of the `Wechatpay-*` signature headers: whatever answered at
+    /// the base URL does not look like WeChat Pay (a wrong `base_url`, a proxy or gateway
+    /// answering in its place).
+    #[error("the answer from {base_url} has none of the Wechatpay-* signature headers: is WeChat Pay at that base URL? (check ClientBuilder::base_url / WECHATPAY_BASE_URL, or a proxy in between)")]
+    NotWechatPay {
+        /// The base URL the request was sent to.
+        base_url: String,
+    },
     /// `Wechatpay-Serial` names no configured WeChat Pay public key or platform certificate.
     #[error("unknown Wechatpay-Serial {0:?}: no WeChat Pay public key or platform certificate with this id/serial is configured")]
     UnknownSerial(String),

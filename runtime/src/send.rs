@@ -641,7 +641,21 @@ pub(crate) fn check_response_as(
 }
 
 fn verify(inner: &Inner, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), VerificationError> {
-    inner.verifier.verify(&SignatureHeaders::from_map(headers), body, now)
+    let signature = SignatureHeaders::from_map(headers);
+    if [
+        signature.timestamp,
+        signature.nonce,
+        signature.signature,
+        signature.serial,
+    ]
+    .iter()
+    .all(Option::is_none)
+    {
+        return Err(VerificationError::NotWechatPay {
+            base_url: inner.base_url.clone(),
+        });
+    }
+    inner.verifier.verify(&signature, body, now)
 }
 
 /// Verifies a statement response's signature over `{"sha1":"<Wechatpay-Statement-Sha1>"}` and

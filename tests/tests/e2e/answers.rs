@@ -189,9 +189,9 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
         assert_eq!(v, VerificationError::MissingHeader(header), "omitting {header}");
     }
 
-    // No signature at all.
+    // No signature at all: not WeChat Pay at that base URL, which the error names.
     let v = verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::Unsigned)).await);
-    assert!(matches!(v, VerificationError::MissingHeader(_)), "{v:?}");
+    assert!(matches!(v, VerificationError::NotWechatPay { .. }), "{v:?}");
 
     // A signature that is not base64.
     let v = verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::GarbageSignature)).await);
@@ -430,4 +430,50 @@ async fn no_server_is_a_transport_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
+}
+
+/// Something other than WeChat Pay answering at the base URL (a wrong base URL, a gateway):
+/// an answer with none of the signature headers says so and names the base URL.
+#[tokio::test]
+async fn an_answer_with_no_signature_headers_names_the_base_url() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let mut reply = Reply::json(200, json!({"authinfo": "X"}));
+    for header in [
+        "Wechatpay-Timestamp",
+        "Wechatpay-Nonce",
+        "Wechatpay-Signature",
+        "Wechatpay-Serial",
+    ] {
+        reply = reply.tamper(Tamper::omit(header));
+    }
+    server.on("POST", AUTHINFO, reply);
+    let err = client(&server)
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Verification(VerificationError::NotWechatPay { base_url }) if *base_url == server.base_url()),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&server.base_url()), "{err}");
+    // One header missing is still that header.
+    server.on(
+        "POST",
+        AUTHINFO,
+        Reply::json(200, json!({})).tamper(Tamper::omit("Wechatpay-Nonce")),
+    );
+    let err = client(&server)
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Verification(VerificationError::MissingHeader(_))),
+        "{err:?}"
+    );
 }

@@ -169,7 +169,7 @@ async fn unsigned_file_is_accepted_only_when_marked_unsigned() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Verification(VerificationError::MissingHeader(_))),
+        matches!(err, Error::Verification(VerificationError::NotWechatPay { .. })),
         "{err:?}"
     );
     // Marked unsigned by design.
