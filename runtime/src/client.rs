@@ -188,6 +188,7 @@ impl Client {
         self.inner
             .verifier
             .verify(&crypto::SignatureHeaders::from_map(headers), body, crypto::unix_now())
+            .map_err(VerificationError::of_notification)
     }
 
     /// Like [`Client::verify_notification`], with the four header values passed one by one
@@ -207,7 +208,10 @@ impl Client {
             serial: serial.map(str::as_bytes),
             duplicate: None,
         };
-        self.inner.verifier.verify(&headers, body, crypto::unix_now())
+        self.inner
+            .verifier
+            .verify(&headers, body, crypto::unix_now())
+            .map_err(VerificationError::of_notification)
     }
 }
 

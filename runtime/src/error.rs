@@ -499,6 +499,24 @@ pub enum VerificationError {
         /// The key id / certificate serial the signature was checked with.
         serial: String,
     },
+    /// A notification's RSA signature does not match its timestamp, nonce and body. The
+    /// signature covers the body's bytes as sent: a body parsed and written again (a web
+    /// framework's JSON extractor) never verifies; verify the raw bytes.
+    #[error("bad notification signature (key {serial}): verify the raw body bytes as received, not a body parsed and serialised again")]
+    NotificationBadSignature {
+        /// The key id / certificate serial the signature was checked with.
+        serial: String,
+    },
+}
+
+impl VerificationError {
+    /// The same failure, said of a notification.
+    pub(crate) fn of_notification(self) -> Self {
+        match self {
+            VerificationError::BadSignature { serial } => VerificationError::NotificationBadSignature { serial },
+            other => other,
+        }
+    }
 }
 
 /// The failure an APIv2 answer reports (feature `v2`): here, with the other errors, so that

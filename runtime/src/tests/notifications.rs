@@ -78,7 +78,7 @@ fn parse_and_decrypt_a_notification() {
     // Unverified body: rejected before parsing.
     assert!(matches!(
         c.parse_notification(&r.headers(), body.replace("SUCCESS", "REFUND").as_bytes()),
-        Err(Error::Verification(VerificationError::BadSignature { .. }))
+        Err(Error::Verification(VerificationError::NotificationBadSignature { .. }))
     ));
     // No APIv3 key configured.
     assert!(matches!(client().decrypt_resource(&n.resource), Err(Error::Config(_))));

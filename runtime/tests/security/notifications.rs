@@ -188,13 +188,13 @@ fn notification_failures_are_distinct_errors() {
     altered[pos + 3] = b'3';
     assert!(matches!(
         c.handle_notification(&signed.headers(), &altered),
-        Err(Error::Verification(VerificationError::BadSignature { serial })) if serial == PUB_KEY_ID
+        Err(Error::Verification(VerificationError::NotificationBadSignature { serial })) if serial == PUB_KEY_ID
     ));
     // Signed by another key under the right serial.
     let forged = sign_body(&key_text("merchant_key.pem"), PUB_KEY_ID, now(), &body);
     assert!(matches!(
         c.handle_notification(&forged.headers(), &body),
-        Err(Error::Verification(VerificationError::BadSignature { .. }))
+        Err(Error::Verification(VerificationError::NotificationBadSignature { .. }))
     ));
     // Stale timestamp, either way (the signature itself is valid). 310 s, not 301: the clock may
     // tick between signing and verifying, and +301 then lies 300 s away (accepted; this flaked).

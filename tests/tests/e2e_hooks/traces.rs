@@ -342,7 +342,7 @@ async fn notifications_are_traced_by_event_type_and_id_never_by_their_content() 
         events[1]
             .fields
             .get("reason")
-            .is_some_and(|r| r.contains("bad signature")),
+            .is_some_and(|r| r.contains("bad notification signature")),
         "{events:?}"
     );
     let ciphertext = serde_json::from_slice::<Value>(&note.body).unwrap()["resource"]["ciphertext"]

@@ -108,7 +108,7 @@ async fn notifications_posted_over_http_are_verified_decrypted_and_answered() {
     let n = make_notification(&forger, APIV3_KEY, "TRANSACTION.SUCCESS", &tx).unwrap();
     let (status, body) = send_notification(&url, &n).await.unwrap();
     assert_eq!(status, 401, "{body}");
-    assert!(body.contains("bad signature"), "{body}");
+    assert!(body.contains("bad notification signature"), "{body}");
     assert_eq!(
         events.lock().unwrap().len(),
         2,
