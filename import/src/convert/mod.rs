@@ -142,7 +142,7 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
         if c.v2 {
             c.no_share += 1;
         }
-        match c.operation(v, &loc, &url, rel) {
+        match c.operation(v, &loc, &url) {
             Ok(op) => {
                 if !c.notes.is_empty() {
                     out.repaired += 1;

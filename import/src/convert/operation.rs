@@ -14,7 +14,7 @@ impl Conv<'_> {
     /// One operation of the description: its keys, its parameters (query, headers, path,
     /// body, form parts), the sensitive names, the request's field collisions and the success
     /// response. Each step is a function below, in this order.
-    pub(super) fn operation(&mut self, v: &Value, loc: &Loc, url: &str, rel: &str) -> R<Operation> {
+    pub(super) fn operation(&mut self, v: &Value, loc: &Loc, url: &str) -> R<Operation> {
         let Some(m) = v.as_mapping() else {
             return Err(Fail::Skip("the operation is not a mapping".into()));
         };
@@ -32,7 +32,7 @@ impl Conv<'_> {
 
         let mut op = Operation::default();
         self.operation_keys(m, loc, url, &mut op)?;
-        let form = self.request_parameters(&params, &mut op, url, rel, loc)?;
+        let form = self.request_parameters(&params, &mut op, url, loc)?;
         if multipart {
             self.upload(&mut op, form, loc)?;
         } else if !form.is_empty() {
@@ -155,7 +155,6 @@ impl Conv<'_> {
         params: &[(Loc, Value)],
         op: &mut Operation,
         url: &str,
-        rel: &str,
         loc: &Loc,
     ) -> R<Vec<(String, Loc, Value)>> {
         let mut path_params: IndexMap<String, (Schema, Loc)> = IndexMap::new();
@@ -219,7 +218,7 @@ impl Conv<'_> {
                 }
             }
         }
-        self.path_parameters(op, path_params, query_locs, url, rel, loc);
+        self.path_parameters(op, path_params, query_locs, url, loc);
         Ok(form)
     }
 
@@ -483,7 +482,6 @@ impl Conv<'_> {
         mut params: IndexMap<String, (Schema, Loc)>,
         query_locs: IndexMap<String, Loc>,
         url: &str,
-        rel: &str,
         loc: &Loc,
     ) {
         let placeholders: Vec<String> = url
@@ -491,8 +489,42 @@ impl Conv<'_> {
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(str::to_owned)
             .collect();
-        // A placeholder listed again as a query parameter: the value goes in the path, once.
+        self.placeholders_from_query(op, &placeholders, &mut params, &query_locs, loc);
+        self.misnamed_path_parameters(&placeholders, &mut params, url);
         for p in &placeholders {
+            match params.shift_remove(p) {
+                Some((s, ploc)) => {
+                    let s = self.path_parameter(p, s, &ploc);
+                    op.path.insert(p.clone(), s);
+                }
+                None => {
+                    self.note(
+                        loc,
+                        RepairKind::PathParamMissing,
+                        format!("placeholder '{{{p}}}' has no path parameter: added as a string"),
+                    );
+                    op.path.insert(
+                        p.clone(),
+                        Schema {
+                            ty: Some("string".into()),
+                            ..Schema::default()
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// A placeholder listed again as a query parameter: the value goes in the path, once.
+    fn placeholders_from_query(
+        &mut self,
+        op: &mut Operation,
+        placeholders: &[String],
+        params: &mut IndexMap<String, (Schema, Loc)>,
+        query_locs: &IndexMap<String, Loc>,
+        loc: &Loc,
+    ) {
+        for p in placeholders {
             if let Some(q) = op.query.shift_remove(p) {
                 let qloc = query_locs.get(p).cloned().unwrap_or_else(|| loc.clone());
                 self.note(
@@ -503,9 +535,18 @@ impl Conv<'_> {
                 params.entry(p.clone()).or_insert((q, qloc));
             }
         }
+    }
+
+    /// Path parameters the URL does not name: one placeholder without parameter and one
+    /// parameter without placeholder is a misspelt name (renamed); other extras are ignored.
+    fn misnamed_path_parameters(
+        &mut self,
+        placeholders: &[String],
+        params: &mut IndexMap<String, (Schema, Loc)>,
+        url: &str,
+    ) {
         let missing: Vec<&String> = placeholders.iter().filter(|p| !params.contains_key(*p)).collect();
         let extra: Vec<String> = params.keys().filter(|k| !placeholders.contains(k)).cloned().collect();
-        // One placeholder without parameter and one parameter without placeholder: a misspelt name.
         if missing.len() == 1 && extra.len() == 1 {
             let (s, ploc) = params.shift_remove(&extra[0]).expect("present");
             self.note(
@@ -527,81 +568,64 @@ impl Conv<'_> {
                 );
             }
         }
-        let _ = rel;
-        for p in &placeholders {
-            match params.shift_remove(p) {
-                Some((mut s, ploc)) => {
-                    s.required = false; // a placeholder is always present
-                    if let Some(e) = s.enum_.take() {
-                        let vals: Vec<String> = e
-                            .iter()
-                            .map(|v| match v.description() {
-                                Some(d) => format!("{}（{d}）", v.value()),
-                                None => v.value().to_string(),
-                            })
-                            .collect();
-                        let list = format!("可选值: {}", vals.join(", "));
-                        s.description = Some(match s.description.take() {
-                            Some(d) => format!("{d}\n\n{list}"),
-                            None => list,
-                        });
-                        self.note(
-                            &ploc,
-                            RepairKind::PathParamEnum,
-                            format!("path parameter '{p}' is an enum: read as a string, its values listed in the description"),
-                        );
-                        if s.ty.as_deref() != Some("integer") {
-                            s.ty = Some("string".into());
-                        }
-                    }
-                    match s.ty.as_deref() {
-                        Some("string") | Some("integer") => {}
-                        Some("number") => {
-                            self.note(
-                                &ploc,
-                                RepairKind::PathParamType,
-                                format!("path parameter '{p}' of type number read as integer"),
-                            );
-                            s.ty = Some("integer".into());
-                            s.format = None;
-                        }
-                        other => {
-                            self.note(
-                                &ploc,
-                                RepairKind::PathParamType,
-                                format!(
-                                    "path parameter '{p}' of type {} read as string",
-                                    other.unwrap_or("(none)")
-                                ),
-                            );
-                            s.ty = Some("string".into());
-                            s.format = None;
-                            s.enum_ = None;
-                        }
-                    }
-                    op.path.insert(p.clone(), s);
-                }
-                None => {
-                    self.note(
-                        loc,
-                        RepairKind::PathParamMissing,
-                        format!("placeholder '{{{p}}}' has no path parameter: added as a string"),
-                    );
-                    op.path.insert(
-                        p.clone(),
-                        Schema {
-                            ty: Some("string".into()),
-                            ..Schema::default()
-                        },
-                    );
-                }
+    }
+
+    /// One path parameter as a path segment holds it: never required (always present), an
+    /// enum as a string with its values in the description, a number as an integer, anything
+    /// else as a string.
+    fn path_parameter(&mut self, p: &str, mut s: Schema, ploc: &Loc) -> Schema {
+        s.required = false; // a placeholder is always present
+        if let Some(e) = s.enum_.take() {
+            let vals: Vec<String> = e
+                .iter()
+                .map(|v| match v.description() {
+                    Some(d) => format!("{}（{d}）", v.value()),
+                    None => v.value().to_string(),
+                })
+                .collect();
+            let list = format!("可选值: {}", vals.join(", "));
+            s.description = Some(match s.description.take() {
+                Some(d) => format!("{d}\n\n{list}"),
+                None => list,
+            });
+            self.note(
+                ploc,
+                RepairKind::PathParamEnum,
+                format!("path parameter '{p}' is an enum: read as a string, its values listed in the description"),
+            );
+            if s.ty.as_deref() != Some("integer") {
+                s.ty = Some("string".into());
             }
         }
+        match s.ty.as_deref() {
+            Some("string") | Some("integer") => {}
+            Some("number") => {
+                self.note(
+                    ploc,
+                    RepairKind::PathParamType,
+                    format!("path parameter '{p}' of type number read as integer"),
+                );
+                s.ty = Some("integer".into());
+                s.format = None;
+            }
+            other => {
+                self.note(
+                    ploc,
+                    RepairKind::PathParamType,
+                    format!(
+                        "path parameter '{p}' of type {} read as string",
+                        other.unwrap_or("(none)")
+                    ),
+                );
+                s.ty = Some("string".into());
+                s.format = None;
+                s.enum_ = None;
+            }
+        }
+        s
     }
 }
 
-/// Marks every property below `s` optional (through array items, and with `json` into the JSON
-/// a string carries), counting the ones it changed.
 /// A query array is sent comma-joined: its items must be scalars (or a string enum).
 fn query_parameter(name: &str, s: &Schema) -> R<()> {
     if s.ty.as_deref() != Some("array") {
