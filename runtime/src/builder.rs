@@ -73,6 +73,16 @@ impl<C: From<Client>> ClientBuilder<C> {
                 }
             }
         };
+        // An optional setting: `None` when not set or blank.
+        let optional = |name: &str| -> Result<Option<String>, Error> {
+            match lookup(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_owned())),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(Error::Config(format!("environment variable {name} is not valid UTF-8")))
+                }
+                _ => Ok(None),
+            }
+        };
         let read = |name: &str| -> Result<(String, String), Error> {
             let path = var(name)?;
             let text = std::fs::read_to_string(&path)
@@ -81,24 +91,12 @@ impl<C: From<Client>> ClientBuilder<C> {
         };
 
         let mut builder = ClientBuilder::<C>::default();
-        match lookup("WECHATPAY_BASE_URL") {
-            Ok(url) if !url.trim().is_empty() => builder = builder.base_url(url.trim()),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Error::Config(
-                    "environment variable WECHATPAY_BASE_URL is not valid UTF-8".into(),
-                ))
-            }
-            _ => {}
+        if let Some(url) = optional("WECHATPAY_BASE_URL")? {
+            builder = builder.base_url(url);
         }
         builder = builder.mchid(var("WECHATPAY_MCHID")?);
-        match lookup("WECHATPAY_APPID") {
-            Ok(appid) if !appid.trim().is_empty() => builder = builder.appid(appid.trim()),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Error::Config(
-                    "environment variable WECHATPAY_APPID is not valid UTF-8".into(),
-                ))
-            }
-            _ => {}
+        if let Some(appid) = optional("WECHATPAY_APPID")? {
+            builder = builder.appid(appid);
         }
         // APIv2 only: an APIv2 key and none of the APIv3 settings (see `build`).
         let set = |name: &str| !matches!(lookup(name), Err(std::env::VarError::NotPresent));
@@ -122,14 +120,8 @@ impl<C: From<Client>> ClientBuilder<C> {
         }
         #[cfg(feature = "v2")]
         {
-            match lookup("WECHATPAY_APIV2_KEY") {
-                Ok(key) if !key.trim().is_empty() => builder = builder.apiv2_key(key.trim()),
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(Error::Config(
-                        "environment variable WECHATPAY_APIV2_KEY is not valid UTF-8".into(),
-                    ))
-                }
-                _ => {}
+            if let Some(key) = optional("WECHATPAY_APIV2_KEY")? {
+                builder = builder.apiv2_key(&key);
             }
             // The RSA public key of risk/getpublickey (pay_bank's bank details).
             if lookup("WECHATPAY_APIV2_RSA_PUBLIC_KEY").is_ok() {
@@ -155,18 +147,10 @@ impl<C: From<Client>> ClientBuilder<C> {
                 }
             }
         }
-        match lookup("WECHATPAY_APIV3_KEY") {
-            Ok(key) if !key.trim().is_empty() => {
-                // Checked now, naming the variable, rather than at the first notification.
-                let key = ApiV3Key::new(key.trim()).map_err(|e| Error::Config(format!("WECHATPAY_APIV3_KEY: {e}")))?;
-                builder.apiv3_key = Some(key);
-            }
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Error::Config(
-                    "environment variable WECHATPAY_APIV3_KEY is not valid UTF-8".into(),
-                ))
-            }
-            _ => {}
+        if let Some(key) = optional("WECHATPAY_APIV3_KEY")? {
+            // Checked now, naming the variable, rather than at the first notification.
+            let key = ApiV3Key::new(&key).map_err(|e| Error::Config(format!("WECHATPAY_APIV3_KEY: {e}")))?;
+            builder.apiv3_key = Some(key);
         }
         Ok(builder)
     }

@@ -146,15 +146,12 @@ impl<T> Call<T> {
 
     /// The exchange of this call, started on the first poll with the request as built.
     pub(crate) fn poll_exchange(&mut self, cx: &mut Context<'_>) -> Poll<Result<Received, Error>> {
-        if self.running.is_none() {
+        let running = self.running.get_or_insert_with(|| {
             let empty = Parts::new(self.parts.method.clone(), String::new(), String::new());
             let parts = std::mem::replace(&mut self.parts, empty);
-            self.running = Some(execute_owned(self.client.clone(), parts, self.stream));
-        }
-        match self.running.as_mut() {
-            Some(running) => running.as_mut().poll(cx),
-            None => Poll::Pending,
-        }
+            execute_owned(self.client.clone(), parts, self.stream)
+        });
+        running.as_mut().poll(cx)
     }
 }
 

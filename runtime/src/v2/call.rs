@@ -52,10 +52,12 @@ struct Parts {
 }
 
 impl Parts {
-    /// What a started call leaves in place of its parts (moved into the exchange).
-    fn placeholder() -> Self {
+    /// The parts of a request to `path` with nothing set yet: no fields, MD5, no certificate, a
+    /// signed answer, the client's retries. (Also what a started call leaves in place of its
+    /// parts, moved into the exchange.)
+    fn new(path: String) -> Self {
         Parts {
-            path: String::new(),
+            path,
             origin: Origin::Client,
             fields: Ok(Vec::new()),
             sign_type: SignType::Md5,
@@ -95,25 +97,11 @@ impl Route {
             Some(rest) => format!("/{rest}"),
             None => path,
         };
-        V2Request {
-            client,
-            parts: Parts {
-                path,
-                origin: Origin::Client,
-                fields: match error {
-                    Some(e) => Err(Error::InvalidRequest(e)),
-                    None => Ok(Vec::new()),
-                },
-                sign_type: SignType::Md5,
-                cert: false,
-                signed: true,
-                file: false,
-                timeout: None,
-                retries: None,
-                idempotent: true,
-                encrypt: &[],
-            },
+        let mut parts = Parts::new(path);
+        if let Some(e) = error {
+            parts.fields = Err(Error::InvalidRequest(e));
         }
+        V2Request { client, parts }
     }
 }
 
@@ -198,32 +186,22 @@ impl V2Request {
 
     /// Sends the request; the answer, verified and successful, decoded into `T`.
     pub fn send<T: XmlObject>(self) -> V2Call<T> {
-        V2Call {
-            running: None,
-            client: self.client,
-            parts: self.parts,
-            decode: |answer| match answer {
-                Answer::Fields(fields) => T::read_fields(&fields).map_err(|e| decode_error(e.to_string(), 200, &[])),
-                Answer::File(_) => Err(Error::InvalidRequest(
-                    "internal: a file where fields were expected".into(),
-                )),
-            },
-        }
+        V2Call::new(self.client, self.parts, |answer| match answer {
+            Answer::Fields(fields) => T::read_fields(&fields).map_err(|e| decode_error(e.to_string(), 200, &[])),
+            Answer::File(_) => Err(Error::InvalidRequest(
+                "internal: a file where fields were expected".into(),
+            )),
+        })
     }
 
     /// Sends the request; the answer's fields, verified and successful, untyped.
     pub fn send_fields(self) -> V2Call<Vec<(String, String)>> {
-        V2Call {
-            running: None,
-            client: self.client,
-            parts: self.parts,
-            decode: |answer| match answer {
-                Answer::Fields(fields) => Ok(fields),
-                Answer::File(_) => Err(Error::InvalidRequest(
-                    "internal: a file where fields were expected".into(),
-                )),
-            },
-        }
+        V2Call::new(self.client, self.parts, |answer| match answer {
+            Answer::Fields(fields) => Ok(fields),
+            Answer::File(_) => Err(Error::InvalidRequest(
+                "internal: a file where fields were expected".into(),
+            )),
+        })
     }
 
     /// Sends the request for a file (`pay/downloadbill`, `pay/downloadfundflow`): the bytes
@@ -232,17 +210,12 @@ impl V2Request {
     pub fn send_file(mut self) -> V2Call<Vec<u8>> {
         self.parts.file = true;
         self.parts.signed = false;
-        V2Call {
-            running: None,
-            client: self.client,
-            parts: self.parts,
-            decode: |answer| match answer {
-                Answer::File(bytes) => Ok(bytes),
-                Answer::Fields(_) => Err(Error::InvalidRequest(
-                    "internal: fields where a file was expected".into(),
-                )),
-            },
-        }
+        V2Call::new(self.client, self.parts, |answer| match answer {
+            Answer::File(bytes) => Ok(bytes),
+            Answer::Fields(_) => Err(Error::InvalidRequest(
+                "internal: fields where a file was expected".into(),
+            )),
+        })
     }
 }
 
@@ -263,6 +236,17 @@ pub struct V2Call<T> {
     decode: fn(Answer) -> Result<T, Error>,
     /// The exchange, once started (on the first poll).
     running: Option<Exchange>,
+}
+
+impl<T> V2Call<T> {
+    fn new(client: Client, parts: Parts, decode: fn(Answer) -> Result<T, Error>) -> Self {
+        V2Call {
+            client,
+            parts,
+            decode,
+            running: None,
+        }
+    }
 }
 
 impl<T> fmt::Debug for V2Call<T> {
@@ -323,16 +307,11 @@ impl<T> Future for V2Call<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.running.is_none() {
-            let parts = std::mem::replace(&mut this.parts, Parts::placeholder());
+        let running = this.running.get_or_insert_with(|| {
+            let parts = std::mem::replace(&mut this.parts, Parts::new(String::new()));
             let client = this.client.clone();
-            this.running = Some(Box::pin(
-                async move { execute(&client, &client.inner.http, parts).await },
-            ));
-        }
-        let Some(running) = this.running.as_mut() else {
-            return Poll::Pending;
-        };
+            Box::pin(async move { execute(&client, &client.inner.http, parts).await })
+        });
         match running.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(answer) => Poll::Ready(answer.and_then(this.decode)),
