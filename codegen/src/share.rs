@@ -305,14 +305,7 @@ fn plain_candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
     }
     let mut out = Vec::new();
     // The property that holds it (a field of the sibling whose type it is).
-    let holder = siblings.iter().find_map(|t| match &t.kind {
-        TypeKind::Struct(fields) => fields
-            .iter()
-            .find(|f| holds(&f.ty, &def.name))
-            .map(|f| naming::type_name(&f.wire)),
-        TypeKind::Enum(_) => None,
-    });
-    if let Some(p) = holder {
+    if let Some(p) = holder_name(def, siblings) {
         out.push(p.clone());
         out.push(format!("{side}{p}"));
     }

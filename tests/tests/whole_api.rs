@@ -235,37 +235,46 @@ fn root_names_cover_the_client() {
     assert!(missing.is_empty(), "add to naming::ROOT_RESERVED: {missing:?}");
 }
 
-/// No variant repeats its enum's name (`ApplymentState::Passed`, not
-/// `ApplymentState::ApplymentStatePassed`), over every enum the generator wrote
-/// (`generated/src/api/`, current by `cargo xtask generate --check`).
-#[test]
-fn no_enum_variant_repeats_its_enums_name() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/api");
-    let mut stack = vec![root];
-    let (mut enums, mut repeats) = (0, Vec::new());
+/// Every file of the committed generated client (`generated/src/api/`, current by
+/// `cargo xtask generate --check`), with its text.
+fn generated_files() -> Vec<(std::path::PathBuf, String)> {
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/api")];
+    let mut out = Vec::new();
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-                continue;
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
             }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for block in text.split("json_enum!(").skip(1) {
-                let Some((name, rest)) = block.split_once('{') else {
+        }
+    }
+    out
+}
+
+/// No variant repeats its enum's name (`ApplymentState::Passed`, not
+/// `ApplymentState::ApplymentStatePassed`), over every enum the generator wrote
+/// (`generated/src/api/`, current by `cargo xtask generate --check`).
+#[test]
+fn no_enum_variant_repeats_its_enums_name() {
+    let (mut enums, mut repeats) = (0, Vec::new());
+    for (_, text) in generated_files() {
+        for block in text.split("json_enum!(").skip(1) {
+            let Some((name, rest)) = block.split_once('{') else {
+                continue;
+            };
+            let name = name.trim();
+            enums += 1;
+            let body = rest.split('}').next().unwrap_or_default();
+            for line in body.lines() {
+                let Some((variant, _)) = line.trim().split_once(" = ") else {
                     continue;
                 };
-                let name = name.trim();
-                enums += 1;
-                let body = rest.split('}').next().unwrap_or_default();
-                for line in body.lines() {
-                    let Some((variant, _)) = line.trim().split_once(" = ") else {
-                        continue;
-                    };
-                    let after = variant.strip_prefix(name).and_then(|r| r.chars().next());
-                    if after.is_some_and(|c| c.is_ascii_uppercase()) {
-                        repeats.push(format!("{name}::{variant}"));
-                    }
+                let after = variant.strip_prefix(name).and_then(|r| r.chars().next());
+                if after.is_some_and(|c| c.is_ascii_uppercase()) {
+                    repeats.push(format!("{name}::{variant}"));
                 }
             }
         }
@@ -285,33 +294,23 @@ fn no_enum_variant_repeats_its_enums_name() {
 /// `ResponseAmount`): shared shapes are named after where they belong (codegen/src/share.rs).
 #[test]
 fn no_type_name_is_a_numbered_copy_of_another() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/api");
-    let mut stack = vec![root];
     let (mut types, mut copies) = (0, Vec::new());
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let names: BTreeSet<&str> = text
-                .lines()
-                .filter_map(|l| {
-                    let l = l.trim_start();
-                    l.strip_prefix("pub struct ")
-                        .or_else(|| l.strip_prefix("pub enum "))
-                        .or_else(|| l.strip_prefix("pub type "))
-                })
-                .filter_map(|rest| rest.split([' ', '(', '<', '{', ';']).next())
-                .collect();
-            types += names.len();
-            for name in &names {
-                let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
-                if base.len() < name.len() && !base.is_empty() && names.contains(base) {
-                    copies.push(format!("{}: {name} beside {base}", path.display()));
-                }
+    for (path, text) in generated_files() {
+        let names: BTreeSet<&str> = text
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim_start();
+                l.strip_prefix("pub struct ")
+                    .or_else(|| l.strip_prefix("pub enum "))
+                    .or_else(|| l.strip_prefix("pub type "))
+            })
+            .filter_map(|rest| rest.split([' ', '(', '<', '{', ';']).next())
+            .collect();
+        types += names.len();
+        for name in &names {
+            let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+            if base.len() < name.len() && !base.is_empty() && names.contains(base) {
+                copies.push(format!("{}: {name} beside {base}", path.display()));
             }
         }
     }

@@ -281,8 +281,9 @@ fn xml_rows(fields: &[Field]) -> Vec<String> {
         .collect()
 }
 
-/// The struct of a type's required fields (`PostRequest` → `PostRequestRequired`); the IR keeps
-/// the name free (`ir::Builder::reserve_required_names`).
+/// The struct of a type's required fields (`PostRequest` → `PostRequestRequired`). Nothing
+/// reserves the name: a spec type of that name in the same module would not compile (none does
+/// today).
 pub(crate) fn required_struct_name(name: &str) -> String {
     format!("{name}Required")
 }
