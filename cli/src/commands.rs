@@ -78,9 +78,9 @@ fn print_json(value: &Value) -> Outcome {
 
 /// Prints an API error with its details on stderr, and returns the failure.
 fn api_failure(e: wechatpay::Error) -> Failure {
-    if let wechatpay::Error::Api { body, .. } = &e {
-        if !body.is_empty() {
-            eprintln!("response body: {body}");
+    if let wechatpay::Error::Api(api) = &e {
+        if !api.body.is_empty() {
+            eprintln!("response body: {}", api.body);
         }
     }
     Failure::failed(e)

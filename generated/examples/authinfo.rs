@@ -94,9 +94,9 @@ async fn main() -> ExitCode {
         },
         Err(e) => {
             eprintln!("error: {e}");
-            if let wechatpay::Error::Api { body, .. } = &e {
-                if !body.is_empty() {
-                    eprintln!("response body: {body}");
+            if let wechatpay::Error::Api(api) = &e {
+                if !api.body.is_empty() {
+                    eprintln!("response body: {}", api.body);
                 }
             }
             ExitCode::FAILURE

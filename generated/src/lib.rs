@@ -118,6 +118,10 @@ pub use runtime::{
     Signer, UnknownValue, VerificationError,
 };
 pub use runtime::{
+    ApiError, ConfigError, ConfigProblem, DecryptError, DecryptProblem, RequestError, RequestProblem, Setting,
+    SignError,
+};
+pub use runtime::{
     AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate, SensitiveCiphertext,
 };
 pub use runtime::{Download, Response, ResponseSignature, Upload};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::certificates;
 use super::client::{Client, Inner};
 use super::crypto::{self, ApiV3Key, Signer, Verifier};
-use super::error::Error;
+use super::error::{ConfigProblem, ConfigProblem::*, Error, Setting};
 use super::intercept::Interceptor;
 use super::transport::{
     default_user_agent, HttpClientFactory, HttpClients, HttpConfig, MerchantIdentity, Transport, DEFAULT_BASE_URL,
@@ -64,29 +64,28 @@ impl<C: From<Client>> ClientBuilder<C> {
         let var = |name: &str| -> Result<String, Error> {
             match lookup(name) {
                 Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-                Ok(_) => Err(Error::Config(format!("environment variable {name} is empty"))),
-                Err(std::env::VarError::NotPresent) => {
-                    Err(Error::Config(format!("environment variable {name} is not set")))
-                }
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(Error::Config(format!("environment variable {name} is not valid UTF-8")))
-                }
+                Ok(_) => Err(env_error(name, Missing, "is empty")),
+                Err(std::env::VarError::NotPresent) => Err(env_error(name, Missing, "is not set")),
+                Err(std::env::VarError::NotUnicode(_)) => Err(env_error(name, Invalid, "is not valid UTF-8")),
             }
         };
         // An optional setting: `None` when not set or blank.
         let optional = |name: &str| -> Result<Option<String>, Error> {
             match lookup(name) {
                 Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_owned())),
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(Error::Config(format!("environment variable {name} is not valid UTF-8")))
-                }
+                Err(std::env::VarError::NotUnicode(_)) => Err(env_error(name, Invalid, "is not valid UTF-8")),
                 _ => Ok(None),
             }
         };
         let read = |name: &str| -> Result<(String, String), Error> {
             let path = var(name)?;
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::Config(format!("{name}: cannot read {path}: {e}")))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::config(
+                    Unreadable,
+                    env_setting(name),
+                    format!("{name}: cannot read {path}: {e}"),
+                )
+            })?;
             Ok((path, text))
         };
 
@@ -108,14 +107,24 @@ impl<C: From<Client>> ClientBuilder<C> {
         if !v2_only {
             builder = builder.merchant_serial(var("WECHATPAY_SERIAL")?);
             let (path, text) = read("WECHATPAY_PRIVATE_KEY")?;
-            let signer = crypto::load_private_key(&text)
-                .map_err(|e| Error::Config(format!("WECHATPAY_PRIVATE_KEY: {path}: {e}")))?;
+            let signer = crypto::load_private_key(&text).map_err(|e| {
+                Error::config(
+                    Invalid,
+                    Setting::PrivateKey,
+                    format!("WECHATPAY_PRIVATE_KEY: {path}: {e}"),
+                )
+            })?;
             builder = builder.signer(signer);
 
             let id = var("WECHATPAY_PUBLIC_KEY_ID")?;
             let (path, text) = read("WECHATPAY_PUBLIC_KEY")?;
-            let key = crypto::load_public_key(&text)
-                .map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
+            let key = crypto::load_public_key(&text).map_err(|e| {
+                Error::config(
+                    Invalid,
+                    Setting::WechatpayPublicKey,
+                    format!("WECHATPAY_PUBLIC_KEY: {path}: {e}"),
+                )
+            })?;
             builder.verifier.add_public_key(id, key);
         }
         #[cfg(feature = "v2")]
@@ -126,8 +135,13 @@ impl<C: From<Client>> ClientBuilder<C> {
             // The RSA public key of risk/getpublickey (pay_bank's bank details).
             if lookup("WECHATPAY_APIV2_RSA_PUBLIC_KEY").is_ok() {
                 let (path, pem) = read("WECHATPAY_APIV2_RSA_PUBLIC_KEY")?;
-                let key = crypto::apiv2_encrypting_key(&pem)
-                    .map_err(|e| Error::Config(format!("WECHATPAY_APIV2_RSA_PUBLIC_KEY: {path}: {e}")))?;
+                let key = crypto::apiv2_encrypting_key(&pem).map_err(|e| {
+                    Error::config(
+                        Invalid,
+                        Setting::ApiV2RsaPublicKey,
+                        format!("WECHATPAY_APIV2_RSA_PUBLIC_KEY: {path}: {e}"),
+                    )
+                })?;
                 builder.apiv2_rsa_key = Some(key);
             }
             // The merchant API certificate; its key is the one of WECHATPAY_PRIVATE_KEY.
@@ -137,10 +151,9 @@ impl<C: From<Client>> ClientBuilder<C> {
                 let key = zeroize::Zeroizing::new(key);
                 builder = builder.merchant_certificate_pem(&cert, &key);
                 match builder.error.take() {
-                    Some(Error::Config(why)) => {
-                        return Err(Error::Config(format!(
-                            "WECHATPAY_MERCHANT_CERTIFICATE: {cert_path}: {why}"
-                        )))
+                    Some(Error::Config(mut why)) => {
+                        why.message = format!("WECHATPAY_MERCHANT_CERTIFICATE: {cert_path}: {}", why.message);
+                        return Err(Error::Config(why));
                     }
                     Some(other) => return Err(other),
                     None => {}
@@ -149,7 +162,8 @@ impl<C: From<Client>> ClientBuilder<C> {
         }
         if let Some(key) = optional("WECHATPAY_APIV3_KEY")? {
             // Checked now, naming the variable, rather than at the first notification.
-            let key = ApiV3Key::new(&key).map_err(|e| Error::Config(format!("WECHATPAY_APIV3_KEY: {e}")))?;
+            let key = ApiV3Key::new(&key)
+                .map_err(|e| Error::config(Invalid, Setting::ApiV3Key, format!("WECHATPAY_APIV3_KEY: {e}")))?;
             builder.apiv3_key = Some(key);
         }
         Ok(builder)
@@ -243,8 +257,35 @@ impl<C> fmt::Debug for ClientBuilder<C> {
     }
 }
 
-fn read_file(what: &str, path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| Error::Config(format!("{what}: cannot read {}: {e}", path.display())))
+/// The error of an environment variable of [`ClientBuilder::from_env`] (`name is not set`).
+fn env_error(name: &str, problem: ConfigProblem, why: &str) -> Error {
+    Error::config(problem, env_setting(name), format!("environment variable {name} {why}"))
+}
+
+/// The setting an environment variable of [`ClientBuilder::from_env`] holds.
+fn env_setting(name: &str) -> Setting {
+    match name {
+        "WECHATPAY_MCHID" => Setting::Mchid,
+        "WECHATPAY_APPID" => Setting::Appid,
+        "WECHATPAY_SERIAL" => Setting::MerchantSerial,
+        "WECHATPAY_PRIVATE_KEY" => Setting::PrivateKey,
+        "WECHATPAY_PUBLIC_KEY" | "WECHATPAY_PUBLIC_KEY_ID" => Setting::WechatpayPublicKey,
+        "WECHATPAY_APIV3_KEY" => Setting::ApiV3Key,
+        "WECHATPAY_APIV2_KEY" => Setting::ApiV2Key,
+        "WECHATPAY_APIV2_RSA_PUBLIC_KEY" => Setting::ApiV2RsaPublicKey,
+        "WECHATPAY_MERCHANT_CERTIFICATE" => Setting::MerchantCertificate,
+        _ => Setting::BaseUrl,
+    }
+}
+
+fn read_file(setting: Setting, what: &str, path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::config(
+            Unreadable,
+            setting,
+            format!("{what}: cannot read {}: {e}", path.display()),
+        )
+    })
 }
 
 impl<C: From<Client>> ClientBuilder<C> {
@@ -280,7 +321,7 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn private_key_pem(self, pem: &str) -> Self {
         match crypto::load_private_key(pem) {
             Ok(signer) => self.signer(signer),
-            Err(e) => self.fail(Error::Config(format!("private key: {e}"))),
+            Err(e) => self.fail(Error::config(Invalid, Setting::PrivateKey, format!("private key: {e}"))),
         }
     }
 
@@ -288,11 +329,16 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn private_key_file(self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
         // The key file's text is wiped when dropped.
-        match read_file("private key", path)
+        match read_file(Setting::PrivateKey, "private key", path)
             .map(zeroize::Zeroizing::new)
             .and_then(|text| {
-                crypto::load_private_key(&text)
-                    .map_err(|e| Error::Config(format!("private key {}: {e}", path.display())))
+                crypto::load_private_key(&text).map_err(|e| {
+                    Error::config(
+                        Invalid,
+                        Setting::PrivateKey,
+                        format!("private key {}: {e}", path.display()),
+                    )
+                })
             }) {
             Ok(signer) => self.signer(signer),
             Err(e) => self.fail(e),
@@ -310,14 +356,22 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn wechatpay_public_key(mut self, id: impl Into<String>, pem: &str) -> Self {
         let id = id.into().trim().to_owned();
         if id.is_empty() {
-            return self.fail(Error::Config("WeChat Pay public key id is empty".into()));
+            return self.fail(Error::config(
+                Invalid,
+                Setting::WechatpayPublicKey,
+                "WeChat Pay public key id is empty",
+            ));
         }
         match crypto::load_public_key(pem) {
             Ok(key) => {
                 self.verifier.add_public_key(id, key);
                 self
             }
-            Err(e) => self.fail(Error::Config(format!("WeChat Pay public key {id}: {e}"))),
+            Err(e) => self.fail(Error::config(
+                Invalid,
+                Setting::WechatpayPublicKey,
+                format!("WeChat Pay public key {id}: {e}"),
+            )),
         }
     }
 
@@ -325,23 +379,28 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn wechatpay_public_key_file(self, id: impl Into<String>, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
         let id = id.into().trim().to_owned();
-        let text = match read_file("WeChat Pay public key", path) {
+        let text = match read_file(Setting::WechatpayPublicKey, "WeChat Pay public key", path) {
             Ok(text) => text,
             Err(e) => return self.fail(e),
         };
         match crypto::load_public_key(&text) {
             Ok(key) => {
                 if id.is_empty() {
-                    return self.fail(Error::Config("WeChat Pay public key id is empty".into()));
+                    return self.fail(Error::config(
+                        Invalid,
+                        Setting::WechatpayPublicKey,
+                        "WeChat Pay public key id is empty",
+                    ));
                 }
                 let mut this = self;
                 this.verifier.add_public_key(id, key);
                 this
             }
-            Err(e) => self.fail(Error::Config(format!(
-                "WeChat Pay public key {id} ({}): {e}",
-                path.display()
-            ))),
+            Err(e) => self.fail(Error::config(
+                Invalid,
+                Setting::WechatpayPublicKey,
+                format!("WeChat Pay public key {id} ({}): {e}", path.display()),
+            )),
         }
     }
 
@@ -354,7 +413,11 @@ impl<C: From<Client>> ClientBuilder<C> {
                 self.verifier.add_certificate(serial, key);
                 self
             }
-            Err(e) => self.fail(Error::Config(format!("platform certificate: {e}"))),
+            Err(e) => self.fail(Error::config(
+                Invalid,
+                Setting::PlatformCertificate,
+                format!("platform certificate: {e}"),
+            )),
         }
     }
 
@@ -401,7 +464,11 @@ impl<C: From<Client>> ClientBuilder<C> {
                 self.apiv2_rsa_key = Some(key);
                 self
             }
-            Err(e) => self.fail(Error::Config(format!("APIv2 RSA public key: {e}"))),
+            Err(e) => self.fail(Error::config(
+                Invalid,
+                Setting::ApiV2RsaPublicKey,
+                format!("APIv2 RSA public key: {e}"),
+            )),
         }
     }
 
@@ -423,7 +490,11 @@ impl<C: From<Client>> ClientBuilder<C> {
         pem.push_str(certificate_pem.trim());
         pem.push('\n');
         if let Err(why) = crypto::certificate_of_key(certificate_pem, private_key_pem) {
-            return self.fail(Error::Config(format!("merchant certificate: {why}")));
+            return self.fail(Error::config(
+                Invalid,
+                Setting::MerchantCertificate,
+                format!("merchant certificate: {why}"),
+            ));
         }
         match reqwest::Identity::from_pem(pem.as_bytes()) {
             Ok(id) => {
@@ -431,15 +502,28 @@ impl<C: From<Client>> ClientBuilder<C> {
                 self
             }
             // reqwest's message names the part that is wrong, never the key's bytes.
-            Err(e) => self.fail(Error::Config(format!("merchant certificate: {e}"))),
+            Err(e) => self.fail(Error::config(
+                Invalid,
+                Setting::MerchantCertificate,
+                format!("merchant certificate: {e}"),
+            )),
         }
     }
 
     /// [`merchant_certificate_pem`](Self::merchant_certificate_pem) from files.
     #[cfg(feature = "v2")]
     pub fn merchant_certificate_files(self, certificate: impl AsRef<Path>, private_key: impl AsRef<Path>) -> Self {
-        let cert = read_file("merchant certificate", certificate.as_ref());
-        let key = read_file("merchant private key", private_key.as_ref()).map(zeroize::Zeroizing::new);
+        let cert = read_file(
+            Setting::MerchantCertificate,
+            "merchant certificate",
+            certificate.as_ref(),
+        );
+        let key = read_file(
+            Setting::MerchantCertificate,
+            "merchant private key",
+            private_key.as_ref(),
+        )
+        .map(zeroize::Zeroizing::new);
         match (cert, key) {
             (Ok(c), Ok(k)) => self.merchant_certificate_pem(&c, &k),
             (Err(e), _) | (_, Err(e)) => self.fail(e),
@@ -454,7 +538,11 @@ impl<C: From<Client>> ClientBuilder<C> {
                 self.extra_roots.push(c);
                 self
             }
-            Err(e) => self.fail(Error::Config(format!("root certificate: {e}"))),
+            Err(e) => self.fail(Error::config(
+                Invalid,
+                Setting::RootCertificate,
+                format!("root certificate: {e}"),
+            )),
         }
     }
 
@@ -574,12 +662,14 @@ impl<C: From<Client>> ClientBuilder<C> {
         }
         let mchid = self.mchid.map(|m| m.trim().to_owned()).unwrap_or_default();
         if mchid.is_empty() {
-            return Err(Error::Config("mchid is not set".into()));
+            return Err(Error::config(Missing, Setting::Mchid, "mchid is not set"));
         }
         if !mchid.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::Config(format!(
-                "mchid {mchid:?} must be ASCII letters and digits"
-            )));
+            return Err(Error::config(
+                Invalid,
+                Setting::Mchid,
+                format!("mchid {mchid:?} must be ASCII letters and digits"),
+            ));
         }
         // APIv2 only: an APIv2 key and none of the APIv3 settings (merchant serial, WeChat Pay
         // key, certificate download). APIv3 calls then fail before anything is sent: no
@@ -596,28 +686,42 @@ impl<C: From<Client>> ClientBuilder<C> {
             .map(|s| s.trim().to_ascii_uppercase())
             .unwrap_or_default();
         if serial.is_empty() && !v2_only {
-            return Err(Error::Config("merchant_serial is not set".into()));
+            return Err(Error::config(
+                Missing,
+                Setting::MerchantSerial,
+                "merchant_serial is not set",
+            ));
         }
         if !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::Config(format!(
-                "merchant_serial {serial:?} must be the hexadecimal serial of the merchant API certificate"
-            )));
+            return Err(Error::config(
+                Invalid,
+                Setting::MerchantSerial,
+                format!("merchant_serial {serial:?} must be the hexadecimal serial of the merchant API certificate"),
+            ));
         }
         let signer: Arc<dyn Signer> = if v2_only {
             Arc::new(crypto::NoApiV3)
         } else {
             self.signer.ok_or_else(|| {
-                Error::Config("no merchant private key: call private_key_pem, private_key_file or signer".into())
+                Error::config(
+                    Missing,
+                    Setting::PrivateKey,
+                    "no merchant private key: call private_key_pem, private_key_file or signer",
+                )
             })?
         };
         if self.certificates_download && self.apiv3_key.is_none() {
-            return Err(Error::Config(
-                "downloading platform certificates needs the APIv3 key: call apiv3_key".into(),
+            return Err(Error::config(
+                Missing,
+                Setting::ApiV3Key,
+                "downloading platform certificates needs the APIv3 key: call apiv3_key",
             ));
         }
         if self.verifier.is_empty() && !self.certificates_download && !v2_only {
-            return Err(Error::Config(
-                "no key to verify responses: call wechatpay_public_key or platform_certificate_pem".into(),
+            return Err(Error::config(
+                Missing,
+                Setting::WechatpayPublicKey,
+                "no key to verify responses: call wechatpay_public_key or platform_certificate_pem",
             ));
         }
         let base_url = self.base_url.trim().trim_end_matches('/').to_owned();
@@ -628,9 +732,11 @@ impl<C: From<Client>> ClientBuilder<C> {
                     && url.fragment().is_none()
                     && url.host().is_some() => {}
             _ => {
-                return Err(Error::Config(format!(
-                    "base_url {base_url:?} is not an http(s) URL without query or fragment"
-                )))
+                return Err(Error::config(
+                    Invalid,
+                    Setting::BaseUrl,
+                    format!("base_url {base_url:?} is not an http(s) URL without query or fragment"),
+                ))
             }
         }
         let http_config = HttpConfig {
@@ -644,14 +750,19 @@ impl<C: From<Client>> ClientBuilder<C> {
             identity: self.identity,
         };
         if http_config.custom.is_some() && http_config.identity.is_some() {
-            return Err(Error::Config(
+            return Err(Error::config(
+                Unsupported,
+                Setting::MerchantCertificate,
                 "merchant_certificate_pem configures the HTTP clients this library builds; with \
-                 http_client, add the certificate to your own (reqwest::Identity::from_pem)"
-                    .into(),
+                 http_client, add the certificate to your own (reqwest::Identity::from_pem)",
             ));
         }
         if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {
-            return Err(Error::Config("user_agent is not a valid header value".into()));
+            return Err(Error::config(
+                Invalid,
+                Setting::UserAgent,
+                "user_agent is not a valid header value",
+            ));
         }
         let transport = self.transport.validated()?;
         let http = HttpClients::new(&http_config, &base_url)?;

@@ -1,5 +1,6 @@
 //! A call: the future (or `.blocking()`) that sends a request and decodes its verified answer.
 
+use crate::error::RequestProblem;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -41,8 +42,9 @@ pub(crate) fn decode_bytes(received: Received) -> Result<Vec<u8>, Error> {
 pub(crate) fn decode_download(received: Received) -> Result<Download, Error> {
     match received {
         Received::Download(d) => Ok(*d),
-        Received::Buffered(_) => Err(Error::InvalidRequest(
-            "internal: a body where a download was expected".into(),
+        Received::Buffered(_) => Err(Error::request(
+            RequestProblem::Internal,
+            "internal: a body where a download was expected",
         )),
     }
 }

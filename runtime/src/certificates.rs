@@ -7,6 +7,7 @@
 //! Both may be configured at once (a migration): the key store holds public keys and
 //! certificates side by side, and `Wechatpay-Serial` picks one.
 
+use crate::error::{ConfigProblem, Setting};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -143,18 +144,28 @@ async fn refresh(client: &Client, http: &HttpClients) -> Result<Vec<PlatformCert
     for item in &parsed.data {
         let plain = client.decrypt_resource(&item.encrypt_certificate)?;
         let text = String::from_utf8(plain).map_err(|_| {
-            Error::Config(format!(
-                "platform certificate {} does not decrypt to PEM text",
-                item.serial_no
-            ))
+            Error::config(
+                ConfigProblem::Invalid,
+                Setting::PlatformCertificate,
+                format!("platform certificate {} does not decrypt to PEM text", item.serial_no),
+            )
         })?;
-        let (serial, key) = crypto::load_certificate(&text)
-            .map_err(|e| Error::Config(format!("platform certificate {}: {e}", item.serial_no)))?;
+        let (serial, key) = crypto::load_certificate(&text).map_err(|e| {
+            Error::config(
+                ConfigProblem::Invalid,
+                Setting::PlatformCertificate,
+                format!("platform certificate {}: {e}", item.serial_no),
+            )
+        })?;
         if crypto::normalize_serial(&serial) != crypto::normalize_serial(&item.serial_no) {
-            return Err(Error::Config(format!(
-                "platform certificate announced as {} has serial {serial}",
-                item.serial_no
-            )));
+            return Err(Error::config(
+                ConfigProblem::Invalid,
+                Setting::PlatformCertificate,
+                format!(
+                    "platform certificate announced as {} has serial {serial}",
+                    item.serial_no
+                ),
+            ));
         }
         if key.not_after < now {
             continue;

@@ -4,6 +4,7 @@
 //! each concern are in that concern's module (`builder`, `route`, `notify`, `certificates`,
 //! `download`, `paysign`, `sensitive`).
 
+use crate::error::RequestProblem;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -154,9 +155,12 @@ impl Client {
         match fill {
             Fill::Mchid => Ok(&self.inner.mchid),
             Fill::Appid => self.inner.appid.as_deref().ok_or_else(|| {
-                Error::InvalidRequest(format!(
-                    "`{name}` is left out and the client has no APPID to fill it in with: set it on the request, or ClientBuilder::appid (WECHATPAY_APPID)"
-                ))
+                Error::request(
+                    RequestProblem::NotFilled,
+                    format!(
+                        "`{name}` is left out and the client has no APPID to fill it in with: set it on the request, or ClientBuilder::appid (WECHATPAY_APPID)"
+                    ),
+                )
             }),
         }
     }

@@ -1,5 +1,6 @@
 //! Keys, request signing and response verification.
 
+use crate::error::{ConfigProblem, DecryptProblem, RequestProblem, Setting};
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -35,11 +36,12 @@ pub trait Signer: Send + Sync {
     /// service) has no key to decrypt with. An HSM-backed signer can override it.
     fn decrypt_oaep(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
         let _ = ciphertext;
-        Err(Error::Config(
+        Err(Error::config(
+            ConfigProblem::Unsupported,
+            Setting::Signer,
             "the configured Signer cannot decrypt: decrypting sensitive fields needs the merchant \
              private key in this process (private_key_pem / private_key_file), or a Signer that \
-             implements decrypt_oaep"
-                .into(),
+             implements decrypt_oaep",
         ))
     }
 }
@@ -57,17 +59,29 @@ impl RsaSigner {
     /// issues) or PKCS#1 (`BEGIN RSA PRIVATE KEY`). Other blocks in the text (a certificate
     /// next to the key) are skipped.
     pub fn from_pem(pem_text: &str) -> Result<Self, Error> {
-        load_private_key(pem_text).map_err(Error::Config)
+        load_private_key(pem_text).map_err(|why| Error::config(ConfigProblem::Invalid, Setting::PrivateKey, why))
     }
 
     /// Loads a PKCS#8 DER private key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, Error> {
-        signer_from_pkcs8(der).map_err(|e| Error::Config(format!("invalid PKCS#8 RSA private key: {e}")))
+        signer_from_pkcs8(der).map_err(|e| {
+            Error::config(
+                ConfigProblem::Invalid,
+                Setting::PrivateKey,
+                format!("invalid PKCS#8 RSA private key: {e}"),
+            )
+        })
     }
 
     /// Loads a PKCS#1 (`RSAPrivateKey`) DER private key.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, Error> {
-        signer_from_pkcs1(der).map_err(|e| Error::Config(format!("invalid PKCS#1 RSA private key: {e}")))
+        signer_from_pkcs1(der).map_err(|e| {
+            Error::config(
+                ConfigProblem::Invalid,
+                Setting::PrivateKey,
+                format!("invalid PKCS#1 RSA private key: {e}"),
+            )
+        })
     }
 
     /// Size of the key's modulus in bits.
@@ -80,7 +94,7 @@ impl RsaSigner {
         let rng = aws_lc_rs::rand::SystemRandom::new();
         self.key
             .sign(&RSA_PKCS1_SHA256, &rng, message, &mut sig)
-            .map_err(|_| Error::Sign("RSA signing failed".into()))?;
+            .map_err(|_| Error::sign("RSA signing failed"))?;
         Ok(sig)
     }
 }
@@ -91,15 +105,21 @@ impl Signer for RsaSigner {
     }
 
     fn decrypt_oaep(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
-        let key = self
-            .decrypt
-            .as_ref()
-            .ok_or_else(|| Error::Config("the merchant private key cannot be used for RSA decryption".into()))?;
+        let key = self.decrypt.as_ref().ok_or_else(|| {
+            Error::config(
+                ConfigProblem::Unsupported,
+                Setting::PrivateKey,
+                "the merchant private key cannot be used for RSA decryption",
+            )
+        })?;
         let mut out = vec![0u8; key.min_output_size()];
         let len = key
             .decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut out, None)
             .map_err(|_| {
-                Error::Decrypt("RSA-OAEP decryption failed (not encrypted to this merchant key, or damaged)".into())
+                Error::decrypt(
+                    DecryptProblem::Rsa,
+                    "RSA-OAEP decryption failed (not encrypted to this merchant key, or damaged)",
+                )
             })?
             .len();
         out.truncate(len);
@@ -294,10 +314,11 @@ pub(crate) struct NoApiV3;
 
 impl Signer for NoApiV3 {
     fn sign(&self, _: &[u8]) -> Result<String, Error> {
-        Err(Error::Config(
+        Err(Error::config(
+            ConfigProblem::Missing,
+            Setting::PrivateKey,
             "this client was built for APIv2 only (an APIv2 key without merchant_serial, a merchant \
-             private key and a WeChat Pay key): APIv3 calls need those"
-                .into(),
+             private key and a WeChat Pay key): APIv3 calls need those",
         ))
     }
 }
@@ -393,23 +414,28 @@ impl VerifyKey {
 
     /// RSAES-OAEP (SHA-1, MGF1-SHA-1, empty label) encryption, base64.
     pub(crate) fn encrypt_oaep(&self, plaintext: &[u8]) -> Result<String, Error> {
-        let key = self
-            .key
-            .encrypt
-            .as_ref()
-            .ok_or_else(|| Error::Config(format!("key {} cannot be used for RSA-OAEP encryption", self.id)))?;
+        let key = self.key.encrypt.as_ref().ok_or_else(|| {
+            Error::config(
+                ConfigProblem::Invalid,
+                Setting::WechatpayPublicKey,
+                format!("key {} cannot be used for RSA-OAEP encryption", self.id),
+            )
+        })?;
         let max = key.max_plaintext_size(&OAEP_SHA1_MGF1SHA1);
         if plaintext.len() > max {
-            return Err(Error::InvalidRequest(format!(
-                "a sensitive value of {} bytes is too long for RSA-OAEP with key {} (at most {max} bytes)",
-                plaintext.len(),
-                self.id
-            )));
+            return Err(Error::request(
+                RequestProblem::Sensitive,
+                format!(
+                    "a sensitive value of {} bytes is too long for RSA-OAEP with key {} (at most {max} bytes)",
+                    plaintext.len(),
+                    self.id
+                ),
+            ));
         }
         let mut out = vec![0u8; key.ciphertext_size()];
         let len = key
             .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None)
-            .map_err(|_| Error::InvalidRequest("RSA-OAEP encryption failed".into()))?
+            .map_err(|_| Error::request(RequestProblem::Sensitive, "RSA-OAEP encryption failed"))?
             .len();
         out.truncate(len);
         Ok(B64.encode(out))
@@ -718,31 +744,43 @@ impl ApiV3Key {
     /// Checks the length (32 bytes) and keeps the key.
     pub fn new(key: &str) -> Result<Self, Error> {
         let bytes = key.as_bytes();
-        let array: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Config(format!("the APIv3 key must be 32 bytes, got {} bytes", bytes.len())))?;
+        let array: [u8; 32] = bytes.try_into().map_err(|_| {
+            Error::config(
+                ConfigProblem::Invalid,
+                Setting::ApiV3Key,
+                format!("the APIv3 key must be 32 bytes, got {} bytes", bytes.len()),
+            )
+        })?;
         Ok(ApiV3Key(array))
     }
 
     /// Decrypts AES-256-GCM: IV = `nonce` bytes (12), AAD = `associated_data` bytes (may be
     /// empty), `ciphertext` = base64 of ciphertext ‖ 16-byte tag.
     pub fn decrypt(&self, associated_data: &str, nonce: &str, ciphertext: &str) -> Result<Vec<u8>, Error> {
-        let nonce: [u8; NONCE_LEN] = nonce
-            .as_bytes()
-            .try_into()
-            .map_err(|_| Error::Decrypt(format!("the nonce must be {NONCE_LEN} bytes, got {}", nonce.len())))?;
+        let nonce: [u8; NONCE_LEN] = nonce.as_bytes().try_into().map_err(|_| {
+            Error::decrypt(
+                DecryptProblem::Malformed,
+                format!("the nonce must be {NONCE_LEN} bytes, got {}", nonce.len()),
+            )
+        })?;
         let mut data = base64::engine::general_purpose::STANDARD
             .decode(ciphertext.trim())
-            .map_err(|e| Error::Decrypt(format!("ciphertext is not base64: {e}")))?;
-        let key =
-            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).map_err(|_| Error::Decrypt("bad key".into()))?);
+            .map_err(|e| Error::decrypt(DecryptProblem::Malformed, format!("ciphertext is not base64: {e}")))?;
+        let key = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &self.0).map_err(|_| Error::decrypt(DecryptProblem::Malformed, "bad key"))?,
+        );
         let plain = key
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(associated_data.as_bytes()),
                 &mut data,
             )
-            .map_err(|_| Error::Decrypt("authentication failed (wrong APIv3 key, or tampered data)".into()))?;
+            .map_err(|_| {
+                Error::decrypt(
+                    DecryptProblem::Authentication,
+                    "authentication failed (wrong APIv3 key, or tampered data)",
+                )
+            })?;
         let len = plain.len();
         data.truncate(len);
         Ok(data)
@@ -782,10 +820,14 @@ mod apiv2_key {
         pub fn new(key: impl Into<String>) -> Result<Self, Error> {
             let key = Zeroizing::new(key.into());
             if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(Error::Config(format!(
-                    "the APIv2 key must be 32 printable ASCII characters (got {} bytes)",
-                    key.len()
-                )));
+                return Err(Error::config(
+                    crate::ConfigProblem::Invalid,
+                    crate::Setting::ApiV2Key,
+                    format!(
+                        "the APIv2 key must be 32 printable ASCII characters (got {} bytes)",
+                        key.len()
+                    ),
+                ));
             }
             Ok(ApiV2Key(key))
         }

@@ -1,6 +1,7 @@
 //! File downloads: bills, statements, images. The body streams into any writer; its SHA-1
 //! is checked against the digest the platform announced, and it can be gunzipped on the way.
 
+use crate::error::RequestProblem;
 use std::fmt;
 use std::io::Write;
 
@@ -218,9 +219,10 @@ fn parse_sha1(value: &str) -> Result<String, Error> {
     if value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(value.to_ascii_lowercase())
     } else {
-        Err(Error::InvalidRequest(format!(
-            "{value:?} is not a SHA-1 (40 hexadecimal digits)"
-        )))
+        Err(Error::request(
+            RequestProblem::Conflicting,
+            format!("{value:?} is not a SHA-1 (40 hexadecimal digits)"),
+        ))
     }
 }
 

@@ -44,7 +44,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod api_code;
 mod builder;
 mod call;
 mod certificates;
@@ -80,7 +79,6 @@ mod tests;
 pub use reqwest;
 pub use reqwest::Method;
 
-pub use api_code::ApiCode;
 pub use builder::ClientBuilder;
 pub use call::Call;
 pub use certificates::PlatformCertificate;
@@ -88,7 +86,10 @@ pub use client::{Client, Fill};
 pub use crypto::{nonce, ApiV3Key, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use download::Download;
 pub use encoding::encode_component;
-pub use error::{EnvelopeError, Error, Timeout, VerificationError};
+pub use error::{
+    ApiCode, ApiError, ConfigError, ConfigProblem, DecryptError, DecryptProblem, EnvelopeError, Error, RequestError,
+    RequestProblem, Setting, SignError, Timeout, VerificationError,
+};
 pub use intercept::{Attempt, Interceptor, Outcome};
 pub use json_text::JsonText;
 pub use notify::{

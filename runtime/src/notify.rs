@@ -10,6 +10,7 @@
 //! (from `spec/notifications/`); this runtime keeps only the decrypted bytes, which no `Debug`
 //! or error shows.
 
+use crate::error::{ConfigProblem, DecryptProblem, Setting};
 use std::fmt;
 
 use super::client::Client;
@@ -113,7 +114,10 @@ impl EncryptedResource {
     /// Decrypts with `key`.
     pub fn decrypt(&self, key: &ApiV3Key) -> Result<Vec<u8>, Error> {
         if !self.algorithm.is_empty() && self.algorithm != "AEAD_AES_256_GCM" {
-            return Err(Error::Decrypt(format!("unsupported algorithm {:?}", self.algorithm)));
+            return Err(Error::decrypt(
+                DecryptProblem::Algorithm,
+                format!("unsupported algorithm {:?}", self.algorithm),
+            ));
         }
         key.decrypt(&self.associated_data, &self.nonce, &self.ciphertext)
     }
@@ -335,7 +339,11 @@ impl Client {
     /// JSON (a transaction, a refund, …). Needs [`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key).
     pub fn decrypt_resource(&self, resource: &EncryptedResource) -> Result<Vec<u8>, Error> {
         let key = self.inner.apiv3_key.as_ref().ok_or_else(|| {
-            Error::Config("no APIv3 key: call ClientBuilder::apiv3_key (or set WECHATPAY_APIV3_KEY)".into())
+            Error::config(
+                ConfigProblem::Missing,
+                Setting::ApiV3Key,
+                "no APIv3 key: call ClientBuilder::apiv3_key (or set WECHATPAY_APIV3_KEY)",
+            )
         })?;
         resource.decrypt(key)
     }

@@ -121,7 +121,8 @@ pub(crate) fn attempt_ended(
                     let reason = v.to_string();
                     span.record("verification", reason.as_str());
                     tracing::warn!(reason = %reason, "the answer failed verification: not used");
-                } else if let Error::Api { code, .. } = error {
+                } else if let Error::Api(e) = error {
+                    let code = e.code.as_ref().map_or("", |c| c.as_str());
                     tracing::debug!(code = %code, "the platform answered with an error");
                 } else {
                     tracing::debug!(error = kind(error), "the attempt failed");
@@ -209,7 +210,7 @@ pub(crate) fn kind(error: &Error) -> &'static str {
         Error::Transport(e) if e.is_connect() => "connect",
         Error::Transport(_) => "transport",
         Error::Timeout { .. } => "timeout",
-        Error::Api { .. } => "api",
+        Error::Api(_) => "api",
         Error::Verification(_) => "verification",
         Error::Decode { .. } => "decode",
         Error::NotificationDecode { .. } => "notification_decode",

@@ -3,6 +3,7 @@
 //! Generic functions here are one-liners; the work happens in non-generic functions so ~1000
 //! generated operations do not each instantiate the HTTP path.
 
+use crate::error::RequestProblem;
 use std::fmt::{self, Display};
 
 use percent_encoding::utf8_percent_encode;
@@ -290,7 +291,9 @@ impl Request {
     ) -> Self {
         match meta {
             Ok(meta) => self.parts.multipart = Some(Box::new(Multipart { meta, file_part, file })),
-            Err(e) => self.parts.fail(Error::InvalidRequest(format!("upload meta: {e}"))),
+            Err(e) => self
+                .parts
+                .fail(Error::request(RequestProblem::Malformed, format!("upload meta: {e}"))),
         }
         self
     }
@@ -360,7 +363,10 @@ pub(crate) fn absolute_request(client: &Client, method: Method, url: &str) -> Re
     });
     let Some(parsed) = parsed else {
         let mut parts = Parts::new(method, String::new(), String::new());
-        parts.fail(Error::InvalidRequest(format!("{url:?} is not an absolute http(s) URL")));
+        parts.fail(Error::request(
+            RequestProblem::Malformed,
+            format!("{url:?} is not an absolute http(s) URL"),
+        ));
         return Request { client, parts };
     };
     let query = parsed.query().map(|q| format!("?{q}")).unwrap_or_default();

@@ -1,5 +1,6 @@
 //! The path of a call: segments pushed one by one, parameters percent-encoded as one segment.
 
+use crate::error::RequestProblem;
 use std::fmt::{self, Display};
 
 use percent_encoding::utf8_percent_encode;
@@ -106,7 +107,7 @@ impl Route {
         };
         let mut parts = Parts::new(method, path, query);
         parts.operation = self.template;
-        parts.error = self.error.map(Error::InvalidRequest);
+        parts.error = self.error.map(|why| Error::request(RequestProblem::Malformed, why));
         Request {
             client: self.client,
             parts,

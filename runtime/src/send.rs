@@ -1,6 +1,7 @@
 //! The one send path of every call: prepare, sign, send (retries, failover, the re-send of a
 //! connection closed unanswered), read under the size caps, verify.
 
+use crate::error::RequestProblem;
 use std::fmt::{self, Write as _};
 use std::future::Future;
 
@@ -37,8 +38,9 @@ impl Received {
     pub(crate) fn into_verified(self) -> Result<Verified, Error> {
         match self {
             Received::Buffered(v) => Ok(v),
-            Received::Download(_) => Err(Error::InvalidRequest(
-                "internal: a download where a body was expected".into(),
+            Received::Download(_) => Err(Error::request(
+                RequestProblem::Internal,
+                "internal: a download where a body was expected",
             )),
         }
     }
@@ -78,30 +80,34 @@ pub(crate) fn prepare(parts: Parts) -> Result<Prepared, Error> {
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     for (name, value) in &parts.headers {
         let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::InvalidRequest(format!("invalid header name {name:?}")))?;
+            .map_err(|_| Error::request(RequestProblem::Malformed, format!("invalid header name {name:?}")))?;
         let value = HeaderValue::from_str(value)
-            .map_err(|_| Error::InvalidRequest(format!("invalid value for header {name}")))?;
+            .map_err(|_| Error::request(RequestProblem::Malformed, format!("invalid value for header {name}")))?;
         headers.insert(name, value);
     }
     let (body, signed) = match (parts.multipart, parts.body) {
         (Some(_), Some(_)) => {
-            return Err(Error::InvalidRequest(
-                "a request cannot have both a JSON body and an upload".into(),
+            return Err(Error::request(
+                RequestProblem::Conflicting,
+                "a request cannot have both a JSON body and an upload",
             ))
         }
         (Some(multipart), None) => {
             let encoded = multipart.encode(&parts.form_fields)?;
             let content_type = HeaderValue::from_str(&encoded.content_type)
-                .map_err(|_| Error::InvalidRequest("invalid multipart content type".into()))?;
+                .map_err(|_| Error::request(RequestProblem::Malformed, "invalid multipart content type"))?;
             headers.insert(CONTENT_TYPE, content_type);
             (Some(Bytes::from(encoded.body)), Bytes::from(encoded.meta))
         }
         (None, body) => {
             if !parts.form_fields.is_empty() {
-                return Err(Error::InvalidRequest(format!(
-                    "form field {:?} given without a multipart upload",
-                    parts.form_fields[0].0
-                )));
+                return Err(Error::request(
+                    RequestProblem::Conflicting,
+                    format!(
+                        "form field {:?} given without a multipart upload",
+                        parts.form_fields[0].0
+                    ),
+                ));
             }
             match body {
                 Some(body) => {
@@ -190,8 +196,8 @@ pub(crate) fn sign_prepared(
     nonce: &str,
 ) -> Result<Signed, Error> {
     let url_text = format!("{base}{}", prepared.target);
-    let url =
-        reqwest::Url::parse(&url_text).map_err(|e| Error::InvalidRequest(format!("invalid URL {url_text:?}: {e}")))?;
+    let url = reqwest::Url::parse(&url_text)
+        .map_err(|e| Error::request(RequestProblem::Malformed, format!("invalid URL {url_text:?}: {e}")))?;
     let mut request = reqwest::Request::new(prepared.method.clone(), url);
     *request.headers_mut() = prepared.headers.clone();
 
@@ -215,7 +221,7 @@ pub(crate) fn sign_prepared(
         inner.mchid, inner.merchant_serial, timestamp, nonce, signature
     );
     let mut authorization = HeaderValue::from_str(&authorization)
-        .map_err(|_| Error::Sign("the signer returned a signature that is not a valid header value".into()))?;
+        .map_err(|_| Error::sign("the signer returned a signature that is not a valid header value"))?;
     authorization.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, authorization);
     if let Some(body) = &prepared.body {
@@ -685,23 +691,9 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let request_id = request_id(headers);
-    let (mut code, mut message, mut detail) = (String::new(), String::new(), None);
-    if let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(body) {
-        if let Some(serde_json::Value::String(c)) = object.remove("code") {
-            code = c;
-        }
-        if let Some(serde_json::Value::String(m)) = object.remove("message") {
-            message = m;
-        }
-        detail = object.remove("detail").map(Box::new);
-    }
-    Error::Api {
+    Error::Api(Box::new(crate::ApiError::from_answer(
         status,
-        code,
-        message,
-        detail,
-        request_id,
-        body: String::from_utf8_lossy(body).into_owned(),
-    }
+        request_id(headers),
+        body,
+    )))
 }

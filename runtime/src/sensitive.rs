@@ -6,6 +6,7 @@
 //! [`Request::encrypt_sensitive`] right after `.json(request)`; the request then carries
 //! `Wechatpay-Serial` naming the key used, as the platform requires.
 
+use crate::error::{ConfigProblem, DecryptProblem, RequestProblem, Setting};
 use std::fmt;
 
 use base64::Engine as _;
@@ -36,10 +37,11 @@ impl fmt::Debug for SensitiveCiphertext {
 }
 
 fn no_key_error() -> Error {
-    Error::Config(
+    Error::config(
+        ConfigProblem::Missing,
+        Setting::WechatpayPublicKey,
         "no key to encrypt sensitive fields with: configure a WeChat Pay public key \
-         (wechatpay_public_key) or a platform certificate that is valid now"
-            .into(),
+         (wechatpay_public_key) or a platform certificate that is valid now",
     )
 }
 
@@ -100,11 +102,15 @@ impl Client {
     /// [`ClientBuilder::private_key_pem`]: crate::ClientBuilder::private_key_pem
     /// [`ClientBuilder::private_key_file`]: crate::ClientBuilder::private_key_file
     pub fn decrypt_sensitive(&self, ciphertext_b64: &str) -> Result<String, Error> {
-        let ciphertext = B64
-            .decode(ciphertext_b64.trim())
-            .map_err(|e| Error::Decrypt(format!("the sensitive field is not base64: {e}")))?;
+        let ciphertext = B64.decode(ciphertext_b64.trim()).map_err(|e| {
+            Error::decrypt(
+                DecryptProblem::Malformed,
+                format!("the sensitive field is not base64: {e}"),
+            )
+        })?;
         let plain = self.inner.signer.decrypt_oaep(&ciphertext)?;
-        String::from_utf8(plain).map_err(|_| Error::Decrypt("the decrypted sensitive field is not UTF-8".into()))
+        String::from_utf8(plain)
+            .map_err(|_| Error::decrypt(DecryptProblem::Malformed, "the decrypted sensitive field is not UTF-8"))
     }
 }
 
@@ -160,8 +166,12 @@ impl Request {
 
 /// Encrypts the strings at `pointers`; `None` when the body has no value to encrypt.
 fn encrypt_body(client: &Client, body: &[u8], pointers: &[&str]) -> Result<Option<(Vec<u8>, String)>, Error> {
-    let mut value: Json = serde_json::from_slice(body)
-        .map_err(|e| Error::InvalidRequest(format!("cannot encrypt sensitive fields: the body is not JSON: {e}")))?;
+    let mut value: Json = serde_json::from_slice(body).map_err(|e| {
+        Error::request(
+            RequestProblem::Internal,
+            format!("cannot encrypt sensitive fields: the body is not JSON: {e}"),
+        )
+    })?;
     let mut paths: Vec<Vec<String>> = Vec::with_capacity(pointers.len());
     for pointer in pointers {
         paths.push(parse_pointer(pointer)?);
@@ -192,9 +202,12 @@ fn parse_pointer(pointer: &str) -> Result<Vec<String>, Error> {
     if pointer.is_empty() {
         return Ok(Vec::new());
     }
-    let rest = pointer
-        .strip_prefix('/')
-        .ok_or_else(|| Error::InvalidRequest(format!("sensitive field pointer {pointer:?} must start with '/'")))?;
+    let rest = pointer.strip_prefix('/').ok_or_else(|| {
+        Error::request(
+            RequestProblem::Sensitive,
+            format!("sensitive field pointer {pointer:?} must start with '/'"),
+        )
+    })?;
     Ok(rest
         .split('/')
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
@@ -206,10 +219,10 @@ fn collect(value: &mut Json, path: &[String], pointer: &str, errors: &mut Vec<Er
     match path.split_first() {
         None => match value {
             Json::String(_) | Json::Null => {}
-            other => errors.push(Error::InvalidRequest(format!(
-                "sensitive field {pointer} is {}, expected a string",
-                other.kind()
-            ))),
+            other => errors.push(Error::request(
+                RequestProblem::Sensitive,
+                format!("sensitive field {pointer} is {}, expected a string", other.kind()),
+            )),
         },
         Some((head, tail)) => match value {
             Json::Object(members) => {

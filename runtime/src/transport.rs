@@ -3,6 +3,7 @@
 //! cap. Set on [`ClientBuilder`](crate::ClientBuilder); retries and failover are off by default.
 //! Below the client: it names no other module of the runtime but the errors.
 
+use crate::error::{ConfigProblem, Setting};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -114,7 +115,7 @@ fn build_error(e: &reqwest::Error) -> Error {
         text.push_str(&format!(": {s}"));
         source = s.source();
     }
-    Error::Config(text)
+    Error::config(ConfigProblem::Invalid, Setting::HttpClient, text)
 }
 
 /// The HTTP clients of one runtime (the async one, or the one behind `blocking()`): the client
@@ -191,11 +192,12 @@ impl HttpClients {
             return Ok(c);
         }
         let identity = self.config.identity.as_ref().ok_or_else(|| {
-            Error::Config(
+            Error::config(
+                ConfigProblem::Missing,
+                Setting::MerchantCertificate,
                 "this operation needs the merchant API certificate (mutual TLS): call \
                  ClientBuilder::merchant_certificate_pem (apiclient_cert.pem and apiclient_key.pem) \
-                 or set WECHATPAY_MERCHANT_CERTIFICATE"
-                    .into(),
+                 or set WECHATPAY_MERCHANT_CERTIFICATE",
             )
         })?;
         let client = self.config.build_with(true, Some(identity))?;
@@ -249,9 +251,11 @@ impl Transport {
             match reqwest::Url::parse(&url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none() => {}
                 _ => {
-                    return Err(Error::Config(format!(
-                        "backup_base_url {url:?} is not an http(s) URL without query"
-                    )))
+                    return Err(Error::config(
+                        ConfigProblem::Invalid,
+                        Setting::BackupBaseUrl,
+                        format!("backup_base_url {url:?} is not an http(s) URL without query"),
+                    ))
                 }
             }
             self.backup_base_url = Some(url);

@@ -5,6 +5,7 @@
 //! which comes first, carries the file's SHA-256 (WeChat Pay's upload limits are a few MB:
 //! images 2 MB, videos 5 MB).
 
+use crate::error::RequestProblem;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -109,7 +110,12 @@ impl Upload {
     fn read(self) -> Result<(String, String, Vec<u8>), Error> {
         let filename = match self.filename {
             Some(name) if !name.is_empty() => name,
-            _ => return Err(Error::InvalidRequest("the file to upload has no file name".into())),
+            _ => {
+                return Err(Error::request(
+                    RequestProblem::Malformed,
+                    "the file to upload has no file name",
+                ))
+            }
         };
         let bytes = match self.source {
             Source::Bytes(bytes) => bytes,

@@ -159,7 +159,17 @@ fn from_env_names_the_missing_or_bad_variable() {
     assert_eq!(tuned.inner.transport.retries, 2);
     assert_eq!(tuned.inner.http.config().user_agent, "tuned/1");
     let missing = crate::ClientBuilder::<Client>::from_lookup(|_| Err(std::env::VarError::NotPresent));
-    assert!(matches!(missing, Err(Error::Config(m)) if m.contains("WECHATPAY_MCHID")));
+    match missing {
+        Err(Error::Config(e)) => {
+            assert_eq!(
+                (e.problem, e.setting),
+                (crate::ConfigProblem::Missing, crate::Setting::Mchid)
+            );
+            assert_eq!(e.setting.env_var(), Some("WECHATPAY_MCHID"));
+            assert!(e.message.contains("WECHATPAY_MCHID"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -208,7 +218,10 @@ fn an_apiv2_key_without_the_apiv3_settings_builds_a_client_for_apiv2_only() {
     assert!(c.inner.apiv2_key.is_some());
     // APIv3 fails before anything is signed.
     let e = c.sign(b"x").unwrap_err();
-    assert!(matches!(&e, Error::Config(m) if m.contains("APIv2 only")), "{e}");
+    assert!(
+        matches!(&e, Error::Config(m) if m.message.contains("APIv2 only")),
+        "{e}"
+    );
     // One APIv3 setting given means all of them: the old errors.
     let vars2: std::collections::HashMap<&str, &str> = [
         ("WECHATPAY_MCHID", MCHID),
@@ -229,7 +242,9 @@ fn an_apiv2_key_without_the_apiv3_settings_builds_a_client_for_apiv2_only() {
         .apiv2_key(v2_key)
         .merchant_serial(MERCHANT_SERIAL)
         .build();
-    assert!(matches!(half, Err(Error::Config(m)) if m.contains("private key")));
+    assert!(
+        matches!(half, Err(Error::Config(m)) if m.message.contains("private key") && m.setting == crate::Setting::PrivateKey)
+    );
     // The RSA key of risk/getpublickey from the environment (here the test WeChat Pay key).
     let k = keys();
     let pub_path = k.wechatpay_pub_path.to_str().unwrap().to_owned();
@@ -249,5 +264,7 @@ fn an_apiv2_key_without_the_apiv3_settings_builds_a_client_for_apiv2_only() {
     .unwrap();
     assert!(c.inner.apiv2_rsa_key.is_some());
     // Without an APIv2 key, nothing changes.
-    assert!(matches!(Client::builder().mchid(MCHID).build(), Err(Error::Config(m)) if m.contains("merchant_serial")));
+    assert!(
+        matches!(Client::builder().mchid(MCHID).build(), Err(Error::Config(m)) if m.setting == crate::Setting::MerchantSerial)
+    );
 }

@@ -41,7 +41,7 @@ const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
 
 fn config_error(result: Result<Client, Error>) -> String {
     match result {
-        Err(Error::Config(message)) => message,
+        Err(Error::Config(e)) => e.message,
         Err(other) => panic!("expected Error::Config, got {other:?}"),
         Ok(_) => panic!("expected Error::Config, got a client"),
     }

@@ -45,7 +45,13 @@ fn aes_gcm_resource_decrypts_known_answers() {
     ));
     // Bad key length is a config error that does not echo the key.
     match ApiV3Key::new("secret-but-too-short") {
-        Err(Error::Config(msg)) => assert!(!msg.contains("secret"), "{msg}"),
+        Err(Error::Config(e)) => {
+            assert!(!e.message.contains("secret"), "{e}");
+            assert_eq!(
+                (e.problem, e.setting),
+                (crate::ConfigProblem::Invalid, crate::Setting::ApiV3Key)
+            );
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(format!("{key:?}"), "ApiV3Key(<redacted>)");

@@ -76,7 +76,10 @@ fn dot_and_empty_path_params_are_rejected() {
             .request(Method::GET)
             .into_parts();
         match sign_request(&c.inner, parts, TS, NONCE) {
-            Err(Error::InvalidRequest(msg)) => assert!(msg.contains("path parameter"), "{msg}"),
+            Err(Error::InvalidRequest(e)) => {
+                assert!(e.message.contains("path parameter"), "{e}");
+                assert_eq!(e.problem, crate::RequestProblem::Malformed);
+            }
             Err(other) => panic!("{bad:?}: {other:?}"),
             Ok(_) => panic!("{bad:?} accepted"),
         }

@@ -172,29 +172,29 @@ fn non_2xx_is_an_api_error_without_signature() {
     h.insert("Request-ID", HeaderValue::from_static("08F4E3C5B006100118"));
     let body = br#"{"code":"PARAM_ERROR","message":"bad out_trade_no","detail":{"field":"out_trade_no"}}"#;
     match check_response(&c.inner, 400, &h, body, TS) {
-        Err(e @ Error::Api { .. }) => {
+        Err(e @ Error::Api(_)) => {
             assert_eq!(e.api_code(), Some("PARAM_ERROR"));
+            assert_eq!(e.code(), Some(&crate::ApiCode::ParamError));
             assert!(!e.is_retryable());
             let text = e.to_string();
             assert!(
                 text.contains("400") && text.contains("PARAM_ERROR") && text.contains("08F4E3C5B006100118"),
                 "{text}"
             );
-            let Error::Api {
+            let Error::Api(api) = e else { unreachable!() };
+            let crate::ApiError {
                 status,
                 code,
                 message,
                 detail,
                 request_id,
                 body: raw,
-            } = e
-            else {
-                unreachable!()
-            };
+                ..
+            } = *api;
             assert_eq!(status, 400);
-            assert_eq!(code, "PARAM_ERROR");
+            assert_eq!(code, Some(crate::ApiCode::ParamError));
             assert_eq!(message, "bad out_trade_no");
-            assert_eq!(detail.as_deref(), Some(&serde_json::json!({"field": "out_trade_no"})));
+            assert_eq!(detail, Some(serde_json::json!({"field": "out_trade_no"})));
             assert_eq!(request_id.as_deref(), Some("08F4E3C5B006100118"));
             assert_eq!(raw.as_bytes(), body);
         }
@@ -202,20 +202,18 @@ fn non_2xx_is_an_api_error_without_signature() {
     }
     let html = b"<html><body>502 Bad Gateway</body></html>";
     match check_response(&c.inner, 502, &HeaderMap::new(), html, TS) {
-        Err(e @ Error::Api { .. }) => {
+        Err(e @ Error::Api(_)) => {
             assert!(e.is_retryable());
-            let Error::Api {
+            let Error::Api(api) = e else { unreachable!() };
+            let crate::ApiError {
                 status,
                 code,
                 message,
                 body,
                 request_id,
                 ..
-            } = e
-            else {
-                unreachable!()
-            };
-            assert_eq!((status, code.as_str(), message.as_str()), (502, "", ""));
+            } = *api;
+            assert_eq!((status, code, message.as_str()), (502, None, ""));
             assert_eq!(body.as_bytes(), html);
             assert_eq!(request_id, None);
         }

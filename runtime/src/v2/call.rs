@@ -5,6 +5,7 @@
 //! failover, the re-send of a connection closed unanswered, the client's retries for what
 //! `Error::is_retryable` says (`SYSTEMERROR` among them), interceptors and traces.
 
+use crate::error::{ConfigProblem, RequestProblem, Setting};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -99,7 +100,7 @@ impl Route {
         };
         let mut parts = Parts::new(path);
         if let Some(e) = error {
-            parts.fields = Err(Error::InvalidRequest(e));
+            parts.fields = Err(Error::request(RequestProblem::Malformed, e));
         }
         V2Request { client, parts }
     }
@@ -188,8 +189,9 @@ impl V2Request {
     pub fn send<T: XmlObject>(self) -> V2Call<T> {
         V2Call::new(self.client, self.parts, |answer| match answer {
             Answer::Fields(fields) => T::read_fields(&fields).map_err(|e| decode_error(e.to_string(), 200, &[])),
-            Answer::File(_) => Err(Error::InvalidRequest(
-                "internal: a file where fields were expected".into(),
+            Answer::File(_) => Err(Error::request(
+                RequestProblem::Internal,
+                "internal: a file where fields were expected",
             )),
         })
     }
@@ -198,8 +200,9 @@ impl V2Request {
     pub fn send_fields(self) -> V2Call<Vec<(String, String)>> {
         V2Call::new(self.client, self.parts, |answer| match answer {
             Answer::Fields(fields) => Ok(fields),
-            Answer::File(_) => Err(Error::InvalidRequest(
-                "internal: a file where fields were expected".into(),
+            Answer::File(_) => Err(Error::request(
+                RequestProblem::Internal,
+                "internal: a file where fields were expected",
             )),
         })
     }
@@ -212,8 +215,9 @@ impl V2Request {
         self.parts.signed = false;
         V2Call::new(self.client, self.parts, |answer| match answer {
             Answer::File(bytes) => Ok(bytes),
-            Answer::Fields(_) => Err(Error::InvalidRequest(
-                "internal: fields where a file was expected".into(),
+            Answer::Fields(_) => Err(Error::request(
+                RequestProblem::Internal,
+                "internal: fields where a file was expected",
             )),
         })
     }
@@ -362,10 +366,11 @@ fn encrypt_fields(inner: &crate::client::Inner, names: &[&str], fields: &mut [Xm
         return Ok(());
     }
     let key = inner.apiv2_rsa_key.as_ref().ok_or_else(|| {
-        Error::Config(
+        Error::config(
+            ConfigProblem::Missing,
+            Setting::ApiV2RsaPublicKey,
             "this operation's bank details are RSA-encrypted with the key of risk/getpublickey: call \
-             ClientBuilder::apiv2_rsa_public_key_pem"
-                .into(),
+             ClientBuilder::apiv2_rsa_public_key_pem",
         )
     })?;
     for field in sensitive {
@@ -382,8 +387,9 @@ fn signed_body(fields: &[XmlField], sign_type: SignType, key: &crypto::ApiV2Key)
         .map(|f| (f.name.as_str(), f.value.as_str(), f.cdata))
         .collect();
     if signed.iter().any(|(n, _, _)| *n == "sign") {
-        return Err(Error::InvalidRequest(
-            "`sign` is computed by the client: leave it out".into(),
+        return Err(Error::request(
+            RequestProblem::Conflicting,
+            "`sign` is computed by the client: leave it out",
         ));
     }
     let nonce = crypto::nonce();
@@ -404,13 +410,17 @@ fn signed_body(fields: &[XmlField], sign_type: SignType, key: &crypto::ApiV2Key)
             cdata: *cdata,
         })
         .collect();
-    xml::write("xml", &written).map_err(|e| Error::InvalidRequest(e.to_string()))
+    xml::write("xml", &written).map_err(|e| Error::request(RequestProblem::Malformed, e.to_string()))
 }
 
 async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Result<Answer, Error> {
     let inner = &client.inner;
     let key = inner.apiv2_key.as_ref().ok_or_else(|| {
-        Error::Config("no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)".into())
+        Error::config(
+            ConfigProblem::Missing,
+            Setting::ApiV2Key,
+            "no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)",
+        )
     })?;
     let mut fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
     encrypt_fields(inner, parts.encrypt, &mut fields)?;
@@ -467,7 +477,7 @@ async fn attempt(a: &V2Attempts<'_>, base: &str, number: u32, answer: &mut send:
         .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
         .body(a.body.clone())
         .build()
-        .map_err(|e| Error::InvalidRequest(format!("invalid URL {url:?}: {e}")))?;
+        .map_err(|e| Error::request(RequestProblem::Malformed, format!("invalid URL {url:?}: {e}")))?;
     a.http.settle(&mut request, timeout);
     let method = reqwest::Method::POST;
     let seen = send::before_send(inner, &method, &parts.path, number, &mut request);

@@ -5,6 +5,7 @@ use super::sign::{sign, SignType};
 use crate::client::Client;
 use crate::crypto::{self, ApiV2Key};
 use crate::error::Error;
+use crate::error::{ConfigProblem, Setting};
 use crate::paysign::JsapiPayParams;
 
 impl JsapiPayParams {
@@ -52,7 +53,11 @@ impl Client {
         sign_type: SignType,
     ) -> Result<JsapiPayParams, Error> {
         let key = self.inner.apiv2_key.as_ref().ok_or_else(|| {
-            Error::Config("no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)".into())
+            Error::config(
+                ConfigProblem::Missing,
+                Setting::ApiV2Key,
+                "no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)",
+            )
         })?;
         Ok(JsapiPayParams::sign_v2(
             key,

@@ -1,6 +1,7 @@
 //! APIv2 signatures (MD5 or HMAC-SHA256 over the sorted fields and the APIv2 key) and the
 //! decryption of a refund notification's `req_info`.
 
+use crate::error::DecryptProblem;
 use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256};
 use aws_lc_rs::{constant_time, hmac};
 use base64::Engine as _;
@@ -96,11 +97,11 @@ pub fn verify<N: AsRef<str>, V: AsRef<str>>(
 /// the lower-case hex MD5 of the APIv2 key. The plaintext is the XML of the refund (root
 /// `<root>`: read it with [`xml::read`](super::xml::read)).
 pub fn decrypt_req_info(req_info: &str, key: &ApiV2Key) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let fail = |why: &str| Error::Decrypt(format!("req_info: {why}"));
+    let fail = |problem, why: &str| Error::decrypt(problem, format!("req_info: {why}"));
     let mut data = Zeroizing::new(
         base64::engine::general_purpose::STANDARD
             .decode(req_info.trim())
-            .map_err(|_| fail("not base64"))?,
+            .map_err(|_| fail(DecryptProblem::Malformed, "not base64"))?,
     );
     let aes_key: Zeroizing<String> = Zeroizing::new(
         Md5::digest(key.as_str().as_bytes())
@@ -108,11 +109,18 @@ pub fn decrypt_req_info(req_info: &str, key: &ApiV2Key) -> Result<Zeroizing<Vec<
             .map(|b| format!("{b:02x}"))
             .collect(),
     );
-    let key = UnboundCipherKey::new(&AES_256, aes_key.as_bytes()).map_err(|_| fail("the key cannot be used"))?;
-    let key = PaddedBlockDecryptingKey::ecb_pkcs7(key).map_err(|_| fail("the key cannot be used"))?;
+    let key = UnboundCipherKey::new(&AES_256, aes_key.as_bytes())
+        .map_err(|_| fail(DecryptProblem::Malformed, "the key cannot be used"))?;
+    let key = PaddedBlockDecryptingKey::ecb_pkcs7(key)
+        .map_err(|_| fail(DecryptProblem::Malformed, "the key cannot be used"))?;
     let plain_len = key
         .decrypt(&mut data, DecryptionContext::None)
-        .map_err(|_| fail("it does not decrypt with this APIv2 key (wrong key, or altered)"))?
+        .map_err(|_| {
+            fail(
+                DecryptProblem::Authentication,
+                "it does not decrypt with this APIv2 key (wrong key, or altered)",
+            )
+        })?
         .len();
     data.truncate(plain_len);
     Ok(data)

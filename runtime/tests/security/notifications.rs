@@ -240,7 +240,10 @@ fn notification_failures_are_distinct_errors() {
         "ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE",
     );
     match c.handle_notification(&h, &b) {
-        Err(Error::Decrypt(msg)) => assert!(msg.contains("authentication failed"), "{msg}"),
+        Err(Error::Decrypt(e)) => {
+            assert_eq!(e.problem, wechatpay::DecryptProblem::Authentication, "{e}");
+            assert!(e.message.contains("authentication failed"), "{e}");
+        }
         other => panic!("{other:?}"),
     }
     // Tampered ciphertext, re-signed (so only the GCM tag catches it).
@@ -249,7 +252,7 @@ fn notification_failures_are_distinct_errors() {
     let tampered = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, &B64.encode(ct));
     let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), &tampered);
     assert!(
-        matches!(c.handle_notification(&s.headers(), &tampered), Err(Error::Decrypt(m)) if m.contains("authentication failed"))
+        matches!(c.handle_notification(&s.headers(), &tampered), Err(Error::Decrypt(m)) if m.problem == wechatpay::DecryptProblem::Authentication)
     );
     // Tampered associated data.
     let wrong_aad = String::from_utf8(body.clone())
@@ -406,5 +409,7 @@ fn notification_answers() {
         "the decrypted payload is not echoed: {}",
         answer.body()
     );
-    assert_eq!(NotificationAnswer::for_error(&Error::Config("x".into())).status(), 500);
+    let config = wechatpay::ApiV3Key::new("short").unwrap_err();
+    assert!(matches!(config, Error::Config(_)), "{config:?}");
+    assert_eq!(NotificationAnswer::for_error(&config).status(), 500);
 }

@@ -123,14 +123,18 @@ struct FailingSigner;
 
 impl Signer for FailingSigner {
     fn sign(&self, _: &[u8]) -> Result<String, Error> {
-        Err(Error::Sign("HSM offline".into()))
+        Err(Error::Sign(wechatpay::SignError::new(
+            "HSM offline",
+            std::io::Error::other("the HSM does not answer"),
+        )))
     }
 }
 
 #[test]
 fn pay_sign_uses_the_pluggable_signer_and_reports_its_errors() {
     assert!(
-        matches!(JsapiPayParams::sign(&FailingSigner, "a", "p", 1, "n"), Err(Error::Sign(m)) if m == "HSM offline")
+        matches!(JsapiPayParams::sign(&FailingSigner, "a", "p", 1, "n"), Err(Error::Sign(m)) if m.message == "HSM offline"
+            && m.source.as_ref().is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some()))
     );
     assert!(matches!(
         AppPayParams::sign(&FailingSigner, "a", "m", "p", 1, "n"),

@@ -117,7 +117,16 @@ fn decrypt_sensitive_with_a_remote_signer_is_a_clear_config_error() {
         .unwrap();
     let ct = openssl_encrypt("merchant_pub.pem", b"x", &OAEP_SHA1);
     match c.decrypt_sensitive(&ct) {
-        Err(Error::Config(msg)) => assert!(msg.contains("decrypt_oaep") && msg.contains("private key"), "{msg}"),
+        Err(Error::Config(e)) => {
+            assert!(
+                e.message.contains("decrypt_oaep") && e.message.contains("private key"),
+                "{e}"
+            );
+            assert_eq!(
+                (e.problem, e.setting),
+                (wechatpay::ConfigProblem::Unsupported, wechatpay::Setting::Signer)
+            );
+        }
         other => panic!("{other:?}"),
     }
     // The built-in signer implements it.

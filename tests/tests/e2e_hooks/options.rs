@@ -211,7 +211,7 @@ async fn a_callers_own_reqwest_client_sends_every_call() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::Config(ref m) if m.contains("HTTP client")),
+        matches!(err, Error::Config(ref m) if m.message.contains("HTTP client")),
         "{err:?}"
     );
     // The client's whole-request timeout still bounds each request, and a `User-Agent` is

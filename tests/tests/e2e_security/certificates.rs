@@ -139,7 +139,7 @@ async fn public_key_mode_needs_no_certificates() {
         .platform_certificates_download()
         .build()
         .unwrap_err();
-    assert!(matches!(e, Error::Config(m) if m.contains("APIv3 key")));
+    assert!(matches!(e, Error::Config(m) if m.message.contains("APIv3 key")));
 }
 
 #[tokio::test]
@@ -160,7 +160,7 @@ async fn certificate_download_failures_leave_the_store_unchanged() {
             keys::PLATFORM_CERT_PEM,
         ),
     );
-    assert!(matches!(expect(other_key).await, Err(Error::Decrypt(m)) if m.contains("authentication failed")));
+    assert!(matches!(expect(other_key).await, Err(Error::Decrypt(m)) if m.message.contains("authentication failed")));
     // Body changed after signing.
     let mut changed = certificates_body(APIV3_KEY, keys::PLATFORM_CERT_SERIAL, keys::PLATFORM_CERT_PEM);
     changed["data"][0]["effective_time"] = json!("2021-01-01T08:00:00+08:00");
@@ -197,7 +197,7 @@ async fn certificate_download_failures_leave_the_store_unchanged() {
             keys::PLATFORM_CERT_PEM,
         ),
     );
-    assert!(matches!(expect(lying).await, Err(Error::Config(m)) if m.contains("has serial")));
+    assert!(matches!(expect(lying).await, Err(Error::Config(m)) if m.message.contains("has serial")));
     // Not a certificate.
     let garbage = Reply::json(200, certificates_body(APIV3_KEY, keys::PLATFORM_CERT_SERIAL, "hello"));
     assert!(matches!(expect(garbage).await, Err(Error::Config(_))));

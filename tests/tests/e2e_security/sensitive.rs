@@ -171,7 +171,7 @@ async fn sensitive_fields_without_a_key_or_of_the_wrong_type_send_nothing() {
         .send_json()
         .await;
     match result {
-        Err(Error::Config(msg)) => assert!(msg.contains("no key to encrypt sensitive fields"), "{msg}"),
+        Err(Error::Config(msg)) => assert!(msg.message.contains("no key to encrypt sensitive fields"), "{msg}"),
         other => panic!("{other:?}"),
     }
     assert!(client.encrypt_sensitive_value("x").is_err());
@@ -186,7 +186,9 @@ async fn sensitive_fields_without_a_key_or_of_the_wrong_type_send_nothing() {
         .encrypt_sensitive(&["/id_card_number"])
         .send_json()
         .await;
-    assert!(matches!(result, Err(Error::InvalidRequest(m)) if m.contains("/id_card_number is a number")));
+    assert!(
+        matches!(result, Err(Error::InvalidRequest(m)) if m.message.contains("/id_card_number is a number") && m.problem == wechatpay::RequestProblem::Sensitive)
+    );
     assert!(server.requests().is_empty(), "nothing was sent");
 
     // Nothing to encrypt and no key: sent as is, without Wechatpay-Serial.

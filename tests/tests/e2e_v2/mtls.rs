@@ -242,7 +242,7 @@ fn a_bad_certificate_or_key_is_a_configuration_error_that_shows_no_key() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Config(why) if why.starts_with("merchant certificate")),
+        matches!(&e, Error::Config(why) if why.message.starts_with("merchant certificate")),
         "{e:?}"
     );
     let e = builder("http://127.0.0.1:9")
@@ -253,7 +253,7 @@ fn a_bad_certificate_or_key_is_a_configuration_error_that_shows_no_key() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Config(why) if why.starts_with("merchant certificate")),
+        matches!(&e, Error::Config(why) if why.message.starts_with("merchant certificate")),
         "{e:?}"
     );
     // The certificate of another key (apiclient_cert.pem of another download).
@@ -262,7 +262,7 @@ fn a_bad_certificate_or_key_is_a_configuration_error_that_shows_no_key() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Config(why) if why.contains("not of this private key")),
+        matches!(&e, Error::Config(why) if why.message.contains("not of this private key")),
         "{e:?}"
     );
     let c = builder("http://127.0.0.1:9")
