@@ -18,8 +18,10 @@
 //! - a nested type is named after the property that holds it (`amount` → `Amount`); when that is
 //!   taken, `Request`/`Response` + it (`ResponseAmount`), then its whole path
 //!   (`ResponsePromotionDetailGoodsDetail`);
-//! - a request or response itself after its fields and side: `MchidRequest`, then
-//!   `MchidSubMchidRequest` (one more field each time);
+//! - a request or response itself after its fields and side, those that say what it is about
+//!   before those that say who calls (`mchid`, `appid`, `sub_mch_id`, …) or belong to the
+//!   protocol (`version`, `nonce_str`): `TransactionIdRequest`, then
+//!   `TransactionIdOutTradeNoRequest` (one more field each time); `MchidRequest` when that is all;
 //! - then either after the resource of its first use, the URL's literal segments below the group
 //!   (`/v3/profitsharing/orders/{out_order_no}`: `OrdersState`, then with the segment above
 //!   it; a segment that only names the key that follows, `id/{transaction_id}`, is skipped),
@@ -258,6 +260,13 @@ fn holder_name(def: &TypeDef, siblings: &[TypeDef]) -> Option<String> {
     })
 }
 
+/// Fields of a request or response that say who calls, or belong to the protocol, not to what
+/// the operation is about: last in a name made of fields.
+const CALLER_FIELDS: &[&str] = &[
+    "mchid", "sp_mchid", "sub_mchid", "mch_id", "sub_mch_id", "appid", "sp_appid", "sub_appid", "mch_appid",
+    "version", "nonce_str", "sign", "sign_type",
+];
+
 /// Field names that do not say what their enum is about without its resource.
 const GENERIC: &[&str] = &[
     "Type", "State", "Status", "Result", "Mode", "Kind", "Scene", "Channel", "Reason",
@@ -291,9 +300,14 @@ fn resource_segments(url: &str) -> Vec<&str> {
 fn plain_candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
     let (side, rest) = side(&def.name).unwrap_or(("", def.name.as_str()));
     if rest.is_empty() {
-        // A request or response itself: after its fields.
+        // A request or response itself: after its fields, those that say what it is about
+        // first (`TransactionIdOutTradeNoRequest`, not `VersionRequest`): who calls (`mchid`,
+        // `appid`, …) and the protocol's own fields say nothing of it.
         let fields: Vec<String> = match &def.kind {
-            TypeKind::Struct(fields) => fields.iter().map(|f| naming::type_name(&f.wire)).collect(),
+            TypeKind::Struct(fields) => {
+                let (who, what): (Vec<_>, Vec<_>) = fields.iter().partition(|f| CALLER_FIELDS.contains(&f.wire.as_str()));
+                what.into_iter().chain(who).map(|f| naming::type_name(&f.wire)).collect()
+            }
             TypeKind::Enum(_) => Vec::new(),
         };
         if fields.is_empty() {

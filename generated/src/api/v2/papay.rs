@@ -66,7 +66,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v2/papay/partner/preentrustweb`, `PostRequest` in `/v2/papay/preentrustweb`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct PlanIdRequest {
         /// 应用ID
         ///
         /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wxcbda96de0b165486`
@@ -114,7 +114,7 @@ pub mod models {
         /// Example: `Y`
         pub return_app: Option<ReturnApp>,
     }
-    ::wechatpay::runtime::__private::xml_object!(AppidRequest {
+    ::wechatpay::runtime::__private::xml_object!(PlanIdRequest {
         appid: "appid" optional text,
         mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" optional text,
@@ -128,8 +128,8 @@ pub mod models {
         timestamp: "timestamp" required text,
         return_app: "return_app" optional text,
     });
-    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
-    pub struct AppidRequestRequired {
+    /// The required fields of [`PlanIdRequest`], each given by name (all of them: a missing one does not compile); [`PlanIdRequest::new`] takes them.
+    pub struct PlanIdRequestRequired {
         /// 模板id
         ///
         /// Example: `12535`
@@ -157,11 +157,11 @@ pub mod models {
         /// Example: `1414488825`
         pub timestamp: String,
     }
-    impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `notify_url`, `version`, `timestamp`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
+    impl PlanIdRequest {
+        /// A `PlanIdRequest` of its required fields (`plan_id`, `contract_code`, `request_serial`, `contract_display_account`, `notify_url`, `version`, `timestamp`), given by name in a [`PlanIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired {
+        pub fn new(required: PlanIdRequestRequired) -> Self {
+            let PlanIdRequestRequired {
                 plan_id,
                 contract_code,
                 request_serial,

@@ -346,7 +346,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v2/pay/facepayquery`, `PostRequest` in `/v2/pay/orderquery`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct VersionRequest {
+    pub struct TransactionIdRequest {
         /// 接口版本号
         ///
         /// Example: `1.0`
@@ -376,7 +376,7 @@ pub mod models {
         /// Example: `20150806125346`
         pub out_trade_no: Option<String>,
     }
-    ::wechatpay::runtime::__private::xml_object!(VersionRequest {
+    ::wechatpay::runtime::__private::xml_object!(TransactionIdRequest {
         version: "version" optional text,
         appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
@@ -746,7 +746,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v2/pay/refundquery`, `PostRequest` in `/v2/pay/refundqueryv2`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct TransactionIdOutTradeNoRequest {
         /// 公众账号ID
         ///
         /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
@@ -784,7 +784,7 @@ pub mod models {
         /// Example: `15`
         pub offset: Option<i32>,
     }
-    ::wechatpay::runtime::__private::xml_object!(AppidRequest {
+    ::wechatpay::runtime::__private::xml_object!(TransactionIdOutTradeNoRequest {
         appid: "appid" optional text,
         mch_id: "mch_id" optional text,
         sub_appid: "sub_appid" optional text,

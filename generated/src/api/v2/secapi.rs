@@ -181,7 +181,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v2/secapi/pay/facepayreverse`, `PostRequest` in `/v2/secapi/pay/reverse`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct TransactionIdRequest {
         /// 公众账号ID
         ///
         /// Left out (`None`), the client's APPID (`ClientBuilder::appid`) is sent; without one the call fails before anything is sent. Example: `wx8888888888888888`
@@ -207,7 +207,7 @@ pub mod models {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
     }
-    ::wechatpay::runtime::__private::xml_object!(AppidRequest {
+    ::wechatpay::runtime::__private::xml_object!(TransactionIdRequest {
         appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
         mch_id: "mch_id" optional text,
@@ -215,18 +215,18 @@ pub mod models {
         transaction_id: "transaction_id" optional text,
         out_trade_no: "out_trade_no" required text,
     });
-    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
-    pub struct AppidRequestRequired {
+    /// The required fields of [`TransactionIdRequest`], each given by name (all of them: a missing one does not compile); [`TransactionIdRequest::new`] takes them.
+    pub struct TransactionIdRequestRequired {
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
     }
-    impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`out_trade_no`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
+    impl TransactionIdRequest {
+        /// A `TransactionIdRequest` of its required fields (`out_trade_no`), given by name in a [`TransactionIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired { out_trade_no } = required;
+        pub fn new(required: TransactionIdRequestRequired) -> Self {
+            let TransactionIdRequestRequired { out_trade_no } = required;
             Self {
                 appid: None,
                 sub_appid: None,
@@ -240,7 +240,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v2/secapi/pay/facepayreverse`, `PostResponse` in `/v2/secapi/pay/reverse`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct AppidResponse {
+    pub struct ResultCodeResponse {
         /// 公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -274,7 +274,7 @@ pub mod models {
         /// Example: `Y`
         pub recall: Option<Recall>,
     }
-    ::wechatpay::runtime::__private::xml_object!(AppidResponse {
+    ::wechatpay::runtime::__private::xml_object!(ResultCodeResponse {
         appid: "appid" optional text,
         sub_appid: "sub_appid" optional text,
         mch_id: "mch_id" optional text,

@@ -204,7 +204,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v2/wxv/queryhotelbill`, `PostRequest` in `/v2/wxv/queryrentbill`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct VersionRequest {
+    pub struct OutOrderNoRequest {
         /// 接口版本号
         ///
         /// Example: `1.0`
@@ -228,7 +228,7 @@ pub mod models {
         /// 服务ID
         pub service_id: String,
     }
-    ::wechatpay::runtime::__private::xml_object!(VersionRequest {
+    ::wechatpay::runtime::__private::xml_object!(OutOrderNoRequest {
         version: "version" required text,
         appid: "appid" optional text,
         mch_id: "mch_id" optional text,
@@ -236,8 +236,8 @@ pub mod models {
         return_query_id: "return_query_id" required text,
         service_id: "service_id" required text,
     });
-    /// The required fields of [`VersionRequest`], each given by name (all of them: a missing one does not compile); [`VersionRequest::new`] takes them.
-    pub struct VersionRequestRequired {
+    /// The required fields of [`OutOrderNoRequest`], each given by name (all of them: a missing one does not compile); [`OutOrderNoRequest::new`] takes them.
+    pub struct OutOrderNoRequestRequired {
         /// 接口版本号
         ///
         /// Example: `1.0`
@@ -253,11 +253,11 @@ pub mod models {
         /// 服务ID
         pub service_id: String,
     }
-    impl VersionRequest {
-        /// A `VersionRequest` of its required fields (`version`, `out_order_no`, `return_query_id`, `service_id`), given by name in a [`VersionRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
+    impl OutOrderNoRequest {
+        /// A `OutOrderNoRequest` of its required fields (`version`, `out_order_no`, `return_query_id`, `service_id`), given by name in a [`OutOrderNoRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.appid = Some(…))`.
         #[inline]
-        pub fn new(required: VersionRequestRequired) -> Self {
-            let VersionRequestRequired {
+        pub fn new(required: OutOrderNoRequestRequired) -> Self {
+            let OutOrderNoRequestRequired {
                 version,
                 out_order_no,
                 return_query_id,

@@ -14,7 +14,7 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/aggracct-bc/wb-channel/account/balance`, `GetRequest` in `/v3/aggracct-bc/wb-channel/account/mch_archives`, `GetRequest` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct MchidRequest {
+    pub struct BalAccountNoRequest {
         /// 微信支付商户号
         ///
         /// Query parameter `mchid`. Left out (`None`), the client's merchant id (`ClientBuilder::mchid`) is sent. Example: `1900016681`
@@ -36,25 +36,25 @@ pub mod models {
         /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
         pub req_scene: Option<ReqScene>,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidRequest {
+    ::wechatpay::runtime::__private::json_object!(BalAccountNoRequest {
         mchid: query "mchid" optional,
         bal_account_no: query "bal_account_no" required,
         card_no: query "card_no" optional,
         sgn_no: query "sgn_no" optional,
         req_scene: query "req_scene" optional,
     });
-    /// The required fields of [`MchidRequest`], each given by name (all of them: a missing one does not compile); [`MchidRequest::new`] takes them.
-    pub struct MchidRequestRequired {
+    /// The required fields of [`BalAccountNoRequest`], each given by name (all of them: a missing one does not compile); [`BalAccountNoRequest::new`] takes them.
+    pub struct BalAccountNoRequestRequired {
         /// 额度台账号
         ///
         /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
         pub bal_account_no: String,
     }
-    impl MchidRequest {
-        /// A `MchidRequest` of its required fields (`bal_account_no`), given by name in a [`MchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
+    impl BalAccountNoRequest {
+        /// A `BalAccountNoRequest` of its required fields (`bal_account_no`), given by name in a [`BalAccountNoRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(required: MchidRequestRequired) -> Self {
-            let MchidRequestRequired { bal_account_no } = required;
+        pub fn new(required: BalAccountNoRequestRequired) -> Self {
+            let BalAccountNoRequestRequired { bal_account_no } = required;
             Self {
                 mchid: None,
                 bal_account_no,
@@ -203,7 +203,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponse` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct MchidResponse {
+    pub struct BalAccountNoResponse {
         /// 微信支付商户号
         ///
         /// Example: `1900016681`
@@ -249,7 +249,7 @@ pub mod models {
         /// Example: `BALANCE_NOT_ENOUGH`
         pub fail_reason: Option<FailReason>,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(BalAccountNoResponse {
         mchid: "mchid" optional,
         bal_account_no: "bal_account_no" optional,
         out_request_no: "out_request_no" optional,

@@ -394,7 +394,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/electronic-receipts`, `GetResponse` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidResponse {
+    pub struct OutBillNoResponse {
         /// 二级商户号
         ///
         /// Example: `1900001121`
@@ -428,7 +428,7 @@ pub mod models {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(OutBillNoResponse {
         sub_mchid: "sub_mchid" required,
         out_bill_no: "out_bill_no" required,
         state: "state" optional,
@@ -438,8 +438,8 @@ pub mod models {
         hash_value: "hash_value" optional,
         download_url: "download_url" optional,
     });
-    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
-    pub struct SubMchidResponseRequired {
+    /// The required fields of [`OutBillNoResponse`], each given by name (all of them: a missing one does not compile); [`OutBillNoResponse::new`] takes them.
+    pub struct OutBillNoResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900001121`
@@ -449,11 +449,11 @@ pub mod models {
         /// Example: `plfk2020042013`
         pub out_bill_no: String,
     }
-    impl SubMchidResponse {
-        /// A `SubMchidResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
+    impl OutBillNoResponse {
+        /// A `OutBillNoResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`OutBillNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.state = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidResponseRequired) -> Self {
-            let SubMchidResponseRequired { sub_mchid, out_bill_no } = required;
+        pub fn new(required: OutBillNoResponseRequired) -> Self {
+            let OutBillNoResponseRequired { sub_mchid, out_bill_no } = required;
             Self {
                 sub_mchid,
                 out_bill_no,
@@ -629,7 +629,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/transfer-bills`, `PostResponse` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidOutBillNoResponse {
+    pub struct OutBillNoTransferBillNoResponse {
         /// 二级商户号
         ///
         /// Example: `1900001121`
@@ -651,15 +651,15 @@ pub mod models {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidOutBillNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutBillNoTransferBillNoResponse {
         sub_mchid: "sub_mchid" required,
         out_bill_no: "out_bill_no" required,
         transfer_bill_no: "transfer_bill_no" optional,
         create_time: "create_time" optional,
         package_info: "package_info" optional,
     });
-    /// The required fields of [`SubMchidOutBillNoResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidOutBillNoResponse::new`] takes them.
-    pub struct SubMchidOutBillNoResponseRequired {
+    /// The required fields of [`OutBillNoTransferBillNoResponse`], each given by name (all of them: a missing one does not compile); [`OutBillNoTransferBillNoResponse::new`] takes them.
+    pub struct OutBillNoTransferBillNoResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900001121`
@@ -669,11 +669,11 @@ pub mod models {
         /// Example: `plfk2020042013`
         pub out_bill_no: String,
     }
-    impl SubMchidOutBillNoResponse {
-        /// A `SubMchidOutBillNoResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`SubMchidOutBillNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
+    impl OutBillNoTransferBillNoResponse {
+        /// A `OutBillNoTransferBillNoResponse` of its required fields (`sub_mchid`, `out_bill_no`), given by name in a [`OutBillNoTransferBillNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.transfer_bill_no = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidOutBillNoResponseRequired) -> Self {
-            let SubMchidOutBillNoResponseRequired { sub_mchid, out_bill_no } = required;
+        pub fn new(required: OutBillNoTransferBillNoResponseRequired) -> Self {
+            let OutBillNoTransferBillNoResponseRequired { sub_mchid, out_bill_no } = required;
             Self {
                 sub_mchid,
                 out_bill_no,

@@ -284,7 +284,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/global/merchant-service/complaint-notifications`, `PutResponse` in `/v3/global/merchant-service/complaint-notifications`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct MchidResponse {
+    pub struct UrlResponse {
         /// 商户号
         ///
         /// Example: `1900012181`
@@ -294,22 +294,22 @@ pub mod models {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(UrlResponse {
         mchid: "mchid" optional,
         url: "url" required,
     });
-    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
-    pub struct MchidResponseRequired {
+    /// The required fields of [`UrlResponse`], each given by name (all of them: a missing one does not compile); [`UrlResponse::new`] takes them.
+    pub struct UrlResponseRequired {
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl MchidResponse {
-        /// A `MchidResponse` of its required fields (`url`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
+    impl UrlResponse {
+        /// A `UrlResponse` of its required fields (`url`), given by name in a [`UrlResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(required: MchidResponseRequired) -> Self {
-            let MchidResponseRequired { url } = required;
+        pub fn new(required: UrlResponseRequired) -> Self {
+            let UrlResponseRequired { url } = required;
             Self { mchid: None, url }
         }
     }
@@ -984,7 +984,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/global/papay/contracts/app-pre-entrust-sign`, `PostRequest` in `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct PlanIdRequest {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -1034,7 +1034,7 @@ pub mod models {
         /// Example: `2021-11-20T13:29:35+08:00`
         pub expired_time: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(PlanIdRequest {
         appid: "appid" optional,
         sub_mchid: "sub_mchid" optional,
         sp_appid: "sp_appid" optional,
@@ -1063,7 +1063,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/global/papay/contracts/{contract_id}`, `GetResponse` in `/v3/global/papay/contracts/out-contract-code/{out_contract_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct MchidAppidResponse {
+    pub struct ContractIdResponse {
         /// 商户号
         ///
         /// Example: `1230000109`
@@ -1129,7 +1129,7 @@ pub mod models {
         /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidAppidResponse {
+    ::wechatpay::runtime::__private::json_object!(ContractIdResponse {
         mchid: "mchid" optional,
         appid: "appid" optional,
         sp_mchid: "sp_mchid" optional,
@@ -1365,7 +1365,7 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/global/profit-sharing/bill-download-url`, `GetRequest` in `/v3/global/profit-sharing/refunds/bill-download-url`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct SubMchidBillDateRequest {
+    pub struct BillDateRequest {
         /// 子商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
@@ -1375,7 +1375,7 @@ pub mod models {
         /// Query parameter `bill_date`. Example: `2020-01-01`
         pub bill_date: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidBillDateRequest {
+    ::wechatpay::runtime::__private::json_object!(BillDateRequest {
         sub_mchid: query "sub_mchid" optional,
         bill_date: query "bill_date" optional,
     });
@@ -1416,7 +1416,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/global/profit-sharing/orders`, `GetResponse` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponse` in `/v3/global/profit-sharing/orders/unfreeze`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidResponse {
+    pub struct TransactionIdResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1440,7 +1440,7 @@ pub mod models {
         /// 分账接收方列表
         pub receivers: Option<Vec<Receivers>>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(TransactionIdResponse {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -1448,8 +1448,8 @@ pub mod models {
         state: "state" optional,
         receivers: "receivers" optional,
     });
-    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
-    pub struct SubMchidResponseRequired {
+    /// The required fields of [`TransactionIdResponse`], each given by name (all of them: a missing one does not compile); [`TransactionIdResponse::new`] takes them.
+    pub struct TransactionIdResponseRequired {
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
@@ -1459,11 +1459,11 @@ pub mod models {
         /// Example: `P20150806125346`
         pub out_order_no: String,
     }
-    impl SubMchidResponse {
-        /// A `SubMchidResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
+    impl TransactionIdResponse {
+        /// A `TransactionIdResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`TransactionIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidResponseRequired) -> Self {
-            let SubMchidResponseRequired { transaction_id, out_order_no } = required;
+        pub fn new(required: TransactionIdResponseRequired) -> Self {
+            let TransactionIdResponseRequired { transaction_id, out_order_no } = required;
             Self {
                 sub_mchid: None,
                 transaction_id,

@@ -14,7 +14,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/goldplan/merchants/changecustompagestatus`, `PostResponse` in `/v3/goldplan/merchants/changecustompagestatus`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidRequest {
+    pub struct OperationTypeRequest {
         /// 子商户ID
         ///
         /// Example: `1234567890`
@@ -22,12 +22,12 @@ pub mod models {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(OperationTypeRequest {
         sub_mchid: "sub_mchid" required,
         operation_type: "operation_type" required,
     });
-    /// The required fields of [`SubMchidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidRequest::new`] takes them.
-    pub struct SubMchidRequestRequired {
+    /// The required fields of [`OperationTypeRequest`], each given by name (all of them: a missing one does not compile); [`OperationTypeRequest::new`] takes them.
+    pub struct OperationTypeRequestRequired {
         /// 子商户ID
         ///
         /// Example: `1234567890`
@@ -35,11 +35,11 @@ pub mod models {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
-    impl SubMchidRequest {
-        /// A `SubMchidRequest` of its required fields (`sub_mchid`, `operation_type`), given by name in a [`SubMchidRequestRequired`].
+    impl OperationTypeRequest {
+        /// A `OperationTypeRequest` of its required fields (`sub_mchid`, `operation_type`), given by name in a [`OperationTypeRequestRequired`].
         #[inline]
-        pub fn new(required: SubMchidRequestRequired) -> Self {
-            let SubMchidRequestRequired { sub_mchid, operation_type } = required;
+        pub fn new(required: OperationTypeRequestRequired) -> Self {
+            let OperationTypeRequestRequired { sub_mchid, operation_type } = required;
             Self { sub_mchid, operation_type }
         }
     }

@@ -19,7 +19,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseData` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct SubMchidResponse {
+    pub struct ManageRecordIdResponse {
         /// 子商户号
         ///
         /// Example: `123000110`
@@ -89,7 +89,7 @@ pub mod models {
             ::wechatpay::runtime::JsonText<RequestedItemInfo>,
         >,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(ManageRecordIdResponse {
         sub_mchid: "sub_mchid" optional,
         manage_record_id: "manage_record_id" optional,
         manage_record_type: "manage_record_type" optional,

@@ -65,7 +65,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/merchant-service/complaint-notifications`, `PutResponse` in `/v3/merchant-service/complaint-notifications`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct MchidResponse {
+    pub struct UrlResponse {
         /// 商户号
         ///
         /// Example: `1900012181`
@@ -75,22 +75,22 @@ pub mod models {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(UrlResponse {
         mchid: "mchid" optional,
         url: "url" required,
     });
-    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
-    pub struct MchidResponseRequired {
+    /// The required fields of [`UrlResponse`], each given by name (all of them: a missing one does not compile); [`UrlResponse::new`] takes them.
+    pub struct UrlResponseRequired {
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    impl MchidResponse {
-        /// A `MchidResponse` of its required fields (`url`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
+    impl UrlResponse {
+        /// A `UrlResponse` of its required fields (`url`), given by name in a [`UrlResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(required: MchidResponseRequired) -> Self {
-            let MchidResponseRequired { url } = required;
+        pub fn new(required: UrlResponseRequired) -> Self {
+            let UrlResponseRequired { url } = required;
             Self { mchid: None, url }
         }
     }

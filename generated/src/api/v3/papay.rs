@@ -521,7 +521,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct OpenidRequest {
         /// 应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -597,7 +597,7 @@ pub mod models {
         /// Example: `1`
         pub combined_deduct_period_count: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(OpenidRequest {
         appid: "appid" required,
         openid: "openid" optional,
         plan_id: "plan_id" required,
@@ -619,8 +619,8 @@ pub mod models {
         real_identity: "real_identity" optional,
         combined_deduct_period_count: "combined_deduct_period_count" optional,
     });
-    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
-    pub struct AppidRequestRequired {
+    /// The required fields of [`OpenidRequest`], each given by name (all of them: a missing one does not compile); [`OpenidRequest::new`] takes them.
+    pub struct OpenidRequestRequired {
         /// 应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -652,11 +652,11 @@ pub mod models {
         /// 保单的扣费周期列表
         pub policy_periods: Vec<RequestPolicyPeriods>,
     }
-    impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`), given by name in a [`AppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
+    impl OpenidRequest {
+        /// A `OpenidRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`), given by name in a [`OpenidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
         #[inline]
-        pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired {
+        pub fn new(required: OpenidRequestRequired) -> Self {
+            let OpenidRequestRequired {
                 appid,
                 plan_id,
                 out_contract_code,
@@ -775,7 +775,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidOpenidRequest {
+    pub struct OpenidPlanIdRequest {
         /// 应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -807,7 +807,7 @@ pub mod models {
         /// 用于预约扣费的预约信息
         pub deduct_schedule: Option<DeductSchedule>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidOpenidRequest {
+    ::wechatpay::runtime::__private::json_object!(OpenidPlanIdRequest {
         appid: "appid" required,
         openid: "openid" optional,
         plan_id: "plan_id" required,
@@ -817,8 +817,8 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
-    /// The required fields of [`AppidOpenidRequest`], each given by name (all of them: a missing one does not compile); [`AppidOpenidRequest::new`] takes them.
-    pub struct AppidOpenidRequestRequired {
+    /// The required fields of [`OpenidPlanIdRequest`], each given by name (all of them: a missing one does not compile); [`OpenidPlanIdRequest::new`] takes them.
+    pub struct OpenidPlanIdRequestRequired {
         /// 应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -840,11 +840,11 @@ pub mod models {
         /// Example: `https://yourapp.com/notify`
         pub contract_notify_url: String,
     }
-    impl AppidOpenidRequest {
-        /// A `AppidOpenidRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`AppidOpenidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
+    impl OpenidPlanIdRequest {
+        /// A `OpenidPlanIdRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`OpenidPlanIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.openid = Some(…))`.
         #[inline]
-        pub fn new(required: AppidOpenidRequestRequired) -> Self {
-            let AppidOpenidRequestRequired {
+        pub fn new(required: OpenidPlanIdRequestRequired) -> Self {
+            let OpenidPlanIdRequestRequired {
                 appid,
                 plan_id,
                 out_contract_code,
@@ -951,7 +951,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SpAppidRequest {
+    pub struct SpOpenidRequest {
         /// 应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -995,7 +995,7 @@ pub mod models {
         /// 用于预约扣费的预约信息
         pub deduct_schedule: Option<DeductSchedule>,
     }
-    ::wechatpay::runtime::__private::json_object!(SpAppidRequest {
+    ::wechatpay::runtime::__private::json_object!(SpOpenidRequest {
         sp_appid: "sp_appid" required,
         sp_openid: "sp_openid" optional,
         sub_mchid: "sub_mchid" required,
@@ -1008,8 +1008,8 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
-    /// The required fields of [`SpAppidRequest`], each given by name (all of them: a missing one does not compile); [`SpAppidRequest::new`] takes them.
-    pub struct SpAppidRequestRequired {
+    /// The required fields of [`SpOpenidRequest`], each given by name (all of them: a missing one does not compile); [`SpOpenidRequest::new`] takes them.
+    pub struct SpOpenidRequestRequired {
         /// 应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -1035,11 +1035,11 @@ pub mod models {
         /// Example: `https://yourapp.com/notify`
         pub contract_notify_url: String,
     }
-    impl SpAppidRequest {
-        /// A `SpAppidRequest` of its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`SpAppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
+    impl SpOpenidRequest {
+        /// A `SpOpenidRequest` of its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`), given by name in a [`SpOpenidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
         #[inline]
-        pub fn new(required: SpAppidRequestRequired) -> Self {
-            let SpAppidRequestRequired {
+        pub fn new(required: SpOpenidRequestRequired) -> Self {
+            let SpOpenidRequestRequired {
                 sp_appid,
                 sub_mchid,
                 plan_id,
@@ -1065,7 +1065,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponse` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct MchidResponse {
+    pub struct ContractIdResponse {
         /// 商户号
         ///
         /// Example: `1900000109`
@@ -1115,7 +1115,7 @@ pub mod models {
         /// 预约扣费场景的预约信息
         pub deduct_schedule: Option<ResponseDeductSchedule>,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(ContractIdResponse {
         mchid: "mchid" optional,
         contract_id: "contract_id" optional,
         appid: "appid" optional,
@@ -1130,8 +1130,8 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
-    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
-    pub struct MchidResponseRequired {
+    /// The required fields of [`ContractIdResponse`], each given by name (all of them: a missing one does not compile); [`ContractIdResponse::new`] takes them.
+    pub struct ContractIdResponseRequired {
         /// 委托代扣模板ID
         ///
         /// Example: `12535`
@@ -1141,11 +1141,11 @@ pub mod models {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
     }
-    impl MchidResponse {
-        /// A `MchidResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
+    impl ContractIdResponse {
+        /// A `ContractIdResponse` of its required fields (`plan_id`, `out_contract_code`), given by name in a [`ContractIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(required: MchidResponseRequired) -> Self {
-            let MchidResponseRequired { plan_id, out_contract_code } = required;
+        pub fn new(required: ContractIdResponseRequired) -> Self {
+            let ContractIdResponseRequired { plan_id, out_contract_code } = required;
             Self {
                 mchid: None,
                 contract_id: None,
@@ -1223,7 +1223,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponse` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct ContractIdResponse {
+    pub struct ContractIdPlanIdResponse {
         /// 委托代扣协议ID
         ///
         /// Example: `123124412412423431`
@@ -1285,7 +1285,7 @@ pub mod models {
         /// 预约扣费场景的预约信息
         pub deduct_schedule: Option<ResponseDeductSchedule>,
     }
-    ::wechatpay::runtime::__private::json_object!(ContractIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ContractIdPlanIdResponse {
         contract_id: "contract_id" optional,
         sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" optional,
@@ -1303,8 +1303,8 @@ pub mod models {
         out_user_code: "out_user_code" optional,
         deduct_schedule: "deduct_schedule" optional,
     });
-    /// The required fields of [`ContractIdResponse`], each given by name (all of them: a missing one does not compile); [`ContractIdResponse::new`] takes them.
-    pub struct ContractIdResponseRequired {
+    /// The required fields of [`ContractIdPlanIdResponse`], each given by name (all of them: a missing one does not compile); [`ContractIdPlanIdResponse::new`] takes them.
+    pub struct ContractIdPlanIdResponseRequired {
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1318,11 +1318,15 @@ pub mod models {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
     }
-    impl ContractIdResponse {
-        /// A `ContractIdResponse` of its required fields (`sub_mchid`, `plan_id`, `out_contract_code`), given by name in a [`ContractIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_id = Some(…))`.
+    impl ContractIdPlanIdResponse {
+        /// A `ContractIdPlanIdResponse` of its required fields (`sub_mchid`, `plan_id`, `out_contract_code`), given by name in a [`ContractIdPlanIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.contract_id = Some(…))`.
         #[inline]
-        pub fn new(required: ContractIdResponseRequired) -> Self {
-            let ContractIdResponseRequired { sub_mchid, plan_id, out_contract_code } = required;
+        pub fn new(required: ContractIdPlanIdResponseRequired) -> Self {
+            let ContractIdPlanIdResponseRequired {
+                sub_mchid,
+                plan_id,
+                out_contract_code,
+            } = required;
             Self {
                 contract_id: None,
                 sp_mchid: None,

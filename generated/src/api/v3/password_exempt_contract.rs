@@ -14,7 +14,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`, `PostRequest` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct ServiceIdRequest {
         /// 商户AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -40,7 +40,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,
@@ -48,8 +48,8 @@ pub mod models {
         contract_display_account: "contract_display_account" required,
         openid: "openid" required,
     });
-    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
-    pub struct AppidRequestRequired {
+    /// The required fields of [`ServiceIdRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdRequest::new`] takes them.
+    pub struct ServiceIdRequestRequired {
         /// 商户AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -75,11 +75,11 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `openid`), given by name in a [`AppidRequestRequired`].
+    impl ServiceIdRequest {
+        /// A `ServiceIdRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `openid`), given by name in a [`ServiceIdRequestRequired`].
         #[inline]
-        pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired {
+        pub fn new(required: ServiceIdRequestRequired) -> Self {
+            let ServiceIdRequestRequired {
                 appid,
                 service_id,
                 out_contract_code,
@@ -163,7 +163,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`, `PostRequest` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidServiceIdRequest {
+    pub struct ServiceIdOutContractCodeRequest {
         /// 商户AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -193,7 +193,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidServiceIdRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdOutContractCodeRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,
@@ -202,8 +202,8 @@ pub mod models {
         prepay_id: "prepay_id" required,
         openid: "openid" required,
     });
-    /// The required fields of [`AppidServiceIdRequest`], each given by name (all of them: a missing one does not compile); [`AppidServiceIdRequest::new`] takes them.
-    pub struct AppidServiceIdRequestRequired {
+    /// The required fields of [`ServiceIdOutContractCodeRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdOutContractCodeRequest::new`] takes them.
+    pub struct ServiceIdOutContractCodeRequestRequired {
         /// 商户AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -233,11 +233,11 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    impl AppidServiceIdRequest {
-        /// A `AppidServiceIdRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`, `openid`), given by name in a [`AppidServiceIdRequestRequired`].
+    impl ServiceIdOutContractCodeRequest {
+        /// A `ServiceIdOutContractCodeRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`, `openid`), given by name in a [`ServiceIdOutContractCodeRequestRequired`].
         #[inline]
-        pub fn new(required: AppidServiceIdRequestRequired) -> Self {
-            let AppidServiceIdRequestRequired {
+        pub fn new(required: ServiceIdOutContractCodeRequestRequired) -> Self {
+            let ServiceIdOutContractCodeRequestRequired {
                 appid,
                 service_id,
                 out_contract_code,
@@ -260,7 +260,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct MchidResponse {
+    pub struct ServiceIdResponse {
         /// 商户号
         ///
         /// Example: `1900000109`
@@ -274,13 +274,13 @@ pub mod models {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
     }
-    ::wechatpay::runtime::__private::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdResponse {
         mchid: "mchid" optional,
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,
     });
-    /// The required fields of [`MchidResponse`], each given by name (all of them: a missing one does not compile); [`MchidResponse::new`] takes them.
-    pub struct MchidResponseRequired {
+    /// The required fields of [`ServiceIdResponse`], each given by name (all of them: a missing one does not compile); [`ServiceIdResponse::new`] takes them.
+    pub struct ServiceIdResponseRequired {
         /// 免密支付服务ID
         ///
         /// Example: `12535`
@@ -290,11 +290,11 @@ pub mod models {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
     }
-    impl MchidResponse {
-        /// A `MchidResponse` of its required fields (`service_id`, `out_contract_code`), given by name in a [`MchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
+    impl ServiceIdResponse {
+        /// A `ServiceIdResponse` of its required fields (`service_id`, `out_contract_code`), given by name in a [`ServiceIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(required: MchidResponseRequired) -> Self {
-            let MchidResponseRequired { service_id, out_contract_code } = required;
+        pub fn new(required: ServiceIdResponseRequired) -> Self {
+            let ServiceIdResponseRequired { service_id, out_contract_code } = required;
             Self {
                 mchid: None,
                 service_id,

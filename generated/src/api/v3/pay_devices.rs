@@ -28,7 +28,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/pay-devices/open-scenario-speaker/{device_sn}`, `PostResponse` in `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidResponse {
+    pub struct DeviceSnResponse {
         /// 子商户
         ///
         /// Example: `1900000001`
@@ -46,24 +46,24 @@ pub mod models {
         /// Example: `URl:weixin://wxpay/s/An4baqw`
         pub code_url: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(DeviceSnResponse {
         sub_mchid: "sub_mchid" optional,
         device_sn: "device_sn" required,
         bind_state: "bind_state" optional,
         code_url: "code_url" optional,
     });
-    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
-    pub struct SubMchidResponseRequired {
+    /// The required fields of [`DeviceSnResponse`], each given by name (all of them: a missing one does not compile); [`DeviceSnResponse::new`] takes them.
+    pub struct DeviceSnResponseRequired {
         /// 设备sn
         ///
         /// Example: `example_device_sn`
         pub device_sn: String,
     }
-    impl SubMchidResponse {
-        /// A `SubMchidResponse` of its required fields (`device_sn`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
+    impl DeviceSnResponse {
+        /// A `DeviceSnResponse` of its required fields (`device_sn`), given by name in a [`DeviceSnResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidResponseRequired) -> Self {
-            let SubMchidResponseRequired { device_sn } = required;
+        pub fn new(required: DeviceSnResponseRequired) -> Self {
+            let DeviceSnResponseRequired { device_sn } = required;
             Self {
                 sub_mchid: None,
                 device_sn,

@@ -1806,7 +1806,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct ServiceIdSubMchidRequest {
+    pub struct ServiceIdPostPaymentsRequest {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
@@ -1828,7 +1828,7 @@ pub mod models {
         /// Example: `20231218`
         pub prepaid_time: String,
     }
-    ::wechatpay::runtime::__private::json_object!(ServiceIdSubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdPostPaymentsRequest {
         service_id: "service_id" required,
         sub_mchid: "sub_mchid" required,
         post_payments: "post_payments" required,
@@ -1836,8 +1836,8 @@ pub mod models {
         total_amount: "total_amount" required,
         prepaid_time: "prepaid_time" required,
     });
-    /// The required fields of [`ServiceIdSubMchidRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdSubMchidRequest::new`] takes them.
-    pub struct ServiceIdSubMchidRequestRequired {
+    /// The required fields of [`ServiceIdPostPaymentsRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdPostPaymentsRequest::new`] takes them.
+    pub struct ServiceIdPostPaymentsRequestRequired {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
@@ -1857,11 +1857,11 @@ pub mod models {
         /// Example: `20231218`
         pub prepaid_time: String,
     }
-    impl ServiceIdSubMchidRequest {
-        /// A `ServiceIdSubMchidRequest` of its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`), given by name in a [`ServiceIdSubMchidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
+    impl ServiceIdPostPaymentsRequest {
+        /// A `ServiceIdPostPaymentsRequest` of its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`), given by name in a [`ServiceIdPostPaymentsRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
         #[inline]
-        pub fn new(required: ServiceIdSubMchidRequestRequired) -> Self {
-            let ServiceIdSubMchidRequestRequired {
+        pub fn new(required: ServiceIdPostPaymentsRequestRequired) -> Self {
+            let ServiceIdPostPaymentsRequestRequired {
                 service_id,
                 sub_mchid,
                 post_payments,
@@ -1951,7 +1951,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/payscore/payafter-orders`, `GetResponse` in `/v3/payscore/smartretail-orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct AppidResponse {
+    pub struct OutOrderNoServiceIdResponse {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2011,7 +2011,7 @@ pub mod models {
         /// 支付方式
         pub pay_type: Option<PayType>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidResponse {
+    ::wechatpay::runtime::__private::json_object!(OutOrderNoServiceIdResponse {
         appid: "appid" optional,
         mchid: "mchid" optional,
         out_order_no: "out_order_no" optional,
@@ -2141,7 +2141,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/payscore/payafter-orders`, `PostResponse` in `/v3/payscore/smartretail-orders`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct AppidMchidResponse {
+    pub struct OutOrderNoServiceIdOrderIdResponse {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2171,7 +2171,7 @@ pub mod models {
         /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
         pub package: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(OutOrderNoServiceIdOrderIdResponse {
         appid: "appid" optional,
         mchid: "mchid" optional,
         out_order_no: "out_order_no" optional,
@@ -2186,7 +2186,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/payscore/payafter-orders/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/smartretail-orders/{out_order_no}/cancel`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidRequest {
+    pub struct ServiceIdReasonRequest {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2200,13 +2200,13 @@ pub mod models {
         /// Example: `用户投诉`
         pub reason: String,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdReasonRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         reason: "reason" required,
     });
-    /// The required fields of [`AppidRequest`], each given by name (all of them: a missing one does not compile); [`AppidRequest::new`] takes them.
-    pub struct AppidRequestRequired {
+    /// The required fields of [`ServiceIdReasonRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdReasonRequest::new`] takes them.
+    pub struct ServiceIdReasonRequestRequired {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2220,18 +2220,18 @@ pub mod models {
         /// Example: `用户投诉`
         pub reason: String,
     }
-    impl AppidRequest {
-        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `reason`), given by name in a [`AppidRequestRequired`].
+    impl ServiceIdReasonRequest {
+        /// A `ServiceIdReasonRequest` of its required fields (`appid`, `service_id`, `reason`), given by name in a [`ServiceIdReasonRequestRequired`].
         #[inline]
-        pub fn new(required: AppidRequestRequired) -> Self {
-            let AppidRequestRequired { appid, service_id, reason } = required;
+        pub fn new(required: ServiceIdReasonRequestRequired) -> Self {
+            let ServiceIdReasonRequestRequired { appid, service_id, reason } = required;
             Self { appid, service_id, reason }
         }
     }
     /// Used as `PostResponse` in `/v3/payscore/payafter-orders/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `PostResponse` in `/v3/payscore/serviceorder/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/serviceorder/{out_order_no}/pay`, `PostResponse` in `/v3/payscore/smartretail-orders/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidMchidOutOrderNoResponse {
+    pub struct OutOrderNoServiceIdOrderIdAppidResponse {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2253,15 +2253,15 @@ pub mod models {
         /// Example: `15646546545165651651`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidMchidOutOrderNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutOrderNoServiceIdOrderIdAppidResponse {
         appid: "appid" required,
         mchid: "mchid" optional,
         out_order_no: "out_order_no" required,
         service_id: "service_id" required,
         order_id: "order_id" optional,
     });
-    /// The required fields of [`AppidMchidOutOrderNoResponse`], each given by name (all of them: a missing one does not compile); [`AppidMchidOutOrderNoResponse::new`] takes them.
-    pub struct AppidMchidOutOrderNoResponseRequired {
+    /// The required fields of [`OutOrderNoServiceIdOrderIdAppidResponse`], each given by name (all of them: a missing one does not compile); [`OutOrderNoServiceIdOrderIdAppidResponse::new`] takes them.
+    pub struct OutOrderNoServiceIdOrderIdAppidResponseRequired {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2275,11 +2275,11 @@ pub mod models {
         /// Example: `500001`
         pub service_id: String,
     }
-    impl AppidMchidOutOrderNoResponse {
-        /// A `AppidMchidOutOrderNoResponse` of its required fields (`appid`, `out_order_no`, `service_id`), given by name in a [`AppidMchidOutOrderNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
+    impl OutOrderNoServiceIdOrderIdAppidResponse {
+        /// A `OutOrderNoServiceIdOrderIdAppidResponse` of its required fields (`appid`, `out_order_no`, `service_id`), given by name in a [`OutOrderNoServiceIdOrderIdAppidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.mchid = Some(…))`.
         #[inline]
-        pub fn new(required: AppidMchidOutOrderNoResponseRequired) -> Self {
-            let AppidMchidOutOrderNoResponseRequired {
+        pub fn new(required: OutOrderNoServiceIdOrderIdAppidResponseRequired) -> Self {
+            let OutOrderNoServiceIdOrderIdAppidResponseRequired {
                 appid,
                 out_order_no,
                 service_id,
@@ -2296,7 +2296,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `PostRequest` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct AppidServiceIdRequest {
+    pub struct ServiceIdFinishTypeRequest {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2330,7 +2330,7 @@ pub mod models {
         /// 是否指定商户分账
         pub profit_sharing: Option<bool>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidServiceIdRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdFinishTypeRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         finish_type: "finish_type" optional,
@@ -2344,8 +2344,8 @@ pub mod models {
         finish_ticket: "finish_ticket" optional,
         profit_sharing: "profit_sharing" optional,
     });
-    /// The required fields of [`AppidServiceIdRequest`], each given by name (all of them: a missing one does not compile); [`AppidServiceIdRequest::new`] takes them.
-    pub struct AppidServiceIdRequestRequired {
+    /// The required fields of [`ServiceIdFinishTypeRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdFinishTypeRequest::new`] takes them.
+    pub struct ServiceIdFinishTypeRequestRequired {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2355,11 +2355,11 @@ pub mod models {
         /// Example: `500001`
         pub service_id: String,
     }
-    impl AppidServiceIdRequest {
-        /// A `AppidServiceIdRequest` of its required fields (`appid`, `service_id`), given by name in a [`AppidServiceIdRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.finish_type = Some(…))`.
+    impl ServiceIdFinishTypeRequest {
+        /// A `ServiceIdFinishTypeRequest` of its required fields (`appid`, `service_id`), given by name in a [`ServiceIdFinishTypeRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.finish_type = Some(…))`.
         #[inline]
-        pub fn new(required: AppidServiceIdRequestRequired) -> Self {
-            let AppidServiceIdRequestRequired { appid, service_id } = required;
+        pub fn new(required: ServiceIdFinishTypeRequestRequired) -> Self {
+            let ServiceIdFinishTypeRequestRequired { appid, service_id } = required;
             Self {
                 appid,
                 service_id,
@@ -2810,7 +2810,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct ServiceIdPostPaymentsRequest {
+    pub struct ServiceIdPostPaymentsPostDiscountsRequest {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
@@ -2828,15 +2828,15 @@ pub mod models {
         /// Example: `20231218`
         pub prepaid_time: String,
     }
-    ::wechatpay::runtime::__private::json_object!(ServiceIdPostPaymentsRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdPostPaymentsPostDiscountsRequest {
         service_id: "service_id" required,
         post_payments: "post_payments" required,
         post_discounts: "post_discounts" optional,
         total_amount: "total_amount" required,
         prepaid_time: "prepaid_time" required,
     });
-    /// The required fields of [`ServiceIdPostPaymentsRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdPostPaymentsRequest::new`] takes them.
-    pub struct ServiceIdPostPaymentsRequestRequired {
+    /// The required fields of [`ServiceIdPostPaymentsPostDiscountsRequest`], each given by name (all of them: a missing one does not compile); [`ServiceIdPostPaymentsPostDiscountsRequest::new`] takes them.
+    pub struct ServiceIdPostPaymentsPostDiscountsRequestRequired {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
@@ -2852,11 +2852,11 @@ pub mod models {
         /// Example: `20231218`
         pub prepaid_time: String,
     }
-    impl ServiceIdPostPaymentsRequest {
-        /// A `ServiceIdPostPaymentsRequest` of its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`), given by name in a [`ServiceIdPostPaymentsRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
+    impl ServiceIdPostPaymentsPostDiscountsRequest {
+        /// A `ServiceIdPostPaymentsPostDiscountsRequest` of its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`), given by name in a [`ServiceIdPostPaymentsPostDiscountsRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.post_discounts = Some(…))`.
         #[inline]
-        pub fn new(required: ServiceIdPostPaymentsRequestRequired) -> Self {
-            let ServiceIdPostPaymentsRequestRequired {
+        pub fn new(required: ServiceIdPostPaymentsPostDiscountsRequestRequired) -> Self {
+            let ServiceIdPostPaymentsPostDiscountsRequestRequired {
                 service_id,
                 post_payments,
                 total_amount,

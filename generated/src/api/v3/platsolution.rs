@@ -87,7 +87,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/insurance-compensation-contracts`, `PostResponse` in `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidResponse {
+    pub struct OpenedResponse {
         /// 二级商户号
         ///
         /// Example: `1900000109`
@@ -101,23 +101,23 @@ pub mod models {
         /// Example: `2024-08-09T13:29:35.120+08:00`
         pub success_time: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(OpenedResponse {
         sub_mchid: "sub_mchid" required,
         opened: "opened" optional,
         success_time: "success_time" optional,
     });
-    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
-    pub struct SubMchidResponseRequired {
+    /// The required fields of [`OpenedResponse`], each given by name (all of them: a missing one does not compile); [`OpenedResponse::new`] takes them.
+    pub struct OpenedResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
-    impl SubMchidResponse {
-        /// A `SubMchidResponse` of its required fields (`sub_mchid`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.opened = Some(…))`.
+    impl OpenedResponse {
+        /// A `OpenedResponse` of its required fields (`sub_mchid`), given by name in a [`OpenedResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.opened = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidResponseRequired) -> Self {
-            let SubMchidResponseRequired { sub_mchid } = required;
+        pub fn new(required: OpenedResponseRequired) -> Self {
+            let OpenedResponseRequired { sub_mchid } = required;
             Self {
                 sub_mchid,
                 opened: None,
@@ -661,7 +661,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees`, `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidSpOpenidResponse {
+    pub struct SpOpenidResponse {
         /// 二级商户号
         ///
         /// Example: `1900000109`
@@ -681,25 +681,25 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidSpOpenidResponse {
+    ::wechatpay::runtime::__private::json_object!(SpOpenidResponse {
         sub_mchid: "sub_mchid" required,
         sp_openid: "sp_openid" optional,
         state: "state" optional,
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
-    /// The required fields of [`SubMchidSpOpenidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidSpOpenidResponse::new`] takes them.
-    pub struct SubMchidSpOpenidResponseRequired {
+    /// The required fields of [`SpOpenidResponse`], each given by name (all of them: a missing one does not compile); [`SpOpenidResponse::new`] takes them.
+    pub struct SpOpenidResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
-    impl SubMchidSpOpenidResponse {
-        /// A `SubMchidSpOpenidResponse` of its required fields (`sub_mchid`), given by name in a [`SubMchidSpOpenidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
+    impl SpOpenidResponse {
+        /// A `SpOpenidResponse` of its required fields (`sub_mchid`), given by name in a [`SpOpenidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_openid = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidSpOpenidResponseRequired) -> Self {
-            let SubMchidSpOpenidResponseRequired { sub_mchid } = required;
+        pub fn new(required: SpOpenidResponseRequired) -> Self {
+            let SpOpenidResponseRequired { sub_mchid } = required;
             Self {
                 sub_mchid,
                 sp_openid: None,
@@ -816,7 +816,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponse` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SpMchidResponse {
+    pub struct RechargeIdResponse {
         /// 平台商户号
         ///
         /// Example: `1900001109`
@@ -876,7 +876,7 @@ pub mod models {
         /// 可用充值渠道列表
         pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
     }
-    ::wechatpay::runtime::__private::json_object!(SpMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(RechargeIdResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         recharge_id: "recharge_id" optional,
@@ -895,8 +895,8 @@ pub mod models {
         close_time: "close_time" optional,
         available_recharge_channels: "available_recharge_channels" optional,
     });
-    /// The required fields of [`SpMchidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidResponse::new`] takes them.
-    pub struct SpMchidResponseRequired {
+    /// The required fields of [`RechargeIdResponse`], each given by name (all of them: a missing one does not compile); [`RechargeIdResponse::new`] takes them.
+    pub struct RechargeIdResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900001121`
@@ -906,11 +906,11 @@ pub mod models {
         /// Example: `cz2020042013`
         pub out_recharge_no: String,
     }
-    impl SpMchidResponse {
-        /// A `SpMchidResponse` of its required fields (`sub_mchid`, `out_recharge_no`), given by name in a [`SpMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
+    impl RechargeIdResponse {
+        /// A `RechargeIdResponse` of its required fields (`sub_mchid`, `out_recharge_no`), given by name in a [`RechargeIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SpMchidResponseRequired) -> Self {
-            let SpMchidResponseRequired { sub_mchid, out_recharge_no } = required;
+        pub fn new(required: RechargeIdResponseRequired) -> Self {
+            let RechargeIdResponseRequired { sub_mchid, out_recharge_no } = required;
             Self {
                 sp_mchid: None,
                 sub_mchid,
@@ -1112,7 +1112,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SpMchidSubMchidResponse {
+    pub struct StatusResponse {
         /// 收付通平台商户号
         ///
         /// Example: `222212131`
@@ -1182,7 +1182,7 @@ pub mod models {
         /// Example: `中国工商银行股份有限公司深圳软件园支行`
         pub bank_name: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(StatusResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         status: "status" optional,
@@ -1202,8 +1202,8 @@ pub mod models {
         account_bank: "account_bank" optional,
         bank_name: "bank_name" optional,
     });
-    /// The required fields of [`SpMchidSubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidResponse::new`] takes them.
-    pub struct SpMchidSubMchidResponseRequired {
+    /// The required fields of [`StatusResponse`], each given by name (all of them: a missing one does not compile); [`StatusResponse::new`] takes them.
+    pub struct StatusResponseRequired {
         /// 特约商户号
         ///
         /// Example: `1900000109`
@@ -1213,11 +1213,11 @@ pub mod models {
         /// Example: `20190611222222222200000000012122`
         pub out_request_no: String,
     }
-    impl SpMchidSubMchidResponse {
-        /// A `SpMchidSubMchidResponse` of its required fields (`sub_mchid`, `out_request_no`), given by name in a [`SpMchidSubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
+    impl StatusResponse {
+        /// A `StatusResponse` of its required fields (`sub_mchid`, `out_request_no`), given by name in a [`StatusResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SpMchidSubMchidResponseRequired) -> Self {
-            let SpMchidSubMchidResponseRequired { sub_mchid, out_request_no } = required;
+        pub fn new(required: StatusResponseRequired) -> Self {
+            let StatusResponseRequired { sub_mchid, out_request_no } = required;
             Self {
                 sp_mchid: None,
                 sub_mchid,
@@ -1295,7 +1295,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/apply`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidSpAppidRequest {
+    pub struct OutBatchNoRequest {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -1339,7 +1339,7 @@ pub mod models {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: String,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidSpAppidRequest {
+    ::wechatpay::runtime::__private::json_object!(OutBatchNoRequest {
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
@@ -1352,8 +1352,8 @@ pub mod models {
         transfer_detail_list: "transfer_detail_list" required,
         notify_url: "notify_url" required,
     });
-    /// The required fields of [`SubMchidSpAppidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidSpAppidRequest::new`] takes them.
-    pub struct SubMchidSpAppidRequestRequired {
+    /// The required fields of [`OutBatchNoRequest`], each given by name (all of them: a missing one does not compile); [`OutBatchNoRequest::new`] takes them.
+    pub struct OutBatchNoRequestRequired {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -1393,11 +1393,11 @@ pub mod models {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: String,
     }
-    impl SubMchidSpAppidRequest {
-        /// A `SubMchidSpAppidRequest` of its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`), given by name in a [`SubMchidSpAppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    impl OutBatchNoRequest {
+        /// A `OutBatchNoRequest` of its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`), given by name in a [`OutBatchNoRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidSpAppidRequestRequired) -> Self {
-            let SubMchidSpAppidRequestRequired {
+        pub fn new(required: OutBatchNoRequestRequired) -> Self {
+            let OutBatchNoRequestRequired {
                 sub_mchid,
                 sp_appid,
                 out_batch_no,
@@ -1907,7 +1907,7 @@ pub mod models {
     /// Used as `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidNeedQueryDetailRequest {
+    pub struct NeedQueryDetailRequest {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900102208`
@@ -1929,15 +1929,15 @@ pub mod models {
         /// Query parameter `detail_state`. Example: `ALL`
         pub detail_state: Option<RequestDetailState>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidNeedQueryDetailRequest {
+    ::wechatpay::runtime::__private::json_object!(NeedQueryDetailRequest {
         sub_mchid: query "sub_mchid" required,
         need_query_detail: query "need_query_detail" required,
         offset: query "offset" optional,
         limit: query "limit" optional,
         detail_state: query "detail_state" optional,
     });
-    /// The required fields of [`SubMchidNeedQueryDetailRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidNeedQueryDetailRequest::new`] takes them.
-    pub struct SubMchidNeedQueryDetailRequestRequired {
+    /// The required fields of [`NeedQueryDetailRequest`], each given by name (all of them: a missing one does not compile); [`NeedQueryDetailRequest::new`] takes them.
+    pub struct NeedQueryDetailRequestRequired {
         /// 二级商户号
         ///
         /// Query parameter `sub_mchid`. Example: `1900102208`
@@ -1947,14 +1947,11 @@ pub mod models {
         /// Query parameter `need_query_detail`.
         pub need_query_detail: bool,
     }
-    impl SubMchidNeedQueryDetailRequest {
-        /// A `SubMchidNeedQueryDetailRequest` of its required fields (`sub_mchid`, `need_query_detail`), given by name in a [`SubMchidNeedQueryDetailRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
+    impl NeedQueryDetailRequest {
+        /// A `NeedQueryDetailRequest` of its required fields (`sub_mchid`, `need_query_detail`), given by name in a [`NeedQueryDetailRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.offset = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidNeedQueryDetailRequestRequired) -> Self {
-            let SubMchidNeedQueryDetailRequestRequired {
-                sub_mchid,
-                need_query_detail,
-            } = required;
+        pub fn new(required: NeedQueryDetailRequestRequired) -> Self {
+            let NeedQueryDetailRequestRequired { sub_mchid, need_query_detail } = required;
             Self {
                 sub_mchid,
                 need_query_detail,
@@ -1995,7 +1992,7 @@ pub mod models {
     /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/reservation/apply`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidSpAppidSubAppidRequest {
+    pub struct OutReservationNoRequest {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -2047,7 +2044,7 @@ pub mod models {
         /// 场景报备信息
         pub scene_report_data: Option<SceneReportData>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidSpAppidSubAppidRequest {
+    ::wechatpay::runtime::__private::json_object!(OutReservationNoRequest {
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
@@ -2062,8 +2059,8 @@ pub mod models {
         notify_url: "notify_url" required,
         scene_report_data: "scene_report_data" optional,
     });
-    /// The required fields of [`SubMchidSpAppidSubAppidRequest`], each given by name (all of them: a missing one does not compile); [`SubMchidSpAppidSubAppidRequest::new`] takes them.
-    pub struct SubMchidSpAppidSubAppidRequestRequired {
+    /// The required fields of [`OutReservationNoRequest`], each given by name (all of them: a missing one does not compile); [`OutReservationNoRequest::new`] takes them.
+    pub struct OutReservationNoRequestRequired {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -2093,11 +2090,11 @@ pub mod models {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: String,
     }
-    impl SubMchidSpAppidSubAppidRequest {
-        /// A `SubMchidSpAppidSubAppidRequest` of its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`), given by name in a [`SubMchidSpAppidSubAppidRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
+    impl OutReservationNoRequest {
+        /// A `OutReservationNoRequest` of its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`), given by name in a [`OutReservationNoRequestRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_appid = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidSpAppidSubAppidRequestRequired) -> Self {
-            let SubMchidSpAppidSubAppidRequestRequired {
+        pub fn new(required: OutReservationNoRequestRequired) -> Self {
+            let OutReservationNoRequestRequired {
                 sub_mchid,
                 sp_appid,
                 out_reservation_no,
@@ -2201,7 +2198,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostResponse` in `/v3/platsolution/mch-transfer/reservation/apply`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidOutReservationNoResponse {
+    pub struct OutReservationNoResponse {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -2227,7 +2224,7 @@ pub mod models {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidOutReservationNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutReservationNoResponse {
         sub_mchid: "sub_mchid" required,
         out_reservation_no: "out_reservation_no" required,
         reservation_id: "reservation_id" optional,
@@ -2235,8 +2232,8 @@ pub mod models {
         state: "state" optional,
         package_info: "package_info" optional,
     });
-    /// The required fields of [`SubMchidOutReservationNoResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidOutReservationNoResponse::new`] takes them.
-    pub struct SubMchidOutReservationNoResponseRequired {
+    /// The required fields of [`OutReservationNoResponse`], each given by name (all of them: a missing one does not compile); [`OutReservationNoResponse::new`] takes them.
+    pub struct OutReservationNoResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -2246,14 +2243,11 @@ pub mod models {
         /// Example: `plfk2020042013`
         pub out_reservation_no: String,
     }
-    impl SubMchidOutReservationNoResponse {
-        /// A `SubMchidOutReservationNoResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`SubMchidOutReservationNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reservation_id = Some(…))`.
+    impl OutReservationNoResponse {
+        /// A `OutReservationNoResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`OutReservationNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.reservation_id = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidOutReservationNoResponseRequired) -> Self {
-            let SubMchidOutReservationNoResponseRequired {
-                sub_mchid,
-                out_reservation_no,
-            } = required;
+        pub fn new(required: OutReservationNoResponseRequired) -> Self {
+            let OutReservationNoResponseRequired { sub_mchid, out_reservation_no } = required;
             Self {
                 sub_mchid,
                 out_reservation_no,
@@ -2316,7 +2310,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SpMchidSubMchidSpAppidResponse {
+    pub struct ReservationIdResponse {
         /// 服务商商户号
         ///
         /// Example: `1900001109`
@@ -2380,7 +2374,7 @@ pub mod models {
         /// 预约记录的关闭信息
         pub close_info: Option<ReservationCloseInfo>,
     }
-    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidSpAppidResponse {
+    ::wechatpay::runtime::__private::json_object!(ReservationIdResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" optional,
@@ -2398,8 +2392,8 @@ pub mod models {
         reserve_time: "reserve_time" optional,
         close_info: "close_info" optional,
     });
-    /// The required fields of [`SpMchidSubMchidSpAppidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidSpAppidResponse::new`] takes them.
-    pub struct SpMchidSubMchidSpAppidResponseRequired {
+    /// The required fields of [`ReservationIdResponse`], each given by name (all of them: a missing one does not compile); [`ReservationIdResponse::new`] takes them.
+    pub struct ReservationIdResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -2409,14 +2403,11 @@ pub mod models {
         /// Example: `plfk2020042013`
         pub out_reservation_no: String,
     }
-    impl SpMchidSubMchidSpAppidResponse {
-        /// A `SpMchidSubMchidSpAppidResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`SpMchidSubMchidSpAppidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
+    impl ReservationIdResponse {
+        /// A `ReservationIdResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`ReservationIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SpMchidSubMchidSpAppidResponseRequired) -> Self {
-            let SpMchidSubMchidSpAppidResponseRequired {
-                sub_mchid,
-                out_reservation_no,
-            } = required;
+        pub fn new(required: ReservationIdResponseRequired) -> Self {
+            let ReservationIdResponseRequired { sub_mchid, out_reservation_no } = required;
             Self {
                 sp_mchid: None,
                 sub_mchid,
@@ -2632,7 +2623,7 @@ pub mod models {
     /// Used as `GetResponse` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponse` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SpMchidSubMchidSpAppidSubAppidResponse {
+    pub struct ReservationIdOutReservationNoResponse {
         /// 服务商商户号
         ///
         /// Example: `1900001109`
@@ -2696,7 +2687,7 @@ pub mod models {
         /// 预约记录的关闭信息
         pub close_info: Option<ReservationResponseCloseInfo>,
     }
-    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidSpAppidSubAppidResponse {
+    ::wechatpay::runtime::__private::json_object!(ReservationIdOutReservationNoResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" optional,
@@ -2714,8 +2705,8 @@ pub mod models {
         reserve_time: "reserve_time" optional,
         close_info: "close_info" optional,
     });
-    /// The required fields of [`SpMchidSubMchidSpAppidSubAppidResponse`], each given by name (all of them: a missing one does not compile); [`SpMchidSubMchidSpAppidSubAppidResponse::new`] takes them.
-    pub struct SpMchidSubMchidSpAppidSubAppidResponseRequired {
+    /// The required fields of [`ReservationIdOutReservationNoResponse`], each given by name (all of them: a missing one does not compile); [`ReservationIdOutReservationNoResponse::new`] takes them.
+    pub struct ReservationIdOutReservationNoResponseRequired {
         /// 二级商户号
         ///
         /// Example: `1900001109`
@@ -2725,11 +2716,11 @@ pub mod models {
         /// Example: `plfk2020042013`
         pub out_reservation_no: String,
     }
-    impl SpMchidSubMchidSpAppidSubAppidResponse {
-        /// A `SpMchidSubMchidSpAppidSubAppidResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`SpMchidSubMchidSpAppidSubAppidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
+    impl ReservationIdOutReservationNoResponse {
+        /// A `ReservationIdOutReservationNoResponse` of its required fields (`sub_mchid`, `out_reservation_no`), given by name in a [`ReservationIdOutReservationNoResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sp_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SpMchidSubMchidSpAppidSubAppidResponseRequired) -> Self {
-            let SpMchidSubMchidSpAppidSubAppidResponseRequired {
+        pub fn new(required: ReservationIdOutReservationNoResponseRequired) -> Self {
+            let ReservationIdOutReservationNoResponseRequired {
                 sub_mchid,
                 out_reservation_no,
             } = required;

@@ -61,7 +61,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/profitsharing/orders`, `PostResponse` in `/v3/profitsharing/orders/unfreeze`.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
-    pub struct SubMchidResponse {
+    pub struct TransactionIdResponse {
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -85,7 +85,7 @@ pub mod models {
         /// 分账接收方列表
         pub receivers: Option<Vec<Receivers>>,
     }
-    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(TransactionIdResponse {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -93,8 +93,8 @@ pub mod models {
         state: "state" optional,
         receivers: "receivers" optional,
     });
-    /// The required fields of [`SubMchidResponse`], each given by name (all of them: a missing one does not compile); [`SubMchidResponse::new`] takes them.
-    pub struct SubMchidResponseRequired {
+    /// The required fields of [`TransactionIdResponse`], each given by name (all of them: a missing one does not compile); [`TransactionIdResponse::new`] takes them.
+    pub struct TransactionIdResponseRequired {
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
@@ -104,11 +104,11 @@ pub mod models {
         /// Example: `P20150806125346`
         pub out_order_no: String,
     }
-    impl SubMchidResponse {
-        /// A `SubMchidResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`SubMchidResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
+    impl TransactionIdResponse {
+        /// A `TransactionIdResponse` of its required fields (`transaction_id`, `out_order_no`), given by name in a [`TransactionIdResponseRequired`]. Every optional field is `None`; set one by name: `.with(|r| r.sub_mchid = Some(…))`.
         #[inline]
-        pub fn new(required: SubMchidResponseRequired) -> Self {
-            let SubMchidResponseRequired { transaction_id, out_order_no } = required;
+        pub fn new(required: TransactionIdResponseRequired) -> Self {
+            let TransactionIdResponseRequired { transaction_id, out_order_no } = required;
             Self {
                 sub_mchid: None,
                 transaction_id,

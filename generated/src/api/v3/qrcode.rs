@@ -38,7 +38,7 @@ pub mod models {
     /// Used as `PostResponse` in `/v3/qrcode/transactions`, `GetResponse` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     #[non_exhaustive]
-    pub struct AppidResponse {
+    pub struct DescriptionResponse {
         /// 公众账号ID
         pub appid: Option<String>,
         /// 子商户公众账号ID
@@ -84,7 +84,7 @@ pub mod models {
         /// `promotion_detail`
         pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
-    ::wechatpay::runtime::__private::json_object!(AppidResponse {
+    ::wechatpay::runtime::__private::json_object!(DescriptionResponse {
         appid: "appid" optional,
         sub_appid: "sub_appid" optional,
         sp_mchid: "sp_mchid" optional,

@@ -217,9 +217,9 @@ pub mod preentrustweb {
         }
     }
     /// The request of `POST /v2/papay/partner/preentrustweb` (APP纯签约).
-    pub type PostRequest = crate::v2::papay::models::AppidRequest;
+    pub type PostRequest = crate::v2::papay::models::PlanIdRequest;
     /// The required fields of [`PostRequest`].
-    pub type PostRequestRequired = crate::v2::papay::models::AppidRequestRequired;
+    pub type PostRequestRequired = crate::v2::papay::models::PlanIdRequestRequired;
     /// 返回app
     pub type PostRequestReturnApp = crate::v2::papay::models::ReturnApp;
     /// 版本号

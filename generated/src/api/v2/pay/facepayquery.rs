@@ -22,7 +22,7 @@ impl Facepayquery {
     }
 }
 /// The request of `POST /v2/pay/facepayquery` (查询订单).
-pub type PostRequest = crate::v2::pay::models::VersionRequest;
+pub type PostRequest = crate::v2::pay::models::TransactionIdRequest;
 /// 接口版本号
 pub type PostRequestVersion = crate::v2::pay::models::Version;
 /// The response of `POST /v2/pay/facepayquery` (查询订单).

@@ -22,7 +22,7 @@ impl Refundquery {
     }
 }
 /// The request of `POST /v2/pay/refundquery` (查询退款).
-pub type PostRequest = crate::v2::pay::models::AppidRequest;
+pub type PostRequest = crate::v2::pay::models::TransactionIdOutTradeNoRequest;
 /// The response of `POST /v2/pay/refundquery` (查询退款).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

@@ -22,7 +22,7 @@ impl Refundqueryv2 {
     }
 }
 /// The request of `POST /v2/pay/refundqueryv2` (查询退款（支持单品）).
-pub type PostRequest = crate::v2::pay::models::AppidRequest;
+pub type PostRequest = crate::v2::pay::models::TransactionIdOutTradeNoRequest;
 /// The response of `POST /v2/pay/refundqueryv2` (查询退款（支持单品）).
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]

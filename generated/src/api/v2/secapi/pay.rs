@@ -69,11 +69,11 @@ pub mod facepayreverse {
         }
     }
     /// The request of `POST /v2/secapi/pay/facepayreverse` (撤销订单).
-    pub type PostRequest = crate::v2::secapi::models::AppidRequest;
+    pub type PostRequest = crate::v2::secapi::models::TransactionIdRequest;
     /// The required fields of [`PostRequest`].
-    pub type PostRequestRequired = crate::v2::secapi::models::AppidRequestRequired;
+    pub type PostRequestRequired = crate::v2::secapi::models::TransactionIdRequestRequired;
     /// The response of `POST /v2/secapi/pay/facepayreverse` (撤销订单).
-    pub type PostResponse = crate::v2::secapi::models::AppidResponse;
+    pub type PostResponse = crate::v2::secapi::models::ResultCodeResponse;
     /// 是否重调
     pub type PostResponseRecall = crate::v2::secapi::models::Recall;
     /// 业务结果
@@ -1621,11 +1621,11 @@ pub mod reverse {
         }
     }
     /// The request of `POST /v2/secapi/pay/reverse` (撤销订单).
-    pub type PostRequest = crate::v2::secapi::models::AppidRequest;
+    pub type PostRequest = crate::v2::secapi::models::TransactionIdRequest;
     /// The required fields of [`PostRequest`].
-    pub type PostRequestRequired = crate::v2::secapi::models::AppidRequestRequired;
+    pub type PostRequestRequired = crate::v2::secapi::models::TransactionIdRequestRequired;
     /// The response of `POST /v2/secapi/pay/reverse` (撤销订单).
-    pub type PostResponse = crate::v2::secapi::models::AppidResponse;
+    pub type PostResponse = crate::v2::secapi::models::ResultCodeResponse;
     /// 是否重调
     pub type PostResponseRecall = crate::v2::secapi::models::Recall;
     /// 业务结果

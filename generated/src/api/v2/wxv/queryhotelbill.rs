@@ -24,9 +24,9 @@ impl Queryhotelbill {
     }
 }
 /// The request of `POST /v2/wxv/queryhotelbill` (查询速住订单).
-pub type PostRequest = crate::v2::wxv::models::VersionRequest;
+pub type PostRequest = crate::v2::wxv::models::OutOrderNoRequest;
 /// The required fields of [`PostRequest`].
-pub type PostRequestRequired = crate::v2::wxv::models::VersionRequestRequired;
+pub type PostRequestRequired = crate::v2::wxv::models::OutOrderNoRequestRequired;
 /// 接口版本号
 pub type PostRequestVersion = crate::v2::wxv::models::Version;
 /// The response of `POST /v2/wxv/queryhotelbill` (查询速住订单).

@@ -24,9 +24,9 @@ impl Queryrentbill {
     }
 }
 /// The request of `POST /v2/wxv/queryrentbill` (查询租借订单).
-pub type PostRequest = crate::v2::wxv::models::VersionRequest;
+pub type PostRequest = crate::v2::wxv::models::OutOrderNoRequest;
 /// The required fields of [`PostRequest`].
-pub type PostRequestRequired = crate::v2::wxv::models::VersionRequestRequired;
+pub type PostRequestRequired = crate::v2::wxv::models::OutOrderNoRequestRequired;
 /// 接口版本号
 pub type PostRequestVersion = crate::v2::wxv::models::Version;
 /// The response of `POST /v2/wxv/queryrentbill` (查询租借订单).

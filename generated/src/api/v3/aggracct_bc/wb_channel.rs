@@ -75,9 +75,9 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
-        pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
+        pub type GetRequest = crate::v3::aggracct_bc::models::BalAccountNoRequest;
         /// The required fields of [`GetRequest`].
-        pub type GetRequestRequired = crate::v3::aggracct_bc::models::MchidRequestRequired;
+        pub type GetRequestRequired = crate::v3::aggracct_bc::models::BalAccountNoRequestRequired;
         /// 请求场景
         pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
@@ -126,9 +126,9 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
-        pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
+        pub type GetRequest = crate::v3::aggracct_bc::models::BalAccountNoRequest;
         /// The required fields of [`GetRequest`].
-        pub type GetRequestRequired = crate::v3::aggracct_bc::models::MchidRequestRequired;
+        pub type GetRequestRequired = crate::v3::aggracct_bc::models::BalAccountNoRequestRequired;
         /// 请求场景
         pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
@@ -1874,7 +1874,7 @@ pub mod special_reduction {
     /// 请求场景
     pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
     /// The response of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
-    pub type PostResponse = crate::v3::aggracct_bc::models::MchidResponse;
+    pub type PostResponse = crate::v3::aggracct_bc::models::BalAccountNoResponse;
     /// 失败原因
     pub type PostResponseFailReason = crate::v3::aggracct_bc::models::FailReason;
     /// 特殊减额类型
@@ -1911,13 +1911,13 @@ pub mod special_reduction {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
+        pub type GetRequest = crate::v3::aggracct_bc::models::BalAccountNoRequest;
         /// The required fields of [`GetRequest`].
-        pub type GetRequestRequired = crate::v3::aggracct_bc::models::MchidRequestRequired;
+        pub type GetRequestRequired = crate::v3::aggracct_bc::models::BalAccountNoRequestRequired;
         /// 请求场景
         pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        pub type GetResponse = crate::v3::aggracct_bc::models::MchidResponse;
+        pub type GetResponse = crate::v3::aggracct_bc::models::BalAccountNoResponse;
         /// 失败原因
         pub type GetResponseFailReason = crate::v3::aggracct_bc::models::FailReason;
         /// 特殊减额类型

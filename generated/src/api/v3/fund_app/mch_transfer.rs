@@ -1744,9 +1744,9 @@ pub mod partner {
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        pub type PostResponse = crate::v3::fund_app::models::SubMchidResponse;
+        pub type PostResponse = crate::v3::fund_app::models::OutBillNoResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::fund_app::models::SubMchidResponseRequired;
+        pub type PostResponseRequired = crate::v3::fund_app::models::OutBillNoResponseRequired;
         /// 回单文件摘要类型
         pub type PostResponseHashType = crate::v3::fund_app::models::ResponseHashType;
         /// 申请单状态
@@ -1777,9 +1777,9 @@ pub mod partner {
             /// The required fields of [`GetRequest`].
             pub type GetRequestRequired = crate::v3::fund_app::models::SubMchidRequestRequired;
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            pub type GetResponse = crate::v3::fund_app::models::SubMchidResponse;
+            pub type GetResponse = crate::v3::fund_app::models::OutBillNoResponse;
             /// The required fields of [`GetResponse`].
-            pub type GetResponseRequired = crate::v3::fund_app::models::SubMchidResponseRequired;
+            pub type GetResponseRequired = crate::v3::fund_app::models::OutBillNoResponseRequired;
             /// 回单文件摘要类型
             pub type GetResponseHashType = crate::v3::fund_app::models::ResponseHashType;
             /// 申请单状态
@@ -2199,9 +2199,9 @@ pub mod partner {
         /// The required fields of [`PostRequestTransferSceneReportInfos`].
         pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
-        pub type PostResponse = crate::v3::fund_app::models::SubMchidOutBillNoResponse;
+        pub type PostResponse = crate::v3::fund_app::models::OutBillNoTransferBillNoResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::fund_app::models::SubMchidOutBillNoResponseRequired;
+        pub type PostResponseRequired = crate::v3::fund_app::models::OutBillNoTransferBillNoResponseRequired;
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no()`.
@@ -2666,9 +2666,9 @@ pub mod partner {
             /// The required fields of [`PostRequestTransferSceneReportInfos`].
             pub type PostRequestTransferSceneReportInfosRequired = crate::v3::fund_app::models::TransferSceneReportInfosRequired;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-            pub type PostResponse = crate::v3::fund_app::models::SubMchidOutBillNoResponse;
+            pub type PostResponse = crate::v3::fund_app::models::OutBillNoTransferBillNoResponse;
             /// The required fields of [`PostResponse`].
-            pub type PostResponseRequired = crate::v3::fund_app::models::SubMchidOutBillNoResponseRequired;
+            pub type PostResponseRequired = crate::v3::fund_app::models::OutBillNoTransferBillNoResponseRequired;
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
         pub mod transfer {

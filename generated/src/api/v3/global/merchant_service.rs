@@ -93,17 +93,17 @@ pub mod complaint_notifications {
     /// The required fields of [`PostRequest`].
     pub type PostRequestRequired = crate::v3::global::models::UrlRequestRequired;
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    pub type PostResponse = crate::v3::global::models::MchidResponse;
+    pub type PostResponse = crate::v3::global::models::UrlResponse;
     /// The required fields of [`PostResponse`].
-    pub type PostResponseRequired = crate::v3::global::models::MchidResponseRequired;
+    pub type PostResponseRequired = crate::v3::global::models::UrlResponseRequired;
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     pub type PutRequest = crate::v3::global::models::UrlRequest;
     /// The required fields of [`PutRequest`].
     pub type PutRequestRequired = crate::v3::global::models::UrlRequestRequired;
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    pub type PutResponse = crate::v3::global::models::MchidResponse;
+    pub type PutResponse = crate::v3::global::models::UrlResponse;
     /// The required fields of [`PutResponse`].
-    pub type PutResponseRequired = crate::v3::global::models::MchidResponseRequired;
+    pub type PutResponseRequired = crate::v3::global::models::UrlResponseRequired;
 }
 /// `/v3/global/merchant-service/complaints`
 pub mod complaints {

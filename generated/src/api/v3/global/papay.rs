@@ -85,7 +85,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
-        pub type PostRequest = crate::v3::global::models::AppidRequest;
+        pub type PostRequest = crate::v3::global::models::PlanIdRequest;
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
         pub type PostResponse = crate::v3::global::models::SessionIdResponse;
     }
@@ -158,7 +158,7 @@ pub mod contracts {
             plan_id: query "plan_id" optional,
         });
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
-        pub type GetResponse = crate::v3::global::models::MchidAppidResponse;
+        pub type GetResponse = crate::v3::global::models::ContractIdResponse;
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/global/papay/contracts/{contract_id}/terminate`, reached with `client.v3().global().papay().contracts().contract_id(contract_id).terminate()`.
@@ -423,7 +423,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        pub type PostRequest = crate::v3::global::models::AppidRequest;
+        pub type PostRequest = crate::v3::global::models::PlanIdRequest;
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
         pub type PostResponse = crate::v3::global::models::SessionIdResponse;
     }
@@ -501,7 +501,7 @@ pub mod contracts {
                 sub_appid: query "sub_appid" optional,
             });
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
-            pub type GetResponse = crate::v3::global::models::MchidAppidResponse;
+            pub type GetResponse = crate::v3::global::models::ContractIdResponse;
         }
     }
     /// `/v3/global/papay/contracts/web-pre-entrust-sign`

@@ -52,7 +52,7 @@ pub mod bill_download_url {
         }
     }
     /// The request of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
-    pub type GetRequest = crate::v3::global::models::SubMchidBillDateRequest;
+    pub type GetRequest = crate::v3::global::models::BillDateRequest;
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
     pub type GetResponse = crate::v3::global::models::DownloadUrlResponse;
 }
@@ -270,9 +270,9 @@ pub mod orders {
     /// 分账接收方类型
     pub type PostRequestReceiversType = crate::v3::global::models::OrdersReceiversType;
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
-    pub type PostResponse = crate::v3::global::models::SubMchidResponse;
+    pub type PostResponse = crate::v3::global::models::TransactionIdResponse;
     /// The required fields of [`PostResponse`].
-    pub type PostResponseRequired = crate::v3::global::models::SubMchidResponseRequired;
+    pub type PostResponseRequired = crate::v3::global::models::TransactionIdResponseRequired;
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v3::global::models::Receivers;
     /// 分账接收方类型
@@ -317,9 +317,9 @@ pub mod orders {
             transaction_id: query "transaction_id" optional,
         });
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
-        pub type GetResponse = crate::v3::global::models::SubMchidResponse;
+        pub type GetResponse = crate::v3::global::models::TransactionIdResponse;
         /// The required fields of [`GetResponse`].
-        pub type GetResponseRequired = crate::v3::global::models::SubMchidResponseRequired;
+        pub type GetResponseRequired = crate::v3::global::models::TransactionIdResponseRequired;
         /// GetResponseReceivers
         pub type GetResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
@@ -402,9 +402,9 @@ pub mod orders {
             }
         }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
-        pub type PostResponse = crate::v3::global::models::SubMchidResponse;
+        pub type PostResponse = crate::v3::global::models::TransactionIdResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::global::models::SubMchidResponseRequired;
+        pub type PostResponseRequired = crate::v3::global::models::TransactionIdResponseRequired;
         /// PostResponseReceivers
         pub type PostResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
@@ -901,7 +901,7 @@ pub mod refunds {
             }
         }
         /// The request of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        pub type GetRequest = crate::v3::global::models::SubMchidBillDateRequest;
+        pub type GetRequest = crate::v3::global::models::BillDateRequest;
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
         pub type GetResponse = crate::v3::global::models::DownloadUrlResponse;
     }

@@ -58,13 +58,13 @@ pub mod changecustompagestatus {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    pub type PostRequest = crate::v3::goldplan::models::SubMchidRequest;
+    pub type PostRequest = crate::v3::goldplan::models::OperationTypeRequest;
     /// The required fields of [`PostRequest`].
-    pub type PostRequestRequired = crate::v3::goldplan::models::SubMchidRequestRequired;
+    pub type PostRequestRequired = crate::v3::goldplan::models::OperationTypeRequestRequired;
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    pub type PostResponse = crate::v3::goldplan::models::SubMchidRequest;
+    pub type PostResponse = crate::v3::goldplan::models::OperationTypeRequest;
     /// The required fields of [`PostResponse`].
-    pub type PostResponseRequired = crate::v3::goldplan::models::SubMchidRequestRequired;
+    pub type PostResponseRequired = crate::v3::goldplan::models::OperationTypeRequestRequired;
 }
 /// `/v3/goldplan/merchants/changegoldplanstatus`
 pub mod changegoldplanstatus {

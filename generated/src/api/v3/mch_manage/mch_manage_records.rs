@@ -77,7 +77,7 @@ pub mod by_manage_record_id {
         }
     }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
-    pub type GetResponse = crate::v3::mch_manage::models::SubMchidResponse;
+    pub type GetResponse = crate::v3::mch_manage::models::ManageRecordIdResponse;
     /// 商户管理记录状态
     pub type GetResponseManageRecordState = crate::v3::mch_manage::models::ManageRecordState;
     /// 商户管理记录类型
@@ -328,7 +328,7 @@ pub mod sub_mchid {
             data: "data" optional,
         });
         /// GetResponseData
-        pub type GetResponseData = crate::v3::mch_manage::models::SubMchidResponse;
+        pub type GetResponseData = crate::v3::mch_manage::models::ManageRecordIdResponse;
         /// 商户管理记录状态
         pub type GetResponseDataManageRecordState = crate::v3::mch_manage::models::ManageRecordState;
         /// 商户管理记录类型

@@ -65,14 +65,14 @@ pub type PostRequest = crate::v3::merchant_service::models::UrlRequest;
 /// The required fields of [`PostRequest`].
 pub type PostRequestRequired = crate::v3::merchant_service::models::UrlRequestRequired;
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-pub type PostResponse = crate::v3::merchant_service::models::MchidResponse;
+pub type PostResponse = crate::v3::merchant_service::models::UrlResponse;
 /// The required fields of [`PostResponse`].
-pub type PostResponseRequired = crate::v3::merchant_service::models::MchidResponseRequired;
+pub type PostResponseRequired = crate::v3::merchant_service::models::UrlResponseRequired;
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 pub type PutRequest = crate::v3::merchant_service::models::UrlRequest;
 /// The required fields of [`PutRequest`].
 pub type PutRequestRequired = crate::v3::merchant_service::models::UrlRequestRequired;
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-pub type PutResponse = crate::v3::merchant_service::models::MchidResponse;
+pub type PutResponse = crate::v3::merchant_service::models::UrlResponse;
 /// The required fields of [`PutResponse`].
-pub type PutResponseRequired = crate::v3::merchant_service::models::MchidResponseRequired;
+pub type PutResponseRequired = crate::v3::merchant_service::models::UrlResponseRequired;

@@ -955,9 +955,9 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
-            pub type PostRequest = crate::v3::papay::models::AppidRequest;
+            pub type PostRequest = crate::v3::papay::models::OpenidRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::papay::models::AppidRequestRequired;
+            pub type PostRequestRequired = crate::v3::papay::models::OpenidRequestRequired;
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// The required fields of [`PostRequestAmount`].
@@ -1021,9 +1021,9 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
-            pub type PostRequest = crate::v3::papay::models::AppidRequest;
+            pub type PostRequest = crate::v3::papay::models::OpenidRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::papay::models::AppidRequestRequired;
+            pub type PostRequestRequired = crate::v3::papay::models::OpenidRequestRequired;
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// The required fields of [`PostRequestAmount`].

@@ -73,9 +73,9 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-            pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
+            pub type PostRequest = crate::v3::papay::models::OpenidPlanIdRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::papay::models::AppidOpenidRequestRequired;
+            pub type PostRequestRequired = crate::v3::papay::models::OpenidPlanIdRequestRequired;
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// The required fields of [`PostRequestDeductSchedule`].
@@ -238,9 +238,9 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
+            pub type PostRequest = crate::v3::papay::models::OpenidPlanIdRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::papay::models::AppidOpenidRequestRequired;
+            pub type PostRequestRequired = crate::v3::papay::models::OpenidPlanIdRequestRequired;
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// The required fields of [`PostRequestDeductSchedule`].
@@ -274,9 +274,9 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
+            pub type PostRequest = crate::v3::papay::models::OpenidPlanIdRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::papay::models::AppidOpenidRequestRequired;
+            pub type PostRequestRequired = crate::v3::papay::models::OpenidPlanIdRequestRequired;
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// The required fields of [`PostRequestDeductSchedule`].
@@ -360,9 +360,9 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
+                pub type PostRequest = crate::v3::papay::models::SpOpenidRequest;
                 /// The required fields of [`PostRequest`].
-                pub type PostRequestRequired = crate::v3::papay::models::SpAppidRequestRequired;
+                pub type PostRequestRequired = crate::v3::papay::models::SpOpenidRequestRequired;
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// The required fields of [`PostRequestDeductSchedule`].
@@ -548,9 +548,9 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
+                pub type PostRequest = crate::v3::papay::models::SpOpenidRequest;
                 /// The required fields of [`PostRequest`].
-                pub type PostRequestRequired = crate::v3::papay::models::SpAppidRequestRequired;
+                pub type PostRequestRequired = crate::v3::papay::models::SpOpenidRequestRequired;
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// The required fields of [`PostRequestDeductSchedule`].
@@ -584,9 +584,9 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
+                pub type PostRequest = crate::v3::papay::models::SpOpenidRequest;
                 /// The required fields of [`PostRequest`].
-                pub type PostRequestRequired = crate::v3::papay::models::SpAppidRequestRequired;
+                pub type PostRequestRequired = crate::v3::papay::models::SpOpenidRequestRequired;
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// The required fields of [`PostRequestDeductSchedule`].

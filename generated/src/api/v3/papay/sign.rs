@@ -329,9 +329,9 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                    pub type GetResponse = crate::v3::papay::models::MchidResponse;
+                    pub type GetResponse = crate::v3::papay::models::ContractIdResponse;
                     /// The required fields of [`GetResponse`].
-                    pub type GetResponseRequired = crate::v3::papay::models::MchidResponseRequired;
+                    pub type GetResponseRequired = crate::v3::papay::models::ContractIdResponseRequired;
                     /// 协议解约信息
                     pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                     /// 预约扣费场景的预约信息
@@ -368,9 +368,9 @@ pub mod contracts {
                         /// The required fields of [`PostRequest`].
                         pub type PostRequestRequired = crate::v3::papay::models::ContractTerminationRemarkRequestRequired;
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        pub type PostResponse = crate::v3::papay::models::MchidResponse;
+                        pub type PostResponse = crate::v3::papay::models::ContractIdResponse;
                         /// The required fields of [`PostResponse`].
-                        pub type PostResponseRequired = crate::v3::papay::models::MchidResponseRequired;
+                        pub type PostResponseRequired = crate::v3::papay::models::ContractIdResponseRequired;
                         /// 协议解约信息
                         pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
@@ -816,9 +816,9 @@ pub mod partner {
                         /// The required fields of [`GetRequest`].
                         pub type GetRequestRequired = crate::v3::papay::models::SubMchidRequestRequired;
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        pub type GetResponse = crate::v3::papay::models::ContractIdResponse;
+                        pub type GetResponse = crate::v3::papay::models::ContractIdPlanIdResponse;
                         /// The required fields of [`GetResponse`].
-                        pub type GetResponseRequired = crate::v3::papay::models::ContractIdResponseRequired;
+                        pub type GetResponseRequired = crate::v3::papay::models::ContractIdPlanIdResponseRequired;
                         /// 协议解约信息
                         pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
@@ -893,9 +893,9 @@ pub mod partner {
                                 }
                             }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                            pub type PostResponse = crate::v3::papay::models::ContractIdResponse;
+                            pub type PostResponse = crate::v3::papay::models::ContractIdPlanIdResponse;
                             /// The required fields of [`PostResponse`].
-                            pub type PostResponseRequired = crate::v3::papay::models::ContractIdResponseRequired;
+                            pub type PostResponseRequired = crate::v3::papay::models::ContractIdPlanIdResponseRequired;
                             /// 协议解约信息
                             pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                             /// 预约扣费场景的预约信息

@@ -78,9 +78,9 @@ pub mod ecommerce {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
-            pub type PostRequest = crate::v3::password_exempt_contract::models::AppidRequest;
+            pub type PostRequest = crate::v3::password_exempt_contract::models::ServiceIdRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidRequestRequired;
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::ServiceIdRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponse;
             /// The required fields of [`PostResponse`].
@@ -108,13 +108,13 @@ pub mod ecommerce {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
-            pub type PostRequest = crate::v3::password_exempt_contract::models::AppidServiceIdRequest;
+            pub type PostRequest = crate::v3::password_exempt_contract::models::ServiceIdOutContractCodeRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidServiceIdRequestRequired;
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::ServiceIdOutContractCodeRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
-            pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+            pub type PostResponse = crate::v3::password_exempt_contract::models::ServiceIdResponse;
             /// The required fields of [`PostResponse`].
-            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::ServiceIdResponseRequired;
         }
     }
 }
@@ -167,9 +167,9 @@ pub mod normal {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
-            pub type PostRequest = crate::v3::password_exempt_contract::models::AppidRequest;
+            pub type PostRequest = crate::v3::password_exempt_contract::models::ServiceIdRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidRequestRequired;
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::ServiceIdRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::models::PreEntrustwebIdResponse;
             /// The required fields of [`PostResponse`].
@@ -197,13 +197,13 @@ pub mod normal {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
-            pub type PostRequest = crate::v3::password_exempt_contract::models::AppidServiceIdRequest;
+            pub type PostRequest = crate::v3::password_exempt_contract::models::ServiceIdOutContractCodeRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::AppidServiceIdRequestRequired;
+            pub type PostRequestRequired = crate::v3::password_exempt_contract::models::ServiceIdOutContractCodeRequestRequired;
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
-            pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+            pub type PostResponse = crate::v3::password_exempt_contract::models::ServiceIdResponse;
             /// The required fields of [`PostResponse`].
-            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::ServiceIdResponseRequired;
         }
     }
 }
@@ -511,9 +511,9 @@ pub mod qs {
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
-            pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+            pub type PostResponse = crate::v3::password_exempt_contract::models::ServiceIdResponse;
             /// The required fields of [`PostResponse`].
-            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
+            pub type PostResponseRequired = crate::v3::password_exempt_contract::models::ServiceIdResponseRequired;
         }
     }
 }
@@ -747,9 +747,9 @@ pub mod service_id {
                         }
                     }
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
-                    pub type PostResponse = crate::v3::password_exempt_contract::models::MchidResponse;
+                    pub type PostResponse = crate::v3::password_exempt_contract::models::ServiceIdResponse;
                     /// The required fields of [`PostResponse`].
-                    pub type PostResponseRequired = crate::v3::password_exempt_contract::models::MchidResponseRequired;
+                    pub type PostResponseRequired = crate::v3::password_exempt_contract::models::ServiceIdResponseRequired;
                 }
             }
         }

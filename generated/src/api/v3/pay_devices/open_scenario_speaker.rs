@@ -40,9 +40,9 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` (查询音箱绑定信息).
-    pub type GetResponse = crate::v3::pay_devices::models::SubMchidResponse;
+    pub type GetResponse = crate::v3::pay_devices::models::DeviceSnResponse;
     /// The required fields of [`GetResponse`].
-    pub type GetResponseRequired = crate::v3::pay_devices::models::SubMchidResponseRequired;
+    pub type GetResponseRequired = crate::v3::pay_devices::models::DeviceSnResponseRequired;
     /// 绑定状态
     pub type GetResponseBindState = crate::v3::pay_devices::models::BindState;
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
@@ -272,9 +272,9 @@ pub mod by_device_sn {
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` (解绑音箱设备码牌).
-        pub type PostResponse = crate::v3::pay_devices::models::SubMchidResponse;
+        pub type PostResponse = crate::v3::pay_devices::models::DeviceSnResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::pay_devices::models::SubMchidResponseRequired;
+        pub type PostResponseRequired = crate::v3::pay_devices::models::DeviceSnResponseRequired;
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::models::BindState;
     }

@@ -2354,9 +2354,9 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-            pub type PostRequest = crate::v3::payscore::models::ServiceIdSubMchidRequest;
+            pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdSubMchidRequestRequired;
+            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsRequestRequired;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
@@ -2384,9 +2384,9 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-            pub type PostRequest = crate::v3::payscore::models::ServiceIdSubMchidRequest;
+            pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdSubMchidRequestRequired;
+            pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsRequestRequired;
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments

@@ -646,13 +646,13 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        pub type PostRequest = crate::v3::payscore::models::AppidRequest;
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdReasonRequest;
         /// The required fields of [`PostRequest`].
-        pub type PostRequestRequired = crate::v3::payscore::models::AppidRequestRequired;
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdReasonRequestRequired;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        pub type PostResponse = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
+        pub type PostResponseRequired = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponseRequired;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
     pub mod complete {
@@ -1283,9 +1283,9 @@ pub mod by_out_order_no {
             service_id: "service_id" optional,
         });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        pub type PostResponse = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
+        pub type PostResponseRequired = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponseRequired;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
     pub mod send_pendingmessage {
@@ -1306,9 +1306,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-        pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsPostDiscountsRequest;
         /// The required fields of [`PostRequest`].
-        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsRequestRequired;
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsPostDiscountsRequestRequired;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
@@ -1333,9 +1333,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-        pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsPostDiscountsRequest;
         /// The required fields of [`PostRequest`].
-        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsRequestRequired;
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdPostPaymentsPostDiscountsRequestRequired;
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments

@@ -39,7 +39,7 @@ impl SmartretailOrders {
 /// The request of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
 pub type GetRequest = crate::v3::payscore::models::ServiceIdOutOrderNoRequest;
 /// The response of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
-pub type GetResponse = crate::v3::payscore::models::AppidResponse;
+pub type GetResponse = crate::v3::payscore::models::OutOrderNoServiceIdResponse;
 /// GetResponseDiscounts
 pub type GetResponseDiscounts = crate::v3::payscore::models::Discounts;
 /// GetResponseFees
@@ -146,7 +146,7 @@ pub type PostRequestDiscounts = crate::v3::payscore::models::RequestDiscounts;
 /// PostRequestFees
 pub type PostRequestFees = crate::v3::payscore::models::Fees;
 /// The response of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
-pub type PostResponse = crate::v3::payscore::models::AppidMchidResponse;
+pub type PostResponse = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdResponse;
 /// `/v3/payscore/smartretail-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/smartretail-orders/{out_order_no}`, reached with `client.v3().payscore().smartretail_orders().out_order_no(out_order_no)`.
@@ -185,13 +185,13 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
-        pub type PostRequest = crate::v3::payscore::models::AppidRequest;
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdReasonRequest;
         /// The required fields of [`PostRequest`].
-        pub type PostRequestRequired = crate::v3::payscore::models::AppidRequestRequired;
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdReasonRequestRequired;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
-        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        pub type PostResponse = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
+        pub type PostResponseRequired = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponseRequired;
     }
     /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
     pub mod complete {
@@ -215,16 +215,16 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
-        pub type PostRequest = crate::v3::payscore::models::AppidServiceIdRequest;
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdFinishTypeRequest;
         /// The required fields of [`PostRequest`].
-        pub type PostRequestRequired = crate::v3::payscore::models::AppidServiceIdRequestRequired;
+        pub type PostRequestRequired = crate::v3::payscore::models::ServiceIdFinishTypeRequestRequired;
         /// PostRequestDiscounts
         pub type PostRequestDiscounts = crate::v3::payscore::models::Discounts;
         /// PostRequestFees
         pub type PostRequestFees = crate::v3::payscore::models::Fees;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
-        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
+        pub type PostResponse = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::payscore::models::AppidMchidOutOrderNoResponseRequired;
+        pub type PostResponseRequired = crate::v3::payscore::models::OutOrderNoServiceIdOrderIdAppidResponseRequired;
     }
 }

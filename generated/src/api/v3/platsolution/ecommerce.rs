@@ -551,9 +551,9 @@ pub mod insurance_compensation_contracts {
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
-    pub type PostResponse = crate::v3::platsolution::models::SubMchidResponse;
+    pub type PostResponse = crate::v3::platsolution::models::OpenedResponse;
     /// The required fields of [`PostResponse`].
-    pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidResponseRequired;
+    pub type PostResponseRequired = crate::v3::platsolution::models::OpenedResponseRequired;
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`, reached with `client.v3().platsolution().ecommerce().insurance_compensation_contracts().sub_mchid()`.
@@ -592,9 +592,9 @@ pub mod insurance_compensation_contracts {
                     }
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` (查询保险理赔功能开通状态).
-                pub type PostResponse = crate::v3::platsolution::models::SubMchidResponse;
+                pub type PostResponse = crate::v3::platsolution::models::OpenedResponse;
                 /// The required fields of [`PostResponse`].
-                pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidResponseRequired;
+                pub type PostResponseRequired = crate::v3::platsolution::models::OpenedResponseRequired;
             }
         }
     }
@@ -4453,9 +4453,9 @@ pub mod recharge_employees {
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
-    pub type PostResponse = crate::v3::platsolution::models::SubMchidSpOpenidResponse;
+    pub type PostResponse = crate::v3::platsolution::models::SpOpenidResponse;
     /// The required fields of [`PostResponse`].
-    pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidSpOpenidResponseRequired;
+    pub type PostResponseRequired = crate::v3::platsolution::models::SpOpenidResponseRequired;
     /// 员工状态
     pub type PostResponseState = crate::v3::platsolution::models::RechargeEmployeesState;
     /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
@@ -4575,9 +4575,9 @@ pub mod recharge_employees {
                             }
                         }
                         /// The response of `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` (删除二级商户可扫码充值员工).
-                        pub type PostResponse = crate::v3::platsolution::models::SubMchidSpOpenidResponse;
+                        pub type PostResponse = crate::v3::platsolution::models::SpOpenidResponse;
                         /// The required fields of [`PostResponse`].
-                        pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidSpOpenidResponseRequired;
+                        pub type PostResponseRequired = crate::v3::platsolution::models::SpOpenidResponseRequired;
                         /// 员工状态
                         pub type PostResponseState = crate::v3::platsolution::models::RechargeEmployeesState;
                     }
@@ -4809,9 +4809,9 @@ pub mod recharges {
             /// The required fields of [`GetRequest`].
             pub type GetRequestRequired = crate::v3::platsolution::models::RechargesSubMchidRequestRequired;
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            pub type GetResponse = crate::v3::platsolution::models::SpMchidResponse;
+            pub type GetResponse = crate::v3::platsolution::models::RechargeIdResponse;
             /// The required fields of [`GetResponse`].
-            pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidResponseRequired;
+            pub type GetResponseRequired = crate::v3::platsolution::models::RechargeIdResponseRequired;
             /// 充值入账账户
             pub type GetResponseAccountType = crate::v3::platsolution::models::RequestAccountType;
             /// GetResponseAvailableRechargeChannels
@@ -4860,9 +4860,9 @@ pub mod recharges {
                 /// The required fields of [`PostRequest`].
                 pub type PostRequestRequired = crate::v3::platsolution::models::RechargesSubMchidRequestRequired;
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                pub type PostResponse = crate::v3::platsolution::models::SpMchidResponse;
+                pub type PostResponse = crate::v3::platsolution::models::RechargeIdResponse;
                 /// The required fields of [`PostResponse`].
-                pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidResponseRequired;
+                pub type PostResponseRequired = crate::v3::platsolution::models::RechargeIdResponseRequired;
                 /// 充值入账账户
                 pub type PostResponseAccountType = crate::v3::platsolution::models::RequestAccountType;
                 /// PostResponseAvailableRechargeChannels
@@ -5720,9 +5720,9 @@ pub mod withdraw {
             AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
         });
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
-        pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
+        pub type PostResponse = crate::v3::platsolution::models::StatusResponse;
         /// The required fields of [`PostResponse`].
-        pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidResponseRequired;
+        pub type PostResponseRequired = crate::v3::platsolution::models::StatusResponseRequired;
         /// 出款账户类型
         pub type PostResponseAccountType = crate::v3::platsolution::models::AccountType;
         /// 单据状态
@@ -5769,9 +5769,9 @@ pub mod withdraw {
                 /// The required fields of [`GetRequest`].
                 pub type GetRequestRequired = crate::v3::platsolution::models::DayEndBalanceWithdrawSubMchidRequestRequired;
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
+                pub type GetResponse = crate::v3::platsolution::models::StatusResponse;
                 /// The required fields of [`GetResponse`].
-                pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidResponseRequired;
+                pub type GetResponseRequired = crate::v3::platsolution::models::StatusResponseRequired;
                 /// 出款账户类型
                 pub type GetResponseAccountType = crate::v3::platsolution::models::AccountType;
                 /// 单据状态

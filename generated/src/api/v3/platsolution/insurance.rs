@@ -78,9 +78,9 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
-            pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidRequest;
+            pub type PostRequest = crate::v3::platsolution::models::OutBatchNoRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidSpAppidRequestRequired;
+            pub type PostRequestRequired = crate::v3::platsolution::models::OutBatchNoRequestRequired;
             /// PostRequestTransferDetailList
             pub type PostRequestTransferDetailList = crate::v3::platsolution::models::TransferDetailList;
             /// The required fields of [`PostRequestTransferDetailList`].
@@ -787,9 +787,9 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                pub type GetRequest = crate::v3::platsolution::models::SubMchidNeedQueryDetailRequest;
+                pub type GetRequest = crate::v3::platsolution::models::NeedQueryDetailRequest;
                 /// The required fields of [`GetRequest`].
-                pub type GetRequestRequired = crate::v3::platsolution::models::SubMchidNeedQueryDetailRequestRequired;
+                pub type GetRequestRequired = crate::v3::platsolution::models::NeedQueryDetailRequestRequired;
                 /// 明细状态
                 pub type GetRequestDetailState = crate::v3::platsolution::models::RequestDetailState;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
@@ -1253,9 +1253,9 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidSubAppidRequest;
+            pub type PostRequest = crate::v3::platsolution::models::OutReservationNoRequest;
             /// The required fields of [`PostRequest`].
-            pub type PostRequestRequired = crate::v3::platsolution::models::SubMchidSpAppidSubAppidRequestRequired;
+            pub type PostRequestRequired = crate::v3::platsolution::models::OutReservationNoRequestRequired;
             /// 场景报备信息
             pub type PostRequestSceneReportData = crate::v3::platsolution::models::SceneReportData;
             /// 保险保单报备信息
@@ -1263,9 +1263,9 @@ pub mod mch_transfer {
             /// The required fields of [`PostRequestSceneReportDataInsurancePolicy`].
             pub type PostRequestSceneReportDataInsurancePolicyRequired = crate::v3::platsolution::models::InsurancePolicyRequired;
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            pub type PostResponse = crate::v3::platsolution::models::SubMchidOutReservationNoResponse;
+            pub type PostResponse = crate::v3::platsolution::models::OutReservationNoResponse;
             /// The required fields of [`PostResponse`].
-            pub type PostResponseRequired = crate::v3::platsolution::models::SubMchidOutReservationNoResponseRequired;
+            pub type PostResponseRequired = crate::v3::platsolution::models::OutReservationNoResponseRequired;
             /// 预约记录状态
             pub type PostResponseState = crate::v3::platsolution::models::ApplyState;
         }
@@ -1316,9 +1316,9 @@ pub mod mch_transfer {
                 /// The required fields of [`GetRequest`].
                 pub type GetRequestRequired = crate::v3::platsolution::models::ReservationSubMchidRequestRequired;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponse;
+                pub type GetResponse = crate::v3::platsolution::models::ReservationIdResponse;
                 /// The required fields of [`GetResponse`].
-                pub type GetResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponseRequired;
+                pub type GetResponseRequired = crate::v3::platsolution::models::ReservationIdResponseRequired;
                 /// 预约记录的关闭信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::models::ReservationCloseInfo;
                 /// 预约记录关闭的原因
@@ -1351,9 +1351,9 @@ pub mod mch_transfer {
                     /// The required fields of [`PostRequest`].
                     pub type PostRequestRequired = crate::v3::platsolution::models::ReservationSubMchidRequestRequired;
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponse;
+                    pub type PostResponse = crate::v3::platsolution::models::ReservationIdResponse;
                     /// The required fields of [`PostResponse`].
-                    pub type PostResponseRequired = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponseRequired;
+                    pub type PostResponseRequired = crate::v3::platsolution::models::ReservationIdResponseRequired;
                     /// 预约记录的关闭信息
                     pub type PostResponseCloseInfo = crate::v3::platsolution::models::ReservationCloseInfo;
                     /// 预约记录关闭的原因

@@ -174,9 +174,9 @@ impl PostRequestReceivers {
 /// 分账接收方类型
 pub type PostRequestReceiversType = crate::v3::profitsharing::models::OrdersReceiversType;
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
-pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
+pub type PostResponse = crate::v3::profitsharing::models::TransactionIdResponse;
 /// The required fields of [`PostResponse`].
-pub type PostResponseRequired = crate::v3::profitsharing::models::SubMchidResponseRequired;
+pub type PostResponseRequired = crate::v3::profitsharing::models::TransactionIdResponseRequired;
 /// PostResponseReceivers
 pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
 /// 分账失败原因
@@ -530,9 +530,9 @@ pub mod unfreeze {
         }
     }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
+    pub type PostResponse = crate::v3::profitsharing::models::TransactionIdResponse;
     /// The required fields of [`PostResponse`].
-    pub type PostResponseRequired = crate::v3::profitsharing::models::SubMchidResponseRequired;
+    pub type PostResponseRequired = crate::v3::profitsharing::models::TransactionIdResponseRequired;
     /// PostResponseReceivers
     pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
     /// 分账失败原因

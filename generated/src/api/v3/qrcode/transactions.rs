@@ -265,7 +265,7 @@ impl PostRequestMetroInfo {
 /// 交易场景值，现在支持公交和地铁的场景值
 pub type PostRequestTradeScene = crate::v3::qrcode::models::TradeScene;
 /// The response of `POST /v3/qrcode/transactions` (扣费受理).
-pub type PostResponse = crate::v3::qrcode::models::AppidResponse;
+pub type PostResponse = crate::v3::qrcode::models::DescriptionResponse;
 /// 订单金额信息
 pub type PostResponseAmount = crate::v3::qrcode::models::Amount;
 /// 公交场景信息
@@ -331,7 +331,7 @@ pub mod out_trade_no {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
-        pub type GetResponse = crate::v3::qrcode::models::AppidResponse;
+        pub type GetResponse = crate::v3::qrcode::models::DescriptionResponse;
         /// 订单金额信息
         pub type GetResponseAmount = crate::v3::qrcode::models::Amount;
         /// 公交场景信息
