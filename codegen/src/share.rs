@@ -263,8 +263,19 @@ fn holder_name(def: &TypeDef, siblings: &[TypeDef]) -> Option<String> {
 /// Fields of a request or response that say who calls, or belong to the protocol, not to what
 /// the operation is about: last in a name made of fields.
 const CALLER_FIELDS: &[&str] = &[
-    "mchid", "sp_mchid", "sub_mchid", "mch_id", "sub_mch_id", "appid", "sp_appid", "sub_appid", "mch_appid",
-    "version", "nonce_str", "sign", "sign_type",
+    "mchid",
+    "sp_mchid",
+    "sub_mchid",
+    "mch_id",
+    "sub_mch_id",
+    "appid",
+    "sp_appid",
+    "sub_appid",
+    "mch_appid",
+    "version",
+    "nonce_str",
+    "sign",
+    "sign_type",
 ];
 
 /// Field names that do not say what their enum is about without its resource.
@@ -305,8 +316,12 @@ fn plain_candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
         // `appid`, …) and the protocol's own fields say nothing of it.
         let fields: Vec<String> = match &def.kind {
             TypeKind::Struct(fields) => {
-                let (who, what): (Vec<_>, Vec<_>) = fields.iter().partition(|f| CALLER_FIELDS.contains(&f.wire.as_str()));
-                what.into_iter().chain(who).map(|f| naming::type_name(&f.wire)).collect()
+                let (who, what): (Vec<_>, Vec<_>) =
+                    fields.iter().partition(|f| CALLER_FIELDS.contains(&f.wire.as_str()));
+                what.into_iter()
+                    .chain(who)
+                    .map(|f| naming::type_name(&f.wire))
+                    .collect()
             }
             TypeKind::Enum(_) => Vec::new(),
         };

@@ -110,7 +110,7 @@ pub use upload::{guess_content_type, Upload};
 /// generator, in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::notify::{notification_matches, notification_resource};
+    pub use crate::notify::{notification_matches, notification_resource, NotificationShapes};
     pub use crate::object::{deserialize_enum, row, unknown_value, Fields, Object};
     pub use crate::{__json_enum as json_enum, __json_object as json_object, __with as with};
     #[cfg(feature = "v2")]

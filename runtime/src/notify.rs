@@ -84,12 +84,15 @@ impl Notification {
         if self.resource.algorithm != "AEAD_AES_256_GCM" {
             return Err(EnvelopeError::Algorithm(self.resource.algorithm.clone()));
         }
-        let expected = [("TRANSACTION.", "transaction"), ("REFUND.", "refund")]
-            .into_iter()
-            .find(|(prefix, _)| self.event_type.starts_with(prefix))
-            .map(|(_, original)| original);
+        // A payment's notification carries a transaction, or (a profit sharing's, under
+        // TRANSACTION.SUCCESS) a profitsharing; a refund's a refund.
+        let expected: &[&str] = match self.event_type.split('.').next() {
+            Some("TRANSACTION") => &["transaction", "profitsharing"],
+            Some("REFUND") => &["refund"],
+            _ => &[],
+        };
         let original = self.resource.original_type.as_str();
-        if expected.is_some_and(|e| !original.is_empty() && original != e) {
+        if !expected.is_empty() && !original.is_empty() && !expected.contains(&original) {
             return Err(EnvelopeError::OriginalType {
                 event_type: self.event_type.clone(),
                 original_type: original.to_string(),
@@ -193,6 +196,47 @@ impl NotificationEvent {
     /// own). A mismatch is an [`Error::NotificationDecode`] naming the field but never the value.
     pub fn decode_resource<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.plaintext).map_err(withheld)
+    }
+}
+
+/// For the generated `notifications::Resource::decode`: the shapes known for the event's type,
+/// so that a resource of a known event type that fits none of them is an error
+/// ([`Error::NotificationUnmatched`]), never quietly untyped.
+pub struct NotificationShapes<'a> {
+    event: &'a NotificationEvent,
+    expected: Vec<String>,
+}
+
+impl<'a> NotificationShapes<'a> {
+    /// No shape known yet.
+    pub fn new(event: &'a NotificationEvent) -> Self {
+        NotificationShapes {
+            event,
+            expected: Vec::new(),
+        }
+    }
+
+    /// A shape of `events`, told apart by `keys`.
+    pub fn add(&mut self, events: &[&str], keys: &[&str]) {
+        if events.contains(&self.event.event_type.as_str()) {
+            self.expected.push(if keys.is_empty() {
+                "(none)".to_owned()
+            } else {
+                keys.join("+")
+            });
+        }
+    }
+
+    /// An error when a shape is known for the event's type (and none matched), `Ok` for an
+    /// event type no shape names.
+    pub fn unmatched(self) -> Result<(), Error> {
+        if self.expected.is_empty() {
+            return Ok(());
+        }
+        Err(Error::NotificationUnmatched {
+            event_type: self.event.event_type.clone(),
+            expected: self.expected.join(", "),
+        })
     }
 }
 

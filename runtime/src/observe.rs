@@ -214,6 +214,7 @@ pub(crate) fn kind(error: &Error) -> &'static str {
         Error::Verification(_) => "verification",
         Error::Decode { .. } => "decode",
         Error::NotificationDecode { .. } => "notification_decode",
+        Error::NotificationUnmatched { .. } => "notification_unmatched",
         Error::Envelope(_) => "envelope",
         Error::BodyTooLarge { .. } => "body_too_large",
         Error::Encode(_) => "encode",

@@ -139,12 +139,16 @@ fn notification_resources_are_typed_by_event_type() {
     assert_eq!(r.amount.as_ref().and_then(|a| a.refund), Some(999));
     lossless(&*r, &plain, "refund_notify.json");
 
-    let (event, plain) = notified("profitsharing_notify.json", "PROFITSHARING");
+    let (event, plain) = notified("profitsharing_notify.json", "PROFITSHARING.SUCCESS");
     let Resource::ProfitSharing(p) = Resource::decode(&event).unwrap() else {
         panic!("profit sharing")
     };
     assert_eq!(p.receiver.as_ref().and_then(|r| r.amount), Some(888));
     lossless(&*p, &plain, "profitsharing_notify.json");
+    // The same, announced as TRANSACTION.SUCCESS (the facts say a profit sharing may be): still
+    // a profit sharing, never taken for a payment.
+    let (event, _) = notified("profitsharing_notify.json", "TRANSACTION.SUCCESS");
+    assert!(matches!(Resource::decode(&event).unwrap(), Resource::ProfitSharing(_)));
 
     let (event, plain) = notified("transfer_bills_notify.json", "MCHTRANSFER.BILL.FINISHED");
     let Resource::TransferBill(b) = Resource::decode(&event).unwrap() else {

@@ -30,6 +30,7 @@ impl Emitter {
         let mut items = TokenStream::new();
         let mut variants = TokenStream::new();
         let mut arms = TokenStream::new();
+        let mut shapes = TokenStream::new();
         let mut debug_arms = TokenStream::new();
         // Notifications that name keys are tried first (more keys first), then the others.
         let mut order: Vec<&ir::NotificationDef> = api.notifications.iter().collect();
@@ -88,9 +89,10 @@ impl Emitter {
                     return #private::notification_resource(event).map(|r| Self::#name(::std::boxed::Box::new(r)));
                 }
             });
+            shapes.extend(quote! { #gate known.add(&[#(#events),*], &[#(#keys),*]); });
         }
-        let doc = docs("The decrypted resource of a notification, typed by its event type (and, where several resources share one, by the keys it has). An event type this client does not know yet comes back as `Other`, the decrypted JSON.\n\nIts `Debug` names the variant only: the resource is decrypted personal data (openids, amounts).");
-        let decode_doc = docs("Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::NotificationDecode`](crate::Error::NotificationDecode) naming the field, never the value.");
+        let doc = docs("The decrypted resource of a notification, typed by its event type (and, where several resources share one, by the keys it has). An event type this client does not know yet comes back as `Other`, the decrypted JSON; a known event type whose resource fits none of its shapes is an error, never `Other`.\n\nIts `Debug` names the variant only: the resource is decrypted personal data (openids, amounts).");
+        let decode_doc = docs("Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::NotificationDecode`](crate::Error::NotificationDecode) naming the field, never the value; one of a known event type without the keys of any of its shapes (a payment's `mchid` and `out_trade_no`) is an [`Error::NotificationUnmatched`](crate::Error::NotificationUnmatched), which [`NotificationAnswer::for_error`](crate::NotificationAnswer::for_error) answers with a failure so that WeChat Pay delivers it again: a payment is never acknowledged by a catch-all arm.");
         items.extend(quote! {
             #doc
             #[derive(Clone, PartialEq)]
@@ -105,6 +107,10 @@ impl Emitter {
                 #decode_doc
                 pub fn decode(event: &#rt::NotificationEvent) -> ::core::result::Result<Self, #rt::Error> {
                     #arms
+                    #[allow(unused_mut)]
+                    let mut known = #private::NotificationShapes::new(event);
+                    #shapes
+                    known.unmatched()?;
                     ::core::result::Result::Ok(Self::Other(event.resource_json()?))
                 }
             }

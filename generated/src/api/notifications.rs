@@ -288,7 +288,7 @@ pub type PayscoreOrder = crate::v3::payscore::serviceorder::GetResponse;
 ///
 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_6.shtml)
 ///
-/// Event types: `PROFITSHARING`, `PROFITSHARING_RETURN`.
+/// Event types: `PROFITSHARING.SUCCESS`, `PROFITSHARING.RETURN`, `TRANSACTION.SUCCESS`, with `order_id`, `out_order_no`.
 #[cfg(feature = "profitsharing")]
 #[derive(Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
@@ -516,7 +516,7 @@ pub type Transaction = crate::v3::pay::transactions::out_trade_no::by_out_trade_
 /// Event types: `MCHTRANSFER.BILL.FINISHED`, with `out_bill_no`, `transfer_bill_no`. The same type as the response of `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
 #[cfg(feature = "fund-app")]
 pub type TransferBill = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponse;
-/// The decrypted resource of a notification, typed by its event type (and, where several resources share one, by the keys it has). An event type this client does not know yet comes back as `Other`, the decrypted JSON.
+/// The decrypted resource of a notification, typed by its event type (and, where several resources share one, by the keys it has). An event type this client does not know yet comes back as `Other`, the decrypted JSON; a known event type whose resource fits none of its shapes is an error, never `Other`.
 ///
 /// Its `Debug` names the variant only: the resource is decrypted personal data (openids, amounts).
 #[derive(Clone, PartialEq)]
@@ -556,7 +556,7 @@ pub enum Resource {
     Other(::serde_json::Value),
 }
 impl Resource {
-    /// Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::NotificationDecode`](crate::Error::NotificationDecode) naming the field, never the value.
+    /// Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::runtime::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::NotificationDecode`](crate::Error::NotificationDecode) naming the field, never the value; one of a known event type without the keys of any of its shapes (a payment's `mchid` and `out_trade_no`) is an [`Error::NotificationUnmatched`](crate::Error::NotificationUnmatched), which [`NotificationAnswer::for_error`](crate::NotificationAnswer::for_error) answers with a failure so that WeChat Pay delivers it again: a payment is never acknowledged by a catch-all arm.
     pub fn decode(
         event: &::wechatpay::runtime::NotificationEvent,
     ) -> ::core::result::Result<Self, ::wechatpay::runtime::Error> {
@@ -605,6 +605,15 @@ impl Resource {
             return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::PartnerRefund(::std::boxed::Box::new(r)));
         }
+        #[cfg(feature = "profitsharing")]
+        if ::wechatpay::runtime::__private::notification_matches(
+            event,
+            &["PROFITSHARING.SUCCESS", "PROFITSHARING.RETURN", "TRANSACTION.SUCCESS"],
+            &["order_id", "out_order_no"],
+        ) {
+            return ::wechatpay::runtime::__private::notification_resource(event)
+                .map(|r| Self::ProfitSharing(::std::boxed::Box::new(r)));
+        }
         #[cfg(feature = "refund")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
@@ -641,15 +650,49 @@ impl Resource {
             return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::Complaint(::std::boxed::Box::new(r)));
         }
+        #[allow(unused_mut)]
+        let mut known = ::wechatpay::runtime::__private::NotificationShapes::new(event);
+        #[cfg(feature = "pay")]
+        known.add(&["TRANSACTION.SUCCESS"], &["sp_mchid", "sub_mchid", "out_trade_no"]);
+        #[cfg(feature = "payscore")]
+        known
+            .add(
+                &["PAYSCORE.USER_CONFIRM", "PAYSCORE.USER_PAID"],
+                &["out_order_no", "service_id", "appid"],
+            );
+        #[cfg(feature = "combine-transactions")]
+        known.add(&["TRANSACTION.SUCCESS"], &["combine_mchid", "combine_out_trade_no"]);
+        #[cfg(feature = "marketing")]
+        known.add(&["COUPON.USE"], &["coupon_id", "stock_id"]);
+        #[cfg(feature = "refund")]
+        known
+            .add(
+                &["REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"],
+                &["sp_mchid", "out_refund_no"],
+            );
         #[cfg(feature = "profitsharing")]
-        if ::wechatpay::runtime::__private::notification_matches(
-            event,
-            &["PROFITSHARING", "PROFITSHARING_RETURN"],
-            &[],
-        ) {
-            return ::wechatpay::runtime::__private::notification_resource(event)
-                .map(|r| Self::ProfitSharing(::std::boxed::Box::new(r)));
-        }
+        known
+            .add(
+                &[
+                    "PROFITSHARING.SUCCESS",
+                    "PROFITSHARING.RETURN",
+                    "TRANSACTION.SUCCESS",
+                ],
+                &["order_id", "out_order_no"],
+            );
+        #[cfg(feature = "refund")]
+        known
+            .add(
+                &["REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"],
+                &["mchid", "out_refund_no"],
+            );
+        #[cfg(feature = "pay")]
+        known.add(&["TRANSACTION.SUCCESS"], &["mchid", "out_trade_no"]);
+        #[cfg(feature = "fund-app")]
+        known.add(&["MCHTRANSFER.BILL.FINISHED"], &["out_bill_no", "transfer_bill_no"]);
+        #[cfg(feature = "merchant-service")]
+        known.add(&["COMPLAINT.CREATE", "COMPLAINT.STATE_CHANGE"], &[]);
+        known.unmatched()?;
         ::core::result::Result::Ok(Self::Other(event.resource_json()?))
     }
 }

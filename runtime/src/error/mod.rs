@@ -68,6 +68,20 @@ pub enum Error {
         body: String,
     },
 
+    /// A verified notification of an event type this client types, whose resource has none of
+    /// the shapes known for that event type (a key they are told apart by is missing). It is
+    /// never taken for another shape, nor passed on as untyped JSON a catch-all arm would
+    /// acknowledge: answer with a failure ([`NotificationAnswer::for_error`](crate::NotificationAnswer::for_error))
+    /// so that WeChat Pay delivers it again, and look at it: the decrypted JSON stays on the event
+    /// ([`NotificationEvent::resource_json`](crate::NotificationEvent::resource_json)).
+    #[error("the resource of a {event_type} notification has none of the shapes this client knows for that event type (it looked for the keys {expected}): not acknowledged, so that WeChat Pay delivers it again")]
+    NotificationUnmatched {
+        /// The event type.
+        event_type: String,
+        /// The keys of each shape known for it (`mchid+out_trade_no, sp_mchid+sub_mchid+out_trade_no`).
+        expected: String,
+    },
+
     /// A verified notification's envelope is not what the protocol requires (a field missing,
     /// a resource that is not `encrypt-resource` with `AEAD_AES_256_GCM`, an `original_type`
     /// that contradicts the event): refused before anything is decrypted.

@@ -21,7 +21,8 @@ pub enum NotificationError {
     Verification(VerificationError),
     /// `sign_type` names no known type.
     SignType(String),
-    /// `return_code` or `result_code` says the notification reports a failure.
+    /// `return_code` is not `SUCCESS`: the notification carries no result (a payment that
+    /// failed is a result, with `result_code` `FAIL`: see [`PaymentResult::is_paid`]).
     Result(ResultError),
     /// `req_info` does not decrypt (a refund notification).
     Decrypt(Error),
@@ -46,7 +47,9 @@ impl std::error::Error for NotificationError {}
 
 /// A payment result notification (`notify_url` of `pay/unifiedorder` and the like): the XML
 /// read, `sign` checked (with the body's `sign_type`, MD5 when absent) before anything else is
-/// looked at, then `return_code` and `result_code`. The fields, on success.
+/// looked at, then `return_code`. The fields, of a payment that succeeded (`result_code`
+/// `SUCCESS`) or failed (`FAIL`, with `err_code`): both are authentic results, to record and
+/// acknowledge ([`answer_success`]); refusing a failure would only make WeChat Pay send it again.
 pub fn payment_notification(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, String)>, NotificationError> {
     let fields = xml::read(body, "xml").map_err(NotificationError::Xml)?;
     let sign_type = match field(&fields, "sign_type") {
@@ -54,7 +57,10 @@ pub fn payment_notification(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, 
         Some(t) => SignType::parse(t).ok_or_else(|| NotificationError::SignType(t.to_owned()))?,
     };
     verify(&fields, key, sign_type).map_err(NotificationError::Verification)?;
-    check_result(&fields).map_err(NotificationError::Result)?;
+    // `return_code` only: `result_code` FAIL is the payment's outcome, not the notification's.
+    let return_only: Vec<&(String, String)> = fields.iter().filter(|(n, _)| n.starts_with("return_")).collect();
+    let return_only: Vec<(&str, &str)> = return_only.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    check_result(&return_only).map_err(NotificationError::Result)?;
     Ok(fields)
 }
 
@@ -84,6 +90,13 @@ pub fn refund_notification(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, S
 #[derive(Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PaymentResult {
+    /// `SUCCESS` (paid) or `FAIL` (the payment failed: `err_code` says why): see
+    /// [`is_paid`](Self::is_paid).
+    pub result_code: Option<String>,
+    /// Why the payment failed (with `result_code` `FAIL`).
+    pub err_code: Option<String>,
+    /// `err_code` in words.
+    pub err_code_des: Option<String>,
     /// 公众账号ID.
     pub appid: Option<String>,
     /// 商户号.
@@ -137,6 +150,9 @@ pub struct PaymentResult {
 }
 
 crate::__xml_object!(PaymentResult {
+    result_code: "result_code" optional text,
+    err_code: "err_code" optional text,
+    err_code_des: "err_code_des" optional text,
     appid: "appid" optional text,
     mch_id: "mch_id" optional text,
     sub_appid: "sub_appid" optional text,
@@ -163,6 +179,14 @@ crate::__xml_object!(PaymentResult {
     attach: "attach" optional text,
     time_end: "time_end" optional text,
 });
+
+impl PaymentResult {
+    /// Whether the payment succeeded (`result_code` `SUCCESS`). A notification of a failed
+    /// payment is authentic too: record the failure, then answer [`answer_success`].
+    pub fn is_paid(&self) -> bool {
+        self.result_code.as_deref() == Some("SUCCESS")
+    }
+}
 
 impl fmt::Debug for PaymentResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

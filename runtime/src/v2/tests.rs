@@ -271,15 +271,37 @@ fn payment_notifications_are_verified_before_they_are_read() {
     assert!(matches!(e, NotificationError::SignType(_)), "{e}");
     let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
     assert!(payment_notification(&payment_body(&key, None, |_| {}), &other).is_err());
-    // A signed failure report is a result error, after the signature was checked.
-    let e = refused(payment_body(&key, None, |f| {
+    // A signed report of a failed payment is an authentic result, typed, not an error (refused,
+    // WeChat Pay would send it again and again).
+    let failed = payment_body(&key, None, |f| {
         f[5].1 = "FAIL".into();
         f.pop();
+        f.push(("err_code".into(), "NOTENOUGH".into()));
+        let s = sign(f, &key, SignType::Md5);
+        f.push(("sign".into(), s));
+    });
+    let typed = payment_result(&failed, &key).unwrap();
+    assert!(!typed.is_paid());
+    assert_eq!(
+        (typed.result_code.as_deref(), typed.err_code.as_deref()),
+        (Some("FAIL"), Some("NOTENOUGH"))
+    );
+    assert!(payment_result(&payment_body(&key, None, |_| {}), &key)
+        .unwrap()
+        .is_paid());
+    // Tampered after signing, the failure is still refused as forged.
+    let mut forged = failed.clone();
+    let at = forged.windows(9).position(|w| w == b"NOTENOUGH").unwrap();
+    forged[at..at + 9].copy_from_slice(b"SYSTEMERR");
+    assert!(matches!(refused(forged), NotificationError::Verification(_)));
+    // Without return_code SUCCESS, the notification carries no result.
+    let e = refused(payment_body(&key, None, |f| {
+        f.retain(|(n, _)| n != "return_code" && n != "sign");
         let s = sign(f, &key, SignType::Md5);
         f.push(("sign".into(), s));
     }));
     assert!(
-        matches!(e, NotificationError::Result(ResultError::Business { .. })),
+        matches!(e, NotificationError::Result(ResultError::Communication { .. })),
         "{e}"
     );
     assert!(matches!(refused(b"<xml><a>1</a>".to_vec()), NotificationError::Xml(_)));

@@ -136,6 +136,33 @@ fn refund_partner_transaction_and_other_events_are_typed_by_event_type() {
         Resource::Other(other)
     );
 
+    // A payment without the keys its shapes are told apart by (no `mchid`): not `Other`, which
+    // a catch-all arm would acknowledge, but an error answered with a failure, so that WeChat
+    // Pay delivers it again; the decrypted JSON stays on the event for whoever looks.
+    let keyless = json!({"appid": "wxd678efh567hg6787", "out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS", "amount": {"total": 100}});
+    let (h, body) = notification(
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        keyless.to_string().as_bytes(),
+        APIV3_KEY,
+    );
+    let event = c.handle_notification(&h, &body).unwrap();
+    let e = Resource::decode(&event).unwrap_err();
+    match &e {
+        Error::NotificationUnmatched { event_type, expected } => {
+            assert_eq!(event_type, "TRANSACTION.SUCCESS");
+            assert!(
+                expected.contains("sp_mchid+sub_mchid+out_trade_no, mchid+out_trade_no"),
+                "{expected}"
+            );
+        }
+        other => panic!("expected NotificationUnmatched, got {other:?}"),
+    }
+    let answer = NotificationAnswer::for_error(&e);
+    assert!(answer.status() >= 400, "{}", answer.status());
+    assert!(answer.body().contains("FAIL") && !answer.body().contains("1217752501201407033233368018"));
+    assert_eq!(event.resource_json().unwrap(), keyless);
+
     // A resource of the wrong shape is a decode error that names the field, not the value.
     let (h, body) = notification(
         "REFUND.SUCCESS",
