@@ -56,7 +56,7 @@ async fn run(max: Option<usize>) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("listening on http://{}/notify", listener.local_addr()?);
     std::io::stdout().flush()?;
-    // Use a ledger over your database in production (a unique key on the id).
+    // One process: in memory. A fleet: `RedisLedger` (feature `redis`) or your database.
     let ledger = Arc::new(MemoryLedger::new(10_000));
     let mut served = 0;
     while max.is_none_or(|max| served < max) {
@@ -90,13 +90,17 @@ async fn answer(
     if parts.method != hyper::Method::POST {
         return reply(NotificationAnswer::failure(405, "POST only"));
     }
-    reply(client.handle_notification_once(&parts.headers, &body, ledger, handle))
+    reply(
+        client
+            .handle_notification_once(&parts.headers, &body, ledger, handle)
+            .await,
+    )
 }
 
 /// The business effect, run once per notification id. An error makes the answer a failure,
 /// and WeChat Pay sends the notification again.
-fn handle(event: &NotificationEvent) -> Result<(), wechatpay::Error> {
-    match Resource::decode(event)? {
+async fn handle(event: NotificationEvent) -> Result<(), wechatpay::Error> {
+    match Resource::decode(&event)? {
         Resource::Transaction(tx) => {
             // Mark the order paid in your database (check the amount against the order first).
             println!(

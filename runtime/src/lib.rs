@@ -34,7 +34,9 @@
 //! 4. `send` (prepare, sign, send with retries and failover, read, verify) and `download`;
 //! 5. `call` (`.await` / `.blocking()`, decoding), `response` (status and headers too);
 //! 6. what builds on calls: `certificates` (the platform certificate download), `notify`
-//!    (notifications), `paysign`, `builder` ([`ClientBuilder`], [`Client::from_env`]).
+//!    (notifications), `paysign`, `builder` ([`ClientBuilder`], [`Client::from_env`]);
+//! 7. `ledger`: each notification handled once across instances ([`NotificationLedger`],
+//!    [`MemoryLedger`], [`RedisLedger`] with feature `redis`).
 //!
 //! The methods a concern adds to [`Client`] are in that concern's module.
 //!
@@ -57,6 +59,7 @@ mod error;
 pub mod fuzzing;
 mod intercept;
 mod json_text;
+mod ledger;
 mod notify;
 mod object;
 mod observe;
@@ -92,9 +95,10 @@ pub use error::{
 };
 pub use intercept::{Attempt, Interceptor, Outcome};
 pub use json_text::JsonText;
-pub use notify::{
-    EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
-};
+#[cfg(feature = "redis")]
+pub use ledger::RedisLedger;
+pub use ledger::{Claim, ClaimToken, MemoryLedger, NotificationLedger, DEFAULT_LEASE, DEFAULT_RETENTION};
+pub use notify::{EncryptedResource, Notification, NotificationAnswer, NotificationEvent};
 pub use object::UnknownValue;
 pub use paysign::{AppPayParams, JsapiPayParams};
 pub use request::{Request, ResponseSignature};

@@ -215,6 +215,7 @@ pub(crate) fn kind(error: &Error) -> &'static str {
         Error::Decode { .. } => "decode",
         Error::NotificationDecode { .. } => "notification_decode",
         Error::NotificationUnmatched { .. } => "notification_unmatched",
+        Error::Ledger(_) => "ledger",
         Error::Envelope(_) => "envelope",
         Error::BodyTooLarge { .. } => "body_too_large",
         Error::Encode(_) => "encode",

@@ -82,6 +82,11 @@ pub enum Error {
         expected: String,
     },
 
+    /// The [`NotificationLedger`](crate::NotificationLedger) could not be read or written (its
+    /// store's error, to downcast: a `redis::RedisError` for [`RedisLedger`](crate::RedisLedger)).
+    #[error("notification ledger: {0}")]
+    Ledger(#[source] Box<dyn std::error::Error + Send + Sync>),
+
     /// A verified notification's envelope is not what the protocol requires (a field missing,
     /// a resource that is not `encrypt-resource` with `AEAD_AES_256_GCM`, an `original_type`
     /// that contradicts the event): refused before anything is decrypted.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Which timeout of the client fired (see [`Error::Timeout`]).
+/// Which timeout of the client fired (see [`Error::Timeout`](crate::Error::Timeout)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Timeout {

@@ -1,6 +1,6 @@
 //! What is wrong with a signed answer or a notification envelope.
 
-/// What is wrong with a notification envelope (see [`Error::Envelope`]).
+/// What is wrong with a notification envelope (see [`Error::Envelope`](crate::Error::Envelope)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvelopeError {

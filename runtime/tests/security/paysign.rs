@@ -151,43 +151,74 @@ fn pay_sign_uses_the_pluggable_signer_and_reports_its_errors() {
     assert!(matches!(c.app_pay_params("a", "p"), Err(Error::Sign(_))));
 }
 
-/// A redelivered notification is handled once: the handler runs again only after a failure.
-#[test]
-fn redeliveries_are_handled_once() {
-    use std::cell::Cell;
-    use wechatpay::runtime::{MemoryLedger, NotificationLedger};
+/// A redelivered notification is handled once: the handler runs again only after a failure;
+/// two deliveries at once run it once; a claim whose holder died expires.
+#[tokio::test]
+async fn redeliveries_are_handled_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use wechatpay::runtime::{Claim, MemoryLedger, NotificationLedger};
     let c = client();
     let ledger = MemoryLedger::new(2);
     let body = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, TX_CIPHERTEXT);
     let signed = sign_body(&key_text("wechatpay_key.pem"), PUB_KEY_ID, now(), &body);
-    let runs = Cell::new(0);
-    // The first delivery fails in the handler: 500 FAIL, nothing recorded.
-    let answer = c.handle_notification_once(&signed.headers(), &body, &ledger, |_| {
-        runs.set(runs.get() + 1);
-        Err("database down")
-    });
-    assert_eq!((answer.status(), runs.get()), (500, 1));
+    let runs = &AtomicUsize::new(0);
+    // The first delivery fails in the handler: 500 FAIL, the claim released.
+    let answer = c
+        .handle_notification_once(&signed.headers(), &body, &ledger, |_| async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err("database down")
+        })
+        .await;
+    assert_eq!((answer.status(), runs.load(Ordering::SeqCst)), (500, 1));
     assert!(answer.body().contains("database down"), "{}", answer.body());
-    assert!(!ledger.handled("EV-2018022511223320873").unwrap());
     // The redelivery succeeds; the next ones are answered without running the handler.
     for _ in 0..3 {
-        let answer = c.handle_notification_once(&signed.headers(), &body, &ledger, |e| {
-            assert_eq!(e.id, "EV-2018022511223320873");
-            runs.set(runs.get() + 1);
-            Ok::<(), String>(())
-        });
+        let answer = c
+            .handle_notification_once(&signed.headers(), &body, &ledger, |e| async move {
+                assert_eq!(e.id, "EV-2018022511223320873");
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), String>(())
+            })
+            .await;
         assert!(answer.is_success());
     }
-    assert_eq!(runs.get(), 2);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
     // A notification that does not verify never reaches the handler.
     let forged = sign_body(&key_text("merchant_key.pem"), PUB_KEY_ID, now(), &body);
-    let answer = c.handle_notification_once(&forged.headers(), &body, &ledger, |_| -> Result<(), String> {
-        panic!("the handler must not run")
-    });
+    let answer = c
+        .handle_notification_once(&forged.headers(), &body, &ledger, |_| async {
+            panic!("the handler must not run");
+            #[allow(unreachable_code)]
+            Ok::<(), String>(())
+        })
+        .await;
     assert_eq!(answer.status(), 401);
-    // The memory ledger forgets the oldest ids beyond its capacity.
-    ledger.record("b").unwrap();
-    ledger.record("c").unwrap();
-    assert!(!ledger.handled("EV-2018022511223320873").unwrap());
-    assert!(ledger.handled("b").unwrap() && ledger.handled("c").unwrap());
+    // Claimed and not completed (a delivery being handled): another delivery is refused with
+    // 503, so that WeChat Pay tries again; a claim is released only by its own token.
+    let Claim::Claimed(token) = ledger.claim("b").await.unwrap() else {
+        panic!("b is free")
+    };
+    assert_eq!(ledger.claim("b").await.unwrap(), Claim::InProgress);
+    ledger
+        .release("b", &wechatpay::runtime::ClaimToken::new())
+        .await
+        .unwrap();
+    assert_eq!(ledger.claim("b").await.unwrap(), Claim::InProgress);
+    ledger.complete("b", &token).await.unwrap();
+    assert_eq!(ledger.claim("b").await.unwrap(), Claim::Handled);
+    // The memory ledger forgets the oldest handled ids beyond its capacity.
+    let Claim::Claimed(token) = ledger.claim("c").await.unwrap() else {
+        panic!("c is free")
+    };
+    ledger.complete("c", &token).await.unwrap();
+    assert!(matches!(
+        ledger.claim("EV-2018022511223320873").await.unwrap(),
+        Claim::Claimed(_)
+    ));
+    // A claim whose holder died expires after the lease.
+    let short = MemoryLedger::new(8).lease(std::time::Duration::from_millis(50));
+    assert!(matches!(short.claim("d").await.unwrap(), Claim::Claimed(_)));
+    assert_eq!(short.claim("d").await.unwrap(), Claim::InProgress);
+    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    assert!(matches!(short.claim("d").await.unwrap(), Claim::Claimed(_)));
 }

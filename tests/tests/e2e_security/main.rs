@@ -2,7 +2,7 @@
 //! sensitive-field encryption of requests and the platform-certificate download (bootstrap,
 //! both modes at once, background refresh, every way it must fail). Keys are the test keys in
 //! `sandbox/keys/`; encrypted fields are opened with the WeChat Pay private key both by aws-lc
-//! and by the `openssl` CLI.
+//! and by the `openssl` CLI. The Redis notification ledger against a real `redis-server`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use wechatpay_tests::mock::{MockConfig, MockServer, Reply, ResponseKey, Tamper, 
 use wechatpay_tests::{keys, merchant};
 
 mod certificates;
+mod ledger;
 mod notifications;
 mod official;
 mod sensitive;
