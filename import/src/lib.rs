@@ -61,6 +61,7 @@ pub mod lines;
 pub mod official;
 mod repair;
 mod shared;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -86,6 +87,10 @@ pub struct ImportOptions {
     /// The official Go SDK's `services/` folder: its models are applied as evidence
     /// ([`official::reconcile`]); without it the description is converted alone.
     pub official: Option<PathBuf>,
+    /// The notification facts' folder (`webhooks/`, with `v3/<EVENT>.yaml`): every event type
+    /// not typed by a hand-written file is written as `notifications/<name>.yaml`
+    /// ([`webhooks::import`]).
+    pub webhooks: Option<PathBuf>,
 }
 
 /// An operation that was read but not written.
@@ -226,6 +231,9 @@ pub enum ImportError {
     },
     /// The official models could not be read (the message names the file and line).
     Official(String),
+    /// The notification facts could not be read or placed (the message names the file or the
+    /// event type).
+    Webhooks(String),
 }
 
 impl fmt::Display for ImportError {
@@ -250,6 +258,7 @@ impl fmt::Display for ImportError {
                 write!(f, "{}: cannot serialise: {message}", file.display())
             }
             ImportError::Official(message) => write!(f, "official models: {message}"),
+            ImportError::Webhooks(message) => write!(f, "webhooks: {message}"),
         }
     }
 }
@@ -426,6 +435,24 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
                     rel.display()
                 ));
             }
+        }
+    }
+    if let Some(dir) = &opts.webhooks {
+        let outcome = webhooks::import(dir, to)?;
+        summary.notes.push(format!(
+            "notifications: {} event types read, {} left to hand-written files, {} files written{}",
+            outcome.events,
+            outcome.hand_written.len(),
+            outcome.written.len(),
+            if outcome.removed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} stale ones removed", outcome.removed.len())
+            }
+        ));
+        for (kind, line) in outcome.decisions {
+            *summary.repairs.entry(kind).or_insert(0) += 1;
+            summary.repair_lines.push(line);
         }
     }
     summary.dropped_keywords = std::mem::take(&mut imp.dropped);

@@ -116,7 +116,9 @@ pub use upload::{guess_content_type, Upload};
 pub mod __private {
     pub use crate::notify::{notification_matches, notification_resource, NotificationShapes};
     pub use crate::object::{deserialize_enum, row, unknown_value, Fields, Object};
-    pub use crate::{__json_enum as json_enum, __json_object as json_object, __with as with};
+    pub use crate::{
+        __json_enum as json_enum, __json_object as json_object, __with as with, __withheld_debug as withheld_debug,
+    };
     #[cfg(feature = "v2")]
     pub use crate::{__xml_enum as xml_enum, __xml_object as xml_object};
 

@@ -411,6 +411,23 @@ pub fn unknown_value(value: &str) -> UnknownValue {
     UnknownValue::new(value)
 }
 
+/// `Debug` for a type of decrypted personal data (a notification resource): its name, never its
+/// values (`Violation { .. (decrypted, withheld) }`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __withheld_debug {
+    ($name:ident) => {
+        impl ::core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(::core::concat!(
+                    ::core::stringify!($name),
+                    " { .. (decrypted, withheld) }"
+                ))
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(Debug, PartialEq)]

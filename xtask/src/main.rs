@@ -26,11 +26,13 @@ pub(crate) const USAGE: &str = "usage:
   cargo xtask bench [generate|build|client] [--spec DIR] [--only none|pay|full|v2] [--quick]
                                    generate: whole-spec generation vs bare YAML parsing (release);
                                    build: cold builds of the client (full / one group / runtime)
-  cargo xtask import --from DIR --to DIR [--official DIR] [--force] [--verbose]
+  cargo xtask import --from DIR --to DIR [--official DIR] [--webhooks DIR] [--force] [--verbose]
                                    convert the Swagger-2 description at DIR (wechatpay-openapi)
                                    into spec files; --official: the official Go SDK's services/
-                                   folder, whose models are applied as evidence; --force
-                                   overwrites hand-edited files, --verbose prints every repair line
+                                   folder, whose models are applied as evidence; --webhooks: the
+                                   notification facts (webhooks/), written as notifications/;
+                                   --force overwrites hand-edited files, --verbose prints every
+                                   repair line
 ";
 
 fn main() -> ExitCode {
@@ -173,6 +175,7 @@ fn run_import(args: &[String]) -> Result<(), String> {
     let mut force = false;
     let mut verbose = false;
     let mut official = None;
+    let mut webhooks = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -180,6 +183,7 @@ fn run_import(args: &[String]) -> Result<(), String> {
             "--to" => to = it.next().map(PathBuf::from),
             "--force" => force = true,
             "--official" => official = it.next().map(PathBuf::from),
+            "--webhooks" => webhooks = it.next().map(PathBuf::from),
             "--verbose" => verbose = true,
             _ => return Err(USAGE.to_string()),
         }
@@ -188,8 +192,16 @@ fn run_import(args: &[String]) -> Result<(), String> {
         return Err(USAGE.to_string());
     };
     let start = Instant::now();
-    let summary = wechatpay_import::import(&from, &to, &wechatpay_import::ImportOptions { force, official })
-        .map_err(|e| e.to_string())?;
+    let summary = wechatpay_import::import(
+        &from,
+        &to,
+        &wechatpay_import::ImportOptions {
+            force,
+            official,
+            webhooks,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     if verbose {
         for line in &summary.repair_lines {
             println!("{line}");

@@ -32,6 +32,7 @@ impl Emitter {
         let mut arms = TokenStream::new();
         let mut shapes = TokenStream::new();
         let mut debug_arms = TokenStream::new();
+        let mut serialize_arms = TokenStream::new();
         // Notifications that name keys are tried first (more keys first), then the others.
         let mut order: Vec<&ir::NotificationDef> = api.notifications.iter().collect();
         order.sort_by_key(|n| std::cmp::Reverse(n.match_keys.len()));
@@ -70,13 +71,14 @@ impl Emitter {
                         if i == 0 {
                             t.description = Some(text.clone());
                         }
-                        items.extend(self.type_def(&t, scope, &gate));
+                        items.extend(self.withheld_type_def(&t, scope, &gate));
                     }
                 }
             }
             let doc = docs(&format!("{}: [`{}`].", n.summary, n.name));
             variants.extend(quote! { #doc #gate #name(::std::boxed::Box<#name>), });
             debug_arms.extend(quote! { #gate Self::#name(_) => f.write_str(concat!("Resource::", stringify!(#name), "(<decrypted, withheld>)")), });
+            serialize_arms.extend(quote! { #gate Self::#name(r) => ::serde::Serialize::serialize(&**r, serializer), });
         }
         for n in order {
             let gate = gate_of(n);
@@ -112,6 +114,17 @@ impl Emitter {
                     #shapes
                     known.unmatched()?;
                     ::core::result::Result::Ok(Self::Other(event.resource_json()?))
+                }
+            }
+
+            /// The resource as JSON again (to forward it, or store it): the typed fields as WeChat
+            /// Pay names them, `Other` as received.
+            impl ::serde::Serialize for Resource {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    match self {
+                        #serialize_arms
+                        Self::Other(json) => ::serde::Serialize::serialize(json, serializer),
+                    }
                 }
             }
 

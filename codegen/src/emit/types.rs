@@ -70,12 +70,28 @@ impl Emitter {
     /// A struct or enum with its impls, each item behind `gate` (a `cfg`, or nothing).
     pub(super) fn type_def(&self, t: &TypeDef, scope: Scope, gate: &TokenStream) -> TokenStream {
         match &t.kind {
-            TypeKind::Struct(fields) => self.struct_def(t, fields, scope, gate),
+            TypeKind::Struct(fields) => self.struct_def(t, fields, scope, gate, false),
             TypeKind::Enum(variants) => self.enum_def(t, variants, gate),
         }
     }
 
-    fn struct_def(&self, t: &TypeDef, fields: &[Field], scope: Scope, gate: &TokenStream) -> TokenStream {
+    /// [`type_def`](Self::type_def) of a type of decrypted personal data (a notification's
+    /// own resource): a struct's `Debug` shows its name, never its values.
+    pub(super) fn withheld_type_def(&self, t: &TypeDef, scope: Scope, gate: &TokenStream) -> TokenStream {
+        match &t.kind {
+            TypeKind::Struct(fields) => self.struct_def(t, fields, scope, gate, true),
+            TypeKind::Enum(variants) => self.enum_def(t, variants, gate),
+        }
+    }
+
+    fn struct_def(
+        &self,
+        t: &TypeDef,
+        fields: &[Field],
+        scope: Scope,
+        gate: &TokenStream,
+        withheld: bool,
+    ) -> TokenStream {
         let name = ident(&t.name);
         let doc = docs(t.description.as_deref().unwrap_or(&t.name));
         let default = t.default.then(|| quote!(Default,));
@@ -109,10 +125,16 @@ impl Emitter {
             layout_macro(&self.private, "json_object", &t.name, &json_rows(all_fields))
         };
         let new = (!t.default).then(|| self.constructor(t, all_fields, scope, gate));
+        let private = &self.private;
+        let (derive_debug, debug) = if withheld {
+            (TokenStream::new(), quote! { #gate #private::withheld_debug!(#name); })
+        } else {
+            (quote!(Debug,), TokenStream::new())
+        };
         quote! {
             #doc
             #gate
-            #[derive(Clone, Debug, PartialEq, #default)]
+            #[derive(Clone, #derive_debug PartialEq, #default)]
             #[non_exhaustive]
             pub struct #name {
                 #(#fields,)*
@@ -120,6 +142,7 @@ impl Emitter {
 
             #gate
             #call
+            #debug
             #new
         }
     }
