@@ -166,6 +166,21 @@ impl std::ops::Deref for Client {
     }
 }
 
+impl From<Client> for runtime::Client {
+    fn from(client: Client) -> Self {
+        client.0
+    }
+}
+
+/// With feature `axum`, a `wechatpay::Client` state gives the runtime's extractors
+/// ([`runtime::Notified`]) their client.
+#[cfg(feature = "axum")]
+impl axum_core::extract::FromRef<Client> for runtime::Client {
+    fn from_ref(client: &Client) -> Self {
+        client.0.clone()
+    }
+}
+
 impl AsRef<runtime::Client> for Client {
     fn as_ref(&self) -> &runtime::Client {
         &self.0

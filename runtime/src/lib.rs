@@ -36,7 +36,8 @@
 //! 6. what builds on calls: `certificates` (the platform certificate download), `notify`
 //!    (notifications), `paysign`, `builder` ([`ClientBuilder`], [`Client::from_env`]);
 //! 7. `ledger`: each notification handled once across instances ([`NotificationLedger`],
-//!    [`MemoryLedger`], [`RedisLedger`] with feature `redis`).
+//!    [`MemoryLedger`], `RedisLedger` with feature `redis`); `web`: the endpoint as a tower
+//!    service (feature `tower`), with axum's response and extractor (feature `axum`).
 //!
 //! The methods a concern adds to [`Client`] are in that concern's module.
 //!
@@ -73,6 +74,8 @@ mod transport;
 mod upload;
 #[cfg(feature = "v2")]
 pub mod v2;
+#[cfg(feature = "tower")]
+mod web;
 
 #[cfg(test)]
 mod tests;
@@ -108,6 +111,10 @@ pub use route::Route;
 pub use sensitive::SensitiveCiphertext;
 pub use transport::{default_user_agent, BACKUP_BASE_URL, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
 pub use upload::{guess_content_type, Upload};
+#[cfg(feature = "axum")]
+pub use web::Notified;
+#[cfg(feature = "tower")]
+pub use web::{NoLedger, NotificationService, MAX_NOTIFICATION_BODY};
 
 /// What only generated code uses: the serialisation macros and their helpers, the start of a
 /// chain, the matching of notification resources. Not part of the API: it changes with the

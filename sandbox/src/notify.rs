@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::mock::{random_nonce, ResponseKey};
 use crate::schema;
 use crate::spec::Spec;
+use wechatpay_model::ir::{NotificationResource, Ty};
 
 /// A signed notification, ready to POST.
 #[derive(Debug, Clone)]
@@ -87,23 +88,28 @@ fn event_names(event_type: &str) -> (&'static str, &'static str, String) {
     }
 }
 
-/// A sample decrypted resource for an event, from the spec's examples: `TRANSACTION.*` → the
+/// A sample decrypted resource for an event, from the spec: `TRANSACTION.SUCCESS` → the
 /// transaction (query response) with `trade_state` SUCCESS; `REFUND.*` → the refund with
-/// `refund_status` SUCCESS / ABNORMAL / CLOSED; anything else → `{}`.
+/// `refund_status` SUCCESS / ABNORMAL / CLOSED; any other event type a notification file of the
+/// spec names → an example of its resource (every field, one element in each array); an event
+/// type no file names → `{}`.
 pub fn sample_resource(spec: &Spec, event_type: &str, mchid: &str) -> Value {
     let from = |url: &str| {
         spec.operation("GET", url)
             .and_then(|op| schema::example_response(spec, op))
             .unwrap_or_else(|| json!({}))
     };
-    if event_type.starts_with("TRANSACTION.") {
+    if event_type == "TRANSACTION.SUCCESS" {
         let mut v = from("/v3/pay/transactions/id/{transaction_id}");
         if let Some(map) = v.as_object_mut() {
             map.insert("mchid".into(), json!(mchid));
             map.insert("trade_state".into(), json!("SUCCESS"));
         }
         v
-    } else if let Some(status) = event_type.strip_prefix("REFUND.") {
+    } else if let Some(status) = ["SUCCESS", "ABNORMAL", "CLOSED"]
+        .into_iter()
+        .find(|s| event_type.strip_prefix("REFUND.") == Some(s))
+    {
         let mut v = from("/v3/refund/domestic/refunds/{out_refund_no}");
         if let Some(map) = v.as_object_mut() {
             map.insert("mchid".into(), json!(mchid));
@@ -112,7 +118,30 @@ pub fn sample_resource(spec: &Spec, event_type: &str, mchid: &str) -> Value {
         }
         v
     } else {
-        json!({})
+        notification_example(spec, event_type).unwrap_or_else(|| json!({}))
+    }
+}
+
+/// An example of the resource of the notification file that names `event_type`.
+fn notification_example(spec: &Spec, event_type: &str) -> Option<Value> {
+    let n = spec
+        .api
+        .notifications
+        .iter()
+        .find(|n| n.events.iter().any(|e| e == event_type))?;
+    match &n.resource {
+        NotificationResource::Own(types) => {
+            let root = types.iter().find(|t| t.name == n.name)?;
+            Some(schema::example(
+                schema::Types::notification(spec, types),
+                &Ty::Local(root.name.clone()),
+                None,
+            ))
+        }
+        NotificationResource::SameAs { operation, .. } => {
+            let (method, url) = operation.split_once(' ')?;
+            schema::example_response(spec, spec.operation(method, url)?)
+        }
     }
 }
 

@@ -54,6 +54,14 @@ impl<'a> Types<'a> {
         }
     }
 
+    /// The types of a notification's own resource.
+    pub fn notification(spec: &'a Spec, types: &'a [TypeDef]) -> Self {
+        Types {
+            local: types,
+            shared: &spec.api.shared,
+        }
+    }
+
     /// Only the shared types (for a shared type's own fields).
     pub fn shared(spec: &'a Spec) -> Self {
         Types {

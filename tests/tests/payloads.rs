@@ -348,3 +348,26 @@ fn lost_fields(sent: &Value, back: &Value, path: &str) -> Vec<String> {
     }
     lost
 }
+
+/// The sandbox makes a resource for every event type the spec types (`wechatpay sandbox notify
+/// --event X`), and the client types each one: a merchant can test every handler.
+#[test]
+fn the_sandbox_makes_every_typed_event_type() {
+    use wechatpay::notifications::Resource;
+    let spec = wechatpay_sandbox::spec::Spec::embedded().unwrap();
+    let mut events: Vec<&str> = spec
+        .api
+        .notifications
+        .iter()
+        .flat_map(|n| n.events.iter().map(String::as_str))
+        .collect();
+    events.sort_unstable();
+    events.dedup();
+    assert!(events.len() >= 102, "{} event types", events.len());
+    for event in events {
+        let resource = wechatpay_sandbox::notify::sample_resource(spec, event, wechatpay_tests::keys::MCHID);
+        let (delivered, _) = notified_value(&resource, event);
+        let typed = Resource::decode(&delivered).unwrap_or_else(|e| panic!("{event}: {e}"));
+        assert!(!matches!(typed, Resource::Other(_)), "{event} is not typed");
+    }
+}

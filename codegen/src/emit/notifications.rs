@@ -66,9 +66,10 @@ impl Emitter {
                     items.extend(quote! { #doc #gate pub type #name = #target; });
                 }
                 ir::NotificationResource::Own(types) => {
-                    for (i, t) in types.iter().enumerate() {
+                    for t in types {
                         let mut t = t.clone();
-                        if i == 0 {
+                        // The resource itself (its nested types come before it).
+                        if t.name == n.name {
                             t.description = Some(text.clone());
                         }
                         items.extend(self.withheld_type_def(&t, scope, &gate));

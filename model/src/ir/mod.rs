@@ -58,7 +58,7 @@ pub enum NotificationResource {
         ty: Ty,
         operation: String,
     },
-    /// Types of its own; the first is the resource (named like the notification).
+    /// Types of its own: the resource (named like the notification) after the types it nests.
     Own(Vec<TypeDef>),
 }
 

@@ -83,7 +83,7 @@ pub enum Error {
     },
 
     /// The [`NotificationLedger`](crate::NotificationLedger) could not be read or written (its
-    /// store's error, to downcast: a `redis::RedisError` for [`RedisLedger`](crate::RedisLedger)).
+    /// store's error, to downcast: a `redis::RedisError` for `RedisLedger`, feature `redis`).
     #[error("notification ledger: {0}")]
     Ledger(#[source] Box<dyn std::error::Error + Send + Sync>),
 

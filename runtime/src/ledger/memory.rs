@@ -9,7 +9,7 @@ use crate::Error;
 
 /// A [`NotificationLedger`] in memory, for one process and for tests: the last `capacity`
 /// handled ids (oldest forgotten first), and the claims being handled. Instances of a service
-/// do not share it: use [`RedisLedger`](super::RedisLedger) (feature `redis`) or your database
+/// do not share it: use `RedisLedger` (feature `redis`) or your database
 /// for a fleet.
 #[derive(Debug)]
 pub struct MemoryLedger {

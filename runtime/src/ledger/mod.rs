@@ -8,7 +8,7 @@
 //! **releases** it when the handler failed (so that the next delivery runs it again); a claim
 //! whose holder died (a crash, a deploy) expires after the ledger's lease.
 //!
-//! [`MemoryLedger`] serves one process (and tests); [`RedisLedger`] (feature `redis`) a fleet
+//! [`MemoryLedger`] serves one process (and tests); `RedisLedger` (feature `redis`) a fleet
 //! that shares a Redis; a ledger of your own (a table with a unique key on the id) implements
 //! the three calls.
 
@@ -153,10 +153,12 @@ impl Client {
             }
             Err(e) => return NotificationAnswer::failure(500, format!("cannot claim the notification: {e}")),
         };
-        if let Err(e) = handler(event).await {
+        // The handler's error as text at once: nothing of it is held across the awaits below.
+        let outcome = handler(event).await.map_err(|e| e.to_string());
+        if let Err(message) = outcome {
             // Released or not (the lease ends it anyway), the answer is the handler's failure.
             let _ = ledger.release(&id, &token).await;
-            return NotificationAnswer::failure(500, e.to_string());
+            return NotificationAnswer::failure(500, message);
         }
         match ledger.complete(&id, &token).await {
             Ok(()) => NotificationAnswer::success(),

@@ -18,6 +18,7 @@ use wechatpay_tests::mock::{MockConfig, MockServer, Reply, ResponseKey, Tamper, 
 use wechatpay_tests::{keys, merchant};
 
 mod certificates;
+mod endpoint;
 mod ledger;
 mod notifications;
 mod official;
