@@ -34,6 +34,32 @@ fn client() -> Result<Client, Failure> {
     Client::from_env().map_err(Failure::failed)
 }
 
+/// An APIv2 notification (XML): a refund's `req_info` decrypted, any other page's `sign`
+/// checked (a payment, a contract, a combined payment, …); its fields as a JSON object.
+fn notify_v2(body: &[u8]) -> Outcome {
+    use wechatpay::runtime::v2;
+    let key = std::env::var("WECHATPAY_APIV2_KEY")
+        .map_err(|_| Failure::failed("environment variable WECHATPAY_APIV2_KEY is not set"))?;
+    let key = v2::ApiV2Key::new(key.trim()).map_err(|e| Failure::failed(format!("WECHATPAY_APIV2_KEY: {e}")))?;
+    let refund = std::str::from_utf8(body).is_ok_and(|text| text.contains("<req_info>"));
+    let fields = if refund {
+        v2::refund_notification(body, &key)
+    } else {
+        v2::signed_notification(body, &key)
+    }
+    .map_err(|e| Failure::failed(format!("the APIv2 notification is not authentic: {e}")))?;
+    eprintln!(
+        "verified APIv2 notification ({})",
+        if refund {
+            "refund, req_info decrypted"
+        } else {
+            "sign checked"
+        }
+    );
+    let object: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    print_json(&Value::Object(object))
+}
+
 fn apiv3_key() -> Result<ApiV3Key, Failure> {
     let key = std::env::var("WECHATPAY_APIV3_KEY")
         .map_err(|_| Failure::failed("environment variable WECHATPAY_APIV3_KEY is not set"))?;
@@ -403,11 +429,14 @@ pub fn notify(argv: Vec<String>) -> Outcome {
         return done;
     }
     args.expect_positionals(&[])?;
-    let headers_path = args.required("--headers")?;
     let body_path = args.required("--body")?;
-    let headers = read_headers(headers_path)?;
     let body =
         std::fs::read(body_path).map_err(|e| Failure::failed(format!("cannot read the body file {body_path}: {e}")))?;
+    if body.trim_ascii_start().starts_with(b"<") {
+        return notify_v2(&body);
+    }
+    let headers_path = args.required("--headers")?;
+    let headers = read_headers(headers_path)?;
     let key = apiv3_key()?;
     let client = client()?;
     let notification = match client.parse_notification(&headers, &body) {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! wechatpay call METHOD PATH [--data JSON|@FILE] [--query K=V]... [--header 'Name: V']... [--no-check]
-//! wechatpay notify --headers FILE --body FILE
+//! wechatpay notify --headers FILE --body FILE   (an APIv2 XML body: --body FILE alone)
 //! wechatpay certificates [--out DIR]
 //! wechatpay sandbox [--port N] [--merchant-public-key PEM] [--mchid ID] [--serial SERIAL] …
 //! wechatpay sandbox notify --url URL [--event TRANSACTION.SUCCESS] [--resource JSON|@FILE] …
@@ -51,7 +51,9 @@ usage:
       checked, print as a JSON object (a bill goes to --output FILE or stdout).
   wechatpay notify --headers FILE --body FILE
       Verifies a saved notification (headers file: `Name: value` lines; body: the exact bytes
-      received) and prints the decrypted resource JSON. Needs WECHATPAY_APIV3_KEY.
+      received) and prints the decrypted resource JSON. Needs WECHATPAY_APIV3_KEY. An APIv2
+      notification (an XML body; no --headers): its sign checked (a refund's req_info
+      decrypted) with WECHATPAY_APIV2_KEY, its fields printed as a JSON object.
   wechatpay certificates [--out DIR]
       Downloads GET /v3/certificates, verifies and decrypts it, saves each platform certificate
       as DIR/wechatpay_<serial>.pem (DIR defaults to .) and prints what it saved.

@@ -514,7 +514,7 @@ fn usage_errors_exit_2() {
         &["call", "GET", "/v3/x", "--query", "novalue"][..],
         &["call", "POST", "/v3/x", "--data", "{not json"][..],
         &["call", "GET", "https://api.mch.weixin.qq.com/v3/x"][..],
-        &["notify", "--body", "b.json"][..],
+        &["notify", "--headers", "h.txt"][..],
         &["certificates", "extra"][..],
         &["sandbox", "--port", "http"][..],
         &["sandbox", "notify"][..],
@@ -793,4 +793,46 @@ fn call_checks_the_answer_against_the_spec() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn notify_checks_an_apiv2_notification() {
+    let sb = sandbox();
+    let env = v2_env_for(&sb.base_url());
+    let mut fields: Vec<(String, String)> = [
+        ("return_code", "SUCCESS"),
+        ("mch_id", "10000100"),
+        ("nonce_str", "5d2b6c2a8db53831f7eda20af46e531c"),
+        ("out_trade_no", "1409811653"),
+        ("result_code", "FAIL"),
+        ("err_code", "NOTENOUGH"),
+        ("total_fee", "101"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    // Signed by the sandbox's own APIv2 signer (not the client's).
+    let sign = wechatpay_sandbox::v2::sign(&fields, keys::APIV2_KEY, false);
+    fields.push(("sign".into(), sign));
+    let xml: String = fields
+        .iter()
+        .map(|(k, v)| format!("<{k}><![CDATA[{v}]]></{k}>"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("notify.xml");
+    std::fs::write(&body, format!("<xml>{xml}</xml>")).unwrap();
+    let b = body.display().to_string();
+    let o = run(&env, &["notify", "--body", &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // An authentic failed payment is printed, not refused.
+    assert_eq!(
+        (printed["result_code"].as_str(), printed["total_fee"].as_str()),
+        (Some("FAIL"), Some("101"))
+    );
+    // Changed after signing: refused.
+    std::fs::write(&body, format!("<xml>{}</xml>", xml.replace("101", "1"))).unwrap();
+    let o = run(&env, &["notify", "--body", &b]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not authentic"), "{}", stderr(&o));
 }

@@ -20,11 +20,13 @@
 //!   pool of their own that presents the merchant certificate
 //!   ([`ClientBuilder::merchant_certificate_pem`](crate::ClientBuilder::merchant_certificate_pem)).
 //! * Notifications: a payment result is signed like an answer ([`payment_notification`]); a
-//!   refund result is not signed, its `req_info` is encrypted ([`refund_notification`]). Both
-//!   are answered with `<xml><return_code>SUCCESS|FAIL</return_code>…` ([`answer_success`],
+//!   refund result is not signed, its `req_info` is encrypted ([`refund_notification`]); the
+//!   other signed pages are typed too ([`contract_change`], [`combine_payment_result`],
+//!   [`vehicle_state_change`], [`risk_transactions`]). All are answered with `<xml><return_code>SUCCESS|FAIL</return_code>…` ([`answer_success`],
 //!   [`answer_failure`]).
 
 mod call;
+mod notices;
 mod notify;
 mod object;
 mod paysign;
@@ -35,6 +37,10 @@ pub mod xml;
 pub use crate::crypto::ApiV2Key;
 pub use crate::error::ResultError;
 pub use call::{V2Call, V2Request};
+pub use notices::{
+    combine_payment_result, contract_change, risk_transactions, signed_notification, vehicle_state_change,
+    CombinePaymentResult, ContractChange, RiskTransactions, VehicleStateChange,
+};
 pub use notify::{
     answer_failure, answer_success, payment_notification, payment_result, refund_notification, refund_result,
     NotificationError, PaymentResult, RefundResult,

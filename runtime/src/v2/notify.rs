@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::result::check_result;
-use super::sign::{decrypt_req_info, verify, SignType};
+use super::sign::decrypt_req_info;
 use super::xml::{self, field, Field, XmlError};
 use crate::crypto::ApiV2Key;
 use crate::error::ResultError;
@@ -51,16 +51,12 @@ impl std::error::Error for NotificationError {}
 /// `SUCCESS`) or failed (`FAIL`, with `err_code`): both are authentic results, to record and
 /// acknowledge ([`answer_success`]); refusing a failure would only make WeChat Pay send it again.
 pub fn payment_notification(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, String)>, NotificationError> {
-    let fields = xml::read(body, "xml").map_err(NotificationError::Xml)?;
-    let sign_type = match field(&fields, "sign_type") {
-        None | Some("") => SignType::Md5,
-        Some(t) => SignType::parse(t).ok_or_else(|| NotificationError::SignType(t.to_owned()))?,
-    };
-    verify(&fields, key, sign_type).map_err(NotificationError::Verification)?;
-    // `return_code` only: `result_code` FAIL is the payment's outcome, not the notification's.
-    let return_only: Vec<&(String, String)> = fields.iter().filter(|(n, _)| n.starts_with("return_")).collect();
-    let return_only: Vec<(&str, &str)> = return_only.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    check_result(&return_only).map_err(NotificationError::Result)?;
+    let fields = super::notices::signed_notification(body, key)?;
+    // `return_code` only: `result_code` FAIL is the payment's outcome, not the notification's;
+    // a payment result without `return_code` carries no result.
+    if field(&fields, "return_code").is_none() {
+        check_result(&fields).map_err(NotificationError::Result)?;
+    }
     Ok(fields)
 }
 

@@ -375,3 +375,121 @@ fn answers_are_the_xml_wechat_pay_expects() {
     let fallback = answer_failure("bell \u{7}");
     assert!(fallback.contains("FAIL") && !fallback.contains('\u{7}'));
 }
+
+/// A signed notification body of `fields` (signed with `sign_type`, MD5 when `None`).
+fn signed_body(key: &ApiV2Key, sign_type: Option<SignType>, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut fields: Vec<(String, String)> = pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    if let Some(t) = sign_type {
+        fields.push(("sign_type".into(), t.as_str().into()));
+    }
+    let signature = sign(&fields, key, sign_type.unwrap_or_default());
+    fields.push(("sign".into(), signature));
+    let written: Vec<xml::Field<'_>> = fields
+        .iter()
+        .map(|(n, v)| xml::Field {
+            name: n,
+            value: v,
+            cdata: true,
+        })
+        .collect();
+    xml::write("xml", &written).unwrap().into_bytes()
+}
+
+#[test]
+fn the_other_signed_notification_pages_are_typed() {
+    let key = ApiV2Key::new(DOC_KEY).unwrap();
+    // A papay contract: no return_code on this page, MD5 by default; contract_state an integer.
+    let body = signed_body(
+        &key,
+        None,
+        &[
+            ("mch_id", "10000100"),
+            ("contract_code", "C-1"),
+            ("plan_id", "12535"),
+            ("openid", "oUpF8uMEb4qRXf22hE3X68TekukE"),
+            ("change_type", "ADD"),
+            ("operate_time", "2015-07-01 10:00:00"),
+            ("contract_id", "Wx15463511252015071056489715"),
+            ("request_serial", "1695"),
+            ("contract_state", "0"),
+        ],
+    );
+    let contract = contract_change(&body, &key).unwrap();
+    assert_eq!(
+        (contract.change_type.as_deref(), contract.contract_state),
+        (Some("ADD"), Some(0))
+    );
+    assert!(!format!("{contract:?}").contains("oUpF8u"), "{contract:?}");
+    let mut forged = body.clone();
+    let at = forged.windows(3).position(|w| w == b"ADD").unwrap();
+    forged[at..at + 3].copy_from_slice(b"DEL");
+    assert!(matches!(
+        contract_change(&forged, &key),
+        Err(NotificationError::Verification(_))
+    ));
+
+    // A combined payment that failed: an authentic result, typed; its sub-orders JSON.
+    let sub_orders = r#"{"order_num":1,"order_list":[{"sub_mch_id":"1900000109","total_fee":100}]}"#;
+    let body = signed_body(
+        &key,
+        Some(SignType::HmacSha256),
+        &[
+            ("return_code", "SUCCESS"),
+            ("combine_appid", "wx2421b1c4370ec43b"),
+            ("combine_mch_id", "10000100"),
+            ("nonce_str", "5d2b6c2a8db53831f7eda20af46e531c"),
+            ("combine_out_trade_no", "CO-1"),
+            ("trade_type", "JSAPI"),
+            ("result_code", "FAIL"),
+            ("err_code", "NOTENOUGH"),
+            ("sub_order_list", sub_orders),
+        ],
+    );
+    let combined = combine_payment_result(&body, &key).unwrap();
+    assert!(!combined.is_paid());
+    assert_eq!(combined.err_code.as_deref(), Some("NOTENOUGH"));
+    assert_eq!(
+        combined.sub_orders().unwrap().unwrap()["order_list"][0]["total_fee"],
+        100
+    );
+    // return_code FAIL carries no result: refused.
+    let body = signed_body(&key, None, &[("return_code", "FAIL"), ("return_msg", "busy")]);
+    assert!(matches!(
+        combine_payment_result(&body, &key),
+        Err(NotificationError::Result(_))
+    ));
+
+    // A vehicle's state, and transactions at risk.
+    let body = signed_body(
+        &key,
+        Some(SignType::HmacSha256),
+        &[
+            ("mch_id", "10000100"),
+            ("appid", "wx2421b1c4370ec43b"),
+            ("nonce_str", "n"),
+            ("plate_number", "粤B888888"),
+            ("vehicle_event_type", "VEHICLE_IN"),
+        ],
+    );
+    let vehicle = vehicle_state_change(&body, &key).unwrap();
+    assert_eq!(vehicle.plate_number.as_deref(), Some("粤B888888"));
+    assert!(!format!("{vehicle:?}").contains("888888"));
+    let body = signed_body(
+        &key,
+        None,
+        &[
+            ("return_code", "SUCCESS"),
+            ("nonce_str", "n"),
+            ("event_code", "E1"),
+            ("risk_level", "HIGH"),
+            ("risk_level_desc", "高"),
+            ("mch_id", "1"),
+            ("sub_mch_id", "2"),
+            ("transaction_id_list", r#"["4200000000000000000000000001"]"#),
+        ],
+    );
+    let risk = risk_transactions(&body, &key).unwrap();
+    assert_eq!(risk.risk_level.as_deref(), Some("HIGH"));
+    let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
+    assert!(risk_transactions(&body, &other).is_err());
+}
