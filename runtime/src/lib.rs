@@ -113,6 +113,8 @@ pub use transport::{default_user_agent, BACKUP_BASE_URL, DEFAULT_BASE_URL, DEFAU
 pub use upload::{guess_content_type, Upload};
 #[cfg(feature = "axum")]
 pub use web::Notified;
+#[cfg(all(feature = "tower", feature = "v2"))]
+pub use web::V2NotificationService;
 #[cfg(feature = "tower")]
 pub use web::{NoLedger, NotificationService, MAX_NOTIFICATION_BODY};
 

@@ -243,3 +243,115 @@ mod axum {
 
 #[cfg(feature = "axum")]
 pub use self::axum::Notified;
+
+/// An APIv2 notification endpoint (features `tower` and `v2`): each `POST`'s XML read, its
+/// `sign` checked (a refund's `req_info` decrypted) with the client's APIv2 key, `handler` run
+/// on its fields, and the XML answer WeChat Pay expects: `SUCCESS`, or `FAIL` with the reason
+/// (not authentic, or the handler's error), after which WeChat Pay delivers it again. APIv2
+/// notifications carry no notification id: make the handler idempotent on the order (a payment
+/// already recorded is acknowledged again). Type the fields with the page's reader
+/// (`v2::PaymentResult::read_fields`, …) or use them as they are.
+#[cfg(feature = "v2")]
+pub struct V2NotificationService<H> {
+    client: Client,
+    handler: H,
+    max_body: usize,
+}
+
+#[cfg(feature = "v2")]
+impl<H> V2NotificationService<H> {
+    /// An endpoint that runs `handler` on every authentic notification.
+    pub fn new(client: impl Into<Client>, handler: H) -> Self {
+        V2NotificationService {
+            client: client.into(),
+            handler,
+            max_body: MAX_NOTIFICATION_BODY,
+        }
+    }
+
+    async fn answer<B, Fut, E>(&self, request: http::Request<B>) -> Result<(), String>
+    where
+        H: Fn(Vec<(String, String)>) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: fmt::Display,
+        B: http_body::Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        use crate::v2;
+        if request.method() != http::Method::POST {
+            return Err("notifications are POSTed".into());
+        }
+        let body = http_body_util::Limited::new(request.into_body(), self.max_body)
+            .collect()
+            .await
+            .map_err(|_| "the body is too large, or broke off".to_owned())?
+            .to_bytes();
+        let key = self
+            .client
+            .inner
+            .apiv2_key
+            .as_ref()
+            .ok_or_else(|| "no APIv2 key: ClientBuilder::apiv2_key (WECHATPAY_APIV2_KEY)".to_owned())?;
+        let refund = std::str::from_utf8(&body).is_ok_and(|text| text.contains("<req_info>"));
+        let fields = if refund {
+            v2::refund_notification(&body, key)
+        } else {
+            v2::signed_notification(&body, key)
+        }
+        .map_err(|e| e.to_string())?;
+        (self.handler)(fields).await.map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(feature = "v2")]
+impl<H: Clone> Clone for V2NotificationService<H> {
+    fn clone(&self) -> Self {
+        V2NotificationService {
+            client: self.client.clone(),
+            handler: self.handler.clone(),
+            max_body: self.max_body,
+        }
+    }
+}
+
+#[cfg(feature = "v2")]
+impl<H> fmt::Debug for V2NotificationService<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2NotificationService").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "v2")]
+impl<H, Fut, E, B> tower_service::Service<http::Request<B>> for V2NotificationService<H>
+where
+    H: Fn(Vec<(String, String)>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: fmt::Display + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    type Response = http::Response<String>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<http::Response<String>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let body = match this.answer(request).await {
+                Ok(()) => crate::v2::answer_success(),
+                Err(why) => crate::v2::answer_failure(&why),
+            };
+            let mut response = http::Response::new(body);
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/xml; charset=utf-8"),
+            );
+            Ok(response)
+        })
+    }
+}

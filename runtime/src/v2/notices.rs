@@ -13,12 +13,17 @@ use super::sign::{verify, SignType};
 use super::xml::{self, field};
 use crate::crypto::ApiV2Key;
 
-/// The fields of a signed notification: its signature checked first, then `return_code` when
-/// the page has one (a notification without a result is refused; an authentic `result_code`
+/// The fields of a signed notification: its signature checked first (with `sign_type`, or
+/// `algorithm` where the page names it so, MD5 when neither), then `return_code` when the page
+/// has one (a notification without a result is refused; an authentic `result_code`
 /// `FAIL` is kept, for the typed value to report).
 pub fn signed_notification(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, String)>, NotificationError> {
     let fields = xml::read(body, "xml").map_err(NotificationError::Xml)?;
-    let sign_type = match field(&fields, "sign_type") {
+    // `sign_type`, or `algorithm` on the pages whose event is encrypted (`HMAC-SHA256`).
+    let named = field(&fields, "sign_type")
+        .filter(|t| !t.is_empty())
+        .or_else(|| field(&fields, "algorithm"));
+    let sign_type = match named {
         None | Some("") => SignType::Md5,
         Some(t) => SignType::parse(t).ok_or_else(|| NotificationError::SignType(t.to_owned()))?,
     };

@@ -143,6 +143,12 @@ pub struct PaymentResult {
     pub attach: Option<String>,
     /// 支付完成时间, `yyyyMMddHHmmss`.
     pub time_end: Option<String>,
+    /// 交易状态 (the payment pages of papay and parking).
+    pub trade_state: Option<String>,
+    /// 委托代扣协议ID (a payment under a papay contract).
+    pub contract_id: Option<String>,
+    /// Whether the user repaid an advance (`Y`/`N`; parking).
+    pub user_repaid: Option<String>,
 }
 
 crate::__xml_object!(PaymentResult {
@@ -174,6 +180,9 @@ crate::__xml_object!(PaymentResult {
     out_trade_no: "out_trade_no" optional text,
     attach: "attach" optional text,
     time_end: "time_end" optional text,
+    trade_state: "trade_state" optional text,
+    contract_id: "contract_id" optional text,
+    user_repaid: "user_repaid" optional text,
 });
 
 impl PaymentResult {
@@ -212,6 +221,8 @@ pub struct RefundResult {
     pub refund_fee: Option<i64>,
     /// 退款金额 (the amount refunded, less non-cash coupons), 分.
     pub settlement_refund_fee: Option<i64>,
+    /// 现金退款金额, 分.
+    pub cash_refund_fee: Option<i64>,
     /// `SUCCESS`, `CHANGE` (退款异常) or `REFUNDCLOSE`.
     pub refund_status: Option<String>,
     /// 退款成功时间, `yyyy-MM-dd HH:mm:ss`.
@@ -233,6 +244,7 @@ crate::__xml_object!(RefundResult {
     settlement_total_fee: "settlement_total_fee" optional text,
     refund_fee: "refund_fee" optional text,
     settlement_refund_fee: "settlement_refund_fee" optional text,
+    cash_refund_fee: "cash_refund_fee" optional text,
     refund_status: "refund_status" optional text,
     success_time: "success_time" optional text,
     refund_recv_accout: "refund_recv_accout" optional text,

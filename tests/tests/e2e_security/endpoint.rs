@@ -118,3 +118,80 @@ async fn an_axum_endpoint_verifies_handles_once_and_answers_as_wechat_pay_expect
     let (status, body) = post(&extract, &tampered).await;
     assert_eq!(status, 401, "{body}");
 }
+
+/// An APIv2 notification body, signed (MD5) by the sandbox's own APIv2 signer.
+fn v2_body(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut fields: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let sign = wechatpay_sandbox::v2::sign(&fields, keys::APIV2_KEY, false);
+    fields.push(("sign".into(), sign));
+    let xml: String = fields
+        .iter()
+        .map(|(k, v)| format!("<{k}><![CDATA[{v}]]></{k}>"))
+        .collect();
+    format!("<xml>{xml}</xml>").into_bytes()
+}
+
+#[tokio::test]
+async fn an_apiv2_endpoint_checks_the_sign_and_answers_in_xml() {
+    use wechatpay::runtime::v2::{PaymentResult, XmlObject as _};
+    use wechatpay::runtime::V2NotificationService;
+    let client = wechatpay_tests::builder().apiv2_key(keys::APIV2_KEY).build().unwrap();
+    let paid = Arc::new(Mutex::new(Vec::<(String, bool)>::new()));
+    let seen = paid.clone();
+    let service = V2NotificationService::new(client, move |fields: Vec<(String, String)>| {
+        let seen = seen.clone();
+        async move {
+            let payment = PaymentResult::read_fields(&fields).map_err(|e| e.to_string())?;
+            let order = payment.out_trade_no.clone().unwrap_or_default();
+            if order == "T-FAILS" {
+                return Err("the database is down".to_owned());
+            }
+            seen.lock().unwrap().push((order, payment.is_paid()));
+            Ok(())
+        }
+    });
+    let app = axum::Router::new().route_service("/notify-v2", service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify-v2", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let post = |body: Vec<u8>| {
+        let url = url.clone();
+        async move {
+            let answer = reqwest::Client::new().post(url).body(body).send().await.unwrap();
+            assert_eq!(answer.headers()["content-type"], "text/xml; charset=utf-8");
+            answer.text().await.unwrap()
+        }
+    };
+    let payment = |order: &'static str, result: &'static str| {
+        v2_body(&[
+            ("return_code", "SUCCESS"),
+            ("mch_id", "10000100"),
+            ("out_trade_no", order),
+            ("result_code", result),
+            ("total_fee", "101"),
+        ])
+    };
+    // Paid, and a failed payment (authentic too): both SUCCESS, both handled.
+    assert!(post(payment("T-1", "SUCCESS"))
+        .await
+        .contains("<return_code><![CDATA[SUCCESS]]>"));
+    assert!(post(payment("T-2", "FAIL"))
+        .await
+        .contains("<return_code><![CDATA[SUCCESS]]>"));
+    assert_eq!(
+        *paid.lock().unwrap(),
+        [("T-1".to_owned(), true), ("T-2".to_owned(), false)]
+    );
+    // Tampered after signing: FAIL, not handled.
+    let mut tampered = payment("T-3", "SUCCESS");
+    let at = tampered.windows(3).position(|w| w == b"101").unwrap();
+    tampered[at..at + 3].copy_from_slice(b"999");
+    assert!(post(tampered).await.contains("<return_code><![CDATA[FAIL]]>"));
+    // The handler fails: FAIL with its reason (WeChat Pay delivers it again).
+    let answer = post(payment("T-FAILS", "SUCCESS")).await;
+    assert!(
+        answer.contains("FAIL") && answer.contains("the database is down"),
+        "{answer}"
+    );
+    assert_eq!(paid.lock().unwrap().len(), 2);
+}
