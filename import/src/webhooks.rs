@@ -15,6 +15,8 @@
 //!   facts contradict themselves: whatever the platform sends decodes); a rate stays a number;
 //! - a string holding JSON (`encoding: json`) is typed by its content (`json:`); a field
 //!   encrypted to the merchant (`field_encryption`) is marked `sensitive`;
+//! - a field's enum with the same values as a shared enum of the operations named for the same
+//!   field (`plate_color` → `VehiclePlateColor`) is that type (`webhook-enum-shared`);
 //! - the API group (the cargo feature that gates the type) is the one of the event type's
 //!   product, from the table [`GROUPS`]: an event type it does not name is an error, so that a new
 //!   product is placed by a person.
@@ -172,6 +174,7 @@ pub fn import(dir: &Path, to: &Path) -> Result<WebhooksOutcome, ImportError> {
     out.events = facts.len();
     let notifications = to.join("notifications");
     let hand = hand_written(&notifications)?;
+    let enums = shared_enums(&to.join("types"))?;
     // Shapes, in event type order: shape key → (event types, their aliases, properties).
     let mut shapes: BTreeMap<String, Shape> = BTreeMap::new();
     for f in &facts {
@@ -180,7 +183,8 @@ pub fn import(dir: &Path, to: &Path) -> Result<WebhooksOutcome, ImportError> {
             continue;
         }
         let fields = resource_fields(f, &mut out);
-        let properties = properties(&f.event_type, "", &fields, &mut out);
+        let mut properties = properties(&f.event_type, "", &fields, &mut out);
+        share_enums(&f.event_type, "", &mut properties, &enums, &mut out);
         let key = shape_key(&properties);
         let shape = shapes.entry(key).or_insert_with(|| Shape {
             events: Vec::new(),
@@ -358,6 +362,73 @@ fn schema(event: &str, path: &str, f: &Fact, out: &mut WebhooksOutcome) -> Schem
         }
     }
     s
+}
+
+/// The shared enums of `spec/types/` (name → values).
+fn shared_enums(dir: &Path) -> Result<Vec<(String, BTreeSet<String>)>, ImportError> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else { return Ok(out) };
+    let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+        let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let types: wechatpay_model::spec::TypesFile =
+            serde_yaml::from_str(&text).map_err(|e| ImportError::Webhooks(format!("{}: {e}", path.display())))?;
+        for (name, schema) in &types {
+            if let Some(values) = &schema.enum_ {
+                out.push((name.clone(), values.iter().map(|v| v.value().to_string()).collect()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A field's enum becomes the shared enum of the operations (`ref:`) when that enum has the same
+/// values and is named for the same field (`plate_color` → `VehiclePlateColor`): one type for
+/// one concept, the operations' and the notification's.
+fn share_enums(
+    event: &str,
+    path: &str,
+    properties: &mut IndexMap<String, Schema>,
+    enums: &[(String, BTreeSet<String>)],
+    out: &mut WebhooksOutcome,
+) {
+    for (name, s) in properties.iter_mut() {
+        let here = format!("{path}{name}");
+        if let Some(values) = &s.enum_ {
+            let values: BTreeSet<String> = values.iter().map(|v| v.value().to_string()).collect();
+            let field: String = name
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            if let Some((shared, _)) = enums.iter().find(|(n, v)| *v == values && n.ends_with(&field)) {
+                out.decisions.push((
+                    "webhook-enum-shared",
+                    format!("{event} {here}: the same values as the operations' {shared}: that type"),
+                ));
+                *s = Schema {
+                    ref_: Some(shared.clone()),
+                    description: s.description.take(),
+                    ..Schema::default()
+                };
+                continue;
+            }
+        }
+        if let Some(nested) = s.properties.as_mut() {
+            share_enums(event, &format!("{here}."), nested, enums, out);
+        }
+        if let Some(nested) = s.items.as_mut().and_then(|i| i.properties.as_mut()) {
+            share_enums(event, &format!("{here}."), nested, enums, out);
+        }
+    }
 }
 
 fn yaml_text(v: &serde_yaml::Value) -> String {

@@ -452,35 +452,13 @@ pub enum BrandMemberCardSpUserCardCardType {
     Normal = "NORMAL",
     Balance = "BALANCE",
 });
-/// 有效期类型
-///
-/// A value this client does not know yet is kept as [`BrandMemberCardSpUserCardValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "brand")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum BrandMemberCardSpUserCardValidDateInformationType {
-    /// `FIX_TIME_RANGE`
-    FixTimeRange,
-    /// `FIX_TERM`
-    FixTerm,
-    /// `PERMANENT`
-    Permanent,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "brand")]
-::wechatpay::runtime::__private::json_enum!(BrandMemberCardSpUserCardValidDateInformationType {
-    FixTimeRange = "FIX_TIME_RANGE",
-    FixTerm = "FIX_TERM",
-    Permanent = "PERMANENT",
-});
 /// 会员卡有效期
 #[cfg(feature = "brand")]
 #[derive(Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct BrandMemberCardSpUserCardValidDateInformation {
     /// 有效期类型
-    pub type_: Option<BrandMemberCardSpUserCardValidDateInformationType>,
+    pub type_: Option<crate::types::MemberCardDateInformationType>,
     /// 有效期开始时间
     pub available_begin_time: Option<String>,
     /// 有效期结束时间
@@ -1165,25 +1143,6 @@ pub enum CouponUseStatus {
     Used = "USED",
     Expired = "EXPIRED",
 });
-/// 券或消费金类型
-///
-/// A value this client does not know yet is kept as [`CouponUseCouponType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "marketing")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CouponUseCouponType {
-    /// `NORMAL`
-    Normal,
-    /// `CUT_TO`
-    CutTo,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "marketing")]
-::wechatpay::runtime::__private::json_enum!(CouponUseCouponType {
-    Normal = "NORMAL",
-    CutTo = "CUT_TO",
-});
 /// 普通满减券或消费金面额、门槛信息
 #[cfg(feature = "marketing")]
 #[derive(Clone, PartialEq, Default)]
@@ -1292,7 +1251,7 @@ pub struct CouponUse {
     /// 领券时间
     pub create_time: Option<String>,
     /// 券或消费金类型
-    pub coupon_type: Option<CouponUseCouponType>,
+    pub coupon_type: Option<crate::types::FavorCouponType>,
     /// 是否无资金流
     pub no_cash: Option<bool>,
     /// 可用开始时间
@@ -2046,44 +2005,6 @@ pub struct EntrustReleaseDeviceInformation {
 });
 #[cfg(feature = "edu-papay")]
 ::wechatpay::runtime::__private::withheld_debug!(EntrustReleaseDeviceInformation);
-/// EntrustReleasePromotionDetailScope
-///
-/// A value this client does not know yet is kept as [`EntrustReleasePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "edu-papay")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EntrustReleasePromotionDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "edu-papay")]
-::wechatpay::runtime::__private::json_enum!(EntrustReleasePromotionDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
-/// EntrustReleasePromotionDetailType
-///
-/// A value this client does not know yet is kept as [`EntrustReleasePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "edu-papay")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EntrustReleasePromotionDetailType {
-    /// `COUPON`
-    Coupon,
-    /// `DISCOUNT`
-    Discount,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "edu-papay")]
-::wechatpay::runtime::__private::json_enum!(EntrustReleasePromotionDetailType {
-    Coupon = "COUPON",
-    Discount = "DISCOUNT",
-});
 /// EntrustReleasePromotionDetail
 #[cfg(feature = "edu-papay")]
 #[derive(Clone, PartialEq, Default)]
@@ -2094,9 +2015,9 @@ pub struct EntrustReleasePromotionDetail {
     /// 优惠名称
     pub name: Option<String>,
     /// `scope`
-    pub scope: Option<EntrustReleasePromotionDetailScope>,
+    pub scope: Option<crate::types::TransactionPromotionScope>,
     /// `type`
-    pub type_: Option<EntrustReleasePromotionDetailType>,
+    pub type_: Option<crate::types::RefundPromotionDetailType>,
     /// 优惠券面额
     pub amount: Option<i64>,
     /// 活动ID
@@ -2609,44 +2530,6 @@ pub struct EntrustSigningDeviceInformation {
 });
 #[cfg(feature = "edu-papay")]
 ::wechatpay::runtime::__private::withheld_debug!(EntrustSigningDeviceInformation);
-/// EntrustSigningPromotionDetailScope
-///
-/// A value this client does not know yet is kept as [`EntrustSigningPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "edu-papay")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EntrustSigningPromotionDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "edu-papay")]
-::wechatpay::runtime::__private::json_enum!(EntrustSigningPromotionDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
-/// EntrustSigningPromotionDetailType
-///
-/// A value this client does not know yet is kept as [`EntrustSigningPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "edu-papay")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EntrustSigningPromotionDetailType {
-    /// `COUPON`
-    Coupon,
-    /// `DISCOUNT`
-    Discount,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "edu-papay")]
-::wechatpay::runtime::__private::json_enum!(EntrustSigningPromotionDetailType {
-    Coupon = "COUPON",
-    Discount = "DISCOUNT",
-});
 /// EntrustSigningPromotionDetail
 #[cfg(feature = "edu-papay")]
 #[derive(Clone, PartialEq, Default)]
@@ -2657,9 +2540,9 @@ pub struct EntrustSigningPromotionDetail {
     /// 优惠名称
     pub name: Option<String>,
     /// `scope`
-    pub scope: Option<EntrustSigningPromotionDetailScope>,
+    pub scope: Option<crate::types::TransactionPromotionScope>,
     /// `type`
-    pub type_: Option<EntrustSigningPromotionDetailType>,
+    pub type_: Option<crate::types::RefundPromotionDetailType>,
     /// 优惠券面额
     pub amount: Option<i64>,
     /// 活动ID
@@ -7279,25 +7162,6 @@ pub struct TransactionFailDeviceInformation {
 });
 #[cfg(feature = "vehicle")]
 ::wechatpay::runtime::__private::withheld_debug!(TransactionFailDeviceInformation);
-/// TransactionFailPromotionDetailScope
-///
-/// A value this client does not know yet is kept as [`TransactionFailPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "vehicle")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionFailPromotionDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "vehicle")]
-::wechatpay::runtime::__private::json_enum!(TransactionFailPromotionDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
 /// TransactionFailPromotionDetailType
 ///
 /// A value this client does not know yet is kept as [`TransactionFailPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7355,7 +7219,7 @@ pub struct TransactionFailPromotionDetail {
     /// 优惠名称
     pub name: Option<String>,
     /// `scope`
-    pub scope: Option<TransactionFailPromotionDetailScope>,
+    pub scope: Option<crate::types::TransactionPromotionScope>,
     /// `type`
     pub type_: Option<TransactionFailPromotionDetailType>,
     /// 活动ID
@@ -7429,37 +7293,6 @@ pub enum TransactionFailUserRepaid {
     Y = "Y",
     N = "N",
 });
-/// 车牌颜色
-///
-/// A value this client does not know yet is kept as [`TransactionFailParkingInfoPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "vehicle")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionFailParkingInfoPlateColor {
-    /// `BLUE`
-    Blue,
-    /// `GREEN`
-    Green,
-    /// `YELLOW`
-    Yellow,
-    /// `BLACK`
-    Black,
-    /// `WHITE`
-    White,
-    /// `LIMEGREEN`
-    Limegreen,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "vehicle")]
-::wechatpay::runtime::__private::json_enum!(TransactionFailParkingInfoPlateColor {
-    Blue = "BLUE",
-    Green = "GREEN",
-    Yellow = "YELLOW",
-    Black = "BLACK",
-    White = "WHITE",
-    Limegreen = "LIMEGREEN",
-});
 /// trade_scene为PARKING时
 #[cfg(feature = "vehicle")]
 #[derive(Clone, PartialEq, Default)]
@@ -7470,7 +7303,7 @@ pub struct TransactionFailParkingInfo {
     /// 车牌号
     pub plate_number: Option<String>,
     /// 车牌颜色
-    pub plate_color: Option<TransactionFailParkingInfoPlateColor>,
+    pub plate_color: Option<crate::types::VehiclePlateColor>,
     /// 用户入场时间
     pub start_time: Option<String>,
     /// 用户出场时间
@@ -7696,44 +7529,6 @@ pub struct TransactionIndustryDeviceInfo {
 });
 #[cfg(feature = "eduschoolpay")]
 ::wechatpay::runtime::__private::withheld_debug!(TransactionIndustryDeviceInfo);
-/// TransactionIndustryPromotionDetailScope
-///
-/// A value this client does not know yet is kept as [`TransactionIndustryPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "eduschoolpay")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionIndustryPromotionDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "eduschoolpay")]
-::wechatpay::runtime::__private::json_enum!(TransactionIndustryPromotionDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
-/// TransactionIndustryPromotionDetailType
-///
-/// A value this client does not know yet is kept as [`TransactionIndustryPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "eduschoolpay")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionIndustryPromotionDetailType {
-    /// `COUPON`
-    Coupon,
-    /// `DISCOUNT`
-    Discount,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "eduschoolpay")]
-::wechatpay::runtime::__private::json_enum!(TransactionIndustryPromotionDetailType {
-    Coupon = "COUPON",
-    Discount = "DISCOUNT",
-});
 /// TransactionIndustryPromotionDetail
 #[cfg(feature = "eduschoolpay")]
 #[derive(Clone, PartialEq, Default)]
@@ -7744,9 +7539,9 @@ pub struct TransactionIndustryPromotionDetail {
     /// 优惠名称
     pub name: Option<String>,
     /// `scope`
-    pub scope: Option<TransactionIndustryPromotionDetailScope>,
+    pub scope: Option<crate::types::TransactionPromotionScope>,
     /// `type`
-    pub type_: Option<TransactionIndustryPromotionDetailType>,
+    pub type_: Option<crate::types::RefundPromotionDetailType>,
     /// 优惠券面额
     pub amount: Option<i64>,
     /// 活动ID
@@ -7919,25 +7714,6 @@ pub struct TransactionPayBackDeviceInfo {
 });
 #[cfg(feature = "vehicle")]
 ::wechatpay::runtime::__private::withheld_debug!(TransactionPayBackDeviceInfo);
-/// TransactionPayBackPromotionDetailScope
-///
-/// A value this client does not know yet is kept as [`TransactionPayBackPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "vehicle")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionPayBackPromotionDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "vehicle")]
-::wechatpay::runtime::__private::json_enum!(TransactionPayBackPromotionDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
 /// TransactionPayBackPromotionDetailType
 ///
 /// A value this client does not know yet is kept as [`TransactionPayBackPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7967,7 +7743,7 @@ pub struct TransactionPayBackPromotionDetail {
     /// 优惠名称
     pub name: Option<String>,
     /// `scope`
-    pub scope: Option<TransactionPayBackPromotionDetailScope>,
+    pub scope: Option<crate::types::TransactionPromotionScope>,
     /// `type`
     pub type_: Option<TransactionPayBackPromotionDetailType>,
     /// 活动ID
@@ -8008,37 +7784,6 @@ pub enum TransactionPayBackUserRepaid {
     Y = "Y",
     N = "N",
 });
-/// 车牌颜色
-///
-/// A value this client does not know yet is kept as [`TransactionPayBackParkingInfoPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "vehicle")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionPayBackParkingInfoPlateColor {
-    /// `BLUE`
-    Blue,
-    /// `GREEN`
-    Green,
-    /// `YELLOW`
-    Yellow,
-    /// `BLACK`
-    Black,
-    /// `WHITE`
-    White,
-    /// `LIMEGREEN`
-    Limegreen,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "vehicle")]
-::wechatpay::runtime::__private::json_enum!(TransactionPayBackParkingInfoPlateColor {
-    Blue = "BLUE",
-    Green = "GREEN",
-    Yellow = "YELLOW",
-    Black = "BLACK",
-    White = "WHITE",
-    Limegreen = "LIMEGREEN",
-});
 /// trade_scene为PARKING时
 #[cfg(feature = "vehicle")]
 #[derive(Clone, PartialEq, Default)]
@@ -8049,7 +7794,7 @@ pub struct TransactionPayBackParkingInfo {
     /// 车牌号
     pub plate_number: Option<String>,
     /// 车牌颜色
-    pub plate_color: Option<TransactionPayBackParkingInfoPlateColor>,
+    pub plate_color: Option<crate::types::VehiclePlateColor>,
     /// 用户入场时间
     pub start_time: Option<String>,
     /// 用户出场时间
@@ -8388,37 +8133,6 @@ pub struct TransferBill {
 });
 #[cfg(feature = "fund-app")]
 ::wechatpay::runtime::__private::withheld_debug!(TransferBill);
-/// 车牌颜色
-///
-/// A value this client does not know yet is kept as [`VehicleEntranceStateChangePlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "vehicle")]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum VehicleEntranceStateChangePlateColor {
-    /// `BLUE`
-    Blue,
-    /// `GREEN`
-    Green,
-    /// `YELLOW`
-    Yellow,
-    /// `BLACK`
-    Black,
-    /// `WHITE`
-    White,
-    /// `LIMEGREEN`
-    Limegreen,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-#[cfg(feature = "vehicle")]
-::wechatpay::runtime::__private::json_enum!(VehicleEntranceStateChangePlateColor {
-    Blue = "BLUE",
-    Green = "GREEN",
-    Yellow = "YELLOW",
-    Black = "BLACK",
-    White = "WHITE",
-    Limegreen = "LIMEGREEN",
-});
 /// 停车入场状态变更通知
 ///
 /// Event types: `VEHICLE.ENTRANCE_STATE_CHANGE`.
@@ -8437,7 +8151,7 @@ pub struct VehicleEntranceStateChange {
     /// 车牌号
     pub plate_number: Option<String>,
     /// 车牌颜色
-    pub plate_color: Option<VehicleEntranceStateChangePlateColor>,
+    pub plate_color: Option<crate::types::VehiclePlateColor>,
     /// 入场时间
     pub start_time: Option<String>,
     /// 所在停车位车场的名称

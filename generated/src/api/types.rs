@@ -788,7 +788,7 @@ pub enum MemberCardCodeType {
 /// 有效期类型
 ///
 /// A value this client does not know yet is kept as [`MemberCardDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "marketing")]
+#[cfg(any(feature = "brand", feature = "marketing"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberCardDateInformationType {
@@ -801,7 +801,7 @@ pub enum MemberCardDateInformationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-#[cfg(feature = "marketing")]
+#[cfg(any(feature = "brand", feature = "marketing"))]
 ::wechatpay::runtime::__private::json_enum!(MemberCardDateInformationType {
     FixTimeRange = "FIX_TIME_RANGE",
     FixTerm = "FIX_TERM",
@@ -1152,7 +1152,7 @@ pub enum RefundChannel {
 /// 优惠类型
 ///
 /// A value this client does not know yet is kept as [`RefundPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "ecommerce")]
+#[cfg(any(feature = "ecommerce", feature = "edu-papay", feature = "eduschoolpay"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefundPromotionDetailType {
@@ -1163,7 +1163,7 @@ pub enum RefundPromotionDetailType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-#[cfg(feature = "ecommerce")]
+#[cfg(any(feature = "ecommerce", feature = "edu-papay", feature = "eduschoolpay"))]
 ::wechatpay::runtime::__private::json_enum!(RefundPromotionDetailType {
     Coupon = "COUPON",
     Discount = "DISCOUNT",
@@ -1385,7 +1385,14 @@ pub enum SubsidyState {
 /// 优惠范围
 ///
 /// A value this client does not know yet is kept as [`TransactionPromotionScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[cfg(feature = "ecommerce")]
+#[cfg(
+    any(
+        feature = "ecommerce",
+        feature = "edu-papay",
+        feature = "eduschoolpay",
+        feature = "vehicle"
+    )
+)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransactionPromotionScope {
@@ -1396,7 +1403,14 @@ pub enum TransactionPromotionScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-#[cfg(feature = "ecommerce")]
+#[cfg(
+    any(
+        feature = "ecommerce",
+        feature = "edu-papay",
+        feature = "eduschoolpay",
+        feature = "vehicle"
+    )
+)]
 ::wechatpay::runtime::__private::json_enum!(TransactionPromotionScope {
     Global = "GLOBAL",
     Single = "SINGLE",
