@@ -30,7 +30,8 @@ pub(crate) const USAGE: &str = "usage:
                                    convert the Swagger-2 description at DIR (wechatpay-openapi)
                                    into spec files; --official: the official Go SDK's services/
                                    folder, whose models are applied as evidence; --webhooks: the
-                                   notification facts (webhooks/), written as notifications/;
+                                   notification facts (webhooks/), written as notifications/
+                                   (both default to the folders beside DIR when they exist);
                                    --force overwrites hand-edited files, --verbose prints every
                                    repair line
 ";
@@ -191,6 +192,17 @@ fn run_import(args: &[String]) -> Result<(), String> {
     let (Some(from), Some(to)) = (from, to) else {
         return Err(USAGE.to_string());
     };
+    // The evidence beside the description (`../shared/reference/`) is used unless named
+    // otherwise: an import without it writes a different spec.
+    let beside = |rel: &str| {
+        let dir = from.parent().map(|p| p.join(rel)).filter(|d| d.is_dir());
+        if let Some(d) = &dir {
+            println!("using {} (beside --from)", d.display());
+        }
+        dir
+    };
+    let official = official.or_else(|| beside("wechatpay-go/services"));
+    let webhooks = webhooks.or_else(|| beside("webhooks"));
     let start = Instant::now();
     let summary = wechatpay_import::import(
         &from,
