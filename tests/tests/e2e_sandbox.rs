@@ -564,3 +564,35 @@ fn headers_of(n: &notify::Notification) -> HeaderMap {
     }
     map
 }
+
+/// As the platform: an XML body to an APIv2 URL is APIv2 whatever its `Content-Type` (PHP's
+/// curl sends a form type, some clients none) and whatever its `Accept`.
+#[tokio::test]
+async fn apiv2_xml_is_accepted_whatever_its_content_type() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let mut fields: Vec<(String, String)> = [
+        ("appid", "wx8888888888888888"),
+        ("mch_id", keys::MCHID),
+        ("out_trade_no", "T-1"),
+        ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let sign = wechatpay_sandbox::v2::sign(&fields, keys::APIV2_KEY, false);
+    fields.push(("sign".into(), sign));
+    let xml: String = fields.iter().map(|(k, v)| format!("<{k}>{v}</{k}>")).collect();
+    let url = format!("{}/pay/orderquery", sandbox.base_url());
+    for content_type in [Some("application/x-www-form-urlencoded"), None] {
+        let mut request = reqwest::Client::new().post(&url).body(format!("<xml>{xml}</xml>"));
+        if let Some(t) = content_type {
+            request = request.header("Content-Type", t);
+        }
+        let text = request.send().await.unwrap().text().await.unwrap();
+        assert!(
+            text.contains("<return_code><![CDATA[SUCCESS]]>") || text.contains("<return_code>SUCCESS"),
+            "{content_type:?}: {text}"
+        );
+        assert!(!text.contains("SIGN_ERROR"), "{text}");
+    }
+}
