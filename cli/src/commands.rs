@@ -568,7 +568,7 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
                 "--dir",
                 "--bind",
             ],
-            switches: &["--no-check", "--quiet"],
+            switches: &["--no-check", "--quiet", "--stateless"],
         },
     )?;
     if let Some(done) = help_or(&args) {
@@ -611,6 +611,7 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
         apiv3_key,
         apiv2_key,
         check_requests: !args.switch("--no-check"),
+        simulator: (!args.switch("--stateless")).then(Default::default),
     };
     let sandbox = Sandbox::start(config.clone()).await.map_err(Failure::failed)?;
     let base_url = sandbox.base_url();

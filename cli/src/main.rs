@@ -58,10 +58,15 @@ usage:
       Downloads GET /v3/certificates, verifies and decrypts it, saves each platform certificate
       as DIR/wechatpay_<serial>.pem (DIR defaults to .) and prints what it saved.
   wechatpay sandbox [--port N] [--merchant-public-key PEM] [--mchid ID] [--serial SERIAL]
-                    [--apiv3-key KEY] [--apiv2-key KEY] [--dir DIR] [--no-check] [--quiet]
+                    [--apiv3-key KEY] [--apiv2-key KEY] [--dir DIR] [--no-check] [--quiet] [--stateless]
       Runs a local WeChat Pay on 127.0.0.1:N (default 8080; 0 picks a free port) that verifies
       request signatures and answers every operation of the spec with signed example JSON (APIv2
       operations: their XML sign checked with the APIv2 key, signed example XML answers).
+      It simulates the payments of a direct merchant: orders are remembered, queried as they
+      are, closed; POST /sandbox/transactions/OUT_TRADE_NO/pay pays one and delivers its
+      notification to its notify_url (retried on the platform's schedule); GET
+      /sandbox/notifications lists the deliveries, POST /sandbox/reset forgets everything,
+      POST /sandbox/clock {\"advance_seconds\": N} moves its clock. --stateless: examples only.
       Prints the environment a client needs (TEST ONLY keys, written to DIR).
   wechatpay sandbox notify --url URL [--event TYPE] [--resource JSON|@FILE] [--apiv3-key KEY]
                            [--mchid ID] [--save DIR]

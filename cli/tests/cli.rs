@@ -52,6 +52,15 @@ fn sandbox() -> Sandbox {
     Sandbox::start_blocking(SandboxConfig::default()).expect("sandbox")
 }
 
+/// A sandbox without the simulator: every operation answers its spec example.
+fn stateless_sandbox() -> Sandbox {
+    Sandbox::start_blocking(SandboxConfig {
+        simulator: None,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox")
+}
+
 const RED_PACKET: &str = r#"{"mch_billno":"B-1","mch_id":"1900000001","wxappid":"wx8888888888888888","send_name":"s","re_openid":"o","total_amount":100,"total_num":1,"wishing":"w","client_ip":"127.0.0.1","act_name":"a","remark":"r"}"#;
 
 /// The environment of [`env_for`] with the APIv2 key and the merchant certificate.
@@ -126,7 +135,7 @@ const AUTHINFO: &str = r#"{"sp_appid":"wx8888888888888888","sub_mchid":"19000001
 
 #[test]
 fn call_prints_the_verified_json_and_exits_0() {
-    let sb = sandbox();
+    let sb = stateless_sandbox();
     let env = env_for(&sb.base_url());
     let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
     assert!(o.status.success(), "{}", stderr(&o));

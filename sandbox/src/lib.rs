@@ -21,6 +21,7 @@ pub mod keys;
 pub mod mock;
 pub mod notify;
 pub mod schema;
+pub mod sim;
 pub mod spec;
 pub mod v2;
 
@@ -73,6 +74,9 @@ pub struct SandboxConfig {
     pub apiv2_key: String,
     /// Answer `400 PARAM_ERROR` to requests that do not match the spec (default on).
     pub check_requests: bool,
+    /// The simulator's settings (the retry schedule's time factor); `None`: no state, every
+    /// operation answered with its spec example (the stateless sandbox of earlier versions).
+    pub simulator: Option<sim::SimulatorConfig>,
 }
 
 impl Default for SandboxConfig {
@@ -84,6 +88,7 @@ impl Default for SandboxConfig {
             apiv3_key: keys::APIV3_KEY.to_string(),
             apiv2_key: keys::APIV2_KEY.to_string(),
             check_requests: true,
+            simulator: Some(sim::SimulatorConfig::default()),
         }
     }
 }
@@ -93,6 +98,7 @@ pub struct Sandbox {
     server: MockServer,
     spec: &'static Spec,
     apiv3_key: String,
+    simulator: Option<sim::Simulator>,
 }
 
 impl Sandbox {
@@ -103,17 +109,23 @@ impl Sandbox {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         server.record_limit(1000);
+        let simulator = config
+            .simulator
+            .clone()
+            .map(|c| sim::Simulator::new(&config.apiv3_key, config.mock.response_key.clone(), c));
         install(
             &server,
             spec,
             &config.apiv3_key,
             &config.apiv2_key,
             config.check_requests,
+            simulator.clone(),
         )?;
         Ok(Sandbox {
             server,
             spec,
             apiv3_key: config.apiv3_key,
+            simulator,
         })
     }
 
@@ -150,6 +162,12 @@ impl Sandbox {
         self.spec
     }
 
+    /// The simulator (the orders it remembers, the user's side, the deliveries); `None` when
+    /// started stateless.
+    pub fn simulator(&self) -> Option<&sim::Simulator> {
+        self.simulator.as_ref()
+    }
+
     /// A notification of `event_type` (`TRANSACTION.SUCCESS`, `REFUND.SUCCESS`, …) carrying
     /// `resource` (default: [`notify::sample_resource`]), encrypted with the sandbox's APIv3
     /// key and signed with its response key.
@@ -165,19 +183,24 @@ impl Sandbox {
 /// of `spec` with its example response (`400 PARAM_ERROR` when `check_requests` and the request
 /// does not match the spec; `404 RESOURCE_NOT_EXISTS` for paths not in the spec). An APIv2
 /// request (an XML body to an operation of `spec/v2/` at its URL without `/v2`) is answered by
-/// [`v2::answer`], its `sign` checked with `apiv2_key`.
+/// [`v2::answer`], its `sign` checked with `apiv2_key`. With a `simulator`, its control API
+/// (`/sandbox/…`) is served and the operations it keeps state for answer from that state.
 pub fn install(
     server: &MockServer,
     spec: &'static Spec,
     apiv3_key: &str,
     apiv2_key: &str,
     check_requests: bool,
+    simulator: Option<sim::Simulator>,
 ) -> Result<(), String> {
     server.on("GET", "/v3/certificates", certificates_reply(apiv3_key)?);
     let apiv2_key = apiv2_key.to_owned();
     server.fallback(Arc::new(move |req: &RecordedRequest| {
+        if let Some(reply) = simulator.as_ref().and_then(|s| s.control(req)) {
+            return Some(reply);
+        }
         if !mock::is_apiv2(req) {
-            return Some(answer(spec, req, check_requests));
+            return Some(answer(spec, req, check_requests, simulator.as_ref()));
         }
         Some(match v2::operation(spec, &req.method, req.path()) {
             Some(op) => v2::answer(spec, op, &req.body, &apiv2_key, check_requests),
@@ -211,8 +234,9 @@ pub fn certificates_reply(apiv3_key: &str) -> Result<Reply, String> {
     ))
 }
 
-/// The spec-driven answer to one (authenticated) request.
-pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool) -> Reply {
+/// The answer to one (authenticated) request: the simulator's, for an operation it keeps state
+/// for, else the spec's example.
+pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool, simulator: Option<&sim::Simulator>) -> Reply {
     let path = req.path();
     let op = match spec.find(&req.method, path) {
         Lookup::Found(op, values) => (op, values),
@@ -286,6 +310,14 @@ pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool) -> Reply
                     "detail": {"errors": report.errors, "operation": op.name(), "spec": op.file},
                 }),
             );
+        }
+    }
+    if let Some(simulator) = simulator {
+        let values: Vec<(String, String)> = values.iter().map(|(k, v)| (k.clone(), decode(v))).collect();
+        let query = parse_query(req.query().unwrap_or_default());
+        let body: Option<Value> = serde_json::from_slice(&req.body).ok();
+        if let Some(reply) = simulator.payments(&req.method, &op.url, &values, &query, body.as_ref()) {
+            return reply;
         }
     }
     if matches!(op.op.response, ResponseKind::Binary) {

@@ -228,6 +228,14 @@ fn uuid_like() -> String {
     )
 }
 
+/// The real clock, Unix seconds.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs() as i64
+}
+
 /// `2018-06-08T10:34:56+08:00` for Unix seconds (Beijing time, as WeChat Pay writes it).
 pub fn rfc3339_beijing(unix: i64) -> String {
     let t = unix + 8 * 3600;

@@ -33,7 +33,13 @@ fn client(base_url: &str) -> Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_of_the_spec_is_answered_with_a_signed_schema_valid_response() {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // Stateless: every operation answers its example (the simulator answers an unknown order
+    // with ORDER_NOT_EXIST, as the platform does).
+    let stateless = SandboxConfig {
+        simulator: None,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(stateless).await.unwrap();
     let client = client(&sandbox.base_url());
     let spec = sandbox.spec();
     assert!(!spec.operations.is_empty());
@@ -333,7 +339,13 @@ async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
 async fn typed_operations_decode_the_sandbox_answers() {
     use wechatpay::v3::offlineface::authinfo;
     use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // Stateless: the order query answers its example.
+    let sandbox = Sandbox::start(SandboxConfig {
+        simulator: None,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     let client = client(&sandbox.base_url());
     let answer = client
         .v3()
@@ -595,4 +607,152 @@ async fn apiv2_xml_is_accepted_whatever_its_content_type() {
         );
         assert!(!text.contains("SIGN_ERROR"), "{text}");
     }
+}
+
+/// The simulator (issue 23): a JSAPI order is remembered, queried as it is now, paid by the user
+/// (the control API), its notification delivered to the merchant's endpoint (an axum server
+/// here, failing twice: the platform's schedule, compressed, tries again), queried `SUCCESS`;
+/// the flows' mistakes are the platform's errors.
+#[tokio::test]
+async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
+    use wechatpay::notifications::Resource;
+    use wechatpay::runtime::{MemoryLedger, NotificationEvent, NotificationService};
+    use wechatpay::types::TransactionTradeState;
+    use wechatpay::v3::pay::models::{Amount, AmountRequired};
+    use wechatpay::v3::pay::transactions::{jsapi, out_trade_no::by_out_trade_no};
+    use wechatpay_sandbox::sim::SimulatorConfig;
+
+    let config = SandboxConfig {
+        simulator: Some(SimulatorConfig { schedule_factor: 0.001 }),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = builder()
+        .base_url(sandbox.base_url())
+        .apiv3_key(keys::APIV3_KEY)
+        .build()
+        .unwrap();
+
+    // The merchant's notify_url: fails twice, then handles the payment.
+    let (paid_tx, mut paid_rx) = tokio::sync::mpsc::unbounded_channel();
+    let failures = Arc::new(AtomicUsize::new(2));
+    let handler = move |event: NotificationEvent| {
+        let (paid_tx, failures) = (paid_tx.clone(), failures.clone());
+        async move {
+            if failures.fetch_sub(1, Ordering::SeqCst) > 0 {
+                return Err("the database is not up yet".to_owned());
+            }
+            if let Resource::Transaction(tx) = Resource::decode(&event).map_err(|e| e.to_string())? {
+                paid_tx.send((tx.out_trade_no.clone(), tx.trade_state.clone())).unwrap();
+            }
+            Ok(())
+        }
+    };
+    let endpoint = NotificationService::new(client.clone(), handler).ledger(Arc::new(MemoryLedger::new(100)));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
+            .await
+            .unwrap()
+    });
+
+    let order = |out_trade_no: &str, total: i64| {
+        jsapi::PostRequest::new(jsapi::PostRequestRequired {
+            appid: "wxd678efh567hg6787".into(),
+            description: "Image形象店-深圳腾大-QQ公仔".into(),
+            out_trade_no: out_trade_no.into(),
+            amount: Amount::new(AmountRequired { total }),
+            notify_url: notify_url.clone(),
+            payer: jsapi::PostRequestPayer::new(jsapi::PostRequestPayerRequired {
+                openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+            }),
+        })
+    };
+    let jsapi = || client.v3().pay().transactions().jsapi();
+    let created = jsapi().post(&order("T-SIM-1", 100)).await.unwrap();
+    assert!(created.prepay_id.starts_with("wx"), "{}", created.prepay_id);
+    // The same order again: the same prepay_id; other fields: the platform's error.
+    assert_eq!(
+        jsapi().post(&order("T-SIM-1", 100)).await.unwrap().prepay_id,
+        created.prepay_id
+    );
+    let reused = jsapi().post(&order("T-SIM-1", 200)).await.unwrap_err();
+    assert_eq!(reused.api_code(), Some("OUT_TRADE_NO_USED"), "{reused}");
+
+    let by_no = |no: &str| client.v3().pay().transactions().out_trade_no().out_trade_no(no);
+    let query = || async { by_no("T-SIM-1").get(&by_out_trade_no::GetRequest::default()).await };
+    let before = query().await.unwrap();
+    assert_eq!(before.trade_state, Some(TransactionTradeState::Notpay));
+    assert_eq!(before.amount.as_ref().and_then(|a| a.total), Some(100));
+    let unknown = by_no("T-NONE")
+        .get(&by_out_trade_no::GetRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (unknown.status(), unknown.api_code()),
+        (Some(404), Some("ORDER_NOT_EXIST"))
+    );
+
+    // The user pays.
+    let paid = reqwest::Client::new()
+        .post(format!("{}/sandbox/transactions/T-SIM-1/pay", sandbox.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let paid: Value = serde_json::from_str(&paid.text().await.unwrap()).unwrap();
+    assert_eq!(paid["trade_state"], "SUCCESS", "{paid}");
+    let (out_trade_no, state) = tokio::time::timeout(Duration::from_secs(10), paid_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (out_trade_no.as_str(), state),
+        ("T-SIM-1", Some(TransactionTradeState::Success))
+    );
+
+    let after = query().await.unwrap();
+    assert_eq!(after.trade_state, Some(TransactionTradeState::Success));
+    let transaction_id = after.transaction_id.clone().unwrap();
+    let by_id = client
+        .v3()
+        .pay()
+        .transactions()
+        .id()
+        .transaction_id(&transaction_id)
+        .get(&wechatpay::v3::pay::transactions::id::by_transaction_id::GetRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(by_id.out_trade_no.as_deref(), Some("T-SIM-1"));
+    // A paid order cannot be closed; an unpaid one can, and is then CLOSED.
+    let close = |no: &'static str| async move {
+        by_no(no)
+            .close()
+            .post(&by_out_trade_no::close::PostRequest::default())
+            .await
+    };
+    assert_eq!(close("T-SIM-1").await.unwrap_err().api_code(), Some("ORDERPAID"));
+    jsapi().post(&order("T-SIM-2", 1)).await.unwrap();
+    close("T-SIM-2").await.unwrap();
+    let closed = by_no("T-SIM-2")
+        .get(&by_out_trade_no::GetRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(closed.trade_state, Some(TransactionTradeState::Closed));
+
+    // Every delivery and its attempts: two failures, then delivered.
+    let deliveries = reqwest::get(format!("{}/sandbox/notifications", sandbox.base_url()))
+        .await
+        .unwrap();
+    let deliveries: Value = serde_json::from_str(&deliveries.text().await.unwrap()).unwrap();
+    let delivery = &deliveries["data"][0];
+    assert_eq!(delivery["event_type"], "TRANSACTION.SUCCESS");
+    assert_eq!(delivery["delivered"], true);
+    let statuses: Vec<u64> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [500, 500, 204], "{deliveries}");
 }

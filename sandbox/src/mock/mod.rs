@@ -307,6 +307,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// `Ok` if the authorization check passed, else the reason sent with `SIGN_ERROR`.
     pub auth: Result<(), String>,
+    /// Whether it came from this machine (the simulator's control API answers only those).
+    pub from_loopback: bool,
 }
 
 impl RecordedRequest {
@@ -530,12 +532,13 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let state = state.clone();
+                    let loopback = peer.ip().is_loopback();
                     connections.spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
                             let state = state.clone();
-                            async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                            async move { Ok::<_, Infallible>(handle(&state, req, loopback).await) }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .timer(TokioTimer::new())
@@ -574,7 +577,7 @@ fn request_id() -> String {
     raw.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(state: &State, req: Request<Incoming>, from_loopback: bool) -> Response<Full<Bytes>> {
     let method = req.method().as_str().to_string();
     let target = req
         .uri()
@@ -606,6 +609,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         headers,
         body,
         auth: Ok(()),
+        from_loopback,
     };
     record.auth = check_request(state, &record);
     let auth = record.auth.clone();
@@ -678,6 +682,14 @@ pub fn is_apiv2(req: &RecordedRequest) -> bool {
 /// WeChat Pay's checks of one request.
 fn check_request(state: &State, req: &RecordedRequest) -> Result<(), String> {
     let config = &state.config;
+    // The simulator's control API (`/sandbox/…`): plain JSON, unsigned, from this machine only.
+    if req.path().starts_with("/sandbox/") {
+        return if req.from_loopback {
+            Ok(())
+        } else {
+            Err("the sandbox's control API answers requests from this machine only".to_string())
+        };
+    }
     if !config.check_authorization {
         return Ok(());
     }

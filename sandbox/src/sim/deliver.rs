@@ -1,0 +1,108 @@
+//! Notifications delivered as WeChat Pay delivers them: POSTed to the `notify_url`, signed and
+//! encrypted; success is a `2xx`, anything else (or no answer in 5 s) is tried again on the
+//! platform's schedule.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Simulator;
+
+/// The delays before each attempt after the first (the platform's: 15 s, 15 s, 30 s, 3 min,
+/// 10 min, 20 min, 30 min ×3, 60 min, 3 h ×3, 6 h ×2).
+pub const SCHEDULE: [u64; 15] = [
+    15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+];
+
+/// How long an attempt waits for the merchant's answer.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One notification and what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Delivery {
+    /// The notification id.
+    pub id: String,
+    /// `TRANSACTION.SUCCESS`, ….
+    pub event_type: String,
+    /// Where it is POSTed.
+    pub url: String,
+    /// Every attempt so far.
+    pub attempts: Vec<Attempt>,
+    /// Whether an attempt was answered with a `2xx`.
+    pub delivered: bool,
+}
+
+/// One attempt of a delivery.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Attempt {
+    /// When it was sent (the simulator's clock, RFC 3339).
+    pub at: String,
+    /// The merchant's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why it failed without an answer (refused, timed out).
+    pub error: Option<String>,
+}
+
+impl Simulator {
+    /// Delivers `event_type` carrying `resource` to `url`, in the background.
+    pub(crate) fn deliver(&self, event_type: &str, url: &str, resource: &Value) {
+        let notification = match crate::notify::make_notification(
+            &self.inner.response_key,
+            &self.inner.apiv3_key,
+            event_type,
+            resource,
+        ) {
+            Ok(n) => n,
+            Err(_) => return,
+        };
+        let id = serde_json::from_slice::<Value>(&notification.body)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        {
+            let mut state = self.state();
+            state.deliveries.push(Delivery {
+                id: id.clone(),
+                event_type: event_type.to_owned(),
+                url: url.to_owned(),
+                attempts: Vec::new(),
+                delivered: false,
+            });
+        }
+        let this = self.clone();
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let delays = std::iter::once(0).chain(SCHEDULE);
+            for delay in delays {
+                let wait = Duration::from_secs_f64(delay as f64 * this.inner.config.schedule_factor);
+                tokio::time::sleep(wait).await;
+                let mut request = this
+                    .inner
+                    .http
+                    .post(&url)
+                    .timeout(ATTEMPT_TIMEOUT)
+                    .body(notification.body.clone());
+                for (name, value) in &notification.headers {
+                    request = request.header(name.as_str(), value.as_str());
+                }
+                let outcome = request.send().await;
+                let at = crate::notify::rfc3339_beijing(this.now());
+                let (status, error) = match &outcome {
+                    Ok(answer) => (Some(answer.status().as_u16()), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                let delivered = status.is_some_and(|s| (200..300).contains(&s));
+                let mut state = this.state();
+                let Some(d) = state.deliveries.iter_mut().find(|d| d.id == id) else {
+                    return;
+                }; // reset meanwhile
+                d.attempts.push(Attempt { at, status, error });
+                if delivered {
+                    d.delivered = true;
+                    return;
+                }
+            }
+        });
+    }
+}

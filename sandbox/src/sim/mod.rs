@@ -1,0 +1,133 @@
+//! The simulator: the sandbox remembers what a merchant did and plays WeChat Pay's side of it
+//! (issue 23). Orders created through the API are kept (per merchant), queried as they are
+//! now, closed; the user's side is the control API under `/sandbox/` (plain JSON, unsigned,
+//! from this machine only): `POST /sandbox/transactions/{out_trade_no}/pay` pays an order and
+//! delivers its `TRANSACTION.SUCCESS` notification to the order's `notify_url` (retried on the
+//! platform's schedule, compressed by [`SimulatorConfig::schedule_factor`]),
+//! `GET /sandbox/notifications` lists every delivery and its attempts, `POST /sandbox/reset`
+//! forgets everything, `POST /sandbox/clock` moves the simulator's clock.
+//!
+//! Operations the simulator does not keep state for keep the spec-driven example answer.
+
+mod deliver;
+mod payments;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::mock::{RecordedRequest, Reply, ResponseKey};
+
+pub use deliver::{Attempt, Delivery};
+pub use payments::Order;
+
+/// How the simulator behaves.
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// The retry schedule's delays are multiplied by this (1.0: the platform's 15 s, 15 s,
+    /// 30 s, 3 min, …; 0.001 in tests: 15 ms, 15 ms, 30 ms, …).
+    pub schedule_factor: f64,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig { schedule_factor: 1.0 }
+    }
+}
+
+/// The simulator's memory, shared by the server's handlers and the delivery tasks.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    apiv3_key: String,
+    response_key: ResponseKey,
+    config: SimulatorConfig,
+    http: reqwest::Client,
+}
+
+#[derive(Default)]
+struct State {
+    /// (merchant id, out_trade_no) → the order.
+    orders: BTreeMap<(String, String), Order>,
+    /// transaction_id → (merchant id, out_trade_no).
+    transactions: HashMap<String, (String, String)>,
+    deliveries: Vec<Delivery>,
+    /// Seconds added to the real clock (`POST /sandbox/clock`).
+    clock_offset: i64,
+    /// For transaction ids.
+    sequence: u64,
+}
+
+impl Simulator {
+    /// A simulator that encrypts notifications with `apiv3_key` and signs them with
+    /// `response_key`.
+    pub fn new(apiv3_key: &str, response_key: ResponseKey, config: SimulatorConfig) -> Simulator {
+        Simulator {
+            inner: Arc::new(Inner {
+                state: Mutex::default(),
+                apiv3_key: apiv3_key.to_owned(),
+                response_key,
+                config,
+                http: reqwest::Client::new(),
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The simulator's clock (Unix seconds): the real one, moved by `POST /sandbox/clock`.
+    pub fn now(&self) -> i64 {
+        crate::notify::unix_now() + self.state().clock_offset
+    }
+
+    /// Every notification delivery so far.
+    pub fn notifications(&self) -> Vec<Delivery> {
+        self.state().deliveries.clone()
+    }
+
+    /// Forgets every order and delivery.
+    pub fn reset(&self) {
+        *self.state() = State::default();
+    }
+
+    /// The control API (`/sandbox/…`), or `None` for another path.
+    pub fn control(&self, req: &RecordedRequest) -> Option<Reply> {
+        let path = req.path().strip_prefix("/sandbox/")?;
+        let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            match serde_json::from_slice(&req.body) {
+                Ok(v) => v,
+                Err(e) => return Some(Reply::error(400, "PARAM_ERROR", &format!("the body is not JSON: {e}"))),
+            }
+        };
+        let segments: Vec<&str> = path.split('/').collect();
+        Some(match (req.method.as_str(), segments.as_slice()) {
+            ("POST", ["transactions", out_trade_no, "pay"]) => self.pay(&crate::decode(out_trade_no), &body),
+            ("GET", ["notifications"]) => Reply::json(200, json!({ "data": self.notifications() })),
+            ("POST", ["reset"]) => {
+                self.reset();
+                Reply::no_content()
+            }
+            ("POST", ["clock"]) => match body["advance_seconds"].as_i64() {
+                Some(seconds) => {
+                    self.state().clock_offset += seconds;
+                    Reply::json(200, json!({ "now": crate::notify::rfc3339_beijing(self.now()) }))
+                }
+                None => Reply::error(400, "PARAM_ERROR", "give {\"advance_seconds\": N}"),
+            },
+            _ => Reply::error(
+                404,
+                "RESOURCE_NOT_EXISTS",
+                &format!("no control API {} /sandbox/{path}", req.method),
+            ),
+        })
+    }
+}

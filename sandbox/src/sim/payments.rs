@@ -1,0 +1,222 @@
+//! Payments of a direct merchant (APIv3): JSAPI, APP, Native and H5 orders created, queried by
+//! `out_trade_no` and by `transaction_id`, closed, and paid by the user (the control API).
+
+use serde_json::{json, Value};
+
+use super::Simulator;
+use crate::mock::Reply;
+
+/// An order the simulator remembers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Order {
+    /// `JSAPI`, `APP`, `NATIVE`, `MWEB`.
+    pub trade_type: String,
+    /// The create request's body, as sent (the same `out_trade_no` with other fields is refused).
+    pub request: Value,
+    /// `NOTPAY`, `SUCCESS`, `CLOSED`.
+    pub trade_state: String,
+    /// The answer to the create request (`prepay_id`, `code_url` or `h5_url`).
+    pub created: Value,
+    /// Once paid.
+    pub transaction_id: Option<String>,
+    /// Once paid, Unix seconds.
+    pub success_time: Option<i64>,
+    /// Once paid.
+    pub openid: Option<String>,
+    /// What the user paid, in fen.
+    pub payer_total: Option<i64>,
+}
+
+impl Order {
+    /// The order as the query answers it.
+    pub fn transaction(&self) -> Value {
+        let r = &self.request;
+        let total = r["amount"]["total"].as_i64().unwrap_or(0);
+        let currency = r["amount"]["currency"].as_str().unwrap_or("CNY");
+        let mut t = json!({
+            "appid": r["appid"],
+            "mchid": r["mchid"],
+            "out_trade_no": r["out_trade_no"],
+            "trade_type": self.trade_type,
+            "trade_state": self.trade_state,
+            "trade_state_desc": match self.trade_state.as_str() {
+                "SUCCESS" => "支付成功",
+                "CLOSED" => "已关闭",
+                _ => "未支付",
+            },
+            "amount": {"total": total, "currency": currency},
+        });
+        if let Some(attach) = r.get("attach") {
+            t["attach"] = attach.clone();
+        }
+        if let Some(id) = &self.transaction_id {
+            t["transaction_id"] = json!(id);
+            t["bank_type"] = json!("OTHERS");
+            t["success_time"] = json!(crate::notify::rfc3339_beijing(self.success_time.unwrap_or(0)));
+            t["payer"] = json!({"openid": self.openid});
+            t["amount"]["payer_total"] = json!(self.payer_total.unwrap_or(total));
+            t["amount"]["payer_currency"] = json!(currency);
+        }
+        t
+    }
+}
+
+impl Simulator {
+    /// The answer of a payment operation the simulator keeps state for, or `None`.
+    /// `template` is the operation's URL template, `values` its path parameters (decoded),
+    /// `query` and `body` the request's.
+    pub(crate) fn payments(
+        &self,
+        method: &str,
+        template: &str,
+        values: &[(String, String)],
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Option<Reply> {
+        let param = |name: &str| {
+            values
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let mchid = query
+            .iter()
+            .find(|(k, _)| k == "mchid")
+            .map(|(_, v)| v.clone())
+            .or_else(|| body.and_then(|b| b["mchid"].as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        let trade_type = match template {
+            "/v3/pay/transactions/jsapi" => "JSAPI",
+            "/v3/pay/transactions/app" => "APP",
+            "/v3/pay/transactions/native" => "NATIVE",
+            "/v3/pay/transactions/h5" => "MWEB",
+            _ => "",
+        };
+        Some(match (method, template) {
+            ("POST", _) if !trade_type.is_empty() => self.create(trade_type, body?),
+            ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}") => self.query(&mchid, &param("out_trade_no")),
+            ("GET", "/v3/pay/transactions/id/{transaction_id}") => {
+                let key = self.state().transactions.get(&param("transaction_id")).cloned();
+                match key {
+                    Some((owner, out_trade_no)) if owner == mchid => self.query(&mchid, &out_trade_no),
+                    _ => order_not_exist(),
+                }
+            }
+            ("POST", "/v3/pay/transactions/out-trade-no/{out_trade_no}/close") => {
+                self.close(&mchid, &param("out_trade_no"))
+            }
+            _ => return None,
+        })
+    }
+
+    fn create(&self, trade_type: &str, body: &Value) -> Reply {
+        let key = (
+            body["mchid"].as_str().unwrap_or_default().to_owned(),
+            body["out_trade_no"].as_str().unwrap_or_default().to_owned(),
+        );
+        let mut state = self.state();
+        if let Some(order) = state.orders.get(&key) {
+            return match order.trade_state.as_str() {
+                "SUCCESS" => Reply::error(400, "ORDERPAID", "该订单已支付"),
+                "CLOSED" => Reply::error(400, "ORDER_CLOSED", "该订单已关闭"),
+                _ if order.request == *body && order.trade_type == trade_type => {
+                    Reply::json(200, order.created.clone())
+                }
+                _ => Reply::error(
+                    400,
+                    "OUT_TRADE_NO_USED",
+                    "商户订单号重复: this out_trade_no was used for an order with other fields",
+                ),
+            };
+        }
+        state.sequence += 1;
+        let token = format!("{:016X}{:08}", crate::notify::unix_now(), state.sequence);
+        let created = match trade_type {
+            "NATIVE" => json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr=SANDBOX{token}") }),
+            "MWEB" => {
+                json!({ "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx{token}") })
+            }
+            _ => json!({ "prepay_id": format!("wx{token}") }),
+        };
+        state.orders.insert(
+            key,
+            Order {
+                trade_type: trade_type.to_owned(),
+                request: body.clone(),
+                trade_state: "NOTPAY".into(),
+                created: created.clone(),
+                transaction_id: None,
+                success_time: None,
+                openid: body["payer"]["openid"].as_str().map(str::to_owned),
+                payer_total: None,
+            },
+        );
+        Reply::json(200, created)
+    }
+
+    fn query(&self, mchid: &str, out_trade_no: &str) -> Reply {
+        match self.state().orders.get(&(mchid.to_owned(), out_trade_no.to_owned())) {
+            Some(order) => Reply::json(200, order.transaction()),
+            None => order_not_exist(),
+        }
+    }
+
+    fn close(&self, mchid: &str, out_trade_no: &str) -> Reply {
+        let mut state = self.state();
+        match state.orders.get_mut(&(mchid.to_owned(), out_trade_no.to_owned())) {
+            None => order_not_exist(),
+            Some(order) if order.trade_state == "SUCCESS" => Reply::error(400, "ORDERPAID", "该订单已支付，不能关闭"),
+            Some(order) => {
+                order.trade_state = "CLOSED".into();
+                Reply::no_content()
+            }
+        }
+    }
+
+    /// The user pays `out_trade_no` (`POST /sandbox/transactions/{out_trade_no}/pay`, body
+    /// optional: `openid`, `payer_total`): the order is `SUCCESS` and its notification is
+    /// delivered. Answers the transaction as the query would.
+    pub(crate) fn pay(&self, out_trade_no: &str, body: &Value) -> Reply {
+        let now = self.now();
+        let paid = {
+            let mut state = self.state();
+            let found = state
+                .orders
+                .iter()
+                .find(|((_, o), _)| o == out_trade_no)
+                .map(|(k, _)| k.clone());
+            let Some(key) = found else { return order_not_exist() };
+            state.sequence += 1;
+            let transaction_id = format!("42000{:023}", state.sequence);
+            let order = state.orders.get_mut(&key).expect("found above");
+            match order.trade_state.as_str() {
+                "SUCCESS" => return Reply::error(400, "ORDERPAID", "该订单已支付"),
+                "CLOSED" => return Reply::error(400, "ORDER_CLOSED", "该订单已关闭"),
+                _ => {}
+            }
+            order.trade_state = "SUCCESS".into();
+            order.transaction_id = Some(transaction_id.clone());
+            order.success_time = Some(now);
+            if let Some(openid) = body["openid"].as_str() {
+                order.openid = Some(openid.to_owned());
+            }
+            order.openid.get_or_insert_with(|| "oSANDBOXpayer".into());
+            order.payer_total = body["payer_total"]
+                .as_i64()
+                .or(order.request["amount"]["total"].as_i64());
+            let order = order.clone();
+            state.transactions.insert(transaction_id, key);
+            order
+        };
+        let transaction = paid.transaction();
+        if let Some(url) = paid.request["notify_url"].as_str() {
+            self.deliver("TRANSACTION.SUCCESS", url, &transaction);
+        }
+        Reply::json(200, transaction)
+    }
+}
+
+fn order_not_exist() -> Reply {
+    Reply::error(404, "ORDER_NOT_EXIST", "订单不存在")
+}
