@@ -63,8 +63,9 @@ usage:
       request signatures and answers every operation of the spec with signed example JSON (APIv2
       operations: their XML sign checked with the APIv2 key, signed example XML answers).
       It simulates the payments of a direct merchant: orders are remembered, queried as they
-      are, closed; POST /sandbox/transactions/OUT_TRADE_NO/pay pays one and delivers its
-      notification to its notify_url (retried on the platform's schedule); GET
+      are, closed, refunded; POST /sandbox/transactions/OUT_TRADE_NO/pay pays one and delivers
+      its notification to its notify_url (retried on the platform's schedule), POST
+      /sandbox/refunds/OUT_REFUND_NO/complete ends a refund (SUCCESS, ABNORMAL, CLOSED); GET
       /sandbox/notifications lists the deliveries, POST /sandbox/reset forgets everything,
       POST /sandbox/clock {\"advance_seconds\": N} moves its clock. --stateless: examples only.
       Prints the environment a client needs (TEST ONLY keys, written to DIR).

@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use wechatpay_sandbox::{keys, write_client_files, Sandbox, SandboxConfig};
 
 struct Env {
-    _sandbox: Sandbox,
+    sandbox: Sandbox,
     sandbox_notifications: Sandbox,
     vars: Vec<(String, String)>,
     dir: PathBuf,
@@ -34,7 +34,7 @@ async fn env() -> Env {
     // A second sandbox, only to make notifications (it is not called).
     let sandbox_notifications = Sandbox::start(config).await.unwrap();
     Env {
-        _sandbox: sandbox,
+        sandbox,
         sandbox_notifications,
         vars,
         dir,
@@ -151,6 +151,14 @@ async fn every_example_runs_against_the_sandbox() {
             &message,
             params["paySign"].as_str().unwrap()
         ));
+        // The user pays it (the simulator's control API), so that the refund example refunds a
+        // paid order, as on the platform.
+        let paid = reqwest::Client::new()
+            .post(format!("{}/sandbox/transactions/ORDER-1/pay", env.sandbox.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(paid.status().is_success(), "{}", paid.status());
     }
 
     if let Some(out) = env

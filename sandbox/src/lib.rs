@@ -319,6 +319,13 @@ pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool, simulato
         if let Some(reply) = simulator.payments(&req.method, &op.url, &values, &query, body.as_ref()) {
             return reply;
         }
+        let caller = req
+            .authorization()
+            .and_then(|a| a.get("mchid").map(str::to_owned))
+            .unwrap_or_default();
+        if let Some(reply) = simulator.refunds(&req.method, &op.url, &values, &caller, body.as_ref()) {
+            return reply;
+        }
     }
     if matches!(op.op.response, ResponseKind::Binary) {
         return file_reply(op);

@@ -639,11 +639,23 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
     let handler = move |event: NotificationEvent| {
         let (paid_tx, failures) = (paid_tx.clone(), failures.clone());
         async move {
-            if failures.fetch_sub(1, Ordering::SeqCst) > 0 {
+            if failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
                 return Err("the database is not up yet".to_owned());
             }
-            if let Resource::Transaction(tx) = Resource::decode(&event).map_err(|e| e.to_string())? {
-                paid_tx.send((tx.out_trade_no.clone(), tx.trade_state.clone())).unwrap();
+            match Resource::decode(&event).map_err(|e| e.to_string())? {
+                Resource::Transaction(tx) => paid_tx
+                    .send((tx.out_trade_no.clone(), format!("{:?}", tx.trade_state)))
+                    .unwrap(),
+                Resource::Refund(r) => paid_tx
+                    .send((
+                        r.out_refund_no.clone().unwrap_or_default(),
+                        format!("{:?}", r.refund_status),
+                    ))
+                    .unwrap(),
+                _ => {}
             }
             Ok(())
         }
@@ -706,10 +718,7 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (out_trade_no.as_str(), state),
-        ("T-SIM-1", Some(TransactionTradeState::Success))
-    );
+    assert_eq!((out_trade_no.as_str(), state.as_str()), ("T-SIM-1", "Some(Success)"));
 
     let after = query().await.unwrap();
     assert_eq!(after.trade_state, Some(TransactionTradeState::Success));
@@ -740,6 +749,51 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
         .unwrap();
     assert_eq!(closed.trade_state, Some(TransactionTradeState::Closed));
 
+    // A partial refund: PROCESSING, then completed by the control API, its notification
+    // delivered; more than is left, or of an unpaid order: the platform's errors.
+    use wechatpay::v3::refund::domestic::refunds::{self as refunds, PostRequestAmount, PostRequestAmountRequired};
+    let refund = |out_trade_no: &str, out_refund_no: &str, amount: i64| {
+        refunds::PostRequest::new(refunds::PostRequestRequired {
+            out_refund_no: out_refund_no.into(),
+            amount: PostRequestAmount::new(PostRequestAmountRequired {
+                refund: amount,
+                total: 100,
+                currency: "CNY".into(),
+            }),
+        })
+        .with(|r| {
+            r.out_trade_no = Some(out_trade_no.into());
+            r.notify_url = Some(notify_url.clone());
+        })
+    };
+    let refunds_api = || client.v3().refund().domestic().refunds();
+    let created = refunds_api().post(&refund("T-SIM-1", "R-SIM-1", 30)).await.unwrap();
+    assert_eq!(format!("{:?}", created.status), "Some(Processing)");
+    let too_much = refunds_api().post(&refund("T-SIM-1", "R-SIM-2", 71)).await.unwrap_err();
+    assert_eq!(too_much.api_code(), Some("INVALID_REQUEST"), "{too_much}");
+    let unpaid = refunds_api().post(&refund("T-SIM-2", "R-SIM-3", 1)).await.unwrap_err();
+    assert_eq!(unpaid.api_code(), Some("RESOURCE_NOT_EXISTS"), "{unpaid}");
+    let completed = reqwest::Client::new()
+        .post(format!("{}/sandbox/refunds/R-SIM-1/complete", sandbox.base_url()))
+        .body(r#"{"outcome":"SUCCESS"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(completed.status().is_success());
+    let (out_refund_no, status) = tokio::time::timeout(Duration::from_secs(10), paid_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((out_refund_no.as_str(), status.as_str()), ("R-SIM-1", "Some(Success)"));
+    let queried = refunds_api()
+        .out_refund_no("R-SIM-1")
+        .get(&refunds::by_out_refund_no::GetRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(format!("{:?}", queried.status), "Some(Success)");
+    // What is left (70) can still be refunded.
+    refunds_api().post(&refund("T-SIM-1", "R-SIM-4", 70)).await.unwrap();
+
     // Every delivery and its attempts: two failures, then delivered.
     let deliveries = reqwest::get(format!("{}/sandbox/notifications", sandbox.base_url()))
         .await
@@ -748,6 +802,7 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
     let delivery = &deliveries["data"][0];
     assert_eq!(delivery["event_type"], "TRANSACTION.SUCCESS");
     assert_eq!(delivery["delivered"], true);
+    assert_eq!(deliveries["data"][1]["event_type"], "REFUND.SUCCESS");
     let statuses: Vec<u64> = delivery["attempts"]
         .as_array()
         .unwrap()

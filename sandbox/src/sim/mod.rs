@@ -4,13 +4,16 @@
 //! from this machine only): `POST /sandbox/transactions/{out_trade_no}/pay` pays an order and
 //! delivers its `TRANSACTION.SUCCESS` notification to the order's `notify_url` (retried on the
 //! platform's schedule, compressed by [`SimulatorConfig::schedule_factor`]),
-//! `GET /sandbox/notifications` lists every delivery and its attempts, `POST /sandbox/reset`
+//! `POST /sandbox/refunds/{out_refund_no}/complete` ends a refund (`SUCCESS`, `ABNORMAL`,
+//! `CLOSED`) and delivers its `REFUND.*` notification, `GET /sandbox/notifications` lists every
+//! delivery and its attempts, `POST /sandbox/reset`
 //! forgets everything, `POST /sandbox/clock` moves the simulator's clock.
 //!
 //! Operations the simulator does not keep state for keep the spec-driven example answer.
 
 mod deliver;
 mod payments;
+mod refunds;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,7 @@ use crate::mock::{RecordedRequest, Reply, ResponseKey};
 
 pub use deliver::{Attempt, Delivery};
 pub use payments::Order;
+pub use refunds::Refund;
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
@@ -56,6 +60,8 @@ struct State {
     orders: BTreeMap<(String, String), Order>,
     /// transaction_id → (merchant id, out_trade_no).
     transactions: HashMap<String, (String, String)>,
+    /// (merchant id, out_refund_no) → the refund.
+    refunds: BTreeMap<(String, String), Refund>,
     deliveries: Vec<Delivery>,
     /// Seconds added to the real clock (`POST /sandbox/clock`).
     clock_offset: i64,
@@ -111,6 +117,9 @@ impl Simulator {
         let segments: Vec<&str> = path.split('/').collect();
         Some(match (req.method.as_str(), segments.as_slice()) {
             ("POST", ["transactions", out_trade_no, "pay"]) => self.pay(&crate::decode(out_trade_no), &body),
+            ("POST", ["refunds", out_refund_no, "complete"]) => {
+                self.complete_refund(&crate::decode(out_refund_no), &body)
+            }
             ("GET", ["notifications"]) => Reply::json(200, json!({ "data": self.notifications() })),
             ("POST", ["reset"]) => {
                 self.reset();
