@@ -751,3 +751,52 @@ pub fn example(argv: Vec<String>) -> Outcome {
         ))),
     }
 }
+
+/// `wechatpay sandbox pay OUT_TRADE_NO` and `wechatpay sandbox complete OUT_REFUND_NO
+/// [--outcome SUCCESS|ABNORMAL|CLOSED]`: the user's side of a running simulator, through its
+/// control API at `--url` (default `WECHATPAY_BASE_URL`). Prints the transaction or refund.
+pub async fn sandbox_control(action: &str, argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &["--url", "--outcome"],
+            switches: &[],
+        },
+    )?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    let (what, path_of): (&str, fn(&str) -> String) = match action {
+        "pay" => ("OUT_TRADE_NO", |no| format!("transactions/{no}/pay")),
+        _ => ("OUT_REFUND_NO", |no| format!("refunds/{no}/complete")),
+    };
+    args.expect_positionals(&[what])?;
+    let base = match args.value("--url") {
+        Some(url) => url.to_owned(),
+        None => std::env::var("WECHATPAY_BASE_URL")
+            .map_err(|_| Failure::Usage("missing --url (or WECHATPAY_BASE_URL): the sandbox's address".into()))?,
+    };
+    let body = match args.value("--outcome") {
+        Some(outcome) => serde_json::json!({ "outcome": outcome }),
+        None => serde_json::json!({}),
+    };
+    let url = format!(
+        "{}/sandbox/{}",
+        base.trim_end_matches('/'),
+        path_of(&wechatpay_sandbox::encode(&args.positionals[0]))
+    );
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| Failure::failed(format!("cannot reach the sandbox at {base}: {e}")))?;
+    let status = answer.status();
+    let text = answer.text().await.map_err(|e| Failure::failed(e.to_string()))?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if !status.is_success() {
+        return Err(Failure::failed(format!("the sandbox answered {status}: {value}")));
+    }
+    print_json(&value)
+}

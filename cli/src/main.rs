@@ -73,6 +73,10 @@ usage:
                            [--mchid ID] [--save DIR]
       Sends a notification signed and encrypted like WeChat Pay's (sandbox TEST ONLY key) to URL;
       --save DIR also writes headers.txt and body.json (for `wechatpay notify`).
+  wechatpay sandbox pay OUT_TRADE_NO [--url URL]
+  wechatpay sandbox complete OUT_REFUND_NO [--outcome SUCCESS|ABNORMAL|CLOSED] [--url URL]
+      The user's side of a running sandbox (URL: its address, default WECHATPAY_BASE_URL): pays
+      an order (its notification is delivered), ends a refund; prints the transaction or refund.
   wechatpay ops
       Lists the operations of the embedded spec.
   wechatpay example METHOD PATH
@@ -152,6 +156,8 @@ fn run(argv: Vec<String>) -> Outcome {
         "sandbox" => {
             if rest.first().map(String::as_str) == Some("notify") {
                 runtime()?.block_on(commands::sandbox_notify(rest[1..].to_vec()))
+            } else if let Some(action @ ("pay" | "complete")) = rest.first().map(String::as_str) {
+                runtime()?.block_on(commands::sandbox_control(action, rest[1..].to_vec()))
             } else {
                 runtime()?.block_on(commands::sandbox(rest))
             }

@@ -845,3 +845,24 @@ fn notify_checks_an_apiv2_notification() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not authentic"), "{}", stderr(&o));
 }
+
+#[test]
+fn sandbox_pay_and_complete_drive_a_running_simulator() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let order = r#"{"appid":"wxd678efh567hg6787","mchid":"1900000001","description":"QR","out_trade_no":"T-CLI","notify_url":"http://127.0.0.1:9/notify","amount":{"total":100}}"#;
+    let o = run(&env, &["call", "POST", "/v3/pay/transactions/native", "--data", order]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // WECHATPAY_BASE_URL (from env_for) is the sandbox.
+    let o = run(&env, &["sandbox", "pay", "T-CLI"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let paid: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(paid["trade_state"], "SUCCESS", "{paid}");
+    let o = run(&env, &["sandbox", "pay", "T-CLI"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ORDERPAID"), "{}", stderr(&o));
+    let o = run(&env, &["sandbox", "complete", "R-NONE", "--outcome", "SUCCESS"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("RESOURCE_NOT_EXISTS"), "{}", stderr(&o));
+    assert_eq!(run(&env, &["sandbox", "pay"]).status.code(), Some(2));
+}

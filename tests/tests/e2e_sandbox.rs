@@ -811,3 +811,67 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
         .collect();
     assert_eq!(statuses, [500, 500, 204], "{deliveries}");
 }
+
+/// A merchant answering `500` forever sees every attempt of the platform's schedule (16, the
+/// delays compressed), and the delivery is never marked delivered; the simulator's Rust API pays
+/// the order as the control API does.
+#[tokio::test]
+async fn a_notification_answered_500_forever_is_tried_on_the_whole_schedule() {
+    use wechatpay::v3::pay::models::{Amount, AmountRequired};
+    use wechatpay::v3::pay::transactions::native;
+    use wechatpay_sandbox::sim::{SimulatorConfig, SCHEDULE};
+
+    let config = SandboxConfig {
+        simulator: Some(SimulatorConfig {
+            schedule_factor: 0.00002,
+        }),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = builder().base_url(sandbox.base_url()).build().unwrap();
+    // The merchant's endpoint, down: every attempt is answered 500.
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down") }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let created = client
+        .v3()
+        .pay()
+        .transactions()
+        .native()
+        .post(&native::PostRequest::new(native::PostRequestRequired {
+            appid: "wxd678efh567hg6787".into(),
+            description: "QR".into(),
+            out_trade_no: "T-DOWN".into(),
+            amount: Amount::new(AmountRequired { total: 1 }),
+            notify_url,
+        }))
+        .await
+        .unwrap();
+    assert!(created.code_url.starts_with("weixin://"), "{}", created.code_url);
+    let simulator = sandbox.simulator().unwrap();
+    let paid = simulator.pay_order("T-DOWN").unwrap();
+    assert_eq!(paid["trade_state"], "SUCCESS");
+    assert_eq!(simulator.pay_order("T-DOWN").unwrap_err().1["code"], "ORDERPAID");
+
+    let every = SCHEDULE.len() + 1;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while simulator.notifications()[0].attempts.len() < every {
+        assert!(std::time::Instant::now() < deadline, "{:?}", simulator.notifications());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivery = &simulator.notifications()[0];
+    assert_eq!(delivery.attempts.len(), 16);
+    assert!(delivery.attempts.iter().all(|a| a.status == Some(500)), "{delivery:?}");
+    assert!(!delivery.delivered);
+    assert_eq!(hits.load(Ordering::SeqCst), 16);
+}

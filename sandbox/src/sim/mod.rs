@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::mock::{RecordedRequest, Reply, ResponseKey};
 
-pub use deliver::{Attempt, Delivery};
+pub use deliver::{Attempt, Delivery, ATTEMPT_TIMEOUT, SCHEDULE};
 pub use payments::Order;
 pub use refunds::Refund;
 
@@ -98,9 +98,30 @@ impl Simulator {
         self.state().deliveries.clone()
     }
 
-    /// Forgets every order and delivery.
+    /// Forgets every order, refund and delivery.
     pub fn reset(&self) {
         *self.state() = State::default();
+    }
+
+    /// The user pays `out_trade_no` (what `POST /sandbox/transactions/{out_trade_no}/pay` does):
+    /// the transaction as the query answers it now, or the platform's error
+    /// (`ORDER_NOT_EXIST`, `ORDERPAID`, `ORDER_CLOSED`) as `(status, JSON body)`.
+    pub fn pay_order(&self, out_trade_no: &str) -> Result<Value, (u16, Value)> {
+        reply_json(self.pay(out_trade_no, &json!({})))
+    }
+
+    /// A refund ends with `outcome` (`SUCCESS`, `ABNORMAL`, `CLOSED`; what
+    /// `POST /sandbox/refunds/{out_refund_no}/complete` does).
+    pub fn complete(&self, out_refund_no: &str, outcome: &str) -> Result<Value, (u16, Value)> {
+        reply_json(self.complete_refund(out_refund_no, &json!({ "outcome": outcome })))
+    }
+
+    /// The order `out_trade_no` of merchant `mchid`, as the simulator remembers it.
+    pub fn order(&self, mchid: &str, out_trade_no: &str) -> Option<Order> {
+        self.state()
+            .orders
+            .get(&(mchid.to_owned(), out_trade_no.to_owned()))
+            .cloned()
     }
 
     /// The control API (`/sandbox/…`), or `None` for another path.
@@ -138,5 +159,15 @@ impl Simulator {
                 &format!("no control API {} /sandbox/{path}", req.method),
             ),
         })
+    }
+}
+
+/// A control answer as JSON: `Ok` for a 2xx.
+fn reply_json(reply: Reply) -> Result<Value, (u16, Value)> {
+    let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    if (200..300).contains(&reply.status) {
+        Ok(body)
+    } else {
+        Err((reply.status, body))
     }
 }
