@@ -875,3 +875,124 @@ async fn a_notification_answered_500_forever_is_tried_on_the_whole_schedule() {
     assert!(!delivery.delivered);
     assert_eq!(hits.load(Ordering::SeqCst), 16);
 }
+
+/// The simulator for a service provider and its sub-merchant: a partner JSAPI order, queried
+/// by `sp_mchid` and `sub_mchid`, paid, its notification typed as the partner payment it is,
+/// refunded for the sub-merchant and its refund notification typed as the partner refund.
+#[tokio::test]
+async fn the_simulator_serves_a_service_provider_and_its_sub_merchant() {
+    use wechatpay::notifications::Resource;
+    use wechatpay::runtime::{NotificationEvent, NotificationService};
+    use wechatpay::v3::pay::models::{Amount, AmountRequired};
+    use wechatpay::v3::pay::partner::transactions::{jsapi, out_trade_no::by_out_trade_no};
+    use wechatpay::v3::refund::domestic::refunds::{self as refunds, PostRequestAmount, PostRequestAmountRequired};
+    use wechatpay_sandbox::sim::SimulatorConfig;
+
+    let config = SandboxConfig {
+        simulator: Some(SimulatorConfig { schedule_factor: 0.001 }),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = builder()
+        .base_url(sandbox.base_url())
+        .apiv3_key(keys::APIV3_KEY)
+        .build()
+        .unwrap();
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let handler = move |event: NotificationEvent| {
+        let seen_tx = seen_tx.clone();
+        async move {
+            let kind = match Resource::decode(&event).map_err(|e| e.to_string())? {
+                Resource::PartnerTransaction(tx) => format!("partner payment {} of {}", tx.out_trade_no, tx.sub_mchid),
+                Resource::PartnerRefund(r) => format!("partner refund {}", r.out_refund_no.unwrap_or_default()),
+                other => format!("{other:?}"),
+            };
+            seen_tx.send(kind).unwrap();
+            Ok::<(), String>(())
+        }
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let endpoint = NotificationService::new(client.clone(), handler);
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
+            .await
+            .unwrap()
+    });
+    async fn next(seen: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+        tokio::time::timeout(Duration::from_secs(10), seen.recv())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    let order = jsapi::PostRequest::new(jsapi::PostRequestRequired {
+        sp_appid: "wx8888888888888888".into(),
+        sub_mchid: "1900000109".into(),
+        description: "Image形象店".into(),
+        out_trade_no: "T-SP-1".into(),
+        amount: Amount::new(AmountRequired { total: 100 }),
+        notify_url: notify_url.clone(),
+        payer: jsapi::PostRequestPayer::default().with(|p| p.sp_openid = Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into())),
+    });
+    let partner = || client.v3().pay().partner().transactions();
+    assert!(partner()
+        .jsapi()
+        .post(&order)
+        .await
+        .unwrap()
+        .prepay_id
+        .starts_with("wx"));
+    let query = by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
+        sub_mchid: "1900000109".into(),
+    });
+    let before = partner()
+        .out_trade_no()
+        .out_trade_no("T-SP-1")
+        .get(&query)
+        .await
+        .unwrap();
+    assert_eq!(format!("{:?}", before.trade_state), "Some(Notpay)");
+    // Another sub-merchant has no such order.
+    let other = by_out_trade_no::GetRequest::new(by_out_trade_no::GetRequestRequired {
+        sub_mchid: "1900000110".into(),
+    });
+    let e = partner()
+        .out_trade_no()
+        .out_trade_no("T-SP-1")
+        .get(&other)
+        .await
+        .unwrap_err();
+    assert_eq!(e.api_code(), Some("ORDER_NOT_EXIST"));
+
+    sandbox.simulator().unwrap().pay_order("T-SP-1").unwrap();
+    assert_eq!(next(&mut seen).await, "partner payment T-SP-1 of 1900000109");
+    let after = partner()
+        .out_trade_no()
+        .out_trade_no("T-SP-1")
+        .get(&query)
+        .await
+        .unwrap();
+    assert_eq!(format!("{:?}", after.trade_state), "Some(Success)");
+    assert_eq!(
+        after.payer.and_then(|p| p.sp_openid).as_deref(),
+        Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+    );
+
+    let refund = refunds::PostRequest::new(refunds::PostRequestRequired {
+        out_refund_no: "R-SP-1".into(),
+        amount: PostRequestAmount::new(PostRequestAmountRequired {
+            refund: 100,
+            total: 100,
+            currency: "CNY".into(),
+        }),
+    })
+    .with(|r| {
+        r.sub_mchid = Some("1900000109".into());
+        r.out_trade_no = Some("T-SP-1".into());
+        r.notify_url = Some(notify_url.clone());
+    });
+    client.v3().refund().domestic().refunds().post(&refund).await.unwrap();
+    sandbox.simulator().unwrap().complete("R-SP-1", "SUCCESS").unwrap();
+    assert_eq!(next(&mut seen).await, "partner refund R-SP-1");
+}

@@ -1,5 +1,7 @@
-//! Payments of a direct merchant (APIv3): JSAPI, APP, Native and H5 orders created, queried by
-//! `out_trade_no` and by `transaction_id`, closed, and paid by the user (the control API).
+//! Payments (APIv3) of a direct merchant and of a service provider for a sub-merchant: JSAPI,
+//! APP, Native and H5 orders created, queried by `out_trade_no` and by `transaction_id`, closed,
+//! and paid by the user (the control API). A service provider's orders are kept under
+//! `sp_mchid/sub_mchid`.
 
 use serde_json::{json, Value};
 
@@ -21,8 +23,10 @@ pub struct Order {
     pub transaction_id: Option<String>,
     /// Once paid, Unix seconds.
     pub success_time: Option<i64>,
-    /// Once paid.
+    /// Once paid (a service provider's: the `sp_openid`, or the `sub_openid`).
     pub openid: Option<String>,
+    /// A service provider's order (`sp_mchid`, `sub_mchid`).
+    pub partner: bool,
     /// What the user paid, in fen.
     pub payer_total: Option<i64>,
 }
@@ -33,9 +37,15 @@ impl Order {
         let r = &self.request;
         let total = r["amount"]["total"].as_i64().unwrap_or(0);
         let currency = r["amount"]["currency"].as_str().unwrap_or("CNY");
-        let mut t = json!({
-            "appid": r["appid"],
-            "mchid": r["mchid"],
+        let mut t = if self.partner {
+            json!({"sp_appid": r["sp_appid"], "sp_mchid": r["sp_mchid"], "sub_mchid": r["sub_mchid"]})
+        } else {
+            json!({"appid": r["appid"], "mchid": r["mchid"]})
+        };
+        if let Some(sub_appid) = r.get("sub_appid") {
+            t["sub_appid"] = sub_appid.clone();
+        }
+        let common = json!({
             "out_trade_no": r["out_trade_no"],
             "trade_type": self.trade_type,
             "trade_state": self.trade_state,
@@ -46,6 +56,9 @@ impl Order {
             },
             "amount": {"total": total, "currency": currency},
         });
+        for (k, v) in common.as_object().into_iter().flatten() {
+            t[k] = v.clone();
+        }
         if let Some(attach) = r.get("attach") {
             t["attach"] = attach.clone();
         }
@@ -53,7 +66,11 @@ impl Order {
             t["transaction_id"] = json!(id);
             t["bank_type"] = json!("OTHERS");
             t["success_time"] = json!(crate::notify::rfc3339_beijing(self.success_time.unwrap_or(0)));
-            t["payer"] = json!({"openid": self.openid});
+            t["payer"] = match (self.partner, r["payer"]["sub_openid"].is_string()) {
+                (false, _) => json!({"openid": self.openid}),
+                (true, false) => json!({"sp_openid": self.openid}),
+                (true, true) => json!({"sub_openid": self.openid}),
+            };
             t["amount"]["payer_total"] = json!(self.payer_total.unwrap_or(total));
             t["amount"]["payer_currency"] = json!(currency);
         }
@@ -80,12 +97,23 @@ impl Simulator {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default()
         };
-        let mchid = query
-            .iter()
-            .find(|(k, _)| k == "mchid")
-            .map(|(_, v)| v.clone())
-            .or_else(|| body.and_then(|b| b["mchid"].as_str()).map(str::to_owned))
-            .unwrap_or_default();
+        let field = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| body.and_then(|b| b[name].as_str()).map(str::to_owned))
+                .unwrap_or_default()
+        };
+        // A service provider's operations are the direct ones under `/partner`.
+        let partner = template.starts_with("/v3/pay/partner/transactions");
+        let template = template.replacen("/v3/pay/partner/transactions", "/v3/pay/transactions", 1);
+        let template = template.as_str();
+        let mchid = if partner {
+            format!("{}/{}", field("sp_mchid"), field("sub_mchid"))
+        } else {
+            field("mchid")
+        };
         let trade_type = match template {
             "/v3/pay/transactions/jsapi" => "JSAPI",
             "/v3/pay/transactions/app" => "APP",
@@ -94,7 +122,7 @@ impl Simulator {
             _ => "",
         };
         Some(match (method, template) {
-            ("POST", _) if !trade_type.is_empty() => self.create(trade_type, body?),
+            ("POST", _) if !trade_type.is_empty() => self.create(trade_type, &mchid, partner, body?),
             ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}") => self.query(&mchid, &param("out_trade_no")),
             ("GET", "/v3/pay/transactions/id/{transaction_id}") => {
                 let key = self.state().transactions.get(&param("transaction_id")).cloned();
@@ -110,9 +138,9 @@ impl Simulator {
         })
     }
 
-    fn create(&self, trade_type: &str, body: &Value) -> Reply {
+    fn create(&self, trade_type: &str, merchant: &str, partner: bool, body: &Value) -> Reply {
         let key = (
-            body["mchid"].as_str().unwrap_or_default().to_owned(),
+            merchant.to_owned(),
             body["out_trade_no"].as_str().unwrap_or_default().to_owned(),
         );
         let mut state = self.state();
@@ -148,7 +176,11 @@ impl Simulator {
                 created: created.clone(),
                 transaction_id: None,
                 success_time: None,
-                openid: body["payer"]["openid"].as_str().map(str::to_owned),
+                openid: ["openid", "sp_openid", "sub_openid"]
+                    .iter()
+                    .find_map(|k| body["payer"][k].as_str())
+                    .map(str::to_owned),
+                partner,
                 payer_total: None,
             },
         );

@@ -11,6 +11,8 @@ use crate::mock::Reply;
 /// A refund the simulator remembers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refund {
+    /// Whose: a merchant id, or a service provider's `sp_mchid/sub_mchid`.
+    pub merchant: String,
     /// The merchant's refund number.
     pub out_refund_no: String,
     /// The order's numbers.
@@ -35,7 +37,7 @@ pub struct Refund {
 
 impl Refund {
     /// The refund as the create and query answers give it.
-    pub fn answer(&self, mchid: &str) -> Value {
+    pub fn answer(&self) -> Value {
         let mut r = json!({
             "refund_id": self.refund_id,
             "out_refund_no": self.out_refund_no,
@@ -59,8 +61,14 @@ impl Refund {
         if let Some(t) = self.success_time {
             r["success_time"] = json!(crate::notify::rfc3339_beijing(t));
         }
-        // The notification's resource also names the merchant and the status as `refund_status`.
-        r["mchid"] = json!(mchid);
+        // The notification's resource also names the merchant.
+        match self.merchant.split_once('/') {
+            Some((sp, sub)) => {
+                r["sp_mchid"] = json!(sp);
+                r["sub_mchid"] = json!(sub);
+            }
+            None => r["mchid"] = json!(self.merchant),
+        }
         r
     }
 }
@@ -85,7 +93,7 @@ impl Simulator {
                     .map(|(_, v)| v.as_str())?;
                 Some(
                     match self.state().refunds.get(&(mchid.to_owned(), out_refund_no.to_owned())) {
-                        Some(refund) => Reply::json(200, refund.answer(mchid)),
+                        Some(refund) => Reply::json(200, refund.answer()),
                         None => Reply::error(404, "RESOURCE_NOT_EXISTS", "退款单不存在"),
                     },
                 )
@@ -103,7 +111,7 @@ impl Simulator {
         let mut state = self.state();
         if let Some(existing) = state.refunds.get(&(mchid.to_owned(), out_refund_no.clone())) {
             return if existing.request == *body {
-                Reply::json(200, existing.answer(mchid))
+                Reply::json(200, existing.answer())
             } else {
                 Reply::error(
                     400,
@@ -113,8 +121,13 @@ impl Simulator {
             };
         }
         // The order: by out_trade_no or transaction_id, of this merchant, paid.
+        // A service provider refunds for a sub-merchant: its orders are kept as `sp/sub`.
+        let owner = match body["sub_mchid"].as_str() {
+            Some(sub) => format!("{mchid}/{sub}"),
+            None => mchid.to_owned(),
+        };
         let key = match (body["out_trade_no"].as_str(), body["transaction_id"].as_str()) {
-            (Some(o), _) => Some((mchid.to_owned(), o.to_owned())),
+            (Some(o), _) => Some((owner, o.to_owned())),
             (None, Some(t)) => state.transactions.get(t).cloned(),
             (None, None) => None,
         };
@@ -152,6 +165,7 @@ impl Simulator {
         }
         state.sequence += 1;
         let created = Refund {
+            merchant: key.map(|(owner, _)| owner).unwrap_or_default(),
             out_refund_no: out_refund_no.clone(),
             out_trade_no,
             transaction_id,
@@ -165,7 +179,7 @@ impl Simulator {
             notify_url: body["notify_url"].as_str().map(str::to_owned),
             request: body.clone(),
         };
-        let answer = created.answer(mchid);
+        let answer = created.answer();
         state.refunds.insert((mchid.to_owned(), out_refund_no), created);
         Reply::json(200, answer)
     }
@@ -179,9 +193,9 @@ impl Simulator {
             return Reply::error(400, "PARAM_ERROR", "outcome is SUCCESS, ABNORMAL or CLOSED");
         }
         let now = self.now();
-        let (mchid, refund) = {
+        let refund = {
             let mut state = self.state();
-            let Some(((mchid, _), refund)) = state.refunds.iter_mut().find(|((_, no), _)| no == out_refund_no) else {
+            let Some((_, refund)) = state.refunds.iter_mut().find(|((_, no), _)| no == out_refund_no) else {
                 return Reply::error(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
             };
             if refund.status != "PROCESSING" {
@@ -195,9 +209,9 @@ impl Simulator {
             if outcome == "SUCCESS" {
                 refund.success_time = Some(now);
             }
-            (mchid.clone(), refund.clone())
+            refund.clone()
         };
-        let answer = refund.answer(&mchid);
+        let answer = refund.answer();
         if let Some(url) = &refund.notify_url {
             let mut resource = answer.clone();
             resource["refund_status"] = resource["status"].clone();
