@@ -76,7 +76,7 @@ fn v2_env_for(base_url: &str) -> Vec<(String, String)> {
 
 #[test]
 fn apiv2_calls_are_signed_checked_and_print_the_answer_fields() {
-    let sb = sandbox();
+    let sb = stateless_sandbox();
     let env = v2_env_for(&sb.base_url());
     let query = r#"{"appid":"wx8888888888888888","mch_id":"1900000001","out_trade_no":"T-1"}"#;
     let o = run(&env, &["call", "POST", "/pay/orderquery", "--data", query]);

@@ -109,10 +109,14 @@ impl Sandbox {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         server.record_limit(1000);
-        let simulator = config
-            .simulator
-            .clone()
-            .map(|c| sim::Simulator::new(&config.apiv3_key, config.mock.response_key.clone(), c));
+        let simulator = config.simulator.clone().map(|c| {
+            sim::Simulator::new(
+                &config.apiv3_key,
+                &config.apiv2_key,
+                config.mock.response_key.clone(),
+                c,
+            )
+        });
         install(
             &server,
             spec,
@@ -203,7 +207,7 @@ pub fn install(
             return Some(answer(spec, req, check_requests, simulator.as_ref()));
         }
         Some(match v2::operation(spec, &req.method, req.path()) {
-            Some(op) => v2::answer(spec, op, &req.body, &apiv2_key, check_requests),
+            Some(op) => v2::answer(spec, op, &req.body, &apiv2_key, check_requests, simulator.as_ref()),
             None => v2::failure(&format!(
                 "no APIv2 operation {} {} in the sandbox's spec",
                 req.method,

@@ -107,7 +107,7 @@ pub fn sign(fields: &[(String, String)], key: &str, hmac: bool) -> String {
     digest.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-fn xml(fields: &[(String, String)]) -> String {
+pub(crate) fn xml(fields: &[(String, String)]) -> String {
     let mut out = String::from("<xml>");
     for (n, v) in fields {
         out.push_str(&format!(
@@ -132,7 +132,14 @@ pub fn failure(message: &str) -> Reply {
 }
 
 /// The answer to one APIv2 request.
-pub fn answer(spec: &Spec, op: &Operation, body: &[u8], key: &str, check_requests: bool) -> Reply {
+pub fn answer(
+    spec: &Spec,
+    op: &Operation,
+    body: &[u8],
+    key: &str,
+    check_requests: bool,
+    simulator: Option<&crate::sim::Simulator>,
+) -> Reply {
     let Some(request) = read_fields(body) else {
         return failure("XML格式错误: the body is not an APIv2 <xml> of fields");
     };
@@ -168,14 +175,29 @@ pub fn answer(spec: &Spec, op: &Operation, body: &[u8], key: &str, check_request
         ("return_code".into(), "SUCCESS".into()),
         ("return_msg".into(), "OK".into()),
     ];
-    if let ResponseKind::Json(Ty::Local(name)) = &op.op.response {
+    // The simulator's state for the operations it keeps (`unifiedorder`, `orderquery`, …).
+    let simulated = simulator.and_then(|s| s.apiv2(&op.url, &request));
+    // A failure the simulator reports is kept; an example's `result_code` is always SUCCESS.
+    let failed = simulated
+        .as_ref()
+        .is_some_and(|answer| answer.iter().any(|(n, v)| n == "result_code" && v == "FAIL"));
+    if let Some(answer) = simulated {
+        for name in ["appid", "mch_id"] {
+            if let Some(v) = get(&request, name) {
+                fields.push((name.into(), v.into()));
+            }
+        }
+        fields.extend(answer);
+    } else if let ResponseKind::Json(Ty::Local(name)) = &op.op.response {
         for f in struct_fields(op, name).unwrap_or_default() {
             example_fields(types, f, &request, &mut fields);
         }
     }
-    match fields.iter_mut().find(|(n, _)| n == "result_code") {
-        Some((_, v)) => *v = "SUCCESS".into(),
-        None => fields.push(("result_code".into(), "SUCCESS".into())),
+    if !failed {
+        match fields.iter_mut().find(|(n, _)| n == "result_code") {
+            Some((_, v)) => *v = "SUCCESS".into(),
+            None => fields.push(("result_code".into(), "SUCCESS".into())),
+        }
     }
     if op.op.signature != Signature::None {
         fields.push(("nonce_str".into(), "TESTONLYsandboxNonce0000000000000".into()));

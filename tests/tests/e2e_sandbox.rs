@@ -172,7 +172,13 @@ fn v2_client(base_url: &str) -> Client {
 async fn every_apiv2_operation_is_answered_and_its_answer_verified_as_its_spec_says() {
     use wechatpay::runtime::v2::SignType;
     use wechatpay_codegen::ir::V2SignType;
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // Stateless: the spec's examples (the simulator answers unknown orders ORDERNOTEXIST).
+    let sandbox = Sandbox::start(SandboxConfig {
+        simulator: None,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     let client = v2_client(&sandbox.base_url());
     let spec = sandbox.spec();
     let operations: Vec<_> = spec.operations.iter().filter(|op| op.op.v2.is_some()).collect();
@@ -252,7 +258,13 @@ async fn every_apiv2_operation_is_answered_and_its_answer_verified_as_its_spec_s
 async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
     use wechatpay::runtime::v2::{ResultError, SignType};
     use wechatpay::v2::pay::orderquery;
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // Stateless: the spec's examples (the simulator answers unknown orders ORDERNOTEXIST).
+    let sandbox = Sandbox::start(SandboxConfig {
+        simulator: None,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     let client = v2_client(&sandbox.base_url());
     // A typed call: its answer decodes, the fields the request named echoed.
     let request = orderquery::PostRequest::default()
@@ -995,4 +1007,101 @@ async fn the_simulator_serves_a_service_provider_and_its_sub_merchant() {
     client.v3().refund().domestic().refunds().post(&refund).await.unwrap();
     sandbox.simulator().unwrap().complete("R-SP-1", "SUCCESS").unwrap();
     assert_eq!(next(&mut seen).await, "partner refund R-SP-1");
+}
+
+/// The simulator's APIv2 side on the same state: `unifiedorder` creates, `orderquery` answers
+/// as the order is, the user pays, the merchant's APIv2 endpoint receives the signed XML result,
+/// `closeorder` of a paid order and a query of an unknown one are the platform's `FAIL`s.
+#[tokio::test]
+async fn the_simulator_serves_apiv2_payments_on_the_same_state() {
+    use wechatpay::runtime::v2::{PaymentResult, ResultError, XmlObject as _};
+    use wechatpay::runtime::V2NotificationService;
+    use wechatpay::v2::pay::{closeorder, orderquery, unifiedorder};
+    use wechatpay_sandbox::sim::SimulatorConfig;
+
+    let config = SandboxConfig {
+        simulator: Some(SimulatorConfig { schedule_factor: 0.001 }),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = v2_client(&sandbox.base_url());
+    let (paid_tx, mut paid_rx) = tokio::sync::mpsc::unbounded_channel();
+    let endpoint = V2NotificationService::new(client.clone(), move |fields: Vec<(String, String)>| {
+        let paid_tx = paid_tx.clone();
+        async move {
+            let result = PaymentResult::read_fields(&fields).map_err(|e| e.to_string())?;
+            paid_tx
+                .send((
+                    result.out_trade_no.clone().unwrap_or_default(),
+                    result.is_paid(),
+                    result.total_fee,
+                ))
+                .unwrap();
+            Ok::<(), String>(())
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
+            .await
+            .unwrap()
+    });
+
+    let order = unifiedorder::PostRequest::new(unifiedorder::PostRequestRequired {
+        body: "Image形象店".into(),
+        out_trade_no: "T-V2-1".into(),
+        total_fee: 101,
+        spbill_create_ip: "127.0.0.1".into(),
+        notify_url,
+        trade_type: "JSAPI".into(),
+    })
+    .with(|r| {
+        r.appid = Some("wx8888888888888888".into());
+        r.openid = Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into());
+    });
+    let created = client.v2().pay().unifiedorder().post(&order).await.unwrap();
+    assert!(
+        created.prepay_id.as_deref().is_some_and(|p| p.starts_with("wx")),
+        "{created:?}"
+    );
+    let query = |no: &str| {
+        orderquery::PostRequest::default().with(|r| {
+            r.appid = Some("wx8888888888888888".into());
+            r.out_trade_no = Some(no.into());
+        })
+    };
+    let before = client.v2().pay().orderquery().post(&query("T-V2-1")).await.unwrap();
+    assert_eq!(format!("{:?}", before.trade_state), "Some(Notpay)");
+
+    sandbox.simulator().unwrap().pay_order("T-V2-1").unwrap();
+    let (no, paid, total) = tokio::time::timeout(Duration::from_secs(10), paid_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((no.as_str(), paid, total), ("T-V2-1", true, Some(101)));
+    let after = client.v2().pay().orderquery().post(&query("T-V2-1")).await.unwrap();
+    assert_eq!(format!("{:?}", after.trade_state), "Some(Success)");
+    assert!(after.transaction_id.is_some());
+
+    let close = closeorder::PostRequest::new(closeorder::PostRequestRequired {
+        out_trade_no: "T-V2-1".into(),
+    })
+    .with(|r| r.appid = Some("wx8888888888888888".into()));
+    let e = client.v2().pay().closeorder().post(&close).await.unwrap_err();
+    assert!(
+        matches!(&e, wechatpay::Error::ApiV2(ResultError::Business { err_code, .. }) if err_code == "ORDERPAID"),
+        "{e:?}"
+    );
+    let e = client
+        .v2()
+        .pay()
+        .orderquery()
+        .post(&query("T-V2-NONE"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, wechatpay::Error::ApiV2(ResultError::Business { err_code, .. }) if err_code == "ORDERNOTEXIST"),
+        "{e:?}"
+    );
 }

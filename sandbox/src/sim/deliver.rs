@@ -60,6 +60,36 @@ impl Simulator {
             .ok()
             .and_then(|v| v["id"].as_str().map(str::to_owned))
             .unwrap_or_default();
+        self.send(
+            event_type,
+            url,
+            id,
+            notification.body,
+            notification.headers,
+            |status, _| (200..300).contains(&status),
+        );
+    }
+
+    /// Delivers an APIv2 notification (`body`, signed XML) to `url`: delivered when answered
+    /// `200` with `return_code` `SUCCESS`, as the platform's APIv2 reads the answer.
+    pub(crate) fn deliver_v2(&self, event_type: &str, url: &str, body: Vec<u8>) {
+        let id = format!("v2-{}", crate::mock::random_nonce());
+        let headers = vec![("Content-Type".to_owned(), "text/xml".to_owned())];
+        self.send(event_type, url, id, body, headers, |status, answer| {
+            status == 200 && answer.contains("SUCCESS") && !answer.contains("FAIL")
+        });
+    }
+
+    /// Sends `body` to `url` on the schedule until `delivered` says an answer is success.
+    fn send(
+        &self,
+        event_type: &str,
+        url: &str,
+        id: String,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+        delivered: fn(u16, &str) -> bool,
+    ) {
         {
             let mut state = self.state();
             state.deliveries.push(Delivery {
@@ -77,22 +107,19 @@ impl Simulator {
             for delay in delays {
                 let wait = Duration::from_secs_f64(delay as f64 * this.inner.config.schedule_factor);
                 tokio::time::sleep(wait).await;
-                let mut request = this
-                    .inner
-                    .http
-                    .post(&url)
-                    .timeout(ATTEMPT_TIMEOUT)
-                    .body(notification.body.clone());
-                for (name, value) in &notification.headers {
+                let mut request = this.inner.http.post(&url).timeout(ATTEMPT_TIMEOUT).body(body.clone());
+                for (name, value) in &headers {
                     request = request.header(name.as_str(), value.as_str());
                 }
-                let outcome = request.send().await;
-                let at = crate::notify::rfc3339_beijing(this.now());
-                let (status, error) = match &outcome {
-                    Ok(answer) => (Some(answer.status().as_u16()), None),
-                    Err(e) => (None, Some(e.to_string())),
+                let (status, error, answer) = match request.send().await {
+                    Ok(answer) => {
+                        let status = answer.status().as_u16();
+                        (Some(status), None, answer.text().await.unwrap_or_default())
+                    }
+                    Err(e) => (None, Some(e.to_string()), String::new()),
                 };
-                let delivered = status.is_some_and(|s| (200..300).contains(&s));
+                let at = crate::notify::rfc3339_beijing(this.now());
+                let delivered = status.is_some_and(|s| delivered(s, &answer));
                 let mut state = this.state();
                 let Some(d) = state.deliveries.iter_mut().find(|d| d.id == id) else {
                     return;

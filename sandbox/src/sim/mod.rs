@@ -11,6 +11,7 @@
 //!
 //! Operations the simulator does not keep state for keep the spec-driven example answer.
 
+mod apiv2;
 mod deliver;
 mod payments;
 mod refunds;
@@ -49,6 +50,7 @@ pub struct Simulator {
 struct Inner {
     state: Mutex<State>,
     apiv3_key: String,
+    apiv2_key: String,
     response_key: ResponseKey,
     config: SimulatorConfig,
     http: reqwest::Client,
@@ -70,13 +72,14 @@ struct State {
 }
 
 impl Simulator {
-    /// A simulator that encrypts notifications with `apiv3_key` and signs them with
-    /// `response_key`.
-    pub fn new(apiv3_key: &str, response_key: ResponseKey, config: SimulatorConfig) -> Simulator {
+    /// A simulator that encrypts APIv3 notifications with `apiv3_key` and signs them with
+    /// `response_key`, and signs APIv2 ones with `apiv2_key`.
+    pub fn new(apiv3_key: &str, apiv2_key: &str, response_key: ResponseKey, config: SimulatorConfig) -> Simulator {
         Simulator {
             inner: Arc::new(Inner {
                 state: Mutex::default(),
                 apiv3_key: apiv3_key.to_owned(),
+                apiv2_key: apiv2_key.to_owned(),
                 response_key,
                 config,
                 http: reqwest::Client::new(),

@@ -139,6 +139,27 @@ impl Simulator {
     }
 
     fn create(&self, trade_type: &str, merchant: &str, partner: bool, body: &Value) -> Reply {
+        match self.create_order(trade_type, merchant, partner, body) {
+            Ok(created) => Reply::json(200, created),
+            Err(Refused::Paid) => Reply::error(400, "ORDERPAID", "该订单已支付"),
+            Err(Refused::Closed) => Reply::error(400, "ORDER_CLOSED", "该订单已关闭"),
+            Err(Refused::Reused) => Reply::error(
+                400,
+                "OUT_TRADE_NO_USED",
+                "商户订单号重复: this out_trade_no was used for an order with other fields",
+            ),
+        }
+    }
+
+    /// Creates an order (APIv3 or APIv2): what the create answers (`prepay_id`, `code_url` or
+    /// `h5_url`), the same again for the same fields, or why the platform refuses it.
+    pub(crate) fn create_order(
+        &self,
+        trade_type: &str,
+        merchant: &str,
+        partner: bool,
+        body: &Value,
+    ) -> Result<Value, Refused> {
         let key = (
             merchant.to_owned(),
             body["out_trade_no"].as_str().unwrap_or_default().to_owned(),
@@ -146,16 +167,10 @@ impl Simulator {
         let mut state = self.state();
         if let Some(order) = state.orders.get(&key) {
             return match order.trade_state.as_str() {
-                "SUCCESS" => Reply::error(400, "ORDERPAID", "该订单已支付"),
-                "CLOSED" => Reply::error(400, "ORDER_CLOSED", "该订单已关闭"),
-                _ if order.request == *body && order.trade_type == trade_type => {
-                    Reply::json(200, order.created.clone())
-                }
-                _ => Reply::error(
-                    400,
-                    "OUT_TRADE_NO_USED",
-                    "商户订单号重复: this out_trade_no was used for an order with other fields",
-                ),
+                "SUCCESS" => Err(Refused::Paid),
+                "CLOSED" => Err(Refused::Closed),
+                _ if order.request == *body && order.trade_type == trade_type => Ok(order.created.clone()),
+                _ => Err(Refused::Reused),
             };
         }
         state.sequence += 1;
@@ -184,7 +199,7 @@ impl Simulator {
                 payer_total: None,
             },
         );
-        Reply::json(200, created)
+        Ok(created)
     }
 
     fn query(&self, mchid: &str, out_trade_no: &str) -> Reply {
@@ -242,11 +257,27 @@ impl Simulator {
             order
         };
         let transaction = paid.transaction();
-        if let Some(url) = paid.request["notify_url"].as_str() {
-            self.deliver("TRANSACTION.SUCCESS", url, &transaction);
+        match paid.request["notify_url"].as_str() {
+            Some(url) if paid.request["apiv2"] == true => {
+                let body = super::apiv2::payment_xml(&paid, &self.inner.apiv2_key);
+                self.deliver_v2("TRANSACTION.SUCCESS", url, body);
+            }
+            Some(url) => self.deliver("TRANSACTION.SUCCESS", url, &transaction),
+            None => {}
         }
         Reply::json(200, transaction)
     }
+}
+
+/// Why the platform refuses to create an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// It is paid already.
+    Paid,
+    /// It is closed.
+    Closed,
+    /// The `out_trade_no` was used with other fields.
+    Reused,
 }
 
 fn order_not_exist() -> Reply {
