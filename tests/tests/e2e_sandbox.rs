@@ -635,7 +635,10 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
     use wechatpay_sandbox::sim::SimulatorConfig;
 
     let config = SandboxConfig {
-        simulator: Some(SimulatorConfig { schedule_factor: 0.001 }),
+        simulator: Some(SimulatorConfig {
+            schedule_factor: 0.001,
+            ..SimulatorConfig::default()
+        }),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
@@ -836,6 +839,7 @@ async fn a_notification_answered_500_forever_is_tried_on_the_whole_schedule() {
     let config = SandboxConfig {
         simulator: Some(SimulatorConfig {
             schedule_factor: 0.00002,
+            ..SimulatorConfig::default()
         }),
         ..SandboxConfig::default()
     };
@@ -901,7 +905,10 @@ async fn the_simulator_serves_a_service_provider_and_its_sub_merchant() {
     use wechatpay_sandbox::sim::SimulatorConfig;
 
     let config = SandboxConfig {
-        simulator: Some(SimulatorConfig { schedule_factor: 0.001 }),
+        simulator: Some(SimulatorConfig {
+            schedule_factor: 0.001,
+            ..SimulatorConfig::default()
+        }),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
@@ -1020,7 +1027,10 @@ async fn the_simulator_serves_apiv2_payments_on_the_same_state() {
     use wechatpay_sandbox::sim::SimulatorConfig;
 
     let config = SandboxConfig {
-        simulator: Some(SimulatorConfig { schedule_factor: 0.001 }),
+        simulator: Some(SimulatorConfig {
+            schedule_factor: 0.001,
+            ..SimulatorConfig::default()
+        }),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
@@ -1104,4 +1114,72 @@ async fn the_simulator_serves_apiv2_payments_on_the_same_state() {
         matches!(&e, wechatpay::Error::ApiV2(ResultError::Business { err_code, .. }) if err_code == "ORDERNOTEXIST"),
         "{e:?}"
     );
+}
+
+/// Hands-off runs: an order is paid by itself after a while, and each notification is
+/// delivered twice (the same id): the merchant's ledger runs the handler once.
+#[tokio::test]
+async fn hands_off_orders_pay_themselves_and_duplicates_are_handled_once() {
+    use wechatpay::runtime::{MemoryLedger, NotificationEvent, NotificationService};
+    use wechatpay::v3::pay::models::{Amount, AmountRequired};
+    use wechatpay::v3::pay::transactions::native;
+    use wechatpay_sandbox::sim::SimulatorConfig;
+
+    let config = SandboxConfig {
+        simulator: Some(SimulatorConfig {
+            schedule_factor: 0.001,
+            pay_after: Some(Duration::from_millis(50)),
+            duplicates: true,
+        }),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = builder()
+        .base_url(sandbox.base_url())
+        .apiv3_key(keys::APIV3_KEY)
+        .build()
+        .unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = runs.clone();
+    let endpoint = NotificationService::new(client.clone(), move |_: NotificationEvent| {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), String>(())
+        }
+    })
+    .ledger(Arc::new(MemoryLedger::new(100)));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
+            .await
+            .unwrap()
+    });
+
+    client
+        .v3()
+        .pay()
+        .transactions()
+        .native()
+        .post(&native::PostRequest::new(native::PostRequestRequired {
+            appid: "wxd678efh567hg6787".into(),
+            description: "QR".into(),
+            out_trade_no: "T-AUTO".into(),
+            amount: Amount::new(AmountRequired { total: 1 }),
+            notify_url,
+        }))
+        .await
+        .unwrap();
+    let simulator = sandbox.simulator().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !(simulator.notifications().len() == 2 && simulator.notifications().iter().all(|d| d.delivered)) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", simulator.notifications());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deliveries = simulator.notifications();
+    assert_eq!(deliveries[0].id, deliveries[1].id);
+    assert_eq!(deliveries.iter().filter(|d| d.duplicate).count(), 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the duplicate ran the handler again");
+    assert_eq!(simulator.order(keys::MCHID, "T-AUTO").unwrap().trade_state, "SUCCESS");
 }

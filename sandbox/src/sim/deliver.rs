@@ -29,8 +29,10 @@ pub struct Delivery {
     pub url: String,
     /// Every attempt so far.
     pub attempts: Vec<Attempt>,
-    /// Whether an attempt was answered with a `2xx`.
+    /// Whether an attempt was answered with success.
     pub delivered: bool,
+    /// The second delivery of the same notification (`SimulatorConfig::duplicates`).
+    pub duplicate: bool,
 }
 
 /// One attempt of a delivery.
@@ -60,7 +62,7 @@ impl Simulator {
             .ok()
             .and_then(|v| v["id"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        self.send(
+        self.send_twice_maybe(
             event_type,
             url,
             id,
@@ -75,12 +77,37 @@ impl Simulator {
     pub(crate) fn deliver_v2(&self, event_type: &str, url: &str, body: Vec<u8>) {
         let id = format!("v2-{}", crate::mock::random_nonce());
         let headers = vec![("Content-Type".to_owned(), "text/xml".to_owned())];
-        self.send(event_type, url, id, body, headers, |status, answer| {
+        self.send_twice_maybe(event_type, url, id, body, headers, |status, answer| {
             status == 200 && answer.contains("SUCCESS") && !answer.contains("FAIL")
         });
     }
 
+    /// [`send`](Self::send), and once more as a duplicate when the simulator is set so.
+    fn send_twice_maybe(
+        &self,
+        event_type: &str,
+        url: &str,
+        id: String,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+        delivered: fn(u16, &str) -> bool,
+    ) {
+        if self.inner.config.duplicates {
+            self.send(
+                event_type,
+                url,
+                id.clone(),
+                body.clone(),
+                headers.clone(),
+                delivered,
+                true,
+            );
+        }
+        self.send(event_type, url, id, body, headers, delivered, false);
+    }
+
     /// Sends `body` to `url` on the schedule until `delivered` says an answer is success.
+    #[allow(clippy::too_many_arguments)]
     fn send(
         &self,
         event_type: &str,
@@ -89,6 +116,7 @@ impl Simulator {
         body: Vec<u8>,
         headers: Vec<(String, String)>,
         delivered: fn(u16, &str) -> bool,
+        duplicate: bool,
     ) {
         {
             let mut state = self.state();
@@ -98,6 +126,7 @@ impl Simulator {
                 url: url.to_owned(),
                 attempts: Vec::new(),
                 delivered: false,
+                duplicate,
             });
         }
         let this = self.clone();
@@ -121,7 +150,11 @@ impl Simulator {
                 let at = crate::notify::rfc3339_beijing(this.now());
                 let delivered = status.is_some_and(|s| delivered(s, &answer));
                 let mut state = this.state();
-                let Some(d) = state.deliveries.iter_mut().find(|d| d.id == id) else {
+                let Some(d) = state
+                    .deliveries
+                    .iter_mut()
+                    .find(|d| d.id == id && d.duplicate == duplicate)
+                else {
                     return;
                 }; // reset meanwhile
                 d.attempts.push(Attempt { at, status, error });

@@ -33,11 +33,21 @@ pub struct SimulatorConfig {
     /// The retry schedule's delays are multiplied by this (1.0: the platform's 15 s, 15 s,
     /// 30 s, 3 min, …; 0.001 in tests: 15 ms, 15 ms, 30 ms, …).
     pub schedule_factor: f64,
+    /// Hands-off runs: every new order is paid by the user after this long (`None`: only
+    /// when the control API says so).
+    pub pay_after: Option<std::time::Duration>,
+    /// Every notification is delivered twice (the same id), as the platform may: the
+    /// merchant's de-duplication is tested too.
+    pub duplicates: bool,
 }
 
 impl Default for SimulatorConfig {
     fn default() -> Self {
-        SimulatorConfig { schedule_factor: 1.0 }
+        SimulatorConfig {
+            schedule_factor: 1.0,
+            pay_after: None,
+            duplicates: false,
+        }
     }
 }
 

@@ -182,6 +182,7 @@ impl Simulator {
             }
             _ => json!({ "prepay_id": format!("wx{token}") }),
         };
+        let key_out_trade_no = key.1.clone();
         state.orders.insert(
             key,
             Order {
@@ -199,6 +200,14 @@ impl Simulator {
                 payer_total: None,
             },
         );
+        // Hands-off runs: the user pays by itself after a while.
+        if let Some(after) = self.inner.config.pay_after {
+            let (this, out_trade_no) = (self.clone(), key_out_trade_no);
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let _ = this.pay(&out_trade_no, &json!({}));
+            });
+        }
         Ok(created)
     }
 
