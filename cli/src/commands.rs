@@ -41,21 +41,9 @@ fn notify_v2(body: &[u8]) -> Outcome {
     let key = std::env::var("WECHATPAY_APIV2_KEY")
         .map_err(|_| Failure::failed("environment variable WECHATPAY_APIV2_KEY is not set"))?;
     let key = v2::ApiV2Key::new(key.trim()).map_err(|e| Failure::failed(format!("WECHATPAY_APIV2_KEY: {e}")))?;
-    let refund = std::str::from_utf8(body).is_ok_and(|text| text.contains("<req_info>"));
-    let fields = if refund {
-        v2::refund_notification(body, &key)
-    } else {
-        v2::signed_notification(body, &key)
-    }
-    .map_err(|e| Failure::failed(format!("the APIv2 notification is not authentic: {e}")))?;
-    eprintln!(
-        "verified APIv2 notification ({})",
-        if refund {
-            "refund, req_info decrypted"
-        } else {
-            "sign checked"
-        }
-    );
+    let fields = v2::notification_fields(body, &key)
+        .map_err(|e| Failure::failed(format!("the APIv2 notification is not authentic: {e}")))?;
+    eprintln!("verified APIv2 notification (a refund's req_info decrypted, any other page's sign checked)");
     let object: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     print_json(&Value::Object(object))
 }

@@ -368,7 +368,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
         if written_ops > 0 {
             let target = to.join(rel);
             let text = render(&out.file, rel)?;
-            match write_file(&target, &text, opts)? {
+            match write_file(&target, &text, HEADER, opts.force)? {
                 WriteResult::Written => {
                     summary.files_written += 1;
                     summary.ops_written += written_ops;
@@ -405,7 +405,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
             file: rel.clone(),
             message: e.to_string(),
         })?;
-        match write_file(&to.join(&rel), &format!("{HEADER}\n{yaml}"), opts)? {
+        match write_file(&to.join(&rel), &format!("{HEADER}\n{yaml}"), HEADER, opts.force)? {
             WriteResult::Written => summary.types_files.push(rel.clone()),
             // Not reached: a hand-edited types file's names are planned around (shared::plan).
             WriteResult::Refused => summary
@@ -416,26 +416,13 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
     }
     // Types files of an earlier import that this one does not write would define stale
     // (possibly clashing) names: removed. Hand-written ones are kept.
-    if let Ok(rd) = std::fs::read_dir(to.join("types")) {
-        let mut stale: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        stale.sort();
-        for p in stale {
-            let rel = PathBuf::from("types").join(p.file_name().unwrap_or_default());
-            if written_types.contains(&rel) || p.extension().is_none_or(|e| e != "yaml") {
-                continue;
-            }
-            let imported = std::fs::read_to_string(&p).is_ok_and(|t| t.lines().next() == Some(HEADER));
-            if imported {
-                std::fs::remove_file(&p).map_err(|source| ImportError::Io {
-                    path: p.clone(),
-                    source,
-                })?;
-                summary.notes.push(format!(
-                    "removed {}: written by an earlier import, not by this one",
-                    rel.display()
-                ));
-            }
-        }
+    let types_rel = |p: &Path| PathBuf::from("types").join(p.file_name().unwrap_or_default());
+    let kept = |p: &Path| written_types.contains(&types_rel(p)) || p.extension().is_none_or(|e| e != "yaml");
+    for p in remove_stale(&to.join("types"), HEADER, &kept)? {
+        summary.notes.push(format!(
+            "removed {}: written by an earlier import, not by this one",
+            types_rel(&p).display()
+        ));
     }
     if let Some(dir) = &opts.webhooks {
         let outcome = webhooks::import(dir, to)?;
@@ -520,12 +507,14 @@ pub fn render(file: &PathFile, rel: &Path) -> Result<String, ImportError> {
     Ok(format!("{HEADER}\n{yaml}"))
 }
 
-enum WriteResult {
+pub(crate) enum WriteResult {
     Written,
     Refused,
 }
 
-fn write_file(target: &Path, text: &str, opts: &ImportOptions) -> Result<WriteResult, ImportError> {
+/// Writes `text` to `target` unless the file there is hand-edited (its first line is not
+/// `header`) and `force` is off: then `Refused`, the file untouched.
+pub(crate) fn write_file(target: &Path, text: &str, header: &str, force: bool) -> Result<WriteResult, ImportError> {
     let io = |source| ImportError::Io {
         path: target.to_path_buf(),
         source,
@@ -535,7 +524,7 @@ fn write_file(target: &Path, text: &str, opts: &ImportOptions) -> Result<WriteRe
             if old == text {
                 return Ok(WriteResult::Written);
             }
-            if old.lines().next() != Some(HEADER) && !opts.force {
+            if old.lines().next() != Some(header) && !force {
                 return Ok(WriteResult::Refused);
             }
         }
@@ -550,6 +539,32 @@ fn write_file(target: &Path, text: &str, opts: &ImportOptions) -> Result<WriteRe
     }
     std::fs::write(target, text).map_err(io)?;
     Ok(WriteResult::Written)
+}
+
+/// The files of `dir` an earlier import wrote (their first line is `header`) that `kept` does
+/// not keep: removed, hand-written ones left alone. The removed paths, sorted.
+pub(crate) fn remove_stale(
+    dir: &Path,
+    header: &str,
+    kept: &dyn Fn(&Path) -> bool,
+) -> Result<Vec<PathBuf>, ImportError> {
+    let mut removed = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(removed);
+    };
+    let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let imported = std::fs::read_to_string(&path).is_ok_and(|t| t.lines().next() == Some(header));
+        if imported && !kept(&path) {
+            std::fs::remove_file(&path).map_err(|source| ImportError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {

@@ -587,45 +587,21 @@ fn render(shape: &Shape, group: &str, rel: &Path) -> Result<String, ImportError>
 }
 
 fn write(target: &Path, text: &str) -> Result<(), ImportError> {
-    let io = |source| ImportError::Io {
-        path: target.to_path_buf(),
-        source,
-    };
-    if let Ok(old) = std::fs::read_to_string(target) {
-        if old.lines().next() != Some(WEBHOOKS_HEADER) {
-            return Err(ImportError::Webhooks(format!(
-                "{} is hand-written and would be overwritten by an imported notification of the same name",
-                target.display()
-            )));
-        }
-        if old == text {
-            return Ok(());
-        }
+    match crate::write_file(target, text, WEBHOOKS_HEADER, false)? {
+        crate::WriteResult::Written => Ok(()),
+        crate::WriteResult::Refused => Err(ImportError::Webhooks(format!(
+            "{} is hand-written and would be overwritten by an imported notification of the same name",
+            target.display()
+        ))),
     }
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    std::fs::write(target, text).map_err(io)
 }
 
 /// Imported notification files this run did not write: removed (hand-written ones are kept).
 fn remove_stale(dir: &Path, written: &BTreeSet<String>) -> Result<Vec<PathBuf>, ImportError> {
-    let mut removed = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Ok(removed);
-    };
-    let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        let imported = std::fs::read_to_string(&path).is_ok_and(|t| t.lines().next() == Some(WEBHOOKS_HEADER));
-        if imported && !written.contains(&stem) {
-            std::fs::remove_file(&path).map_err(|source| ImportError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            removed.push(PathBuf::from("notifications").join(path.file_name().unwrap_or_default()));
-        }
-    }
-    Ok(removed)
+    let stem = |p: &Path| p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let removed = crate::remove_stale(dir, WEBHOOKS_HEADER, &|p| written.contains(&stem(p)))?;
+    Ok(removed
+        .iter()
+        .map(|p| PathBuf::from("notifications").join(p.file_name().unwrap_or_default()))
+        .collect())
 }

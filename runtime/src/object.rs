@@ -412,7 +412,8 @@ pub fn unknown_value(value: &str) -> UnknownValue {
 }
 
 /// `Debug` for a type of decrypted personal data (a notification resource): its name, never its
-/// values (`Violation { .. (decrypted, withheld) }`).
+/// values (`Violation { .. (withheld: personal data) }`). Also the runtime's own such types
+/// (APIv2's notification results).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __withheld_debug {
@@ -421,7 +422,7 @@ macro_rules! __withheld_debug {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(::core::concat!(
                     ::core::stringify!($name),
-                    " { .. (decrypted, withheld) }"
+                    " { .. (withheld: personal data) }"
                 ))
             }
         }

@@ -121,8 +121,8 @@ pub(crate) fn attempt_ended(
                     let reason = v.to_string();
                     span.record("verification", reason.as_str());
                     tracing::warn!(reason = %reason, "the answer failed verification: not used");
-                } else if let Error::Api(e) = error {
-                    let code = e.code.as_ref().map_or("", |c| c.as_str());
+                } else if let Error::Api(_) = error {
+                    let code = error.api_code().unwrap_or_default();
                     tracing::debug!(code = %code, "the platform answered with an error");
                 } else {
                     tracing::debug!(error = kind(error), "the attempt failed");

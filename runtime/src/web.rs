@@ -135,15 +135,28 @@ where
             return NotificationAnswer::failure(405, "notifications are POSTed");
         }
         let (parts, body) = request.into_parts();
-        // The raw bytes, exactly as received: the signature covers them.
-        let body = match http_body_util::Limited::new(body, self.max_body).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(_) => return NotificationAnswer::failure(413, "the body is too large, or broke off"),
+        let body = match raw_body(body, self.max_body).await {
+            Ok(body) => body,
+            Err(why) => return NotificationAnswer::failure(413, why),
         };
         self.client
             .handle_notification_once(&parts.headers, &body, &*self.ledger, &self.handler)
             .await
     }
+}
+
+/// A notification's body, the raw bytes exactly as received (the signature covers them), at
+/// most `max` of them.
+async fn raw_body<B>(body: B, max: usize) -> Result<bytes::Bytes, &'static str>
+where
+    B: http_body::Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    http_body_util::Limited::new(body, max)
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .map_err(|_| "the body is too large, or broke off")
 }
 
 impl NotificationAnswer {
@@ -185,7 +198,6 @@ impl NotificationLedger for NoLedger {
 mod axum {
     use axum_core::extract::{FromRef, FromRequest, Request};
     use axum_core::response::{IntoResponse, Response};
-    use http_body_util::BodyExt as _;
 
     use super::MAX_NOTIFICATION_BODY;
     use crate::client::Client;
@@ -228,11 +240,9 @@ mod axum {
         async fn from_request(request: Request, state: &S) -> Result<Self, NotificationAnswer> {
             let client = Client::from_ref(state);
             let (parts, body) = request.into_parts();
-            let body = http_body_util::Limited::new(body, MAX_NOTIFICATION_BODY)
-                .collect()
+            let body = super::raw_body(body, MAX_NOTIFICATION_BODY)
                 .await
-                .map_err(|_| NotificationAnswer::failure(413, "the body is too large, or broke off"))?
-                .to_bytes();
+                .map_err(|why| NotificationAnswer::failure(413, why))?;
             client
                 .handle_notification(&parts.headers, &body)
                 .map(Notified)
@@ -281,24 +291,14 @@ impl<H> V2NotificationService<H> {
         if request.method() != http::Method::POST {
             return Err("notifications are POSTed".into());
         }
-        let body = http_body_util::Limited::new(request.into_body(), self.max_body)
-            .collect()
-            .await
-            .map_err(|_| "the body is too large, or broke off".to_owned())?
-            .to_bytes();
+        let body = raw_body(request.into_body(), self.max_body).await?;
         let key = self
             .client
             .inner
             .apiv2_key
             .as_ref()
             .ok_or_else(|| "no APIv2 key: ClientBuilder::apiv2_key (WECHATPAY_APIV2_KEY)".to_owned())?;
-        let refund = std::str::from_utf8(&body).is_ok_and(|text| text.contains("<req_info>"));
-        let fields = if refund {
-            v2::refund_notification(&body, key)
-        } else {
-            v2::signed_notification(&body, key)
-        }
-        .map_err(|e| e.to_string())?;
+        let fields = v2::notification_fields(&body, key).map_err(|e| e.to_string())?;
         (self.handler)(fields).await.map_err(|e| e.to_string())
     }
 }

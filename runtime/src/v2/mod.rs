@@ -38,8 +38,8 @@ pub use crate::crypto::ApiV2Key;
 pub use crate::error::ResultError;
 pub use call::{V2Call, V2Request};
 pub use notices::{
-    combine_payment_result, contract_change, risk_transactions, signed_notification, vehicle_state_change,
-    CombinePaymentResult, ContractChange, RiskTransactions, VehicleStateChange,
+    combine_payment_result, contract_change, notification_fields, risk_transactions, signed_notification,
+    vehicle_state_change, CombinePaymentResult, ContractChange, RiskTransactions, VehicleStateChange,
 };
 pub use notify::{
     answer_failure, answer_success, payment_notification, payment_result, refund_notification, refund_result,

@@ -5,8 +5,6 @@
 //! (`result_code` `FAIL`) is a typed value, not an error. Every field is `Option`; the `Debug`
 //! of each type shows none of them (openids, plate numbers, amounts are the user's).
 
-use std::fmt;
-
 use super::notify::NotificationError;
 use super::result::check_result;
 use super::sign::{verify, SignType};
@@ -39,18 +37,21 @@ pub fn signed_notification(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, S
     Ok(fields)
 }
 
-fn typed<T: super::XmlObject>(body: &[u8], key: &ApiV2Key) -> Result<T, NotificationError> {
-    T::read_fields(&signed_notification(body, key)?).map_err(NotificationError::Decode)
+/// Any APIv2 notification's fields: a refund result's (not signed; its `req_info` decrypted
+/// and read, [`refund_notification`](super::refund_notification)) or a signed page's
+/// ([`signed_notification`]). What an endpoint that takes every page (the CLI's `notify`, a
+/// `V2NotificationService`) reads.
+pub fn notification_fields(body: &[u8], key: &ApiV2Key) -> Result<Vec<(String, String)>, NotificationError> {
+    let refund = std::str::from_utf8(body).is_ok_and(|text| text.contains("<req_info>"));
+    if refund {
+        super::notify::refund_notification(body, key)
+    } else {
+        signed_notification(body, key)
+    }
 }
 
-macro_rules! withheld {
-    ($name:ident) => {
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($name), " { .. (withheld: the user's data) }"))
-            }
-        }
-    };
+fn typed<T: super::XmlObject>(body: &[u8], key: &ApiV2Key) -> Result<T, NotificationError> {
+    T::read_fields(&signed_notification(body, key)?).map_err(NotificationError::Decode)
 }
 
 /// A papay contract signed or ended (扣款服务签约/解约结果通知, the `notify_url` of the contract).
@@ -118,7 +119,7 @@ crate::__xml_object!(ContractChange {
     contract_terminated_time: "contract_terminated_time" optional text,
     contract_termination_remark: "contract_termination_remark" optional text,
 });
-withheld!(ContractChange);
+crate::__withheld_debug!(ContractChange);
 
 /// [`signed_notification`] of a papay contract change, typed.
 pub fn contract_change(body: &[u8], key: &ApiV2Key) -> Result<ContractChange, NotificationError> {
@@ -170,7 +171,7 @@ crate::__xml_object!(CombinePaymentResult {
     bank_type: "bank_type" optional text,
     sub_order_list: "sub_order_list" optional text,
 });
-withheld!(CombinePaymentResult);
+crate::__withheld_debug!(CombinePaymentResult);
 
 impl CombinePaymentResult {
     /// Whether the combined payment succeeded (`result_code` `SUCCESS`); a failure is authentic
@@ -222,7 +223,7 @@ crate::__xml_object!(VehicleStateChange {
     deduct_mode: "deduct_mode" optional text,
     vehicle_event_createtime: "vehicle_event_createtime" optional text,
 });
-withheld!(VehicleStateChange);
+crate::__withheld_debug!(VehicleStateChange);
 
 /// [`signed_notification`] of a vehicle's state change, typed.
 pub fn vehicle_state_change(body: &[u8], key: &ApiV2Key) -> Result<VehicleStateChange, NotificationError> {
@@ -256,7 +257,7 @@ crate::__xml_object!(RiskTransactions {
     risk_level_desc: "risk_level_desc" optional text,
     transaction_id_list: "transaction_id_list" optional text,
 });
-withheld!(RiskTransactions);
+crate::__withheld_debug!(RiskTransactions);
 
 /// [`signed_notification`] of transactions at risk, typed.
 pub fn risk_transactions(body: &[u8], key: &ApiV2Key) -> Result<RiskTransactions, NotificationError> {

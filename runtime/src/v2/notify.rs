@@ -193,11 +193,7 @@ impl PaymentResult {
     }
 }
 
-impl fmt::Debug for PaymentResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PaymentResult { .. (withheld: the payer's data) }")
-    }
-}
+crate::__withheld_debug!(PaymentResult);
 
 /// A refund result notification, its `req_info` decrypted ([`refund_notification`]) and typed:
 /// the refund's fields as WeChat Pay documents them (退款结果通知), each `Option`, amounts in 分.
@@ -252,11 +248,7 @@ crate::__xml_object!(RefundResult {
     refund_request_source: "refund_request_source" optional text,
 });
 
-impl fmt::Debug for RefundResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RefundResult { .. (withheld: the refund's data) }")
-    }
-}
+crate::__withheld_debug!(RefundResult);
 
 /// [`payment_notification`], typed.
 pub fn payment_result(body: &[u8], key: &ApiV2Key) -> Result<PaymentResult, NotificationError> {
