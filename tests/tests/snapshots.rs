@@ -6,7 +6,7 @@
 //! compiles (`wechatpay_tests::fixtures::<name>`, exercised by `e2e_fixtures.rs`): the snapshots
 //! and the compiled code come from the same generation. A change to the generator fails here
 //! with insta's diff; `cargo insta review` (or `INSTA_UPDATE=always cargo test -p
-//! wechatpay-tests --test snapshots`, then `git diff`) accepts it. Under `CI=true` insta writes
+//! wechatpay-tests --test integration snapshots::`, then `git diff`) accepts it. Under `CI=true` insta writes
 //! nothing, and a snapshot left pending (`*.snap.new`) or left over fails.
 
 use std::collections::BTreeSet;

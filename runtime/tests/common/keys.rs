@@ -1,7 +1,7 @@
 //! TEST ONLY: the project's test keys (`sandbox/keys/`, made with the `openssl` CLI, an
 //! implementation independent of the crate under test; see `sandbox/keys/README.md`), for the
 //! runtime's own tests, which cannot depend on the sandbox crate that publishes the same keys
-//! as `wechatpay_sandbox::keys` (`runtime/tests/security/main.rs` checks that the two agree).
+//! as `wechatpay_sandbox::keys` (`runtime/tests/security/mod.rs` checks that the two agree).
 //! Signatures are cross-checked with `openssl dgst`. Nothing here is a real merchant key.
 #![allow(dead_code)]
 
