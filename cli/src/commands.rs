@@ -740,48 +740,84 @@ pub fn example(argv: Vec<String>) -> Outcome {
     }
 }
 
-/// `wechatpay sandbox pay OUT_TRADE_NO` and `wechatpay sandbox complete OUT_REFUND_NO
-/// [--outcome SUCCESS|ABNORMAL|CLOSED]`: the user's side of a running simulator, through its
-/// control API at `--url` (default `WECHATPAY_BASE_URL`). Prints the transaction or refund.
+/// The user's side of a running simulator and its faults, through its control API at `--url`
+/// (default `WECHATPAY_BASE_URL`):
+/// `wechatpay sandbox pay OUT_TRADE_NO` (prints the transaction),
+/// `wechatpay sandbox complete OUT_REFUND_NO [--outcome SUCCESS|ABNORMAL|CLOSED]` (the refund),
+/// `wechatpay sandbox fault KIND [--operation "METHOD PATH"] [--latency-ms N] [--times N]`
+/// (the faults asked for), `wechatpay sandbox faults [--clear]`.
 pub async fn sandbox_control(action: &str, argv: Vec<String>) -> Outcome {
     let args = Args::parse(
         argv,
         &ArgSpec {
-            options: &["--url", "--outcome"],
-            switches: &[],
+            options: &["--url", "--outcome", "--operation", "--latency-ms", "--times"],
+            switches: &["--clear"],
         },
     )?;
     if let Some(done) = help_or(&args) {
         return done;
     }
-    let (what, path_of): (&str, fn(&str) -> String) = match action {
-        "pay" => ("OUT_TRADE_NO", |no| format!("transactions/{no}/pay")),
-        _ => ("OUT_REFUND_NO", |no| format!("refunds/{no}/complete")),
+    let (method, path, body) = match action {
+        "pay" | "complete" => {
+            let (what, path_of): (&str, fn(&str) -> String) = match action {
+                "pay" => ("OUT_TRADE_NO", |no| format!("transactions/{no}/pay")),
+                _ => ("OUT_REFUND_NO", |no| format!("refunds/{no}/complete")),
+            };
+            args.expect_positionals(&[what])?;
+            let body = match args.value("--outcome") {
+                Some(outcome) => serde_json::json!({ "outcome": outcome }),
+                None => serde_json::json!({}),
+            };
+            (
+                "POST",
+                path_of(&wechatpay_sandbox::encode(&args.positionals[0])),
+                Some(body),
+            )
+        }
+        "fault" => {
+            args.expect_positionals(&["KIND"])?;
+            let mut fault = serde_json::json!({ "fault": args.positionals[0] });
+            if let Some(operation) = args.value("--operation") {
+                fault["operation"] = operation.into();
+            }
+            for (option, field) in [("--latency-ms", "latency_ms"), ("--times", "times")] {
+                if let Some(text) = args.value(option) {
+                    let n: u64 = text
+                        .parse()
+                        .map_err(|_| Failure::Usage(format!("{option} {text:?} is not a whole number")))?;
+                    fault[field] = n.into();
+                }
+            }
+            ("POST", "faults".to_owned(), Some(fault))
+        }
+        _ => {
+            args.expect_positionals(&[])?;
+            let method = if args.switch("--clear") { "DELETE" } else { "GET" };
+            (method, "faults".to_owned(), None)
+        }
     };
-    args.expect_positionals(&[what])?;
     let base = match args.value("--url") {
         Some(url) => url.to_owned(),
         None => std::env::var("WECHATPAY_BASE_URL")
             .map_err(|_| Failure::Usage("missing --url (or WECHATPAY_BASE_URL): the sandbox's address".into()))?,
     };
-    let body = match args.value("--outcome") {
-        Some(outcome) => serde_json::json!({ "outcome": outcome }),
-        None => serde_json::json!({}),
-    };
-    let url = format!(
-        "{}/sandbox/{}",
-        base.trim_end_matches('/'),
-        path_of(&wechatpay_sandbox::encode(&args.positionals[0]))
-    );
-    let answer = reqwest::Client::new()
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
+    let url = format!("{}/sandbox/{path}", base.trim_end_matches('/'));
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = reqwest::Client::new().request(method, &url);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    let answer = request
         .send()
         .await
         .map_err(|e| Failure::failed(format!("cannot reach the sandbox at {base}: {e}")))?;
     let status = answer.status();
     let text = answer.text().await.map_err(|e| Failure::failed(e.to_string()))?;
+    if status == reqwest::StatusCode::NO_CONTENT {
+        return Ok(());
+    }
     let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     if !status.is_success() {
         return Err(Failure::failed(format!("the sandbox answered {status}: {value}")));

@@ -67,7 +67,9 @@ usage:
       its notification to its notify_url (retried on the platform's schedule), POST
       /sandbox/refunds/OUT_REFUND_NO/complete ends a refund (SUCCESS, ABNORMAL, CLOSED); GET
       /sandbox/notifications lists the deliveries, POST /sandbox/reset forgets everything,
-      POST /sandbox/clock {\"advance_seconds\": N} moves its clock. --stateless: examples only.
+      POST /sandbox/clock {\"advance_seconds\": N} moves its clock, POST/GET/DELETE
+      /sandbox/faults asks for, lists, clears faults on purpose (see `sandbox fault`).
+      --stateless: examples only.
       Prints the environment a client needs (TEST ONLY keys, written to DIR).
   wechatpay sandbox notify --url URL [--event TYPE] [--resource JSON|@FILE] [--apiv3-key KEY]
                            [--mchid ID] [--save DIR]
@@ -75,8 +77,16 @@ usage:
       --save DIR also writes headers.txt and body.json (for `wechatpay notify`).
   wechatpay sandbox pay OUT_TRADE_NO [--url URL]
   wechatpay sandbox complete OUT_REFUND_NO [--outcome SUCCESS|ABNORMAL|CLOSED] [--url URL]
+  wechatpay sandbox fault KIND [--operation \"METHOD PATH\"|notifications] [--latency-ms N]
+                           [--times N] [--url URL]
+  wechatpay sandbox faults [--clear] [--url URL]
       The user's side of a running sandbox (URL: its address, default WECHATPAY_BASE_URL): pays
       an order (its notification is delivered), ends a refund; prints the transaction or refund.
+      Faults on purpose, for one operation (as requested or as the spec writes its path) or every
+      request, N times or until cleared: latency (--latency-ms), system_error (500),
+      frequency_limited (429), drop_connection, wrong_signature, other_key_mode (signed in the
+      other key mode: WeChat Pay public key <-> platform certificate); for notifications:
+      wrong_signature, other_key_mode. `faults` lists them, --clear removes them.
   wechatpay ops
       Lists the operations of the embedded spec.
   wechatpay example METHOD PATH
@@ -156,7 +166,7 @@ fn run(argv: Vec<String>) -> Outcome {
         "sandbox" => {
             if rest.first().map(String::as_str) == Some("notify") {
                 runtime()?.block_on(commands::sandbox_notify(rest[1..].to_vec()))
-            } else if let Some(action @ ("pay" | "complete")) = rest.first().map(String::as_str) {
+            } else if let Some(action @ ("pay" | "complete" | "fault" | "faults")) = rest.first().map(String::as_str) {
                 runtime()?.block_on(commands::sandbox_control(action, rest[1..].to_vec()))
             } else {
                 runtime()?.block_on(commands::sandbox(rest))

@@ -866,3 +866,58 @@ fn sandbox_pay_and_complete_drive_a_running_simulator() {
     assert!(stderr(&o).contains("RESOURCE_NOT_EXISTS"), "{}", stderr(&o));
     assert_eq!(run(&env, &["sandbox", "pay"]).status.code(), Some(2));
 }
+
+#[test]
+fn sandbox_fault_asks_a_running_simulator_for_faults_and_lists_and_clears_them() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let o = run(
+        &env,
+        &[
+            "sandbox",
+            "fault",
+            "system_error",
+            "--operation",
+            "GET /v3/pay/transactions/id/{transaction_id}",
+            "--times",
+            "1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(listed["data"][0]["times"], 1, "{listed}");
+    // The next query is answered 500 SYSTEM_ERROR, the one after that is not.
+    let query = [
+        "call",
+        "GET",
+        "/v3/pay/transactions/id/4200000000000000000000000001",
+        "--query",
+        "mchid=1900000001",
+    ];
+    let o = run(&env, &query);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("SYSTEM_ERROR"), "{}", stderr(&o));
+    assert!(!stderr(&run(&env, &query)).contains("SYSTEM_ERROR"));
+
+    let o = run(&env, &["sandbox", "fault", "latency", "--latency-ms", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&env, &["sandbox", "faults"]);
+    let listed: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        listed["data"],
+        serde_json::json!([{"fault": "latency", "latency_ms": 5}])
+    );
+    assert!(run(&env, &["sandbox", "faults", "--clear"]).status.success());
+    let listed: Value = serde_json::from_str(&stdout(&run(&env, &["sandbox", "faults"]))).unwrap();
+    assert_eq!(listed["data"], serde_json::json!([]));
+    // Not a fault: the simulator's reason.
+    let o = run(&env, &["sandbox", "fault", "latency"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("latency_ms"), "{}", stderr(&o));
+    assert_eq!(
+        run(&env, &["sandbox", "fault", "latency", "--times", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

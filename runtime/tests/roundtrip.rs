@@ -2,8 +2,7 @@
 //! checks the request signature with `openssl`, answers with responses signed by the test
 //! platform key, and the client verifies them.
 
-#[path = "common/keys.rs"]
-mod keys;
+use crate::keys;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -199,23 +199,54 @@ pub fn install(
 ) -> Result<(), String> {
     server.on("GET", "/v3/certificates", certificates_reply(apiv3_key)?);
     let apiv2_key = apiv2_key.to_owned();
+    let response_key = server.config().response_key.clone();
     server.fallback(Arc::new(move |req: &RecordedRequest| {
-        if let Some(reply) = simulator.as_ref().and_then(|s| s.control(req)) {
+        let Some(simulator) = simulator.as_ref() else {
+            return Some(operation_answer(spec, req, &apiv2_key, check_requests, None));
+        };
+        if let Some(reply) = simulator.control(req) {
             return Some(reply);
         }
-        if !mock::is_apiv2(req) {
-            return Some(answer(spec, req, check_requests, simulator.as_ref()));
+        // A fault asked for this operation: instead of the operation, or on its answer.
+        let apiv2 = mock::is_apiv2(req);
+        let template = match spec.find(&req.method, req.path()) {
+            Lookup::Found(op, _) if !apiv2 => Some(op.url.as_str()),
+            _ => None,
+        };
+        let names = sim::faults::names_of(req, template);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let fault = simulator.take_fault(&names);
+        if let Some(reply) = fault.as_ref().and_then(|f| f.instead(req, &apiv2_key)) {
+            return Some(reply);
         }
-        Some(match v2::operation(spec, &req.method, req.path()) {
-            Some(op) => v2::answer(spec, op, &req.body, &apiv2_key, check_requests, simulator.as_ref()),
-            None => v2::failure(&format!(
-                "no APIv2 operation {} {} in the sandbox's spec",
-                req.method,
-                req.path()
-            )),
+        let reply = operation_answer(spec, req, &apiv2_key, check_requests, Some(simulator));
+        Some(match fault {
+            Some(fault) => fault.after(reply, apiv2, &response_key),
+            None => reply,
         })
     }));
     Ok(())
+}
+
+/// The answer of the operation a request is for, APIv3 or APIv2.
+fn operation_answer(
+    spec: &Spec,
+    req: &RecordedRequest,
+    apiv2_key: &str,
+    check_requests: bool,
+    simulator: Option<&sim::Simulator>,
+) -> Reply {
+    if !mock::is_apiv2(req) {
+        return answer(spec, req, check_requests, simulator);
+    }
+    match v2::operation(spec, &req.method, req.path()) {
+        Some(op) => v2::answer(spec, op, &req.body, apiv2_key, check_requests, simulator),
+        None => v2::failure(&format!(
+            "no APIv2 operation {} {} in the sandbox's spec",
+            req.method,
+            req.path()
+        )),
+    }
 }
 
 /// The `GET /v3/certificates` answer: the TEST ONLY platform certificate, encrypted with the

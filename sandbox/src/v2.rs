@@ -123,6 +123,48 @@ fn reply(fields: &[(String, String)]) -> Reply {
     Reply::raw(200, "text/xml; charset=utf-8", xml(fields).into_bytes()).tamper(crate::mock::Tamper::Unsigned)
 }
 
+/// A call taken and failed, `result_code` `FAIL` with `err_code` (a fault asked for:
+/// `SYSTEMERROR`, `FREQ_LIMIT`), signed as the request was; a request that is not APIv2 XML
+/// gets the platform's `return_code` `FAIL`.
+pub fn business_failure(request: &[u8], key: &str, err_code: &str, err_code_des: &str) -> Reply {
+    let Some(request) = read_fields(request) else {
+        return failure("XML格式错误: the body is not an APIv2 <xml> of fields");
+    };
+    let hmac = get(&request, "sign_type") == Some("HMAC-SHA256");
+    let mut fields: Vec<(String, String)> = vec![
+        ("return_code".into(), "SUCCESS".into()),
+        ("return_msg".into(), "OK".into()),
+    ];
+    for name in ["appid", "mch_id", "sub_mch_id"] {
+        if let Some(v) = get(&request, name) {
+            fields.push((name.into(), v.into()));
+        }
+    }
+    fields.extend([
+        ("result_code".into(), "FAIL".into()),
+        ("err_code".into(), err_code.into()),
+        ("err_code_des".into(), err_code_des.into()),
+        ("nonce_str".into(), crate::mock::random_nonce()),
+    ]);
+    let s = sign(&fields, key, hmac);
+    fields.push(("sign".into(), s));
+    reply(&fields)
+}
+
+/// `answer` with a `sign` that is not made with the merchant's key (a fault asked for: the
+/// merchant must refuse it); an unsigned answer is left as it is.
+pub fn missign(answer: Reply) -> Reply {
+    let Some(mut fields) = read_fields(&answer.body) else {
+        return answer;
+    };
+    let Some(at) = fields.iter().position(|(name, _)| name == "sign") else {
+        return answer;
+    };
+    let unsigned: Vec<(String, String)> = fields.iter().filter(|(name, _)| name != "sign").cloned().collect();
+    fields[at].1 = sign(&unsigned, "TESTONLYnotTheMerchantsKey000000", false);
+    reply(&fields)
+}
+
 /// The platform's answer to a call it cannot take: `return_code` `FAIL`, unsigned.
 pub fn failure(message: &str) -> Reply {
     reply(&[

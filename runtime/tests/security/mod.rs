@@ -19,8 +19,7 @@ use wechatpay::notifications::Resource;
 use wechatpay::runtime::{AppPayParams, HeaderMap, JsapiPayParams, NotificationAnswer, RsaSigner, Signer};
 use wechatpay::{Client, ClientBuilder, Error, VerificationError};
 
-#[path = "../common/keys.rs"]
-mod keys;
+use crate::keys;
 use keys::{key_path, MCHID, MERCHANT_SERIAL, PLATFORM_CERT_SERIAL, PUB_KEY_ID};
 
 mod notifications;

@@ -27,7 +27,6 @@
 pub mod auth;
 
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -220,6 +219,8 @@ pub struct Reply {
     pub signed_body: Option<Vec<u8>>,
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// Close the connection instead of answering.
+    pub drop_connection: bool,
 }
 
 impl Reply {
@@ -243,6 +244,7 @@ impl Reply {
             signed_by: None,
             signed_body: None,
             delay: None,
+            drop_connection: false,
         }
     }
 
@@ -256,6 +258,7 @@ impl Reply {
             signed_by: None,
             signed_body: None,
             delay: None,
+            drop_connection: false,
         }
     }
 
@@ -293,6 +296,14 @@ impl Reply {
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
+    }
+
+    /// No answer: the connection is closed (after the delay, if any).
+    pub fn dropped() -> Self {
+        Reply {
+            drop_connection: true,
+            ..Self::empty(502)
+        }
     }
 }
 
@@ -538,7 +549,8 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
                     connections.spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
                             let state = state.clone();
-                            async move { Ok::<_, Infallible>(handle(&state, req, loopback).await) }
+                            // An error closes the connection with no answer (`Reply::dropped`).
+                            async move { handle(&state, req, loopback).await.ok_or(DroppedConnection) }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .timer(TokioTimer::new())
@@ -577,7 +589,20 @@ fn request_id() -> String {
     raw.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-async fn handle(state: &State, req: Request<Incoming>, from_loopback: bool) -> Response<Full<Bytes>> {
+/// A connection closed on purpose, with no answer.
+#[derive(Debug)]
+struct DroppedConnection;
+
+impl std::fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the connection was dropped on purpose")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
+
+/// The answer to one request, or `None` to close the connection without one.
+async fn handle(state: &State, req: Request<Incoming>, from_loopback: bool) -> Option<Response<Full<Bytes>>> {
     let method = req.method().as_str().to_string();
     let target = req
         .uri()
@@ -597,10 +622,10 @@ async fn handle(state: &State, req: Request<Incoming>, from_loopback: bool) -> R
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
         Err(e) => {
-            return respond(
+            return Some(respond(
                 state,
                 Reply::error(400, "INVALID_REQUEST", &format!("cannot read the body: {e}")),
-            )
+            ))
         }
     };
     let mut record = RecordedRequest {
@@ -664,7 +689,10 @@ async fn handle(state: &State, req: Request<Incoming>, from_loopback: bool) -> R
     if let Some(observer) = observer {
         observer(&record, reply.status);
     }
-    respond(state, reply)
+    if reply.drop_connection {
+        return None;
+    }
+    Some(respond(state, reply))
 }
 
 /// An APIv2 request: an XML body to a path outside the JSON APIs (`/pay/orderquery`).

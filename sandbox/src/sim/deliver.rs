@@ -49,12 +49,17 @@ pub struct Attempt {
 impl Simulator {
     /// Delivers `event_type` carrying `resource` to `url`, in the background.
     pub(crate) fn deliver(&self, event_type: &str, url: &str, resource: &Value) {
-        let notification = match crate::notify::make_notification(
-            &self.inner.response_key,
-            &self.inner.apiv3_key,
-            event_type,
-            resource,
-        ) {
+        // A fault asked for the notifications: signed with a key that is not the platform's,
+        // or in the other key mode.
+        let key = match self.take_fault(&[super::faults::NOTIFICATIONS]).map(|f| f.kind) {
+            Some(super::FaultKind::WrongSignature) => {
+                crate::mock::ResponseKey::from_pem(self.inner.response_key.serial(), crate::keys::MERCHANT_KEY_PEM)
+                    .expect("the merchant's test key")
+            }
+            Some(super::FaultKind::OtherKeyMode) => super::faults::other_key_mode(&self.inner.response_key),
+            _ => self.inner.response_key.clone(),
+        };
+        let notification = match crate::notify::make_notification(&key, &self.inner.apiv3_key, event_type, resource) {
             Ok(n) => n,
             Err(_) => return,
         };
@@ -75,6 +80,12 @@ impl Simulator {
     /// Delivers an APIv2 notification (`body`, signed XML) to `url`: delivered when answered
     /// `200` with `return_code` `SUCCESS`, as the platform's APIv2 reads the answer.
     pub(crate) fn deliver_v2(&self, event_type: &str, url: &str, body: Vec<u8>) {
+        let body = match self.take_fault(&[super::faults::NOTIFICATIONS]).map(|f| f.kind) {
+            Some(super::FaultKind::WrongSignature) => {
+                crate::v2::missign(crate::mock::Reply::raw(200, "text/xml", body)).body
+            }
+            _ => body,
+        };
         let id = format!("v2-{}", crate::mock::random_nonce());
         let headers = vec![("Content-Type".to_owned(), "text/xml".to_owned())];
         self.send_twice_maybe(event_type, url, id, body, headers, |status, answer| {

@@ -7,12 +7,14 @@
 //! `POST /sandbox/refunds/{out_refund_no}/complete` ends a refund (`SUCCESS`, `ABNORMAL`,
 //! `CLOSED`) and delivers its `REFUND.*` notification, `GET /sandbox/notifications` lists every
 //! delivery and its attempts, `POST /sandbox/reset`
-//! forgets everything, `POST /sandbox/clock` moves the simulator's clock.
+//! forgets everything, `POST /sandbox/clock` moves the simulator's clock, `POST`/`GET`/`DELETE
+//! /sandbox/faults` asks for, lists and clears faults on purpose ([`faults`]).
 //!
 //! Operations the simulator does not keep state for keep the spec-driven example answer.
 
 mod apiv2;
 mod deliver;
+pub mod faults;
 mod payments;
 mod refunds;
 
@@ -24,6 +26,7 @@ use serde_json::{json, Value};
 use crate::mock::{RecordedRequest, Reply, ResponseKey};
 
 pub use deliver::{Attempt, Delivery, ATTEMPT_TIMEOUT, SCHEDULE};
+pub use faults::{Fault, FaultKind};
 pub use payments::Order;
 pub use refunds::Refund;
 
@@ -75,6 +78,8 @@ struct State {
     /// (merchant id, out_refund_no) → the refund.
     refunds: BTreeMap<(String, String), Refund>,
     deliveries: Vec<Delivery>,
+    /// Faults asked for (`POST /sandbox/faults`).
+    faults: faults::Faults,
     /// Seconds added to the real clock (`POST /sandbox/clock`).
     clock_offset: i64,
     /// For transaction ids.
@@ -111,7 +116,30 @@ impl Simulator {
         self.state().deliveries.clone()
     }
 
-    /// Forgets every order, refund and delivery.
+    /// Asks for a fault (what `POST /sandbox/faults` does); refused when it is not one.
+    pub fn add_fault(&self, fault: Fault) -> Result<(), String> {
+        fault.check()?;
+        self.state().faults.add(fault);
+        Ok(())
+    }
+
+    /// The faults asked for and not used up.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.state().faults.list()
+    }
+
+    /// No more faults.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
+    /// The fault for a request whose operation is named `names` (or for a notification, named
+    /// [`faults::NOTIFICATIONS`]), counted as used.
+    pub fn take_fault(&self, names: &[&str]) -> Option<faults::Taken> {
+        self.state().faults.take(names)
+    }
+
+    /// Forgets every order, refund, delivery and fault.
     pub fn reset(&self) {
         *self.state() = State::default();
     }
@@ -157,6 +185,18 @@ impl Simulator {
             ("GET", ["notifications"]) => Reply::json(200, json!({ "data": self.notifications() })),
             ("POST", ["reset"]) => {
                 self.reset();
+                Reply::no_content()
+            }
+            ("POST", ["faults"]) => match serde_json::from_value::<Fault>(body) {
+                Ok(fault) => match self.add_fault(fault) {
+                    Ok(()) => Reply::json(200, json!({ "data": self.faults() })),
+                    Err(why) => Reply::error(400, "PARAM_ERROR", &why),
+                },
+                Err(e) => Reply::error(400, "PARAM_ERROR", &format!("not a fault: {e}")),
+            },
+            ("GET", ["faults"]) => Reply::json(200, json!({ "data": self.faults() })),
+            ("DELETE", ["faults"]) => {
+                self.clear_faults();
                 Reply::no_content()
             }
             ("POST", ["clock"]) => match body["advance_seconds"].as_i64() {
