@@ -16,6 +16,8 @@
 //! The responder runs in a process of its own (this binary, `responder`), so the process CPU
 //! measured is the client's alone. Benchmarks report; they never fail.
 //!
+//! `cargo xtask bench sandbox` runs `wechatpay-bench sandbox CLI`: see `sandbox.rs`.
+//!
 //! Usage: `wechatpay-bench [run] [--write FILE] [--quick]`, `wechatpay-bench responder`,
 //! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [post | get | loopback | rsa | notify [bare]] [mt]` (for a profiler).
 
@@ -23,6 +25,7 @@ mod cases;
 mod cpu;
 mod keys;
 mod responder;
+mod sandbox;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -61,6 +64,12 @@ fn main() {
         Some("responder") => responder::run(),
         Some("one-request") => cases::one_request(args.get(1).expect("one-request URL")),
         Some("crypto-floor") => cases::crypto_floor(),
+        // `wechatpay-bench sandbox CLI [--quick] [--write FILE]`: the sandbox run by the CLI binary.
+        Some("sandbox") => run_sandbox(
+            args.get(1).expect("sandbox CLI-BINARY"),
+            args.iter().any(|a| a == "--quick"),
+            option(&args, "--write").as_deref(),
+        ),
         // For a profiler (`valgrind --tool=callgrind wechatpay-bench profile N`): N POSTs on a
         // current-thread runtime against a responder of its own.
         Some("profile") if args.iter().any(|a| a == "notify") => cases::profile_notifications(
@@ -78,14 +87,75 @@ fn main() {
             args.iter().any(|a| a == "mt"),
         ),
         _ => {
-            let write = args
-                .iter()
-                .position(|a| a == "--write")
-                .and_then(|i| args.get(i + 1))
-                .cloned();
+            let write = option(&args, "--write");
             let quick = args.iter().any(|a| a == "--quick");
             run(write.as_deref(), quick);
         }
+    }
+}
+
+/// The value after `name` in `args`.
+fn option(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// The heading of the sandbox's section of `BENCHMARKS.md` (written by `bench sandbox`, kept
+/// by `bench client`).
+const SANDBOX_SECTION: &str = "## The sandbox";
+
+fn run_sandbox(cli: &str, quick: bool, write: Option<&str>) {
+    let (tasks, total) = if quick { (64, 2_000) } else { (64, 20_000) };
+    eprintln!("the sandbox ({cli}): {tasks} tasks, {total} requests…");
+    let f = sandbox::run(cli, tasks, total);
+    let rows = vec![
+        row("RSA-2048 verify + sign (the floor)", us(f.rsa_per_request), "", None),
+        row(
+            &format!("{tasks} tasks: sandbox CPU per request"),
+            us(f.cpu_per_request),
+            "≤ 1.25× the floor",
+            Some(f.ratio()),
+        ),
+        row(
+            &format!("{tasks} tasks: requests per second"),
+            format!("{:.0}", f.per_second),
+            "",
+            None,
+        ),
+        row(
+            &format!("{tasks} tasks: latency p50 / p99"),
+            format!("{} / {}", ms(f.p50), ms(f.p99)),
+            "",
+            None,
+        ),
+        row(
+            "requests lost (not answered with success)",
+            format!("{} of {}", f.lost, f.requests),
+            "0",
+            None,
+        ),
+    ];
+    let table = render(&rows);
+    println!("{table}");
+    if let Some(loss) = &f.first_loss {
+        eprintln!("first request lost: {loss}");
+    }
+    if let Some(path) = write {
+        let section = format!(
+            "{SANDBOX_SECTION}\n\nWritten by `cargo xtask bench sandbox`: `wechatpay sandbox` (the release CLI, in a process\n\
+             of its own) answering {tasks} client tasks that create native orders and query them, each from the\n\
+             simulator's state. The sandbox process's CPU per request against what it cannot avoid (verify the\n\
+             merchant's RSA-2048 signature, sign the answer), measured in the same run, interleaved in ten slices.\n\n{table}"
+        );
+        let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
+        let kept = match old.find(SANDBOX_SECTION) {
+            Some(at) => old[..at].to_owned(),
+            None => format!("{}\n\n", old.trim_end()),
+        };
+        let _ = std::fs::write(path, kept + &section).map_err(|e| eprintln!("{path}: {e}"));
+        eprintln!("written to {path}");
     }
 }
 
@@ -321,6 +391,14 @@ fn run(write: Option<&str>, quick: bool) {
         );
         let _ = writeln!(doc, "Machine: {cores} cores, {model}.\n");
         doc.push_str(&table);
+        // The sandbox's section, written by `bench sandbox`, is kept.
+        if let Some(at) = std::fs::read_to_string(path).ok().and_then(|old| {
+            let at = old.find(SANDBOX_SECTION)?;
+            Some(old[at..].to_owned())
+        }) {
+            doc.push('\n');
+            doc.push_str(&at);
+        }
         let _ = std::fs::write(path, doc).map_err(|e| eprintln!("{path}: {e}"));
         eprintln!("written to {path}");
     }

@@ -209,6 +209,10 @@ pub fn answer(
             return failure(&why);
         }
     }
+    // The simulator's trade bill of the day, built from its orders.
+    if let (Some(simulator), "/v2/pay/downloadbill") = (simulator, op.url.as_str()) {
+        return simulator.apiv2_bill(&request);
+    }
     if matches!(op.op.response, ResponseKind::Binary) {
         return Reply::raw(200, "text/plain; charset=utf-8", crate::SANDBOX_FILE.to_vec())
             .tamper(crate::mock::Tamper::Unsigned);

@@ -24,7 +24,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "generate" | "build" | "client" | "generate-inner" => what = a.as_str(),
+            "generate" | "build" | "client" | "sandbox" | "generate-inner" => what = a.as_str(),
             "--quick" => quick = true,
             "--spec" => spec = it.next().map(PathBuf::from).ok_or("--spec needs a folder")?,
             "--only" => only = Some(it.next().ok_or("--only needs one of: none, pay, full")?.clone()),
@@ -58,6 +58,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         "generate-inner" => bench_generate(&spec),
         "client" => bench_client(&root, quick),
+        "sandbox" => bench_sandbox(&root, quick),
         "quick" => {
             run(&["generate".to_string(), "--spec".to_string(), spec.display().to_string()])?;
             bench_client(&root, true)
@@ -280,5 +281,41 @@ fn bench_client(root: &Path, quick: bool) -> Result<(), String> {
         Ok(())
     } else {
         Err("the client benchmark failed".into())
+    }
+}
+
+/// `cargo xtask bench sandbox`: the release CLI's `wechatpay sandbox` under a load of 64 client
+/// tasks, its CPU per request against its RSA floor (`bench/src/sandbox.rs`); written to the
+/// sandbox's section of `BENCHMARKS.md` unless `--quick`.
+fn bench_sandbox(root: &Path, quick: bool) -> Result<(), String> {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "wechatpay-cli",
+            "-p",
+            "wechatpay-bench",
+        ])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build of the CLI and the benchmark failed".into());
+    }
+    let release = root.join("target").join("release");
+    let mut cmd = Command::new(release.join("wechatpay-bench"));
+    cmd.arg("sandbox").arg(release.join("wechatpay")).current_dir(root);
+    if quick {
+        cmd.arg("--quick");
+    } else {
+        cmd.arg("--write").arg(root.join("BENCHMARKS.md"));
+    }
+    let status = cmd.status().map_err(|e| format!("wechatpay-bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the sandbox benchmark failed".into())
     }
 }

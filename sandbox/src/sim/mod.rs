@@ -10,9 +10,11 @@
 //! forgets everything, `POST /sandbox/clock` moves the simulator's clock, `POST`/`GET`/`DELETE
 //! /sandbox/faults` asks for, lists and clears faults on purpose ([`faults`]).
 //!
-//! Operations the simulator does not keep state for keep the spec-driven example answer.
+//! The day's bills are built from the orders and refunds ([`bills`]). Operations the simulator
+//! does not keep state for keep the spec-driven example answer.
 
 mod apiv2;
+pub mod bills;
 mod deliver;
 pub mod faults;
 mod payments;
@@ -78,6 +80,8 @@ struct State {
     /// (merchant id, out_refund_no) → the refund.
     refunds: BTreeMap<(String, String), Refund>,
     deliveries: Vec<Delivery>,
+    /// download token → a bill built for it.
+    bills: HashMap<String, bills::BillFile>,
     /// Faults asked for (`POST /sandbox/faults`).
     faults: faults::Faults,
     /// Seconds added to the real clock (`POST /sandbox/clock`).

@@ -32,6 +32,11 @@ pub struct Order {
 }
 
 impl Order {
+    /// The order's amount, in fen.
+    pub fn total(&self) -> i64 {
+        self.request["amount"]["total"].as_i64().unwrap_or(0)
+    }
+
     /// The order as the query answers it.
     pub fn transaction(&self) -> Value {
         let r = &self.request;
