@@ -209,13 +209,16 @@ pub fn install(
         }
         // A fault asked for this operation: instead of the operation, or on its answer.
         let apiv2 = mock::is_apiv2(req);
-        let template = match spec.find(&req.method, req.path()) {
-            Lookup::Found(op, _) if !apiv2 => Some(op.url.as_str()),
-            _ => None,
-        };
-        let names = sim::faults::names_of(req, template);
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let fault = simulator.take_fault(&names);
+        let fault = simulator.has_faults().then(|| {
+            let template = match spec.find(&req.method, req.path()) {
+                Lookup::Found(op, _) if !apiv2 => Some(op.url.as_str()),
+                _ => None,
+            };
+            let names = sim::faults::names_of(req, template);
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            simulator.take_fault(&names)
+        });
+        let fault = fault.flatten();
         if let Some(reply) = fault.as_ref().and_then(|f| f.instead(req, &apiv2_key)) {
             return Some(reply);
         }

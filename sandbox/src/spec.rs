@@ -2,6 +2,7 @@
 //! `cargo xtask generate`), validated into the generator's IR, and indexed by method and URL so a
 //! request can be matched to its operation.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -72,29 +73,37 @@ impl Operation {
     /// Matches a concrete path (`/v3/pay/transactions/out-trade-no/T1`, no query) against the
     /// URL template; returns the placeholder values (still percent-encoded) on a match.
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
-        let template: Vec<&str> = self.url.split('/').collect();
-        let actual: Vec<&str> = path.split('/').collect();
-        if template.len() != actual.len() {
+        let slashes = |s: &str| s.bytes().filter(|b| *b == b'/').count();
+        if slashes(&self.url) != slashes(path) {
             return None;
         }
-        let mut values = Vec::new();
-        for (t, a) in template.iter().zip(&actual) {
-            if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                if a.is_empty() {
-                    return None;
-                }
-                values.push((name.to_string(), a.to_string()));
-            } else if t != a {
-                return None;
-            }
-        }
-        Some(values)
+        // Checked without allocating (most templates do not match), then the values taken.
+        let pairs = || self.url.split('/').zip(path.split('/'));
+        let matches = pairs().all(|(t, a)| match placeholder(t) {
+            Some(_) => !a.is_empty(),
+            None => t == a,
+        });
+        matches.then(|| {
+            pairs()
+                .filter_map(|(t, a)| placeholder(t).map(|name| (name.to_owned(), a.to_owned())))
+                .collect()
+        })
     }
 
     /// How many literal segments the template has (a more specific template wins a tie).
     fn literal_segments(&self) -> usize {
         self.url.split('/').filter(|s| !s.starts_with('{')).count()
     }
+}
+
+/// `name` of a template segment `{name}`.
+fn placeholder(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{').and_then(|t| t.strip_suffix('}'))
+}
+
+/// The number of `/` in a URL and its third segment (the API group: `pay` of `/v3/pay/…`).
+fn bucket(url: &str) -> (usize, &str) {
+    (url.matches('/').count(), url.split('/').nth(2).unwrap_or_default())
 }
 
 /// The whole spec: the raw files, the IR and the operations.
@@ -104,6 +113,9 @@ pub struct Spec {
     pub api: ir::Api,
     /// Every operation, sorted by URL then method.
     pub operations: Vec<Operation>,
+    /// The operations (indices) by [`bucket`]: a path is matched against those of its own
+    /// length and API group only (a load test's every request looks its operation up).
+    buckets: HashMap<(usize, String), Vec<usize>>,
 }
 
 /// What [`Spec::find`] found for a method and a path.
@@ -160,7 +172,17 @@ impl Spec {
         let mut operations = Vec::new();
         collect(&api.root, &mut Vec::new(), loaded, &mut operations);
         operations.sort_by(|a, b| (&a.url, &a.method).cmp(&(&b.url, &b.method)));
-        Ok(Spec { api, operations })
+        let mut buckets: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+        for (i, op) in operations.iter().enumerate() {
+            let (length, group) = bucket(&op.url);
+            let group = if placeholder(group).is_some() { "{}" } else { group };
+            buckets.entry((length, group.to_owned())).or_default().push(i);
+        }
+        Ok(Spec {
+            api,
+            operations,
+            buckets,
+        })
     }
 
     /// The operation for `method` (any case) and `path` (with or without a leading `/`; a
@@ -176,7 +198,12 @@ impl Spec {
         let method = method.to_ascii_uppercase();
         let mut best: Option<(&Operation, Vec<(String, String)>)> = None;
         let mut others = Vec::new();
-        for op in &self.operations {
+        let (length, group) = bucket(&path);
+        let candidates = [group, "{}"]
+            .into_iter()
+            .filter_map(|g| self.buckets.get(&(length, g.to_owned())))
+            .flatten();
+        for op in candidates.map(|&i| &self.operations[i]) {
             let Some(values) = op.match_path(&path) else {
                 continue;
             };

@@ -26,7 +26,7 @@
 
 pub mod auth;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -387,7 +387,7 @@ struct State {
     observer: Mutex<Option<Observer>>,
     /// Keep at most this many recorded requests (oldest dropped); `None`: all.
     record_limit: Mutex<Option<usize>>,
-    requests: Mutex<Vec<RecordedRequest>>,
+    requests: Mutex<VecDeque<RecordedRequest>>,
     nonces: Mutex<HashSet<String>>,
 }
 
@@ -421,7 +421,7 @@ impl MockServer {
             fallback: Mutex::new(None),
             observer: Mutex::new(None),
             record_limit: Mutex::new(None),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
             nonces: Mutex::new(HashSet::new()),
         });
         let task = tokio::spawn(accept_loop(listener, state.clone()));
@@ -505,20 +505,20 @@ impl MockServer {
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.state.requests).clone()
+        lock(&self.state.requests).iter().cloned().collect()
     }
 
     /// The last request received (panics if none).
     pub fn last_request(&self) -> RecordedRequest {
         lock(&self.state.requests)
-            .last()
+            .back()
             .cloned()
             .expect("the mock server received no request")
     }
 
     /// Returns and forgets the requests received so far.
     pub fn take_requests(&self) -> Vec<RecordedRequest> {
-        std::mem::take(&mut *lock(&self.state.requests))
+        std::mem::take(&mut *lock(&self.state.requests)).into()
     }
 
     pub fn config(&self) -> &MockConfig {
@@ -647,7 +647,7 @@ async fn handle(state: &State, req: Request<Incoming>, from_loopback: bool) -> O
                 requests.drain(..excess);
             }
         }
-        requests.push(record.clone());
+        requests.push_back(record.clone());
     }
 
     let reply = match auth {

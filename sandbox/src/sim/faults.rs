@@ -103,6 +103,10 @@ impl Faults {
         self.0.push(fault);
     }
 
+    pub(super) fn list_is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub(super) fn list(&self) -> Vec<Fault> {
         self.0.clone()
     }

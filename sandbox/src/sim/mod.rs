@@ -137,6 +137,11 @@ impl Simulator {
         self.state().faults.clear();
     }
 
+    /// Whether any fault is asked for (a request's names are worked out only then).
+    pub fn has_faults(&self) -> bool {
+        !self.state().faults.list_is_empty()
+    }
+
     /// The fault for a request whose operation is named `names` (or for a notification, named
     /// [`faults::NOTIFICATIONS`]), counted as used.
     pub fn take_fault(&self, names: &[&str]) -> Option<faults::Taken> {
