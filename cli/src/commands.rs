@@ -555,8 +555,12 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
                 "--apiv2-key",
                 "--dir",
                 "--bind",
+                "--pay-after",
+                "--refund-after",
+                "--hold-back",
+                "--schedule-factor",
             ],
-            switches: &["--no-check", "--quiet", "--stateless"],
+            switches: &["--no-check", "--quiet", "--stateless", "--duplicates"],
         },
     )?;
     if let Some(done) = help_or(&args) {
@@ -599,7 +603,7 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
         apiv3_key,
         apiv2_key,
         check_requests: !args.switch("--no-check"),
-        simulator: (!args.switch("--stateless")).then(Default::default),
+        simulator: (!args.switch("--stateless")).then_some(simulator_config(&args)?),
     };
     let sandbox = Sandbox::start(config.clone()).await.map_err(Failure::failed)?;
     let base_url = sandbox.base_url();
@@ -639,6 +643,39 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
     std::future::pending::<()>().await;
     drop(sandbox);
     Ok(())
+}
+
+/// The simulator's hands-off options: `--pay-after MS`, `--refund-after MS`, `--hold-back MS`,
+/// `--schedule-factor F`, `--duplicates`.
+fn simulator_config(args: &Args) -> Result<wechatpay_sandbox::sim::SimulatorConfig, Failure> {
+    let millis = |option: &str| -> Result<Option<std::time::Duration>, Failure> {
+        args.value(option)
+            .map(|text| {
+                text.parse()
+                    .map(std::time::Duration::from_millis)
+                    .map_err(|_| Failure::Usage(format!("{option} {text:?} is not a number of milliseconds")))
+            })
+            .transpose()
+    };
+    let mut config = wechatpay_sandbox::sim::SimulatorConfig {
+        pay_after: millis("--pay-after")?,
+        complete_refunds_after: millis("--refund-after")?,
+        hold_back: millis("--hold-back")?,
+        duplicates: args.switch("--duplicates"),
+        ..Default::default()
+    };
+    if let Some(text) = args.value("--schedule-factor") {
+        config.schedule_factor = text
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && *f >= 0.0)
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--schedule-factor {text:?} is not a factor (1 = the platform's 15 s, 15 s, 30 s, …)"
+                ))
+            })?;
+    }
+    Ok(config)
 }
 
 pub async fn sandbox_notify(argv: Vec<String>) -> Outcome {

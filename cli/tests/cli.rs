@@ -923,3 +923,59 @@ fn sandbox_fault_asks_a_running_simulator_for_faults_and_lists_and_clears_them()
         Some(2)
     );
 }
+
+#[test]
+fn the_sandbox_command_runs_hands_off_and_refuses_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--quiet",
+            "--pay-after",
+            "30",
+            "--refund-after",
+            "30",
+        ])
+        .args(["--dir", &dir.path().display().to_string()])
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let vars = read_exports(&mut child);
+    let result = std::panic::catch_unwind(|| {
+        let order = r#"{"appid":"wxd678efh567hg6787","mchid":"1900000001","description":"QR","out_trade_no":"T-HANDS-OFF","notify_url":"http://127.0.0.1:9/notify","amount":{"total":100}}"#;
+        let o = run(&vars, &["call", "POST", "/v3/pay/transactions/native", "--data", order]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        // Paid by itself, with nobody calling the control API.
+        let query = [
+            "call",
+            "GET",
+            "/v3/pay/transactions/out-trade-no/T-HANDS-OFF",
+            "--query",
+            "mchid=1900000001",
+        ];
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !stdout(&run(&vars, &query)).contains("\"trade_state\": \"SUCCESS\"") {
+            assert!(std::time::Instant::now() < deadline, "never paid");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+    for bad in [["--pay-after", "soon"], ["--schedule-factor", "-1"]] {
+        let o = Command::new(BIN)
+            .args(["sandbox", "--port", "0"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(stderr(&o).contains(bad[0]), "{}", stderr(&o));
+    }
+}

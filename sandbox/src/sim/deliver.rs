@@ -129,8 +129,15 @@ impl Simulator {
         delivered: fn(u16, &str) -> bool,
         duplicate: bool,
     ) {
-        {
+        let held_back = {
             let mut state = self.state();
+            let held_back = match self.inner.config.hold_back {
+                Some(hold) if !duplicate => {
+                    state.notifications_made += 1;
+                    (state.notifications_made % 2 == 1).then_some(hold)
+                }
+                _ => None,
+            };
             state.deliveries.push(Delivery {
                 id: id.clone(),
                 event_type: event_type.to_owned(),
@@ -139,10 +146,14 @@ impl Simulator {
                 delivered: false,
                 duplicate,
             });
-        }
+            held_back
+        };
         let this = self.clone();
         let url = url.to_owned();
         tokio::spawn(async move {
+            if let Some(hold) = held_back {
+                tokio::time::sleep(hold).await;
+            }
             let delays = std::iter::once(0).chain(SCHEDULE);
             for delay in delays {
                 let wait = Duration::from_secs_f64(delay as f64 * this.inner.config.schedule_factor);

@@ -41,9 +41,17 @@ pub struct SimulatorConfig {
     /// Hands-off runs: every new order is paid by the user after this long (`None`: only
     /// when the control API says so).
     pub pay_after: Option<std::time::Duration>,
+    /// Hands-off runs: every refund ends `SUCCESS` by itself after this long (`None`: only
+    /// when the control API says so).
+    pub complete_refunds_after: Option<std::time::Duration>,
     /// Every notification is delivered twice (the same id), as the platform may: the
     /// merchant's de-duplication is tested too.
     pub duplicates: bool,
+    /// Out-of-order delivery: every other notification (the 1st, 3rd, …) is held back this
+    /// long before its first attempt, so a later event can reach the merchant before an
+    /// earlier one (a refund's before its payment's), as the platform does not promise order.
+    /// Deterministic, so a test can rely on it.
+    pub hold_back: Option<std::time::Duration>,
 }
 
 impl Default for SimulatorConfig {
@@ -51,7 +59,9 @@ impl Default for SimulatorConfig {
         SimulatorConfig {
             schedule_factor: 1.0,
             pay_after: None,
+            complete_refunds_after: None,
             duplicates: false,
+            hold_back: None,
         }
     }
 }
@@ -88,6 +98,8 @@ struct State {
     clock_offset: i64,
     /// For transaction ids.
     sequence: u64,
+    /// Notifications made so far (every other one is held back, `SimulatorConfig::hold_back`).
+    notifications_made: u64,
 }
 
 impl Simulator {

@@ -180,7 +180,16 @@ impl Simulator {
             request: body.clone(),
         };
         let answer = created.answer();
-        state.refunds.insert((mchid.to_owned(), out_refund_no), created);
+        state.refunds.insert((mchid.to_owned(), out_refund_no.clone()), created);
+        drop(state);
+        // Hands-off runs: the refund succeeds by itself after a while.
+        if let Some(after) = self.inner.config.complete_refunds_after {
+            let this = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let _ = this.complete_refund(&out_refund_no, &json!({}));
+            });
+        }
         Reply::json(200, answer)
     }
 

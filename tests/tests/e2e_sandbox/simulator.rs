@@ -512,6 +512,7 @@ async fn hands_off_orders_pay_themselves_and_duplicates_are_handled_once() {
             schedule_factor: 0.001,
             pay_after: Some(Duration::from_millis(50)),
             duplicates: true,
+            ..SimulatorConfig::default()
         }),
         ..SandboxConfig::default()
     };
@@ -564,4 +565,90 @@ async fn hands_off_orders_pay_themselves_and_duplicates_are_handled_once() {
     assert_eq!(deliveries.iter().filter(|d| d.duplicate).count(), 1);
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the duplicate ran the handler again");
     assert_eq!(simulator.order(keys::MCHID, "T-AUTO").unwrap().trade_state, "SUCCESS");
+}
+
+/// Hands-off refunds end by themselves; with `hold_back`, every other notification waits before
+/// its first attempt: the refund's `REFUND.SUCCESS` reaches the merchant before the payment's
+/// `TRANSACTION.SUCCESS` it follows.
+#[tokio::test]
+async fn hands_off_refunds_end_by_themselves_and_notifications_can_arrive_out_of_order() {
+    use wechatpay::runtime::{NotificationEvent, NotificationService};
+    use wechatpay::v3::pay::models::{Amount, AmountRequired};
+    use wechatpay::v3::pay::transactions::native;
+    use wechatpay::v3::refund::domestic::refunds;
+    use wechatpay_sandbox::sim::SimulatorConfig;
+
+    let config = SandboxConfig {
+        simulator: Some(SimulatorConfig {
+            schedule_factor: 0.001,
+            pay_after: Some(Duration::from_millis(20)),
+            complete_refunds_after: Some(Duration::from_millis(20)),
+            hold_back: Some(Duration::from_millis(1500)),
+            ..SimulatorConfig::default()
+        }),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let client = builder()
+        .base_url(sandbox.base_url())
+        .apiv3_key(keys::APIV3_KEY)
+        .build()
+        .unwrap();
+    let arrived = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = arrived.clone();
+    let endpoint = NotificationService::new(client.clone(), move |event: NotificationEvent| {
+        seen.lock().unwrap().push(event.event_type.clone());
+        async { Ok::<(), String>(()) }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
+            .await
+            .unwrap()
+    });
+    let order = native::PostRequest::new(native::PostRequestRequired {
+        appid: "wxd678efh567hg6787".into(),
+        description: "QR".into(),
+        out_trade_no: "T-ORDER".into(),
+        amount: Amount::new(AmountRequired { total: 300 }),
+        notify_url: notify_url.clone(),
+    });
+    client.v3().pay().transactions().native().post(&order).await.unwrap();
+    let simulator = sandbox.simulator().unwrap();
+    wait_until("paid by itself", simulator, || {
+        simulator
+            .order(keys::MCHID, "T-ORDER")
+            .is_some_and(|o| o.trade_state == "SUCCESS")
+    })
+    .await;
+    let refund = refunds::PostRequest::new(refunds::PostRequestRequired {
+        out_refund_no: "R-ORDER".into(),
+        amount: refunds::PostRequestAmount::new(refunds::PostRequestAmountRequired {
+            refund: 100,
+            total: 300,
+            currency: "CNY".into(),
+        }),
+    })
+    .with(|r| {
+        r.out_trade_no = Some("T-ORDER".into());
+        r.notify_url = Some(notify_url.clone());
+    });
+    let created = client.v3().refund().domestic().refunds().post(&refund).await.unwrap();
+    assert_eq!(format!("{:?}", created.status), "Some(Processing)");
+    wait_until("both delivered", simulator, || arrived.lock().unwrap().len() == 2).await;
+    assert_eq!(*arrived.lock().unwrap(), ["REFUND.SUCCESS", "TRANSACTION.SUCCESS"]);
+}
+
+/// Waits (10 s at most) until `done`; fails with `what` and the deliveries.
+async fn wait_until(what: &str, simulator: &wechatpay_sandbox::sim::Simulator, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {:?}",
+            simulator.notifications()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
