@@ -1,7 +1,8 @@
 //! The simulator: the sandbox remembers what a merchant did and plays WeChat Pay's side of it
 //! (issue 23). Orders created through the API are kept (per merchant), queried as they are
 //! now, closed; the user's side is the control API under `/sandbox/` (plain JSON, unsigned,
-//! from this machine only): `POST /sandbox/transactions/{out_trade_no}/pay` pays an order and
+//! from this machine only): `POST /sandbox/transactions/{out_trade_no}/pay` pays an order (or a
+//! combine order, by its `combine_out_trade_no`: [`combine`]) and
 //! delivers its `TRANSACTION.SUCCESS` notification to the order's `notify_url` (retried on the
 //! platform's schedule, compressed by [`SimulatorConfig::schedule_factor`]),
 //! `POST /sandbox/refunds/{out_refund_no}/complete` ends a refund (`SUCCESS`, `ABNORMAL`,
@@ -15,6 +16,7 @@
 
 mod apiv2;
 pub mod bills;
+pub mod combine;
 mod deliver;
 pub mod faults;
 mod payments;
@@ -27,6 +29,7 @@ use serde_json::{json, Value};
 
 use crate::mock::{RecordedRequest, Reply, ResponseKey};
 
+pub use combine::CombineOrder;
 pub use deliver::{Attempt, Delivery, ATTEMPT_TIMEOUT, SCHEDULE};
 pub use faults::{Fault, FaultKind};
 pub use payments::Order;
@@ -85,6 +88,8 @@ struct Inner {
 struct State {
     /// (merchant id, out_trade_no) → the order.
     orders: BTreeMap<(String, String), Order>,
+    /// (combine_mchid, combine_out_trade_no) → the combine order.
+    combine_orders: BTreeMap<(String, String), CombineOrder>,
     /// transaction_id → (merchant id, out_trade_no).
     transactions: HashMap<String, (String, String)>,
     /// (merchant id, out_refund_no) → the refund.

@@ -247,7 +247,10 @@ impl Simulator {
                 .iter()
                 .find(|((_, o), _)| o == out_trade_no)
                 .map(|(k, _)| k.clone());
-            let Some(key) = found else { return order_not_exist() };
+            let Some(key) = found else {
+                drop(state);
+                return self.pay_combine(out_trade_no).unwrap_or_else(order_not_exist);
+            };
             state.sequence += 1;
             let transaction_id = format!("42000{:023}", state.sequence);
             let order = state.orders.get_mut(&key).expect("found above");

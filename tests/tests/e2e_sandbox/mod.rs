@@ -622,5 +622,6 @@ async fn apiv2_xml_is_accepted_whatever_its_content_type() {
 }
 
 mod bills;
+mod combine;
 mod faults;
 mod simulator;
