@@ -1,5 +1,5 @@
 //! Faults on purpose: a merchant tests how their integration bears the platform's bad days.
-//! A fault is asked for through `POST /sandbox/faults` (or [`Simulator::add_fault`]) for one
+//! A fault is asked for through `POST /sandbox/faults` (or [`Simulator::add_fault`](super::Simulator::add_fault)) for one
 //! operation or for every request, for a number of requests or until cleared:
 //!
 //! - `latency`: the answer comes `latency_ms` late (the operation still takes effect: an order
