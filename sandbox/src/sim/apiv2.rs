@@ -1,6 +1,7 @@
 //! APIv2 payments on the simulator's state: `pay/unifiedorder` creates the order (kept like an
-//! APIv3 one, so that the control API pays it), `pay/orderquery` and `pay/closeorder` answer
-//! from it, and a paid APIv2 order's notification is APIv2's signed XML.
+//! APIv3 one, so that the control API pays it), `pay/micropay` creates it `USERPAYING`,
+//! `pay/orderquery`, `pay/closeorder` and `secapi/pay/reverse` answer from it, and a paid APIv2
+//! order's notification is APIv2's signed XML. Refunds: `apiv2_refunds.rs`.
 
 use serde_json::{json, Value};
 
@@ -44,6 +45,42 @@ fn time_end(unix: i64) -> String {
 }
 
 impl Simulator {
+    /// `pay/micropay` (付款码支付): the order is created `USERPAYING` and answered so (the
+    /// user enters their password: the merchant queries until the control API's pay ends it
+    /// `SUCCESS`, or `PAYERROR` with `{"outcome": "PAYERROR"}`); an `auth_code` that is not 18
+    /// digits beginning 10 to 15 is `AUTH_CODE_INVALID`.
+    fn micropay(&self, get: &dyn Fn(&str) -> String) -> Vec<(String, String)> {
+        let auth_code = get("auth_code");
+        let valid = auth_code.len() == 18
+            && auth_code.bytes().all(|b| b.is_ascii_digit())
+            && ("10".."16").contains(&&auth_code[..2]);
+        if !valid {
+            return failed("AUTH_CODE_INVALID");
+        }
+        let mchid = get("mch_id");
+        let body = json!({
+            "appid": get("appid"),
+            "mchid": mchid,
+            "description": get("body"),
+            "out_trade_no": get("out_trade_no"),
+            "attach": get("attach"),
+            "amount": {"total": get("total_fee").parse::<i64>().unwrap_or(0), "currency": "CNY"},
+            "apiv2": true,
+        });
+        match self.create_order("MICROPAY", &mchid, false, &body) {
+            Ok(_) => {
+                let key = (mchid, get("out_trade_no"));
+                if let Some(order) = self.state().orders.get_mut(&key) {
+                    order.trade_state = "USERPAYING".into();
+                }
+                failed("USERPAYING")
+            }
+            Err(Refused::Paid) => failed("ORDERPAID"),
+            Err(Refused::Closed) => failed("ORDERCLOSED"),
+            Err(Refused::Reused) => failed("OUT_TRADE_NO_USED"),
+        }
+    }
+
     /// The answer fields of an APIv2 payment operation the simulator keeps state for (before
     /// `return_code`, `result_code` and `sign` are added), or `None`. A failure is
     /// `result_code` `FAIL` with the platform's `err_code`.
@@ -131,6 +168,22 @@ impl Simulator {
                     }
                 }
             }
+            "/v2/secapi/pay/refund" => self.apiv2_refund(&|name| get(name).to_owned()),
+            "/v2/pay/refundquery" => self.apiv2_refundquery(&|name| get(name).to_owned()),
+            "/v2/pay/micropay" => self.micropay(&|name| get(name).to_owned()),
+            "/v2/secapi/pay/reverse" => {
+                let mut state = self.state();
+                let by_id = state.transactions.get(get("transaction_id")).cloned();
+                let k = by_id.unwrap_or_else(|| key(get("out_trade_no")));
+                match state.orders.get_mut(&k) {
+                    None => failed("ORDERNOTEXIST"),
+                    Some(order) => {
+                        // Unpaid, it is closed; paid, the user gets the money back.
+                        order.trade_state = "REVOKED".into();
+                        vec![("recall".to_owned(), "N".to_owned())]
+                    }
+                }
+            }
             "/v2/pay/closeorder" => {
                 let mut state = self.state();
                 match state.orders.get_mut(&key(get("out_trade_no"))) {
@@ -154,8 +207,15 @@ fn failed(code: &str) -> Vec<(String, String)> {
         "ORDERPAID" => "该订单已支付",
         "ORDERCLOSED" => "订单已关闭",
         "OUT_TRADE_NO_USED" => "商户订单号重复",
+        "USERPAYING" => "需要用户输入支付密码",
+        "AUTH_CODE_INVALID" => "付款码无效，请重新扫码",
         _ => "系统错误",
     };
+    failed_with(code, words)
+}
+
+/// `result_code` `FAIL` with `err_code` and `err_code_des`.
+pub(super) fn failed_with(code: &str, words: &str) -> Vec<(String, String)> {
     vec![
         ("result_code".into(), "FAIL".into()),
         ("err_code".into(), code.into()),

@@ -15,6 +15,7 @@
 //! does not keep state for keep the spec-driven example answer.
 
 mod apiv2;
+mod apiv2_refunds;
 pub mod bills;
 pub mod combine;
 mod deliver;

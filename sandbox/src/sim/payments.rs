@@ -57,6 +57,9 @@ impl Order {
             "trade_state_desc": match self.trade_state.as_str() {
                 "SUCCESS" => "支付成功",
                 "CLOSED" => "已关闭",
+                "REVOKED" => "已撤销",
+                "USERPAYING" => "用户支付中",
+                "PAYERROR" => "支付失败",
                 _ => "未支付",
             },
             "amount": {"total": total, "currency": currency},
@@ -236,8 +239,9 @@ impl Simulator {
     }
 
     /// The user pays `out_trade_no` (`POST /sandbox/transactions/{out_trade_no}/pay`, body
-    /// optional: `openid`, `payer_total`): the order is `SUCCESS` and its notification is
-    /// delivered. Answers the transaction as the query would.
+    /// optional: `openid`, `payer_total`; `"outcome": "PAYERROR"` for a code payment the user
+    /// fails): the order is `SUCCESS` and its notification is delivered. Answers the
+    /// transaction as the query would.
     pub(crate) fn pay(&self, out_trade_no: &str, body: &Value) -> Reply {
         let now = self.now();
         let paid = {
@@ -256,8 +260,15 @@ impl Simulator {
             let order = state.orders.get_mut(&key).expect("found above");
             match order.trade_state.as_str() {
                 "SUCCESS" => return Reply::error(400, "ORDERPAID", "该订单已支付"),
-                "CLOSED" => return Reply::error(400, "ORDER_CLOSED", "该订单已关闭"),
+                "CLOSED" | "REVOKED" | "PAYERROR" => {
+                    return Reply::error(400, "ORDER_CLOSED", &format!("该订单已关闭 ({})", order.trade_state))
+                }
                 _ => {}
+            }
+            // A code payment the user fails (a wrong password, a card refused): PAYERROR.
+            if body["outcome"] == "PAYERROR" && order.trade_state == "USERPAYING" {
+                order.trade_state = "PAYERROR".into();
+                return Reply::json(200, order.transaction());
             }
             order.trade_state = "SUCCESS".into();
             order.transaction_id = Some(transaction_id.clone());

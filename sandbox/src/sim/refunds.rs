@@ -8,6 +8,23 @@ use serde_json::{json, Value};
 use super::Simulator;
 use crate::mock::Reply;
 
+/// Why the platform refuses a refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefundRefused {
+    /// The `out_refund_no` was used with other fields.
+    Reused,
+    /// No such order of this merchant.
+    NoOrder,
+    /// The order is not paid.
+    NotPaid,
+    /// The `total` is not the order's.
+    OtherTotal,
+    /// The currency is not the order's.
+    OtherCurrency,
+    /// More than is left to refund.
+    TooMuch { asked: i64, left: i64 },
+}
+
 /// A refund the simulator remembers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refund {
@@ -103,6 +120,28 @@ impl Simulator {
     }
 
     fn create_refund(&self, mchid: &str, body: &Value) -> Reply {
+        match self.refund_order(mchid, body) {
+            Ok(refund) => Reply::json(200, refund.answer()),
+            Err(RefundRefused::Reused) => Reply::error(
+                400,
+                "INVALID_REQUEST",
+                "商户退款单号重复: this out_refund_no was used with other fields",
+            ),
+            Err(RefundRefused::NoOrder) => Reply::error(404, "RESOURCE_NOT_EXISTS", "订单不存在"),
+            Err(RefundRefused::NotPaid) => Reply::error(404, "RESOURCE_NOT_EXISTS", "订单未支付，不能发起退款"),
+            Err(RefundRefused::OtherTotal) => Reply::error(400, "PARAM_ERROR", "订单金额与原订单金额不一致"),
+            Err(RefundRefused::OtherCurrency) => Reply::error(400, "PARAM_ERROR", "退款币种与原订单币种不一致"),
+            Err(RefundRefused::TooMuch { asked, left }) => Reply::error(
+                400,
+                "INVALID_REQUEST",
+                &format!("申请退款金额超过订单可退金额: {asked} asked, {left} left"),
+            ),
+        }
+    }
+
+    /// Refunds an order (APIv3 or APIv2; `body` in APIv3's shape): the refund, `PROCESSING`
+    /// (the same again for the same `out_refund_no` and fields), or why the platform refuses.
+    pub(crate) fn refund_order(&self, mchid: &str, body: &Value) -> Result<Refund, RefundRefused> {
         let out_refund_no = body["out_refund_no"].as_str().unwrap_or_default().to_owned();
         let refund = body["amount"]["refund"].as_i64().unwrap_or(0);
         let total = body["amount"]["total"].as_i64().unwrap_or(0);
@@ -111,13 +150,9 @@ impl Simulator {
         let mut state = self.state();
         if let Some(existing) = state.refunds.get(&(mchid.to_owned(), out_refund_no.clone())) {
             return if existing.request == *body {
-                Reply::json(200, existing.answer())
+                Ok(existing.clone())
             } else {
-                Reply::error(
-                    400,
-                    "INVALID_REQUEST",
-                    "商户退款单号重复: this out_refund_no was used with other fields",
-                )
+                Err(RefundRefused::Reused)
             };
         }
         // The order: by out_trade_no or transaction_id, of this merchant, paid.
@@ -132,19 +167,19 @@ impl Simulator {
             (None, None) => None,
         };
         let Some(order) = key.as_ref().and_then(|k| state.orders.get(k)) else {
-            return Reply::error(404, "RESOURCE_NOT_EXISTS", "订单不存在");
+            return Err(RefundRefused::NoOrder);
         };
         if order.trade_state != "SUCCESS" {
-            return Reply::error(404, "RESOURCE_NOT_EXISTS", "订单未支付，不能发起退款");
+            return Err(RefundRefused::NotPaid);
         }
         let paid = order.payer_total.unwrap_or(0);
         let order_total = order.request["amount"]["total"].as_i64().unwrap_or(0);
         let order_currency = order.request["amount"]["currency"].as_str().unwrap_or("CNY");
         if total != order_total {
-            return Reply::error(400, "PARAM_ERROR", "订单金额与原订单金额不一致");
+            return Err(RefundRefused::OtherTotal);
         }
         if currency != order_currency {
-            return Reply::error(400, "PARAM_ERROR", "退款币种与原订单币种不一致");
+            return Err(RefundRefused::OtherCurrency);
         }
         let (out_trade_no, transaction_id) = (
             order.request["out_trade_no"].as_str().unwrap_or_default().to_owned(),
@@ -157,11 +192,10 @@ impl Simulator {
             .map(|r| r.refund)
             .sum();
         if refund <= 0 || refund > paid - refunded {
-            return Reply::error(
-                400,
-                "INVALID_REQUEST",
-                &format!("申请退款金额超过订单可退金额: {refund} asked, {} left", paid - refunded),
-            );
+            return Err(RefundRefused::TooMuch {
+                asked: refund,
+                left: paid - refunded,
+            });
         }
         state.sequence += 1;
         let created = Refund {
@@ -179,8 +213,9 @@ impl Simulator {
             notify_url: body["notify_url"].as_str().map(str::to_owned),
             request: body.clone(),
         };
-        let answer = created.answer();
-        state.refunds.insert((mchid.to_owned(), out_refund_no.clone()), created);
+        state
+            .refunds
+            .insert((mchid.to_owned(), out_refund_no.clone()), created.clone());
         drop(state);
         // Hands-off runs: the refund succeeds by itself after a while.
         if let Some(after) = self.inner.config.complete_refunds_after {
@@ -190,7 +225,7 @@ impl Simulator {
                 let _ = this.complete_refund(&out_refund_no, &json!({}));
             });
         }
-        Reply::json(200, answer)
+        Ok(created)
     }
 
     /// The refund ends (`POST /sandbox/refunds/{out_refund_no}/complete`, body optional:
@@ -221,7 +256,10 @@ impl Simulator {
             refund.clone()
         };
         let answer = refund.answer();
-        if let Some(url) = &refund.notify_url {
+        if let (Some(url), true) = (&refund.notify_url, refund.request["apiv2"] == true) {
+            let body = super::apiv2_refunds::refund_xml(&refund, &self.inner.apiv2_key);
+            self.deliver_v2(&format!("REFUND.{outcome}"), url, body);
+        } else if let Some(url) = &refund.notify_url {
             let mut resource = answer.clone();
             resource["refund_status"] = resource["status"].clone();
             self.deliver(&format!("REFUND.{outcome}"), url, &resource);
