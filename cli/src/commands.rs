@@ -559,6 +559,7 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
                 "--refund-after",
                 "--hold-back",
                 "--schedule-factor",
+                "--state",
             ],
             switches: &["--no-check", "--quiet", "--stateless", "--duplicates"],
         },
@@ -645,8 +646,8 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
     Ok(())
 }
 
-/// The simulator's hands-off options: `--pay-after MS`, `--refund-after MS`, `--hold-back MS`,
-/// `--schedule-factor F`, `--duplicates`.
+/// The simulator's options: `--pay-after MS`, `--refund-after MS`, `--hold-back MS`,
+/// `--schedule-factor F`, `--duplicates`, `--state FILE`.
 fn simulator_config(args: &Args) -> Result<wechatpay_sandbox::sim::SimulatorConfig, Failure> {
     let millis = |option: &str| -> Result<Option<std::time::Duration>, Failure> {
         args.value(option)
@@ -662,6 +663,7 @@ fn simulator_config(args: &Args) -> Result<wechatpay_sandbox::sim::SimulatorConf
         complete_refunds_after: millis("--refund-after")?,
         hold_back: millis("--hold-back")?,
         duplicates: args.switch("--duplicates"),
+        state_file: args.value("--state").map(PathBuf::from),
         ..Default::default()
     };
     if let Some(text) = args.value("--schedule-factor") {

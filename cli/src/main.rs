@@ -60,7 +60,7 @@ usage:
   wechatpay sandbox [--port N] [--merchant-public-key PEM] [--mchid ID] [--serial SERIAL]
                     [--apiv3-key KEY] [--apiv2-key KEY] [--dir DIR] [--no-check] [--quiet] [--stateless]
                     [--pay-after MS] [--refund-after MS] [--duplicates] [--hold-back MS]
-                    [--schedule-factor F]
+                    [--schedule-factor F] [--state FILE]
       Runs a local WeChat Pay on 127.0.0.1:N (default 8080; 0 picks a free port) that verifies
       request signatures and answers every operation of the spec with signed example JSON (APIv2
       operations: their XML sign checked with the APIv2 key, signed example XML answers).
@@ -75,6 +75,7 @@ usage:
       refund SUCCESS after --refund-after; --duplicates delivers each notification twice;
       --hold-back holds every other notification back (out-of-order delivery);
       --schedule-factor multiplies the retry schedule (0.01: 150 ms, 150 ms, 300 ms, …).
+      --state FILE keeps the orders, refunds and deliveries across restarts.
       Prints the environment a client needs (TEST ONLY keys, written to DIR).
   wechatpay sandbox notify --url URL [--event TYPE] [--resource JSON|@FILE] [--apiv3-key KEY]
                            [--mchid ID] [--save DIR]

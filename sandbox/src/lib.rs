@@ -117,6 +117,11 @@ impl Sandbox {
                 c,
             )
         });
+        if let (Some(simulator), Some(file)) =
+            (&simulator, config.simulator.as_ref().and_then(|c| c.state_file.clone()))
+        {
+            simulator.persist(file)?;
+        }
         install(
             &server,
             spec,

@@ -14,7 +14,7 @@ use super::Simulator;
 use crate::mock::Reply;
 
 /// A combine order, as the simulator remembers it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CombineOrder {
     /// `JSAPI`, `APP`, `NATIVE`, `MWEB`.
     pub trade_type: String,

@@ -19,7 +19,7 @@ pub const SCHEDULE: [u64; 15] = [
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One notification and what became of it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Delivery {
     /// The notification id.
     pub id: String,
@@ -36,7 +36,7 @@ pub struct Delivery {
 }
 
 /// One attempt of a delivery.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Attempt {
     /// When it was sent (the simulator's clock, RFC 3339).
     pub at: String,

@@ -21,6 +21,7 @@ pub mod combine;
 mod deliver;
 pub mod faults;
 mod payments;
+mod persist;
 mod refunds;
 
 use std::collections::{BTreeMap, HashMap};
@@ -56,6 +57,8 @@ pub struct SimulatorConfig {
     /// earlier one (a refund's before its payment's), as the platform does not promise order.
     /// Deterministic, so a test can rely on it.
     pub hold_back: Option<std::time::Duration>,
+    /// Kept across restarts in this file ([`Simulator::persist`]); `None`: in memory only.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SimulatorConfig {
@@ -66,6 +69,7 @@ impl Default for SimulatorConfig {
             complete_refunds_after: None,
             duplicates: false,
             hold_back: None,
+            state_file: None,
         }
     }
 }
@@ -83,22 +87,30 @@ struct Inner {
     response_key: ResponseKey,
     config: SimulatorConfig,
     http: reqwest::Client,
+    /// Set by every access to the state: written again when kept in a file ([`persist`]).
+    changed: std::sync::atomic::AtomicBool,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 struct State {
     /// (merchant id, out_trade_no) → the order.
+    #[serde(with = "persist::pairs")]
     orders: BTreeMap<(String, String), Order>,
     /// (combine_mchid, combine_out_trade_no) → the combine order.
+    #[serde(with = "persist::pairs")]
     combine_orders: BTreeMap<(String, String), CombineOrder>,
     /// transaction_id → (merchant id, out_trade_no).
     transactions: HashMap<String, (String, String)>,
     /// (merchant id, out_refund_no) → the refund.
+    #[serde(with = "persist::pairs")]
     refunds: BTreeMap<(String, String), Refund>,
     deliveries: Vec<Delivery>,
     /// download token → a bill built for it.
+    #[serde(skip)]
     bills: HashMap<String, bills::BillFile>,
     /// Faults asked for (`POST /sandbox/faults`).
+    #[serde(skip)]
     faults: faults::Faults,
     /// Seconds added to the real clock (`POST /sandbox/clock`).
     clock_offset: i64,
@@ -120,11 +132,13 @@ impl Simulator {
                 response_key,
                 config,
                 http: reqwest::Client::new(),
+                changed: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner.changed.store(true, std::sync::atomic::Ordering::Release);
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -9,7 +9,7 @@ use super::Simulator;
 use crate::mock::Reply;
 
 /// An order the simulator remembers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     /// `JSAPI`, `APP`, `NATIVE`, `MWEB`.
     pub trade_type: String,

@@ -26,7 +26,7 @@ pub(crate) enum RefundRefused {
 }
 
 /// A refund the simulator remembers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Refund {
     /// Whose: a merchant id, or a service provider's `sp_mchid/sub_mchid`.
     pub merchant: String,

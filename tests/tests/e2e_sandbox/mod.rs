@@ -625,4 +625,5 @@ mod apiv2;
 mod bills;
 mod combine;
 mod faults;
+mod persist;
 mod simulator;
