@@ -939,6 +939,7 @@ fn the_sandbox_command_runs_hands_off_and_refuses_bad_options() {
             "30",
         ])
         .args(["--dir", &dir.path().display().to_string()])
+        .args(["--state", &dir.path().join("state.json").display().to_string()])
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -961,6 +962,12 @@ fn the_sandbox_command_runs_hands_off_and_refuses_bad_options() {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while !stdout(&run(&vars, &query)).contains("\"trade_state\": \"SUCCESS\"") {
             assert!(std::time::Instant::now() < deadline, "never paid");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // --state: kept in the file.
+        let state = dir.path().join("state.json");
+        while !std::fs::read_to_string(&state).is_ok_and(|t| t.contains("T-HANDS-OFF")) {
+            assert!(std::time::Instant::now() < deadline, "never written");
             std::thread::sleep(Duration::from_millis(20));
         }
     });
