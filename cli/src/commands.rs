@@ -783,6 +783,7 @@ pub fn example(argv: Vec<String>) -> Outcome {
 /// (default `WECHATPAY_BASE_URL`):
 /// `wechatpay sandbox pay OUT_TRADE_NO` (prints the transaction),
 /// `wechatpay sandbox complete OUT_REFUND_NO [--outcome SUCCESS|ABNORMAL|CLOSED]` (the refund),
+/// `wechatpay sandbox confirm OUT_BILL_NO [--outcome SUCCESS|FAIL]` (the transfer bill),
 /// `wechatpay sandbox fault KIND [--operation "METHOD PATH"] [--latency-ms N] [--times N]`
 /// (the faults asked for), `wechatpay sandbox faults [--clear]`.
 pub async fn sandbox_control(action: &str, argv: Vec<String>) -> Outcome {
@@ -797,9 +798,10 @@ pub async fn sandbox_control(action: &str, argv: Vec<String>) -> Outcome {
         return done;
     }
     let (method, path, body) = match action {
-        "pay" | "complete" => {
+        "pay" | "complete" | "confirm" => {
             let (what, path_of): (&str, fn(&str) -> String) = match action {
                 "pay" => ("OUT_TRADE_NO", |no| format!("transactions/{no}/pay")),
+                "confirm" => ("OUT_BILL_NO", |no| format!("transfer-bills/{no}/confirm")),
                 _ => ("OUT_REFUND_NO", |no| format!("refunds/{no}/complete")),
             };
             args.expect_positionals(&[what])?;

@@ -83,11 +83,13 @@ usage:
       --save DIR also writes headers.txt and body.json (for `wechatpay notify`).
   wechatpay sandbox pay OUT_TRADE_NO [--url URL]
   wechatpay sandbox complete OUT_REFUND_NO [--outcome SUCCESS|ABNORMAL|CLOSED] [--url URL]
+  wechatpay sandbox confirm OUT_BILL_NO [--outcome SUCCESS|FAIL] [--url URL]
   wechatpay sandbox fault KIND [--operation \"METHOD PATH\"|notifications] [--latency-ms N]
                            [--times N] [--url URL]
   wechatpay sandbox faults [--clear] [--url URL]
       The user's side of a running sandbox (URL: its address, default WECHATPAY_BASE_URL): pays
-      an order (its notification is delivered), ends a refund; prints the transaction or refund.
+      an order (its notification is delivered), ends a refund, confirms a transfer bill as its
+      payee; prints the transaction, refund or transfer bill.
       Faults on purpose, for one operation (as requested or as the spec writes its path) or every
       request, N times or until cleared: latency (--latency-ms), system_error (500),
       frequency_limited (429), drop_connection, wrong_signature, other_key_mode (signed in the
@@ -172,7 +174,9 @@ fn run(argv: Vec<String>) -> Outcome {
         "sandbox" => {
             if rest.first().map(String::as_str) == Some("notify") {
                 runtime()?.block_on(commands::sandbox_notify(rest[1..].to_vec()))
-            } else if let Some(action @ ("pay" | "complete" | "fault" | "faults")) = rest.first().map(String::as_str) {
+            } else if let Some(action @ ("pay" | "complete" | "confirm" | "fault" | "faults")) =
+                rest.first().map(String::as_str)
+            {
                 runtime()?.block_on(commands::sandbox_control(action, rest[1..].to_vec()))
             } else {
                 runtime()?.block_on(commands::sandbox(rest))

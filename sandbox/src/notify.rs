@@ -84,6 +84,7 @@ fn event_names(event_type: &str) -> (&'static str, &'static str, String) {
         "REFUND.CLOSED" => ("refund", "refund", "退款关闭".into()),
         e if e.starts_with("TRANSACTION.") => ("transaction", "transaction", e.to_string()),
         e if e.starts_with("REFUND.") => ("refund", "refund", e.to_string()),
+        e if e.starts_with("MCHTRANSFER.") => ("mch_payment", "mch_payment", "商家转账单据终态通知".into()),
         e => ("resource", "resource", e.to_string()),
     }
 }

@@ -6,7 +6,9 @@
 //! delivers its `TRANSACTION.SUCCESS` notification to the order's `notify_url` (retried on the
 //! platform's schedule, compressed by [`SimulatorConfig::schedule_factor`]),
 //! `POST /sandbox/refunds/{out_refund_no}/complete` ends a refund (`SUCCESS`, `ABNORMAL`,
-//! `CLOSED`) and delivers its `REFUND.*` notification, `GET /sandbox/notifications` lists every
+//! `CLOSED`) and delivers its `REFUND.*` notification, `POST
+//! /sandbox/transfer-bills/{out_bill_no}/confirm` is the payee confirming a transfer bill
+//! ([`transfers`]), `GET /sandbox/notifications` lists every
 //! delivery and its attempts, `POST /sandbox/reset`
 //! forgets everything, `POST /sandbox/clock` moves the simulator's clock, `POST`/`GET`/`DELETE
 //! /sandbox/faults` asks for, lists and clears faults on purpose ([`faults`]).
@@ -23,6 +25,7 @@ pub mod faults;
 mod payments;
 mod persist;
 mod refunds;
+pub mod transfers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -36,6 +39,7 @@ pub use deliver::{Attempt, Delivery, ATTEMPT_TIMEOUT, SCHEDULE};
 pub use faults::{Fault, FaultKind};
 pub use payments::Order;
 pub use refunds::Refund;
+pub use transfers::TransferBill;
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
@@ -105,6 +109,9 @@ struct State {
     /// (merchant id, out_refund_no) → the refund.
     #[serde(with = "persist::pairs")]
     refunds: BTreeMap<(String, String), Refund>,
+    /// (merchant id, out_bill_no) → the transfer bill.
+    #[serde(with = "persist::pairs")]
+    transfers: BTreeMap<(String, String), TransferBill>,
     deliveries: Vec<Delivery>,
     /// download token → a bill built for it.
     #[serde(skip)]
@@ -198,6 +205,12 @@ impl Simulator {
         reply_json(self.complete_refund(out_refund_no, &json!({ "outcome": outcome })))
     }
 
+    /// The user confirms the transfer bill `out_bill_no`: it ends `outcome` (`SUCCESS`, or
+    /// `FAIL`; what `POST /sandbox/transfer-bills/{out_bill_no}/confirm` does).
+    pub fn confirm_transfer_bill(&self, out_bill_no: &str, outcome: &str) -> Result<Value, (u16, Value)> {
+        reply_json(self.confirm_transfer(out_bill_no, &json!({ "outcome": outcome })))
+    }
+
     /// The order `out_trade_no` of merchant `mchid`, as the simulator remembers it.
     pub fn order(&self, mchid: &str, out_trade_no: &str) -> Option<Order> {
         self.state()
@@ -222,6 +235,9 @@ impl Simulator {
             ("POST", ["transactions", out_trade_no, "pay"]) => self.pay(&crate::decode(out_trade_no), &body),
             ("POST", ["refunds", out_refund_no, "complete"]) => {
                 self.complete_refund(&crate::decode(out_refund_no), &body)
+            }
+            ("POST", ["transfer-bills", out_bill_no, "confirm"]) => {
+                self.confirm_transfer(&crate::decode(out_bill_no), &body)
             }
             ("GET", ["notifications"]) => Reply::json(200, json!({ "data": self.notifications() })),
             ("POST", ["reset"]) => {

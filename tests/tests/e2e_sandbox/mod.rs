@@ -627,3 +627,4 @@ mod combine;
 mod faults;
 mod persist;
 mod simulator;
+mod transfers;
