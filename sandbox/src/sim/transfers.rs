@@ -115,7 +115,7 @@ impl Simulator {
                             "update_time": crate::notify::rfc3339_beijing(bill.update_time),
                         }),
                     ),
-                    Err(reply) => reply,
+                    Err(why) => why.reply(),
                 }
             }
             _ => return None,
@@ -180,7 +180,7 @@ impl Simulator {
         };
         match self.end_transfer(None, out_bill_no, state, reason) {
             Ok(bill) => Reply::json(200, bill.answer()),
-            Err(reply) => reply,
+            Err(why) => why.reply(),
         }
     }
 
@@ -192,7 +192,7 @@ impl Simulator {
         out_bill_no: &str,
         state: &str,
         fail_reason: Option<&str>,
-    ) -> Result<TransferBill, Reply> {
+    ) -> Result<TransferBill, NotEnded> {
         let now = self.now();
         let bill = {
             let mut memory = self.state();
@@ -202,14 +202,10 @@ impl Simulator {
                 .find(|((mchid, no), _)| no == out_bill_no && caller.is_none_or(|c| c == mchid))
                 .map(|(_, bill)| bill)
             else {
-                return Err(not_found());
+                return Err(NotEnded::NotFound);
             };
             if bill.state != "WAIT_USER_CONFIRM" {
-                return Err(Reply::error(
-                    400,
-                    "INVALID_REQUEST",
-                    &format!("the transfer bill is {} already", bill.state),
-                ));
+                return Err(NotEnded::Done(bill.state.clone()));
             }
             bill.state = state.to_owned();
             bill.fail_reason = fail_reason.map(str::to_owned);
@@ -220,6 +216,24 @@ impl Simulator {
             self.deliver("MCHTRANSFER.BILL.FINISHED", url, &bill.answer());
         }
         Ok(bill)
+    }
+}
+
+/// Why a transfer bill cannot end.
+enum NotEnded {
+    NotFound,
+    /// It has ended already, in this state.
+    Done(String),
+}
+
+impl NotEnded {
+    fn reply(&self) -> Reply {
+        match self {
+            NotEnded::NotFound => not_found(),
+            NotEnded::Done(state) => {
+                Reply::error(400, "INVALID_REQUEST", &format!("the transfer bill is {state} already"))
+            }
+        }
     }
 }
 
