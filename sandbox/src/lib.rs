@@ -375,6 +375,9 @@ pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool, simulato
         if let Some(reply) = simulator.transfers(&req.method, &op.url, &values, &caller, body.as_ref()) {
             return reply;
         }
+        if let Some(reply) = simulator.profit_sharing(&req.method, &op.url, &values, &query, &caller, body.as_ref()) {
+            return reply;
+        }
         if let Some(reply) = simulator.bills(&req.method, &op.url, &query, &caller) {
             return reply;
         }

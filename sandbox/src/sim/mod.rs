@@ -24,6 +24,7 @@ mod deliver;
 pub mod faults;
 mod payments;
 mod persist;
+pub mod profitsharing;
 mod refunds;
 pub mod transfers;
 
@@ -109,6 +110,17 @@ struct State {
     /// (merchant id, out_refund_no) → the refund.
     #[serde(with = "persist::pairs")]
     refunds: BTreeMap<(String, String), Refund>,
+    /// (merchant, `TYPE/account`) → a profit-sharing receiver, as added.
+    #[serde(with = "persist::pairs")]
+    receivers: BTreeMap<(String, String), Value>,
+    /// (merchant, out_order_no) → a profit-sharing order (or unfreeze).
+    #[serde(with = "persist::pairs")]
+    sharing: BTreeMap<(String, String), profitsharing::SharingOrder>,
+    /// (merchant, out_return_no) → a profit-sharing return.
+    #[serde(with = "persist::pairs")]
+    returns: BTreeMap<(String, String), profitsharing::ReturnOrder>,
+    /// The transactions whose unshared rest went back to the merchant.
+    unfrozen: std::collections::BTreeSet<String>,
     /// (merchant id, out_bill_no) → the transfer bill.
     #[serde(with = "persist::pairs")]
     transfers: BTreeMap<(String, String), TransferBill>,

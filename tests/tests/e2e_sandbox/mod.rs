@@ -626,5 +626,6 @@ mod bills;
 mod combine;
 mod faults;
 mod persist;
+mod profitsharing;
 mod simulator;
 mod transfers;
