@@ -50,11 +50,7 @@ impl Simulator {
     /// `SUCCESS`, or `PAYERROR` with `{"outcome": "PAYERROR"}`); an `auth_code` that is not 18
     /// digits beginning 10 to 15 is `AUTH_CODE_INVALID`.
     fn micropay(&self, get: &dyn Fn(&str) -> String) -> Vec<(String, String)> {
-        let auth_code = get("auth_code");
-        let valid = auth_code.len() == 18
-            && auth_code.bytes().all(|b| b.is_ascii_digit())
-            && ("10".."16").contains(&&auth_code[..2]);
-        if !valid {
+        if !super::payments::is_auth_code(&get("auth_code")) {
             return failed("AUTH_CODE_INVALID");
         }
         let mchid = get("mch_id");

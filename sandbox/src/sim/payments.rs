@@ -127,10 +127,28 @@ impl Simulator {
             "/v3/pay/transactions/app" => "APP",
             "/v3/pay/transactions/native" => "NATIVE",
             "/v3/pay/transactions/h5" => "MWEB",
+            "/v3/pay/transactions/codepay" => "MICROPAY",
             _ => "",
         };
         Some(match (method, template) {
+            ("POST", _) if trade_type == "MICROPAY" => self.code_pay(&mchid, partner, body?),
             ("POST", _) if !trade_type.is_empty() => self.create(trade_type, &mchid, partner, body?),
+            ("POST", "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse") => {
+                let out_trade_no = param("out_trade_no");
+                let mut state = self.state();
+                match state.orders.get_mut(&(mchid.clone(), out_trade_no.clone())) {
+                    None => order_not_exist(),
+                    Some(order) => {
+                        // Unpaid, it is closed; paid, the user gets the money back.
+                        order.trade_state = "REVOKED".into();
+                        let mut answer = json!({"mchid": field("mchid"), "out_trade_no": out_trade_no});
+                        if partner {
+                            answer = json!({"sp_mchid": field("sp_mchid"), "sub_mchid": field("sub_mchid"), "out_trade_no": out_trade_no});
+                        }
+                        Reply::json(200, answer)
+                    }
+                }
+            }
             ("GET", "/v3/pay/transactions/out-trade-no/{out_trade_no}") => self.query(&mchid, &param("out_trade_no")),
             ("GET", "/v3/pay/transactions/id/{transaction_id}") => {
                 let key = self.state().transactions.get(&param("transaction_id")).cloned();
@@ -144,6 +162,32 @@ impl Simulator {
             }
             _ => return None,
         })
+    }
+
+    /// `POST /v3/pay/transactions/codepay` (付款码支付): the order is created `USERPAYING` and
+    /// answered `202 USERPAYING` (the user enters their password: the merchant queries until
+    /// the control API's pay ends it `SUCCESS`, or `PAYERROR` with `{"outcome": "PAYERROR"}`);
+    /// an `auth_code` that is not 18 digits beginning 10 to 15 is refused.
+    fn code_pay(&self, merchant: &str, partner: bool, body: &Value) -> Reply {
+        let auth_code = body["payer"]["auth_code"].as_str().unwrap_or_default();
+        if !is_auth_code(auth_code) {
+            return Reply::error(400, "PARAM_ERROR", "付款码无效，请重新扫码 (auth_code)");
+        }
+        match self.create_order("MICROPAY", merchant, partner, body) {
+            Ok(_) => {
+                let key = (
+                    merchant.to_owned(),
+                    body["out_trade_no"].as_str().unwrap_or_default().to_owned(),
+                );
+                if let Some(order) = self.state().orders.get_mut(&key) {
+                    order.trade_state = "USERPAYING".into();
+                }
+                Reply::error(202, "USERPAYING", "需要用户输入支付密码")
+            }
+            Err(Refused::Paid) => Reply::error(400, "ORDERPAID", "该订单已支付"),
+            Err(Refused::Closed) => Reply::error(400, "ORDER_CLOSED", "该订单已关闭"),
+            Err(Refused::Reused) => Reply::error(400, "OUT_TRADE_NO_USED", "商户订单号重复"),
+        }
     }
 
     fn create(&self, trade_type: &str, merchant: &str, partner: bool, body: &Value) -> Reply {
@@ -306,6 +350,11 @@ pub(crate) enum Refused {
     Closed,
     /// The `out_trade_no` was used with other fields.
     Reused,
+}
+
+/// A payment code (付款码): 18 digits beginning 10 to 15.
+pub(crate) fn is_auth_code(code: &str) -> bool {
+    code.len() == 18 && code.bytes().all(|b| b.is_ascii_digit()) && ("10".."16").contains(&&code[..2])
 }
 
 fn order_not_exist() -> Reply {

@@ -623,6 +623,7 @@ async fn apiv2_xml_is_accepted_whatever_its_content_type() {
 
 mod apiv2;
 mod bills;
+mod codepay;
 mod combine;
 mod faults;
 mod persist;
