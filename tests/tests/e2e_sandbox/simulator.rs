@@ -207,6 +207,33 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
         .map(|a| a["status"].as_u64().unwrap())
         .collect();
     assert_eq!(statuses, [500, 500, 204], "{deliveries}");
+
+    // The day's bill lists the payment and the two refunds, its SHA-1 checked on download.
+    use wechatpay::v3::bill::tradebill;
+    let today = wechatpay_sandbox::sim::bills::day(sandbox.simulator().unwrap().now());
+    let request = tradebill::GetRequest::new(tradebill::GetRequestRequired { bill_date: today });
+    let bill = client.v3().bill().tradebill().get(&request).await.unwrap();
+    let mut bytes = Vec::new();
+    client
+        .download_bill(
+            &bill.download_url.unwrap(),
+            &bill.hash_value.unwrap(),
+            false,
+            &mut bytes,
+        )
+        .await
+        .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("`T-SIM-1,")).collect();
+    assert_eq!(rows.len(), 3, "one payment, two refunds: {text}");
+    assert!(
+        rows[0].contains("`SUCCESS,") && rows[1].contains("`R-SIM-1,") && rows[2].contains("`R-SIM-4,"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("`3,`1.00,`1.00,`0.00,`0.01000,`1.00,`1.00\r\n"),
+        "{text}"
+    );
 }
 
 /// A merchant answering `500` forever sees every attempt of the platform's schedule (16, the
