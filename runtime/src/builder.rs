@@ -60,6 +60,33 @@ impl<C: From<Client>> ClientBuilder<C> {
         Self::from_lookup(|name| std::env::var(name))
     }
 
+    /// A builder configured from the same settings as [`from_env`](Self::from_env), given as
+    /// `(name, value)` pairs instead of read from the process's environment: from a secret
+    /// store, a configuration file, or a test's sandbox (`wechatpay_sandbox::Sandbox::client_vars`),
+    /// without touching the process-wide environment that other threads read.
+    ///
+    /// ```no_run
+    /// # fn f() -> Result<(), wechatpay::Error> {
+    /// let vars = [
+    ///     ("WECHATPAY_MCHID", "1900000001"),
+    ///     ("WECHATPAY_SERIAL", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"),
+    ///     ("WECHATPAY_PRIVATE_KEY", "/run/secrets/apiclient_key.pem"),
+    ///     ("WECHATPAY_PUBLIC_KEY", "/run/secrets/pub_key.pem"),
+    ///     ("WECHATPAY_PUBLIC_KEY_ID", "PUB_KEY_ID_0114232134912410000000000000"),
+    /// ];
+    /// let client = wechatpay::ClientBuilder::from_vars(vars)?.build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: std::collections::HashMap<String, String> =
+            vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        Self::from_lookup(|name| vars.get(name).cloned().ok_or(std::env::VarError::NotPresent))
+    }
+
     pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Result<String, std::env::VarError>) -> Result<Self, Error> {
         let var = |name: &str| -> Result<String, Error> {
             match lookup(name) {

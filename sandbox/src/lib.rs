@@ -99,6 +99,8 @@ pub struct Sandbox {
     spec: &'static Spec,
     apiv3_key: String,
     simulator: Option<sim::Simulator>,
+    /// What it was started with (for [`client_vars`](Self::client_vars)).
+    config: SandboxConfig,
 }
 
 impl Sandbox {
@@ -133,8 +135,9 @@ impl Sandbox {
         Ok(Sandbox {
             server,
             spec,
-            apiv3_key: config.apiv3_key,
+            apiv3_key: config.apiv3_key.clone(),
             simulator,
+            config,
         })
     }
 
@@ -159,6 +162,17 @@ impl Sandbox {
     /// The address listened on.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
+    }
+
+    /// What a client of this sandbox is configured with, as the variables
+    /// `wechatpay::ClientBuilder::from_vars` (and `from_env`) reads, its TEST ONLY key files
+    /// written to `dir`: a merchant's own test starts a sandbox in-process and builds its client
+    /// with `ClientBuilder::from_vars(sandbox.client_vars(dir)?)?`, with no process-wide
+    /// environment touched. (A sandbox started with a merchant public key of the caller's own
+    /// leaves `WECHATPAY_PRIVATE_KEY` to the caller.)
+    pub fn client_vars(&self, dir: &Path) -> Result<Vec<(String, String)>, String> {
+        let test_key = self.config.mock.merchant_public_key_der == mock::MockConfig::default().merchant_public_key_der;
+        write_client_files(dir, &self.base_url(), &self.config, test_key).map(|env| env.vars)
     }
 
     /// The underlying server (requests received, extra routes).

@@ -626,6 +626,7 @@ mod bills;
 mod codepay;
 mod combine;
 mod faults;
+mod library;
 mod persist;
 mod profitsharing;
 mod simulator;
