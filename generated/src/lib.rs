@@ -113,6 +113,8 @@ mod api;
 pub mod guide {}
 
 pub use api::*;
+/// Bills read as typed, exact rows (the runtime's [`runtime::bill`]).
+pub use runtime::bill;
 pub use runtime::{
     ApiCode, ApiV3Key, Call, EncryptedResource, EnvelopeError, Error, Method, Notification, Request, Route, RsaSigner,
     Signer, UnknownValue, VerificationError,

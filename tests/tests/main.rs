@@ -6,6 +6,7 @@
 //! Every test starts its own servers on 127.0.0.1 port 0 and sets no process-wide state, so they
 //! run in parallel in one process.
 
+mod bills;
 mod e2e;
 mod e2e_fixtures;
 mod e2e_hooks;

@@ -151,6 +151,15 @@ async fn the_days_bills_list_the_simulators_orders_and_refunds_and_add_up() {
         assert_eq!(units(summary[at], decimals), sum, "{total}");
     }
     assert_eq!(summary, ["3", "35.50", "5.00", "0.00", "0.18000", "35.50", "5.00"]);
+    // The SDK's own reader agrees: typed rows, the summary checked against them.
+    let mut read = wechatpay::bill::TradeBill::new(all.as_slice()).unwrap();
+    let typed: Vec<_> = read.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(typed.len(), 3);
+    assert_eq!(
+        (typed[2].out_refund_no.as_deref(), typed[2].fee),
+        (Some("R-BILL-1"), -3_000)
+    );
+    assert_eq!(read.summary().unwrap().settlement_total, Some(3550));
 
     let success = lines(&apply(tradebill::GetRequestBillType::Success, false).await.unwrap());
     assert_eq!((success[0].len(), success.len()), (20, 1 + 2 + 2));
