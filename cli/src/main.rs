@@ -29,6 +29,7 @@ macro_rules! out {
 }
 
 mod args;
+mod bill;
 mod commands;
 
 use std::process::ExitCode;
@@ -95,6 +96,10 @@ usage:
       frequency_limited (429), drop_connection, wrong_signature, other_key_mode (signed in the
       other key mode: WeChat Pay public key <-> platform certificate); for notifications:
       wrong_signature, other_key_mode. `faults` lists them, --clear removes them.
+  wechatpay bill read FILE|-
+      Reads a trade bill (gzipped or not; - for standard input): one JSON object per row,
+      amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked against the
+      rows. A bill cut short, malformed or not adding up fails naming the line and column.
   wechatpay ops
       Lists the operations of the embedded spec.
   wechatpay example METHOD PATH
@@ -170,6 +175,7 @@ fn run(argv: Vec<String>) -> Outcome {
         }
         "call" => runtime()?.block_on(commands::call(rest)),
         "notify" => commands::notify(rest),
+        "bill" => bill::run(rest),
         "certificates" => runtime()?.block_on(commands::certificates(rest)),
         "sandbox" => {
             if rest.first().map(String::as_str) == Some("notify") {

@@ -986,3 +986,68 @@ fn the_sandbox_command_runs_hands_off_and_refuses_bad_options() {
         assert!(stderr(&o).contains(bad[0]), "{}", stderr(&o));
     }
 }
+
+/// A trade bill as the platform writes it: a BOM, backquoted values, CRLF.
+fn trade_bill_text(summary_total: &str) -> String {
+    let quote = |line: &str| line.split(',').map(|v| format!("`{v}")).collect::<Vec<_>>().join(",");
+    format!(
+        "\u{feff}交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注\r\n{}\r\n{}\r\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n{}\r\n",
+        quote("2026-01-05 09:12:03,wx1,1900000001,0,,4200000001,T-1,o1,JSAPI,SUCCESS,OTHERS,CNY,10.00,0.00,商品,,0.06000,0.60%,10.00,"),
+        quote("2026-01-05 11:40:59,wx1,1900000001,0,,4200000002,T-2,o2,NATIVE,SUCCESS,OTHERS,CNY,25.50,0.00,商品,,0.15000,0.60%,25.50,"),
+        quote(&format!("2,{summary_total},0.00,0.00,0.21000,35.50,0.00")),
+    )
+}
+
+#[test]
+fn bill_read_prints_rows_and_the_checked_summary_from_a_file_gzip_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("bill.csv");
+    std::fs::write(&plain, trade_bill_text("35.50")).unwrap();
+    let o = run(&[], &["bill", "read", &plain.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        (lines[1]["out_trade_no"].as_str(), lines[1]["settlement_total"].as_i64()),
+        (Some("T-2"), Some(2550))
+    );
+    assert_eq!(lines[1]["fee"], 15000, "an integer, never a float");
+    assert_eq!(lines[2]["summary"]["settlement_total"], 3550);
+
+    // Gzipped by the gzip command line (an implementation not ours): the same rows.
+    let status = Command::new("gzip").args(["-k", "-f"]).arg(&plain).status().unwrap();
+    assert!(status.success());
+    let o = run(&[], &["bill", "read", &format!("{}.gz", plain.display())]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3);
+
+    // From standard input.
+    let mut child = Command::new(BIN)
+        .args(["bill", "read", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), trade_bill_text("35.50").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 3);
+
+    // A bill that does not add up: exit 1, the file, line and column.
+    let wrong = dir.path().join("wrong.csv");
+    std::fs::write(&wrong, trade_bill_text("35.51")).unwrap();
+    let o = run(&[], &["bill", "read", &wrong.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("wrong.csv: line 5, column 应结订单总金额") && stderr(&o).contains("off by 0.01"),
+        "{}",
+        stderr(&o)
+    );
+    // Cut short: exit 1.
+    let cut = dir.path().join("cut.csv");
+    let text = trade_bill_text("35.50");
+    std::fs::write(&cut, &text[..text.find("总交易单数").unwrap()]).unwrap();
+    let o = run(&[], &["bill", "read", &cut.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("without its summary"), "{}", stderr(&o));
+}

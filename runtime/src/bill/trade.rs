@@ -120,7 +120,7 @@ const COLUMNS: &[Column] = &[
 /// with its refund columns. Money in fen; `fee` in 10^-5 yuan (negative on a refund row).
 /// Columns a bill's layout lacks are `None` (or empty text), columns the reader does not know
 /// are in `extra`.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct TradeRow {
     /// The line of the bill it was read from (the header is line 1).
@@ -200,7 +200,7 @@ impl fmt::Debug for TradeRow {
 
 /// The summary of a trade bill, checked against its rows. Totals the bill's layout does not
 /// have are `None`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct TradeSummary {
     /// 总交易单数.
