@@ -1,4 +1,5 @@
-//! `wechatpay bill read FILE|-`: a trade bill (gzipped or not) as one JSON object per row,
+//! `wechatpay bill read FILE|-`: a trade or fund-flow bill (its kind from its first column;
+//! gzipped or not) as one JSON object per row,
 //! amounts as integers (fen; fees in 10^-5 yuan), then `{"summary": …}`, checked against the
 //! rows. A bill that is cut, malformed or does not add up is exit 1 with the file, line and
 //! column.
@@ -6,7 +7,7 @@
 use std::io::Read;
 
 use serde_json::json;
-use wechatpay::bill::TradeBill;
+use wechatpay::bill::{BillError, FundFlowBill, TradeBill};
 
 use crate::args::{Args, Spec as ArgSpec};
 use crate::{Failure, Outcome};
@@ -44,15 +45,32 @@ fn read(argv: Vec<String>) -> Outcome {
     } else {
         Box::new(input)
     };
-    let failed = |e: wechatpay::bill::BillError| Failure::failed(format!("{name}: {e}"));
-    let mut bill = TradeBill::new(input).map_err(failed)?;
-    for row in bill.by_ref() {
+    // The bill's kind, from its first column.
+    let mut input = std::io::BufReader::new(input);
+    let head = std::io::BufRead::fill_buf(&mut input).map_err(|e| Failure::failed(format!("{name}: {e}")))?;
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    let failed = |e: BillError| Failure::failed(format!("{name}: {e}"));
+    let no_summary = || Failure::failed(format!("{name}: no summary"));
+    if head.starts_with("记账时间".as_bytes()) {
+        let mut bill = FundFlowBill::new(input).map_err(failed)?;
+        print_rows(bill.by_ref(), &failed)?;
+        outln!("{}", json!({ "summary": bill.summary().ok_or_else(no_summary)? }));
+    } else {
+        let mut bill = TradeBill::new(input).map_err(failed)?;
+        print_rows(bill.by_ref(), &failed)?;
+        outln!("{}", json!({ "summary": bill.summary().ok_or_else(no_summary)? }));
+    }
+    Ok(())
+}
+
+/// Each row as one line of JSON.
+fn print_rows<T: serde::Serialize>(
+    rows: impl Iterator<Item = Result<T, BillError>>,
+    failed: &dyn Fn(BillError) -> Failure,
+) -> Outcome {
+    for row in rows {
         let row = row.map_err(failed)?;
         outln!("{}", serde_json::to_string(&row).map_err(Failure::failed)?);
     }
-    let summary = bill
-        .summary()
-        .ok_or_else(|| Failure::failed(format!("{name}: no summary")))?;
-    outln!("{}", json!({ "summary": summary }));
     Ok(())
 }

@@ -1051,3 +1051,24 @@ fn bill_read_prints_rows_and_the_checked_summary_from_a_file_gzip_or_stdin() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("without its summary"), "{}", stderr(&o));
 }
+
+#[test]
+fn bill_read_knows_a_fund_flow_bill_by_its_first_column() {
+    let quote = |line: &str| line.split(',').map(|v| format!("`{v}")).collect::<Vec<_>>().join(",");
+    let text = format!(
+        "\u{feff}记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号\r\n{}\r\n资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n{}\r\n",
+        quote("2026-01-05 09:12:05,4200000001,4200000001,交易,交易,收入,10.00,110.00,system,,ORDER-0001"),
+        quote("1,1,10.00,0,0.00"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fund.csv");
+    std::fs::write(&file, text).unwrap();
+    let o = run(&[], &["bill", "read", &file.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        (lines[0]["amount"].as_i64(), lines[0]["income"].as_bool()),
+        (Some(1000), Some(true))
+    );
+    assert_eq!(lines[1]["summary"]["income"], 1000);
+}

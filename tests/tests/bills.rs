@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use wechatpay::bill::{BillError, TradeBill, TradeRow};
+use wechatpay::bill::{BillError, FundFlowBill, TradeBill, TradeRow};
 
 /// The examples of BILLS.md: (the SHA-1 it gives, the exact bytes: a BOM, the lines, CRLF after
 /// each). Empty, saying so, when `../shared` is absent.
@@ -219,4 +219,35 @@ fn a_wrong_bill_is_an_error_naming_its_line_and_column() {
         error.to_string().contains("without its summary") || error.line.is_some(),
         "{error}"
     );
+}
+
+#[test]
+fn the_documented_fund_flow_bill_reads_and_adds_up() {
+    let examples = documented_examples();
+    let Some((_, bytes)) = examples
+        .iter()
+        .find(|(_, bytes)| bytes.starts_with("\u{feff}记账时间".as_bytes()))
+    else {
+        return;
+    };
+    let mut bill = FundFlowBill::new(bytes.as_slice()).unwrap();
+    let rows: Vec<_> = bill.by_ref().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!((rows[0].income, rows[0].amount, rows[0].balance), (true, 1000, 11_000));
+    assert_eq!((rows[1].business_type.as_str(), rows[1].amount), ("扣除交易手续费", 6));
+    assert_eq!(rows[2].voucher, "REFUND-0001");
+    let summary = bill.summary().unwrap();
+    assert_eq!(
+        (summary.rows, summary.income, summary.expenses, summary.expense),
+        (3, 1000, 2, 506)
+    );
+    // Changed by a fen: the total that does not add up is named.
+    let text = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("`2,`5.06", "`2,`5.07");
+    let error = FundFlowBill::new(text.as_bytes())
+        .unwrap()
+        .find_map(Result::err)
+        .unwrap();
+    assert!(error.to_string().contains("column 支出金额"), "{error}");
 }

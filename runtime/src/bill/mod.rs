@@ -25,9 +25,11 @@
 //! # Ok(()) }
 //! ```
 
+mod fund;
 pub mod money;
 mod trade;
 
+pub use fund::{FundFlowBill, FundRow, FundSummary};
 pub use trade::{TradeBill, TradeRow, TradeSummary};
 
 use std::fmt;

@@ -237,7 +237,8 @@ const SUMMARY: &[(&[&str], Field, Kind)] = &[
 pub struct TradeBill<R: Read> {
     lines: Lines<R>,
     header: Vec<String>,
-    at: HashMap<Field, (usize, Kind)>,
+    /// The known columns, in the bill's order (an error names the leftmost bad value).
+    at: Vec<(Field, usize, Kind)>,
     extra: Vec<usize>,
     sums: HashMap<Field, i64>,
     rows: u64,
@@ -261,12 +262,10 @@ impl<R: Read> TradeBill<R> {
                 "not a trade bill: its first column is not 交易时间",
             ));
         }
-        let mut at = HashMap::new();
+        let mut at = Vec::new();
         for c in COLUMNS {
             match header.iter().position(|h| c.headers.contains(&h.as_str())) {
-                Some(i) => {
-                    at.insert(c.field, (i, c.kind));
-                }
+                Some(i) => at.push((c.field, i, c.kind)),
                 None if c.required => {
                     return Err(BillError::at(
                         1,
@@ -277,7 +276,8 @@ impl<R: Read> TradeBill<R> {
                 None => {}
             }
         }
-        let known: Vec<usize> = at.values().map(|(i, _)| *i).collect();
+        at.sort_by_key(|(_, i, _)| *i);
+        let known: Vec<usize> = at.iter().map(|(_, i, _)| *i).collect();
         let extra = (0..header.len()).filter(|i| !known.contains(i)).collect();
         Ok(TradeBill {
             lines,
@@ -313,7 +313,7 @@ impl<R: Read> TradeBill<R> {
             line: line.number,
             ..TradeRow::default()
         };
-        for (&field, &(i, kind)) in &self.at {
+        for &(field, i, kind) in &self.at {
             let text = &line.values[i];
             let header = &self.header[i];
             match kind {

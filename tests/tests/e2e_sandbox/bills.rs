@@ -176,6 +176,12 @@ async fn the_days_bills_list_the_simulators_orders_and_refunds_and_add_up() {
         .download_bill(&bill.download_url.unwrap(), &bill.hash_value.unwrap(), false, &mut flow)
         .await
         .unwrap();
+    let mut typed = wechatpay::bill::FundFlowBill::new(flow.as_slice()).unwrap();
+    assert_eq!(typed.by_ref().filter_map(Result::ok).count(), 5);
+    assert_eq!(typed.summary().map(|s| (s.income, s.expense)), Some((3550, 521)));
+    let mut typed = wechatpay::bill::FundFlowBill::new(flow.as_slice()).unwrap();
+    assert_eq!(typed.by_ref().filter_map(Result::ok).count(), 5);
+    assert_eq!(typed.summary().map(|s| (s.income, s.expense)), Some((3550, 521)));
     let flow = lines(&flow);
     assert_eq!(flow.len(), 1 + 5 + 2, "{flow:?}");
     assert_eq!(values(&flow[flow.len() - 1]), ["5", "2", "35.50", "3", "5.21"]);
