@@ -30,7 +30,7 @@ fn spec() -> Result<&'static Spec, Failure> {
     Spec::embedded().map_err(|e| Failure::failed(format!("the embedded spec is invalid: {e}")))
 }
 
-fn client() -> Result<Client, Failure> {
+pub(crate) fn client() -> Result<Client, Failure> {
     Client::from_env().map_err(Failure::failed)
 }
 
@@ -91,7 +91,7 @@ fn print_json(value: &Value) -> Outcome {
 }
 
 /// Prints an API error with its details on stderr, and returns the failure.
-fn api_failure(e: wechatpay::Error) -> Failure {
+pub(crate) fn api_failure(e: wechatpay::Error) -> Failure {
     if let wechatpay::Error::Api(api) = &e {
         if !api.body.is_empty() {
             eprintln!("response body: {}", api.body);

@@ -96,6 +96,10 @@ usage:
       frequency_limited (429), drop_connection, wrong_signature, other_key_mode (signed in the
       other key mode: WeChat Pay public key <-> platform certificate); for notifications:
       wrong_signature, other_key_mode. `faults` lists them, --clear removes them.
+  wechatpay bill download DATE --out FILE [--type ALL|SUCCESS|REFUND] [--fund-flow]
+                         [--account BASIC|OPERATION|FEES] [--gzip]
+      Downloads the day's trade (or fund-flow) bill (DATE: yyyy-MM-dd), checks its SHA-1 and
+      writes it to FILE (decompressed; only when the digest matches).
   wechatpay bill read FILE|-
       Reads a trade bill (gzipped or not; - for standard input): one JSON object per row,
       amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked against the
@@ -194,7 +198,7 @@ fn run(argv: Vec<String>) -> Outcome {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1072,3 +1072,44 @@ fn bill_read_knows_a_fund_flow_bill_by_its_first_column() {
     );
     assert_eq!(lines[1]["summary"]["income"], 1000);
 }
+
+#[test]
+fn bill_download_fetches_the_days_bill_checked_and_bill_read_reads_it() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let order = r#"{"appid":"wxd678efh567hg6787","mchid":"1900000001","description":"QR","out_trade_no":"T-BILL-CLI","notify_url":"http://127.0.0.1:9/notify","amount":{"total":1234}}"#;
+    assert!(
+        run(&env, &["call", "POST", "/v3/pay/transactions/native", "--data", order])
+            .status
+            .success()
+    );
+    assert!(run(&env, &["sandbox", "pay", "T-BILL-CLI"]).status.success());
+    let today = wechatpay_sandbox::sim::bills::day(sb.simulator().unwrap().now());
+    let dir = tempfile::tempdir().unwrap();
+    for (file, extra) in [
+        ("trade.csv", vec![]),
+        ("gz.csv", vec!["--gzip"]),
+        ("fund.csv", vec!["--fund-flow"]),
+    ] {
+        let out = dir.path().join(file).display().to_string();
+        let mut args = vec!["bill", "download", today.as_str(), "--out", out.as_str()];
+        args.extend(extra);
+        let o = run(&env, &args);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        assert!(stdout(&o).contains("checked"), "{}", stdout(&o));
+        let o = run(&[], &["bill", "read", &out]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        assert!(stdout(&o).contains("T-BILL-CLI"), "{file}: {}", stdout(&o));
+    }
+    // A day with nothing: the platform's NO_STATEMENT_EXIST, and no file.
+    let none = dir.path().join("none.csv").display().to_string();
+    let o = run(&env, &["bill", "download", "2020-01-01", "--out", &none]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("NO_STATEMENT_EXIST"), "{}", stderr(&o));
+    assert!(!std::path::Path::new(&none).exists());
+    assert_eq!(
+        run(&env, &["bill", "download", "2020-01-01"]).status.code(),
+        Some(2),
+        "--out is required"
+    );
+}
