@@ -238,6 +238,12 @@ pub fn unix_now() -> i64 {
 }
 
 /// `2018-06-08T10:34:56+08:00` for Unix seconds (Beijing time, as WeChat Pay writes it).
+/// `yyyy-MM-dd HH:mm:ss`, Beijing time: the bills' and APIv2's way of writing a time.
+pub fn beijing_time(unix: i64) -> String {
+    let text = rfc3339_beijing(unix);
+    format!("{} {}", &text[..10], &text[11..19])
+}
+
 pub fn rfc3339_beijing(unix: i64) -> String {
     let t = unix + 8 * 3600;
     let days = t.div_euclid(86_400);

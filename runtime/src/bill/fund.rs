@@ -146,17 +146,7 @@ impl<R: Read> FundFlowBill<R> {
     }
 
     fn row(&mut self, line: Line) -> Result<FundRow, BillError> {
-        if line.values.len() != self.header.len() {
-            return Err(BillError::at(
-                line.number,
-                None,
-                format!(
-                    "{} values where the header has {} columns",
-                    line.values.len(),
-                    self.header.len()
-                ),
-            ));
-        }
+        line.check_width(self.header.len())?;
         let value = |i: usize| line.values[i].clone();
         let money = |i: usize| {
             parse_decimal(&line.values[i], 2).map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))
@@ -199,13 +189,7 @@ impl<R: Read> FundFlowBill<R> {
     }
 
     fn check_summary(&mut self, names: Line) -> Result<(), BillError> {
-        let values = self.lines.next()?.ok_or_else(|| {
-            BillError::at(
-                names.number,
-                None,
-                "the bill ends after the summary's header, without its values",
-            )
-        })?;
+        let values = self.lines.summary_values(&names)?;
         let get = |name: &str| -> Result<String, BillError> {
             let i = names
                 .values
@@ -250,9 +234,7 @@ impl<R: Read> FundFlowBill<R> {
             expenses: count("支出笔数", seen.expenses)?,
             expense: sum("支出金额", seen.expense)?,
         };
-        if let Some(after) = self.lines.next()? {
-            return Err(BillError::at(after.number, None, "a line after the summary"));
-        }
+        self.lines.end()?;
         self.summary = Some(summary);
         Ok(())
     }
@@ -270,22 +252,9 @@ impl<R: Read> Iterator for FundFlowBill<R> {
                 self.check_summary(line).map(|()| None)
             }
             Ok(Some(line)) => self.row(line).map(Some),
-            Ok(None) => Err(BillError::whole(format!(
-                "the bill ends after {} rows without its summary (cut short?)",
-                self.seen.rows
-            ))),
+            Ok(None) => Err(super::cut_short(self.seen.rows)),
             Err(e) => Err(e),
         };
-        match result {
-            Ok(Some(row)) => Some(Ok(row)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        super::step(&mut self.done, result)
     }
 }

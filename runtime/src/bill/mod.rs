@@ -84,6 +84,44 @@ pub(crate) struct Line {
     pub values: Vec<String>,
 }
 
+impl Line {
+    /// An error unless the line has as many values as the header has columns.
+    pub fn check_width(&self, columns: usize) -> Result<(), BillError> {
+        if self.values.len() == columns {
+            return Ok(());
+        }
+        Err(BillError::at(
+            self.number,
+            None,
+            format!("{} values where the header has {columns} columns", self.values.len()),
+        ))
+    }
+}
+
+/// One step of a bill's row iterator, from what reading the next line gave: a row, the end
+/// (the summary was read and checked: `Ok(None)`), or an error; after the end or an error the
+/// iterator is `done`.
+pub(crate) fn step<T>(done: &mut bool, read: Result<Option<T>, BillError>) -> Option<Result<T, BillError>> {
+    match read {
+        Ok(Some(row)) => Some(Ok(row)),
+        Ok(None) => {
+            *done = true;
+            None
+        }
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
+        }
+    }
+}
+
+/// The error of a bill that ends before its summary.
+pub(crate) fn cut_short(rows: u64) -> BillError {
+    BillError::whole(format!(
+        "the bill ends after {rows} rows without its summary (cut short?)"
+    ))
+}
+
 /// The lines of a bill, read one at a time from a buffered reader, split on `,` (the bills never
 /// quote: a `"` in a value is literal). (Not the `csv` crate: its line numbers drift on CRLF
 /// files, and an error must name its line.)
@@ -99,6 +137,25 @@ impl<R: Read> Lines<R> {
             reader: BufReader::with_capacity(64 * 1024, reader),
             buffer: Vec::new(),
             number: 0,
+        }
+    }
+
+    /// The summary's values, the line after its header `names`.
+    pub fn summary_values(&mut self, names: &Line) -> Result<Line, BillError> {
+        self.next()?.ok_or_else(|| {
+            BillError::at(
+                names.number,
+                None,
+                "the bill ends after the summary's header, without its values",
+            )
+        })
+    }
+
+    /// Nothing more after the summary.
+    pub fn end(&mut self) -> Result<(), BillError> {
+        match self.next()? {
+            Some(after) => Err(BillError::at(after.number, None, "a line after the summary")),
+            None => Ok(()),
         }
     }
 

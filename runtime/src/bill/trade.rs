@@ -298,17 +298,7 @@ impl<R: Read> TradeBill<R> {
     }
 
     fn row(&mut self, line: Line) -> Result<TradeRow, BillError> {
-        if line.values.len() != self.header.len() {
-            return Err(BillError::at(
-                line.number,
-                None,
-                format!(
-                    "{} values where the header has {} columns",
-                    line.values.len(),
-                    self.header.len()
-                ),
-            ));
-        }
+        line.check_width(self.header.len())?;
         let mut row = TradeRow {
             line: line.number,
             ..TradeRow::default()
@@ -338,13 +328,7 @@ impl<R: Read> TradeBill<R> {
 
     /// Reads the summary row after its header `names` and checks it against the rows' sums.
     fn check_summary(&mut self, names: Line) -> Result<(), BillError> {
-        let values = self.lines.next()?.ok_or_else(|| {
-            BillError::at(
-                names.number,
-                None,
-                "the bill ends after the summary's header, without its values",
-            )
-        })?;
+        let values = self.lines.summary_values(&names)?;
         let value = |name_set: &[&str]| {
             names
                 .values
@@ -399,9 +383,7 @@ impl<R: Read> TradeBill<R> {
             };
             *slot = Some(total);
         }
-        if let Some(after) = self.lines.next()? {
-            return Err(BillError::at(after.number, None, "a line after the summary"));
-        }
+        self.lines.end()?;
         self.summary = Some(summary);
         Ok(())
     }
@@ -419,23 +401,10 @@ impl<R: Read> Iterator for TradeBill<R> {
                 self.check_summary(line).map(|()| None)
             }
             Ok(Some(line)) => self.row(line).map(Some),
-            Ok(None) => Err(BillError::whole(format!(
-                "the bill ends after {} rows without its summary (cut short?)",
-                self.rows
-            ))),
+            Ok(None) => Err(super::cut_short(self.rows)),
             Err(e) => Err(e),
         };
-        match result {
-            Ok(Some(row)) => Some(Ok(row)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        super::step(&mut self.done, result)
     }
 }
 

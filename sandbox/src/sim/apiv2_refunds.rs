@@ -84,7 +84,7 @@ impl Simulator {
                 (format!("refund_status_{n}"), apiv2_status(&refund.status).to_owned()),
             ]);
             if let Some(at) = refund.success_time {
-                fields.push((format!("refund_success_time_{n}"), time(at)));
+                fields.push((format!("refund_success_time_{n}"), crate::notify::beijing_time(at)));
             }
         }
         fields
@@ -98,12 +98,6 @@ fn apiv2_status(status: &str) -> &str {
         "CLOSED" => "REFUNDCLOSE",
         other => other,
     }
-}
-
-/// `yyyy-MM-dd HH:mm:ss`, Beijing time.
-fn time(unix: i64) -> String {
-    let text = crate::notify::rfc3339_beijing(unix);
-    format!("{} {}", &text[..10], &text[11..19])
 }
 
 /// An APIv2 refund's result notification: `return_code`, the merchant's ids and the encrypted
@@ -123,7 +117,7 @@ pub(super) fn refund_xml(refund: &Refund, apiv2_key: &str) -> Vec<u8> {
         ("refund_request_source".into(), "API".into()),
     ];
     if let Some(at) = refund.success_time {
-        plain.push(("success_time".into(), time(at)));
+        plain.push(("success_time".into(), crate::notify::beijing_time(at)));
     }
     let root: String = plain
         .iter()

@@ -290,7 +290,7 @@ impl Simulator {
                 (expenses, expense) = (expenses + 1, expense + m.amount);
             }
             bill.row(&[
-                time(m.time),
+                crate::notify::beijing_time(m.time),
                 m.business_id.clone(),
                 m.flow_id.clone(),
                 m.name.into(),
@@ -352,7 +352,7 @@ fn order_columns(merchant: &str, order: &Order, state: &str) -> Vec<String> {
 /// A payment's row.
 fn payment_row(merchant: &str, order: &Order, kind: TradeBillType) -> Vec<String> {
     let total = order.total();
-    let mut row = vec![time(order.success_time.unwrap_or_default())];
+    let mut row = vec![crate::notify::beijing_time(order.success_time.unwrap_or_default())];
     row.extend(order_columns(merchant, order, "SUCCESS"));
     row.extend([yuan(total), yuan(0)]);
     if kind == TradeBillType::All {
@@ -379,13 +379,13 @@ fn refund_row(refund: &Refund, order: &Order, kind: TradeBillType) -> Vec<String
         TradeBillType::Refund => order.success_time.unwrap_or(refund.create_time),
         _ => refund.create_time,
     };
-    let mut row = vec![time(at)];
+    let mut row = vec![crate::notify::beijing_time(at)];
     row.extend(order_columns(&refund.merchant, order, "REFUND"));
     row.extend([yuan(0), yuan(0)]);
     if kind == TradeBillType::Refund {
         row.extend([
-            time(refund.create_time),
-            refund.success_time.map(time).unwrap_or_default(),
+            crate::notify::beijing_time(refund.create_time),
+            refund.success_time.map(crate::notify::beijing_time).unwrap_or_default(),
         ]);
     }
     row.extend([
@@ -522,12 +522,6 @@ pub fn yuan(fen: i64) -> String {
 /// A fee in fen as the bill writes it, five decimals (`-0.27000`).
 fn fee_text(fen: i64) -> String {
     format!("{}000", yuan(fen))
-}
-
-/// `yyyy-MM-dd HH:mm:ss`, Beijing time.
-fn time(unix: i64) -> String {
-    let text = crate::notify::rfc3339_beijing(unix);
-    format!("{} {}", &text[..10], &text[11..19])
 }
 
 /// `yyyy-MM-dd`, Beijing time.

@@ -166,15 +166,7 @@ impl Simulator {
                 "a combine payment has 2 to 50 sub-orders, each with its own out_trade_no",
             );
         }
-        state.sequence += 1;
-        let token = format!("{:016X}{:08}", crate::notify::unix_now(), state.sequence);
-        let created = match trade_type {
-            "NATIVE" => json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr=SANDBOX{token}") }),
-            "MWEB" => {
-                json!({ "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx{token}") })
-            }
-            _ => json!({ "prepay_id": format!("wx{token}") }),
-        };
+        let created = super::payments::created_answer(trade_type, &mut state.sequence);
         state.combine_orders.insert(
             key,
             CombineOrder {

@@ -225,15 +225,7 @@ impl Simulator {
                 _ => Err(Refused::Reused),
             };
         }
-        state.sequence += 1;
-        let token = format!("{:016X}{:08}", crate::notify::unix_now(), state.sequence);
-        let created = match trade_type {
-            "NATIVE" => json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr=SANDBOX{token}") }),
-            "MWEB" => {
-                json!({ "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx{token}") })
-            }
-            _ => json!({ "prepay_id": format!("wx{token}") }),
-        };
+        let created = created_answer(trade_type, &mut state.sequence);
         let key_out_trade_no = key.1.clone();
         state.orders.insert(
             key,
@@ -350,6 +342,20 @@ pub(crate) enum Refused {
     Closed,
     /// The `out_trade_no` was used with other fields.
     Reused,
+}
+
+/// What a create answers for `trade_type` (a `code_url`, an `h5_url` or a `prepay_id`), made
+/// unique by the next number of `sequence`. The one maker of it, for orders and combine orders.
+pub(crate) fn created_answer(trade_type: &str, sequence: &mut u64) -> Value {
+    *sequence += 1;
+    let token = format!("{:016X}{:08}", crate::notify::unix_now(), sequence);
+    match trade_type {
+        "NATIVE" => json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr=SANDBOX{token}") }),
+        "MWEB" => {
+            json!({ "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx{token}") })
+        }
+        _ => json!({ "prepay_id": format!("wx{token}") }),
+    }
 }
 
 /// A payment code (付款码): 18 digits beginning 10 to 15.
