@@ -9,18 +9,6 @@ use wechatpay::runtime::v2::ResultError;
 use wechatpay::runtime::V2NotificationService;
 use wechatpay::v2::pay::{micropay, orderquery, refundquery, unifiedorder};
 use wechatpay::v2::secapi::pay::{refund, reverse};
-use wechatpay_sandbox::sim::SimulatorConfig;
-
-async fn simulator_sandbox() -> Sandbox {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    Sandbox::start(config).await.unwrap()
-}
 
 fn err_code(e: &wechatpay::Error) -> &str {
     match e {

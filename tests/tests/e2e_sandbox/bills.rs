@@ -8,18 +8,6 @@ use wechatpay::v3::pay::models::{Amount, AmountRequired};
 use wechatpay::v3::pay::transactions::native;
 use wechatpay::v3::refund::domestic::refunds;
 use wechatpay_sandbox::sim::bills::day;
-use wechatpay_sandbox::sim::SimulatorConfig;
-
-async fn simulator_sandbox() -> Sandbox {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    Sandbox::start(config).await.unwrap()
-}
 
 /// A bill's lines as the format says: a BOM, CRLF after every line (the last too), the header
 /// and summary header bare, every other value after one backquote. Panics where it is not so.

@@ -3,31 +3,8 @@
 
 use super::*;
 
-use wechatpay::v3::pay::models::{Amount, AmountRequired};
-use wechatpay::v3::pay::transactions::native;
 use wechatpay::Error;
-use wechatpay_sandbox::sim::{Fault, FaultKind, SimulatorConfig};
-
-async fn simulator_sandbox() -> Sandbox {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    Sandbox::start(config).await.unwrap()
-}
-
-fn native_order(out_trade_no: &str) -> native::PostRequest {
-    native::PostRequest::new(native::PostRequestRequired {
-        appid: "wxd678efh567hg6787".into(),
-        description: "QR".into(),
-        out_trade_no: out_trade_no.into(),
-        amount: Amount::new(AmountRequired { total: 100 }),
-        notify_url: "http://127.0.0.1:9/notify".into(),
-    })
-}
+use wechatpay_sandbox::sim::{Fault, FaultKind};
 
 /// `POST /sandbox/faults` with `fault`: the status and the JSON answer.
 async fn ask(base_url: &str, fault: Value) -> (u16, Value) {

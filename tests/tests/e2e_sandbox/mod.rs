@@ -621,6 +621,31 @@ async fn apiv2_xml_is_accepted_whatever_its_content_type() {
     }
 }
 
+/// A sandbox whose simulator delivers on the platform's schedule compressed a thousandfold.
+async fn simulator_sandbox() -> Sandbox {
+    let config = SandboxConfig {
+        simulator: Some(wechatpay_sandbox::sim::SimulatorConfig {
+            schedule_factor: 0.001,
+            ..Default::default()
+        }),
+        ..SandboxConfig::default()
+    };
+    Sandbox::start(config).await.unwrap()
+}
+
+/// A native order of 1.00 yuan of the test merchant, its notify_url nowhere.
+fn native_order(out_trade_no: &str) -> wechatpay::v3::pay::transactions::native::PostRequest {
+    use wechatpay::v3::pay::models::{Amount, AmountRequired};
+    use wechatpay::v3::pay::transactions::native;
+    native::PostRequest::new(native::PostRequestRequired {
+        appid: "wxd678efh567hg6787".into(),
+        description: "QR".into(),
+        out_trade_no: out_trade_no.into(),
+        amount: Amount::new(AmountRequired { total: 100 }),
+        notify_url: "http://127.0.0.1:9/notify".into(),
+    })
+}
+
 mod apiv2;
 mod bills;
 mod codepay;

@@ -3,8 +3,6 @@
 
 use super::*;
 
-use wechatpay::v3::pay::models::{Amount, AmountRequired};
-use wechatpay::v3::pay::transactions::native;
 use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
 use wechatpay::v3::refund::domestic::refunds;
 use wechatpay_sandbox::sim::SimulatorConfig;
@@ -20,16 +18,6 @@ fn config(file: &std::path::Path) -> SandboxConfig {
     }
 }
 
-fn order(out_trade_no: &str) -> native::PostRequest {
-    native::PostRequest::new(native::PostRequestRequired {
-        appid: "wxd678efh567hg6787".into(),
-        description: "QR".into(),
-        out_trade_no: out_trade_no.into(),
-        amount: Amount::new(AmountRequired { total: 100 }),
-        notify_url: "http://127.0.0.1:9/notify".into(),
-    })
-}
-
 #[tokio::test]
 async fn a_restarted_sandbox_remembers_the_orders_and_refunds_of_the_last() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,7 +29,7 @@ async fn a_restarted_sandbox_remembers_the_orders_and_refunds_of_the_last() {
         .pay()
         .transactions()
         .native()
-        .post(&order("T-KEEP"))
+        .post(&native_order("T-KEEP"))
         .await
         .unwrap();
     let paid = first.simulator().unwrap().pay_order("T-KEEP").unwrap();
@@ -92,7 +80,7 @@ async fn a_restarted_sandbox_remembers_the_orders_and_refunds_of_the_last() {
         .pay()
         .transactions()
         .native()
-        .post(&order("T-NEW"))
+        .post(&native_order("T-NEW"))
         .await
         .unwrap();
     let new = second.simulator().unwrap().pay_order("T-NEW").unwrap();
