@@ -4,10 +4,9 @@
 //! parentheses), the summary's counts and sums per direction checked against the rows.
 
 use std::fmt;
-use std::io::Read;
 
 use super::money::{parse_count, parse_decimal};
-use super::{BillError, Line, Lines};
+use super::{Bill, BillError, Layout, Line};
 
 /// The columns (header names, the current one first) a fund-flow bill must have, in the order
 /// of [`FundRow`]'s text fields; the amounts are found apart.
@@ -84,41 +83,42 @@ pub struct FundSummary {
     pub expense: i64,
 }
 
-/// A fund-flow bill read row by row: an iterator of [`FundRow`]s, then
-/// [`summary`](Self::summary).
-pub struct FundFlowBill<R: Read> {
-    lines: Lines<R>,
+/// A fund-flow bill ([`Bill`]) read row by row: an iterator of [`FundRow`]s, then its
+/// [`FundSummary`].
+pub type FundFlowBill<R> = Bill<FundFlow, R>;
+
+/// The layout of a fund-flow bill, found from its header: where each column is.
+pub struct FundFlow {
     header: Vec<String>,
     text: [usize; 9],
     amount: usize,
     balance: usize,
     extra: Vec<usize>,
     seen: FundSummary,
-    summary: Option<FundSummary>,
-    done: bool,
 }
 
-impl<R: Read> FundFlowBill<R> {
-    /// Reads the header from `reader`: an error names a missing column, or says the text is not
-    /// a fund-flow bill.
-    pub fn new(reader: R) -> Result<FundFlowBill<R>, BillError> {
-        let mut lines = Lines::new(reader);
-        let header = lines
-            .next()?
-            .ok_or_else(|| BillError::whole("the bill is empty"))?
-            .values;
-        if header.first().map(String::as_str) != Some("记账时间") {
+impl FundFlow {
+    /// The header's column names, as the bill writes them.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+}
+
+impl Layout for FundFlow {
+    type Row = FundRow;
+    type Summary = FundSummary;
+
+    fn from_header(line: &Line) -> Result<FundFlow, BillError> {
+        if line.value(0) != "记账时间" {
             return Err(BillError::at(
-                1,
+                line.number,
                 None,
                 "not a fund-flow bill: its first column is not 记账时间",
             ));
         }
         let find = |names: &[&str]| {
-            header
-                .iter()
-                .position(|h| names.contains(&h.as_str()))
-                .ok_or_else(|| BillError::at(1, Some(names[0]), "this column is missing from the header"))
+            line.find(names)
+                .ok_or_else(|| BillError::at(line.number, Some(names[0]), "this column is missing from the header"))
         };
         let mut text = [0; 9];
         for (slot, names) in text.iter_mut().zip(TEXT) {
@@ -126,32 +126,32 @@ impl<R: Read> FundFlowBill<R> {
         }
         let (amount, balance) = (find(AMOUNT)?, find(BALANCE)?);
         let known: Vec<usize> = text.iter().copied().chain([amount, balance]).collect();
-        let extra = (0..header.len()).filter(|i| !known.contains(i)).collect();
-        Ok(FundFlowBill {
-            lines,
-            header,
+        let extra = (0..line.len()).filter(|i| !known.contains(i)).collect();
+        Ok(FundFlow {
+            header: line.values().map(str::to_owned).collect(),
             text,
             amount,
             balance,
             extra,
             seen: FundSummary::default(),
-            summary: None,
-            done: false,
         })
     }
 
-    /// The bill's summary, once every row was read (checked against the rows).
-    pub fn summary(&self) -> Option<&FundSummary> {
-        self.summary.as_ref()
+    fn is_summary_header(&self, line: &Line) -> bool {
+        line.value(0) == "资金流水总笔数"
     }
 
-    fn row(&mut self, line: Line) -> Result<FundRow, BillError> {
+    fn rows(&self) -> u64 {
+        self.seen.rows
+    }
+
+    fn row(&mut self, line: &Line) -> Result<FundRow, BillError> {
         line.check_width(self.header.len())?;
-        let value = |i: usize| line.values[i].clone();
+        let value = |i: usize| line.value(i).to_owned();
         let money = |i: usize| {
-            parse_decimal(&line.values[i], 2).map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))
+            parse_decimal(line.value(i), 2).map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))
         };
-        let income = match line.values[self.text[5]].as_str() {
+        let income = match line.value(self.text[5]) {
             "收入" => true,
             "支出" => false,
             other => {
@@ -188,19 +188,15 @@ impl<R: Read> FundFlowBill<R> {
         Ok(row)
     }
 
-    fn check_summary(&mut self, names: Line) -> Result<(), BillError> {
-        let values = self.lines.summary_values(&names)?;
-        let get = |name: &str| -> Result<String, BillError> {
+    fn summary(&mut self, names: &Line, values: &Line) -> Result<FundSummary, BillError> {
+        let get = |name: &str| -> Result<&str, BillError> {
             let i = names
-                .values
-                .iter()
-                .position(|n| n == name)
+                .find(&[name])
                 .ok_or_else(|| BillError::at(names.number, Some(name), "this total is missing from the summary"))?;
-            Ok(values.values.get(i).cloned().unwrap_or_default())
+            Ok(values.value(i))
         };
         let count = |name: &str, seen: u64| -> Result<u64, BillError> {
-            let text = get(name)?;
-            let n = parse_count(&text).map_err(|why| BillError::at(values.number, Some(name), why))?;
+            let n = parse_count(get(name)?).map_err(|why| BillError::at(values.number, Some(name), why))?;
             if n != seen {
                 return Err(BillError::at(
                     values.number,
@@ -212,7 +208,7 @@ impl<R: Read> FundFlowBill<R> {
         };
         let sum = |name: &str, seen: i64| -> Result<i64, BillError> {
             let text = get(name)?;
-            let total = parse_decimal(&text, 2).map_err(|why| BillError::at(values.number, Some(name), why))?;
+            let total = parse_decimal(text, 2).map_err(|why| BillError::at(values.number, Some(name), why))?;
             if total != seen {
                 return Err(BillError::at(
                     values.number,
@@ -226,35 +222,13 @@ impl<R: Read> FundFlowBill<R> {
             }
             Ok(total)
         };
-        let seen = self.seen.clone();
-        let summary = FundSummary {
+        let seen = &self.seen;
+        Ok(FundSummary {
             rows: count("资金流水总笔数", seen.rows)?,
             incomes: count("收入笔数", seen.incomes)?,
             income: sum("收入金额", seen.income)?,
             expenses: count("支出笔数", seen.expenses)?,
             expense: sum("支出金额", seen.expense)?,
-        };
-        self.lines.end()?;
-        self.summary = Some(summary);
-        Ok(())
-    }
-}
-
-impl<R: Read> Iterator for FundFlowBill<R> {
-    type Item = Result<FundRow, BillError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let result = match self.lines.next() {
-            Ok(Some(line)) if line.values.first().map(String::as_str) == Some("资金流水总笔数") => {
-                self.check_summary(line).map(|()| None)
-            }
-            Ok(Some(line)) => self.row(line).map(Some),
-            Ok(None) => Err(super::cut_short(self.seen.rows)),
-            Err(e) => Err(e),
-        };
-        super::step(&mut self.done, result)
+        })
     }
 }

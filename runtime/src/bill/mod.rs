@@ -26,14 +26,17 @@
 //! ```
 
 mod fund;
+mod lines;
 pub mod money;
+mod reader;
 mod trade;
 
-pub use fund::{FundFlowBill, FundRow, FundSummary};
-pub use trade::{TradeBill, TradeRow, TradeSummary};
+pub use fund::{FundFlow, FundFlowBill, FundRow, FundSummary};
+pub use reader::{Bill, Layout};
+pub use trade::{Trade, TradeBill, TradeRow, TradeSummary};
 
 use std::fmt;
-use std::io::{BufRead as _, BufReader, Read};
+use std::ops::Range;
 
 /// What is wrong with a bill, and where: the line (1-based, the header is line 1) and the
 /// column, when one is to blame.
@@ -48,7 +51,8 @@ pub struct BillError {
 }
 
 impl BillError {
-    pub(crate) fn at(line: u64, column: Option<&str>, message: impl Into<String>) -> BillError {
+    /// An error on line `line`, in the column named `column` if one is to blame.
+    pub fn at(line: u64, column: Option<&str>, message: impl Into<String>) -> BillError {
         BillError {
             line: Some(line),
             column: column.map(str::to_owned),
@@ -56,7 +60,8 @@ impl BillError {
         }
     }
 
-    pub(crate) fn whole(message: impl Into<String>) -> BillError {
+    /// An error of the whole bill (no line to blame).
+    pub fn whole(message: impl Into<String>) -> BillError {
         BillError {
             line: None,
             column: None,
@@ -77,14 +82,59 @@ impl fmt::Display for BillError {
 
 impl std::error::Error for BillError {}
 
-/// One line of a bill, its values without their backquote.
-pub(crate) struct Line {
-    /// 1-based.
+/// One line of a bill: its number (1-based, blank lines counted) and its values, split on `,`,
+/// each without its leading backquote. The text is kept once; values are slices of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based; the header is line 1.
     pub number: u64,
-    pub values: Vec<String>,
+    text: String,
+    values: Vec<Range<usize>>,
 }
 
 impl Line {
+    /// `text` split on `,`, one backquote dropped from the start of each value.
+    pub fn new(number: u64, text: &str) -> Line {
+        let mut values = Vec::with_capacity(32);
+        let mut start = 0;
+        for piece in text.split(',') {
+            let end = start + piece.len();
+            let skip = usize::from(piece.starts_with('`'));
+            values.push(start + skip..end);
+            start = end + 1;
+        }
+        Line {
+            number,
+            text: text.to_owned(),
+            values,
+        }
+    }
+
+    /// How many values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the line has no value (never: a blank line is skipped).
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The value at `index` (`""` past the end).
+    pub fn value(&self, index: usize) -> &str {
+        self.values.get(index).map_or("", |r| &self.text[r.clone()])
+    }
+
+    /// The values, in order.
+    pub fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.values.iter().map(|r| &self.text[r.clone()])
+    }
+
+    /// Where the first value that is one of `names` is, if any.
+    pub fn find(&self, names: &[&str]) -> Option<usize> {
+        self.values().position(|v| names.contains(&v))
+    }
+
     /// An error unless the line has as many values as the header has columns.
     pub fn check_width(&self, columns: usize) -> Result<(), BillError> {
         if self.values.len() == columns {
@@ -95,100 +145,5 @@ impl Line {
             None,
             format!("{} values where the header has {columns} columns", self.values.len()),
         ))
-    }
-}
-
-/// One step of a bill's row iterator, from what reading the next line gave: a row, the end
-/// (the summary was read and checked: `Ok(None)`), or an error; after the end or an error the
-/// iterator is `done`.
-pub(crate) fn step<T>(done: &mut bool, read: Result<Option<T>, BillError>) -> Option<Result<T, BillError>> {
-    match read {
-        Ok(Some(row)) => Some(Ok(row)),
-        Ok(None) => {
-            *done = true;
-            None
-        }
-        Err(e) => {
-            *done = true;
-            Some(Err(e))
-        }
-    }
-}
-
-/// The error of a bill that ends before its summary.
-pub(crate) fn cut_short(rows: u64) -> BillError {
-    BillError::whole(format!(
-        "the bill ends after {rows} rows without its summary (cut short?)"
-    ))
-}
-
-/// The lines of a bill, read one at a time from a buffered reader, split on `,` (the bills never
-/// quote: a `"` in a value is literal). (Not the `csv` crate: its line numbers drift on CRLF
-/// files, and an error must name its line.)
-pub(crate) struct Lines<R: Read> {
-    reader: BufReader<R>,
-    buffer: Vec<u8>,
-    number: u64,
-}
-
-impl<R: Read> Lines<R> {
-    pub fn new(reader: R) -> Lines<R> {
-        Lines {
-            reader: BufReader::with_capacity(64 * 1024, reader),
-            buffer: Vec::new(),
-            number: 0,
-        }
-    }
-
-    /// The summary's values, the line after its header `names`.
-    pub fn summary_values(&mut self, names: &Line) -> Result<Line, BillError> {
-        self.next()?.ok_or_else(|| {
-            BillError::at(
-                names.number,
-                None,
-                "the bill ends after the summary's header, without its values",
-            )
-        })
-    }
-
-    /// Nothing more after the summary.
-    pub fn end(&mut self) -> Result<(), BillError> {
-        match self.next()? {
-            Some(after) => Err(BillError::at(after.number, None, "a line after the summary")),
-            None => Ok(()),
-        }
-    }
-
-    /// The next line that is not empty, or `None` at the end.
-    pub fn next(&mut self) -> Result<Option<Line>, BillError> {
-        loop {
-            self.buffer.clear();
-            let read = self
-                .reader
-                .read_until(b'\n', &mut self.buffer)
-                .map_err(|e| BillError::at(self.number + 1, None, format!("cannot be read: {e}")))?;
-            if read == 0 {
-                return Ok(None);
-            }
-            self.number += 1;
-            let mut bytes = self.buffer.as_slice();
-            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-            if self.number == 1 {
-                bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-            }
-            let text = std::str::from_utf8(bytes).map_err(|_| BillError::at(self.number, None, "not UTF-8 text"))?;
-            if text.trim().is_empty() {
-                continue;
-            }
-            let values = text
-                .split(',')
-                .map(|v| v.strip_prefix('`').unwrap_or(v).to_owned())
-                .collect();
-            return Ok(Some(Line {
-                number: self.number,
-                values,
-            }));
-        }
     }
 }

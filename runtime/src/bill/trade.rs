@@ -2,12 +2,10 @@
 //! `SUCCESS`, `REFUND`, the `*_SPECIAL` and `RECHARGE_REFUND` kinds and the older 24-column
 //! layout, direct merchants and service providers alike, read by header name.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::io::Read;
 
 use super::money::{parse_count, parse_decimal};
-use super::{BillError, Line, Lines};
+use super::{Bill, BillError, Layout, Line};
 
 /// How a column's values are read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,7 +27,7 @@ struct Column {
 }
 
 /// The fields of [`TradeRow`] read from a column.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Field {
     TradeTime,
     Appid,
@@ -61,6 +59,9 @@ enum Field {
     RefundRequested,
     RateNote,
 }
+
+/// How many [`Field`]s there are (the sums are kept by field).
+const FIELDS: usize = Field::RateNote as usize + 1;
 
 const fn column(field: Field, headers: &'static [&'static str], required: bool, kind: Kind) -> Column {
     Column {
@@ -233,42 +234,46 @@ const SUMMARY: &[(&[&str], Field, Kind)] = &[
     (&["申请退款总金额"], Field::RefundRequested, M),
 ];
 
-/// A trade bill read row by row: an iterator of [`TradeRow`]s, then [`summary`](Self::summary).
-pub struct TradeBill<R: Read> {
-    lines: Lines<R>,
+/// A trade bill ([`Bill`]) read row by row: an iterator of [`TradeRow`]s, then its
+/// [`TradeSummary`].
+pub type TradeBill<R> = Bill<Trade, R>;
+
+/// The layout of a trade bill, found from its header: where each known column is.
+pub struct Trade {
     header: Vec<String>,
     /// The known columns, in the bill's order (an error names the leftmost bad value).
     at: Vec<(Field, usize, Kind)>,
     extra: Vec<usize>,
-    sums: HashMap<Field, i64>,
+    sums: [i64; FIELDS],
     rows: u64,
-    summary: Option<TradeSummary>,
-    done: bool,
 }
 
-impl<R: Read> TradeBill<R> {
-    /// Reads the header from `reader`: an error names a required column that is missing, or
-    /// says the text is not a trade bill.
-    pub fn new(reader: R) -> Result<TradeBill<R>, BillError> {
-        let mut lines = Lines::new(reader);
-        let header = lines
-            .next()?
-            .ok_or_else(|| BillError::whole("the bill is empty"))?
-            .values;
-        if header.first().map(String::as_str) != Some("交易时间") {
+impl Trade {
+    /// The header's column names, as the bill writes them.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+}
+
+impl Layout for Trade {
+    type Row = TradeRow;
+    type Summary = TradeSummary;
+
+    fn from_header(line: &Line) -> Result<Trade, BillError> {
+        if line.value(0) != "交易时间" {
             return Err(BillError::at(
-                1,
+                line.number,
                 None,
                 "not a trade bill: its first column is not 交易时间",
             ));
         }
         let mut at = Vec::new();
         for c in COLUMNS {
-            match header.iter().position(|h| c.headers.contains(&h.as_str())) {
+            match line.find(c.headers) {
                 Some(i) => at.push((c.field, i, c.kind)),
                 None if c.required => {
                     return Err(BillError::at(
-                        1,
+                        line.number,
                         Some(c.headers[0]),
                         "this column is missing from the header",
                     ))
@@ -278,41 +283,39 @@ impl<R: Read> TradeBill<R> {
         }
         at.sort_by_key(|(_, i, _)| *i);
         let known: Vec<usize> = at.iter().map(|(_, i, _)| *i).collect();
-        let extra = (0..header.len()).filter(|i| !known.contains(i)).collect();
-        Ok(TradeBill {
-            lines,
-            header,
+        let extra = (0..line.len()).filter(|i| !known.contains(i)).collect();
+        Ok(Trade {
+            header: line.values().map(str::to_owned).collect(),
             at,
             extra,
-            sums: HashMap::new(),
+            sums: [0; FIELDS],
             rows: 0,
-            summary: None,
-            done: false,
         })
     }
 
-    /// The bill's summary, once every row was read: it was checked against the rows (a bill
-    /// that does not add up ended the iteration with an error).
-    pub fn summary(&self) -> Option<&TradeSummary> {
-        self.summary.as_ref()
+    fn is_summary_header(&self, line: &Line) -> bool {
+        line.value(0) == "总交易单数"
     }
 
-    fn row(&mut self, line: Line) -> Result<TradeRow, BillError> {
+    fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn row(&mut self, line: &Line) -> Result<TradeRow, BillError> {
         line.check_width(self.header.len())?;
         let mut row = TradeRow {
             line: line.number,
             ..TradeRow::default()
         };
         for &(field, i, kind) in &self.at {
-            let text = &line.values[i];
-            let header = &self.header[i];
+            let text = line.value(i);
             match kind {
-                Kind::Text => set_text(&mut row, field, text.clone()),
+                Kind::Text => set_text(&mut row, field, text.to_owned()),
                 Kind::Money | Kind::Fee => {
                     let decimals = if kind == Kind::Fee { 5 } else { 2 };
-                    let value =
-                        parse_decimal(text, decimals).map_err(|why| BillError::at(line.number, Some(header), why))?;
-                    *self.sums.entry(field).or_default() += value;
+                    let value = parse_decimal(text, decimals)
+                        .map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))?;
+                    self.sums[field as usize] += value;
                     set_amount(&mut row, field, value);
                 }
             }
@@ -320,30 +323,15 @@ impl<R: Read> TradeBill<R> {
         row.extra = self
             .extra
             .iter()
-            .map(|&i| (self.header[i].clone(), line.values[i].clone()))
+            .map(|&i| (self.header[i].clone(), line.value(i).to_owned()))
             .collect();
         self.rows += 1;
         Ok(row)
     }
 
-    /// Reads the summary row after its header `names` and checks it against the rows' sums.
-    fn check_summary(&mut self, names: Line) -> Result<(), BillError> {
-        let values = self.lines.summary_values(&names)?;
-        let value = |name_set: &[&str]| {
-            names
-                .values
-                .iter()
-                .position(|n| name_set.contains(&n.as_str()))
-                .map(|i| {
-                    (
-                        i,
-                        values.values.get(i).cloned().unwrap_or_default(),
-                        names.values[i].clone(),
-                    )
-                })
-        };
-        let (_, count, _) = value(&["总交易单数"]).expect("the summary header starts with it");
-        let rows = parse_count(&count).map_err(|why| BillError::at(values.number, Some("总交易单数"), why))?;
+    fn summary(&mut self, names: &Line, values: &Line) -> Result<TradeSummary, BillError> {
+        let count = values.value(0);
+        let rows = parse_count(count).map_err(|why| BillError::at(values.number, Some("总交易单数"), why))?;
         if rows != self.rows {
             return Err(BillError::at(
                 values.number,
@@ -356,16 +344,17 @@ impl<R: Read> TradeBill<R> {
             ..TradeSummary::default()
         };
         for (name_set, field, kind) in SUMMARY {
-            let Some((_, text, name)) = value(name_set) else {
+            let Some(i) = names.find(name_set) else {
                 continue;
             };
+            let (text, name) = (values.value(i), names.value(i));
             let decimals = if *kind == Kind::Fee { 5 } else { 2 };
-            let total = parse_decimal(&text, decimals).map_err(|why| BillError::at(values.number, Some(&name), why))?;
-            let sum = self.sums.get(field).copied().unwrap_or_default();
+            let total = parse_decimal(text, decimals).map_err(|why| BillError::at(values.number, Some(name), why))?;
+            let sum = self.sums[*field as usize];
             if total != sum {
                 return Err(BillError::at(
                     values.number,
-                    Some(&name),
+                    Some(name),
                     format!(
                         "the summary says {text}, the rows add up to {} (off by {})",
                         unit_text(sum, decimals),
@@ -383,28 +372,7 @@ impl<R: Read> TradeBill<R> {
             };
             *slot = Some(total);
         }
-        self.lines.end()?;
-        self.summary = Some(summary);
-        Ok(())
-    }
-}
-
-impl<R: Read> Iterator for TradeBill<R> {
-    type Item = Result<TradeRow, BillError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let result = match self.lines.next() {
-            Ok(Some(line)) if line.values.first().map(String::as_str) == Some("总交易单数") => {
-                self.check_summary(line).map(|()| None)
-            }
-            Ok(Some(line)) => self.row(line).map(Some),
-            Ok(None) => Err(super::cut_short(self.rows)),
-            Err(e) => Err(e),
-        };
-        super::step(&mut self.done, result)
+        Ok(summary)
     }
 }
 
