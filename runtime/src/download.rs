@@ -190,6 +190,37 @@ impl Download {
     }
 }
 
+/// A download's body as it arrives, after gunzip ([`Download::gunzip`]); its checks are made
+/// when it ends.
+pub(crate) struct Chunks {
+    body: Body,
+    /// `None` once the body ended and passed its checks.
+    pipe: Option<Pipeline>,
+}
+
+impl Download {
+    pub(crate) fn chunks(self) -> Result<Chunks, Error> {
+        let (body, pipe) = self.start()?;
+        Ok(Chunks { body, pipe: Some(pipe) })
+    }
+}
+
+impl Chunks {
+    /// The next bytes (the last ones only once the SHA-1 and gzip checks passed); `None` at
+    /// the end.
+    pub(crate) async fn next(&mut self) -> Result<Option<Bytes>, Error> {
+        let Some(pipe) = &mut self.pipe else {
+            return Ok(None);
+        };
+        if let Some(chunk) = self.body.next().await? {
+            return Ok(Some(pipe.feed(chunk)));
+        }
+        let last = pipe.finish();
+        self.pipe.take().expect("checked above").result()?;
+        Ok(Some(last))
+    }
+}
+
 struct BlockingBody {
     client: Client,
     body: Body,
@@ -451,13 +482,24 @@ impl Client {
         gunzip: bool,
         writer: W,
     ) -> Result<u64, Error> {
+        self.bill_download(download_url, expected_sha1_hex, gunzip)
+            .await?
+            .write_to(writer)
+            .await
+    }
+
+    /// The answer of a bill's `download_url`, not read yet, its checks set.
+    pub(crate) async fn bill_download(
+        &self,
+        download_url: &str,
+        expected_sha1_hex: &str,
+        gunzip: bool,
+    ) -> Result<Download, Error> {
         let download = self
             .bill_request(download_url, expected_sha1_hex)?
             .send_download()
             .await?;
-        bill_download(download, expected_sha1_hex, gunzip)
-            .write_to(writer)
-            .await
+        Ok(bill_download(download, expected_sha1_hex, gunzip))
     }
 
     /// [`download_bill`](Self::download_bill) outside async code, into a

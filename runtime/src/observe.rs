@@ -226,6 +226,7 @@ pub(crate) fn kind(error: &Error) -> &'static str {
         Error::Blocking => "blocking",
         Error::Runtime(_) => "runtime",
         Error::DigestMismatch { .. } => "digest_mismatch",
+        Error::Bill(_) => "bill",
         Error::Io { .. } => "io",
         #[cfg(feature = "v2")]
         Error::ApiV2(_) => "api_v2",

@@ -29,10 +29,12 @@ mod fund;
 mod lines;
 pub mod money;
 mod reader;
+mod stream;
 mod trade;
 
 pub use fund::{FundFlow, FundFlowBill, FundRow, FundSummary};
 pub use reader::{Bill, Layout};
+pub use stream::BillStream;
 pub use trade::{Trade, TradeBill, TradeRow, TradeSummary};
 
 use std::fmt;

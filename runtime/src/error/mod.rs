@@ -153,6 +153,13 @@ pub enum Error {
         actual: String,
     },
 
+    /// A bill read as it downloads ([`BillStream`](crate::bill::BillStream)) is malformed,
+    /// cut short, has a line after its summary, or does not add up: the error names the line
+    /// and column. Rows already read came from a bill that failed: discard what was done
+    /// with them.
+    #[error("the bill is not valid: {0}")]
+    Bill(#[source] crate::bill::BillError),
+
     /// Local I/O failed: reading a file to upload, writing a download to its writer,
     /// decompressing a gzip download. `context` says which.
     #[error("{context}: {source}")]

@@ -30,10 +30,10 @@ use crate::mock::{Reply, Tamper};
 /// The fee rate, in ten-thousandths.
 const FEE_RATE: i64 = 60;
 
-const TRADE_ALL: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
+pub(crate) const TRADE_ALL: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
 const TRADE_SUCCESS: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注";
 const TRADE_REFUND: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
-const TRADE_SUMMARY: &str =
+pub(crate) const TRADE_SUMMARY: &str =
     "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额";
 const FUND: &str = "记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号";
 const FUND_SUMMARY: &str = "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额";
@@ -422,7 +422,7 @@ struct Movement {
 
 /// The trade bill's summable columns, in fen.
 #[derive(Default)]
-struct Totals {
+pub(crate) struct Totals {
     settled: i64,
     refunded: i64,
     fee: i64,
@@ -431,7 +431,7 @@ struct Totals {
 }
 
 impl Totals {
-    fn payment(total: i64) -> Totals {
+    pub(crate) fn payment(total: i64) -> Totals {
         Totals {
             settled: total,
             fee: fee(total),
@@ -440,7 +440,7 @@ impl Totals {
         }
     }
 
-    fn refund(refund: i64) -> Totals {
+    pub(crate) fn refund(refund: i64) -> Totals {
         Totals {
             refunded: refund,
             fee: -fee(refund),
@@ -449,7 +449,7 @@ impl Totals {
         }
     }
 
-    fn add(&mut self, other: &Totals) {
+    pub(crate) fn add(&mut self, other: &Totals) {
         self.settled += other.settled;
         self.refunded += other.refunded;
         self.fee += other.fee;
@@ -457,7 +457,7 @@ impl Totals {
         self.asked += other.asked;
     }
 
-    fn summary(&self, rows: usize) -> Vec<String> {
+    pub(crate) fn summary(&self, rows: usize) -> Vec<String> {
         vec![
             rows.to_string(),
             yuan(self.settled),
@@ -505,11 +505,11 @@ fn escape(value: &str) -> String {
 }
 
 /// The fee of `amount` fen, in fen (rounded half up).
-fn fee(amount: i64) -> i64 {
+pub(crate) fn fee(amount: i64) -> i64 {
     (amount * FEE_RATE + 5_000) / 10_000
 }
 
-fn rate() -> String {
+pub(crate) fn rate() -> String {
     format!("{}.{:02}%", FEE_RATE / 100, FEE_RATE % 100)
 }
 
@@ -520,7 +520,7 @@ pub fn yuan(fen: i64) -> String {
 }
 
 /// A fee in fen as the bill writes it, five decimals (`-0.27000`).
-fn fee_text(fen: i64) -> String {
+pub(crate) fn fee_text(fen: i64) -> String {
     format!("{}000", yuan(fen))
 }
 

@@ -26,6 +26,7 @@ mod payments;
 mod persist;
 pub mod profitsharing;
 mod refunds;
+pub mod synthetic;
 pub mod transfers;
 
 use std::collections::{BTreeMap, HashMap};

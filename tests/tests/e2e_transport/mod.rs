@@ -13,6 +13,7 @@ use wechatpay::{Client, Error};
 use wechatpay_tests::mock::{auth, MockConfig, MockServer, RecordedRequest, Reply, Tamper};
 use wechatpay_tests::{builder, client};
 
+mod bill_rows;
 mod downloads;
 mod resilience;
 mod uploads;
