@@ -1,15 +1,18 @@
 //! `wechatpay bill download DATE --out FILE`: the day's bill, its SHA-1 checked (see
 //! [`download`]).
 //!
+//! `wechatpay bill reconcile BILL RECORDS.csv`: see [`reconcile`].
+//!
 //! `wechatpay bill read FILE|-`: a trade or fund-flow bill (its kind from its first column;
 //! gzipped or not) as one JSON object per row,
 //! amounts as integers (fen; fees in 10^-5 yuan), then `{"summary": …}`, checked against the
 //! rows. A bill that is cut, malformed or does not add up is exit 1 with the file, line and
 //! column.
 
-use std::io::Read;
+use std::io::{BufRead as _, BufReader, Read};
 
 use serde_json::json;
+use wechatpay::bill::reconcile::{Difference, Entry, Key, Reconciler, Record};
 use wechatpay::bill::{BillError, FundFlowBill, TradeBill};
 
 use crate::args::{Args, Spec as ArgSpec};
@@ -19,11 +22,12 @@ pub fn run(argv: Vec<String>) -> Outcome {
     match argv.first().map(String::as_str) {
         Some("read") => read(argv[1..].to_vec()),
         Some("download") => crate::runtime()?.block_on(download(argv[1..].to_vec())),
+        Some("reconcile") => reconcile(argv[1..].to_vec()),
         Some(other) => Err(Failure::Usage(format!(
-            "unknown bill command {other:?} (read, download)"
+            "unknown bill command {other:?} (read, download, reconcile)"
         ))),
         None => Err(Failure::Usage(
-            "wechatpay bill read FILE|-, wechatpay bill download DATE --out FILE".into(),
+            "wechatpay bill read FILE|-, wechatpay bill download DATE --out FILE, wechatpay bill reconcile BILL RECORDS.csv".into(),
         )),
     }
 }
@@ -99,28 +103,10 @@ fn read(argv: Vec<String>) -> Outcome {
     )?;
     args.expect_positionals(&["FILE"])?;
     let name = &args.positionals[0];
-    let input: Box<dyn Read> = if name == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(name).map_err(|e| Failure::failed(format!("{name}: {e}")))?)
-    };
-    let mut input = std::io::BufReader::new(input);
-    // Gzip (`tar_type=GZIP`) is known by its first two bytes.
-    let gzipped = std::io::BufRead::fill_buf(&mut input)
-        .map_err(|e| Failure::failed(format!("{name}: {e}")))?
-        .starts_with(&[0x1f, 0x8b]);
-    let input: Box<dyn Read> = if gzipped {
-        Box::new(flate2::read::GzDecoder::new(input))
-    } else {
-        Box::new(input)
-    };
-    // The bill's kind, from its first column.
-    let mut input = std::io::BufReader::new(input);
-    let head = std::io::BufRead::fill_buf(&mut input).map_err(|e| Failure::failed(format!("{name}: {e}")))?;
-    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    let (input, fund_flow) = open_bill(name)?;
     let failed = |e: BillError| Failure::failed(format!("{name}: {e}"));
     let no_summary = || Failure::failed(format!("{name}: no summary"));
-    if head.starts_with("记账时间".as_bytes()) {
+    if fund_flow {
         let mut bill = FundFlowBill::new(input).map_err(failed)?;
         print_rows(bill.by_ref(), &failed)?;
         outln!("{}", json!({ "summary": bill.summary().ok_or_else(no_summary)? }));
@@ -130,6 +116,132 @@ fn read(argv: Vec<String>) -> Outcome {
         outln!("{}", json!({ "summary": bill.summary().ok_or_else(no_summary)? }));
     }
     Ok(())
+}
+
+/// The bill `name` (`-`: standard input), gunzipped when it is gzip (known by its first two
+/// bytes), and whether it is a fund-flow bill (its first column 记账时间) rather than a trade
+/// bill.
+fn open_bill(name: &str) -> Result<(impl Read, bool), Failure> {
+    let input: Box<dyn Read> = if name == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(name).map_err(|e| Failure::failed(format!("{name}: {e}")))?)
+    };
+    let mut input = BufReader::new(input);
+    let gzipped = input
+        .fill_buf()
+        .map_err(|e| Failure::failed(format!("{name}: {e}")))?
+        .starts_with(&[0x1f, 0x8b]);
+    let input: Box<dyn Read> = if gzipped {
+        Box::new(flate2::read::GzDecoder::new(input))
+    } else {
+        Box::new(input)
+    };
+    let mut input = BufReader::new(input);
+    let head = input.fill_buf().map_err(|e| Failure::failed(format!("{name}: {e}")))?;
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    let fund_flow = head.starts_with("记账时间".as_bytes());
+    Ok((input, fund_flow))
+}
+
+/// `wechatpay bill reconcile BILL RECORDS.csv`: the trade bill `BILL` (gzipped or not) against
+/// the merchant's records, a CSV file with a header naming the columns `out_trade_no`,
+/// `out_refund_no` (empty for a payment), `amount` (fen, an integer) and `state` (`SUCCESS`,
+/// `REVOKED`, …; see `wechatpay::bill::reconcile`). Prints each difference as one line of JSON
+/// (`kind`: `only_in_bill`, `only_in_records`, `amount_differs`, `state_differs`,
+/// `twice_in_bill`, `twice_in_records`; `key`; `bill` and `records` with `amount`, `state`,
+/// `line`), then `{"summary": …}`. Exit 0 when they agree, 1 when they differ or a file is
+/// wrong (its line and column named).
+fn reconcile(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &[],
+            switches: &[],
+        },
+    )?;
+    args.expect_positionals(&["BILL", "RECORDS.csv"])?;
+    let (bill_name, records_name) = (&args.positionals[0], &args.positionals[1]);
+    let records = read_records(records_name)?;
+    let record_count = records.len();
+    let (input, fund_flow) = open_bill(bill_name)?;
+    if fund_flow {
+        return Err(Failure::failed(format!(
+            "{bill_name}: a fund-flow bill; reconcile a trade bill"
+        )));
+    }
+    let failed = |e: BillError| Failure::failed(format!("{bill_name}: {e}"));
+    let mut bill = TradeBill::new(input).map_err(failed)?;
+    let mut reconciler = Reconciler::new(records);
+    let mut differences = 0;
+    let mut print = |found: Vec<Difference>| -> Outcome {
+        for difference in found {
+            differences += 1;
+            outln!("{}", serde_json::to_string(&difference).map_err(Failure::failed)?);
+        }
+        Ok(())
+    };
+    for row in bill.by_ref() {
+        print(reconciler.row(&row.map_err(failed)?))?;
+    }
+    print(reconciler.finish())?;
+    let rows = bill.summary().map_or(0, |s| s.rows);
+    outln!(
+        "{}",
+        json!({ "summary": { "bill_rows": rows, "records": record_count, "differences": differences } })
+    );
+    if differences > 0 {
+        return Err(Failure::failed(format!(
+            "{bill_name} and {records_name} differ: {differences} differences"
+        )));
+    }
+    Ok(())
+}
+
+/// The merchant's records (see [`reconcile`]); an error names the file, line and column.
+fn read_records(name: &str) -> Result<Vec<Record>, Failure> {
+    let mut reader = csv::Reader::from_path(name).map_err(|e| Failure::failed(format!("{name}: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| Failure::failed(format!("{name}: {e}")))?
+        .clone();
+    let column = |wanted: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == wanted)
+            .ok_or_else(|| Failure::failed(format!("{name}: line 1: no column {wanted}")))
+    };
+    let at = [
+        column("out_trade_no")?,
+        column("out_refund_no")?,
+        column("amount")?,
+        column("state")?,
+    ];
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| Failure::failed(format!("{name}: {e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let value = |i: usize| record.get(at[i]).unwrap_or_default().trim().to_owned();
+        let amount = value(2).parse::<i64>().map_err(|_| {
+            Failure::failed(format!(
+                "{name}: line {line}, column amount: {:?} is not a whole number of fen",
+                value(2)
+            ))
+        })?;
+        let out_refund_no = Some(value(1)).filter(|no| !no.is_empty());
+        records.push(Record {
+            key: Key {
+                out_trade_no: value(0),
+                out_refund_no,
+            },
+            entry: Entry {
+                amount,
+                state: value(3),
+                line: Some(line),
+            },
+        });
+    }
+    Ok(records)
 }
 
 /// Each row as one line of JSON.

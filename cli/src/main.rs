@@ -101,9 +101,15 @@ usage:
       Downloads the day's trade (or fund-flow) bill (DATE: yyyy-MM-dd), checks its SHA-1 and
       writes it to FILE (decompressed; only when the digest matches).
   wechatpay bill read FILE|-
-      Reads a trade bill (gzipped or not; - for standard input): one JSON object per row,
-      amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked against the
-      rows. A bill cut short, malformed or not adding up fails naming the line and column.
+      Reads a trade or fund-flow bill (gzipped or not; - for standard input): one JSON object
+      per row, amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked
+      against the rows. A bill cut short, malformed or not adding up fails naming the line and
+      column.
+  wechatpay bill reconcile BILL RECORDS.csv
+      Compares a trade bill with your records (CSV columns out_trade_no, out_refund_no, amount
+      in fen, state): one JSON object per difference (only_in_bill, only_in_records,
+      amount_differs, state_differs, twice_in_bill, twice_in_records) with both sides' amount,
+      state and line, then {\"summary\": …}. Exit 1 when they differ.
   wechatpay ops
       Lists the operations of the embedded spec.
   wechatpay example METHOD PATH

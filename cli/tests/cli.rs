@@ -1113,3 +1113,56 @@ fn bill_download_fetches_the_days_bill_checked_and_bill_read_reads_it() {
         "--out is required"
     );
 }
+
+#[test]
+fn bill_reconcile_prints_each_difference_with_both_sides_and_fails_when_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let bill = dir.path().join("bill.csv");
+    std::fs::write(&bill, trade_bill_text("35.50")).unwrap();
+    let bill = bill.display().to_string();
+    let records = dir.path().join("records.csv");
+    // T-1 agrees; T-2 is 25.49 in the records; T-3 the bill does not list.
+    std::fs::write(
+        &records,
+        "out_trade_no,out_refund_no,amount,state\nT-1,,1000,SUCCESS\nT-2,,2549,SUCCESS\nT-3,,700,SUCCESS\n",
+    )
+    .unwrap();
+    let o = run(&[], &["bill", "reconcile", &bill, &records.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 differences"), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{}", stdout(&o));
+    assert_eq!(lines[0]["kind"], "amount_differs");
+    assert_eq!(lines[0]["key"]["out_trade_no"], "T-2");
+    assert_eq!(
+        (
+            lines[0]["bill"]["amount"].as_i64(),
+            lines[0]["records"]["amount"].as_i64()
+        ),
+        (Some(2550), Some(2549))
+    );
+    assert_eq!(lines[0]["bill"]["line"], 3);
+    assert_eq!(lines[1]["kind"], "only_in_records");
+    assert_eq!(lines[1]["records"]["line"], 4, "the record's line in its file");
+    assert_eq!(lines[2]["summary"]["differences"], 2);
+
+    // Records that agree: exit 0, only the summary.
+    std::fs::write(
+        &records,
+        "state,amount,out_trade_no,out_refund_no\nSUCCESS,1000,T-1,\nSUCCESS,2550,T-2,\n",
+    )
+    .unwrap();
+    let o = run(&[], &["bill", "reconcile", &bill, &records.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1);
+
+    // An amount in yuan in the records: named with its line and column.
+    std::fs::write(
+        &records,
+        "out_trade_no,out_refund_no,amount,state\nT-1,,10.00,SUCCESS\n",
+    )
+    .unwrap();
+    let o = run(&[], &["bill", "reconcile", &bill, &records.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("line 2, column amount"), "{}", stderr(&o));
+}

@@ -29,6 +29,7 @@ mod fund;
 mod lines;
 pub mod money;
 mod reader;
+pub mod reconcile;
 mod stream;
 mod trade;
 
