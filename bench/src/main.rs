@@ -102,9 +102,7 @@ fn option(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
-/// The heading of the sandbox's section of `BENCHMARKS.md` (written by `bench sandbox`, kept
-/// by `bench client`).
-const SANDBOX_SECTION: &str = "## The sandbox";
+use wechatpay_bench::{write_section, BILLS_SECTION, SANDBOX_SECTION};
 
 fn run_sandbox(cli: &str, quick: bool, write: Option<&str>) {
     let (tasks, total) = if quick { (64, 2_000) } else { (64, 20_000) };
@@ -149,12 +147,7 @@ fn run_sandbox(cli: &str, quick: bool, write: Option<&str>) {
              simulator's state. The sandbox process's CPU per request against what it cannot avoid (verify the\n\
              merchant's RSA-2048 signature, sign the answer), measured in the same run, interleaved in ten slices.\n\n{table}"
         );
-        let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
-        let kept = match old.find(SANDBOX_SECTION) {
-            Some(at) => old[..at].to_owned(),
-            None => format!("{}\n\n", old.trim_end()),
-        };
-        let _ = std::fs::write(path, kept + &section).map_err(|e| eprintln!("{path}: {e}"));
+        write_section(path, SANDBOX_SECTION, &section);
         eprintln!("written to {path}");
     }
 }
@@ -391,9 +384,13 @@ fn run(write: Option<&str>, quick: bool) {
         );
         let _ = writeln!(doc, "Machine: {cores} cores, {model}.\n");
         doc.push_str(&table);
-        // The sandbox's section, written by `bench sandbox`, is kept.
+        // The sections after the client's (the sandbox's, the bills'), written by their own
+        // benchmarks, are kept.
         if let Some(at) = std::fs::read_to_string(path).ok().and_then(|old| {
-            let at = old.find(SANDBOX_SECTION)?;
+            let at = [SANDBOX_SECTION, BILLS_SECTION]
+                .iter()
+                .filter_map(|h| old.find(h))
+                .min()?;
             Some(old[at..].to_owned())
         }) {
             doc.push('\n');

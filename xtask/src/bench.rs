@@ -24,7 +24,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "generate" | "build" | "client" | "sandbox" | "generate-inner" => what = a.as_str(),
+            "generate" | "build" | "client" | "sandbox" | "bill" | "generate-inner" => what = a.as_str(),
             "--quick" => quick = true,
             "--spec" => spec = it.next().map(PathBuf::from).ok_or("--spec needs a folder")?,
             "--only" => only = Some(it.next().ok_or("--only needs one of: none, pay, full")?.clone()),
@@ -59,6 +59,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "generate-inner" => bench_generate(&spec),
         "client" => bench_client(&root, quick),
         "sandbox" => bench_sandbox(&root, quick),
+        "bill" => bench_bill(&root, quick),
         "quick" => {
             run(&["generate".to_string(), "--spec".to_string(), spec.display().to_string()])?;
             bench_client(&root, true)
@@ -281,6 +282,41 @@ fn bench_client(root: &Path, quick: bool) -> Result<(), String> {
         Ok(())
     } else {
         Err("the client benchmark failed".into())
+    }
+}
+
+/// `cargo xtask bench bill`: a trade bill of 1,000,000 rows read from a gzip stream against the
+/// `csv` crate reading the same bytes, and the reader's peak heap (`bench/src/bin/bills.rs`);
+/// written to the bills' section of `BENCHMARKS.md` unless `--quick`.
+fn bench_bill(root: &Path, quick: bool) -> Result<(), String> {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "wechatpay-bench",
+            "--bin",
+            "wechatpay-bench-bills",
+        ])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build of the bills benchmark failed".into());
+    }
+    let mut cmd = Command::new(root.join("target").join("release").join("wechatpay-bench-bills"));
+    cmd.current_dir(root);
+    if quick {
+        cmd.arg("--quick");
+    } else {
+        cmd.arg("--write").arg(root.join("BENCHMARKS.md"));
+    }
+    let status = cmd.status().map_err(|e| format!("wechatpay-bench-bills: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the bills benchmark failed".into())
     }
 }
 

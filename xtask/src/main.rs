@@ -23,12 +23,14 @@ pub(crate) const USAGE: &str = "usage:
   cargo xtask generate [--check]   regenerate the client from spec/ (--check: fail if stale)
   cargo xtask generate --spec DIR --out DIR
                                    generate from another spec folder (a trial import) into DIR
-  cargo xtask bench [generate|build|client|sandbox] [--spec DIR] [--only none|pay|full|v2] [--quick]
+  cargo xtask bench [generate|build|client|sandbox|bill] [--spec DIR] [--only none|pay|full|v2] [--quick]
                                    generate: whole-spec generation vs bare YAML parsing (release);
                                    build: cold builds of the client (full / one group / runtime);
                                    client: the client's CPU per request against its floors;
                                    sandbox: the CLI's sandbox under 64 client tasks against its
-                                   RSA floor
+                                   RSA floor;
+                                   bill: a trade bill of 1,000,000 rows from gzip against the
+                                   csv crate, and the reader's peak heap
   cargo xtask import --from DIR --to DIR [--official DIR] [--webhooks DIR] [--force] [--verbose]
                                    convert the Swagger-2 description at DIR (wechatpay-openapi)
                                    into spec files; --official: the official Go SDK's services/
