@@ -124,15 +124,16 @@ impl Reconciler {
         let mut map = HashMap::new();
         let mut twice_in_records = Vec::new();
         for Record { key, entry } in records {
-            if map.contains_key(&key) {
-                twice_in_records.push(Difference {
+            match map.entry(key) {
+                std::collections::hash_map::Entry::Occupied(seen) => twice_in_records.push(Difference {
                     kind: DifferenceKind::TwiceInRecords,
-                    key,
+                    key: seen.key().clone(),
                     bill: None,
                     records: Some(entry),
-                });
-            } else {
-                map.insert(key, (entry, false));
+                }),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((entry, false));
+                }
             }
         }
         Reconciler {
