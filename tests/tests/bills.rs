@@ -78,31 +78,34 @@ fn the_documented_trade_bills_read_to_their_exact_values() {
     let refund = &rows[2];
     assert_eq!(
         (
-            refund.trade_state.as_str(),
-            refund.out_refund_no.as_deref(),
-            refund.refund,
-            refund.fee
+            refund.trade_state(),
+            refund.out_refund_no(),
+            refund.refund(),
+            refund.fee()
         ),
         ("REFUND", Some("REFUND-0001"), Some(500), -3_000)
     );
     assert_eq!(
-        (rows[1].settlement_total, rows[1].fee, rows[1].device_info.as_str()),
+        (rows[1].settlement_total(), rows[1].fee(), rows[1].device_info()),
         (2550, 15_000, "POS-01")
     );
-    assert_eq!(rows[0].attach, "attach-a");
-    assert_eq!(rows[0].body, "测试商品A");
+    assert_eq!(rows[0].attach(), "attach-a");
+    assert_eq!(rows[0].body(), "测试商品A");
     assert_eq!(
         (summary.rows, summary.settlement_total, summary.refund, summary.fee),
         (3, Some(3550), Some(500), Some(18_000))
     );
     // SUCCESS: a coupon; REFUND: its refund times; the service provider's: 特约商户号.
     let (rows, _) = read_all(&trade[1].1).unwrap();
-    assert_eq!((rows[2].coupon, rows[2].total, rows[2].refund), (200, Some(2000), None));
+    assert_eq!(
+        (rows[2].coupon(), rows[2].total(), rows[2].refund()),
+        (200, Some(2000), None)
+    );
     let (rows, summary) = read_all(&trade[2].1).unwrap();
-    assert_eq!(rows[0].refund_apply_time.as_deref(), Some("2026-01-05 10:00:00"));
+    assert_eq!(rows[0].refund_apply_time(), Some("2026-01-05 10:00:00"));
     assert_eq!(summary.fee, Some(-12_000));
     let (rows, _) = read_all(&trade[3].1).unwrap();
-    let subs: Vec<&str> = rows.iter().map(|r| r.sub_mchid.as_str()).collect();
+    let subs: Vec<&str> = rows.iter().map(|r| r.sub_mchid()).collect();
     assert_eq!(subs, ["1900000201", "1900000202", "1900000201"]);
 }
 
@@ -134,10 +137,10 @@ fn a_hand_made_bill_keeps_unknown_columns_and_chinese_and_json_values() {
     let row = payment("10.00", "0.06000");
     let bytes = bill(HEADER, &[&row], SUMMARY, "1,10.00,0.00,0.00,0.06000,10.00,0.00");
     let (rows, summary) = read_all(&bytes).unwrap();
-    assert_eq!(rows[0].body, "中文商品，含逗号");
-    assert_eq!(rows[0].attach, r#"{"k":"v"}"#);
-    assert_eq!(rows[0].extra, [("新的列".to_owned(), "x".to_owned())]);
-    assert_eq!((rows[0].refund, summary.refund), (None, Some(0)));
+    assert_eq!(rows[0].body(), "中文商品，含逗号");
+    assert_eq!(rows[0].attach(), r#"{"k":"v"}"#);
+    assert_eq!(rows[0].extra(), [("新的列".to_owned(), "x".to_owned())]);
+    assert_eq!((rows[0].refund(), summary.refund), (None, Some(0)));
     // Debug withholds the payer and the amounts.
     let debug = format!("{:?}", rows[0]);
     assert!(

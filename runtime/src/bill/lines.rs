@@ -5,6 +5,10 @@ use std::io::Read;
 
 use super::{BillError, Line};
 
+/// The longest line a bill may have (its rows are well under 1 KiB): memory stays bounded
+/// whatever the input.
+const MAX_LINE: usize = 1 << 20;
+
 /// Bytes cut into lines: pushed in any pieces, taken out a line at a time. The lines are
 /// numbered from 1; a UTF-8 BOM before the first is dropped, and so is a `\r` before each `\n`.
 #[derive(Default)]
@@ -17,11 +21,32 @@ pub(crate) struct Splitter {
 
 impl Splitter {
     pub fn push(&mut self, bytes: &[u8]) {
+        self.compact();
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// Reads a block from `reader` straight into the buffer: how many bytes (0 at its end).
+    pub fn read_from(&mut self, reader: &mut impl Read) -> std::io::Result<usize> {
+        const BLOCK: usize = 64 * 1024;
+        self.compact();
+        let filled = self.buffer.len();
+        self.buffer.resize(filled + BLOCK, 0);
+        let read = loop {
+            match reader.read(&mut self.buffer[filled..]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        self.buffer.truncate(filled + *read.as_ref().unwrap_or(&0));
+        read
+    }
+
+    /// Drops the lines already taken.
+    fn compact(&mut self) {
         if self.start > 0 {
             self.buffer.drain(..self.start);
             self.start = 0;
         }
-        self.buffer.extend_from_slice(bytes);
     }
 
     /// The number of the last line taken.
@@ -29,37 +54,43 @@ impl Splitter {
         self.number
     }
 
-    /// The next line that is not empty, `None` when more bytes are needed; with `end` (nothing
-    /// more will be pushed) the rest is the last line, and `None` means the end.
-    pub fn next(&mut self, end: bool) -> Result<Option<Line>, BillError> {
+    /// Reads the next line that is not blank into `line`: `false` when more bytes are needed;
+    /// with `end` (nothing more will be pushed) the rest is the last line, and `false` means
+    /// the end.
+    pub fn next(&mut self, end: bool, line: &mut Line) -> Result<bool, BillError> {
         loop {
             let rest = &self.buffer[self.start..];
             let (bytes, taken) = match memchr::memchr(b'\n', rest) {
                 Some(i) => (&rest[..i], i + 1),
                 None if end && !rest.is_empty() => (rest, rest.len()),
-                None => return Ok(None),
+                None if rest.len() > MAX_LINE => {
+                    return Err(BillError::at(
+                        self.number + 1,
+                        None,
+                        format!("longer than {} KiB without a line end: not a bill", MAX_LINE >> 10),
+                    ))
+                }
+                None => return Ok(false),
             };
             self.number += 1;
-            let line = parse(self.number, bytes)?;
+            let text = text(self.number, bytes)?;
             self.start += taken;
-            if line.is_some() {
-                return Ok(line);
+            if !text.trim().is_empty() {
+                line.set(self.number, text);
+                return Ok(true);
             }
         }
     }
 }
 
-/// One line's bytes (without its `\n`) as a [`Line`], `None` when it is blank.
-fn parse(number: u64, mut bytes: &[u8]) -> Result<Option<Line>, BillError> {
+/// One line's bytes (without its `\n`) as text: without a `\r` at the end, nor a BOM at the
+/// start of the first line.
+fn text(number: u64, mut bytes: &[u8]) -> Result<&str, BillError> {
     bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     if number == 1 {
         bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| BillError::at(number, None, "not UTF-8 text"))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(Line::new(number, text)))
+    std::str::from_utf8(bytes).map_err(|_| BillError::at(number, None, "not UTF-8 text"))
 }
 
 /// The lines of a bill read from a [`Read`], a block at a time. (Not the `csv` crate: its line
@@ -68,7 +99,6 @@ fn parse(number: u64, mut bytes: &[u8]) -> Result<Option<Line>, BillError> {
 pub(crate) struct Lines<R: Read> {
     reader: R,
     splitter: Splitter,
-    block: Box<[u8]>,
     ended: bool,
 }
 
@@ -77,30 +107,23 @@ impl<R: Read> Lines<R> {
         Lines {
             reader,
             splitter: Splitter::default(),
-            block: vec![0; 64 * 1024].into_boxed_slice(),
             ended: false,
         }
     }
 
-    /// The next line that is not blank, or `None` at the end.
-    pub fn next(&mut self) -> Result<Option<Line>, BillError> {
+    /// Reads the next line that is not blank into `line`; `false` at the end.
+    pub fn next(&mut self, line: &mut Line) -> Result<bool, BillError> {
         loop {
-            if let Some(line) = self.splitter.next(self.ended)? {
-                return Ok(Some(line));
+            if self.splitter.next(self.ended, line)? {
+                return Ok(true);
             }
             if self.ended {
-                return Ok(None);
+                return Ok(false);
             }
-            let read = loop {
-                match self.reader.read(&mut self.block) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
             let number = self.splitter.number() + 1;
-            match read.map_err(|e| BillError::at(number, None, format!("cannot be read: {e}")))? {
-                0 => self.ended = true,
-                n => self.splitter.push(&self.block[..n]),
+            let read = self.splitter.read_from(&mut self.reader);
+            if read.map_err(|e| BillError::at(number, None, format!("cannot be read: {e}")))? == 0 {
+                self.ended = true;
             }
         }
     }
@@ -112,14 +135,15 @@ mod tests {
 
     fn all(bytes: &[u8], piece: usize) -> Vec<(u64, Vec<String>)> {
         let mut splitter = Splitter::default();
+        let mut line = Line::default();
         let mut out = Vec::new();
         for chunk in bytes.chunks(piece) {
             splitter.push(chunk);
-            while let Some(line) = splitter.next(false).unwrap() {
+            while splitter.next(false, &mut line).unwrap() {
                 out.push((line.number, line.values().map(str::to_owned).collect()));
             }
         }
-        while let Some(line) = splitter.next(true).unwrap() {
+        while splitter.next(true, &mut line).unwrap() {
             out.push((line.number, line.values().map(str::to_owned).collect()));
         }
         out
@@ -142,15 +166,27 @@ mod tests {
     #[test]
     fn a_reader_gives_the_same_lines() {
         let mut lines = Lines::new(&b"a\nb\r\n"[..]);
-        assert_eq!(lines.next().unwrap().unwrap().number, 1);
-        assert_eq!(lines.next().unwrap().unwrap().value(0), "b");
-        assert!(lines.next().unwrap().is_none());
+        let mut line = Line::default();
+        assert!(lines.next(&mut line).unwrap());
+        assert_eq!(line.number, 1);
+        assert!(lines.next(&mut line).unwrap());
+        assert_eq!(line.value(0), "b");
+        assert!(!lines.next(&mut line).unwrap());
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_before_it_fills_memory() {
+        let mut lines = Lines::new(std::io::repeat(b'x'));
+        let e = lines.next(&mut Line::default()).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("without a line end"), "{e}");
     }
 
     #[test]
     fn a_bad_byte_names_its_line() {
         let mut lines = Lines::new(&b"a\n\xff\n"[..]);
-        lines.next().unwrap();
-        assert_eq!(lines.next().unwrap_err().line, Some(2));
+        let mut line = Line::default();
+        lines.next(&mut line).unwrap();
+        assert_eq!(lines.next(&mut line).unwrap_err().line, Some(2));
     }
 }

@@ -18,7 +18,7 @@
 //! let mut bill = wechatpay::bill::TradeBill::new(file)?;
 //! for row in bill.by_ref() {
 //!     let row = row?;
-//!     println!("{} {} fen", row.out_trade_no, row.settlement_total);
+//!     println!("{} {} fen", row.out_trade_no(), row.settlement_total());
 //! }
 //! let summary = bill.summary().expect("checked when read");
 //! println!("{} rows", summary.rows);
@@ -87,7 +87,7 @@ impl std::error::Error for BillError {}
 
 /// One line of a bill: its number (1-based, blank lines counted) and its values, split on `,`,
 /// each without its leading backquote. The text is kept once; values are slices of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Line {
     /// 1-based; the header is line 1.
     pub number: u64,
@@ -98,19 +98,39 @@ pub struct Line {
 impl Line {
     /// `text` split on `,`, one backquote dropped from the start of each value.
     pub fn new(number: u64, text: &str) -> Line {
-        let mut values = Vec::with_capacity(32);
+        let mut line = Line {
+            number: 0,
+            text: String::new(),
+            values: Vec::with_capacity(32),
+        };
+        line.set(number, text);
+        line
+    }
+
+    /// Makes this line `text`, keeping its buffers (one line read after another allocates
+    /// nothing once they are large enough).
+    pub(crate) fn set(&mut self, number: u64, text: &str) {
+        self.number = number;
+        self.text.clear();
+        self.text.push_str(text);
+        self.values.clear();
+        let bytes = text.as_bytes();
         let mut start = 0;
-        for piece in text.split(',') {
-            let end = start + piece.len();
-            let skip = usize::from(piece.starts_with('`'));
-            values.push(start + skip..end);
+        for end in memchr::memchr_iter(b',', bytes).chain([bytes.len()]) {
+            let skip = usize::from(bytes.get(start) == Some(&b'`') && start < end);
+            self.values.push(start + skip..end);
             start = end + 1;
         }
-        Line {
-            number,
-            text: text.to_owned(),
-            values,
-        }
+    }
+
+    /// The whole line as read (values with their backquotes).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where value `index` is in [`text`](Self::text) (`None` past the end).
+    pub fn span(&self, index: usize) -> Option<Range<usize>> {
+        self.values.get(index).cloned()
     }
 
     /// How many values.

@@ -6,6 +6,41 @@
 /// `"-0.27000"` with 5 is -27000 (hundred-thousandths of a yuan). More or fewer decimals, or
 /// anything else, is an error saying what was found, never a rounding.
 pub fn parse_decimal(text: &str, decimals: u32) -> Result<i64, String> {
+    exact(text.as_bytes(), decimals).ok_or_else(|| why_not(text, decimals))
+}
+
+/// [`parse_decimal`] in one pass over the bytes, `None` for anything but the column's form.
+fn exact(text: &[u8], decimals: u32) -> Option<i64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut value: i64 = 0;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => value = value.checked_mul(10)?.checked_add(i64::from(b - b'0'))?,
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    let point = point?;
+    let fraction = digits.len() - point - 1;
+    if point == 0 || fraction == 0 || fraction != decimals as usize {
+        return None;
+    }
+    Some(if negative { -value } else { value })
+}
+
+/// Why `text` is not an amount with `decimals` decimals (the slow path of [`parse_decimal`]).
+fn why_not(text: &str, decimals: u32) -> String {
+    match slow(text, decimals) {
+        Err(why) => why,
+        Ok(_) => format!("{text:?} is not an amount with {decimals} decimals"),
+    }
+}
+
+fn slow(text: &str, decimals: u32) -> Result<i64, String> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -42,6 +77,37 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_pass_reading_agrees_with_the_careful_one() {
+        for text in [
+            "0.01",
+            "-0.27000",
+            "00.10",
+            "-0.00",
+            "1.",
+            ".01",
+            "-.01",
+            "-",
+            "",
+            "+1.00",
+            "1.0.0",
+            " 1.00",
+            "1,00",
+            "１.00",
+            "92233720368547758.07",
+            "92233720368547758.08",
+            "-92233720368547758.07",
+            "99999999999999999999.00",
+            "12.3a",
+            "0.015",
+        ] {
+            for decimals in [2, 5] {
+                let one_pass = exact(text.as_bytes(), decimals);
+                assert_eq!(one_pass, slow(text, decimals).ok(), "{text:?} with {decimals}");
+            }
+        }
+    }
 
     #[test]
     fn amounts_are_integers_of_their_columns_unit() {

@@ -70,20 +70,20 @@ impl<L: Layout> Parser<L> {
     }
 
     /// The row `line` is, or `None` for a header line.
-    pub fn line(&mut self, line: Line) -> Result<Option<L::Row>, BillError> {
+    pub fn line(&mut self, line: &Line) -> Result<Option<L::Row>, BillError> {
         match (&self.state, &mut self.layout) {
             (State::Header, _) => {
-                self.layout = Some(L::from_header(&line)?);
+                self.layout = Some(L::from_header(line)?);
                 self.state = State::Rows;
                 Ok(None)
             }
-            (State::Rows, Some(layout)) if layout.is_summary_header(&line) => {
-                self.state = State::SummaryValues(line);
+            (State::Rows, Some(layout)) if layout.is_summary_header(line) => {
+                self.state = State::SummaryValues(line.clone());
                 Ok(None)
             }
-            (State::Rows, Some(layout)) => layout.row(&line).map(Some),
+            (State::Rows, Some(layout)) => layout.row(line).map(Some),
             (State::SummaryValues(names), Some(layout)) => {
-                self.summary = Some(layout.summary(names, &line)?);
+                self.summary = Some(layout.summary(names, line)?);
                 self.state = State::Ended;
                 Ok(None)
             }
@@ -115,6 +115,8 @@ impl<L: Layout> Parser<L> {
 /// summary, or when the summary does not add up; after an error it ends.
 pub struct Bill<L: Layout, R: Read> {
     lines: Lines<R>,
+    /// The line being read (its buffers kept from one line to the next).
+    line: Line,
     parser: Parser<L>,
     done: bool,
 }
@@ -125,10 +127,14 @@ impl<L: Layout, R: Read> Bill<L, R> {
     pub fn new(reader: R) -> Result<Bill<L, R>, BillError> {
         let mut lines = Lines::new(reader);
         let mut parser = Parser::new();
-        let header = lines.next()?.ok_or_else(|| BillError::whole("the bill is empty"))?;
-        parser.line(header)?;
+        let mut line = Line::default();
+        if !lines.next(&mut line)? {
+            return Err(BillError::whole("the bill is empty"));
+        }
+        parser.line(&line)?;
         Ok(Bill {
             lines,
+            line,
             parser,
             done: false,
         })
@@ -151,9 +157,9 @@ impl<L: Layout, R: Read> Iterator for Bill<L, R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            let read = match self.lines.next() {
-                Ok(Some(line)) => self.parser.line(line),
-                Ok(None) => {
+            let read = match self.lines.next(&mut self.line) {
+                Ok(true) => self.parser.line(&self.line),
+                Ok(false) => {
                     self.done = true;
                     return self.parser.end().err().map(Err);
                 }

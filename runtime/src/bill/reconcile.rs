@@ -90,22 +90,26 @@ pub struct Difference {
 
 /// The key and the entry of a trade bill's row (see the module's note).
 pub fn bill_entry(row: &TradeRow) -> (Key, Entry) {
-    let refund = row.trade_state == "REFUND";
+    let refund = row.trade_state() == "REFUND";
     let key = Key {
-        out_trade_no: row.out_trade_no.clone(),
-        out_refund_no: if refund { row.out_refund_no.clone() } else { None },
+        out_trade_no: row.out_trade_no().to_owned(),
+        out_refund_no: if refund {
+            row.out_refund_no().map(str::to_owned)
+        } else {
+            None
+        },
     };
     let entry = if refund {
         Entry {
-            amount: row.refund_requested.or(row.refund).unwrap_or_default(),
-            state: row.refund_status.clone().unwrap_or_default(),
-            line: Some(row.line),
+            amount: row.refund_requested().or(row.refund()).unwrap_or_default(),
+            state: row.refund_status().unwrap_or_default().to_owned(),
+            line: Some(row.line()),
         }
     } else {
         Entry {
-            amount: row.total.unwrap_or(row.settlement_total),
-            state: row.trade_state.clone(),
-            line: Some(row.line),
+            amount: row.total().unwrap_or(row.settlement_total()),
+            state: row.trade_state().to_owned(),
+            line: Some(row.line()),
         }
     };
     (key, entry)
@@ -205,26 +209,22 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bill::{Layout as _, Line, Trade};
 
+    /// A row of an `ALL` bill, read by the trade bill's own layout.
     fn row(line: u64, out_trade_no: &str, refund: Option<&str>, amount: i64, state: &str) -> TradeRow {
-        let mut row = TradeRow {
-            line,
-            out_trade_no: out_trade_no.into(),
-            ..TradeRow::default()
+        const HEADER: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
+        let yuan = format!("{}.{:02}", amount / 100, amount % 100);
+        let text = match refund {
+            Some(no) => format!(
+                "t,wx,1,0,,42,{out_trade_no},o,JSAPI,REFUND,OTHERS,CNY,0.00,0.00,50,{no},{yuan},0.00,ORIGINAL,{state},b,,0.00000,0.60%,0.00,{yuan},"
+            ),
+            None => format!(
+                "t,wx,1,0,,42,{out_trade_no},o,JSAPI,{state},OTHERS,CNY,{yuan},0.00,0,0,0.00,0.00,,,b,,0.00000,0.60%,{yuan},0.00,"
+            ),
         };
-        match refund {
-            Some(no) => {
-                row.trade_state = "REFUND".into();
-                row.out_refund_no = Some(no.into());
-                row.refund_requested = Some(amount);
-                row.refund_status = Some(state.into());
-            }
-            None => {
-                row.trade_state = state.into();
-                row.total = Some(amount);
-            }
-        }
-        row
+        let mut layout = Trade::from_header(&Line::new(1, HEADER)).unwrap();
+        layout.row(&Line::new(line, &text)).unwrap()
     }
 
     fn record(out_trade_no: &str, refund: Option<&str>, amount: i64, state: &str) -> Record {

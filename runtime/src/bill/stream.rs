@@ -3,7 +3,7 @@
 
 use super::lines::Splitter;
 use super::reader::Parser;
-use super::Layout;
+use super::{Layout, Line};
 use crate::download::Chunks;
 use crate::{Client, Error};
 
@@ -17,6 +17,7 @@ use crate::{Client, Error};
 pub struct BillStream<L: Layout> {
     chunks: Chunks,
     splitter: Splitter,
+    line: Line,
     parser: Parser<L>,
     /// The body ended (and passed its checks).
     ended: bool,
@@ -28,6 +29,7 @@ impl<L: Layout> BillStream<L> {
         BillStream {
             chunks,
             splitter: Splitter::default(),
+            line: Line::default(),
             parser: Parser::new(),
             ended: false,
             done: false,
@@ -38,13 +40,13 @@ impl<L: Layout> BillStream<L> {
     /// error, `None`.
     pub async fn next(&mut self) -> Option<Result<L::Row, Error>> {
         while !self.done {
-            let read = match self.splitter.next(self.ended) {
-                Ok(Some(line)) => self.parser.line(line).map_err(Error::Bill),
-                Ok(None) if self.ended => {
+            let read = match self.splitter.next(self.ended, &mut self.line) {
+                Ok(true) => self.parser.line(&self.line).map_err(Error::Bill),
+                Ok(false) if self.ended => {
                     self.done = true;
                     return self.parser.end().err().map(|e| Err(Error::Bill(e)));
                 }
-                Ok(None) => match self.chunks.next().await {
+                Ok(false) => match self.chunks.next().await {
                     Ok(Some(bytes)) => {
                         self.splitter.push(&bytes);
                         Ok(None)
@@ -100,7 +102,7 @@ impl Client {
     /// let mut bill = client.download_bill_rows::<Trade>(download_url, &hash_value, true).await?;
     /// while let Some(row) = bill.next().await {
     ///     let row = row?;
-    ///     println!("{} {} fen", row.out_trade_no, row.settlement_total);
+    ///     println!("{} {} fen", row.out_trade_no(), row.settlement_total());
     /// }
     /// println!("{} rows, SHA-1 checked", bill.summary().map_or(0, |s| s.rows));
     /// # Ok(()) }

@@ -143,10 +143,7 @@ async fn the_days_bills_list_the_simulators_orders_and_refunds_and_add_up() {
     let mut read = wechatpay::bill::TradeBill::new(all.as_slice()).unwrap();
     let typed: Vec<_> = read.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(typed.len(), 3);
-    assert_eq!(
-        (typed[2].out_refund_no.as_deref(), typed[2].fee),
-        (Some("R-BILL-1"), -3_000)
-    );
+    assert_eq!((typed[2].out_refund_no(), typed[2].fee()), (Some("R-BILL-1"), -3_000));
     assert_eq!(read.summary().unwrap().settlement_total, Some(3550));
 
     let success = lines(&apply(tradebill::GetRequestBillType::Success, false).await.unwrap());

@@ -47,12 +47,12 @@ async fn a_gzipped_bill_of_50_000_rows_is_read_as_it_arrives_and_adds_up() {
     while let Some(row) = stream.next().await {
         let row = row.unwrap();
         rows += 1;
-        settled += row.settlement_total;
-        if row.trade_state == "REFUND" {
+        settled += row.settlement_total();
+        if row.trade_state() == "REFUND" {
             refunds += 1;
-            assert_eq!(row.refund, row.refund_requested);
+            assert_eq!(row.refund(), row.refund_requested());
         }
-        assert_eq!(row.line, rows + 1, "the header is line 1");
+        assert_eq!(row.line(), rows + 1, "the header is line 1");
     }
     assert_eq!((rows, refunds), (50_000, 5_000));
     let summary = stream.summary().expect("the summary, after the last row");

@@ -2,7 +2,10 @@
 //! `SUCCESS`, `REFUND`, the `*_SPECIAL` and `RECHARGE_REFUND` kinds and the older 24-column
 //! layout, direct merchants and service providers alike, read by header name.
 
-use std::fmt;
+mod row;
+
+pub use row::TradeRow;
+use row::{Span, ABSENT};
 
 use super::money::{parse_count, parse_decimal};
 use super::{Bill, BillError, Layout, Line};
@@ -26,9 +29,17 @@ struct Column {
     kind: Kind,
 }
 
-/// The fields of [`TradeRow`] read from a column.
+/// The fields of [`TradeRow`] read from a column: the amounts first (they index a row's
+/// amounts and the sums), then the texts.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Field {
+pub(crate) enum Field {
+    SettlementTotal,
+    Coupon,
+    Refund,
+    CouponRefund,
+    Fee,
+    Total,
+    RefundRequested,
     TradeTime,
     Appid,
     Mchid,
@@ -41,27 +52,23 @@ enum Field {
     TradeState,
     BankType,
     Currency,
-    SettlementTotal,
-    Coupon,
     RefundApplyTime,
     RefundSuccessTime,
     RefundId,
     OutRefundNo,
-    Refund,
-    CouponRefund,
     RefundType,
     RefundStatus,
     Body,
     Attach,
-    Fee,
     Rate,
-    Total,
-    RefundRequested,
     RateNote,
 }
 
-/// How many [`Field`]s there are (the sums are kept by field).
-const FIELDS: usize = Field::RateNote as usize + 1;
+/// How many [`Field`]s there are.
+pub(crate) const FIELDS: usize = Field::RateNote as usize + 1;
+
+/// How many of them are amounts (the first ones).
+pub(crate) const AMOUNTS: usize = Field::RefundRequested as usize + 1;
 
 const fn column(field: Field, headers: &'static [&'static str], required: bool, kind: Kind) -> Column {
     Column {
@@ -117,88 +124,6 @@ const COLUMNS: &[Column] = &[
     column(Field::RateNote, &["费率备注"], false, T),
 ];
 
-/// One detail row of a trade bill: a payment (`trade_state` `SUCCESS`), or a refund (`REFUND`)
-/// with its refund columns. Money in fen; `fee` in 10^-5 yuan (negative on a refund row).
-/// Columns a bill's layout lacks are `None` (or empty text), columns the reader does not know
-/// are in `extra`.
-#[derive(Clone, PartialEq, Eq, Default, serde::Serialize)]
-#[non_exhaustive]
-pub struct TradeRow {
-    /// The line of the bill it was read from (the header is line 1).
-    pub line: u64,
-    /// 交易时间: `yyyy-MM-dd HH:mm:ss`, Beijing time.
-    pub trade_time: String,
-    /// 公众账号ID.
-    pub appid: String,
-    /// 商户号.
-    pub mchid: String,
-    /// 特约商户号 (`0` for a direct merchant).
-    pub sub_mchid: String,
-    /// 设备号.
-    pub device_info: String,
-    /// 微信订单号.
-    pub transaction_id: String,
-    /// 商户订单号.
-    pub out_trade_no: String,
-    /// 用户标识 (the payer's openid).
-    pub openid: String,
-    /// 交易类型: `JSAPI`, `NATIVE`, `APP`, `MICROPAY`, ….
-    pub trade_type: String,
-    /// 交易状态: `SUCCESS`, `REFUND`, `REVOKED`.
-    pub trade_state: String,
-    /// 付款银行.
-    pub bank_type: String,
-    /// 货币种类.
-    pub currency: String,
-    /// 应结订单金额 (older: 总金额), fen.
-    pub settlement_total: i64,
-    /// 代金券金额, fen.
-    pub coupon: i64,
-    /// 退款申请时间 (the `REFUND` bill).
-    pub refund_apply_time: Option<String>,
-    /// 退款成功时间 (the `REFUND` bill).
-    pub refund_success_time: Option<String>,
-    /// 微信退款单号 (`0` on a payment row).
-    pub refund_id: Option<String>,
-    /// 商户退款单号 (`0` on a payment row).
-    pub out_refund_no: Option<String>,
-    /// 退款金额, fen.
-    pub refund: Option<i64>,
-    /// 充值券退款金额, fen.
-    pub coupon_refund: Option<i64>,
-    /// 退款类型.
-    pub refund_type: Option<String>,
-    /// 退款状态.
-    pub refund_status: Option<String>,
-    /// 商品名称.
-    pub body: String,
-    /// 商户数据包.
-    pub attach: String,
-    /// 手续费, 10^-5 yuan (five decimals as written).
-    pub fee: i64,
-    /// 费率, as written (`0.60%`).
-    pub rate: String,
-    /// 订单金额, fen.
-    pub total: Option<i64>,
-    /// 申请退款金额, fen.
-    pub refund_requested: Option<i64>,
-    /// 费率备注.
-    pub rate_note: Option<String>,
-    /// The columns the reader does not know: (header, value).
-    pub extra: Vec<(String, String)>,
-}
-
-impl fmt::Debug for TradeRow {
-    /// The row's line and numbers; the payer and amounts are withheld (personal data).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "TradeRow {{ line: {}, out_trade_no: {:?}, trade_state: {:?}, .. (withheld: personal data) }}",
-            self.line, self.out_trade_no, self.trade_state
-        )
-    }
-}
-
 /// The summary of a trade bill, checked against its rows. Totals the bill's layout does not
 /// have are `None`.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
@@ -244,7 +169,7 @@ pub struct Trade {
     /// The known columns, in the bill's order (an error names the leftmost bad value).
     at: Vec<(Field, usize, Kind)>,
     extra: Vec<usize>,
-    sums: [i64; FIELDS],
+    sums: [i64; AMOUNTS],
     rows: u64,
 }
 
@@ -288,7 +213,7 @@ impl Layout for Trade {
             header: line.values().map(str::to_owned).collect(),
             at,
             extra,
-            sums: [0; FIELDS],
+            sums: [0; AMOUNTS],
             rows: 0,
         })
     }
@@ -303,30 +228,26 @@ impl Layout for Trade {
 
     fn row(&mut self, line: &Line) -> Result<TradeRow, BillError> {
         line.check_width(self.header.len())?;
-        let mut row = TradeRow {
-            line: line.number,
-            ..TradeRow::default()
-        };
+        let mut spans = [ABSENT; FIELDS];
+        let mut amounts = [0; AMOUNTS];
         for &(field, i, kind) in &self.at {
-            let text = line.value(i);
-            match kind {
-                Kind::Text => set_text(&mut row, field, text.to_owned()),
-                Kind::Money | Kind::Fee => {
-                    let decimals = if kind == Kind::Fee { 5 } else { 2 };
-                    let value = parse_decimal(text, decimals)
-                        .map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))?;
-                    self.sums[field as usize] += value;
-                    set_amount(&mut row, field, value);
-                }
+            let span = line.span(i).expect("the width was checked");
+            spans[field as usize] = Span::of(span);
+            if kind != Kind::Text {
+                let decimals = if kind == Kind::Fee { 5 } else { 2 };
+                let value = parse_decimal(line.value(i), decimals)
+                    .map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))?;
+                self.sums[field as usize] += value;
+                amounts[field as usize] = value;
             }
         }
-        row.extra = self
+        let extra = self
             .extra
             .iter()
             .map(|&i| (self.header[i].clone(), line.value(i).to_owned()))
             .collect();
         self.rows += 1;
-        Ok(row)
+        Ok(TradeRow::new(line.number, line.text(), spans, amounts, extra))
     }
 
     fn summary(&mut self, names: &Line, values: &Line) -> Result<TradeSummary, BillError> {
@@ -373,47 +294,6 @@ impl Layout for Trade {
             *slot = Some(total);
         }
         Ok(summary)
-    }
-}
-
-fn set_text(row: &mut TradeRow, field: Field, text: String) {
-    match field {
-        Field::TradeTime => row.trade_time = text,
-        Field::Appid => row.appid = text,
-        Field::Mchid => row.mchid = text,
-        Field::SubMchid => row.sub_mchid = text,
-        Field::DeviceInfo => row.device_info = text,
-        Field::TransactionId => row.transaction_id = text,
-        Field::OutTradeNo => row.out_trade_no = text,
-        Field::Openid => row.openid = text,
-        Field::TradeType => row.trade_type = text,
-        Field::TradeState => row.trade_state = text,
-        Field::BankType => row.bank_type = text,
-        Field::Currency => row.currency = text,
-        Field::RefundApplyTime => row.refund_apply_time = Some(text),
-        Field::RefundSuccessTime => row.refund_success_time = Some(text),
-        Field::RefundId => row.refund_id = Some(text),
-        Field::OutRefundNo => row.out_refund_no = Some(text),
-        Field::RefundType => row.refund_type = Some(text),
-        Field::RefundStatus => row.refund_status = Some(text),
-        Field::Body => row.body = text,
-        Field::Attach => row.attach = text,
-        Field::Rate => row.rate = text,
-        Field::RateNote => row.rate_note = Some(text),
-        _ => unreachable!("{field:?} is an amount"),
-    }
-}
-
-fn set_amount(row: &mut TradeRow, field: Field, value: i64) {
-    match field {
-        Field::SettlementTotal => row.settlement_total = value,
-        Field::Coupon => row.coupon = value,
-        Field::Refund => row.refund = Some(value),
-        Field::CouponRefund => row.coupon_refund = Some(value),
-        Field::Fee => row.fee = value,
-        Field::Total => row.total = Some(value),
-        Field::RefundRequested => row.refund_requested = Some(value),
-        _ => unreachable!("{field:?} is text"),
     }
 }
 
