@@ -236,9 +236,12 @@ fn the_documented_fund_flow_bill_reads_and_adds_up() {
     let mut bill = FundFlowBill::new(bytes.as_slice()).unwrap();
     let rows: Vec<_> = bill.by_ref().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), 3);
-    assert_eq!((rows[0].income, rows[0].amount, rows[0].balance), (true, 1000, 11_000));
-    assert_eq!((rows[1].business_type.as_str(), rows[1].amount), ("扣除交易手续费", 6));
-    assert_eq!(rows[2].voucher, "REFUND-0001");
+    assert_eq!(
+        (rows[0].income(), rows[0].amount(), rows[0].balance()),
+        (true, 1000, 11_000)
+    );
+    assert_eq!((rows[1].business_type(), rows[1].amount()), ("扣除交易手续费", 6));
+    assert_eq!(rows[2].voucher(), "REFUND-0001");
     let summary = bill.summary().unwrap();
     assert_eq!(
         (summary.rows, summary.income, summary.expenses, summary.expense),

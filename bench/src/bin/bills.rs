@@ -170,7 +170,7 @@ fn main() {
             "{}\n\nWritten by `cargo xtask bench bill`: a synthetic `ALL` trade bill of {rows} rows (every tenth a\n\
              refund; `wechatpay_sandbox::sim::synthetic`), read from memory, gzipped and not. The floor is\n\
              the `csv` crate reading the same bytes as untyped byte records; `TradeBill` makes typed rows\n\
-             (owned strings, integer amounts) and checks the summary. Best of {rounds} interleaved rounds each.\n\
+             (each keeping its line once, amounts as integers) and checks the summary. Best of {rounds} interleaved rounds each.\n\
              The peak resident set is a process's that makes the bill, gzips it, gunzips it and reads it as it\n\
              streams, at a tenth of the rows and at all of them: the same when memory does not grow with the bill.\n\n{table}",
             wechatpay_bench::BILLS_SECTION

@@ -5,11 +5,14 @@
 
 use std::fmt;
 
+use serde::ser::SerializeStruct as _;
+
+use super::cells::Cells;
 use super::money::{parse_count, parse_decimal};
 use super::{Bill, BillError, Layout, Line};
 
 /// The columns (header names, the current one first) a fund-flow bill must have, in the order
-/// of [`FundRow`]'s text fields; the amounts are found apart.
+/// of [`FundRow`]'s text values; the amounts are found apart.
 const TEXT: [&[&str]; 9] = [
     &["记账时间"],
     &["微信支付业务单号"],
@@ -24,36 +27,88 @@ const TEXT: [&[&str]; 9] = [
 const AMOUNT: &[&str] = &["收支金额(元)", "收支金额（元）"];
 const BALANCE: &[&str] = &["账户结余(元)", "账户结余（元）"];
 
-/// One movement of the account. Money in fen, unsigned (the direction is `income`).
-#[derive(Clone, PartialEq, Eq, Default, serde::Serialize)]
-#[non_exhaustive]
+/// One movement of the account. Money in fen, unsigned (the direction is
+/// [`income`](Self::income)). Its `Debug` withholds the amounts; `Serialize` writes every column.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FundRow {
+    line: u64,
+    /// The text columns, in the order of [`TEXT`].
+    cells: Cells<9>,
+    income: bool,
+    amount: i64,
+    balance: i64,
+    extra: Vec<(String, String)>,
+}
+
+impl FundRow {
     /// The line of the bill it was read from (the header is line 1).
-    pub line: u64,
-    /// 记账时间.
-    pub time: String,
-    /// 微信支付业务单号 (a transaction id, a refund id, …).
-    pub business_id: String,
-    /// 资金流水单号.
-    pub flow_id: String,
-    /// 业务名称: 交易, 退款, 分账, ….
-    pub business_name: String,
-    /// 业务类型: 交易, 扣除交易手续费, 退款, ….
-    pub business_type: String,
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     /// 收支类型 is 收入 (`true`) or 支出 (`false`).
-    pub income: bool,
+    pub fn income(&self) -> bool {
+        self.income
+    }
+
     /// 收支金额, fen.
-    pub amount: i64,
+    pub fn amount(&self) -> i64 {
+        self.amount
+    }
+
     /// 账户结余 after the movement, fen.
-    pub balance: i64,
-    /// 资金变更提交申请人.
-    pub applicant: String,
-    /// 备注.
-    pub note: String,
-    /// 业务凭证号 (usually the merchant's number: out_trade_no, out_refund_no).
-    pub voucher: String,
+    pub fn balance(&self) -> i64 {
+        self.balance
+    }
+
     /// The columns the reader does not know: (header, value).
-    pub extra: Vec<(String, String)>,
+    pub fn extra(&self) -> &[(String, String)] {
+        &self.extra
+    }
+
+    fn text(&self, index: usize) -> &str {
+        self.cells.get(index).unwrap_or_default()
+    }
+
+    /// 记账时间.
+    pub fn time(&self) -> &str {
+        self.text(0)
+    }
+
+    /// 微信支付业务单号 (a transaction id, a refund id, …).
+    pub fn business_id(&self) -> &str {
+        self.text(1)
+    }
+
+    /// 资金流水单号.
+    pub fn flow_id(&self) -> &str {
+        self.text(2)
+    }
+
+    /// 业务名称: 交易, 退款, 分账, ….
+    pub fn business_name(&self) -> &str {
+        self.text(3)
+    }
+
+    /// 业务类型: 交易, 扣除交易手续费, 退款, ….
+    pub fn business_type(&self) -> &str {
+        self.text(4)
+    }
+
+    /// 资金变更提交申请人.
+    pub fn applicant(&self) -> &str {
+        self.text(6)
+    }
+
+    /// 备注.
+    pub fn note(&self) -> &str {
+        self.text(7)
+    }
+
+    /// 业务凭证号 (usually the merchant's number: out_trade_no, out_refund_no).
+    pub fn voucher(&self) -> &str {
+        self.text(8)
+    }
 }
 
 impl fmt::Debug for FundRow {
@@ -62,8 +117,30 @@ impl fmt::Debug for FundRow {
         write!(
             f,
             "FundRow {{ line: {}, business_id: {:?}, business_type: {:?}, .. (withheld) }}",
-            self.line, self.business_id, self.business_type
+            self.line,
+            self.business_id(),
+            self.business_type()
         )
+    }
+}
+
+impl serde::Serialize for FundRow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("FundRow", 13)?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("time", self.time())?;
+        s.serialize_field("business_id", self.business_id())?;
+        s.serialize_field("flow_id", self.flow_id())?;
+        s.serialize_field("business_name", self.business_name())?;
+        s.serialize_field("business_type", self.business_type())?;
+        s.serialize_field("income", &self.income)?;
+        s.serialize_field("amount", &self.amount)?;
+        s.serialize_field("balance", &self.balance)?;
+        s.serialize_field("applicant", self.applicant())?;
+        s.serialize_field("note", self.note())?;
+        s.serialize_field("voucher", self.voucher())?;
+        s.serialize_field("extra", &self.extra)?;
+        s.end()
     }
 }
 
@@ -147,7 +224,6 @@ impl Layout for FundFlow {
 
     fn row(&mut self, line: &Line) -> Result<FundRow, BillError> {
         line.check_width(self.header.len())?;
-        let value = |i: usize| line.value(i).to_owned();
         let money = |i: usize| {
             parse_decimal(line.value(i), 2).map_err(|why| BillError::at(line.number, Some(&self.header[i]), why))
         };
@@ -162,20 +238,21 @@ impl Layout for FundFlow {
                 ))
             }
         };
+        let mut cells = Cells::new(line.text());
+        for (slot, &i) in self.text.iter().enumerate() {
+            cells.set(slot, line.span(i).expect("the width was checked"));
+        }
         let row = FundRow {
             line: line.number,
-            time: value(self.text[0]),
-            business_id: value(self.text[1]),
-            flow_id: value(self.text[2]),
-            business_name: value(self.text[3]),
-            business_type: value(self.text[4]),
+            cells,
             income,
             amount: money(self.amount)?,
             balance: money(self.balance)?,
-            applicant: value(self.text[6]),
-            note: value(self.text[7]),
-            voucher: value(self.text[8]),
-            extra: self.extra.iter().map(|&i| (self.header[i].clone(), value(i))).collect(),
+            extra: self
+                .extra
+                .iter()
+                .map(|&i| (self.header[i].clone(), line.value(i).to_owned()))
+                .collect(),
         };
         self.seen.rows += 1;
         if income {

@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cells;
 mod fund;
 mod lines;
 pub mod money;

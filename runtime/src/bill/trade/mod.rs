@@ -5,8 +5,8 @@
 mod row;
 
 pub use row::TradeRow;
-use row::{Span, ABSENT};
 
+use super::cells::Cells;
 use super::money::{parse_count, parse_decimal};
 use super::{Bill, BillError, Layout, Line};
 
@@ -228,11 +228,10 @@ impl Layout for Trade {
 
     fn row(&mut self, line: &Line) -> Result<TradeRow, BillError> {
         line.check_width(self.header.len())?;
-        let mut spans = [ABSENT; FIELDS];
+        let mut cells = Cells::new(line.text());
         let mut amounts = [0; AMOUNTS];
         for &(field, i, kind) in &self.at {
-            let span = line.span(i).expect("the width was checked");
-            spans[field as usize] = Span::of(span);
+            cells.set(field as usize, line.span(i).expect("the width was checked"));
             if kind != Kind::Text {
                 let decimals = if kind == Kind::Fee { 5 } else { 2 };
                 let value = parse_decimal(line.value(i), decimals)
@@ -247,7 +246,7 @@ impl Layout for Trade {
             .map(|&i| (self.header[i].clone(), line.value(i).to_owned()))
             .collect();
         self.rows += 1;
-        Ok(TradeRow::new(line.number, line.text(), spans, amounts, extra))
+        Ok(TradeRow::new(line.number, cells, amounts, extra))
     }
 
     fn summary(&mut self, names: &Line, values: &Line) -> Result<TradeSummary, BillError> {

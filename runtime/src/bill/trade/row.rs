@@ -1,35 +1,11 @@
-//! One detail row of a trade bill: its line kept whole, once, and its values found in it, so
-//! that a row costs one allocation however many columns it has (the bills benchmark).
+//! One detail row of a trade bill.
 
 use std::fmt;
 
 use serde::ser::SerializeStruct as _;
 
 use super::{Field, AMOUNTS, FIELDS};
-
-/// Where a value is in its row's line.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Span {
-    start: u32,
-    end: u32,
-}
-
-/// The span of a column the bill does not have.
-pub(crate) const ABSENT: Span = Span {
-    start: u32::MAX,
-    end: u32::MAX,
-};
-
-impl Span {
-    pub fn of(range: std::ops::Range<usize>) -> Span {
-        // A line longer than 4 GiB is not a bill's: its values are cut to nothing, never wrong.
-        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX - 1);
-        Span {
-            start: clamp(range.start),
-            end: clamp(range.end),
-        }
-    }
-}
+use crate::bill::cells::Cells;
 
 /// One detail row of a trade bill: a payment (`trade_state` `SUCCESS`), or a refund (`REFUND`)
 /// with its refund columns. Money in fen; the fee in 10^-5 yuan (negative on a refund row).
@@ -41,8 +17,7 @@ impl Span {
 #[derive(Clone, PartialEq, Eq)]
 pub struct TradeRow {
     line: u64,
-    text: Box<str>,
-    spans: [Span; FIELDS],
+    cells: Cells<FIELDS>,
     amounts: [i64; AMOUNTS],
     extra: Vec<(String, String)>,
 }
@@ -50,15 +25,13 @@ pub struct TradeRow {
 impl TradeRow {
     pub(crate) fn new(
         line: u64,
-        text: &str,
-        spans: [Span; FIELDS],
+        cells: Cells<FIELDS>,
         amounts: [i64; AMOUNTS],
         extra: Vec<(String, String)>,
     ) -> TradeRow {
         TradeRow {
             line,
-            text: text.into(),
-            spans,
+            cells,
             amounts,
             extra,
         }
@@ -75,12 +48,7 @@ impl TradeRow {
     }
 
     fn optional(&self, field: Field) -> Option<&str> {
-        let span = self.spans[field as usize];
-        if span == ABSENT {
-            return None;
-        }
-        let value = self.text.get(span.start as usize..span.end as usize);
-        Some(value.unwrap_or_default())
+        self.cells.get(field as usize)
     }
 
     fn text(&self, field: Field) -> &str {
@@ -89,7 +57,7 @@ impl TradeRow {
 
     fn amount(&self, field: Field) -> Option<i64> {
         let amount = self.amounts.get(field as usize).copied();
-        amount.filter(|_| self.spans[field as usize] != ABSENT)
+        amount.filter(|_| self.cells.get(field as usize).is_some())
     }
 }
 
