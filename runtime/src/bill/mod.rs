@@ -26,6 +26,7 @@
 //! ```
 
 mod cells;
+mod encrypted;
 mod fund;
 mod lines;
 pub mod money;
@@ -34,6 +35,7 @@ pub mod reconcile;
 mod stream;
 mod trade;
 
+pub use encrypted::EncryptedBillFile;
 pub use fund::{FundFlow, FundFlowBill, FundRow, FundSummary};
 pub use reader::{Bill, Layout};
 pub use stream::BillStream;

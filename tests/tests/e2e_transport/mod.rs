@@ -15,6 +15,7 @@ use wechatpay_tests::{builder, client};
 
 mod bill_rows;
 mod downloads;
+mod encrypted_bills;
 mod resilience;
 mod uploads;
 
