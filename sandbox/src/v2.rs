@@ -209,9 +209,11 @@ pub fn answer(
             return failure(&why);
         }
     }
-    // The simulator's trade bill of the day, built from its orders.
-    if let (Some(simulator), "/v2/pay/downloadbill") = (simulator, op.url.as_str()) {
-        return simulator.apiv2_bill(&request);
+    // The simulator's bills of the day, built from its orders.
+    match (simulator, op.url.as_str()) {
+        (Some(simulator), "/v2/pay/downloadbill") => return simulator.apiv2_bill(&request),
+        (Some(simulator), "/v2/pay/downloadfundflow") => return simulator.apiv2_fund_flow_bill(&request),
+        _ => {}
     }
     if matches!(op.op.response, ResponseKind::Binary) {
         return Reply::raw(200, "text/plain; charset=utf-8", crate::SANDBOX_FILE.to_vec())

@@ -7,8 +7,8 @@
 //!   (Beijing time), a refund row per refund accepted that day;
 //! - `GET /v3/bill/fundflowbill` (`BASIC`): a direct merchant's account: the payment's income,
 //!   its fee, the refund's expense, with the balance after each;
-//! - APIv2 `pay/downloadbill` (`ALL`, `SUCCESS`, `REFUND`): the same trade bill, as the answer
-//!   itself.
+//! - APIv2 `pay/downloadbill` (`ALL`, `SUCCESS`, `REFUND`) and `pay/downloadfundflow` (`Basic`):
+//!   the same bills, as the answer itself.
 //!
 //! The apply answer is `{hash_type: SHA1, hash_value, download_url}`, the SHA-1 of the bill as
 //! built (before gzip); the URL (`/v3/billdownload/file?token=…`) answers the bytes, gzipped when
@@ -120,27 +120,36 @@ impl Simulator {
     /// APIv2 `pay/downloadbill` (its sign checked): the trade bill itself (gzipped for
     /// `tar_type=GZIP`), or the platform's `No Bill Exist`.
     pub(crate) fn apiv2_bill(&self, fields: &[(String, String)]) -> Reply {
-        let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        let date = get("bill_date").unwrap_or_default();
+        let get = |name: &str| field(fields, name);
         let kind = TradeBillType::parse(get("bill_type").unwrap_or("ALL"));
-        let built = match (kind, date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit())) {
-            (Some(kind), true) => {
-                let date = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+        let built = match (kind, v2_date(get("bill_date"))) {
+            (Some(kind), Some(date)) => {
                 self.trade_bill(get("mch_id").unwrap_or_default(), get("sub_mch_id"), &date, kind)
             }
             _ => None,
         };
         match built {
-            Some(bytes) if get("tar_type") == Some("GZIP") => {
-                Reply::raw(200, "application/x-gzip", gzip(&bytes)).tamper(Tamper::Unsigned)
-            }
-            Some(bytes) => Reply::raw(200, "text/plain;charset=utf-8", bytes).tamper(Tamper::Unsigned),
-            None => Reply::raw(
-                200,
-                "text/xml",
-                b"<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[No Bill Exist]]></return_msg><error_code><![CDATA[20002]]></error_code></xml>".to_vec(),
-            )
-            .tamper(Tamper::Unsigned),
+            Some(bytes) => v2_file(bytes, get("tar_type") == Some("GZIP")),
+            None => v2_failure(
+                b"<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[No Bill Exist]]></return_msg><error_code><![CDATA[20002]]></error_code></xml>",
+            ),
+        }
+    }
+
+    /// APIv2 `pay/downloadfundflow` (its HMAC-SHA256 sign checked): the basic account's fund
+    /// flow (`account_type` `Basic`) itself, or `result_code` `FAIL` / `NO_BILL_EXIST` (the
+    /// form the API description gives; unconfirmed by a capture).
+    pub(crate) fn apiv2_fund_flow_bill(&self, fields: &[(String, String)]) -> Reply {
+        let get = |name: &str| field(fields, name);
+        let built = match (get("account_type"), v2_date(get("bill_date"))) {
+            (Some("Basic"), Some(date)) => self.fund_flow_bill(get("mch_id").unwrap_or_default(), &date),
+            _ => None,
+        };
+        match built {
+            Some(bytes) => v2_file(bytes, get("tar_type") == Some("GZIP")),
+            None => v2_failure(
+                "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><result_code><![CDATA[FAIL]]></result_code><err_code><![CDATA[NO_BILL_EXIST]]></err_code><err_code_des><![CDATA[账单不存在]]></err_code_des></xml>".as_bytes(),
+            ),
         }
     }
 
@@ -527,6 +536,30 @@ pub(crate) fn fee_text(fen: i64) -> String {
 /// `yyyy-MM-dd`, Beijing time.
 pub fn day(unix: i64) -> String {
     crate::notify::rfc3339_beijing(unix)[..10].to_owned()
+}
+
+/// An APIv2 request's field.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// APIv2's `yyyyMMdd` as `yyyy-MM-dd`, or `None` when it is not a date.
+fn v2_date(date: Option<&str>) -> Option<String> {
+    let date = date.filter(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))?;
+    Some(format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]))
+}
+
+/// An APIv2 bill answered as the file itself: unsigned, gzipped when asked.
+fn v2_file(bytes: Vec<u8>, gzipped: bool) -> Reply {
+    if gzipped {
+        return Reply::raw(200, "application/x-gzip", gzip(&bytes)).tamper(Tamper::Unsigned);
+    }
+    Reply::raw(200, "text/plain;charset=utf-8", bytes).tamper(Tamper::Unsigned)
+}
+
+/// An APIv2 bill's failure: XML in place of the file, unsigned.
+fn v2_failure(xml: &[u8]) -> Reply {
+    Reply::raw(200, "text/xml", xml.to_vec()).tamper(Tamper::Unsigned)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

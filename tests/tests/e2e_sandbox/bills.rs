@@ -298,4 +298,40 @@ async fn a_service_providers_bill_and_apiv2s_downloadbill() {
     .with(|r| r.appid = Some("wx8888888888888888".into()));
     let e = client.v2().pay().downloadbill().post(&none).await.unwrap_err();
     assert!(e.to_string().contains("No Bill Exist"), "{e}");
+
+    // APIv2's fund flow (HMAC-SHA256, the client certificate), gzipped: the order's income
+    // and fee, read by the SDK's reader; an account with no movements has no bill.
+    use wechatpay::v2::pay::downloadfundflow;
+    let fund = |account_type| {
+        downloadfundflow::PostRequest::new(downloadfundflow::PostRequestRequired {
+            bill_date: today.replace('-', ""),
+            account_type,
+        })
+        .with(|r| {
+            r.appid = Some("wx8888888888888888".into());
+            r.tar_type = Some(downloadfundflow::PostRequestTarType::Gzip);
+        })
+    };
+    let basic = fund(downloadfundflow::PostRequestAccountType::Basic);
+    let gz = client.v2().pay().downloadfundflow().post(&basic).await.unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), gz.as_ref() as &[u8]).unwrap();
+    let gunzipped = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(gunzipped.status.success(), "gzip on the wire, as asked");
+    let mut bill = wechatpay::bill::FundFlowBill::new(gunzipped.stdout.as_slice()).unwrap();
+    let rows: Vec<_> = bill.by_ref().collect::<Result<_, _>>().unwrap();
+    let mine: Vec<(bool, i64)> = rows
+        .iter()
+        .filter(|r| r.voucher() == "T-V2-BILL")
+        .map(|r| (r.income(), r.amount()))
+        .collect();
+    assert_eq!(mine, [(true, 101), (false, 1)], "the payment and its 0.60 % fee");
+    assert!(bill.summary().is_some());
+    let operation = fund(downloadfundflow::PostRequestAccountType::Operation);
+    let e = client.v2().pay().downloadfundflow().post(&operation).await.unwrap_err();
+    assert!(e.to_string().contains("NO_BILL_EXIST"), "{e}");
 }
