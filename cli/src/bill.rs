@@ -3,8 +3,9 @@
 //!
 //! `wechatpay bill reconcile BILL RECORDS.csv`: see [`reconcile`].
 //!
-//! `wechatpay bill read FILE|-`: a trade or fund-flow bill (its kind from its first column;
-//! gzipped or not) as one JSON object per row,
+//! `wechatpay bill read FILE|- [--plain]`: a trade or fund-flow bill (its kind from its first
+//! column; another kind, or any with `--plain`, as (header, value) pairs; gzipped or not) as
+//! one JSON object per row,
 //! amounts as integers (fen; fees in 10^-5 yuan), then `{"summary": …}`, checked against the
 //! rows. A bill that is cut, malformed or does not add up is exit 1 with the file, line and
 //! column.
@@ -13,7 +14,7 @@ use std::io::{BufRead as _, BufReader, Read};
 
 use serde_json::json;
 use wechatpay::bill::reconcile::{Difference, Entry, Key, Reconciler, Record};
-use wechatpay::bill::{BillError, FundFlowBill, TradeBill};
+use wechatpay::bill::{Bill, BillError, FundFlowBill, Layout, PlainBill, TradeBill};
 
 use crate::args::{Args, Spec as ArgSpec};
 use crate::{Failure, Outcome};
@@ -98,30 +99,49 @@ fn read(argv: Vec<String>) -> Outcome {
         argv,
         &ArgSpec {
             options: &[],
-            switches: &[],
+            switches: &["--plain"],
         },
     )?;
     args.expect_positionals(&["FILE"])?;
     let name = &args.positionals[0];
-    let (input, fund_flow) = open_bill(name)?;
+    let (input, kind) = open_bill(name)?;
+    let kind = if args.switch("--plain") { Kind::Other } else { kind };
     let failed = |e: BillError| Failure::failed(format!("{name}: {e}"));
-    let no_summary = || Failure::failed(format!("{name}: no summary"));
-    if fund_flow {
-        let mut bill = FundFlowBill::new(input).map_err(failed)?;
-        print_rows(bill.by_ref(), &failed)?;
-        outln!("{}", json!({ "summary": bill.summary().ok_or_else(no_summary)? }));
-    } else {
-        let mut bill = TradeBill::new(input).map_err(failed)?;
-        print_rows(bill.by_ref(), &failed)?;
-        outln!("{}", json!({ "summary": bill.summary().ok_or_else(no_summary)? }));
+    match kind {
+        Kind::FundFlow => print_bill(FundFlowBill::new(input).map_err(failed)?, &failed),
+        Kind::Trade => print_bill(TradeBill::new(input).map_err(failed)?, &failed),
+        Kind::Other => print_bill(PlainBill::new(input).map_err(failed)?, &failed),
     }
+}
+
+/// Each row as one line of JSON, then `{"summary": …}`.
+fn print_bill<L: Layout, R: Read>(mut bill: Bill<L, R>, failed: &dyn Fn(BillError) -> Failure) -> Outcome
+where
+    L::Row: serde::Serialize,
+    L::Summary: serde::Serialize,
+{
+    for row in bill.by_ref() {
+        let row = row.map_err(failed)?;
+        outln!("{}", serde_json::to_string(&row).map_err(Failure::failed)?);
+    }
+    let summary = bill.summary().ok_or_else(|| Failure::failed("no summary"))?;
+    outln!("{}", json!({ "summary": summary }));
     Ok(())
 }
 
+/// What a bill is, from its first column.
+enum Kind {
+    /// 交易时间.
+    Trade,
+    /// 记账时间.
+    FundFlow,
+    /// Another: read by its header alone.
+    Other,
+}
+
 /// The bill `name` (`-`: standard input), gunzipped when it is gzip (known by its first two
-/// bytes), and whether it is a fund-flow bill (its first column 记账时间) rather than a trade
-/// bill.
-fn open_bill(name: &str) -> Result<(impl Read, bool), Failure> {
+/// bytes), and its kind (from its first column).
+fn open_bill(name: &str) -> Result<(impl Read, Kind), Failure> {
     let input: Box<dyn Read> = if name == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -140,8 +160,14 @@ fn open_bill(name: &str) -> Result<(impl Read, bool), Failure> {
     let mut input = BufReader::new(input);
     let head = input.fill_buf().map_err(|e| Failure::failed(format!("{name}: {e}")))?;
     let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
-    let fund_flow = head.starts_with("记账时间".as_bytes());
-    Ok((input, fund_flow))
+    let kind = if head.starts_with("记账时间".as_bytes()) {
+        Kind::FundFlow
+    } else if head.starts_with("交易时间".as_bytes()) {
+        Kind::Trade
+    } else {
+        Kind::Other
+    };
+    Ok((input, kind))
 }
 
 /// `wechatpay bill reconcile BILL RECORDS.csv`: the trade bill `BILL` (gzipped or not) against
@@ -164,10 +190,10 @@ fn reconcile(argv: Vec<String>) -> Outcome {
     let (bill_name, records_name) = (&args.positionals[0], &args.positionals[1]);
     let records = read_records(records_name)?;
     let record_count = records.len();
-    let (input, fund_flow) = open_bill(bill_name)?;
-    if fund_flow {
+    let (input, kind) = open_bill(bill_name)?;
+    if !matches!(kind, Kind::Trade) {
         return Err(Failure::failed(format!(
-            "{bill_name}: a fund-flow bill; reconcile a trade bill"
+            "{bill_name}: not a trade bill (its first column is not 交易时间); reconcile a trade bill"
         )));
     }
     let failed = |e: BillError| Failure::failed(format!("{bill_name}: {e}"));
@@ -242,16 +268,4 @@ fn read_records(name: &str) -> Result<Vec<Record>, Failure> {
         });
     }
     Ok(records)
-}
-
-/// Each row as one line of JSON.
-fn print_rows<T: serde::Serialize>(
-    rows: impl Iterator<Item = Result<T, BillError>>,
-    failed: &dyn Fn(BillError) -> Failure,
-) -> Outcome {
-    for row in rows {
-        let row = row.map_err(failed)?;
-        outln!("{}", serde_json::to_string(&row).map_err(Failure::failed)?);
-    }
-    Ok(())
 }

@@ -100,9 +100,9 @@ usage:
                          [--account BASIC|OPERATION|FEES] [--gzip]
       Downloads the day's trade (or fund-flow) bill (DATE: yyyy-MM-dd), checks its SHA-1 and
       writes it to FILE (decompressed; only when the digest matches).
-  wechatpay bill read FILE|-
-      Reads a trade or fund-flow bill (gzipped or not; - for standard input): one JSON object
-      per row, amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked
+  wechatpay bill read FILE|- [--plain]
+      Reads a trade or fund-flow bill (gzipped or not; - for standard input; another kind, or
+      any with --plain, as (header, value) pairs): one JSON object per row, amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked
       against the rows. A bill cut short, malformed or not adding up fails naming the line and
       column.
   wechatpay bill reconcile BILL RECORDS.csv

@@ -1166,3 +1166,27 @@ fn bill_reconcile_prints_each_difference_with_both_sides_and_fails_when_any() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("line 2, column amount"), "{}", stderr(&o));
 }
+
+#[test]
+fn bill_read_reads_a_bill_of_undocumented_columns_by_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("profitsharing.csv");
+    std::fs::write(
+        &file,
+        "\u{feff}分账时间,分账方,接收方,分账金额(元)\r\n`2026-01-05 10:00:00,`1900000001,`1900000109,`1.00\r\n分账总笔数,分账总金额(元)\r\n`1,`1.00\r\n",
+    )
+    .unwrap();
+    let o = run(&[], &["bill", "read", &file.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["values"][2], json!(["接收方", "1900000109"]));
+    assert_eq!(lines[1]["summary"]["rows"], 1);
+
+    // A trade bill read --plain: the same rows, as pairs.
+    let trade = dir.path().join("trade.csv");
+    std::fs::write(&trade, trade_bill_text("35.50")).unwrap();
+    let o = run(&[], &["bill", "read", "--plain", &trade.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[1]["values"][6], json!(["商户订单号", "T-2"]));
+}

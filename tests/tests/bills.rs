@@ -257,3 +257,23 @@ fn the_documented_fund_flow_bill_reads_and_adds_up() {
         .unwrap();
     assert!(error.to_string().contains("column 支出金额"), "{error}");
 }
+
+/// `RECHARGE_REFUND` (one source: 子商户号, 返还手续费, no 费率备注) reads with the trade
+/// layout's older names.
+#[test]
+fn a_recharge_refund_bill_reads_with_its_own_column_names() {
+    const RECHARGE_REFUND: &str = "交易时间,公众账号ID,商户号,子商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,返还手续费,费率,订单金额,申请退款金额";
+    let row = "2026-01-05 09:12:03,wx1,1900000001,0,,4200,T-1,o1,JSAPI,REFUND,OTHERS,CNY,0.00,0.00,2026-01-05 10:00:00,2026-01-05 10:00:05,5030,R-1,3.00,1.00,ORIGINAL,SUCCESS,商品,,-0.02000,0.60%,0.00,3.00";
+    let bytes = bill(RECHARGE_REFUND, &[row], SUMMARY, "1,0.00,3.00,1.00,-0.02000,0.00,3.00");
+    let (rows, summary) = read_all(&bytes).unwrap();
+    assert_eq!(
+        (
+            rows[0].sub_mchid(),
+            rows[0].fee(),
+            rows[0].coupon_refund(),
+            rows[0].rate_note()
+        ),
+        ("0", -2_000, Some(100), None)
+    );
+    assert_eq!(summary.coupon_refund, Some(100));
+}

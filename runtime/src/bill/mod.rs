@@ -30,6 +30,7 @@ mod encrypted;
 mod fund;
 mod lines;
 pub mod money;
+mod plain;
 mod reader;
 pub mod reconcile;
 mod stream;
@@ -37,6 +38,7 @@ mod trade;
 
 pub use encrypted::EncryptedBillFile;
 pub use fund::{FundFlow, FundFlowBill, FundRow, FundSummary};
+pub use plain::{Plain, PlainBill, PlainRow, PlainSummary};
 pub use reader::{Bill, Layout};
 pub use stream::BillStream;
 pub use trade::{Trade, TradeBill, TradeRow, TradeSummary};
