@@ -1,4 +1,4 @@
-//! `wechatpay bill download DATE --out FILE`: the day's bill, its SHA-1 checked (see
+//! `wechatpay bill download DATE --out FILE|--read`: the day's bill, its SHA-1 checked (see
 //! [`download`]).
 //!
 //! `wechatpay bill reconcile BILL RECORDS.csv`: see [`reconcile`].
@@ -14,7 +14,7 @@ use std::io::{BufRead as _, BufReader, Read};
 
 use serde_json::json;
 use wechatpay::bill::reconcile::{Difference, Entry, Key, Reconciler, Record};
-use wechatpay::bill::{Bill, BillError, FundFlowBill, Layout, PlainBill, TradeBill};
+use wechatpay::bill::{Bill, BillError, BillStream, FundFlow, FundFlowBill, Layout, PlainBill, Trade, TradeBill};
 
 use crate::args::{Args, Spec as ArgSpec};
 use crate::{Failure, Outcome};
@@ -28,30 +28,35 @@ pub fn run(argv: Vec<String>) -> Outcome {
             "unknown bill command {other:?} (read, download, reconcile)"
         ))),
         None => Err(Failure::Usage(
-            "wechatpay bill read FILE|-, wechatpay bill download DATE --out FILE, wechatpay bill reconcile BILL RECORDS.csv".into(),
+            "wechatpay bill read FILE|-, wechatpay bill download DATE --out FILE|--read, wechatpay bill reconcile BILL RECORDS.csv".into(),
         )),
     }
 }
 
-/// `wechatpay bill download DATE --out FILE [--fund-flow] [--type ALL|SUCCESS|REFUND|…]
+/// `wechatpay bill download DATE (--out FILE | --read) [--fund-flow] [--type ALL|SUCCESS|REFUND|…]
 /// [--account BASIC|OPERATION|FEES] [--gzip]`: applies for the day's trade (or fund-flow) bill,
-/// downloads it (gzipped on the wire with `--gzip`, written decompressed), checks its SHA-1 and
-/// writes it to `FILE` (through `FILE.part`, renamed only when the digest matches).
+/// downloads it (gzipped on the wire with `--gzip`), checks its SHA-1, and writes it to `FILE`
+/// decompressed (through `FILE.part`, renamed only when the digest matches), or with `--read`
+/// prints its rows as they arrive, as `bill read` does (the summary line comes last, and only
+/// when the bill added up and its digest matched; otherwise exit 1).
 async fn download(argv: Vec<String>) -> Outcome {
     let args = Args::parse(
         argv,
         &ArgSpec {
             options: &["--out", "--type", "--account"],
-            switches: &["--fund-flow", "--gzip"],
+            switches: &["--fund-flow", "--gzip", "--read"],
         },
     )?;
     args.expect_positionals(&["DATE"])?;
     let date = &args.positionals[0];
-    let out = args
-        .value("--out")
-        .ok_or_else(|| Failure::Usage("missing --out FILE".into()))?;
+    let out = match (args.value("--out"), args.switch("--read")) {
+        (Some(out), false) => Some(out),
+        (None, true) => None,
+        _ => return Err(Failure::Usage("give --out FILE or --read".into())),
+    };
     let client = crate::commands::client()?;
-    let mut request = if args.switch("--fund-flow") {
+    let fund_flow = args.switch("--fund-flow");
+    let mut request = if fund_flow {
         client
             .chain("v3/bill/fundflowbill")
             .request(wechatpay::Method::GET)
@@ -64,7 +69,8 @@ async fn download(argv: Vec<String>) -> Outcome {
             .query("bill_date", date.as_str())
             .query("bill_type", args.value("--type").unwrap_or("ALL"))
     };
-    if args.switch("--gzip") {
+    let gzip = args.switch("--gzip");
+    if gzip {
         request = request.query("tar_type", "GZIP");
     }
     let answer: serde_json::Value = request.send_json().await.map_err(crate::commands::api_failure)?;
@@ -75,11 +81,20 @@ async fn download(argv: Vec<String>) -> Outcome {
             .ok_or_else(|| Failure::failed(format!("the answer has no {name}: {answer}")))
     };
     let (url, sha1) = (field("download_url")?, field("hash_value")?);
+    match out {
+        None if fund_flow => print_stream(client.download_bill_rows::<FundFlow>(&url, &sha1, gzip).await).await,
+        None => print_stream(client.download_bill_rows::<Trade>(&url, &sha1, gzip).await).await,
+        Some(out) => write_file(&client, &url, &sha1, gzip, out).await,
+    }
+}
+
+/// The bill at `url` written to `out` (through `out.part`, renamed once its SHA-1 matched).
+async fn write_file(client: &wechatpay::Client, url: &str, sha1: &str, gzip: bool, out: &str) -> Outcome {
     let part = format!("{out}.part");
     let file = tokio::fs::File::create(&part)
         .await
         .map_err(|e| Failure::failed(format!("{part}: {e}")))?;
-    match client.download_bill(&url, &sha1, args.switch("--gzip"), file).await {
+    match client.download_bill(url, sha1, gzip, file).await {
         Ok(bytes) => {
             tokio::fs::rename(&part, out)
                 .await
@@ -92,6 +107,22 @@ async fn download(argv: Vec<String>) -> Outcome {
             Err(crate::commands::api_failure(e))
         }
     }
+}
+
+/// The rows of a bill as it downloads, as JSON lines, then its summary.
+async fn print_stream<L: Layout>(bill: Result<BillStream<L>, wechatpay::Error>) -> Outcome
+where
+    L::Row: serde::Serialize,
+    L::Summary: serde::Serialize,
+{
+    let mut bill = bill.map_err(crate::commands::api_failure)?;
+    while let Some(row) = bill.next().await {
+        let row = row.map_err(crate::commands::api_failure)?;
+        outln!("{}", serde_json::to_string(&row).map_err(Failure::failed)?);
+    }
+    let summary = bill.summary().ok_or_else(|| Failure::failed("no summary"))?;
+    outln!("{}", json!({ "summary": summary }));
+    Ok(())
 }
 
 fn read(argv: Vec<String>) -> Outcome {

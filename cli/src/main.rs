@@ -96,10 +96,11 @@ usage:
       frequency_limited (429), drop_connection, wrong_signature, other_key_mode (signed in the
       other key mode: WeChat Pay public key <-> platform certificate); for notifications:
       wrong_signature, other_key_mode. `faults` lists them, --clear removes them.
-  wechatpay bill download DATE --out FILE [--type ALL|SUCCESS|REFUND] [--fund-flow]
+  wechatpay bill download DATE (--out FILE | --read) [--type ALL|SUCCESS|REFUND] [--fund-flow]
                          [--account BASIC|OPERATION|FEES] [--gzip]
       Downloads the day's trade (or fund-flow) bill (DATE: yyyy-MM-dd), checks its SHA-1 and
-      writes it to FILE (decompressed; only when the digest matches).
+      writes it to FILE (decompressed; only when the digest matches), or with --read prints its
+      rows as they arrive, as `bill read` does (the summary last, once the digest matched).
   wechatpay bill read FILE|- [--plain]
       Reads a trade or fund-flow bill (gzipped or not; - for standard input; another kind, or
       any with --plain, as (header, value) pairs): one JSON object per row, amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked

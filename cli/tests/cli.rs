@@ -1101,6 +1101,20 @@ fn bill_download_fetches_the_days_bill_checked_and_bill_read_reads_it() {
         assert!(o.status.success(), "{file}: {}", stderr(&o));
         assert!(stdout(&o).contains("T-BILL-CLI"), "{file}: {}", stdout(&o));
     }
+    // --read: the rows as they download (gzipped on the wire), the same as `bill read` gives.
+    for fund_flow in [false, true] {
+        let mut args = vec!["bill", "download", today.as_str(), "--read", "--gzip"];
+        let file = if fund_flow {
+            args.push("--fund-flow");
+            "fund.csv"
+        } else {
+            "trade.csv"
+        };
+        let o = run(&env, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let read = run(&[], &["bill", "read", &dir.path().join(file).display().to_string()]);
+        assert_eq!(stdout(&o), stdout(&read), "{file}");
+    }
     // A day with nothing: the platform's NO_STATEMENT_EXIST, and no file.
     let none = dir.path().join("none.csv").display().to_string();
     let o = run(&env, &["bill", "download", "2020-01-01", "--out", &none]);
@@ -1110,7 +1124,7 @@ fn bill_download_fetches_the_days_bill_checked_and_bill_read_reads_it() {
     assert_eq!(
         run(&env, &["bill", "download", "2020-01-01"]).status.code(),
         Some(2),
-        "--out is required"
+        "--out or --read is required"
     );
 }
 
