@@ -71,6 +71,15 @@ impl<L: Layout> BillStream<L> {
         None
     }
 
+    /// The rows as a [`Stream`](futures_util::Stream) (for `StreamExt` and its kin); the
+    /// summary is checked as with [`next`](Self::next), but not handed out.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Result<L::Row, Error>> {
+        futures_util::stream::unfold(self, |mut bill| async move {
+            let row = bill.next().await?;
+            Some((row, bill))
+        })
+    }
+
     /// The bill's layout, once its header was read.
     pub fn layout(&self) -> Option<&L> {
         self.parser.layout()

@@ -65,6 +65,30 @@ async fn a_gzipped_bill_of_50_000_rows_is_read_as_it_arrives_and_adds_up() {
 }
 
 #[tokio::test]
+async fn the_rows_as_a_stream_end_with_the_same_error() {
+    use futures_util::StreamExt as _;
+    let server = MockServer::start(MockConfig::default()).await;
+    let bill = SyntheticTradeBill::bytes(100);
+    server.on("GET", BILL, super::downloads::file_reply(bill.clone()));
+    let client = client(&server);
+    let rows = client
+        .download_bill_rows::<Trade>(&bill_url(&server), &openssl_sha1(&bill), false)
+        .await
+        .unwrap()
+        .into_stream();
+    let rows: Vec<_> = rows.collect().await;
+    assert_eq!(rows.iter().filter(|r| r.is_ok()).count(), 100);
+    let wrong = openssl_sha1(b"another bill");
+    let rows = client
+        .download_bill_rows::<Trade>(&bill_url(&server), &wrong, false)
+        .await
+        .unwrap()
+        .into_stream();
+    let last = rows.collect::<Vec<_>>().await.pop().unwrap();
+    assert!(matches!(last, Err(Error::DigestMismatch { .. })), "{last:?}");
+}
+
+#[tokio::test]
 async fn a_wrong_sha1_ends_the_rows_with_the_mismatch_and_no_summary() {
     let server = MockServer::start(MockConfig::default()).await;
     let bill = SyntheticTradeBill::bytes(1_000);
