@@ -23,6 +23,7 @@
 
 mod cases;
 mod cpu;
+mod decode;
 mod keys;
 mod responder;
 mod sandbox;
@@ -64,6 +65,18 @@ fn main() {
         Some("responder") => responder::run(),
         Some("one-request") => cases::one_request(args.get(1).expect("one-request URL")),
         Some("crypto-floor") => cases::crypto_floor(),
+        // `wechatpay-bench decode`: the large-answer case alone.
+        Some("decode") => {
+            let page = decode::page();
+            let (generated, derived) = decode::race(&page, 30);
+            println!(
+                "{} KB: generated {} , derive {} , {:.2}x",
+                page.len() >> 10,
+                ms(generated),
+                ms(derived),
+                generated.as_secs_f64() / derived.as_secs_f64()
+            );
+        }
         // `wechatpay-bench sandbox CLI [--quick] [--write FILE]`: the sandbox run by the CLI binary.
         Some("sandbox") => run_sandbox(
             args.get(1).expect("sandbox CLI-BINARY"),
