@@ -23,7 +23,7 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(received: Received) ->
     if verified.status == 202 && is_platform_code(&verified.body) {
         return Err(api_error(202, &verified.headers, &verified.body));
     }
-    serde_json::from_slice(json_body(&verified.body)).map_err(|source| decode_error(source, verified))
+    crate::object::from_json(json_body(&verified.body)).map_err(|(source, path)| decode_error(source, path, verified))
 }
 
 /// Whether a body is the platform's `{"code": "…", …}` answer.
@@ -58,9 +58,10 @@ fn json_body(body: &[u8]) -> &[u8] {
     }
 }
 
-fn decode_error(source: serde_json::Error, verified: Verified) -> Error {
+fn decode_error(source: serde_json::Error, path: Option<String>, verified: Verified) -> Error {
     Error::Decode {
         source,
+        path,
         status: verified.status,
         body: String::from_utf8_lossy(&verified.body).into_owned(),
     }

@@ -136,6 +136,7 @@ async fn refresh(client: &Client, http: &HttpClients) -> Result<Vec<PlatformCert
 
     let parsed: CertificatesBody = serde_json::from_slice(&body).map_err(|source| Error::Decode {
         source,
+        path: None,
         status,
         body: String::from_utf8_lossy(&body).into_owned(),
     })?;

@@ -482,24 +482,10 @@ impl Client {
         gunzip: bool,
         writer: W,
     ) -> Result<u64, Error> {
-        self.bill_download(download_url, expected_sha1_hex, gunzip)
+        bill_answer(self, download_url, expected_sha1_hex, gunzip)
             .await?
             .write_to(writer)
             .await
-    }
-
-    /// The answer of a bill's `download_url`, not read yet, its checks set.
-    pub(crate) async fn bill_download(
-        &self,
-        download_url: &str,
-        expected_sha1_hex: &str,
-        gunzip: bool,
-    ) -> Result<Download, Error> {
-        let download = self
-            .bill_request(download_url, expected_sha1_hex)?
-            .send_download()
-            .await?;
-        Ok(bill_download(download, expected_sha1_hex, gunzip))
     }
 
     /// [`download_bill`](Self::download_bill) outside async code, into a
@@ -524,6 +510,20 @@ impl Client {
             .request_url(Method::GET, download_url)
             .response_signature(ResponseSignature::None))
     }
+}
+
+/// The answer of a bill's `download_url`, not read yet, its checks set.
+pub(crate) async fn bill_answer(
+    client: &Client,
+    download_url: &str,
+    expected_sha1_hex: &str,
+    gunzip: bool,
+) -> Result<Download, Error> {
+    let download = client
+        .bill_request(download_url, expected_sha1_hex)?
+        .send_download()
+        .await?;
+    Ok(bill_download(download, expected_sha1_hex, gunzip))
 }
 
 fn bill_download(download: Download, expected_sha1_hex: &str, gunzip: bool) -> Download {

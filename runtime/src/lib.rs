@@ -125,7 +125,10 @@ pub use web::{NoLedger, NotificationService, MAX_NOTIFICATION_BODY};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::notify::{notification_matches, notification_resource, NotificationShapes};
-    pub use crate::object::{deserialize_enum, row, unknown_value, Fields, Object};
+    pub use crate::object::{
+        deserialize_enum, empty_object, finish, first_error, next_key, read_value, row, skip_value, unknown_value,
+        Fields,
+    };
     pub use crate::{
         __json_enum as json_enum, __json_object as json_object, __with as with, __withheld_debug as withheld_debug,
     };

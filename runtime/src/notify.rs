@@ -195,7 +195,7 @@ impl NotificationEvent {
     /// Decodes the decrypted resource into `T` (a type of `wechatpay::notifications`, or your
     /// own). A mismatch is an [`Error::NotificationDecode`] naming the field but never the value.
     pub fn decode_resource<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.plaintext).map_err(withheld)
+        crate::object::from_json(&self.plaintext).map_err(withheld)
     }
 }
 
@@ -334,22 +334,15 @@ fn scan(json: &[u8]) -> Result<Vec<Key>, serde_json::Error> {
 /// For the generated `notifications::Resource::decode`: the resource as `T`, decoded from the
 /// decrypted bytes, errors withheld.
 pub fn notification_resource<T: serde::de::DeserializeOwned>(event: &NotificationEvent) -> Result<T, Error> {
-    serde_json::from_slice(&event.plaintext).map_err(withheld)
+    crate::object::from_json(&event.plaintext).map_err(withheld)
 }
 
 /// A decode error of decrypted data: the field names are kept (`field `amount`: field `total`:`,
 /// `missing field `x``), the values are not (serde's messages quote them: an openid, an amount).
-fn withheld(e: serde_json::Error) -> Error {
-    let text = e.to_string();
-    let mut rest = text.as_str();
-    let mut kept = String::new();
-    while let Some(after) = rest.strip_prefix("field `") {
-        let Some(end) = after.find("`: ") else { break };
-        kept.push_str(&rest[..7 + end + 3]);
-        rest = &after[end + 3..];
-    }
-    let what = if let Some(missing) = rest.strip_prefix("missing field `") {
-        let name = missing.split('`').next().unwrap_or_default();
+fn withheld((e, path): (serde_json::Error, Option<String>)) -> Error {
+    let mut keys: Vec<&str> = path.as_deref().map(|p| p.split('.').collect()).unwrap_or_default();
+    let what = if e.to_string().starts_with("missing field `") {
+        let name = keys.pop().unwrap_or_default();
         format!("missing field `{name}`")
     } else {
         let kind = match e.classify() {
@@ -360,6 +353,7 @@ fn withheld(e: serde_json::Error) -> Error {
         };
         format!("the decrypted resource {kind} (the value is withheld)")
     };
+    let kept: String = keys.iter().map(|k| format!("field `{k}`: ")).collect();
     Error::NotificationDecode {
         source: <serde_json::Error as serde::de::Error>::custom(format!("{kept}{what}")),
         body: String::new(),
@@ -457,7 +451,7 @@ impl NotificationEvent {
     /// refused here (the answer is a FAIL, WeChat Pay sends it again); its shape is checked
     /// when it is typed.
     pub(crate) fn new(envelope: &Notification, plaintext: Vec<u8>) -> Result<Self, Error> {
-        let keys = scan(&plaintext).map_err(withheld)?;
+        let keys = scan(&plaintext).map_err(|e| withheld((e, None)))?;
         Ok(NotificationEvent {
             id: envelope.id.clone(),
             create_time: envelope.create_time.clone(),

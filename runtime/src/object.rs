@@ -1,7 +1,7 @@
 //! The impls of the generated types. `json_object!` writes a struct's `Serialize` and
 //! `Deserialize` from one line per field, over [`Fields`] (an object written field by field) and
-//! [`Object`] (an object read once into a list of its members, then taken field by field); `json_enum!`
-//! writes an enum's from one line per variant.
+//! [`next_key`] / [`read_value`] (an object read in one pass, each value straight into its
+//! field); `json_enum!` writes an enum's from one line per variant.
 //!
 //! Compared with `#[derive(Serialize, Deserialize)]`, each impl is a few lines (one per field)
 //! and every field type is instantiated once for the whole crate, which is what keeps the ~6,000
@@ -11,96 +11,162 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer};
-use serde_json::Value;
+use serde::de::{self, Deserializer};
 
-/// A JSON object being taken apart into a generated struct.
-///
-/// Each field is taken with [`required`](Self::required) or [`optional`](Self::optional), which give `None` when the
-/// field cannot be had and keep the first such error for [`error`](Self::error). The generated
-/// impl matches all fields at once instead of returning early after each one: one branch per
-/// struct rather than one early return (dropping every field taken so far) per field, which
-/// keeps the crate's ~6,000 impls quick to type-check and borrow-check.
+/// The next key of a generated struct's JSON object, as the index of its wire name in `names`
+/// (`names.len()` for a key the struct does not have), read without allocating; `None` at the
+/// end of the object, or once an error is kept in `error`.
 #[doc(hidden)]
-pub struct Object<E> {
-    /// The members in document order; a member is `None` once taken. A list, not a map: a
-    /// generated struct takes each of its few fields once, and a search of a short list costs
-    /// less than building and tearing down a tree of them.
-    members: Vec<(String, Option<Value>)>,
-    error: Option<E>,
-}
-
-impl<E> fmt::Debug for Object<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Object").field("keys", &self.members.len()).finish()
+pub fn next_key<'de, A: de::MapAccess<'de>>(
+    map: &mut A,
+    names: &'static [&'static str],
+    error: &mut Option<A::Error>,
+) -> Option<usize> {
+    if error.is_some() {
+        return None;
     }
-}
-
-impl<E: de::Error> Object<E> {
-    /// Reads a JSON object (anything else is an error).
-    pub fn new<'de, D: Deserializer<'de, Error = E>>(deserializer: D) -> Result<Self, E> {
-        struct Members;
-        impl<'de> de::Visitor<'de> for Members {
-            type Value = Vec<(String, Option<Value>)>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    members.push((key, Some(value)));
-                }
-                Ok(members)
-            }
-        }
-        Ok(Object {
-            members: deserializer.deserialize_map(Members)?,
-            error: None,
-        })
-    }
-
-    /// The value of member `key` (of the last one, if the object repeats it, as a JSON map
-    /// would keep), taken out.
-    fn take_member(&mut self, key: &str) -> Option<Value> {
-        let at = self.members.iter().rposition(|(k, _)| k == key)?;
-        self.members[at].1.take()
-    }
-
-    /// A required field; `None` when it is missing or malformed (the error is kept).
-    pub fn required<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
-        match self.take_member(key) {
-            Some(value) => self.keep(take(key, value)),
-            None => self.keep(Err(E::missing_field(key))),
-        }
-    }
-
-    /// An optional field: absent or `null` is `Some(None)`; `None` when it is malformed (the
-    /// error is kept).
-    pub fn optional<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Option<T>> {
-        match self.take_member(key) {
-            None | Some(Value::Null) => Some(None),
-            Some(value) => self.keep(take(key, value)).map(Some),
-        }
-    }
-
-    /// The first error met by [`required`](Self::required) or [`optional`](Self::optional).
-    pub fn error(self) -> E {
-        self.error.unwrap_or_else(|| E::custom("a field could not be read"))
-    }
-
-    fn keep<T>(&mut self, result: Result<T, E>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(e) => {
-                self.error.get_or_insert(e);
-                None
-            }
+    match map.next_key_seed(KeyIndex(names)) {
+        Ok(at) => at,
+        Err(e) => {
+            *error = Some(e);
+            None
         }
     }
 }
 
-fn take<T: DeserializeOwned, E: de::Error>(key: &'static str, value: Value) -> Result<T, E> {
-    T::deserialize(value).map_err(|e| E::custom(format_args!("field `{key}`: {e}")))
+/// Reads the value of key `key` into `slot` (a repeated key's last value is kept, as a JSON map
+/// would); an error is kept in `error`, which ends the object, and `key` is noted on the failed
+/// path (see [`from_json`]).
+#[doc(hidden)]
+pub fn read_value<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>>(
+    map: &mut A,
+    key: &'static str,
+    slot: &mut Option<T>,
+    error: &mut Option<A::Error>,
+) {
+    match map.next_value() {
+        Ok(value) => *slot = Some(value),
+        Err(e) => {
+            note_failed(key);
+            *error = Some(e);
+        }
+    }
+}
+
+thread_local! {
+    /// The keys to the field a decode failed at, innermost first: each level of a failed
+    /// decode adds its key as the error goes out. Read and cleared by [`from_json`]; bounded,
+    /// so a decode outside it (a user's own `serde_json::from_slice`) never grows it.
+    static FAILED_PATH: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn note_failed(key: &'static str) {
+    FAILED_PATH.with(|path| {
+        let mut path = path.borrow_mut();
+        if path.len() < 64 {
+            path.push(key);
+        }
+    });
+}
+
+/// Decodes `T` from JSON `bytes` in one pass; on failure, serde_json's error (its line and
+/// column where the text goes wrong) and the keys to the field that failed, outermost first
+/// (`amount.total`), when a generated struct's field failed. The path costs nothing unless
+/// the decode fails (no second pass, no path kept along the way).
+pub(crate) fn from_json<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, (serde_json::Error, Option<String>)> {
+    FAILED_PATH.with(|path| path.borrow_mut().clear());
+    serde_json::from_slice(bytes).map_err(|e| {
+        let path = FAILED_PATH.with(|path| {
+            let mut path = path.borrow_mut();
+            let keys: Vec<&str> = path.drain(..).rev().collect();
+            (!keys.is_empty()).then(|| keys.join("."))
+        });
+        (e, path)
+    })
+}
+
+/// Skips the value of a key the struct does not have.
+#[doc(hidden)]
+pub fn skip_value<'de, A: de::MapAccess<'de>>(map: &mut A, error: &mut Option<A::Error>) {
+    if let Err(e) = map.next_value::<de::IgnoredAny>() {
+        *error = Some(e);
+    }
+}
+
+/// The error a generated struct's object ends with: the first one kept.
+#[doc(hidden)]
+pub fn first_error<E: de::Error>(error: Option<E>) -> E {
+    error.unwrap_or_else(|| E::custom("a field could not be read"))
+}
+
+/// An object read for a struct without fields: every member skipped.
+#[doc(hidden)]
+pub fn empty_object<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+    struct Members;
+    impl<'de> de::Visitor<'de> for Members {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+    }
+    deserializer.deserialize_map(Members)
+}
+
+/// How a field's slot ends once its object is read: `required` (missing is an error naming
+/// it) or `optional` (missing or `null` is `None`). `None` when the object failed.
+#[doc(hidden)]
+pub mod finish {
+    use serde::de;
+
+    /// A required field: its value, or the `missing field` error kept (and `key` noted on
+    /// the failed path).
+    pub fn required<T, E: de::Error>(slot: Option<T>, key: &'static str, error: &mut Option<E>) -> Option<T> {
+        if slot.is_none() && error.is_none() {
+            super::note_failed(key);
+            *error = Some(E::missing_field(key));
+        }
+        slot
+    }
+
+    /// An optional field: absent or `null` is `None`.
+    pub fn optional<T, E>(slot: Option<Option<T>>, _key: &'static str, _error: &mut Option<E>) -> Option<Option<T>> {
+        Some(slot.flatten())
+    }
+}
+
+/// A key read as the index of its name in a struct's wire names.
+struct KeyIndex(&'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for KeyIndex {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl de::Visitor<'_> for KeyIndex {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
+        Ok(self.0.iter().position(|name| *name == key).unwrap_or(self.0.len()))
+    }
+
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<usize, E> {
+        Ok(self
+            .0
+            .iter()
+            .position(|name| name.as_bytes() == key)
+            .unwrap_or(self.0.len()))
+    }
 }
 
 /// Writes the `Serialize` and `Deserialize` impls of a generated struct from its fields, one row
@@ -129,7 +195,7 @@ macro_rules! __json_object {
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                $crate::__private::Object::new(deserializer)?;
+                $crate::__private::empty_object(deserializer)?;
                 ::core::result::Result::Ok(Self {})
             }
         }
@@ -145,14 +211,39 @@ macro_rules! __json_object {
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
-            // All fields are taken, then matched at once: one branch per struct rather than an
-            // early return (dropping every field taken so far) per field.
+            // One pass over the object: each key's value read straight into its field's slot
+            // (unknown keys skipped), then all slots matched at once: one branch per struct
+            // rather than an early return (dropping every slot so far) per field.
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                let mut o = $crate::__private::Object::new(deserializer)?;
-                match ($(o.$presence($wire),)+) {
-                    ($(::core::option::Option::Some($field),)+) => ::core::result::Result::Ok(Self { $($field),+ }),
-                    _ => ::core::result::Result::Err(o.error()),
+                struct Visit;
+                impl<'de> ::serde::de::Visitor<'de> for Visit {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str("an object")
+                    }
+                    #[allow(unused_assignments)]
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<$name, A::Error> {
+                        const NAMES: &[&str] = &[$($wire),+];
+                        $(let mut $field = ::core::option::Option::None;)+
+                        let mut error = ::core::option::Option::None;
+                        while let ::core::option::Option::Some(at) = $crate::__private::next_key(&mut map, NAMES, &mut error) {
+                            let mut n = 0usize;
+                            $(
+                                if at == n {
+                                    $crate::__private::read_value(&mut map, $wire, &mut $field, &mut error);
+                                    continue;
+                                }
+                                n += 1;
+                            )+
+                            $crate::__private::skip_value(&mut map, &mut error);
+                        }
+                        match ($($crate::__private::finish::$presence($field, $wire, &mut error),)+) {
+                            ($(::core::option::Option::Some($field),)+) if error.is_none() => ::core::result::Result::Ok($name { $($field),+ }),
+                            _ => ::core::result::Result::Err($crate::__private::first_error(error)),
+                        }
+                    }
                 }
+                deserializer.deserialize_map(Visit)
             }
         }
     };
@@ -574,30 +665,52 @@ mod tests {
         );
     }
 
+    /// A decode's error and path, as `from_json` gives them.
+    fn failure(json: &str) -> (String, Option<String>, usize) {
+        let (e, path) = super::from_json::<S>(json.as_bytes()).map(|_| ()).unwrap_err();
+        (e.to_string(), path, e.column())
+    }
+
+    #[derive(Debug)]
+    struct Outer {
+        #[allow(dead_code)]
+        inner: Option<Vec<S>>,
+    }
+
+    crate::__private::json_object!(Outer {
+        inner: "inner" optional,
+    });
+
     #[test]
-    fn errors_name_the_field() {
-        let e = serde_json::from_str::<S>(r#"{"b":1}"#).unwrap_err().to_string();
+    fn errors_name_the_field_its_path_and_where_the_text_goes_wrong() {
+        let (e, path, column) = failure(r#"{"b":1}"#);
         assert!(e.contains("missing field `a`"), "{e}");
-        // The first bad field in declaration order is the one reported.
-        let e = serde_json::from_str::<S>(r#"{"b":"x","c":"y"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("missing field `a`"), "{e}");
-        let e = serde_json::from_str::<S>(r#"{"a":"x","b":"x","c":"y"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("field `b`"), "{e}");
-        let e = serde_json::from_str::<S>(r#"{"a":"x","b":"1"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("field `b`: invalid type: string \"1\", expected i64"), "{e}");
-        let e = serde_json::from_str::<S>(r#"[1]"#).unwrap_err().to_string();
-        assert!(e.contains("invalid type: sequence, expected a map"), "{e}");
+        assert_eq!((path.as_deref(), column), (Some("a"), 7), "at the end of its object");
+        // The first bad value in the document is the one reported, where it is.
+        let (e, path, column) = failure(r#"{"b":"x","c":"y"}"#);
+        assert!(e.contains("invalid type: string \"x\", expected i64"), "{e}");
+        assert_eq!((path.as_deref(), column), (Some("b"), 8));
+        let (e, _, _) = failure(r#"[1]"#);
+        assert!(e.contains("invalid type: sequence, expected an object"), "{e}");
         // An integer field never accepts a fraction.
-        let e = serde_json::from_str::<S>(r#"{"a":"x","b":1.5}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("field `b`"), "{e}");
+        let (_, path, _) = failure(r#"{"a":"x","b":1.5}"#);
+        assert_eq!(path.as_deref(), Some("b"));
+        // Nested: the path through the fields (array positions are not counted), the column
+        // of the bad value itself.
+        let json = r#"{"inner":[{"a":"x"},{"a":"y","c":[1,"two"]}]}"#;
+        let (e, path) = super::from_json::<Outer>(json.as_bytes()).map(|_| ()).unwrap_err();
+        assert_eq!(path.as_deref(), Some("inner.c"));
+        assert_eq!(e.column(), json.find("\"two\"").unwrap() + 5, "{e}");
+        let (e, path) = super::from_json::<Outer>(br#"{"inner":[{"c":[]}]}"#)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            (path.as_deref(), e.to_string().contains("missing field `a`")),
+            (Some("inner.a"), true)
+        );
+        // A success leaves no path behind for the next failure.
+        assert!(super::from_json::<S>(br#"{"a":"x"}"#).is_ok());
+        assert_eq!(failure(r#"{"a":1}"#).1.as_deref(), Some("a"));
     }
 
     #[test]
@@ -610,9 +723,9 @@ mod tests {
         ] {
             assert_eq!((s.a.as_str(), s.b, s.c), ("last", None, None));
         }
-        // A repeated key is one member: its first value is not read into another field.
+        // A repeated key's every value must be of its type.
         let e = serde_json::from_str::<S>(r#"{"a":"x","a":1}"#).unwrap_err().to_string();
-        assert!(e.contains("field `a`: invalid type: integer `1`"), "{e}");
+        assert!(e.contains("invalid type: integer `1`"), "{e}");
         let empty = serde_json::from_str::<S>(r#"{}"#).unwrap_err().to_string();
         assert!(empty.contains("missing field `a`"), "{empty}");
     }

@@ -179,7 +179,7 @@ fn an_amount_is_sent_and_read_as_an_integer() {
     let e = serde_json::from_str::<PostRequestAmount>(r#"{"total":100.5}"#)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("total"), "{e}");
+    assert!(e.contains("expected i64 at line 1 column 14"), "{e}");
     use wechatpay::v3::refund::domestic::refunds::PostResponseAmount;
     let refund: PostResponseAmount = serde_json::from_str(
         r#"{"total":100,"refund":100,"payer_total":90,"payer_refund":90,"settlement_refund":100,"settlement_total":100,"discount_refund":10,"currency":"CNY"}"#,

@@ -122,7 +122,7 @@ impl Client {
         expected_sha1_hex: &str,
         gunzip: bool,
     ) -> Result<BillStream<L>, Error> {
-        let download = self.bill_download(download_url, expected_sha1_hex, gunzip).await?;
+        let download = crate::download::bill_answer(self, download_url, expected_sha1_hex, gunzip).await?;
         Ok(BillStream::new(download.chunks()?))
     }
 }

@@ -1,5 +1,10 @@
 //! The one error type of the client.
 
+/// ` at `a.b`` for a decode error's path.
+fn at_path(path: &Option<String>) -> String {
+    path.as_ref().map_or(String::new(), |p| format!(" at `{p}`"))
+}
+
 /// Everything that can go wrong when calling WeChat Pay.
 ///
 /// No variant ever carries key material (private key, APIv3 key); `Display` and `Debug` are
@@ -44,11 +49,14 @@ pub enum Error {
     Verification(#[from] VerificationError),
 
     /// A verified 2xx response body is not the JSON expected.
-    #[error("cannot decode the response body (HTTP {status}): {source}")]
+    #[error("cannot decode the response body (HTTP {status}){}: {source}", at_path(.path))]
     Decode {
-        /// The JSON error.
+        /// The JSON error (its line and column are where the body goes wrong).
         #[source]
         source: serde_json::Error,
+        /// The fields to the one that failed, outermost first (`amount.total`; array
+        /// positions are not counted), when a field failed.
+        path: Option<String>,
         /// The HTTP status code.
         status: u16,
         /// The raw response body (lossy UTF-8).
@@ -158,7 +166,7 @@ pub enum Error {
     /// and column. Rows already read came from a bill that failed: discard what was done
     /// with them.
     #[error("the bill is not valid: {0}")]
-    Bill(#[source] crate::bill::BillError),
+    Bill(#[source] BillError),
 
     /// Local I/O failed: reading a file to upload, writing a download to its writer,
     /// decompressing a gzip download. `context` says which.
@@ -182,6 +190,7 @@ mod api;
 mod api_code;
 #[cfg(feature = "v2")]
 mod apiv2;
+mod bill;
 mod local;
 mod transport;
 mod verification;
@@ -190,6 +199,7 @@ pub use api::ApiError;
 pub use api_code::ApiCode;
 #[cfg(feature = "v2")]
 pub use apiv2::ResultError;
+pub use bill::BillError;
 pub use local::{
     ConfigError, ConfigProblem, DecryptError, DecryptProblem, RequestError, RequestProblem, Setting, SignError,
 };

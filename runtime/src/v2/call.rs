@@ -351,6 +351,7 @@ impl Client {
 fn decode_error(why: String, status: u16, body: &[u8]) -> Error {
     Error::Decode {
         source: <serde_json::Error as serde::de::Error>::custom(why),
+        path: None,
         status,
         body: String::from_utf8_lossy(body).into_owned(),
     }

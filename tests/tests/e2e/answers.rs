@@ -393,7 +393,16 @@ async fn query_enums_are_sent_as_their_wire_values() {
 async fn a_verified_body_of_the_wrong_shape_is_a_decode_error() {
     let server = MockServer::start(MockConfig::default()).await;
     match authinfo_with(&server, Reply::json(200, json!({"authinfo": 5}))).await {
-        Err(Error::Decode { status: 200, body, .. }) => assert_eq!(body, r#"{"authinfo":5}"#),
+        Err(Error::Decode {
+            status: 200,
+            body,
+            path,
+            source,
+        }) => {
+            assert_eq!(body, r#"{"authinfo":5}"#);
+            // The field, and where in the text: the bad value's column.
+            assert_eq!((path.as_deref(), source.line(), source.column()), (Some("authinfo"), 1, 13));
+        }
         other => panic!("expected Error::Decode, got {other:?}"),
     }
 }
