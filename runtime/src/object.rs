@@ -1,6 +1,6 @@
 //! The impls of the generated types. `json_object!` writes a struct's `Serialize` and
 //! `Deserialize` from one line per field, over [`Fields`] (an object written field by field) and
-//! [`next_key`] / [`read_value`] (an object read in one pass, each value straight into its
+//! [`read_object`] / [`read_field`] (an object read in one pass, each value straight into its
 //! field); `json_enum!` writes an enum's from one line per variant.
 //!
 //! Compared with `#[derive(Serialize, Deserialize)]`, each impl is a few lines (one per field)
@@ -16,8 +16,7 @@ use serde::de::{self, Deserializer};
 /// The next key of a generated struct's JSON object, as the index of its wire name in `names`
 /// (`names.len()` for a key the struct does not have), read without allocating; `None` at the
 /// end of the object, or once an error is kept in `error`.
-#[doc(hidden)]
-pub fn next_key<'de, A: de::MapAccess<'de>>(
+fn next_key<'de, A: de::MapAccess<'de>>(
     map: &mut A,
     names: &'static [&'static str],
     error: &mut Option<A::Error>,
@@ -34,22 +33,16 @@ pub fn next_key<'de, A: de::MapAccess<'de>>(
     }
 }
 
-/// Reads the value of key `key` into `slot` (a repeated key's last value is kept, as a JSON map
-/// would); an error is kept in `error`, which ends the object, and `key` is noted on the failed
-/// path (see [`from_json`]).
-#[doc(hidden)]
-pub fn read_value<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>>(
+/// Reads the value of the current key into `slot` (a repeated key's last value is kept, as a
+/// JSON map would); an error is kept in `error`, which ends the object.
+fn read_value<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>>(
     map: &mut A,
-    key: &'static str,
     slot: &mut Option<T>,
     error: &mut Option<A::Error>,
 ) {
     match map.next_value() {
         Ok(value) => *slot = Some(value),
-        Err(e) => {
-            note_failed(key);
-            *error = Some(e);
-        }
+        Err(e) => *error = Some(e),
     }
 }
 
@@ -86,17 +79,53 @@ pub(crate) fn from_json<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, (ser
 }
 
 /// Skips the value of a key the struct does not have.
-#[doc(hidden)]
-pub fn skip_value<'de, A: de::MapAccess<'de>>(map: &mut A, error: &mut Option<A::Error>) {
+fn skip_value<'de, A: de::MapAccess<'de>>(map: &mut A, error: &mut Option<A::Error>) {
     if let Err(e) = map.next_value::<de::IgnoredAny>() {
         *error = Some(e);
     }
 }
 
-/// The error a generated struct's object ends with: the first one kept.
+/// Reads a generated struct's object: each key (as the index of its name in `names`) and its
+/// value handed to `field`, which reads the value into the field's slot or skips it; the first
+/// error, if any.
 #[doc(hidden)]
-pub fn first_error<E: de::Error>(error: Option<E>) -> E {
-    error.unwrap_or_else(|| E::custom("a field could not be read"))
+pub fn read_object<'de, A: de::MapAccess<'de>>(
+    map: &mut A,
+    names: &'static [&'static str],
+    mut field: impl FnMut(&mut A, usize, &mut Option<A::Error>),
+) -> Option<A::Error> {
+    let name_of = |at: usize| names.get(at).copied();
+    let mut error = None;
+    while let Some(at) = next_key(map, names, &mut error) {
+        if let Some(key) = name_of(at) {
+            field(map, at, &mut error);
+            // The key's value failed: it is on the failed path (see `from_json`).
+            if error.is_some() {
+                note_failed(key);
+            }
+        } else {
+            skip_value(map, &mut error);
+        }
+    }
+    error
+}
+
+/// One field of a generated struct's object: when the key read is its (`at` is its index,
+/// `next`), its value is read into `slot`; `next` moves on to the next field's index either way.
+/// On an error the field's wire name (`names[at]`) is noted on the failed path.
+#[doc(hidden)]
+#[inline]
+pub fn read_field<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>>(
+    map: &mut A,
+    at: usize,
+    next: &mut usize,
+    slot: &mut Option<T>,
+    error: &mut Option<A::Error>,
+) {
+    if at == *next {
+        read_value(map, slot, error);
+    }
+    *next += 1;
 }
 
 /// An object read for a struct without fields: every member skipped.
@@ -136,6 +165,40 @@ pub mod finish {
     pub fn optional<T, E>(slot: Option<Option<T>>, _key: &'static str, _error: &mut Option<E>) -> Option<Option<T>> {
         Some(slot.flatten())
     }
+}
+
+/// The error a generated struct's object ends with: the first one kept.
+#[doc(hidden)]
+pub fn first_error<E: de::Error>(error: Option<E>) -> E {
+    error.unwrap_or_else(|| E::custom("a field could not be read"))
+}
+
+/// A generated struct read from a JSON object's members (`json_object!` implements it).
+#[doc(hidden)]
+pub trait FromObject: Sized {
+    /// Reads the struct from the members of its object.
+    fn from_object<'de, A: de::MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// The one visitor of every generated struct: an object, handed to its [`FromObject`].
+struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: FromObject> de::Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::from_object(map)
+    }
+}
+
+/// `Deserialize` of a generated struct: an object read by its [`FromObject`].
+#[doc(hidden)]
+pub fn deserialize_object<'de, D: Deserializer<'de>, T: FromObject>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
 }
 
 /// A key read as the index of its name in a struct's wire names.
@@ -211,39 +274,27 @@ macro_rules! __json_object {
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
-            // One pass over the object: each key's value read straight into its field's slot
-            // (unknown keys skipped), then all slots matched at once: one branch per struct
-            // rather than an early return (dropping every slot so far) per field.
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                struct Visit;
-                impl<'de> ::serde::de::Visitor<'de> for Visit {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str("an object")
-                    }
-                    #[allow(unused_assignments)]
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<$name, A::Error> {
-                        const NAMES: &[&str] = &[$($wire),+];
-                        $(let mut $field = ::core::option::Option::None;)+
-                        let mut error = ::core::option::Option::None;
-                        while let ::core::option::Option::Some(at) = $crate::__private::next_key(&mut map, NAMES, &mut error) {
-                            let mut n = 0usize;
-                            $(
-                                if at == n {
-                                    $crate::__private::read_value(&mut map, $wire, &mut $field, &mut error);
-                                    continue;
-                                }
-                                n += 1;
-                            )+
-                            $crate::__private::skip_value(&mut map, &mut error);
-                        }
-                        match ($($crate::__private::finish::$presence($field, $wire, &mut error),)+) {
-                            ($(::core::option::Option::Some($field),)+) if error.is_none() => ::core::result::Result::Ok($name { $($field),+ }),
-                            _ => ::core::result::Result::Err($crate::__private::first_error(error)),
-                        }
-                    }
+                $crate::__private::deserialize_object(deserializer)
+            }
+        }
+        impl $crate::__private::FromObject for $name {
+            // One pass over the object: each value read straight into its field's slot by the
+            // runtime's loop (`read_object`), the struct's part a straight line of one call per
+            // field; then every slot matched at once: cheap to check and compile for the crate's
+            // thousands of structs.
+            fn from_object<'de, A: ::serde::de::MapAccess<'de>>(mut map: A) -> ::core::result::Result<Self, A::Error> {
+                const NAMES: &[&str] = &[$($wire),+];
+                $(let mut $field = ::core::option::Option::None;)+
+                let error = $crate::__private::read_object(&mut map, NAMES, |map, at, error| {
+                    let next = &mut 0usize;
+                    $($crate::__private::read_field(map, at, next, &mut $field, error);)+
+                });
+                let mut error = error;
+                match ($($crate::__private::finish::$presence($field, $wire, &mut error),)+) {
+                    ($(::core::option::Option::Some($field),)+) if error.is_none() => ::core::result::Result::Ok(Self { $($field),+ }),
+                    _ => ::core::result::Result::Err($crate::__private::first_error(error)),
                 }
-                deserializer.deserialize_map(Visit)
             }
         }
     };

@@ -401,7 +401,10 @@ async fn a_verified_body_of_the_wrong_shape_is_a_decode_error() {
         }) => {
             assert_eq!(body, r#"{"authinfo":5}"#);
             // The field, and where in the text: the bad value's column.
-            assert_eq!((path.as_deref(), source.line(), source.column()), (Some("authinfo"), 1, 13));
+            assert_eq!(
+                (path.as_deref(), source.line(), source.column()),
+                (Some("authinfo"), 1, 13)
+            );
         }
         other => panic!("expected Error::Decode, got {other:?}"),
     }
