@@ -8,6 +8,8 @@
 //!   sign, send, receive, verify, decode), on a current-thread and on a multi-thread runtime.
 //! - **Concurrency**: one cloned client, 64 tasks, 5,000 requests.
 //! - **Notifications**: verify + envelope + decrypt + typed resource, against bare verify + AES-GCM.
+//! - **A large answer**: a page of 100 transactions with promotion details (about 1 MB) decoded as
+//!   the generated type, against `#[derive(Deserialize)]` structs of the same shape (`decode.rs`).
 //! - **Start-up**: the CPU of a process that makes one request.
 //! - **Memory**: the resident set after 2,000 and after 12,000 requests.
 //! - **Instructions** (full run, when `valgrind` is installed): the client's own work over
@@ -299,6 +301,22 @@ fn run(write: Option<&str>, quick: bool) {
         ratio(with, bare),
     ));
     rows.push(row("  bare verify + AES-256-GCM decrypt", us(bare), "", None));
+
+    eprintln!("a large answer…");
+    let page = decode::page();
+    let (generated, derived) = decode::race(&page, if quick { 10 } else { 40 });
+    rows.push(row(
+        &format!("decode a page of 100 transactions ({} KB)", page.len() >> 10),
+        ms(generated),
+        "≤ 1.15× derive",
+        ratio(generated, derived),
+    ));
+    rows.push(row(
+        "  the same as `#[derive(Deserialize)]` structs",
+        ms(derived),
+        "",
+        None,
+    ));
 
     eprintln!("start-up…");
     let runs = if quick { 4 } else { 20 };
