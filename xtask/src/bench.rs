@@ -286,72 +286,52 @@ fn bench_client(root: &Path, quick: bool) -> Result<(), String> {
 }
 
 /// `cargo xtask bench bill`: a trade bill of 1,000,000 rows read from a gzip stream against the
-/// `csv` crate reading the same bytes, and the reader's peak heap (`bench/src/bin/bills.rs`);
+/// `csv` crate reading the same bytes, and the reader's peak memory (`bench/src/bin/bills.rs`);
 /// written to the bills' section of `BENCHMARKS.md` unless `--quick`.
 fn bench_bill(root: &Path, quick: bool) -> Result<(), String> {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "wechatpay-bench",
-            "--bin",
-            "wechatpay-bench-bills",
-        ])
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cargo: {e}"))?;
-    if !status.success() {
-        return Err("the release build of the bills benchmark failed".into());
-    }
-    let mut cmd = Command::new(root.join("target").join("release").join("wechatpay-bench-bills"));
-    cmd.current_dir(root);
-    if quick {
-        cmd.arg("--quick");
-    } else {
-        cmd.arg("--write").arg(root.join("BENCHMARKS.md"));
-    }
-    let status = cmd.status().map_err(|e| format!("wechatpay-bench-bills: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("the bills benchmark failed".into())
-    }
+    release_build(root, &["-p", "wechatpay-bench", "--bin", "wechatpay-bench-bills"])?;
+    let cmd = Command::new(root.join("target/release/wechatpay-bench-bills"));
+    run_release_bench(root, cmd, quick, "the bills benchmark")
 }
 
 /// `cargo xtask bench sandbox`: the release CLI's `wechatpay sandbox` under a load of 64 client
 /// tasks, its CPU per request against its RSA floor (`bench/src/sandbox.rs`); written to the
 /// sandbox's section of `BENCHMARKS.md` unless `--quick`.
 fn bench_sandbox(root: &Path, quick: bool) -> Result<(), String> {
+    release_build(root, &["-p", "wechatpay-cli", "-p", "wechatpay-bench"])?;
+    let release = root.join("target").join("release");
+    let mut cmd = Command::new(release.join("wechatpay-bench"));
+    cmd.arg("sandbox").arg(release.join("wechatpay"));
+    run_release_bench(root, cmd, quick, "the sandbox benchmark")
+}
+
+/// `cargo build --release --quiet` of `packages` (`-p …`, `--bin …`).
+fn release_build(root: &Path, packages: &[&str]) -> Result<(), String> {
     let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "wechatpay-cli",
-            "-p",
-            "wechatpay-bench",
-        ])
+        .args(["build", "--release", "--quiet"])
+        .args(packages)
         .current_dir(root)
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
-    if !status.success() {
-        return Err("the release build of the CLI and the benchmark failed".into());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the release build of {} failed", packages.join(" ")))
     }
-    let release = root.join("target").join("release");
-    let mut cmd = Command::new(release.join("wechatpay-bench"));
-    cmd.arg("sandbox").arg(release.join("wechatpay")).current_dir(root);
+}
+
+/// Runs a benchmark binary: `--quick`, or writing its section of `BENCHMARKS.md`.
+fn run_release_bench(root: &Path, mut cmd: Command, quick: bool, what: &str) -> Result<(), String> {
+    cmd.current_dir(root);
     if quick {
         cmd.arg("--quick");
     } else {
         cmd.arg("--write").arg(root.join("BENCHMARKS.md"));
     }
-    let status = cmd.status().map_err(|e| format!("wechatpay-bench: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err("the sandbox benchmark failed".into())
+        Err(format!("{what} failed"))
     }
 }
