@@ -1,6 +1,6 @@
 //! The impls of the generated types. `json_object!` writes a struct's `Serialize` and
 //! `Deserialize` from one line per field, over [`Fields`] (an object written field by field) and
-//! [`read_object`] / [`read_field`] (an object read in one pass, each value straight into its
+//! [`read_object`] and [`Slot`] (an object read in one pass, each value straight into its
 //! field); `json_enum!` writes an enum's from one line per variant.
 //!
 //! Compared with `#[derive(Serialize, Deserialize)]`, each impl is a few lines (one per field)
@@ -85,47 +85,43 @@ fn skip_value<'de, A: de::MapAccess<'de>>(map: &mut A, error: &mut Option<A::Err
     }
 }
 
+/// A field's slot, as [`read_object`] fills it: `Option<T>` for a field of type `T` (an
+/// optional field's `T` is itself an `Option`, so `null` is `None`).
+#[doc(hidden)]
+pub trait Slot<'de, A: de::MapAccess<'de>> {
+    /// Reads the current key's value into the slot (a repeated key's last value is kept); an
+    /// error is kept in `error`.
+    fn read(&mut self, map: &mut A, error: &mut Option<A::Error>);
+}
+
+impl<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>> Slot<'de, A> for Option<T> {
+    fn read(&mut self, map: &mut A, error: &mut Option<A::Error>) {
+        read_value(map, self, error);
+    }
+}
+
 /// Reads a generated struct's object: each key (as the index of its name in `names`) and its
-/// value handed to `field`, which reads the value into the field's slot or skips it; the first
-/// error, if any.
+/// value read into the slot of the same index, or skipped; the first error, if any.
 #[doc(hidden)]
 pub fn read_object<'de, A: de::MapAccess<'de>>(
     map: &mut A,
     names: &'static [&'static str],
-    mut field: impl FnMut(&mut A, usize, &mut Option<A::Error>),
+    slots: &mut [&mut dyn Slot<'de, A>],
 ) -> Option<A::Error> {
-    let name_of = |at: usize| names.get(at).copied();
     let mut error = None;
     while let Some(at) = next_key(map, names, &mut error) {
-        if let Some(key) = name_of(at) {
-            field(map, at, &mut error);
-            // The key's value failed: it is on the failed path (see `from_json`).
-            if error.is_some() {
-                note_failed(key);
+        match (slots.get_mut(at), names.get(at)) {
+            (Some(slot), Some(key)) => {
+                slot.read(map, &mut error);
+                // The key's value failed: it is on the failed path (see `from_json`).
+                if error.is_some() {
+                    note_failed(key);
+                }
             }
-        } else {
-            skip_value(map, &mut error);
+            _ => skip_value(map, &mut error),
         }
     }
     error
-}
-
-/// One field of a generated struct's object: when the key read is its (`at` is its index,
-/// `next`), its value is read into `slot`; `next` moves on to the next field's index either way.
-/// On an error the field's wire name (`names[at]`) is noted on the failed path.
-#[doc(hidden)]
-#[inline]
-pub fn read_field<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>>(
-    map: &mut A,
-    at: usize,
-    next: &mut usize,
-    slot: &mut Option<T>,
-    error: &mut Option<A::Error>,
-) {
-    if at == *next {
-        read_value(map, slot, error);
-    }
-    *next += 1;
 }
 
 /// An object read for a struct without fields: every member skipped.
@@ -280,16 +276,12 @@ macro_rules! __json_object {
         }
         impl $crate::__private::FromObject for $name {
             // One pass over the object: each value read straight into its field's slot by the
-            // runtime's loop (`read_object`), the struct's part a straight line of one call per
-            // field; then every slot matched at once: cheap to check and compile for the crate's
-            // thousands of structs.
+            // runtime's loop (`read_object`, over the slots as trait objects); then every slot
+            // matched at once: cheap to check and compile for the crate's thousands of structs.
             fn from_object<'de, A: ::serde::de::MapAccess<'de>>(mut map: A) -> ::core::result::Result<Self, A::Error> {
                 const NAMES: &[&str] = &[$($wire),+];
                 $(let mut $field = ::core::option::Option::None;)+
-                let error = $crate::__private::read_object(&mut map, NAMES, |map, at, error| {
-                    let next = &mut 0usize;
-                    $($crate::__private::read_field(map, at, next, &mut $field, error);)+
-                });
+                let error = $crate::__private::read_object(&mut map, NAMES, &mut [$(&mut $field),+]);
                 let mut error = error;
                 match ($($crate::__private::finish::$presence($field, $wire, &mut error),)+) {
                     ($(::core::option::Option::Some($field),)+) if error.is_none() => ::core::result::Result::Ok(Self { $($field),+ }),
