@@ -28,13 +28,25 @@ impl Plain {
     }
 }
 
-/// One detail row: each column's header and value, in the bill's order.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// One detail row: each column's header and value, in the bill's order. Its `Debug` shows the
+/// line and the headers, never the values (a bill's columns may hold openids, names, amounts).
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PlainRow {
     /// The line of the bill it was read from (the header is line 1).
     pub line: u64,
     /// (header, value), every column.
     pub values: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for PlainRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.values.iter().map(|(h, _)| h.as_str()).collect();
+        write!(
+            f,
+            "PlainRow {{ line: {}, columns: {headers:?}, .. (values withheld) }}",
+            self.line
+        )
+    }
 }
 
 impl PlainRow {
@@ -126,6 +138,10 @@ mod tests {
         let rows: Vec<PlainRow> = bill.by_ref().collect::<Result<_, _>>().unwrap();
         assert_eq!(rows.len(), 2, "a row without backquotes is still a row");
         assert_eq!(rows[1].get("接收方"), Some("1900000110"));
+        assert!(
+            !format!("{:?}", rows[1]).contains("1900000110"),
+            "values are withheld from Debug"
+        );
         let summary = bill.summary().unwrap();
         assert_eq!((summary.rows, summary.totals[1].1.as_str()), (2, "3.00"));
 
