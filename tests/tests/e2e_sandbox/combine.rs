@@ -8,7 +8,6 @@ use wechatpay::notifications::Resource;
 use wechatpay::runtime::{NotificationEvent, NotificationService};
 use wechatpay::v3::combine_transactions::jsapi;
 use wechatpay::v3::combine_transactions::models::{Amount, AmountRequired, CombinePayerInfo};
-use wechatpay_sandbox::sim::SimulatorConfig;
 
 fn sub_order(out_trade_no: &str, sub_mchid: &str, total_amount: i64) -> jsapi::PostRequestSubOrders {
     jsapi::PostRequestSubOrders::new(jsapi::PostRequestSubOrdersRequired {
@@ -26,19 +25,8 @@ fn sub_order(out_trade_no: &str, sub_mchid: &str, total_amount: i64) -> jsapi::P
 
 #[tokio::test]
 async fn a_combine_payment_is_created_queried_paid_and_notified_as_one() {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
-    let client = builder()
-        .base_url(sandbox.base_url())
-        .apiv3_key(keys::APIV3_KEY)
-        .build()
-        .unwrap();
+    let sandbox = simulator_sandbox().await;
+    let client = client(&sandbox.base_url());
     let (paid_tx, mut paid_rx) = tokio::sync::mpsc::unbounded_channel();
     let endpoint = NotificationService::new(client.clone(), move |event: NotificationEvent| {
         let paid_tx = paid_tx.clone();

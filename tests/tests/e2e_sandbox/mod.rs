@@ -624,13 +624,19 @@ async fn apiv2_xml_is_accepted_whatever_its_content_type() {
 /// A sandbox whose simulator delivers on the platform's schedule compressed a thousandfold.
 async fn simulator_sandbox() -> Sandbox {
     let config = SandboxConfig {
-        simulator: Some(wechatpay_sandbox::sim::SimulatorConfig {
-            schedule_factor: 0.001,
-            ..Default::default()
-        }),
+        simulator: Some(fast_simulator()),
         ..SandboxConfig::default()
     };
     Sandbox::start(config).await.unwrap()
+}
+
+/// The simulator's defaults, its delivery schedule a thousand times faster (for tests that
+/// set more of it: `SimulatorConfig { pay_after: …, ..fast_simulator() }`).
+fn fast_simulator() -> wechatpay_sandbox::sim::SimulatorConfig {
+    wechatpay_sandbox::sim::SimulatorConfig {
+        schedule_factor: 0.001,
+        ..Default::default()
+    }
 }
 
 /// A native order of 1.00 yuan of the test merchant, its notify_url nowhere.

@@ -10,9 +10,8 @@ use wechatpay_sandbox::sim::SimulatorConfig;
 fn config(file: &std::path::Path) -> SandboxConfig {
     SandboxConfig {
         simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
             state_file: Some(file.to_owned()),
-            ..SimulatorConfig::default()
+            ..fast_simulator()
         }),
         ..SandboxConfig::default()
     }

@@ -14,21 +14,9 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
     use wechatpay::types::TransactionTradeState;
     use wechatpay::v3::pay::models::{Amount, AmountRequired};
     use wechatpay::v3::pay::transactions::{jsapi, out_trade_no::by_out_trade_no};
-    use wechatpay_sandbox::sim::SimulatorConfig;
 
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
-    let client = builder()
-        .base_url(sandbox.base_url())
-        .apiv3_key(keys::APIV3_KEY)
-        .build()
-        .unwrap();
+    let sandbox = simulator_sandbox().await;
+    let client = client(&sandbox.base_url());
 
     // The merchant's notify_url: fails twice, then handles the payment.
     let (paid_tx, mut paid_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -311,21 +299,9 @@ async fn the_simulator_serves_a_service_provider_and_its_sub_merchant() {
     use wechatpay::v3::pay::models::{Amount, AmountRequired};
     use wechatpay::v3::pay::partner::transactions::{jsapi, out_trade_no::by_out_trade_no};
     use wechatpay::v3::refund::domestic::refunds::{self as refunds, PostRequestAmount, PostRequestAmountRequired};
-    use wechatpay_sandbox::sim::SimulatorConfig;
 
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
-    let client = builder()
-        .base_url(sandbox.base_url())
-        .apiv3_key(keys::APIV3_KEY)
-        .build()
-        .unwrap();
+    let sandbox = simulator_sandbox().await;
+    let client = client(&sandbox.base_url());
     let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
     let handler = move |event: NotificationEvent| {
         let seen_tx = seen_tx.clone();
@@ -433,16 +409,8 @@ async fn the_simulator_serves_apiv2_payments_on_the_same_state() {
     use wechatpay::runtime::v2::{PaymentResult, ResultError, XmlObject as _};
     use wechatpay::runtime::V2NotificationService;
     use wechatpay::v2::pay::{closeorder, orderquery, unifiedorder};
-    use wechatpay_sandbox::sim::SimulatorConfig;
 
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox().await;
     let client = v2_client(&sandbox.base_url());
     let (paid_tx, mut paid_rx) = tokio::sync::mpsc::unbounded_channel();
     let endpoint = V2NotificationService::new(client.clone(), move |fields: Vec<(String, String)>| {
@@ -536,19 +504,14 @@ async fn hands_off_orders_pay_themselves_and_duplicates_are_handled_once() {
 
     let config = SandboxConfig {
         simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
             pay_after: Some(Duration::from_millis(50)),
             duplicates: true,
-            ..SimulatorConfig::default()
+            ..fast_simulator()
         }),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
-    let client = builder()
-        .base_url(sandbox.base_url())
-        .apiv3_key(keys::APIV3_KEY)
-        .build()
-        .unwrap();
+    let client = client(&sandbox.base_url());
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
     let endpoint = NotificationService::new(client.clone(), move |_: NotificationEvent| {
@@ -607,20 +570,15 @@ async fn hands_off_refunds_end_by_themselves_and_notifications_can_arrive_out_of
 
     let config = SandboxConfig {
         simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
             pay_after: Some(Duration::from_millis(20)),
             complete_refunds_after: Some(Duration::from_millis(20)),
             hold_back: Some(Duration::from_millis(1500)),
-            ..SimulatorConfig::default()
+            ..fast_simulator()
         }),
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.unwrap();
-    let client = builder()
-        .base_url(sandbox.base_url())
-        .apiv3_key(keys::APIV3_KEY)
-        .build()
-        .unwrap();
+    let client = client(&sandbox.base_url());
     let arrived = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = arrived.clone();
     let endpoint = NotificationService::new(client.clone(), move |event: NotificationEvent| {

@@ -8,24 +8,12 @@ use wechatpay::notifications::Resource;
 use wechatpay::runtime::{NotificationEvent, NotificationService};
 use wechatpay::v3::fund_app::mch_transfer::transfer_bills;
 use wechatpay::v3::fund_app::models::{TransferSceneId, TransferSceneReportInfos, TransferSceneReportInfosRequired};
-use wechatpay_sandbox::sim::SimulatorConfig;
 
 #[tokio::test]
 async fn a_transfer_bill_waits_for_its_payee_and_is_notified_when_done() {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.001,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox().await;
     let simulator = sandbox.simulator().unwrap();
-    let client = builder()
-        .base_url(sandbox.base_url())
-        .apiv3_key(keys::APIV3_KEY)
-        .build()
-        .unwrap();
+    let client = client(&sandbox.base_url());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let endpoint = NotificationService::new(client.clone(), move |event: NotificationEvent| {
         let tx = tx.clone();
