@@ -31,13 +31,7 @@ async fn apiv2_refunds_are_validated_queried_and_notified_with_their_req_info() 
             Ok::<(), String>(())
         }
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
 
     let order = unifiedorder::PostRequest::new(unifiedorder::PostRequestRequired {
         body: "V2".into(),

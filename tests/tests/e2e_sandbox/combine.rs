@@ -40,13 +40,7 @@ async fn a_combine_payment_is_created_queried_paid_and_notified_as_one() {
             }
         }
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
 
     let order = |subs: Vec<jsapi::PostRequestSubOrders>| {
         jsapi::PostRequest::new(jsapi::PostRequestRequired {

@@ -213,13 +213,7 @@ async fn faulted_notifications_are_refused_or_accepted_as_the_merchants_keys_say
         }
     };
     let endpoint = NotificationService::new(client.clone(), handler);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
     let order = |no: &str| native_order(no).with(|r| r.notify_url = notify_url.clone());
     let transactions = || client.v3().pay().transactions();
 
@@ -264,13 +258,7 @@ async fn faulted_notifications_are_refused_or_accepted_as_the_merchants_keys_say
     let endpoint = NotificationService::new(public_key_only, |_event: NotificationEvent| async {
         Ok::<(), String>(())
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let other_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let other_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
     ask(
         &base,
         json!({"fault": "other_key_mode", "operation": "notifications", "times": 1}),

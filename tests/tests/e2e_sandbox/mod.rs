@@ -621,6 +621,15 @@ async fn apiv2_xml_is_accepted_whatever_its_content_type() {
     }
 }
 
+/// Serves `app` (a merchant's notification endpoint at `/notify`) on a loopback port, in the
+/// background: the URL of its `/notify`.
+async fn serve_notify(app: axum::Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
 /// A sandbox whose simulator delivers on the platform's schedule compressed a thousandfold.
 async fn simulator_sandbox() -> Sandbox {
     let config = SandboxConfig {

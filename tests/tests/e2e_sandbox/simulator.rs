@@ -46,13 +46,7 @@ async fn the_simulator_remembers_pays_notifies_and_answers_as_the_order_is() {
         }
     };
     let endpoint = NotificationService::new(client.clone(), handler).ledger(Arc::new(MemoryLedger::new(100)));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
 
     let order = |out_trade_no: &str, total: i64| {
         jsapi::PostRequest::new(jsapi::PostRequestRequired {
@@ -427,13 +421,7 @@ async fn the_simulator_serves_apiv2_payments_on_the_same_state() {
             Ok::<(), String>(())
         }
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
 
     let order = unifiedorder::PostRequest::new(unifiedorder::PostRequestRequired {
         body: "Image形象店".into(),
@@ -522,13 +510,7 @@ async fn hands_off_orders_pay_themselves_and_duplicates_are_handled_once() {
         }
     })
     .ledger(Arc::new(MemoryLedger::new(100)));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
 
     client
         .v3()
@@ -585,13 +567,7 @@ async fn hands_off_refunds_end_by_themselves_and_notifications_can_arrive_out_of
         seen.lock().unwrap().push(event.event_type.clone());
         async { Ok::<(), String>(()) }
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
     let order = native::PostRequest::new(native::PostRequestRequired {
         appid: "wxd678efh567hg6787".into(),
         description: "QR".into(),

@@ -25,13 +25,7 @@ async fn a_transfer_bill_waits_for_its_payee_and_is_notified_when_done() {
             Ok::<(), String>(())
         }
     });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().route_service("/notify", endpoint))
-            .await
-            .unwrap()
-    });
+    let notify_url = serve_notify(axum::Router::new().route_service("/notify", endpoint)).await;
     let bill = |out_bill_no: &str, transfer_amount: i64| {
         transfer_bills::PostRequest::new(transfer_bills::PostRequestRequired {
             appid: "wxd678efh567hg6787".into(),
