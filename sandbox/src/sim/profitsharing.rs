@@ -178,15 +178,7 @@ impl Simulator {
         if body["unfreeze_unsplit"] == true {
             state.unfrozen.insert(transaction_id.clone());
         }
-        state.sharing.insert(
-            (merchant.to_owned(), out_order_no),
-            SharingOrder {
-                transaction_id,
-                request: body.clone(),
-                answer: answer.clone(),
-            },
-        );
-        Reply::json(200, answer)
+        keep_sharing(&mut state, merchant, out_order_no, transaction_id, body, answer)
     }
 
     /// What is left goes back to the merchant: a sharing order whose one receiver is the
@@ -211,15 +203,7 @@ impl Simulator {
         })];
         let answer = self.sharing_answer(&mut state.sequence, merchant, &transaction_id, &out_order_no, receivers);
         state.unfrozen.insert(transaction_id.clone());
-        state.sharing.insert(
-            (merchant.to_owned(), out_order_no),
-            SharingOrder {
-                transaction_id,
-                request: body.clone(),
-                answer: answer.clone(),
-            },
-        );
-        Reply::json(200, answer)
+        keep_sharing(&mut state, merchant, out_order_no, transaction_id, body, answer)
     }
 
     fn sharing_answer(
@@ -304,6 +288,25 @@ impl Simulator {
 }
 
 /// A receiver's key: its type and account.
+/// Remembers a sharing order (its request, so that the same one again gets the same answer)
+/// and answers it.
+fn keep_sharing(
+    state: &mut super::State,
+    merchant: &str,
+    out_order_no: String,
+    transaction_id: String,
+    body: &Value,
+    answer: Value,
+) -> Reply {
+    let order = SharingOrder {
+        transaction_id,
+        request: body.clone(),
+        answer: answer.clone(),
+    };
+    state.sharing.insert((merchant.to_owned(), out_order_no), order);
+    Reply::json(200, answer)
+}
+
 fn receiver_key(receiver: &Value) -> String {
     format!("{}/{}", text(&receiver["type"]), text(&receiver["account"]))
 }
