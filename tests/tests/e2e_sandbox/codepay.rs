@@ -14,11 +14,7 @@ use wechatpay_sandbox::sim::SimulatorConfig;
 
 #[tokio::test]
 async fn a_v3_code_payment_is_202_userpaying_until_the_user_pays() {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig::default()),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox_with(SimulatorConfig::default()).await;
     let simulator = sandbox.simulator().unwrap();
     let client = builder().base_url(sandbox.base_url()).build().unwrap();
     let pay = |out_trade_no: &str, auth_code: &str| {

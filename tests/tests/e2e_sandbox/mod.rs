@@ -632,8 +632,13 @@ async fn serve_notify(app: axum::Router) -> String {
 
 /// A sandbox whose simulator delivers on the platform's schedule compressed a thousandfold.
 async fn simulator_sandbox() -> Sandbox {
+    simulator_sandbox_with(fast_simulator()).await
+}
+
+/// A sandbox whose simulator is `simulator`.
+async fn simulator_sandbox_with(simulator: wechatpay_sandbox::sim::SimulatorConfig) -> Sandbox {
     let config = SandboxConfig {
-        simulator: Some(fast_simulator()),
+        simulator: Some(simulator),
         ..SandboxConfig::default()
     };
     Sandbox::start(config).await.unwrap()

@@ -11,11 +11,7 @@ use wechatpay_sandbox::sim::SimulatorConfig;
 
 #[tokio::test]
 async fn a_paid_order_is_shared_unfrozen_and_a_share_taken_back() {
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig::default()),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox_with(SimulatorConfig::default()).await;
     let simulator = sandbox.simulator().unwrap();
     let client = builder().base_url(sandbox.base_url()).build().unwrap();
     let pay = |no: &'static str, sharing: bool| {

@@ -227,14 +227,11 @@ async fn a_notification_answered_500_forever_is_tried_on_the_whole_schedule() {
     use wechatpay::v3::pay::transactions::native;
     use wechatpay_sandbox::sim::{SimulatorConfig, SCHEDULE};
 
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            schedule_factor: 0.00002,
-            ..SimulatorConfig::default()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox_with(SimulatorConfig {
+        schedule_factor: 0.00002,
+        ..SimulatorConfig::default()
+    })
+    .await;
     let client = builder().base_url(sandbox.base_url()).build().unwrap();
     // The merchant's endpoint, down: every attempt is answered 500.
     let hits = Arc::new(AtomicUsize::new(0));
@@ -490,15 +487,12 @@ async fn hands_off_orders_pay_themselves_and_duplicates_are_handled_once() {
     use wechatpay::v3::pay::transactions::native;
     use wechatpay_sandbox::sim::SimulatorConfig;
 
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            pay_after: Some(Duration::from_millis(50)),
-            duplicates: true,
-            ..fast_simulator()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox_with(SimulatorConfig {
+        pay_after: Some(Duration::from_millis(50)),
+        duplicates: true,
+        ..fast_simulator()
+    })
+    .await;
     let client = client(&sandbox.base_url());
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
@@ -550,16 +544,13 @@ async fn hands_off_refunds_end_by_themselves_and_notifications_can_arrive_out_of
     use wechatpay::v3::refund::domestic::refunds;
     use wechatpay_sandbox::sim::SimulatorConfig;
 
-    let config = SandboxConfig {
-        simulator: Some(SimulatorConfig {
-            pay_after: Some(Duration::from_millis(20)),
-            complete_refunds_after: Some(Duration::from_millis(20)),
-            hold_back: Some(Duration::from_millis(1500)),
-            ..fast_simulator()
-        }),
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.unwrap();
+    let sandbox = simulator_sandbox_with(SimulatorConfig {
+        pay_after: Some(Duration::from_millis(20)),
+        complete_refunds_after: Some(Duration::from_millis(20)),
+        hold_back: Some(Duration::from_millis(1500)),
+        ..fast_simulator()
+    })
+    .await;
     let client = client(&sandbox.base_url());
     let arrived = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = arrived.clone();
