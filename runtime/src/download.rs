@@ -137,15 +137,14 @@ impl Download {
     /// written (after gunzip). The SHA-1 and gzip checks come last: on
     /// [`Error::DigestMismatch`] (or a gzip error) the data written must be discarded.
     pub async fn write_to<W: AsyncWrite + Unpin>(self, mut writer: W) -> Result<u64, Error> {
-        let (mut body, mut pipe) = self.start()?;
-        while let Some(chunk) = body.next().await? {
-            let out = pipe.feed(chunk);
+        let mut chunks = self.chunks()?;
+        let mut written = 0;
+        while let Some(out) = chunks.next().await? {
             writer.write_all(&out).await.map_err(write_error)?;
+            written += out.len() as u64;
         }
-        let out = pipe.finish();
-        writer.write_all(&out).await.map_err(write_error)?;
         writer.flush().await.map_err(write_error)?;
-        pipe.result()
+        Ok(written)
     }
 
     /// [`write_to`](Self::write_to) for code outside an async runtime, into a
