@@ -538,9 +538,7 @@ fn bill_download(download: Download, expected_sha1_hex: &str, gunzip: bool) -> D
 mod tests {
     use super::*;
 
-    fn sha1_hex(data: &[u8]) -> String {
-        hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())
-    }
+    use crate::encoding::sha1_hex;
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -12,6 +12,12 @@ pub fn encode_component(value: &str) -> String {
     utf8_percent_encode(value, ENCODE).to_string()
 }
 
+/// The SHA-1 of `bytes` in lowercase hex, as WeChat Pay writes a file's digest.
+pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
+    use aws_lc_rs::digest;
+    hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref())
+}
+
 /// Lowercase hex of `bytes` (a SHA-1 or SHA-256 digest as WeChat Pay writes it).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

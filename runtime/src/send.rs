@@ -5,7 +5,6 @@ use crate::error::RequestProblem;
 use std::fmt::{self, Write as _};
 use std::future::Future;
 
-use aws_lc_rs::digest;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
@@ -13,7 +12,6 @@ use reqwest::Method;
 use super::client::{Client, Inner};
 use super::crypto::{self, SignatureHeaders};
 use super::download::Download;
-use super::encoding::hex;
 use super::error::{Error, VerificationError};
 use super::intercept::{Attempt, Outcome};
 use super::observe;
@@ -633,7 +631,7 @@ pub(crate) fn check_response_as(
         ResponseSignature::None => {}
         ResponseSignature::StatementSha1 => {
             let expected = verify_statement(inner, headers, now)?;
-            let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
+            let actual = crate::encoding::sha1_hex(body);
             if actual != expected {
                 return Err(Error::DigestMismatch {
                     algorithm: "SHA-1",

@@ -22,12 +22,11 @@ use aes_gcm::aead::consts::{U12, U16, U32};
 use aes_gcm::aead::{Aead as _, KeyInit as _};
 use aes_gcm::aes::Aes256;
 use aes_gcm::AesGcm;
-use aws_lc_rs::digest;
 use base64::Engine as _;
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::crypto::B64;
-use crate::encoding::hex;
+use crate::encoding::sha1_hex;
 use crate::error::DecryptProblem;
 use crate::{Client, Error};
 
@@ -123,8 +122,8 @@ impl Client {
             .await?;
         let plain = open(&key, file.nonce.as_bytes(), &sealed)?;
         let expected = file.hash_value.trim().to_ascii_lowercase();
-        let sealed_sha1 = sha1(&sealed);
-        if expected != sealed_sha1 && expected != sha1(&plain) {
+        let sealed_sha1 = sha1_hex(&sealed);
+        if expected != sealed_sha1 && expected != sha1_hex(&plain) {
             return Err(Error::DigestMismatch {
                 algorithm: "SHA-1",
                 expected,
@@ -176,10 +175,6 @@ fn open(key: &[u8; 32], nonce: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Error> {
             "the bill file does not decrypt with its key (changed on the way, or not this merchant's)",
         )
     })
-}
-
-fn sha1(bytes: &[u8]) -> String {
-    hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref())
 }
 
 fn gunzip_error(source: std::io::Error) -> Error {
