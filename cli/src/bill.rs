@@ -172,33 +172,37 @@ enum Kind {
 
 /// The bill `name` (`-`: standard input), gunzipped when it is gzip (known by its first two
 /// bytes), and its kind (from its first column).
-fn open_bill(name: &str) -> Result<(impl Read, Kind), Failure> {
+fn open_bill(name: &str) -> Result<(Box<dyn Read>, Kind), Failure> {
+    let failed = |e: std::io::Error| Failure::failed(format!("{name}: {e}"));
     let input: Box<dyn Read> = if name == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(name).map_err(|e| Failure::failed(format!("{name}: {e}")))?)
+        Box::new(std::fs::File::open(name).map_err(failed)?)
     };
     let mut input = BufReader::new(input);
-    let gzipped = input
-        .fill_buf()
-        .map_err(|e| Failure::failed(format!("{name}: {e}")))?
-        .starts_with(&[0x1f, 0x8b]);
-    let input: Box<dyn Read> = if gzipped {
-        Box::new(flate2::read::GzDecoder::new(input))
-    } else {
-        Box::new(input)
-    };
-    let mut input = BufReader::new(input);
-    let head = input.fill_buf().map_err(|e| Failure::failed(format!("{name}: {e}")))?;
-    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
-    let kind = if head.starts_with("记账时间".as_bytes()) {
-        Kind::FundFlow
-    } else if head.starts_with("交易时间".as_bytes()) {
-        Kind::Trade
-    } else {
-        Kind::Other
-    };
-    Ok((input, kind))
+    let head = input.fill_buf().map_err(failed)?;
+    if !head.starts_with(&[0x1f, 0x8b]) {
+        let kind = Kind::of(head);
+        return Ok((Box::new(input), kind));
+    }
+    // Gzip (`tar_type=GZIP`), known by its first two bytes: the kind from what it unpacks to.
+    let mut input = BufReader::new(flate2::read::GzDecoder::new(input));
+    let kind = Kind::of(input.fill_buf().map_err(failed)?);
+    Ok((Box::new(input), kind))
+}
+
+impl Kind {
+    /// The kind of the bill whose first bytes are `head`.
+    fn of(head: &[u8]) -> Kind {
+        let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+        if head.starts_with("记账时间".as_bytes()) {
+            Kind::FundFlow
+        } else if head.starts_with("交易时间".as_bytes()) {
+            Kind::Trade
+        } else {
+            Kind::Other
+        }
+    }
 }
 
 /// `wechatpay bill reconcile BILL RECORDS.csv`: the trade bill `BILL` (gzipped or not) against
