@@ -628,20 +628,27 @@ pub(crate) struct SignatureHeaders<'a> {
 
 impl<'a> SignatureHeaders<'a> {
     pub(crate) fn from_map(headers: &'a reqwest::header::HeaderMap) -> Self {
-        let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
-        let duplicate = [
-            "Wechatpay-Timestamp",
-            "Wechatpay-Nonce",
-            "Wechatpay-Signature",
-            "Wechatpay-Serial",
-        ]
-        .into_iter()
-        .find(|name| headers.get_all(*name).iter().nth(1).is_some());
+        use reqwest::header::HeaderName;
+        const NAMES: [(&str, HeaderName); 4] = [
+            ("Wechatpay-Timestamp", HeaderName::from_static("wechatpay-timestamp")),
+            ("Wechatpay-Nonce", HeaderName::from_static("wechatpay-nonce")),
+            ("Wechatpay-Signature", HeaderName::from_static("wechatpay-signature")),
+            ("Wechatpay-Serial", HeaderName::from_static("wechatpay-serial")),
+        ];
+        let mut duplicate = None;
+        let [timestamp, nonce, signature, serial] = NAMES.map(|(shown, name)| {
+            let mut values = headers.get_all(name).iter();
+            let first = values.next().map(|v| v.as_bytes());
+            if duplicate.is_none() && values.next().is_some() {
+                duplicate = Some(shown);
+            }
+            first
+        });
         SignatureHeaders {
-            timestamp: get("wechatpay-timestamp"),
-            nonce: get("wechatpay-nonce"),
-            signature: get("wechatpay-signature"),
-            serial: get("wechatpay-serial"),
+            timestamp,
+            nonce,
+            signature,
+            serial,
             duplicate,
         }
     }

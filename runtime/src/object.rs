@@ -204,7 +204,10 @@ impl<'de> de::DeserializeSeed<'de> for KeyIndex {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
-        deserializer.deserialize_identifier(self)
+        // Bytes, not a string: serde_json hands a key over without checking it is UTF-8 (a
+        // key is compared with the wire names, all ASCII, and an unknown one is skipped);
+        // formats without bytes give it as a string.
+        deserializer.deserialize_bytes(self)
     }
 }
 

@@ -145,7 +145,7 @@ fn notification_matching_reads_the_top_level_keys_only() {
         event_type: "TRANSACTION.SUCCESS".into(),
         ..Notification::default()
     };
-    let event = |json: &str| NotificationEvent::new(&envelope, json.as_bytes().to_vec()).expect("JSON");
+    let event = |json: &str| NotificationEvent::new(envelope.clone(), json.as_bytes().to_vec());
     let matches = |json: &str, keys: &[&str]| {
         crate::__private::notification_matches(&event(json), &["TRANSACTION.SUCCESS"], keys)
     };
@@ -166,8 +166,21 @@ fn notification_matching_reads_the_top_level_keys_only() {
         r#" {"a":[1,{"b":null}],"sp_mchid":-1.5e3} "#,
         &["a", "sp_mchid"]
     ));
-    for broken in [r#"{"sp_mchid":"1""#, r#"{"sp_mchid":"1"} x"#, r#"{"a":}"#, "", "[1,]"] {
-        let e = NotificationEvent::new(&envelope, broken.as_bytes().to_vec()).unwrap_err();
+    // The keys are found without checking the JSON: bytes that are not JSON are refused when
+    // the resource is typed, whatever shape they seemed to have.
+    for broken in [
+        r#"{"sp_mchid":"1""#,
+        r#"{"sp_mchid":"1"} x"#,
+        r#"{"sp_mchid":}"#,
+        r#"{"sp_mchid":"1","#,
+        r#"{"sp_mchid":"\"#,
+        "",
+        "[1,]",
+        "{",
+        r#"{"a":[}"#,
+    ] {
+        let _ = matches(broken, &["sp_mchid"]);
+        let e = crate::__private::notification_resource::<serde_json::Value>(&event(broken)).unwrap_err();
         assert!(
             e.to_string().contains("is not JSON") || e.to_string().contains("cut short"),
             "{broken:?}: {e}"
@@ -185,4 +198,47 @@ fn notification_matching_reads_the_top_level_keys_only() {
     }
     let e = crate::__private::notification_resource::<Tx>(&event(r#"{"amount":"oUpF8uMu"}"#)).unwrap_err();
     assert!(!e.to_string().contains("oUpF8uMu"), "{e}");
+}
+
+/// The key walk agrees with serde_json on every payload example of the repository and on
+/// JSON written to trip it (escaped quotes and backslashes, brackets inside strings, nesting).
+#[test]
+fn notification_keys_agree_with_serde_json() {
+    use crate::notify::{Notification, NotificationEvent};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/payloads");
+    let mut examples: Vec<String> = std::fs::read_dir(dir)
+        .expect("tests/payloads")
+        .map(|entry| std::fs::read_to_string(entry.expect("entry").path()).expect("read"))
+        .collect();
+    assert!(examples.len() > 5, "{} payload examples", examples.len());
+    examples.extend(
+        [
+            r#"{"a\"b":"x\"}{[","c":"]}\\","d":{"e":[{"f":"}"}]},"g\u0041":1}"#,
+            r#"  {  "x" : [ ] , "y" : { } , "z":null }  "#,
+            r#"{}"#,
+            r#"{"only":true}"#,
+        ]
+        .map(str::to_owned),
+    );
+    let envelope = Notification::default();
+    for json in &examples {
+        let Ok(serde_json::Value::Object(expected)) = serde_json::from_str::<serde_json::Value>(json) else {
+            continue;
+        };
+        let event = NotificationEvent::new(envelope.clone(), json.as_bytes().to_vec());
+        let found: Vec<String> = event
+            .keys
+            .iter()
+            .map(|k| match k {
+                crate::notify::keys::Key::At(range) => {
+                    String::from_utf8(json.as_bytes()[range.clone()].to_vec()).expect("UTF-8")
+                }
+                crate::notify::keys::Key::Unescaped(k) => k.to_string(),
+            })
+            .collect();
+        let expected: Vec<String> = expected.keys().cloned().collect();
+        let mut sorted = found.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected, "{json}");
+    }
 }

@@ -17,6 +17,9 @@ use super::client::Client;
 use super::crypto::ApiV3Key;
 use super::error::{EnvelopeError, Error};
 use super::observe;
+use keys::Key;
+
+pub(crate) mod keys;
 
 /// A notification body (`POST` from WeChat Pay to the merchant's `notify_url`).
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -151,16 +154,8 @@ pub struct NotificationEvent {
     /// `resource.original_type`, e.g. `transaction`, `refund`.
     pub original_type: String,
     pub(crate) plaintext: Vec<u8>,
-    /// The resource's top-level keys, read in the pass that checked it is JSON.
+    /// The resource's top-level keys (`keys.rs`), which tell its shapes apart.
     pub(crate) keys: Vec<Key>,
-}
-
-/// A top-level key of a decrypted resource: where it is in the plaintext, or (escaped in the
-/// JSON) its value.
-#[derive(Clone, PartialEq)]
-pub(crate) enum Key {
-    At(std::ops::Range<usize>),
-    Unescaped(Box<str>),
 }
 
 impl fmt::Debug for NotificationEvent {
@@ -241,8 +236,8 @@ impl<'a> NotificationShapes<'a> {
 }
 
 /// For the generated `notifications::Resource::decode`: whether the event is one of `events`
-/// and the resource is an object with every key of `keys`. The keys were read when the
-/// resource was decrypted (the pass that checked it is JSON), so a match parses nothing.
+/// and the resource is an object with every key of `keys`. The keys were found when the
+/// resource was decrypted, so a match parses nothing.
 pub fn notification_matches(event: &NotificationEvent, events: &[&str], keys: &[&str]) -> bool {
     events.contains(&event.event_type.as_str()) && keys.iter().all(|k| event.has_key(k))
 }
@@ -250,85 +245,8 @@ pub fn notification_matches(event: &NotificationEvent, events: &[&str], keys: &[
 impl NotificationEvent {
     /// Whether `key` is a top-level key of the resource.
     fn has_key(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| match k {
-            Key::At(range) => self.plaintext.get(range.clone()) == Some(key.as_bytes()),
-            Key::Unescaped(k) => **k == *key,
-        })
+        self.keys.iter().any(|k| k.is(&self.plaintext, key))
     }
-}
-
-/// Checks that `json` is one JSON value and gives its top-level keys if it is an object (none
-/// otherwise), in one pass that builds no tree: keys without escapes are recorded by position.
-fn scan(json: &[u8]) -> Result<Vec<Key>, serde_json::Error> {
-    use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
-    /// A key, borrowed from the input unless it had escapes.
-    struct KeyText<'de>(std::borrow::Cow<'de, str>);
-    impl<'de> de::Deserialize<'de> for KeyText<'de> {
-        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = KeyText<'de>;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a key")
-                }
-                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                    Ok(KeyText(v.into()))
-                }
-                fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                    Ok(KeyText(v.to_owned().into()))
-                }
-            }
-            d.deserialize_str(V)
-        }
-    }
-    struct Top<'a>(&'a [u8]);
-    impl<'de> Visitor<'de> for Top<'_> {
-        type Value = Vec<Key>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("JSON")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Key>, A::Error> {
-            let base = self.0.as_ptr() as usize;
-            let mut keys = Vec::new();
-            while let Some(KeyText(key)) = map.next_key()? {
-                keys.push(match key {
-                    std::borrow::Cow::Borrowed(k) => match (k.as_ptr() as usize).checked_sub(base) {
-                        Some(start) if start + k.len() <= self.0.len() => Key::At(start..start + k.len()),
-                        _ => Key::Unescaped(k.into()),
-                    },
-                    std::borrow::Cow::Owned(k) => Key::Unescaped(k.into()),
-                });
-                map.next_value::<IgnoredAny>()?;
-            }
-            Ok(keys)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Key>, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Vec::new())
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Vec<Key>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Vec<Key>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Vec<Key>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Vec<Key>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Vec<Key>, E> {
-            Ok(Vec::new())
-        }
-        fn visit_unit<E>(self) -> Result<Vec<Key>, E> {
-            Ok(Vec::new())
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let keys = serde::Deserializer::deserialize_any(&mut de, Top(json))?;
-    de.end()?;
-    Ok(keys)
 }
 
 /// For the generated `notifications::Resource::decode`: the resource as `T`, decoded from the
@@ -398,12 +316,13 @@ impl Client {
     ///    their own [`Error::Verification`] ([`VerificationError`](crate::VerificationError));
     /// 2. the envelope JSON → [`Error::NotificationDecode`];
     /// 3. the AES-256-GCM resource with the APIv3 key ([`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key);
-    ///    none → [`Error::Config`]): a wrong key or tampered ciphertext → [`Error::Decrypt`];
-    /// 4. the decrypted resource is JSON → [`Error::NotificationDecode`] (the data withheld).
+    ///    none → [`Error::Config`]): a wrong key or tampered ciphertext → [`Error::Decrypt`].
     ///
     /// The decrypted resource is typed by the generated `wechatpay::notifications::Resource::decode`
     /// (by event type; an unknown one is the raw JSON), or decoded into a type of your choice
-    /// with [`NotificationEvent::decode_resource`].
+    /// with [`NotificationEvent::decode_resource`]. Either is where a resource that is not JSON,
+    /// or not of its event's shape, is an [`Error::NotificationDecode`] (the data withheld):
+    /// type the resource before answering success.
     ///
     /// ```no_run
     /// # fn handler(client: &wechatpay::Client, headers: &wechatpay::runtime::HeaderMap, body: &[u8]) {
@@ -426,9 +345,10 @@ impl Client {
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Result<NotificationEvent, Error> {
-        let result = self
-            .parse_notification(headers, body)
-            .and_then(|notification| self.decrypt_notification(&notification));
+        let result = self.parse_notification(headers, body).and_then(|notification| {
+            let plaintext = self.decrypt_resource(&notification.resource)?;
+            Ok(NotificationEvent::new(notification, plaintext))
+        });
         let event = result.as_ref().ok();
         observe::notification(
             event.map(|e| e.event_type.as_str()),
@@ -442,26 +362,33 @@ impl Client {
     /// or by [`Client::verify_signature`] followed by `serde_json::from_slice::<Notification>`).
     pub fn decrypt_notification(&self, notification: &Notification) -> Result<NotificationEvent, Error> {
         let plaintext = self.decrypt_resource(&notification.resource)?;
-        NotificationEvent::new(notification, plaintext)
+        Ok(NotificationEvent::new(notification.clone(), plaintext))
     }
 }
 
 impl NotificationEvent {
-    /// The event of `envelope` with its decrypted resource. A resource that is not JSON is
-    /// refused here (the answer is a FAIL, WeChat Pay sends it again); its shape is checked
-    /// when it is typed.
-    pub(crate) fn new(envelope: &Notification, plaintext: Vec<u8>) -> Result<Self, Error> {
-        let keys = scan(&plaintext).map_err(|e| withheld((e, None)))?;
-        Ok(NotificationEvent {
-            id: envelope.id.clone(),
-            create_time: envelope.create_time.clone(),
-            event_type: envelope.event_type.clone(),
-            resource_type: envelope.resource_type.clone(),
-            summary: envelope.summary.clone(),
-            original_type: envelope.resource.original_type.clone(),
+    /// The event of `envelope` with its decrypted resource. Whether the resource is JSON, and
+    /// of which shape, is checked when it is typed (`Resource::decode`, [`Self::decode_resource`]).
+    pub(crate) fn new(envelope: Notification, plaintext: Vec<u8>) -> Self {
+        let keys = keys::top_level_keys(&plaintext);
+        let Notification {
+            id,
+            create_time,
+            event_type,
+            resource_type,
+            summary,
+            resource,
+        } = envelope;
+        NotificationEvent {
+            id,
+            create_time,
+            event_type,
+            resource_type,
+            summary,
+            original_type: resource.original_type,
             plaintext,
             keys,
-        })
+        }
     }
 }
 
