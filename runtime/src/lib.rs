@@ -126,11 +126,12 @@ pub use web::{NoLedger, NotificationService, MAX_NOTIFICATION_BODY};
 pub mod __private {
     pub use crate::notify::{notification_matches, notification_resource, NotificationShapes};
     pub use crate::object::{
-        deserialize_enum, deserialize_object, empty_object, finish, first_error, read_object, row, unknown_value,
-        Fields, FromObject, Slot,
+        deserialize_enum, deserialize_object, empty_object, finish, presence, read_object, row, unknown_value, Fields,
+        FromObject, Slot,
     };
     pub use crate::{
-        __json_enum as json_enum, __json_object as json_object, __with as with, __withheld_debug as withheld_debug,
+        __field_value as field_value, __json_enum as json_enum, __json_object as json_object, __with as with,
+        __withheld_debug as withheld_debug,
     };
     #[cfg(feature = "v2")]
     pub use crate::{__xml_enum as xml_enum, __xml_object as xml_object};

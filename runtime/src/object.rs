@@ -34,14 +34,15 @@ fn next_key<'de, A: de::MapAccess<'de>>(
 }
 
 /// Reads the value of the current key into `slot` (a repeated key's last value is kept, as a
-/// JSON map would); an error is kept in `error`, which ends the object.
+/// JSON map would; `null` is `None`, which a required field's check then finds missing); an
+/// error is kept in `error`, which ends the object.
 fn read_value<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>>(
     map: &mut A,
     slot: &mut Option<T>,
     error: &mut Option<A::Error>,
 ) {
     match map.next_value() {
-        Ok(value) => *slot = Some(value),
+        Ok(value) => *slot = value,
         Err(e) => *error = Some(e),
     }
 }
@@ -85,27 +86,37 @@ fn skip_value<'de, A: de::MapAccess<'de>>(map: &mut A, error: &mut Option<A::Err
     }
 }
 
-/// A field's slot, as [`read_object`] fills it: `Option<T>` for a field of type `T` (an
-/// optional field's `T` is itself an `Option`, so `null` is `None`).
+/// A field's slot, as [`read_object`] fills it: `Option<T>` for a required field of type `T`,
+/// the field itself for an optional one (`null` is `None`).
 #[doc(hidden)]
 pub trait Slot<'de, A: de::MapAccess<'de>> {
     /// Reads the current key's value into the slot (a repeated key's last value is kept); an
     /// error is kept in `error`.
     fn read(&mut self, map: &mut A, error: &mut Option<A::Error>);
+
+    /// Whether a value was read into the slot.
+    fn filled(&self) -> bool;
 }
 
 impl<'de, A: de::MapAccess<'de>, T: de::Deserialize<'de>> Slot<'de, A> for Option<T> {
     fn read(&mut self, map: &mut A, error: &mut Option<A::Error>) {
         read_value(map, self, error);
     }
+
+    fn filled(&self) -> bool {
+        self.is_some()
+    }
 }
 
 /// Reads a generated struct's object: each key (as the index of its name in `names`) and its
-/// value read into the slot of the same index, or skipped; the first error, if any.
+/// value read into the slot of the same index, or skipped; then every field marked in
+/// `required` checked present. The first error, if any: without one, every required slot is
+/// filled.
 #[doc(hidden)]
 pub fn read_object<'de, A: de::MapAccess<'de>>(
     map: &mut A,
     names: &'static [&'static str],
+    required: &'static [bool],
     slots: &mut [&mut dyn Slot<'de, A>],
 ) -> Option<A::Error> {
     let mut error = None;
@@ -121,7 +132,16 @@ pub fn read_object<'de, A: de::MapAccess<'de>>(
             _ => skip_value(map, &mut error),
         }
     }
-    error
+    if error.is_some() {
+        return error;
+    }
+    let missing = slots
+        .iter()
+        .zip(required)
+        .position(|(slot, required)| *required && !slot.filled());
+    let key = names.get(missing?)?;
+    note_failed(key);
+    Some(de::Error::missing_field(key))
 }
 
 /// An object read for a struct without fields: every member skipped.
@@ -141,32 +161,38 @@ pub fn empty_object<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D:
     deserializer.deserialize_map(Members)
 }
 
-/// How a field's slot ends once its object is read: `required` (missing is an error naming
-/// it) or `optional` (missing or `null` is `None`). `None` when the object failed.
+/// Which fields [`read_object`] checks present, one `bool` per row, named by the rows' words.
+#[doc(hidden)]
+#[allow(non_upper_case_globals)]
+pub mod presence {
+    /// A required field.
+    pub const required: bool = true;
+    /// An optional field.
+    pub const optional: bool = false;
+}
+
+/// How a field's slot ends once [`read_object`] succeeded: a required field's value, which
+/// it checked present (an optional field's slot is its value as it is).
 #[doc(hidden)]
 pub mod finish {
-    use serde::de;
-
-    /// A required field: its value, or the `missing field` error kept (and `key` noted on
-    /// the failed path).
-    pub fn required<T, E: de::Error>(slot: Option<T>, key: &'static str, error: &mut Option<E>) -> Option<T> {
-        if slot.is_none() && error.is_none() {
-            super::note_failed(key);
-            *error = Some(E::missing_field(key));
-        }
-        slot
-    }
-
-    /// An optional field: absent or `null` is `None`.
-    pub fn optional<T, E>(slot: Option<Option<T>>, _key: &'static str, _error: &mut Option<E>) -> Option<Option<T>> {
-        Some(slot.flatten())
+    /// A required field's value.
+    #[inline]
+    pub fn required<T>(slot: Option<T>) -> T {
+        slot.expect("read_object checks every required field present")
     }
 }
 
-/// The error a generated struct's object ends with: the first one kept.
+/// A field's value from its slot in `json_object!`: `required` through [`finish::required`],
+/// `optional` the slot itself (no call, so the thousands of generated readers stay small).
 #[doc(hidden)]
-pub fn first_error<E: de::Error>(error: Option<E>) -> E {
-    error.unwrap_or_else(|| E::custom("a field could not be read"))
+#[macro_export]
+macro_rules! __field_value {
+    (required $slot:ident) => {
+        $crate::__private::finish::required($slot)
+    };
+    (optional $slot:ident) => {
+        $slot
+    };
 }
 
 /// A generated struct read from a JSON object's members (`json_object!` implements it).
@@ -283,12 +309,11 @@ macro_rules! __json_object {
             // matched at once: cheap to check and compile for the crate's thousands of structs.
             fn from_object<'de, A: ::serde::de::MapAccess<'de>>(mut map: A) -> ::core::result::Result<Self, A::Error> {
                 const NAMES: &[&str] = &[$($wire),+];
+                const REQUIRED: &[bool] = &[$($crate::__private::presence::$presence),+];
                 $(let mut $field = ::core::option::Option::None;)+
-                let error = $crate::__private::read_object(&mut map, NAMES, &mut [$(&mut $field),+]);
-                let mut error = error;
-                match ($($crate::__private::finish::$presence($field, $wire, &mut error),)+) {
-                    ($(::core::option::Option::Some($field),)+) if error.is_none() => ::core::result::Result::Ok(Self { $($field),+ }),
-                    _ => ::core::result::Result::Err($crate::__private::first_error(error)),
+                match $crate::__private::read_object(&mut map, NAMES, REQUIRED, &mut [$(&mut $field),+]) {
+                    ::core::option::Option::Some(error) => ::core::result::Result::Err(error),
+                    ::core::option::Option::None => ::core::result::Result::Ok(Self { $($field: $crate::__private::field_value!($presence $field)),+ }),
                 }
             }
         }
