@@ -222,12 +222,16 @@ impl<'a> NotificationShapes<'a> {
         }
     }
 
-    /// An error when a shape is known for the event's type (and none matched), `Ok` for an
-    /// event type no shape names.
+    /// An error when a shape is known for the event's type (and none matched): a resource
+    /// that is not JSON is an [`Error::NotificationDecode`]. `Ok` for an event type no shape
+    /// names.
     pub fn unmatched(self) -> Result<(), Error> {
         if self.expected.is_empty() {
             return Ok(());
         }
+        // Bytes that are not JSON fit no shape; they are told as such (the keys were found
+        // without checking the JSON).
+        self.event.decode_resource::<serde::de::IgnoredAny>()?;
         Err(Error::NotificationUnmatched {
             event_type: self.event.event_type.clone(),
             expected: self.expected.join(", "),

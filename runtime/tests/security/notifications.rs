@@ -299,9 +299,15 @@ fn notification_failures_are_distinct_errors() {
         c.handle_notification(&s.headers(), b"not json"),
         Err(Error::NotificationDecode { .. })
     ));
+    // A decrypted payload that is not JSON: refused when it is typed, whichever way.
     let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", b"{not json", APIV3_KEY);
+    let event = c.handle_notification(&h, &b).expect("verified and decrypted");
     assert!(matches!(
-        c.handle_notification(&h, &b),
+        Resource::decode(&event),
+        Err(Error::NotificationDecode { .. })
+    ));
+    assert!(matches!(
+        event.decode_resource::<serde_json::Value>(),
         Err(Error::NotificationDecode { .. })
     ));
     let (h, b) = notification(
@@ -431,7 +437,8 @@ fn notification_answers() {
     assert_eq!(answer.status(), 401);
     assert!(answer.body().contains("stale timestamp"), "{}", answer.body());
     let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", b"[secret-payload", APIV3_KEY);
-    let answer = NotificationAnswer::for_error(&c.handle_notification(&h, &b).unwrap_err());
+    let event = c.handle_notification(&h, &b).expect("verified and decrypted");
+    let answer = NotificationAnswer::for_error(&Resource::decode(&event).unwrap_err());
     assert_eq!(answer.status(), 400);
     assert!(
         !answer.body().contains("secret-payload"),
