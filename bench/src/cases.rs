@@ -450,6 +450,20 @@ impl Notification {
 
     /// The floor: `n` bare verifications of the signature and AES-GCM decryptions of the resource.
     pub fn bare(&self, n: u32) -> Duration {
+        self.floor(n, |_| {})
+    }
+
+    /// The second floor: the bare floor, with the envelope and the decrypted transaction also
+    /// decoded, as `#[derive(Deserialize)]` structs of their shapes.
+    pub fn bare_and_derive(&self, n: u32) -> Duration {
+        self.floor(n, |plain| {
+            crate::decode::envelope_by_derive(&self.body);
+            crate::decode::transaction_by_derive(plain);
+        })
+    }
+
+    /// `n` verifications and decryptions, each plaintext handed to `then`.
+    fn floor(&self, n: u32, then: impl Fn(&[u8])) -> Duration {
         let start = cpu::thread();
         for _ in 0..n {
             self.public.verify_sig(&self.message, &self.signature).expect("verify");
@@ -459,6 +473,7 @@ impl Notification {
                 .key
                 .open_in_place(nonce, Aad::from(b"transaction"), &mut data)
                 .expect("open");
+            then(plain);
             std::hint::black_box(plain);
         }
         cpu::thread() - start
@@ -514,16 +529,24 @@ pub fn one_request(base_url: &str) {
     });
 }
 
-/// The `profile notify` mode: `n` notifications through the client (or, with `bare`, the bare
-/// verify + decrypt).
-pub fn profile_notifications(n: u32, bare: bool) {
+/// The floors of the `profile notify` mode.
+pub enum NotifyFloor {
+    /// Bare verify + decrypt.
+    Bare,
+    /// Bare verify + decrypt, the envelope and the transaction decoded by derived structs.
+    Derive,
+}
+
+/// The `profile notify` mode: `n` notifications through the client (or through one of its
+/// floors).
+pub fn profile_notifications(n: u32, floor: Option<NotifyFloor>) {
     let note = Notification::new();
     let client = keys::client("http://127.0.0.1:9");
-    if bare {
-        note.bare(n);
-    } else {
-        note.client(&client, n);
-    }
+    match floor {
+        Some(NotifyFloor::Bare) => note.bare(n),
+        Some(NotifyFloor::Derive) => note.bare_and_derive(n),
+        None => note.client(&client, n),
+    };
 }
 
 /// The `profile` mode: `n` POSTs (or GETs, bare round trips, RSA sign + verify) on a

@@ -110,6 +110,42 @@ struct Goods {
     goods_remark: Option<String>,
 }
 
+/// One transaction decoded as the `#[derive(Deserialize)]` floor's struct (the notification
+/// benchmark's second floor).
+pub fn transaction_by_derive(json: &[u8]) {
+    let tx: Transaction = serde_json::from_slice(json).expect("the floor decodes");
+    std::hint::black_box(tx);
+}
+
+/// A notification's envelope as a `#[derive(Deserialize)]` struct: the floor of the client's
+/// envelope parse.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Envelope {
+    id: String,
+    create_time: String,
+    event_type: String,
+    resource_type: String,
+    summary: String,
+    resource: EnvelopeResource,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct EnvelopeResource {
+    algorithm: String,
+    ciphertext: String,
+    nonce: String,
+    associated_data: String,
+    original_type: String,
+}
+
+/// A notification's envelope decoded as the `#[derive(Deserialize)]` floor's struct.
+pub fn envelope_by_derive(json: &[u8]) {
+    let envelope: Envelope = serde_json::from_slice(json).expect("the floor decodes");
+    std::hint::black_box(envelope);
+}
+
 /// The best time of each of `rounds` interleaved decodes of `page`: (generated, derive).
 pub fn race(page: &[u8], rounds: usize) -> (Duration, Duration) {
     let (mut generated, mut derived) = (Duration::MAX, Duration::MAX);

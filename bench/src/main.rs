@@ -21,7 +21,7 @@
 //! `cargo xtask bench sandbox` runs `wechatpay-bench sandbox CLI`: see `sandbox.rs`.
 //!
 //! Usage: `wechatpay-bench [run] [--write FILE] [--quick]`, `wechatpay-bench responder`,
-//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [post | get | loopback | rsa | notify [bare]] [mt]` (for a profiler).
+//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [post | get | loopback | rsa | notify [bare | derive]] [mt]` (for a profiler).
 
 mod cases;
 mod cpu;
@@ -89,7 +89,11 @@ fn main() {
         // current-thread runtime against a responder of its own.
         Some("profile") if args.iter().any(|a| a == "notify") => cases::profile_notifications(
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200),
-            args.iter().any(|a| a == "bare"),
+            args.iter().find_map(|a| match a.as_str() {
+                "bare" => Some(cases::NotifyFloor::Bare),
+                "derive" => Some(cases::NotifyFloor::Derive),
+                _ => None,
+            }),
         ),
         Some("profile") => cases::profile(
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200),
@@ -287,13 +291,14 @@ fn run(write: Option<&str>, quick: bool) {
     eprintln!("notifications…");
     let note = cases::Notification::new();
     let client = keys::client(url);
-    let (mut with, mut bare) = (Duration::ZERO, Duration::ZERO);
+    let (mut with, mut bare, mut derive) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     note.client(&client, 50);
     for _ in 0..rounds {
         with += note.client(&client, n);
         bare += note.bare(n);
+        derive += note.bare_and_derive(n);
     }
-    let (with, bare) = (with / (rounds * n), bare / (rounds * n));
+    let (with, bare, derive) = (with / (rounds * n), bare / (rounds * n), derive / (rounds * n));
     rows.push(row(
         "notification: verify + decrypt + typed resource",
         us(with),
@@ -301,6 +306,12 @@ fn run(write: Option<&str>, quick: bool) {
         ratio(with, bare),
     ));
     rows.push(row("  bare verify + AES-256-GCM decrypt", us(bare), "", None));
+    rows.push(row(
+        "  bare + envelope and transaction decoded by `#[derive(Deserialize)]` (the JSON's own cost)",
+        us(derive),
+        "",
+        ratio(with, derive),
+    ));
 
     eprintln!("a large answer…");
     let page = decode::page();
@@ -439,6 +450,7 @@ fn instruction_rows() -> Option<Vec<Row>> {
     let (rsa, loopback) = (count(&["rsa"])?, count(&["loopback"])?);
     let (post, get) = (count(&["post"])?, count(&["get"])?);
     let (notify, bare) = (count(&["notify"])?, count(&["notify", "bare"])?);
+    let derive = count(&["notify", "derive"])?;
     let floor = rsa + loopback;
     Some(vec![
         row("bare loopback round trip (client side)", thousands(loopback), "", None),
@@ -452,6 +464,12 @@ fn instruction_rows() -> Option<Vec<Row>> {
         row(
             "notification, over bare verify + AES-256-GCM",
             thousands(notify - bare),
+            "",
+            None,
+        ),
+        row(
+            "  of which the JSON's own cost (envelope and transaction decoded by `#[derive(Deserialize)]`)",
+            thousands(derive - bare),
             "",
             None,
         ),
