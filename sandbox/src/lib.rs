@@ -116,6 +116,7 @@ impl Sandbox {
                 &config.apiv3_key,
                 &config.apiv2_key,
                 config.mock.response_key.clone(),
+                &config.mock.merchant_public_key_der,
                 c,
             )
         });

@@ -91,13 +91,28 @@ impl Simulator {
             ("GET", "/v3/billdownload/file") => {
                 return Some(self.bill_download(caller, get("token").unwrap_or_default()))
             }
+            ("GET", "/v3/bill/sub-merchant-fundflowbill") => {
+                return Some(self.sub_merchant_fund_flow_bill(caller, query))
+            }
             _ => return None,
         };
         let Some(bytes) = built else {
             return Some(Reply::error(400, "NO_STATEMENT_EXIST", "请求的账单文件不存在"));
         };
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &bytes);
-        let hash_value: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let hash_value = sha1_hex(&bytes);
+        Some(Reply::json(
+            200,
+            json!({
+                "hash_type": "SHA1",
+                "hash_value": hash_value,
+                "download_url": self.keep_for_download(caller, bytes, gzip),
+            }),
+        ))
+    }
+
+    /// Keeps a built bill (or a part of an encrypted one) for `caller`'s download: its
+    /// `download_url`, served gzipped when `gzip`.
+    pub(super) fn keep_for_download(&self, caller: &str, bytes: Vec<u8>, gzip: bool) -> String {
         let token = {
             let mut state = self.state();
             state.sequence += 1;
@@ -107,14 +122,7 @@ impl Simulator {
             token
         };
         let tartype = if gzip { "&tartype=gzip" } else { "" };
-        Some(Reply::json(
-            200,
-            json!({
-                "hash_type": "SHA1",
-                "hash_value": hash_value,
-                "download_url": format!("https://api.mch.weixin.qq.com/v3/billdownload/file?token={token}{tartype}"),
-            }),
-        ))
+        format!("https://api.mch.weixin.qq.com/v3/billdownload/file?token={token}{tartype}")
     }
 
     /// APIv2 `pay/downloadbill` (its sign checked): the trade bill itself (gzipped for
@@ -227,8 +235,10 @@ impl Simulator {
         Some(bill.into_bytes())
     }
 
-    /// The basic account's fund flow of direct merchant `caller` for `bill_date`.
-    pub fn fund_flow_bill(&self, caller: &str, bill_date: &str) -> Option<Vec<u8>> {
+    /// The basic account's fund flow of `account` for `bill_date`: a direct merchant's
+    /// (`mchid`), or a service provider's sub-merchant's (`sp/sub`, as its orders are kept).
+    pub fn fund_flow_bill(&self, account: &str, bill_date: &str) -> Option<Vec<u8>> {
+        let caller = account;
         let state = self.state();
         // Every movement of the account, in time order, for the balance after each.
         let mut movements: Vec<Movement> = Vec::new();
@@ -274,7 +284,7 @@ impl Simulator {
                 kind: "退款",
                 income: false,
                 amount: refund.refund,
-                by: format!("{caller}API"),
+                by: format!("{}API", caller.rsplit('/').next().unwrap_or(caller)),
                 note: format!(
                     "退款总金额{}元;含手续费{}元",
                     yuan(refund.refund),
@@ -562,8 +572,14 @@ fn v2_failure(xml: &[u8]) -> Reply {
     Reply::raw(200, "text/xml", xml.to_vec()).tamper(Tamper::Unsigned)
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).expect("gzip in memory");
     encoder.finish().expect("gzip in memory")
+}
+
+/// A bill's `hash_value`: its SHA-1, hex.
+pub(super) fn sha1_hex(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -21,6 +21,7 @@ mod apiv2_refunds;
 pub mod bills;
 pub mod combine;
 mod deliver;
+mod encrypted_bills;
 pub mod faults;
 mod payments;
 mod persist;
@@ -91,6 +92,9 @@ struct Inner {
     apiv3_key: String,
     apiv2_key: String,
     response_key: ResponseKey,
+    /// The merchant's public key (SubjectPublicKeyInfo DER): the encrypted bills' keys are
+    /// encrypted to it.
+    merchant_public_key_der: Vec<u8>,
     config: SimulatorConfig,
     http: reqwest::Client,
     /// Set by every access to the state: written again when kept in a file ([`persist`]).
@@ -142,14 +146,22 @@ struct State {
 
 impl Simulator {
     /// A simulator that encrypts APIv3 notifications with `apiv3_key` and signs them with
-    /// `response_key`, and signs APIv2 ones with `apiv2_key`.
-    pub fn new(apiv3_key: &str, apiv2_key: &str, response_key: ResponseKey, config: SimulatorConfig) -> Simulator {
+    /// `response_key`, signs APIv2 ones with `apiv2_key`, and encrypts the encrypted bills'
+    /// keys to the merchant's public key (`merchant_public_key_der`, SubjectPublicKeyInfo DER).
+    pub fn new(
+        apiv3_key: &str,
+        apiv2_key: &str,
+        response_key: ResponseKey,
+        merchant_public_key_der: &[u8],
+        config: SimulatorConfig,
+    ) -> Simulator {
         Simulator {
             inner: Arc::new(Inner {
                 state: Mutex::default(),
                 apiv3_key: apiv3_key.to_owned(),
                 apiv2_key: apiv2_key.to_owned(),
                 response_key,
+                merchant_public_key_der: merchant_public_key_der.to_vec(),
                 config,
                 http: reqwest::Client::new(),
                 changed: std::sync::atomic::AtomicBool::new(false),

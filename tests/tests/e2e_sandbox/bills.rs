@@ -335,3 +335,98 @@ async fn a_service_providers_bill_and_apiv2s_downloadbill() {
     let e = client.v2().pay().downloadfundflow().post(&operation).await.unwrap_err();
     assert!(e.to_string().contains("NO_BILL_EXIST"), "{e}");
 }
+
+/// A sub-merchant's encrypted fund bill, end to end: the simulator cuts the sub-merchant's fund
+/// flow of the day (gzipped when asked) into parts, each sealed under a key of its own that is
+/// sent RSA-OAEP-encrypted to the merchant; the client decrypts, checks and joins them, and the
+/// typed reader's summary adds up. Another sub-merchant's bill does not exist; another
+/// algorithm is refused.
+#[tokio::test]
+async fn a_sub_merchants_encrypted_fund_bill_decrypts_and_adds_up() {
+    use wechatpay::bill::EncryptedBillFile;
+    use wechatpay::v3::bill::sub_merchant_fundflowbill as sub_bill;
+    use wechatpay::v3::pay::partner::transactions::native as partner_native;
+
+    let sandbox = simulator_sandbox().await;
+    let simulator = sandbox.simulator().unwrap();
+    let client = builder().base_url(sandbox.base_url()).build().unwrap();
+    for (no, total) in [("SUBC-1", 1000), ("SUBC-2", 2550), ("SUBC-3", 99)] {
+        let order = partner_native::PostRequest::new(partner_native::PostRequestRequired {
+            sp_appid: "wxd678efh567hg6787".into(),
+            sub_mchid: "1900000203".into(),
+            description: "子商户商品".into(),
+            out_trade_no: no.into(),
+            amount: partner_native::PostRequestAmount::new(partner_native::PostRequestAmountRequired { total }),
+            notify_url: "http://127.0.0.1:9/notify".into(),
+        });
+        client
+            .v3()
+            .pay()
+            .partner()
+            .transactions()
+            .native()
+            .post(&order)
+            .await
+            .unwrap();
+        simulator.pay_order(no).unwrap();
+    }
+    let today = day(simulator.now());
+    let ask = |sub: &str, gzip: bool, algorithm: sub_bill::GetRequestAlgorithm| {
+        let request = sub_bill::GetRequest::new(sub_bill::GetRequestRequired {
+            sub_mchid: sub.into(),
+            bill_date: today.clone(),
+            algorithm,
+            account_type: sub_bill::GetRequestAccountType::Basic,
+        })
+        .with(|r| r.tar_type = gzip.then_some(sub_bill::GetRequestTarType::Gzip));
+        let client = client.clone();
+        async move { client.v3().bill().sub_merchant_fundflowbill().get(&request).await }
+    };
+    for gzip in [false, true] {
+        let answer = ask("1900000203", gzip, sub_bill::GetRequestAlgorithm::AeadAes256Gcm)
+            .await
+            .unwrap();
+        let list = answer.download_bill_list.unwrap();
+        assert_eq!(answer.download_bill_count, Some(list.len() as i64));
+        if !gzip {
+            assert!(list.len() >= 2, "the plain bill comes in parts: {}", list.len());
+        }
+        // Listed last part first, as nothing promises their order.
+        let files: Vec<EncryptedBillFile> = list
+            .into_iter()
+            .rev()
+            .map(|f| EncryptedBillFile {
+                bill_sequence: f.bill_sequence.unwrap() as u32,
+                download_url: f.download_url.unwrap(),
+                encrypt_key: f.encrypt_key.unwrap(),
+                nonce: f.nonce.unwrap(),
+                hash_value: f.hash_value.unwrap(),
+            })
+            .collect();
+        let mut plain = Vec::new();
+        client.download_encrypted_bill(&files, gzip, &mut plain).await.unwrap();
+        let mut bill = wechatpay::bill::FundFlowBill::new(plain.as_slice()).unwrap();
+        let rows: Vec<_> = bill.by_ref().collect::<Result<_, _>>().unwrap();
+        // Each payment's income and its fee, none of another merchant's.
+        assert_eq!(rows.len(), 6, "gzip {gzip}");
+        assert!(rows.iter().all(|r| r.voucher().starts_with("SUBC-")));
+        // The fees at 0.6 %, each rounded to the fen: 6 + 15 + 1.
+        assert_eq!(
+            bill.summary().map(|s| (s.income, s.expense)),
+            Some((3649, 22)),
+            "gzip {gzip}"
+        );
+    }
+    let e = ask("1900000299", false, sub_bill::GetRequestAlgorithm::AeadAes256Gcm)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.status(), e.api_code()),
+        (Some(400), Some("NO_STATEMENT_EXIST")),
+        "{e:?}"
+    );
+    let e = ask("1900000203", false, sub_bill::GetRequestAlgorithm::Sm4Gcm)
+        .await
+        .unwrap_err();
+    assert_eq!((e.status(), e.api_code()), (Some(400), Some("PARAM_ERROR")), "{e:?}");
+}
