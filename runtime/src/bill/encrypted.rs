@@ -45,6 +45,51 @@ pub struct EncryptedBillFile {
     pub hash_value: String,
 }
 
+impl EncryptedBillFile {
+    /// The files an encrypted bill's answer lists (its `download_bill_list`: the generated
+    /// `GetResponse` of `GET /v3/bill/sub-merchant-fundflowbill` or of
+    /// `GET /v3/ecommerce/bill/fundflowbill`), for [`Client::download_encrypted_bill`]. An
+    /// answer without the list, or an entry without one of the five fields, is an
+    /// [`Error::Decode`] naming the field.
+    pub fn list_of(answer: &impl serde::Serialize) -> Result<Vec<EncryptedBillFile>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            download_bill_list: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            bill_sequence: u32,
+            download_url: String,
+            encrypt_key: String,
+            nonce: String,
+            hash_value: String,
+        }
+        let json = serde_json::to_value(answer).map_err(|source| Error::Decode {
+            source,
+            path: None,
+            status: 200,
+            body: String::new(),
+        })?;
+        let listed: Answer = serde_json::from_value(json.clone()).map_err(|source| Error::Decode {
+            source,
+            path: None,
+            status: 200,
+            body: json.to_string(),
+        })?;
+        Ok(listed
+            .download_bill_list
+            .into_iter()
+            .map(|e| EncryptedBillFile {
+                bill_sequence: e.bill_sequence,
+                download_url: e.download_url,
+                encrypt_key: e.encrypt_key,
+                nonce: e.nonce,
+                hash_value: e.hash_value,
+            })
+            .collect())
+    }
+}
+
 impl fmt::Debug for EncryptedBillFile {
     /// The sequence and URL; the key is withheld.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,11 +113,22 @@ impl Client {
     /// platform's documentation is silent are in `bill/encrypted.rs`.
     ///
     /// ```no_run
-    /// # async fn f(client: &wechatpay::Client, files: Vec<wechatpay::bill::EncryptedBillFile>) -> Result<(), wechatpay::Error> {
-    /// // `files` from the answer's `download_bill_list`.
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// use wechatpay::bill::{EncryptedBillFile, FundFlowBill};
+    /// use wechatpay::v3::bill::sub_merchant_fundflowbill as fund_bill;
+    ///
+    /// let request = fund_bill::GetRequest::new(fund_bill::GetRequestRequired {
+    ///     sub_mchid: "1900000109".into(),
+    ///     bill_date: "2026-01-05".into(),
+    ///     algorithm: fund_bill::GetRequestAlgorithm::AeadAes256Gcm,
+    ///     account_type: fund_bill::GetRequestAccountType::Basic,
+    /// });
+    /// let answer = client.v3().bill().sub_merchant_fundflowbill().get(&request).await?;
     /// let mut plain = Vec::new();
-    /// client.download_encrypted_bill(&files, false, &mut plain).await?;
-    /// let mut bill = wechatpay::bill::FundFlowBill::new(plain.as_slice()).map_err(wechatpay::Error::Bill)?;
+    /// client
+    ///     .download_encrypted_bill(&EncryptedBillFile::list_of(&answer)?, false, &mut plain)
+    ///     .await?;
+    /// let mut bill = FundFlowBill::new(plain.as_slice()).map_err(wechatpay::Error::Bill)?;
     /// for row in bill.by_ref() {
     ///     let row = row.map_err(wechatpay::Error::Bill)?;
     ///     println!("{} {}", row.business_type(), row.voucher());

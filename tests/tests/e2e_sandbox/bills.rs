@@ -376,23 +376,13 @@ async fn a_sub_merchants_encrypted_fund_bill_decrypts_and_adds_up() {
         let answer = ask("1900000203", gzip, sub_bill::GetRequestAlgorithm::AeadAes256Gcm)
             .await
             .unwrap();
-        let list = answer.download_bill_list.unwrap();
-        assert_eq!(answer.download_bill_count, Some(list.len() as i64));
+        let mut files = EncryptedBillFile::list_of(&answer).unwrap();
+        assert_eq!(answer.download_bill_count, Some(files.len() as i64));
         if !gzip {
-            assert!(list.len() >= 2, "the plain bill comes in parts: {}", list.len());
+            assert!(files.len() >= 2, "the plain bill comes in parts: {}", files.len());
         }
         // Listed last part first, as nothing promises their order.
-        let files: Vec<EncryptedBillFile> = list
-            .into_iter()
-            .rev()
-            .map(|f| EncryptedBillFile {
-                bill_sequence: f.bill_sequence.unwrap() as u32,
-                download_url: f.download_url.unwrap(),
-                encrypt_key: f.encrypt_key.unwrap(),
-                nonce: f.nonce.unwrap(),
-                hash_value: f.hash_value.unwrap(),
-            })
-            .collect();
+        files.reverse();
         let mut plain = Vec::new();
         client.download_encrypted_bill(&files, gzip, &mut plain).await.unwrap();
         let mut bill = wechatpay::bill::FundFlowBill::new(plain.as_slice()).unwrap();

@@ -185,3 +185,31 @@ async fn a_changed_file_a_wrong_hash_and_another_merchants_key_are_refused() {
         "{e:?}"
     );
 }
+
+/// The files an answer lists, for `download_encrypted_bill`: each with its five fields, or an
+/// error naming the one missing.
+#[test]
+fn the_files_an_answer_lists() {
+    let answer = serde_json::json!({"download_bill_count": 2, "download_bill_list": [
+        {"bill_sequence": 2, "download_url": "https://x/2", "encrypt_key": "K2", "nonce": "N2", "hash_type": "SHA1", "hash_value": "H2"},
+        {"bill_sequence": 1, "download_url": "https://x/1", "encrypt_key": "K1", "nonce": "N1", "hash_type": "SHA1", "hash_value": "H1"},
+    ]});
+    let files = EncryptedBillFile::list_of(&answer).unwrap();
+    let listed: Vec<(u32, &str, &str)> = files
+        .iter()
+        .map(|f| (f.bill_sequence, f.download_url.as_str(), f.hash_value.as_str()))
+        .collect();
+    assert_eq!(listed, [(2, "https://x/2", "H2"), (1, "https://x/1", "H1")]);
+    let mut lacking = answer.clone();
+    lacking["download_bill_list"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("encrypt_key");
+    let e = EncryptedBillFile::list_of(&lacking).unwrap_err();
+    assert!(
+        matches!(e, wechatpay::Error::Decode { .. }) && e.to_string().contains("encrypt_key"),
+        "{e}"
+    );
+    let e = EncryptedBillFile::list_of(&serde_json::json!({"download_bill_count": 0})).unwrap_err();
+    assert!(e.to_string().contains("download_bill_list"), "{e}");
+}
