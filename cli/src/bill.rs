@@ -33,17 +33,19 @@ pub fn run(argv: Vec<String>) -> Outcome {
     }
 }
 
-/// `wechatpay bill download DATE (--out FILE | --read) [--fund-flow] [--type ALL|SUCCESS|REFUND|…]
-/// [--account BASIC|OPERATION|FEES] [--gzip]`: applies for the day's trade (or fund-flow) bill,
-/// downloads it (gzipped on the wire with `--gzip`), checks its SHA-1, and writes it to `FILE`
-/// decompressed (through `FILE.part`, renamed only when the digest matches), or with `--read`
-/// prints its rows as they arrive, as `bill read` does (the summary line comes last, and only
-/// when the bill added up and its digest matched; otherwise exit 1).
+/// `wechatpay bill download DATE (--out FILE | --read) [--fund-flow] [--sub-merchant SUB_MCHID]
+/// [--type ALL|SUCCESS|REFUND|…] [--account BASIC|OPERATION|FEES] [--gzip]`: applies for the
+/// day's trade (or fund-flow) bill, downloads it (gzipped on the wire with `--gzip`), checks its
+/// SHA-1, and writes it to `FILE` decompressed (through `FILE.part`, renamed only when the
+/// digest matches), or with `--read` prints its rows as they arrive, as `bill read` does (the
+/// summary line comes last, and only when the bill added up and its digest matched; otherwise
+/// exit 1). With `--sub-merchant`, a service provider's sub-merchant's encrypted fund-flow
+/// bill: its parts downloaded, decrypted and checked, then written or read the same way.
 async fn download(argv: Vec<String>) -> Outcome {
     let args = Args::parse(
         argv,
         &ArgSpec {
-            options: &["--out", "--type", "--account"],
+            options: &["--out", "--type", "--account", "--sub-merchant"],
             switches: &["--fund-flow", "--gzip", "--read"],
         },
     )?;
@@ -55,6 +57,10 @@ async fn download(argv: Vec<String>) -> Outcome {
         _ => return Err(Failure::Usage("give --out FILE or --read".into())),
     };
     let client = crate::commands::client()?;
+    if let Some(sub_mchid) = args.value("--sub-merchant") {
+        let account = args.value("--account").unwrap_or("BASIC");
+        return sub_merchant_download(&client, date, sub_mchid, account, args.switch("--gzip"), out).await;
+    }
     let fund_flow = args.switch("--fund-flow");
     let mut request = if fund_flow {
         client
@@ -85,6 +91,51 @@ async fn download(argv: Vec<String>) -> Outcome {
         None if fund_flow => print_stream(client.download_bill_rows::<FundFlow>(&url, &sha1, gzip).await).await,
         None => print_stream(client.download_bill_rows::<Trade>(&url, &sha1, gzip).await).await,
         Some(out) => write_file(&client, &url, &sha1, gzip, out).await,
+    }
+}
+
+/// A sub-merchant's encrypted fund-flow bill of `date`: decrypted in memory (AES-GCM
+/// authenticates each part only at its end), then written to `out` or its rows printed.
+async fn sub_merchant_download(
+    client: &wechatpay::Client,
+    date: &str,
+    sub_mchid: &str,
+    account: &str,
+    gzip: bool,
+    out: Option<&str>,
+) -> Outcome {
+    let mut request = client
+        .chain("v3/bill/sub-merchant-fundflowbill")
+        .request(wechatpay::Method::GET)
+        .query("sub_mchid", sub_mchid)
+        .query("bill_date", date)
+        .query("account_type", account)
+        .query("algorithm", "AEAD_AES_256_GCM");
+    if gzip {
+        request = request.query("tar_type", "GZIP");
+    }
+    let answer: serde_json::Value = request.send_json().await.map_err(crate::commands::api_failure)?;
+    let files = wechatpay::bill::EncryptedBillFile::list_of(&answer).map_err(crate::commands::api_failure)?;
+    let mut plain = Vec::new();
+    client
+        .download_encrypted_bill(&files, gzip, &mut plain)
+        .await
+        .map_err(crate::commands::api_failure)?;
+    let failed = |e: BillError| Failure::failed(format!("the sub-merchant's bill: {e}"));
+    match out {
+        None => print_bill(FundFlowBill::new(plain.as_slice()).map_err(failed)?, &failed),
+        Some(out) => {
+            let part = format!("{out}.part");
+            std::fs::write(&part, &plain)
+                .and_then(|()| std::fs::rename(&part, out))
+                .map_err(|e| Failure::failed(format!("{out}: {e}")))?;
+            outln!(
+                "{out}: {} bytes from {} encrypted parts, each SHA-1 checked",
+                plain.len(),
+                files.len()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -97,10 +97,12 @@ usage:
       other key mode: WeChat Pay public key <-> platform certificate); for notifications:
       wrong_signature, other_key_mode. `faults` lists them, --clear removes them.
   wechatpay bill download DATE (--out FILE | --read) [--type ALL|SUCCESS|REFUND] [--fund-flow]
-                         [--account BASIC|OPERATION|FEES] [--gzip]
+                         [--sub-merchant SUB_MCHID] [--account BASIC|OPERATION|FEES] [--gzip]
       Downloads the day's trade (or fund-flow) bill (DATE: yyyy-MM-dd), checks its SHA-1 and
       writes it to FILE (decompressed; only when the digest matches), or with --read prints its
       rows as they arrive, as `bill read` does (the summary last, once the digest matched).
+      --sub-merchant: a sub-merchant's encrypted fund-flow bill, its parts decrypted with the
+      merchant key and each SHA-1 checked.
   wechatpay bill read FILE|- [--plain]
       Reads a trade or fund-flow bill (gzipped or not; - for standard input; another kind, or
       any with --plain, as (header, value) pairs): one JSON object per row, amounts as integers (fen; fees in 10^-5 yuan), then {\"summary\": …}, checked

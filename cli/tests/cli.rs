@@ -1073,6 +1073,55 @@ fn bill_read_knows_a_fund_flow_bill_by_its_first_column() {
     assert_eq!(lines[1]["summary"]["income"], 1000);
 }
 
+/// A service provider's sub-merchant's encrypted fund-flow bill: downloaded, decrypted and
+/// checked part by part, written to a file that `bill read` reads, or its rows printed.
+#[test]
+fn bill_download_decrypts_a_sub_merchants_encrypted_fund_bill() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let order = r#"{"sp_appid":"wxd678efh567hg6787","sp_mchid":"1900000001","sub_mchid":"1900000209","description":"QR","out_trade_no":"T-SUB-CLI","notify_url":"http://127.0.0.1:9/notify","amount":{"total":4321}}"#;
+    let o = run(
+        &env,
+        &["call", "POST", "/v3/pay/partner/transactions/native", "--data", order],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(run(&env, &["sandbox", "pay", "T-SUB-CLI"]).status.success());
+    let today = wechatpay_sandbox::sim::bills::day(sb.simulator().unwrap().now());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sub.csv").display().to_string();
+    let args = [
+        "bill",
+        "download",
+        &today,
+        "--sub-merchant",
+        "1900000209",
+        "--gzip",
+        "--out",
+        &out,
+    ];
+    let o = run(&env, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("SHA-1 checked"), "{}", stdout(&o));
+    let o = run(&[], &["bill", "read", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "the payment, its fee, the summary");
+    assert_eq!(lines[0]["amount"], 4321);
+    let o = run(
+        &env,
+        &["bill", "download", &today, "--sub-merchant", "1900000209", "--read"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("T-SUB-CLI"), "{}", stdout(&o));
+    // Another sub-merchant has no bill that day: the platform's error, exit 1.
+    let o = run(
+        &env,
+        &["bill", "download", &today, "--sub-merchant", "1900000299", "--read"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("NO_STATEMENT_EXIST"), "{}", stderr(&o));
+}
+
 #[test]
 fn bill_download_fetches_the_days_bill_checked_and_bill_read_reads_it() {
     let sb = sandbox();
