@@ -422,10 +422,15 @@ fn describe_the_sandbox_file(body: &mut Value) {
         _ => return,
     };
     if object.contains_key("download_url") && object.contains_key("hash_value") {
-        let digest = aws_lc_rs::digest::digest(algorithm, SANDBOX_FILE);
-        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        object.insert("hash_value".into(), Value::String(hex));
+        object.insert("hash_value".into(), Value::String(hex_digest(algorithm, SANDBOX_FILE)));
     }
+}
+
+/// The digest of `bytes` by `algorithm` in lowercase hex, as WeChat Pay writes a file's
+/// `hash_value` or `Wechatpay-Statement-Sha1`.
+pub(crate) fn hex_digest(algorithm: &'static aws_lc_rs::digest::Algorithm, bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(algorithm, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The contents of every file the sandbox serves (bills, images, statements).
@@ -439,8 +444,7 @@ fn file_reply(op: &spec::Operation) -> Reply {
         Signature::Body => reply,
         Signature::None => reply.tamper(mock::Tamper::Unsigned),
         Signature::StatementSha1 => {
-            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, SANDBOX_FILE);
-            let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = hex_digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, SANDBOX_FILE);
             let signed = format!("{{\"sha1\":\"{hex}\"}}");
             reply
                 .header("Wechatpay-Statement-Sha1", &hex)

@@ -76,7 +76,7 @@ impl Simulator {
         query: &[(String, String)],
         caller: &str,
     ) -> Option<Reply> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| field(query, name);
         let bill_date = get("bill_date").unwrap_or_default();
         let gzip = get("tar_type") == Some("GZIP");
         let built = match (method, template) {
@@ -238,7 +238,6 @@ impl Simulator {
     /// The basic account's fund flow of `account` for `bill_date`: a direct merchant's
     /// (`mchid`), or a service provider's sub-merchant's (`sp/sub`, as its orders are kept).
     pub fn fund_flow_bill(&self, account: &str, bill_date: &str) -> Option<Vec<u8>> {
-        let caller = account;
         let state = self.state();
         // Every movement of the account, in time order, for the balance after each.
         let mut movements: Vec<Movement> = Vec::new();
@@ -246,7 +245,7 @@ impl Simulator {
             let (Some(paid), Some(transaction_id)) = (order.success_time, order.transaction_id.as_deref()) else {
                 continue;
             };
-            if merchant != caller {
+            if merchant != account {
                 continue;
             }
             let (total, fee) = (order.total(), fee(order.total()));
@@ -275,7 +274,7 @@ impl Simulator {
                 voucher: out_trade_no.clone(),
             });
         }
-        for refund in state.refunds.values().filter(|r| r.merchant == caller) {
+        for refund in state.refunds.values().filter(|r| r.merchant == account) {
             movements.push(Movement {
                 time: refund.create_time,
                 business_id: refund.refund_id.clone(),
@@ -284,7 +283,7 @@ impl Simulator {
                 kind: "退款",
                 income: false,
                 amount: refund.refund,
-                by: format!("{}API", caller.rsplit('/').next().unwrap_or(caller)),
+                by: format!("{}API", account.rsplit('/').next().unwrap_or(account)),
                 note: format!(
                     "退款总金额{}元;含手续费{}元",
                     yuan(refund.refund),
@@ -548,8 +547,8 @@ pub fn day(unix: i64) -> String {
     crate::notify::rfc3339_beijing(unix)[..10].to_owned()
 }
 
-/// An APIv2 request's field.
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// A request's field (an APIv2 body's, or a query parameter), by name.
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
@@ -580,6 +579,5 @@ pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// A bill's `hash_value`: its SHA-1, hex.
 pub(super) fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex_digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
 }

@@ -13,7 +13,7 @@ use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::bills::{gzip, sha1_hex};
+use super::bills::{field, gzip, sha1_hex};
 use super::Simulator;
 use crate::mock::Reply;
 
@@ -25,7 +25,7 @@ impl Simulator {
     /// The answer to `GET /v3/bill/sub-merchant-fundflowbill` from service provider `caller`:
     /// the download list of `sub_mchid`'s basic-account fund flow of `bill_date`.
     pub(super) fn sub_merchant_fund_flow_bill(&self, caller: &str, query: &[(String, String)]) -> Reply {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| field(query, name);
         if get("algorithm") != Some("AEAD_AES_256_GCM") {
             return Reply::error(
                 400,
@@ -48,9 +48,13 @@ impl Simulator {
         } else {
             bill
         };
+        let merchant_key = match merchant_key(&self.inner.merchant_public_key_der) {
+            Ok(key) => key,
+            Err(why) => return Reply::error(500, "SYSTEM_ERROR", &why),
+        };
         let mut list = Vec::new();
         for (at, part) in bytes.chunks(PART).enumerate() {
-            let sealed = match seal(part, &self.inner.merchant_public_key_der) {
+            let sealed = match seal(part, &merchant_key) {
                 Ok(sealed) => sealed,
                 Err(why) => return Reply::error(500, "SYSTEM_ERROR", &why),
             };
@@ -77,8 +81,15 @@ struct Sealed {
     nonce: String,
 }
 
-/// `part` encrypted under a fresh key and nonce, the key encrypted to `merchant_public_key_der`.
-fn seal(part: &[u8], merchant_public_key_der: &[u8]) -> Result<Sealed, String> {
+/// The merchant's public key (SubjectPublicKeyInfo DER), for RSA-OAEP.
+fn merchant_key(der: &[u8]) -> Result<OaepPublicEncryptingKey, String> {
+    let public =
+        PublicEncryptingKey::from_der(der).map_err(|e| format!("the merchant public key cannot encrypt: {e}"))?;
+    OaepPublicEncryptingKey::new(public).map_err(|_| "the merchant public key cannot encrypt".to_owned())
+}
+
+/// `part` encrypted under a fresh key and nonce, the key encrypted to `merchant_key`.
+fn seal(part: &[u8], merchant_key: &OaepPublicEncryptingKey) -> Result<Sealed, String> {
     let random = SystemRandom::new();
     let mut key = [0u8; 32];
     random.fill(&mut key).map_err(|_| "no random bytes for a bill key")?;
@@ -92,11 +103,8 @@ fn seal(part: &[u8], merchant_public_key_der: &[u8]) -> Result<Sealed, String> {
     let mut file = part.to_vec();
     aes.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut file)
         .map_err(|_| "AES-GCM sealing failed")?;
-    let public = PublicEncryptingKey::from_der(merchant_public_key_der)
-        .map_err(|e| format!("the merchant public key cannot encrypt: {e}"))?;
-    let oaep = OaepPublicEncryptingKey::new(public).map_err(|_| "the merchant public key cannot encrypt")?;
-    let mut encrypted = vec![0u8; oaep.ciphertext_size()];
-    let encrypted = oaep
+    let mut encrypted = vec![0u8; merchant_key.ciphertext_size()];
+    let encrypted = merchant_key
         .encrypt(&OAEP_SHA1_MGF1SHA1, &key, &mut encrypted, None)
         .map_err(|_| "RSA-OAEP encryption failed")?;
     Ok(Sealed {
