@@ -256,7 +256,7 @@ impl NotificationEvent {
 /// For the generated `notifications::Resource::decode`: the resource as `T`, decoded from the
 /// decrypted bytes, errors withheld.
 pub fn notification_resource<T: serde::de::DeserializeOwned>(event: &NotificationEvent) -> Result<T, Error> {
-    crate::object::from_json(&event.plaintext).map_err(withheld)
+    event.decode_resource()
 }
 
 /// A decode error of decrypted data: the field names are kept (`field `amount`: field `total`:`,
@@ -349,10 +349,9 @@ impl Client {
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Result<NotificationEvent, Error> {
-        let result = self.parse_notification(headers, body).and_then(|notification| {
-            let plaintext = self.decrypt_resource(&notification.resource)?;
-            Ok(NotificationEvent::new(notification, plaintext))
-        });
+        let result = self
+            .parse_notification(headers, body)
+            .and_then(|notification| self.open_notification(notification));
         let event = result.as_ref().ok();
         observe::notification(
             event.map(|e| e.event_type.as_str()),
@@ -365,8 +364,13 @@ impl Client {
     /// Decrypts a notification already verified and parsed (by [`Client::parse_notification`],
     /// or by [`Client::verify_signature`] followed by `serde_json::from_slice::<Notification>`).
     pub fn decrypt_notification(&self, notification: &Notification) -> Result<NotificationEvent, Error> {
+        self.open_notification(notification.clone())
+    }
+
+    /// The event of `notification`, its resource decrypted (its strings moved into the event).
+    fn open_notification(&self, notification: Notification) -> Result<NotificationEvent, Error> {
         let plaintext = self.decrypt_resource(&notification.resource)?;
-        Ok(NotificationEvent::new(notification.clone(), plaintext))
+        Ok(NotificationEvent::new(notification, plaintext))
     }
 }
 
