@@ -90,12 +90,16 @@ async fn download(argv: Vec<String>) -> Outcome {
     match out {
         None if fund_flow => print_stream(client.download_bill_rows::<FundFlow>(&url, &sha1, gzip).await).await,
         None => print_stream(client.download_bill_rows::<Trade>(&url, &sha1, gzip).await).await,
-        Some(out) => write_file(&client, &url, &sha1, gzip, out).await,
+        Some(out) => {
+            let bytes = write_through_part(out, |file| client.download_bill(&url, &sha1, gzip, file)).await?;
+            outln!("{out}: {bytes} bytes, SHA-1 {sha1} checked");
+            Ok(())
+        }
     }
 }
 
-/// A sub-merchant's encrypted fund-flow bill of `date`: decrypted in memory (AES-GCM
-/// authenticates each part only at its end), then written to `out` or its rows printed.
+/// A sub-merchant's encrypted fund-flow bill of `date`, written to `out` or its rows printed
+/// (`download_encrypted_bill` releases each part only once AES-GCM authenticated it whole).
 async fn sub_merchant_download(
     client: &wechatpay::Client,
     date: &str,
@@ -116,42 +120,40 @@ async fn sub_merchant_download(
     }
     let answer: serde_json::Value = request.send_json().await.map_err(crate::commands::api_failure)?;
     let files = wechatpay::bill::EncryptedBillFile::list_of(&answer).map_err(crate::commands::api_failure)?;
-    let mut plain = Vec::new();
-    client
-        .download_encrypted_bill(&files, gzip, &mut plain)
-        .await
-        .map_err(crate::commands::api_failure)?;
-    let failed = |e: BillError| Failure::failed(format!("the sub-merchant's bill: {e}"));
-    match out {
-        None => print_bill(FundFlowBill::new(plain.as_slice()).map_err(failed)?, &failed),
-        Some(out) => {
-            let part = format!("{out}.part");
-            std::fs::write(&part, &plain)
-                .and_then(|()| std::fs::rename(&part, out))
-                .map_err(|e| Failure::failed(format!("{out}: {e}")))?;
-            outln!(
-                "{out}: {} bytes from {} encrypted parts, each SHA-1 checked",
-                plain.len(),
-                files.len()
-            );
-            Ok(())
-        }
-    }
+    let Some(out) = out else {
+        let mut plain = Vec::new();
+        client
+            .download_encrypted_bill(&files, gzip, &mut plain)
+            .await
+            .map_err(crate::commands::api_failure)?;
+        let failed = |e: BillError| Failure::failed(format!("the sub-merchant's bill: {e}"));
+        return print_bill(FundFlowBill::new(plain.as_slice()).map_err(failed)?, &failed);
+    };
+    let bytes = write_through_part(out, |file| client.download_encrypted_bill(&files, gzip, file)).await?;
+    outln!(
+        "{out}: {bytes} bytes from {} encrypted parts, each SHA-1 checked",
+        files.len()
+    );
+    Ok(())
 }
 
-/// The bill at `url` written to `out` (through `out.part`, renamed once its SHA-1 matched).
-async fn write_file(client: &wechatpay::Client, url: &str, sha1: &str, gzip: bool, out: &str) -> Outcome {
+/// `out` written by `download` through `out.part`: renamed once the download succeeded (its
+/// digests checked), removed when it failed; the bytes written.
+async fn write_through_part<F, D>(out: &str, download: F) -> Result<u64, Failure>
+where
+    F: FnOnce(tokio::fs::File) -> D,
+    D: std::future::Future<Output = Result<u64, wechatpay::Error>>,
+{
     let part = format!("{out}.part");
     let file = tokio::fs::File::create(&part)
         .await
         .map_err(|e| Failure::failed(format!("{part}: {e}")))?;
-    match client.download_bill(url, sha1, gzip, file).await {
+    match download(file).await {
         Ok(bytes) => {
             tokio::fs::rename(&part, out)
                 .await
                 .map_err(|e| Failure::failed(format!("{out}: {e}")))?;
-            outln!("{out}: {bytes} bytes, SHA-1 {sha1} checked");
-            Ok(())
+            Ok(bytes)
         }
         Err(e) => {
             let _ = tokio::fs::remove_file(&part).await;
