@@ -70,7 +70,7 @@ impl EncryptedBillFile {
             status: 200,
             body: String::new(),
         })?;
-        let listed: Answer = serde_json::from_value(json.clone()).map_err(|source| Error::Decode {
+        let listed = <Answer as serde::Deserialize>::deserialize(&json).map_err(|source| Error::Decode {
             source,
             path: None,
             status: 200,
