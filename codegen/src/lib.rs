@@ -5,7 +5,8 @@
 //! [`ir`] validates and resolves them into the intermediate representation →
 //! [`share`] finds the types of identical shape, emitted once and aliased after →
 //! [`emit`] turns the IR into tokens (`quote!`) →
-//! [`print`] prints them (`prettyplease`, then the two layouts it cannot do) →
+//! [`print`] prints them (`prettyplease`, then the multi-line docs and the type definitions the
+//! emitter wrote as text) →
 //! [`output`] writes the files only when they change, or checks that they are current.
 //! [`generate`] runs the pipeline from a spec folder to the files.
 //! Every identifier is made by [`naming`]; every spec type is mapped to Rust in [`ir`].

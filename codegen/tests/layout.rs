@@ -1,6 +1,7 @@
-//! The generator lays out two things itself after prettyplease: doc comments of several lines
-//! (carried through syn as one attribute) and the bodies of `json_object!` /
-//! `json_enum!` (prettyplease would fill a macro's tokens into lines like a paragraph).
+//! The generator lays out some things itself instead of prettyplease: doc comments of several
+//! lines (carried through syn as one attribute), and the type definitions, written as text with
+//! the bodies of `json_object!` / `json_enum!` one row per line (prettyplease would fill a
+//! macro's tokens into lines like a paragraph).
 
 use wechatpay_codegen::{generate, Options};
 

@@ -3,9 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use proc_macro2::TokenStream;
-use quote::quote;
-
 use super::literal;
 use crate::ir::{self, Api, Node, ResponseKind, Ty, TypeDef, TypeKind};
 
@@ -116,14 +113,16 @@ pub(super) fn shared_type_features(api: &Api, groups: &BTreeMap<String, String>)
     used
 }
 
-pub(super) fn cfg_any(features: &BTreeSet<String>) -> TokenStream {
+/// The `cfg` predicates of an item that only `features` use (any of them; `full` when none,
+/// as for the shared types no group uses).
+pub(super) fn cfg_any(features: &BTreeSet<String>) -> Vec<String> {
     if features.is_empty() {
-        return quote!(#[cfg(feature = "full")]);
+        return vec![feature_predicate("full")];
     }
-    let fs = features.iter();
-    if features.len() == 1 {
-        quote!(#[cfg(feature = #(#fs)*)])
-    } else {
-        quote!(#[cfg(any(#(feature = #fs),*))])
-    }
+    features.iter().map(|f| feature_predicate(f)).collect()
+}
+
+/// `feature = "…"`.
+pub(super) fn feature_predicate(feature: &str) -> String {
+    format!("feature = {feature:?}")
 }

@@ -1,5 +1,8 @@
 //! IR → Rust source. Tokens are built with `quote!`, parsed with `syn` and printed with
 //! `prettyplease`, so the output never depends on a rustfmt installation and is deterministic.
+//! The type definitions, two thirds of the output, are written as text instead
+//! ([`crate::print::text`], laid out as prettyplease would), which is most of what keeps
+//! generation fast.
 //!
 //! Layout of the output folder (`generated/src/api/`):
 //! - `mod.rs`: the shared `types` module, the roots (`v3`, …) and the `Client` methods that start a chain;
@@ -14,8 +17,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::Error;
-use crate::ir::{self, Api, Body, Node, Op, ResponseKind, Segment, Ty, TypeDef};
-use crate::print::{docs, print};
+use crate::ir::{self, Api, Body, Node, Op, ResponseKind, Segment, Ty};
+use crate::print::{docs, print, Blocks, Items};
 use crate::share::Aliases;
 use crate::{Options, Output, HEADER};
 
@@ -55,17 +58,18 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             /// Types shared by several operations (`spec/types/`).
             pub mod types;
         });
-        let mut items = TokenStream::new();
+        let mut items = Items::new(&e.blocks, 0);
         let scope = Scope::of(true, api.shared.iter().map(|t| t.name.as_str()));
         for t in &api.shared {
             let gate = if opts.features {
                 cfg_any(shared_gates.get(&t.name).unwrap_or(&BTreeSet::new()))
             } else {
-                TokenStream::new()
+                Vec::new()
             };
-            items.extend(e.type_def(t, scope, &gate));
+            e.type_def(&mut items, t, scope, &gate);
         }
-        files.insert(PathBuf::from("types.rs"), file(items)?);
+        let items = items.finish();
+        files.insert(PathBuf::from("types.rs"), e.file(items)?);
     }
     // The group files are most of the work: they are printed in parallel below.
     let mut group_jobs: Vec<(PathBuf, &Node, bool)> = Vec::new();
@@ -86,7 +90,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             }
         });
         // <root>/mod.rs
-        let mut items = e.node_head(r, true);
+        let mut items = e.node_head(r, true, 0);
         for g in &r.children {
             let gm = ident(&g.module);
             let doc = docs(&format!("`{}`", g.url));
@@ -103,7 +107,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
                 ));
             }
         }
-        files.insert(Path::new(&r.module).join("mod.rs"), file(items)?);
+        files.insert(Path::new(&r.module).join("mod.rs"), e.file(items)?);
     }
     if opts.features {
         mods.push(quote! {
@@ -117,7 +121,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             /// Inbound notifications (`spec/notifications/`): the decrypted resources, typed.
             pub mod notifications;
         });
-        files.insert(PathBuf::from("notifications.rs"), file(e.notifications(api))?);
+        files.insert(PathBuf::from("notifications.rs"), e.file(e.notifications(api))?);
     }
     let mut root_items = quote! { #(#mods)* };
     if !starts.is_empty() {
@@ -127,7 +131,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             }
         });
     }
-    files.insert(PathBuf::from("mod.rs"), file(root_items)?);
+    files.insert(PathBuf::from("mod.rs"), e.file(root_items)?);
     files.extend(emit_groups(&group_jobs, opts, &groups, &aliases)?);
     // APIv2's feature (`v2`, the `/v2` root) is written by hand in the client's manifest: it
     // turns on the runtime's APIv2 layer, and `full` (every APIv3 group) leaves it out.
@@ -157,9 +161,9 @@ fn emit_groups(
             let body = if *is_group {
                 e.group_head(node)
             } else {
-                e.node_body(node)
+                e.node_body(node, 0)
             };
-            Ok((path.clone(), file(body)?))
+            Ok((path.clone(), e.file(body)?))
         },
     )?;
     Ok(printed.into_iter().collect())
@@ -180,7 +184,7 @@ pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration;
     for r in &api.root.children {
         for g in &r.children {
             let s = Instant::now();
-            let mut tokens = e.node_body(g); // the group and all its children, as one file
+            let mut tokens = e.node_body(g, 0); // the group and all its children, as one file
             tokens.extend(e.models(g));
             t[0] += s.elapsed();
             let s = Instant::now();
@@ -189,6 +193,7 @@ pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration;
             let s = Instant::now();
             std::hint::black_box(prettyplease::unparse(&parsed));
             t[2] += s.elapsed();
+            e.file(TokenStream::new())?; // drops the group's verbatim blocks
         }
     }
     Ok(t)
@@ -199,10 +204,14 @@ fn node_size(n: &Node) -> usize {
 }
 
 struct Emitter {
+    /// The verbatim blocks of the file being emitted (see [`crate::print`]): each file is
+    /// printed as soon as its tokens are built, by [`Emitter::file`], which takes them.
+    blocks: Blocks,
+    /// The generated root, runtime and `__private` paths as text, for the items written as text.
+    text: Paths,
     rt: TokenStream,
     /// `<runtime>::__private`: what only generated code uses.
     private: TokenStream,
-    root: TokenStream,
     client: TokenStream,
     /// Group node URL → cargo feature.
     groups: BTreeMap<String, String>,
@@ -210,10 +219,35 @@ struct Emitter {
     aliases: Arc<Aliases>,
 }
 
-fn parse_path(s: &str, what: &str) -> Result<TokenStream, Error> {
-    syn::parse_str::<syn::Path>(s)
-        .map(|p| quote!(#p))
-        .map_err(|e| Error::Internal(format!("{what} `{s}` is not a path: {e}")))
+/// The paths generated code refers to, as text.
+struct Paths {
+    /// The generated root (`crate`).
+    root: String,
+    /// The runtime (`::wechatpay::runtime`).
+    rt: String,
+    /// `<runtime>::__private`.
+    private: String,
+}
+
+/// A path of [`Options`], as tokens and as the text prettyplease prints of them. Paths with
+/// generic arguments are refused: none is needed.
+fn parse_path(s: &str, what: &str) -> Result<(TokenStream, String), Error> {
+    let path =
+        syn::parse_str::<syn::Path>(s).map_err(|e| Error::Internal(format!("{what} `{s}` is not a path: {e}")))?;
+    let mut text = String::new();
+    if path.leading_colon.is_some() {
+        text.push_str("::");
+    }
+    for (i, seg) in path.segments.iter().enumerate() {
+        if !seg.arguments.is_none() {
+            return Err(Error::Internal(format!("{what} `{s}` has generic arguments")));
+        }
+        if i > 0 {
+            text.push_str("::");
+        }
+        text.push_str(&seg.ident.to_string());
+    }
+    Ok((quote!(#path), text))
 }
 
 fn ident(s: &str) -> Ident {
@@ -228,13 +262,25 @@ fn literal(n: &Node) -> String {
 }
 
 impl Emitter {
+    /// Prints a file's items (and the verbatim blocks they refer to) with the generated-file
+    /// header.
+    fn file(&self, items: TokenStream) -> Result<String, Error> {
+        Ok(format!("{HEADER}\n\n{}", print(items, &self.blocks)?))
+    }
+
     fn new(opts: &Options, groups: BTreeMap<String, String>, aliases: Arc<Aliases>) -> Result<Self, Error> {
-        let rt = parse_path(&opts.runtime, "runtime")?;
+        let (rt, rt_text) = parse_path(&opts.runtime, "runtime")?;
+        let root_text = parse_path(&opts.root, "root")?.1;
         Ok(Emitter {
-            rt: rt.clone(),
+            blocks: Blocks::default(),
+            text: Paths {
+                private: format!("{rt_text}::__private"),
+                rt: rt_text,
+                root: root_text,
+            },
             private: quote!(#rt::__private),
-            root: parse_path(&opts.root, "root")?,
-            client: parse_path(&opts.client, "client")?,
+            rt,
+            client: parse_path(&opts.client, "client")?.0,
             groups,
             aliases,
         })
@@ -251,7 +297,7 @@ impl Emitter {
     /// A group file: the group node, its shared shapes (`models`), and its children declared as
     /// modules in their own files.
     fn group_head(&self, node: &Node) -> TokenStream {
-        let mut items = self.node_head(node, false);
+        let mut items = self.node_head(node, false, 0);
         items.extend(self.models(node));
         for c in &node.children {
             let m = ident(&c.module);
@@ -268,10 +314,11 @@ impl Emitter {
             return TokenStream::new();
         };
         let scope = Scope::of(false, models.iter().map(|t| t.name.as_str()));
-        let mut body = TokenStream::new();
+        let mut items = Items::new(&self.blocks, 1);
         for t in models {
-            body.extend(self.type_def(t, scope, &TokenStream::new()));
+            self.type_def(&mut items, t, scope, &[]);
         }
+        let body = items.finish();
         let m = ident(module);
         let doc = docs(&format!(
             "Shapes that several operations of `{}` share, each emitted once under a name of its own; the operations' type names are aliases of these.",
@@ -285,12 +332,13 @@ impl Emitter {
         }
     }
 
-    /// Everything of a node and its descendants (as inline modules): the content of a child file.
-    fn node_body(&self, node: &Node) -> TokenStream {
-        let mut items = self.node_head(node, false);
+    /// Everything of a node and its descendants (as inline modules): the content of a child
+    /// file, or of a module `depth` levels deep in one.
+    fn node_body(&self, node: &Node, depth: usize) -> TokenStream {
+        let mut items = self.node_head(node, false, depth);
         for c in &node.children {
             let m = ident(&c.module);
-            let body = self.node_body(c);
+            let body = self.node_body(c, depth + 1);
             let doc = docs(&format!("`{}`", c.url));
             items.extend(quote! {
                 #doc
@@ -302,8 +350,9 @@ impl Emitter {
         items
     }
 
-    /// The node's struct, its methods and its types (not its child modules).
-    fn node_head(&self, node: &Node, is_root: bool) -> TokenStream {
+    /// The node's struct, its methods and its types (not its child modules), in a module
+    /// `depth` levels deep in its file.
+    fn node_head(&self, node: &Node, is_root: bool, depth: usize) -> TokenStream {
         // A root whose groups are all behind features is empty when none is enabled.
         let allow = (is_root && !self.groups.is_empty()).then(|| quote!(#[allow(dead_code)]));
         let scope = Scope::of(
@@ -366,37 +415,15 @@ impl Emitter {
                 #methods
             }
         };
+        let mut types = Items::new(&self.blocks, depth);
         for t in &node.types {
             match self.aliases.target(node, &t.name) {
-                Some(target) => items.extend(self.alias(t, target)),
-                None => items.extend(self.type_def(t, scope, &TokenStream::new())),
+                Some(target) => self.alias(&mut types, t, target),
+                None => self.type_def(&mut types, t, scope, &[]),
             }
         }
+        items.extend(types.finish());
         items
-    }
-
-    /// A type of the same shape as one emitted before: an alias of it (see [`crate::share`]).
-    fn alias(&self, t: &TypeDef, target: &[String]) -> TokenStream {
-        let root = &self.root;
-        let name = ident(&t.name);
-        let doc = docs(t.description.as_deref().unwrap_or(&t.name));
-        let path: Vec<_> = target.iter().map(|s| ident(s)).collect();
-        let mut out = quote! {
-            #doc
-            pub type #name = #root #(::#path)*;
-        };
-        // Its required fields' struct under the matching name (see `types::constructor`).
-        if matches!(t.kind, crate::ir::TypeKind::Struct(_)) && !t.default {
-            let required = ident(&types::required_struct_name(&t.name));
-            let (last, parents) = path.split_last().expect("an alias has a target");
-            let target_required = ident(&types::required_struct_name(&last.to_string()));
-            let doc = docs(&format!("The required fields of [`{}`].", t.name));
-            out.extend(quote! {
-                #doc
-                pub type #required = #root #(::#parents)* :: #target_required;
-            });
-        }
-        out
     }
 
     fn op(&self, node: &Node, op: &Op, scope: Scope) -> TokenStream {
@@ -583,11 +610,6 @@ impl Emitter {
             }
         }
     }
-}
-
-/// Prints items into a file with the generated-file header.
-fn file(items: TokenStream) -> Result<String, Error> {
-    Ok(format!("{HEADER}\n\n{}", print(items)?))
 }
 
 /// The runtime's name of what a field is filled in with.

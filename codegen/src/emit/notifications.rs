@@ -3,10 +3,11 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::features::feature_predicate;
 use super::types::Scope;
 use super::{ident, Emitter};
 use crate::ir::{self, Api, Ty};
-use crate::print::docs;
+use crate::print::{docs, text::cfg, Items};
 
 impl Emitter {
     /// `notifications.rs`: each notification's resource type (an alias of the operation response
@@ -14,7 +15,6 @@ impl Emitter {
     /// notification by its event type and keys.
     pub(super) fn notifications(&self, api: &Api) -> TokenStream {
         let (rt, private) = (&self.rt, &self.private);
-        let root = &self.root;
         let mut names: Vec<&str> = vec!["Resource"];
         for n in &api.notifications {
             names.push(&n.name);
@@ -23,9 +23,15 @@ impl Emitter {
             }
         }
         let scope = Scope::of(false, names.into_iter());
-        let gate_of = |n: &ir::NotificationDef| match self.groups.get(&n.group) {
-            Some(f) => quote!(#[cfg(feature = #f)]),
-            None => TokenStream::new(),
+        let gate_predicates = |n: &ir::NotificationDef| -> Vec<String> {
+            self.groups
+                .get(&n.group)
+                .map(|f| feature_predicate(f))
+                .into_iter()
+                .collect()
+        };
+        let gate_of = |n: &ir::NotificationDef| -> TokenStream {
+            cfg(&gate_predicates(n)).map_or_else(TokenStream::new, |g| g.parse().expect("a cfg attribute lexes"))
         };
         let mut items = TokenStream::new();
         let mut variants = TokenStream::new();
@@ -36,6 +42,8 @@ impl Emitter {
         // Notifications that name keys are tried first (more keys first), then the others.
         let mut order: Vec<&ir::NotificationDef> = api.notifications.iter().collect();
         order.sort_by_key(|n| std::cmp::Reverse(n.match_keys.len()));
+        // The resources' types (and aliases), before `Resource`.
+        let mut defs = Items::new(&self.blocks, 0);
         for n in &api.notifications {
             let gate = gate_of(n);
             let name = ident(&n.name);
@@ -54,16 +62,18 @@ impl Emitter {
             match &n.resource {
                 ir::NotificationResource::SameAs { module, ty, operation } => {
                     text.push_str(&format!(" The same type as the response of `{operation}`."));
-                    let doc = docs(&text);
-                    let path = module.iter().map(|m| ident(m));
-                    let target = match ty {
+                    let mut alias = defs.item();
+                    alias.doc(&text);
+                    alias.cfg(&gate_predicates(n));
+                    match ty {
                         Ty::Local(t) => {
-                            let t = ident(t);
-                            quote!(#root #(::#path)*::#t)
+                            let module: String = module.iter().map(|m| format!("{m}::")).collect();
+                            let root = &self.text.root;
+                            alias.unbroken_line(&format!("pub type {} = {root}::{module}{t};", n.name));
                         }
-                        other => self.ty(other, scope),
-                    };
-                    items.extend(quote! { #doc #gate pub type #name = #target; });
+                        other => alias.line(&format!("pub type {} = {};", n.name, self.ty_text(other, scope))),
+                    }
+                    defs.push(alias);
                 }
                 ir::NotificationResource::Own(types) => {
                     for t in types {
@@ -72,7 +82,7 @@ impl Emitter {
                         if t.name == n.name {
                             t.description = Some(text.clone());
                         }
-                        items.extend(self.withheld_type_def(&t, scope, &gate));
+                        self.withheld_type_def(&mut defs, &t, scope, &gate_predicates(n));
                     }
                 }
             }
@@ -81,6 +91,7 @@ impl Emitter {
             debug_arms.extend(quote! { #gate Self::#name(_) => f.write_str(concat!("Resource::", stringify!(#name), "(<decrypted, withheld>)")), });
             serialize_arms.extend(quote! { #gate Self::#name(r) => ::serde::Serialize::serialize(&**r, serializer), });
         }
+        items.extend(defs.finish());
         for n in order {
             let gate = gate_of(n);
             let name = ident(&n.name);

@@ -1,11 +1,10 @@
 //! Types: how a spec type is written in Rust, and the structs and enums of the IR.
 
 use proc_macro2::TokenStream;
-use quote::quote;
 
 use super::{ident, Emitter};
 use crate::ir::{self, Field, FieldKind, Ty, TypeDef, TypeKind};
-use crate::print::{docs, layout_macro};
+use crate::print::{Item, Items};
 
 /// The module an item is emitted into, as far as writing a type depends on it.
 #[derive(Clone, Copy)]
@@ -23,245 +22,256 @@ impl Scope {
         let prelude = !names.any(|n| matches!(n, "Option" | "String" | "Vec"));
         Scope { shared, prelude }
     }
+
+    fn option(self, ty: &str) -> String {
+        if self.prelude {
+            format!("Option<{ty}>")
+        } else {
+            format!("::std::option::Option<{ty}>")
+        }
+    }
 }
 
 impl Emitter {
     /// A Rust type, written as code in `scope` refers to it.
-    pub(super) fn ty(&self, ty: &Ty, scope: Scope) -> TokenStream {
-        let root = &self.root;
+    pub(super) fn ty_text(&self, ty: &Ty, scope: Scope) -> String {
         match ty {
-            Ty::String if scope.prelude => quote!(String),
-            Ty::String => quote!(::std::string::String),
-            Ty::I32 => quote!(i32),
-            Ty::I64 => quote!(i64),
-            Ty::U32 => quote!(u32),
-            Ty::U64 => quote!(u64),
-            Ty::F64 => quote!(f64),
-            Ty::Bool => quote!(bool),
-            Ty::Json => quote!(::serde_json::Value),
-            Ty::Vec(t) => {
-                let t = self.ty(t, scope);
-                if scope.prelude {
-                    quote!(Vec<#t>)
-                } else {
-                    quote!(::std::vec::Vec<#t>)
-                }
-            }
-            Ty::JsonText(t) => {
-                let t = self.ty(t, scope);
-                let rt = &self.rt;
-                quote!(#rt::JsonText<#t>)
-            }
-            Ty::Local(n) => {
-                let n = ident(n);
-                quote!(#n)
-            }
-            Ty::Shared(n) => {
-                let n = ident(n);
-                if scope.shared {
-                    quote!(#n)
-                } else {
-                    quote!(#root::types::#n)
-                }
-            }
+            Ty::String if scope.prelude => "String".into(),
+            Ty::String => "::std::string::String".into(),
+            Ty::I32 => "i32".into(),
+            Ty::I64 => "i64".into(),
+            Ty::U32 => "u32".into(),
+            Ty::U64 => "u64".into(),
+            Ty::F64 => "f64".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Json => "::serde_json::Value".into(),
+            Ty::Vec(t) if scope.prelude => format!("Vec<{}>", self.ty_text(t, scope)),
+            Ty::Vec(t) => format!("::std::vec::Vec<{}>", self.ty_text(t, scope)),
+            Ty::JsonText(t) => format!("{}::JsonText<{}>", self.text.rt, self.ty_text(t, scope)),
+            Ty::Local(n) => n.clone(),
+            Ty::Shared(n) if scope.shared => n.clone(),
+            Ty::Shared(n) => format!("{}::types::{n}", self.text.root),
         }
     }
 
-    /// A struct or enum with its impls, each item behind `gate` (a `cfg`, or nothing).
-    pub(super) fn type_def(&self, t: &TypeDef, scope: Scope, gate: &TokenStream) -> TokenStream {
+    /// [`ty_text`](Self::ty_text) as tokens.
+    pub(super) fn ty(&self, ty: &Ty, scope: Scope) -> TokenStream {
+        self.ty_text(ty, scope)
+            .parse()
+            .expect("a type the emitter writes lexes")
+    }
+
+    /// A struct or enum with its impls, each item behind `gate` (`cfg` predicates, any of
+    /// which enables it; none: always there).
+    pub(super) fn type_def(&self, items: &mut Items, t: &TypeDef, scope: Scope, gate: &[String]) {
         match &t.kind {
-            TypeKind::Struct(fields) => self.struct_def(t, fields, scope, gate, false),
-            TypeKind::Enum(variants) => self.enum_def(t, variants, gate),
+            TypeKind::Struct(fields) => self.struct_def(items, t, fields, scope, gate, false),
+            TypeKind::Enum(variants) => self.enum_def(items, t, variants, gate),
         }
     }
 
     /// [`type_def`](Self::type_def) of a type of decrypted personal data (a notification's
     /// own resource): a struct's `Debug` shows its name, never its values.
-    pub(super) fn withheld_type_def(&self, t: &TypeDef, scope: Scope, gate: &TokenStream) -> TokenStream {
+    pub(super) fn withheld_type_def(&self, items: &mut Items, t: &TypeDef, scope: Scope, gate: &[String]) {
         match &t.kind {
-            TypeKind::Struct(fields) => self.struct_def(t, fields, scope, gate, true),
-            TypeKind::Enum(variants) => self.enum_def(t, variants, gate),
+            TypeKind::Struct(fields) => self.struct_def(items, t, fields, scope, gate, true),
+            TypeKind::Enum(variants) => self.enum_def(items, t, variants, gate),
         }
+    }
+
+    /// A type of the same shape as one emitted before: an alias of `target`, a path below the
+    /// root (see [`crate::share`]), and of its required fields' struct under the matching name.
+    pub(super) fn alias(&self, items: &mut Items, t: &TypeDef, target: &[String]) {
+        let root = &self.text.root;
+        let mut alias = items.item();
+        alias.doc(t.description.as_deref().unwrap_or(&t.name));
+        alias.unbroken_line(&format!("pub type {} = {root}::{};", t.name, target.join("::")));
+        if matches!(t.kind, TypeKind::Struct(_)) && !t.default {
+            let (last, parents) = target.split_last().expect("an alias has a target");
+            let mut path: Vec<&str> = parents.iter().map(String::as_str).collect();
+            let target_required = required_struct_name(last);
+            path.push(&target_required);
+            alias.doc(&format!("The required fields of [`{}`].", t.name));
+            alias.unbroken_line(&format!(
+                "pub type {} = {root}::{};",
+                required_struct_name(&t.name),
+                path.join("::")
+            ));
+        }
+        items.push(alias);
     }
 
     fn struct_def(
         &self,
+        items: &mut Items,
         t: &TypeDef,
         fields: &[Field],
         scope: Scope,
-        gate: &TokenStream,
+        gate: &[String],
         withheld: bool,
-    ) -> TokenStream {
-        let name = ident(&t.name);
-        let doc = docs(t.description.as_deref().unwrap_or(&t.name));
-        let default = t.default.then(|| quote!(Default,));
-        let all_fields = fields;
-        let fields = fields.iter().map(|f| {
-            let id = ident(&f.ident);
-            let mut ty = self.ty(&f.ty, scope);
-            if !f.required {
-                ty = if scope.prelude {
-                    quote!(Option<#ty>)
-                } else {
-                    quote!(::std::option::Option<#ty>)
-                };
+    ) {
+        let mut def = items.item();
+        def.doc(t.description.as_deref().unwrap_or(&t.name));
+        def.cfg(gate);
+        let debug = if withheld { "" } else { " Debug," };
+        let default = if t.default { ", Default" } else { "" };
+        def.line(&format!("#[derive(Clone,{debug} PartialEq{default})]"));
+        def.line("#[non_exhaustive]");
+        if fields.is_empty() {
+            def.line(&format!("pub struct {} {{}}", t.name));
+        } else {
+            def.open(&format!("pub struct {} {{", t.name));
+            for f in fields {
+                def.doc(&field_doc(f, t.xml));
+                if f.deprecated {
+                    def.line("#[deprecated]");
+                }
+                let ty = self.ty_text(&f.ty, scope);
+                let ty = if f.required { ty } else { scope.option(&ty) };
+                def.field(&format!("pub {}: ", f.ident), &ty);
             }
-            let doc = docs(&field_doc(f, t.xml));
-            let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
-            quote! {
-                #doc
-                #deprecated
-                pub #id: #ty
-            }
-        });
+            def.close("}");
+        }
+        items.push(def);
         // `Serialize` and `Deserialize` are not derived: the runtime's `json_object!` writes both
         // from one line per field (see `runtime/object.rs`), a fraction of serde_derive's
         // expansion, which was most of the crate's compile time. Only body fields are written
         // (query parameters, headers and form parts travel elsewhere); every field is read back
         // by its wire name. An APIv2 struct is XML: `xml_object!`, from one line per field too.
-        let call = if t.xml {
-            layout_macro(&self.private, "xml_object", &t.name, &xml_rows(all_fields))
+        let (mac, rows) = if t.xml {
+            ("xml_object", xml_rows(fields))
         } else {
-            layout_macro(&self.private, "json_object", &t.name, &json_rows(all_fields))
+            ("json_object", json_rows(fields))
         };
-        let new = (!t.default).then(|| self.constructor(t, all_fields, scope, gate));
-        let private = &self.private;
-        let (derive_debug, debug) = if withheld {
-            (TokenStream::new(), quote! { #gate #private::withheld_debug!(#name); })
-        } else {
-            (quote!(Debug,), TokenStream::new())
-        };
-        quote! {
-            #doc
-            #gate
-            #[derive(Clone, #derive_debug PartialEq, #default)]
-            #[non_exhaustive]
-            pub struct #name {
-                #(#fields,)*
-            }
-
-            #gate
-            #call
-            #debug
-            #new
+        items.push(self.macro_call(items, gate, mac, &t.name, &rows));
+        if withheld {
+            let mut debug = items.item();
+            debug.cfg(gate);
+            debug.call(&format!("{}::withheld_debug", self.text.private), &t.name);
+            items.push(debug);
         }
+        if !t.default {
+            self.constructor(items, t, fields, scope, gate);
+        }
+    }
+
+    /// `<private>::mac!(Name { row … });`, one row per line.
+    fn macro_call(&self, items: &Items, gate: &[String], mac: &str, name: &str, rows: &[String]) -> Item {
+        let mut call = items.item();
+        call.cfg(gate);
+        let head = format!("{}::{mac}!({name} {{", self.text.private);
+        if rows.is_empty() {
+            call.raw_line(&format!("{head}}});"));
+        } else {
+            call.raw_line(&head);
+            for r in rows {
+                call.raw_line(&format!("    {r}"));
+            }
+            call.raw_line("});");
+        }
+        call
     }
 
     /// A struct with required fields has no `Default`: its required fields are given by name
     /// in a struct of their own (`<Name>Required`, a plain literal: a missing one is a compile
     /// error, and no two can be swapped unseen), which `new` takes; every optional field starts
     /// `None` and is set by name afterwards (`with`, from the runtime's object macros).
-    fn constructor(&self, t: &TypeDef, fields: &[Field], scope: Scope, gate: &TokenStream) -> TokenStream {
-        let name = ident(&t.name);
-        let required_name = ident(&required_struct_name(&t.name));
+    fn constructor(&self, items: &mut Items, t: &TypeDef, fields: &[Field], scope: Scope, gate: &[String]) {
+        let name = &t.name;
+        let required_name = required_struct_name(name);
         let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
-        let decl = required.iter().map(|f| {
-            let id = ident(&f.ident);
-            let ty = self.ty(&f.ty, scope);
-            let doc = docs(&field_doc(f, t.xml));
-            quote! {
-                #doc
-                pub #id: #ty
-            }
-        });
-        let taken = required.iter().map(|f| ident(&f.ident));
-        let none = if scope.prelude {
-            quote!(None)
-        } else {
-            quote!(::core::option::Option::None)
-        };
-        let inits = fields.iter().map(|f| {
-            let id = ident(&f.ident);
-            if f.required {
-                quote!(#id)
-            } else {
-                quote!(#id: #none)
-            }
-        });
-        let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
-        let struct_doc = docs(&format!(
-            "The required fields of [`{}`], each given by name (all of them: a missing one does not compile); [`{}::new`] takes them.",
-            t.name, t.name
+        let mut decl = items.item();
+        decl.doc(&format!(
+            "The required fields of [`{name}`], each given by name (all of them: a missing one does not compile); [`{name}::new`] takes them."
         ));
+        decl.cfg(gate);
+        decl.open(&format!("pub struct {required_name} {{"));
+        for f in &required {
+            decl.doc(&field_doc(f, t.xml));
+            decl.field(&format!("pub {}: ", f.ident), &self.ty_text(&f.ty, scope));
+        }
+        decl.close("}");
+        items.push(decl);
+
+        let none = if scope.prelude {
+            "None"
+        } else {
+            "::core::option::Option::None"
+        };
+        let taken: Vec<String> = required.iter().map(|f| f.ident.clone()).collect();
+        let inits: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                if f.required {
+                    f.ident.clone()
+                } else {
+                    format!("{}: {none}", f.ident)
+                }
+            })
+            .collect();
+        let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
         let mut text = format!(
-            "A `{}` of its required fields ({}), given by name in a [`{}`].",
-            t.name,
+            "A `{name}` of its required fields ({}), given by name in a [`{required_name}`].",
             list.join(", "),
-            required_struct_name(&t.name)
         );
         if let Some(opt) = fields.iter().find(|f| !f.required).map(|f| f.ident.as_str()) {
             text.push_str(&format!(
                 " Every optional field is `None`; set one by name: `.with(|r| r.{opt} = Some(…))`."
             ));
         }
-        let doc = docs(&text);
-        let deprecated = required
-            .iter()
-            .any(|f| f.deprecated)
-            .then(|| quote!(#[allow(deprecated)]));
-        quote! {
-            #struct_doc
-            #gate
-            pub struct #required_name {
-                #(#decl,)*
-            }
-
-            #gate
-            impl #name {
-                #doc
-                #[inline]
-                #deprecated
-                pub fn new(required: #required_name) -> Self {
-                    let #required_name { #(#taken),* } = required;
-                    Self { #(#inits),* }
-                }
-            }
+        let mut new = items.item();
+        new.cfg(gate);
+        new.open(&format!("impl {name} {{"));
+        new.doc(&text);
+        new.line("#[inline]");
+        if required.iter().any(|f| f.deprecated) {
+            new.line("#[allow(deprecated)]");
         }
+        new.open(&format!("pub fn new(required: {required_name}) -> Self {{"));
+        new.pattern(&format!("let {required_name} {{"), &taken, "} = required;");
+        new.literal("Self {", &inits, "}");
+        new.close("}");
+        new.close("}");
+        items.push(new);
     }
 
-    fn enum_def(&self, t: &TypeDef, variants: &[ir::Variant], gate: &TokenStream) -> TokenStream {
-        let rt = &self.rt;
-        let name = ident(&t.name);
-        let mut text = t.description.clone().unwrap_or_else(|| t.name.clone());
+    fn enum_def(&self, items: &mut Items, t: &TypeDef, variants: &[ir::Variant], gate: &[String]) {
+        let name = &t.name;
+        let mut text = t.description.clone().unwrap_or_else(|| name.clone());
         text.push_str(&format!(
-            "\nA value this client does not know yet is kept as [`{}::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.",
-            t.name
+            "\nA value this client does not know yet is kept as [`{name}::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible."
         ));
-        let doc = docs(&text);
         let idents: Vec<String> = variants.iter().map(|v| v.ident.clone()).collect();
-        let idents = crate::naming::without_enum_name(&t.name, &idents);
-        let decl = variants.iter().zip(&idents).map(|(v, id)| {
-            let id = ident(id);
+        let idents = crate::naming::without_enum_name(name, &idents);
+        let mut def = items.item();
+        def.doc(&text);
+        def.cfg(gate);
+        def.line("#[derive(Clone, Debug, PartialEq, Eq, Hash)]");
+        def.line("#[non_exhaustive]");
+        def.open(&format!("pub enum {name} {{"));
+        for (v, id) in variants.iter().zip(&idents) {
             // One line: the wire value, then its meaning.
-            let text = match &v.description {
+            def.doc(&match &v.description {
                 Some(d) => format!("`{}`: {}", v.value, d.replace('\n', " ")),
                 None => format!("`{}`", v.value),
-            };
-            let doc = docs(&text);
-            quote!(#doc #id)
-        });
-        let lines: Vec<String> = variants
+            });
+            def.line(&format!("{id},"));
+        }
+        def.doc("A value not listed in the spec, kept as received.");
+        def.line(&format!("Unknown({}::UnknownValue),", self.text.rt));
+        def.close("}");
+        items.push(def);
+        let rows: Vec<String> = variants
             .iter()
             .zip(&idents)
-            .map(|(v, id)| format!("{} = {},", ident(id), proc_macro2::Literal::string(&v.value)))
+            .map(|(v, id)| format!("{id} = {},", proc_macro2::Literal::string(&v.value)))
             .collect();
-        let call = layout_macro(&self.private, "json_enum", &t.name, &lines);
-        let private = &self.private;
-        let xml = t.xml.then(|| quote!(#gate #private::xml_enum!(#name);));
-        quote! {
-            #doc
-            #gate
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum #name {
-                #(#decl,)*
-                /// A value not listed in the spec, kept as received.
-                Unknown(#rt::UnknownValue),
-            }
-
-            #gate
-            #call
-            #xml
+        items.push(self.macro_call(items, gate, "json_enum", name, &rows));
+        if t.xml {
+            let mut xml = items.item();
+            xml.cfg(gate);
+            xml.call(&format!("{}::xml_enum", self.text.private), name);
+            items.push(xml);
         }
     }
 }
