@@ -31,6 +31,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::error::Error;
 use crate::ir::{Api, Node, Ty, TypeDef, TypeKind};
 use crate::naming;
 
@@ -56,14 +57,30 @@ struct Occurrence<'a> {
 
 impl Aliases {
     /// Finds the repeated shapes of every API group (a child of a root: `/v3/pay`, `/hk/v3`).
-    pub fn find(api: &Api) -> Aliases {
+    pub fn find(api: &Api) -> Result<Aliases, Error> {
+        // Groups share nothing: each is done on its own, on all cores, and the results merged.
+        let groups: Vec<(&str, &Node)> = api
+            .root
+            .children
+            .iter()
+            .flat_map(|root| root.children.iter().map(move |g| (root.module.as_str(), g)))
+            .collect();
+        let found = crate::par::map_in_order(
+            &groups,
+            "shared shapes",
+            || Ok(()),
+            |_, (root, group)| {
+                let mut one = Aliases::default();
+                one.group(root, group);
+                Ok(one)
+            },
+        )?;
         let mut out = Aliases::default();
-        for root in &api.root.children {
-            for group in &root.children {
-                out.group(&root.module, group);
-            }
+        for one in found {
+            out.map.extend(one.map);
+            out.models.extend(one.models);
         }
-        out
+        Ok(out)
     }
 
     /// The shared type that `name` of `node` is an alias of, if it is one.

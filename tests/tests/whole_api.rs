@@ -329,7 +329,7 @@ fn every_shared_shape_agrees_with_each_of_its_uses() {
     use wechatpay_codegen::ir::TypeKind;
     use wechatpay_codegen::share::Aliases;
     let api = api();
-    let aliases = Aliases::find(&api);
+    let aliases = Aliases::find(&api).unwrap();
     let mut nodes = Vec::new();
     walk(&api.root, &mut nodes);
     let mut shared: std::collections::HashMap<Vec<String>, &ir::TypeDef> = std::collections::HashMap::new();

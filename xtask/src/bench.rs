@@ -111,7 +111,7 @@ fn bench_generate(spec: &Path) -> Result<(), String> {
     let api = wechatpay_codegen::ir::build(&loaded).map_err(|e| e.to_string())?;
     let t_ir = t.elapsed();
     let t = Instant::now();
-    let aliases = wechatpay_codegen::share::Aliases::find(&api);
+    let aliases = wechatpay_codegen::share::Aliases::find(&api).map_err(|e| e.to_string())?;
     let t_share = t.elapsed();
     let t = Instant::now();
     let _ = wechatpay_codegen::emit::emit(&api, &options).map_err(|e| e.to_string())?;

@@ -45,7 +45,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
     } else {
         BTreeMap::new()
     };
-    let aliases = Arc::new(Aliases::find(api));
+    let aliases = Arc::new(Aliases::find(api)?);
     let e = Emitter::new(opts, groups.clone(), aliases.clone())?;
 
     // mod.rs: roots + shared types + Client methods.
@@ -179,7 +179,7 @@ pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration;
     } else {
         BTreeMap::new()
     };
-    let e = Emitter::new(opts, groups, Arc::new(Aliases::find(api)))?;
+    let e = Emitter::new(opts, groups, Arc::new(Aliases::find(api)?))?;
     let mut t = [std::time::Duration::ZERO; 3];
     for r in &api.root.children {
         for g in &r.children {

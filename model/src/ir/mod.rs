@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::error::{Error, SpecError};
-use crate::load::{locate, Loaded};
+use crate::load::{locate, Loaded, LoadedPath};
 use crate::spec::{Method, Schema};
 
 mod notifications;
@@ -285,9 +285,20 @@ pub fn build(loaded: &Loaded) -> Result<Api, Error> {
         types: Vec::new(),
         file: None,
     };
+    // Each path file is resolved on its own, on all cores, then placed in the tree in order.
+    let paths: Vec<&LoadedPath> = loaded.paths.iter().collect();
+    let resolved = crate::par::map_in_order(
+        &paths,
+        "validation",
+        || Ok(b.worker()),
+        |w, p| Ok((w.resolve_path(p), std::mem::take(&mut w.errors))),
+    )?;
     let mut raw = RawNode::default();
-    for p in &loaded.paths {
-        b.add_path(&mut raw, p);
+    for (r, errors) in resolved {
+        b.errors.extend(errors);
+        if let Some(r) = r {
+            b.place(&mut raw, r);
+        }
     }
     b.lay_out(&raw, &mut root);
     let mut notifications = b.notifications(loaded, &root);
@@ -364,6 +375,22 @@ struct Builder {
     shared_structs: BTreeSet<String>,
     /// An APIv2 operation is being read (`cdata` is allowed).
     in_v2: bool,
+}
+
+impl Builder {
+    /// A builder that resolves path files beside this one: the shared types as this one has
+    /// collected them, no errors yet.
+    fn worker(&self) -> Builder {
+        Builder {
+            errors: Vec::new(),
+            partial: self.partial,
+            shared_names: self.shared_names.clone(),
+            shared_defs: Vec::new(),
+            shared_schemas: self.shared_schemas.clone(),
+            shared_structs: self.shared_structs.clone(),
+            in_v2: false,
+        }
+    }
 }
 
 /// Marks every struct without required fields as `Default`. A struct with a required field has

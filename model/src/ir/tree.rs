@@ -7,8 +7,22 @@ use super::{Builder, Loc, Node, RawNode, Segment, Ty};
 use crate::error::SpecError;
 use crate::naming;
 
+/// A path file's operations and types, resolved on their own (see [`Builder::resolve_path`]),
+/// before they are placed in the tree.
+pub(super) struct ResolvedPath<'a> {
+    file: &'a PathBuf,
+    text: &'a str,
+    segments: Vec<&'a str>,
+    param_tys: BTreeMap<String, Ty>,
+    ops: Vec<super::Op>,
+    types: Vec<super::TypeDef>,
+}
+
 impl Builder {
-    pub(super) fn add_path(&mut self, raw_root: &mut RawNode, p: &crate::load::LoadedPath) {
+    /// Validates a path file and resolves its operations and types, reading nothing but the
+    /// file and the shared types: files are resolved on all cores, each by a
+    /// [`worker`](Builder::worker) of its own. `None` when the file cannot be placed.
+    pub(super) fn resolve_path<'a>(&mut self, p: &'a crate::load::LoadedPath) -> Option<ResolvedPath<'a>> {
         let file_loc = Loc {
             file: &p.file,
             text: &p.text,
@@ -37,19 +51,19 @@ impl Builder {
                 self.errors.push(file_loc.error(format!(
                     "URL segment `{s}` is not supported (letters, digits, `-`, `_`, `.`, or a `{{placeholder}}`)"
                 )));
-                return;
+                return None;
             }
         }
         let uniq: BTreeSet<&str> = placeholders.iter().copied().collect();
         if uniq.len() != placeholders.len() {
             self.errors
                 .push(file_loc.error("the same placeholder appears twice in the URL"));
-            return;
+            return None;
         }
         if p.spec.operations().next().is_none() {
             self.errors
                 .push(file_loc.error("no operation: write at least one of get/post/put/patch/delete"));
-            return;
+            return None;
         }
 
         // Resolve the operations first, then place them in the tree.
@@ -99,6 +113,32 @@ impl Builder {
             }
         }
 
+        Some(ResolvedPath {
+            file: &p.file,
+            text: &p.text,
+            segments,
+            param_tys,
+            ops,
+            types,
+        })
+    }
+
+    /// Places a resolved path file in the tree (in file order: the first file to give a
+    /// placeholder its type decides it).
+    pub(super) fn place(&mut self, raw_root: &mut RawNode, r: ResolvedPath<'_>) {
+        let ResolvedPath {
+            file,
+            text,
+            segments,
+            param_tys,
+            ops,
+            mut types,
+        } = r;
+        let file_loc = Loc {
+            file,
+            text,
+            path: Vec::new(),
+        };
         let mut node = raw_root;
         for s in &segments {
             node = node.children.entry(s.to_string()).or_default();
@@ -116,7 +156,7 @@ impl Builder {
         types.sort_by(|a, b| a.name.cmp(&b.name));
         node.ops = ops;
         node.types = types;
-        node.file = Some(p.file.clone());
+        node.file = Some(file.clone());
     }
 
     /// Assigns chain method, module and struct names to every node, children sorted by module.
