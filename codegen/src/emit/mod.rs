@@ -223,6 +223,8 @@ struct Emitter {
 struct Paths {
     /// The generated root (`crate`).
     root: String,
+    /// The shared types' module, as a prefix (`crate::types::`).
+    types: String,
     /// The runtime (`::wechatpay::runtime`).
     rt: String,
     /// `<runtime>::__private`.
@@ -276,6 +278,7 @@ impl Emitter {
             text: Paths {
                 private: format!("{rt_text}::__private"),
                 rt: rt_text,
+                types: format!("{root_text}::types::"),
                 root: root_text,
             },
             private: quote!(#rt::__private),

@@ -1,5 +1,6 @@
 //! `operations.rs`, the table of every operation's types (tests over the whole API).
 
+use super::types::TypeNames;
 use crate::ir::{Api, Node, ResponseKind, Ty};
 use crate::HEADER;
 
@@ -10,20 +11,13 @@ use crate::HEADER;
 /// it is compiled into the crate; the caller's macro instantiates what it needs.
 pub(super) fn operations_table(api: &Api) -> String {
     fn abs(ty: &Ty, module: &str) -> String {
-        match ty {
-            Ty::String => "::std::string::String".into(),
-            Ty::I32 => "i32".into(),
-            Ty::I64 => "i64".into(),
-            Ty::U32 => "u32".into(),
-            Ty::U64 => "u64".into(),
-            Ty::F64 => "f64".into(),
-            Ty::Bool => "bool".into(),
-            Ty::Json => "::serde_json::Value".into(),
-            Ty::Vec(t) => format!("::std::vec::Vec<{}>", abs(t, module)),
-            Ty::JsonText(t) => format!("$crate::runtime::JsonText<{}>", abs(t, module)),
-            Ty::Local(n) => format!("{module}::{n}"),
-            Ty::Shared(n) => format!("$crate::types::{n}"),
+        TypeNames {
+            prelude: false,
+            local: &format!("{module}::"),
+            shared: "$crate::types::",
+            runtime: "$crate::runtime",
         }
+        .write(ty)
     }
     fn walk(n: &Node, module: &str, rows: &mut Vec<String>) {
         for op in n.ops.iter().filter(|op| op.v2.is_none()) {

@@ -32,11 +32,23 @@ impl Scope {
     }
 }
 
-impl Emitter {
-    /// A Rust type, written as code in `scope` refers to it.
-    pub(super) fn ty_text(&self, ty: &Ty, scope: Scope) -> String {
+/// How the code of a module names the Rust types of spec types.
+pub(super) struct TypeNames<'a> {
+    /// `Option`, `String` and `Vec` by their short names (else by full paths).
+    pub prelude: bool,
+    /// Written before the name of a type of the operation's own module (`""` there).
+    pub local: &'a str,
+    /// Written before the name of a shared type (`crate::types::`, `""` in `types`).
+    pub shared: &'a str,
+    /// The runtime's path (`::wechatpay::runtime`).
+    pub runtime: &'a str,
+}
+
+impl TypeNames<'_> {
+    /// The Rust type of `ty`.
+    pub(super) fn write(&self, ty: &Ty) -> String {
         match ty {
-            Ty::String if scope.prelude => "String".into(),
+            Ty::String if self.prelude => "String".into(),
             Ty::String => "::std::string::String".into(),
             Ty::I32 => "i32".into(),
             Ty::I64 => "i64".into(),
@@ -45,13 +57,25 @@ impl Emitter {
             Ty::F64 => "f64".into(),
             Ty::Bool => "bool".into(),
             Ty::Json => "::serde_json::Value".into(),
-            Ty::Vec(t) if scope.prelude => format!("Vec<{}>", self.ty_text(t, scope)),
-            Ty::Vec(t) => format!("::std::vec::Vec<{}>", self.ty_text(t, scope)),
-            Ty::JsonText(t) => format!("{}::JsonText<{}>", self.text.rt, self.ty_text(t, scope)),
-            Ty::Local(n) => n.clone(),
-            Ty::Shared(n) if scope.shared => n.clone(),
-            Ty::Shared(n) => format!("{}::types::{n}", self.text.root),
+            Ty::Vec(t) if self.prelude => format!("Vec<{}>", self.write(t)),
+            Ty::Vec(t) => format!("::std::vec::Vec<{}>", self.write(t)),
+            Ty::JsonText(t) => format!("{}::JsonText<{}>", self.runtime, self.write(t)),
+            Ty::Local(n) => format!("{}{n}", self.local),
+            Ty::Shared(n) => format!("{}{n}", self.shared),
         }
+    }
+}
+
+impl Emitter {
+    /// A Rust type, written as code in `scope` refers to it.
+    pub(super) fn ty_text(&self, ty: &Ty, scope: Scope) -> String {
+        TypeNames {
+            prelude: scope.prelude,
+            local: "",
+            shared: if scope.shared { "" } else { &self.text.types },
+            runtime: &self.text.rt,
+        }
+        .write(ty)
     }
 
     /// [`ty_text`](Self::ty_text) as tokens.
