@@ -69,7 +69,7 @@ impl Emitter {
                         Ty::Local(t) => {
                             let module: String = module.iter().map(|m| format!("{m}::")).collect();
                             let root = &self.text.root;
-                            alias.unbroken_line(&format!("pub type {} = {root}::{module}{t};", n.name));
+                            alias.raw_line(&format!("pub type {} = {root}::{module}{t};", n.name));
                         }
                         other => alias.line(&format!("pub type {} = {};", n.name, self.ty_text(other, scope))),
                     }

@@ -109,14 +109,14 @@ impl Emitter {
         let root = &self.text.root;
         let mut alias = items.item();
         alias.doc(t.description.as_deref().unwrap_or(&t.name));
-        alias.unbroken_line(&format!("pub type {} = {root}::{};", t.name, target.join("::")));
+        alias.raw_line(&format!("pub type {} = {root}::{};", t.name, target.join("::")));
         if matches!(t.kind, TypeKind::Struct(_)) && !t.default {
             let (last, parents) = target.split_last().expect("an alias has a target");
             let mut path: Vec<&str> = parents.iter().map(String::as_str).collect();
             let target_required = required_struct_name(last);
             path.push(&target_required);
             alias.doc(&format!("The required fields of [`{}`].", t.name));
-            alias.unbroken_line(&format!(
+            alias.raw_line(&format!(
                 "pub type {} = {root}::{};",
                 required_struct_name(&t.name),
                 path.join("::")

@@ -16,13 +16,11 @@ use proc_macro2::TokenStream;
 
 use super::{doc_lines, Blocks};
 
-/// prettyplease's line width.
+/// prettyplease's line width: the widest line (indentation included) it prints as written.
 const MARGIN: usize = 89;
-/// The widest line (indentation included) that prettyplease is known to print as written.
-const SURE: usize = 89;
 /// prettyplease's widest struct literal on one line, from `Self {` to the space before `}`.
 const LITERAL_MAX: usize = 34;
-/// How far past [`SURE`] a struct pattern's one-line form may reach and still be printed on one
+/// How far past [`MARGIN`] a struct pattern's one-line form may reach and still be printed on one
 /// line by prettyplease: there its choice depends on more than the width (the same width gives
 /// either form in the API), so such an item is left to it; wider ones it always breaks.
 const PATTERN_BAND: usize = 16;
@@ -52,7 +50,7 @@ impl Item {
     /// A line of code. One that may be too wide for prettyplease to leave as it is makes the
     /// item printed by prettyplease.
     pub fn line(&mut self, code: &str) {
-        if self.width(code) > SURE {
+        if self.width(code) > MARGIN {
             self.sure = false;
         }
         self.write(code);
@@ -106,11 +104,6 @@ impl Item {
         }
     }
 
-    /// A line that prettyplease never breaks (a path, however long).
-    pub fn unbroken_line(&mut self, code: &str) {
-        self.write(code);
-    }
-
     /// A macro call of one argument as a statement (`path!(arg);`), on one line where it fits,
     /// else with the argument on a line of its own.
     pub fn call(&mut self, mac: &str, arg: &str) {
@@ -126,8 +119,9 @@ impl Item {
         self.raw_line(");");
     }
 
-    /// A line of a macro body (`json_object!`): prettyplease never lays one out; the call is
-    /// written the same whatever its width.
+    /// A line that prettyplease never breaks, whatever its width: a path (`pub type A = …;`),
+    /// or a line of a `json_object!` call (whose body prettyplease would fill like a paragraph;
+    /// it is written one row per line whatever the width).
     pub fn raw_line(&mut self, code: &str) {
         self.write(code);
     }
@@ -162,7 +156,7 @@ impl Item {
         let one = format!("{head} {} {tail}", parts.join(", "));
         let content = one.len() - tail.len(); // `Self { a, b ` as prettyplease measures it
         let width = self.width(&one);
-        let broken = max.is_some_and(|m| content > m) || width > SURE + PATTERN_BAND;
+        let broken = max.is_some_and(|m| content > m) || width > MARGIN + PATTERN_BAND;
         if !broken {
             self.line(&one);
             return;
