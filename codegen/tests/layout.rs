@@ -70,3 +70,10 @@ fn multi_line_docs_and_macro_bodies_are_laid_out() {
     );
     assert!(text.contains("json_enum!(PostRequestAVeryLongPropertyNameThatMakesTheNestedStructNameLongEnoughToWrapState {\n    Ok = \"OK\",\n    NotOk = \"NOT_OK\",\n});"), "{text}");
 }
+
+#[test]
+fn a_lone_carriage_return_in_a_description_still_makes_valid_rust() {
+    let spec = "post:\n  summary: \"Create\\rnow\"\n  body:\n    properties:\n      a:\n        type: string\n        description: \"one\\rtwo\"\n  response:\n    status: 204\n";
+    let text = generated(&[("v3/shop/orders.yaml", spec)]);
+    assert!(!text.contains('\r'), "{text:?}");
+}

@@ -8,8 +8,14 @@ use super::{DOC_MARK, MARKS};
 /// The lines of a doc comment (each an attribute value: `" text"`, or `""` between paragraphs).
 /// One paragraph per source line, so imported text never trips Markdown lints (lazy list
 /// continuations, over-indented items). Code fences are kept together and marked `text`, so that
-/// rustdoc never runs them as tests. The printer's marks are removed from the text.
+/// rustdoc never runs them as tests. The printer's marks are removed from the text, and a lone
+/// carriage return ends a line (Rust refuses one in a doc comment).
 pub fn doc_lines(text: &str) -> Vec<String> {
+    let text: std::borrow::Cow<'_, str> = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        text.into()
+    };
     let mut out = Vec::new();
     let mut first = true;
     let mut in_fence = false;
