@@ -7,7 +7,7 @@ use super::features::feature_predicate;
 use super::types::Scope;
 use super::{ident, Emitter};
 use crate::ir::{self, Api, Ty};
-use crate::print::{docs, text::cfg, Items};
+use crate::print::{docs, Items};
 
 impl Emitter {
     /// `notifications.rs`: each notification's resource type (an alias of the operation response
@@ -30,8 +30,9 @@ impl Emitter {
                 .into_iter()
                 .collect()
         };
-        let gate_of = |n: &ir::NotificationDef| -> TokenStream {
-            cfg(&gate_predicates(n)).map_or_else(TokenStream::new, |g| g.parse().expect("a cfg attribute lexes"))
+        let gate_of = |n: &ir::NotificationDef| match self.groups.get(&n.group) {
+            Some(f) => quote!(#[cfg(feature = #f)]),
+            None => TokenStream::new(),
         };
         let mut items = TokenStream::new();
         let mut variants = TokenStream::new();

@@ -187,7 +187,7 @@ impl Item {
 
 /// The one-line `cfg` attribute of an item that any of `predicates` (`feature = "pay"`)
 /// enables; none for no predicate.
-pub fn cfg(predicates: &[String]) -> Option<String> {
+fn cfg(predicates: &[String]) -> Option<String> {
     match predicates {
         [] => None,
         [one] => Some(format!("#[cfg({one})]")),
